@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// modelc: an ahead-of-time compiler from Keras/PyTorch model summaries to standalone Swift trainers.
+// Zero package dependencies: stdlib, Foundation, Dispatch and XCTest only.
+import PackageDescription
+
+// Hot loops live in the emitted code, but the runtime (optimizers, data decoding) is also
+// built for this CPU in release builds. Debug builds stay portable and quick to compile.
+let fastFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "modelc",
+    products: [
+        .executable(name: "modelc", targets: ["modelc"]),
+    ],
+    targets: [
+        // Pipeline, front half: parsers (Frontend) and the graph with shapes, counts, inference (IR).
+        .target(name: "ModelcCore", path: "Sources/ModelcCore"),
+        // Pipeline, back half: fusion (Passes), Swift emitter and build driver (Backend).
+        .target(name: "ModelcBackend", dependencies: ["ModelcCore"], path: "Sources/ModelcBackend"),
+        // Runtime library linked into generated binaries: file formats and datasets.
+        .target(name: "ModelcData", path: "Sources/ModelcData", exclude: ["Samples"], swiftSettings: fastFlags),
+        // Runtime library linked into generated binaries: training loop, optimizers, metrics,
+        // checkpoints, reports, progress and the binary's command line.
+        .target(name: "ModelcRuntime", dependencies: ["ModelcData"], path: "Sources/ModelcRuntime", swiftSettings: fastFlags),
+        // The emitted Swift for every model in models/ (kept in sync by CI), compiled here so
+        // that tests can run generated code directly.
+        .target(name: "GeneratedModels", dependencies: ["ModelcRuntime"], path: "generated"),
+        // The thin command line.
+        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime"], path: "Sources/modelc"),
+
+        .testTarget(name: "FrontendTests", dependencies: ["ModelcCore"], path: "Tests/FrontendTests"),
+        .testTarget(name: "DataTests", dependencies: ["ModelcData"], path: "Tests/DataTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData"], path: "Tests/RuntimeTests"),
+        .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "GeneratedModels"], path: "Tests/BackendTests"),
+    ]
+)

@@ -1,0 +1,269 @@
+// The modelc IR: a single chain of layers with every hyperparameter resolved.
+//
+// The frontend turns a summary table plus annotations into `ModelIR`; inference
+// (IR/Inference*.swift) fills in what the table omits; verification checks shapes and
+// counts. The backend consumes only this file's types, so keep the names stable.
+//
+// Shapes exclude the batch dimension: images are [H, W, C] (NHWC at run time, Keras
+// semantics) and vectors are [N].
+
+/// Which framework's semantics apply (flatten order, BatchNorm defaults, LeakyReLU slope,
+/// weight layouts in .npz files, default initialization).
+public enum Semantics: String, Codable, Sendable {
+    case keras
+    case pytorch
+}
+
+public enum Padding: String, Codable, Sendable {
+    case valid
+    case same
+}
+
+public enum Activation: Equatable, Codable, Sendable {
+    case linear
+    case relu
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    case tanh
+    case softmax
+    case elu(alpha: Float)
+
+    public var name: String {
+        switch self {
+        case .linear: return "linear"
+        case .relu: return "relu"
+        case .leakyRelu(let a): return "leaky_relu(\(a))"
+        case .sigmoid: return "sigmoid"
+        case .tanh: return "tanh"
+        case .softmax: return "softmax"
+        case .elu(let a): return "elu(\(a))"
+        }
+    }
+}
+
+/// What a Lambda layer computes. The table cannot say; annotations do (default: standardize).
+public enum LambdaFunction: Equatable, Codable, Sendable {
+    /// y = (x - mean) / std, constants on the already-scaled input.
+    case standardize(mean: Float, std: Float)
+    /// y = x * scale + offset.
+    case affine(scale: Float, offset: Float)
+    case identity
+}
+
+public struct Conv2DAttrs: Equatable, Codable, Sendable {
+    public var kernelH: Int
+    public var kernelW: Int
+    public var strideH: Int
+    public var strideW: Int
+    public var padding: Padding
+    /// Explicit symmetric padding (PyTorch `padding=(ph, pw)`); when set, `padding` is ignored.
+    public var explicitPadH: Int?
+    public var explicitPadW: Int?
+    public var filters: Int
+    public var useBias: Bool
+    public var activation: Activation
+
+    public init(kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padding: Padding,
+                filters: Int, useBias: Bool, activation: Activation = .linear) {
+        self.kernelH = kernelH; self.kernelW = kernelW
+        self.strideH = strideH; self.strideW = strideW
+        self.padding = padding; self.filters = filters
+        self.useBias = useBias; self.activation = activation
+    }
+}
+
+public struct PoolAttrs: Equatable, Codable, Sendable {
+    public var poolH: Int
+    public var poolW: Int
+    public var strideH: Int
+    public var strideW: Int
+    public var padding: Padding
+    public init(poolH: Int, poolW: Int, strideH: Int, strideW: Int, padding: Padding) {
+        self.poolH = poolH; self.poolW = poolW; self.strideH = strideH; self.strideW = strideW; self.padding = padding
+    }
+}
+
+public struct BatchNormAttrs: Equatable, Codable, Sendable {
+    public var scale: Bool      // gamma present
+    public var center: Bool     // beta present
+    public var epsilon: Float   // Keras 1e-3, PyTorch 1e-5
+    public var momentum: Float  // Keras: moving = m*moving + (1-m)*batch, m = 0.99
+    /// PyTorch keeps the unbiased batch variance in running_var; Keras the population one.
+    public var unbiasedRunningVariance: Bool
+    public init(scale: Bool = true, center: Bool = true, epsilon: Float = 1e-3, momentum: Float = 0.99,
+                unbiasedRunningVariance: Bool = false) {
+        self.scale = scale; self.center = center; self.epsilon = epsilon; self.momentum = momentum
+        self.unbiasedRunningVariance = unbiasedRunningVariance
+    }
+}
+
+/// One resolved operation. Standalone activation layers (Activation, ReLU, LeakyReLU,
+/// Softmax) become `.activation`.
+public enum Op: Equatable, Codable, Sendable {
+    case input
+    case zeroPadding(top: Int, bottom: Int, left: Int, right: Int)
+    case conv2d(Conv2DAttrs)
+    /// Depthwise (kh x kw, depth multiplier) then pointwise 1x1 to `filters`; bias after pointwise.
+    case separableConv2d(Conv2DAttrs, depthMultiplier: Int)
+    /// `filters` = input channels * depth multiplier.
+    case depthwiseConv2d(Conv2DAttrs, depthMultiplier: Int)
+    case batchNorm(BatchNormAttrs)
+    case maxPool(PoolAttrs)
+    case avgPool(PoolAttrs)
+    case globalAvgPool
+    case globalMaxPool
+    case activation(Activation)
+    case dropout(rate: Float)
+    case flatten
+    case reshape([Int])
+    case dense(units: Int, useBias: Bool, activation: Activation)
+    case lambda(LambdaFunction)
+}
+
+/// One parameter tensor of a layer, named as in Keras weight files.
+public struct ParamTensor: Equatable, Codable, Sendable {
+    public enum Role: String, Codable, Sendable {
+        case kernel, bias, gamma, beta
+        case movingMean = "moving_mean"
+        case movingVariance = "moving_variance"
+        case depthwiseKernel = "depthwise_kernel"
+        case pointwiseKernel = "pointwise_kernel"
+    }
+    public var role: Role
+    /// Keras layout: conv kernels HWIO, depthwise kernels [kh, kw, cin, mult], dense [in, out].
+    public var shape: [Int]
+    public var trainable: Bool
+    public init(role: Role, shape: [Int], trainable: Bool) {
+        self.role = role; self.shape = shape; self.trainable = trainable
+    }
+    public var count: Int { shape.reduce(1, *) }
+}
+
+public struct Layer: Equatable, Codable, Sendable {
+    public var name: String
+    /// The Keras/PyTorch class name as resolved (e.g. "BatchNormalization" from "(Batch").
+    public var kind: String
+    public var op: Op
+    public var inputShape: [Int]
+    public var outputShape: [Int]
+    /// Line in the source document where the layer's row starts (1-based), for diagnostics.
+    public var line: Int
+    /// The count the table declared for this layer, if any.
+    public var declaredParams: Int?
+    /// Notes on what inference chose among several fits, or which default an annotation overrode.
+    public var notes: [String]
+
+    public init(name: String, kind: String, op: Op, inputShape: [Int], outputShape: [Int], line: Int,
+                declaredParams: Int? = nil, notes: [String] = []) {
+        self.name = name; self.kind = kind; self.op = op
+        self.inputShape = inputShape; self.outputShape = outputShape
+        self.line = line; self.declaredParams = declaredParams; self.notes = notes
+    }
+}
+
+public enum LossKind: String, Codable, Sendable {
+    case crossEntropy = "crossentropy"
+    /// PyTorch MultiMarginLoss (p = 1, margin = 1) on the raw outputs.
+    case multiMargin = "margin"
+}
+
+public enum OptimizerKind: String, Codable, Sendable {
+    case sgd, momentum, nesterov, adam, adamw, rmsprop, adadelta
+}
+
+public enum Schedule: Equatable, Codable, Sendable {
+    case constant
+    /// lr * gamma^(epoch / every)
+    case step(every: Int, gamma: Float)
+    case cosine
+    case oneCycle
+}
+
+public enum EarlyStopping: Equatable, Codable, Sendable {
+    case none
+    /// Keras-style: stop after `patience` epochs without a validation-accuracy improvement.
+    case patience(Int)
+    /// Seed 003: at least `minEpochs`; then stop when validation accuracy drops, continue when
+    /// equal, save when it improves.
+    case dropAfter(minEpochs: Int)
+}
+
+public struct Augmentation: Equatable, Codable, Sendable {
+    public var maxShiftPixels: Int
+    public var maxRotationDegrees: Float
+    public init(maxShiftPixels: Int = 0, maxRotationDegrees: Float = 0) {
+        self.maxShiftPixels = maxShiftPixels; self.maxRotationDegrees = maxRotationDegrees
+    }
+    public var enabled: Bool { maxShiftPixels > 0 || maxRotationDegrees > 0 }
+}
+
+public struct TrainingConfig: Equatable, Codable, Sendable {
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Float = 1e-3
+    public var momentum: Float = 0.9          // momentum / nesterov / rmsprop momentum
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-7          // Keras default epsilon
+    public var rho: Float = 0.95              // Adadelta rho; RMSprop uses `rmsRho`
+    public var rmsRho: Float = 0.9
+    /// L2 kernel regularization (Keras kernel_regularizer=l2(wd)): loss += wd * sum(w^2).
+    /// For AdamW, the decoupled decay coefficient instead.
+    public var weightDecay: Float = 0
+    public var batchSize: Int = 128
+    public var epochs: Int = 10
+    public var loss: LossKind = .crossEntropy
+    public var schedule: Schedule = .constant
+    public var validationSplit: Float = 0.1
+    public var earlyStopping: EarlyStopping = .none
+    public var augmentation = Augmentation()
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Declared totals from the table's footer (nil where the line is missing).
+public struct DeclaredTotals: Equatable, Codable, Sendable {
+    public var total: Int?
+    public var trainable: Int?
+    public var nonTrainable: Int?
+    /// Keras 3 "Optimizer params:" line; when present Total includes optimizer state.
+    public var optimizer: Int?
+    public init(total: Int? = nil, trainable: Int? = nil, nonTrainable: Int? = nil, optimizer: Int? = nil) {
+        self.total = total; self.trainable = trainable; self.nonTrainable = nonTrainable; self.optimizer = optimizer
+    }
+}
+
+public struct ModelIR: Equatable, Codable, Sendable {
+    /// Identifier-safe model name (from the file name unless annotated).
+    public var name: String
+    public var sourcePath: String
+    public var semantics: Semantics
+    /// [H, W, C] for images.
+    public var inputShape: [Int]
+    /// The first layer is `.input` unless the table had no InputLayer row (then one is synthesized).
+    public var layers: [Layer]
+    public var declared: DeclaredTotals
+    /// Dataset name: mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist (or nil).
+    public var dataset: String?
+    public var classNames: [String]
+    /// Class names in the dataset's own script (KMNIST hiragana), if known.
+    public var nativeClassNames: [String]?
+    /// Raw pixels (0...255) are mapped to x * inputScale + inputOffset before the first layer.
+    public var inputScale: Float
+    public var inputOffset: Float
+    public var training: TrainingConfig
+    /// Every default that was assumed because no annotation said otherwise (printed by check).
+    public var assumptions: [String]
+
+    public init(name: String, sourcePath: String, semantics: Semantics, inputShape: [Int], layers: [Layer],
+                declared: DeclaredTotals = DeclaredTotals(), dataset: String? = nil, classNames: [String] = [],
+                nativeClassNames: [String]? = nil, inputScale: Float = 1.0 / 255.0, inputOffset: Float = 0,
+                training: TrainingConfig = TrainingConfig(), assumptions: [String] = []) {
+        self.name = name; self.sourcePath = sourcePath; self.semantics = semantics
+        self.inputShape = inputShape; self.layers = layers; self.declared = declared
+        self.dataset = dataset; self.classNames = classNames; self.nativeClassNames = nativeClassNames
+        self.inputScale = inputScale; self.inputOffset = inputOffset
+        self.training = training; self.assumptions = assumptions
+    }
+
+    public var classCount: Int { layers.last?.outputShape.reduce(1, *) ?? 0 }
+}

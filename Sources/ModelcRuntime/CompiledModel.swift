@@ -1,0 +1,135 @@
+// The contract between emitted model code and the runtime.
+//
+// modelc emits one `final class` per model conforming to `CompiledModel`. The class owns
+// every buffer (parameters, gradients, activations for `maxBatch` images) and its forward and
+// backward passes are plain fixed-size loops. Everything else (data, optimizers, training
+// loop, checkpoints, metrics, reports, the command line) lives in this runtime and works on
+// any `CompiledModel` through this protocol.
+
+/// One parameter tensor in the model's flat parameter buffer, named as in Keras weight files
+/// (`<layer>/<role>`), or PyTorch `state_dict` names for PyTorch-semantics models.
+public struct TensorSpec: Sendable {
+    public enum Initializer: Sendable, Equatable {
+        /// U(-limit, limit), limit = sqrt(6 / (fanIn + fanOut)) (Keras default for kernels).
+        case glorotUniform(fanIn: Int, fanOut: Int)
+        /// U(-limit, limit), limit = 1 / sqrt(fanIn) (PyTorch default for weights and biases).
+        case kaimingUniform(fanIn: Int)
+        case zeros
+        case ones
+    }
+    /// Key in .npz weight files, e.g. "conv2d_1/kernel".
+    public let key: String
+    /// Layout in the flat buffer (Keras: HWIO conv kernels, [in, out] dense kernels).
+    public let shape: [Int]
+    /// Offset (in floats) into `CompiledModel.parameters` / `gradients`.
+    public let offset: Int
+    public let trainable: Bool
+    public let initializer: Initializer
+    /// Whether L2 weight decay applies (kernels yes; biases, BatchNorm no).
+    public let decays: Bool
+
+    public init(key: String, shape: [Int], offset: Int, trainable: Bool, initializer: Initializer, decays: Bool) {
+        self.key = key; self.shape = shape; self.offset = offset
+        self.trainable = trainable; self.initializer = initializer; self.decays = decays
+    }
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// Training settings from the model file's annotations; command-line flags override them.
+public struct TrainingDefaults: Sendable {
+    public var optimizer: String = "adam"      // sgd momentum nesterov adam adamw rmsprop adadelta
+    public var learningRate: Float = 1e-3
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-7
+    public var rho: Float = 0.95               // Adadelta
+    public var rmsRho: Float = 0.9             // RMSprop
+    public var weightDecay: Float = 0
+    public var batchSize: Int = 128
+    public var epochs: Int = 10
+    public var loss: String = "crossentropy"   // crossentropy | margin
+    public var schedule: String = "constant"   // constant | step:EVERY:GAMMA | cosine | onecycle
+    public var validationSplit: Float = 0.1
+    public var earlyStopping: String = "none"  // none | patience:N | drop-after:MIN_EPOCHS
+    public var augmentShift: Int = 0
+    public var augmentRotate: Float = 0
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Static description of a compiled model.
+public struct ModelInfo: Sendable {
+    public let name: String
+    /// Hex digest of the canonical IR; checkpoints and weight files must match it.
+    public let fingerprint: String
+    public let inputHeight: Int
+    public let inputWidth: Int
+    public let inputChannels: Int
+    public let classCount: Int
+    public let classNames: [String]
+    /// Names in the dataset's own script (KMNIST hiragana), if any.
+    public let nativeClassNames: [String]?
+    /// Default dataset (mnist, fashion-mnist, kmnist, kannada-mnist, dig-mnist), if annotated.
+    public let dataset: String?
+    /// Raw pixel bytes p (0...255) enter the network as p * inputScale + inputOffset.
+    public let inputScale: Float
+    public let inputOffset: Float
+    /// "keras" or "pytorch".
+    public let semantics: String
+    public let tensors: [TensorSpec]
+    /// Total floats in the parameter buffer (trainable and non-trainable).
+    public let parameterCount: Int
+    public let trainableParameterCount: Int
+    /// Multiply-adds x 2 for one image's forward pass.
+    public let forwardFlops: Int
+    /// The normalized summary table, as `modelc check` prints it.
+    public let summary: String
+    public let defaults: TrainingDefaults
+
+    public init(name: String, fingerprint: String, inputHeight: Int, inputWidth: Int, inputChannels: Int,
+                classCount: Int, classNames: [String], nativeClassNames: [String]?, dataset: String?,
+                inputScale: Float, inputOffset: Float, semantics: String, tensors: [TensorSpec],
+                parameterCount: Int, trainableParameterCount: Int, forwardFlops: Int, summary: String,
+                defaults: TrainingDefaults) {
+        self.name = name; self.fingerprint = fingerprint
+        self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.inputChannels = inputChannels
+        self.classCount = classCount; self.classNames = classNames; self.nativeClassNames = nativeClassNames
+        self.dataset = dataset; self.inputScale = inputScale; self.inputOffset = inputOffset
+        self.semantics = semantics; self.tensors = tensors; self.parameterCount = parameterCount
+        self.trainableParameterCount = trainableParameterCount; self.forwardFlops = forwardFlops
+        self.summary = summary; self.defaults = defaults
+    }
+
+    public var inputSize: Int { inputHeight * inputWidth * inputChannels }
+}
+
+public protocol CompiledModel: AnyObject {
+    static var info: ModelInfo { get }
+
+    /// Allocates every buffer for batches of up to `maxBatch` images. No allocation happens
+    /// after this in forward or backward.
+    init(maxBatch: Int)
+
+    var maxBatch: Int { get }
+
+    /// `info.parameterCount` floats laid out as `info.tensors` says. Moving statistics of
+    /// BatchNorm layers live here too (non-trainable) and are updated by training forwards.
+    var parameters: UnsafeMutablePointer<Float> { get }
+
+    /// Same layout as `parameters`; `backward` overwrites the trainable entries.
+    var gradients: UnsafeMutablePointer<Float> { get }
+
+    /// Runs the network on `count` images laid out [count, H, W, C] (already scaled by
+    /// inputScale/inputOffset). Returns `count x classCount` outputs *before* any final
+    /// softmax (the loss and `predict` apply it). In training mode, BatchNorm uses batch
+    /// statistics and updates its moving averages, and Dropout draws its masks from `seed`.
+    func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>
+
+    /// Backpropagates d(loss)/d(outputs) (`count x classCount`, already divided by the batch
+    /// size) through the last training-mode forward and writes every trainable gradient.
+    func backward(_ outputGradient: UnsafePointer<Float>, count: Int)
+
+    /// Whether the model's last layer applies softmax (so outputs are logits of a classifier).
+    static var endsWithSoftmax: Bool { get }
+}

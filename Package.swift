@@ -24,14 +24,18 @@ let package = Package(
         // Runtime library linked into generated binaries: training loop, optimizers, metrics,
         // checkpoints, reports, progress and the binary's command line.
         .target(name: "ModelcRuntime", dependencies: ["ModelcData"], path: "Sources/ModelcRuntime", swiftSettings: fastFlags),
+        // Dataset downloads (HTTP with resume, MD5/SHA-256 checks). Linked only into the modelc CLI,
+        // never into generated binaries, so that they need no FoundationNetworking.
+        .target(name: "ModelcDownload", dependencies: ["ModelcData"], path: "Sources/ModelcDownload"),
         // The emitted Swift for every model in models/ (kept in sync by CI), compiled here so
         // that tests can run generated code directly.
         .target(name: "GeneratedModels", dependencies: ["ModelcRuntime"], path: "generated"),
         // The thin command line.
-        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime"], path: "Sources/modelc"),
+        .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime", "ModelcDownload"], path: "Sources/modelc"),
 
         .testTarget(name: "FrontendTests", dependencies: ["ModelcCore"], path: "Tests/FrontendTests"),
         .testTarget(name: "DataTests", dependencies: ["ModelcData"], path: "Tests/DataTests"),
+        .testTarget(name: "DownloadTests", dependencies: ["ModelcDownload", "ModelcData"], path: "Tests/DownloadTests"),
         .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData"], path: "Tests/RuntimeTests"),
         .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "GeneratedModels"], path: "Tests/BackendTests"),
     ]

@@ -7,7 +7,9 @@ usage: modelc <command> [options]
 
 commands:
   check FILE [--json] [--no-fuse]      parse a model summary, infer what it omits, verify every count
-  compile FILE [-o BIN] [--emit-only]  emit fixed-size Swift into generated/<model>/ and build a binary
+  compile FILE [-o BIN] [--emit-only] [--no-fuse]
+                                       emit fixed-size Swift into generated/<model>/ and build a binary
+  generate [--check]                   regenerate generated/ (and the backend test models) from models/
   help                                 this text
 """
 
@@ -20,6 +22,8 @@ args.removeFirst()
 let code: Int32
 switch command {
 case "check": code = CheckCommand.run(args)
+case "compile": code = CompileCommand.run(args)
+case "generate": code = GenerateCommand.run(args)
 case "help", "--help", "-h":
     print(usage)
     code = 0

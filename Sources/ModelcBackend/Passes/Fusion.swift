@@ -1,1 +1,79 @@
 // Fusion pass.
+//
+// Before: the resolved layer chain (final softmax already stripped by the emitter).
+// After:  a FusionPlan naming, for each Conv2D/SeparableConv2D/Dense producer, the
+//         BatchNormalization and activation layers that directly follow it and can run inside
+//         the producer's output loop. The layer chain itself is unchanged (training still runs
+//         BatchNorm with batch statistics as its own step); the plan only changes the
+//         inference forward: BatchNorm is folded into the producer's weights and bias
+//         (w' = w * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta),
+//         the activation is applied to the accumulators before they are stored, and the folded
+//         layers' own inference steps disappear (their output buffer is written by the producer).
+
+import ModelcCore
+
+/// A producer with the layers folded into it (positions index the emitter's layer array).
+public struct FusedGroup: Equatable, Sendable {
+    public var producer: Int
+    public var batchNorm: Int?
+    public var activation: Int?
+    /// Layer names, for `modelc check`: e.g. "conv2d_1 + batch_normalization_1 + leaky_re_lu_1".
+    public var names: [String]
+    public var description: String { names.joined(separator: " + ") }
+}
+
+public struct FusionPlan: Sendable {
+    public var groups: [FusedGroup]
+    /// For each layer position, the group it produces (nil if none).
+    var folds: [FusedGroup?]
+    /// Positions of layers folded into a producer (their inference step is skipped).
+    var foldedBatchNorms: Set<Int>
+    var foldedActivations: Set<Int>
+
+    static func none(_ count: Int) -> FusionPlan {
+        FusionPlan(groups: [], folds: Array(repeating: nil, count: count), foldedBatchNorms: [], foldedActivations: [])
+    }
+}
+
+public enum Fusion {
+    /// Groups of a model (after softmax stripping) as `modelc check` should show them.
+    public static func groups(_ ir: ModelIR) -> [FusedGroup] {
+        plan(Emitter.stripFinalSoftmax(ir.layers).0).groups
+    }
+
+    static func plan(_ layers: [Layer]) -> FusionPlan {
+        var p = FusionPlan.none(layers.count)
+        var i = 0
+        while i < layers.count {
+            let producerAct: Activation?
+            switch layers[i].op {
+            case .conv2d(let a): producerAct = a.activation
+            case .dense(_, _, let act): producerAct = act
+            default: producerAct = nil
+            }
+            guard let act = producerAct, act == .linear, i + 1 < layers.count,
+                  case .batchNorm = layers[i + 1].op else { i += 1; continue }
+            var g = FusedGroup(producer: i, batchNorm: i + 1, activation: nil, names: [layers[i].name, layers[i + 1].name])
+            if i + 2 < layers.count, case .activation(let a) = layers[i + 2].op, epilogue(a) != nil {
+                g.activation = i + 2
+                g.names.append(layers[i + 2].name)
+            }
+            p.groups.append(g)
+            p.folds[i] = g
+            p.foldedBatchNorms.insert(i + 1)
+            if let a = g.activation { p.foldedActivations.insert(a) }
+            i += g.activation != nil ? 3 : 2
+        }
+        return p
+    }
+
+    /// Activations that can run on the accumulators.
+    static func epilogue(_ a: Activation) -> EpilogueActivation? {
+        switch a {
+        case .linear: return EpilogueActivation.none
+        case .relu: return .relu
+        case .leakyRelu(let al): return .leaky(al)
+        default: return nil
+        }
+    }
+}

@@ -62,6 +62,11 @@ public struct Conv2DAttrs: Equatable, Codable, Sendable {
     public var filters: Int
     public var useBias: Bool
     public var activation: Activation
+    /// Dilation rate (Keras `dilation_rate`); 1 = ordinary convolution. The effective kernel
+    /// extent is (k - 1) * dilation + 1; Keras requires stride 1 when dilation > 1.
+    /// (Added by the frontend; only inferred when no undilated kernel fits.)
+    public var dilationH: Int = 1
+    public var dilationW: Int = 1
 
     public init(kernelH: Int, kernelW: Int, strideH: Int, strideW: Int, padding: Padding,
                 filters: Int, useBias: Bool, activation: Activation = .linear) {

@@ -1,0 +1,160 @@
+// Build driver: turns an emitted model file into a standalone executable.
+//
+// 1. The runtime modules ModelcData then ModelcRuntime are compiled from the repository's
+//    Sources (found from this file's #filePath, or $MODELC_SOURCES) into a cache directory
+//    keyed by a hash of their sources, the compiler version and the flags:
+//    `<repo>/.build/modelc-runtime/<hash>/` (or $MODELC_CACHE/<hash>/), holding the
+//    .swiftmodule files and one object file per module (objects rather than archives, so the
+//    linker sees their autolink entries for Foundation). Rebuilt only when something changes.
+// 2. The generated model file plus a two-line main.swift (`import ModelcRuntime`,
+//    `ModelcApp.main(<Class>.self)`) are compiled and linked against them with
+//    `-Ounchecked -wmo -target-cpu native -static-stdlib`: one binary that needs no toolchain.
+// Outputs are written to a temporary name and renamed into place (atomic).
+
+import Foundation
+
+public struct BuildError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+public enum BuildDriver {
+    public static let optimizationFlags = ["-Ounchecked", "-wmo", "-target-cpu", "native"]
+
+    /// The directory holding ModelcData/ and ModelcRuntime/ (the repository's Sources).
+    public static func sourcesDirectory() -> String {
+        if let env = ProcessInfo.processInfo.environment["MODELC_SOURCES"], !env.isEmpty { return env }
+        // This file is Sources/ModelcBackend/Backend/BuildDriver.swift.
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+
+    static func cacheRoot(sources: String) -> String {
+        if let env = ProcessInfo.processInfo.environment["MODELC_CACHE"], !env.isEmpty { return env }
+        let repo = URL(fileURLWithPath: sources).deletingLastPathComponent()
+        return repo.appendingPathComponent(".build/modelc-runtime").path
+    }
+
+    /// Finds swiftc: $MODELC_SWIFTC, then PATH.
+    static func swiftc() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["MODELC_SWIFTC"], !env.isEmpty { return env }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let p = "\(dir)/swiftc"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw BuildError(message: "modelc: swiftc not found in PATH (set MODELC_SWIFTC to the Swift compiler)")
+    }
+
+    /// Builds an executable from an emitted model. Returns the binary's absolute path.
+    /// - Parameters:
+    ///   - generatedFile: path of `generated/<model>/<Class>.swift`.
+    ///   - className: the emitted class.
+    ///   - output: binary path.
+    ///   - log: receives progress lines (e.g. "building runtime (cached)").
+    public static func build(generatedFile: String, className: String, output: String,
+                             log: (String) -> Void = { _ in }) throws -> String {
+        let fm = FileManager.default
+        let sources = sourcesDirectory()
+        let compiler = try swiftc()
+        let runtimeDir = try buildRuntime(sources: sources, compiler: compiler, log: log)
+
+        let outURL = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)).standardizedFileURL
+        let work = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).build-\(getpid())")
+        try? fm.removeItem(at: work)
+        try fm.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: work) }
+        let main = work.appendingPathComponent("main.swift")
+        try "import ModelcRuntime\nModelcApp.main(\(className).self)\n".write(to: main, atomically: true, encoding: .utf8)
+        let tmp = work.appendingPathComponent(outURL.lastPathComponent)
+        var args = ["-swift-version", "6", "-module-name", className + "Program"] + optimizationFlags
+        args += ["-static-stdlib", "-I", runtimeDir]
+        args += [generatedFile, main.path, "\(runtimeDir)/ModelcRuntime.o", "\(runtimeDir)/ModelcData.o", "-o", tmp.path]
+        log("compiling \(generatedFile)")
+        try run(compiler, args)
+        if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
+        try fm.moveItem(at: tmp, to: outURL)
+        return outURL.path
+    }
+
+    /// Compiles ModelcData and ModelcRuntime into the cache (once per source/flag hash).
+    public static func buildRuntime(sources: String, compiler: String, log: (String) -> Void) throws -> String {
+        let fm = FileManager.default
+        let modules = ["ModelcData", "ModelcRuntime"]
+        var files: [String: [String]] = [:]
+        var hash = FNV64()
+        hash.add(try run(compiler, ["--version"], capture: true))
+        hash.add(optimizationFlags.joined(separator: " "))
+        for m in modules {
+            let dir = URL(fileURLWithPath: sources).appendingPathComponent(m)
+            guard let e = fm.enumerator(atPath: dir.path) else {
+                throw BuildError(message: "modelc: runtime sources not found at \(dir.path) (set MODELC_SOURCES to the repository's Sources directory)")
+            }
+            var list: [String] = []
+            for case let rel as String in e where rel.hasSuffix(".swift") && !rel.hasPrefix("Samples/") {
+                list.append(dir.appendingPathComponent(rel).path)
+            }
+            list.sort()
+            if list.isEmpty { throw BuildError(message: "modelc: no Swift files in \(dir.path)") }
+            files[m] = list
+            for f in list {
+                hash.add(f.replacingOccurrences(of: sources, with: ""))
+                hash.add(try String(contentsOfFile: f, encoding: .utf8))
+            }
+        }
+        let root = cacheRoot(sources: sources)
+        let final = URL(fileURLWithPath: root).appendingPathComponent(hash.hex).path
+        if fm.fileExists(atPath: final + "/ModelcRuntime.o") && fm.fileExists(atPath: final + "/ModelcRuntime.swiftmodule") {
+            log("runtime: cached \(final)")
+            return final
+        }
+        let tmp = final + ".tmp-\(getpid())"
+        try? fm.removeItem(atPath: tmp)
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        for m in modules {
+            log("runtime: compiling \(m)")
+            var args = ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags
+            args += ["-emit-module", "-emit-module-path", "\(tmp)/\(m).swiftmodule",
+                     "-c", "-o", "\(tmp)/\(m).o", "-I", tmp]
+            args += files[m] ?? []
+            try run(compiler, args)
+        }
+        if fm.fileExists(atPath: final) { try? fm.removeItem(atPath: final) }
+        do { try fm.moveItem(atPath: tmp, toPath: final) } catch {
+            // Another modelc finished the same cache entry first.
+            try? fm.removeItem(atPath: tmp)
+            if !fm.fileExists(atPath: final + "/ModelcRuntime.o") { throw error }
+        }
+        return final
+    }
+
+    @discardableResult
+    static func run(_ tool: String, _ args: [String], capture: Bool = false) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        do { try p.run() } catch {
+            throw BuildError(message: "modelc: cannot run \(tool): \(error)")
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        if p.terminationStatus != 0 {
+            throw BuildError(message: "modelc: \(URL(fileURLWithPath: tool).lastPathComponent) failed (exit \(p.terminationStatus)):\n\(text)")
+        }
+        return text
+    }
+}
+
+/// FNV-1a 64 over strings (cache keys).
+struct FNV64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ s: String) {
+        for b in s.utf8 { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01b3 }
+        h ^= 0xff; h = h &* 0x0000_0100_0000_01b3
+    }
+    var hex: String { let s = String(h, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
+}

@@ -1,0 +1,443 @@
+// The Swift emitter: one ModelIR in, one Swift source file out.
+//
+// Before: a checked ModelIR (every hyperparameter and shape resolved, counts verified).
+// After:  the source of `public final class <ClassName>: CompiledModel` whose buffers are
+//         allocated once in `init(maxBatch:)` and whose forward/backward passes are per-layer
+//         functions with every size a literal (Backend/Ops/<Op>Emitter.swift write them).
+//         The final softmax is stripped (outputs are logits, `endsWithSoftmax`).
+//
+// Execution: activations are NHWC, one buffer per layer output (`a<i>`, its gradient `g<i>`),
+// Flatten/Reshape/identity alias their input. Work is split over the batch in `threads`
+// chunks (DispatchQueue.concurrentPerform); steps that need batch-wide sums (BatchNorm in
+// training) are "serial" steps between parallel regions. Weight gradients are written per
+// chunk into `partials` (one parameter-sized slice per thread) and reduced at the end.
+
+import Foundation
+import ModelcCore
+
+public struct EmittedModel: Sendable {
+    public let className: String
+    /// `<ClassName>.swift`
+    public let fileName: String
+    /// Directory under generated/: the model name.
+    public let directoryName: String
+    public let source: String
+}
+
+/// What a layer's emitter contributes to the forward or backward pass, in order.
+enum Step {
+    /// Runs on every chunk: `call` is evaluated with `lo`, `hi` (image range) and `t` (chunk) in scope.
+    case chunk(String)
+    /// Runs once, between parallel regions.
+    case serial(String)
+}
+
+enum BufferKind { case float, int32 }
+
+struct BufferDecl {
+    var name: String
+    var perImage: Int       // floats per image (times maxBatch)
+    var fixed: Int          // plus a fixed count
+    var kind: BufferKind = .float
+    var comment: String
+}
+
+/// Everything one layer's emitter needs to know.
+struct LayerContext {
+    let index: Int
+    let layer: Layer
+    /// Input / output activation buffers and their gradients.
+    let x: String
+    let y: String
+    let gx: String?         // nil: no input gradient needed (first trainable layer)
+    let gy: String
+    let inShape: [Int]
+    let outShape: [Int]
+    let activation: Activation   // activation folded into the layer (conv/dense), after softmax stripping
+    let paramOffsets: [ParamTensor.Role: Int]
+    let parameterCount: Int
+    /// Set on a producer when the fusion pass folded the following BatchNorm (and activation)
+    /// into its inference forward.
+    var fused: FusedOutput? = nil
+
+    var prefix: String { "l\(index)" }
+    var inSize: Int { inShape.reduce(1, *) }
+    var outSize: Int { outShape.reduce(1, *) }
+    var name: String { layer.name }
+    func param(_ role: ParamTensor.Role) -> String { "(parameters + \(paramOffsets[role] ?? 0))" }
+    func grad(_ role: ParamTensor.Role) -> String { "(gp + \(paramOffsets[role] ?? 0))" }
+    func has(_ role: ParamTensor.Role) -> Bool { paramOffsets[role] != nil }
+    var header: String {
+        "\(layer.name) (\(layer.kind)): \(shapeText(inShape)) -> \(shapeText(outShape))"
+    }
+}
+
+/// What an inference-fused producer computes after its dot products.
+struct FusedOutput {
+    /// Buffer written (the output of the last folded layer).
+    let target: String
+    let batchNorm: BatchNormAttrs
+    let bnOffsets: [ParamTensor.Role: Int]
+    let activation: EpilogueActivation
+    let names: String
+
+    /// Emits `sc[c] = gamma / sqrt(var + eps)`, `sh[c] = (bias - mean) * sc[c] + beta` into
+    /// this chunk's slot of `buffer` (2 x channels floats per chunk).
+    func emitScaleShift(_ w: CodeWriter, buffer: String, channels: Int, bias: String?) {
+        func p(_ r: ParamTensor.Role) -> String? { bnOffsets[r].map { "(parameters + \($0))" } }
+        w.line("let sc = \(buffer) + t * \(2 * channels), sh = sc + \(channels)   // folded \(names)")
+        w.block("for c in 0..<\(channels)") {
+            w.line("let k = \(p(.gamma).map { "\($0)[c] / " } ?? "1 / ")((\(p(.movingVariance) ?? "parameters"))[c] + \(floatLiteral(batchNorm.epsilon))).squareRoot()")
+            w.line("sc[c] = k")
+            w.line("sh[c] = (\(bias.map { "\($0)[c]" } ?? "0") - (\(p(.movingMean) ?? "parameters"))[c]) * k\(p(.beta).map { " + \($0)[c]" } ?? "")")
+        }
+    }
+}
+
+func shapeText(_ s: [Int]) -> String { "[N, " + s.map(String.init).joined(separator: ", ") + "]" }
+
+/// Collects members, buffers and the work-partitioned gradient ranges of one model.
+final class ModelEmission {
+    var buffers: [BufferDecl] = []
+    let members = CodeWriter()
+    var reduceRanges: [(offset: Int, count: Int)] = []
+    /// Serial steps run at the start of every backward (weight transposes).
+    var backwardPrologue: [String] = []
+
+    func buffer(_ name: String, perImage: Int, fixed: Int = 0, kind: BufferKind = .float, _ comment: String) {
+        buffers.append(BufferDecl(name: name, perImage: perImage, fixed: fixed, kind: kind, comment: comment))
+    }
+
+    /// Emits `private func name(_ lo: Int, _ hi: Int, _ t: Int)` with the body.
+    func chunkFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
+        members.line("// \(comment)")
+        members.block("private func \(name)(_ lo: Int, _ hi: Int, _ t: Int)") {
+            body(members)
+        }
+        members.line()
+    }
+
+    func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
+        members.line("// \(comment)")
+        members.block("private func \(name)()") {
+            body(members)
+        }
+        members.line()
+    }
+}
+
+/// One emitter per operator kind (Backend/Ops/).
+protocol OpEmitter {
+    /// Whether the output buffer (and its gradient) is the input's (Flatten, Reshape, identity Lambda).
+    var aliasesInput: Bool { get }
+    /// Declares buffers and emits the layer's functions; returns its training-forward,
+    /// inference-forward and backward steps.
+    func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step])
+}
+
+extension OpEmitter {
+    var aliasesInput: Bool { false }
+}
+
+public enum Emitter {
+    /// Swift class name for a model name: `seed002_mnist_cnn` -> `Seed002MnistCnn`.
+    public static func className(for modelName: String) -> String {
+        var out = ""
+        var upper = true
+        for ch in modelName {
+            if ch.isASCII && (ch.isLetter || ch.isNumber) {
+                out.append(upper ? Character(ch.uppercased()) : ch)
+                upper = false
+            } else {
+                upper = true
+            }
+        }
+        if out.isEmpty { out = "Model" }
+        if let f = out.first, f.isNumber { out = "Model" + out }
+        return out
+    }
+
+    /// The directory name under generated/ for a model name (identifier-safe).
+    public static func directoryName(for modelName: String) -> String {
+        let s = String(modelName.map { ($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-")) ? $0 : "_" })
+        return s.isEmpty ? "model" : s
+    }
+
+    public static func emit(_ ir: ModelIR, fuse: Bool) -> EmittedModel {
+        let cls = className(for: ir.name)
+        let (layers, endsWithSoftmax) = stripFinalSoftmax(ir.layers)
+        let plan = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
+        let m = ModelEmission()
+
+        // Parameter offsets in Keras tensor order.
+        var offsets: [[ParamTensor.Role: Int]] = []
+        var specs: [(key: String, tensor: ParamTensor, offset: Int)] = []
+        var total = 0
+        for l in layers {
+            var o: [ParamTensor.Role: Int] = [:]
+            for t in l.paramTensors {
+                o[t.role] = total
+                specs.append(("\(l.name)/\(t.role.rawValue)", t, total))
+                total += t.count
+            }
+            offsets.append(o)
+        }
+        let paramCount = total
+
+        // Buffer names: a0 is a copy of the input; layer i writes a<i>.
+        var aName = ["a0"]
+        var gName = ["g0"]
+        var owned: Set<String> = ["a0"]
+        let firstTrainable = layers.firstIndex { $0.trainableParamCount > 0 } ?? layers.count
+        var train: [Step] = [], infer: [Step] = [], back: [[Step]] = []
+        var inputShape = ir.inputShape
+        for (i, l) in layers.enumerated() where i > 0 || !isInput(l) {
+            let idx = aName.count
+            let emitter = opEmitter(l, plan: plan, position: i)
+            let act = folded(l)
+            var y = "a\(idx)", gy = "g\(idx)"
+            if emitter.aliasesInput { y = aName[idx - 1]; gy = gName[idx - 1] } else { owned.insert(y); owned.insert(gy) }
+            var ctx = LayerContext(index: idx, layer: l, x: aName[idx - 1], y: y,
+                                   gx: (i <= firstTrainable || idx == 1) ? nil : gName[idx - 1], gy: gy,
+                                   inShape: inputShapeOf(l, fallback: inputShape), outShape: l.outputShape,
+                                   activation: act, paramOffsets: offsets[i], parameterCount: paramCount)
+            if let g = plan.folds[i], let bnPos = g.batchNorm, case .batchNorm(let bn) = layers[bnPos].op {
+                let last = g.activation ?? bnPos
+                var epi = EpilogueActivation.none
+                if let a = g.activation, case .activation(let f) = layers[a].op { epi = Fusion.epilogue(f) ?? .none }
+                ctx.fused = FusedOutput(target: "a\(idx + last - i)", batchNorm: bn, bnOffsets: offsets[bnPos],
+                                        activation: epi, names: g.description)
+            }
+            if !emitter.aliasesInput {
+                m.buffer(y, perImage: ctx.outSize, "\(l.name) output \(shapeText(l.outputShape))")
+                if i >= firstTrainable {
+                    m.buffer(gy, perImage: ctx.outSize, "gradient of \(l.name) output")
+                } else {
+                    owned.remove(gy)
+                }
+            }
+            aName.append(y); gName.append(gy)
+            let steps = emitter.emit(ctx, m)
+            train += steps.train
+            // Layers folded into their producer do not run at inference.
+            if !plan.foldedBatchNorms.contains(i) && !plan.foldedActivations.contains(i) { infer += steps.infer }
+            back.append(i >= firstTrainable ? steps.backward : [])
+            inputShape = l.outputShape
+        }
+        let outSize = (layers.last?.outputShape ?? ir.inputShape).reduce(1, *)
+        let lastA = aName.last ?? "a0"
+        let lastG = gName.last ?? "g0"
+        let inSize = ir.inputShape.reduce(1, *)
+
+        let w = CodeWriter()
+        w.line("// Generated by modelc from \(ir.sourcePath.isEmpty ? "a hand-built IR" : displayPath(ir.sourcePath)). Do not edit.")
+        w.line("// \(ir.name): \(layers.count) layers, \(paramCount) parameters, \(forwardFlops(layers)) forward FLOPs per image\(fuse ? ", fused" : "").")
+        w.line("// Activations NHWC; every size below is a literal. See Sources/ModelcBackend/Backend/Emitter.swift.")
+        w.line("import Foundation")
+        w.line("import Dispatch")
+        w.line("import ModelcRuntime")
+        w.line()
+        for l in (simdHelpers + "\n" + hashHelper).split(separator: "\n") { w.line(String(l)) }
+        w.line()
+        w.block("public final class \(cls): CompiledModel, @unchecked Sendable") {
+            w.line("public static let info = \(ModelInfoEmitter.infoLiteral(ir, layers: layers, specs: specs, parameterCount: paramCount, indent: "    "))")
+            w.line("public static let endsWithSoftmax = \(endsWithSoftmax)")
+            w.line()
+            w.line("public let maxBatch: Int")
+            w.line("public let parameters: UnsafeMutablePointer<Float>")
+            w.line("public let gradients: UnsafeMutablePointer<Float>")
+            w.line("/// Per-chunk weight-gradient partials: threads x \(paramCount) floats.")
+            w.line("private let partials: UnsafeMutablePointer<Float>")
+            w.line("private let threads: Int")
+            w.line("private var count = 0")
+            w.line("private var seed: UInt64 = 0")
+            w.line("private let a0: UnsafeMutablePointer<Float>   // input copy \(shapeText(ir.inputShape))")
+            for b in m.buffers {
+                let t = b.kind == .float ? "Float" : "Int32"
+                w.line("private let \(b.name): UnsafeMutablePointer<\(t)>   // \(b.comment)")
+            }
+            w.line()
+            w.block("public init(maxBatch: Int)") {
+                w.line("let n = max(1, maxBatch)")
+                w.line("self.maxBatch = n")
+                w.line("threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))")
+                w.line("parameters = zeroed(\(paramCount), Float.self)")
+                w.line("gradients = zeroed(\(paramCount), Float.self)")
+                w.line("partials = zeroed(threads * \(paramCount), Float.self)")
+                w.line("a0 = zeroed(n * \(inSize), Float.self)")
+                for b in m.buffers {
+                    let size = b.perImage > 0 ? (b.fixed > 0 ? "n * \(b.perImage) + \(b.fixed)" : "n * \(b.perImage)") : "\(b.fixed)"
+                    w.line("\(b.name) = zeroed(\(size), \(b.kind == .float ? "Float" : "Int32").self)")
+                }
+                for (key, t, off) in specs where t.role == .gamma || t.role == .movingVariance {
+                    w.line("(parameters + \(off)).update(repeating: 1, count: \(t.count))   // \(key)")
+                }
+                _ = lastG
+            }
+            w.line()
+            w.block("deinit") {
+                w.line("parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()")
+                for b in m.buffers { w.line("\(b.name).deallocate()") }
+            }
+            w.line()
+            w.line("/// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.")
+            w.block("private func parallel(_ body: (Int, Int, Int) -> Void)") {
+                w.line("let n = count")
+                w.line("let chunks = min(threads, n)")
+                w.line("if chunks <= 1 { body(0, n, 0); return }")
+                w.block("withoutActuallyEscaping(body)") {
+                    w.line("f in")
+                    w.line("let box = ChunkBody(f)")
+                    w.line("DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }")
+                }
+            }
+            w.line()
+            w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
+                w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
+                w.line("self.count = count")
+                w.line("self.seed = seed")
+                w.line("a0.update(from: input, count: count * \(inSize))")
+                w.line("if training { forwardTraining() } else { forwardInference() }")
+                w.line("return UnsafePointer(\(lastA))")
+            }
+            w.line()
+            w.block("private func forwardTraining()") { emitSteps(w, train) }
+            w.line()
+            w.block("private func forwardInference()") { emitSteps(w, infer) }
+            w.line()
+            w.block("public func backward(_ outputGradient: UnsafePointer<Float>, count: Int)") {
+                w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
+                w.line("self.count = count")
+                if firstTrainable < layers.count {
+                    w.line("\(lastG).update(from: outputGradient, count: count * \(outSize))")
+                }
+                for p in m.backwardPrologue { w.line("\(p)()") }
+                emitSteps(w, back.reversed().flatMap { $0 })
+                if !m.reduceRanges.isEmpty { w.line("let chunks = max(1, min(threads, count))") }
+                for r in m.reduceRanges {
+                    w.block("for i in \(r.offset)..<\(r.offset + r.count)") {
+                        w.line("var s = partials[i]")
+                        w.line("for c in 1..<max(chunks, 1) { s += partials[c * \(paramCount) + i] }")
+                        w.line("gradients[i] = s")
+                    }
+                }
+            }
+            w.line()
+            for l in m.members.lines { w.line(l) }
+        }
+        w.line()
+        w.line("/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).")
+        w.block("fileprivate final class ChunkBody: @unchecked Sendable") {
+            w.line("let f: (Int, Int, Int) -> Void")
+            w.line("init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }")
+        }
+        w.line()
+        w.block("fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T>") {
+            w.line("let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))")
+            w.line("p.initialize(repeating: 0, count: max(n, 1))")
+            w.line("return p")
+        }
+        _ = owned
+        return EmittedModel(className: cls, fileName: "\(cls).swift", directoryName: directoryName(for: ir.name), source: w.text)
+    }
+
+    /// The source path as printed in generated files: relative to the repository when inside
+    /// it (so output does not depend on how the path was typed), else the file name.
+    static func displayPath(_ path: String) -> String {
+        let repo = URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().standardizedFileURL.path
+        let abs = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+        if abs.hasPrefix(repo + "/") { return String(abs.dropFirst(repo.count + 1)) }
+        return URL(fileURLWithPath: path).lastPathComponent
+    }
+
+    /// Merges consecutive chunk steps into one parallel region.
+    static func emitSteps(_ w: CodeWriter, _ steps: [Step]) {
+        var pending: [String] = []
+        func flush() {
+            guard !pending.isEmpty else { return }
+            w.block("parallel") {
+                w.line("lo, hi, t in")
+                for p in pending { w.line(p) }
+            }
+            pending.removeAll()
+        }
+        for s in steps {
+            switch s {
+            case .chunk(let c): pending.append(c)
+            case .serial(let c): flush(); w.line(c)
+            }
+        }
+        flush()
+    }
+
+    static func isInput(_ l: Layer) -> Bool { if case .input = l.op { return true }; return false }
+
+    static func inputShapeOf(_ l: Layer, fallback: [Int]) -> [Int] { l.inputShape.isEmpty ? fallback : l.inputShape }
+
+    /// Drops a trailing softmax (layer or activation of the last Conv/Dense): outputs become logits.
+    static func stripFinalSoftmax(_ layers: [Layer]) -> ([Layer], Bool) {
+        var ls = layers
+        guard var last = ls.last else { return (ls, false) }
+        switch last.op {
+        case .activation(.softmax):
+            ls.removeLast()
+            return (ls, true)
+        case .dense(let u, let b, .softmax):
+            last.op = .dense(units: u, useBias: b, activation: .linear)
+            ls[ls.count - 1] = last
+            return (ls, true)
+        case .conv2d(var a) where a.activation == .softmax:
+            a.activation = .linear
+            last.op = .conv2d(a)
+            ls[ls.count - 1] = last
+            return (ls, true)
+        default:
+            return (ls, false)
+        }
+    }
+
+    static func folded(_ l: Layer) -> Activation {
+        switch l.op {
+        case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _): return a.activation
+        case .dense(_, _, let act): return act
+        default: return .linear
+        }
+    }
+
+    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int) -> OpEmitter {
+        switch l.op {
+        case .input: return ReshapeEmitter()
+        case .zeroPadding(let t, let b, let le, let r): return ZeroPaddingEmitter(top: t, bottom: b, left: le, right: r)
+        case .conv2d(let a): return Conv2DEmitter(attrs: a, fold: plan.folds[position])
+        case .separableConv2d(let a, let m): return SeparableConv2DEmitter(attrs: a, multiplier: m)
+        case .depthwiseConv2d(let a, let m): return DepthwiseConv2DEmitter(attrs: a, multiplier: m)
+        case .batchNorm(let a): return BatchNormEmitter(attrs: a, foldedIntoProducer: plan.foldedBatchNorms.contains(position))
+        case .maxPool(let p): return PoolEmitter(attrs: p, isMax: true)
+        case .avgPool(let p): return PoolEmitter(attrs: p, isMax: false)
+        case .globalAvgPool: return GlobalPoolEmitter(isMax: false)
+        case .globalMaxPool: return GlobalPoolEmitter(isMax: true)
+        case .activation(let a): return ActivationEmitter(activation: a)
+        case .dropout(let r): return DropoutEmitter(rate: r)
+        case .flatten, .reshape: return ReshapeEmitter()
+        case .dense(_, _, _): return DenseEmitter(fold: plan.folds[position])
+        case .lambda(let f): return LambdaEmitter(function: f)
+        }
+    }
+
+    /// Multiply-adds x 2 of one image's forward pass (conv, dense, depthwise, separable).
+    public static func forwardFlops(_ layers: [Layer]) -> Int {
+        var f = 0
+        for l in layers {
+            let cin = l.inputShape.last ?? 0
+            let outPix = l.outputShape.dropLast().reduce(1, *)
+            switch l.op {
+            case .conv2d(let a): f += 2 * outPix * a.kernelH * a.kernelW * cin * a.filters
+            case .depthwiseConv2d(let a, let m): f += 2 * outPix * a.kernelH * a.kernelW * cin * m
+            case .separableConv2d(let a, let m): f += 2 * outPix * (a.kernelH * a.kernelW * cin * m + cin * m * a.filters)
+            case .dense(let u, _, _): f += 2 * outPix * cin * u
+            default: break
+            }
+        }
+        return f
+    }
+}

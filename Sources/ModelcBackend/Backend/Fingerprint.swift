@@ -1,0 +1,58 @@
+// Model fingerprint: FNV-1a 64 over a canonical text of the IR's layers (names, kinds,
+// resolved operations, shapes) and input. Checkpoints and weight files carry it; training
+// settings and class names do not change it.
+
+import ModelcCore
+
+public enum Fingerprint {
+    public static func of(_ ir: ModelIR) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in canonicalText(ir).utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    public static func canonicalText(_ ir: ModelIR) -> String {
+        var s = "modelc-ir-v1\nsemantics \(ir.semantics.rawValue)\ninput \(ir.inputShape)\n"
+        for l in ir.layers {
+            s += "\(l.name)|\(l.kind)|\(canonical(l.op))|\(l.inputShape)|\(l.outputShape)\n"
+        }
+        return s
+    }
+
+    public static func canonical(_ op: Op) -> String {
+        func conv(_ a: Conv2DAttrs) -> String {
+            var s = "k\(a.kernelH)x\(a.kernelW) s\(a.strideH)x\(a.strideW) \(a.padding.rawValue)"
+            if let ph = a.explicitPadH, let pw = a.explicitPadW { s += " pad\(ph)x\(pw)" }
+            return s + " f\(a.filters) bias=\(a.useBias) act=\(a.activation.name)"
+        }
+        func pool(_ p: PoolAttrs) -> String { "p\(p.poolH)x\(p.poolW) s\(p.strideH)x\(p.strideW) \(p.padding.rawValue)" }
+        switch op {
+        case .input: return "input"
+        case .zeroPadding(let t, let b, let l, let r): return "zeropad \(t) \(b) \(l) \(r)"
+        case .conv2d(let a): return "conv2d " + conv(a)
+        case .separableConv2d(let a, let m): return "separable " + conv(a) + " mult\(m)"
+        case .depthwiseConv2d(let a, let m): return "depthwise " + conv(a) + " mult\(m)"
+        case .batchNorm(let a):
+            return "batchnorm scale=\(a.scale) center=\(a.center) eps=\(a.epsilon) momentum=\(a.momentum) unbiased=\(a.unbiasedRunningVariance)"
+        case .maxPool(let p): return "maxpool " + pool(p)
+        case .avgPool(let p): return "avgpool " + pool(p)
+        case .globalAvgPool: return "globalavgpool"
+        case .globalMaxPool: return "globalmaxpool"
+        case .activation(let a): return "activation \(a.name)"
+        case .dropout(let r): return "dropout \(r)"
+        case .flatten: return "flatten"
+        case .reshape(let s): return "reshape \(s)"
+        case .dense(let u, let b, let a): return "dense \(u) bias=\(b) act=\(a.name)"
+        case .lambda(let f):
+            switch f {
+            case .standardize(let m, let s): return "lambda standardize \(m) \(s)"
+            case .affine(let sc, let o): return "lambda affine \(sc) \(o)"
+            case .identity: return "lambda identity"
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+// Writing emitted models into generated/ and keeping the registry generated/AllModels.swift
+// consistent with the directory's contents (rebuilt from the listing after every write, so
+// compiling several models one after another, or in any order, gives the same file).
+
+import Foundation
+import ModelcCore
+
+public enum GeneratedFiles {
+    /// `<repo>/generated`, next to the Sources directory the build driver uses.
+    public static func defaultDirectory() -> String {
+        URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent().appendingPathComponent("generated").path
+    }
+
+    /// `<repo>/Tests/BackendTests/Generated`.
+    public static func testModelsDirectory() -> String {
+        URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent()
+            .appendingPathComponent("Tests/BackendTests/Generated").path
+    }
+
+    /// Writes `<dir>/<model>/<Class>.swift` (removing other .swift files of that model
+    /// directory) and regenerates AllModels.swift. Returns the file's path.
+    @discardableResult
+    public static func write(_ e: EmittedModel, into dir: String) throws -> String {
+        let fm = FileManager.default
+        let modelDir = "\(dir)/\(e.directoryName)"
+        try fm.createDirectory(atPath: modelDir, withIntermediateDirectories: true)
+        for f in (try? fm.contentsOfDirectory(atPath: modelDir)) ?? [] where f.hasSuffix(".swift") && f != e.fileName {
+            try fm.removeItem(atPath: "\(modelDir)/\(f)")
+        }
+        let path = "\(modelDir)/\(e.fileName)"
+        try writeIfChanged(e.source, to: path)
+        try writeRegistry(dir)
+        return path
+    }
+
+    /// The registry's text for the models currently in `dir` (one class per model directory).
+    public static func registry(_ dir: String) -> String {
+        let fm = FileManager.default
+        var classes: [String] = []
+        let subdirs = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        for d in subdirs {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: "\(dir)/\(d)", isDirectory: &isDir), isDir.boolValue else { continue }
+            let files = ((try? fm.contentsOfDirectory(atPath: "\(dir)/\(d)")) ?? []).filter { $0.hasSuffix(".swift") }.sorted()
+            classes += files.map { String($0.dropLast(6)) }
+        }
+        var s = "// Emitted by modelc: every model in models/, for tests and tools. Do not edit.\n"
+        s += "// Regenerate with `modelc generate` (or `modelc compile MODEL`).\n"
+        s += "import ModelcRuntime\n\n"
+        if classes.isEmpty {
+            s += "nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = []\n"
+        } else {
+            s += "nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [\n"
+            for c in classes { s += "    \(c).self,\n" }
+            s += "]\n"
+        }
+        return s
+    }
+
+    public static func writeRegistry(_ dir: String) throws {
+        try writeIfChanged(registry(dir), to: "\(dir)/AllModels.swift")
+    }
+
+    /// Atomic write (temp file + rename), skipped when the content is already there.
+    public static func writeIfChanged(_ text: String, to path: String) throws {
+        if let old = try? String(contentsOfFile: path, encoding: .utf8), old == text { return }
+        let tmp = path + ".tmp-\(getpid())"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+        if rename(tmp, path) != 0 {
+            let err = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw BuildError(message: "\(path): cannot write: \(err)")
+        }
+    }
+}
+
+extension GeneratedFiles {
+    /// What `modelc generate` writes: every file's expected content by path (each model of
+    /// `modelsDirectory`, the registry, and the backend test models when `testsDirectory` is
+    /// set), and the existing files no model produces any more (stale).
+    public static func expected(modelsDirectory: String, generatedDirectory: String,
+                                testsDirectory: String?) throws -> (files: [String: String], stale: [String]) {
+        let fm = FileManager.default
+        var expected: [String: String] = [:]
+        let modelFiles = ((try? fm.contentsOfDirectory(atPath: modelsDirectory)) ?? [])
+            .filter { $0.hasSuffix(".md") || $0.hasSuffix(".txt") }.sorted()
+        var classes: [(dir: String, cls: String)] = []
+        for f in modelFiles {
+            let path = "\(modelsDirectory)/\(f)"
+            let report = try Frontend.check(path: path)
+            let problems = report.problems + Emitter.problems(report.ir)
+            if !report.ok || !problems.isEmpty {
+                throw BuildError(message: problems.map(\.description).joined(separator: "\n") + "\n\(path): error: the model does not check")
+            }
+            var ir = report.ir
+            ir.sourcePath = "models/\(f)"
+            let e = Emitter.emit(ir, fuse: true)
+            expected["\(generatedDirectory)/\(e.directoryName)/\(e.fileName)"] = e.source
+            classes.append((e.directoryName, e.className))
+        }
+        var registry = "// Emitted by modelc: every model in models/, for tests and tools. Do not edit.\n"
+        registry += "// Regenerate with `modelc generate` (or `modelc compile MODEL`).\nimport ModelcRuntime\n\n"
+        let sorted = classes.sorted { $0.dir < $1.dir }.map(\.cls)
+        registry += sorted.isEmpty ? "nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = []\n"
+            : "nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [\n" + sorted.map { "    \($0).self,\n" }.joined() + "]\n"
+        expected["\(generatedDirectory)/AllModels.swift"] = registry
+        if let testDir = testsDirectory {
+            for e in BackendTestModels.emitted() { expected["\(testDir)/\(e.fileName)"] = e.source }
+        }
+        var stale: [String] = []
+        for d in ((try? fm.contentsOfDirectory(atPath: generatedDirectory)) ?? []).sorted() {
+            var isDir: ObjCBool = false
+            let p = "\(generatedDirectory)/\(d)"
+            if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
+                for f in ((try? fm.contentsOfDirectory(atPath: p)) ?? []).sorted() where f.hasSuffix(".swift") && expected["\(p)/\(f)"] == nil {
+                    stale.append("\(p)/\(f)")
+                }
+            }
+        }
+        if let testDir = testsDirectory {
+            for f in ((try? fm.contentsOfDirectory(atPath: testDir)) ?? []).sorted() where f.hasSuffix(".swift") && expected["\(testDir)/\(f)"] == nil {
+                stale.append("\(testDir)/\(f)")
+            }
+        }
+        return (expected, stale)
+    }
+}
+
+extension Emitter {
+    /// Problems that would make the emitted code wrong: shapes that do not follow from the
+    /// operations (the emitter relies on them), unsupported layouts.
+    public static func problems(_ ir: ModelIR) -> [ModelError] {
+        var out: [ModelError] = []
+        var shape = ir.inputShape
+        for l in ir.layers {
+            if case .input = l.op { shape = l.outputShape; continue }
+            if l.inputShape != shape {
+                out.append(ModelError(file: ir.sourcePath, line: l.line,
+                                      message: "layer \(l.name): input shape \(l.inputShape) does not match the previous output \(shape)"))
+            }
+            switch l.op {
+            case .zeroPadding, .conv2d, .separableConv2d, .depthwiseConv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool:
+                if l.inputShape.count != 3 {
+                    out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): expected an image input [H, W, C], found \(l.inputShape)"))
+                    shape = l.outputShape
+                    continue
+                }
+            case .reshape(let t):
+                if t.reduce(1, *) != l.inputShape.reduce(1, *) {
+                    out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): reshape to \(t) changes the element count of \(l.inputShape)"))
+                }
+            default: break
+            }
+            if l.inputShape.isEmpty || l.inputShape.contains(where: { $0 <= 0 }) {
+                out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): invalid input shape \(l.inputShape)"))
+            } else {
+                let expect = ChainBuilder.outputShape(l.op, l.inputShape)
+                if expect != l.outputShape {
+                    out.append(ModelError(file: ir.sourcePath, line: l.line,
+                                          message: "layer \(l.name): output shape \(l.outputShape) does not follow from the operation (expected \(expect))"))
+                }
+            }
+            shape = l.outputShape
+        }
+        return out
+    }
+}

@@ -1,0 +1,320 @@
+// Register-blocked SIMD micro-kernels, emitted as text with every size fixed.
+//
+// Two shapes cover every heavy loop of the emitted models:
+//   * RowGemm:   C[r][0..<N] (=|+=) sum_s sum_k A_r[s*aSeg + k] * B[s*bSeg + k*ldb + 0..<N]
+//                for a block of R rows (output pixels or images). Conv/Dense forward and
+//                backward-data (with a transposed weight copy) use it: SIMD over N (output
+//                channels, or input channels for backward-data), R rows share each weight load.
+//   * OuterGemm: D[k][0..<N] += sum_q A_q[k] * B_q[0..<N] for a block of K rows; the
+//                weight gradient (X^T * dY), accumulated over pixels and images, SIMD over N.
+// Columns are split into groups of up to 4 SIMD16 vectors, then SIMD8, SIMD4 and scalar tails.
+
+import ModelcCore
+
+struct ColumnGroup {
+    /// When set, the group is a loop `for c0 in stride(from: start, to: end, by: step)`.
+    var loopEnd: Int?
+    var start: Int
+    var width: Int      // 16, 8, 4 or 1 (scalar)
+    var count: Int      // vectors per group
+    var span: Int { width * count }
+}
+
+func columnGroups(_ n: Int, maxVectors: Int) -> [ColumnGroup] {
+    var groups: [ColumnGroup] = []
+    let full = n / 16
+    let nb = max(1, min(maxVectors, full))
+    var c = 0
+    if full > 0 {
+        let loops = full / nb
+        if loops >= 2 {
+            groups.append(ColumnGroup(loopEnd: loops * nb * 16, start: 0, width: 16, count: nb))
+        } else if loops == 1 {
+            groups.append(ColumnGroup(loopEnd: nil, start: 0, width: 16, count: nb))
+        }
+        c = loops * nb * 16
+        let rem = full % nb
+        if rem > 0 {
+            groups.append(ColumnGroup(loopEnd: nil, start: c, width: 16, count: rem))
+            c += rem * 16
+        }
+    }
+    var tail = n - c
+    if tail >= 8 { groups.append(ColumnGroup(loopEnd: nil, start: c, width: 8, count: 1)); c += 8; tail -= 8 }
+    if tail >= 4 { groups.append(ColumnGroup(loopEnd: nil, start: c, width: 4, count: 1)); c += 4; tail -= 4 }
+    if tail > 0 { groups.append(ColumnGroup(loopEnd: nil, start: c, width: 1, count: tail)) }
+    return groups
+}
+
+enum SIMDText {
+    static func type(_ w: Int) -> String { w == 1 ? "Float" : "SIMD\(w)<Float>" }
+    static func zero(_ w: Int) -> String { w == 1 ? "Float(0)" : "SIMD\(w)<Float>()" }
+    static func load(_ w: Int, _ ptr: String) -> String { w == 1 ? "\(ptr).pointee" : "ld\(w)(\(ptr))" }
+    static func store(_ w: Int, _ ptr: String, _ v: String) -> String {
+        w == 1 ? "\(ptr).pointee = \(v)" : "st\(w)(\(ptr), \(v))"
+    }
+    /// `v = f(v)` for the activations that fit in a register epilogue.
+    static func epilogue(_ w: Int, _ v: String, _ act: EpilogueActivation) -> String? {
+        switch act {
+        case .none: return nil
+        case .relu:
+            return w == 1 ? "\(v) = max(\(v), 0)" : "\(v) = \(v).replacing(with: 0, where: \(v) .< 0)"
+        case .leaky(let a):
+            return w == 1 ? "if \(v) < 0 { \(v) *= \(floatLiteral(a)) }"
+                          : "\(v) = \(v).replacing(with: \(v) * \(floatLiteral(a)), where: \(v) .< 0)"
+        }
+    }
+}
+
+enum EpilogueActivation: Equatable {
+    case none
+    case relu
+    case leaky(Float)
+}
+
+/// Fileprivate SIMD load/store helpers every generated file starts with.
+let simdHelpers = """
+@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
+@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
+@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
+"""
+
+/// C rows = A rows x B (see the file comment). Row pointers are expressions evaluated once.
+struct RowGemm {
+    var rows: Int
+    var aRow: (Int) -> String       // pointer to row r of A (segment 0, k = 0)
+    var cRow: (Int) -> String       // pointer to row r of C (column 0)
+    var k: Int
+    var segments: Int = 1
+    var aSegment: Int = 0
+    var bSegment: Int = 0
+    var b: String                   // pointer to B (segment 0, row 0, column 0)
+    var ldb: Int
+    var n: Int
+    var bias: String? = nil         // accumulators start from bias[c]
+    var accumulate: Bool = false    // C += result instead of C = result
+    /// Folded BatchNorm (inference fusion): accumulators become s * scale[c] + shift[c].
+    var scale: String? = nil
+    var shift: String? = nil
+    var epilogue: EpilogueActivation = .none
+
+    static func preferredRows(n: Int) -> Int {
+        let full = n / 16
+        switch min(full, 4) {
+        case 4: return 4
+        case 3: return 5
+        case 2: return 6
+        default: return 8
+        }
+    }
+
+    func emit(_ w: CodeWriter) {
+        w.block("do") {
+            for r in 0..<rows {
+                w.line("let ar\(r) = \(aRow(r))")
+                w.line("let cr\(r) = \(cRow(r))")
+            }
+            let maxV = max(1, min(4, 24 / max(rows, 1)))
+            for g in columnGroups(n, maxVectors: maxV) {
+                if let end = g.loopEnd {
+                    w.block("for c0 in stride(from: \(g.start), to: \(end), by: \(g.span))") { emitGroup(w, g, c0: "c0") }
+                } else {
+                    w.block("do") { emitGroup(w, g, c0: "\(g.start)") }
+                }
+            }
+        }
+    }
+
+    private func emitGroup(_ w: CodeWriter, _ g: ColumnGroup, c0: String) {
+        let vw = g.width
+        for r in 0..<rows {
+            for j in 0..<g.count {
+                let initial = bias.map { SIMDText.load(vw, "(\($0) + \(c0) + \(j * vw))") } ?? SIMDText.zero(vw)
+                w.line("var s\(r)_\(j): \(SIMDText.type(vw)) = \(initial)")
+            }
+        }
+        let body = {
+            w.block("for k in 0..<\(k)") {
+                w.line("let bk = bs + k * \(ldb)")
+                for j in 0..<g.count { w.line("let w\(j) = \(SIMDText.load(vw, "(bk + \(j * vw))"))") }
+                for r in 0..<rows {
+                    w.line("let x\(r) = ar\(r)[ao + k]")
+                    for j in 0..<g.count { w.line("s\(r)_\(j) = s\(r)_\(j).addingProduct(w\(j), x\(r))") }
+                }
+            }
+        }
+        if segments > 1 {
+            w.block("for s in 0..<\(segments)") {
+                w.line("let ao = s * \(aSegment)")
+                w.line("let bs = \(b) + s * \(bSegment) + \(c0)")
+                body()
+            }
+        } else {
+            w.line("let ao = 0")
+            w.line("let bs = \(b) + \(c0)")
+            body()
+        }
+        for r in 0..<rows {
+            for j in 0..<g.count {
+                let p = "(cr\(r) + \(c0) + \(j * vw))"
+                if accumulate {
+                    w.line(SIMDText.store(vw, p, "\(SIMDText.load(vw, p)) + s\(r)_\(j)"))
+                } else {
+                    if let sc = scale, let sh = shift {
+                        let o = "\(c0) + \(j * vw)"
+                        w.line("s\(r)_\(j) = s\(r)_\(j) * \(SIMDText.load(vw, "(\(sc) + \(o))")) + \(SIMDText.load(vw, "(\(sh) + \(o))"))")
+                    }
+                    if let e = SIMDText.epilogue(vw, "s\(r)_\(j)", epilogue) { w.line(e) }
+                    w.line(SIMDText.store(vw, p, "s\(r)_\(j)"))
+                }
+            }
+        }
+    }
+}
+
+/// Emits `for r0 in stride(0, total - total % R, R) { kernel(R rows from r0) }` then the remainder.
+func emitRowBlocks(_ w: CodeWriter, total: Int, rowsPerBlock: Int, index: String,
+                   _ kernel: (_ rows: Int, _ first: String) -> Void) {
+    let r = max(1, min(rowsPerBlock, total))
+    let full = total / r * r
+    if full / r >= 2 {
+        w.block("for \(index) in stride(from: 0, to: \(full), by: \(r))") { kernel(r, index) }
+    } else if full > 0 {
+        w.block("do") { w.line("let \(index) = 0"); kernel(r, index) }
+    }
+    let rem = total - full
+    if rem > 0 {
+        w.block("do") { w.line("let \(index) = \(full)"); kernel(rem, index) }
+    }
+}
+
+/// D[k][0..<N] (+)= sum_q A_q[k] * B_q[0..<N] for all k < K, blocked 4 rows of k at a time.
+struct OuterGemm {
+    var k: Int
+    var n: Int
+    var d: String            // pointer to D (row 0); rows `ldd` apart
+    var ldd: Int
+    var accumulate: Bool     // start from D's contents
+    var loops: [String]      // loop headers over q (outermost first)
+    var aPtr: String         // pointer to A_q[0], valid inside the loops
+    var bPtr: String         // pointer to B_q[0], valid inside the loops
+    var preamble: [String] = []   // lines inside the innermost loop before the FMAs
+
+    func emit(_ w: CodeWriter) {
+        let kr = 4
+        let full = k / kr * kr
+        if full / kr >= 2 {
+            w.block("for kb in stride(from: 0, to: \(full), by: \(kr))") { emitBlock(w, rows: kr, kb: "kb") }
+        } else if full > 0 {
+            w.block("do") { w.line("let kb = 0"); emitBlock(w, rows: kr, kb: "kb") }
+        }
+        if k - full > 0 {
+            w.block("do") { w.line("let kb = \(full)"); emitBlock(w, rows: k - full, kb: "kb") }
+        }
+    }
+
+    private func emitBlock(_ w: CodeWriter, rows: Int, kb: String) {
+        for g in columnGroups(n, maxVectors: 4) {
+            let body = { (c0: String) in
+                let vw = g.width
+                for r in 0..<rows {
+                    for j in 0..<g.count {
+                        let p = "(\(d) + (\(kb) + \(r)) * \(ldd) + \(c0) + \(j * vw))"
+                        w.line("var s\(r)_\(j): \(SIMDText.type(vw)) = \(accumulate ? SIMDText.load(vw, p) : SIMDText.zero(vw))")
+                    }
+                }
+                func inner(_ level: Int) {
+                    if level == loops.count {
+                        for l in preamble { w.line(l) }
+                        w.line("let aq = \(aPtr) + \(kb)")
+                        w.line("let bq = \(bPtr) + \(c0)")
+                        for j in 0..<g.count { w.line("let y\(j) = \(SIMDText.load(vw, "(bq + \(j * vw))"))") }
+                        for r in 0..<rows {
+                            w.line("let x\(r) = aq[\(r)]")
+                            for j in 0..<g.count { w.line("s\(r)_\(j) = s\(r)_\(j).addingProduct(y\(j), x\(r))") }
+                        }
+                        return
+                    }
+                    w.block(loops[level]) { inner(level + 1) }
+                }
+                inner(0)
+                for r in 0..<rows {
+                    for j in 0..<g.count {
+                        let p = "(\(d) + (\(kb) + \(r)) * \(ldd) + \(c0) + \(j * vw))"
+                        w.line(SIMDText.store(vw, p, "s\(r)_\(j)"))
+                    }
+                }
+            }
+            if let end = g.loopEnd {
+                w.block("for c0 in stride(from: \(g.start), to: \(end), by: \(g.span))") { body("c0") }
+            } else {
+                w.block("do") { body("\(g.start)") }
+            }
+        }
+    }
+}
+
+/// Rows lo*perImage ..< hi*perImage handled R at a time, then the remainder via a switch.
+/// `kernel(rows, first)` emits code for `rows` rows starting at the row index expression `first`.
+func emitDynamicRows(_ w: CodeWriter, perImage: Int, rowsPerBlock: Int,
+                     _ kernel: (_ rows: Int, _ first: String) -> Void) {
+    let r = max(1, rowsPerBlock)
+    w.line("var q = lo * \(perImage)")
+    w.line("let qEnd = hi * \(perImage)")
+    w.block("while qEnd - q >= \(r)") {
+        kernel(r, "q")
+        w.line("q += \(r)")
+    }
+    if r > 1 {
+        w.block("switch qEnd - q") {
+            for k in 1..<r {
+                w.line("case \(k):")
+                w.indented { kernel(k, "q") }
+            }
+            w.line("default: break")
+        }
+    }
+}
+
+/// Convolution geometry: padding per side (TF 'same' puts the odd extra at bottom/right).
+struct ConvGeometry {
+    var h, w, c: Int          // input
+    var oh, ow: Int           // output
+    var kh, kw, sh, sw: Int
+    var top, bottom, left, right: Int
+    var hp: Int { h + top + bottom }
+    var wp: Int { w + left + right }
+    var padded: Bool { top + bottom + left + right > 0 }
+
+    init(inShape: [Int], outShape: [Int], kh: Int, kw: Int, sh: Int, sw: Int, padding: Padding,
+         explicitH: Int? = nil, explicitW: Int? = nil) {
+        h = inShape.count > 0 ? inShape[0] : 1
+        w = inShape.count > 1 ? inShape[1] : 1
+        c = inShape.last ?? 1
+        oh = outShape.count > 0 ? outShape[0] : 1
+        ow = outShape.count > 1 ? outShape[1] : 1
+        self.kh = kh; self.kw = kw; self.sh = sh; self.sw = sw
+        if let ph = explicitH, let pw = explicitW {
+            top = ph; bottom = ph; left = pw; right = pw
+        } else if padding == .same {
+            let th = max((oh - 1) * sh + kh - h, 0)
+            let tw = max((ow - 1) * sw + kw - w, 0)
+            top = th / 2; bottom = th - top; left = tw / 2; right = tw - left
+        } else {
+            top = 0; bottom = 0; left = 0; right = 0
+        }
+    }
+}
+
+/// Counter-based hash used by Dropout (splitmix64 finalizer), emitted into every file.
+let hashHelper = """
+@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
+    var z = v &+ 0x9E3779B97F4A7C15
+    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+    return z ^ (z >> 31)
+}
+"""

@@ -1,0 +1,140 @@
+// Emits the `ModelInfo` literal of a model: name, fingerprint, input, classes, parameter
+// tensors with their Keras keys and initializers, counts, FLOPs, summary, training defaults.
+
+import ModelcCore
+
+enum ModelInfoEmitter {
+    static func infoLiteral(_ ir: ModelIR, layers: [Layer], specs: [(key: String, tensor: ParamTensor, offset: Int)],
+                            parameterCount: Int, indent: String) -> String {
+        let i1 = indent + "    "
+        let i2 = i1 + "    "
+        let (h, w, c) = inputHWC(ir.inputShape)
+        let classCount = (layers.last?.outputShape ?? ir.inputShape).reduce(1, *)
+        var names = ir.classNames
+        if names.count != classCount { names = (0..<classCount).map(String.init) }
+        var s = "ModelInfo(\n"
+        s += "\(i1)name: \(swiftString(ir.name)),\n"
+        s += "\(i1)fingerprint: \(swiftString(Fingerprint.of(ir))),\n"
+        s += "\(i1)inputHeight: \(h), inputWidth: \(w), inputChannels: \(c),\n"
+        s += "\(i1)classCount: \(classCount),\n"
+        s += "\(i1)classNames: [\(names.map(swiftString).joined(separator: ", "))],\n"
+        if let n = ir.nativeClassNames {
+            s += "\(i1)nativeClassNames: [\(n.map(swiftString).joined(separator: ", "))],\n"
+        } else {
+            s += "\(i1)nativeClassNames: nil,\n"
+        }
+        s += "\(i1)dataset: \(ir.dataset.map(swiftString) ?? "nil"),\n"
+        s += "\(i1)inputScale: \(floatLiteral(ir.inputScale)), inputOffset: \(floatLiteral(ir.inputOffset)),\n"
+        s += "\(i1)semantics: \(swiftString(ir.semantics.rawValue)),\n"
+        s += "\(i1)tensors: [\n"
+        for (key, t, off) in specs {
+            s += "\(i2)TensorSpec(key: \(swiftString(key)), shape: \(t.shape), offset: \(off), trainable: \(t.trainable), "
+            s += "initializer: \(initializer(t, semantics: ir.semantics)), decays: \(decays(t))),\n"
+        }
+        s += "\(i1)],\n"
+        s += "\(i1)parameterCount: \(parameterCount),\n"
+        s += "\(i1)trainableParameterCount: \(specs.filter { $0.tensor.trainable }.reduce(0) { $0 + $1.tensor.count }),\n"
+        s += "\(i1)forwardFlops: \(Emitter.forwardFlops(layers)),\n"
+        s += "\(i1)summary: \(swiftString(summary(ir))),\n"
+        s += "\(i1)defaults: { () -> TrainingDefaults in\n"
+        s += defaultsBody(ir.training, indent: i2)
+        s += "\(i2)return d\n"
+        s += "\(i1)}()\n"
+        s += "\(indent))"
+        return s
+    }
+
+    static func inputHWC(_ shape: [Int]) -> (Int, Int, Int) {
+        switch shape.count {
+        case 3: return (shape[0], shape[1], shape[2])
+        case 2: return (shape[0], shape[1], 1)
+        case 1: return shape[0] == 784 ? (28, 28, 1) : (1, shape[0], 1)
+        default: return (1, shape.reduce(1, *), 1)
+        }
+    }
+
+    static func initializer(_ t: ParamTensor, semantics: Semantics) -> String {
+        switch t.role {
+        case .kernel, .depthwiseKernel, .pointwiseKernel:
+            let receptive = t.shape.count > 2 ? t.shape.dropLast(2).reduce(1, *) : 1
+            let fanIn = (t.shape.count >= 2 ? t.shape[t.shape.count - 2] : 1) * receptive
+            let fanOut = (t.shape.last ?? 1) * receptive
+            if semantics == .pytorch {
+                return ".kaimingUniform(fanIn: \(t.role == .depthwiseKernel ? receptive : fanIn))"
+            }
+            return ".glorotUniform(fanIn: \(fanIn), fanOut: \(fanOut))"
+        case .bias, .beta, .movingMean: return ".zeros"
+        case .gamma, .movingVariance: return ".ones"
+        }
+    }
+
+    static func decays(_ t: ParamTensor) -> Bool {
+        t.role == .kernel || t.role == .depthwiseKernel || t.role == .pointwiseKernel
+    }
+
+    static func defaultsBody(_ t: TrainingConfig, indent: String) -> String {
+        var s = "\(indent)var d = TrainingDefaults()\n"
+        func set(_ k: String, _ v: String) { s += "\(indent)d.\(k) = \(v)\n" }
+        set("optimizer", swiftString(t.optimizer.rawValue))
+        set("learningRate", floatLiteral(t.learningRate))
+        set("momentum", floatLiteral(t.momentum))
+        set("beta1", floatLiteral(t.beta1))
+        set("beta2", floatLiteral(t.beta2))
+        set("epsilon", floatLiteral(t.epsilon))
+        set("rho", floatLiteral(t.rho))
+        set("rmsRho", floatLiteral(t.rmsRho))
+        set("weightDecay", floatLiteral(t.weightDecay))
+        set("batchSize", "\(t.batchSize)")
+        set("epochs", "\(t.epochs)")
+        set("loss", swiftString(t.loss.rawValue))
+        let sched: String
+        switch t.schedule {
+        case .constant: sched = "constant"
+        case .step(let e, let g): sched = "step:\(e):\(g)"
+        case .cosine: sched = "cosine"
+        case .oneCycle: sched = "onecycle"
+        }
+        set("schedule", swiftString(sched))
+        set("validationSplit", floatLiteral(t.validationSplit))
+        let es: String
+        switch t.earlyStopping {
+        case .none: es = "none"
+        case .patience(let n): es = "patience:\(n)"
+        case .dropAfter(let n): es = "drop-after:\(n)"
+        }
+        set("earlyStopping", swiftString(es))
+        set("augmentShift", "\(t.augmentation.maxShiftPixels)")
+        set("augmentRotate", floatLiteral(t.augmentation.maxRotationDegrees))
+        set("seed", "\(t.seed)")
+        return s
+    }
+
+    /// A Keras-style summary table of the resolved IR.
+    static func summary(_ ir: ModelIR) -> String {
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+        var lines: [String] = []
+        lines.append("Model: \"\(ir.name)\"")
+        lines.append(String(repeating: "_", count: 78))
+        lines.append(pad("Layer (type)", 34) + pad("Output Shape", 24) + "Param #")
+        lines.append(String(repeating: "=", count: 78))
+        for l in ir.layers {
+            let shape = "(None, " + l.outputShape.map(String.init).joined(separator: ", ") + ")"
+            lines.append(pad("\(l.name) (\(l.kind))", 34) + pad(shape, 24) + grouped(l.paramCount))
+            lines.append(String(repeating: "_", count: 78))
+        }
+        lines.append("Total params: \(grouped(ir.totalParams))")
+        lines.append("Trainable params: \(grouped(ir.trainableParams))")
+        lines.append("Non-trainable params: \(grouped(ir.nonTrainableParams))")
+        return lines.joined(separator: "\n")
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, ch) in s.enumerated() {
+            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return out
+    }
+}

@@ -1,0 +1,137 @@
+// Conv2D, NHWC activations, HWIO kernel [KH, KW, CI, CO] (Keras layout), any kernel, stride
+// and padding ('valid', TF 'same' with the odd extra at bottom/right, explicit symmetric).
+//   forward:  y[n, oh, ow, :] = act(b + sum_{kh, kw, ci} xp[n, oh*SH+kh, ow*SW+kw, ci] * W[kh, kw, ci, :])
+//             xp = zero-padded copy of x (only when padding > 0). In NHWC the KW*CI values of one
+//             kernel row are contiguous, so each output pixel is KH dot products of length KW*CI
+//             against W[kh] viewed as [KW*CI, CO]: RowGemm over blocks of output pixels, SIMD
+//             over output channels.
+//   backward: dy *= act'(y);  db = sum dy;
+//             dW[kh] += xp_rows^T * dy   (OuterGemm over pixel tiles, SIMD over output channels)
+//             dxp[pixel rows of kh] += dy * Wt[kh]   (Wt[kh] = [CO, KW*CI], RowGemm, SIMD over
+//             input positions), then dx = crop(dxp).
+
+import ModelcCore
+
+struct Conv2DEmitter: OpEmitter {
+    let attrs: Conv2DAttrs
+    let fold: FusedGroup?
+
+    func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
+        let a = attrs
+        let g = ConvGeometry(inShape: c.inShape, outShape: c.outShape, kh: a.kernelH, kw: a.kernelW, sh: a.strideH,
+                             sw: a.strideW, padding: a.padding, explicitH: a.explicitPadH, explicitW: a.explicitPadW)
+        let co = a.filters
+        let p = c.prefix
+        let padSize = g.hp * g.wp * g.c
+        let xp = g.padded ? "\(p)xp" : c.x
+        if g.padded { m.buffer(xp, perImage: padSize, "\(c.name) zero-padded input [N, \(g.hp), \(g.wp), \(g.c)]") }
+        let pix = g.oh * g.ow
+        let kRow = g.kw * g.c
+        let epi = Fusion.epilogue(c.activation)
+        let post = epi == nil ? c.activation : nil
+        let desc = "kernel \(a.kernelH)x\(a.kernelW)x\(g.c)x\(co) stride \(a.strideH)x\(a.strideW) pad t\(g.top) b\(g.bottom) l\(g.left) r\(g.right)\(a.useBias ? " +bias" : "") \(c.activation.name)"
+
+        func forward(_ name: String, _ fused: FusedOutput?) {
+            let what = fused.map { "inference, fused with \($0.names)" } ?? desc
+            m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                if a.useBias { w.line("let bias = \(c.param(.bias))") }
+                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+                w.block("for n in lo..<hi") {
+                    if g.padded {
+                        w.line("let src = \(c.x) + n * \(c.inSize)")
+                        w.line("let x = \(xp) + n * \(padSize)")
+                        w.line("for r in 0..<\(g.h) { (x + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c)).update(from: src + r * \(g.w * g.c), count: \(g.w * g.c)) }")
+                    } else {
+                        w.line("let x = \(c.x) + n * \(c.inSize)")
+                    }
+                    w.line("let y = \(fused?.target ?? c.y) + n * \(c.outSize)")
+                    emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
+                        RowGemm(rows: rows,
+                                aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
+                                cRow: { r in "y + (\(q) + \(r)) * \(co)" },
+                                k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
+                                b: "wk", ldb: co, n: co, bias: (a.useBias && fused == nil) ? "bias" : nil,
+                                scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                                epilogue: fused?.activation ?? epi ?? .none).emit(w)
+                    }
+                }
+                if fused == nil, let post = post {
+                    w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co) }
+                }
+            }
+        }
+        forward("\(p)Forward", nil)
+        if let f = c.fused {
+            m.buffer("\(p)fold", perImage: 0, fixed: 16 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
+            forward("\(p)ForwardFused", f)
+        }
+
+        let wt = "\(p)wt"
+        if c.gx != nil {
+            m.buffer(wt, perImage: 0, fixed: g.kh * co * kRow, "\(c.name) transposed kernel [KH, CO, KW*CI]")
+            m.serialFunction("\(p)Transpose", comment: "\(c.name): Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                w.line("for kh in 0..<\(g.kh) { for kw in 0..<\(g.kw) { for ci in 0..<\(g.c) { for o in 0..<\(co) {")
+                w.line("    \(wt)[(kh * \(co) + o) * \(kRow) + kw * \(g.c) + ci] = wk[((kh * \(g.kw) + kw) * \(g.c) + ci) * \(co) + o]")
+                w.line("} } } }")
+            }
+            m.backwardPrologue.append("\(p)Transpose")
+            if g.padded { m.buffer("\(p)dxp", perImage: padSize, "\(c.name) gradient of the padded input") }
+        }
+        m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * kRow * co))
+        if a.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
+
+        let tile = min(pix, 64)
+        m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
+            w.line("let gp = partials + t * \(c.parameterCount)")
+            if c.activation != .linear {
+                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+            }
+            if a.useBias {
+                w.line("let gb = \(c.grad(.bias))")
+                w.line("for o in 0..<\(co) { gb[o] = 0 }")
+                w.line("let dyc = \(c.gy) + lo * \(c.outSize)")
+                w.line("for r in 0..<(hi - lo) * \(pix) { for o in 0..<\(co) { gb[o] += dyc[r * \(co) + o] } }")
+            }
+            w.line("let gk = \(c.grad(.kernel))")
+            w.line("gk.update(repeating: 0, count: \(g.kh * kRow * co))")
+            w.block("for n in lo..<hi") {
+                w.line("let x = \(xp) + n * \(g.padded ? padSize : c.inSize)")
+                w.line("let dy = \(c.gy) + n * \(c.outSize)")
+                w.block("for qt in stride(from: 0, to: \(pix), by: \(tile))") {
+                    w.line("let qe = min(qt + \(tile), \(pix))")
+                    w.block("for kh in 0..<\(g.kh)") {
+                        w.line("let d = gk + kh * \(kRow * co)")
+                        OuterGemm(k: kRow, n: co, d: "d", ldd: co, accumulate: true, loops: ["for q in qt..<qe"],
+                                  aPtr: "(x + ((q / \(g.ow) * \(g.sh) + kh) * \(g.wp) + q % \(g.ow) * \(g.sw)) * \(g.c))",
+                                  bPtr: "(dy + q * \(co))").emit(w)
+                    }
+                }
+            }
+            if let gx = c.gx {
+                w.block("for n in lo..<hi") {
+                    w.line("let dx = \(g.padded ? "\(p)dxp + n * \(padSize)" : "\(gx) + n * \(c.inSize)")")
+                    w.line("dx.update(repeating: 0, count: \(g.padded ? padSize : c.inSize))")
+                    w.line("let dy = \(c.gy) + n * \(c.outSize)")
+                    w.block("for kh in 0..<\(g.kh)") {
+                        w.line("let wtk = \(wt) + kh * \(co * kRow)")
+                        emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: kRow), index: "q") { rows, q in
+                            RowGemm(rows: rows,
+                                    aRow: { r in "dy + (\(q) + \(r)) * \(co)" },
+                                    cRow: { r in "dx + (((\(q) + \(r)) / \(g.ow) * \(g.sh) + kh) * \(g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
+                                    k: co, b: "wtk", ldb: kRow, n: kRow, accumulate: true).emit(w)
+                        }
+                    }
+                    if g.padded {
+                        w.line("let out = \(gx) + n * \(c.inSize)")
+                        w.line("for r in 0..<\(g.h) { (out + r * \(g.w * g.c)).update(from: dx + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c), count: \(g.w * g.c)) }")
+                    }
+                }
+            }
+        }
+        let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]
+        let inf: [Step] = c.fused == nil ? f : [.chunk("\(p)ForwardFused(lo, hi, t)")]
+        return (f, inf, [.chunk("\(p)Backward(lo, hi, t)")])
+    }
+}

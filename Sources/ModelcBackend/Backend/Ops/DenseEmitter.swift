@@ -1,0 +1,83 @@
+// Dense on the last axis, kernel [IN, OUT] (Keras layout); rows = images x leading pixels.
+//   forward:  y[r, :] = act(b + x[r, :] * W)        RowGemm over blocks of rows, SIMD over OUT
+//   backward: dy *= act'(y);  db = sum_r dy[r, :];  dW = x^T * dy  (OuterGemm, SIMD over OUT);
+//             dx = dy * Wt  (Wt = [OUT, IN] transposed once per backward, SIMD over IN)
+
+import ModelcCore
+
+struct DenseEmitter: OpEmitter {
+    let fold: FusedGroup?
+
+    func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
+        let nIn = c.inShape.last ?? 1
+        let nOut = c.outShape.last ?? 1
+        let rowsPerImage = c.inSize / max(nIn, 1)
+        let p = c.prefix
+        let hasBias = c.has(.bias)
+        let epi = Fusion.epilogue(c.activation)
+        let post = epi == nil ? c.activation : nil
+
+        func forward(_ name: String, _ fused: FusedOutput?) {
+            let what = fused.map { "inference, fused with \($0.names)" } ?? "x [\(nIn)] * W [\(nIn), \(nOut)]\(hasBias ? " + b" : "") \(c.activation.name)"
+            m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                if hasBias { w.line("let bias = \(c.param(.bias))") }
+                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: nOut, bias: hasBias ? "bias" : nil) }
+                w.line("let x = \(c.x), y = \(fused?.target ?? c.y)")
+                emitDynamicRows(w, perImage: rowsPerImage, rowsPerBlock: RowGemm.preferredRows(n: nOut)) { rows, q in
+                    RowGemm(rows: rows, aRow: { r in "x + (\(q) + \(r)) * \(nIn)" }, cRow: { r in "y + (\(q) + \(r)) * \(nOut)" },
+                            k: nIn, b: "wk", ldb: nOut, n: nOut, bias: (hasBias && fused == nil) ? "bias" : nil,
+                            scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                            epilogue: fused?.activation ?? epi ?? .none).emit(w)
+                }
+                if fused == nil, let post = post {
+                    w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: nOut) }
+                }
+            }
+        }
+        forward("\(p)Forward", nil)
+        if let f = c.fused {
+            m.buffer("\(p)fold", perImage: 0, fixed: 16 * nOut, "\(c.name) folded BatchNorm scale and shift per chunk")
+            forward("\(p)ForwardFused", f)
+        }
+
+        let wt = "\(p)wt"
+        if c.gx != nil {
+            m.buffer(wt, perImage: 0, fixed: nIn * nOut, "\(c.name) transposed kernel [\(nOut), \(nIn)]")
+            m.serialFunction("\(p)Transpose", comment: "\(c.name): Wt[o][i] = W[i][o]") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                w.line("for i in 0..<\(nIn) { for o in 0..<\(nOut) { \(wt)[o * \(nIn) + i] = wk[i * \(nOut) + o] } }")
+            }
+            m.backwardPrologue.append("\(p)Transpose")
+        }
+        m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, nIn * nOut))
+        if hasBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, nOut)) }
+
+        m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
+            w.line("let gp = partials + t * \(c.parameterCount)")
+            if c.activation != .linear {
+                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: nOut) }
+            }
+            w.line("let x = \(c.x), dy = \(c.gy)")
+            if hasBias {
+                w.line("let gb = \(c.grad(.bias))")
+                w.line("for o in 0..<\(nOut) { gb[o] = 0 }")
+                w.line("for r in lo * \(rowsPerImage)..<hi * \(rowsPerImage) { for o in 0..<\(nOut) { gb[o] += dy[r * \(nOut) + o] } }")
+            }
+            w.line("let gk = \(c.grad(.kernel))")
+            OuterGemm(k: nIn, n: nOut, d: "gk", ldd: nOut, accumulate: false,
+                      loops: ["for r in lo * \(rowsPerImage)..<hi * \(rowsPerImage)"],
+                      aPtr: "(x + r * \(nIn))", bPtr: "(dy + r * \(nOut))").emit(w)
+            if let gx = c.gx {
+                w.line("let dx = \(gx)")
+                emitDynamicRows(w, perImage: rowsPerImage, rowsPerBlock: RowGemm.preferredRows(n: nIn)) { rows, q in
+                    RowGemm(rows: rows, aRow: { r in "dy + (\(q) + \(r)) * \(nOut)" }, cRow: { r in "dx + (\(q) + \(r)) * \(nIn)" },
+                            k: nOut, b: "\(wt)", ldb: nIn, n: nIn).emit(w)
+                }
+            }
+        }
+        let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]
+        let inf: [Step] = c.fused == nil ? f : [.chunk("\(p)ForwardFused(lo, hi, t)")]
+        return (f, inf, [.chunk("\(p)Backward(lo, hi, t)")])
+    }
+}

@@ -1,0 +1,84 @@
+// SeparableConv2D: depthwise KHxKW (multiplier M, no bias) into `mid`, then pointwise 1x1
+// [CI*M, CO] + bias + activation.
+//   forward:  mid = depthwise(xp);  y[pixel, :] = act(b + mid[pixel, :] * Wp)   (RowGemm, SIMD over CO)
+//   backward: dy *= act'(y); db = sum dy; dWp = mid^T * dy (OuterGemm);
+//             dmid = dy * Wp^T (RowGemm); then the depthwise backward from dmid (dWd, dx).
+
+import ModelcCore
+
+struct SeparableConv2DEmitter: OpEmitter {
+    let attrs: Conv2DAttrs
+    let multiplier: Int
+
+    func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
+        let g = DepthwiseCode.geometry(attrs, c.inShape, c.outShape)
+        let p = c.prefix
+        let cm = g.c * multiplier
+        let co = attrs.filters
+        let pix = g.oh * g.ow
+        let hasBias = c.has(.bias)
+        let mid = "\(p)mid", dmid = "\(p)dmid", wt = "\(p)wt"
+        let xp = DepthwiseCode.declarePadding(c, m, g)
+        m.buffer(mid, perImage: pix * cm, "\(c.name) depthwise output [N, \(g.oh), \(g.ow), \(cm)]")
+        m.buffer(dmid, perImage: pix * cm, "\(c.name) gradient of the depthwise output")
+        m.buffer(wt, perImage: 0, fixed: cm * co, "\(c.name) transposed pointwise kernel [\(co), \(cm)]")
+        let epi = Fusion.epilogue(c.activation)
+        let post = epi == nil ? c.activation : nil
+        m.chunkFunction("\(p)Forward", comment: "\(c.header): separable \(attrs.kernelH)x\(attrs.kernelW) x\(multiplier) then 1x1 to \(co), stride \(attrs.strideH)x\(attrs.strideW) pad t\(g.top) b\(g.bottom) l\(g.left) r\(g.right) \(c.activation.name)") { w in
+            w.line("let dw = \(c.param(.depthwiseKernel)), pw = \(c.param(.pointwiseKernel))")
+            if hasBias { w.line("let bias = \(c.param(.bias))") }
+            w.block("for n in lo..<hi") {
+                DepthwiseCode.padCopy(w, c, g, xp: xp, src: c.x)
+                w.line("let md = \(mid) + n * \(pix * cm)")
+                DepthwiseCode.forward(w, g, mult: multiplier, x: "x", y: "md", dw: "dw", bias: nil)
+                w.line("let y = \(c.y) + n * \(c.outSize)")
+                emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
+                    RowGemm(rows: rows, aRow: { r in "md + (\(q) + \(r)) * \(cm)" }, cRow: { r in "y + (\(q) + \(r)) * \(co)" },
+                            k: cm, b: "pw", ldb: co, n: co, bias: hasBias ? "bias" : nil, epilogue: epi ?? .none).emit(w)
+                }
+            }
+            if let post = post {
+                w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co) }
+            }
+        }
+        m.serialFunction("\(p)Transpose", comment: "\(c.name): pointwise Wt[o][i] = Wp[i][o]") { w in
+            w.line("let pw = \(c.param(.pointwiseKernel))")
+            w.line("for i in 0..<\(cm) { for o in 0..<\(co) { \(wt)[o * \(cm) + i] = pw[i * \(co) + o] } }")
+        }
+        m.backwardPrologue.append("\(p)Transpose")
+        m.reduceRanges.append((c.paramOffsets[.depthwiseKernel] ?? 0, g.kh * g.kw * cm))
+        m.reduceRanges.append((c.paramOffsets[.pointwiseKernel] ?? 0, cm * co))
+        if hasBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
+        if c.gx != nil && g.padded { m.buffer("\(p)dxp", perImage: g.hp * g.wp * g.c, "\(c.name) gradient of the padded input") }
+        m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dWp, db, dmid, dWd\(c.gx != nil ? ", dx" : "")") { w in
+            w.line("let gp = partials + t * \(c.parameterCount)")
+            if c.activation != .linear {
+                w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+            }
+            if hasBias {
+                w.line("let gb = \(c.grad(.bias))")
+                w.line("for o in 0..<\(co) { gb[o] = 0 }")
+                w.line("let dyc = \(c.gy) + lo * \(c.outSize)")
+                w.line("for r in 0..<(hi - lo) * \(pix) { for o in 0..<\(co) { gb[o] += dyc[r * \(co) + o] } }")
+            }
+            w.line("let gpw = \(c.grad(.pointwiseKernel))")
+            OuterGemm(k: cm, n: co, d: "gpw", ldd: co, accumulate: false, loops: ["for r in lo * \(pix)..<hi * \(pix)"],
+                      aPtr: "(\(mid) + r * \(cm))", bPtr: "(\(c.gy) + r * \(co))").emit(w)
+            w.line("let gdw = \(c.grad(.depthwiseKernel))")
+            w.line("gdw.update(repeating: 0, count: \(g.kh * g.kw * cm))")
+            w.line("let dw = \(c.param(.depthwiseKernel))")
+            w.block("for n in lo..<hi") {
+                w.line("let dyp = \(c.gy) + n * \(c.outSize)")
+                w.line("let dm = \(dmid) + n * \(pix * cm)")
+                emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: cm), index: "q") { rows, q in
+                    RowGemm(rows: rows, aRow: { r in "dyp + (\(q) + \(r)) * \(co)" }, cRow: { r in "dm + (\(q) + \(r)) * \(cm)" },
+                            k: co, b: wt, ldb: cm, n: cm).emit(w)
+                }
+                w.line("let x = \(xp) + n * \(g.padded ? g.hp * g.wp * g.c : c.inSize)")
+                DepthwiseCode.backward(w, c, g, mult: multiplier, x: "x", dy: "dm", dw: "dw", gdw: "gdw", gx: c.gx)
+            }
+        }
+        let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]
+        return (f, f, [.chunk("\(p)Backward(lo, hi, t)")])
+    }
+}

@@ -1,0 +1,225 @@
+// Small hand-built IRs covering every layer kind, emitted into Tests/BackendTests/Generated/
+// (`modelc generate --tests`) and checked there by finite differences and semantics tests.
+// `ChainBuilder` computes each layer's output shape (Keras rules) so the IRs stay short.
+
+import ModelcCore
+
+public struct ChainBuilder {
+    public private(set) var layers: [Layer]
+    private var shape: [Int]
+
+    public init(input: [Int]) {
+        shape = input
+        layers = [Layer(name: "input_1", kind: "InputLayer", op: .input, inputShape: input, outputShape: input, line: 1)]
+    }
+
+    public mutating func add(_ name: String, _ kind: String, _ op: Op) {
+        let out = ChainBuilder.outputShape(op, shape)
+        layers.append(Layer(name: name, kind: kind, op: op, inputShape: shape, outputShape: out, line: layers.count + 1))
+        shape = out
+    }
+
+    public static func outputShape(_ op: Op, _ s: [Int]) -> [Int] {
+        func conv(_ n: Int, _ k: Int, _ st: Int, _ p: Padding, _ explicit: Int?) -> Int {
+            if let e = explicit { return (n + 2 * e - k) / st + 1 }
+            return p == .same ? (n + st - 1) / st : (n - k) / st + 1
+        }
+        switch op {
+        case .input, .batchNorm, .activation, .dropout, .lambda: return s
+        case .zeroPadding(let t, let b, let l, let r): return [s[0] + t + b, s[1] + l + r, s[2]]
+        case .conv2d(let a), .separableConv2d(let a, _):
+            return [conv(s[0], a.kernelH, a.strideH, a.padding, a.explicitPadH), conv(s[1], a.kernelW, a.strideW, a.padding, a.explicitPadW), a.filters]
+        case .depthwiseConv2d(let a, let m):
+            return [conv(s[0], a.kernelH, a.strideH, a.padding, a.explicitPadH), conv(s[1], a.kernelW, a.strideW, a.padding, a.explicitPadW), s[2] * m]
+        case .maxPool(let p), .avgPool(let p):
+            return [conv(s[0], p.poolH, p.strideH, p.padding, nil), conv(s[1], p.poolW, p.strideW, p.padding, nil), s[2]]
+        case .globalAvgPool, .globalMaxPool: return [s[s.count - 1]]
+        case .flatten: return [s.reduce(1, *)]
+        case .reshape(let t): return t
+        case .dense(let u, _, _): return Array(s.dropLast()) + [u]
+        }
+    }
+
+    public func ir(_ name: String) -> ModelIR {
+        ModelIR(name: name, sourcePath: "Sources/ModelcBackend/Backend/TestModels.swift", semantics: .keras,
+                inputShape: layers[0].inputShape, layers: layers)
+    }
+}
+
+public enum BackendTestModels {
+    static func conv(_ k: (Int, Int), _ s: (Int, Int), _ p: Padding, _ f: Int, bias: Bool = true, _ act: Activation = .linear) -> Op {
+        .conv2d(Conv2DAttrs(kernelH: k.0, kernelW: k.1, strideH: s.0, strideW: s.1, padding: p, filters: f, useBias: bias, activation: act))
+    }
+    static func pool(_ k: Int, _ s: Int, _ p: Padding) -> PoolAttrs { PoolAttrs(poolH: k, poolW: k, strideH: s, strideW: s, padding: p) }
+
+    /// Every test model, by name.
+    public static var all: [ModelIR] {
+        var out: [ModelIR] = []
+
+        var b = ChainBuilder(input: [6, 6, 2])     // Conv2D: 'same' (odd extra bottom/right), strides, tails
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 5, .tanh))
+        b.add("conv2d_2", "Conv2D", conv((3, 3), (2, 2), .same, 17))
+        b.add("conv2d_3", "Conv2D", conv((2, 2), (1, 1), .valid, 4, bias: false, .sigmoid))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_conv"))
+
+        b = ChainBuilder(input: [7, 8, 3])         // wide conv: 16-blocks, 1xK kernels, KxL strides
+        b.add("conv2d_1", "Conv2D", conv((1, 5), (1, 2), .same, 40, .tanh))
+        b.add("conv2d_2", "Conv2D", conv((4, 1), (2, 1), .valid, 36, .elu(alpha: 1)))
+        b.add("conv2d_3", "Conv2D", conv((3, 3), (1, 1), .same, 70, bias: false))
+        b.add("global_average_pooling2d_1", "GlobalAveragePooling2D", .globalAvgPool)
+        b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
+        out.append(b.ir("gc_conv_wide"))
+
+        b = ChainBuilder(input: [12])               // Dense + vector BatchNorm + Dropout
+        b.add("dense_1", "Dense", .dense(units: 20, useBias: true, activation: .tanh))
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("dense_2", "Dense", .dense(units: 33, useBias: false, activation: .sigmoid))
+        b.add("dropout_1", "Dropout", .dropout(rate: 0.3))
+        b.add("dense_3", "Dense", .dense(units: 4, useBias: true, activation: .linear))
+        b.add("activation_1", "Activation", .activation(.softmax))
+        out.append(b.ir("gc_dense_bn"))
+
+        b = ChainBuilder(input: [5, 5, 3])          // BatchNorm on images, pooling
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 8, bias: false))
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("activation_1", "Activation", .activation(.tanh))
+        b.add("average_pooling2d_1", "AveragePooling2D", .avgPool(pool(2, 2, .same)))
+        b.add("conv2d_2", "Conv2D", conv((1, 1), (1, 1), .valid, 6))
+        b.add("batch_normalization_2", "BatchNormalization", .batchNorm(BatchNormAttrs(scale: false, center: true)))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_bn_pool"))
+
+        b = ChainBuilder(input: [7, 7, 2])          // max pooling, zero padding, global max
+        b.add("conv2d_1", "Conv2D", conv((2, 2), (1, 1), .valid, 4, .tanh))
+        b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .same)))
+        b.add("zero_padding2d_1", "ZeroPadding2D", .zeroPadding(top: 1, bottom: 2, left: 0, right: 1))
+        b.add("max_pooling2d_2", "MaxPooling2D", .maxPool(pool(3, 1, .valid)))
+        b.add("conv2d_2", "Conv2D", conv((1, 1), (1, 1), .valid, 5))
+        b.add("global_max_pooling2d_1", "GlobalMaxPooling2D", .globalMaxPool)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_maxpool"))
+
+        b = ChainBuilder(input: [6, 6, 3])          // DepthwiseConv2D, SeparableConv2D
+        b.add("conv2d_1", "Conv2D", conv((1, 1), (1, 1), .valid, 3))
+        b.add("depthwise_conv2d_1", "DepthwiseConv2D",
+              .depthwiseConv2d(Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .same, filters: 6, useBias: true, activation: .tanh), depthMultiplier: 2))
+        b.add("separable_conv2d_1", "SeparableConv2D",
+              .separableConv2d(Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padding: .same, filters: 5, useBias: true, activation: .sigmoid), depthMultiplier: 1))
+        b.add("separable_conv2d_2", "SeparableConv2D",
+              .separableConv2d(Conv2DAttrs(kernelH: 2, kernelW: 2, strideH: 1, strideW: 1, padding: .valid, filters: 18, useBias: false, activation: .linear), depthMultiplier: 2))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_separable"))
+
+        b = ChainBuilder(input: [10])               // standalone activations, Lambda, Reshape, per-pixel Dense
+        b.add("dense_1", "Dense", .dense(units: 8, useBias: true, activation: .linear))
+        b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))
+        b.add("dense_2", "Dense", .dense(units: 8, useBias: true, activation: .linear))
+        b.add("activation_1", "Activation", .activation(.sigmoid))
+        b.add("lambda_1", "Lambda", .lambda(.standardize(mean: 0.25, std: 0.5)))
+        b.add("dense_3", "Dense", .dense(units: 12, useBias: true, activation: .linear))
+        b.add("activation_2", "Activation", .activation(.tanh))
+        b.add("reshape_1", "Reshape", .reshape([3, 4]))
+        b.add("activation_3", "Softmax", .activation(.softmax))
+        b.add("dense_4", "Dense", .dense(units: 6, useBias: true, activation: .relu))
+        b.add("lambda_2", "Lambda", .lambda(.affine(scale: 2, offset: -1)))
+        b.add("activation_4", "Activation", .activation(.elu(alpha: 0.7)))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_5", "Dense", .dense(units: 4, useBias: true, activation: .linear))
+        out.append(b.ir("gc_activations"))
+
+        b = ChainBuilder(input: [6, 6, 2])          // semantics: TF 'same', stride 2, odd extra at the bottom/right
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (2, 2), .same, 3))
+        out.append(b.ir("sem_same_s2"))
+
+        b = ChainBuilder(input: [5, 5, 2])          // semantics: TF 'same', even kernel (1 top, 2 bottom)
+        b.add("conv2d_1", "Conv2D", conv((4, 4), (1, 1), .same, 3))
+        out.append(b.ir("sem_same_k4"))
+
+        b = ChainBuilder(input: [2, 2, 3])          // semantics: BatchNorm training/inference, moving statistics
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        out.append(b.ir("sem_batchnorm"))
+
+        b = ChainBuilder(input: [1000])             // semantics: inverted dropout
+        b.add("dropout_1", "Dropout", .dropout(rate: 0.25))
+        out.append(b.ir("sem_dropout"))
+
+        b = ChainBuilder(input: [8, 8, 3])          // fusion: conv + BN + activation, dense + BN + activation
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 20))
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))
+        b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .valid)))
+        b.add("conv2d_2", "Conv2D", conv((3, 3), (2, 2), .valid, 16, bias: false))
+        b.add("batch_normalization_2", "BatchNormalization", .batchNorm(BatchNormAttrs(scale: false, center: true)))
+        b.add("activation_1", "Activation", .activation(.relu))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 24, useBias: true, activation: .linear))
+        b.add("batch_normalization_3", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
+        out.append(b.ir("fuse_cnn"))
+        return out
+    }
+}
+
+import Foundation
+
+extension BackendTestModels {
+    /// Keras reference fixtures (Tests/Fixtures/numerics/<case>/model.md) that check cleanly,
+    /// with their IRs; the others are reported in `skipped`.
+    public static func fixtureIRs(root: String) -> (irs: [(case: String, ir: ModelIR)], skipped: [String]) {
+        let dir = root + "/Tests/Fixtures/numerics"
+        var irs: [(String, ModelIR)] = []
+        var skipped: [String] = []
+        for c in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
+            let path = "\(dir)/\(c)/model.md"
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            do {
+                let r = try Frontend.check(path: path)
+                if !r.ok || !Emitter.problems(r.ir).isEmpty {
+                    skipped.append("\(c): does not check: \((r.problems + Emitter.problems(r.ir)).map(\.description).joined(separator: "; "))")
+                    continue
+                }
+                var ir = r.ir
+                ir.sourcePath = "Tests/Fixtures/numerics/\(c)/model.md"
+                irs.append((c, ir))
+            } catch {
+                skipped.append("\(c): \(error)")
+            }
+        }
+        return (irs, skipped)
+    }
+
+    /// Everything emitted into Tests/BackendTests/Generated/: the hand-built models (unfused,
+    /// and fused when they have fusable groups, class name suffixed `Fused`), the Keras
+    /// fixture models (unfused and fused), and `TestModelRegistry.swift` mapping model names
+    /// to classes. `root` is the repository.
+    public static func emitted(root: String? = nil) -> [EmittedModel] {
+        let repo = root ?? URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().path
+        var irs = all
+        for (_, ir) in fixtureIRs(root: repo).irs { irs.append(ir) }
+        var out: [EmittedModel] = []
+        for ir in irs {
+            out.append(Emitter.emit(ir, fuse: false))
+            if !Fusion.groups(ir).isEmpty {
+                var f = ir
+                f.name += "_fused"
+                out.append(Emitter.emit(f, fuse: true))
+            }
+        }
+        var reg = "// Emitted by modelc (`modelc generate`): the backend test models by name. Do not edit.\n"
+        reg += "import ModelcRuntime\n\n"
+        reg += "nonisolated(unsafe) let backendTestModels: [String: any CompiledModel.Type] = [\n"
+        for (ir, e) in zip(irs.flatMap { ir -> [ModelIR] in
+            if Fusion.groups(ir).isEmpty { return [ir] }
+            var f = ir; f.name += "_fused"; return [ir, f]
+        }, out) {
+            reg += "    \(swiftString(ir.name)): \(e.className).self,\n"
+        }
+        reg += "]\n"
+        out.append(EmittedModel(className: "", fileName: "TestModelRegistry.swift", directoryName: "", source: reg))
+        return out
+    }
+}

@@ -1,0 +1,425 @@
+// Annotations: what a summary table cannot show (activations inside Conv2D/Dense, dropout
+// rates, LeakyReLU slopes, Lambda functions, input scaling, dataset, classes, training
+// settings), plus overrides for hyperparameters inference would otherwise choose.
+//
+// Syntax (README "Model files"): a fenced code block with info string `modelc`, or an HTML
+// comment `<!-- modelc ... -->`. One directive per line, `#` starts a comment:
+//   model: name=ID          dataset: NAME          classes: a, b, c
+//   input: scale=1/255 offset=0 shape=28x28x1
+//   layer GLOB: key=value ... [standardize|affine|identity]
+//   train: optimizer=adam lr=0.001 batch=128 epochs=30 ...
+
+struct Pair: Equatable { var h: Int; var w: Int }
+
+struct LayerOverrides {
+    var kind: LayerKind?
+    var kernel: Pair?
+    var stride: Pair?
+    var padding: Padding?
+    var bias: Bool?
+    var pool: Pair?
+    var depthMultiplier: Int?
+    var dilation: Int?
+    var scale: Bool?
+    var center: Bool?
+    var pad: [Int]?              // top, bottom, left, right
+    var target: [Int]?
+    var activation: Activation?
+    var rate: Float?
+    var alpha: Float?
+    var lambda: LambdaFunction?
+    var epsilon: Float?
+    var momentum: Float?
+
+    mutating func merge(_ o: LayerOverrides) {
+        kind = o.kind ?? kind; kernel = o.kernel ?? kernel; stride = o.stride ?? stride
+        padding = o.padding ?? padding; bias = o.bias ?? bias; pool = o.pool ?? pool
+        depthMultiplier = o.depthMultiplier ?? depthMultiplier; dilation = o.dilation ?? dilation; scale = o.scale ?? scale
+        center = o.center ?? center; pad = o.pad ?? pad; target = o.target ?? target
+        activation = o.activation ?? activation; rate = o.rate ?? rate; alpha = o.alpha ?? alpha
+        lambda = o.lambda ?? lambda; epsilon = o.epsilon ?? epsilon; momentum = o.momentum ?? momentum
+    }
+}
+
+struct LayerDirective {
+    var pattern: String
+    var line: Int
+    var overrides: LayerOverrides
+
+    func matches(_ name: String) -> Bool { Glob.match(pattern, name) }
+}
+
+struct Annotations {
+    var blockLines: Set<Int> = []
+    var name: String?
+    var nameLine: Int?
+    var dataset: String?
+    var datasetLine: Int?
+    var classes: [String]?
+    var classesLine: Int?
+    var inputScale: Float?
+    var inputOffset: Float?
+    var inputShape: [Int]?
+    var inputLine: Int?
+    var training = TrainingConfig()
+    /// Training keys given explicitly.
+    var trainingKeys: Set<String> = []
+    var layers: [LayerDirective] = []
+
+    func overrides(for layerName: String) -> LayerOverrides {
+        var o = LayerOverrides()
+        for d in layers where d.matches(layerName) { o.merge(d.overrides) }
+        return o
+    }
+}
+
+enum Glob {
+    /// '*' matches any run of characters; everything else literally.
+    static func match(_ pattern: String, _ s: String) -> Bool {
+        let p = Array(pattern), t = Array(s)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] != "*", p[pi] == t[ti] { pi += 1; ti += 1; continue }
+            if pi < p.count, p[pi] == "*" { star = pi; mark = ti; pi += 1; continue }
+            if star >= 0 { pi = star + 1; mark += 1; ti = mark; continue }
+            return false
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+enum AnnotationParser {
+    static let datasets = ["mnist", "fashion-mnist", "kmnist", "kannada-mnist", "dig-mnist"]
+
+    static func parse(_ doc: Document) throws -> Annotations {
+        var ann = Annotations()
+        var i = 0
+        while i < doc.lines.count {
+            let t = doc.lines[i].trimmed
+            var body: [(Int, String)] = []
+            if t.hasPrefix("```modelc") || t.hasPrefix("~~~modelc") {
+                let info = t.dropFirst(3).trimmed
+                guard info == "modelc" || info.hasPrefix("modelc ") else { i += 1; continue }
+                let fence = String(t.prefix(3))
+                ann.blockLines.insert(i + 1)
+                var j = i + 1
+                var closed = false
+                while j < doc.lines.count {
+                    ann.blockLines.insert(j + 1)
+                    if doc.lines[j].trimmed.hasPrefix(fence) { closed = true; break }
+                    body.append((j + 1, doc.lines[j]))
+                    j += 1
+                }
+                guard closed else { throw doc.error(i + 1, "the ```modelc block is not closed (expected a line \(fence))") }
+                i = j + 1
+            } else if t.hasPrefix("<!-- modelc") || t.hasPrefix("<!--modelc") {
+                var first = String(t.dropFirst(t.hasPrefix("<!-- ") ? 11 : 10))
+                var j = i
+                var closed = false
+                while j < doc.lines.count {
+                    ann.blockLines.insert(j + 1)
+                    var text = j == i ? first : doc.lines[j]
+                    if let r = text.range(of: "-->") {
+                        text = String(text[..<r.lowerBound]); closed = true
+                    }
+                    body.append((j + 1, text))
+                    if closed { break }
+                    j += 1
+                }
+                first = ""
+                guard closed else { throw doc.error(i + 1, "the <!-- modelc comment is not closed (expected -->)") }
+                i = j + 1
+            } else {
+                i += 1
+                continue
+            }
+            for (line, text) in body { try directive(text, line: line, doc: doc, into: &ann) }
+        }
+        return ann
+    }
+
+    static func directive(_ raw: String, line: Int, doc: Document, into ann: inout Annotations) throws {
+        var text = raw
+        if let h = text.firstIndex(of: "#") { text = String(text[..<h]) }
+        text = text.trimmed
+        if text.isEmpty { return }
+        guard let colon = text.firstIndex(of: ":") else {
+            throw doc.error(line, "annotation '\(text)': expected 'KEY: VALUES' (model:, dataset:, classes:, input:, layer NAME:, train:)")
+        }
+        let head = text[..<colon].trimmed
+        let rest = String(text[text.index(after: colon)...]).trimmed
+        let words = head.split(separator: " ").map(String.init)
+        func err(_ m: String) -> ModelError { doc.error(line, m) }
+        switch words.first ?? "" {
+        case "model":
+            guard words.count == 1 else { throw err("expected 'model: name=ID'") }
+            for (k, v) in try tokens(rest, line: line, doc: doc) {
+                guard k == "name", let v else { throw err("unknown model key '\(k)' (expected name=ID)") }
+                guard !v.isEmpty, v.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !(v.first?.isNumber ?? true) else {
+                    throw err("model name '\(v)' must be an identifier (letters, digits, _; not starting with a digit)")
+                }
+                ann.name = v; ann.nameLine = line
+            }
+        case "dataset":
+            guard words.count == 1, datasets.contains(rest) else {
+                throw err("unknown dataset '\(rest)' (expected one of: \(datasets.joined(separator: ", ")))")
+            }
+            ann.dataset = rest; ann.datasetLine = line
+        case "classes":
+            let names = rest.split(separator: ",").map { String($0).trimmed }
+            guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+                throw err("classes: expected a comma-separated list of names, found '\(rest)'")
+            }
+            ann.classes = names; ann.classesLine = line
+        case "input":
+            ann.inputLine = line
+            for (k, v) in try tokens(rest, line: line, doc: doc) {
+                guard let v else { throw err("input: expected key=value, found '\(k)'") }
+                switch k {
+                case "scale": ann.inputScale = try number(v, k, line, doc)
+                case "offset": ann.inputOffset = try number(v, k, line, doc)
+                case "shape":
+                    let dims = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+                    guard !dims.isEmpty, dims.count <= 3, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else {
+                        throw err("input shape '\(v)': expected HxWxC (e.g. 28x28x1) or N")
+                    }
+                    ann.inputShape = dims.compactMap { $0 }
+                default: throw err("unknown input key '\(k)' (expected scale=, offset=, shape=)")
+                }
+            }
+        case "train":
+            try trainDirective(rest, line: line, doc: doc, into: &ann)
+        case "layer":
+            guard words.count == 2 else { throw err("expected 'layer NAME: key=value ...' (NAME may use * globs)") }
+            let o = try layerOverrides(rest, line: line, doc: doc)
+            ann.layers.append(LayerDirective(pattern: words[1], line: line, overrides: o))
+        default:
+            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, train:)")
+        }
+    }
+
+    /// "a=1 b=2 word" → [(a, 1), (b, 2), (word, nil)].
+    static func tokens(_ s: String, line: Int, doc: Document) throws -> [(String, String?)] {
+        try s.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { tok in
+            let t = String(tok)
+            guard let eq = t.firstIndex(of: "=") else { return (t, nil) }
+            let k = String(t[..<eq]), v = String(t[t.index(after: eq)...])
+            guard !k.isEmpty, !v.isEmpty else { throw doc.error(line, "malformed token '\(t)': expected key=value") }
+            return (k, v)
+        }
+    }
+
+    static func number(_ v: String, _ key: String, _ line: Int, _ doc: Document) throws -> Float {
+        if let slash = v.firstIndex(of: "/") {
+            if let a = Double(v[..<slash]), let b = Double(v[v.index(after: slash)...]), b != 0, a.isFinite {
+                return Float(a / b)
+            }
+        } else if let d = Double(v), d.isFinite {
+            return Float(d)
+        }
+        throw doc.error(line, "\(key)=\(v): expected a number (e.g. 0.001, 1e-3, 1/255)")
+    }
+
+    static func integer(_ v: String, _ key: String, _ line: Int, _ doc: Document, min: Int = 0, max: Int = 1 << 30) throws -> Int {
+        guard let n = Int(v), n >= min, n <= max else {
+            throw doc.error(line, "\(key)=\(v): expected an integer >= \(min)" + (max < 1 << 30 ? " and <= \(max)" : ""))
+        }
+        return n
+    }
+
+    static func bool(_ v: String, _ key: String, _ line: Int, _ doc: Document) throws -> Bool {
+        switch v.lowercased() {
+        case "true", "yes", "1": return true
+        case "false", "no", "0": return false
+        default: throw doc.error(line, "\(key)=\(v): expected true or false")
+        }
+    }
+
+    static func pair(_ v: String, _ key: String, _ line: Int, _ doc: Document) throws -> Pair {
+        let parts = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        let ok = { (x: Int) in x > 0 && x <= 1024 }
+        if parts.count == 1, let a = parts[0], ok(a) { return Pair(h: a, w: a) }
+        if parts.count == 2, let a = parts[0], let b = parts[1], ok(a), ok(b) { return Pair(h: a, w: b) }
+        throw doc.error(line, "\(key)=\(v): expected N or HxW with integers from 1 to 1024 (e.g. 3x3, 4x1)")
+    }
+
+    static func activation(_ v: String, alpha: Float?, _ line: Int, _ doc: Document) throws -> Activation {
+        switch v.lowercased() {
+        case "linear", "none": return .linear
+        case "relu": return .relu
+        case "leaky_relu", "leakyrelu": return .leakyRelu(alpha: alpha ?? 0.3)
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "softmax": return .softmax
+        case "elu": return .elu(alpha: alpha ?? 1.0)
+        default:
+            throw doc.error(line, "activation=\(v): expected one of linear, relu, leaky_relu, sigmoid, tanh, softmax, elu")
+        }
+    }
+
+    static func layerOverrides(_ s: String, line: Int, doc: Document) throws -> LayerOverrides {
+        var o = LayerOverrides()
+        let toks = try tokens(s, line: line, doc: doc)
+        let bare = toks.filter { $0.1 == nil }.map(\.0)
+        var lambdaKind: String?
+        for b in bare {
+            guard ["standardize", "affine", "identity"].contains(b), lambdaKind == nil else {
+                throw doc.error(line, "unexpected word '\(b)' (Lambda functions: standardize mean= std= | affine scale= offset= | identity; everything else is key=value)")
+            }
+            lambdaKind = b
+        }
+        var mean: Float?, std: Float?, aScale: Float?, aOffset: Float?
+        var activationName: String?
+        for (k, value) in toks {
+            guard let v = value else { continue }
+            switch k {
+            case "kind":
+                guard let kind = LayerKind.exact(v) else {
+                    throw doc.error(line, "kind=\(v): not a supported layer class (supported: \(LayerKind.supportedList))")
+                }
+                o.kind = kind
+            case "kernel": o.kernel = try pair(v, k, line, doc)
+            case "stride", "strides": o.stride = try pair(v, k, line, doc)
+            case "pool", "pool_size": o.pool = try pair(v, k, line, doc)
+            case "padding":
+                guard let p = Padding(rawValue: v) else { throw doc.error(line, "padding=\(v): expected same or valid") }
+                o.padding = p
+            case "bias", "use_bias": o.bias = try bool(v, k, line, doc)
+            case "depth_multiplier", "multiplier": o.depthMultiplier = try integer(v, k, line, doc, min: 1, max: 1024)
+            case "dilation", "dilation_rate": o.dilation = try integer(v, k, line, doc, min: 1, max: 64)
+            case "center": o.center = try bool(v, k, line, doc)
+            case "scale":
+                if lambdaKind == "affine" { aScale = try number(v, k, line, doc) } else { o.scale = try bool(v, k, line, doc) }
+            case "offset": aOffset = try number(v, k, line, doc)
+            case "mean": mean = try number(v, k, line, doc)
+            case "std":
+                let x = try number(v, k, line, doc)
+                guard x > 0 else { throw doc.error(line, "std=\(v): must be > 0") }
+                std = x
+            case "pad":
+                let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+                guard parts.allSatisfy({ ($0 ?? -1) >= 0 && ($0 ?? 0) <= 4096 }), [1, 2, 4].contains(parts.count) else {
+                    throw doc.error(line, "pad=\(v): expected P, H,W or TOP,BOTTOM,LEFT,RIGHT (non-negative integers)")
+                }
+                let p = parts.compactMap { $0 }
+                o.pad = p.count == 1 ? [p[0], p[0], p[0], p[0]] : p.count == 2 ? [p[0], p[0], p[1], p[1]] : p
+            case "target", "shape":
+                let dims = v.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+                guard dims.count <= 3, dims.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 4096 }) else { throw doc.error(line, "\(k)=\(v): expected e.g. 7x7x64") }
+                o.target = dims.compactMap { $0 }
+            case "activation": activationName = v
+            case "rate":
+                let r = try number(v, k, line, doc)
+                guard r >= 0, r < 1 else { throw doc.error(line, "rate=\(v): expected 0 <= rate < 1") }
+                o.rate = r
+            case "alpha", "negative_slope":
+                let a = try number(v, k, line, doc)
+                o.alpha = a
+            case "epsilon", "eps":
+                let e = try number(v, k, line, doc)
+                guard e > 0 else { throw doc.error(line, "epsilon=\(v): must be > 0") }
+                o.epsilon = e
+            case "momentum":
+                let m = try number(v, k, line, doc)
+                guard m >= 0, m < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
+                o.momentum = m
+            default:
+                throw doc.error(line, "unknown layer key '\(k)' (expected kind, kernel, stride, padding, bias, dilation, pool, depth_multiplier, scale, center, pad, target, activation, rate, alpha, epsilon, momentum, mean, std, offset)")
+            }
+        }
+        if let a = activationName { o.activation = try activation(a, alpha: o.alpha, line, doc) }
+        switch lambdaKind {
+        case "standardize":
+            guard let m = mean, let s = std else { throw doc.error(line, "standardize needs mean= and std=") }
+            o.lambda = .standardize(mean: m, std: s)
+        case "affine":
+            o.lambda = .affine(scale: aScale ?? 1, offset: aOffset ?? 0)
+        case "identity":
+            o.lambda = .identity
+        default:
+            if mean != nil || std != nil || aOffset != nil {
+                throw doc.error(line, "mean=/std=/offset= belong to a Lambda function: write 'standardize mean=M std=S' or 'affine scale=A offset=B'")
+            }
+        }
+        return o
+    }
+
+    static func trainDirective(_ s: String, line: Int, doc: Document, into ann: inout Annotations) throws {
+        var t = ann.training
+        var rho: Float?
+        for (k, value) in try tokens(s, line: line, doc: doc) {
+            guard let v = value else { throw doc.error(line, "train: expected key=value, found '\(k)'") }
+            ann.trainingKeys.insert(k)
+            switch k {
+            case "optimizer":
+                guard let o = OptimizerKind(rawValue: v) else {
+                    throw doc.error(line, "optimizer=\(v): expected one of sgd, momentum, nesterov, adam, adamw, rmsprop, adadelta")
+                }
+                t.optimizer = o
+            case "lr", "learning_rate":
+                let x = try number(v, k, line, doc)
+                guard x > 0 else { throw doc.error(line, "lr=\(v): must be > 0") }
+                t.learningRate = x
+            case "batch", "batch_size": t.batchSize = try integer(v, k, line, doc, min: 1)
+            case "epochs": t.epochs = try integer(v, k, line, doc, min: 1)
+            case "loss":
+                guard let l = LossKind(rawValue: v) else { throw doc.error(line, "loss=\(v): expected crossentropy or margin") }
+                t.loss = l
+            case "weight_decay", "wd":
+                let x = try number(v, k, line, doc)
+                guard x >= 0 else { throw doc.error(line, "weight_decay=\(v): must be >= 0") }
+                t.weightDecay = x
+            case "schedule": t.schedule = try schedule(v, line, doc)
+            case "val_split", "validation_split":
+                let x = try number(v, k, line, doc)
+                guard x >= 0, x < 1 else { throw doc.error(line, "val_split=\(v): expected 0 <= val_split < 1") }
+                t.validationSplit = x
+            case "early_stopping":
+                if v == "none" { t.earlyStopping = .none }
+                else if v.hasPrefix("patience:"), let n = Int(v.dropFirst(9)), n >= 1 { t.earlyStopping = .patience(n) }
+                else if v.hasPrefix("drop-after:"), let n = Int(v.dropFirst(11)), n >= 0 { t.earlyStopping = .dropAfter(minEpochs: n) }
+                else { throw doc.error(line, "early_stopping=\(v): expected none, patience:N or drop-after:N") }
+            case "augment_shift": t.augmentation.maxShiftPixels = try integer(v, k, line, doc, max: 27)
+            case "augment_rotate":
+                let x = try number(v, k, line, doc)
+                guard x >= 0 else { throw doc.error(line, "augment_rotate=\(v): must be >= 0") }
+                t.augmentation.maxRotationDegrees = x
+            case "seed":
+                guard let n = UInt64(v) else { throw doc.error(line, "seed=\(v): expected a non-negative integer") }
+                t.seed = n
+            case "momentum":
+                let x = try number(v, k, line, doc)
+                guard x >= 0, x < 1 else { throw doc.error(line, "momentum=\(v): expected 0 <= momentum < 1") }
+                t.momentum = x
+            case "beta1": t.beta1 = try number(v, k, line, doc)
+            case "beta2": t.beta2 = try number(v, k, line, doc)
+            case "epsilon":
+                let x = try number(v, k, line, doc)
+                guard x > 0 else { throw doc.error(line, "epsilon=\(v): must be > 0") }
+                t.epsilon = x
+            case "rho": rho = try number(v, k, line, doc)
+            default:
+                throw doc.error(line, "unknown train key '\(k)' (expected optimizer, lr, batch, epochs, loss, weight_decay, schedule, val_split, early_stopping, augment_shift, augment_rotate, seed, momentum, beta1, beta2, epsilon, rho)")
+            }
+        }
+        if let r = rho {
+            if t.optimizer == .rmsprop { t.rmsRho = r } else { t.rho = r }
+        }
+        ann.training = t
+    }
+
+    static func schedule(_ v: String, _ line: Int, _ doc: Document) throws -> Schedule {
+        switch v {
+        case "constant": return .constant
+        case "cosine": return .cosine
+        case "onecycle": return .oneCycle
+        default:
+            let p = v.split(separator: ":", omittingEmptySubsequences: false)
+            if p.count == 3, p[0] == "step", let every = Int(p[1]), every >= 1, let g = Double(p[2]), g > 0, g.isFinite {
+                return .step(every: every, gamma: Float(g))
+            }
+            throw doc.error(line, "schedule=\(v): expected constant, step:EVERY:GAMMA, cosine or onecycle")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+// Frontend: the public entry point of the front half of the pipeline.
+//
+// Before: a markdown/text document (or bare table) on disk or in memory.
+// After:  a CheckReport holding a fully resolved ModelIR (every hyperparameter inferred or
+//         annotated), the assumed defaults, and the verification verdict against the
+//         declared parameter counts.
+import Foundation
+
+public enum Frontend {
+    /// Reads `path` and checks it. Throws ModelError (unreadable file, no table, unsupported
+    /// layer, no hyperparameters fit a layer, bad annotation).
+    public static func check(path: String) throws -> CheckReport {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+                throw ModelError(file: path, line: nil, message: isDir.boolValue
+                    ? "is a directory, expected a markdown or text file holding a Keras model summary"
+                    : "cannot read file (permission denied?)")
+            }
+            throw ModelError(file: path, line: nil, message: "no such file")
+        }
+        // Invalid UTF-8 is repaired (U+FFFD) rather than rejected: tables are ASCII or box drawing.
+        let text = String(decoding: data, as: UTF8.self)
+        return try check(text: text, path: path)
+    }
+
+    /// Checks an in-memory document; `path` is used for messages and the default model name.
+    public static func check(text: String, path: String) throws -> CheckReport {
+        let doc = Document(text: text, path: path)
+        let annotations = try AnnotationParser.parse(doc)
+        let table = try TableScanner.findTable(in: doc, skipping: annotations.blockLines)
+        var ir = try IRBuilder.build(table: table, annotations: annotations, document: doc)
+        let problems = table.footerProblems + Verifier.verify(&ir, table: table)
+        return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: table.layout)
+    }
+}
+
+/// The result of parsing + inference + verification.
+public struct CheckReport {
+    /// Fully resolved IR.
+    public var ir: ModelIR
+    /// Every layer count and every declared total matches.
+    public var ok: Bool
+    /// Mismatches (non-fatal: the report is still produced).
+    public var problems: [ModelError]
+    /// Which table layout was recognized (e.g. "keras2", "tf.keras", "keras3-heavy").
+    public var layout: String
+
+    public init(ir: ModelIR, ok: Bool, problems: [ModelError], layout: String = "") {
+        self.ir = ir; self.ok = ok; self.problems = problems; self.layout = layout
+    }
+
+    /// The normalized table + totals + assumptions, as `modelc check` prints it.
+    public func text() -> String { ReportText.render(self) }
+
+    /// The `--json` object (issue 2 key names).
+    public func json() -> String { ReportJSON.render(self) }
+}

@@ -1,0 +1,133 @@
+// LayerKinds: the supported Keras layer classes, and the resolution of printed (possibly
+// truncated) class names like "(ZeroPaddin", "(Batch", "(Gl" or a bare "(" to candidates.
+
+enum LayerKind: String, CaseIterable, Sendable {
+    case inputLayer = "InputLayer"
+    case zeroPadding2D = "ZeroPadding2D"
+    case conv2D = "Conv2D"
+    case separableConv2D = "SeparableConv2D"
+    case depthwiseConv2D = "DepthwiseConv2D"
+    case batchNormalization = "BatchNormalization"
+    case maxPooling2D = "MaxPooling2D"
+    case averagePooling2D = "AveragePooling2D"
+    case globalAveragePooling2D = "GlobalAveragePooling2D"
+    case globalMaxPooling2D = "GlobalMaxPooling2D"
+    case activation = "Activation"
+    case relu = "ReLU"
+    case leakyReLU = "LeakyReLU"
+    case softmax = "Softmax"
+    case dropout = "Dropout"
+    case flatten = "Flatten"
+    case reshape = "Reshape"
+    case dense = "Dense"
+    case lambda = "Lambda"
+
+    /// Other class names Keras versions print for the same layer.
+    static let aliases: [String: LayerKind] = [
+        "MaxPool2D": .maxPooling2D, "AvgPool2D": .averagePooling2D,
+        "GlobalAvgPool2D": .globalAveragePooling2D, "GlobalMaxPool2D": .globalMaxPooling2D,
+        "Convolution2D": .conv2D, "SeparableConvolution2D": .separableConv2D,
+        "BatchNormalizationV1": .batchNormalization, "BatchNormalizationV2": .batchNormalization,
+        "SeparableConv2DV1": .separableConv2D,
+    ]
+
+    /// Default layer-name stems (Keras snake_case of the class) used as evidence for cut type names.
+    var nameStems: [String] {
+        switch self {
+        case .inputLayer: return ["input"]
+        case .zeroPadding2D: return ["zero_padding2d", "zeropad"]
+        case .conv2D: return ["conv2d", "convolution2d", "conv"]
+        case .separableConv2D: return ["separable_conv2d", "sepconv", "separable"]
+        case .depthwiseConv2D: return ["depthwise_conv2d", "depthwise", "dwconv"]
+        case .batchNormalization: return ["batch_normalization", "batchnorm", "bn"]
+        case .maxPooling2D: return ["max_pooling2d", "maxpool", "max_pool"]
+        case .averagePooling2D: return ["average_pooling2d", "avg_pool", "avgpool"]
+        case .globalAveragePooling2D: return ["global_average_pooling2d", "gap", "global_avg"]
+        case .globalMaxPooling2D: return ["global_max_pooling2d", "gmp", "global_max"]
+        case .activation: return ["activation"]
+        case .relu: return ["re_lu", "relu"]
+        case .leakyReLU: return ["leaky_re_lu", "leaky"]
+        case .softmax: return ["softmax"]
+        case .dropout: return ["dropout"]
+        case .flatten: return ["flatten"]
+        case .reshape: return ["reshape"]
+        case .dense: return ["dense", "fc"]
+        case .lambda: return ["lambda"]
+        }
+    }
+
+    /// The order in which ambiguous candidates are tried (most common first).
+    static let preference: [LayerKind] = [
+        .conv2D, .dense, .batchNormalization, .maxPooling2D, .flatten, .dropout, .activation,
+        .relu, .leakyReLU, .globalAveragePooling2D, .averagePooling2D, .globalMaxPooling2D,
+        .zeroPadding2D, .separableConv2D, .depthwiseConv2D, .softmax, .reshape, .lambda, .inputLayer,
+    ]
+
+    static var supportedList: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    static func exact(_ name: String) -> LayerKind? { LayerKind(rawValue: name) ?? aliases[name] }
+
+    var isActivationLayer: Bool { self == .activation || self == .relu || self == .leakyReLU || self == .softmax }
+}
+
+enum KindResolver {
+    struct Resolution {
+        /// Candidates in the order to try; one element when the printed name was decisive.
+        var kinds: [LayerKind]
+        /// How the candidates were chosen (for notes), nil when the name was complete.
+        var how: String?
+    }
+
+    /// Resolves a row's printed type. Throws the "not supported" error for unknown classes.
+    static func resolve(_ row: RawRow, override: LayerKind?, doc: Document) throws -> Resolution {
+        let printed = row.typeText
+        if row.typeMissing {
+            throw doc.error(row.line, "layer '\(row.name)' has no class name: expected 'name (Type)' such as '\(row.name) (Dense)'")
+        }
+        if row.typeComplete {
+            if let k = LayerKind.exact(printed) {
+                if let o = override, o != k {
+                    throw doc.error(row.line, "layer '\(row.name)' is printed as \(printed) but annotated kind=\(o.rawValue)")
+                }
+                return Resolution(kinds: [k], how: nil)
+            }
+            throw unsupported(row, shown: printed, doc: doc)
+        }
+        var names = Set<String>()
+        var matches: [LayerKind] = []
+        for k in LayerKind.preference where k.rawValue.hasPrefix(printed) {
+            matches.append(k); names.insert(k.rawValue)
+        }
+        for (alias, k) in LayerKind.aliases where alias.hasPrefix(printed) && !matches.contains(k) {
+            matches.append(k)
+        }
+        if let o = override {
+            guard matches.contains(o) else {
+                throw doc.error(row.line, "layer '\(row.name)': annotated kind=\(o.rawValue) does not start with the printed '(\(printed)'")
+            }
+            return Resolution(kinds: [o], how: "kind=\(o.rawValue) from the annotation")
+        }
+        if matches.isEmpty { throw unsupported(row, shown: printed + "…", doc: doc) }
+        let cut = "(\(printed)" + (printed.isEmpty ? "" : "…")
+        if matches.count == 1 {
+            return Resolution(kinds: matches, how: printed.count >= 3 ? nil : "type \(cut) completed to \(matches[0].rawValue)")
+        }
+        let lname = row.name.lowercased()
+        // Longest matching stem wins ("global_average_pooling2d" over "global_avg", "conv2d" over "conv").
+        var best: (LayerKind, Int)?
+        for k in matches {
+            for stem in k.nameStems where lname.hasPrefix(stem) {
+                if let b = best, b.1 >= stem.count { continue }
+                best = (k, stem.count)
+            }
+        }
+        if let (k, _) = best {
+            return Resolution(kinds: [k], how: "type \(cut) completed to \(k.rawValue) from the layer name")
+        }
+        return Resolution(kinds: matches, how: "type \(cut) is ambiguous; chose by shapes and counts")
+    }
+
+    static func unsupported(_ row: RawRow, shown: String, doc: Document) -> ModelError {
+        doc.error(row.line, "layer '\(row.name)' (\(shown)) is not supported (supported: \(LayerKind.supportedList))")
+    }
+}

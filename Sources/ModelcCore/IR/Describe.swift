@@ -1,0 +1,58 @@
+// Describe: short human-readable summaries of resolved ops ("7x7 s1 valid, no bias"), used
+// by the check report's Inferred column and by inference notes.
+
+enum Describe {
+    static func num(_ x: Float) -> String {
+        if x == x.rounded(), abs(x) < 1e7 { return String(Int(x)) }
+        return "\(x)"
+    }
+
+    static func conv(_ a: Conv2DAttrs, mult: Int?) -> String {
+        var s = "\(a.kernelH)x\(a.kernelW)"
+        if a.dilationH != 1 || a.dilationW != 1 { s += " d\(a.dilationH)" + (a.dilationH == a.dilationW ? "" : "x\(a.dilationW)") }
+        s += " s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
+        s += " \(a.padding.rawValue)"
+        if let m = mult { s += ", multiplier \(m)" }
+        s += a.useBias ? ", bias" : ", no bias"
+        return s
+    }
+
+    static func pool(_ a: PoolAttrs) -> String {
+        "\(a.poolH)x\(a.poolW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)") + " \(a.padding.rawValue)"
+    }
+
+    static func activation(_ a: Activation) -> String {
+        switch a {
+        case .leakyRelu(let x): return "leaky_relu alpha=\(num(x))"
+        case .elu(let x): return "elu alpha=\(num(x))"
+        default: return a.name
+        }
+    }
+
+    static func op(_ op: Op) -> String {
+        switch op {
+        case .input: return ""
+        case .zeroPadding(let t, let b, let l, let r): return "pad ((\(t), \(b)), (\(l), \(r)))"
+        case .conv2d(let a): return conv(a, mult: nil) + act(a.activation)
+        case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m): return conv(a, mult: m) + act(a.activation)
+        case .batchNorm(let a):
+            let sc = a.scale && a.center ? "scale+center" : a.scale ? "scale only" : a.center ? "center only" : "no scale/center"
+            return "\(sc), eps \(num(a.epsilon))"
+        case .maxPool(let a), .avgPool(let a): return pool(a)
+        case .globalAvgPool, .globalMaxPool: return ""
+        case .activation(let a): return activation(a)
+        case .dropout(let r): return "rate \(num(r))"
+        case .flatten: return "HWC order"
+        case .reshape(let t): return "to " + Inference.shapeText(t)
+        case .dense(_, let b, let a): return (b ? "bias" : "no bias") + act(a)
+        case .lambda(let f):
+            switch f {
+            case .standardize(let m, let s): return "standardize (x - \(num(m))) / \(num(s))"
+            case .affine(let s, let o): return "affine x * \(num(s)) + \(num(o))"
+            case .identity: return "identity"
+            }
+        }
+    }
+
+    static func act(_ a: Activation) -> String { a == .linear ? "" : ", " + activation(a) }
+}

@@ -1,0 +1,154 @@
+// IRBuilder: from table rows and annotations to a resolved ModelIR.
+//
+// Before: a SummaryTable (raw rows, declared totals) and parsed Annotations.
+// After:  a ModelIR whose layers form one chain with every hyperparameter set (by inference,
+//         annotation, or a documented default recorded in `assumptions`), shapes and counts
+//         equal to the printed ones.
+
+enum IRBuilder {
+    static func build(table: SummaryTable, annotations ann: Annotations, document doc: Document) throws -> ModelIR {
+        for d in ann.layers where !table.rows.contains(where: { d.matches($0.name) }) {
+            throw doc.error(d.line, "layer pattern '\(d.pattern)' matches no layer in the table (layers: \(table.rows.prefix(8).map(\.name).joined(separator: ", "))\(table.rows.count > 8 ? ", ..." : ""))")
+        }
+        var seen = Set<String>()
+        for r in table.rows {
+            guard seen.insert(r.name).inserted else { throw doc.error(r.line, "layer name '\(r.name)' appears twice in the table") }
+        }
+        // Layer classes (unsupported ones are reported before any structural problem).
+        var srows: [SearchRow] = []
+        var hows: [String?] = []
+        for row in table.rows {
+            let o = ann.overrides(for: row.name)
+            let res = try KindResolver.resolve(row, override: o.kind, doc: doc)
+            srows.append(SearchRow(row: row, kinds: res.kinds, o: o))
+            hows.append(res.how)
+        }
+        if table.hasConnectedColumn { try checkChain(table.rows, doc: doc) }
+        for (i, r) in srows.enumerated() where i > 0 && r.kinds == [.inputLayer] {
+            throw doc.error(r.row.line, "a second InputLayer '\(r.row.name)': models with several inputs are not supported (single chains only)")
+        }
+
+        // Input shape: annotation, InputLayer row, or guessed candidates tried in order.
+        let first = srows[0]
+        let hasInputRow = first.kinds == [.inputLayer]
+        var inputs: [[Int]]
+        var guessed = false
+        if let s = ann.inputShape {
+            inputs = [s]
+        } else if hasInputRow, let s = first.row.shape.known, !s.isEmpty {
+            inputs = [s]
+        } else {
+            inputs = guessInputs(first: hasInputRow && srows.count > 1 ? srows[1] : first)
+            guessed = true
+        }
+        let search = InferenceSearch(rows: srows, doc: doc)
+        var used: [Int]?
+        for inp in inputs where Inference.plausible(inp) {
+            if search.run(from: 0, input: inp) { used = inp; break }
+        }
+        guard let input = used else {
+            var e = search.failure?.error ?? doc.error(table.headerLine, "no input shape fits the first layer; annotate `input: shape=HxWxC`")
+            if table.rows.allSatisfy({ $0.shape.known == nil || $0.typeText == "InputLayer" }) {
+                // Subclassed models print `multiple`: rows are in attribute order and the input is unknown.
+                let sum = table.rows.reduce(0) { $0 + $1.params }
+                let declared = table.declared.total.map { ", declared \(formatCount($0))" } ?? ""
+                e = ModelError(file: e.file, line: e.line, message: e.message + " (every output shape is printed as 'multiple', as for a subclassed model, whose rows follow attribute order rather than call order; the rows add up to \(formatCount(sum)) params\(declared); annotate `input: shape=HxWxC` and the layers' kernel/stride, or print the summary of a Sequential/functional model)")
+            }
+            throw e
+        }
+
+        var layers: [Layer] = []
+        var assumptions: [String] = []
+        if !hasInputRow {
+            var inputName = "input"
+            while table.rows.contains(where: { $0.name == inputName }) { inputName += "_0" }
+            layers.append(Layer(name: inputName, kind: LayerKind.inputLayer.rawValue, op: .input, inputShape: input,
+                                outputShape: input, line: table.headerLine, declaredParams: nil,
+                                notes: ["synthesized: the table has no InputLayer row"]))
+        }
+        if guessed {
+            assumptions.append("input shape \(Inference.shapeText(input)): not printed; the first shape consistent with the first layer's count (annotate `input: shape=HxWxC`)")
+        }
+        var prev = input
+        for (i, (c, group)) in search.chosen.enumerated() {
+            let row = srows[i].row
+            var notes: [String] = []
+            if let how = hows[i] { notes.append(how) }
+            if srows[i].kinds.count > 1 { notes.append("class \(c.kind.rawValue) chosen: the first that fits shapes and counts") }
+            let distinct = group.prefix(8).map { Describe.op($0.op) + ($0.kind == c.kind ? "" : " (\($0.kind.rawValue))") }
+            if Set(distinct).count > 1 {
+                let alts = distinct.dropFirst().filter { $0 != distinct[0] }
+                var unique: [String] = []
+                for a in alts where !unique.contains(a) { unique.append(a) }
+                notes.append("choice: \(distinct[0]) is the conventional one of \(group.count) fits (also: \(unique.prefix(3).joined(separator: "; "))\(unique.count > 3 ? "; ..." : "")); annotate to override")
+            }
+            switch c.op {
+            case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
+                if a.dilationH != 1 || a.dilationW != 1 {
+                    notes.append("dilation rate \(a.dilationH)x\(a.dilationW) inferred: no undilated kernel fits")
+                }
+            default: break
+            }
+            if row.shape.known == nil && c.kind != .inputLayer {
+                notes.append("output shape not printed ('\(row.shape.display)'); inferred \(Inference.shapeText(c.output))")
+            }
+            layers.append(Layer(name: row.name, kind: c.kind.rawValue, op: c.op, inputShape: prev, outputShape: c.output,
+                                line: row.line, declaredParams: row.params, notes: notes))
+            prev = c.output
+        }
+        var ir = ModelIR(name: ann.name ?? identifier(fromPath: doc.path), sourcePath: doc.path, semantics: .keras,
+                         inputShape: input, layers: layers, declared: table.declared, assumptions: assumptions)
+        try SemanticDefaults.apply(&ir, annotations: ann, document: doc)
+        return ir
+    }
+
+    /// A `Connected to` column must describe one chain: each layer fed by the row above only.
+    static func checkChain(_ rows: [RawRow], doc: Document) throws {
+        for (i, r) in rows.enumerated() {
+            if i == 0 { continue }
+            let prev = rows[i - 1].name
+            if r.connectedTo.count > 1 {
+                throw doc.error(r.line, "layer '\(r.name)' has \(r.connectedTo.count) inputs (\(r.connectedTo.joined(separator: ", "))): branching models are not supported (single chains only)")
+            }
+            if r.connectedTo.isEmpty {
+                throw doc.error(r.line, "layer '\(r.name)' has no input in the 'Connected to' column: models with several inputs are not supported (single chains only)")
+            }
+            if r.connectedTo[0] != prev {
+                throw doc.error(r.line, "layer '\(r.name)' is connected to '\(r.connectedTo[0])', not to the row above ('\(prev)'): branching models are not supported (single chains only)")
+            }
+        }
+    }
+
+    /// Input shapes to try when the table does not print one (all datasets here are 28x28x1).
+    static func guessInputs(first: SearchRow) -> [[Int]] {
+        var out: [[Int]] = []
+        let known = first.row.shape.known
+        if first.kinds.contains(.dense), let u = known?.last, u > 0, known?.count == 1 {
+            let p = first.row.params
+            if p % u == 0, p / u > 1 { out.append([p / u - 1]) }
+            if p % u == 0, p / u > 0 { out.append([p / u]) }
+        }
+        if first.kinds.contains(.flatten) || first.kinds.contains(.reshape), let k = known {
+            let n = k.reduce(1, *)
+            if n % 784 == 0 { out.append([28, 28, n / 784]) }
+            out.append([n])
+        }
+        out += [[28, 28, 1], [28, 28, 3], [32, 32, 1], [32, 32, 3]]
+        if let k = known, k.count == 3 {
+            for c in [1, 3] { out.append([k[0], k[1], c]) }
+        }
+        var unique: [[Int]] = []
+        for s in out where !unique.contains(s) { unique.append(s) }
+        return unique
+    }
+
+    /// "models/seed000_kmnist_cnn.md" → "seed000_kmnist_cnn"; "000_x.txt" → "model_000_x".
+    static func identifier(fromPath path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        let stem = base.contains(".") ? String(base[..<(base.lastIndex(of: ".") ?? base.endIndex)]) : base
+        var id = String(stem.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+        if id.isEmpty { id = "model" }
+        if let f = id.first, f.isNumber { id = "model_" + id }
+        return id
+    }
+}

@@ -1,0 +1,137 @@
+// Inference: solves, for each layer, the hyperparameters a summary table omits (kernel,
+// stride, padding, bias, depth multiplier, pool size, zero-padding amounts, BatchNorm
+// scale/center) from its input shape, printed output shape and printed parameter count.
+//
+// Before: table rows with resolved kind candidates, and the chain's input shape.
+// After:  one LayerCandidate per row whose op reproduces the printed output shape and count
+//         exactly; when several ops fit, the conventional one (square kernel, smallest stride,
+//         pool stride = pool size, valid padding, bias on) and a note saying it was a choice.
+// Output shapes printed as `multiple` are filled by the same solver with conventional
+// defaults; a bounded depth-first search backtracks over those guesses until every later
+// count fits. Per-kind solvers live in InferenceConv.swift, InferencePool.swift and
+// InferenceBasic.swift.
+
+struct LayerCandidate {
+    var kind: LayerKind
+    var op: Op
+    var output: [Int]
+}
+
+/// Everything a solver may look at for one row.
+struct InferenceQuery {
+    var name: String
+    var kind: LayerKind
+    var input: [Int]
+    var declaredOut: [Int]?
+    var params: Int
+    var o: LayerOverrides
+}
+
+/// A solver's answer: every fit in preference order, or why none fits and the nearest misses.
+struct Fits {
+    var fits: [LayerCandidate] = []
+    var reason: String = ""
+    var nearest: [String] = []
+}
+
+enum Inference {
+    static func solve(_ q: InferenceQuery) -> Fits {
+        switch q.kind {
+        case .conv2D, .separableConv2D, .depthwiseConv2D: return ConvInference.solve(q)
+        case .maxPooling2D, .averagePooling2D: return PoolInference.solve(q)
+        case .zeroPadding2D: return PoolInference.zeroPadding(q)
+        case .globalAveragePooling2D, .globalMaxPooling2D: return PoolInference.global(q)
+        case .dense: return BasicInference.dense(q)
+        case .batchNormalization: return BasicInference.batchNorm(q)
+        case .flatten: return BasicInference.flatten(q)
+        case .reshape: return BasicInference.reshape(q)
+        case .inputLayer: return BasicInference.input(q)
+        case .activation, .relu, .leakyReLU, .softmax, .dropout, .lambda: return BasicInference.elementwise(q)
+        }
+    }
+
+    /// Output size of one spatial dimension (TF semantics; 0 when the window does not fit).
+    static func outDim(_ n: Int, k: Int, s: Int, _ p: Padding) -> Int {
+        guard s > 0, k > 0 else { return 0 }
+        switch p {
+        case .valid: return n >= k ? (n - k) / s + 1 : 0
+        case .same: return (n + s - 1) / s
+        }
+    }
+
+    /// Shapes within TableScanner's limits (every dimension and the element count), so that
+    /// no later product of counts can overflow.
+    static func plausible(_ s: [Int]) -> Bool {
+        var p = 1
+        for d in s {
+            guard d >= 1, d <= TableScanner.maxDim else { return false }
+            p *= d
+            guard p <= TableScanner.maxElements else { return false }
+        }
+        return true
+    }
+
+    static func shapeText(_ s: [Int]) -> String { "(" + s.map(String.init).joined(separator: ", ") + ")" }
+    static func shapeText(_ s: [Int]?) -> String { s.map { shapeText($0) } ?? "(unknown)" }
+}
+
+/// One step of the search per table row.
+struct SearchRow {
+    var row: RawRow
+    var kinds: [LayerKind]
+    var o: LayerOverrides
+}
+
+/// Depth-first search over the rows; deterministic, bounded by `budget` solver calls.
+final class InferenceSearch {
+    let rows: [SearchRow]
+    let doc: Document
+    var budget = 3000
+    var failure: (index: Int, error: ModelError)?
+    /// For each row on the successful path: the chosen candidate and how many fits there were.
+    var chosen: [(LayerCandidate, [LayerCandidate])] = []
+
+    init(rows: [SearchRow], doc: Document) { self.rows = rows; self.doc = doc }
+
+    func fail(_ index: Int, _ e: ModelError) {
+        if let f = failure, f.index > index { return }
+        failure = (index, e)
+    }
+
+    func run(from index: Int, input: [Int]) -> Bool {
+        if index == rows.count { return true }
+        guard budget > 0 else {
+            fail(index, doc.error(rows[index].row.line, "inference gave up: too many unknown ('multiple') output shapes to try; annotate kernels/units or print the model with concrete shapes"))
+            return false
+        }
+        budget -= 1
+        let r = rows[index]
+        var fits: [LayerCandidate] = []
+        var firstMiss: Fits?
+        for kind in r.kinds {
+            let q = InferenceQuery(name: r.row.name, kind: kind, input: input, declaredOut: r.row.shape.known,
+                                   params: r.row.params, o: r.o)
+            let f = Inference.solve(q)
+            let ok = f.fits.filter { Inference.plausible($0.output) }
+            if ok.isEmpty { if firstMiss == nil { firstMiss = f } } else { fits += ok }
+        }
+        guard !fits.isEmpty else {
+            let f = firstMiss ?? Fits(reason: "no candidate layer class fits")
+            let type = r.kinds.count == 1 ? r.kinds[0].rawValue : "(\(r.row.typeText)…"
+            var msg = "layer '\(r.row.name)' (\(type)): \(f.reason)"
+            if !f.nearest.isEmpty { msg += "; nearest: " + f.nearest.joined(separator: "; ") }
+            fail(index, doc.error(r.row.line, msg))
+            return false
+        }
+        // With a printed shape every fit yields the same output: later rows cannot tell them apart.
+        var outputs: [[Int]] = []
+        for c in fits where !outputs.contains(c.output) { outputs.append(c.output) }
+        for out in outputs.prefix(6) {
+            let group = fits.filter { $0.output == out }
+            chosen.append((group[0], group))
+            if run(from: index + 1, input: out) { return true }
+            chosen.removeLast()
+        }
+        return false
+    }
+}

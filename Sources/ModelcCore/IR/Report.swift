@@ -1,0 +1,165 @@
+// Report rendering for `modelc check`: the normalized Keras-style table with an Inferred
+// column, the three totals each marked against the declared figure, the assumed defaults
+// and the inference notes (text), or one JSON object with stable key names (--json).
+
+enum ReportText {
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+    static func render(_ r: CheckReport) -> String {
+        let ir = r.ir
+        var rows: [(String, String, String, String)] = []
+        for L in ir.layers {
+            rows.append(("\(L.name) (\(L.kind))", "(None, " + L.outputShape.map(String.init).joined(separator: ", ") + ")",
+                         formatCount(L.paramCount), Describe.op(L.op)))
+        }
+        let w0 = max(28, rows.map { $0.0.count }.max() ?? 0) + 2
+        let w1 = max(22, rows.map { $0.1.count }.max() ?? 0) + 2
+        let w2 = max(10, rows.map { $0.2.count }.max() ?? 0) + 2
+        let w3 = max(8, rows.map { $0.3.count }.max() ?? 0)
+        let width = w0 + w1 + w2 + w3
+        var out = "Model: \(ir.name)  (\(ir.sourcePath), \(r.layout) table, \(ir.semantics.rawValue) semantics)\n"
+        out += String(repeating: "_", count: width) + "\n"
+        out += pad("Layer (type)", w0) + pad("Output Shape", w1) + pad("Param #", w2) + "Inferred\n"
+        out += String(repeating: "=", count: width) + "\n"
+        for (a, b, c, d) in rows {
+            out += (pad(a, w0) + pad(b, w1) + pad(c, w2) + d).trimmedRight + "\n"
+        }
+        out += String(repeating: "=", count: width) + "\n"
+        let d = ir.declared
+        func mark(_ label: String, _ value: Int, _ declared: Int?, extra: Int = 0) -> String {
+            let v = pad(label, 22) + pad(formatCount(value), 12)
+            guard let dv = declared else { return v + "(not declared)\n" }
+            let expected = value + extra
+            let what = extra > 0 ? " (+ \(formatCount(extra)) optimizer params)" : ""
+            return v + (dv == expected ? "matches declared \(formatCount(dv))\(what)\n" : "MISMATCH: declared \(formatCount(dv))\(what)\n")
+        }
+        out += mark("Total params:", ir.totalParams, d.total, extra: d.optimizer ?? 0)
+        out += mark("Trainable params:", ir.trainableParams, d.trainable)
+        out += mark("Non-trainable params:", ir.nonTrainableParams, d.nonTrainable)
+        if let o = d.optimizer { out += pad("Optimizer params:", 22) + formatCount(o) + " (declared; not part of the model)\n" }
+        out += String(repeating: "_", count: width) + "\n"
+        out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.classNames.joined(separator: ", "))\n"
+        let t = ir.training
+        out += "Training: optimizer=\(t.optimizer.rawValue) lr=\(Describe.num(t.learningRate)) batch=\(t.batchSize) epochs=\(t.epochs) loss=\(t.loss.rawValue)\n"
+        let notes = ir.layers.flatMap { L in L.notes.map { "\(L.name): \($0)" } }
+        if !notes.isEmpty {
+            out += "Inference notes:\n" + notes.map { "  - " + $0 + "\n" }.joined()
+        }
+        if !ir.assumptions.isEmpty {
+            out += "Assumed defaults:\n" + ir.assumptions.map { "  - " + $0 + "\n" }.joined()
+        }
+        out += r.ok ? "OK: every shape and parameter count matches\n" : "FAILED: \(r.problems.count) problem(s)\n"
+        return out
+    }
+}
+
+extension String {
+    var trimmedRight: String {
+        var s = Substring(self)
+        while let l = s.last, l == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// A tiny JSON writer (no Foundation encoder: key order must be stable and exact).
+enum JSON {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u" + String(format4(u.value)) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func format4(_ v: UInt32) -> String {
+        let h = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, 4 - h.count)) + h
+    }
+
+    static func number(_ x: Float) -> String {
+        guard x.isFinite else { return "null" }
+        if x == x.rounded(), abs(x) < 1e9 { return String(Int(x)) }
+        return "\(x)"
+    }
+
+    static func ints(_ a: [Int]) -> String { "[" + a.map(String.init).joined(separator: ", ") + "]" }
+    static func opt(_ x: Int?) -> String { x.map(String.init) ?? "null" }
+    static func object(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.map { string($0.0) + ": " + $0.1 }.joined(separator: ", ") + "}"
+    }
+}
+
+enum ReportJSON {
+    static func activation(_ a: Activation) -> [(String, String)] {
+        switch a {
+        case .leakyRelu(let x): return [("activation", JSON.string("leaky_relu")), ("alpha", JSON.number(x))]
+        case .elu(let x): return [("activation", JSON.string("elu")), ("alpha", JSON.number(x))]
+        default: return [("activation", JSON.string(a.name))]
+        }
+    }
+
+    static func conv(_ a: Conv2DAttrs) -> [(String, String)] {
+        [("kernel", JSON.ints([a.kernelH, a.kernelW])), ("strides", JSON.ints([a.strideH, a.strideW])),
+         ("padding", JSON.string(a.padding.rawValue)), ("use_bias", a.useBias ? "true" : "false"),
+         ("filters", String(a.filters)), ("dilation_rate", JSON.ints([a.dilationH, a.dilationW]))] + activation(a.activation)
+    }
+
+    static func inferred(_ op: Op) -> String {
+        var p: [(String, String)] = []
+        switch op {
+        case .input: break
+        case .zeroPadding(let t, let b, let l, let r): p = [("padding", "[[\(t), \(b)], [\(l), \(r)]]")]
+        case .conv2d(let a): p = conv(a)
+        case .separableConv2d(let a, let m), .depthwiseConv2d(let a, let m):
+            p = conv(a) + [("depth_multiplier", String(m))]
+        case .batchNorm(let a):
+            p = [("scale", a.scale ? "true" : "false"), ("center", a.center ? "true" : "false"),
+                 ("epsilon", JSON.number(a.epsilon)), ("momentum", JSON.number(a.momentum))]
+        case .maxPool(let a), .avgPool(let a):
+            p = [("pool_size", JSON.ints([a.poolH, a.poolW])), ("strides", JSON.ints([a.strideH, a.strideW])),
+                 ("padding", JSON.string(a.padding.rawValue))]
+        case .globalAvgPool, .globalMaxPool, .flatten: break
+        case .activation(let a): p = activation(a)
+        case .dropout(let r): p = [("rate", JSON.number(r))]
+        case .reshape(let t): p = [("target_shape", JSON.ints(t))]
+        case .dense(let u, let b, let a): p = [("units", String(u)), ("use_bias", b ? "true" : "false")] + activation(a)
+        case .lambda(let f):
+            switch f {
+            case .standardize(let m, let s): p = [("function", JSON.string("standardize")), ("mean", JSON.number(m)), ("std", JSON.number(s))]
+            case .affine(let s, let o): p = [("function", JSON.string("affine")), ("scale", JSON.number(s)), ("offset", JSON.number(o))]
+            case .identity: p = [("function", JSON.string("identity"))]
+            }
+        }
+        return JSON.object(p)
+    }
+
+    static func render(_ r: CheckReport) -> String {
+        let ir = r.ir
+        let layers = ir.layers.map { L in
+            JSON.object([("name", JSON.string(L.name)), ("type", JSON.string(L.kind)),
+                         ("output_shape", JSON.ints(L.outputShape)), ("params", String(L.paramCount)),
+                         ("trainable_params", String(L.trainableParamCount)), ("inferred", inferred(L.op))])
+        }
+        let declared = JSON.object([("total", JSON.opt(ir.declared.total)), ("trainable", JSON.opt(ir.declared.trainable)),
+                                    ("non_trainable", JSON.opt(ir.declared.nonTrainable))])
+        var out = "{\n"
+        out += "  \"name\": \(JSON.string(ir.name)),\n"
+        out += "  \"input_shape\": \(JSON.ints(ir.inputShape)),\n"
+        out += "  \"ok\": \(r.ok ? "true" : "false"),\n"
+        out += "  \"layers\": [\n" + layers.map { "    " + $0 }.joined(separator: ",\n") + "\n  ],\n"
+        out += "  \"total_params\": \(ir.totalParams),\n"
+        out += "  \"trainable_params\": \(ir.trainableParams),\n"
+        out += "  \"non_trainable_params\": \(ir.nonTrainableParams),\n"
+        out += "  \"declared\": \(declared)\n"
+        out += "}\n"
+        return out
+    }
+}

@@ -1,0 +1,242 @@
+// SemanticDefaults: what a table cannot show, from annotations or documented defaults.
+//
+// Before: a ModelIR with shapes and counts resolved; activations inside Conv2D/Dense linear,
+//         Dropout 0.5, LeakyReLU 0.3, Lambda identity, as placeholders.
+// After:  every activation, dropout rate, slope, Lambda function, BatchNorm constant, dataset,
+//         class list, input scaling and training setting set; each default that no annotation
+//         overrode is listed in `ir.assumptions` (printed by `modelc check`).
+//
+// Defaults (Keras semantics):
+//   Conv2D/Dense activation: linear when an activation layer follows (before the next
+//     weighted layer); softmax for the final Dense (sigmoid when it has one unit); relu otherwise.
+//   Activation layer: softmax (sigmoid for one output) when it is the last layer, relu otherwise.
+//   LeakyReLU alpha 0.3 (Keras default); Dropout rate 0.5; BatchNorm eps 1e-3, momentum 0.99.
+//   Lambda: standardize with the dataset's pixel mean/std on the 1/255 scale.
+//   Dataset: guessed from the document's words (Kuzushiji/KMNIST, Kannada, Dig-MNIST, Fashion),
+//     else mnist. Input: x/255. Training: TrainingConfig() defaults.
+
+enum DatasetFacts {
+    static func classNames(_ d: String) -> [String] {
+        switch d {
+        case "fashion-mnist":
+            return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        case "kmnist": return ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+        default: return (0..<10).map(String.init)
+        }
+    }
+
+    static func nativeClassNames(_ d: String) -> [String]? {
+        switch d {
+        case "kmnist": return ["お", "き", "す", "つ", "な", "は", "ま", "や", "れ", "を"]
+        case "kannada-mnist", "dig-mnist": return ["೦", "೧", "೨", "೩", "೪", "೫", "೬", "೭", "೮", "೯"]
+        default: return nil
+        }
+    }
+
+    /// Pixel mean/std on the 1/255 scale (training sets).
+    static func stats(_ d: String) -> (Float, Float, String) {
+        switch d {
+        case "fashion-mnist": return (0.2860, 0.3530, "Fashion-MNIST")
+        case "kmnist": return (0.1918, 0.3483, "KMNIST")
+        default: return (0.1307, 0.3081, "MNIST")
+        }
+    }
+
+    /// Guess the dataset from the document text.
+    static func guess(_ text: String) -> (String, String)? {
+        let t = text.lowercased()
+        if t.has("kuzushiji") || t.has("kmnist") { return ("kmnist", "the document mentions Kuzushiji/KMNIST") }
+        if t.has("dig-mnist") || t.has("dig mnist") { return ("dig-mnist", "the document mentions Dig-MNIST") }
+        if t.has("kannada") { return ("kannada-mnist", "the document mentions Kannada") }
+        if t.has("fashion") { return ("fashion-mnist", "the document mentions Fashion") }
+        if t.has("mnist") { return ("mnist", "the document mentions MNIST") }
+        return nil
+    }
+}
+
+enum SemanticDefaults {
+    static func isWeighted(_ op: Op) -> Bool {
+        switch op {
+        case .conv2d, .separableConv2d, .depthwiseConv2d, .dense: return true
+        default: return false
+        }
+    }
+
+    static func apply(_ ir: inout ModelIR, annotations ann: Annotations, document doc: Document) throws {
+        // Dataset first: Lambda defaults depend on it.
+        let dataset: String
+        if let d = ann.dataset {
+            dataset = d
+        } else if let (d, why) = DatasetFacts.guess(doc.text) {
+            dataset = d
+            ir.assumptions.append("dataset: \(d) (\(why); annotate `dataset:` to override)")
+        } else {
+            dataset = "mnist"
+            ir.assumptions.append("dataset: mnist (default; annotate `dataset:`)")
+        }
+        ir.dataset = dataset
+        let classes = ir.classCount
+        if let names = ann.classes {
+            guard names.count == classes else {
+                throw doc.error(ann.classesLine, "classes: \(names.count) names given but the model outputs \(classes) values")
+            }
+            ir.classNames = names
+        } else {
+            let names = DatasetFacts.classNames(dataset)
+            if names.count == classes {
+                ir.classNames = names
+                ir.nativeClassNames = DatasetFacts.nativeClassNames(dataset)
+            } else {
+                ir.classNames = (0..<classes).map(String.init)
+                ir.assumptions.append("classes: 0...\(max(0, classes - 1)) (the model outputs \(classes) values, \(dataset) has \(names.count) classes)")
+            }
+        }
+        ir.inputScale = ann.inputScale ?? 1.0 / 255.0
+        ir.inputOffset = ann.inputOffset ?? 0
+        if ann.inputScale == nil && ann.inputOffset == nil {
+            ir.assumptions.append("input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
+        }
+
+        // Grouped per-layer defaults: message -> layer names.
+        var grouped: [(String, [String])] = []
+        func assume(_ layer: String, _ what: String) {
+            if let i = grouped.firstIndex(where: { $0.0 == what }) { grouped[i].1.append(layer) }
+            else { grouped.append((what, [layer])) }
+        }
+        let n = ir.layers.count
+        // Index of the last layer that is not a Dropout (the classifier head).
+        var lastReal = n - 1
+        while lastReal > 0, case .dropout = ir.layers[lastReal].op { lastReal -= 1 }
+        for i in 0..<n {
+            var L = ir.layers[i]
+            let o = ann.overrides(for: L.name)
+            switch L.op {
+            case .conv2d(var a):
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                L.op = .conv2d(a)
+            case .separableConv2d(var a, let m):
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                L.op = .separableConv2d(a, depthMultiplier: m)
+            case .depthwiseConv2d(var a, let m):
+                a.activation = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                L.op = .depthwiseConv2d(a, depthMultiplier: m)
+            case .dense(let u, let b, _):
+                let act = o.activation ?? defaultActivation(ir.layers, i, lastReal: lastReal, assume: { assume(L.name, $0) })
+                L.op = .dense(units: u, useBias: b, activation: act)
+            case .activation:
+                switch L.kind {
+                case LayerKind.relu.rawValue: L.op = .activation(.relu)
+                case LayerKind.softmax.rawValue: L.op = .activation(.softmax)
+                case LayerKind.leakyReLU.rawValue:
+                    if let a = o.alpha { L.op = .activation(.leakyRelu(alpha: a)) }
+                    else {
+                        L.op = .activation(.leakyRelu(alpha: 0.3))
+                        assume(L.name, "LeakyReLU alpha=0.3 (Keras default; annotate `layer NAME: alpha=...`)")
+                    }
+                default:
+                    if let a = o.activation { L.op = .activation(a) }
+                    else if i == lastReal && L.outputShape.reduce(1, *) == 1 {
+                        L.op = .activation(.sigmoid)
+                        assume(L.name, "Activation is sigmoid (last layer with one output; annotate `layer NAME: activation=...`)")
+                    } else if i == lastReal {
+                        L.op = .activation(.softmax)
+                        assume(L.name, "Activation is softmax (last layer; annotate `layer NAME: activation=...`)")
+                    } else {
+                        L.op = .activation(.relu)
+                        assume(L.name, "Activation is relu (the table does not show the function; annotate `layer NAME: activation=...`)")
+                    }
+                }
+            case .dropout:
+                if let r = o.rate { L.op = .dropout(rate: r) }
+                else {
+                    L.op = .dropout(rate: 0.5)
+                    assume(L.name, "Dropout rate=0.5 (not printed; annotate `layer NAME: rate=...`)")
+                }
+            case .lambda:
+                if let f = o.lambda { L.op = .lambda(f) }
+                else {
+                    let (m, s, label) = DatasetFacts.stats(dataset)
+                    L.op = .lambda(.standardize(mean: m, std: s))
+                    assume(L.name, "Lambda standardizes pixels with the \(label) mean \(m) and std \(s) on the 1/255 scale (annotate `layer NAME: standardize mean=M std=S`, `affine scale=A offset=B` or `identity`)")
+                }
+            case .batchNorm(var a):
+                a.epsilon = o.epsilon ?? 1e-3
+                a.momentum = o.momentum ?? 0.99
+                if o.epsilon == nil || o.momentum == nil {
+                    assume(L.name, "BatchNormalization epsilon=0.001 momentum=0.99 (Keras defaults)")
+                }
+                L.op = .batchNorm(a)
+            default:
+                break
+            }
+            // Overrides that make no sense for this layer are errors, not silently ignored.
+            try checkApplicable(o, L, ann: ann, doc: doc)
+            ir.layers[i] = L
+        }
+        for (what, names) in grouped {
+            let list = names.count > 4 ? names.prefix(3).joined(separator: ", ") + ", ... (\(names.count) layers)" : names.joined(separator: ", ")
+            ir.assumptions.append("\(list): \(what)")
+        }
+        ir.training = ann.training
+        let defaults = TrainingConfig()
+        var missing: [String] = []
+        let keys: [(String, String)] = [("optimizer", defaults.optimizer.rawValue), ("lr", Describe.num(defaults.learningRate)),
+                                         ("batch", "\(defaults.batchSize)"), ("epochs", "\(defaults.epochs)"),
+                                         ("loss", defaults.loss.rawValue), ("weight_decay", "0"), ("schedule", "constant"),
+                                         ("val_split", Describe.num(defaults.validationSplit)), ("early_stopping", "none"),
+                                         ("seed", "\(defaults.seed)")]
+        for (k, v) in keys where !ann.trainingKeys.contains(k) && !ann.trainingKeys.contains(alias(k)) {
+            missing.append("\(k)=\(v)")
+        }
+        if !missing.isEmpty { ir.assumptions.append("train: " + missing.joined(separator: " ") + " (defaults; annotate `train:`)") }
+    }
+
+    static func alias(_ k: String) -> String {
+        ["lr": "learning_rate", "batch": "batch_size", "weight_decay": "wd", "val_split": "validation_split"][k] ?? k
+    }
+
+    static func defaultActivation(_ layers: [Layer], _ i: Int, lastReal: Int, assume: (String) -> Void) -> Activation {
+        var j = i + 1
+        while j < layers.count {
+            if isWeighted(layers[j].op) { break }
+            if case .activation = layers[j].op { return .linear }
+            j += 1
+        }
+        if case .dense(let units, _, _) = layers[i].op, i == lastReal {
+            if units == 1 {
+                assume("activation=sigmoid (final Dense with one output; annotate `layer NAME: activation=...`)")
+                return .sigmoid
+            }
+            assume("activation=softmax (final Dense of a classifier; annotate `layer NAME: activation=...`)")
+            return .softmax
+        }
+        assume("activation=relu (no activation layer follows; annotate `layer NAME: activation=...`)")
+        return .relu
+    }
+
+    static func checkApplicable(_ o: LayerOverrides, _ L: Layer, ann: Annotations, doc: Document) throws {
+        let line = ann.layers.first { $0.matches(L.name) }?.line
+        func bad(_ key: String) -> ModelError {
+            doc.error(line, "layer '\(L.name)' (\(L.kind)) has no '\(key)' setting")
+        }
+        let isConv: Bool
+        switch L.op { case .conv2d, .separableConv2d, .depthwiseConv2d: isConv = true; default: isConv = false }
+        let isPool: Bool
+        switch L.op { case .maxPool, .avgPool: isPool = true; default: isPool = false }
+        // Glob directives (e.g. `layer *: ...`) may touch many layers; only single-name patterns are strict.
+        let strict = ann.layers.contains { $0.matches(L.name) && !$0.pattern.contains("*") }
+        guard strict else { return }
+        if o.kernel != nil && !isConv { throw bad("kernel") }
+        if o.pool != nil && !isPool { throw bad("pool") }
+        if o.stride != nil && !isConv && !isPool { throw bad("stride") }
+        if o.rate != nil, L.kind != LayerKind.dropout.rawValue { throw bad("rate") }
+        if o.lambda != nil, L.kind != LayerKind.lambda.rawValue { throw bad("standardize/affine/identity") }
+        if o.activation != nil {
+            switch L.op {
+            case .conv2d, .separableConv2d, .depthwiseConv2d, .dense: break
+            case .activation where L.kind == LayerKind.activation.rawValue: break
+            default: throw bad("activation")
+            }
+        }
+    }
+}

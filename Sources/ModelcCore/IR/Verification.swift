@@ -1,0 +1,39 @@
+// Verification: the resolved chain against everything the table declared.
+//
+// Before: a resolved ModelIR (inference already matched each printed shape and count).
+// After:  a list of problems (empty when everything matches): the shape chain, each
+//         layer's count, and the total / trainable / non-trainable figures. When Keras 3
+//         printed an `Optimizer params:` line, its Total includes optimizer state, so the
+//         total is checked as trainable + non-trainable + optimizer.
+
+enum Verifier {
+    static func verify(_ ir: inout ModelIR, table: SummaryTable) -> [ModelError] {
+        var problems: [ModelError] = []
+        let file = ir.sourcePath
+        var prev = ir.inputShape
+        for L in ir.layers {
+            if L.inputShape != prev {
+                problems.append(ModelError(file: file, line: L.line, message: "layer '\(L.name)': input \(Inference.shapeText(L.inputShape)) does not follow the previous output \(Inference.shapeText(prev))"))
+            }
+            if let d = L.declaredParams, d != L.paramCount {
+                problems.append(ModelError(file: file, line: L.line, message: "layer '\(L.name)': \(formatCount(L.paramCount)) params, the table says \(formatCount(d))"))
+            }
+            prev = L.outputShape
+        }
+        let d = ir.declared
+        if let t = d.total {
+            let expected = ir.totalParams + (d.optimizer ?? 0)
+            if t != expected {
+                let what = d.optimizer != nil ? "\(formatCount(ir.totalParams)) + \(formatCount(d.optimizer ?? 0)) optimizer params" : formatCount(ir.totalParams)
+                problems.append(ModelError(file: file, line: table.totalLine, message: "total params: computed \(what), declared \(formatCount(t))"))
+            }
+        }
+        if let t = d.trainable, t != ir.trainableParams {
+            problems.append(ModelError(file: file, line: table.trainableLine, message: "trainable params: computed \(formatCount(ir.trainableParams)), declared \(formatCount(t))"))
+        }
+        if let t = d.nonTrainable, t != ir.nonTrainableParams {
+            problems.append(ModelError(file: file, line: table.nonTrainableLine, message: "non-trainable params: computed \(formatCount(ir.nonTrainableParams)), declared \(formatCount(t))"))
+        }
+        return problems
+    }
+}

@@ -1,0 +1,28 @@
+// One entry point per decoder, for fuzzing harnesses (issue 6) and mutation tests: each takes
+// arbitrary bytes and must either decode them or throw a DataError, never crash or hang.
+
+public enum DecoderFuzzEntry {
+    public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "image"]
+
+    /// Runs decoder `kind` on `data`. Returns true if it decoded, false if it threw a DataError.
+    @discardableResult
+    public static func run(_ kind: String, _ data: [UInt8]) -> Bool {
+        do {
+            switch kind {
+            case "inflate": _ = try Inflate.inflate(data, maxOutput: 1 << 24, file: "fuzz")
+            case "gzip": _ = try Gzip.decompress(data, file: "fuzz", maxOutput: 1 << 24)
+            case "zlib": _ = try Zlib.decompress(data, file: "fuzz", expectedSize: 1 << 20)
+            case "idx": _ = try IDX.decode(Gzip.isGzip(data) ? Gzip.decompress(data, file: "fuzz", maxOutput: 1 << 24) : data, file: "fuzz")
+            case "npy": _ = try NPY.decode(data, file: "fuzz").floats()
+            case "npz", "zip": _ = try NPZ.decode(data, file: "fuzz", maxEntryBytes: 1 << 24)
+            case "csv": _ = try KaggleCSV.decode(data, file: "fuzz")
+            case "png": _ = try PNG.decode(data, file: "fuzz")
+            case "pgm": _ = try PGM.decode(data, file: "fuzz")
+            default: _ = try ImageDecoder.decode(data, file: "fuzz").grayscale().resized(width: 28, height: 28)
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+}

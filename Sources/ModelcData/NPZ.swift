@@ -1,0 +1,44 @@
+// NumPy .npz: a zip archive of .npy files, one per array, named "<key>.npy".
+// np.savez writes stored entries, np.savez_compressed deflate entries; both are read.
+// Writing uses stored entries and an atomic file replace.
+
+public enum NPZ {
+    /// Reads every array; keys are the entry names without ".npy".
+    public static func read(path: String, maxEntryBytes: Int = DataLimits.maxDecompressedBytes) throws -> [String: NDArray] {
+        let bytes = try FileIO.read(path: path)
+        return try decode(bytes, file: path, maxEntryBytes: maxEntryBytes)
+    }
+
+    public static func decode(_ bytes: [UInt8], file: String, maxEntryBytes: Int = DataLimits.maxDecompressedBytes) throws -> [String: NDArray] {
+        var out: [String: NDArray] = [:]
+        for e in try Zip.entries(bytes, file: file) {
+            if e.name.hasSuffix("/") { continue }   // directory entry
+            let data = try Zip.extract(e, from: bytes, file: file, maxOutput: maxEntryBytes)
+            let key = e.name.hasSuffix(".npy") ? String(e.name.dropLast(4)) : e.name
+            if out[key] != nil {
+                throw DataError(file: file, offset: e.localHeaderOffset, message: "duplicate array '\(key)' in archive")
+            }
+            out[key] = try NPY.decode(data, file: "\(file)(\(e.name))")
+        }
+        return out
+    }
+
+    /// Encodes arrays in the given order as a zip of stored "<key>.npy" entries.
+    public static func encode(_ arrays: [(String, NDArray)]) throws -> [UInt8] {
+        var seen = Set<String>()
+        var files: [(name: String, data: [UInt8])] = []
+        for (k, a) in arrays {
+            if !seen.insert(k).inserted { throw DataError(file: k, message: "duplicate array key '\(k)'") }
+            files.append((k + ".npy", try NPY.encode(a)))
+        }
+        return try Zip.archiveStored(files)
+    }
+
+    public static func write(_ arrays: [(String, NDArray)], to path: String) throws {
+        do {
+            try AtomicFile.write(encode(arrays), to: path)
+        } catch let e as DataError where e.file != path {
+            throw DataError(file: path, message: e.description)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// Little-endian binary writer and bounds-checked reader (checkpoints).
+//
+// The reader never traps on bad input: every read checks the remaining length and throws a
+// RuntimeError naming the file, the byte offset, what was expected and what was found.
+
+import Foundation
+
+struct BinaryWriter {
+    var bytes: [UInt8] = []
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func int(_ v: Int) { u64(UInt64(bitPattern: Int64(v))) }
+    mutating func f64(_ v: Double) { u64(v.bitPattern) }
+    mutating func string(_ s: String) { let u = Array(s.utf8); u32(UInt32(u.count)); bytes.append(contentsOf: u) }
+    mutating func floats(_ p: UnsafePointer<Float>, _ n: Int) {
+        bytes.reserveCapacity(bytes.count + 4 * n)
+        for i in 0..<n { u32(p[i].bitPattern) }
+    }
+    mutating func floats(_ a: [Float]) { a.withUnsafeBufferPointer { if let b = $0.baseAddress { floats(b, a.count) } } }
+}
+
+struct BinaryReader {
+    let bytes: [UInt8]
+    let file: String
+    /// Offset of `bytes[0]` in the file (for messages).
+    let base: Int
+    var position = 0
+
+    init(_ bytes: [UInt8], file: String, base: Int = 0) { self.bytes = bytes; self.file = file; self.base = base }
+
+    var remaining: Int { bytes.count - position }
+
+    func fail(_ message: String) -> RuntimeError { RuntimeError(file: file, offset: base + position, message) }
+
+    mutating func need(_ n: Int, _ what: String) throws {
+        if n < 0 || n > remaining {
+            throw fail("expected \(what) (\(n) bytes), found only \(remaining) bytes before the end of the data")
+        }
+    }
+    mutating func u8(_ what: String) throws -> UInt8 { try need(1, what); defer { position += 1 }; return bytes[position] }
+    mutating func u32(_ what: String) throws -> UInt32 {
+        try need(4, what)
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[position + i]) << (8 * UInt32(i)) }
+        position += 4
+        return v
+    }
+    mutating func u64(_ what: String) throws -> UInt64 {
+        try need(8, what)
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
+        position += 8
+        return v
+    }
+    /// A non-negative count no larger than `limit`.
+    mutating func count(_ what: String, limit: Int) throws -> Int {
+        let at = position
+        let v = try u64(what)
+        guard v <= UInt64(limit) else {
+            position = at
+            throw fail("\(what) is \(v), more than the \(limit) the remaining data can hold")
+        }
+        return Int(v)
+    }
+    mutating func int(_ what: String) throws -> Int { Int(Int64(bitPattern: try u64(what))) }
+    mutating func f64(_ what: String) throws -> Double { Double(bitPattern: try u64(what)) }
+    mutating func string(_ what: String) throws -> String {
+        let at = position
+        let n = Int(try u32("length of \(what)"))
+        try need(n, what)
+        guard let s = String(validating: bytes[position..<(position + n)], as: UTF8.self) else {
+            position = at
+            throw fail("\(what) is not valid UTF-8")
+        }
+        position += n
+        return s
+    }
+    mutating func floats(_ n: Int, _ what: String) throws -> [Float] {
+        try need(4 * n, what)
+        var out = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            let p = position + 4 * i
+            let v = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+            out[i] = Float(bitPattern: v)
+        }
+        position += 4 * n
+        return out
+    }
+}

@@ -1,0 +1,90 @@
+// `eval`: accuracy, loss, per-class precision/recall/F1/ROC-AUC, macro averages and the
+// confusion matrix of a trained model on the test, train or validation images.
+
+import Foundation
+import ModelcData
+
+enum EvalCommand<M: CompiledModel> {
+    static func run(_ args: [String], console: Console) throws {
+        let f = try CommandLineFlags(args, command: "eval",
+                                     valueFlags: ["checkpoint", "weights", "split", "data", "dataset", "limit", "batch", "threads", "loss", "val-split", "split-seed"],
+                                     switchFlags: ["json"])
+        let info = M.info
+        try CommandSupport.setThreads(f)
+        let splitName = f.string("split") ?? "test"
+        guard ["test", "train", "val"].contains(splitName) else {
+            throw UsageError("eval: --split expects test, train or val, found '\(splitName)'")
+        }
+        let batch = try f.int("batch", min: 1, max: 1 << 16) ?? 256
+        let model = M(maxBatch: batch)
+        let (source, stored) = try CommandSupport.loadWeights(model, flags: f)
+        var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
+        if let s = stored { try config.apply(pairs: s, file: source) }
+        if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
+        if let v = try f.int("limit", min: 0) { config.limit = v }
+        if let v = try f.seed("split-seed") { config.splitSeed = v }
+        if let v = f.string("loss") {
+            guard let k = LossKind(rawValue: v) else { throw UsageError("eval: --loss expects crossentropy or margin, found '\(v)'") }
+            config.loss = k
+        }
+        let dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
+        var images: LabeledImages
+        if splitName == "test" {
+            images = try CommandSupport.loadSplit(dataset, split: .test, flags: f, info: info, console: console)
+            if let n = try f.int("limit", min: 0), n > 0, n < images.count { images = images.slice(0..<n) }
+        } else {
+            config.dataset = dataset
+            let (t, v) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
+            if splitName == "val" {
+                guard let v = v else { throw UsageError("eval: --split val needs a validation split above 0 (--val-split)") }
+                images = v
+            } else {
+                images = t
+            }
+        }
+        let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
+        let m = Evaluator.evaluate(model, images: images, loss: loss, batch: batch)
+        if f.has("json") {
+            console.out(jsonReport(m))
+        } else {
+            console.out(textReport(m, names: CommandSupport.classNames(info, dataset: dataset), title: "\(info.name) on \(dataset) \(splitName) (\(images.count) images, weights \(source))"))
+        }
+    }
+
+    static func jsonReport(_ m: ClassificationMetrics) -> String {
+        let perClass = (0..<m.classes).map { c in
+            JSON.object([("precision", JSON.number(m.precision[c])), ("recall", JSON.number(m.recall[c])),
+                         ("f1", JSON.number(m.f1[c])), ("roc_auc", JSON.number(m.rocAUC[c]))])
+        }
+        return JSON.object([
+            ("accuracy", JSON.number(m.accuracy)), ("loss", JSON.number(m.loss)),
+            ("per_class", JSON.array(perClass)),
+            ("macro_precision", JSON.number(m.macroPrecision)), ("macro_recall", JSON.number(m.macroRecall)),
+            ("macro_f1", JSON.number(m.macroF1)), ("macro_roc_auc", JSON.number(m.macroROCAUC)),
+            ("confusion", JSON.array(m.confusion.map { JSON.array($0.map(String.init)) })),
+            ("count", "\(m.count)"),
+        ])
+    }
+
+    static func textReport(_ m: ClassificationMetrics, names: [String], title: String) -> String {
+        var lines = [title, String(format: "accuracy %.4f (%d/%d)  loss %.4f", m.accuracy, m.correct, m.count, m.loss), ""]
+        let w = max(5, names.map(\.count).max() ?? 5)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "   n/a" }
+        lines.append(pad("class", w) + "  precision  recall     f1         roc_auc    support")
+        for c in 0..<m.classes {
+            lines.append(pad(names[c], w) + "  " + [f(m.precision[c]), f(m.recall[c]), f(m.f1[c]), f(m.rocAUC[c])].map { pad($0, 9) }.joined(separator: "  ")
+                         + "  " + "\(m.confusion[c].reduce(0, +))")
+        }
+        lines.append(pad("macro", w) + "  " + [f(m.macroPrecision), f(m.macroRecall), f(m.macroF1), f(m.macroROCAUC)].map { pad($0, 9) }.joined(separator: "  "))
+        lines.append("")
+        lines.append("confusion matrix (rows: true class, columns: predicted class)")
+        let cw = max(5, String(m.confusion.flatMap { $0 }.max() ?? 0).count + 1)
+        lines.append(pad("", w) + (0..<m.classes).map { lpad("\($0)", cw) }.joined())
+        for c in 0..<m.classes {
+            lines.append(pad(names[c], w) + m.confusion[c].map { lpad("\($0)", cw) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,116 @@
+// Images with labels in memory (raw bytes, HWC per image), checked against the model, and the
+// conversion of a batch of them into the model's float input p * scale + offset.
+
+import ModelcData
+
+public struct LabeledImages: Sendable {
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+    public var labels: [Int32]
+    public var count: Int { labels.count }
+    public var imageSize: Int { height * width * channels }
+
+    public init(height: Int, width: Int, channels: Int, pixels: [UInt8], labels: [Int32]) {
+        self.height = height; self.width = width; self.channels = channels; self.pixels = pixels; self.labels = labels
+    }
+
+    /// Takes an ImageSet, checking its shape and labels against the model.
+    public init(_ set: ImageSet, info: ModelInfo, source: String) throws {
+        guard set.height == info.inputHeight, set.width == info.inputWidth else {
+            throw RuntimeError(file: source, "images are \(set.height)x\(set.width), model \(info.name) expects \(info.inputHeight)x\(info.inputWidth)")
+        }
+        guard set.count == set.labels.count, set.pixels.count == set.count * set.height * set.width * set.channels else {
+            throw RuntimeError(file: source, "\(set.count) images but \(set.labels.count) labels and \(set.pixels.count) pixel bytes")
+        }
+        var pixels = set.pixels
+        if set.channels != info.inputChannels {
+            guard set.channels == 1 || set.channels == 3 else {
+                throw RuntimeError(file: source, "images have \(set.channels) channels, model \(info.name) expects \(info.inputChannels)")
+            }
+            pixels = convertChannels(pixels, from: set.channels, to: info.inputChannels)
+            guard !pixels.isEmpty || set.count == 0 else {
+                throw RuntimeError(file: source, "images have \(set.channels) channels, model \(info.name) expects \(info.inputChannels)")
+            }
+        }
+        if let bad = set.labels.firstIndex(where: { $0 < 0 || Int($0) >= info.classCount }) {
+            throw RuntimeError(file: source, "label \(set.labels[bad]) of image \(bad) is outside 0..<\(info.classCount)")
+        }
+        self.init(height: set.height, width: set.width, channels: info.inputChannels, pixels: pixels, labels: set.labels)
+    }
+
+    /// The images at `range` (a contiguous part).
+    public func slice(_ range: Range<Int>) -> LabeledImages {
+        let s = imageSize
+        return LabeledImages(height: height, width: width, channels: channels,
+                             pixels: Array(pixels[(range.lowerBound * s)..<(range.upperBound * s)]),
+                             labels: Array(labels[range]))
+    }
+
+    /// The images at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> LabeledImages {
+        let s = imageSize
+        var p = [UInt8](); p.reserveCapacity(indices.count * s)
+        for i in indices { p.append(contentsOf: pixels[(i * s)..<((i + 1) * s)]) }
+        return LabeledImages(height: height, width: width, channels: channels, pixels: p, labels: indices.map { labels[$0] })
+    }
+
+    /// Keras validation_split: the first floor(n * (1 - split)) images train, the rest validate.
+    public func splitForValidation(_ split: Float) -> (train: LabeledImages, validation: LabeledImages?) {
+        guard split > 0 else { return (self, nil) }
+        // the Float's shortest decimal form (0.2, not 0.2000000029...) so that 400 * (1 - 0.2) = 320 as in Python
+        let fraction = Double(String(describing: split)) ?? Double(split)
+        let cut = Int(Double(count) * (1 - fraction))
+        if cut >= count { return (self, nil) }
+        return (slice(0..<cut), slice(cut..<count))
+    }
+
+    /// Writes images `indices` as floats p * scale + offset into `input` and their labels into
+    /// `labels`. With an augmentation, image k of the batch is transformed with seed
+    /// deriveSeed(seed, .augmentation, step, k).
+    public func fillBatch(_ indices: ArraySlice<Int>, input: UnsafeMutablePointer<Float>, labels out: UnsafeMutablePointer<Int32>,
+                          scale: Float, offset: Float, augmentation: Augmentation?, seed: UInt64, step: Int) {
+        let s = imageSize
+        pixels.withUnsafeBufferPointer { px in
+            for (k, i) in indices.enumerated() {
+                let dst = input + k * s
+                let src = px.baseAddress! + i * s
+                out[k] = labels[i]
+                if let a = augmentation, !a.isIdentity {
+                    a.apply(src, to: dst, height: height, width: width, channels: channels,
+                            seed: deriveSeed(seed, .augmentation, UInt64(step), UInt64(k)))
+                    for j in 0..<s { dst[j] = dst[j] * scale + offset }
+                } else {
+                    for j in 0..<s { dst[j] = Float(src[j]) * scale + offset }
+                }
+            }
+        }
+    }
+}
+
+/// Gray <-> RGB: RGB to gray with ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B, rounded), gray to
+/// RGB by replication. Returns [] for other channel counts.
+public func convertChannels(_ pixels: [UInt8], from: Int, to: Int) -> [UInt8] {
+    if from == to { return pixels }
+    let n = pixels.count / max(1, from)
+    var out = [UInt8](repeating: 0, count: n * to)
+    switch (from, to) {
+    case (3, 1), (4, 1):
+        for i in 0..<n {
+            let r = Float(pixels[i * from]), g = Float(pixels[i * from + 1]), b = Float(pixels[i * from + 2])
+            out[i] = UInt8(min(255, max(0, (0.299 * r + 0.587 * g + 0.114 * b).rounded())))
+        }
+    case (2, 1):
+        for i in 0..<n { out[i] = pixels[i * 2] }
+    case (1, 3):
+        for i in 0..<n { out[3 * i] = pixels[i]; out[3 * i + 1] = pixels[i]; out[3 * i + 2] = pixels[i] }
+    case (4, 3):
+        for i in 0..<n { for c in 0..<3 { out[3 * i + c] = pixels[4 * i + c] } }
+    case (2, 3):
+        for i in 0..<n { for c in 0..<3 { out[3 * i + c] = pixels[2 * i] } }
+    default:
+        return []
+    }
+    return out
+}

@@ -1,0 +1,152 @@
+// The generated binary's command line: `<binary> train|eval|predict|export|summary|bench`.
+// Exit codes: 0 ok, 1 model/data/checkpoint error, 2 usage error, 130 interrupted (state saved).
+
+import Foundation
+import ModelcData
+
+public enum ModelcApp {
+    public static func main<M: CompiledModel>(_ model: M.Type) -> Never {
+        let program = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? M.info.name
+        let code = run(model, arguments: Array(CommandLine.arguments.dropFirst()), console: .standard, program: program)
+        exit(code)
+    }
+
+    public static func usage(_ info: ModelInfo, program: String) -> String {
+        """
+        usage: \(program) <command> [flags]        (model \(info.name), \(info.inputHeight)x\(info.inputWidth)x\(info.inputChannels) -> \(info.classCount) classes)
+
+        commands:
+          train    [--data DIR] [--dataset NAME] [--epochs N] [--batch N] [--lr X] [--optimizer NAME] [--loss crossentropy|margin]
+                   [--weight-decay X] [--schedule constant|step:E:G|cosine|onecycle] [--val-split X] [--seed N]
+                   [--checkpoint PATH] [--resume] [--weights W.npz] [--augment-shift N] [--augment-rotate DEG]
+                   [--early-stopping none|patience:N|drop-after:N] [--limit N] [--split-seed N] [--json] [--threads N]
+          eval     [--checkpoint PATH | --weights W.npz] [--split test|train|val] [--data DIR] [--dataset NAME] [--limit N] [--json]
+          predict  [--checkpoint PATH | --weights W.npz] (IMAGE.png|IMAGE.pgm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--dataset NAME] [--json]
+          export   --weights OUT.npz [--checkpoint PATH]
+          summary  [--json]
+          bench    [--batch N] [--threads N]        (prints JSON)
+        """
+    }
+
+    /// Runs one command; returns the exit code (never exits; used by `main` and tests).
+    public static func run<M: CompiledModel>(_ model: M.Type, arguments: [String], console: Console, program: String = "model") -> Int32 {
+        guard let command = arguments.first else {
+            console.err(usage(M.info, program: program))
+            return 2
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "train": try TrainCommand<M>.run(rest, console: console, program: program)
+            case "eval": try EvalCommand<M>.run(rest, console: console)
+            case "predict": try PredictCommand<M>.run(rest, console: console)
+            case "export": try ExportCommand<M>.run(rest, console: console)
+            case "summary": try SummaryCommand<M>.run(rest, console: console)
+            case "bench": try BenchCommand<M>.run(rest, console: console)
+            case "help", "--help", "-h": console.out(usage(M.info, program: program))
+            default:
+                throw UsageError("unknown command '\(command)'\n\n" + usage(M.info, program: program))
+            }
+            return 0
+        } catch let e as UsageError {
+            console.err("\(program): \(e)")
+            return 2
+        } catch let e as TrainingStop {
+            console.err("\(program): \(e)")
+            if case .interrupted = e { return 130 }
+            return 1
+        } catch {
+            console.err("\(program): error: \(error)")
+            return 1
+        }
+    }
+}
+
+/// Shared pieces of the commands.
+enum CommandSupport {
+    static func defaultCheckpoint(_ info: ModelInfo) -> String { "\(info.name).ckpt" }
+
+    static func setThreads(_ flags: CommandLineFlags) throws {
+        if let t = try flags.int("threads", min: 1, max: 1024) { Parallel.threads = t }
+    }
+
+    /// Loads --checkpoint or --weights (or the default checkpoint if it exists) into `model`.
+    /// Returns a description of the source and the checkpoint's stored settings, if any.
+    @discardableResult
+    static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, required: Bool = true) throws -> (source: String, config: [(String, String)]?) {
+        if flags.has("checkpoint") && flags.has("weights") {
+            throw UsageError("\(flags.command): give either --checkpoint or --weights, not both")
+        }
+        if let w = flags.string("weights") {
+            try WeightsFile.load(w, into: model)
+            return (w, nil)
+        }
+        let path = flags.string("checkpoint") ?? defaultCheckpoint(M.info)
+        if flags.string("checkpoint") == nil && !FileIO.exists(path) {
+            if required {
+                throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W.npz (no default checkpoint \(path) here)")
+            }
+            return ("", nil)
+        }
+        let c = try Checkpoint.read(path: path)
+        try c.checkMatches(M.info, file: path)
+        c.load(into: model)
+        return (path, c.training?.config)
+    }
+
+    static func datasetName(_ flags: CommandLineFlags, info: ModelInfo, stored: String? = nil) throws -> String {
+        if let d = flags.string("dataset") {
+            guard Datasets.names.contains(d) else {
+                throw UsageError("\(flags.command): unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
+            }
+            return d
+        }
+        if let s = stored, !s.isEmpty { return s }
+        if let d = info.dataset, !d.isEmpty { return d }
+        throw UsageError("\(flags.command): the model file names no dataset; give --dataset NAME (\(Datasets.names.joined(separator: ", ")))")
+    }
+
+    static func loadSplit(_ name: String, split: DatasetSplit, flags: CommandLineFlags, info: ModelInfo, console: Console? = nil) throws -> LabeledImages {
+        let dir: String
+        do {
+            dir = try Datasets.resolveDirectory(name: name, explicit: flags.string("data"))
+        } catch {
+            // no data installed: fall back to the sample shipped in the repository, saying so
+            guard flags.string("data") == nil, let sample = Datasets.sampleDirectory(name: name) else { throw error }
+            console?.err("note: \(name) not found (\(error)); using the sample shipped with modelc in \(sample)")
+            dir = sample
+        }
+        let set = try Datasets.load(name: name, directory: dir, split: split)
+        return try LabeledImages(set, info: info, source: "\(dir) (\(name) \(split.rawValue))")
+    }
+
+    /// The training images of a run: the dataset's train split, its first `limit` images,
+    /// shuffled with `splitSeed` if set, then split for validation (the last fraction).
+    static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
+        var all = try loadSplit(config.dataset, split: .train, flags: flags, info: info, console: console)
+        if config.limit > 0 && config.limit < all.count { all = all.slice(0..<config.limit) }
+        if let s = config.splitSeed {
+            all = all.subset(seededPermutation(count: all.count, seed: deriveSeed(s, .validationSplit)))
+        }
+        return all.splitForValidation(config.validationSplit)
+    }
+
+    /// "o (お)" for KMNIST, else the class name.
+    static func className(_ info: ModelInfo, _ c: Int) -> String {
+        let base = c < info.classNames.count ? info.classNames[c] : "class \(c)"
+        if let native = info.nativeClassNames, c < native.count, native[c] != base { return "\(base) (\(native[c]))" }
+        return base
+    }
+
+    /// Display names of the classes: the model's, or those of `dataset` when the model was
+    /// trained on another dataset with as many classes (a KMNIST model run on Fashion-MNIST).
+    static func classNames(_ info: ModelInfo, dataset: String?) -> [String] {
+        if let d = dataset, !d.isEmpty, d != info.dataset, let di = try? Datasets.info(d), di.classCount == info.classCount {
+            return (0..<di.classCount).map { c in
+                if let n = di.nativeClassNames, c < n.count, n[c] != di.classNames[c] { return "\(di.classNames[c]) (\(n[c]))" }
+                return di.classNames[c]
+            }
+        }
+        return (0..<info.classCount).map { className(info, $0) }
+    }
+}

@@ -1,0 +1,97 @@
+// `predict`: top-k classes with names and probabilities for PNG/PGM images or one image of
+// an IDX file. Images must have the model's size; RGB is converted to gray for 1-channel
+// models (gray is replicated for 3-channel ones).
+
+import Foundation
+import ModelcData
+
+enum PredictCommand<M: CompiledModel> {
+    static func run(_ args: [String], console: Console) throws {
+        let f = try CommandLineFlags(args, command: "predict", valueFlags: ["checkpoint", "weights", "idx", "index", "top", "threads", "dataset"],
+                                     switchFlags: ["json", "invert", "resize"], allowPositionals: true)
+        for p in f.positionals where p.hasPrefix("-") && p != "-" {
+            throw UsageError("predict: unknown flag '\(p)' (valid flags: --checkpoint PATH, --weights W.npz, --idx FILE, --index N, --top K, --invert, --resize, --dataset NAME, --json, --threads N)")
+        }
+        let info = M.info
+        try CommandSupport.setThreads(f)
+        let top = try f.int("top", min: 1, max: info.classCount) ?? min(3, info.classCount)
+        var inputs: [(name: String, pixels: [UInt8])] = []
+        if let idx = f.string("idx") {
+            guard let index = try f.int("index", min: 0) else { throw UsageError("predict: --idx FILE needs --index N") }
+            guard f.positionals.isEmpty else { throw UsageError("predict: give image files or --idx FILE --index N, not both") }
+            inputs.append(("\(idx)[\(index)]", try idxImage(idx, index: index, info: info)))
+        } else {
+            if f.has("index") { throw UsageError("predict: --index N needs --idx FILE") }
+            guard !f.positionals.isEmpty else { throw UsageError("predict: give one or more PNG/PGM files, or --idx FILE --index N") }
+            for path in f.positionals { inputs.append((path, try imageFile(path, info: info, resize: f.has("resize")))) }
+        }
+        let model = M(maxBatch: 1)
+        let (_, stored) = try CommandSupport.loadWeights(model, flags: f)
+        if let d = f.string("dataset"), !Datasets.names.contains(d) {
+            throw UsageError("predict: unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
+        }
+        let names = CommandSupport.classNames(info, dataset: f.string("dataset") ?? stored?.first(where: { $0.0 == "dataset" })?.1)
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: info.inputSize)
+        defer { input.deallocate() }
+        var probabilities = [Float](repeating: 0, count: info.classCount)
+        for (name, raw) in inputs {
+            for i in 0..<info.inputSize {
+                let p = f.has("invert") ? 255 - raw[i] : raw[i]
+                input[i] = Float(p) * info.inputScale + info.inputOffset
+            }
+            let out = model.forward(input, count: 1, training: false, seed: 0)
+            probabilities.withUnsafeMutableBufferPointer { softmax(out, into: $0.baseAddress!, info.classCount) }
+            let ranked = (0..<info.classCount).sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }.prefix(top)
+            if f.has("json") {
+                let topJSON = ranked.map { c in
+                    JSON.object([("class", "\(c)"), ("name", JSON.string(names[c])), ("probability", JSON.number(Double(probabilities[c])))])
+                }
+                console.out(JSON.object([("input", JSON.string(name)), ("top", JSON.array(topJSON)),
+                                         ("probabilities", JSON.array(probabilities.map { JSON.number(Double($0)) }))]))
+            } else {
+                console.out(name)
+                for c in ranked {
+                    let name = names[c]
+                    console.out(String(format: "  %6.2f%%  class %d", Double(probabilities[c]) * 100, c) + (name == "\(c)" ? "" : "  \(name)"))
+                }
+            }
+        }
+    }
+
+    static func imageFile(_ path: String, info: ModelInfo, resize: Bool) throws -> [UInt8] {
+        var image = try ImageDecoder.decode(path: path)
+        if resize && (image.width != info.inputWidth || image.height != info.inputHeight) {
+            image = image.resized(width: info.inputWidth, height: info.inputHeight)
+        }
+        guard image.width == info.inputWidth && image.height == info.inputHeight else {
+            throw RuntimeError(file: path, "image is \(image.width)x\(image.height) pixels, model \(info.name) expects \(info.inputWidth)x\(info.inputHeight) (width x height); pass --resize to scale it")
+        }
+        // 1-channel models: luma, with alpha composited over black (MNIST digits are light on dark)
+        if info.inputChannels == 1 { image = image.grayscale(background: 0) }
+        let converted = convertChannels(image.pixels, from: image.channels, to: info.inputChannels)
+        guard converted.count == info.inputSize else {
+            throw RuntimeError(file: path, "image has \(image.channels) channels, model \(info.name) expects \(info.inputChannels)")
+        }
+        return converted
+    }
+
+    static func idxImage(_ path: String, index: Int, info: ModelInfo) throws -> [UInt8] {
+        let (type, dims, bytes) = try IDX.readTyped(path: path)
+        guard type == .ubyte else { throw RuntimeError(file: path, "expected an IDX file of unsigned bytes (images), found element type \(type)") }
+        guard dims.count == 3 || dims.count == 4 else {
+            throw RuntimeError(file: path, "expected IDX images [count, height, width] or [count, height, width, channels], found dimensions \(dims)")
+        }
+        let channels = dims.count == 4 ? dims[3] : 1
+        guard dims[1] == info.inputHeight && dims[2] == info.inputWidth else {
+            throw RuntimeError(file: path, "images are \(dims[1])x\(dims[2]), model \(info.name) expects \(info.inputHeight)x\(info.inputWidth)")
+        }
+        guard index < dims[0] else { throw UsageError("predict: --index \(index) is out of range: \(path) holds \(dims[0]) images (0...\(dims[0] - 1))") }
+        let size = dims[1] * dims[2] * channels
+        guard bytes.count >= (index + 1) * size else { throw RuntimeError(file: path, "file holds fewer bytes than its dimensions declare") }
+        let converted = convertChannels(Array(bytes[(index * size)..<((index + 1) * size)]), from: channels, to: info.inputChannels)
+        guard converted.count == info.inputSize else {
+            throw RuntimeError(file: path, "images have \(channels) channels, model \(info.name) expects \(info.inputChannels)")
+        }
+        return converted
+    }
+}

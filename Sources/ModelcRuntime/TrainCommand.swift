@@ -1,0 +1,129 @@
+// `train`: settings from the model file, flags on top (or from the checkpoint with --resume),
+// then the training loop with one line (or JSON object) per epoch.
+
+import Foundation
+import ModelcData
+
+enum TrainCommand<M: CompiledModel> {
+    static var valueFlags: [String] { ["data", "dataset", "epochs", "batch", "lr", "optimizer", "loss", "weight-decay", "schedule",
+                             "val-split", "seed", "checkpoint", "weights", "augment-shift", "augment-rotate",
+                             "early-stopping", "limit", "threads", "momentum", "split-seed"] }
+    static var switchFlags: [String] { ["resume", "json"] }
+
+    /// Applies explicit flags on top of `config`.
+    static func applyFlags(_ f: CommandLineFlags, to config: inout TrainingConfig) throws {
+        if let v = try f.int("epochs", min: 0, max: 1_000_000) { config.epochs = v }
+        if let v = try f.int("batch", min: 1, max: 1 << 16) { config.batchSize = v }
+        if let v = try f.float("lr", min: 0) { config.learningRate = v }
+        if let v = f.string("optimizer") {
+            guard let k = OptimizerKind(rawValue: v) else {
+                throw UsageError("train: --optimizer expects one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")), found '\(v)'")
+            }
+            config.optimizer.kind = k
+        }
+        if let v = f.string("loss") {
+            guard let k = LossKind(rawValue: v) else { throw UsageError("train: --loss expects crossentropy or margin, found '\(v)'") }
+            config.loss = k
+        }
+        if let v = try f.float("weight-decay", min: 0) { config.optimizer.weightDecay = v }
+        if let v = try f.float("momentum", min: 0, max: 1, openMax: true) { config.optimizer.momentum = v }
+        if let v = f.string("schedule") { config.schedule = try Schedule(parsing: v) }
+        if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
+        if let v = try f.seed("seed") { config.seed = v }
+        if let v = try f.int("augment-shift", min: 0, max: max(M.info.inputHeight, M.info.inputWidth) / 2) { config.augmentation.maxShift = v }
+        if let v = try f.float("augment-rotate", min: 0, max: 180) { config.augmentation.maxDegrees = v }
+        if let v = f.string("early-stopping") { config.earlyStopping = try EarlyStopping(parsing: v) }
+        if let v = try f.int("limit", min: 0) { config.limit = v }
+        if let v = try f.seed("split-seed") { config.splitSeed = v }
+    }
+
+    static func run(_ args: [String], console: Console, program: String) throws {
+        let f = try CommandLineFlags(args, command: "train", valueFlags: valueFlags, switchFlags: switchFlags)
+        let info = M.info
+        try CommandSupport.setThreads(f)
+        let resume = f.has("resume")
+        if resume && f.has("weights") { throw UsageError("train: --resume continues from --checkpoint; it cannot be combined with --weights") }
+        let checkpointPath = f.string("checkpoint") ?? CommandSupport.defaultCheckpoint(info)
+
+        // settings: model file defaults < checkpoint (with --resume) < flags
+        var resumeFrom: Checkpoint? = nil
+        var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
+        if resume {
+            guard FileIO.exists(checkpointPath) else {
+                throw RuntimeError(file: checkpointPath, "no checkpoint to resume from (train without --resume to start a new run)")
+            }
+            let c = try Checkpoint.read(path: checkpointPath)
+            try c.checkMatches(info, file: checkpointPath)
+            guard let t = c.training else {
+                throw RuntimeError(file: checkpointPath, "checkpoint holds weights only (no training state) and cannot be resumed")
+            }
+            try config.apply(pairs: t.config, file: checkpointPath)
+            resumeFrom = c
+        }
+        try applyFlags(f, to: &config)
+        config.dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
+
+        // data
+        let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
+
+        // model and starting point
+        let model = M(maxBatch: max(config.batchSize, min(256, trainSet.count + (valSet?.count ?? 0))))
+        let trainer = try Trainer(model: model, config: config, train: trainSet, validation: valSet)
+        trainer.checkpointPath = checkpointPath
+        if let c = resumeFrom {
+            try trainer.restore(c, file: checkpointPath)
+            console.err("resuming \(checkpointPath): \(trainer.progress.epochsDone) epochs and \(trainer.progress.stepInEpoch) steps of epoch \(trainer.progress.epochsDone + 1) done")
+        } else {
+            if FileIO.exists(checkpointPath) {
+                console.err("note: starting a new run over the existing checkpoint \(checkpointPath) (use --resume to continue it instead)")
+            }
+            initializeParameters(model.parameters, tensors: info.tensors, seed: config.seed)
+            if let w = f.string("weights") { try WeightsFile.load(w, into: model) }
+            // fail on an unwritable path now rather than after the first epoch
+            try trainer.snapshot().write(to: checkpointPath)
+        }
+        if trainer.isFinished {
+            console.err("nothing to do: the run in \(checkpointPath) already finished \(trainer.progress.epochsDone) epochs\(trainer.progress.stopped ? " (early stopping)" : ""); raise --epochs to continue")
+            return
+        }
+
+        let json = f.has("json")
+        if !json {
+            console.out("training \(info.name) on \(config.dataset): \(trainSet.count) images, \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue), schedule \(config.schedule), seed \(config.seed)")
+        }
+        let bar = ProgressBar(enabled: console.isTTY)
+        var observer = TrainingObserver()
+        let epochs = config.epochs
+        observer.step = { epoch, _, _, done, total, seconds, loss, acc in
+            bar.update(label: "epoch \(epoch)/\(epochs)", done: done, total: total, seconds: seconds,
+                       extra: String(format: "loss %.4f acc %.4f", loss, acc))
+        }
+        observer.epoch = { r in
+            bar.clear()
+            if json {
+                console.out(JSON.object([("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(r.accuracy)),
+                                         ("val_loss", JSON.number(r.valLoss)), ("val_accuracy", JSON.number(r.valAccuracy)),
+                                         ("seconds", JSON.number(r.seconds)), ("images_per_s", JSON.number(r.imagesPerSecond))]))
+            } else {
+                var line = String(format: "epoch %d/%d  loss %.4f  accuracy %.4f", r.epoch, epochs, r.loss, r.accuracy)
+                if let vl = r.valLoss, let va = r.valAccuracy { line += String(format: "  val_loss %.4f  val_accuracy %.4f", vl, va) }
+                line += String(format: "  %.1fs  %.0f img/s", r.seconds, r.imagesPerSecond)
+                console.out(line)
+            }
+        }
+        observer.message = { console.err($0) }
+        trainer.observer = observer
+        Interruption.install()
+        do {
+            try trainer.run()
+        } catch {
+            bar.clear()
+            throw error
+        }
+        var done = "checkpoint: \(checkpointPath)"
+        if let best = trainer.progress.bestValAccuracy {
+            done += String(format: "; best validation accuracy %.4f in epoch %d: %@", best, trainer.progress.bestEpoch, Trainer<M>.bestPath(for: checkpointPath))
+        }
+        console.err(done)
+    }
+}

@@ -1,0 +1,238 @@
+// The training loop: shuffled mini-batches, forward, loss, backward, optimizer step; after each
+// epoch validation, early stopping, checkpoints (latest and best) and one history record.
+//
+// Reproducibility: epoch e visits the images in seededPermutation(seed, e); update s uses
+// dropout seed deriveSeed(seed, .dropout, s); augmentation is seeded by (seed, s, k). Nothing
+// else is random, so a run restored from a checkpoint at (epoch, step) continues exactly as the
+// uninterrupted run would have (given a deterministic model).
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why `Trainer.run` stopped early.
+public enum TrainingStop: Error, CustomStringConvertible {
+    /// SIGINT/SIGTERM: the checkpoint (if any) holds the state after `globalStep` updates.
+    case interrupted(epoch: Int, step: Int, checkpoint: String?)
+    /// The loss became NaN or infinite; parameters after this step are not saved.
+    case nonFiniteLoss(epoch: Int, step: Int, checkpoint: String?)
+
+    public var description: String {
+        switch self {
+        case let .interrupted(e, s, c):
+            return "interrupted in epoch \(e) after step \(s)" + (c.map { "; state saved to \($0), continue with `train --resume --checkpoint \($0)`" } ?? "; no checkpoint path, nothing saved")
+        case let .nonFiniteLoss(e, s, c):
+            return "the loss or the weights became NaN or infinite in epoch \(e) at step \(s); stopped" + (c.map { ", the last good state is in \($0)" } ?? "") + " (try a lower --lr)"
+        }
+    }
+}
+
+/// SIGINT/SIGTERM request a clean stop after the current step (a second signal exits at once).
+public enum Interruption {
+    nonisolated(unsafe) public static var requested: Int32 = 0
+    public static func install() {
+        let handler: @convention(c) (Int32) -> Void = { sig in
+            if Interruption.requested != 0 { _exit(128 + sig) }
+            Interruption.requested = sig
+        }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
+    }
+}
+
+/// What the trainer reports while it runs.
+public struct TrainingObserver {
+    public var step: (_ epoch: Int, _ stepInEpoch: Int, _ stepsPerEpoch: Int, _ imagesDone: Int, _ imagesPerEpoch: Int, _ seconds: Double, _ loss: Double, _ accuracy: Double) -> Void = { _, _, _, _, _, _, _, _ in }
+    public var epoch: (EpochRecord) -> Void = { _ in }
+    public var message: (String) -> Void = { _ in }
+    public init() {}
+}
+
+public final class Trainer<M: CompiledModel> {
+    public let model: M
+    public let config: TrainingConfig
+    public let optimizer: Optimizer
+    public var progress: TrainingProgress
+    public let train: LabeledImages
+    public let validation: LabeledImages?
+    /// Latest state after every epoch (and on interruption); best model at `bestPath`.
+    public var checkpointPath: String?
+    public var observer = TrainingObserver()
+    /// Stop after this many updates in total (tests simulate an interruption with it).
+    public var stopAfterGlobalStep: Int?
+
+    private let loss: Loss
+    private let input: UnsafeMutablePointer<Float>
+    private let labels: UnsafeMutablePointer<Int32>
+    private let outputGradient: UnsafeMutablePointer<Float>
+
+    /// `model` must have maxBatch >= config.batchSize and hold the starting parameters.
+    public init(model: M, config: TrainingConfig, train: LabeledImages, validation: LabeledImages?) throws {
+        guard model.maxBatch >= config.batchSize else {
+            throw RuntimeError("model allocated for batches of \(model.maxBatch), training needs \(config.batchSize)")
+        }
+        guard train.count > 0 else { throw RuntimeError("no training images") }
+        if config.earlyStopping != .none && validation == nil {
+            throw UsageError("early stopping '\(config.earlyStopping)' needs a validation set: set --val-split above 0")
+        }
+        self.model = model
+        self.config = config
+        self.train = train
+        self.validation = validation
+        let info = M.info
+        self.optimizer = Optimizer(settings: config.optimizer, tensors: info.tensors, parameterCount: info.parameterCount)
+        self.progress = TrainingProgress()
+        self.loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
+        input = .allocate(capacity: config.batchSize * info.inputSize)
+        labels = .allocate(capacity: config.batchSize)
+        outputGradient = .allocate(capacity: config.batchSize * info.classCount)
+    }
+
+    deinit { input.deallocate(); labels.deallocate(); outputGradient.deallocate() }
+
+    public var stepsPerEpoch: Int { (train.count + config.batchSize - 1) / config.batchSize }
+    public var totalSteps: Int { stepsPerEpoch * config.epochs }
+    public var isFinished: Bool { progress.stopped || progress.epochsDone >= config.epochs }
+
+    public static func bestPath(for path: String) -> String {
+        if path.hasSuffix(".ckpt") { return String(path.dropLast(5)) + ".best.ckpt" }
+        return path + ".best"
+    }
+
+    // MARK: checkpoints
+
+    public func snapshot() -> Checkpoint {
+        Checkpoint(model: model, training: TrainingSnapshot(
+            config: config.pairs(), progress: progress, optimizer: config.optimizer.kind.rawValue,
+            optimizerIterations: optimizer.iterations, optimizerSlots: optimizer.slotArrays()))
+    }
+
+    /// Restores parameters, optimizer state and progress from a checkpoint of this model.
+    public func restore(_ c: Checkpoint, file: String) throws {
+        try c.checkMatches(M.info, file: file)
+        guard let t = c.training else {
+            throw RuntimeError(file: file, "checkpoint holds weights only (no training state) and cannot be resumed; start a new run with --weights or --checkpoint without --resume")
+        }
+        guard t.optimizer == config.optimizer.kind.rawValue else {
+            throw RuntimeError(file: file, "checkpoint was trained with optimizer \(t.optimizer), this run uses \(config.optimizer.kind.rawValue)")
+        }
+        try optimizer.restore(slots: t.optimizerSlots, iterations: t.optimizerIterations)
+        c.load(into: model)
+        progress = t.progress
+    }
+
+    private func save() throws {
+        guard let path = checkpointPath else { return }
+        try snapshot().write(to: path)
+    }
+
+    // MARK: the loop
+
+    /// Runs until `config.epochs` epochs are done or early stopping ends the run.
+    public func run() throws {
+        let info = M.info
+        let classes = info.classCount
+        let batch = config.batchSize
+        let augmentation: Augmentation? = config.augmentation.isIdentity ? nil : config.augmentation
+        while !isFinished {
+            let epoch = progress.epochsDone                        // 0-based
+            let order = seededPermutation(count: train.count, seed: deriveSeed(config.seed, .shuffle, UInt64(epoch)))
+            let epochStart = Date()
+            let secondsBefore = progress.partialSeconds
+            var trainSeconds = progress.partialSeconds
+            while progress.stepInEpoch < stepsPerEpoch {
+                if let limit = stopAfterGlobalStep, progress.globalStep >= limit {
+                    try save()
+                    throw TrainingStop.interrupted(epoch: epoch + 1, step: progress.stepInEpoch, checkpoint: checkpointPath)
+                }
+                let stepStart = Date()
+                let lo = progress.stepInEpoch * batch
+                let hi = min(train.count, lo + batch)
+                let n = hi - lo
+                train.fillBatch(order[lo..<hi], input: input, labels: labels, scale: info.inputScale, offset: info.inputOffset,
+                                augmentation: augmentation, seed: config.seed, step: progress.globalStep)
+                let out = model.forward(input, count: n, training: true,
+                                        seed: deriveSeed(config.seed, .dropout, UInt64(progress.globalStep)))
+                let (lossSum, correct) = loss.evaluate(outputs: out, labels: labels, count: n, classes: classes, gradient: outputGradient)
+                guard lossSum.isFinite else {
+                    throw TrainingStop.nonFiniteLoss(epoch: epoch + 1, step: progress.stepInEpoch + 1, checkpoint: checkpointPath)
+                }
+                model.backward(outputGradient, count: n)
+                let penalty = optimizer.l2Penalty(model.parameters)
+                let lr = config.schedule.learningRate(base: config.learningRate, step: progress.globalStep, epoch: epoch, totalSteps: totalSteps)
+                optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: lr)
+                progress.stepInEpoch += 1
+                progress.globalStep += 1
+                progress.partialLossSum += lossSum + penalty * Double(n)
+                progress.partialCorrect += correct
+                progress.partialSeen += n
+                trainSeconds += Date().timeIntervalSince(stepStart)
+                progress.partialSeconds = secondsBefore + Date().timeIntervalSince(epochStart)
+                observer.step(epoch + 1, progress.stepInEpoch, stepsPerEpoch, progress.partialSeen, train.count,
+                              progress.partialSeconds, progress.partialLossSum / Double(progress.partialSeen),
+                              Double(progress.partialCorrect) / Double(progress.partialSeen))
+                if Interruption.requested != 0 {
+                    try save()
+                    throw TrainingStop.interrupted(epoch: epoch + 1, step: progress.stepInEpoch, checkpoint: checkpointPath)
+                }
+            }
+            // validation
+            var valLoss: Double? = nil, valAccuracy: Double? = nil
+            if let v = validation, v.count > 0 {
+                let m = Evaluator.evaluate(model, images: v, loss: loss, batch: model.maxBatch)
+                valLoss = m.loss; valAccuracy = m.accuracy
+            }
+            // never save a state that has gone non-finite: the last good checkpoint stays
+            let parametersFinite = (0..<info.parameterCount).allSatisfy { model.parameters[$0].isFinite }
+            guard parametersFinite, valLoss?.isFinite ?? true else {
+                throw TrainingStop.nonFiniteLoss(epoch: epoch + 1, step: progress.stepInEpoch, checkpoint: checkpointPath)
+            }
+            let seconds = secondsBefore + Date().timeIntervalSince(epochStart)
+            let record = EpochRecord(epoch: epoch + 1, loss: progress.partialLossSum / Double(max(1, progress.partialSeen)),
+                                     accuracy: Double(progress.partialCorrect) / Double(max(1, progress.partialSeen)),
+                                     valLoss: valLoss, valAccuracy: valAccuracy, seconds: seconds,
+                                     imagesPerSecond: Double(progress.partialSeen) / max(1e-9, trainSeconds))
+            progress.history.append(record)
+            progress.epochsDone += 1
+            progress.stepInEpoch = 0
+            progress.partialLossSum = 0; progress.partialCorrect = 0; progress.partialSeen = 0; progress.partialSeconds = 0
+            let improved = updateEarlyStopping(valAccuracy: valAccuracy, epoch: epoch + 1)
+            if improved, let path = checkpointPath {
+                try snapshot().write(to: Trainer.bestPath(for: path))
+            }
+            try save()
+            observer.epoch(record)
+            if progress.stopped {
+                observer.message("early stopping (\(config.earlyStopping)) after epoch \(epoch + 1); best validation accuracy \(String(format: "%.4f", progress.bestValAccuracy ?? 0)) in epoch \(progress.bestEpoch)")
+            }
+            if Interruption.requested != 0 && !isFinished {
+                throw TrainingStop.interrupted(epoch: epoch + 1, step: stepsPerEpoch, checkpoint: checkpointPath)
+            }
+        }
+    }
+
+    /// Updates best-so-far and the stop flag after an epoch; returns whether this epoch is a new best.
+    @discardableResult
+    public func updateEarlyStopping(valAccuracy: Double?, epoch: Int) -> Bool {
+        guard let a = valAccuracy else { return false }
+        var improved = false
+        if let best = progress.bestValAccuracy, a <= best {
+            progress.epochsWithoutImprovement += 1
+        } else {
+            progress.bestValAccuracy = a
+            progress.bestEpoch = epoch
+            progress.epochsWithoutImprovement = 0
+            improved = true
+        }
+        switch config.earlyStopping {
+        case .none: break
+        case .patience(let n):
+            if progress.epochsWithoutImprovement >= n { progress.stopped = true }
+        case .dropAfter(let n):
+            if epoch > n, let previous = progress.previousValAccuracy, a < previous { progress.stopped = true }
+        }
+        progress.previousValAccuracy = a
+        return improved
+    }
+}

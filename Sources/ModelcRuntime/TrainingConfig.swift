@@ -1,0 +1,122 @@
+// The settings of one training run: model-file defaults, then command-line flags on top.
+// Stored in checkpoints as key=value text so a resumed run uses the same settings.
+
+import Foundation
+
+public enum EarlyStopping: Equatable, Sendable, CustomStringConvertible {
+    case none
+    /// Stop after N epochs without a new best validation accuracy.
+    case patience(Int)
+    /// Seed 003's rule: run at least N epochs; after that stop as soon as validation accuracy
+    /// drops below the previous epoch's, continue when it is equal; the best model is saved.
+    case dropAfter(Int)
+
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch (parts[0], parts.count) {
+        case ("none", 1): self = .none
+        case ("patience", 2):
+            guard let n = Int(parts[1]), n > 0 else { throw UsageError("early stopping '\(text)': expected patience:N with N a positive integer") }
+            self = .patience(n)
+        case ("drop-after", 2):
+            guard let n = Int(parts[1]), n >= 0 else { throw UsageError("early stopping '\(text)': expected drop-after:N with N a non-negative integer") }
+            self = .dropAfter(n)
+        default:
+            throw UsageError("unknown early stopping '\(text)': expected none, patience:N or drop-after:N")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .patience(let n): return "patience:\(n)"
+        case .dropAfter(let n): return "drop-after:\(n)"
+        }
+    }
+}
+
+public struct TrainingConfig: Equatable, Sendable {
+    public var optimizer: OptimizerSettings
+    public var learningRate: Float
+    public var batchSize: Int
+    public var epochs: Int
+    public var loss: LossKind
+    public var schedule: Schedule
+    /// Fraction of the training images held out for validation, taken from the end (as Keras's
+    /// `validation_split`: train = first floor(n * (1 - split)) images).
+    public var validationSplit: Float
+    public var earlyStopping: EarlyStopping
+    public var augmentation: Augmentation
+    public var seed: UInt64
+    /// Dataset name and image limit (0 = all), so a resumed run reads the same images.
+    public var dataset: String
+    public var limit: Int
+    /// When set, the (limited) training images are shuffled with this seed before the
+    /// validation split, instead of holding out the last images.
+    public var splitSeed: UInt64?
+
+    public init(defaults d: TrainingDefaults, dataset: String) throws {
+        guard let kind = OptimizerKind(rawValue: d.optimizer) else {
+            throw UsageError("unknown optimizer '\(d.optimizer)': expected one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var o = OptimizerSettings(kind: kind)
+        o.momentum = d.momentum; o.beta1 = d.beta1; o.beta2 = d.beta2; o.epsilon = d.epsilon
+        o.rho = d.rho; o.rmsRho = d.rmsRho; o.weightDecay = d.weightDecay
+        optimizer = o
+        learningRate = d.learningRate
+        batchSize = d.batchSize
+        epochs = d.epochs
+        guard let l = LossKind(rawValue: d.loss) else { throw UsageError("unknown loss '\(d.loss)': expected crossentropy or margin") }
+        loss = l
+        schedule = try Schedule(parsing: d.schedule)
+        validationSplit = d.validationSplit
+        earlyStopping = try EarlyStopping(parsing: d.earlyStopping)
+        augmentation = Augmentation(maxShift: d.augmentShift, maxDegrees: d.augmentRotate)
+        seed = d.seed
+        self.dataset = dataset
+        limit = 0
+    }
+
+    /// The settings as ordered key=value pairs (checkpoints, `summary`).
+    public func pairs() -> [(String, String)] {
+        [("optimizer", optimizer.kind.rawValue), ("lr", "\(learningRate)"), ("momentum", "\(optimizer.momentum)"),
+         ("beta1", "\(optimizer.beta1)"), ("beta2", "\(optimizer.beta2)"), ("epsilon", "\(optimizer.epsilon)"),
+         ("rho", "\(optimizer.rho)"), ("rms_rho", "\(optimizer.rmsRho)"), ("weight_decay", "\(optimizer.weightDecay)"),
+         ("batch", "\(batchSize)"), ("epochs", "\(epochs)"), ("loss", loss.rawValue), ("schedule", schedule.description),
+         ("val_split", "\(validationSplit)"), ("early_stopping", earlyStopping.description),
+         ("augment_shift", "\(augmentation.maxShift)"), ("augment_rotate", "\(augmentation.maxDegrees)"),
+         ("seed", "\(seed)"), ("dataset", dataset), ("limit", "\(limit)"), ("split_seed", splitSeed.map { "\($0)" } ?? "")]
+    }
+
+    /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config.
+    public mutating func apply(pairs: [(String, String)], file: String) throws {
+        func bad(_ k: String, _ v: String) -> RuntimeError { RuntimeError(file: file, "stored setting \(k)=\(v) is not valid") }
+        for (k, v) in pairs {
+            switch k {
+            case "optimizer": guard let o = OptimizerKind(rawValue: v) else { throw bad(k, v) }; optimizer.kind = o
+            case "lr": guard let x = Float(v) else { throw bad(k, v) }; learningRate = x
+            case "momentum": guard let x = Float(v) else { throw bad(k, v) }; optimizer.momentum = x
+            case "beta1": guard let x = Float(v) else { throw bad(k, v) }; optimizer.beta1 = x
+            case "beta2": guard let x = Float(v) else { throw bad(k, v) }; optimizer.beta2 = x
+            case "epsilon": guard let x = Float(v) else { throw bad(k, v) }; optimizer.epsilon = x
+            case "rho": guard let x = Float(v) else { throw bad(k, v) }; optimizer.rho = x
+            case "rms_rho": guard let x = Float(v) else { throw bad(k, v) }; optimizer.rmsRho = x
+            case "weight_decay": guard let x = Float(v) else { throw bad(k, v) }; optimizer.weightDecay = x
+            case "batch": guard let x = Int(v), x > 0 else { throw bad(k, v) }; batchSize = x
+            case "epochs": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; epochs = x
+            case "loss": guard let x = LossKind(rawValue: v) else { throw bad(k, v) }; loss = x
+            case "schedule": do { schedule = try Schedule(parsing: v) } catch { throw bad(k, v) }
+            case "val_split": guard let x = Float(v), x >= 0, x < 1 else { throw bad(k, v) }; validationSplit = x
+            case "early_stopping": do { earlyStopping = try EarlyStopping(parsing: v) } catch { throw bad(k, v) }
+            case "augment_shift": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; augmentation.maxShift = x
+            case "augment_rotate": guard let x = Float(v), x >= 0 else { throw bad(k, v) }; augmentation.maxDegrees = x
+            case "seed": guard let x = UInt64(v) else { throw bad(k, v) }; seed = x
+            case "dataset": dataset = v
+            case "limit": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; limit = x
+            case "split_seed":
+                if v.isEmpty { splitSeed = nil } else { guard let x = UInt64(v) else { throw bad(k, v) }; splitSeed = x }
+            default: break   // settings of newer versions are ignored
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+// Weights interchange: .npz files with one float32 array per parameter tensor, keyed exactly by
+// `TensorSpec.key` (Keras: "<layer>/kernel" HWIO or [in, out], "/bias", "/gamma", "/beta",
+// "/moving_mean", "/moving_variance", "/depthwise_kernel", "/pointwise_kernel").
+//
+// Import is all-or-nothing: every problem (missing key, extra key, wrong shape, wrong dtype,
+// non-finite value) is collected and reported by name before any parameter is changed.
+
+import ModelcData
+
+public enum WeightsFile {
+    /// Writes every tensor of the model (trainable or not) to `path` (atomically).
+    public static func export<M: CompiledModel>(_ model: M, to path: String) throws {
+        let arrays: [(String, NDArray)] = M.info.tensors.map { t in
+            let values = Array(UnsafeBufferPointer(start: model.parameters + t.offset, count: t.count))
+            return (t.key, NDArray(float32: values, shape: t.shape))
+        }
+        try NPZ.write(arrays, to: path)
+    }
+
+    /// Reads `path` and copies its arrays into the model's parameters.
+    public static func load<M: CompiledModel>(_ path: String, into model: M) throws {
+        let arrays = try NPZ.read(path: path)
+        let values = try match(arrays, info: M.info, file: path)
+        for (t, v) in zip(M.info.tensors, values) {
+            for i in 0..<t.count { model.parameters[t.offset + i] = v[i] }
+        }
+    }
+
+    /// Checks `arrays` against the model's tensors; returns their values in `info.tensors` order.
+    public static func match(_ arrays: [String: NDArray], info: ModelInfo, file: String) throws -> [[Float]] {
+        var problems: [String] = []
+        var values: [[Float]] = []
+        let wanted = Set(info.tensors.map(\.key))
+        for t in info.tensors {
+            guard let a = arrays[t.key] else {
+                problems.append("missing key '\(t.key)' (expected shape \(t.shape))")
+                continue
+            }
+            guard a.shape == t.shape else {
+                problems.append("key '\(t.key)' has shape \(a.shape), expected \(t.shape)")
+                continue
+            }
+            do {
+                let v = try a.floats()
+                guard v.count == t.count else {
+                    problems.append("key '\(t.key)' holds \(v.count) values, expected \(t.count)")
+                    continue
+                }
+                if let bad = v.firstIndex(where: { !$0.isFinite }) {
+                    problems.append("key '\(t.key)' has a non-finite value (\(v[bad])) at flat index \(bad)")
+                    continue
+                }
+                values.append(v)
+            } catch {
+                problems.append("key '\(t.key)' (dtype \(a.dtype)): \(error)")
+            }
+        }
+        for k in arrays.keys.sorted() where !wanted.contains(k) {
+            problems.append("extra key '\(k)' (shape \(arrays[k].map { "\($0.shape)" } ?? "?")) is not a tensor of model \(info.name)")
+        }
+        guard problems.isEmpty else {
+            let shown = problems.prefix(10).joined(separator: "; ")
+            let more = problems.count > 10 ? "; and \(problems.count - 10) more" : ""
+            throw RuntimeError(file: file, "weights do not fit model \(info.name): \(shown)\(more)")
+        }
+        return values
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class BackendTestsPlaceholder: XCTestCase { func testPackageBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,136 @@
+// Layer semantics against plain reference loops: TF 'same' padding (odd extra at the
+// bottom/right), Keras BatchNorm (batch statistics with population variance in training,
+// moving averages with momentum 0.99 and eps 1e-3 in inference), inverted Dropout
+// (scaling, determinism from the seed), fused vs unfused agreement.
+
+import XCTest
+import ModelcRuntime
+
+final class SemanticsTests: XCTestCase {
+    /// Plain NHWC convolution with explicit per-side padding.
+    func referenceConv(x: [Float], n: Int, h: Int, w: Int, c: Int, kernel: [Float], kh: Int, kw: Int, co: Int,
+                       bias: [Float], stride: Int, top: Int, left: Int, oh: Int, ow: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: n * oh * ow * co)
+        for b in 0..<n { for i in 0..<oh { for j in 0..<ow { for o in 0..<co {
+            var s = bias[o]
+            for p in 0..<kh { for q in 0..<kw {
+                let ih = i * stride + p - top, iw = j * stride + q - left
+                if ih < 0 || ih >= h || iw < 0 || iw >= w { continue }
+                for ci in 0..<c { s += x[((b * h + ih) * w + iw) * c + ci] * kernel[((p * kw + q) * c + ci) * co + o] }
+            } }
+            y[((b * oh + i) * ow + j) * co + o] = s
+        } } } }
+        return y
+    }
+
+    func checkSame(_ name: String, h: Int, w: Int, k: Int, stride: Int, top: Int, left: Int, out: Int) throws {
+        let type = try TestModels.type(name)
+        try runSame(type, h: h, w: w, k: k, stride: stride, top: top, left: left, out: out)
+    }
+
+    private func runSame<M: CompiledModel>(_ t: M.Type, h: Int, w: Int, k: Int, stride: Int, top: Int, left: Int, out: Int) throws {
+        let m = M(maxBatch: 2)
+        var rng = TestRNG(7)
+        TestModels.randomize(m, &rng)
+        let x = rng.array(2 * h * w * 2, -1, 1)
+        let p = TestModels.parameters(m)
+        let kernel = Array(p[0..<(k * k * 2 * 3)]), bias = Array(p[(k * k * 2 * 3)..<(k * k * 2 * 3 + 3)])
+        XCTAssertEqual(M.info.tensors.map(\.key), ["conv2d_1/kernel", "conv2d_1/bias"])
+        let y = TestModels.forward(m, x, count: 2, training: false)
+        let ref = referenceConv(x: x, n: 2, h: h, w: w, c: 2, kernel: kernel, kh: k, kw: k, co: 3, bias: bias,
+                                stride: stride, top: top, left: left, oh: out, ow: out)
+        XCTAssertLessThan(relativeError(y, ref), 1e-5)
+        // The symmetric split (extra row/column at the top/left) must give a different answer.
+        let wrong = referenceConv(x: x, n: 2, h: h, w: w, c: 2, kernel: kernel, kh: k, kw: k, co: 3, bias: bias,
+                                  stride: stride, top: top + 1, left: left + 1, oh: out, ow: out)
+        XCTAssertGreaterThan(relativeError(y, wrong), 1e-2)
+    }
+
+    /// 6x6, 3x3 stride 2 'same' -> 3x3: total padding 1, all of it at the bottom/right.
+    func testSamePaddingStride2OddExtraAtBottomRight() throws {
+        try checkSame("sem_same_s2", h: 6, w: 6, k: 3, stride: 2, top: 0, left: 0, out: 3)
+    }
+
+    /// 5x5, 4x4 stride 1 'same' -> 5x5: total padding 3, 1 top/left and 2 bottom/right.
+    func testSamePaddingEvenKernel() throws {
+        try checkSame("sem_same_k4", h: 5, w: 5, k: 4, stride: 1, top: 1, left: 1, out: 5)
+    }
+
+    func testBatchNormTrainingAndInference() throws {
+        let m = SemBatchnorm(maxBatch: 4)
+        var rng = TestRNG(11)
+        TestModels.randomize(m, &rng)
+        let keys = SemBatchnorm.info.tensors.map(\.key)
+        XCTAssertEqual(keys, ["batch_normalization_1/gamma", "batch_normalization_1/beta",
+                              "batch_normalization_1/moving_mean", "batch_normalization_1/moving_variance"])
+        let p = TestModels.parameters(m)
+        let gamma = Array(p[0..<3]), beta = Array(p[3..<6]), mm = Array(p[6..<9]), mv = Array(p[9..<12])
+        let x = rng.array(4 * 12, -2, 3)
+        let y = TestModels.forward(m, x, count: 4, training: true)
+        var mean = [Double](repeating: 0, count: 3), variance = [Double](repeating: 0, count: 3)
+        for i in 0..<48 { mean[i % 3] += Double(x[i]) / 16 }
+        for i in 0..<48 { let d = Double(x[i]) - mean[i % 3]; variance[i % 3] += d * d / 16 }   // population
+        var expect = [Float](repeating: 0, count: 48)
+        for i in 0..<48 {
+            let c = i % 3
+            expect[i] = Float(Double(gamma[c]) * (Double(x[i]) - mean[c]) / (variance[c] + 1e-3).squareRoot() + Double(beta[c]))
+        }
+        XCTAssertLessThan(relativeError(y, expect), 1e-5, "training uses batch statistics")
+        let after = TestModels.parameters(m)
+        for c in 0..<3 {
+            XCTAssertEqual(Double(after[6 + c]), 0.99 * Double(mm[c]) + 0.01 * mean[c], accuracy: 1e-6, "moving mean")
+            XCTAssertEqual(Double(after[9 + c]), 0.99 * Double(mv[c]) + 0.01 * variance[c], accuracy: 1e-5, "moving variance")
+        }
+        let yi = TestModels.forward(m, x, count: 4, training: false)
+        for i in 0..<48 {
+            let c = i % 3
+            let e = (Double(x[i]) - Double(after[6 + c])) / (Double(after[9 + c]) + 1e-3).squareRoot() * Double(gamma[c]) + Double(beta[c])
+            XCTAssertEqual(Double(yi[i]), e, accuracy: 1e-5, "inference uses the moving statistics")
+        }
+    }
+
+    func testDropoutIsInvertedAndDeterministic() throws {
+        let m = SemDropout(maxBatch: 4)
+        let x = [Float](repeating: 1, count: 4000)
+        let a = TestModels.forward(m, x, count: 4, training: true, seed: 5)
+        var kept = 0
+        for v in a {
+            XCTAssertTrue(v == 0 || abs(v - 1 / 0.75) < 1e-6, "kept units are scaled by 1/(1-rate): \(v)")
+            if v != 0 { kept += 1 }
+        }
+        XCTAssertEqual(Double(kept) / 4000, 0.75, accuracy: 0.03)
+        let b = TestModels.forward(m, x, count: 4, training: true, seed: 5)
+        XCTAssertEqual(a, b, "same seed, same mask")
+        let c = TestModels.forward(m, x, count: 4, training: true, seed: 6)
+        XCTAssertNotEqual(a, c, "another seed, another mask")
+        // The mask of image 0 does not depend on the batch size (counter-based).
+        let single = TestModels.forward(m, Array(x[0..<1000]), count: 1, training: true, seed: 5)
+        XCTAssertEqual(single, Array(a[0..<1000]))
+        XCTAssertEqual(TestModels.forward(m, x, count: 4, training: false), x, "inference is the identity")
+    }
+
+    /// Inference with BatchNorm (and activation) folded into the producer equals the unfused network.
+    func testFusedMatchesUnfused() throws {
+        for name in ["fuse_cnn", "gc_bn_pool", "fx_seed002_mnist_cnn", "fx_seed000_kmnist_cnn", "fx_batchnorm_conv"] {
+            guard let plain = backendTestModels[name], let fused = backendTestModels[name + "_fused"] else {
+                XCTFail("missing generated model \(name) or its fused twin"); continue
+            }
+            try compare(plain, fused, name)
+        }
+    }
+
+    private func compare<A: CompiledModel, B: CompiledModel>(_ a: A.Type, _ b: B.Type, _ name: String) throws {
+        XCTAssertEqual(A.info.parameterCount, B.info.parameterCount)
+        let ma = A(maxBatch: 5), mb = B(maxBatch: 5)
+        var rng = TestRNG(99)
+        TestModels.randomize(ma, &rng)
+        mb.parameters.update(from: ma.parameters, count: A.info.parameterCount)
+        let x = rng.array(5 * A.info.inputSize, 0, 1)
+        let ya = TestModels.forward(ma, x, count: 5, training: false)
+        let yb = TestModels.forward(mb, x, count: 5, training: false)
+        XCTAssertLessThan(relativeError(yb, ya), 1e-5, "\(name): fused inference differs")
+        let ta = TestModels.forward(ma, x, count: 5, training: true)
+        let tb = TestModels.forward(mb, x, count: 5, training: true)
+        XCTAssertLessThan(relativeError(tb, ta), 1e-6, "\(name): fused training forward differs")
+    }
+}

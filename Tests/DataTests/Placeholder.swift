@@ -1,2 +1,0 @@
-import XCTest
-final class DataTestsPlaceholder: XCTestCase { func testPackageBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,176 @@
+import XCTest
+@testable import ModelcCore
+
+/// Hyperparameter inference from shapes and counts: each case is a small Keras 2 table.
+final class InferenceTests: XCTestCase {
+    /// Builds a Keras 2 style table from (name, type, shape, count) rows.
+    static func table(_ rows: [(String, String, String, Int)], footer: String = "") -> String {
+        var s = "_________________________________________________________________\n"
+        s += "Layer (type)                 Output Shape              Param #   \n"
+        s += "=================================================================\n"
+        for (n, t, shape, c) in rows {
+            var col0 = "\(n) (\(t))"
+            if col0.count > 28 { col0 = String(col0.prefix(28)) }
+            s += col0.padding(toLength: 29, withPad: " ", startingAt: 0)
+            s += "(None, \(shape))".padding(toLength: 26, withPad: " ", startingAt: 0) + "\(c)\n"
+            s += "_________________________________________________________________\n"
+        }
+        return s + footer
+    }
+
+    func conv(_ r: CheckReport, _ name: String) -> Conv2DAttrs? {
+        switch r.layer(name)?.op {
+        case .conv2d(let a)?, .separableConv2d(let a, _)?, .depthwiseConv2d(let a, _)?: return a
+        default: return nil
+        }
+    }
+
+    func testNonSquareKernels4x1Then1x4() throws {
+        // Seed 003 style: k x 1 then 1 x k (k = 4) on KMNIST.
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 1", 0),
+                            ("conv2d_1", "Conv2D", "25, 28, 32", 160),      // 32*(4*1*1+1)
+                            ("conv2d_2", "Conv2D", "25, 25, 32", 4128),     // 32*(1*4*32+1)
+                            ("flatten_1", "Flatten", "20000", 0),
+                            ("dense_1", "Dense", "10", 200010)])
+        let r = try Frontend.check(text: t, path: "k4.md")
+        XCTAssertTrue(r.ok)
+        let a = try XCTUnwrap(conv(r, "conv2d_1")), b = try XCTUnwrap(conv(r, "conv2d_2"))
+        XCTAssertEqual([a.kernelH, a.kernelW, a.strideH, a.strideW], [4, 1, 1, 1])
+        XCTAssertEqual([b.kernelH, b.kernelW], [1, 4])
+        XCTAssertEqual(a.padding, .valid)
+        XCTAssertTrue(a.useBias && b.useBias)
+    }
+
+    func testStridesAndSamePaddingOddSizes() throws {
+        // 28 -> 14 'same' stride 2; 14 -> 6 valid 3x3 stride 2; 7 -> 4 same stride 2 (ceil).
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 3", 0),
+                            ("conv2d_1", "Conv2D", "14, 14, 8", 224),     // 8*(3*3*3+1)
+                            ("conv2d_2", "Conv2D", "6, 6, 8", 584),       // 8*(9*8+1)
+                            ("conv2d_3", "Conv2D", "3, 3, 4", 292)])      // 4*(9*8+1)
+        let r = try Frontend.check(text: t, path: "s.md")
+        let a = try XCTUnwrap(conv(r, "conv2d_1")), b = try XCTUnwrap(conv(r, "conv2d_2")), c = try XCTUnwrap(conv(r, "conv2d_3"))
+        XCTAssertEqual([a.kernelH, a.strideH], [3, 2]); XCTAssertEqual(a.padding, .same)
+        XCTAssertEqual([b.kernelH, b.strideH], [3, 2]); XCTAssertEqual(b.padding, .valid)
+        // 6 -> 3: valid 3x3 s2 gives 2, same s2 gives 3 (TF: ceil(6/2)).
+        XCTAssertEqual([c.kernelH, c.strideH], [3, 2]); XCTAssertEqual(c.padding, .same)
+    }
+
+    func testAsymmetricZeroPadding() throws {
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 1", 0),
+                            ("zero_padding2d_1", "ZeroPadding2D", "29, 31, 1", 0)])
+        let r = try Frontend.check(text: t, path: "z.md")
+        XCTAssertEqual(r.layer("zero_padding2d_1")?.op, .zeroPadding(top: 0, bottom: 1, left: 1, right: 2))
+        // Annotation picks the other side.
+        let ann = t + "\n```modelc\nlayer zero_padding2d_1: pad=1,0,2,1\n```\n"
+        let r2 = try Frontend.check(text: ann, path: "z.md")
+        XCTAssertEqual(r2.layer("zero_padding2d_1")?.op, .zeroPadding(top: 1, bottom: 0, left: 2, right: 1))
+    }
+
+    func testDepthwiseMultiplierAndSeparable() throws {
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 3", 0),
+                            ("depthwise_conv2d_1", "DepthwiseConv2D", "26, 26, 6", 60),   // 3*3*3*2 + 6
+                            ("separable_conv2d_1", "SeparableConv2D", "24, 24, 16", 166),  // 3*3*6*1 + 6*16 + 16
+                            ("depthwise_conv2d_2", "DepthwiseConv2D", "22, 22, 48", 432)]) // 3*3*16*3 no bias
+        let r = try Frontend.check(text: t, path: "d.md")
+        XCTAssertTrue(r.ok)
+        guard case .depthwiseConv2d(let a, let m)? = r.layer("depthwise_conv2d_1")?.op else { return XCTFail() }
+        XCTAssertEqual([a.kernelH, a.kernelW, m], [3, 3, 2]); XCTAssertTrue(a.useBias)
+        XCTAssertEqual(r.layer("depthwise_conv2d_1")?.paramCount, 60)
+        guard case .separableConv2d(let s, let sm)? = r.layer("separable_conv2d_1")?.op else { return XCTFail() }
+        XCTAssertEqual([s.kernelH, s.kernelW, s.strideH, sm], [3, 3, 1, 1])
+        XCTAssertTrue(s.useBias)
+        XCTAssertEqual(r.layer("separable_conv2d_1")?.paramTensors.map(\.shape), [[3, 3, 6, 1], [1, 1, 6, 16], [16]])
+        guard case .depthwiseConv2d(let d, let dm)? = r.layer("depthwise_conv2d_2")?.op else { return XCTFail() }
+        XCTAssertEqual([d.kernelH, dm], [3, 3]); XCTAssertFalse(d.useBias)
+    }
+
+    func testBatchNormScaleCenterAndDenseBias() throws {
+        let t = Self.table([("input_1", "InputLayer", "64", 0),
+                            ("batch_normalization_1", "BatchNormalization", "64", 192),   // 3C: center only (choice)
+                            ("dense_1", "Dense", "32", 2048),                             // no bias
+                            ("batch_normalization_2", "BatchNormalization", "32", 64),    // 2C: neither
+                            ("dense_2", "Dense", "10", 330)])
+        let r = try Frontend.check(text: t, path: "bn.md")
+        XCTAssertTrue(r.ok)
+        XCTAssertEqual(r.layer("batch_normalization_1")?.op, .batchNorm(BatchNormAttrs(scale: false, center: true)))
+        XCTAssertTrue(r.layer("batch_normalization_1")?.notes.joined().contains("choice") ?? false)
+        XCTAssertEqual(r.layer("batch_normalization_2")?.op, .batchNorm(BatchNormAttrs(scale: false, center: false)))
+        XCTAssertEqual(r.layer("dense_1")?.op, .dense(units: 32, useBias: false, activation: .relu))
+        XCTAssertEqual(r.ir.nonTrainableParams, 2 * 64 + 2 * 32)
+        // scale=true forces the other 3C reading.
+        let ann = t + "\n<!-- modelc\nlayer batch_normalization_1: scale=true\n-->\n"
+        XCTAssertEqual(try Frontend.check(text: ann, path: "bn.md").layer("batch_normalization_1")?.op,
+                       .batchNorm(BatchNormAttrs(scale: true, center: false)))
+    }
+
+    func testPoolChoicesAndOverride() throws {
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 8", 0),
+                            ("max_pooling2d_1", "MaxPooling2D", "14, 14, 8", 0),
+                            ("average_pooling2d_1", "AveragePooling2D", "6, 6, 8", 0),
+                            ("max_pooling2d_2", "MaxPooling2D", "5, 5, 8", 0)])
+        let r = try Frontend.check(text: t, path: "pool.md")
+        XCTAssertEqual(r.layer("max_pooling2d_1")?.op, .maxPool(PoolAttrs(poolH: 2, poolW: 2, strideH: 2, strideW: 2, padding: .valid)))
+        // 14 -> 6: 2x2/s2 gives 7, 3x3/s3 gives 4; stride = pool impossible → 4x4 s2 valid (6) is not = pool; smallest stride...
+        guard case .avgPool(let a)? = r.layer("average_pooling2d_1")?.op else { return XCTFail() }
+        XCTAssertEqual(Inference.outDim(14, k: a.poolH, s: a.strideH, a.padding), 6)
+        // 6 -> 5: 2x2 stride 1 valid.
+        XCTAssertEqual(r.layer("max_pooling2d_2")?.op, .maxPool(PoolAttrs(poolH: 2, poolW: 2, strideH: 1, strideW: 1, padding: .valid)))
+        let ann = t + "\n```modelc\nlayer max_pooling2d_1: pool=2 stride=2 padding=same\n```\n"
+        XCTAssertEqual(try Frontend.check(text: ann, path: "pool.md").layer("max_pooling2d_1")?.op,
+                       .maxPool(PoolAttrs(poolH: 2, poolW: 2, strideH: 2, strideW: 2, padding: .same)))
+    }
+
+    func testKernelOverrideResolvesAmbiguity() throws {
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 1", 0), ("conv2d_1", "Conv2D", "28, 28, 32", 320)])
+        let r = try Frontend.check(text: t, path: "a.md")
+        XCTAssertEqual(conv(r, "conv2d_1")?.kernelH, 3)
+        XCTAssertTrue(r.layer("conv2d_1")?.notes.contains { $0.hasPrefix("choice: 3x3 s1 same, bias") } ?? false)
+        let r2 = try Frontend.check(text: t + "\n```modelc\nlayer conv2d_1: kernel=1x9\n```\n", path: "a.md")
+        XCTAssertEqual(conv(r2, "conv2d_1").map { [$0.kernelH, $0.kernelW] }, [1, 9])
+        XCTAssertTrue(r2.layer("conv2d_1")?.notes.isEmpty ?? false)
+        // An override that contradicts the table is an error naming the layer.
+        checkError(t + "\n```modelc\nlayer conv2d_1: kernel=5x5\n```\n", contains: "a.md:6: error: layer 'conv2d_1' (Conv2D): no kernel/stride/padding/bias maps (28, 28, 1) to (28, 28, 32) with 320 params", path: "a.md")
+    }
+
+    func testNoFitNamesLayerNumbersAndNearest() {
+        let t = Self.table([("input_1", "InputLayer", "32, 32, 1", 0), ("conv2d_1", "Conv2D", "26, 26, 32", 1500)])
+        checkError(t, contains: "n.md:6: error: layer 'conv2d_1' (Conv2D): no kernel/stride/padding/bias maps (32, 32, 1) to (26, 26, 32) with 1,500 params; nearest: 7x7 s1 valid, no bias = 1,568; 7x7 s1 valid, bias = 1,600", path: "n.md")
+        let d = Self.table([("input_1", "InputLayer", "100", 0), ("dense_1", "Dense", "10", 1005)])
+        checkError(d, contains: "n.md:6: error: layer 'dense_1' (Dense): 100 inputs x 10 units cannot make 1,005 params; nearest: 10 units with bias = 1,010; 10 units without bias = 1,000", path: "n.md")
+        let bn = Self.table([("input_1", "InputLayer", "8, 8, 16", 0), ("batch_normalization_1", "BatchNormalization", "8, 8, 16", 100)])
+        checkError(bn, contains: "BatchNormalization over 16 channels has 4x, 3x or 2x 16 params, not 100; nearest: scale+center = 64", path: "n.md")
+        let fl = Self.table([("input_1", "InputLayer", "2, 2, 128", 0), ("flatten_1", "Flatten", "500", 0)])
+        checkError(fl, contains: "flattening (2, 2, 128) gives (512), the table says (500)", path: "n.md")
+    }
+
+    func testDilatedConvolutionWhenNothingElseFits() throws {
+        let t = Self.table([("input_1", "InputLayer", "28, 28, 32", 0), ("depthwise_conv2d_1", "DepthwiseConv2D", "24, 24, 32", 288)])
+        let r = try Frontend.check(text: t, path: "dil.md")
+        let a = try XCTUnwrap(conv(r, "depthwise_conv2d_1"))
+        XCTAssertEqual([a.kernelH, a.dilationH, a.strideH], [3, 2, 1])
+        XCTAssertTrue(r.json().contains("\"dilation_rate\": [2, 2]"))
+        XCTAssertTrue(r.layer("depthwise_conv2d_1")?.notes.joined().contains("dilation rate 2x2 inferred") ?? false)
+        // An annotated dilation is used as given (5x5 with rate 1 does not fit 288 params: error).
+        checkError(t + "\n```modelc\nlayer depthwise_conv2d_1: dilation=1\n```\n", contains: "dil.md:6: error: layer 'depthwise_conv2d_1'", path: "dil.md")
+    }
+
+    func testTruncatedTypesResolvedByNameAndEvidence() throws {
+        let t = Self.table([("input_1", "InputLayer", "8, 8, 4", 0),
+                            ("global_max_pooling2d_1", "GlobalMaxPooling2D", "4", 0),   // prints "(Gl"
+                            ("dense_1", "Dense", "2", 10)])
+        XCTAssertTrue(t.contains("global_max_pooling2d_1 (Glob "))
+        let r = try Frontend.check(text: t, path: "g.md")
+        XCTAssertEqual(r.layer("global_max_pooling2d_1")?.kind, "GlobalMaxPooling2D")
+        // A custom name with a cut type: shapes and counts decide, and the choice is noted.
+        let custom = Self.table([("input_1", "InputLayer", "8, 8, 4", 0),
+                                 ("pool_of_everything_xyzw", "GlobalMaxPooling2D", "4", 0),
+                                 ("dense_1", "Dense", "2", 10)])
+        XCTAssertTrue(custom.contains("pool_of_everything_xyzw (Glo "))
+        let r2 = try Frontend.check(text: custom, path: "g.md")
+        XCTAssertEqual(r2.layer("pool_of_everything_xyzw")?.kind, "GlobalAveragePooling2D")
+        XCTAssertTrue(r2.layer("pool_of_everything_xyzw")?.notes.joined().contains("ambiguous") ?? false)
+        // kind= annotation overrides.
+        let r3 = try Frontend.check(text: custom + "\n```modelc\nlayer pool_of_everything_xyzw: kind=GlobalMaxPooling2D\n```\n", path: "g.md")
+        XCTAssertEqual(r3.layer("pool_of_everything_xyzw")?.op, .globalMaxPool)
+    }
+}

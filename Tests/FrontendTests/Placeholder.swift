@@ -1,2 +1,0 @@
-import XCTest
-final class FrontendTestsPlaceholder: XCTestCase { func testPackageBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,151 @@
+// Checkpoints: round trip, refusal of another model's checkpoint (naming what differs),
+// corruption (CRC-32), truncation, wrong magic; weights-only files cannot be resumed.
+
+import XCTest
+import ModelcData
+@testable import ModelcRuntime
+
+func temporaryDirectory() -> String {
+    let d = NSTemporaryDirectory() + "modelc-runtime-tests-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+final class CheckpointTests: XCTestCase {
+    func trainedTrainer(dir: String) throws -> Trainer<TinyModel> {
+        var config = try TrainingConfig(defaults: TinyModel.info.defaults, dataset: "mnist")
+        config.epochs = 2
+        let data = syntheticImages(count: 100, seed: 1).splitForValidation(0.2)
+        let model = TinyModel(maxBatch: 16)
+        initializeParameters(model.parameters, tensors: TinyModel.info.tensors, seed: config.seed)
+        let t = try Trainer(model: model, config: config, train: data.train, validation: data.validation)
+        t.checkpointPath = dir + "/tiny.ckpt"
+        try t.run()
+        return t
+    }
+
+    func testRoundTrip() throws {
+        let dir = temporaryDirectory()
+        let t = try trainedTrainer(dir: dir)
+        let c = try Checkpoint.read(path: dir + "/tiny.ckpt")
+        try c.checkMatches(TinyModel.info, file: "x")
+        XCTAssertEqual(c.parameters, Array(UnsafeBufferPointer(start: t.model.parameters, count: TinyModel.info.parameterCount)))
+        XCTAssertEqual(c.training?.progress, t.progress)
+        XCTAssertEqual(c.training?.progress.epochsDone, 2)
+        XCTAssertEqual(c.training?.progress.history.count, 2)
+        XCTAssertEqual(c.training?.optimizerSlots, t.optimizer.slotArrays())
+        XCTAssertEqual(c.training?.optimizerIterations, t.optimizer.iterations)
+        // moving statistics (non-trainable) are stored too and are not zero after training
+        let mm = TinyModel.info.tensors[4]
+        XCTAssertTrue(c.parameters[mm.offset..<(mm.offset + mm.count)].contains { $0 != 0 })
+        XCTAssertTrue(FileIO.exists(dir + "/tiny.best.ckpt"))
+        // re-encoding gives identical bytes
+        XCTAssertEqual(c.encode(), try FileIO.read(path: dir + "/tiny.ckpt"))
+    }
+
+    func testRefusesAnotherModel() throws {
+        let dir = temporaryDirectory()
+        _ = try trainedTrainer(dir: dir)
+        let c = try Checkpoint.read(path: dir + "/tiny.ckpt")
+        XCTAssertThrowsError(try c.checkMatches(OtherModel.info, file: "tiny.ckpt")) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("another model"), s)
+            XCTAssertTrue(s.contains("'tiny_mlp' there, 'other_mlp' here"), s)
+            XCTAssertTrue(s.contains("dense_2/bias has shape [10] there, [11] here"), s)
+        }
+    }
+
+    func testDetectsCorruptionAndTruncation() throws {
+        let dir = temporaryDirectory()
+        _ = try trainedTrainer(dir: dir)
+        let good = try FileIO.read(path: dir + "/tiny.ckpt")
+        var flipped = good
+        flipped[good.count / 2] ^= 0x40
+        XCTAssertThrowsError(try Checkpoint.decode(flipped, file: "c.ckpt")) { e in
+            XCTAssertTrue("\(e)".contains("corrupt: CRC-32"), "\(e)")
+            XCTAssertTrue("\(e)".hasPrefix("c.ckpt: offset 20:"), "\(e)")
+        }
+        XCTAssertThrowsError(try Checkpoint.decode(Array(good.prefix(good.count - 7)), file: "c.ckpt")) { e in
+            XCTAssertTrue("\(e)".contains("truncated"), "\(e)")
+        }
+        XCTAssertThrowsError(try Checkpoint.decode(Array(good.prefix(10)), file: "c.ckpt")) { e in
+            XCTAssertTrue("\(e)".contains("24-byte header"), "\(e)")
+        }
+        var magic = good; magic[0] = UInt8(ascii: "X")
+        XCTAssertThrowsError(try Checkpoint.decode(magic, file: "c.ckpt")) { e in
+            XCTAssertTrue("\(e)".contains("expected magic"), "\(e)")
+        }
+        // every prefix and every single-byte change is refused, never a crash
+        for cut in stride(from: 0, to: good.count, by: max(1, good.count / 97)) {
+            XCTAssertThrowsError(try Checkpoint.decode(Array(good.prefix(cut)), file: "c"))
+        }
+    }
+
+    func testHostilePayloadWithValidCRC() throws {
+        // a payload claiming 2^40 parameters, with a correct CRC, must fail cleanly
+        var w = BinaryWriter()
+        w.string("m"); w.string("f"); w.u64(1 << 40)
+        var bytes = Checkpoint.magic
+        var h = BinaryWriter()
+        h.u32(1); h.u64(UInt64(w.bytes.count)); h.u32(CRC32.checksum(w.bytes))
+        bytes += h.bytes + w.bytes
+        XCTAssertThrowsError(try Checkpoint.decode(bytes, file: "h.ckpt")) { e in
+            XCTAssertTrue("\(e)".contains("parameter count"), "\(e)")
+        }
+    }
+
+    func testWeightsOnlyCheckpointCannotResume() throws {
+        let model = TinyModel(maxBatch: 16)
+        let c = Checkpoint(model: model, training: nil)
+        let decoded = try Checkpoint.decode(c.encode(), file: "w.ckpt")
+        XCTAssertNil(decoded.training)
+        let config = try TrainingConfig(defaults: TinyModel.info.defaults, dataset: "mnist")
+        let t = try Trainer(model: model, config: config, train: syntheticImages(count: 10, seed: 1), validation: syntheticImages(count: 5, seed: 2))
+        XCTAssertThrowsError(try t.restore(decoded, file: "w.ckpt")) { e in
+            XCTAssertTrue("\(e)".contains("weights only"), "\(e)")
+        }
+    }
+}
+
+final class WeightsFileTests: XCTestCase {
+    func testExportImportRoundTrip() throws {
+        let dir = temporaryDirectory()
+        let a = TinyModel(maxBatch: 1)
+        initializeParameters(a.parameters, tensors: TinyModel.info.tensors, seed: 3)
+        a.parameters[TinyModel.info.parameterCount - 1] = 0.25       // a moving statistic
+        try WeightsFile.export(a, to: dir + "/w.npz")
+        let arrays = try NPZ.read(path: dir + "/w.npz")
+        XCTAssertEqual(Set(arrays.keys), Set(TinyModel.info.tensors.map(\.key)))
+        XCTAssertEqual(arrays["dense_1/kernel"]?.shape, [784, 8])
+        XCTAssertEqual(arrays["dense_1/kernel"]?.dtype, "<f4")
+        let b = TinyModel(maxBatch: 1)
+        try WeightsFile.load(dir + "/w.npz", into: b)
+        for i in 0..<TinyModel.info.parameterCount { XCTAssertEqual(a.parameters[i], b.parameters[i]) }
+    }
+
+    func arrays(of m: TinyModel) -> [(String, NDArray)] {
+        TinyModel.info.tensors.map { t in (t.key, NDArray(float32: Array(UnsafeBufferPointer(start: m.parameters + t.offset, count: t.count)), shape: t.shape)) }
+    }
+
+    func assertRefused(_ arrays: [(String, NDArray)], mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let dir = temporaryDirectory()
+        try NPZ.write(arrays, to: dir + "/bad.npz")
+        let m = TinyModel(maxBatch: 1)
+        m.parameters[0] = 42
+        XCTAssertThrowsError(try WeightsFile.load(dir + "/bad.npz", into: m), file: file, line: line) { e in
+            for s in mentions { XCTAssertTrue("\(e)".contains(s), "\(e) should mention \(s)", file: file, line: line) }
+        }
+        XCTAssertEqual(m.parameters[0], 42, "nothing may change on a refused import", file: file, line: line)
+    }
+
+    func testMissingExtraAndWrongShape() throws {
+        let m = TinyModel(maxBatch: 1)
+        let good = arrays(of: m)
+        try assertRefused(good.filter { $0.0 != "dense_2/bias" }, mentions: ["missing key 'dense_2/bias'", "bad.npz"])
+        try assertRefused(good + [("dense_3/kernel", NDArray(float32: [1, 2], shape: [2]))], mentions: ["extra key 'dense_3/kernel'"])
+        try assertRefused(good.map { $0.0 == "dense_1/kernel" ? ($0.0, NDArray(float32: [Float](repeating: 0, count: 784 * 8), shape: [8, 784])) : $0 },
+                          mentions: ["key 'dense_1/kernel' has shape [8, 784], expected [784, 8]"])
+        try assertRefused(good.map { $0.0 == "dense_2/bias" ? ($0.0, NDArray(float32: [Float](repeating: .nan, count: 10), shape: [10])) : $0 },
+                          mentions: ["dense_2/bias", "non-finite"])
+    }
+}

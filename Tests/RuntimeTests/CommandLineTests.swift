@@ -1,0 +1,200 @@
+// The generated binary's command line, driven through ModelcApp.run with captured output:
+// flag errors (exit 2), data/model errors (exit 1), and train/eval/predict/export/summary on
+// a small IDX dataset written by the test.
+
+import XCTest
+import ModelcData
+@testable import ModelcRuntime
+
+final class Captured: @unchecked Sendable {
+    var out: [String] = []
+    var err: [String] = []
+    var console: Console { Console(out: { self.out.append($0) }, err: { self.err.append($0) }, isTTY: false) }
+}
+
+/// Writes MNIST-named raw IDX files (train and t10k) of synthetic images into a new directory.
+func writeSyntheticMNIST(train: Int, test: Int) throws -> String {
+    let dir = temporaryDirectory()
+    func idx(_ images: LabeledImages, _ prefix: String) throws {
+        var img: [UInt8] = [0, 0, 8, 3]
+        for d in [images.count, 28, 28] { img += [UInt8(d >> 24), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
+        img += images.pixels
+        var lbl: [UInt8] = [0, 0, 8, 1, UInt8(images.count >> 24), UInt8(images.count >> 16 & 255), UInt8(images.count >> 8 & 255), UInt8(images.count & 255)]
+        lbl += images.labels.map { UInt8($0) }
+        try AtomicFile.write(img, to: dir + "/\(prefix)-images-idx3-ubyte")
+        try AtomicFile.write(lbl, to: dir + "/\(prefix)-labels-idx1-ubyte")
+    }
+    try idx(syntheticImages(count: train, seed: 21), "train")
+    try idx(syntheticImages(count: test, seed: 22), "t10k")
+    return dir
+}
+
+final class CommandLineTests: XCTestCase {
+    func run(_ args: [String]) -> (code: Int32, out: [String], err: String) {
+        let c = Captured()
+        let code = ModelcApp.run(TinyModel.self, arguments: args, console: c.console, program: "tiny")
+        return (code, c.out, c.err.joined(separator: "\n"))
+    }
+
+    func testFlagErrorsExit2() {
+        let cases: [([String], String)] = [
+            ([], "usage: tiny"),
+            (["fly"], "unknown command 'fly'"),
+            (["train", "--epoch", "3"], "unknown flag '--epoch'"),
+            (["train", "--epochs", "abc"], "--epochs expects an integer in 0...1000000, found 'abc'"),
+            (["train", "--epochs"], "flag --epochs needs a value"),
+            (["train", "--lr", "-1"], "--lr expects a number"),
+            (["train", "--optimizer", "adagrad"], "--optimizer expects one of sgd, momentum"),
+            (["train", "--schedule", "step:0:1"], "step:EVERY:GAMMA"),
+            (["train", "--val-split", "1"], "--val-split expects a number in [0.0, 1.0)"),
+            (["train", "--early-stopping", "sometimes"], "unknown early stopping 'sometimes'"),
+            (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+            (["train", "--resume", "--weights", "w.npz"], "cannot be combined"),
+            (["train", "--json=yes"], "takes no value"),
+            (["eval", "--split", "dev"], "--split expects test, train or val"),
+            (["predict", "--top", "0", "x.png"], "--top expects an integer in 1...10"),
+            (["predict", "--index", "3"], "--index N needs --idx FILE"),
+            (["predict", "--bogus", "x.png"], "unknown flag '--bogus'"),
+            (["export"], "--weights OUT.npz is required"),
+            (["summary", "extra"], "unexpected argument 'extra'"),
+        ]
+        for (args, message) in cases {
+            let r = run(args)
+            XCTAssertEqual(r.code, 2, "\(args): \(r.err)")
+            XCTAssertTrue(r.err.contains(message), "\(args): expected '\(message)' in: \(r.err)")
+        }
+    }
+
+    func testDataErrorsExit1() throws {
+        let empty = temporaryDirectory()
+        let r = run(["train", "--data", empty, "--checkpoint", empty + "/x.ckpt"])
+        XCTAssertEqual(r.code, 1, r.err)
+        XCTAssertTrue(r.err.contains("no mnist files in \(empty)"), r.err)
+        let r2 = run(["train", "--resume", "--checkpoint", empty + "/none.ckpt"])
+        XCTAssertEqual(r2.code, 1)
+        XCTAssertTrue(r2.err.contains("no checkpoint to resume from"), r2.err)
+        let r3 = run(["eval", "--weights", empty + "/none.npz"])
+        XCTAssertEqual(r3.code, 1)
+        XCTAssertTrue(r3.err.contains("none.npz"), r3.err)
+    }
+
+    func testTrainEvalPredictExportEndToEnd() throws {
+        let data = try writeSyntheticMNIST(train: 400, test: 100)
+        let ckpt = data + "/tiny.ckpt"
+        // train 3 epochs with JSON lines
+        let t = run(["train", "--data", data, "--epochs", "3", "--batch", "20", "--lr", "0.02", "--checkpoint", ckpt, "--json", "--seed", "3"])
+        XCTAssertEqual(t.code, 0, t.err)
+        XCTAssertEqual(t.out.count, 3)
+        for (i, line) in t.out.enumerated() {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            XCTAssertEqual(Set(o.keys), ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "images_per_s"])
+            XCTAssertEqual(o["epoch"] as? Int, i + 1)
+        }
+        let last = try JSONSerialization.jsonObject(with: Data(t.out[2].utf8)) as! [String: Any]
+        XCTAssertGreaterThan(last["val_accuracy"] as! Double, 0.8)
+
+        // resume with more epochs continues from epoch 4
+        let t2 = run(["train", "--data", data, "--epochs", "4", "--checkpoint", ckpt, "--resume", "--json"])
+        XCTAssertEqual(t2.code, 0, t2.err)
+        XCTAssertEqual(t2.out.count, 1)
+        XCTAssertTrue(t2.out[0].hasPrefix("{\"epoch\": 4,"), t2.out[0])
+        // already finished: nothing to do
+        let t3 = run(["train", "--data", data, "--checkpoint", ckpt, "--resume"])
+        XCTAssertEqual(t3.code, 0)
+        XCTAssertTrue(t3.err.contains("nothing to do"), t3.err)
+
+        // eval JSON
+        let e = run(["eval", "--data", data, "--checkpoint", ckpt, "--json"])
+        XCTAssertEqual(e.code, 0, e.err)
+        let ej = try JSONSerialization.jsonObject(with: Data(e.out[0].utf8)) as! [String: Any]
+        for k in ["accuracy", "loss", "per_class", "macro_roc_auc", "confusion", "count"] { XCTAssertNotNil(ej[k], k) }
+        XCTAssertEqual(ej["count"] as? Int, 100)
+        let perClass = ej["per_class"] as! [[String: Any]]
+        XCTAssertEqual(perClass.count, 10)
+        XCTAssertEqual(Set(perClass[0].keys), ["precision", "recall", "f1", "roc_auc"])
+        let confusion = ej["confusion"] as! [[Int]]
+        XCTAssertEqual(confusion.flatMap { $0 }.reduce(0, +), 100)
+        // eval text, validation split (the last 20% of the training images)
+        let ev = run(["eval", "--data", data, "--checkpoint", ckpt, "--split", "val"])
+        XCTAssertEqual(ev.code, 0, ev.err)
+        XCTAssertTrue(ev.out[0].contains("val (80 images"), ev.out[0])
+        XCTAssertTrue(ev.out[0].contains("confusion matrix"))
+
+        // predict from IDX and from a PGM file
+        let p = run(["predict", "--checkpoint", ckpt, "--idx", data + "/t10k-images-idx3-ubyte", "--index", "5", "--top", "2", "--json"])
+        XCTAssertEqual(p.code, 0, p.err)
+        let pj = try JSONSerialization.jsonObject(with: Data(p.out[0].utf8)) as! [String: Any]
+        XCTAssertEqual((pj["top"] as! [[String: Any]]).count, 2)
+        XCTAssertEqual((pj["probabilities"] as! [Double]).reduce(0, +), 1, accuracy: 1e-4)
+        let images = syntheticImages(count: 100, seed: 22)
+        var pgm = Array("P5\n28 28\n255\n".utf8)
+        pgm += images.pixels[(5 * 784)..<(6 * 784)]
+        try AtomicFile.write(pgm, to: data + "/five.pgm")
+        let pp = run(["predict", "--checkpoint", ckpt, data + "/five.pgm", "--json"])
+        XCTAssertEqual(pp.code, 0, pp.err)
+        let ppj = try JSONSerialization.jsonObject(with: Data(pp.out[0].utf8)) as! [String: Any]
+        XCTAssertEqual(ppj["probabilities"] as! [Double], pj["probabilities"] as! [Double])
+        // wrong image size: clear error, exit 1
+        try AtomicFile.write(Array("P5\n5 4\n255\n".utf8) + [UInt8](repeating: 9, count: 20), to: data + "/small.pgm")
+        let ps = run(["predict", "--checkpoint", ckpt, data + "/small.pgm"])
+        XCTAssertEqual(ps.code, 1)
+        XCTAssertTrue(ps.err.contains("image is 5x4 pixels, model tiny_mlp expects 28x28"), ps.err)
+        XCTAssertEqual(run(["predict", "--checkpoint", ckpt, data + "/small.pgm", "--resize"]).code, 0)
+        // a file that is not an image: exit 1 naming it
+        try AtomicFile.write(Array("hello".utf8), to: data + "/note.png")
+        let pn = run(["predict", "--checkpoint", ckpt, data + "/note.png"])
+        XCTAssertEqual(pn.code, 1)
+        XCTAssertTrue(pn.err.contains("note.png"), pn.err)
+
+        // export, then import the weights into a new run and evaluate with them: same numbers
+        let x = run(["export", "--checkpoint", ckpt, "--weights", data + "/w.npz"])
+        XCTAssertEqual(x.code, 0, x.err)
+        let ew = run(["eval", "--data", data, "--weights", data + "/w.npz", "--json"])
+        XCTAssertEqual(ew.code, 0, ew.err)
+        XCTAssertEqual(ew.out, e.out)
+        let tw = run(["train", "--data", data, "--epochs", "1", "--weights", data + "/w.npz", "--checkpoint", data + "/t2.ckpt"])
+        XCTAssertEqual(tw.code, 0, tw.err)
+
+        // a checkpoint of another model is refused by name
+        let other = Captured()
+        let code = ModelcApp.run(OtherModel.self, arguments: ["eval", "--data", data, "--checkpoint", ckpt], console: other.console, program: "other")
+        XCTAssertEqual(code, 1)
+        XCTAssertTrue(other.err.joined().contains("checkpoint is for another model"), other.err.joined())
+    }
+
+    func testEvalValidationSplitMatchesTraining() throws {
+        let data = try writeSyntheticMNIST(train: 300, test: 50)
+        for extra in [[], ["--split-seed", "5"]] {
+            let ckpt = data + "/v\(extra.count).ckpt"
+            let t = run(["train", "--data", data, "--epochs", "2", "--checkpoint", ckpt, "--json"] + extra)
+            XCTAssertEqual(t.code, 0, t.err)
+            let last = try JSONSerialization.jsonObject(with: Data(t.out[1].utf8)) as! [String: Any]
+            // eval rebuilds the same validation images from the settings stored in the checkpoint
+            let e = run(["eval", "--data", data, "--checkpoint", ckpt, "--split", "val", "--json"])
+            XCTAssertEqual(e.code, 0, e.err)
+            let ej = try JSONSerialization.jsonObject(with: Data(e.out[0].utf8)) as! [String: Any]
+            XCTAssertEqual(ej["count"] as? Int, 60)
+            XCTAssertEqual(ej["accuracy"] as! Double, last["val_accuracy"] as! Double, "\(extra)")
+            XCTAssertEqual(ej["loss"] as! Double, last["val_loss"] as! Double, accuracy: 1e-12)
+        }
+        // the seeded split holds out other images than the last 20%
+        let c = try Checkpoint.read(path: data + "/v2.ckpt")
+        XCTAssertTrue(c.training!.config.contains { $0 == ("split_seed", "5") })
+    }
+
+    func testClassNamesFollowTheTrainingDataset() {
+        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: "kmnist")[0], "o (お)")
+        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: "fashion-mnist")[7], "Sneaker")
+        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: nil)[3], "3")
+        XCTAssertEqual(CommandSupport.classNames(TinyModel.info, dataset: "mnist")[9], "9")
+    }
+
+    func testSummary() {
+        let r = run(["summary"])
+        XCTAssertEqual(r.code, 0)
+        XCTAssertTrue(r.out[0].contains("total params: 7154  trainable: 6370  non-trainable: 784"), r.out[0])
+        let j = run(["summary", "--json"])
+        XCTAssertEqual(j.code, 0)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(j.out[0].utf8)))
+    }
+}

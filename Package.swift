@@ -36,7 +36,13 @@ let package = Package(
         .testTarget(name: "FrontendTests", dependencies: ["ModelcCore"], path: "Tests/FrontendTests"),
         .testTarget(name: "DataTests", dependencies: ["ModelcData"], path: "Tests/DataTests"),
         .testTarget(name: "DownloadTests", dependencies: ["ModelcDownload", "ModelcData"], path: "Tests/DownloadTests"),
-        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData"], path: "Tests/RuntimeTests"),
+        // A tiny hand-written CompiledModel shared by the runtime tests and modelc-testtrainer,
+        // the real training process that the kill-and-resume tests signal.
+        .target(name: "TinyModels", dependencies: ["ModelcRuntime"], path: "Tests/TinyModels"),
+        .executableTarget(name: "modelc-testtrainer", dependencies: ["TinyModels", "ModelcRuntime"], path: "Tests/TestTrainer"),
+        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData", "TinyModels", "modelc-testtrainer"], path: "Tests/RuntimeTests"),
+        // `modelc sweep` end to end (runs the built modelc binary; compiles one tiny model).
+        .testTarget(name: "SweepTests", dependencies: ["modelc"], path: "Tests/SweepTests"),
         .testTarget(name: "BackendTests", dependencies: ["ModelcCore", "ModelcBackend", "ModelcRuntime", "GeneratedModels"], path: "Tests/BackendTests"),
     ]
 )

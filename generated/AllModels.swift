@@ -3,6 +3,7 @@
 import ModelcRuntime
 
 nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [
+    PytorchMnistExamplesNet.self,
     Seed000KmnistCnn.self,
     Seed001Mlp12812864ReluSgd.self,
     Seed001Mlp1286432ReluNesterov.self,

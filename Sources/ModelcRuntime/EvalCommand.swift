@@ -7,7 +7,7 @@ import ModelcData
 enum EvalCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
         let f = try CommandLineFlags(args, command: "eval",
-                                     valueFlags: ["checkpoint", "weights", "split", "data", "dataset", "limit", "batch", "threads", "loss", "val-split", "split-seed"],
+                                     valueFlags: ["checkpoint", "weights", "split", "data", "dataset", "limit", "batch", "threads", "loss", "val-split", "split-seed", "resplit", "report"],
                                      switchFlags: ["json"])
         let info = M.info
         try CommandSupport.setThreads(f)
@@ -17,23 +17,25 @@ enum EvalCommand<M: CompiledModel> {
         }
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? 256
         let model = M(maxBatch: batch)
-        let (source, stored) = try CommandSupport.loadWeights(model, flags: f)
+        let (source, stored, storedHistory) = try CommandSupport.loadWeights(model, flags: f)
         var config = try TrainingConfig(defaults: info.defaults, dataset: info.dataset ?? "")
         if let s = stored { try config.apply(pairs: s, file: source) }
         if let v = try f.float("val-split", min: 0, max: 1, openMax: true) { config.validationSplit = v }
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
+        if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
         if let v = f.string("loss") {
             guard let k = LossKind(rawValue: v) else { throw UsageError("eval: --loss expects crossentropy or margin, found '\(v)'") }
             config.loss = k
         }
         let dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
+        let reportDirectory = f.string("report")
+        if let dir = reportDirectory { try RunReport.prepare(dir) }
+        config.dataset = dataset
         var images: LabeledImages
         if splitName == "test" {
-            images = try CommandSupport.loadSplit(dataset, split: .test, flags: f, info: info, console: console)
-            if let n = try f.int("limit", min: 0), n > 0, n < images.count { images = images.slice(0..<n) }
+            images = try CommandSupport.testImages(config, limit: try f.int("limit", min: 0) ?? 0, flags: f, info: info, console: console)
         } else {
-            config.dataset = dataset
             let (t, v) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
             if splitName == "val" {
                 guard let v = v else { throw UsageError("eval: --split val needs a validation split above 0 (--val-split)") }
@@ -44,10 +46,17 @@ enum EvalCommand<M: CompiledModel> {
         }
         let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         let m = Evaluator.evaluate(model, images: images, loss: loss, batch: batch)
+        let names = CommandSupport.classNames(info, dataset: dataset)
+        if let dir = reportDirectory {
+            let history = RunReport.history(storedHistory, config: config, stepsPerEpoch: nil)
+            let written = try RunReport.write(to: dir, model: model, config: config, history: history, splits: [(splitName, images)],
+                                              samplesFrom: splitName, info: [("weights", source)], names: names, batch: batch)
+            console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
+        }
         if f.has("json") {
             console.out(jsonReport(m))
         } else {
-            console.out(textReport(m, names: CommandSupport.classNames(info, dataset: dataset), title: "\(info.name) on \(dataset) \(splitName) (\(images.count) images, weights \(source))"))
+            console.out(textReport(m, names: names, title: "\(info.name) on \(dataset) \(splitName) (\(images.count) images, weights \(source))"))
         }
     }
 

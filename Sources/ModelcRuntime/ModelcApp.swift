@@ -52,7 +52,7 @@ public enum ModelcApp {
             console.err("\(program): \(e)")
             return 2
         } catch let e as TrainingStop {
-            console.err("\(program): \(e)")
+            console.err("\(program): \(e.message(program: program))")
             if case .interrupted = e { return 130 }
             return 1
         } catch {
@@ -66,32 +66,36 @@ public enum ModelcApp {
 enum CommandSupport {
     static func defaultCheckpoint(_ info: ModelInfo) -> String { "\(info.name).ckpt" }
 
-    static func setThreads(_ flags: CommandLineFlags) throws {
-        if let t = try flags.int("threads", min: 1, max: 1024) { Parallel.threads = t }
+    /// `--threads N` (1...1024; default: all active processors) sets `Parallel.threads`, which
+    /// the generated code's parallel loops read. Returns the count in effect.
+    @discardableResult
+    static func setThreads(_ flags: CommandLineFlags) throws -> Int {
+        if let t = try flags.int("threads", min: 1, max: Parallel.maxThreads) { Parallel.threads = t }
+        return Parallel.threads
     }
 
     /// Loads --checkpoint or --weights (or the default checkpoint if it exists) into `model`.
-    /// Returns a description of the source and the checkpoint's stored settings, if any.
+    /// Returns a description of the source and the checkpoint's stored settings and history, if any.
     @discardableResult
-    static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, required: Bool = true) throws -> (source: String, config: [(String, String)]?) {
+    static func loadWeights<M: CompiledModel>(_ model: M, flags: CommandLineFlags, required: Bool = true) throws -> (source: String, config: [(String, String)]?, history: [EpochRecord]) {
         if flags.has("checkpoint") && flags.has("weights") {
             throw UsageError("\(flags.command): give either --checkpoint or --weights, not both")
         }
         if let w = flags.string("weights") {
             try WeightsFile.load(w, into: model)
-            return (w, nil)
+            return (w, nil, [])
         }
         let path = flags.string("checkpoint") ?? defaultCheckpoint(M.info)
         if flags.string("checkpoint") == nil && !FileIO.exists(path) {
             if required {
                 throw UsageError("\(flags.command) needs trained weights: give --checkpoint PATH or --weights W.npz (no default checkpoint \(path) here)")
             }
-            return ("", nil)
+            return ("", nil, [])
         }
         let c = try Checkpoint.read(path: path)
         try c.checkMatches(M.info, file: path)
         c.load(into: model)
-        return (path, c.training?.config)
+        return (path, c.training?.config, c.training?.progress.history ?? [])
     }
 
     static func datasetName(_ flags: CommandLineFlags, info: ModelInfo, stored: String? = nil) throws -> String {
@@ -104,31 +108,6 @@ enum CommandSupport {
         if let s = stored, !s.isEmpty { return s }
         if let d = info.dataset, !d.isEmpty { return d }
         throw UsageError("\(flags.command): the model file names no dataset; give --dataset NAME (\(Datasets.names.joined(separator: ", ")))")
-    }
-
-    static func loadSplit(_ name: String, split: DatasetSplit, flags: CommandLineFlags, info: ModelInfo, console: Console? = nil) throws -> LabeledImages {
-        let dir: String
-        do {
-            dir = try Datasets.resolveDirectory(name: name, explicit: flags.string("data"))
-        } catch {
-            // no data installed: fall back to the sample shipped in the repository, saying so
-            guard flags.string("data") == nil, let sample = Datasets.sampleDirectory(name: name) else { throw error }
-            console?.err("note: \(name) not found (\(error)); using the sample shipped with modelc in \(sample)")
-            dir = sample
-        }
-        let set = try Datasets.load(name: name, directory: dir, split: split)
-        return try LabeledImages(set, info: info, source: "\(dir) (\(name) \(split.rawValue))")
-    }
-
-    /// The training images of a run: the dataset's train split, its first `limit` images,
-    /// shuffled with `splitSeed` if set, then split for validation (the last fraction).
-    static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
-        var all = try loadSplit(config.dataset, split: .train, flags: flags, info: info, console: console)
-        if config.limit > 0 && config.limit < all.count { all = all.slice(0..<config.limit) }
-        if let s = config.splitSeed {
-            all = all.subset(seededPermutation(count: all.count, seed: deriveSeed(s, .validationSplit)))
-        }
-        return all.splitForValidation(config.validationSplit)
     }
 
     /// "o (お)" for KMNIST, else the class name.

@@ -26,7 +26,7 @@ enum PredictCommand<M: CompiledModel> {
             for path in f.positionals { inputs.append((path, try imageFile(path, info: info, resize: f.has("resize")))) }
         }
         let model = M(maxBatch: 1)
-        let (_, stored) = try CommandSupport.loadWeights(model, flags: f)
+        let (_, stored, _) = try CommandSupport.loadWeights(model, flags: f)
         if let d = f.string("dataset"), !Datasets.names.contains(d) {
             throw UsageError("predict: unknown dataset '\(d)': expected one of \(Datasets.names.joined(separator: ", "))")
         }

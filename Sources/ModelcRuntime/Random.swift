@@ -45,6 +45,7 @@ public enum RandomStream: UInt64 {
     case augmentation = 4
     case validationSplit = 5
     case bench = 6
+    case resplit = 7
 }
 
 /// Hashes a seed, a purpose and up to two counters into one 64-bit seed.

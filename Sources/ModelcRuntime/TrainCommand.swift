@@ -7,7 +7,7 @@ import ModelcData
 enum TrainCommand<M: CompiledModel> {
     static var valueFlags: [String] { ["data", "dataset", "epochs", "batch", "lr", "optimizer", "loss", "weight-decay", "schedule",
                              "val-split", "seed", "checkpoint", "weights", "augment-shift", "augment-rotate",
-                             "early-stopping", "limit", "threads", "momentum", "split-seed"] }
+                             "early-stopping", "limit", "threads", "momentum", "split-seed", "resplit", "report"] }
     static var switchFlags: [String] { ["resume", "json"] }
 
     /// Applies explicit flags on top of `config`.
@@ -35,12 +35,16 @@ enum TrainCommand<M: CompiledModel> {
         if let v = f.string("early-stopping") { config.earlyStopping = try EarlyStopping(parsing: v) }
         if let v = try f.int("limit", min: 0) { config.limit = v }
         if let v = try f.seed("split-seed") { config.splitSeed = v }
+        if let v = f.string("resplit") { config.resplit = try Resplit(parsing: v) }
+        if config.resplit != nil && f.has("val-split") {
+            throw UsageError("train: --resplit TRAIN:VAL:TEST sets the validation images; it cannot be combined with --val-split")
+        }
     }
 
     static func run(_ args: [String], console: Console, program: String) throws {
         let f = try CommandLineFlags(args, command: "train", valueFlags: valueFlags, switchFlags: switchFlags)
         let info = M.info
-        try CommandSupport.setThreads(f)
+        let threads = try CommandSupport.setThreads(f)
         let resume = f.has("resume")
         if resume && f.has("weights") { throw UsageError("train: --resume continues from --checkpoint; it cannot be combined with --weights") }
         let checkpointPath = f.string("checkpoint") ?? CommandSupport.defaultCheckpoint(info)
@@ -62,6 +66,17 @@ enum TrainCommand<M: CompiledModel> {
         }
         try applyFlags(f, to: &config)
         config.dataset = try CommandSupport.datasetName(f, info: info, stored: config.dataset)
+        // the thread count of the run: the stored one on resume unless --threads says otherwise
+        if resume && !f.has("threads") && config.threads > 0 && config.threads <= Parallel.maxThreads {
+            Parallel.threads = config.threads
+        } else {
+            if resume && config.threads > 0 && config.threads != threads {
+                console.err("note: the run was trained with --threads \(config.threads), now \(threads): resuming is bit-exact only with the same thread count")
+            }
+            config.threads = threads
+        }
+        let reportDirectory = f.string("report")
+        if let dir = reportDirectory { try RunReport.prepare(dir) }   // unwritable: fail before training
 
         // data
         let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
@@ -119,6 +134,19 @@ enum TrainCommand<M: CompiledModel> {
         } catch {
             bar.clear()
             throw error
+        }
+        if let dir = reportDirectory {
+            let test = try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)
+            var splits = [("train", trainSet)]
+            if let v = valSet { splits.append(("val", v)) }
+            splits.append(("test", test))
+            let written = try RunReport.write(
+                to: dir, model: model, config: config,
+                history: RunReport.history(trainer.progress.history, config: config, stepsPerEpoch: trainer.stepsPerEpoch),
+                splits: splits, samplesFrom: "test",
+                info: [("weights", "final state after epoch \(trainer.progress.epochsDone) (\(checkpointPath))")],
+                names: CommandSupport.classNames(info, dataset: config.dataset), batch: model.maxBatch)
+            console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
         }
         var done = "checkpoint: \(checkpointPath)"
         if let best = trainer.progress.bestValAccuracy {

@@ -18,10 +18,14 @@ public enum TrainingStop: Error, CustomStringConvertible {
     /// The loss became NaN or infinite; parameters after this step are not saved.
     case nonFiniteLoss(epoch: Int, step: Int, checkpoint: String?)
 
-    public var description: String {
+    public var description: String { message(program: nil) }
+
+    /// The message, with the command to resume spelled out for `program` (the binary's name).
+    public func message(program: String?) -> String {
+        let command = program.map { "\($0) train" } ?? "train"
         switch self {
         case let .interrupted(e, s, c):
-            return "interrupted in epoch \(e) after step \(s)" + (c.map { "; state saved to \($0), continue with `train --resume --checkpoint \($0)`" } ?? "; no checkpoint path, nothing saved")
+            return "interrupted in epoch \(e) after step \(s)" + (c.map { "; state saved to \($0), continue with `\(command) --resume --checkpoint \($0)` (and the same --data, if given)" } ?? "; no checkpoint path, nothing saved")
         case let .nonFiniteLoss(e, s, c):
             return "the loss or the weights became NaN or infinite in epoch \(e) at step \(s); stopped" + (c.map { ", the last good state is in \($0)" } ?? "") + " (try a lower --lr)"
         }

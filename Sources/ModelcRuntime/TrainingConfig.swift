@@ -54,6 +54,11 @@ public struct TrainingConfig: Equatable, Sendable {
     /// When set, the (limited) training images are shuffled with this seed before the
     /// validation split, instead of holding out the last images.
     public var splitSeed: UInt64?
+    /// When set, the images come from the dataset's *test* split cut into train/val/test parts
+    /// (`--resplit`, see DataSplits.swift); the validation part replaces validationSplit.
+    public var resplit: Resplit?
+    /// Worker threads of the run (0 = not recorded). Results are bit-exact only for the same count.
+    public var threads: Int = 0
 
     public init(defaults d: TrainingDefaults, dataset: String) throws {
         guard let kind = OptimizerKind(rawValue: d.optimizer) else {
@@ -85,7 +90,8 @@ public struct TrainingConfig: Equatable, Sendable {
          ("batch", "\(batchSize)"), ("epochs", "\(epochs)"), ("loss", loss.rawValue), ("schedule", schedule.description),
          ("val_split", "\(validationSplit)"), ("early_stopping", earlyStopping.description),
          ("augment_shift", "\(augmentation.maxShift)"), ("augment_rotate", "\(augmentation.maxDegrees)"),
-         ("seed", "\(seed)"), ("dataset", dataset), ("limit", "\(limit)"), ("split_seed", splitSeed.map { "\($0)" } ?? "")]
+         ("seed", "\(seed)"), ("dataset", dataset), ("limit", "\(limit)"), ("split_seed", splitSeed.map { "\($0)" } ?? ""),
+         ("resplit", resplit?.description ?? ""), ("threads", "\(threads)")]
     }
 
     /// Applies pairs written by `pairs()` (e.g. from a checkpoint) on top of this config.
@@ -115,6 +121,9 @@ public struct TrainingConfig: Equatable, Sendable {
             case "limit": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; limit = x
             case "split_seed":
                 if v.isEmpty { splitSeed = nil } else { guard let x = UInt64(v) else { throw bad(k, v) }; splitSeed = x }
+            case "resplit":
+                if v.isEmpty { resplit = nil } else { do { resplit = try Resplit(parsing: v) } catch { throw bad(k, v) } }
+            case "threads": guard let x = Int(v), x >= 0 else { throw bad(k, v) }; threads = x
             default: break   // settings of newer versions are ignored
             }
         }

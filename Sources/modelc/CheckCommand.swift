@@ -1,4 +1,5 @@
-// modelc check FILE [--json]: parse a model summary, infer what it omits, verify every count.
+// modelc check FILE [--json]: parse a model summary (Keras table, PyTorch print(model) repr or
+// torchsummary table), infer what it omits, verify every count.
 // Exit 0 when everything matches, 1 on a mismatch or model error (FILE:LINE: error: ... on
 // stderr), 2 on a usage error.
 import Foundation

@@ -1,4 +1,5 @@
 // `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--generated DIR]`
+// (default binary: bin/<model> in the current directory)
 // `modelc generate [--check] [--no-tests]`: regenerate generated/ from models/*.md and the
 // backend's test models (Tests/BackendTests/Generated/); --check only reports differences.
 
@@ -45,7 +46,7 @@ enum CompileCommand {
             }
             print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : ""))")
             if emitOnly { continue }
-            let bin = output ?? e.directoryName
+            let bin = output ?? "bin/\(e.directoryName)"
             do {
                 let path = try BuildDriver.build(generatedFile: file, className: e.className, output: bin) { print("  \($0)") }
                 print(String(format: "built %@ in %.1f s", path, Date().timeIntervalSince(start)))

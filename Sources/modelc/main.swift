@@ -10,6 +10,9 @@ commands:
   compile FILE [-o BIN] [--emit-only] [--no-fuse]
                                        emit fixed-size Swift into generated/<model>/ and build a binary
   generate [--check]                   regenerate generated/ (and the backend test models) from models/
+  download NAME [--dir DIR] [--base URL]
+                                       fetch a dataset's official files (checksums, resume, atomic)
+  demo [--epochs N] [--limit N]        main job: compile the MNIST seed CNN, train it on the shipped sample, evaluate
   help                                 this text
 """
 
@@ -24,6 +27,9 @@ switch command {
 case "check": code = CheckCommand.run(args)
 case "compile": code = CompileCommand.run(args)
 case "generate": code = GenerateCommand.run(args)
+case "sweep": code = SweepCommand.run(args)
+case "demo": code = DemoCommand.run(args)
+case "download": code = DownloadCommand.run(args)
 case "help", "--help", "-h":
     print(usage)
     code = 0

@@ -6,8 +6,14 @@ final class ReportTests: XCTestCase {
         let r = try Frontend.check(text: LayoutTests.keras2, path: "k2.md")
         let data = Data(r.json().utf8)
         let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        // Issue 2's keys, plus the additive semantics/dataset/class_names/input/training keys.
         XCTAssertEqual(Set(obj.keys), ["name", "input_shape", "ok", "layers", "total_params", "trainable_params",
-                                       "non_trainable_params", "declared"])
+                                       "non_trainable_params", "declared", "semantics", "dataset", "class_names",
+                                       "input", "training"])
+        let training = try XCTUnwrap(obj["training"] as? [String: Any])
+        XCTAssertEqual(Set(training.keys), ["optimizer", "optimizer_params", "lr", "batch", "epochs", "loss", "weight_decay",
+                                            "schedule", "val_split", "early_stopping", "augmentation", "seed"])
+        XCTAssertEqual(obj["semantics"] as? String, "keras")
         XCTAssertEqual(obj["name"] as? String, "k2")
         XCTAssertEqual(obj["input_shape"] as? [Int], [28, 28, 1])
         XCTAssertEqual(obj["ok"] as? Bool, true)

@@ -2,6 +2,7 @@
 // corruption (CRC-32), truncation, wrong magic; weights-only files cannot be resumed.
 
 import XCTest
+import TinyModels
 import ModelcData
 @testable import ModelcRuntime
 

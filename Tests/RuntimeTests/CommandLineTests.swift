@@ -3,6 +3,7 @@
 // a small IDX dataset written by the test.
 
 import XCTest
+import TinyModels
 import ModelcData
 @testable import ModelcRuntime
 

@@ -286,8 +286,9 @@ final class ReportTests: XCTestCase {
     }
 
     func testChecksumsAndBase64MatchReferences() {
-        XCTAssertEqual(ReportPNG.crc32(Array("123456789".utf8)), 0xCBF4_3926)
-        XCTAssertEqual(ReportPNG.adler32(Array("Wikipedia".utf8)), 0x11E6_0398)
+        // the PNG encoder uses ModelcData's checksums: check them against the published values
+        XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
+        XCTAssertEqual(Zlib.adler32(Array("Wikipedia".utf8)), 0x11E6_0398)
         for n in 0..<12 {
             let bytes = (0..<n).map { UInt8(($0 * 97 + 13) % 256) }
             XCTAssertEqual(ReportPNG.base64(bytes), Data(bytes).base64EncodedString())
@@ -541,7 +542,7 @@ final class ReportTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("\(file): error: exists and is not a directory"), "\($0)")
         }
         XCTAssertThrowsError(try ReportWriter.writeAtomically([1], to: dir + "/missing/x.svg")) {
-            XCTAssertTrue("\($0)".contains("cannot create the temporary file"), "\($0)")
+            XCTAssertTrue("\($0)".contains("\(dir)/missing/x.svg: error: directory \(dir)/missing does not exist"), "\($0)")
         }
     }
 

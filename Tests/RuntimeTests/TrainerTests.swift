@@ -2,6 +2,7 @@
 // epoch boundary and mid-epoch, with dropout and augmentation), early stopping, NaN handling.
 
 import XCTest
+import TinyModels
 import ModelcData
 @testable import ModelcRuntime
 

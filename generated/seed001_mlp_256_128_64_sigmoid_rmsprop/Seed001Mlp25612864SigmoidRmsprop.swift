@@ -2234,12 +2234,16 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 242112)
-        for kb in stride(from: 0, to: 64, by: 4) {
+        for kb in stride(from: 0, to: 64, by: 8) {
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 64) + kb
                     let bq = (dy + r * 10) + 0
@@ -2252,11 +2256,23 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
                 st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
                 st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 10 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2267,6 +2283,14 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 var s2_1: Float = Float(0)
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 64) + kb
                     let bq = (dy + r * 10) + 8
@@ -2284,6 +2308,18 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
                 }
                 (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
                 (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
@@ -2293,6 +2329,14 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
                 (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
                 (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
+                (gk + (kb + 4) * 10 + 8 + 0).pointee = s4_0
+                (gk + (kb + 4) * 10 + 8 + 1).pointee = s4_1
+                (gk + (kb + 5) * 10 + 8 + 0).pointee = s5_0
+                (gk + (kb + 5) * 10 + 8 + 1).pointee = s5_1
+                (gk + (kb + 6) * 10 + 8 + 0).pointee = s6_0
+                (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
+                (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
+                (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
             }
         }
         let dx = g4

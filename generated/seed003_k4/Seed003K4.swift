@@ -649,7 +649,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 625)
                 for kh in 0..<1 {
                     let d = gk + kh * 4096
-                    for kb in stride(from: 0, to: 128, by: 4) {
+                    for kb in stride(from: 0, to: 128, by: 8) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
@@ -659,6 +659,14 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 16))
                             var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 0))
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 16))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 32 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 32 + 0 + 16))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 32 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 32 + 0 + 16))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 0))
+                            var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 16))
+                            var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 0))
+                            var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 25 * 1 + kh) * 28 + q % 25 * 1) * 32) + kb
                                 let bq = (dy + q * 32) + 0
@@ -676,6 +684,18 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                                s7_1 = s7_1.addingProduct(y1, x7)
                             }
                             st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
@@ -685,6 +705,14 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 2) * 32 + 0 + 16), s2_1)
                             st16((d + (kb + 3) * 32 + 0 + 0), s3_0)
                             st16((d + (kb + 3) * 32 + 0 + 16), s3_1)
+                            st16((d + (kb + 4) * 32 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 32 + 0 + 16), s4_1)
+                            st16((d + (kb + 5) * 32 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 32 + 0 + 16), s5_1)
+                            st16((d + (kb + 6) * 32 + 0 + 0), s6_0)
+                            st16((d + (kb + 6) * 32 + 0 + 16), s6_1)
+                            st16((d + (kb + 7) * 32 + 0 + 0), s7_0)
+                            st16((d + (kb + 7) * 32 + 0 + 16), s7_1)
                         }
                     }
                 }
@@ -2735,12 +2763,16 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 160192)
-        for kb in stride(from: 0, to: 128, by: 4) {
+        for kb in stride(from: 0, to: 128, by: 8) {
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 128) + kb
                     let bq = (dy + r * 10) + 0
@@ -2753,11 +2785,23 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
                 st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
                 st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 10 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2768,6 +2812,14 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                 var s2_1: Float = Float(0)
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 128) + kb
                     let bq = (dy + r * 10) + 8
@@ -2785,6 +2837,18 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
                 }
                 (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
                 (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
@@ -2794,6 +2858,14 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
                 (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
                 (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
+                (gk + (kb + 4) * 10 + 8 + 0).pointee = s4_0
+                (gk + (kb + 4) * 10 + 8 + 1).pointee = s4_1
+                (gk + (kb + 5) * 10 + 8 + 0).pointee = s5_0
+                (gk + (kb + 5) * 10 + 8 + 1).pointee = s5_1
+                (gk + (kb + 6) * 10 + 8 + 0).pointee = s6_0
+                (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
+                (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
+                (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
             }
         }
         let dx = g9

@@ -75,7 +75,7 @@ public enum GeneratedFiles {
 }
 
 extension GeneratedFiles {
-    /// What `modelc generate` writes: every file's expected content by path (each model of
+    /// What `modelc generate` writes: every file's expected content by path (each `*.md` model of
     /// `modelsDirectory`, the registry, and the backend test models when `testsDirectory` is
     /// set), and the existing files no model produces any more (stale).
     public static func expected(modelsDirectory: String, generatedDirectory: String,
@@ -83,7 +83,7 @@ extension GeneratedFiles {
         let fm = FileManager.default
         var expected: [String: String] = [:]
         let modelFiles = ((try? fm.contentsOfDirectory(atPath: modelsDirectory)) ?? [])
-            .filter { $0.hasSuffix(".md") || $0.hasSuffix(".txt") }.sorted()
+            .filter { $0.hasSuffix(".md") }.sorted()
         var classes: [(dir: String, cls: String)] = []
         for f in modelFiles {
             let path = "\(modelsDirectory)/\(f)"

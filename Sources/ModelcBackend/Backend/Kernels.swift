@@ -191,7 +191,7 @@ func emitRowBlocks(_ w: CodeWriter, total: Int, rowsPerBlock: Int, index: String
     }
 }
 
-/// D[k][0..<N] (+)= sum_q A_q[k] * B_q[0..<N] for all k < K, blocked 4 rows of k at a time.
+/// D[k][0..<N] (+)= sum_q A_q[k] * B_q[0..<N] for all k < K, blocked 4 to 8 rows of k at a time.
 struct OuterGemm {
     var k: Int
     var n: Int
@@ -204,7 +204,9 @@ struct OuterGemm {
     var preamble: [String] = []   // lines inside the innermost loop before the FMAs
 
     func emit(_ w: CodeWriter) {
-        let kr = 4
+        // About 16 accumulators: 4 rows x 4 vectors, 8 rows x 2 vectors, ...
+        let vectors = max(1, min(4, n / 16))
+        let kr = vectors >= 4 ? 4 : (vectors == 3 ? 5 : 8)
         let full = k / kr * kr
         if full / kr >= 2 {
             w.block("for kb in stride(from: 0, to: \(full), by: \(kr))") { emitBlock(w, rows: kr, kb: "kb") }

@@ -65,6 +65,9 @@ struct Annotations {
     /// Training keys given explicitly.
     var trainingKeys: Set<String> = []
     var layers: [LayerDirective] = []
+    /// PyTorch `forward:` call order (module names and functional calls), one token each.
+    var forward: [String]?
+    var forwardLine: Int?
 
     func overrides(for layerName: String) -> LayerOverrides {
         var o = LayerOverrides()
@@ -190,12 +193,29 @@ enum AnnotationParser {
             }
         case "train":
             try trainDirective(rest, line: line, doc: doc, into: &ann)
+        case "forward":
+            guard words.count == 1 else { throw err("expected 'forward: STEP STEP ...' (module names and calls like relu, maxpool(2), flatten)") }
+            var steps: [String] = []
+            var cur = ""
+            var depth = 0
+            for ch in rest {
+                if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
+                if depth == 0 && (ch == " " || ch == "\t" || ch == ",") {
+                    if !cur.isEmpty { steps.append(cur); cur = "" }
+                    continue
+                }
+                if ch != " " { cur.append(ch) }
+            }
+            if !cur.isEmpty { steps.append(cur) }
+            guard depth == 0, !steps.isEmpty else { throw err("forward: unbalanced parentheses or no steps in '\(rest)'") }
+            if ann.forwardLine != nil { ann.forward = (ann.forward ?? []) + steps } else { ann.forward = steps }
+            ann.forwardLine = ann.forwardLine ?? line
         case "layer":
             guard words.count == 2 else { throw err("expected 'layer NAME: key=value ...' (NAME may use * globs)") }
             let o = try layerOverrides(rest, line: line, doc: doc)
             ann.layers.append(LayerDirective(pattern: words[1], line: line, overrides: o))
         default:
-            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, train:)")
+            throw err("unknown annotation '\(head)' (expected model:, dataset:, classes:, input:, layer NAME:, train:, forward:)")
         }
     }
 

@@ -14,7 +14,7 @@ public enum Frontend {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
                 throw ModelError(file: path, line: nil, message: isDir.boolValue
-                    ? "is a directory, expected a markdown or text file holding a Keras model summary"
+                    ? "is a directory, expected a markdown or text file holding a Keras model summary or a PyTorch model description"
                     : "cannot read file (permission denied?)")
             }
             throw ModelError(file: path, line: nil, message: "no such file")
@@ -28,6 +28,20 @@ public enum Frontend {
     public static func check(text: String, path: String) throws -> CheckReport {
         let doc = Document(text: text, path: path)
         let annotations = try AnnotationParser.parse(doc)
+        // PyTorch descriptions: a torchsummary table and/or a print(model) repr.
+        // A Keras table wins over a repr-like passage in its prose (the repr is then not read at all).
+        let summary = TorchSummary.find(in: doc, skipping: annotations.blockLines)
+        let kerasHeader = summary == nil && doc.lines.enumerated().contains { !annotations.blockLines.contains($0.offset + 1) && ($0.element.has("Layer (type)") || $0.element.has("Layer(type)")) }
+        let repr = kerasHeader ? nil : try PyTorchRepr.find(in: doc, skipping: annotations.blockLines)
+        if summary != nil || repr != nil {
+            var (ir, footer, lines) = try PyTorchBuilder.build(repr: repr, summary: summary, annotations: annotations, document: doc)
+            let problems = footer + Verifier.verify(&ir, totalLine: lines[0], trainableLine: lines[1], nonTrainableLine: lines[2])
+            let layout = [repr.map { _ in "pytorch-repr" }, summary.map { _ in "torchsummary" }].compactMap { $0 }.joined(separator: "+")
+            return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: layout)
+        }
+        if annotations.forward != nil {
+            throw doc.error(annotations.forwardLine, "forward: applies to PyTorch models (print(model) reprs, torchsummary tables) only")
+        }
         let table = try TableScanner.findTable(in: doc, skipping: annotations.blockLines)
         var ir = try IRBuilder.build(table: table, annotations: annotations, document: doc)
         let problems = table.footerProblems + Verifier.verify(&ir, table: table)

@@ -23,7 +23,8 @@ enum TableScanner {
         }
         guard let h = headerIndex else {
             throw doc.error(nil, "no Keras model summary found: expected a header line like "
-                + "'Layer (type)    Output Shape    Param #' (Keras 2/tf.keras text table or Keras 3 box table)")
+                + "'Layer (type)    Output Shape    Param #' (Keras 2/tf.keras text table or Keras 3 box table), "
+                + "a torchsummary table ('Conv2d-1   [-1, 32, 26, 26]   320') or a PyTorch print(model) repr ('Net(' / '  (conv1): Conv2d(1, 32, ...)')")
         }
         let header = clean(prefix, doc.lines[h])
         let headerTrimmed = header.trimmed

@@ -29,6 +29,27 @@ enum Describe {
         }
     }
 
+    /// PyTorch momentum (weight of the batch statistic) = 1 - Keras momentum, rounded to 6 digits.
+    static func torchMomentum(_ a: BatchNormAttrs) -> String {
+        let m = (Double(1 - a.momentum) * 1e6).rounded() / 1e6
+        return m == m.rounded() ? String(Int(m)) : "\(m)"
+    }
+
+    static func op(_ op: Op, semantics: Semantics) -> String {
+        guard semantics == .pytorch else { return self.op(op) }
+        switch op {
+        case .conv2d(let a):
+            var s = "\(a.kernelH)x\(a.kernelW) s\(a.strideH)" + (a.strideH == a.strideW ? "" : "x\(a.strideW)")
+            if let ph = a.explicitPadH, let pw = a.explicitPadW { s += " pad \(ph)" + (ph == pw ? "" : "x\(pw)") } else { s += " \(a.padding.rawValue)" }
+            if a.dilationH != 1 || a.dilationW != 1 { s += " d\(a.dilationH)" }
+            return s + (a.useBias ? ", bias" : ", no bias") + act(a.activation)
+        case .batchNorm(let a):
+            return (a.scale ? "affine" : "no affine") + ", eps \(num(a.epsilon)), momentum \(torchMomentum(a))"
+        case .flatten: return "CHW order (NCHW)"
+        default: return self.op(op)
+        }
+    }
+
     static func op(_ op: Op) -> String {
         switch op {
         case .input: return ""

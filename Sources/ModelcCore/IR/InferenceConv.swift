@@ -188,18 +188,22 @@ enum ConvInference {
             // Nearest: square kernels whose geometry fits, ranked by how far their count is.
             var near: [(Int, String)] = []
             let m0 = q.kind == .depthwiseConv2D ? f / c : (q.o.depthMultiplier ?? 1)
-            for k in 1...11 {
-                for b in [true, false] {
-                    var o2 = q.o; o2.kernel = nil
-                    for g in geometries(h: h, w: w, oh: oh, ow: ow, kh: k, kw: k, o: o2).prefix(1) {
-                        let n = count(q.kind, c: c, f: f, kh: k, kw: k, m: m0, bias: b)
-                        near.append((abs(n - q.params), "\(Describe.conv(attrs(g, filters: f, bias: b), mult: q.kind == .conv2D ? nil : m0)) = \(formatCount(n))"))
+            // Square and non-square kernels (4x1, 1x4, ...) alike; ties keep the square one first.
+            for kh in 1...11 {
+                for kw in 1...11 {
+                    for b in [true, false] {
+                        var o2 = q.o; o2.kernel = nil
+                        for g in geometries(h: h, w: w, oh: oh, ow: ow, kh: kh, kw: kw, o: o2).prefix(1) {
+                            let n = count(q.kind, c: c, f: f, kh: kh, kw: kw, m: m0, bias: b)
+                            near.append((abs(n - q.params) * 2 + (kh == kw ? 0 : 1),
+                                         "\(Describe.conv(attrs(g, filters: f, bias: b), mult: q.kind == .conv2D ? nil : m0)) = \(formatCount(n))"))
+                        }
                     }
                 }
             }
             near.sort { $0.0 < $1.0 }
             result.nearest = near.prefix(3).map(\.1)
-            if near.isEmpty { result.reason += " (no kernel up to 11x11 with any stride and padding gives that output size)" }
+            if near.isEmpty { result.reason += " (no kernel up to 11x11, square or not, with any stride and padding gives that output size)" }
         }
         return result
     }

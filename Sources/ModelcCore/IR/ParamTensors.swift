@@ -46,3 +46,91 @@ extension ModelIR {
     public var trainableParams: Int { layers.reduce(0) { $0 + $1.trainableParamCount } }
     public var nonTrainableParams: Int { layers.reduce(0) { $0 + $1.nonTrainableParamCount } }
 }
+
+// MARK: - PyTorch semantics: state_dict names and layouts, parameters vs buffers
+//
+// A PyTorch-semantics layer is named after its module path in `print(model)` ("conv1",
+// "features.0", "layer1.1"); its tensors in a `state_dict` (and in modelc's .npz files for
+// such models) are "<layer name>.<suffix>":
+//   Conv2d       weight [O, I, kh, kw] (OIHW)      = Keras kernel HWIO permuted (3, 2, 0, 1)
+//                bias   [O]
+//   Linear       weight [out, in]                  = Keras kernel [in, out] transposed;
+//                                                   `in` follows the NCHW flatten order (C, H, W)
+//                bias   [out]
+//   BatchNorm    weight [C] (gamma), bias [C] (beta), running_mean [C], running_var [C] (buffers;
+//                running_var holds the unbiased batch variance), plus the int64 scalar buffer
+//                `num_batches_tracked` that is not a float tensor and is listed by no ParamTensor.
+
+/// The order in which Flatten lays out an image (H, W, C in the IR) as a vector.
+public enum FlattenOrder: String, Codable, Sendable {
+    /// Keras / NHWC: index = (h * W + w) * C + c.
+    case hwc
+    /// PyTorch / NCHW: index = (c * H + h) * W + w.
+    case chw
+}
+
+extension ParamTensor {
+    /// The PyTorch `state_dict` suffix of this tensor ("weight", "bias", "running_mean", "running_var").
+    public var stateDictSuffix: String {
+        switch role {
+        case .kernel, .gamma, .depthwiseKernel, .pointwiseKernel: return "weight"
+        case .bias, .beta: return "bias"
+        case .movingMean: return "running_mean"
+        case .movingVariance: return "running_var"
+        }
+    }
+
+    /// Shape in the PyTorch layout: conv kernels [O, I, kh, kw], dense [out, in], vectors unchanged.
+    public var stateDictShape: [Int] {
+        switch role {
+        case .kernel where shape.count == 4: return [shape[3], shape[2], shape[0], shape[1]]
+        case .kernel where shape.count == 2: return [shape[1], shape[0]]
+        default: return shape
+        }
+    }
+
+    /// Axis permutation from the Keras layout (`shape`) to the PyTorch layout (`stateDictShape`):
+    /// stateDictShape[i] == shape[perm[i]]. Identity for vectors.
+    public var stateDictPermutation: [Int] {
+        switch role {
+        case .kernel where shape.count == 4: return [3, 2, 0, 1]
+        case .kernel where shape.count == 2: return [1, 0]
+        default: return Array(0..<shape.count)
+        }
+    }
+
+    /// A BatchNorm running statistic: a buffer in PyTorch (not a parameter, never trained).
+    public var isBuffer: Bool { role == .movingMean || role == .movingVariance }
+}
+
+/// One entry of a PyTorch `state_dict`.
+public struct StateDictTensor: Equatable, Sendable {
+    /// e.g. "conv1.weight", "features.0.bias", "bn1.running_var".
+    public var key: String
+    public var tensor: ParamTensor
+    /// PyTorch layout (== tensor.stateDictShape).
+    public var shape: [Int]
+}
+
+extension Layer {
+    /// The layer's tensors under their PyTorch `state_dict` keys, in `paramTensors` order.
+    public var stateDictTensors: [StateDictTensor] {
+        paramTensors.map { StateDictTensor(key: "\(name).\($0.stateDictSuffix)", tensor: $0, shape: $0.stateDictShape) }
+    }
+
+    /// BatchNorm running statistics (buffers in PyTorch, non-trainable params in Keras).
+    public var bufferCount: Int { paramTensors.filter(\.isBuffer).reduce(0) { $0 + $1.count } }
+}
+
+extension ModelIR {
+    /// How Flatten orders an image: NCHW for PyTorch semantics, NHWC for Keras.
+    public var flattenOrder: FlattenOrder { semantics == .pytorch ? .chw : .hwc }
+
+    /// Total BatchNorm running-statistic elements.
+    public var bufferCount: Int { layers.reduce(0) { $0 + $1.bufferCount } }
+
+    /// The count the framework itself prints: Keras counts running statistics as non-trainable
+    /// params; PyTorch (`sum(p.numel() for p in model.parameters())`, torchsummary) does not.
+    public var frameworkParamCount: Int { semantics == .pytorch ? totalParams - bufferCount : totalParams }
+    public var frameworkNonTrainableCount: Int { semantics == .pytorch ? nonTrainableParams - bufferCount : nonTrainableParams }
+}

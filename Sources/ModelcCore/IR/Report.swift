@@ -9,6 +9,11 @@ enum ReportText {
         let ir = r.ir
         var rows: [(String, String, String, String)] = []
         for L in ir.layers {
+            if ir.semantics == .pytorch {
+                rows.append(("\(L.name) (\(L.kind))", "[-1, " + PyTorchBuilder.chw(L.outputShape).dropFirst(),
+                             formatCount(L.paramCount - L.bufferCount), Describe.op(L.op, semantics: ir.semantics)))
+                continue
+            }
             rows.append(("\(L.name) (\(L.kind))", "(None, " + L.outputShape.map(String.init).joined(separator: ", ") + ")",
                          formatCount(L.paramCount), Describe.op(L.op)))
         }
@@ -33,14 +38,17 @@ enum ReportText {
             let what = extra > 0 ? " (+ \(formatCount(extra)) optimizer params)" : ""
             return v + (dv == expected ? "matches declared \(formatCount(dv))\(what)\n" : "MISMATCH: declared \(formatCount(dv))\(what)\n")
         }
-        out += mark("Total params:", ir.totalParams, d.total, extra: d.optimizer ?? 0)
+        out += mark("Total params:", ir.frameworkParamCount, d.total, extra: d.optimizer ?? 0)
         out += mark("Trainable params:", ir.trainableParams, d.trainable)
-        out += mark("Non-trainable params:", ir.nonTrainableParams, d.nonTrainable)
+        out += mark("Non-trainable params:", ir.frameworkNonTrainableCount, d.nonTrainable)
+        if ir.semantics == .pytorch && ir.bufferCount > 0 {
+            out += pad("Buffers:", 22) + formatCount(ir.bufferCount) + " (BatchNorm running_mean/running_var: state, not parameters, in PyTorch)\n"
+        }
         if let o = d.optimizer { out += pad("Optimizer params:", 22) + formatCount(o) + " (declared; not part of the model)\n" }
         out += String(repeating: "_", count: width) + "\n"
         out += "Dataset: \(ir.dataset ?? "none")   classes: \(ir.classNames.joined(separator: ", "))\n"
-        let t = ir.training
-        out += "Training: optimizer=\(t.optimizer.rawValue) lr=\(Describe.num(t.learningRate)) batch=\(t.batchSize) epochs=\(t.epochs) loss=\(t.loss.rawValue)\n"
+        out += "Input: pixels p (0..255) -> p * \(Describe.num(ir.inputScale)) + \(Describe.num(ir.inputOffset))\n"
+        out += "Training:\n" + TrainingDescription.lines(ir.training).map { "  " + $0 + "\n" }.joined()
         let notes = ir.layers.flatMap { L in L.notes.map { "\(L.name): \($0)" } }
         if !notes.isEmpty {
             out += "Inference notes:\n" + notes.map { "  - " + $0 + "\n" }.joined()
@@ -109,7 +117,10 @@ enum ReportJSON {
     static func conv(_ a: Conv2DAttrs) -> [(String, String)] {
         [("kernel", JSON.ints([a.kernelH, a.kernelW])), ("strides", JSON.ints([a.strideH, a.strideW])),
          ("padding", JSON.string(a.padding.rawValue)), ("use_bias", a.useBias ? "true" : "false"),
-         ("filters", String(a.filters)), ("dilation_rate", JSON.ints([a.dilationH, a.dilationW]))] + activation(a.activation)
+         ("filters", String(a.filters)), ("dilation_rate", JSON.ints([a.dilationH, a.dilationW]))]
+            + (a.explicitPadH != nil || a.explicitPadW != nil
+               ? [("explicit_padding", JSON.ints([a.explicitPadH ?? 0, a.explicitPadW ?? 0]))] : [])
+            + activation(a.activation)
     }
 
     static func inferred(_ op: Op) -> String {
@@ -145,7 +156,8 @@ enum ReportJSON {
         let ir = r.ir
         let layers = ir.layers.map { L in
             JSON.object([("name", JSON.string(L.name)), ("type", JSON.string(L.kind)),
-                         ("output_shape", JSON.ints(L.outputShape)), ("params", String(L.paramCount)),
+                         ("output_shape", JSON.ints(L.outputShape)),
+                         ("params", String(ir.semantics == .pytorch ? L.paramCount - L.bufferCount : L.paramCount)),
                          ("trainable_params", String(L.trainableParamCount)), ("inferred", inferred(L.op))])
         }
         let declared = JSON.object([("total", JSON.opt(ir.declared.total)), ("trainable", JSON.opt(ir.declared.trainable)),
@@ -155,11 +167,72 @@ enum ReportJSON {
         out += "  \"input_shape\": \(JSON.ints(ir.inputShape)),\n"
         out += "  \"ok\": \(r.ok ? "true" : "false"),\n"
         out += "  \"layers\": [\n" + layers.map { "    " + $0 }.joined(separator: ",\n") + "\n  ],\n"
-        out += "  \"total_params\": \(ir.totalParams),\n"
+        out += "  \"total_params\": \(ir.frameworkParamCount),\n"
         out += "  \"trainable_params\": \(ir.trainableParams),\n"
-        out += "  \"non_trainable_params\": \(ir.nonTrainableParams),\n"
-        out += "  \"declared\": \(declared)\n"
+        out += "  \"non_trainable_params\": \(ir.frameworkNonTrainableCount),\n"
+        out += "  \"declared\": \(declared),\n"
+        out += "  \"semantics\": \(JSON.string(ir.semantics.rawValue)),\n"
+        if ir.semantics == .pytorch { out += "  \"buffers\": \(ir.bufferCount),\n" }
+        out += "  \"dataset\": \(ir.dataset.map { JSON.string($0) } ?? "null"),\n"
+        out += "  \"class_names\": [" + ir.classNames.map { JSON.string($0) }.joined(separator: ", ") + "],\n"
+        out += "  \"input\": " + JSON.object([("scale", JSON.number(ir.inputScale)), ("offset", JSON.number(ir.inputOffset))]) + ",\n"
+        out += "  \"training\": \(TrainingDescription.json(ir.training))\n"
         out += "}\n"
         return out
+    }
+}
+
+/// Every training setting, as `check` prints it (text) and as the --json `training` object.
+enum TrainingDescription {
+    static func schedule(_ s: Schedule) -> String {
+        switch s {
+        case .constant: return "constant"
+        case .step(let every, let gamma): return "step:\(every):\(Describe.num(gamma))"
+        case .cosine: return "cosine"
+        case .oneCycle: return "onecycle"
+        }
+    }
+
+    static func earlyStopping(_ e: EarlyStopping) -> String {
+        switch e {
+        case .none: return "none"
+        case .patience(let n): return "patience:\(n)"
+        case .dropAfter(let n): return "drop-after:\(n)"
+        }
+    }
+
+    /// The optimizer's own parameters (only those the chosen optimizer uses).
+    static func optimizerParams(_ t: TrainingConfig) -> [(String, Float)] {
+        switch t.optimizer {
+        case .sgd: return []
+        case .momentum, .nesterov: return [("momentum", t.momentum)]
+        case .adam, .adamw: return [("beta1", t.beta1), ("beta2", t.beta2), ("epsilon", t.epsilon)]
+        case .rmsprop: return [("rho", t.rmsRho), ("momentum", t.momentum), ("epsilon", t.epsilon)]
+        case .adadelta: return [("rho", t.rho), ("epsilon", t.epsilon)]
+        }
+    }
+
+    static func lines(_ t: TrainingConfig) -> [String] {
+        let opt = ([t.optimizer.rawValue] + optimizerParams(t).map { "\($0.0)=\(Describe.num($0.1))" }).joined(separator: " ")
+        return [
+            "optimizer=\(opt)",
+            "lr=\(Describe.num(t.learningRate)) schedule=\(schedule(t.schedule)) batch=\(t.batchSize) epochs=\(t.epochs)",
+            "loss=\(t.loss.rawValue) weight_decay=\(Describe.num(t.weightDecay)) val_split=\(Describe.num(t.validationSplit)) early_stopping=\(earlyStopping(t.earlyStopping))",
+            "augment_shift=\(t.augmentation.maxShiftPixels) augment_rotate=\(Describe.num(t.augmentation.maxRotationDegrees)) seed=\(t.seed)",
+        ]
+    }
+
+    static func json(_ t: TrainingConfig) -> String {
+        JSON.object([
+            ("optimizer", JSON.string(t.optimizer.rawValue)),
+            ("optimizer_params", JSON.object(optimizerParams(t).map { ($0.0, JSON.number($0.1)) })),
+            ("lr", JSON.number(t.learningRate)), ("batch", String(t.batchSize)), ("epochs", String(t.epochs)),
+            ("loss", JSON.string(t.loss.rawValue)), ("weight_decay", JSON.number(t.weightDecay)),
+            ("schedule", JSON.string(schedule(t.schedule))), ("val_split", JSON.number(t.validationSplit)),
+            ("early_stopping", JSON.string(earlyStopping(t.earlyStopping))),
+            ("augmentation", JSON.object([("shift", String(t.augmentation.maxShiftPixels)),
+                                          ("rotate", JSON.number(t.augmentation.maxRotationDegrees))])),
+            ("seed", String(t.seed)),
+        ])
     }
 }

@@ -63,39 +63,8 @@ enum SemanticDefaults {
     }
 
     static func apply(_ ir: inout ModelIR, annotations ann: Annotations, document doc: Document) throws {
-        // Dataset first: Lambda defaults depend on it.
-        let dataset: String
-        if let d = ann.dataset {
-            dataset = d
-        } else if let (d, why) = DatasetFacts.guess(doc.text) {
-            dataset = d
-            ir.assumptions.append("dataset: \(d) (\(why); annotate `dataset:` to override)")
-        } else {
-            dataset = "mnist"
-            ir.assumptions.append("dataset: mnist (default; annotate `dataset:`)")
-        }
-        ir.dataset = dataset
-        let classes = ir.classCount
-        if let names = ann.classes {
-            guard names.count == classes else {
-                throw doc.error(ann.classesLine, "classes: \(names.count) names given but the model outputs \(classes) values")
-            }
-            ir.classNames = names
-        } else {
-            let names = DatasetFacts.classNames(dataset)
-            if names.count == classes {
-                ir.classNames = names
-                ir.nativeClassNames = DatasetFacts.nativeClassNames(dataset)
-            } else {
-                ir.classNames = (0..<classes).map(String.init)
-                ir.assumptions.append("classes: 0...\(max(0, classes - 1)) (the model outputs \(classes) values, \(dataset) has \(names.count) classes)")
-            }
-        }
-        ir.inputScale = ann.inputScale ?? 1.0 / 255.0
-        ir.inputOffset = ann.inputOffset ?? 0
-        if ann.inputScale == nil && ann.inputOffset == nil {
-            ir.assumptions.append("input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
-        }
+        try applyDataset(&ir, annotations: ann, document: doc)
+        let dataset = ir.dataset ?? "mnist"
 
         // Grouped per-layer defaults: message -> layer names.
         var grouped: [(String, [String])] = []
@@ -177,7 +146,70 @@ enum SemanticDefaults {
             let list = names.count > 4 ? names.prefix(3).joined(separator: ", ") + ", ... (\(names.count) layers)" : names.joined(separator: ", ")
             ir.assumptions.append("\(list): \(what)")
         }
+        applyTraining(&ir, annotations: ann)
+    }
+
+    /// Dataset, class names and input scaling (both semantics).
+    static func applyDataset(_ ir: inout ModelIR, annotations ann: Annotations, document doc: Document) throws {
+        // Dataset first: Lambda defaults depend on it.
+        let dataset: String
+        if let d = ann.dataset {
+            dataset = d
+        } else if let (d, why) = DatasetFacts.guess(doc.text) {
+            dataset = d
+            ir.assumptions.append("dataset: \(d) (\(why); annotate `dataset:` to override)")
+        } else {
+            dataset = "mnist"
+            ir.assumptions.append("dataset: mnist (default; annotate `dataset:`)")
+        }
+        ir.dataset = dataset
+        let classes = ir.classCount
+        if let names = ann.classes {
+            guard names.count == classes else {
+                throw doc.error(ann.classesLine, "classes: \(names.count) names given but the model outputs \(classes) values")
+            }
+            ir.classNames = names
+        } else {
+            let names = DatasetFacts.classNames(dataset)
+            if names.count == classes {
+                ir.classNames = names
+                ir.nativeClassNames = DatasetFacts.nativeClassNames(dataset)
+            } else {
+                ir.classNames = (0..<classes).map(String.init)
+                ir.assumptions.append("classes: 0...\(max(0, classes - 1)) (the model outputs \(classes) values, \(dataset) has \(names.count) classes)")
+            }
+        }
+        ir.inputScale = ann.inputScale ?? 1.0 / 255.0
+        ir.inputOffset = ann.inputOffset ?? 0
+        if ann.inputScale == nil && ann.inputOffset == nil {
+            ir.assumptions.append("input: scale=1/255 offset=0 (pixels 0..255 mapped to 0..1)")
+        }
+
+    }
+
+    /// Training settings and the defaults assumed for the missing ones (both semantics).
+    static func applyTraining(_ ir: inout ModelIR, annotations ann: Annotations) {
         ir.training = ann.training
+        if ir.semantics == .pytorch {
+            // torch.optim defaults where the model file does not say otherwise.
+            var changed: [String] = []
+            let k = ann.trainingKeys
+            switch ir.training.optimizer {
+            case .adam, .adamw:
+                if !k.contains("epsilon") { ir.training.epsilon = 1e-8; changed.append("epsilon=1e-08") }
+            case .rmsprop:
+                if !k.contains("epsilon") { ir.training.epsilon = 1e-8; changed.append("epsilon=1e-08") }
+                if !k.contains("rho") { ir.training.rmsRho = 0.99; changed.append("rho(alpha)=0.99") }
+            case .adadelta:
+                if !k.contains("epsilon") { ir.training.epsilon = 1e-6; changed.append("epsilon=1e-06") }
+                if !k.contains("rho") { ir.training.rho = 0.9; changed.append("rho=0.9") }
+                if !k.contains("lr") && !k.contains("learning_rate") { ir.training.learningRate = 1.0; changed.append("lr=1") }
+            default: break
+            }
+            if !changed.isEmpty {
+                ir.assumptions.append("train: \(ir.training.optimizer.rawValue) \(changed.joined(separator: " ")) (torch.optim defaults for a PyTorch model)")
+            }
+        }
         let defaults = TrainingConfig()
         var missing: [String] = []
         let keys: [(String, String)] = [("optimizer", defaults.optimizer.rawValue), ("lr", Describe.num(defaults.learningRate)),

@@ -8,6 +8,12 @@
 
 enum Verifier {
     static func verify(_ ir: inout ModelIR, table: SummaryTable) -> [ModelError] {
+        verify(&ir, totalLine: table.totalLine, trainableLine: table.trainableLine, nonTrainableLine: table.nonTrainableLine)
+    }
+
+    /// PyTorch semantics compare like with like: BatchNorm running statistics are buffers in
+    /// PyTorch (not counted by torchsummary or parameters()), so they are left out of every figure.
+    static func verify(_ ir: inout ModelIR, totalLine: Int?, trainableLine: Int?, nonTrainableLine: Int?) -> [ModelError] {
         var problems: [ModelError] = []
         let file = ir.sourcePath
         var prev = ir.inputShape
@@ -15,24 +21,25 @@ enum Verifier {
             if L.inputShape != prev {
                 problems.append(ModelError(file: file, line: L.line, message: "layer '\(L.name)': input \(Inference.shapeText(L.inputShape)) does not follow the previous output \(Inference.shapeText(prev))"))
             }
-            if let d = L.declaredParams, d != L.paramCount {
-                problems.append(ModelError(file: file, line: L.line, message: "layer '\(L.name)': \(formatCount(L.paramCount)) params, the table says \(formatCount(d))"))
+            let own = ir.semantics == .pytorch ? L.paramCount - L.bufferCount : L.paramCount
+            if let d = L.declaredParams, d != own {
+                problems.append(ModelError(file: file, line: L.line, message: "layer '\(L.name)': \(formatCount(own)) params, the table says \(formatCount(d))"))
             }
             prev = L.outputShape
         }
         let d = ir.declared
         if let t = d.total {
-            let expected = ir.totalParams + (d.optimizer ?? 0)
+            let expected = ir.frameworkParamCount + (d.optimizer ?? 0)
             if t != expected {
-                let what = d.optimizer != nil ? "\(formatCount(ir.totalParams)) + \(formatCount(d.optimizer ?? 0)) optimizer params" : formatCount(ir.totalParams)
-                problems.append(ModelError(file: file, line: table.totalLine, message: "total params: computed \(what), declared \(formatCount(t))"))
+                let what = d.optimizer != nil ? "\(formatCount(ir.frameworkParamCount)) + \(formatCount(d.optimizer ?? 0)) optimizer params" : formatCount(ir.frameworkParamCount)
+                problems.append(ModelError(file: file, line: totalLine, message: "total params: computed \(what), declared \(formatCount(t))"))
             }
         }
         if let t = d.trainable, t != ir.trainableParams {
-            problems.append(ModelError(file: file, line: table.trainableLine, message: "trainable params: computed \(formatCount(ir.trainableParams)), declared \(formatCount(t))"))
+            problems.append(ModelError(file: file, line: trainableLine, message: "trainable params: computed \(formatCount(ir.trainableParams)), declared \(formatCount(t))"))
         }
-        if let t = d.nonTrainable, t != ir.nonTrainableParams {
-            problems.append(ModelError(file: file, line: table.nonTrainableLine, message: "non-trainable params: computed \(formatCount(ir.nonTrainableParams)), declared \(formatCount(t))"))
+        if let t = d.nonTrainable, t != ir.frameworkNonTrainableCount {
+            problems.append(ModelError(file: file, line: nonTrainableLine, message: "non-trainable params: computed \(formatCount(ir.frameworkNonTrainableCount)), declared \(formatCount(t))"))
         }
         return problems
     }

@@ -1,6 +1,8 @@
 // Shared plot geometry: "nice" tick values, linear scales, axis drawing, the palette and the
 // sequential color scale of the heat maps.
 
+import ModelcData
+
 public enum ReportPalette {
     /// Colors of the splits, consistent across every plot and the HTML.
     public static func color(split: String) -> String {
@@ -10,7 +12,7 @@ public enum ReportPalette {
         case "test": return "#2a9d3f"
         default:
             let others = ["#7b4fb8", "#8c564b", "#d1479b", "#5f6b7a"]
-            return others[Int(ReportPNG.crc32(Array(split.utf8)) % UInt32(others.count))]
+            return others[Int(CRC32.checksum(Array(split.utf8)) % UInt32(others.count))]
         }
     }
     public static let wrong = "#d62728"

@@ -1,10 +1,13 @@
 // A minimal PNG encoder for the sample-image grid: 8-bit grayscale (1 channel) or RGB (3 channels),
 // no interlace, filter type 0 on every scanline, and a zlib stream made of stored (uncompressed)
-// deflate blocks. CRC32 and Adler-32 are computed here so the report code needs nothing else.
+// deflate blocks.
 //
 // File layout: signature, IHDR, one IDAT, IEND. Each chunk is length (big-endian), type, data,
 // CRC32 of type + data. The zlib stream is 0x78 0x01, blocks of at most 65535 bytes
 // (BFINAL bit, BTYPE 00, LEN, NLEN little-endian, raw bytes), then Adler-32 big-endian.
+// The checksums are ModelcData's (CRC32.checksum, Zlib.adler32), the ones its decoder checks.
+
+import ModelcData
 
 public enum ReportPNG {
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -58,33 +61,8 @@ public enum ReportPNG {
             out += bytes[start..<(start + n)]
             start += n
         } while start < bytes.count
-        appendBE32(&out, adler32(bytes))
+        appendBE32(&out, Zlib.adler32(bytes))
         return out
-    }
-
-    /// Adler-32 as defined by RFC 1950.
-    public static func adler32(_ bytes: [UInt8]) -> UInt32 {
-        var a: UInt32 = 1, b: UInt32 = 0
-        var i = 0
-        while i < bytes.count {
-            let end = min(bytes.count, i + 5552)       // largest run before the sums can overflow
-            while i < end { a += UInt32(bytes[i]); b += a; i += 1 }
-            a %= 65521; b %= 65521
-        }
-        return (b << 16) | a
-    }
-
-    private static let crcTable: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    /// CRC-32 (ISO-HDLC, the one PNG and gzip use).
-    public static func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = crcTable[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
     }
 
     /// `data:image/png;base64,...` for embedding in SVG or HTML.
@@ -122,6 +100,6 @@ public enum ReportPNG {
         appendBE32(&out, UInt32(data.count))
         let typeAndData = Array(type.utf8) + data
         out += typeAndData
-        appendBE32(&out, crc32(typeAndData))
+        appendBE32(&out, CRC32.checksum(typeAndData))
     }
 }

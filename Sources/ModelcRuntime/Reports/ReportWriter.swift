@@ -12,6 +12,7 @@
 // left it in the directory, so the directory never mixes two runs.
 
 import Foundation
+import ModelcData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -94,44 +95,10 @@ public enum ReportWriter {
         }
     }
 
-    /// Temp file in the same directory + write + fsync + rename + fsync of the directory.
+    /// ModelcData's AtomicFile (temp file in the same directory, fsync, rename, fsync of the
+    /// directory), its errors reported as ReportError naming the file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !name.isEmpty else { throw ReportError(file: path, "not a file path") }
-        let tmp = join(dir.isEmpty ? "/" : dir, ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else {
-            throw ReportError(file: path, "cannot create the temporary file \(tmp): \(String(cString: strerror(errno)))")
-        }
-        var renamed = false
-        defer { if !renamed { unlink(tmp) } }
-        var done = 0
-        let failure: String? = bytes.withUnsafeBytes { buf -> String? in
-            while done < bytes.count {
-                let n = reportPosixWrite(fd, buf.baseAddress! + done, bytes.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return "write failed after \(done) of \(bytes.count) bytes: \(String(cString: strerror(errno)))"
-                }
-                done += n
-            }
-            return nil
-        }
-        if let f = failure { close(fd); throw ReportError(file: path, f) }
-        if fsync(fd) != 0 { let m = String(cString: strerror(errno)); close(fd); throw ReportError(file: path, "fsync failed: \(m)") }
-        if close(fd) != 0 { throw ReportError(file: path, "close failed: \(String(cString: strerror(errno)))") }
-        if rename(tmp, path) != 0 {
-            throw ReportError(file: path, "cannot rename \(tmp) to it: \(String(cString: strerror(errno)))")
-        }
-        renamed = true
-        let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        do { try AtomicFile.write(bytes, to: path) }
+        catch let e as DataError { throw ReportError(file: path, e.message) }
     }
-}
-
-/// The POSIX write(2); a free function because inside ReportWriter `write` names the report writer.
-private func reportPosixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
-    write(fd, p, n)
 }

@@ -524,12 +524,17 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 64)
                 for kh in 0..<3 {
                     let d = gk + kh * 180
-                    for kb in stride(from: 0, to: 8, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 20 + 0 + 0))
                             var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 20 + 0 + 0))
                             var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 20 + 0 + 0))
                             var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 20 + 0 + 0))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 20 + 0 + 0))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 20 + 0 + 0))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 20 + 0 + 0))
+                            var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 20 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 8 * 1 + kh) * 10 + q % 8 * 1) * 3) + kb
                                 let bq = (dy + q * 20) + 0
@@ -542,17 +547,33 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st16((d + (kb + 0) * 20 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 20 + 0 + 0), s1_0)
                             st16((d + (kb + 2) * 20 + 0 + 0), s2_0)
                             st16((d + (kb + 3) * 20 + 0 + 0), s3_0)
+                            st16((d + (kb + 4) * 20 + 0 + 0), s4_0)
+                            st16((d + (kb + 5) * 20 + 0 + 0), s5_0)
+                            st16((d + (kb + 6) * 20 + 0 + 0), s6_0)
+                            st16((d + (kb + 7) * 20 + 0 + 0), s7_0)
                         }
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 20 + 16 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 20 + 16 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 20 + 16 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 20 + 16 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 20 + 16 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 20 + 16 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 20 + 16 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 20 + 16 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 8 * 1 + kh) * 10 + q % 8 * 1) * 3) + kb
                                 let bq = (dy + q * 20) + 16
@@ -565,11 +586,23 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st4((d + (kb + 0) * 20 + 16 + 0), s0_0)
                             st4((d + (kb + 1) * 20 + 16 + 0), s1_0)
                             st4((d + (kb + 2) * 20 + 16 + 0), s2_0)
                             st4((d + (kb + 3) * 20 + 16 + 0), s3_0)
+                            st4((d + (kb + 4) * 20 + 16 + 0), s4_0)
+                            st4((d + (kb + 5) * 20 + 16 + 0), s5_0)
+                            st4((d + (kb + 6) * 20 + 16 + 0), s6_0)
+                            st4((d + (kb + 7) * 20 + 16 + 0), s7_0)
                         }
                     }
                     do {
@@ -800,7 +833,49 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 1, 1)
                 for kh in 0..<3 {
                     let d = gk + kh * 960
-                    for kb in stride(from: 0, to: 60, by: 4) {
+                    for kb in stride(from: 0, to: 56, by: 8) {
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 16 + 0 + 0))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 16 + 0 + 0))
+                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 16 + 0 + 0))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 16 + 0 + 0))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 16 + 0 + 0))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 16 + 0 + 0))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 16 + 0 + 0))
+                            var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 16 + 0 + 0))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 1 * 2 + kh) * 4 + q % 1 * 2) * 20) + kb
+                                let bq = (dy + q * 16) + 0
+                                let y0 = ld16((bq + 0))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                            }
+                            st16((d + (kb + 0) * 16 + 0 + 0), s0_0)
+                            st16((d + (kb + 1) * 16 + 0 + 0), s1_0)
+                            st16((d + (kb + 2) * 16 + 0 + 0), s2_0)
+                            st16((d + (kb + 3) * 16 + 0 + 0), s3_0)
+                            st16((d + (kb + 4) * 16 + 0 + 0), s4_0)
+                            st16((d + (kb + 5) * 16 + 0 + 0), s5_0)
+                            st16((d + (kb + 6) * 16 + 0 + 0), s6_0)
+                            st16((d + (kb + 7) * 16 + 0 + 0), s7_0)
+                        }
+                    }
+                    do {
+                        let kb = 56
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 16 + 0 + 0))
                             var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 16 + 0 + 0))
@@ -1544,12 +1619,16 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<24 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<24 { gb[o] += dy[r * 24 + o] } }
         let gk = (gp + 3568)
-        for kb in stride(from: 0, to: 16, by: 4) {
+        for kb in stride(from: 0, to: 16, by: 8) {
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s1_0: SIMD16<Float> = SIMD16<Float>()
                 var s2_0: SIMD16<Float> = SIMD16<Float>()
                 var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s6_0: SIMD16<Float> = SIMD16<Float>()
+                var s7_0: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 16) + kb
                     let bq = (dy + r * 24) + 0
@@ -1562,17 +1641,33 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st16((gk + (kb + 0) * 24 + 0 + 0), s0_0)
                 st16((gk + (kb + 1) * 24 + 0 + 0), s1_0)
                 st16((gk + (kb + 2) * 24 + 0 + 0), s2_0)
                 st16((gk + (kb + 3) * 24 + 0 + 0), s3_0)
+                st16((gk + (kb + 4) * 24 + 0 + 0), s4_0)
+                st16((gk + (kb + 5) * 24 + 0 + 0), s5_0)
+                st16((gk + (kb + 6) * 24 + 0 + 0), s6_0)
+                st16((gk + (kb + 7) * 24 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 16) + kb
                     let bq = (dy + r * 24) + 16
@@ -1585,11 +1680,23 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 24 + 16 + 0), s0_0)
                 st8((gk + (kb + 1) * 24 + 16 + 0), s1_0)
                 st8((gk + (kb + 2) * 24 + 16 + 0), s2_0)
                 st8((gk + (kb + 3) * 24 + 16 + 0), s3_0)
+                st8((gk + (kb + 4) * 24 + 16 + 0), s4_0)
+                st8((gk + (kb + 5) * 24 + 16 + 0), s5_0)
+                st8((gk + (kb + 6) * 24 + 16 + 0), s6_0)
+                st8((gk + (kb + 7) * 24 + 16 + 0), s7_0)
             }
         }
         let dx = g7
@@ -2547,12 +2654,16 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<5 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
         let gk = (gp + 4072)
-        for kb in stride(from: 0, to: 24, by: 4) {
+        for kb in stride(from: 0, to: 24, by: 8) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 24) + kb
                     let bq = (dy + r * 5) + 0
@@ -2565,17 +2676,33 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 5 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 5 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
                 var s1_0: Float = Float(0)
                 var s2_0: Float = Float(0)
                 var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s7_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 24) + kb
                     let bq = (dy + r * 5) + 4
@@ -2588,11 +2715,23 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
                 (gk + (kb + 2) * 5 + 4 + 0).pointee = s2_0
                 (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
+                (gk + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
+                (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
+                (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
             }
         }
         let dx = g10

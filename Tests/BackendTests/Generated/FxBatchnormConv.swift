@@ -273,12 +273,17 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 16, 16)
                 for kh in 0..<3 {
                     let d = gk + kh * 36
-                    for kb in stride(from: 0, to: 8, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 3) + kb
                                 let bq = (dy + q * 4) + 0
@@ -291,11 +296,23 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
                             st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
                             st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
+                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
+                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
+                            st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
+                            st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
                         }
                     }
                     do {

@@ -730,7 +730,89 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         for o in 0..<5 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 12, by: 4) {
+        do {
+            let kb = 0
+            do {
+                var s0_0: SIMD4<Float> = SIMD4<Float>()
+                var s1_0: SIMD4<Float> = SIMD4<Float>()
+                var s2_0: SIMD4<Float> = SIMD4<Float>()
+                var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 5) + 0
+                    let y0 = ld4((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
+                st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
+                st4((gk + (kb + 2) * 5 + 0 + 0), s2_0)
+                st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 5 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s7_0: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 5) + 4
+                    let y0 = (bq + 0).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
+                (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
+                (gk + (kb + 2) * 5 + 4 + 0).pointee = s2_0
+                (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
+                (gk + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
+                (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
+                (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
+            }
+        }
+        do {
+            let kb = 8
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()

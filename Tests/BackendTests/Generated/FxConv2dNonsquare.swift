@@ -532,7 +532,50 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 20, 20)
                 for kh in 0..<1 {
                     let d = gk + kh * 48
-                    for kb in stride(from: 0, to: 12, by: 4) {
+                    do {
+                        let kb = 0
+                        do {
+                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
+                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
+                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
+                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 4 * 1 + kh) * 7 + q % 4 * 1) * 3) + kb
+                                let bq = (dy + q * 4) + 0
+                                let y0 = ld4((bq + 0))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                            }
+                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
+                            st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
+                            st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
+                            st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
+                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
+                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
+                            st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
+                            st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
+                        }
+                    }
+                    do {
+                        let kb = 8
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))

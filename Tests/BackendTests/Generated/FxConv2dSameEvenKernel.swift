@@ -320,7 +320,8 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 49, 49)
                 for kh in 0..<4 {
                     let d = gk + kh * 24
-                    for kb in stride(from: 0, to: 8, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: Float = (d + (kb + 0) * 3 + 0 + 0).pointee
                             var s0_1: Float = (d + (kb + 0) * 3 + 0 + 1).pointee
@@ -334,6 +335,18 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
                             var s3_0: Float = (d + (kb + 3) * 3 + 0 + 0).pointee
                             var s3_1: Float = (d + (kb + 3) * 3 + 0 + 1).pointee
                             var s3_2: Float = (d + (kb + 3) * 3 + 0 + 2).pointee
+                            var s4_0: Float = (d + (kb + 4) * 3 + 0 + 0).pointee
+                            var s4_1: Float = (d + (kb + 4) * 3 + 0 + 1).pointee
+                            var s4_2: Float = (d + (kb + 4) * 3 + 0 + 2).pointee
+                            var s5_0: Float = (d + (kb + 5) * 3 + 0 + 0).pointee
+                            var s5_1: Float = (d + (kb + 5) * 3 + 0 + 1).pointee
+                            var s5_2: Float = (d + (kb + 5) * 3 + 0 + 2).pointee
+                            var s6_0: Float = (d + (kb + 6) * 3 + 0 + 0).pointee
+                            var s6_1: Float = (d + (kb + 6) * 3 + 0 + 1).pointee
+                            var s6_2: Float = (d + (kb + 6) * 3 + 0 + 2).pointee
+                            var s7_0: Float = (d + (kb + 7) * 3 + 0 + 0).pointee
+                            var s7_1: Float = (d + (kb + 7) * 3 + 0 + 1).pointee
+                            var s7_2: Float = (d + (kb + 7) * 3 + 0 + 2).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 7 * 1 + kh) * 10 + q % 7 * 1) * 2) + kb
                                 let bq = (dy + q * 3) + 0
@@ -356,6 +369,22 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
+                                s6_2 = s6_2.addingProduct(y2, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                                s7_1 = s7_1.addingProduct(y1, x7)
+                                s7_2 = s7_2.addingProduct(y2, x7)
                             }
                             (d + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                             (d + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -369,6 +398,18 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
                             (d + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                             (d + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                             (d + (kb + 3) * 3 + 0 + 2).pointee = s3_2
+                            (d + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                            (d + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                            (d + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                            (d + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                            (d + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                            (d + (kb + 5) * 3 + 0 + 2).pointee = s5_2
+                            (d + (kb + 6) * 3 + 0 + 0).pointee = s6_0
+                            (d + (kb + 6) * 3 + 0 + 1).pointee = s6_1
+                            (d + (kb + 6) * 3 + 0 + 2).pointee = s6_2
+                            (d + (kb + 7) * 3 + 0 + 0).pointee = s7_0
+                            (d + (kb + 7) * 3 + 0 + 1).pointee = s7_1
+                            (d + (kb + 7) * 3 + 0 + 2).pointee = s7_2
                         }
                     }
                 }

@@ -616,7 +616,50 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<8 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<8 { gb[o] += dy[r * 8 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 12, by: 4) {
+        do {
+            let kb = 0
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 8) + 0
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                st8((gk + (kb + 0) * 8 + 0 + 0), s0_0)
+                st8((gk + (kb + 1) * 8 + 0 + 0), s1_0)
+                st8((gk + (kb + 2) * 8 + 0 + 0), s2_0)
+                st8((gk + (kb + 3) * 8 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 8 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 8 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 8 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 8 + 0 + 0), s7_0)
+            }
+        }
+        do {
+            let kb = 8
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -1426,12 +1469,17 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<7 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<7 { gb[o] += dy[r * 7 + o] } }
         let gk = (gp + 104)
-        for kb in stride(from: 0, to: 8, by: 4) {
+        do {
+            let kb = 0
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 8) + kb
                     let bq = (dy + r * 7) + 0
@@ -1444,11 +1492,23 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st4((gk + (kb + 0) * 7 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 7 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 7 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 7 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 7 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 7 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 7 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 7 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -1463,6 +1523,18 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
                 var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s5_2: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s6_2: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s7_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 8) + kb
                     let bq = (dy + r * 7) + 4
@@ -1485,6 +1557,22 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    s6_2 = s6_2.addingProduct(y2, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    s7_2 = s7_2.addingProduct(y2, x7)
                 }
                 (gk + (kb + 0) * 7 + 4 + 0).pointee = s0_0
                 (gk + (kb + 0) * 7 + 4 + 1).pointee = s0_1
@@ -1498,6 +1586,18 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 7 + 4 + 0).pointee = s3_0
                 (gk + (kb + 3) * 7 + 4 + 1).pointee = s3_1
                 (gk + (kb + 3) * 7 + 4 + 2).pointee = s3_2
+                (gk + (kb + 4) * 7 + 4 + 0).pointee = s4_0
+                (gk + (kb + 4) * 7 + 4 + 1).pointee = s4_1
+                (gk + (kb + 4) * 7 + 4 + 2).pointee = s4_2
+                (gk + (kb + 5) * 7 + 4 + 0).pointee = s5_0
+                (gk + (kb + 5) * 7 + 4 + 1).pointee = s5_1
+                (gk + (kb + 5) * 7 + 4 + 2).pointee = s5_2
+                (gk + (kb + 6) * 7 + 4 + 0).pointee = s6_0
+                (gk + (kb + 6) * 7 + 4 + 1).pointee = s6_1
+                (gk + (kb + 6) * 7 + 4 + 2).pointee = s6_2
+                (gk + (kb + 7) * 7 + 4 + 0).pointee = s7_0
+                (gk + (kb + 7) * 7 + 4 + 1).pointee = s7_1
+                (gk + (kb + 7) * 7 + 4 + 2).pointee = s7_2
             }
         }
         let dx = g2
@@ -2488,6 +2588,9 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 7) + kb
                     let bq = (dy + r * 6) + 0
@@ -2500,11 +2603,20 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
                 }
                 st4((gk + (kb + 0) * 6 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 6 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 6 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 6 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 6 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 6 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 6 + 0 + 0), s6_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2515,6 +2627,12 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 var s2_1: Float = Float(0)
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 7) + kb
                     let bq = (dy + r * 6) + 4
@@ -2532,6 +2650,15 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
                 }
                 (gk + (kb + 0) * 6 + 4 + 0).pointee = s0_0
                 (gk + (kb + 0) * 6 + 4 + 1).pointee = s0_1
@@ -2541,57 +2668,12 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 2) * 6 + 4 + 1).pointee = s2_1
                 (gk + (kb + 3) * 6 + 4 + 0).pointee = s3_0
                 (gk + (kb + 3) * 6 + 4 + 1).pointee = s3_1
-            }
-        }
-        do {
-            let kb = 4
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                var s2_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 7) + kb
-                    let bq = (dy + r * 6) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                }
-                st4((gk + (kb + 0) * 6 + 0 + 0), s0_0)
-                st4((gk + (kb + 1) * 6 + 0 + 0), s1_0)
-                st4((gk + (kb + 2) * 6 + 0 + 0), s2_0)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s0_1: Float = Float(0)
-                var s1_0: Float = Float(0)
-                var s1_1: Float = Float(0)
-                var s2_0: Float = Float(0)
-                var s2_1: Float = Float(0)
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 7) + kb
-                    let bq = (dy + r * 6) + 4
-                    let y0 = (bq + 0).pointee
-                    let y1 = (bq + 1).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    s0_1 = s0_1.addingProduct(y1, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    s1_1 = s1_1.addingProduct(y1, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    s2_1 = s2_1.addingProduct(y1, x2)
-                }
-                (gk + (kb + 0) * 6 + 4 + 0).pointee = s0_0
-                (gk + (kb + 0) * 6 + 4 + 1).pointee = s0_1
-                (gk + (kb + 1) * 6 + 4 + 0).pointee = s1_0
-                (gk + (kb + 1) * 6 + 4 + 1).pointee = s1_1
-                (gk + (kb + 2) * 6 + 4 + 0).pointee = s2_0
-                (gk + (kb + 2) * 6 + 4 + 1).pointee = s2_1
+                (gk + (kb + 4) * 6 + 4 + 0).pointee = s4_0
+                (gk + (kb + 4) * 6 + 4 + 1).pointee = s4_1
+                (gk + (kb + 5) * 6 + 4 + 0).pointee = s5_0
+                (gk + (kb + 5) * 6 + 4 + 1).pointee = s5_1
+                (gk + (kb + 6) * 6 + 4 + 0).pointee = s6_0
+                (gk + (kb + 6) * 6 + 4 + 1).pointee = s6_1
             }
         }
         let dx = g3
@@ -3920,6 +4002,8 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 6) + kb
                     let bq = (dy + r * 5) + 0
@@ -3932,17 +4016,25 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 5 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 5 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
             }
             do {
                 var s0_0: Float = Float(0)
                 var s1_0: Float = Float(0)
                 var s2_0: Float = Float(0)
                 var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 6) + kb
                     let bq = (dy + r * 5) + 4
@@ -3955,44 +4047,17 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
                 (gk + (kb + 2) * 5 + 4 + 0).pointee = s2_0
                 (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
-            }
-        }
-        do {
-            let kb = 4
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 6) + kb
-                    let bq = (dy + r * 5) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                }
-                st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
-                st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s1_0: Float = Float(0)
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 6) + kb
-                    let bq = (dy + r * 5) + 4
-                    let y0 = (bq + 0).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                }
-                (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
-                (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
+                (gk + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
             }
         }
         let dx = g4
@@ -4972,6 +5037,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 5) + kb
                     let bq = (dy + r * 4) + 0
@@ -4984,25 +5050,14 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
                 }
                 st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 4 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 4 + 0 + 0), s3_0)
-            }
-        }
-        do {
-            let kb = 4
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 5) + kb
-                    let bq = (dy + r * 4) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                }
-                st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
+                st4((gk + (kb + 4) * 4 + 0 + 0), s4_0)
             }
         }
         let dx = g5

@@ -937,7 +937,114 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
         for o in 0..<6 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 12, by: 4) {
+        do {
+            let kb = 0
+            do {
+                var s0_0: SIMD4<Float> = SIMD4<Float>()
+                var s1_0: SIMD4<Float> = SIMD4<Float>()
+                var s2_0: SIMD4<Float> = SIMD4<Float>()
+                var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 6) + 0
+                    let y0 = ld4((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                st4((gk + (kb + 0) * 6 + 0 + 0), s0_0)
+                st4((gk + (kb + 1) * 6 + 0 + 0), s1_0)
+                st4((gk + (kb + 2) * 6 + 0 + 0), s2_0)
+                st4((gk + (kb + 3) * 6 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 6 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 6 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 6 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 6 + 0 + 0), s7_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 6) + 4
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                }
+                (gk + (kb + 0) * 6 + 4 + 0).pointee = s0_0
+                (gk + (kb + 0) * 6 + 4 + 1).pointee = s0_1
+                (gk + (kb + 1) * 6 + 4 + 0).pointee = s1_0
+                (gk + (kb + 1) * 6 + 4 + 1).pointee = s1_1
+                (gk + (kb + 2) * 6 + 4 + 0).pointee = s2_0
+                (gk + (kb + 2) * 6 + 4 + 1).pointee = s2_1
+                (gk + (kb + 3) * 6 + 4 + 0).pointee = s3_0
+                (gk + (kb + 3) * 6 + 4 + 1).pointee = s3_1
+                (gk + (kb + 4) * 6 + 4 + 0).pointee = s4_0
+                (gk + (kb + 4) * 6 + 4 + 1).pointee = s4_1
+                (gk + (kb + 5) * 6 + 4 + 0).pointee = s5_0
+                (gk + (kb + 5) * 6 + 4 + 1).pointee = s5_1
+                (gk + (kb + 6) * 6 + 4 + 0).pointee = s6_0
+                (gk + (kb + 6) * 6 + 4 + 1).pointee = s6_1
+                (gk + (kb + 7) * 6 + 4 + 0).pointee = s7_0
+                (gk + (kb + 7) * 6 + 4 + 1).pointee = s7_1
+            }
+        }
+        do {
+            let kb = 8
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -1579,6 +1686,12 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
                 var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s5_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 6) + kb
                     let bq = (dy + r * 3) + 0
@@ -1601,6 +1714,14 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1614,38 +1735,12 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                 (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                 (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
-            }
-        }
-        do {
-            let kb = 4
-            do {
-                var s0_0: Float = Float(0)
-                var s0_1: Float = Float(0)
-                var s0_2: Float = Float(0)
-                var s1_0: Float = Float(0)
-                var s1_1: Float = Float(0)
-                var s1_2: Float = Float(0)
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 6) + kb
-                    let bq = (dy + r * 3) + 0
-                    let y0 = (bq + 0).pointee
-                    let y1 = (bq + 1).pointee
-                    let y2 = (bq + 2).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    s0_1 = s0_1.addingProduct(y1, x0)
-                    s0_2 = s0_2.addingProduct(y2, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    s1_1 = s1_1.addingProduct(y1, x1)
-                    s1_2 = s1_2.addingProduct(y2, x1)
-                }
-                (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
-                (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
-                (gk + (kb + 0) * 3 + 0 + 2).pointee = s0_2
-                (gk + (kb + 1) * 3 + 0 + 0).pointee = s1_0
-                (gk + (kb + 1) * 3 + 0 + 1).pointee = s1_1
-                (gk + (kb + 1) * 3 + 0 + 2).pointee = s1_2
+                (gk + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                (gk + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                (gk + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                (gk + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                (gk + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                (gk + (kb + 5) * 3 + 0 + 2).pointee = s5_2
             }
         }
         let dx = g2

@@ -302,6 +302,12 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
                             var s3_0: Float = (d + (kb + 3) * 3 + 0 + 0).pointee
                             var s3_1: Float = (d + (kb + 3) * 3 + 0 + 1).pointee
                             var s3_2: Float = (d + (kb + 3) * 3 + 0 + 2).pointee
+                            var s4_0: Float = (d + (kb + 4) * 3 + 0 + 0).pointee
+                            var s4_1: Float = (d + (kb + 4) * 3 + 0 + 1).pointee
+                            var s4_2: Float = (d + (kb + 4) * 3 + 0 + 2).pointee
+                            var s5_0: Float = (d + (kb + 5) * 3 + 0 + 0).pointee
+                            var s5_1: Float = (d + (kb + 5) * 3 + 0 + 1).pointee
+                            var s5_2: Float = (d + (kb + 5) * 3 + 0 + 2).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 2 * 1 + kh) * 4 + q % 2 * 1) * 2) + kb
                                 let bq = (dy + q * 3) + 0
@@ -324,6 +330,14 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
                             }
                             (d + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                             (d + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -337,38 +351,12 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
                             (d + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                             (d + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                             (d + (kb + 3) * 3 + 0 + 2).pointee = s3_2
-                        }
-                    }
-                    do {
-                        let kb = 4
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 3 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 3 + 0 + 1).pointee
-                            var s0_2: Float = (d + (kb + 0) * 3 + 0 + 2).pointee
-                            var s1_0: Float = (d + (kb + 1) * 3 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 3 + 0 + 1).pointee
-                            var s1_2: Float = (d + (kb + 1) * 3 + 0 + 2).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 2 * 1 + kh) * 4 + q % 2 * 1) * 2) + kb
-                                let bq = (dy + q * 3) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let y2 = (bq + 2).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                s0_2 = s0_2.addingProduct(y2, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                s1_2 = s1_2.addingProduct(y2, x1)
-                            }
-                            (d + (kb + 0) * 3 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 3 + 0 + 1).pointee = s0_1
-                            (d + (kb + 0) * 3 + 0 + 2).pointee = s0_2
-                            (d + (kb + 1) * 3 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 3 + 0 + 1).pointee = s1_1
-                            (d + (kb + 1) * 3 + 0 + 2).pointee = s1_2
+                            (d + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                            (d + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                            (d + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                            (d + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                            (d + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                            (d + (kb + 5) * 3 + 0 + 2).pointee = s5_2
                         }
                     }
                 }

@@ -764,6 +764,12 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 16))
                             var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 0))
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 16))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 32 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 32 + 0 + 16))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 32 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 32 + 0 + 16))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 0))
+                            var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 26 * 1 + kh) * 32 + q % 26 * 1) * 1) + kb
                                 let bq = (dy + q * 32) + 0
@@ -781,6 +787,15 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
                             }
                             st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
@@ -790,38 +805,12 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 2) * 32 + 0 + 16), s2_1)
                             st16((d + (kb + 3) * 32 + 0 + 0), s3_0)
                             st16((d + (kb + 3) * 32 + 0 + 16), s3_1)
-                        }
-                    }
-                    do {
-                        let kb = 4
-                        do {
-                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
-                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
-                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 32 + 0 + 0))
-                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 32 + 0 + 16))
-                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 0))
-                            var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 16))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 26 * 1 + kh) * 32 + q % 26 * 1) * 1) + kb
-                                let bq = (dy + q * 32) + 0
-                                let y0 = ld16((bq + 0))
-                                let y1 = ld16((bq + 16))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                            }
-                            st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
-                            st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
-                            st16((d + (kb + 1) * 32 + 0 + 0), s1_0)
-                            st16((d + (kb + 1) * 32 + 0 + 16), s1_1)
-                            st16((d + (kb + 2) * 32 + 0 + 0), s2_0)
-                            st16((d + (kb + 2) * 32 + 0 + 16), s2_1)
+                            st16((d + (kb + 4) * 32 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 32 + 0 + 16), s4_1)
+                            st16((d + (kb + 5) * 32 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 32 + 0 + 16), s5_1)
+                            st16((d + (kb + 6) * 32 + 0 + 0), s6_0)
+                            st16((d + (kb + 6) * 32 + 0 + 16), s6_1)
                         }
                     }
                 }
@@ -3386,12 +3375,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 390048)
-        for kb in stride(from: 0, to: 512, by: 4) {
+        for kb in stride(from: 0, to: 512, by: 8) {
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 512) + kb
                     let bq = (dy + r * 10) + 0
@@ -3404,11 +3397,23 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
                 st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
                 st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 10 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -3419,6 +3424,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 var s2_1: Float = Float(0)
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 512) + kb
                     let bq = (dy + r * 10) + 8
@@ -3436,6 +3449,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
                 }
                 (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
                 (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
@@ -3445,6 +3470,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
                 (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
                 (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
+                (gk + (kb + 4) * 10 + 8 + 0).pointee = s4_0
+                (gk + (kb + 4) * 10 + 8 + 1).pointee = s4_1
+                (gk + (kb + 5) * 10 + 8 + 0).pointee = s5_0
+                (gk + (kb + 5) * 10 + 8 + 1).pointee = s5_1
+                (gk + (kb + 6) * 10 + 8 + 0).pointee = s6_0
+                (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
+                (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
+                (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
             }
         }
         let dx = g15

@@ -637,12 +637,17 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<8 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<8 { gb[o] += dy[r * 8 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 8, by: 4) {
+        do {
+            let kb = 0
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 10) + kb
                     let bq = (dy + r * 8) + 0
@@ -655,11 +660,23 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 8 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 8 + 0 + 0), s1_0)
                 st8((gk + (kb + 2) * 8 + 0 + 0), s2_0)
                 st8((gk + (kb + 3) * 8 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 8 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 8 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 8 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 8 + 0 + 0), s7_0)
             }
         }
         do {
@@ -1029,12 +1046,17 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<8 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<8 { gb[o] += dy[r * 8 + o] } }
         let gk = (gp + 88)
-        for kb in stride(from: 0, to: 8, by: 4) {
+        do {
+            let kb = 0
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 8) + kb
                     let bq = (dy + r * 8) + 0
@@ -1047,11 +1069,23 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 8 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 8 + 0 + 0), s1_0)
                 st8((gk + (kb + 2) * 8 + 0 + 0), s2_0)
                 st8((gk + (kb + 3) * 8 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 8 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 8 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 8 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 8 + 0 + 0), s7_0)
             }
         }
         let dx = g2
@@ -1935,12 +1969,17 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<12 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<12 { gb[o] += dy[r * 12 + o] } }
         let gk = (gp + 160)
-        for kb in stride(from: 0, to: 8, by: 4) {
+        do {
+            let kb = 0
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
                 var s2_0: SIMD8<Float> = SIMD8<Float>()
                 var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 8) + kb
                     let bq = (dy + r * 12) + 0
@@ -1953,17 +1992,33 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st8((gk + (kb + 0) * 12 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 12 + 0 + 0), s1_0)
                 st8((gk + (kb + 2) * 12 + 0 + 0), s2_0)
                 st8((gk + (kb + 3) * 12 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 12 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 12 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 12 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 12 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 8) + kb
                     let bq = (dy + r * 12) + 8
@@ -1976,11 +2031,23 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st4((gk + (kb + 0) * 12 + 8 + 0), s0_0)
                 st4((gk + (kb + 1) * 12 + 8 + 0), s1_0)
                 st4((gk + (kb + 2) * 12 + 8 + 0), s2_0)
                 st4((gk + (kb + 3) * 12 + 8 + 0), s3_0)
+                st4((gk + (kb + 4) * 12 + 8 + 0), s4_0)
+                st4((gk + (kb + 5) * 12 + 8 + 0), s5_0)
+                st4((gk + (kb + 6) * 12 + 8 + 0), s6_0)
+                st4((gk + (kb + 7) * 12 + 8 + 0), s7_0)
             }
         }
         let dx = g5
@@ -3846,12 +3913,16 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<4 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
         let gk = (gp + 298)
-        for kb in stride(from: 0, to: 16, by: 4) {
+        for kb in stride(from: 0, to: 16, by: 8) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 18) + kb
                     let bq = (dy + r * 4) + 0
@@ -3864,11 +3935,23 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 4 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 4 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 4 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 4 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 4 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 4 + 0 + 0), s7_0)
             }
         }
         do {

@@ -526,12 +526,17 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 25, 25)
                 for kh in 0..<3 {
                     let d = gk + kh * 72
-                    for kb in stride(from: 0, to: 8, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: SIMD8<Float> = ld8((d + (kb + 0) * 8 + 0 + 0))
                             var s1_0: SIMD8<Float> = ld8((d + (kb + 1) * 8 + 0 + 0))
                             var s2_0: SIMD8<Float> = ld8((d + (kb + 2) * 8 + 0 + 0))
                             var s3_0: SIMD8<Float> = ld8((d + (kb + 3) * 8 + 0 + 0))
+                            var s4_0: SIMD8<Float> = ld8((d + (kb + 4) * 8 + 0 + 0))
+                            var s5_0: SIMD8<Float> = ld8((d + (kb + 5) * 8 + 0 + 0))
+                            var s6_0: SIMD8<Float> = ld8((d + (kb + 6) * 8 + 0 + 0))
+                            var s7_0: SIMD8<Float> = ld8((d + (kb + 7) * 8 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 5 * 1 + kh) * 7 + q % 5 * 1) * 3) + kb
                                 let bq = (dy + q * 8) + 0
@@ -544,11 +549,23 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st8((d + (kb + 0) * 8 + 0 + 0), s0_0)
                             st8((d + (kb + 1) * 8 + 0 + 0), s1_0)
                             st8((d + (kb + 2) * 8 + 0 + 0), s2_0)
                             st8((d + (kb + 3) * 8 + 0 + 0), s3_0)
+                            st8((d + (kb + 4) * 8 + 0 + 0), s4_0)
+                            st8((d + (kb + 5) * 8 + 0 + 0), s5_0)
+                            st8((d + (kb + 6) * 8 + 0 + 0), s6_0)
+                            st8((d + (kb + 7) * 8 + 0 + 0), s7_0)
                         }
                     }
                     do {
@@ -1130,12 +1147,17 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<1 {
                     let d = gk + kh * 48
-                    for kb in stride(from: 0, to: 8, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 6 + 0 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 6 + 0 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 6 + 0 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 6 + 0 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 6 + 0 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 6 + 0 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 6 + 0 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 6 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 1 + kh) * 3 + q % 3 * 1) * 8) + kb
                                 let bq = (dy + q * 6) + 0
@@ -1148,11 +1170,23 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st4((d + (kb + 0) * 6 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 6 + 0 + 0), s1_0)
                             st4((d + (kb + 2) * 6 + 0 + 0), s2_0)
                             st4((d + (kb + 3) * 6 + 0 + 0), s3_0)
+                            st4((d + (kb + 4) * 6 + 0 + 0), s4_0)
+                            st4((d + (kb + 5) * 6 + 0 + 0), s5_0)
+                            st4((d + (kb + 6) * 6 + 0 + 0), s6_0)
+                            st4((d + (kb + 7) * 6 + 0 + 0), s7_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 6 + 4 + 0).pointee
@@ -1163,6 +1197,14 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                             var s2_1: Float = (d + (kb + 2) * 6 + 4 + 1).pointee
                             var s3_0: Float = (d + (kb + 3) * 6 + 4 + 0).pointee
                             var s3_1: Float = (d + (kb + 3) * 6 + 4 + 1).pointee
+                            var s4_0: Float = (d + (kb + 4) * 6 + 4 + 0).pointee
+                            var s4_1: Float = (d + (kb + 4) * 6 + 4 + 1).pointee
+                            var s5_0: Float = (d + (kb + 5) * 6 + 4 + 0).pointee
+                            var s5_1: Float = (d + (kb + 5) * 6 + 4 + 1).pointee
+                            var s6_0: Float = (d + (kb + 6) * 6 + 4 + 0).pointee
+                            var s6_1: Float = (d + (kb + 6) * 6 + 4 + 1).pointee
+                            var s7_0: Float = (d + (kb + 7) * 6 + 4 + 0).pointee
+                            var s7_1: Float = (d + (kb + 7) * 6 + 4 + 1).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 1 + kh) * 3 + q % 3 * 1) * 8) + kb
                                 let bq = (dy + q * 6) + 4
@@ -1180,6 +1222,18 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                                s7_1 = s7_1.addingProduct(y1, x7)
                             }
                             (d + (kb + 0) * 6 + 4 + 0).pointee = s0_0
                             (d + (kb + 0) * 6 + 4 + 1).pointee = s0_1
@@ -1189,6 +1243,14 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                             (d + (kb + 2) * 6 + 4 + 1).pointee = s2_1
                             (d + (kb + 3) * 6 + 4 + 0).pointee = s3_0
                             (d + (kb + 3) * 6 + 4 + 1).pointee = s3_1
+                            (d + (kb + 4) * 6 + 4 + 0).pointee = s4_0
+                            (d + (kb + 4) * 6 + 4 + 1).pointee = s4_1
+                            (d + (kb + 5) * 6 + 4 + 0).pointee = s5_0
+                            (d + (kb + 5) * 6 + 4 + 1).pointee = s5_1
+                            (d + (kb + 6) * 6 + 4 + 0).pointee = s6_0
+                            (d + (kb + 6) * 6 + 4 + 1).pointee = s6_1
+                            (d + (kb + 7) * 6 + 4 + 0).pointee = s7_0
+                            (d + (kb + 7) * 6 + 4 + 1).pointee = s7_1
                         }
                     }
                 }
@@ -1948,7 +2010,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         for o in 0..<3 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
         let gk = (gp + 320)
-        for kb in stride(from: 0, to: 52, by: 4) {
+        for kb in stride(from: 0, to: 48, by: 8) {
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -1962,6 +2024,18 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
                 var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s5_2: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s6_2: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s7_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 54) + kb
                     let bq = (dy + r * 3) + 0
@@ -1984,6 +2058,22 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    s6_2 = s6_2.addingProduct(y2, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    s7_2 = s7_2.addingProduct(y2, x7)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1997,10 +2087,22 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                 (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                 (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
+                (gk + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                (gk + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                (gk + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                (gk + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                (gk + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                (gk + (kb + 5) * 3 + 0 + 2).pointee = s5_2
+                (gk + (kb + 6) * 3 + 0 + 0).pointee = s6_0
+                (gk + (kb + 6) * 3 + 0 + 1).pointee = s6_1
+                (gk + (kb + 6) * 3 + 0 + 2).pointee = s6_2
+                (gk + (kb + 7) * 3 + 0 + 0).pointee = s7_0
+                (gk + (kb + 7) * 3 + 0 + 1).pointee = s7_1
+                (gk + (kb + 7) * 3 + 0 + 2).pointee = s7_2
             }
         }
         do {
-            let kb = 52
+            let kb = 48
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -2008,6 +2110,18 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                 var s1_0: Float = Float(0)
                 var s1_1: Float = Float(0)
                 var s1_2: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s2_2: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s5_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 54) + kb
                     let bq = (dy + r * 3) + 0
@@ -2022,6 +2136,22 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                     s1_0 = s1_0.addingProduct(y0, x1)
                     s1_1 = s1_1.addingProduct(y1, x1)
                     s1_2 = s1_2.addingProduct(y2, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -2029,6 +2159,18 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 1) * 3 + 0 + 0).pointee = s1_0
                 (gk + (kb + 1) * 3 + 0 + 1).pointee = s1_1
                 (gk + (kb + 1) * 3 + 0 + 2).pointee = s1_2
+                (gk + (kb + 2) * 3 + 0 + 0).pointee = s2_0
+                (gk + (kb + 2) * 3 + 0 + 1).pointee = s2_1
+                (gk + (kb + 2) * 3 + 0 + 2).pointee = s2_2
+                (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
+                (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
+                (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
+                (gk + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                (gk + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                (gk + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                (gk + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                (gk + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                (gk + (kb + 5) * 3 + 0 + 2).pointee = s5_2
             }
         }
         let dx = g6

@@ -441,6 +441,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 5 + 0 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 5 + 0 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 5 + 0 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 5 + 0 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 5 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 6 * 1 + kh) * 8 + q % 6 * 1) * 2) + kb
                                 let bq = (dy + q * 5) + 0
@@ -453,17 +455,25 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
                             }
                             st4((d + (kb + 0) * 5 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 5 + 0 + 0), s1_0)
                             st4((d + (kb + 2) * 5 + 0 + 0), s2_0)
                             st4((d + (kb + 3) * 5 + 0 + 0), s3_0)
+                            st4((d + (kb + 4) * 5 + 0 + 0), s4_0)
+                            st4((d + (kb + 5) * 5 + 0 + 0), s5_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 5 + 4 + 0).pointee
                             var s1_0: Float = (d + (kb + 1) * 5 + 4 + 0).pointee
                             var s2_0: Float = (d + (kb + 2) * 5 + 4 + 0).pointee
                             var s3_0: Float = (d + (kb + 3) * 5 + 4 + 0).pointee
+                            var s4_0: Float = (d + (kb + 4) * 5 + 4 + 0).pointee
+                            var s5_0: Float = (d + (kb + 5) * 5 + 4 + 0).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 6 * 1 + kh) * 8 + q % 6 * 1) * 2) + kb
                                 let bq = (dy + q * 5) + 4
@@ -476,44 +486,17 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
                             }
                             (d + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                             (d + (kb + 1) * 5 + 4 + 0).pointee = s1_0
                             (d + (kb + 2) * 5 + 4 + 0).pointee = s2_0
                             (d + (kb + 3) * 5 + 4 + 0).pointee = s3_0
-                        }
-                    }
-                    do {
-                        let kb = 4
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 5 + 0 + 0))
-                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 5 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 6 * 1 + kh) * 8 + q % 6 * 1) * 2) + kb
-                                let bq = (dy + q * 5) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                            }
-                            st4((d + (kb + 0) * 5 + 0 + 0), s0_0)
-                            st4((d + (kb + 1) * 5 + 0 + 0), s1_0)
-                        }
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 5 + 4 + 0).pointee
-                            var s1_0: Float = (d + (kb + 1) * 5 + 4 + 0).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 6 * 1 + kh) * 8 + q % 6 * 1) * 2) + kb
-                                let bq = (dy + q * 5) + 4
-                                let y0 = (bq + 0).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                            }
-                            (d + (kb + 0) * 5 + 4 + 0).pointee = s0_0
-                            (d + (kb + 1) * 5 + 4 + 0).pointee = s1_0
+                            (d + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                            (d + (kb + 5) * 5 + 4 + 0).pointee = s5_0
                         }
                     }
                 }
@@ -697,12 +680,17 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {
                     let d = gk + kh * 255
-                    for kb in stride(from: 0, to: 12, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 17 + 0 + 0))
                             var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 17 + 0 + 0))
                             var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 17 + 0 + 0))
                             var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 17 + 0 + 0))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 17 + 0 + 0))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 17 + 0 + 0))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 17 + 0 + 0))
+                            var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 17 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 0
@@ -715,17 +703,33 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st16((d + (kb + 0) * 17 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 17 + 0 + 0), s1_0)
                             st16((d + (kb + 2) * 17 + 0 + 0), s2_0)
                             st16((d + (kb + 3) * 17 + 0 + 0), s3_0)
+                            st16((d + (kb + 4) * 17 + 0 + 0), s4_0)
+                            st16((d + (kb + 5) * 17 + 0 + 0), s5_0)
+                            st16((d + (kb + 6) * 17 + 0 + 0), s6_0)
+                            st16((d + (kb + 7) * 17 + 0 + 0), s7_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 17 + 16 + 0).pointee
                             var s1_0: Float = (d + (kb + 1) * 17 + 16 + 0).pointee
                             var s2_0: Float = (d + (kb + 2) * 17 + 16 + 0).pointee
                             var s3_0: Float = (d + (kb + 3) * 17 + 16 + 0).pointee
+                            var s4_0: Float = (d + (kb + 4) * 17 + 16 + 0).pointee
+                            var s5_0: Float = (d + (kb + 5) * 17 + 16 + 0).pointee
+                            var s6_0: Float = (d + (kb + 6) * 17 + 16 + 0).pointee
+                            var s7_0: Float = (d + (kb + 7) * 17 + 16 + 0).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 16
@@ -738,19 +742,35 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             (d + (kb + 0) * 17 + 16 + 0).pointee = s0_0
                             (d + (kb + 1) * 17 + 16 + 0).pointee = s1_0
                             (d + (kb + 2) * 17 + 16 + 0).pointee = s2_0
                             (d + (kb + 3) * 17 + 16 + 0).pointee = s3_0
+                            (d + (kb + 4) * 17 + 16 + 0).pointee = s4_0
+                            (d + (kb + 5) * 17 + 16 + 0).pointee = s5_0
+                            (d + (kb + 6) * 17 + 16 + 0).pointee = s6_0
+                            (d + (kb + 7) * 17 + 16 + 0).pointee = s7_0
                         }
                     }
                     do {
-                        let kb = 12
+                        let kb = 8
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 17 + 0 + 0))
                             var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 17 + 0 + 0))
                             var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 17 + 0 + 0))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 17 + 0 + 0))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 17 + 0 + 0))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 17 + 0 + 0))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 17 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 0
@@ -761,15 +781,31 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s1_0 = s1_0.addingProduct(y0, x1)
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
                             }
                             st16((d + (kb + 0) * 17 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 17 + 0 + 0), s1_0)
                             st16((d + (kb + 2) * 17 + 0 + 0), s2_0)
+                            st16((d + (kb + 3) * 17 + 0 + 0), s3_0)
+                            st16((d + (kb + 4) * 17 + 0 + 0), s4_0)
+                            st16((d + (kb + 5) * 17 + 0 + 0), s5_0)
+                            st16((d + (kb + 6) * 17 + 0 + 0), s6_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 17 + 16 + 0).pointee
                             var s1_0: Float = (d + (kb + 1) * 17 + 16 + 0).pointee
                             var s2_0: Float = (d + (kb + 2) * 17 + 16 + 0).pointee
+                            var s3_0: Float = (d + (kb + 3) * 17 + 16 + 0).pointee
+                            var s4_0: Float = (d + (kb + 4) * 17 + 16 + 0).pointee
+                            var s5_0: Float = (d + (kb + 5) * 17 + 16 + 0).pointee
+                            var s6_0: Float = (d + (kb + 6) * 17 + 16 + 0).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 16
@@ -780,10 +816,22 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s1_0 = s1_0.addingProduct(y0, x1)
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
                             }
                             (d + (kb + 0) * 17 + 16 + 0).pointee = s0_0
                             (d + (kb + 1) * 17 + 16 + 0).pointee = s1_0
                             (d + (kb + 2) * 17 + 16 + 0).pointee = s2_0
+                            (d + (kb + 3) * 17 + 16 + 0).pointee = s3_0
+                            (d + (kb + 4) * 17 + 16 + 0).pointee = s4_0
+                            (d + (kb + 5) * 17 + 16 + 0).pointee = s5_0
+                            (d + (kb + 6) * 17 + 16 + 0).pointee = s6_0
                         }
                     }
                 }
@@ -1122,12 +1170,16 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 4, 4)
                 for kh in 0..<2 {
                     let d = gk + kh * 136
-                    for kb in stride(from: 0, to: 32, by: 4) {
+                    for kb in stride(from: 0, to: 32, by: 8) {
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 2 * 1 + kh) * 3 + q % 2 * 1) * 17) + kb
                                 let bq = (dy + q * 4) + 0
@@ -1140,11 +1192,23 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
                             st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
                             st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
+                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
+                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
+                            st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
+                            st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
                         }
                     }
                     do {
@@ -1829,7 +1893,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         for o in 0..<3 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
         let gk = (gp + 1149)
-        for kb in stride(from: 0, to: 16, by: 4) {
+        for kb in stride(from: 0, to: 16, by: 8) {
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -1843,6 +1907,18 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
                 var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s5_2: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s6_2: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s7_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 16) + kb
                     let bq = (dy + r * 3) + 0
@@ -1865,6 +1941,22 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    s6_2 = s6_2.addingProduct(y2, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    s7_2 = s7_2.addingProduct(y2, x7)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1878,6 +1970,18 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                 (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                 (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
+                (gk + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                (gk + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                (gk + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                (gk + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                (gk + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                (gk + (kb + 5) * 3 + 0 + 2).pointee = s5_2
+                (gk + (kb + 6) * 3 + 0 + 0).pointee = s6_0
+                (gk + (kb + 6) * 3 + 0 + 1).pointee = s6_1
+                (gk + (kb + 6) * 3 + 0 + 2).pointee = s6_2
+                (gk + (kb + 7) * 3 + 0 + 0).pointee = s7_0
+                (gk + (kb + 7) * 3 + 0 + 1).pointee = s7_1
+                (gk + (kb + 7) * 3 + 0 + 2).pointee = s7_2
             }
         }
         let dx = g3

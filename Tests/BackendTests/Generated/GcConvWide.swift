@@ -447,7 +447,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 28, 28)
                 for kh in 0..<1 {
                     let d = gk + kh * 600
-                    for kb in stride(from: 0, to: 12, by: 4) {
+                    do {
+                        let kb = 0
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 40 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 40 + 0 + 16))
@@ -457,6 +458,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 40 + 0 + 16))
                             var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 40 + 0 + 0))
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 40 + 0 + 16))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 40 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 40 + 0 + 16))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 40 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 40 + 0 + 16))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 0))
+                            var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 16))
+                            var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 40 + 0 + 0))
+                            var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 40 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 0
@@ -474,6 +483,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                                s7_1 = s7_1.addingProduct(y1, x7)
                             }
                             st16((d + (kb + 0) * 40 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 40 + 0 + 16), s0_1)
@@ -483,12 +504,24 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 2) * 40 + 0 + 16), s2_1)
                             st16((d + (kb + 3) * 40 + 0 + 0), s3_0)
                             st16((d + (kb + 3) * 40 + 0 + 16), s3_1)
+                            st16((d + (kb + 4) * 40 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 40 + 0 + 16), s4_1)
+                            st16((d + (kb + 5) * 40 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 40 + 0 + 16), s5_1)
+                            st16((d + (kb + 6) * 40 + 0 + 0), s6_0)
+                            st16((d + (kb + 6) * 40 + 0 + 16), s6_1)
+                            st16((d + (kb + 7) * 40 + 0 + 0), s7_0)
+                            st16((d + (kb + 7) * 40 + 0 + 16), s7_1)
                         }
                         do {
                             var s0_0: SIMD8<Float> = ld8((d + (kb + 0) * 40 + 32 + 0))
                             var s1_0: SIMD8<Float> = ld8((d + (kb + 1) * 40 + 32 + 0))
                             var s2_0: SIMD8<Float> = ld8((d + (kb + 2) * 40 + 32 + 0))
                             var s3_0: SIMD8<Float> = ld8((d + (kb + 3) * 40 + 32 + 0))
+                            var s4_0: SIMD8<Float> = ld8((d + (kb + 4) * 40 + 32 + 0))
+                            var s5_0: SIMD8<Float> = ld8((d + (kb + 5) * 40 + 32 + 0))
+                            var s6_0: SIMD8<Float> = ld8((d + (kb + 6) * 40 + 32 + 0))
+                            var s7_0: SIMD8<Float> = ld8((d + (kb + 7) * 40 + 32 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 32
@@ -501,15 +534,27 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st8((d + (kb + 0) * 40 + 32 + 0), s0_0)
                             st8((d + (kb + 1) * 40 + 32 + 0), s1_0)
                             st8((d + (kb + 2) * 40 + 32 + 0), s2_0)
                             st8((d + (kb + 3) * 40 + 32 + 0), s3_0)
+                            st8((d + (kb + 4) * 40 + 32 + 0), s4_0)
+                            st8((d + (kb + 5) * 40 + 32 + 0), s5_0)
+                            st8((d + (kb + 6) * 40 + 32 + 0), s6_0)
+                            st8((d + (kb + 7) * 40 + 32 + 0), s7_0)
                         }
                     }
                     do {
-                        let kb = 12
+                        let kb = 8
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 40 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 40 + 0 + 16))
@@ -517,6 +562,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 40 + 0 + 16))
                             var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 40 + 0 + 0))
                             var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 40 + 0 + 16))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 40 + 0 + 0))
+                            var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 40 + 0 + 16))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 40 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 40 + 0 + 16))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 40 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 40 + 0 + 16))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 0))
+                            var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 0
@@ -531,6 +584,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 s2_1 = s2_1.addingProduct(y1, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
                             }
                             st16((d + (kb + 0) * 40 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 40 + 0 + 16), s0_1)
@@ -538,11 +603,23 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 1) * 40 + 0 + 16), s1_1)
                             st16((d + (kb + 2) * 40 + 0 + 0), s2_0)
                             st16((d + (kb + 2) * 40 + 0 + 16), s2_1)
+                            st16((d + (kb + 3) * 40 + 0 + 0), s3_0)
+                            st16((d + (kb + 3) * 40 + 0 + 16), s3_1)
+                            st16((d + (kb + 4) * 40 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 40 + 0 + 16), s4_1)
+                            st16((d + (kb + 5) * 40 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 40 + 0 + 16), s5_1)
+                            st16((d + (kb + 6) * 40 + 0 + 0), s6_0)
+                            st16((d + (kb + 6) * 40 + 0 + 16), s6_1)
                         }
                         do {
                             var s0_0: SIMD8<Float> = ld8((d + (kb + 0) * 40 + 32 + 0))
                             var s1_0: SIMD8<Float> = ld8((d + (kb + 1) * 40 + 32 + 0))
                             var s2_0: SIMD8<Float> = ld8((d + (kb + 2) * 40 + 32 + 0))
+                            var s3_0: SIMD8<Float> = ld8((d + (kb + 3) * 40 + 32 + 0))
+                            var s4_0: SIMD8<Float> = ld8((d + (kb + 4) * 40 + 32 + 0))
+                            var s5_0: SIMD8<Float> = ld8((d + (kb + 5) * 40 + 32 + 0))
+                            var s6_0: SIMD8<Float> = ld8((d + (kb + 6) * 40 + 32 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 32
@@ -553,10 +630,22 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s1_0 = s1_0.addingProduct(y0, x1)
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
                             }
                             st8((d + (kb + 0) * 40 + 32 + 0), s0_0)
                             st8((d + (kb + 1) * 40 + 32 + 0), s1_0)
                             st8((d + (kb + 2) * 40 + 32 + 0), s2_0)
+                            st8((d + (kb + 3) * 40 + 32 + 0), s3_0)
+                            st8((d + (kb + 4) * 40 + 32 + 0), s4_0)
+                            st8((d + (kb + 5) * 40 + 32 + 0), s5_0)
+                            st8((d + (kb + 6) * 40 + 32 + 0), s6_0)
                         }
                     }
                 }
@@ -765,7 +854,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 8, 8)
                 for kh in 0..<4 {
                     let d = gk + kh * 1440
-                    for kb in stride(from: 0, to: 40, by: 4) {
+                    for kb in stride(from: 0, to: 40, by: 8) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 36 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 36 + 0 + 16))
@@ -775,6 +864,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 36 + 0 + 16))
                             var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 36 + 0 + 0))
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 36 + 0 + 16))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 36 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 36 + 0 + 16))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 36 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 36 + 0 + 16))
+                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 36 + 0 + 0))
+                            var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 36 + 0 + 16))
+                            var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 36 + 0 + 0))
+                            var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 36 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 2 + kh) * 4 + q % 4 * 1) * 40) + kb
                                 let bq = (dy + q * 36) + 0
@@ -792,6 +889,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                s6_1 = s6_1.addingProduct(y1, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                                s7_1 = s7_1.addingProduct(y1, x7)
                             }
                             st16((d + (kb + 0) * 36 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 36 + 0 + 16), s0_1)
@@ -801,12 +910,24 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 2) * 36 + 0 + 16), s2_1)
                             st16((d + (kb + 3) * 36 + 0 + 0), s3_0)
                             st16((d + (kb + 3) * 36 + 0 + 16), s3_1)
+                            st16((d + (kb + 4) * 36 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 36 + 0 + 16), s4_1)
+                            st16((d + (kb + 5) * 36 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 36 + 0 + 16), s5_1)
+                            st16((d + (kb + 6) * 36 + 0 + 0), s6_0)
+                            st16((d + (kb + 6) * 36 + 0 + 16), s6_1)
+                            st16((d + (kb + 7) * 36 + 0 + 0), s7_0)
+                            st16((d + (kb + 7) * 36 + 0 + 16), s7_1)
                         }
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 36 + 32 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 36 + 32 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 36 + 32 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 36 + 32 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 36 + 32 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 36 + 32 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 36 + 32 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 36 + 32 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 2 + kh) * 4 + q % 4 * 1) * 40) + kb
                                 let bq = (dy + q * 36) + 32
@@ -819,11 +940,23 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
                             }
                             st4((d + (kb + 0) * 36 + 32 + 0), s0_0)
                             st4((d + (kb + 1) * 36 + 32 + 0), s1_0)
                             st4((d + (kb + 2) * 36 + 32 + 0), s2_0)
                             st4((d + (kb + 3) * 36 + 32 + 0), s3_0)
+                            st4((d + (kb + 4) * 36 + 32 + 0), s4_0)
+                            st4((d + (kb + 5) * 36 + 32 + 0), s5_0)
+                            st4((d + (kb + 6) * 36 + 32 + 0), s6_0)
+                            st4((d + (kb + 7) * 36 + 32 + 0), s7_0)
                         }
                     }
                 }
@@ -2016,12 +2149,16 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         for o in 0..<5 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
         let gk = (gp + 29116)
-        for kb in stride(from: 0, to: 68, by: 4) {
+        for kb in stride(from: 0, to: 64, by: 8) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 0
@@ -2034,17 +2171,33 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 5 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 5 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
                 var s1_0: Float = Float(0)
                 var s2_0: Float = Float(0)
                 var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s7_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 4
@@ -2057,18 +2210,34 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
                 (gk + (kb + 2) * 5 + 4 + 0).pointee = s2_0
                 (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
+                (gk + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
+                (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
+                (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
             }
         }
         do {
-            let kb = 68
+            let kb = 64
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
+                var s2_0: SIMD4<Float> = SIMD4<Float>()
+                var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 0
@@ -2077,13 +2246,29 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s0_0 = s0_0.addingProduct(y0, x0)
                     let x1 = aq[1]
                     s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
+                st4((gk + (kb + 2) * 5 + 0 + 0), s2_0)
+                st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 5 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
             }
             do {
                 var s0_0: Float = Float(0)
                 var s1_0: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 4
@@ -2092,9 +2277,21 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s0_0 = s0_0.addingProduct(y0, x0)
                     let x1 = aq[1]
                     s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
+                (gk + (kb + 2) * 5 + 4 + 0).pointee = s2_0
+                (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
+                (gk + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
             }
         }
         let dx = g4

@@ -797,7 +797,89 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         for o in 0..<20 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 12, by: 4) {
+        do {
+            let kb = 0
+            do {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s6_0: SIMD16<Float> = SIMD16<Float>()
+                var s7_0: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 20) + 0
+                    let y0 = ld16((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                st16((gk + (kb + 0) * 20 + 0 + 0), s0_0)
+                st16((gk + (kb + 1) * 20 + 0 + 0), s1_0)
+                st16((gk + (kb + 2) * 20 + 0 + 0), s2_0)
+                st16((gk + (kb + 3) * 20 + 0 + 0), s3_0)
+                st16((gk + (kb + 4) * 20 + 0 + 0), s4_0)
+                st16((gk + (kb + 5) * 20 + 0 + 0), s5_0)
+                st16((gk + (kb + 6) * 20 + 0 + 0), s6_0)
+                st16((gk + (kb + 7) * 20 + 0 + 0), s7_0)
+            }
+            do {
+                var s0_0: SIMD4<Float> = SIMD4<Float>()
+                var s1_0: SIMD4<Float> = SIMD4<Float>()
+                var s2_0: SIMD4<Float> = SIMD4<Float>()
+                var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 12) + kb
+                    let bq = (dy + r * 20) + 16
+                    let y0 = ld4((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                st4((gk + (kb + 0) * 20 + 16 + 0), s0_0)
+                st4((gk + (kb + 1) * 20 + 16 + 0), s1_0)
+                st4((gk + (kb + 2) * 20 + 16 + 0), s2_0)
+                st4((gk + (kb + 3) * 20 + 16 + 0), s3_0)
+                st4((gk + (kb + 4) * 20 + 16 + 0), s4_0)
+                st4((gk + (kb + 5) * 20 + 16 + 0), s5_0)
+                st4((gk + (kb + 6) * 20 + 16 + 0), s6_0)
+                st4((gk + (kb + 7) * 20 + 16 + 0), s7_0)
+            }
+        }
+        do {
+            let kb = 8
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s1_0: SIMD16<Float> = SIMD16<Float>()
@@ -1376,7 +1458,113 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         }
         let x = a2, dy = g3
         let gk = (gp + 340)
-        for kb in stride(from: 0, to: 20, by: 4) {
+        for kb in stride(from: 0, to: 16, by: 8) {
+            do {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s6_0: SIMD16<Float> = SIMD16<Float>()
+                var s6_1: SIMD16<Float> = SIMD16<Float>()
+                var s7_0: SIMD16<Float> = SIMD16<Float>()
+                var s7_1: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 20) + kb
+                    let bq = (dy + r * 33) + 0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                }
+                st16((gk + (kb + 0) * 33 + 0 + 0), s0_0)
+                st16((gk + (kb + 0) * 33 + 0 + 16), s0_1)
+                st16((gk + (kb + 1) * 33 + 0 + 0), s1_0)
+                st16((gk + (kb + 1) * 33 + 0 + 16), s1_1)
+                st16((gk + (kb + 2) * 33 + 0 + 0), s2_0)
+                st16((gk + (kb + 2) * 33 + 0 + 16), s2_1)
+                st16((gk + (kb + 3) * 33 + 0 + 0), s3_0)
+                st16((gk + (kb + 3) * 33 + 0 + 16), s3_1)
+                st16((gk + (kb + 4) * 33 + 0 + 0), s4_0)
+                st16((gk + (kb + 4) * 33 + 0 + 16), s4_1)
+                st16((gk + (kb + 5) * 33 + 0 + 0), s5_0)
+                st16((gk + (kb + 5) * 33 + 0 + 16), s5_1)
+                st16((gk + (kb + 6) * 33 + 0 + 0), s6_0)
+                st16((gk + (kb + 6) * 33 + 0 + 16), s6_1)
+                st16((gk + (kb + 7) * 33 + 0 + 0), s7_0)
+                st16((gk + (kb + 7) * 33 + 0 + 16), s7_1)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s7_0: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 20) + kb
+                    let bq = (dy + r * 33) + 32
+                    let y0 = (bq + 0).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                }
+                (gk + (kb + 0) * 33 + 32 + 0).pointee = s0_0
+                (gk + (kb + 1) * 33 + 32 + 0).pointee = s1_0
+                (gk + (kb + 2) * 33 + 32 + 0).pointee = s2_0
+                (gk + (kb + 3) * 33 + 32 + 0).pointee = s3_0
+                (gk + (kb + 4) * 33 + 32 + 0).pointee = s4_0
+                (gk + (kb + 5) * 33 + 32 + 0).pointee = s5_0
+                (gk + (kb + 6) * 33 + 32 + 0).pointee = s6_0
+                (gk + (kb + 7) * 33 + 32 + 0).pointee = s7_0
+            }
+        }
+        do {
+            let kb = 16
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -2314,12 +2502,16 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         for o in 0..<4 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
         let gk = (gp + 1000)
-        for kb in stride(from: 0, to: 32, by: 4) {
+        for kb in stride(from: 0, to: 32, by: 8) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 33) + kb
                     let bq = (dy + r * 4) + 0
@@ -2332,11 +2524,23 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
                 st4((gk + (kb + 2) * 4 + 0 + 0), s2_0)
                 st4((gk + (kb + 3) * 4 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 4 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 4 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 4 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 4 + 0 + 0), s7_0)
             }
         }
         do {

@@ -1349,6 +1349,9 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
                 var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 5) + kb
                     let bq = (dy + r * 3) + 0
@@ -1371,6 +1374,10 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1384,28 +1391,9 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                 (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                 (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
-            }
-        }
-        do {
-            let kb = 4
-            do {
-                var s0_0: Float = Float(0)
-                var s0_1: Float = Float(0)
-                var s0_2: Float = Float(0)
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 5) + kb
-                    let bq = (dy + r * 3) + 0
-                    let y0 = (bq + 0).pointee
-                    let y1 = (bq + 1).pointee
-                    let y2 = (bq + 2).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    s0_1 = s0_1.addingProduct(y1, x0)
-                    s0_2 = s0_2.addingProduct(y2, x0)
-                }
-                (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
-                (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
-                (gk + (kb + 0) * 3 + 0 + 2).pointee = s0_2
+                (gk + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                (gk + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                (gk + (kb + 4) * 3 + 0 + 2).pointee = s4_2
             }
         }
         let dx = g6

@@ -782,6 +782,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
                 var s2_0: SIMD4<Float> = SIMD4<Float>()
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 9..<hi * 9 {
                     let aq = (l3mid + r * 6) + kb
                     let bq = (g3 + r * 5) + 0
@@ -794,17 +796,25 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
                 }
                 st4((gpw + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gpw + (kb + 1) * 5 + 0 + 0), s1_0)
                 st4((gpw + (kb + 2) * 5 + 0 + 0), s2_0)
                 st4((gpw + (kb + 3) * 5 + 0 + 0), s3_0)
+                st4((gpw + (kb + 4) * 5 + 0 + 0), s4_0)
+                st4((gpw + (kb + 5) * 5 + 0 + 0), s5_0)
             }
             do {
                 var s0_0: Float = Float(0)
                 var s1_0: Float = Float(0)
                 var s2_0: Float = Float(0)
                 var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
                 for r in lo * 9..<hi * 9 {
                     let aq = (l3mid + r * 6) + kb
                     let bq = (g3 + r * 5) + 4
@@ -817,44 +827,17 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
                 }
                 (gpw + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gpw + (kb + 1) * 5 + 4 + 0).pointee = s1_0
                 (gpw + (kb + 2) * 5 + 4 + 0).pointee = s2_0
                 (gpw + (kb + 3) * 5 + 4 + 0).pointee = s3_0
-            }
-        }
-        do {
-            let kb = 4
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 9..<hi * 9 {
-                    let aq = (l3mid + r * 6) + kb
-                    let bq = (g3 + r * 5) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                }
-                st4((gpw + (kb + 0) * 5 + 0 + 0), s0_0)
-                st4((gpw + (kb + 1) * 5 + 0 + 0), s1_0)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s1_0: Float = Float(0)
-                for r in lo * 9..<hi * 9 {
-                    let aq = (l3mid + r * 6) + kb
-                    let bq = (g3 + r * 5) + 4
-                    let y0 = (bq + 0).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                }
-                (gpw + (kb + 0) * 5 + 4 + 0).pointee = s0_0
-                (gpw + (kb + 1) * 5 + 4 + 0).pointee = s1_0
+                (gpw + (kb + 4) * 5 + 4 + 0).pointee = s4_0
+                (gpw + (kb + 5) * 5 + 4 + 0).pointee = s5_0
             }
         }
         let gdw = (gp + 72)
@@ -1155,12 +1138,17 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let gpw = (gp + 201)
-        for kb in stride(from: 0, to: 8, by: 4) {
+        do {
+            let kb = 0
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s1_0: SIMD16<Float> = SIMD16<Float>()
                 var s2_0: SIMD16<Float> = SIMD16<Float>()
                 var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s6_0: SIMD16<Float> = SIMD16<Float>()
+                var s7_0: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 4..<hi * 4 {
                     let aq = (l4mid + r * 10) + kb
                     let bq = (g4 + r * 18) + 0
@@ -1173,11 +1161,23 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     s2_0 = s2_0.addingProduct(y0, x2)
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
                 }
                 st16((gpw + (kb + 0) * 18 + 0 + 0), s0_0)
                 st16((gpw + (kb + 1) * 18 + 0 + 0), s1_0)
                 st16((gpw + (kb + 2) * 18 + 0 + 0), s2_0)
                 st16((gpw + (kb + 3) * 18 + 0 + 0), s3_0)
+                st16((gpw + (kb + 4) * 18 + 0 + 0), s4_0)
+                st16((gpw + (kb + 5) * 18 + 0 + 0), s5_0)
+                st16((gpw + (kb + 6) * 18 + 0 + 0), s6_0)
+                st16((gpw + (kb + 7) * 18 + 0 + 0), s7_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -1188,6 +1188,14 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 var s2_1: Float = Float(0)
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
                 for r in lo * 4..<hi * 4 {
                     let aq = (l4mid + r * 10) + kb
                     let bq = (g4 + r * 18) + 16
@@ -1205,6 +1213,18 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     let x3 = aq[3]
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
                 }
                 (gpw + (kb + 0) * 18 + 16 + 0).pointee = s0_0
                 (gpw + (kb + 0) * 18 + 16 + 1).pointee = s0_1
@@ -1214,6 +1234,14 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 (gpw + (kb + 2) * 18 + 16 + 1).pointee = s2_1
                 (gpw + (kb + 3) * 18 + 16 + 0).pointee = s3_0
                 (gpw + (kb + 3) * 18 + 16 + 1).pointee = s3_1
+                (gpw + (kb + 4) * 18 + 16 + 0).pointee = s4_0
+                (gpw + (kb + 4) * 18 + 16 + 1).pointee = s4_1
+                (gpw + (kb + 5) * 18 + 16 + 0).pointee = s5_0
+                (gpw + (kb + 5) * 18 + 16 + 1).pointee = s5_1
+                (gpw + (kb + 6) * 18 + 16 + 0).pointee = s6_0
+                (gpw + (kb + 6) * 18 + 16 + 1).pointee = s6_1
+                (gpw + (kb + 7) * 18 + 16 + 0).pointee = s7_0
+                (gpw + (kb + 7) * 18 + 16 + 1).pointee = s7_1
             }
         }
         do {
@@ -1922,7 +1950,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         for o in 0..<3 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
         let gk = (gp + 381)
-        for kb in stride(from: 0, to: 72, by: 4) {
+        for kb in stride(from: 0, to: 72, by: 8) {
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -1936,6 +1964,18 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s3_1: Float = Float(0)
                 var s3_2: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s4_2: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s5_2: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s6_2: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s7_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 72) + kb
                     let bq = (dy + r * 3) + 0
@@ -1958,6 +1998,22 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     s3_0 = s3_0.addingProduct(y0, x3)
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    s6_2 = s6_2.addingProduct(y2, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    s7_2 = s7_2.addingProduct(y2, x7)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1971,6 +2027,18 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
                 (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
                 (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
+                (gk + (kb + 4) * 3 + 0 + 0).pointee = s4_0
+                (gk + (kb + 4) * 3 + 0 + 1).pointee = s4_1
+                (gk + (kb + 4) * 3 + 0 + 2).pointee = s4_2
+                (gk + (kb + 5) * 3 + 0 + 0).pointee = s5_0
+                (gk + (kb + 5) * 3 + 0 + 1).pointee = s5_1
+                (gk + (kb + 5) * 3 + 0 + 2).pointee = s5_2
+                (gk + (kb + 6) * 3 + 0 + 0).pointee = s6_0
+                (gk + (kb + 6) * 3 + 0 + 1).pointee = s6_1
+                (gk + (kb + 6) * 3 + 0 + 2).pointee = s6_2
+                (gk + (kb + 7) * 3 + 0 + 0).pointee = s7_0
+                (gk + (kb + 7) * 3 + 0 + 1).pointee = s7_1
+                (gk + (kb + 7) * 3 + 0 + 2).pointee = s7_2
             }
         }
         let dx = g4

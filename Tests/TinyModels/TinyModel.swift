@@ -1,17 +1,19 @@
 // A hand-written CompiledModel for the runtime tests: 28x28x1 -> Dense(8, relu) -> Dropout(0.5)
 // -> Dense(10), plus a non-trainable running mean of the input (like BatchNorm's moving mean)
 // updated by training forwards. Forward and backward are plain loops, deterministic.
+// A library target so that the runtime tests and the modelc-testtrainer executable (a real
+// training process the kill-and-resume tests signal) share the same model.
 
 import ModelcRuntime
 
-final class TinyModel: CompiledModel {
-    static let inputs = 784, hidden = 8, classes = 10
-    static var defaultsForTests: TrainingDefaults {
+public final class TinyModel: CompiledModel {
+    public static let inputs = 784, hidden = 8, classes = 10
+    public static var defaultsForTests: TrainingDefaults {
         var d = TrainingDefaults()
         d.optimizer = "adam"; d.learningRate = 0.01; d.batchSize = 16; d.epochs = 3; d.validationSplit = 0.2; d.seed = 7
         return d
     }
-    static var info: ModelInfo {
+    public static var info: ModelInfo {
         let i = inputs, h = hidden, c = classes
         let tensors = [
             TensorSpec(key: "dense_1/kernel", shape: [i, h], offset: 0, trainable: true, initializer: .glorotUniform(fanIn: i, fanOut: h), decays: true),
@@ -28,17 +30,17 @@ final class TinyModel: CompiledModel {
                          summary: "Layer (type)  Output Shape  Param #\ndense_1 (Dense) (None, 8) 6280\ndense_2 (Dense) (None, 10) 90",
                          defaults: defaultsForTests)
     }
-    static var endsWithSoftmax: Bool { true }
+    public static var endsWithSoftmax: Bool { true }
 
-    let maxBatch: Int
-    let parameters: UnsafeMutablePointer<Float>
-    let gradients: UnsafeMutablePointer<Float>
+    public let maxBatch: Int
+    public let parameters: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
     let x: UnsafeMutablePointer<Float>       // [maxBatch, 784] saved input
     let h: UnsafeMutablePointer<Float>       // [maxBatch, 8] after relu and dropout
     let mask: UnsafeMutablePointer<Float>    // [maxBatch, 8] dropout scale (0 or 2), relu folded in
     let out: UnsafeMutablePointer<Float>     // [maxBatch, 10]
 
-    init(maxBatch: Int) {
+    public init(maxBatch: Int) {
         self.maxBatch = maxBatch
         let n = Self.info.parameterCount
         parameters = .allocate(capacity: n); parameters.initialize(repeating: 0, count: n)
@@ -56,7 +58,7 @@ final class TinyModel: CompiledModel {
     var b2: UnsafeMutablePointer<Float> { w2 + Self.hidden * Self.classes }
     var movingMean: UnsafeMutablePointer<Float> { b2 + Self.classes }
 
-    func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
+    public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         let I = Self.inputs, H = Self.hidden, C = Self.classes
         var rng = SplitMix64(seed: seed)
         for n in 0..<count {
@@ -85,7 +87,7 @@ final class TinyModel: CompiledModel {
         return UnsafePointer(out)
     }
 
-    func backward(_ dout: UnsafePointer<Float>, count: Int) {
+    public func backward(_ dout: UnsafePointer<Float>, count: Int) {
         let I = Self.inputs, H = Self.hidden, C = Self.classes
         let gw1 = gradients, gb1 = gradients + I * H, gw2 = gb1 + H, gb2 = gw2 + H * C
         for i in 0..<(I * H + H + H * C + C) { gradients[i] = 0 }
@@ -107,8 +109,8 @@ final class TinyModel: CompiledModel {
 }
 
 /// A second model with a different tensor shape, for checkpoint/weights refusal tests.
-final class OtherModel: CompiledModel {
-    static var info: ModelInfo {
+public final class OtherModel: CompiledModel {
+    public static var info: ModelInfo {
         let t = TinyModel.info
         var tensors = t.tensors
         tensors[3] = TensorSpec(key: "dense_2/bias", shape: [11], offset: tensors[3].offset, trainable: true, initializer: .zeros, decays: false)
@@ -117,24 +119,24 @@ final class OtherModel: CompiledModel {
                          inputOffset: 0, semantics: "keras", tensors: tensors, parameterCount: t.parameterCount + 1,
                          trainableParameterCount: t.trainableParameterCount + 1, forwardFlops: t.forwardFlops, summary: "", defaults: t.defaults)
     }
-    static var endsWithSoftmax: Bool { true }
-    let inner: TinyModel
-    let maxBatch: Int
-    let parameters: UnsafeMutablePointer<Float>
-    let gradients: UnsafeMutablePointer<Float>
-    init(maxBatch: Int) {
+    public static var endsWithSoftmax: Bool { true }
+    public let inner: TinyModel
+    public let maxBatch: Int
+    public let parameters: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
+    public init(maxBatch: Int) {
         self.maxBatch = maxBatch; inner = TinyModel(maxBatch: maxBatch)
         parameters = .allocate(capacity: Self.info.parameterCount); parameters.initialize(repeating: 0, count: Self.info.parameterCount)
         gradients = .allocate(capacity: Self.info.parameterCount); gradients.initialize(repeating: 0, count: Self.info.parameterCount)
     }
     deinit { parameters.deallocate(); gradients.deallocate() }
-    func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> { inner.forward(input, count: count, training: training, seed: seed) }
-    func backward(_ outputGradient: UnsafePointer<Float>, count: Int) { inner.backward(outputGradient, count: count) }
+    public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> { inner.forward(input, count: count, training: training, seed: seed) }
+    public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) { inner.backward(outputGradient, count: count) }
 }
 
 /// Synthetic 28x28 images whose class is drawn as a bright square at a class-dependent spot
 /// (learnable by the tiny model), with seeded noise.
-func syntheticImages(count: Int, seed: UInt64) -> LabeledImages {
+public func syntheticImages(count: Int, seed: UInt64) -> LabeledImages {
     var g = SplitMix64(seed: seed)
     var pixels = [UInt8](repeating: 0, count: count * 784)
     var labels = [Int32](repeating: 0, count: count)

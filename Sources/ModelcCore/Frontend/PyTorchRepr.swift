@@ -1,0 +1,193 @@
+// PyTorchRepr: finds a `print(model)` module repr among a document's prose and reads it into a
+// module tree.
+//
+// Before: a Document (all lines), minus the lines of annotation blocks.
+// After:  the root PTModule (containers with children in declared order, leaves with their
+//         class name and argument text), or nil when the document holds no repr.
+//
+// Accepted: modern reprs (`Net(` / `  (conv1): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))`
+// / `)`), pre-0.4 reprs (`Net (`, `Linear (400 -> 120)`, `ReLU ()`, `MaxPool2d (size=(2, 2), ...)`),
+// nested containers (`Sequential`, custom blocks), any line prefix made of spaces, tabs, `#`
+// and `>` (markdown code blocks, Python comments, quotes), a logging prefix before the root
+// line (`... INFO - Network(`) and text after the root's closing parenthesis, and "headless"
+// reprs that show only the `(name): Module(...)` lines. The first balanced block is used;
+// a stray extra `)` after it is ignored.
+
+struct PTModule {
+    /// Dotted module path as in `state_dict` keys ("conv1", "features.0"); "" for the root.
+    var path: String
+    /// Class name ("Conv2d", "Sequential", "Net").
+    var type: String
+    /// The text between the outer parentheses of a leaf ("1, 32, kernel_size=(3, 3)").
+    var args: String
+    var line: Int
+    var children: [PTModule] = []
+    var isContainer: Bool
+
+    /// Leaves in declared order (containers expanded).
+    var leaves: [PTModule] { isContainer ? children.flatMap(\.leaves) : [self] }
+
+    func find(_ path: String) -> PTModule? {
+        if self.path == path { return self }
+        for c in children { if let m = c.find(path) { return m } }
+        return nil
+    }
+}
+
+enum PyTorchRepr {
+    /// Container classes that wrap a model for distributed training; rejected (they are not layers).
+    static let wrappers = ["FullyShardedDataParallel", "DistributedDataParallel", "DataParallel"]
+
+    /// Strips the line prefix (spaces, tabs, `#`, `>`); returns the rest.
+    static func body(_ line: String) -> Substring {
+        var s = Substring(line)
+        while let f = s.first, f == " " || f == "\t" || f == "#" || f == ">" { s = s.dropFirst() }
+        return s
+    }
+
+    /// "(conv1): Conv2d(1, 32, ...)" → ("conv1", "Conv2d(1, 32, ...)").
+    static func moduleLine(_ line: String) -> (name: String, rest: String)? {
+        let s = body(line)
+        guard s.first == "(", let close = s.firstIndex(of: ")") else { return nil }
+        let name = s[s.index(after: s.startIndex)..<close]
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { return nil }
+        let after = s[s.index(after: close)...]
+        guard after.hasPrefix(": ") || after.hasPrefix(":\t") else { return nil }
+        return (String(name), after.dropFirst(2).trimmed)
+    }
+
+    /// "Net(" / "Net (" / "... INFO - Network(" / "model=FullyShardedDataParallel(" → "Net".
+    static func openName(_ text: String) -> String? {
+        var t = Substring(text.trimmed)
+        guard t.last == "(" else { return nil }
+        t = t.dropLast()
+        while t.last == " " { t = t.dropLast() }
+        var name = ""
+        while let c = t.last, c.isLetter || c.isNumber || c == "_" { name.insert(c, at: name.startIndex); t = t.dropLast() }
+        guard let f = name.first, f.isLetter || f == "_" else { return nil }
+        return name
+    }
+
+    static func isClose(_ line: String) -> Bool { body(line).hasPrefix(")") }
+
+    static func find(in doc: Document, skipping: Set<Int>) throws -> PTModule? {
+        let n = doc.lines.count
+        var i = 0
+        while i < n {
+            defer { i += 1 }
+            if skipping.contains(i + 1) { continue }
+            let line = doc.lines[i]
+            // The next non-blank line must be a module line.
+            var j = i + 1
+            while j < n, doc.lines[j].trimmed.isEmpty { j += 1 }
+            if moduleLine(line) == nil, let root = openName(line), j < n, moduleLine(doc.lines[j]) != nil {
+                var rootModule = PTModule(path: "", type: root, args: "", line: i + 1, isContainer: true)
+                var k = j
+                let closed = try parseChildren(doc, &k, prefix: "", into: &rootModule, skipping: skipping)
+                guard closed || k > j else { continue }
+                if !closed && k < n {
+                    // The block ended on a line that is neither a module nor ')'.
+                    throw doc.error(k + 1, "cannot read module line '\(doc.lines[k].trimmed)' inside the \(root)( repr: expected '(name): Module(...)' or ')'")
+                }
+                return rootModule
+            }
+            if moduleLine(line) != nil {
+                // Headless: module lines without a "Net(" line.
+                var rootModule = PTModule(path: "", type: "", args: "", line: i + 1, isContainer: true)
+                var k = i
+                _ = try parseChildren(doc, &k, prefix: "", into: &rootModule, skipping: skipping, headless: true)
+                return rootModule
+            }
+        }
+        return nil
+    }
+
+    /// Reads module lines from `k` into `parent` until its closing ')' (true) or a line that is not a
+    /// module line (false; `k` points at it).
+    static func parseChildren(_ doc: Document, _ k: inout Int, prefix: String, into parent: inout PTModule,
+                              skipping: Set<Int>, headless: Bool = false, depth: Int = 0) throws -> Bool {
+        guard depth < 64 else { throw doc.error(k + 1, "module repr nested more than 64 levels deep") }
+        let n = doc.lines.count
+        while k < n {
+            if skipping.contains(k + 1) { return false }
+            let line = doc.lines[k]
+            if line.trimmed.isEmpty { k += 1; if headless { return false }; continue }
+            if isClose(line) { k += 1; return true }
+            guard let (name, rest) = moduleLine(line) else { return false }
+            let path = prefix.isEmpty ? name : prefix + "." + name
+            if let type = openName(rest), !rest.dropLast().contains("(") || rest.hasSuffix(" (") {
+                var child = PTModule(path: path, type: type, args: "", line: k + 1, isContainer: true)
+                k += 1
+                let closed = try parseChildren(doc, &k, prefix: path, into: &child, skipping: skipping, depth: depth + 1)
+                guard closed else {
+                    if k < n { throw doc.error(k + 1, "cannot read module line '\(doc.lines[k].trimmed)' inside '\(path)': expected '(name): Module(...)' or ')'") }
+                    throw doc.error(child.line, "the '\(path)' \(type)( block is not closed")
+                }
+                parent.children.append(child)
+                continue
+            }
+            // Leaf: "Type(args)" or "Type (args)"; trailing text after the balanced ')' is ignored.
+            guard let open = rest.firstIndex(of: "(") else {
+                throw doc.error(k + 1, "module '\(path)': expected 'Type(arguments)', found '\(rest)'")
+            }
+            let type = rest[..<open].trimmed
+            guard !type.isEmpty, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw doc.error(k + 1, "module '\(path)': cannot read the class name in '\(rest)'")
+            }
+            var level = 0
+            var end: String.Index?
+            for idx in rest[open...].indices {
+                let c = rest[idx]
+                if c == "(" { level += 1 } else if c == ")" { level -= 1; if level == 0 { end = idx; break } }
+            }
+            guard let e = end else {
+                throw doc.error(k + 1, "module '\(path)': unbalanced parentheses in '\(rest)'")
+            }
+            let args = String(rest[rest.index(after: open)..<e]).trimmed
+            parent.children.append(PTModule(path: path, type: type, args: args, line: k + 1, isContainer: false))
+            k += 1
+        }
+        return false
+    }
+}
+
+/// Arguments of a leaf repr: positional values and keyword values, as text.
+struct PTArgs {
+    var positional: [String] = []
+    var keyword: [String: String] = [:]
+
+    init(_ text: String) {
+        // Legacy "Linear (400 -> 120)".
+        var parts: [String] = []
+        var cur = ""
+        var depth = 0
+        for ch in text {
+            if ch == "(" || ch == "[" { depth += 1 } else if ch == ")" || ch == "]" { depth -= 1 }
+            if ch == "," && depth == 0 { parts.append(cur.trimmed); cur = ""; continue }
+            cur.append(ch)
+        }
+        if !cur.trimmed.isEmpty { parts.append(cur.trimmed) }
+        for p in parts {
+            if let eq = p.firstIndex(of: "="), !p[..<eq].contains("(") {
+                keyword[p[..<eq].trimmed] = p[p.index(after: eq)...].trimmed
+            } else {
+                positional.append(p)
+            }
+        }
+    }
+
+    /// "3" → (3, 3); "(3, 5)" → (3, 5).
+    static func pair(_ v: String) -> (Int, Int)? {
+        let t = v.trimmed
+        if let n = Int(t) { return (n, n) }
+        guard t.hasPrefix("(") || t.hasPrefix("["), t.count >= 2 else { return nil }
+        let inner = t.dropFirst().dropLast().split(separator: ",").map { $0.trimmed }.filter { !$0.isEmpty }
+        if inner.count == 1, let a = Int(inner[0]) { return (a, a) }
+        guard inner.count == 2, let a = Int(inner[0]), let b = Int(inner[1]) else { return nil }
+        return (a, b)
+    }
+
+    static func bool(_ v: String) -> Bool? {
+        switch v.trimmed { case "True", "true": return true; case "False", "false": return false; default: return nil }
+    }
+}

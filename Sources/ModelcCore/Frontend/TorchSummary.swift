@@ -1,0 +1,111 @@
+// TorchSummary: finds a torchsummary table (`summary(model, (1, 28, 28))` output) and reads it.
+//
+// Before: a Document, minus the lines of annotation blocks.
+// After:  the rows (`Conv2d-1   [-1, 32, 26, 26]   320`: class, index, output shape without
+//         the batch dimension in C, H, W order, count) and the declared totals, or nil when
+//         the document holds no torchsummary table.
+//
+// Accepted: `----`/`====` rules or none, blank lines, any indentation (header and rows may be
+// indented differently), whitespace collapsed to single spaces, counts with or without commas,
+// `Total params: tensor(50378)` totals, `<br>` after totals, markdown quotes and code blocks.
+
+struct TSRow {
+    var type: String
+    var index: Int
+    var shape: [Int]
+    var params: Int
+    var line: Int
+    var label: String { "\(type)-\(index)" }
+}
+
+struct TSTable {
+    var rows: [TSRow]
+    var declared = DeclaredTotals()
+    var headerLine: Int
+    var totalLine: Int?
+    var trainableLine: Int?
+    var nonTrainableLine: Int?
+    var footerProblems: [ModelError] = []
+}
+
+enum TorchSummary {
+    /// "Conv2d-1 [-1, 32, 26, 26] 320" → row; nil when the line is not a torchsummary row.
+    static func row(_ raw: String, line: Int) -> TSRow? {
+        var s = Substring(raw.replacingOccurrences(of: "<br>", with: ""))
+        while let f = s.first, f == " " || f == "\t" || f == ">" || f == "#" || f == "|" { s = s.dropFirst() }
+        guard let dash = s.firstIndex(of: "-"), let open = s.firstIndex(of: "["), dash < open,
+              let close = s.firstIndex(of: "]"), open < close else { return nil }
+        let type = String(s[..<dash])
+        guard let f = type.first, f.isLetter, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+        guard let idx = Int(s[s.index(after: dash)..<open].trimmed), idx >= 0 else { return nil }
+        let dims = s[s.index(after: open)..<close].split(separator: ",").map { $0.trimmed }
+        guard dims.count >= 2, dims[0] == "-1" || Int(dims[0]) != nil else { return nil }
+        var shape: [Int] = []
+        for d in dims.dropFirst() {
+            guard let v = Int(d), v >= 1, v <= TableScanner.maxDim else { return nil }
+            shape.append(v)
+        }
+        var rest = s[s.index(after: close)...].trimmed
+        while rest.hasSuffix("|") { rest = String(rest.dropLast()).trimmed }
+        guard let n = rest.parsedCount, n <= TableScanner.maxParams else { return nil }
+        return TSRow(type: type, index: idx, shape: shape, params: n, line: line)
+    }
+
+    static func find(in doc: Document, skipping: Set<Int>) -> TSTable? {
+        let n = doc.lines.count
+        var i = 0
+        while i < n {
+            defer { i += 1 }
+            if skipping.contains(i + 1) { continue }
+            let l = doc.lines[i]
+            guard l.has("Layer (type)") || l.has("Layer(type)") else { continue }
+            // The first non-blank, non-rule line after the header must be a torchsummary row.
+            var j = i + 1
+            while j < n, isRule(doc.lines[j]) { j += 1 }
+            guard j < n, row(doc.lines[j], line: j + 1) != nil else { continue }
+            var t = TSTable(rows: [], headerLine: i + 1)
+            var afterFooter = false
+            while j < n {
+                defer { j += 1 }
+                if skipping.contains(j + 1) { break }
+                let line = doc.lines[j]
+                if isRule(line) { continue }
+                if let r = row(line, line: j + 1) {
+                    if afterFooter { break }
+                    t.rows.append(r); continue
+                }
+                if footer(line, line: j + 1, doc: doc, into: &t) { afterFooter = true; continue }
+                break
+            }
+            return t
+        }
+        return nil
+    }
+
+    static func isRule(_ line: String) -> Bool {
+        let t = line.replacingOccurrences(of: ">", with: "").trimmed
+        return t.isEmpty || TableScanner.isTextRule(t) || TableScanner.isFence(t)
+    }
+
+    /// "Total params: 50,378" / "Total params: tensor(50378)" / "Trainable params: 593,200 <br>".
+    static func footer(_ raw: String, line: Int, doc: Document, into t: inout TSTable) -> Bool {
+        var s = raw.replacingOccurrences(of: "<br>", with: "").replacingOccurrences(of: ">", with: " ").trimmed
+        while s.hasPrefix("#") { s = String(s.dropFirst()).trimmed }
+        for (p, k) in [("Total params:", 0), ("Trainable params:", 1), ("Non-trainable params:", 2)] where s.hasPrefix(p) {
+            var v = s.dropFirst(p.count).trimmed
+            if v.hasPrefix("tensor("), v.hasSuffix(")") { v = String(v.dropFirst(7).dropLast()) }
+            if v.hasSuffix(".0") { v = String(v.dropLast(2)) }
+            guard let c = v.parsedCount else {
+                t.footerProblems.append(doc.error(line, "'\(p)' is followed by '\(v)', expected a count like 1,234"))
+                return true
+            }
+            switch k {
+            case 0: t.declared.total = c; t.totalLine = line
+            case 1: t.declared.trainable = c; t.trainableLine = line
+            default: t.declared.nonTrainable = c; t.nonTrainableLine = line
+            }
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,98 @@
+// Which images a run trains, validates and tests on.
+//
+// Default protocol: train and validation come from the dataset's train split (its first
+// `limit` images, shuffled with `--split-seed` if given, the last `val_split` fraction held out
+// as Keras does); test is the dataset's test split.
+//
+// `--resplit TRAIN:VAL:TEST` protocol, for datasets of which only one labeled file set exists
+// (here: the 10,000-image Kannada-MNIST test set): the dataset's *test* split is permuted with
+// seededPermutation(count, deriveSeed(splitSeed, .resplit)) (splitSeed = `--split-seed`,
+// default 0; a plain seeded shuffle, not stratified), then the first TRAIN images of the
+// permutation train, the next VAL validate and the next TEST test; each part keeps the file
+// order. TRAIN + VAL + TEST may be less than the file's count (the rest is unused), never more.
+// `--val-split` does not apply; `--limit N` keeps the first N images of the train part (and, in
+// `eval --split test`, of the test part). The setting is stored in checkpoints, so `--resume`
+// and `eval --checkpoint` see the same three parts.
+
+import ModelcData
+
+public struct Resplit: Equatable, Sendable, CustomStringConvertible {
+    public var train: Int
+    public var validation: Int
+    public var test: Int
+
+    public init(train: Int, validation: Int, test: Int) {
+        self.train = train; self.validation = validation; self.test = test
+    }
+
+    /// "8000:1000:1000" (TRAIN >= 1, VAL >= 0, TEST >= 0).
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 3, let a = parts[0], let b = parts[1], let c = parts[2], a >= 1, b >= 0, c >= 0 else {
+            throw UsageError("--resplit expects TRAIN:VAL:TEST image counts (e.g. 8000:1000:1000, TRAIN at least 1), found '\(text)'")
+        }
+        self.init(train: a, validation: b, test: c)
+    }
+
+    public var description: String { "\(train):\(validation):\(test)" }
+    public var total: Int { train + validation + test }
+
+    /// Indices of the three parts in a set of `count` images; throws when `count` is too small.
+    public func indices(count: Int, seed: UInt64, source: String) throws -> (train: [Int], validation: [Int], test: [Int]) {
+        guard total <= count else {
+            throw RuntimeError(file: source, "--resplit \(description) needs \(total) images, the file set holds \(count)")
+        }
+        let p = seededPermutation(count: count, seed: deriveSeed(seed, .resplit))
+        let a = train, b = train + validation
+        return (p[0..<a].sorted(), p[a..<b].sorted(), p[b..<total].sorted())
+    }
+}
+
+extension CommandSupport {
+    /// The train and validation images of a run (see the protocols above).
+    static func trainingImages(_ config: TrainingConfig, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (train: LabeledImages, validation: LabeledImages?) {
+        if let r = config.resplit {
+            let (all, source) = try loadSplitWithSource(config.dataset, split: .test, flags: flags, info: info, console: console)
+            let parts = try r.indices(count: all.count, seed: config.splitSeed ?? 0, source: source)
+            var train = all.subset(parts.train)
+            if config.limit > 0 && config.limit < train.count { train = train.slice(0..<config.limit) }
+            return (train, parts.validation.isEmpty ? nil : all.subset(parts.validation))
+        }
+        var all = try loadSplitWithSource(config.dataset, split: .train, flags: flags, info: info, console: console).images
+        if config.limit > 0 && config.limit < all.count { all = all.slice(0..<config.limit) }
+        if let s = config.splitSeed {
+            all = all.subset(seededPermutation(count: all.count, seed: deriveSeed(s, .validationSplit)))
+        }
+        return all.splitForValidation(config.validationSplit)
+    }
+
+    /// The test images of a run: the dataset's test split, or the test part of `--resplit`;
+    /// the first `limit` of them when limit > 0.
+    static func testImages(_ config: TrainingConfig, limit: Int, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> LabeledImages {
+        let (all, source) = try loadSplitWithSource(config.dataset, split: .test, flags: flags, info: info, console: console)
+        var images = all
+        if let r = config.resplit {
+            let parts = try r.indices(count: all.count, seed: config.splitSeed ?? 0, source: source)
+            images = all.subset(parts.test)
+        }
+        if limit > 0 && limit < images.count { images = images.slice(0..<limit) }
+        return images
+    }
+
+    /// Loads one split of a named dataset from --data DIR, the usual places, or the sample
+    /// shipped in the repository (saying so); returns the images and a description of the files.
+    static func loadSplitWithSource(_ name: String, split: DatasetSplit, flags: CommandLineFlags, info: ModelInfo, console: Console?) throws -> (images: LabeledImages, source: String) {
+        let dir: String
+        do {
+            dir = try Datasets.resolveDirectory(name: name, explicit: flags.string("data"))
+        } catch {
+            // no data installed: fall back to the sample shipped in the repository, saying so
+            guard flags.string("data") == nil, let sample = Datasets.sampleDirectory(name: name) else { throw error }
+            console?.err("note: \(name) not found (\(error)); using the sample shipped with modelc in \(sample)")
+            dir = sample
+        }
+        let set = try Datasets.load(name: name, directory: dir, split: split)
+        let source = "\(dir) (\(name) \(split.rawValue))"
+        return (try LabeledImages(set, info: info, source: source), source)
+    }
+}

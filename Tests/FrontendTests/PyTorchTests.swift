@@ -1,0 +1,326 @@
+import XCTest
+@testable import ModelcCore
+
+/// PyTorch descriptions: print(model) reprs (modern, pre-0.4, nested), torchsummary tables,
+/// the `forward:` and `input: shape=CxHxW` annotations, PyTorch semantics in the IR.
+final class PyTorchTests: XCTestCase {
+    static let net = """
+    Net(
+      (conv1): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))
+      (conv2): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)
+      (bn): BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+      (dropout1): Dropout(p=0.25, inplace=False)
+      (fc1): Linear(in_features=10816, out_features=128, bias=True)
+      (act): LeakyReLU(negative_slope=0.01)
+      (fc2): Linear(in_features=128, out_features=10, bias=True)
+    )
+    """
+
+    static let forward = "\n```modelc\nforward: conv1 relu conv2 bn relu maxpool(2) dropout1 flatten fc1 act fc2 log_softmax\n```\n"
+
+    func testModernReprWithForward() throws {
+        guard let r = checkOK(Self.net + Self.forward) else { return }
+        XCTAssertEqual(r.ir.semantics, .pytorch)
+        XCTAssertEqual(r.ir.flattenOrder, .chw)
+        XCTAssertEqual(r.layout, "pytorch-repr")
+        // conv1 320 + conv2 18,432 (no bias) + bn 128 + fc1 1,384,576 + fc2 1,290
+        XCTAssertEqual(r.ir.frameworkParamCount, 320 + 18_432 + 128 + 1_384_576 + 1_290)
+        XCTAssertEqual(r.ir.bufferCount, 128)
+        XCTAssertEqual(r.ir.frameworkNonTrainableCount, 0)
+        XCTAssertEqual(r.ir.layers.map(\.name), ["input", "conv1", "relu", "conv2", "bn", "relu_2", "maxpool", "dropout1",
+                                                   "flatten", "fc1", "act", "fc2", "log_softmax"])
+        guard case .conv2d(let c2)? = r.layer("conv2")?.op else { return XCTFail("conv2") }
+        XCTAssertEqual([c2.explicitPadH, c2.explicitPadW], [1, 1])
+        XCTAssertFalse(c2.useBias)
+        XCTAssertEqual(r.layer("conv2")?.outputShape, [26, 26, 64])
+        guard case .batchNorm(let bn)? = r.layer("bn")?.op else { return XCTFail("bn") }
+        XCTAssertEqual(bn.epsilon, 1e-5)
+        XCTAssertEqual(bn.momentum, 0.9, accuracy: 1e-6)
+        XCTAssertTrue(bn.unbiasedRunningVariance)
+        XCTAssertEqual(r.layer("act")?.op, .activation(.leakyRelu(alpha: 0.01)))
+        XCTAssertEqual(r.layer("dropout1")?.op, .dropout(rate: 0.25))
+        XCTAssertEqual(r.layer("log_softmax")?.op, .activation(.softmax))
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertTrue(r.text().contains("CHW order"))
+    }
+
+    func testStateDictNamesAndLayouts() throws {
+        guard let r = checkOK(Self.net + Self.forward) else { return }
+        let keys = r.ir.layers.flatMap { $0.stateDictTensors.map(\.key) }
+        XCTAssertEqual(keys, ["conv1.weight", "conv1.bias", "conv2.weight", "bn.weight", "bn.bias", "bn.running_mean",
+                              "bn.running_var", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        let t = Dictionary(uniqueKeysWithValues: r.ir.layers.flatMap { $0.stateDictTensors.map { ($0.key, $0) } })
+        XCTAssertEqual(t["conv1.weight"]?.shape, [32, 1, 3, 3])          // OIHW
+        XCTAssertEqual(t["conv1.weight"]?.tensor.shape, [3, 3, 1, 32])   // IR (Keras) HWIO
+        XCTAssertEqual(t["conv1.weight"]?.tensor.stateDictPermutation, [3, 2, 0, 1])
+        XCTAssertEqual(t["fc1.weight"]?.shape, [128, 10816])              // out x in
+        XCTAssertEqual(t["bn.running_var"]?.tensor.isBuffer, true)
+    }
+
+    func testDeclaredOrderDefaultsInferPoolsAndReLU() throws {
+        // pytorch/examples Net: functional relu and max_pool2d; the one pool placement that fits is found.
+        let text = """
+        Net(
+          (conv1): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))
+          (conv2): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1))
+          (dropout1): Dropout(p=0.25, inplace=False)
+          (fc1): Linear(in_features=9216, out_features=128, bias=True)
+          (fc2): Linear(in_features=128, out_features=10, bias=True)
+        )
+        """
+        guard let r = checkOK(text) else { return }
+        XCTAssertEqual(r.ir.frameworkParamCount, 1_199_882)
+        XCTAssertEqual(r.ir.layers.filter { if case .maxPool = $0.op { return true }; return false }.count, 1)
+        XCTAssertEqual(r.ir.layers.filter { $0.op == .activation(.relu) }.count, 3)
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("max_pool2d(2) called before 'fc1'") }, "\(r.ir.assumptions)")
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("input shape [1, 28, 28]") })
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("call order: the declared module order") })
+    }
+
+    func testLegacyReprAndInputShapeAnnotation() throws {
+        let text = """
+        Net (
+          (conv1): Conv2d (1, 6, kernel_size=(5, 5), stride=(1, 1))
+          (pool): MaxPool2d (size=(2, 2), stride=(2, 2), dilation=(1, 1))
+          (relu): ReLU ()
+          (conv2): Conv2d(6, 16, kernel_size=(5, 5), stride=(1, 1))
+          (fc1): Linear (400 -> 120)
+          (drop): Dropout (p = 0.3)
+          (fc3): Linear (120 -> 10)
+        )
+        <!-- modelc
+        input: shape=1x32x32
+        forward: conv1 relu pool conv2 relu pool flatten fc1 relu drop fc3
+        -->
+        """
+        guard let r = checkOK(text) else { return }
+        XCTAssertEqual(r.ir.inputShape, [32, 32, 1])
+        XCTAssertEqual(r.ir.frameworkParamCount, 156 + 2_416 + 48_120 + 1_210)
+        XCTAssertEqual(r.layer("drop")?.op, .dropout(rate: 0.3))
+        XCTAssertEqual(r.layer("pool_2")?.outputShape, [5, 5, 16])     // a parameterless module used twice
+    }
+
+    func testNestedSequentialPathsAndPrefixes() throws {
+        let text = """
+        # CNN (
+        #   (features): Sequential (
+        #     (0): Conv2d(1, 16, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
+        #     (1): ReLU ()
+        #     (2): MaxPool2d (size=(2, 2), stride=(2, 2), dilation=(1, 1))
+        #   )
+        #   (out): Linear (3136 -> 10)
+        # )
+        """
+        guard let r = checkOK(text) else { return }
+        XCTAssertEqual(Array(r.ir.layers.map(\.name).prefix(4)), ["input", "features.0", "features.1", "features.2"])
+        XCTAssertEqual(r.layer("features.0")?.stateDictTensors.first?.key, "features.0.weight")
+        XCTAssertEqual(r.ir.frameworkParamCount, 416 + 31_370)
+    }
+
+    func testForwardErrors() {
+        checkError(Self.net + "\n```modelc\nforward: conv1 relu conv2 bn frobnicate fc1 fc2\n```\n", contains: "forward: 'frobnicate' is neither a module")
+        checkError(Self.net + "\n```modelc\nforward: conv1 conv1 conv2 bn maxpool(2) flatten fc1 fc2\n```\n", contains: "'conv1' has parameters and is called twice")
+        checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn maxpool(2) flatten fc1\n```\n", contains: "'fc2' (Linear) has parameters but is never called")
+        checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn flatten fc1 fc2\n```\n", contains: "in_features=10816 but the input has 43264 features")
+        checkError(Self.net + "\n```modelc\nforward: conv1 conv2 bn maxpool(0) flatten fc1 fc2\n```\n", contains: "expected a positive integer")
+        // forward: on a Keras table is an error.
+        checkError(AnnotationTests.table + "\n```modelc\nforward: conv1\n```\n", contains: "forward: applies to PyTorch models")
+    }
+
+    func testReprErrors() {
+        checkError("Net(\n  (rnn): GRU(10, 20)\n  (fc): Linear(in_features=20, out_features=2, bias=True)\n)\n", contains: "test.md:2: error: module 'rnn' (GRU): module class GRU is not supported")
+        checkError("model=DataParallel(\n  (module): Net(\n    (fc): Linear(in_features=784, out_features=10, bias=True)\n  )\n)\n", contains: "DataParallel is a training wrapper")
+        checkError("Net(\n  (conv1): Conv2d(1, 8, kernel_size=(3, 3))\n  (fc): Linear(in_features=999, out_features=10, bias=True)\n)\n", contains: "module 'fc' (Linear): in_features=999 but the input has 5408 features")
+        checkError("Net(\n  (conv1): Conv2d(3, 8, kernel_size=(3, 3))\n  (conv2): Conv2d(4, 8, kernel_size=(3, 3))\n)\n<!-- modelc\ninput: shape=3x28x28\n-->\n", contains: "module 'conv2' (Conv2d): expects 4 input channels")
+        checkError("Net(\n  (conv1): Conv2d(1, 8, kernel_size=(3, 3), stride=x)\n)\n", contains: "stride=x: expected N or (H, W)")
+        checkError("Net(\n  (block): Sequential(\n    (0): ReLU()\n  garbage here\n)\n", contains: "test.md:4: error: cannot read module line 'garbage here'")
+        checkError("Net(\n  (p): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=True)\n)\n", contains: "ceil_mode=True is not supported")
+    }
+
+    func testPublishedTotalMismatch() throws {
+        let text = Self.net + Self.forward + "\nTotal trainable parameters: 1,000\n"
+        guard let r = checkOK(text) else { return }
+        XCTAssertFalse(r.ok)
+        XCTAssertEqual(r.problems.first?.line, text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("Total trainable") }.map { $0 + 1 })
+        XCTAssertTrue(r.problems.first?.message.contains("declared 1,000") ?? false)
+    }
+
+    static let summary = """
+    ----------------------------------------------------------------
+            Layer (type)               Output Shape         Param #
+    ================================================================
+                Conv2d-1           [-1, 32, 26, 26]             320
+                Conv2d-2           [-1, 64, 24, 24]          18,496
+                Conv2d-3          [-1, 128, 10, 10]          73,856
+               ConvBlock-4        [-1, 128, 10, 10]               0
+           BatchNorm2d-5          [-1, 128, 10, 10]             256
+                Linear-6                   [-1, 50]         640,050
+                Linear-7                   [-1, 10]             510
+    ================================================================
+    Total params: 733,488
+    Trainable params: 733,488
+    Non-trainable params: 0
+    ----------------------------------------------------------------
+    """
+
+    func testTorchSummaryHiddenCalls() throws {
+        guard let r = checkOK(Self.summary) else { return }
+        XCTAssertEqual(r.layout, "torchsummary")
+        XCTAssertTrue(r.ok, "\(r.problems)\n\(r.text())")
+        XCTAssertEqual(r.ir.frameworkParamCount, 733_488)
+        XCTAssertEqual(r.ir.bufferCount, 256)
+        // 24 -> 12 before Conv2d-3: a hidden 2x2 max pool; the 12,800-vector before Linear-6: a hidden flatten.
+        let names = r.ir.layers.map(\.name)
+        XCTAssertEqual(names.firstIndex(of: "max_pool2d").map { names[$0 + 1] }, "Conv2d-3")
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("hidden max_pool2d(2) before Conv2d-3") })
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("torchsummary shows no activation rows") })
+        XCTAssertFalse(names.contains("ConvBlock-4"))   // container row skipped
+        XCTAssertTrue(r.ir.layers.contains { $0.notes.contains { $0.contains("container row ConvBlock-4") } })
+    }
+
+    func testTorchSummaryVariants() throws {
+        // Collapsed whitespace, tensor(...) totals, counts without commas, padding inferred.
+        let text = """
+        Layer (type) Output Shape Param #
+        Conv2d-1 [-1, 16, 32, 32] 448
+        ReLU-2 [-1, 16, 32, 32] 0
+        MaxPool2d-3 [-1, 16, 16, 16] 0
+        Flatten-4 [-1, 4096] 0
+        Linear-5 [-1, 10] 40970
+        Total params: tensor(41418)
+        Trainable params: tensor(41418)
+        Non-trainable params: tensor(0)
+        """
+        guard let r = checkOK(text) else { return }
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.inputShape, [32, 32, 3])
+        guard case .conv2d(let c)? = r.layer("Conv2d-1")?.op else { return XCTFail() }
+        XCTAssertEqual([c.kernelH, c.explicitPadH], [3, 1])
+        XCTAssertEqual(r.ir.layers.filter { $0.op == .activation(.relu) }.count, 1)   // rows shown: nothing inserted
+    }
+
+    func testTorchSummaryErrors() {
+        let bad = Self.summary.replacingOccurrences(of: "640,050", with: "640,051")
+        checkError(bad, contains: "Linear-6: 640,051 params for 50 outputs")
+        let unsupported = Self.summary.replacingOccurrences(of: "BatchNorm2d-5", with: "  GroupNorm-5")
+        checkError(unsupported, contains: "GroupNorm-5: module class GroupNorm is not supported")
+        // A mismatching footer is a problem, not an error.
+        guard let r = checkOK(Self.summary.replacingOccurrences(of: "Total params: 733,488", with: "Total params: 733,489")) else { return }
+        XCTAssertFalse(r.ok)
+        XCTAssertTrue(r.problems.contains { $0.message.contains("declared 733,489") && $0.line == 12 })
+    }
+
+    func testReprAndSummaryReconciled() throws {
+        let repr = """
+        Net(
+          (conv1): Conv2d(1, 10, kernel_size=(5, 5), stride=(1, 1))
+          (fc1): Linear(in_features=1440, out_features=10, bias=True)
+        )
+        """
+        let table = """
+        ----------------------------------------------------------------
+                Layer (type)               Output Shape         Param #
+        ================================================================
+                    Conv2d-1           [-1, 10, 24, 24]             260
+                    Linear-2                   [-1, 10]          14,410
+        ================================================================
+        Total params: 14,670
+        Trainable params: 14,670
+        Non-trainable params: 0
+        """
+        guard let r = checkOK(repr + "\n" + table + "\n<!-- modelc\nforward: conv1 relu maxpool(2) flatten fc1\n-->\n") else { return }
+        XCTAssertEqual(r.layout, "pytorch-repr+torchsummary")
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.layer("conv1")?.stateDictTensors.first?.key, "conv1.weight")   // repr names win
+        let other = repr.replacingOccurrences(of: "kernel_size=(5, 5)", with: "kernel_size=(3, 3)")
+            .replacingOccurrences(of: "1440", with: "1690")
+        checkError(other + "\n" + table + "\n<!-- modelc\nforward: conv1 relu maxpool(2) flatten fc1\n-->\n",
+                   contains: "the repr and the torchsummary table disagree: module 'conv1' (Conv2d) gives [10, 26, 26] with 100 params, the table's Conv2d-1 [10, 24, 24] with 260")
+    }
+
+    func testCheckShowsEveryTrainingSetting() throws {
+        let text = Self.net + Self.forward + """
+
+        ```modelc
+        train: optimizer=adadelta lr=1.0 rho=0.9 epsilon=1e-6 schedule=step:1:0.7 batch=64 epochs=14 weight_decay=0.0005
+        train: val_split=0 early_stopping=drop-after:10 augment_shift=2 augment_rotate=10 seed=7 loss=margin
+        dataset: fashion-mnist
+        input: scale=1/255 offset=-0.5
+        ```
+        """
+        guard let r = checkOK(text) else { return }
+        let t = r.text()
+        for s in ["optimizer=adadelta rho=0.9 epsilon=1e-06", "lr=1 schedule=step:1:0.7 batch=64 epochs=14",
+                  "loss=margin weight_decay=0.0005 val_split=0 early_stopping=drop-after:10",
+                  "augment_shift=2 augment_rotate=10 seed=7", "p * 0.003921569 + -0.5", "Dataset: fashion-mnist", "Ankle boot"] {
+            XCTAssertTrue(t.contains(s), "text lacks '\(s)':\n\(t)")
+        }
+        let j = r.json()
+        for s in ["\"training\": {\"optimizer\": \"adadelta\", \"optimizer_params\": {\"rho\": 0.9, \"epsilon\": 1e-06}",
+                  "\"lr\": 1, \"batch\": 64, \"epochs\": 14, \"loss\": \"margin\", \"weight_decay\": 0.0005",
+                  "\"schedule\": \"step:1:0.7\", \"val_split\": 0, \"early_stopping\": \"drop-after:10\"",
+                  "\"augmentation\": {\"shift\": 2, \"rotate\": 10}, \"seed\": 7}", "\"dataset\": \"fashion-mnist\"",
+                  "\"input\": {\"scale\": 0.003921569, \"offset\": -0.5}", "\"semantics\": \"pytorch\"", "\"buffers\": 128",
+                  "\"explicit_padding\": [1, 1]", "\"total_params\": 1404746"] {
+            XCTAssertTrue(j.contains(s), "json lacks '\(s)':\n\(j)")
+        }
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(j.utf8)))
+    }
+
+    func testTorchOptimDefaults() throws {
+        guard let r = checkOK(Self.net + Self.forward + "\n```modelc\ntrain: optimizer=adam\n```\n") else { return }
+        XCTAssertEqual(r.ir.training.epsilon, 1e-8)
+        XCTAssertTrue(r.ir.assumptions.contains { $0.contains("torch.optim defaults") })
+    }
+
+    func testNonSquareNearestCandidates() {
+        // Keras: a 4x1 kernel gives (25, 28, 32) but 160 params, not 161: it must be listed.
+        let text = """
+        Layer (type)                 Output Shape              Param #
+        =================================================================
+        input_1 (InputLayer)         (None, 28, 28, 1)         0
+        _________________________________________________________________
+        conv2d_1 (Conv2D)            (None, 25, 28, 32)        161
+        =================================================================
+        """
+        checkError(text, contains: "nearest: 4x1 s1 valid, bias = 160")
+    }
+
+    func testMutatedPyTorchDescriptionsNeverCrash() throws {
+        var bases = [Self.net + Self.forward, Self.summary]
+        for f in ["legacy_morvan_cnn_tab_indent.txt", "repr_nested_sequential_logger_prefix.txt", "ts_convblock_container_rows.txt",
+                  "ts_misaligned_indent_bn1d_gap.txt", "repr_simplecnn_korean_relu_last.txt"] {
+            bases.append(try Fixtures.text("pytorch/" + f))
+        }
+        var rng = MutationTests.RNG(state: 7)
+        var verdicts = 0, errors = 0
+        for i in 0..<1500 {
+            let text = MutationTests.mutate(bases[i % bases.count], &rng)
+            do { _ = try Frontend.check(text: text, path: "m.md"); verdicts += 1 } catch is ModelError { errors += 1 }
+        }
+        XCTAssertEqual(verdicts + errors, 1500)
+        XCTAssertGreaterThan(verdicts, 0)
+        XCTAssertGreaterThan(errors, 0)
+    }
+}
+
+/// The PyTorch model in models/ checks cleanly with the forward order of pytorch/examples.
+final class PyTorchModelFileTests: XCTestCase {
+    func testPytorchExamplesNetModelFile() throws {
+        let path = URL(fileURLWithPath: Fixtures.root).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/pytorch_mnist_examples_net.md").path
+        let r = try Frontend.check(path: path)
+        XCTAssertTrue(r.ok, "\(r.problems)")
+        XCTAssertEqual(r.ir.name, "pytorch_mnist_examples_net")
+        XCTAssertEqual(r.ir.semantics, .pytorch)
+        XCTAssertEqual(r.ir.frameworkParamCount, 1_199_882)
+        XCTAssertEqual(r.ir.declared.total, 1_199_882)
+        XCTAssertEqual(r.ir.layers.map(\.kind), ["Input", "Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d", "Dropout", "Flatten",
+                                                  "Linear", "ReLU", "Dropout", "Linear", "LogSoftmax"])
+        XCTAssertEqual(r.ir.training.optimizer, .adadelta)
+        XCTAssertEqual(r.ir.training.schedule, .step(every: 1, gamma: 0.7))
+        XCTAssertEqual(r.ir.training.batchSize, 64)
+        XCTAssertEqual(r.ir.inputOffset, -0.42421292, accuracy: 1e-6)
+        XCTAssertTrue(r.ir.assumptions.isEmpty, "\(r.ir.assumptions)")
+    }
+}

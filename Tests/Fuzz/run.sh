@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs modelc's libFuzzer harnesses (issue 6). Usage:
+#   Tests/Fuzz/run.sh TARGET [SECONDS]     TARGET: model inflate gzip idx npy npz csv png pgm checkpoint
+#   Tests/Fuzz/run.sh all [SECONDS]        every target in turn (default 600 seconds each)
+#   Tests/Fuzz/run.sh build TARGET         only build the harness
+# Each harness is built with swiftc -sanitize=fuzzer,address from the module sources it needs,
+# seeded from Tests/Fuzz/seeds/TARGET and Tests/Fuzz/regressions/TARGET, and run with
+# -max_total_time. The growing corpus, crash artifacts and logs live in .build-fuzz/ (git-ignored).
+# A crashing, hanging or out-of-memory input is copied into Tests/Fuzz/regressions/TARGET/, and
+# the script exits 1. Environment: FUZZ_JOBS_FLAGS adds libFuzzer flags.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+OUT="$ROOT/.build-fuzz"
+TARGETS="model inflate gzip idx npy npz csv png pgm checkpoint"
+SWIFTC=(swiftc -sanitize=fuzzer,address -parse-as-library -O -g)
+
+usage() { echo "usage: $0 TARGET|all|build TARGET [SECONDS]   (TARGET: $TARGETS)" >&2; exit 2; }
+
+# newer_than BINARY FILES...: true if BINARY is missing or any FILE is newer.
+needs_build() {
+    local bin="$1"; shift
+    [ -x "$bin" ] || return 0
+    [ -n "$(find "$@" -newer "$bin" -name '*.swift' 2>/dev/null | head -1)" ]
+}
+
+binary_for() {
+    case "$1" in
+        model) echo "$OUT/bin/fuzz-model" ;;
+        checkpoint) echo "$OUT/bin/fuzz-checkpoint" ;;
+        inflate|gzip|idx|npy|npz|csv|png|pgm) echo "$OUT/bin/fuzz-data" ;;
+        *) usage ;;
+    esac
+}
+
+build() {
+    local target="$1" bin
+    bin="$(binary_for "$target")"
+    mkdir -p "$OUT/bin" "$OUT/modules"
+    case "$target" in
+        model)
+            if needs_build "$bin" Sources/ModelcCore Tests/Fuzz/Harness/ModelFuzz.swift; then
+                echo "building $bin" >&2
+                "${SWIFTC[@]}" -module-name ModelcCore $(find Sources/ModelcCore -name '*.swift' | sort) \
+                    Tests/Fuzz/Harness/ModelFuzz.swift -o "$bin"
+            fi ;;
+        checkpoint)
+            if needs_build "$bin" Sources/ModelcData Sources/ModelcRuntime Tests/Fuzz/Harness/CheckpointFuzz.swift; then
+                echo "building $bin" >&2
+                # ModelcRuntime imports ModelcData: build that as a sanitized module first.
+                "${SWIFTC[@]}" -module-name ModelcData -wmo -emit-module -emit-module-path "$OUT/modules/ModelcData.swiftmodule" \
+                    -c Sources/ModelcData/*.swift -o "$OUT/modules/ModelcData.o"
+                "${SWIFTC[@]}" -module-name ModelcRuntime -I "$OUT/modules" $(find Sources/ModelcRuntime -name '*.swift' | sort) \
+                    Tests/Fuzz/Harness/CheckpointFuzz.swift "$OUT/modules/ModelcData.o" -o "$bin"
+            fi ;;
+        *)
+            if needs_build "$bin" Sources/ModelcData Tests/Fuzz/Harness/DataFuzz.swift; then
+                echo "building $bin" >&2
+                "${SWIFTC[@]}" -module-name ModelcData Sources/ModelcData/*.swift Tests/Fuzz/Harness/DataFuzz.swift -o "$bin"
+            fi ;;
+    esac
+}
+
+run() {
+    local target="$1" seconds="$2" bin corpus art log status=0
+    build "$target"
+    bin="$(binary_for "$target")"
+    corpus="$OUT/corpus/$target"; art="$OUT/artifacts/$target"; log="$OUT/logs/$target.log"
+    mkdir -p "$corpus" "$art" "$OUT/logs" "Tests/Fuzz/seeds/$target" "Tests/Fuzz/regressions/$target"
+    echo "fuzzing $target for ${seconds}s (log: $log)" >&2
+    MODELC_FUZZ_KIND="$target" "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$art/" ${FUZZ_JOBS_FLAGS:-} \
+        "$corpus" "Tests/Fuzz/seeds/$target" "Tests/Fuzz/regressions/$target" >"$log" 2>&1 || status=$?
+    local found=0
+    for f in "$art"/crash-* "$art"/timeout-* "$art"/oom-* "$art"/leak-* "$art"/slow-unit-*; do
+        [ -e "$f" ] || continue
+        cp "$f" "Tests/Fuzz/regressions/$target/"; rm -f "$f"
+        echo "$target: FINDING $(basename "$f") -> Tests/Fuzz/regressions/$target/" >&2
+        found=1
+    done
+    local execs
+    execs="$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')"
+    echo "$target: $(date -u +%FT%TZ) ${seconds}s executed_units=${execs:-?} exit=$status $( [ $found = 1 ] && echo FINDINGS || echo clean)"
+    [ "$status" = 0 ] && [ "$found" = 0 ]
+}
+
+[ $# -ge 1 ] || usage
+case "$1" in
+    build) [ $# -ge 2 ] || usage; build "$2" ;;
+    all)
+        rc=0
+        for t in $TARGETS; do run "$t" "${2:-600}" || rc=1; done
+        exit $rc ;;
+    *) run "$1" "${2:-600}" ;;
+esac

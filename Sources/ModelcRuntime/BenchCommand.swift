@@ -23,7 +23,7 @@ enum BenchCommand<M: CompiledModel> {
         for i in 0..<n { labels[i] = Int32(g.next(below: info.classCount)) }
         var config = try TrainingConfig(defaults: info.defaults, dataset: "")
         config.batchSize = batch
-        let optimizer = Optimizer(settings: config.optimizer, tensors: info.tensors, parameterCount: info.parameterCount)
+        let optimizer = Optimizer(settings: config.optimizer, info: info)
         let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
 
         func timeLoop(_ body: () -> Void) -> (iterations: Int, seconds: Double) {

@@ -28,11 +28,52 @@ public struct TensorSpec: Sendable {
     /// Whether L2 weight decay applies (kernels yes; biases, BatchNorm no).
     public let decays: Bool
 
+    /// Layout of this tensor in .npz weight files (PyTorch state_dict: OIHW conv weights,
+    /// [out, in] linear weights); equal to `shape` for Keras. fileShape[i] == shape[filePermutation[i]].
+    public let fileShape: [Int]
+    public let filePermutation: [Int]
+
     public init(key: String, shape: [Int], offset: Int, trainable: Bool, initializer: Initializer, decays: Bool) {
+        self.init(key: key, shape: shape, offset: offset, trainable: trainable, initializer: initializer, decays: decays,
+                  fileShape: shape, filePermutation: Array(0..<shape.count))
+    }
+    /// `filePermutation` must be a permutation of 0..<shape.count with fileShape[i] == shape[filePermutation[i]]
+    /// (the emitter guarantees it); otherwise the file layout falls back to `shape`.
+    public init(key: String, shape: [Int], offset: Int, trainable: Bool, initializer: Initializer, decays: Bool,
+                fileShape: [Int], filePermutation: [Int]) {
         self.key = key; self.shape = shape; self.offset = offset
         self.trainable = trainable; self.initializer = initializer; self.decays = decays
+        let valid = filePermutation.count == shape.count && Set(filePermutation) == Set(0..<shape.count)
+            && fileShape.count == shape.count && fileShape.indices.allSatisfy { fileShape[$0] == shape[filePermutation[$0]] }
+        self.fileShape = valid ? fileShape : shape
+        self.filePermutation = valid ? filePermutation : Array(0..<shape.count)
     }
     public var count: Int { shape.reduce(1, *) }
+
+    /// For each element of the file layout (C order over `fileShape`), its index in the
+    /// internal layout (C order over `shape`). Export: file[j] = internal[map[j]];
+    /// import: internal[map[j]] = file[j].
+    public func fileToInternalIndex() -> [Int] {
+        let r = shape.count
+        if filePermutation == Array(0..<r) { return Array(0..<count) }
+        var strides = [Int](repeating: 1, count: r)
+        if r > 1 { for i in stride(from: r - 2, through: 0, by: -1) { strides[i] = strides[i + 1] * shape[i + 1] } }
+        // Stride of file axis i in the internal buffer.
+        let fs = filePermutation.map { strides[$0] }
+        var out = [Int](repeating: 0, count: count)
+        var idx = [Int](repeating: 0, count: r)
+        var off = 0
+        for j in 0..<count {
+            out[j] = off
+            var a = r - 1
+            while a >= 0 {
+                idx[a] += 1; off += fs[a]
+                if idx[a] < fileShape[a] { break }
+                off -= fs[a] * idx[a]; idx[a] = 0; a -= 1
+            }
+        }
+        return out
+    }
 }
 
 /// Training settings from the model file's annotations; command-line flags override them.

@@ -2,8 +2,10 @@
 //
 // Only trainable tensors are touched (BatchNorm moving statistics are not). L2 weight decay is
 // Keras kernel_regularizer style: the loss gains wd * sum(w^2) over tensors with `decays`, so
-// their gradient gains 2 * wd * w before the update. AdamW instead decays decoupled from the
-// gradient: w -= lr * wd * w, then the Adam step (applied to `decays` tensors only).
+// their gradient gains 2 * wd * w before the update. PyTorch-semantics models use torch.optim's
+// `weight_decay` instead: grad += wd * w (the loss gains wd/2 * sum(w^2)); see `l2GradientScale`.
+// AdamW instead decays decoupled from the gradient: w -= lr * wd * w, then the Adam step (applied
+// to `decays` tensors only).
 // State ("slots") has the same layout as the parameter buffer so checkpoints can store it flat.
 
 import Foundation
@@ -30,6 +32,8 @@ public struct OptimizerSettings: Sendable, Equatable {
     public var rho: Float = 0.95       // Adadelta
     public var rmsRho: Float = 0.9     // RMSprop
     public var weightDecay: Float = 0
+    /// grad += l2GradientScale * wd * w: 2 for Keras l2(wd), 1 for torch.optim weight_decay.
+    public var l2GradientScale: Float = 2
     public init(kind: OptimizerKind) { self.kind = kind }
 }
 
@@ -52,6 +56,13 @@ public final class Optimizer {
             p.initialize(repeating: 0, count: max(1, parameterCount))
             return p
         }
+    }
+
+    /// The optimizer for a compiled model: weight decay follows the model's framework semantics.
+    public convenience init(settings: OptimizerSettings, info: ModelInfo) {
+        var s = settings
+        s.l2GradientScale = info.semantics == "pytorch" ? 1 : 2
+        self.init(settings: s, tensors: info.tensors, parameterCount: info.parameterCount)
     }
 
     deinit { for p in slots { p.deallocate() } }
@@ -80,7 +91,7 @@ public final class Optimizer {
             for i in r.offset..<(r.offset + r.count) { t += w[i] * w[i] }
             s += Double(t)
         }
-        return Double(wd) * s
+        return Double(wd * settings.l2GradientScale / 2) * s
     }
 
     /// Applies one update with learning rate `lr` using `g` (overwritten only by L2 decay).
@@ -88,8 +99,8 @@ public final class Optimizer {
         let s = settings
         let wd = s.weightDecay
         if wd != 0 && s.kind != .adamw {
-            // Keras kernel_regularizer l2(wd): grad += 2 * wd * w
-            let k = 2 * wd
+            // Keras kernel_regularizer l2(wd): grad += 2 * wd * w (PyTorch weight_decay: wd * w)
+            let k = s.l2GradientScale * wd
             for r in ranges where r.decays {
                 for i in r.offset..<(r.offset + r.count) { g[i] += k * w[i] }
             }

@@ -85,7 +85,7 @@ public final class Trainer<M: CompiledModel> {
         self.train = train
         self.validation = validation
         let info = M.info
-        self.optimizer = Optimizer(settings: config.optimizer, tensors: info.tensors, parameterCount: info.parameterCount)
+        self.optimizer = Optimizer(settings: config.optimizer, info: info)
         self.progress = TrainingProgress()
         self.loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         input = .allocate(capacity: config.batchSize * info.inputSize)

@@ -1,6 +1,7 @@
 // Weights interchange: .npz files with one float32 array per parameter tensor, keyed exactly by
 // `TensorSpec.key` (Keras: "<layer>/kernel" HWIO or [in, out], "/bias", "/gamma", "/beta",
-// "/moving_mean", "/moving_variance", "/depthwise_kernel", "/pointwise_kernel").
+// "/moving_mean", "/moving_variance", "/depthwise_kernel", "/pointwise_kernel"; PyTorch models:
+// state_dict names and layouts, `TensorSpec.fileShape`, permuted from/to the internal layout).
 //
 // Import is all-or-nothing: every problem (missing key, extra key, wrong shape, wrong dtype,
 // non-finite value) is collected and reported by name before any parameter is changed.
@@ -12,7 +13,9 @@ public enum WeightsFile {
     public static func export<M: CompiledModel>(_ model: M, to path: String) throws {
         let arrays: [(String, NDArray)] = M.info.tensors.map { t in
             let values = Array(UnsafeBufferPointer(start: model.parameters + t.offset, count: t.count))
-            return (t.key, NDArray(float32: values, shape: t.shape))
+            // PyTorch models: permute the internal layout into the state_dict layout (fileShape).
+            let map = t.fileToInternalIndex()
+            return (t.key, NDArray(float32: map.map { values[$0] }, shape: t.fileShape))
         }
         try NPZ.write(arrays, to: path)
     }
@@ -22,7 +25,8 @@ public enum WeightsFile {
         let arrays = try NPZ.read(path: path)
         let values = try match(arrays, info: M.info, file: path)
         for (t, v) in zip(M.info.tensors, values) {
-            for i in 0..<t.count { model.parameters[t.offset + i] = v[i] }
+            let map = t.fileToInternalIndex()   // file layout -> internal layout (identity for Keras)
+            for j in 0..<t.count { model.parameters[t.offset + map[j]] = v[j] }
         }
     }
 
@@ -33,11 +37,11 @@ public enum WeightsFile {
         let wanted = Set(info.tensors.map(\.key))
         for t in info.tensors {
             guard let a = arrays[t.key] else {
-                problems.append("missing key '\(t.key)' (expected shape \(t.shape))")
+                problems.append("missing key '\(t.key)' (expected shape \(t.fileShape))")
                 continue
             }
-            guard a.shape == t.shape else {
-                problems.append("key '\(t.key)' has shape \(a.shape), expected \(t.shape)")
+            guard a.shape == t.fileShape else {
+                problems.append("key '\(t.key)' has shape \(a.shape), expected \(t.fileShape)")
                 continue
             }
             do {

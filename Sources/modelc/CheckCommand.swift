@@ -4,6 +4,7 @@
 // stderr), 2 on a usage error.
 import Foundation
 import ModelcCore
+import ModelcBackend
 
 enum CheckCommand {
     static let usage = "usage: modelc check FILE [--json]"
@@ -34,7 +35,7 @@ enum CheckCommand {
             } else {
                 report = try Frontend.check(path: path)
             }
-            print(json ? report.json() : report.text(), terminator: "")
+            print(json ? withFusedGroups(json: report.json(), report.ir) : withFusedGroups(text: report.text(), report.ir), terminator: "")
             for p in report.problems { stderr(p.description + "\n") }
             return report.ok ? 0 : 1
         } catch let e as ModelError {
@@ -44,6 +45,41 @@ enum CheckCommand {
             stderr("\(path): error: \(error)\n")
             return 1
         }
+    }
+
+    /// The fusion pass's groups (ModelcBackend), as `modelc compile` will fuse them.
+    static func withFusedGroups(text: String, _ ir: ModelIR) -> String {
+        let groups = Fusion.groups(ir)
+        var s = text
+        if !s.hasSuffix("\n") && !s.isEmpty { s += "\n" }
+        s += "Fused groups:" + (groups.isEmpty ? " none\n" : "\n")
+        for g in groups { s += "  " + g.description + "\n" }
+        return s
+    }
+
+    /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` as the last key.
+    static func withFusedGroups(json: String, _ ir: ModelIR) -> String {
+        func q(_ s: String) -> String {
+            var o = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": o += "\\\""
+                case "\\": o += "\\\\"
+                default:
+                    if u.value < 0x20 { o += String(format: "\\u%04x", u.value) } else { o.unicodeScalars.append(u) }
+                }
+            }
+            return o + "\""
+        }
+        let groups = "[" + Fusion.groups(ir).map { "[" + $0.names.map(q).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+        var s = json
+        var tail = ""
+        while let last = s.last, last.isWhitespace { tail = String(last) + tail; s.removeLast() }
+        guard s.hasSuffix("}") else { return json }
+        s.removeLast()
+        while let last = s.last, last.isWhitespace { s.removeLast() }
+        let empty = s.hasSuffix("{")
+        return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + "\n}" + tail
     }
 
     static func stderr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }

@@ -9,19 +9,22 @@ import ModelcBackend
 import ModelcData
 
 enum DemoCommand {
-    static let usage = "usage: modelc demo [--model FILE] [--epochs N] [--limit N] [--out DIR]"
+    static let usage = "usage: modelc demo [--model FILE] [--epochs N] [--batch N] [--limit N] [--out DIR]"
 
     static func run(_ args: [String]) -> Int32 {
         let repo = URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().path
         var model = repo + "/models/seed002_mnist_cnn.md"
-        var epochs = "4"
+        // The sample has 5,400 training images after the validation split: batch 32 gives the
+        // BatchNorm moving averages (momentum 0.99) enough steps to settle within a few epochs.
+        var epochs = "6"
+        var batch = "32"
         var limit: String?
         var out = repo + "/.build/modelc-demo"
         var i = 0
         while i < args.count {
             let a = args[i]
             switch a {
-            case "--model", "--epochs", "--limit", "--out":
+            case "--model", "--epochs", "--batch", "--limit", "--out":
                 guard i + 1 < args.count else { return usageError("\(a) needs a value") }
                 let v = args[i + 1]
                 switch a {
@@ -29,7 +32,11 @@ enum DemoCommand {
                 case "--out": out = v
                 default:
                     guard let n = Int(v), n > 0 else { return usageError("\(a) expects a positive integer, found '\(v)'") }
-                    if a == "--epochs" { epochs = String(n) } else { limit = String(n) }
+                    switch a {
+                    case "--epochs": epochs = String(n)
+                    case "--batch": batch = String(n)
+                    default: limit = String(n)
+                    }
                 }
                 i += 1
             case "-h", "--help":
@@ -64,7 +71,7 @@ enum DemoCommand {
         }
 
         print("== 3/4 train on the shipped MNIST sample (\(sample))")
-        var trainArgs = ["train", "--data", sample, "--epochs", epochs, "--checkpoint", checkpoint]
+        var trainArgs = ["train", "--data", sample, "--epochs", epochs, "--batch", batch, "--checkpoint", checkpoint]
         if let limit { trainArgs += ["--limit", limit] }
         let trained = runChild(binary, trainArgs)
         guard trained == 0 else {

@@ -82,4 +82,10 @@ final class GradientCheckTests: XCTestCase {
     func testActivationsLambdaReshape() throws { try check("gc_activations") }
     /// The fusion test network in training mode (conv + BN + LeakyReLU + pool, dense + BN).
     func testFusionNetworkTraining() throws { try check("fuse_cnn") }
+
+    /// PyTorch semantics: explicit symmetric padding, BatchNorm eps 1e-5, NCHW flatten.
+    func testPyTorchSemantics() throws { try check("gc_pytorch") }
+
+    /// Dilated Conv2D ('same' with dilation 2x3, 'valid' 2x2, into BatchNorm).
+    func testDilatedConv2D() throws { try check("gc_dilated") }
 }

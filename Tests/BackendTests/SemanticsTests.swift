@@ -7,6 +7,30 @@ import XCTest
 import ModelcRuntime
 
 final class SemanticsTests: XCTestCase {
+    /// Dilated 3x3 'same' conv, dilation 2: effective extent 5, TF pads 2 on each side.
+    func testDilatedSame() throws { try runDilated(try TestModels.type("sem_dilated_same")) }
+
+    private func runDilated<M: CompiledModel>(_ t: M.Type) throws {
+        let m = M(maxBatch: 2)
+        var rng = TestRNG(3)
+        TestModels.randomize(m, &rng)
+        let (h, w, c, co) = (7, 6, 2, 3)
+        let x = rng.array(2 * h * w * c, -1, 1)
+        let p = TestModels.parameters(m)
+        let y = TestModels.forward(m, x, count: 2, training: false)
+        var ref = [Float](repeating: 0, count: 2 * h * w * co)
+        for b in 0..<2 { for i in 0..<h { for j in 0..<w { for o in 0..<co {
+            var s = p[9 * c * co + o]
+            for ky in 0..<3 { for kx in 0..<3 {
+                let ih = i + 2 * ky - 2, iw = j + 2 * kx - 2
+                if ih < 0 || ih >= h || iw < 0 || iw >= w { continue }
+                for ci in 0..<c { s += x[((b * h + ih) * w + iw) * c + ci] * p[((ky * 3 + kx) * c + ci) * co + o] }
+            } }
+            ref[((b * h + i) * w + j) * co + o] = s
+        } } } }
+        XCTAssertLessThan(relativeError(y, ref), 1e-5)
+    }
+
     /// Plain NHWC convolution with explicit per-side padding.
     func referenceConv(x: [Float], n: Int, h: Int, w: Int, c: Int, kernel: [Float], kh: Int, kw: Int, co: Int,
                        bias: [Float], stride: Int, top: Int, left: Int, oh: Int, ow: Int) -> [Float] {

@@ -32,11 +32,14 @@ enum TestModels {
     static func randomize<M: CompiledModel>(_ m: M, _ rng: inout TestRNG) {
         for s in M.info.tensors {
             let (lo, hi): (Float, Float)
-            switch s.key.split(separator: "/").last ?? "" {
+            // Keras keys "<layer>/<role>"; PyTorch keys "<module>.<suffix>" (BatchNorm weight/bias
+            // get kernel/bias ranges, fine for gradient checks).
+            let role = s.key.split(separator: "/").last.map(String.init) ?? ""
+            switch s.key.contains("/") ? role : String(s.key.split(separator: ".").last ?? "") {
             case "gamma": (lo, hi) = (0.5, 1.5)
             case "beta": (lo, hi) = (-0.3, 0.3)
-            case "moving_mean": (lo, hi) = (-0.2, 0.2)
-            case "moving_variance": (lo, hi) = (0.5, 1.5)
+            case "moving_mean", "running_mean": (lo, hi) = (-0.2, 0.2)
+            case "moving_variance", "running_var": (lo, hi) = (0.5, 1.5)
             case "bias": (lo, hi) = (-0.2, 0.2)
             default: (lo, hi) = (-0.5, 0.5)
             }

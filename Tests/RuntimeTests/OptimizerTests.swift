@@ -69,6 +69,20 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(w[1], 0.95, accuracy: 1e-7)
     }
 
+    func testPyTorchWeightDecayIsWdTimesW() {
+        // torch.optim weight_decay: g' = 0.5 + 0.01 * 1 = 0.51 (not Keras' 2 * wd * w)
+        var settings = OptimizerSettings(kind: .sgd)
+        settings.weightDecay = 0.01
+        settings.l2GradientScale = 1
+        let o = Optimizer(settings: settings, tensors: tensors, parameterCount: 3)
+        var w: [Float] = [1, 1, 1], g: [Float] = [0.5, 0.5, 0.5]
+        w.withUnsafeMutableBufferPointer { wp in g.withUnsafeMutableBufferPointer { gp in o.step(parameters: wp.baseAddress!, gradients: gp.baseAddress!, lr: 0.1) } }
+        XCTAssertEqual(w[0], 1 - 0.1 * 0.51, accuracy: 1e-7)
+        // penalty reported with the loss: wd/2 * sum(w^2) over the decaying kernel
+        var one: [Float] = [2, 0, 0]
+        XCTAssertEqual(one.withUnsafeMutableBufferPointer { o.l2Penalty($0.baseAddress!) }, 0.005 * 4, accuracy: 1e-9)
+    }
+
     func testAdamWDecoupledDecay() {
         // w = 1 - 0.1 * 0.1 * 1 = 0.99, then the Adam step (-0.1) -> 0.89; bias not decayed -> 0.9
         let w = run(.adamw, steps: 1, wd: 0.1)

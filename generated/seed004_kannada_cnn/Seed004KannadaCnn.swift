@@ -103,7 +103,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 32)
+    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -116,7 +116,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a4: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l4xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
-    private let l4part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (8 chunks x 2 x 32)
+    private let l4part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
     private let l4mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l4inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
     private let l4mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
@@ -135,7 +135,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a8: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l8xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
-    private let l8part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l8part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
     private let l8mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l8inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
     private let l8mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
@@ -148,7 +148,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
     private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_4 normalized input (training)
-    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
     private let l10mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
@@ -172,7 +172,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(888298, Float.self)
         gradients = zeroed(888298, Float.self)
         partials = zeroed(threads * 888298, Float.self)
@@ -183,7 +185,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 25088, Float.self)
         g2 = zeroed(n * 25088, Float.self)
         l2xhat = zeroed(n * 25088, Float.self)
-        l2part = zeroed(512, Float.self)
+        l2part = zeroed(threads * 64, Float.self)
         l2mean = zeroed(32, Float.self)
         l2inv = zeroed(32, Float.self)
         l2mdy = zeroed(32, Float.self)
@@ -196,7 +198,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
         l4xhat = zeroed(n * 25088, Float.self)
-        l4part = zeroed(512, Float.self)
+        l4part = zeroed(threads * 64, Float.self)
         l4mean = zeroed(32, Float.self)
         l4inv = zeroed(32, Float.self)
         l4mdy = zeroed(32, Float.self)
@@ -215,7 +217,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a8 = zeroed(n * 12544, Float.self)
         g8 = zeroed(n * 12544, Float.self)
         l8xhat = zeroed(n * 12544, Float.self)
-        l8part = zeroed(1024, Float.self)
+        l8part = zeroed(threads * 128, Float.self)
         l8mean = zeroed(64, Float.self)
         l8inv = zeroed(64, Float.self)
         l8mdy = zeroed(64, Float.self)
@@ -228,7 +230,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
         l10xhat = zeroed(n * 12544, Float.self)
-        l10part = zeroed(1024, Float.self)
+        l10part = zeroed(threads * 128, Float.self)
         l10mean = zeroed(64, Float.self)
         l10inv = zeroed(64, Float.self)
         l10mdy = zeroed(64, Float.self)

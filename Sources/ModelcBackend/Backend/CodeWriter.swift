@@ -50,7 +50,12 @@ func swiftString(_ s: String) -> String {
         case "\r": out += "\\r"
         case "\t": out += "\\t"
         default:
-            if ch.value < 0x20 { out += "\\u{\(String(ch.value, radix: 16))}" } else { out.unicodeScalars.append(ch) }
+            // Control characters, line/paragraph separators, zero-width and bidi controls are
+            // written as escapes (same value, nothing invisible or line-breaking in the source).
+            let v = ch.value
+            let escape = v < 0x20 || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x2028...0x202E).contains(v)
+                || (0x2060...0x2069).contains(v) || v == 0xFEFF
+            if escape { out += "\\u{\(String(v, radix: 16))}" } else { out.unicodeScalars.append(ch) }
         }
     }
     return out + "\""

@@ -38,6 +38,7 @@ struct BufferDecl {
     var name: String
     var perImage: Int       // floats per image (times maxBatch)
     var fixed: Int          // plus a fixed count
+    var perChunk: Int = 0   // plus this many per parallel chunk (times the chunk count)
     var kind: BufferKind = .float
     var comment: String
 }
@@ -104,13 +105,13 @@ final class ModelEmission {
     /// Serial steps run at the start of every backward (weight transposes).
     var backwardPrologue: [String] = []
 
-    func buffer(_ name: String, perImage: Int, fixed: Int = 0, kind: BufferKind = .float, _ comment: String) {
-        buffers.append(BufferDecl(name: name, perImage: perImage, fixed: fixed, kind: kind, comment: comment))
+    func buffer(_ name: String, perImage: Int, fixed: Int = 0, perChunk: Int = 0, kind: BufferKind = .float, _ comment: String) {
+        buffers.append(BufferDecl(name: name, perImage: perImage, fixed: fixed, perChunk: perChunk, kind: kind, comment: commentSafe(comment)))
     }
 
     /// Emits `private func name(_ lo: Int, _ hi: Int, _ t: Int)` with the body.
     func chunkFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(comment)")
+        members.line("// \(commentSafe(comment))")
         members.block("private func \(name)(_ lo: Int, _ hi: Int, _ t: Int)") {
             body(members)
         }
@@ -118,7 +119,7 @@ final class ModelEmission {
     }
 
     func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(comment)")
+        members.line("// \(commentSafe(comment))")
         members.block("private func \(name)()") {
             body(members)
         }
@@ -139,7 +140,33 @@ extension OpEmitter {
     var aliasesInput: Bool { false }
 }
 
+/// One parameter tensor as the runtime sees it (`TensorSpec`).
+struct ParamSpec {
+    let key: String
+    let tensor: ParamTensor
+    let offset: Int
+    /// Layout in .npz files: fileShape[i] == tensor.shape[filePermutation[i]].
+    let fileShape: [Int]
+    let filePermutation: [Int]
+    /// Fan-in of the layer's kernel (PyTorch initializes biases from it).
+    let layerFanIn: Int
+}
+
+/// Text for a `//` comment: printable ASCII kept, everything else (newlines, control
+/// characters, Unicode line separators, any non-ASCII) written as `\u{XXXX}`, so a name can
+/// never end the comment and become code.
+func commentSafe(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+        if u.value >= 0x20 && u.value < 0x7F { out.unicodeScalars.append(u) } else { out += "\\u{\(String(u.value, radix: 16))}" }
+    }
+    return out
+}
+
 public enum Emitter {
+    /// Upper bound on parallel chunks (per-chunk gradient partials cost one parameter set each).
+    static let maxChunks = 64
+
     /// Swift class name for a model name: `seed002_mnist_cnn` -> `Seed002MnistCnn`.
     public static func className(for modelName: String) -> String {
         var out = ""
@@ -165,19 +192,31 @@ public enum Emitter {
 
     public static func emit(_ ir: ModelIR, fuse: Bool) -> EmittedModel {
         let cls = className(for: ir.name)
-        let (layers, endsWithSoftmax) = stripFinalSoftmax(ir.layers)
+        let (rawLayers, endsWithSoftmax) = stripFinalSoftmax(ir.layers)
+        // Layer names reach the generated Swift only inside comments (made safe here) and
+        // escaped string literals (tensor keys, summary): never as code.
+        let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let plan = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
         let m = ModelEmission()
 
-        // Parameter offsets in Keras tensor order.
+        // Parameter offsets in Keras tensor order (the internal layout: HWIO conv kernels,
+        // [in, out] dense kernels). Keys: Keras "<layer>/<role>", or the PyTorch state_dict
+        // name "<module>.<suffix>" whose file layout (OIHW, [out, in]) is a permutation.
         var offsets: [[ParamTensor.Role: Int]] = []
-        var specs: [(key: String, tensor: ParamTensor, offset: Int)] = []
+        var specs: [ParamSpec] = []
         var total = 0
-        for l in layers {
+        for l in rawLayers {
             var o: [ParamTensor.Role: Int] = [:]
+            let kernelFanIn = l.paramTensors.first { $0.role == .kernel || $0.role == .depthwiseKernel }.map(ModelInfoEmitter.fanIn) ?? 1
             for t in l.paramTensors {
                 o[t.role] = total
-                specs.append(("\(l.name)/\(t.role.rawValue)", t, total))
+                if ir.semantics == .pytorch {
+                    specs.append(ParamSpec(key: "\(l.name).\(t.stateDictSuffix)", tensor: t, offset: total,
+                                           fileShape: t.stateDictShape, filePermutation: t.stateDictPermutation, layerFanIn: kernelFanIn))
+                } else {
+                    specs.append(ParamSpec(key: "\(l.name)/\(t.role.rawValue)", tensor: t, offset: total,
+                                           fileShape: t.shape, filePermutation: Array(0..<t.shape.count), layerFanIn: kernelFanIn))
+                }
                 total += t.count
             }
             offsets.append(o)
@@ -193,7 +232,7 @@ public enum Emitter {
         var inputShape = ir.inputShape
         for (i, l) in layers.enumerated() where i > 0 || !isInput(l) {
             let idx = aName.count
-            let emitter = opEmitter(l, plan: plan, position: i)
+            let emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics)
             let act = folded(l)
             var y = "a\(idx)", gy = "g\(idx)"
             if emitter.aliasesInput { y = aName[idx - 1]; gy = gName[idx - 1] } else { owned.insert(y); owned.insert(gy) }
@@ -230,8 +269,8 @@ public enum Emitter {
         let inSize = ir.inputShape.reduce(1, *)
 
         let w = CodeWriter()
-        w.line("// Generated by modelc from \(ir.sourcePath.isEmpty ? "a hand-built IR" : displayPath(ir.sourcePath)). Do not edit.")
-        w.line("// \(ir.name): \(layers.count) layers, \(paramCount) parameters, \(forwardFlops(layers)) forward FLOPs per image\(fuse ? ", fused" : "").")
+        w.line("// Generated by modelc from \(ir.sourcePath.isEmpty ? "a hand-built IR" : commentSafe(displayPath(ir.sourcePath))). Do not edit.")
+        w.line("// \(commentSafe(ir.name)): \(layers.count) layers, \(paramCount) parameters, \(forwardFlops(layers)) forward FLOPs per image\(fuse ? ", fused" : "").")
         w.line("// Activations NHWC; every size below is a literal. See Sources/ModelcBackend/Backend/Emitter.swift.")
         w.line("import Foundation")
         w.line("import Dispatch")
@@ -260,17 +299,23 @@ public enum Emitter {
             w.block("public init(maxBatch: Int)") {
                 w.line("let n = max(1, maxBatch)")
                 w.line("self.maxBatch = n")
-                w.line("threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))")
+                w.line("// Chunks = --threads (Parallel.threads, capped at \(maxChunks)), never the machine's core count,")
+                w.line("// so the work split and every floating-point sum are the same on any machine.")
+                w.line("threads = max(1, min(Parallel.threads, \(maxChunks)))")
                 w.line("parameters = zeroed(\(paramCount), Float.self)")
                 w.line("gradients = zeroed(\(paramCount), Float.self)")
                 w.line("partials = zeroed(threads * \(paramCount), Float.self)")
                 w.line("a0 = zeroed(n * \(inSize), Float.self)")
                 for b in m.buffers {
-                    let size = b.perImage > 0 ? (b.fixed > 0 ? "n * \(b.perImage) + \(b.fixed)" : "n * \(b.perImage)") : "\(b.fixed)"
+                    var terms: [String] = []
+                    if b.perImage > 0 { terms.append("n * \(b.perImage)") }
+                    if b.fixed > 0 || (b.perImage == 0 && b.perChunk == 0) { terms.append("\(b.fixed)") }
+                    if b.perChunk > 0 { terms.append("threads * \(b.perChunk)") }
+                    let size = terms.joined(separator: " + ")
                     w.line("\(b.name) = zeroed(\(size), \(b.kind == .float ? "Float" : "Int32").self)")
                 }
-                for (key, t, off) in specs where t.role == .gamma || t.role == .movingVariance {
-                    w.line("(parameters + \(off)).update(repeating: 1, count: \(t.count))   // \(key)")
+                for s in specs where s.tensor.role == .gamma || s.tensor.role == .movingVariance {
+                    w.line("(parameters + \(s.offset)).update(repeating: 1, count: \(s.tensor.count))   // \(commentSafe(s.key))")
                 }
                 _ = lastG
             }
@@ -404,10 +449,14 @@ public enum Emitter {
         }
     }
 
-    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int) -> OpEmitter {
+    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, semantics: Semantics) -> OpEmitter {
         switch l.op {
+        case .flatten where semantics == .pytorch && l.inputShape.count == 3
+                && l.inputShape[0] * l.inputShape[1] > 1 && l.inputShape[2] > 1:
+            return FlattenCHWEmitter()
         case .input: return ReshapeEmitter()
         case .zeroPadding(let t, let b, let le, let r): return ZeroPaddingEmitter(top: t, bottom: b, left: le, right: r)
+        case .conv2d(let a) where a.dilationH > 1 || a.dilationW > 1: return DilatedConv2DEmitter(attrs: a)
         case .conv2d(let a): return Conv2DEmitter(attrs: a, fold: plan.folds[position])
         case .separableConv2d(let a, let m): return SeparableConv2DEmitter(attrs: a, multiplier: m)
         case .depthwiseConv2d(let a, let m): return DepthwiseConv2DEmitter(attrs: a, multiplier: m)

@@ -138,6 +138,47 @@ extension Emitter {
                 out.append(ModelError(file: ir.sourcePath, line: l.line,
                                       message: "layer \(l.name): input shape \(l.inputShape) does not match the previous output \(shape)"))
             }
+            func err(_ m: String) { out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): \(m)")) }
+            // Attributes the emitter does not implement are refused here, never ignored.
+            switch l.op {
+            case .conv2d(let a), .separableConv2d(let a, _), .depthwiseConv2d(let a, _):
+                var conv2d = false
+                if case .conv2d = l.op { conv2d = true }
+                if a.dilationH < 1 || a.dilationW < 1 {
+                    err("dilation \(a.dilationH)x\(a.dilationW) must be at least 1")
+                } else if !conv2d && (a.dilationH != 1 || a.dilationW != 1) {
+                    err("dilated \(l.kind) (dilation \(a.dilationH)x\(a.dilationW)) is not supported by the code generator; only Conv2D may be dilated")
+                }
+                if a.kernelH < 1 || a.kernelW < 1 || a.strideH < 1 || a.strideW < 1 || a.filters < 1 {
+                    err("kernel \(a.kernelH)x\(a.kernelW), stride \(a.strideH)x\(a.strideW) and \(a.filters) filters must all be at least 1")
+                }
+                if (a.explicitPadH == nil) != (a.explicitPadW == nil) || (a.explicitPadH ?? 0) < 0 || (a.explicitPadW ?? 0) < 0 {
+                    err("explicit padding must give both a height and a width of at least 0, found \(a.explicitPadH.map(String.init) ?? "none") x \(a.explicitPadW.map(String.init) ?? "none")")
+                }
+            case .maxPool(let p), .avgPool(let p):
+                if p.poolH < 1 || p.poolW < 1 || p.strideH < 1 || p.strideW < 1 { err("pool \(p.poolH)x\(p.poolW) and stride \(p.strideH)x\(p.strideW) must be at least 1") }
+            case .zeroPadding(let t, let b, let le, let r):
+                if min(t, b, le, r) < 0 { err("negative zero padding \([t, b, le, r])") }
+            case .dropout(let r):
+                if !(r >= 0 && r < 1) { err("dropout rate \(r) is outside [0, 1)") }
+            case .batchNorm(let a):
+                if !(a.epsilon > 0) || !(a.momentum >= 0 && a.momentum <= 1) { err("BatchNorm epsilon \(a.epsilon) must be > 0 and momentum \(a.momentum) in [0, 1]") }
+            default: break
+            }
+            if ir.semantics == .pytorch {
+                // Ops whose PyTorch meaning on NCHW tensors differs from the NHWC code.
+                switch l.op {
+                case .separableConv2d, .depthwiseConv2d:
+                    err("\(l.kind) has no PyTorch state_dict layout in modelc; not supported with PyTorch semantics")
+                case .reshape(let t) where l.inputShape.count == 3 || t.count == 3:
+                    if !(l.inputShape.count == 3 && (l.inputShape[0] * l.inputShape[1] == 1 || l.inputShape[2] == 1) && t.count == 1) {
+                        err("reshape \(l.inputShape) -> \(t) under PyTorch (NCHW) semantics is not supported; use Flatten")
+                    }
+                case .dense where l.inputShape.count > 1:
+                    err("Linear on a multi-axis input \(l.inputShape) (applies over the NCHW last axis in PyTorch) is not supported")
+                default: break
+                }
+            }
             switch l.op {
             case .zeroPadding, .conv2d, .separableConv2d, .depthwiseConv2d, .maxPool, .avgPool, .globalAvgPool, .globalMaxPool:
                 if l.inputShape.count != 3 {

@@ -4,7 +4,7 @@
 import ModelcCore
 
 enum ModelInfoEmitter {
-    static func infoLiteral(_ ir: ModelIR, layers: [Layer], specs: [(key: String, tensor: ParamTensor, offset: Int)],
+    static func infoLiteral(_ ir: ModelIR, layers: [Layer], specs: [ParamSpec],
                             parameterCount: Int, indent: String) -> String {
         let i1 = indent + "    "
         let i2 = i1 + "    "
@@ -27,9 +27,14 @@ enum ModelInfoEmitter {
         s += "\(i1)inputScale: \(floatLiteral(ir.inputScale)), inputOffset: \(floatLiteral(ir.inputOffset)),\n"
         s += "\(i1)semantics: \(swiftString(ir.semantics.rawValue)),\n"
         s += "\(i1)tensors: [\n"
-        for (key, t, off) in specs {
-            s += "\(i2)TensorSpec(key: \(swiftString(key)), shape: \(t.shape), offset: \(off), trainable: \(t.trainable), "
-            s += "initializer: \(initializer(t, semantics: ir.semantics)), decays: \(decays(t))),\n"
+        for p in specs {
+            let t = p.tensor
+            s += "\(i2)TensorSpec(key: \(swiftString(p.key)), shape: \(t.shape), offset: \(p.offset), trainable: \(t.trainable), "
+            s += "initializer: \(initializer(t, semantics: ir.semantics, layerFanIn: p.layerFanIn)), decays: \(decays(t, semantics: ir.semantics))"
+            if p.filePermutation != Array(0..<t.shape.count) {
+                s += ", fileShape: \(p.fileShape), filePermutation: \(p.filePermutation)"
+            }
+            s += "),\n"
         }
         s += "\(i1)],\n"
         s += "\(i1)parameterCount: \(parameterCount),\n"
@@ -53,8 +58,19 @@ enum ModelInfoEmitter {
         }
     }
 
-    static func initializer(_ t: ParamTensor, semantics: Semantics) -> String {
+    /// Fan-in of a kernel: input channels (x receptive field); depthwise: the receptive field.
+    static func fanIn(_ t: ParamTensor) -> Int {
+        let receptive = t.shape.count > 2 ? t.shape.dropLast(2).reduce(1, *) : 1
+        if t.role == .depthwiseKernel { return receptive }
+        return (t.shape.count >= 2 ? t.shape[t.shape.count - 2] : 1) * receptive
+    }
+
+    /// Keras: Glorot-uniform kernels, zero biases. PyTorch (Conv2d/Linear reset_parameters):
+    /// weight kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fanIn)), bias U(+-1/sqrt(fanIn)) with the
+    /// weight's fan-in. BatchNorm: gamma 1, beta 0, mean 0, var 1 in both.
+    static func initializer(_ t: ParamTensor, semantics: Semantics, layerFanIn: Int) -> String {
         switch t.role {
+        case .bias where semantics == .pytorch: return ".kaimingUniform(fanIn: \(max(layerFanIn, 1)))"
         case .kernel, .depthwiseKernel, .pointwiseKernel:
             let receptive = t.shape.count > 2 ? t.shape.dropLast(2).reduce(1, *) : 1
             let fanIn = (t.shape.count >= 2 ? t.shape[t.shape.count - 2] : 1) * receptive
@@ -68,8 +84,11 @@ enum ModelInfoEmitter {
         }
     }
 
-    static func decays(_ t: ParamTensor) -> Bool {
-        t.role == .kernel || t.role == .depthwiseKernel || t.role == .pointwiseKernel
+    /// Keras kernel_regularizer: kernels only. PyTorch optimizers' `weight_decay` applies to
+    /// every parameter handed to them (biases and BatchNorm weight/bias too; never buffers).
+    static func decays(_ t: ParamTensor, semantics: Semantics = .keras) -> Bool {
+        if semantics == .pytorch { return t.trainable }
+        return t.role == .kernel || t.role == .depthwiseKernel || t.role == .pointwiseKernel
     }
 
     static func defaultsBody(_ t: TrainingConfig, indent: String) -> String {

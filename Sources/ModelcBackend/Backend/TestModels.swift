@@ -27,10 +27,12 @@ public struct ChainBuilder {
         switch op {
         case .input, .batchNorm, .activation, .dropout, .lambda: return s
         case .zeroPadding(let t, let b, let l, let r): return [s[0] + t + b, s[1] + l + r, s[2]]
-        case .conv2d(let a), .separableConv2d(let a, _):
-            return [conv(s[0], a.kernelH, a.strideH, a.padding, a.explicitPadH), conv(s[1], a.kernelW, a.strideW, a.padding, a.explicitPadW), a.filters]
+        case .conv2d(let a), .separableConv2d(let a, _):    // effective kernel extent (k - 1) * dilation + 1
+            return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
+                    conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), a.filters]
         case .depthwiseConv2d(let a, let m):
-            return [conv(s[0], a.kernelH, a.strideH, a.padding, a.explicitPadH), conv(s[1], a.kernelW, a.strideW, a.padding, a.explicitPadW), s[2] * m]
+            return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
+                    conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), s[2] * m]
         case .maxPool(let p), .avgPool(let p):
             return [conv(s[0], p.poolH, p.strideH, p.padding, nil), conv(s[1], p.poolW, p.strideW, p.padding, nil), s[2]]
         case .globalAvgPool, .globalMaxPool: return [s[s.count - 1]]
@@ -160,7 +162,66 @@ public enum BackendTestModels {
         b.add("batch_normalization_3", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_cnn"))
+
+        b = ChainBuilder(input: [5, 6, 3])          // PyTorch semantics: explicit padding, unbiased BN, NCHW flatten
+        var pc = Conv2DAttrs(kernelH: 3, kernelW: 2, strideH: 1, strideW: 2, padding: .valid, filters: 4, useBias: true)
+        pc.explicitPadH = 1; pc.explicitPadW = 1
+        b.add("conv1", "Conv2d", .conv2d(pc))
+        b.add("bn1", "BatchNorm2d", .batchNorm(BatchNormAttrs(epsilon: 1e-5, momentum: 0.9, unbiasedRunningVariance: true)))
+        b.add("act1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.01)))
+        b.add("flatten", "Flatten", .flatten)
+        b.add("fc", "Linear", .dense(units: 3, useBias: true, activation: .linear))
+        var pt = b.ir("gc_pytorch")
+        pt.semantics = .pytorch
+        out.append(pt)
+
+        b = ChainBuilder(input: [9, 8, 2])          // dilated Conv2D ('same' and 'valid', dilation 2x3 / 2x2)
+        var d1 = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .same, filters: 3, useBias: true, activation: .tanh)
+        d1.dilationH = 2; d1.dilationW = 3
+        b.add("conv2d_1", "Conv2D", .conv2d(d1))
+        var d2 = Conv2DAttrs(kernelH: 2, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: false)
+        d2.dilationH = 2; d2.dilationW = 2
+        b.add("conv2d_2", "Conv2D", .conv2d(d2))
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 3, useBias: true, activation: .linear))
+        out.append(b.ir("gc_dilated"))
+
+        b = ChainBuilder(input: [7, 6, 2])          // semantics: dilated 'same' (TF padding on the effective extent 5x5)
+        var d3 = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .same, filters: 3, useBias: true)
+        d3.dilationH = 2; d3.dilationW = 2
+        b.add("conv2d_1", "Conv2D", .conv2d(d3))
+        out.append(b.ir("sem_dilated_same"))
+
+        out.append(unsafeNames)
         return out
+    }
+
+    /// Layer, class and source names that would break naive code generation: quotes,
+    /// backslashes, an attempted injection, newlines, comment terminators, Unicode line
+    /// separators and Swift keywords. They must reach the Swift only escaped.
+    public static let hostileNames = [
+        "dense \"quoted\"", "back\\slash\\", "x\"); fatalError(\"injected", "new\nline(); fatalError()",
+        "层😀\u{2028}fatalError()", "class", "*/ fatalError() /*", "self\r\t\u{0}",
+    ]
+
+    static var unsafeNames: ModelIR {
+        var b = ChainBuilder(input: [6])
+        let n = hostileNames
+        b.add(n[0], "Dense\"); fatalError(\"", .dense(units: 5, useBias: true, activation: .tanh))
+        b.add(n[1], "Activation", .activation(.relu))
+        b.add(n[2], "Dense", .dense(units: 4, useBias: true, activation: .linear))
+        b.add(n[3], "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add(n[4], "Dropout", .dropout(rate: 0.5))
+        b.add(n[5], "Dense", .dense(units: 3, useBias: false, activation: .linear))
+        b.add(n[6], "Activation", .activation(.sigmoid))
+        b.add(n[7], "Dense", .dense(units: 3, useBias: true, activation: .softmax))
+        var ir = b.ir("safe_names")
+        ir.sourcePath = "Sources/ModelcBackend/Backend/TestModels.swift\n fatalError()"
+        ir.classNames = ["a\"); fatalError(\"", "b\\", "ひらがな\n"]
+        ir.nativeClassNames = ["\u{2028}", "*/", "\\(fatalError())"]
+        ir.dataset = "mnist\"); fatalError(\""
+        return ir
     }
 }
 

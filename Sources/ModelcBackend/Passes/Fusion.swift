@@ -47,7 +47,7 @@ public enum Fusion {
         while i < layers.count {
             let producerAct: Activation?
             switch layers[i].op {
-            case .conv2d(let a): producerAct = a.activation
+            case .conv2d(let a): producerAct = (a.dilationH == 1 && a.dilationW == 1) ? a.activation : nil   // dilated: not fused
             case .dense(_, _, let act): producerAct = act
             default: producerAct = nil
             }

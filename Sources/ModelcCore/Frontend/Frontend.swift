@@ -33,8 +33,19 @@ public enum Frontend {
         let summary = TorchSummary.find(in: doc, skipping: annotations.blockLines)
         let kerasHeader = summary == nil && doc.lines.enumerated().contains { !annotations.blockLines.contains($0.offset + 1) && ($0.element.has("Layer (type)") || $0.element.has("Layer(type)")) }
         let repr = kerasHeader ? nil : try PyTorchRepr.find(in: doc, skipping: annotations.blockLines)
+        if let s = summary {
+            // Printed shapes are checked before anything multiplies them (ResourceLimits, issue 6).
+            for r in s.rows where ResourceLimits.elements(r.shape) == nil {
+                throw doc.error(r.line, "\(r.label): output \(r.shape) has \(ResourceLimits.productText(r.shape)) elements per image; "
+                    + "modelc accepts at most \(formatCount(ResourceLimits.maxActivationElements)) (2^26) per layer")
+            }
+            for r in s.rows where r.params > ResourceLimits.maxParameters {
+                throw doc.error(r.line, "\(r.label): parameter count \(formatCount(r.params)) is too large; modelc accepts at most \(formatCount(ResourceLimits.maxParameters)) (2^28) parameters per model")
+            }
+        }
         if summary != nil || repr != nil {
             var (ir, footer, lines) = try PyTorchBuilder.build(repr: repr, summary: summary, annotations: annotations, document: doc)
+            try ResourceLimits.check(ir, document: doc)
             let problems = footer + Verifier.verify(&ir, totalLine: lines[0], trainableLine: lines[1], nonTrainableLine: lines[2])
             let layout = [repr.map { _ in "pytorch-repr" }, summary.map { _ in "torchsummary" }].compactMap { $0 }.joined(separator: "+")
             return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: layout)
@@ -44,6 +55,7 @@ public enum Frontend {
         }
         let table = try TableScanner.findTable(in: doc, skipping: annotations.blockLines)
         var ir = try IRBuilder.build(table: table, annotations: annotations, document: doc)
+        try ResourceLimits.check(ir, document: doc)
         let problems = table.footerProblems + Verifier.verify(&ir, table: table)
         return CheckReport(ir: ir, ok: problems.isEmpty, problems: problems, layout: table.layout)
     }

@@ -135,7 +135,7 @@ enum PyTorchModules {
                                          : .avgPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
         case "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
             let o = try pair(["output_size"], 0, nil)
-            guard o.0 > 0, o.1 > 0 else { throw err("output_size must be positive") }
+            guard o.0 > 0, o.1 > 0, o.0 <= 4096, o.1 <= 4096 else { throw err("output_size \(o.0)x\(o.1): expected 1...4096") }
             return m.type == "AdaptiveAvgPool2d" ? .adaptiveAvgPool(oh: o.0, ow: o.1) : .adaptiveMaxPool(oh: o.0, ow: o.1)
         case "ReLU": return .relu
         case "Sigmoid": return .sigmoid

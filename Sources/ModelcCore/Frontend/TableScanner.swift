@@ -385,8 +385,11 @@ enum TableScanner {
 
     // MARK: - Final interpretation of the merged cells
 
-    /// Limits that keep every later product and sum far from Int overflow.
-    static let maxDim = 1 << 20, maxElements = 1 << 40, maxParams = 1 << 40, maxRows = 2000
+    /// Limits that keep every later product and sum far from Int overflow, and every printed
+    /// shape within what a generated binary can allocate (ResourceLimits, issue 6). Declared
+    /// totals (`maxParams`) are only compared, never allocated, so their limit is looser.
+    static let maxDim = ResourceLimits.maxDimension, maxElements = ResourceLimits.maxActivationElements,
+               maxParams = 1 << 40, maxRows = 2000
 
     static func finish(_ table: inout SummaryTable, doc: Document) throws {
         guard !table.rows.isEmpty else {
@@ -421,8 +424,8 @@ enum TableScanner {
                 throw doc.error(r.line, "layer '\(r.name)': cannot read output shape '\(shapeText)' "
                     + "(expected e.g. (None, 28, 28, 1) or 'multiple'; layers with several outputs are not supported)")
             }
-            if r.params > maxParams {
-                throw doc.error(r.line, "layer '\(r.name)': parameter count \(formatCount(r.params)) is implausibly large (limit \(formatCount(maxParams)))")
+            if r.params > ResourceLimits.maxParameters {
+                throw doc.error(r.line, "layer '\(r.name)': parameter count \(formatCount(r.params)) is too large; modelc accepts at most \(formatCount(ResourceLimits.maxParameters)) (2^28) parameters per model")
             }
             if case .dims(let d) = r.shape {
                 let known = d.compactMap { $0 }
@@ -433,7 +436,8 @@ enum TableScanner {
                     }
                     product *= x
                     guard product <= maxElements else {
-                        throw doc.error(r.line, "layer '\(r.name)': output \(shapeText) is implausibly large")
+                        throw doc.error(r.line, "layer '\(r.name)': output \(shapeText) has \(ResourceLimits.productText(known)) elements per image; "
+                            + "modelc accepts at most \(formatCount(maxElements)) (2^26) per layer")
                     }
                 }
             }

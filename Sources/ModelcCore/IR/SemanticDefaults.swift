@@ -171,7 +171,12 @@ enum SemanticDefaults {
             ir.classNames = names
         } else {
             let names = DatasetFacts.classNames(dataset)
-            if names.count == classes {
+            if classes > ResourceLimits.maxClassNames {
+                // Not a classifier head (e.g. a table cut short after a convolution): naming
+                // every output value would make reports of megabytes (found by fuzzing, issue 6).
+                ir.classNames = []
+                ir.assumptions.append("classes: none named (the model outputs \(formatCount(classes)) values per image, more than the \(ResourceLimits.maxClassNames) classes modelc names)")
+            } else if names.count == classes {
                 ir.classNames = names
                 ir.nativeClassNames = DatasetFacts.nativeClassNames(dataset)
             } else {

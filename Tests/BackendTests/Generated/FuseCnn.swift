@@ -93,7 +93,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 8, 8, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 20)
+    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -109,7 +109,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 1, 1, 16]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (8 chunks x 2 x 16)
+    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
     private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
@@ -122,7 +122,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 24]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
-    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (8 chunks x 2 x 24)
+    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
     private let l10mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
@@ -134,7 +134,9 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(4197, Float.self)
         gradients = zeroed(4197, Float.self)
         partials = zeroed(threads * 4197, Float.self)
@@ -145,7 +147,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 1280, Float.self)
         g2 = zeroed(n * 1280, Float.self)
         l2xhat = zeroed(n * 1280, Float.self)
-        l2part = zeroed(320, Float.self)
+        l2part = zeroed(threads * 40, Float.self)
         l2mean = zeroed(20, Float.self)
         l2inv = zeroed(20, Float.self)
         l2mdy = zeroed(20, Float.self)
@@ -161,7 +163,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 16, Float.self)
         g6 = zeroed(n * 16, Float.self)
         l6xhat = zeroed(n * 16, Float.self)
-        l6part = zeroed(256, Float.self)
+        l6part = zeroed(threads * 32, Float.self)
         l6mean = zeroed(16, Float.self)
         l6inv = zeroed(16, Float.self)
         l6mdy = zeroed(16, Float.self)
@@ -174,7 +176,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 24, Float.self)
         g10 = zeroed(n * 24, Float.self)
         l10xhat = zeroed(n * 24, Float.self)
-        l10part = zeroed(384, Float.self)
+        l10part = zeroed(threads * 48, Float.self)
         l10mean = zeroed(24, Float.self)
         l10inv = zeroed(24, Float.self)
         l10mdy = zeroed(24, Float.self)

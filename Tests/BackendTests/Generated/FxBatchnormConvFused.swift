@@ -80,7 +80,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization output [N, 4, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
     private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization normalized input (training)
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (8 chunks x 2 x 4)
+    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
     private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
@@ -89,18 +89,20 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(124, Float.self)
         gradients = zeroed(124, Float.self)
         partials = zeroed(threads * 124, Float.self)
         a0 = zeroed(n * 108, Float.self)
         a1 = zeroed(n * 64, Float.self)
         g1 = zeroed(n * 64, Float.self)
-        l1fold = zeroed(64, Float.self)
+        l1fold = zeroed(threads * 8, Float.self)
         a2 = zeroed(n * 64, Float.self)
         g2 = zeroed(n * 64, Float.self)
         l2xhat = zeroed(n * 64, Float.self)
-        l2part = zeroed(64, Float.self)
+        l2part = zeroed(threads * 8, Float.self)
         l2mean = zeroed(4, Float.self)
         l2inv = zeroed(4, Float.self)
         l2mdy = zeroed(4, Float.self)

@@ -80,7 +80,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization output [N, 5]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
     private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization normalized input (training)
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (8 chunks x 2 x 5)
+    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
     private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
@@ -89,7 +89,9 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(85, Float.self)
         gradients = zeroed(85, Float.self)
         partials = zeroed(threads * 85, Float.self)
@@ -99,7 +101,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 5, Float.self)
         g3 = zeroed(n * 5, Float.self)
         l3xhat = zeroed(n * 5, Float.self)
-        l3part = zeroed(80, Float.self)
+        l3part = zeroed(threads * 10, Float.self)
         l3mean = zeroed(5, Float.self)
         l3inv = zeroed(5, Float.self)
         l3mdy = zeroed(5, Float.self)

@@ -94,7 +94,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 26, 26, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 32)
+    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -110,7 +110,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l7xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
-    private let l7part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l7part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
     private let l7mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l7inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
     private let l7mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
@@ -123,7 +123,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 4, 4, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
-    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (8 chunks x 2 x 128)
+    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
     private let l10mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
@@ -146,7 +146,9 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(395178, Float.self)
         gradients = zeroed(395178, Float.self)
         partials = zeroed(threads * 395178, Float.self)
@@ -157,7 +159,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 21632, Float.self)
         g3 = zeroed(n * 21632, Float.self)
         l3xhat = zeroed(n * 21632, Float.self)
-        l3part = zeroed(512, Float.self)
+        l3part = zeroed(threads * 64, Float.self)
         l3mean = zeroed(32, Float.self)
         l3inv = zeroed(32, Float.self)
         l3mdy = zeroed(32, Float.self)
@@ -173,7 +175,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a7 = zeroed(n * 5184, Float.self)
         g7 = zeroed(n * 5184, Float.self)
         l7xhat = zeroed(n * 5184, Float.self)
-        l7part = zeroed(1024, Float.self)
+        l7part = zeroed(threads * 128, Float.self)
         l7mean = zeroed(64, Float.self)
         l7inv = zeroed(64, Float.self)
         l7mdy = zeroed(64, Float.self)
@@ -186,7 +188,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 2048, Float.self)
         g10 = zeroed(n * 2048, Float.self)
         l10xhat = zeroed(n * 2048, Float.self)
-        l10part = zeroed(2048, Float.self)
+        l10part = zeroed(threads * 256, Float.self)
         l10mean = zeroed(128, Float.self)
         l10inv = zeroed(128, Float.self)
         l10mdy = zeroed(128, Float.self)

@@ -122,7 +122,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 32)
+    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -137,7 +137,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (8 chunks x 2 x 32)
+    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
     private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
@@ -158,7 +158,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l11xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
-    private let l11part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l11part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
     private let l11mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l11inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
     private let l11mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
@@ -173,7 +173,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
     private let l14xhat: UnsafeMutablePointer<Float>   // batch_normalization_4 normalized input (training)
-    private let l14part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l14part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
     private let l14mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
     private let l14inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
     private let l14mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
@@ -194,7 +194,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
     private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
     private let l19xhat: UnsafeMutablePointer<Float>   // batch_normalization_5 normalized input (training)
-    private let l19part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (8 chunks x 2 x 128)
+    private let l19part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
     private let l19mean: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean
     private let l19inv: UnsafeMutablePointer<Float>   // batch_normalization_5 batch 1/sqrt(var + eps)
     private let l19mdy: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy)
@@ -215,7 +215,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a24: UnsafeMutablePointer<Float>   // batch_normalization_6 output [N, 3, 3, 64]
     private let g24: UnsafeMutablePointer<Float>   // gradient of batch_normalization_6 output
     private let l24xhat: UnsafeMutablePointer<Float>   // batch_normalization_6 normalized input (training)
-    private let l24part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l24part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
     private let l24mean: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean
     private let l24inv: UnsafeMutablePointer<Float>   // batch_normalization_6 batch 1/sqrt(var + eps)
     private let l24mdy: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy)
@@ -231,7 +231,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a29: UnsafeMutablePointer<Float>   // batch_normalization_7 output [N, 64]
     private let g29: UnsafeMutablePointer<Float>   // gradient of batch_normalization_7 output
     private let l29xhat: UnsafeMutablePointer<Float>   // batch_normalization_7 normalized input (training)
-    private let l29part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (8 chunks x 2 x 64)
+    private let l29part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
     private let l29mean: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean
     private let l29inv: UnsafeMutablePointer<Float>   // batch_normalization_7 batch 1/sqrt(var + eps)
     private let l29mdy: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy)
@@ -262,7 +262,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(265258, Float.self)
         gradients = zeroed(265258, Float.self)
         partials = zeroed(threads * 265258, Float.self)
@@ -274,7 +276,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
         l3xhat = zeroed(n * 25088, Float.self)
-        l3part = zeroed(512, Float.self)
+        l3part = zeroed(threads * 64, Float.self)
         l3mean = zeroed(32, Float.self)
         l3inv = zeroed(32, Float.self)
         l3mdy = zeroed(32, Float.self)
@@ -289,7 +291,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 25088, Float.self)
         g6 = zeroed(n * 25088, Float.self)
         l6xhat = zeroed(n * 25088, Float.self)
-        l6part = zeroed(512, Float.self)
+        l6part = zeroed(threads * 64, Float.self)
         l6mean = zeroed(32, Float.self)
         l6inv = zeroed(32, Float.self)
         l6mdy = zeroed(32, Float.self)
@@ -310,7 +312,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a11 = zeroed(n * 12544, Float.self)
         g11 = zeroed(n * 12544, Float.self)
         l11xhat = zeroed(n * 12544, Float.self)
-        l11part = zeroed(1024, Float.self)
+        l11part = zeroed(threads * 128, Float.self)
         l11mean = zeroed(64, Float.self)
         l11inv = zeroed(64, Float.self)
         l11mdy = zeroed(64, Float.self)
@@ -325,7 +327,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a14 = zeroed(n * 12544, Float.self)
         g14 = zeroed(n * 12544, Float.self)
         l14xhat = zeroed(n * 12544, Float.self)
-        l14part = zeroed(1024, Float.self)
+        l14part = zeroed(threads * 128, Float.self)
         l14mean = zeroed(64, Float.self)
         l14inv = zeroed(64, Float.self)
         l14mdy = zeroed(64, Float.self)
@@ -346,7 +348,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a19 = zeroed(n * 6272, Float.self)
         g19 = zeroed(n * 6272, Float.self)
         l19xhat = zeroed(n * 6272, Float.self)
-        l19part = zeroed(2048, Float.self)
+        l19part = zeroed(threads * 256, Float.self)
         l19mean = zeroed(128, Float.self)
         l19inv = zeroed(128, Float.self)
         l19mdy = zeroed(128, Float.self)
@@ -367,7 +369,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a24 = zeroed(n * 576, Float.self)
         g24 = zeroed(n * 576, Float.self)
         l24xhat = zeroed(n * 576, Float.self)
-        l24part = zeroed(1024, Float.self)
+        l24part = zeroed(threads * 128, Float.self)
         l24mean = zeroed(64, Float.self)
         l24inv = zeroed(64, Float.self)
         l24mdy = zeroed(64, Float.self)
@@ -383,7 +385,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a29 = zeroed(n * 64, Float.self)
         g29 = zeroed(n * 64, Float.self)
         l29xhat = zeroed(n * 64, Float.self)
-        l29part = zeroed(1024, Float.self)
+        l29part = zeroed(threads * 128, Float.self)
         l29mean = zeroed(64, Float.self)
         l29inv = zeroed(64, Float.self)
         l29mdy = zeroed(64, Float.self)

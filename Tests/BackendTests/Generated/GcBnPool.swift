@@ -87,7 +87,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 5, 5, 8]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 8)
+    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -102,7 +102,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 3, 3, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (8 chunks x 2 x 6)
+    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
     private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
@@ -114,7 +114,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(485, Float.self)
         gradients = zeroed(485, Float.self)
         partials = zeroed(threads * 485, Float.self)
@@ -125,7 +127,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 200, Float.self)
         g2 = zeroed(n * 200, Float.self)
         l2xhat = zeroed(n * 200, Float.self)
-        l2part = zeroed(128, Float.self)
+        l2part = zeroed(threads * 16, Float.self)
         l2mean = zeroed(8, Float.self)
         l2inv = zeroed(8, Float.self)
         l2mdy = zeroed(8, Float.self)
@@ -140,7 +142,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 54, Float.self)
         g6 = zeroed(n * 54, Float.self)
         l6xhat = zeroed(n * 54, Float.self)
-        l6part = zeroed(96, Float.self)
+        l6part = zeroed(threads * 12, Float.self)
         l6mean = zeroed(6, Float.self)
         l6inv = zeroed(6, Float.self)
         l6mdy = zeroed(6, Float.self)

@@ -88,7 +88,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 5, 5, 8]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 8)
+    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -104,7 +104,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 3, 3, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (8 chunks x 2 x 6)
+    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
     private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
@@ -116,7 +116,9 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(485, Float.self)
         gradients = zeroed(485, Float.self)
         partials = zeroed(threads * 485, Float.self)
@@ -124,11 +126,11 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 200, Float.self)
         g1 = zeroed(n * 200, Float.self)
         l1xp = zeroed(n * 147, Float.self)
-        l1fold = zeroed(128, Float.self)
+        l1fold = zeroed(threads * 16, Float.self)
         a2 = zeroed(n * 200, Float.self)
         g2 = zeroed(n * 200, Float.self)
         l2xhat = zeroed(n * 200, Float.self)
-        l2part = zeroed(128, Float.self)
+        l2part = zeroed(threads * 16, Float.self)
         l2mean = zeroed(8, Float.self)
         l2inv = zeroed(8, Float.self)
         l2mdy = zeroed(8, Float.self)
@@ -139,12 +141,12 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         g4 = zeroed(n * 72, Float.self)
         a5 = zeroed(n * 54, Float.self)
         g5 = zeroed(n * 54, Float.self)
-        l5fold = zeroed(96, Float.self)
+        l5fold = zeroed(threads * 12, Float.self)
         l5wt = zeroed(48, Float.self)
         a6 = zeroed(n * 54, Float.self)
         g6 = zeroed(n * 54, Float.self)
         l6xhat = zeroed(n * 54, Float.self)
-        l6part = zeroed(96, Float.self)
+        l6part = zeroed(threads * 12, Float.self)
         l6mean = zeroed(6, Float.self)
         l6inv = zeroed(6, Float.self)
         l6mdy = zeroed(6, Float.self)

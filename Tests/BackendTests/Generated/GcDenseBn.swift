@@ -83,7 +83,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 20)
+    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -101,7 +101,9 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(1136, Float.self)
         gradients = zeroed(1136, Float.self)
         partials = zeroed(threads * 1136, Float.self)
@@ -111,7 +113,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 20, Float.self)
         g2 = zeroed(n * 20, Float.self)
         l2xhat = zeroed(n * 20, Float.self)
-        l2part = zeroed(320, Float.self)
+        l2part = zeroed(threads * 40, Float.self)
         l2mean = zeroed(20, Float.self)
         l2inv = zeroed(20, Float.self)
         l2mdy = zeroed(20, Float.self)

@@ -76,7 +76,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 2, 2, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l1xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
-    private let l1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (8 chunks x 2 x 3)
+    private let l1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
     private let l1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
     private let l1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
@@ -85,7 +85,9 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
         self.maxBatch = n
-        threads = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
+        // so the work split and every floating-point sum are the same on any machine.
+        threads = max(1, min(Parallel.threads, 64))
         parameters = zeroed(12, Float.self)
         gradients = zeroed(12, Float.self)
         partials = zeroed(threads * 12, Float.self)
@@ -93,7 +95,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 12, Float.self)
         g1 = zeroed(n * 12, Float.self)
         l1xhat = zeroed(n * 12, Float.self)
-        l1part = zeroed(48, Float.self)
+        l1part = zeroed(threads * 6, Float.self)
         l1mean = zeroed(3, Float.self)
         l1inv = zeroed(3, Float.self)
         l1mdy = zeroed(3, Float.self)

@@ -19,7 +19,7 @@ struct BatchNormEmitter: OpEmitter {
         let p = c.prefix
         let xhat = "\(p)xhat", part = "\(p)part", mean = "\(p)mean", inv = "\(p)inv", mdy = "\(p)mdy", mdx = "\(p)mdx"
         m.buffer(xhat, perImage: c.outSize, "\(c.name) normalized input (training)")
-        m.buffer(part, perImage: 0, fixed: 16 * ch, "\(c.name) per-chunk partial sums (8 chunks x 2 x \(ch))")
+        m.buffer(part, perImage: 0, perChunk: 2 * ch, "\(c.name) per-chunk partial sums (chunks x 2 x \(ch))")
         m.buffer(mean, perImage: 0, fixed: ch, "\(c.name) batch mean")
         m.buffer(inv, perImage: 0, fixed: ch, "\(c.name) batch 1/sqrt(var + eps)")
         m.buffer(mdy, perImage: 0, fixed: ch, "\(c.name) mean(dy)")

@@ -63,7 +63,7 @@ struct Conv2DEmitter: OpEmitter {
         }
         forward("\(p)Forward", nil)
         if let f = c.fused {
-            m.buffer("\(p)fold", perImage: 0, fixed: 16 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
+            m.buffer("\(p)fold", perImage: 0, perChunk: 2 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
             forward("\(p)ForwardFused", f)
         }
 

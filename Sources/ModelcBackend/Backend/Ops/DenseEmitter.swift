@@ -37,7 +37,7 @@ struct DenseEmitter: OpEmitter {
         }
         forward("\(p)Forward", nil)
         if let f = c.fused {
-            m.buffer("\(p)fold", perImage: 0, fixed: 16 * nOut, "\(c.name) folded BatchNorm scale and shift per chunk")
+            m.buffer("\(p)fold", perImage: 0, perChunk: 2 * nOut, "\(c.name) folded BatchNorm scale and shift per chunk")
             forward("\(p)ForwardFused", f)
         }
 

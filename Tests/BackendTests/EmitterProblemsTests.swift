@@ -1,0 +1,45 @@
+// What the emitter cannot do exactly is refused by `Emitter.problems` with FILE:LINE, never
+// compiled into a silently different model.
+
+import XCTest
+import ModelcCore
+import ModelcBackend
+
+final class EmitterProblemsTests: XCTestCase {
+    private func model(_ op: Op, semantics: Semantics = .keras, input: [Int] = [8, 8, 2]) -> ModelIR {
+        var b = ChainBuilder(input: input)
+        b.add("layer_x", "X", op)
+        var ir = b.ir("p")
+        ir.sourcePath = "m.md"
+        ir.semantics = semantics
+        return ir
+    }
+
+    func testDilationOnlyForConv2D() {
+        var a = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: true)
+        a.dilationH = 2; a.dilationW = 2
+        XCTAssertEqual(Emitter.problems(model(.conv2d(a))).map(\.description), [], "dilated Conv2D is implemented")
+        var dw = a
+        dw.filters = 2
+        let p = Emitter.problems(model(.depthwiseConv2d(dw, depthMultiplier: 1))).map(\.description)
+        XCTAssertTrue(p.contains { $0.hasPrefix("m.md:2: error: layer layer_x: dilated X (dilation 2x2) is not supported") }, "\(p)")
+        XCTAssertEqual(p.count, 1, "only the dilation is wrong: \(p)")
+        XCTAssertTrue(Emitter.problems(model(.separableConv2d(a, depthMultiplier: 1))).contains { $0.message.contains("dilated") })
+        a.dilationH = 0
+        XCTAssertTrue(Emitter.problems(model(.conv2d(a))).contains { $0.message.contains("at least 1") })
+    }
+
+    func testOtherUnsupportedAttributesAreRefused() {
+        var a = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .valid, filters: 4, useBias: true)
+        a.explicitPadH = 1
+        XCTAssertTrue(Emitter.problems(model(.conv2d(a))).contains { $0.message.contains("explicit padding") })
+        XCTAssertTrue(Emitter.problems(model(.dropout(rate: 1))).contains { $0.message.contains("dropout rate") })
+        XCTAssertTrue(Emitter.problems(model(.batchNorm(BatchNormAttrs(epsilon: 0)))).contains { $0.message.contains("epsilon") })
+        let dw = Conv2DAttrs(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .same, filters: 2, useBias: true)
+        XCTAssertTrue(Emitter.problems(model(.depthwiseConv2d(dw, depthMultiplier: 1), semantics: .pytorch)).contains { $0.message.contains("PyTorch") })
+        XCTAssertTrue(Emitter.problems(model(.reshape([128]), semantics: .pytorch)).contains { $0.message.contains("NCHW") })
+        XCTAssertEqual(Emitter.problems(model(.reshape([128]))).count, 0)
+        XCTAssertTrue(Emitter.problems(model(.dense(units: 3, useBias: true, activation: .linear), semantics: .pytorch)).contains { $0.message.contains("Linear") })
+        XCTAssertEqual(Emitter.problems(model(.flatten, semantics: .pytorch)).count, 0)
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Regenerates the synthetic fuzzing seeds (run from the repository root; Python for fixtures only).
+
+Most seeds are copies of real files (see Tests/Fuzz/README.md). This script writes the rest:
+  seeds/inflate/*.deflate   raw DEFLATE streams of real fixture bytes (stored, fixed, dynamic,
+                            RLE and Huffman-only blocks, and an empty stream)
+  seeds/gzip/text.gz        a real summary table, gzip-compressed
+  seeds/checkpoint/small_adam.ckpt
+                            a 6-parameter checkpoint with training state and two Adam slots,
+                            written in the documented format of Sources/ModelcRuntime/Checkpoint.swift
+(seeds/checkpoint/tiny_mlp_training.ckpt is a real checkpoint written by modelc-testtrainer:
+ `modelc-testtrainer train --data Tests/Fixtures/data/kmnist --checkpoint tiny.ckpt --epochs 2 --batch 16 --val-split 0.2 --seed 3`.)
+"""
+import gzip, struct, zlib
+
+S = 'Tests/Fuzz/seeds'
+
+def raw(data, level=6, strategy=zlib.Z_DEFAULT_STRATEGY):
+    c = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
+    return c.compress(data) + c.flush()
+
+labels = open('Tests/Fixtures/data/raw/t10k-labels-idx1-ubyte', 'rb').read()
+text = open('Tests/Fixtures/summaries/keras2_param_header_srcnn.txt', 'rb').read()
+image = open('Tests/Fixtures/data/raw/t10k-images-idx3-ubyte', 'rb').read()[:3000]
+open(f'{S}/inflate/stored.deflate', 'wb').write(raw(text[:500], 0))
+open(f'{S}/inflate/fixed.deflate', 'wb').write(raw(text[:300], 6, zlib.Z_FIXED))
+open(f'{S}/inflate/dynamic_text.deflate', 'wb').write(raw(text, 9))
+open(f'{S}/inflate/dynamic_image.deflate', 'wb').write(raw(image, 6))
+open(f'{S}/inflate/rle.deflate', 'wb').write(raw(image, 6, zlib.Z_RLE))
+open(f'{S}/inflate/huffman_only.deflate', 'wb').write(raw(labels, 6, zlib.Z_HUFFMAN_ONLY))
+open(f'{S}/inflate/empty.deflate', 'wb').write(raw(b''))
+open(f'{S}/gzip/text.gz', 'wb').write(gzip.compress(text, mtime=0))
+
+def s(x): b = x.encode(); return struct.pack('<I', len(b)) + b
+def q(v): return struct.pack('<Q', v)
+def d(v): return struct.pack('<d', v)
+p = s('tiny') + s('fp0123') + q(6) + struct.pack('<I', 2)
+p += s('dense/kernel') + struct.pack('<I', 2) + q(2) + q(2) + q(0) + b'\x01'
+p += s('dense/bias') + struct.pack('<I', 1) + q(2) + q(4) + b'\x01'
+p += struct.pack('<6f', 0.1, -0.2, 0.3, 0.4, 0, 1)
+p += b'\x01' + struct.pack('<I', 2) + s('lr') + s('0.01') + s('batch') + s('16')
+p += q(1) + q(2) + q(5) + d(1.5) + q(3) + q(4) + d(0.2) + d(0.5) + q(1) + d(float('nan')) + q(0) + b'\x00'
+p += struct.pack('<I', 1) + q(1) + d(2.3) + d(0.1) + d(2.4) + d(0.2) + d(0.01) + d(1000)
+p += s('adam') + q(5) + struct.pack('<I', 2) + q(6) + struct.pack('<6f', *[0.01] * 6) + q(6) + struct.pack('<6f', *[0.02] * 6)
+open(f'{S}/checkpoint/small_adam.ckpt', 'wb').write(b'MODELCKP' + struct.pack('<IQI', 1, len(p), zlib.crc32(p)) + p)

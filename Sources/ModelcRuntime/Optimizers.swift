@@ -4,8 +4,8 @@
 // Keras kernel_regularizer style: the loss gains wd * sum(w^2) over tensors with `decays`, so
 // their gradient gains 2 * wd * w before the update. PyTorch-semantics models use torch.optim's
 // `weight_decay` instead: grad += wd * w (the loss gains wd/2 * sum(w^2)); see `l2GradientScale`.
-// AdamW instead decays decoupled from the gradient: w -= lr * wd * w, then the Adam step (applied
-// to `decays` tensors only).
+// AdamW instead decays decoupled from the gradient: w -= lr * wd * w, then the Adam step, on every
+// trainable tensor, biases and BatchNorm included (Keras 3 and torch.optim.AdamW defaults).
 // State ("slots") has the same layout as the parameter buffer so checkpoints can store it flat.
 
 import Foundation
@@ -127,7 +127,7 @@ public final class Optimizer {
                 case .adam, .adamw:
                     // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)
                     // m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  w -= alpha * m / (sqrt(v) + eps)
-                    if s.kind == .adamw && wd != 0 && r.decays {
+                    if s.kind == .adamw && wd != 0 {
                         let k = lr * wd
                         for i in lo..<hi { w[i] -= w[i] * k }
                     }

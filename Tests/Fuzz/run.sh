@@ -7,7 +7,7 @@
 # seeded from Tests/Fuzz/seeds/TARGET and Tests/Fuzz/regressions/TARGET, and run with
 # -max_total_time. The growing corpus, crash artifacts and logs live in .build-fuzz/ (git-ignored).
 # A crashing, hanging or out-of-memory input is copied into Tests/Fuzz/regressions/TARGET/, and
-# the script exits 1. Environment: FUZZ_JOBS_FLAGS adds libFuzzer flags.
+# the script exits 1. Environment: FUZZ_FLAGS adds libFuzzer flags (e.g. FUZZ_FLAGS=-jobs=2).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -70,7 +70,7 @@ run() {
     mkdir -p "$corpus" "$art" "$OUT/logs" "Tests/Fuzz/seeds/$target" "Tests/Fuzz/regressions/$target"
     echo "fuzzing $target for ${seconds}s (log: $log)" >&2
     MODELC_FUZZ_KIND="$target" "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$art/" ${FUZZ_JOBS_FLAGS:-} \
+        -print_final_stats=1 -artifact_prefix="$art/" ${FUZZ_FLAGS:-} \
         "$corpus" "Tests/Fuzz/seeds/$target" "Tests/Fuzz/regressions/$target" >"$log" 2>&1 || status=$?
     local found=0
     for f in "$art"/crash-* "$art"/timeout-* "$art"/oom-* "$art"/leak-* "$art"/slow-unit-*; do

@@ -84,10 +84,12 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testAdamWDecoupledDecay() {
-        // w = 1 - 0.1 * 0.1 * 1 = 0.99, then the Adam step (-0.1) -> 0.89; bias not decayed -> 0.9
+        // Keras 3 AdamW decays every trainable variable (biases too):
+        // w = 1 - 0.1 * 0.1 * 1 = 0.99, then the Adam step (-0.1) -> 0.89 for the kernel and the bias
         let w = run(.adamw, steps: 1, wd: 0.1)
         XCTAssertEqual(w[0], 0.99 - (1 - 0.900000632451532), accuracy: 2e-6)
-        XCTAssertEqual(w[1], 0.900000632451532, accuracy: 2e-6)
+        XCTAssertEqual(w[1], 0.99 - (1 - 0.900000632451532), accuracy: 2e-6)
+        XCTAssertEqual(w[2], 1, "non-trainable tensors are never decayed")
     }
 
     func testSlotsRoundTrip() throws {

@@ -1,10 +1,10 @@
 // MD5 (RFC 1321), for checking the checksums that dataset publishers give (not for security).
 import Foundation
 
-public struct MD5 {
+public struct MD5: BlockHash64 {
     private var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476)
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+    var buffer: [UInt8] = []
+    var length: UInt64 = 0
 
     static let s: [UInt32] = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
                               5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
@@ -16,28 +16,11 @@ public struct MD5 {
 
     public init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var i = 0
-        if !buffer.isEmpty {
-            let take = min(64 - buffer.count, bytes.count)
-            buffer.append(contentsOf: bytes[0..<take])
-            i = take
-            if buffer.count == 64 {
-                buffer.withUnsafeBytes { block($0.baseAddress!) }
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        while i + 64 <= bytes.count {
-            block(bytes.baseAddress! + i)
-            i += 64
-        }
-        if i < bytes.count { buffer.append(contentsOf: bytes[i...]) }
-    }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { absorb(bytes) }
 
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
-    private mutating func block(_ p: UnsafeRawPointer) {
+    mutating func block(_ p: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { m in
             for j in 0..<16 { m[j] = p.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self).littleEndian }
             compress(m)
@@ -63,14 +46,7 @@ public struct MD5 {
     }
 
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var pad: [UInt8] = [0x80]
-        let rem = Int((length + 1) % 64)
-        pad += [UInt8](repeating: 0, count: rem <= 56 ? 56 - rem : 120 - rem)
-        for i in 0..<8 { pad.append(UInt8((bitLength >> (8 * UInt64(i))) & 0xFF)) }
-        let saved = length
-        update(pad)
-        length = saved
+        absorbPadding(bigEndianLength: false)
         var out: [UInt8] = []
         for w in [state.0, state.1, state.2, state.3] {
             for i in 0..<4 { out.append(UInt8((w >> (8 * UInt32(i))) & 0xFF)) }

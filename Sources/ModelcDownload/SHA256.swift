@@ -1,10 +1,10 @@
 // SHA-256 (FIPS 180-4), for checksums of downloaded files.
 
-public struct SHA256 {
+public struct SHA256: BlockHash64 {
     private var h: [UInt32] = [0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A,
                                0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+    var buffer: [UInt8] = []
+    var length: UInt64 = 0
 
     static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -19,30 +19,13 @@ public struct SHA256 {
 
     public init() {}
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var i = 0
-        if !buffer.isEmpty {
-            let take = min(64 - buffer.count, bytes.count)
-            buffer.append(contentsOf: bytes[0..<take])
-            i = take
-            if buffer.count == 64 {
-                buffer.withUnsafeBytes { block($0.baseAddress!) }
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        while i + 64 <= bytes.count {
-            block(bytes.baseAddress! + i)
-            i += 64
-        }
-        if i < bytes.count { buffer.append(contentsOf: bytes[i...]) }
-    }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { absorb(bytes) }
 
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    private mutating func block(_ p: UnsafeRawPointer) {
+    mutating func block(_ p: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in compress(p, w) }
     }
 
@@ -68,12 +51,7 @@ public struct SHA256 {
     }
 
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var pad: [UInt8] = [0x80]
-        let rem = Int((length + 1) % 64)
-        pad += [UInt8](repeating: 0, count: rem <= 56 ? 56 - rem : 120 - rem)
-        for i in (0..<8).reversed() { pad.append(UInt8((bitLength >> (8 * UInt64(i))) & 0xFF)) }
-        update(pad)
+        absorbPadding(bigEndianLength: true)
         var out: [UInt8] = []
         for v in h { out += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
         return out

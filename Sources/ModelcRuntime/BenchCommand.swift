@@ -1,16 +1,29 @@
 // `bench`: throughput and latency on synthetic inputs (no dataset needed), printed as JSON:
-// train_images_per_s (forward + backward + optimizer at the training batch size),
-// infer_images_per_s_b256, latency_ms_b1_median and latency_ms_b1_p99.
+//   train_images_per_s        forward + backward + optimizer at the training batch size
+//   infer_images_per_s_b256   inference at batch 256
+//   latency_ms_b1_median/p99  single-image inference
+//   train_gflops, infer_gflops_b256
+//                             achieved GFLOP/s: forward FLOPs x 3 per training image (forward,
+//                             weight gradient, input gradient), forward FLOPs per inference image
+//   peak_gflops               the FP32 FMA peak of the same threads, measured in this run
+//   train_fraction_of_peak, infer_fraction_of_peak
+//   peak_rss_mb               peak resident memory of the process (model built for batch 256)
+// `--only train|infer|latency` runs one part (for profiling); `--no-peak` skips the peak.
 
 import Foundation
 
 enum BenchCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
-        let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds"], switchFlags: ["json"])
+        let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only"], switchFlags: ["json", "no-peak"])
         try CommandSupport.setThreads(f)
         let info = M.info
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? info.defaults.batchSize
         let budget = Double(try f.float("seconds", min: 0.1, max: 600) ?? 2)
+        let only = f.string("only")
+        if let o = only, !["train", "infer", "latency"].contains(o) {
+            throw UsageError("bench: --only expects train, infer or latency, found '\(o)'")
+        }
+        func wanted(_ part: String) -> Bool { only == nil || only == part }
         let model = M(maxBatch: max(batch, 256))
         initializeParameters(model.parameters, tensors: info.tensors, seed: 1)
         let n = max(batch, 256)
@@ -34,29 +47,50 @@ enum BenchCommand<M: CompiledModel> {
             return (k, Date().timeIntervalSince(start))
         }
         var step = 0
-        let train = timeLoop {
-            let out = model.forward(input, count: batch, training: true, seed: UInt64(step))
-            _ = loss.evaluate(outputs: out, labels: labels, count: batch, classes: info.classCount, gradient: grad)
-            model.backward(grad, count: batch)
-            optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: 1e-6)
-            step += 1
+        var fields: [(String, String)] = [("model", JSON.string(info.name)), ("threads", "\(Parallel.threads)"), ("train_batch", "\(batch)")]
+        let trainFlops = 3.0 * Double(info.forwardFlops), inferFlops = Double(info.forwardFlops)
+        var trainGflops: Double? = nil, inferGflops: Double? = nil
+        if wanted("train") {
+            let train = timeLoop {
+                let out = model.forward(input, count: batch, training: true, seed: UInt64(step))
+                _ = loss.evaluate(outputs: out, labels: labels, count: batch, classes: info.classCount, gradient: grad)
+                model.backward(grad, count: batch)
+                optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: 1e-6)
+                step += 1
+            }
+            let rate = Double(train.iterations * batch) / train.seconds
+            trainGflops = rate * trainFlops / 1e9
+            fields += [("train_images_per_s", JSON.number(rate)), ("train_gflops", JSON.number(trainGflops!))]
         }
-        let infer = timeLoop { _ = model.forward(input, count: 256, training: false, seed: 0) }
-        var latencies: [Double] = []
-        let start = Date()
-        repeat {
-            let t = Date()
+        if wanted("infer") {
+            let infer = timeLoop { _ = model.forward(input, count: 256, training: false, seed: 0) }
+            let rate = Double(infer.iterations * 256) / infer.seconds
+            inferGflops = rate * inferFlops / 1e9
+            fields += [("infer_images_per_s_b256", JSON.number(rate)), ("infer_gflops_b256", JSON.number(inferGflops!))]
+        }
+        if wanted("latency") {
+            var latencies: [Double] = []
+            latencies.reserveCapacity(100_000)
             _ = model.forward(input, count: 1, training: false, seed: 0)
-            latencies.append(Date().timeIntervalSince(t) * 1000)
-        } while Date().timeIntervalSince(start) < budget && latencies.count < 100_000
-        latencies.sort()
-        let median = latencies[latencies.count / 2]
-        let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
-        console.out(JSON.object([
-            ("model", JSON.string(info.name)), ("threads", "\(Parallel.threads)"), ("train_batch", "\(batch)"),
-            ("train_images_per_s", JSON.number(Double(train.iterations * batch) / train.seconds)),
-            ("infer_images_per_s_b256", JSON.number(Double(infer.iterations * 256) / infer.seconds)),
-            ("latency_ms_b1_median", JSON.number(median)), ("latency_ms_b1_p99", JSON.number(p99)),
-        ]))
+            let start = Date()
+            repeat {
+                let t = Date()
+                _ = model.forward(input, count: 1, training: false, seed: 0)
+                latencies.append(Date().timeIntervalSince(t) * 1000)
+            } while Date().timeIntervalSince(start) < budget && latencies.count < 100_000
+            latencies.sort()
+            let median = latencies[latencies.count / 2]
+            let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
+            fields += [("latency_ms_b1_median", JSON.number(median)), ("latency_ms_b1_p99", JSON.number(p99))]
+        }
+        if !f.has("no-peak") {
+            let peak = PeakFlops.measure(threads: Parallel.threads)
+            fields.append(("peak_gflops", JSON.number(peak)))
+            if let g = trainGflops { fields.append(("train_fraction_of_peak", JSON.number(g / peak))) }
+            if let g = inferGflops { fields.append(("infer_fraction_of_peak", JSON.number(g / peak))) }
+        }
+        fields += [("forward_flops_per_image", "\(info.forwardFlops)"),
+                   ("peak_rss_mb", JSON.number(Double(peakResidentBytes()) / 1_048_576))]
+        console.out(JSON.object(fields))
     }
 }

@@ -20,13 +20,13 @@ public enum ModelcApp {
                    [--weight-decay X] [--schedule constant|step:E:G|cosine|onecycle] [--val-split X] [--seed N]
                    [--checkpoint PATH] [--resume] [--weights W.npz] [--augment-shift N] [--augment-rotate DEG]
                    [--early-stopping none|patience:N|drop-after:N] [--limit N] [--split-seed N] [--json] [--threads N]
-                   [--resplit TRAIN:VAL:TEST] [--report DIR]
+                   [--resplit TRAIN:VAL:TEST] [--report DIR] [--test-each-epoch]
           eval     [--checkpoint PATH | --weights W.npz] [--split test|train|val] [--data DIR] [--dataset NAME] [--limit N] [--json]
                    [--resplit TRAIN:VAL:TEST] [--split-seed N] [--report DIR] [--threads N]
           predict  [--checkpoint PATH | --weights W.npz] (IMAGE.png|IMAGE.pgm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--dataset NAME] [--json]
           export   --weights OUT.npz [--checkpoint PATH]
           summary  [--json]
-          bench    [--batch N] [--threads N]        (prints JSON)
+          bench    [--batch N] [--threads N] [--seconds S] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
         """
     }
 

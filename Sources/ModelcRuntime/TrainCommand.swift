@@ -8,7 +8,7 @@ enum TrainCommand<M: CompiledModel> {
     static var valueFlags: [String] { ["data", "dataset", "epochs", "batch", "lr", "optimizer", "loss", "weight-decay", "schedule",
                              "val-split", "seed", "checkpoint", "weights", "augment-shift", "augment-rotate",
                              "early-stopping", "limit", "threads", "momentum", "split-seed", "resplit", "report"] }
-    static var switchFlags: [String] { ["resume", "json"] }
+    static var switchFlags: [String] { ["resume", "json", "test-each-epoch"] }
 
     /// Applies explicit flags on top of `config`.
     static func applyFlags(_ f: CommandLineFlags, to config: inout TrainingConfig) throws {
@@ -103,6 +103,11 @@ enum TrainCommand<M: CompiledModel> {
         }
 
         let json = f.has("json")
+        // --test-each-epoch: the test set after every epoch (for time-to-accuracy measurements;
+        // it never influences training, checkpoints or early stopping)
+        let testEachEpoch = f.has("test-each-epoch")
+        let perEpochTest = testEachEpoch ? try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console) : nil
+        let testLoss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         if !json {
             console.out("training \(info.name) on \(config.dataset): \(trainSet.count) images, \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue), schedule \(config.schedule), seed \(config.seed)")
         }
@@ -115,13 +120,20 @@ enum TrainCommand<M: CompiledModel> {
         }
         observer.epoch = { r in
             bar.clear()
+            let test = perEpochTest.map { Evaluator.evaluate(model, images: $0, loss: testLoss, batch: model.maxBatch) }
             if json {
-                console.out(JSON.object([("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(r.accuracy)),
-                                         ("val_loss", JSON.number(r.valLoss)), ("val_accuracy", JSON.number(r.valAccuracy)),
-                                         ("seconds", JSON.number(r.seconds)), ("images_per_s", JSON.number(r.imagesPerSecond))]))
+                var fields = [("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(r.accuracy)),
+                              ("val_loss", JSON.number(r.valLoss)), ("val_accuracy", JSON.number(r.valAccuracy)),
+                              ("seconds", JSON.number(r.seconds)), ("images_per_s", JSON.number(r.imagesPerSecond))]
+                if let t = test {
+                    fields += [("train_seconds", JSON.number(Double(trainSet.count) / max(r.imagesPerSecond, 1e-9))),
+                               ("test_loss", JSON.number(t.loss)), ("test_accuracy", JSON.number(t.accuracy))]
+                }
+                console.out(JSON.object(fields))
             } else {
                 var line = String(format: "epoch %d/%d  loss %.4f  accuracy %.4f", r.epoch, epochs, r.loss, r.accuracy)
                 if let vl = r.valLoss, let va = r.valAccuracy { line += String(format: "  val_loss %.4f  val_accuracy %.4f", vl, va) }
+                if let t = test { line += String(format: "  test_loss %.4f  test_accuracy %.4f", t.loss, t.accuracy) }
                 line += String(format: "  %.1fs  %.0f img/s", r.seconds, r.imagesPerSecond)
                 console.out(line)
             }

@@ -6,6 +6,7 @@ import XCTest
 import ModelcCore
 import ModelcBackend
 import ModelcRuntime
+import GeneratedModels
 
 final class ThreadsTests: XCTestCase {
     func testEmittedCodeNeverAsksTheMachine() {
@@ -37,5 +38,27 @@ final class ThreadsTests: XCTestCase {
         let a = gradients(threads: 3), b = gradients(threads: 3), one = gradients(threads: 1)
         XCTAssertEqual(a, b)
         XCTAssertLessThan(relativeError(a, one), 1e-4)
+    }
+
+    /// One image with several threads splits each big layer's output pixels over them
+    /// (`forwardSingle`); every output must be bit-identical to the same image in a batch.
+    func testSingleImageSplitMatchesBatch() throws {
+        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/generated/seed000_kmnist_cnn/Seed000KmnistCnn.swift", encoding: .utf8)
+        XCTAssertTrue(src.contains("splitRows(81, "), "conv2d_2 (81 output pixels) is not split")
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [2, 3] {
+            Parallel.threads = threads
+            let m = Seed000KmnistCnn(maxBatch: 3)
+            var rng = TestRNG(5)
+            TestModels.randomize(m, &rng)
+            let x = rng.array(3 * Seed000KmnistCnn.info.inputSize, 0, 1)
+            let batch = TestModels.forward(m, x, count: 3, training: false)
+            let k = Seed000KmnistCnn.info.classCount, n = Seed000KmnistCnn.info.inputSize
+            for i in 0..<3 {
+                let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
+                XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "threads \(threads), image \(i)")
+            }
+        }
     }
 }

@@ -86,8 +86,8 @@ def torch_model(net):
             *block(64, 128), nn.MaxPool2d(2), nn.Dropout(0.25),
             *block(128, 64), nn.MaxPool2d(2), nn.Dropout(0.25),
             nn.Flatten(), nn.BatchNorm1d(64, eps=1e-3, momentum=0.01), nn.Dropout(0.25),
-            nn.Linear(64, 256), nn.LeakyReLU(0.3), nn.Dropout(0.25),
-            nn.Linear(256, 128), nn.LeakyReLU(0.3), nn.Dropout(0.25),
+            nn.Linear(64, 256), nn.LeakyReLU(0.3), nn.Dropout(0.5),
+            nn.Linear(256, 128), nn.LeakyReLU(0.3), nn.Dropout(0.5),
             nn.Linear(128, 10))
     if net == "seed001":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
@@ -142,8 +142,8 @@ def keras_model(net):
         x = block(x, 128); x = L.MaxPooling2D(2)(x); x = L.Dropout(0.25)(x)
         x = block(x, 64); x = L.MaxPooling2D(2)(x); x = L.Dropout(0.25)(x)
         x = L.Flatten()(x); x = L.BatchNormalization()(x); x = L.Dropout(0.25)(x)
-        x = L.Dense(256)(x); x = L.LeakyReLU(negative_slope=0.3)(x); x = L.Dropout(0.25)(x)
-        x = L.Dense(128)(x); x = L.LeakyReLU(negative_slope=0.3)(x); x = L.Dropout(0.25)(x)
+        x = L.Dense(256)(x); x = L.LeakyReLU(negative_slope=0.3)(x); x = L.Dropout(0.5)(x)
+        x = L.Dense(128)(x); x = L.LeakyReLU(negative_slope=0.3)(x); x = L.Dropout(0.5)(x)
         x = L.Dense(10, activation="softmax")(x)
     elif net == "seed001":
         x = L.Flatten()(i); x = L.Dense(128, activation="relu")(x); x = L.Dense(64, activation="relu")(x)

@@ -198,4 +198,44 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(j.code, 0)
         XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(j.out[0].utf8)))
     }
+
+    func testTestEachEpochReportsTestAccuracyThatEvalAgreesWith() throws {
+        let data = try writeSyntheticMNIST(train: 300, test: 100)
+        let ckpt = data + "/tiny.ckpt"
+        let t = run(["train", "--data", data, "--epochs", "2", "--batch", "20", "--lr", "0.02", "--checkpoint", ckpt,
+                     "--val-split", "0", "--test-each-epoch", "--json", "--seed", "3"])
+        XCTAssertEqual(t.code, 0, t.err)
+        XCTAssertEqual(t.out.count, 2)
+        let last = try JSONSerialization.jsonObject(with: Data(t.out[1].utf8)) as! [String: Any]
+        for k in ["test_accuracy", "test_loss", "train_seconds"] { XCTAssertNotNil(last[k], "\(k) missing in \(t.out[1])") }
+        XCTAssertLessThanOrEqual(last["train_seconds"] as! Double, last["seconds"] as! Double + 1e-3)
+        // the last epoch's test accuracy is what eval measures on the final weights
+        let e = run(["eval", "--data", data, "--checkpoint", ckpt, "--json"])
+        XCTAssertEqual(e.code, 0, e.err)
+        let ev = try JSONSerialization.jsonObject(with: Data(e.out[0].utf8)) as! [String: Any]
+        XCTAssertEqual(last["test_accuracy"] as! Double, ev["accuracy"] as! Double, accuracy: 1e-12)
+    }
+
+    func testBenchPrintsEveryFigure() throws {
+        let r = run(["bench", "--seconds", "0.1", "--json", "--batch", "16"])
+        XCTAssertEqual(r.code, 0, r.err)
+        let o = try JSONSerialization.jsonObject(with: Data(r.out[0].utf8)) as! [String: Any]
+        for k in ["train_images_per_s", "infer_images_per_s_b256", "latency_ms_b1_median", "latency_ms_b1_p99", "train_gflops",
+                  "infer_gflops_b256", "peak_gflops", "train_fraction_of_peak", "infer_fraction_of_peak", "peak_rss_mb"] {
+            let v = try XCTUnwrap(o[k] as? Double, "\(k) missing in \(r.out[0])")
+            XCTAssertGreaterThan(v, 0, k)
+        }
+        XCTAssertLessThanOrEqual(o["latency_ms_b1_median"] as! Double, o["latency_ms_b1_p99"] as! Double)
+        // achieved rates follow from images/s and the model's FLOPs
+        let flops = Double(TinyModel.info.forwardFlops)
+        XCTAssertEqual(o["train_gflops"] as! Double, (o["train_images_per_s"] as! Double) * 3 * flops / 1e9, accuracy: 1e-9)
+        XCTAssertEqual(o["train_fraction_of_peak"] as! Double, (o["train_gflops"] as! Double) / (o["peak_gflops"] as! Double), accuracy: 1e-12)
+        let only = run(["bench", "--seconds", "0.1", "--only", "latency", "--no-peak", "--json"])
+        XCTAssertEqual(only.code, 0, only.err)
+        let oo = try JSONSerialization.jsonObject(with: Data(only.out[0].utf8)) as! [String: Any]
+        XCTAssertNil(oo["train_images_per_s"]); XCTAssertNil(oo["peak_gflops"]); XCTAssertNotNil(oo["latency_ms_b1_median"])
+        let bad = run(["bench", "--only", "everything"])
+        XCTAssertEqual(bad.code, 2)
+        XCTAssertTrue(bad.err.contains("--only expects train, infer or latency, found 'everything'"), bad.err)
+    }
 }

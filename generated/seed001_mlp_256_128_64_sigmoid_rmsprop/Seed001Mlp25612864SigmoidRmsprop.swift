@@ -76,7 +76,9 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a2: UnsafeMutablePointer<Float>   // dense_1 output [N, 256]
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 128]
@@ -98,7 +100,8 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         parameters = zeroed(242762, Float.self)
         gradients = zeroed(242762, Float.self)
         partials = zeroed(threads * 242762, Float.self)
-        a0 = zeroed(n * 784, Float.self)
+        a0Storage = zeroed(n * 784, Float.self)
+        a0 = a0Storage
         a2 = zeroed(n * 256, Float.self)
         g2 = zeroed(n * 256, Float.self)
         a3 = zeroed(n * 128, Float.self)
@@ -113,7 +116,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a2.deallocate()
         g2.deallocate()
         a3.deallocate()
@@ -132,20 +135,25 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 784)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a5)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 784)
+            forwardTraining()
+            return UnsafePointer(a5)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a5)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -166,6 +174,24 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l2Forward(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -232,7 +258,113 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         let x = a0, y = a2
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 784
+                let cr0 = y + (q + 0) * 256
+                let ar1 = x + (q + 1) * 784
+                let cr1 = y + (q + 1) * 256
+                let ar2 = x + (q + 2) * 784
+                let cr2 = y + (q + 2) * 256
+                let ar3 = x + (q + 3) * 784
+                let cr3 = y + (q + 3) * 256
+                let ar4 = x + (q + 4) * 784
+                let cr4 = y + (q + 4) * 256
+                let ar5 = x + (q + 5) * 784
+                let cr5 = y + (q + 5) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<784 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 784
                 let cr0 = y + (q + 0) * 256
@@ -308,140 +440,82 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 784
-                    let cr0 = y + (q + 0) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<784 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 784
+                let cr0 = y + (q + 0) * 256
+                let ar1 = x + (q + 1) * 784
+                let cr1 = y + (q + 1) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<784 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 784
-                    let cr0 = y + (q + 0) * 256
-                    let ar1 = x + (q + 1) * 784
-                    let cr1 = y + (q + 1) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<784 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 784
+                let cr0 = y + (q + 0) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<784 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = x + (q + 0) * 784
-                    let cr0 = y + (q + 0) * 256
-                    let ar1 = x + (q + 1) * 784
-                    let cr1 = y + (q + 1) * 256
-                    let ar2 = x + (q + 2) * 784
-                    let cr2 = y + (q + 2) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<784 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
         do {
             let ax = a2 + lo * 256
@@ -464,7 +538,98 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         for o in 0..<256 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<256 { gb[o] += dy[r * 256 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 784, by: 4) {
+        for kb in stride(from: 0, to: 780, by: 6) {
+            for c0 in stride(from: 0, to: 256, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_2: SIMD16<Float> = SIMD16<Float>()
+                var s2_3: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_2: SIMD16<Float> = SIMD16<Float>()
+                var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 784) + kb
+                    let bq = (dy + r * 256) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    s2_3 = s2_3.addingProduct(y3, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
+                }
+                st16((gk + (kb + 0) * 256 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 256 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 256 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 256 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 256 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 256 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 256 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 256 + c0 + 48), s1_3)
+                st16((gk + (kb + 2) * 256 + c0 + 0), s2_0)
+                st16((gk + (kb + 2) * 256 + c0 + 16), s2_1)
+                st16((gk + (kb + 2) * 256 + c0 + 32), s2_2)
+                st16((gk + (kb + 2) * 256 + c0 + 48), s2_3)
+                st16((gk + (kb + 3) * 256 + c0 + 0), s3_0)
+                st16((gk + (kb + 3) * 256 + c0 + 16), s3_1)
+                st16((gk + (kb + 3) * 256 + c0 + 32), s3_2)
+                st16((gk + (kb + 3) * 256 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 256 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 256 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 256 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 256 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 256 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 256 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 256 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 256 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 780
             for c0 in stride(from: 0, to: 256, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -537,7 +702,113 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         let x = a2, y = a3
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + (q + 2) * 256
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + (q + 3) * 256
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + (q + 4) * 256
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + (q + 5) * 256
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 128
@@ -613,140 +884,82 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
         do {
             let ax = a3 + lo * 128
@@ -775,7 +988,98 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         for o in 0..<128 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
         let gk = (gp + 200960)
-        for kb in stride(from: 0, to: 256, by: 4) {
+        for kb in stride(from: 0, to: 252, by: 6) {
+            for c0 in stride(from: 0, to: 128, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_2: SIMD16<Float> = SIMD16<Float>()
+                var s2_3: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_2: SIMD16<Float> = SIMD16<Float>()
+                var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 256) + kb
+                    let bq = (dy + r * 128) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    s2_3 = s2_3.addingProduct(y3, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
+                }
+                st16((gk + (kb + 0) * 128 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 128 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 128 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 128 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 128 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 128 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 128 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 128 + c0 + 48), s1_3)
+                st16((gk + (kb + 2) * 128 + c0 + 0), s2_0)
+                st16((gk + (kb + 2) * 128 + c0 + 16), s2_1)
+                st16((gk + (kb + 2) * 128 + c0 + 32), s2_2)
+                st16((gk + (kb + 2) * 128 + c0 + 48), s2_3)
+                st16((gk + (kb + 3) * 128 + c0 + 0), s3_0)
+                st16((gk + (kb + 3) * 128 + c0 + 16), s3_1)
+                st16((gk + (kb + 3) * 128 + c0 + 32), s3_2)
+                st16((gk + (kb + 3) * 128 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 128 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 128 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 128 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 128 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 128 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 128 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 128 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 128 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 252
             for c0 in stride(from: 0, to: 128, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -842,7 +1146,113 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         let dx = g2
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 256
+                let ar1 = dy + (q + 1) * 128
+                let cr1 = dx + (q + 1) * 256
+                let ar2 = dy + (q + 2) * 128
+                let cr2 = dx + (q + 2) * 256
+                let ar3 = dy + (q + 3) * 128
+                let cr3 = dx + (q + 3) * 256
+                let ar4 = dy + (q + 4) * 128
+                let cr4 = dx + (q + 4) * 256
+                let ar5 = dy + (q + 5) * 128
+                let cr5 = dx + (q + 5) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 256
@@ -918,140 +1328,82 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 256
+                let ar1 = dy + (q + 1) * 128
+                let cr1 = dx + (q + 1) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 256
-                    let ar1 = dy + (q + 1) * 128
-                    let cr1 = dx + (q + 1) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 256
-                    let ar1 = dy + (q + 1) * 128
-                    let cr1 = dx + (q + 1) * 256
-                    let ar2 = dy + (q + 2) * 128
-                    let cr2 = dx + (q + 2) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1062,7 +1414,113 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         let x = a3, y = a4
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + (q + 2) * 128
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + (q + 3) * 128
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + (q + 4) * 128
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + (q + 5) * 128
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 64
@@ -1138,140 +1596,82 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 64
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
                 }
-            case 2:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 64
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
         do {
             let ax = a4 + lo * 64
@@ -1300,7 +1700,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         for o in 0..<64 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
         let gk = (gp + 233856)
-        for kb in stride(from: 0, to: 128, by: 4) {
+        for kb in stride(from: 0, to: 126, by: 6) {
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1318,6 +1718,14 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 var s3_1: SIMD16<Float> = SIMD16<Float>()
                 var s3_2: SIMD16<Float> = SIMD16<Float>()
                 var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 128) + kb
                     let bq = (dy + r * 64) + 0
@@ -1345,6 +1753,16 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
                     s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
                 }
                 st16((gk + (kb + 0) * 64 + 0 + 0), s0_0)
                 st16((gk + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -1362,12 +1780,165 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 st16((gk + (kb + 3) * 64 + 0 + 16), s3_1)
                 st16((gk + (kb + 3) * 64 + 0 + 32), s3_2)
                 st16((gk + (kb + 3) * 64 + 0 + 48), s3_3)
+                st16((gk + (kb + 4) * 64 + 0 + 0), s4_0)
+                st16((gk + (kb + 4) * 64 + 0 + 16), s4_1)
+                st16((gk + (kb + 4) * 64 + 0 + 32), s4_2)
+                st16((gk + (kb + 4) * 64 + 0 + 48), s4_3)
+                st16((gk + (kb + 5) * 64 + 0 + 0), s5_0)
+                st16((gk + (kb + 5) * 64 + 0 + 16), s5_1)
+                st16((gk + (kb + 5) * 64 + 0 + 32), s5_2)
+                st16((gk + (kb + 5) * 64 + 0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 126
+            do {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 128) + kb
+                    let bq = (dy + r * 64) + 0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                }
+                st16((gk + (kb + 0) * 64 + 0 + 0), s0_0)
+                st16((gk + (kb + 0) * 64 + 0 + 16), s0_1)
+                st16((gk + (kb + 0) * 64 + 0 + 32), s0_2)
+                st16((gk + (kb + 0) * 64 + 0 + 48), s0_3)
+                st16((gk + (kb + 1) * 64 + 0 + 0), s1_0)
+                st16((gk + (kb + 1) * 64 + 0 + 16), s1_1)
+                st16((gk + (kb + 1) * 64 + 0 + 32), s1_2)
+                st16((gk + (kb + 1) * 64 + 0 + 48), s1_3)
             }
         }
         let dx = g3
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 64
+                let cr0 = dx + (q + 0) * 128
+                let ar1 = dy + (q + 1) * 64
+                let cr1 = dx + (q + 1) * 128
+                let ar2 = dy + (q + 2) * 64
+                let cr2 = dx + (q + 2) * 128
+                let ar3 = dy + (q + 3) * 64
+                let cr3 = dx + (q + 3) * 128
+                let ar4 = dy + (q + 4) * 64
+                let cr4 = dx + (q + 4) * 128
+                let ar5 = dy + (q + 5) * 64
+                let cr5 = dx + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l4wt + c0
+                    for k in 0..<64 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 64
                 let cr0 = dx + (q + 0) * 128
@@ -1443,140 +2014,82 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 64
-                    let cr0 = dx + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l4wt + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 64
+                let cr0 = dx + (q + 0) * 128
+                let ar1 = dy + (q + 1) * 64
+                let cr1 = dx + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l4wt + c0
+                    for k in 0..<64 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 64
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dy + (q + 1) * 64
-                    let cr1 = dx + (q + 1) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l4wt + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 64
+                let cr0 = dx + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l4wt + c0
+                    for k in 0..<64 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 64
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dy + (q + 1) * 64
-                    let cr1 = dx + (q + 1) * 128
-                    let ar2 = dy + (q + 2) * 64
-                    let cr2 = dx + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l4wt + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1587,7 +2100,185 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         let x = a4, y = a5
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 64
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 64
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 64
+                let cr3 = y + (q + 3) * 10
+                let ar4 = x + (q + 4) * 64
+                let cr4 = y + (q + 4) * 10
+                let ar5 = x + (q + 5) * 64
+                let cr5 = y + (q + 5) * 10
+                let ar6 = x + (q + 6) * 64
+                let cr6 = y + (q + 6) * 10
+                let ar7 = x + (q + 7) * 64
+                let cr7 = y + (q + 7) * 10
+                let ar8 = x + (q + 8) * 64
+                let cr8 = y + (q + 8) * 10
+                let ar9 = x + (q + 9) * 64
+                let cr9 = y + (q + 9) * 10
+                let ar10 = x + (q + 10) * 64
+                let cr10 = y + (q + 10) * 10
+                let ar11 = x + (q + 11) * 64
+                let cr11 = y + (q + 11) * 10
+                do {
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s8_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s9_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s10_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s11_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
+                    st8((cr4 + 0 + 0), s4_0)
+                    st8((cr5 + 0 + 0), s5_0)
+                    st8((cr6 + 0 + 0), s6_0)
+                    st8((cr7 + 0 + 0), s7_0)
+                    st8((cr8 + 0 + 0), s8_0)
+                    st8((cr9 + 0 + 0), s9_0)
+                    st8((cr10 + 0 + 0), s10_0)
+                    st8((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    var s4_0: Float = (bias + 8 + 0).pointee
+                    var s4_1: Float = (bias + 8 + 1).pointee
+                    var s5_0: Float = (bias + 8 + 0).pointee
+                    var s5_1: Float = (bias + 8 + 1).pointee
+                    var s6_0: Float = (bias + 8 + 0).pointee
+                    var s6_1: Float = (bias + 8 + 1).pointee
+                    var s7_0: Float = (bias + 8 + 0).pointee
+                    var s7_1: Float = (bias + 8 + 1).pointee
+                    var s8_0: Float = (bias + 8 + 0).pointee
+                    var s8_1: Float = (bias + 8 + 1).pointee
+                    var s9_0: Float = (bias + 8 + 0).pointee
+                    var s9_1: Float = (bias + 8 + 1).pointee
+                    var s10_0: Float = (bias + 8 + 0).pointee
+                    var s10_1: Float = (bias + 8 + 1).pointee
+                    var s11_0: Float = (bias + 8 + 0).pointee
+                    var s11_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
+                    (cr4 + 8 + 0).pointee = s4_0
+                    (cr4 + 8 + 1).pointee = s4_1
+                    (cr5 + 8 + 0).pointee = s5_0
+                    (cr5 + 8 + 1).pointee = s5_1
+                    (cr6 + 8 + 0).pointee = s6_0
+                    (cr6 + 8 + 1).pointee = s6_1
+                    (cr7 + 8 + 0).pointee = s7_0
+                    (cr7 + 8 + 1).pointee = s7_1
+                    (cr8 + 8 + 0).pointee = s8_0
+                    (cr8 + 8 + 1).pointee = s8_1
+                    (cr9 + 8 + 0).pointee = s9_0
+                    (cr9 + 8 + 1).pointee = s9_1
+                    (cr10 + 8 + 0).pointee = s10_0
+                    (cr10 + 8 + 1).pointee = s10_1
+                    (cr11 + 8 + 0).pointee = s11_0
+                    (cr11 + 8 + 1).pointee = s11_1
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 64
                 let cr0 = y + (q + 0) * 10
@@ -1713,512 +2404,162 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 64
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 64
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 64
+                let cr3 = y + (q + 3) * 10
                 do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 64
+                let cr1 = y + (q + 1) * 10
                 do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 64
-                    let cr2 = y + (q + 2) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 64
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 64
-                    let cr3 = y + (q + 3) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 10
                 do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 64
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 64
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 64
-                    let cr4 = y + (q + 4) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 64
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 64
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 64
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 64
-                    let cr5 = y + (q + 5) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<64 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 64
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 64
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 64
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 64
-                    let cr5 = y + (q + 5) * 10
-                    let ar6 = x + (q + 6) * 64
-                    let cr6 = y + (q + 6) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        var s6_0: Float = (bias + 8 + 0).pointee
-                        var s6_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<64 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                        (cr6 + 8 + 0).pointee = s6_0
-                        (cr6 + 8 + 1).pointee = s6_1
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2236,7 +2577,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 242112)
-        for kb in stride(from: 0, to: 64, by: 8) {
+        for kb in stride(from: 0, to: 60, by: 12) {
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -2246,6 +2587,10 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 var s5_0: SIMD8<Float> = SIMD8<Float>()
                 var s6_0: SIMD8<Float> = SIMD8<Float>()
                 var s7_0: SIMD8<Float> = SIMD8<Float>()
+                var s8_0: SIMD8<Float> = SIMD8<Float>()
+                var s9_0: SIMD8<Float> = SIMD8<Float>()
+                var s10_0: SIMD8<Float> = SIMD8<Float>()
+                var s11_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 64) + kb
                     let bq = (dy + r * 10) + 0
@@ -2266,6 +2611,14 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
@@ -2275,6 +2628,10 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
                 st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
                 st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
+                st8((gk + (kb + 8) * 10 + 0 + 0), s8_0)
+                st8((gk + (kb + 9) * 10 + 0 + 0), s9_0)
+                st8((gk + (kb + 10) * 10 + 0 + 0), s10_0)
+                st8((gk + (kb + 11) * 10 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2293,6 +2650,14 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 var s6_1: Float = Float(0)
                 var s7_0: Float = Float(0)
                 var s7_1: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 64) + kb
                     let bq = (dy + r * 10) + 8
@@ -2322,6 +2687,18 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
                     s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
                 }
                 (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
                 (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
@@ -2339,12 +2716,188 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                 (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
                 (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
                 (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
+                (gk + (kb + 8) * 10 + 8 + 0).pointee = s8_0
+                (gk + (kb + 8) * 10 + 8 + 1).pointee = s8_1
+                (gk + (kb + 9) * 10 + 8 + 0).pointee = s9_0
+                (gk + (kb + 9) * 10 + 8 + 1).pointee = s9_1
+                (gk + (kb + 10) * 10 + 8 + 0).pointee = s10_0
+                (gk + (kb + 10) * 10 + 8 + 1).pointee = s10_1
+                (gk + (kb + 11) * 10 + 8 + 0).pointee = s11_0
+                (gk + (kb + 11) * 10 + 8 + 1).pointee = s11_1
+            }
+        }
+        do {
+            let kb = 60
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 64) + kb
+                    let bq = (dy + r * 10) + 0
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                }
+                st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
+                st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
+                st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
+                st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 64) + kb
+                    let bq = (dy + r * 10) + 8
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                }
+                (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
+                (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
+                (gk + (kb + 1) * 10 + 8 + 0).pointee = s1_0
+                (gk + (kb + 1) * 10 + 8 + 1).pointee = s1_1
+                (gk + (kb + 2) * 10 + 8 + 0).pointee = s2_0
+                (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
+                (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
+                (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
             }
         }
         let dx = g4
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 64
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 64
+                let ar2 = dy + (q + 2) * 10
+                let cr2 = dx + (q + 2) * 64
+                let ar3 = dy + (q + 3) * 10
+                let cr3 = dx + (q + 3) * 64
+                let ar4 = dy + (q + 4) * 10
+                let cr4 = dx + (q + 4) * 64
+                let ar5 = dy + (q + 5) * 10
+                let cr5 = dx + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<10 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 64
@@ -2420,149 +2973,85 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 64
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 64
                 do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<10 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<10 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
                 }
-            case 2:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 64
                 do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 64
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<10 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<10 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 64
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 64
-                    let ar2 = dy + (q + 2) * 10
-                    let cr2 = dx + (q + 2) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<10 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -80,7 +80,9 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 24, 28, 32]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 24, 24, 32]
@@ -117,7 +119,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         parameters = zeroed(168682, Float.self)
         gradients = zeroed(168682, Float.self)
         partials = zeroed(threads * 168682, Float.self)
-        a0 = zeroed(n * 784, Float.self)
+        a0Storage = zeroed(n * 784, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 21504, Float.self)
         g1 = zeroed(n * 21504, Float.self)
         a2 = zeroed(n * 18432, Float.self)
@@ -147,7 +150,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         a2.deallocate()
@@ -181,20 +184,25 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 784)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a10)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 784)
+            forwardTraining()
+            return UnsafePointer(a10)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a10)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -225,6 +233,41 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             l9ForwardInference(lo, hi, t)
             l10Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        splitRows(576, 12) {
+            q0, q1, t in
+            self.l2ForwardRows(q0, q1, t)
+        }
+        l3Forward(lo, hi, t)
+        splitRows(96, 6) {
+            q0, q1, t in
+            self.l4ForwardRows(q0, q1, t)
+        }
+        splitRows(64, 6) {
+            q0, q1, t in
+            self.l5ForwardRows(q0, q1, t)
+        }
+        l6Forward(lo, hi, t)
+        splitRows(128, 64) {
+            q0, q1, t in
+            self.l8ForwardColumns(q0, q1, t)
+        }
+        l9ForwardInference(lo, hi, t)
+        l10Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -318,7 +361,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 21504
-            for q in stride(from: 0, to: 672, by: 6) {
+            for q in stride(from: 0, to: 672, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 28 + (q + 0) % 28 * 1) * 1
                     let cr0 = y + (q + 0) * 32
@@ -332,6 +375,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 28 + (q + 5) % 28 * 1) * 1
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 28 + (q + 6) % 28 * 1) * 1
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 28 + (q + 7) % 28 * 1) * 1
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 28 + (q + 8) % 28 * 1) * 1
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 28 + (q + 9) % 28 * 1) * 1
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 28 + (q + 10) % 28 * 1) * 1
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 28 + (q + 11) % 28 * 1) * 1
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -345,6 +400,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         for s in 0..<5 {
                             let ao = s * 28
                             let bs = wk + s * 32 + 0
@@ -370,6 +437,24 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
@@ -396,6 +481,30 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -454,7 +563,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a1 + n * 21504
             let y = a2 + n * 18432
-            for q in stride(from: 0, to: 576, by: 6) {
+            for q in stride(from: 0, to: 576, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
                     let cr0 = y + (q + 0) * 32
@@ -468,6 +577,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 24 * 28 + (q + 5) % 24 * 1) * 32
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 24 * 28 + (q + 6) % 24 * 1) * 32
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 24 * 28 + (q + 7) % 24 * 1) * 32
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 24 * 28 + (q + 8) % 24 * 1) * 32
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 24 * 28 + (q + 9) % 24 * 1) * 32
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 24 * 28 + (q + 10) % 24 * 1) * 32
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 24 * 28 + (q + 11) % 24 * 1) * 32
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -481,6 +602,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         let ao = 0
                         let bs = wk + 0
                         for k in 0..<160 {
@@ -505,6 +638,24 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             let x5 = ar5[ao + k]
                             s5_0 = s5_0.addingProduct(w0, x5)
                             s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
                         }
                         s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
                         st16((cr0 + 0 + 0), s0_0)
@@ -530,9 +681,409 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
+        }
+    }
+
+    // conv2d_2 (Conv2D): [N, 24, 28, 32] -> [N, 24, 24, 32]: output pixels q0..<q1 of image 0
+    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 192)
+        let bias = (parameters + 5312)
+        let x = a1, y = a2
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 24 * 28 + (q + 1) % 24 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 24 * 28 + (q + 2) % 24 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 24 * 28 + (q + 3) % 24 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 24 * 28 + (q + 4) % 24 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 24 * 28 + (q + 5) % 24 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 24 * 28 + (q + 6) % 24 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 24 * 28 + (q + 7) % 24 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 24 * 28 + (q + 8) % 24 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 24 * 28 + (q + 9) % 24 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 24 * 28 + (q + 10) % 24 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 24 * 28 + (q + 11) % 24 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<160 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 24 * 28 + (q + 1) % 24 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 24 * 28 + (q + 2) % 24 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 24 * 28 + (q + 3) % 24 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 24 * 28 + (q + 4) % 24 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 24 * 28 + (q + 5) % 24 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 24 * 28 + (q + 6) % 24 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 24 * 28 + (q + 7) % 24 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<160 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                }
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 24 * 28 + (q + 1) % 24 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 24 * 28 + (q + 2) % 24 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 24 * 28 + (q + 3) % 24 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<160 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 24 * 28 + (q + 1) % 24 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<160 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<160 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
         }
     }
 
@@ -566,7 +1117,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 576)
                 for kh in 0..<1 {
                     let d = gk + kh * 5120
-                    for kb in stride(from: 0, to: 160, by: 8) {
+                    for kb in stride(from: 0, to: 156, by: 12) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
@@ -584,6 +1135,14 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 16))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 0))
                             var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 16))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 32 + 0 + 0))
+                            var s8_1: SIMD16<Float> = ld16((d + (kb + 8) * 32 + 0 + 16))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 32 + 0 + 0))
+                            var s9_1: SIMD16<Float> = ld16((d + (kb + 9) * 32 + 0 + 16))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 32 + 0 + 0))
+                            var s10_1: SIMD16<Float> = ld16((d + (kb + 10) * 32 + 0 + 16))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 32 + 0 + 0))
+                            var s11_1: SIMD16<Float> = ld16((d + (kb + 11) * 32 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 24 * 1 + kh) * 28 + q % 24 * 1) * 32) + kb
                                 let bq = (dy + q * 32) + 0
@@ -613,6 +1172,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
                                 s7_1 = s7_1.addingProduct(y1, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                s8_1 = s8_1.addingProduct(y1, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                s9_1 = s9_1.addingProduct(y1, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                s10_1 = s10_1.addingProduct(y1, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
+                                s11_1 = s11_1.addingProduct(y1, x11)
                             }
                             st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
@@ -630,6 +1201,53 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 6) * 32 + 0 + 16), s6_1)
                             st16((d + (kb + 7) * 32 + 0 + 0), s7_0)
                             st16((d + (kb + 7) * 32 + 0 + 16), s7_1)
+                            st16((d + (kb + 8) * 32 + 0 + 0), s8_0)
+                            st16((d + (kb + 8) * 32 + 0 + 16), s8_1)
+                            st16((d + (kb + 9) * 32 + 0 + 0), s9_0)
+                            st16((d + (kb + 9) * 32 + 0 + 16), s9_1)
+                            st16((d + (kb + 10) * 32 + 0 + 0), s10_0)
+                            st16((d + (kb + 10) * 32 + 0 + 16), s10_1)
+                            st16((d + (kb + 11) * 32 + 0 + 0), s11_0)
+                            st16((d + (kb + 11) * 32 + 0 + 16), s11_1)
+                        }
+                    }
+                    do {
+                        let kb = 156
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
+                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 32 + 0 + 0))
+                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 32 + 0 + 16))
+                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 0))
+                            var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 16))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 0))
+                            var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 16))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 24 * 1 + kh) * 28 + q % 24 * 1) * 32) + kb
+                                let bq = (dy + q * 32) + 0
+                                let y0 = ld16((bq + 0))
+                                let y1 = ld16((bq + 16))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                s0_1 = s0_1.addingProduct(y1, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                s1_1 = s1_1.addingProduct(y1, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                s2_1 = s2_1.addingProduct(y1, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                s3_1 = s3_1.addingProduct(y1, x3)
+                            }
+                            st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
+                            st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
+                            st16((d + (kb + 1) * 32 + 0 + 0), s1_0)
+                            st16((d + (kb + 1) * 32 + 0 + 16), s1_1)
+                            st16((d + (kb + 2) * 32 + 0 + 0), s2_0)
+                            st16((d + (kb + 2) * 32 + 0 + 16), s2_1)
+                            st16((d + (kb + 3) * 32 + 0 + 0), s3_0)
+                            st16((d + (kb + 3) * 32 + 0 + 16), s3_1)
                         }
                     }
                 }
@@ -641,7 +1259,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             let dy = g2 + n * 18432
             for kh in 0..<1 {
                 let wtk = l2wt + kh * 5120
-                for q in stride(from: 0, to: 576, by: 4) {
+                for q in stride(from: 0, to: 576, by: 6) {
                     do {
                         let ar0 = dy + (q + 0) * 32
                         let cr0 = dx + (((q + 0) / 24 * 1 + kh) * 28 + (q + 0) % 24 * 1) * 32
@@ -651,6 +1269,10 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         let cr2 = dx + (((q + 2) / 24 * 1 + kh) * 28 + (q + 2) % 24 * 1) * 32
                         let ar3 = dy + (q + 3) * 32
                         let cr3 = dx + (((q + 3) / 24 * 1 + kh) * 28 + (q + 3) % 24 * 1) * 32
+                        let ar4 = dy + (q + 4) * 32
+                        let cr4 = dx + (((q + 4) / 24 * 1 + kh) * 28 + (q + 4) % 24 * 1) * 32
+                        let ar5 = dy + (q + 5) * 32
+                        let cr5 = dx + (((q + 5) / 24 * 1 + kh) * 28 + (q + 5) % 24 * 1) * 32
                         for c0 in stride(from: 0, to: 128, by: 64) {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -668,6 +1290,14 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_2: SIMD16<Float> = SIMD16<Float>()
                             var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + c0
                             for k in 0..<32 {
@@ -696,6 +1326,16 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                             st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
                             st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
@@ -713,6 +1353,14 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
                             st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
                             st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
@@ -723,6 +1371,10 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_0: SIMD16<Float> = SIMD16<Float>()
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 128
                             for k in 0..<32 {
@@ -741,6 +1393,12 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
                             }
                             st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
                             st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
@@ -750,6 +1408,10 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
                             st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
                             st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
+                            st16((cr4 + 128 + 0), ld16((cr4 + 128 + 0)) + s4_0)
+                            st16((cr4 + 128 + 16), ld16((cr4 + 128 + 16)) + s4_1)
+                            st16((cr5 + 128 + 0), ld16((cr5 + 128 + 0)) + s5_0)
+                            st16((cr5 + 128 + 16), ld16((cr5 + 128 + 16)) + s5_1)
                         }
                     }
                 }
@@ -796,7 +1458,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a3 + n * 4608
             let y = a4 + n * 6144
-            for q in stride(from: 0, to: 96, by: 4) {
+            for q in stride(from: 0, to: 96, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
                     let cr0 = y + (q + 0) * 64
@@ -806,6 +1468,10 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 64
                     let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
                     let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 12 * 12 + (q + 4) % 12 * 1) * 32
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 12 * 12 + (q + 5) % 12 * 1) * 32
+                    let cr5 = y + (q + 5) * 64
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -823,6 +1489,14 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
                         var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
                         for s in 0..<5 {
                             let ao = s * 384
                             let bs = wk + s * 2048 + 0
@@ -852,6 +1526,16 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
@@ -886,9 +1570,353 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         st16((cr3 + 0 + 32), s3_2)
                         s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
                         st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
             }
+        }
+    }
+
+    // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 8, 12, 64]: output pixels q0..<q1 of image 0
+    private func l4ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 5344)
+        let bias = (parameters + 15584)
+        let x = a3, y = a4
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 12 * 12 + (q + 4) % 12 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 12 * 12 + (q + 5) % 12 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<5 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<5 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<5 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<5 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
         }
     }
 
@@ -922,7 +1950,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 96)
                 for kh in 0..<5 {
                     let d = gk + kh * 2048
-                    for kb in stride(from: 0, to: 32, by: 4) {
+                    for kb in stride(from: 0, to: 30, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -940,6 +1968,14 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 12 * 1 + kh) * 12 + q % 12 * 1) * 32) + kb
                                 let bq = (dy + q * 64) + 0
@@ -967,6 +2003,16 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -984,6 +2030,53 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
+                        }
+                    }
+                    do {
+                        let kb = 30
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
+                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
+                            var s0_2: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 32))
+                            var s0_3: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 48))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 0))
+                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 16))
+                            var s1_2: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 32))
+                            var s1_3: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 48))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 12 * 1 + kh) * 12 + q % 12 * 1) * 32) + kb
+                                let bq = (dy + q * 64) + 0
+                                let y0 = ld16((bq + 0))
+                                let y1 = ld16((bq + 16))
+                                let y2 = ld16((bq + 32))
+                                let y3 = ld16((bq + 48))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                s0_1 = s0_1.addingProduct(y1, x0)
+                                s0_2 = s0_2.addingProduct(y2, x0)
+                                s0_3 = s0_3.addingProduct(y3, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                s1_1 = s1_1.addingProduct(y1, x1)
+                                s1_2 = s1_2.addingProduct(y2, x1)
+                                s1_3 = s1_3.addingProduct(y3, x1)
+                            }
+                            st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
+                            st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
+                            st16((d + (kb + 0) * 64 + 0 + 32), s0_2)
+                            st16((d + (kb + 0) * 64 + 0 + 48), s0_3)
+                            st16((d + (kb + 1) * 64 + 0 + 0), s1_0)
+                            st16((d + (kb + 1) * 64 + 0 + 16), s1_1)
+                            st16((d + (kb + 1) * 64 + 0 + 32), s1_2)
+                            st16((d + (kb + 1) * 64 + 0 + 48), s1_3)
                         }
                     }
                 }
@@ -995,7 +2088,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             let dy = g4 + n * 6144
             for kh in 0..<5 {
                 let wtk = l4wt + kh * 2048
-                for q in stride(from: 0, to: 96, by: 6) {
+                for q in stride(from: 0, to: 96, by: 12) {
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 12 * 1 + kh) * 12 + (q + 0) % 12 * 1) * 32
@@ -1009,6 +2102,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                         let cr4 = dx + (((q + 4) / 12 * 1 + kh) * 12 + (q + 4) % 12 * 1) * 32
                         let ar5 = dy + (q + 5) * 64
                         let cr5 = dx + (((q + 5) / 12 * 1 + kh) * 12 + (q + 5) % 12 * 1) * 32
+                        let ar6 = dy + (q + 6) * 64
+                        let cr6 = dx + (((q + 6) / 12 * 1 + kh) * 12 + (q + 6) % 12 * 1) * 32
+                        let ar7 = dy + (q + 7) * 64
+                        let cr7 = dx + (((q + 7) / 12 * 1 + kh) * 12 + (q + 7) % 12 * 1) * 32
+                        let ar8 = dy + (q + 8) * 64
+                        let cr8 = dx + (((q + 8) / 12 * 1 + kh) * 12 + (q + 8) % 12 * 1) * 32
+                        let ar9 = dy + (q + 9) * 64
+                        let cr9 = dx + (((q + 9) / 12 * 1 + kh) * 12 + (q + 9) % 12 * 1) * 32
+                        let ar10 = dy + (q + 10) * 64
+                        let cr10 = dx + (((q + 10) / 12 * 1 + kh) * 12 + (q + 10) % 12 * 1) * 32
+                        let ar11 = dy + (q + 11) * 64
+                        let cr11 = dx + (((q + 11) / 12 * 1 + kh) * 12 + (q + 11) % 12 * 1) * 32
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1022,6 +2127,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             var s4_1: SIMD16<Float> = SIMD16<Float>()
                             var s5_0: SIMD16<Float> = SIMD16<Float>()
                             var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s6_0: SIMD16<Float> = SIMD16<Float>()
+                            var s6_1: SIMD16<Float> = SIMD16<Float>()
+                            var s7_0: SIMD16<Float> = SIMD16<Float>()
+                            var s7_1: SIMD16<Float> = SIMD16<Float>()
+                            var s8_0: SIMD16<Float> = SIMD16<Float>()
+                            var s8_1: SIMD16<Float> = SIMD16<Float>()
+                            var s9_0: SIMD16<Float> = SIMD16<Float>()
+                            var s9_1: SIMD16<Float> = SIMD16<Float>()
+                            var s10_0: SIMD16<Float> = SIMD16<Float>()
+                            var s10_1: SIMD16<Float> = SIMD16<Float>()
+                            var s11_0: SIMD16<Float> = SIMD16<Float>()
+                            var s11_1: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 0
                             for k in 0..<64 {
@@ -1046,6 +2163,24 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                             st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
                             st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
@@ -1059,6 +2194,18 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
                             st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
                             st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
+                            st16((cr6 + 0 + 0), ld16((cr6 + 0 + 0)) + s6_0)
+                            st16((cr6 + 0 + 16), ld16((cr6 + 0 + 16)) + s6_1)
+                            st16((cr7 + 0 + 0), ld16((cr7 + 0 + 0)) + s7_0)
+                            st16((cr7 + 0 + 16), ld16((cr7 + 0 + 16)) + s7_1)
+                            st16((cr8 + 0 + 0), ld16((cr8 + 0 + 0)) + s8_0)
+                            st16((cr8 + 0 + 16), ld16((cr8 + 0 + 16)) + s8_1)
+                            st16((cr9 + 0 + 0), ld16((cr9 + 0 + 0)) + s9_0)
+                            st16((cr9 + 0 + 16), ld16((cr9 + 0 + 16)) + s9_1)
+                            st16((cr10 + 0 + 0), ld16((cr10 + 0 + 0)) + s10_0)
+                            st16((cr10 + 0 + 16), ld16((cr10 + 0 + 16)) + s10_1)
+                            st16((cr11 + 0 + 0), ld16((cr11 + 0 + 0)) + s11_0)
+                            st16((cr11 + 0 + 16), ld16((cr11 + 0 + 16)) + s11_1)
                         }
                     }
                 }
@@ -1073,7 +2220,137 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a4 + n * 6144
             let y = a5 + n * 4096
-            for q in stride(from: 0, to: 64, by: 4) {
+            for q in stride(from: 0, to: 60, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 64
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 64
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 64
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 8 * 12 + (q + 4) % 8 * 1) * 64
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 8 * 12 + (q + 5) % 8 * 1) * 64
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        let ao = 0
+                        let bs = wk + 0
+                        for k in 0..<320 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                        st16((cr0 + 0 + 0), s0_0)
+                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                        st16((cr0 + 0 + 32), s0_2)
+                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                        st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
+                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                        st16((cr3 + 0 + 0), s3_0)
+                        s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                        st16((cr3 + 0 + 32), s3_2)
+                        s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                        st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 60
                 do {
                     let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
                     let cr0 = y + (q + 0) * 64
@@ -1167,6 +2444,326 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4 (Conv2D): [N, 8, 12, 64] -> [N, 8, 8, 64]: output pixels q0..<q1 of image 0
+    private func l5ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 15648)
+        let bias = (parameters + 36128)
+        let x = a4, y = a5
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 8 * 12 + (q + 4) % 8 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 8 * 12 + (q + 5) % 8 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<320 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<320 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<320 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<320 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l5Transpose() {
         let wk = (parameters + 15648)
@@ -1197,7 +2794,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 64)
                 for kh in 0..<1 {
                     let d = gk + kh * 20480
-                    for kb in stride(from: 0, to: 320, by: 4) {
+                    for kb in stride(from: 0, to: 318, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -1215,6 +2812,14 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 8 * 1 + kh) * 12 + q % 8 * 1) * 64) + kb
                                 let bq = (dy + q * 64) + 0
@@ -1242,6 +2847,16 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -1259,6 +2874,53 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
+                        }
+                    }
+                    do {
+                        let kb = 318
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
+                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
+                            var s0_2: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 32))
+                            var s0_3: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 48))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 0))
+                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 16))
+                            var s1_2: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 32))
+                            var s1_3: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 48))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 8 * 1 + kh) * 12 + q % 8 * 1) * 64) + kb
+                                let bq = (dy + q * 64) + 0
+                                let y0 = ld16((bq + 0))
+                                let y1 = ld16((bq + 16))
+                                let y2 = ld16((bq + 32))
+                                let y3 = ld16((bq + 48))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                s0_1 = s0_1.addingProduct(y1, x0)
+                                s0_2 = s0_2.addingProduct(y2, x0)
+                                s0_3 = s0_3.addingProduct(y3, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                s1_1 = s1_1.addingProduct(y1, x1)
+                                s1_2 = s1_2.addingProduct(y2, x1)
+                                s1_3 = s1_3.addingProduct(y3, x1)
+                            }
+                            st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
+                            st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
+                            st16((d + (kb + 0) * 64 + 0 + 32), s0_2)
+                            st16((d + (kb + 0) * 64 + 0 + 48), s0_3)
+                            st16((d + (kb + 1) * 64 + 0 + 0), s1_0)
+                            st16((d + (kb + 1) * 64 + 0 + 16), s1_1)
+                            st16((d + (kb + 1) * 64 + 0 + 32), s1_2)
+                            st16((d + (kb + 1) * 64 + 0 + 48), s1_3)
                         }
                     }
                 }
@@ -1270,7 +2932,113 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             let dy = g5 + n * 4096
             for kh in 0..<1 {
                 let wtk = l5wt + kh * 20480
-                for q in stride(from: 0, to: 64, by: 4) {
+                for q in stride(from: 0, to: 60, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 64
+                        let cr0 = dx + (((q + 0) / 8 * 1 + kh) * 12 + (q + 0) % 8 * 1) * 64
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 8 * 1 + kh) * 12 + (q + 1) % 8 * 1) * 64
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 8 * 1 + kh) * 12 + (q + 2) % 8 * 1) * 64
+                        let ar3 = dy + (q + 3) * 64
+                        let cr3 = dx + (((q + 3) / 8 * 1 + kh) * 12 + (q + 3) % 8 * 1) * 64
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 8 * 1 + kh) * 12 + (q + 4) % 8 * 1) * 64
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 8 * 1 + kh) * 12 + (q + 5) % 8 * 1) * 64
+                        for c0 in stride(from: 0, to: 320, by: 64) {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + c0
+                            for k in 0..<64 {
+                                let bk = bs + k * 320
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
+                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
+                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
+                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
+                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
+                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
+                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
+                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
+                        }
+                    }
+                }
+                do {
+                    let q = 60
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 8 * 1 + kh) * 12 + (q + 0) % 8 * 1) * 64
@@ -1388,7 +3156,137 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         let x = a6, y = a8
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 1024
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + (q + 1) * 1024
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + (q + 2) * 1024
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + (q + 3) * 1024
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + (q + 4) * 1024
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + (q + 5) * 1024
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<1024 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + c0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + c0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + c0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + c0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + c0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + c0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 1024
                 let cr0 = y + (q + 0) * 128
@@ -1480,164 +3378,135 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 1024
-                    let cr0 = y + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<1024 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 1024
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + (q + 1) * 1024
+                let cr1 = y + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<1024 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 1024
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + (q + 1) * 1024
-                    let cr1 = y + (q + 1) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<1024 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 1024
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<1024 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
+            }
+            q += 1
+        }
+    }
+
+    // dense_1 (Dense): [N, 1024] -> [N, 128]: outputs q0..<q1 of image 0
+    private func l8ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 36192)
+        let bias = (parameters + 167264)
+        let x = a6, y = a8
+        for cb in stride(from: q0, to: q1, by: 64) {
+            do {
+                let ar0 = x
+                let cr0 = y + cb
                 do {
-                    let ar0 = x + (q + 0) * 1024
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + (q + 1) * 1024
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + (q + 2) * 1024
-                    let cr2 = y + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<1024 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st16((cr2 + c0 + 0), s2_0)
-                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                        st16((cr2 + c0 + 32), s2_2)
-                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                        st16((cr2 + c0 + 48), s2_3)
+                    var s0_0: SIMD16<Float> = ld16((bias + cb + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + cb + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + cb + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + cb + 0 + 48))
+                    let ao = 0
+                    let bs = wk + cb + 0
+                    for k in 0..<1024 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            default: break
+            }
         }
     }
 
@@ -1661,7 +3530,98 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         for o in 0..<128 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
         let gk = (gp + 36192)
-        for kb in stride(from: 0, to: 1024, by: 4) {
+        for kb in stride(from: 0, to: 1020, by: 6) {
+            for c0 in stride(from: 0, to: 128, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_2: SIMD16<Float> = SIMD16<Float>()
+                var s2_3: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_2: SIMD16<Float> = SIMD16<Float>()
+                var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 1024) + kb
+                    let bq = (dy + r * 128) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    s2_3 = s2_3.addingProduct(y3, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
+                }
+                st16((gk + (kb + 0) * 128 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 128 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 128 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 128 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 128 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 128 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 128 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 128 + c0 + 48), s1_3)
+                st16((gk + (kb + 2) * 128 + c0 + 0), s2_0)
+                st16((gk + (kb + 2) * 128 + c0 + 16), s2_1)
+                st16((gk + (kb + 2) * 128 + c0 + 32), s2_2)
+                st16((gk + (kb + 2) * 128 + c0 + 48), s2_3)
+                st16((gk + (kb + 3) * 128 + c0 + 0), s3_0)
+                st16((gk + (kb + 3) * 128 + c0 + 16), s3_1)
+                st16((gk + (kb + 3) * 128 + c0 + 32), s3_2)
+                st16((gk + (kb + 3) * 128 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 128 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 128 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 128 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 128 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 128 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 128 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 128 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 128 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 1020
             for c0 in stride(from: 0, to: 128, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1728,7 +3688,113 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         let dx = g6
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 1024
+                let ar1 = dy + (q + 1) * 128
+                let cr1 = dx + (q + 1) * 1024
+                let ar2 = dy + (q + 2) * 128
+                let cr2 = dx + (q + 2) * 1024
+                let ar3 = dy + (q + 3) * 128
+                let cr3 = dx + (q + 3) * 1024
+                let ar4 = dy + (q + 4) * 128
+                let cr4 = dx + (q + 4) * 1024
+                let ar5 = dy + (q + 5) * 128
+                let cr5 = dx + (q + 5) * 1024
+                for c0 in stride(from: 0, to: 1024, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l8wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 1024
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 1024
@@ -1804,140 +3870,82 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 1024
-                    for c0 in stride(from: 0, to: 1024, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 1024
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 1024
+                let ar1 = dy + (q + 1) * 128
+                let cr1 = dx + (q + 1) * 1024
+                for c0 in stride(from: 0, to: 1024, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l8wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 1024
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 1024
-                    let ar1 = dy + (q + 1) * 128
-                    let cr1 = dx + (q + 1) * 1024
-                    for c0 in stride(from: 0, to: 1024, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 1024
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 1024
+                for c0 in stride(from: 0, to: 1024, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l8wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 1024
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 1024
-                    let ar1 = dy + (q + 1) * 128
-                    let cr1 = dx + (q + 1) * 1024
-                    let ar2 = dy + (q + 2) * 128
-                    let cr2 = dx + (q + 2) * 1024
-                    for c0 in stride(from: 0, to: 1024, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 1024
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1971,7 +3979,185 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         let x = a9, y = a10
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 128
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 128
+                let cr3 = y + (q + 3) * 10
+                let ar4 = x + (q + 4) * 128
+                let cr4 = y + (q + 4) * 10
+                let ar5 = x + (q + 5) * 128
+                let cr5 = y + (q + 5) * 10
+                let ar6 = x + (q + 6) * 128
+                let cr6 = y + (q + 6) * 10
+                let ar7 = x + (q + 7) * 128
+                let cr7 = y + (q + 7) * 10
+                let ar8 = x + (q + 8) * 128
+                let cr8 = y + (q + 8) * 10
+                let ar9 = x + (q + 9) * 128
+                let cr9 = y + (q + 9) * 10
+                let ar10 = x + (q + 10) * 128
+                let cr10 = y + (q + 10) * 10
+                let ar11 = x + (q + 11) * 128
+                let cr11 = y + (q + 11) * 10
+                do {
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s8_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s9_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s10_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s11_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
+                    st8((cr4 + 0 + 0), s4_0)
+                    st8((cr5 + 0 + 0), s5_0)
+                    st8((cr6 + 0 + 0), s6_0)
+                    st8((cr7 + 0 + 0), s7_0)
+                    st8((cr8 + 0 + 0), s8_0)
+                    st8((cr9 + 0 + 0), s9_0)
+                    st8((cr10 + 0 + 0), s10_0)
+                    st8((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    var s4_0: Float = (bias + 8 + 0).pointee
+                    var s4_1: Float = (bias + 8 + 1).pointee
+                    var s5_0: Float = (bias + 8 + 0).pointee
+                    var s5_1: Float = (bias + 8 + 1).pointee
+                    var s6_0: Float = (bias + 8 + 0).pointee
+                    var s6_1: Float = (bias + 8 + 1).pointee
+                    var s7_0: Float = (bias + 8 + 0).pointee
+                    var s7_1: Float = (bias + 8 + 1).pointee
+                    var s8_0: Float = (bias + 8 + 0).pointee
+                    var s8_1: Float = (bias + 8 + 1).pointee
+                    var s9_0: Float = (bias + 8 + 0).pointee
+                    var s9_1: Float = (bias + 8 + 1).pointee
+                    var s10_0: Float = (bias + 8 + 0).pointee
+                    var s10_1: Float = (bias + 8 + 1).pointee
+                    var s11_0: Float = (bias + 8 + 0).pointee
+                    var s11_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
+                    (cr4 + 8 + 0).pointee = s4_0
+                    (cr4 + 8 + 1).pointee = s4_1
+                    (cr5 + 8 + 0).pointee = s5_0
+                    (cr5 + 8 + 1).pointee = s5_1
+                    (cr6 + 8 + 0).pointee = s6_0
+                    (cr6 + 8 + 1).pointee = s6_1
+                    (cr7 + 8 + 0).pointee = s7_0
+                    (cr7 + 8 + 1).pointee = s7_1
+                    (cr8 + 8 + 0).pointee = s8_0
+                    (cr8 + 8 + 1).pointee = s8_1
+                    (cr9 + 8 + 0).pointee = s9_0
+                    (cr9 + 8 + 1).pointee = s9_1
+                    (cr10 + 8 + 0).pointee = s10_0
+                    (cr10 + 8 + 1).pointee = s10_1
+                    (cr11 + 8 + 0).pointee = s11_0
+                    (cr11 + 8 + 1).pointee = s11_1
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -2097,512 +4283,162 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 128
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 128
+                let cr3 = y + (q + 3) * 10
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 10
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 128
-                    let cr4 = y + (q + 4) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 128
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 128
-                    let cr5 = y + (q + 5) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 128
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 128
-                    let cr5 = y + (q + 5) * 10
-                    let ar6 = x + (q + 6) * 128
-                    let cr6 = y + (q + 6) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        var s6_0: Float = (bias + 8 + 0).pointee
-                        var s6_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                        (cr6 + 8 + 0).pointee = s6_0
-                        (cr6 + 8 + 1).pointee = s6_1
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2620,7 +4456,157 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 167392)
-        for kb in stride(from: 0, to: 128, by: 8) {
+        for kb in stride(from: 0, to: 120, by: 12) {
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
+                var s8_0: SIMD8<Float> = SIMD8<Float>()
+                var s9_0: SIMD8<Float> = SIMD8<Float>()
+                var s10_0: SIMD8<Float> = SIMD8<Float>()
+                var s11_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 128) + kb
+                    let bq = (dy + r * 10) + 0
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                }
+                st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
+                st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
+                st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
+                st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 10 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
+                st8((gk + (kb + 8) * 10 + 0 + 0), s8_0)
+                st8((gk + (kb + 9) * 10 + 0 + 0), s9_0)
+                st8((gk + (kb + 10) * 10 + 0 + 0), s10_0)
+                st8((gk + (kb + 11) * 10 + 0 + 0), s11_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 128) + kb
+                    let bq = (dy + r * 10) + 8
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                }
+                (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
+                (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
+                (gk + (kb + 1) * 10 + 8 + 0).pointee = s1_0
+                (gk + (kb + 1) * 10 + 8 + 1).pointee = s1_1
+                (gk + (kb + 2) * 10 + 8 + 0).pointee = s2_0
+                (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
+                (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
+                (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
+                (gk + (kb + 4) * 10 + 8 + 0).pointee = s4_0
+                (gk + (kb + 4) * 10 + 8 + 1).pointee = s4_1
+                (gk + (kb + 5) * 10 + 8 + 0).pointee = s5_0
+                (gk + (kb + 5) * 10 + 8 + 1).pointee = s5_1
+                (gk + (kb + 6) * 10 + 8 + 0).pointee = s6_0
+                (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
+                (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
+                (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
+                (gk + (kb + 8) * 10 + 8 + 0).pointee = s8_0
+                (gk + (kb + 8) * 10 + 8 + 1).pointee = s8_1
+                (gk + (kb + 9) * 10 + 8 + 0).pointee = s9_0
+                (gk + (kb + 9) * 10 + 8 + 1).pointee = s9_1
+                (gk + (kb + 10) * 10 + 8 + 0).pointee = s10_0
+                (gk + (kb + 10) * 10 + 8 + 1).pointee = s10_1
+                (gk + (kb + 11) * 10 + 8 + 0).pointee = s11_0
+                (gk + (kb + 11) * 10 + 8 + 1).pointee = s11_1
+            }
+        }
+        do {
+            let kb = 120
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -2728,7 +4714,113 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         let dx = g9
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 128
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 128
+                let ar2 = dy + (q + 2) * 10
+                let cr2 = dx + (q + 2) * 128
+                let ar3 = dy + (q + 3) * 10
+                let cr3 = dx + (q + 3) * 128
+                let ar4 = dy + (q + 4) * 10
+                let cr4 = dx + (q + 4) * 128
+                let ar5 = dy + (q + 5) * 10
+                let cr5 = dx + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l10wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128
@@ -2804,149 +4896,85 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l10wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 128
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l10wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l10wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l10wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 128
-                    let ar2 = dy + (q + 2) * 10
-                    let cr2 = dx + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l10wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

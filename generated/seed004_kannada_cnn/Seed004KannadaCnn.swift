@@ -96,7 +96,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 28, 28, 32]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 32, 32, 1]
@@ -178,7 +180,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         parameters = zeroed(888298, Float.self)
         gradients = zeroed(888298, Float.self)
         partials = zeroed(threads * 888298, Float.self)
-        a0 = zeroed(n * 784, Float.self)
+        a0Storage = zeroed(n * 784, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 25088, Float.self)
         g1 = zeroed(n * 25088, Float.self)
         l1xp = zeroed(n * 1024, Float.self)
@@ -261,7 +264,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -340,20 +343,25 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 784)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a16)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 784)
+            forwardTraining()
+            return UnsafePointer(a16)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a16)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -436,6 +444,54 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             l15ForwardInference(lo, hi, t)
             l16Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1PadSingle()
+        splitRows(784, 12) {
+            q0, q1, t in
+            self.l1ForwardRows(q0, q1, t)
+        }
+        l2Inference(lo, hi, t)
+        l3PadSingle()
+        splitRows(784, 12) {
+            q0, q1, t in
+            self.l3ForwardRows(q0, q1, t)
+        }
+        l4Inference(lo, hi, t)
+        l5Forward(lo, hi, t)
+        l6ForwardInference(lo, hi, t)
+        l7PadSingle()
+        splitRows(196, 6) {
+            q0, q1, t in
+            self.l7ForwardRows(q0, q1, t)
+        }
+        l8Inference(lo, hi, t)
+        l9PadSingle()
+        splitRows(196, 6) {
+            q0, q1, t in
+            self.l9ForwardRows(q0, q1, t)
+        }
+        l10Inference(lo, hi, t)
+        l11Forward(lo, hi, t)
+        l12ForwardInference(lo, hi, t)
+        splitRows(256, 64) {
+            q0, q1, t in
+            self.l14ForwardColumns(q0, q1, t)
+        }
+        l15ForwardInference(lo, hi, t)
+        l16Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -557,7 +613,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 1024
             for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
             let y = a1 + n * 25088
-            for q in stride(from: 0, to: 780, by: 6) {
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
                     let cr0 = y + (q + 0) * 32
@@ -571,6 +627,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 1
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 1
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 1
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 1
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -584,6 +652,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         for s in 0..<5 {
                             let ao = s * 32
                             let bs = wk + s * 160 + 0
@@ -609,6 +689,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
@@ -635,6 +733,30 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -698,6 +820,398 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+        }
+    }
+
+    // conv2d_1: zero-padded copy of image 0 (single-image inference)
+    private func l1PadSingle() {
+        let src = a0, x = l1xp
+        for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
+    }
+
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0
+    private func l1ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 800)
+        let x = l1xp, y = a1
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                }
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
         }
     }
 
@@ -777,9 +1291,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a1 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { s[c] += x[r * 32 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a1 + lo * 25088 + r * 32
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -796,9 +1318,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a1 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let d = x[r * 32 + c] - l2mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l2mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l2mean + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a1 + lo * 25088 + r * 32
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -818,19 +1352,31 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 25088, y = a2 + lo * 25088, xh = l2xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let v = (x[r * 32 + c] - l2mean[c]) * l2inv[c]
-                xh[r * 32 + c] = v
-                y[r * 32 + c] = (parameters + 832)[c] * v + (parameters + 864)[c]
+        do {
+            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let ga0 = ld16(((parameters + 832) + 0))
+            let be0 = ld16(((parameters + 864) + 0))
+            let m1 = ld16((l2mean + 16)), k1 = ld16((l2inv + 16))
+            let ga1 = ld16(((parameters + 832) + 16))
+            let be1 = ld16(((parameters + 864) + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a1 + lo * 25088 + r * 32
+                let hr = l2xhat + lo * 25088 + r * 32
+                let yr = a2 + lo * 25088 + r * 32
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 25088, y = a2 + lo * 25088
         let mm = (parameters + 896), mv = (parameters + 928)
         let sc = l2part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
@@ -838,15 +1384,39 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 864)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { y[r * 32 + c] = x[r * 32 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a1 + lo * 25088 + r * 32
+                let yr = a2 + lo * 25088 + r * 32
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+            }
+        }
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 64
-        for c in 0..<64 { s[c] = 0 }
-        let dy = g2 + lo * 25088, xh = l2xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let g = dy[r * 32 + c]; s[c] += g; s[32 + c] += g * xh[r * 32 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g2 + lo * 25088 + r * 32
+                let hr = l2xhat + lo * 25088 + r * 32
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 32) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 32) + 16), sx1)
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -865,12 +1435,19 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g2 + lo * 25088, xh = l2xhat + lo * 25088, dx = g1 + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let k = (parameters + 832)[c] * l2inv[c]
-                let i = r * 32 + c
-                dx[i] = k * (dy[i] - l2mdy[c] - xh[i] * l2mdx[c])
+        do {
+            let k0 = ld16(((parameters + 832) + 0)) * ld16((l2inv + 0))
+            let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
+            let k1 = ld16(((parameters + 832) + 16)) * ld16((l2inv + 16))
+            let my1 = ld16((l2mdy + 16)), mx1 = ld16((l2mdx + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g2 + lo * 25088 + r * 32
+                let hr = l2xhat + lo * 25088 + r * 32
+                let dxr = g1 + lo * 25088 + r * 32
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
             }
         }
     }
@@ -884,7 +1461,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l3xp + n * 32768
             for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
             let y = a3 + n * 25088
-            for q in stride(from: 0, to: 780, by: 6) {
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
                     let cr0 = y + (q + 0) * 32
@@ -898,6 +1475,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 32
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 32
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 32
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 32
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -911,6 +1500,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         for s in 0..<5 {
                             let ao = s * 1024
                             let bs = wk + s * 5120 + 0
@@ -936,6 +1537,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
@@ -962,6 +1581,30 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -1028,6 +1671,398 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2: zero-padded copy of image 0 (single-image inference)
+    private func l3PadSingle() {
+        let src = a2, x = l3xp
+        for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
+    }
+
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0
+    private func l3ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 960)
+        let bias = (parameters + 26560)
+        let x = l3xp, y = a3
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                }
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l3Transpose() {
         let wk = (parameters + 960)
@@ -1058,7 +2093,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<5 {
                     let d = gk + kh * 5120
-                    for kb in stride(from: 0, to: 160, by: 8) {
+                    for kb in stride(from: 0, to: 156, by: 12) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
@@ -1076,6 +2111,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                             var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 16))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 0))
                             var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 16))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 32 + 0 + 0))
+                            var s8_1: SIMD16<Float> = ld16((d + (kb + 8) * 32 + 0 + 16))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 32 + 0 + 0))
+                            var s9_1: SIMD16<Float> = ld16((d + (kb + 9) * 32 + 0 + 16))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 32 + 0 + 0))
+                            var s10_1: SIMD16<Float> = ld16((d + (kb + 10) * 32 + 0 + 16))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 32 + 0 + 0))
+                            var s11_1: SIMD16<Float> = ld16((d + (kb + 11) * 32 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 28 * 1 + kh) * 32 + q % 28 * 1) * 32) + kb
                                 let bq = (dy + q * 32) + 0
@@ -1105,6 +2148,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
                                 s7_1 = s7_1.addingProduct(y1, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                s8_1 = s8_1.addingProduct(y1, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                s9_1 = s9_1.addingProduct(y1, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                s10_1 = s10_1.addingProduct(y1, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
+                                s11_1 = s11_1.addingProduct(y1, x11)
                             }
                             st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
@@ -1122,6 +2177,53 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 6) * 32 + 0 + 16), s6_1)
                             st16((d + (kb + 7) * 32 + 0 + 0), s7_0)
                             st16((d + (kb + 7) * 32 + 0 + 16), s7_1)
+                            st16((d + (kb + 8) * 32 + 0 + 0), s8_0)
+                            st16((d + (kb + 8) * 32 + 0 + 16), s8_1)
+                            st16((d + (kb + 9) * 32 + 0 + 0), s9_0)
+                            st16((d + (kb + 9) * 32 + 0 + 16), s9_1)
+                            st16((d + (kb + 10) * 32 + 0 + 0), s10_0)
+                            st16((d + (kb + 10) * 32 + 0 + 16), s10_1)
+                            st16((d + (kb + 11) * 32 + 0 + 0), s11_0)
+                            st16((d + (kb + 11) * 32 + 0 + 16), s11_1)
+                        }
+                    }
+                    do {
+                        let kb = 156
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
+                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 32 + 0 + 0))
+                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 32 + 0 + 16))
+                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 0))
+                            var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 32 + 0 + 16))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 0))
+                            var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 32 + 0 + 16))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 28 * 1 + kh) * 32 + q % 28 * 1) * 32) + kb
+                                let bq = (dy + q * 32) + 0
+                                let y0 = ld16((bq + 0))
+                                let y1 = ld16((bq + 16))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                s0_1 = s0_1.addingProduct(y1, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                s1_1 = s1_1.addingProduct(y1, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                s2_1 = s2_1.addingProduct(y1, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                s3_1 = s3_1.addingProduct(y1, x3)
+                            }
+                            st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
+                            st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
+                            st16((d + (kb + 1) * 32 + 0 + 0), s1_0)
+                            st16((d + (kb + 1) * 32 + 0 + 16), s1_1)
+                            st16((d + (kb + 2) * 32 + 0 + 0), s2_0)
+                            st16((d + (kb + 2) * 32 + 0 + 16), s2_1)
+                            st16((d + (kb + 3) * 32 + 0 + 0), s3_0)
+                            st16((d + (kb + 3) * 32 + 0 + 16), s3_1)
                         }
                     }
                 }
@@ -1133,7 +2235,164 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let dy = g3 + n * 25088
             for kh in 0..<5 {
                 let wtk = l3wt + kh * 5120
-                for q in stride(from: 0, to: 784, by: 4) {
+                for q in stride(from: 0, to: 780, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 32
+                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 32 + (q + 0) % 28 * 1) * 32
+                        let ar1 = dy + (q + 1) * 32
+                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 32 + (q + 1) % 28 * 1) * 32
+                        let ar2 = dy + (q + 2) * 32
+                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 32 + (q + 2) % 28 * 1) * 32
+                        let ar3 = dy + (q + 3) * 32
+                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 32 + (q + 3) % 28 * 1) * 32
+                        let ar4 = dy + (q + 4) * 32
+                        let cr4 = dx + (((q + 4) / 28 * 1 + kh) * 32 + (q + 4) % 28 * 1) * 32
+                        let ar5 = dy + (q + 5) * 32
+                        let cr5 = dx + (((q + 5) / 28 * 1 + kh) * 32 + (q + 5) % 28 * 1) * 32
+                        for c0 in stride(from: 0, to: 128, by: 64) {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + c0
+                            for k in 0..<32 {
+                                let bk = bs + k * 160
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
+                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
+                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
+                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
+                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
+                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
+                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
+                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
+                        }
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 128
+                            for k in 0..<32 {
+                                let bk = bs + k * 160
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                            }
+                            st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
+                            st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
+                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
+                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
+                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
+                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
+                            st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
+                            st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
+                            st16((cr4 + 128 + 0), ld16((cr4 + 128 + 0)) + s4_0)
+                            st16((cr4 + 128 + 16), ld16((cr4 + 128 + 16)) + s4_1)
+                            st16((cr5 + 128 + 0), ld16((cr5 + 128 + 0)) + s5_0)
+                            st16((cr5 + 128 + 16), ld16((cr5 + 128 + 16)) + s5_1)
+                        }
+                    }
+                }
+                do {
+                    let q = 780
                     do {
                         let ar0 = dy + (q + 0) * 32
                         let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 32 + (q + 0) % 28 * 1) * 32
@@ -1254,9 +2513,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l4part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a3 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { s[c] += x[r * 32 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a3 + lo * 25088 + r * 32
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_2: batch mean from the partial sums
@@ -1273,9 +2540,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l4part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a3 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let d = x[r * 32 + c] - l4mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l4mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l4mean + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a3 + lo * 25088 + r * 32
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1295,19 +2574,31 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a3 + lo * 25088, y = a4 + lo * 25088, xh = l4xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let v = (x[r * 32 + c] - l4mean[c]) * l4inv[c]
-                xh[r * 32 + c] = v
-                y[r * 32 + c] = (parameters + 26592)[c] * v + (parameters + 26624)[c]
+        do {
+            let m0 = ld16((l4mean + 0)), k0 = ld16((l4inv + 0))
+            let ga0 = ld16(((parameters + 26592) + 0))
+            let be0 = ld16(((parameters + 26624) + 0))
+            let m1 = ld16((l4mean + 16)), k1 = ld16((l4inv + 16))
+            let ga1 = ld16(((parameters + 26592) + 16))
+            let be1 = ld16(((parameters + 26624) + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a3 + lo * 25088 + r * 32
+                let hr = l4xhat + lo * 25088 + r * 32
+                let yr = a4 + lo * 25088 + r * 32
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
             }
         }
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a3 + lo * 25088, y = a4 + lo * 25088
         let mm = (parameters + 26656), mv = (parameters + 26688)
         let sc = l4part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
@@ -1315,15 +2606,39 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 26624)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { y[r * 32 + c] = x[r * 32 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a3 + lo * 25088 + r * 32
+                let yr = a4 + lo * 25088 + r * 32
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+            }
+        }
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l4part + t * 64
-        for c in 0..<64 { s[c] = 0 }
-        let dy = g4 + lo * 25088, xh = l4xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let g = dy[r * 32 + c]; s[c] += g; s[32 + c] += g * xh[r * 32 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g4 + lo * 25088 + r * 32
+                let hr = l4xhat + lo * 25088 + r * 32
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 32) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 32) + 16), sx1)
+        }
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1342,12 +2657,19 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g4 + lo * 25088, xh = l4xhat + lo * 25088, dx = g3 + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let k = (parameters + 26592)[c] * l4inv[c]
-                let i = r * 32 + c
-                dx[i] = k * (dy[i] - l4mdy[c] - xh[i] * l4mdx[c])
+        do {
+            let k0 = ld16(((parameters + 26592) + 0)) * ld16((l4inv + 0))
+            let my0 = ld16((l4mdy + 0)), mx0 = ld16((l4mdx + 0))
+            let k1 = ld16(((parameters + 26592) + 16)) * ld16((l4inv + 16))
+            let my1 = ld16((l4mdy + 16)), mx1 = ld16((l4mdx + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g4 + lo * 25088 + r * 32
+                let hr = l4xhat + lo * 25088 + r * 32
+                let dxr = g3 + lo * 25088 + r * 32
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
             }
         }
     }
@@ -1416,7 +2738,139 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l7xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a7 + n * 12544
-            for q in stride(from: 0, to: 196, by: 4) {
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        for s in 0..<3 {
+                            let ao = s * 512
+                            let bs = wk + s * 6144 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 64
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                        st16((cr0 + 0 + 0), s0_0)
+                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                        st16((cr0 + 0 + 32), s0_2)
+                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                        st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
+                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                        st16((cr3 + 0 + 0), s3_0)
+                        s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                        st16((cr3 + 0 + 32), s3_2)
+                        s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                        st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
                     let cr0 = y + (q + 0) * 64
@@ -1512,6 +2966,340 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3: zero-padded copy of image 0 (single-image inference)
+    private func l7PadSingle() {
+        let src = a6, x = l7xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+    }
+
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0
+    private func l7ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 26720)
+        let bias = (parameters + 45152)
+        let x = l7xp, y = a7
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l7Transpose() {
         let wk = (parameters + 26720)
@@ -1542,7 +3330,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
                     let d = gk + kh * 6144
-                    for kb in stride(from: 0, to: 96, by: 4) {
+                    for kb in stride(from: 0, to: 96, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -1560,6 +3348,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 14 * 1 + kh) * 16 + q % 14 * 1) * 32) + kb
                                 let bq = (dy + q * 64) + 0
@@ -1587,6 +3383,16 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -1604,6 +3410,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
                         }
                     }
                 }
@@ -1615,7 +3429,164 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let dy = g7 + n * 12544
             for kh in 0..<3 {
                 let wtk = l7wt + kh * 6144
-                for q in stride(from: 0, to: 196, by: 4) {
+                for q in stride(from: 0, to: 192, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 64
+                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
+                        let ar3 = dy + (q + 3) * 64
+                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 32
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 32
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 0
+                            for k in 0..<64 {
+                                let bk = bs + k * 96
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
+                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
+                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
+                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
+                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
+                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
+                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
+                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
+                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
+                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
+                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
+                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
+                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
+                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
+                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
+                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
+                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
+                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
+                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
+                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
+                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
+                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
+                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
+                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
+                        }
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 64
+                            for k in 0..<64 {
+                                let bk = bs + k * 96
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                            }
+                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
+                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
+                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
+                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
+                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
+                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
+                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
+                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
+                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
+                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
+                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
+                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
+                        }
+                    }
+                }
+                do {
+                    let q = 192
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
@@ -1736,9 +3707,23 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l8SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l8part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a7 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a7 + lo * 12544 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_3: batch mean from the partial sums
@@ -1755,9 +3740,31 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l8SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l8part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a7 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let d = x[r * 64 + c] - l8mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l8mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l8mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l8mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l8mean + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a7 + lo * 12544 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1777,19 +3784,45 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l8Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a7 + lo * 12544, y = a8 + lo * 12544, xh = l8xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l8mean[c]) * l8inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 45216)[c] * v + (parameters + 45280)[c]
+        do {
+            let m0 = ld16((l8mean + 0)), k0 = ld16((l8inv + 0))
+            let ga0 = ld16(((parameters + 45216) + 0))
+            let be0 = ld16(((parameters + 45280) + 0))
+            let m1 = ld16((l8mean + 16)), k1 = ld16((l8inv + 16))
+            let ga1 = ld16(((parameters + 45216) + 16))
+            let be1 = ld16(((parameters + 45280) + 16))
+            let m2 = ld16((l8mean + 32)), k2 = ld16((l8inv + 32))
+            let ga2 = ld16(((parameters + 45216) + 32))
+            let be2 = ld16(((parameters + 45280) + 32))
+            let m3 = ld16((l8mean + 48)), k3 = ld16((l8inv + 48))
+            let ga3 = ld16(((parameters + 45216) + 48))
+            let be3 = ld16(((parameters + 45280) + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a7 + lo * 12544 + r * 64
+                let hr = l8xhat + lo * 12544 + r * 64
+                let yr = a8 + lo * 12544 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                let y2 = ga2 * v2 + be2
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                let y3 = ga3 * v3 + be3
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l8Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a7 + lo * 12544, y = a8 + lo * 12544
         let mm = (parameters + 45344), mv = (parameters + 45408)
         let sc = l8part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -1797,15 +3830,55 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 45280)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a7 + lo * 12544 + r * 64
+                let yr = a8 + lo * 12544 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l8BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l8part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g8 + lo * 12544, xh = l8xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g8 + lo * 12544 + r * 64
+                let hr = l8xhat + lo * 12544 + r * 64
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                let g2 = ld16((dyr + 32))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                let g3 = ld16((dyr + 48))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1824,12 +3897,27 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l8BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g8 + lo * 12544, xh = l8xhat + lo * 12544, dx = g7 + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let k = (parameters + 45216)[c] * l8inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l8mdy[c] - xh[i] * l8mdx[c])
+        do {
+            let k0 = ld16(((parameters + 45216) + 0)) * ld16((l8inv + 0))
+            let my0 = ld16((l8mdy + 0)), mx0 = ld16((l8mdx + 0))
+            let k1 = ld16(((parameters + 45216) + 16)) * ld16((l8inv + 16))
+            let my1 = ld16((l8mdy + 16)), mx1 = ld16((l8mdx + 16))
+            let k2 = ld16(((parameters + 45216) + 32)) * ld16((l8inv + 32))
+            let my2 = ld16((l8mdy + 32)), mx2 = ld16((l8mdx + 32))
+            let k3 = ld16(((parameters + 45216) + 48)) * ld16((l8inv + 48))
+            let my3 = ld16((l8mdy + 48)), mx3 = ld16((l8mdx + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g8 + lo * 12544 + r * 64
+                let hr = l8xhat + lo * 12544 + r * 64
+                let dxr = g7 + lo * 12544 + r * 64
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                let g2 = ld16((dyr + 32))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                let g3 = ld16((dyr + 48))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -1843,7 +3931,139 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l9xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a9 + n * 12544
-            for q in stride(from: 0, to: 196, by: 4) {
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = wk + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                        st16((cr0 + 0 + 0), s0_0)
+                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                        st16((cr0 + 0 + 32), s0_2)
+                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                        st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
+                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                        st16((cr3 + 0 + 0), s3_0)
+                        s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                        st16((cr3 + 0 + 32), s3_2)
+                        s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                        st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
                     let cr0 = y + (q + 0) * 64
@@ -1939,6 +4159,340 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4: zero-padded copy of image 0 (single-image inference)
+    private func l9PadSingle() {
+        let src = a8, x = l9xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+    }
+
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0
+    private func l9ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 45472)
+        let bias = (parameters + 82336)
+        let x = l9xp, y = a9
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l9Transpose() {
         let wk = (parameters + 45472)
@@ -1969,7 +4523,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
                     let d = gk + kh * 12288
-                    for kb in stride(from: 0, to: 192, by: 4) {
+                    for kb in stride(from: 0, to: 192, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -1987,6 +4541,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 14 * 1 + kh) * 16 + q % 14 * 1) * 64) + kb
                                 let bq = (dy + q * 64) + 0
@@ -2014,6 +4576,16 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -2031,6 +4603,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
                         }
                     }
                 }
@@ -2042,7 +4622,113 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let dy = g9 + n * 12544
             for kh in 0..<3 {
                 let wtk = l9wt + kh * 12288
-                for q in stride(from: 0, to: 196, by: 4) {
+                for q in stride(from: 0, to: 192, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 64
+                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
+                        let ar3 = dy + (q + 3) * 64
+                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 64
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 64
+                        for c0 in stride(from: 0, to: 192, by: 64) {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + c0
+                            for k in 0..<64 {
+                                let bk = bs + k * 192
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
+                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
+                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
+                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
+                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
+                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
+                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
+                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
+                        }
+                    }
+                }
+                do {
+                    let q = 192
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
@@ -2126,9 +4812,23 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l10SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a9 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a9 + lo * 12544 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_4: batch mean from the partial sums
@@ -2145,9 +4845,31 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
     private func l10SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a9 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let d = x[r * 64 + c] - l10mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a9 + lo * 12544 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
@@ -2167,19 +4889,45 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l10Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 12544, y = a10 + lo * 12544, xh = l10xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l10mean[c]) * l10inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 82400)[c] * v + (parameters + 82464)[c]
+        do {
+            let m0 = ld16((l10mean + 0)), k0 = ld16((l10inv + 0))
+            let ga0 = ld16(((parameters + 82400) + 0))
+            let be0 = ld16(((parameters + 82464) + 0))
+            let m1 = ld16((l10mean + 16)), k1 = ld16((l10inv + 16))
+            let ga1 = ld16(((parameters + 82400) + 16))
+            let be1 = ld16(((parameters + 82464) + 16))
+            let m2 = ld16((l10mean + 32)), k2 = ld16((l10inv + 32))
+            let ga2 = ld16(((parameters + 82400) + 32))
+            let be2 = ld16(((parameters + 82464) + 32))
+            let m3 = ld16((l10mean + 48)), k3 = ld16((l10inv + 48))
+            let ga3 = ld16(((parameters + 82400) + 48))
+            let be3 = ld16(((parameters + 82464) + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a9 + lo * 12544 + r * 64
+                let hr = l10xhat + lo * 12544 + r * 64
+                let yr = a10 + lo * 12544 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                let y2 = ga2 * v2 + be2
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                let y3 = ga3 * v3 + be3
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l10Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 12544, y = a10 + lo * 12544
         let mm = (parameters + 82528), mv = (parameters + 82592)
         let sc = l10part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -2187,15 +4935,55 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 82464)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a9 + lo * 12544 + r * 64
+                let yr = a10 + lo * 12544 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g10 + lo * 12544, xh = l10xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g10 + lo * 12544 + r * 64
+                let hr = l10xhat + lo * 12544 + r * 64
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                let g2 = ld16((dyr + 32))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                let g3 = ld16((dyr + 48))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -2214,12 +5002,27 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 12544, xh = l10xhat + lo * 12544, dx = g9 + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let k = (parameters + 82400)[c] * l10inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l10mdy[c] - xh[i] * l10mdx[c])
+        do {
+            let k0 = ld16(((parameters + 82400) + 0)) * ld16((l10inv + 0))
+            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
+            let k1 = ld16(((parameters + 82400) + 16)) * ld16((l10inv + 16))
+            let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
+            let k2 = ld16(((parameters + 82400) + 32)) * ld16((l10inv + 32))
+            let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
+            let k3 = ld16(((parameters + 82400) + 48)) * ld16((l10inv + 48))
+            let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g10 + lo * 12544 + r * 64
+                let hr = l10xhat + lo * 12544 + r * 64
+                let dxr = g9 + lo * 12544 + r * 64
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                let g2 = ld16((dyr + 32))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                let g3 = ld16((dyr + 48))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -2286,7 +5089,137 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let x = a12, y = a14
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 3136
+                let cr0 = y + (q + 0) * 256
+                let ar1 = x + (q + 1) * 3136
+                let cr1 = y + (q + 1) * 256
+                let ar2 = x + (q + 2) * 3136
+                let cr2 = y + (q + 2) * 256
+                let ar3 = x + (q + 3) * 3136
+                let cr3 = y + (q + 3) * 256
+                let ar4 = x + (q + 4) * 3136
+                let cr4 = y + (q + 4) * 256
+                let ar5 = x + (q + 5) * 3136
+                let cr5 = y + (q + 5) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<3136 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + c0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + c0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + c0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + c0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + c0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + c0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 3136
                 let cr0 = y + (q + 0) * 256
@@ -2378,164 +5311,135 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 3136
-                    let cr0 = y + (q + 0) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<3136 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 3136
+                let cr0 = y + (q + 0) * 256
+                let ar1 = x + (q + 1) * 3136
+                let cr1 = y + (q + 1) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<3136 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 3136
-                    let cr0 = y + (q + 0) * 256
-                    let ar1 = x + (q + 1) * 3136
-                    let cr1 = y + (q + 1) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<3136 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 3136
+                let cr0 = y + (q + 0) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<3136 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
+            }
+            q += 1
+        }
+    }
+
+    // dense_1 (Dense): [N, 3136] -> [N, 256]: outputs q0..<q1 of image 0
+    private func l14ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 82656)
+        let bias = (parameters + 885472)
+        let x = a12, y = a14
+        for cb in stride(from: q0, to: q1, by: 64) {
+            do {
+                let ar0 = x
+                let cr0 = y + cb
                 do {
-                    let ar0 = x + (q + 0) * 3136
-                    let cr0 = y + (q + 0) * 256
-                    let ar1 = x + (q + 1) * 3136
-                    let cr1 = y + (q + 1) * 256
-                    let ar2 = x + (q + 2) * 3136
-                    let cr2 = y + (q + 2) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<3136 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st16((cr2 + c0 + 0), s2_0)
-                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                        st16((cr2 + c0 + 32), s2_2)
-                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                        st16((cr2 + c0 + 48), s2_3)
+                    var s0_0: SIMD16<Float> = ld16((bias + cb + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + cb + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + cb + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + cb + 0 + 48))
+                    let ao = 0
+                    let bs = wk + cb + 0
+                    for k in 0..<3136 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            default: break
+            }
         }
     }
 
@@ -2559,7 +5463,98 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<256 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<256 { gb[o] += dy[r * 256 + o] } }
         let gk = (gp + 82656)
-        for kb in stride(from: 0, to: 3136, by: 4) {
+        for kb in stride(from: 0, to: 3132, by: 6) {
+            for c0 in stride(from: 0, to: 256, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_2: SIMD16<Float> = SIMD16<Float>()
+                var s2_3: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_2: SIMD16<Float> = SIMD16<Float>()
+                var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 3136) + kb
+                    let bq = (dy + r * 256) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    s2_3 = s2_3.addingProduct(y3, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
+                }
+                st16((gk + (kb + 0) * 256 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 256 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 256 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 256 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 256 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 256 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 256 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 256 + c0 + 48), s1_3)
+                st16((gk + (kb + 2) * 256 + c0 + 0), s2_0)
+                st16((gk + (kb + 2) * 256 + c0 + 16), s2_1)
+                st16((gk + (kb + 2) * 256 + c0 + 32), s2_2)
+                st16((gk + (kb + 2) * 256 + c0 + 48), s2_3)
+                st16((gk + (kb + 3) * 256 + c0 + 0), s3_0)
+                st16((gk + (kb + 3) * 256 + c0 + 16), s3_1)
+                st16((gk + (kb + 3) * 256 + c0 + 32), s3_2)
+                st16((gk + (kb + 3) * 256 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 256 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 256 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 256 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 256 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 256 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 256 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 256 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 256 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 3132
             for c0 in stride(from: 0, to: 256, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -2626,7 +5621,113 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let dx = g12
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 256
+                let cr0 = dx + (q + 0) * 3136
+                let ar1 = dy + (q + 1) * 256
+                let cr1 = dx + (q + 1) * 3136
+                let ar2 = dy + (q + 2) * 256
+                let cr2 = dx + (q + 2) * 3136
+                let ar3 = dy + (q + 3) * 256
+                let cr3 = dx + (q + 3) * 3136
+                let ar4 = dy + (q + 4) * 256
+                let cr4 = dx + (q + 4) * 3136
+                let ar5 = dy + (q + 5) * 256
+                let cr5 = dx + (q + 5) * 3136
+                for c0 in stride(from: 0, to: 3136, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l14wt + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 3136
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 3136
@@ -2702,140 +5803,82 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 256
-                    let cr0 = dx + (q + 0) * 3136
-                    for c0 in stride(from: 0, to: 3136, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l14wt + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 3136
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 256
+                let cr0 = dx + (q + 0) * 3136
+                let ar1 = dy + (q + 1) * 256
+                let cr1 = dx + (q + 1) * 3136
+                for c0 in stride(from: 0, to: 3136, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l14wt + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 3136
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 256
-                    let cr0 = dx + (q + 0) * 3136
-                    let ar1 = dy + (q + 1) * 256
-                    let cr1 = dx + (q + 1) * 3136
-                    for c0 in stride(from: 0, to: 3136, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l14wt + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 3136
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 256
+                let cr0 = dx + (q + 0) * 3136
+                for c0 in stride(from: 0, to: 3136, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l14wt + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 3136
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 256
-                    let cr0 = dx + (q + 0) * 3136
-                    let ar1 = dy + (q + 1) * 256
-                    let cr1 = dx + (q + 1) * 3136
-                    let ar2 = dy + (q + 2) * 256
-                    let cr2 = dx + (q + 2) * 3136
-                    for c0 in stride(from: 0, to: 3136, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l14wt + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 3136
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2869,7 +5912,185 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let x = a15, y = a16
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 256
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 256
+                let cr3 = y + (q + 3) * 10
+                let ar4 = x + (q + 4) * 256
+                let cr4 = y + (q + 4) * 10
+                let ar5 = x + (q + 5) * 256
+                let cr5 = y + (q + 5) * 10
+                let ar6 = x + (q + 6) * 256
+                let cr6 = y + (q + 6) * 10
+                let ar7 = x + (q + 7) * 256
+                let cr7 = y + (q + 7) * 10
+                let ar8 = x + (q + 8) * 256
+                let cr8 = y + (q + 8) * 10
+                let ar9 = x + (q + 9) * 256
+                let cr9 = y + (q + 9) * 10
+                let ar10 = x + (q + 10) * 256
+                let cr10 = y + (q + 10) * 10
+                let ar11 = x + (q + 11) * 256
+                let cr11 = y + (q + 11) * 10
+                do {
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s8_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s9_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s10_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s11_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
+                    st8((cr4 + 0 + 0), s4_0)
+                    st8((cr5 + 0 + 0), s5_0)
+                    st8((cr6 + 0 + 0), s6_0)
+                    st8((cr7 + 0 + 0), s7_0)
+                    st8((cr8 + 0 + 0), s8_0)
+                    st8((cr9 + 0 + 0), s9_0)
+                    st8((cr10 + 0 + 0), s10_0)
+                    st8((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    var s4_0: Float = (bias + 8 + 0).pointee
+                    var s4_1: Float = (bias + 8 + 1).pointee
+                    var s5_0: Float = (bias + 8 + 0).pointee
+                    var s5_1: Float = (bias + 8 + 1).pointee
+                    var s6_0: Float = (bias + 8 + 0).pointee
+                    var s6_1: Float = (bias + 8 + 1).pointee
+                    var s7_0: Float = (bias + 8 + 0).pointee
+                    var s7_1: Float = (bias + 8 + 1).pointee
+                    var s8_0: Float = (bias + 8 + 0).pointee
+                    var s8_1: Float = (bias + 8 + 1).pointee
+                    var s9_0: Float = (bias + 8 + 0).pointee
+                    var s9_1: Float = (bias + 8 + 1).pointee
+                    var s10_0: Float = (bias + 8 + 0).pointee
+                    var s10_1: Float = (bias + 8 + 1).pointee
+                    var s11_0: Float = (bias + 8 + 0).pointee
+                    var s11_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
+                    (cr4 + 8 + 0).pointee = s4_0
+                    (cr4 + 8 + 1).pointee = s4_1
+                    (cr5 + 8 + 0).pointee = s5_0
+                    (cr5 + 8 + 1).pointee = s5_1
+                    (cr6 + 8 + 0).pointee = s6_0
+                    (cr6 + 8 + 1).pointee = s6_1
+                    (cr7 + 8 + 0).pointee = s7_0
+                    (cr7 + 8 + 1).pointee = s7_1
+                    (cr8 + 8 + 0).pointee = s8_0
+                    (cr8 + 8 + 1).pointee = s8_1
+                    (cr9 + 8 + 0).pointee = s9_0
+                    (cr9 + 8 + 1).pointee = s9_1
+                    (cr10 + 8 + 0).pointee = s10_0
+                    (cr10 + 8 + 1).pointee = s10_1
+                    (cr11 + 8 + 0).pointee = s11_0
+                    (cr11 + 8 + 1).pointee = s11_1
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 10
@@ -2995,512 +6216,162 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 256
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 256
+                let cr3 = y + (q + 3) * 10
                 do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 10
                 do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 256
-                    let cr3 = y + (q + 3) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 10
                 do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 256
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 256
-                    let cr4 = y + (q + 4) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 256
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 256
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 256
-                    let cr5 = y + (q + 5) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<256 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 256
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 256
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 256
-                    let cr5 = y + (q + 5) * 10
-                    let ar6 = x + (q + 6) * 256
-                    let cr6 = y + (q + 6) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        var s6_0: Float = (bias + 8 + 0).pointee
-                        var s6_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<256 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                        (cr6 + 8 + 0).pointee = s6_0
-                        (cr6 + 8 + 1).pointee = s6_1
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -3518,7 +6389,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 885728)
-        for kb in stride(from: 0, to: 256, by: 8) {
+        for kb in stride(from: 0, to: 252, by: 12) {
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -3528,6 +6399,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD8<Float> = SIMD8<Float>()
                 var s6_0: SIMD8<Float> = SIMD8<Float>()
                 var s7_0: SIMD8<Float> = SIMD8<Float>()
+                var s8_0: SIMD8<Float> = SIMD8<Float>()
+                var s9_0: SIMD8<Float> = SIMD8<Float>()
+                var s10_0: SIMD8<Float> = SIMD8<Float>()
+                var s11_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 256) + kb
                     let bq = (dy + r * 10) + 0
@@ -3548,6 +6423,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
                 st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
@@ -3557,6 +6440,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
                 st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
                 st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
+                st8((gk + (kb + 8) * 10 + 0 + 0), s8_0)
+                st8((gk + (kb + 9) * 10 + 0 + 0), s9_0)
+                st8((gk + (kb + 10) * 10 + 0 + 0), s10_0)
+                st8((gk + (kb + 11) * 10 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -3575,6 +6462,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 var s6_1: Float = Float(0)
                 var s7_0: Float = Float(0)
                 var s7_1: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 256) + kb
                     let bq = (dy + r * 10) + 8
@@ -3604,6 +6499,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
                     s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
                 }
                 (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
                 (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
@@ -3621,12 +6528,188 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
                 (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
                 (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
+                (gk + (kb + 8) * 10 + 8 + 0).pointee = s8_0
+                (gk + (kb + 8) * 10 + 8 + 1).pointee = s8_1
+                (gk + (kb + 9) * 10 + 8 + 0).pointee = s9_0
+                (gk + (kb + 9) * 10 + 8 + 1).pointee = s9_1
+                (gk + (kb + 10) * 10 + 8 + 0).pointee = s10_0
+                (gk + (kb + 10) * 10 + 8 + 1).pointee = s10_1
+                (gk + (kb + 11) * 10 + 8 + 0).pointee = s11_0
+                (gk + (kb + 11) * 10 + 8 + 1).pointee = s11_1
+            }
+        }
+        do {
+            let kb = 252
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 256) + kb
+                    let bq = (dy + r * 10) + 0
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                }
+                st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
+                st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
+                st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
+                st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 256) + kb
+                    let bq = (dy + r * 10) + 8
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                }
+                (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
+                (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
+                (gk + (kb + 1) * 10 + 8 + 0).pointee = s1_0
+                (gk + (kb + 1) * 10 + 8 + 1).pointee = s1_1
+                (gk + (kb + 2) * 10 + 8 + 0).pointee = s2_0
+                (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
+                (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
+                (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
             }
         }
         let dx = g15
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 256
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 256
+                let ar2 = dy + (q + 2) * 10
+                let cr2 = dx + (q + 2) * 256
+                let ar3 = dy + (q + 3) * 10
+                let cr3 = dx + (q + 3) * 256
+                let ar4 = dy + (q + 4) * 10
+                let cr4 = dx + (q + 4) * 256
+                let ar5 = dy + (q + 5) * 10
+                let cr5 = dx + (q + 5) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l16wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 256
@@ -3702,149 +6785,85 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l16wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 256
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l16wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 256
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l16wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l16wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 256
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 256
-                    let ar2 = dy + (q + 2) * 10
-                    let cr2 = dx + (q + 2) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l16wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

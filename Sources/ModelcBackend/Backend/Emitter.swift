@@ -8,7 +8,7 @@
 //
 // Execution: activations are NHWC, one buffer per layer output (`a<i>`, its gradient `g<i>`),
 // Flatten/Reshape/identity alias their input. Work is split over the batch in `threads`
-// chunks (DispatchQueue.concurrentPerform); steps that need batch-wide sums (BatchNorm in
+// chunks (WorkerPool: persistent spinning workers); steps that need batch-wide sums (BatchNorm in
 // training) are "serial" steps between parallel regions. Weight gradients are written per
 // chunk into `partials` (one parameter-sized slice per thread) and reduced at the end.
 
@@ -30,6 +30,9 @@ enum Step {
     case chunk(String)
     /// Runs once, between parallel regions.
     case serial(String)
+    /// Single-image inference only: `call` covers output rows `q0..<q1` of image 0 with `t` in
+    /// scope; the rows `0..<total` are split over the threads in multiples of `block`.
+    case rows(String, total: Int, block: Int)
 }
 
 enum BufferKind { case float, int32 }
@@ -104,6 +107,18 @@ final class ModelEmission {
     var reduceRanges: [(offset: Int, count: Int)] = []
     /// Serial steps run at the start of every backward (weight transposes).
     var backwardPrologue: [String] = []
+    /// Set by an emitter whose single-image inference differs from its batch steps (work split
+    /// inside the image); read and cleared by the emitter driver after each layer.
+    var singleImage: [Step]? = nil
+
+    /// Emits `private func name(_ q0: Int, _ q1: Int, _ t: Int)`: rows q0..<q1 of image 0.
+    func rowsFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
+        members.line("// \(commentSafe(comment))")
+        members.block("private func \(name)(_ q0: Int, _ q1: Int, _ t: Int)") {
+            body(members)
+        }
+        members.line()
+    }
 
     func buffer(_ name: String, perImage: Int, fixed: Int = 0, perChunk: Int = 0, kind: BufferKind = .float, _ comment: String) {
         buffers.append(BufferDecl(name: name, perImage: perImage, fixed: fixed, perChunk: perChunk, kind: kind, comment: commentSafe(comment)))
@@ -228,11 +243,17 @@ public enum Emitter {
         var gName = ["g0"]
         var owned: Set<String> = ["a0"]
         let firstTrainable = layers.firstIndex { $0.trainableParamCount > 0 } ?? layers.count
-        var train: [Step] = [], infer: [Step] = [], back: [[Step]] = []
+        var train: [Step] = [], infer: [Step] = [], single: [Step] = [], back: [[Step]] = []
         var inputShape = ir.inputShape
         for (i, l) in layers.enumerated() where i > 0 || !isInput(l) {
             let idx = aName.count
-            let emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics)
+            var emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics)
+            // training fusion: BatchNorm computes the following activation (Fusion.swift)
+            if let a = plan.trainingActivation[i], case .batchNorm(let bn) = l.op, case .activation(let f) = layers[a].op,
+               let epi = Fusion.epilogue(f) {
+                emitter = BatchNormEmitter(attrs: bn, foldedIntoProducer: plan.foldedBatchNorms.contains(i),
+                                           trainActivation: (epi, layers[a].name, "a\(idx + a - i)", "g\(idx + a - i)"))
+            }
             let act = folded(l)
             var y = "a\(idx)", gy = "g\(idx)"
             if emitter.aliasesInput { y = aName[idx - 1]; gy = gName[idx - 1] } else { owned.insert(y); owned.insert(gy) }
@@ -257,10 +278,15 @@ public enum Emitter {
             }
             aName.append(y); gName.append(gy)
             let steps = emitter.emit(ctx, m)
-            train += steps.train
+            let fusedInTraining = plan.trainingActivation.values.contains(i)   // its BatchNorm runs it
+            if !fusedInTraining { train += steps.train }
             // Layers folded into their producer do not run at inference.
-            if !plan.foldedBatchNorms.contains(i) && !plan.foldedActivations.contains(i) { infer += steps.infer }
-            back.append(i >= firstTrainable ? steps.backward : [])
+            if !plan.foldedBatchNorms.contains(i) && !plan.foldedActivations.contains(i) {
+                infer += steps.infer
+                single += m.singleImage ?? steps.infer
+            }
+            m.singleImage = nil
+            back.append(i >= firstTrainable && !fusedInTraining ? steps.backward : [])
             inputShape = l.outputShape
         }
         let outSize = (layers.last?.outputShape ?? ir.inputShape).reduce(1, *)
@@ -290,7 +316,9 @@ public enum Emitter {
             w.line("private let threads: Int")
             w.line("private var count = 0")
             w.line("private var seed: UInt64 = 0")
-            w.line("private let a0: UnsafeMutablePointer<Float>   // input copy \(shapeText(ir.inputShape))")
+            w.line("private let a0Storage: UnsafeMutablePointer<Float>   // input copy \(shapeText(ir.inputShape)) (training)")
+            w.line("/// The input: a0Storage in training; the caller's buffer, read in place, during inference.")
+            w.line("private var a0: UnsafeMutablePointer<Float>")
             for b in m.buffers {
                 let t = b.kind == .float ? "Float" : "Int32"
                 w.line("private let \(b.name): UnsafeMutablePointer<\(t)>   // \(b.comment)")
@@ -305,7 +333,8 @@ public enum Emitter {
                 w.line("parameters = zeroed(\(paramCount), Float.self)")
                 w.line("gradients = zeroed(\(paramCount), Float.self)")
                 w.line("partials = zeroed(threads * \(paramCount), Float.self)")
-                w.line("a0 = zeroed(n * \(inSize), Float.self)")
+                w.line("a0Storage = zeroed(n * \(inSize), Float.self)")
+                w.line("a0 = a0Storage")
                 for b in m.buffers {
                     var terms: [String] = []
                     if b.perImage > 0 { terms.append("n * \(b.perImage)") }
@@ -321,7 +350,7 @@ public enum Emitter {
             }
             w.line()
             w.block("deinit") {
-                w.line("parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()")
+                w.line("parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()")
                 for b in m.buffers { w.line("\(b.name).deallocate()") }
             }
             w.line()
@@ -330,25 +359,41 @@ public enum Emitter {
                 w.line("let n = count")
                 w.line("let chunks = min(threads, n)")
                 w.line("if chunks <= 1 { body(0, n, 0); return }")
-                w.block("withoutActuallyEscaping(body)") {
-                    w.line("f in")
-                    w.line("let box = ChunkBody(f)")
-                    w.line("DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }")
-                }
+                w.line("WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }")
             }
             w.line()
             w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
                 w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
                 w.line("self.count = count")
                 w.line("self.seed = seed")
-                w.line("a0.update(from: input, count: count * \(inSize))")
-                w.line("if training { forwardTraining() } else { forwardInference() }")
-                w.line("return UnsafePointer(\(lastA))")
+                w.block("if training") {
+                    w.line("a0 = a0Storage")
+                    w.line("a0.update(from: input, count: count * \(inSize))")
+                    w.line("forwardTraining()")
+                    w.line("return UnsafePointer(\(lastA))")
+                }
+                w.line("// inference reads the input in place (no layer writes a0)")
+                w.line("a0 = UnsafeMutablePointer(mutating: input)")
+                w.line("if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }")
+                w.line("let out = UnsafePointer(\(lastA))")
+                w.line("a0 = a0Storage")
+                w.line("return out")
             }
             w.line()
             w.block("private func forwardTraining()") { emitSteps(w, train) }
             w.line()
             w.block("private func forwardInference()") { emitSteps(w, infer) }
+            w.line()
+            w.line("/// One image: layers with enough work split their output rows over the threads.")
+            w.block("private func forwardSingle()") { emitSingleSteps(w, single) }
+            w.line()
+            w.line("/// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.")
+            w.block("private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void)") {
+                w.line("let blocks = (total + block - 1) / block")
+                w.line("let parts = min(threads, blocks)")
+                w.line("if parts <= 1 { body(0, total, 0); return }")
+                w.line("WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }")
+            }
             w.line()
             w.block("public func backward(_ outputGradient: UnsafePointer<Float>, count: Int)") {
                 w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
@@ -369,12 +414,6 @@ public enum Emitter {
             }
             w.line()
             for l in m.members.lines { w.line(l) }
-        }
-        w.line()
-        w.line("/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).")
-        w.block("fileprivate final class ChunkBody: @unchecked Sendable") {
-            w.line("let f: (Int, Int, Int) -> Void")
-            w.line("init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }")
         }
         w.line()
         w.block("fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T>") {
@@ -410,9 +449,26 @@ public enum Emitter {
             switch s {
             case .chunk(let c): pending.append(c)
             case .serial(let c): flush(); w.line(c)
+            case .rows: break   // single-image steps only
             }
         }
         flush()
+    }
+
+    /// Single-image inference: chunk steps run inline on image 0, row steps split the image.
+    static func emitSingleSteps(_ w: CodeWriter, _ steps: [Step]) {
+        w.line("let lo = 0, hi = 1, t = 0")
+        w.line("_ = (lo, hi, t)")
+        for s in steps {
+            switch s {
+            case .chunk(let c), .serial(let c): w.line(c)
+            case .rows(let c, let total, let block):
+                w.block("splitRows(\(total), \(block))") {
+                    w.line("q0, q1, t in")
+                    w.line("self.\(c)")
+                }
+            }
+        }
     }
 
     static func isInput(_ l: Layer) -> Bool { if case .input = l.op { return true }; return false }

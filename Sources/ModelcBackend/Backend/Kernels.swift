@@ -66,6 +66,21 @@ enum SIMDText {
     }
 }
 
+extension SIMDText {
+    /// `g = g * f'(y)` for a register-epilogue activation, given its output y (exactly the
+    /// scalar `y > 0 ? g : g * alpha` of ActivationCode.backwardExpr, NaN included).
+    static func backward(_ w: Int, _ g: String, y: String, _ act: EpilogueActivation) -> String {
+        switch act {
+        case .none: return "_ = \(y)"
+        case .relu:
+            return w == 1 ? "if !(\(y) > 0) { \(g) = 0 }" : "\(g) = \(g).replacing(with: 0, where: .!(\(y) .> 0))"
+        case .leaky(let a):
+            return w == 1 ? "if !(\(y) > 0) { \(g) *= \(floatLiteral(a)) }"
+                          : "\(g) = \(g).replacing(with: \(g) * \(floatLiteral(a)), where: .!(\(y) .> 0))"
+        }
+    }
+}
+
 enum EpilogueActivation: Equatable {
     case none
     case relu
@@ -101,13 +116,16 @@ struct RowGemm {
     var shift: String? = nil
     var epilogue: EpilogueActivation = .none
 
+    /// Rows per block: about 24 SIMD16 accumulators (AVX-512 has 32 vector registers: 24
+    /// accumulators, the weight vectors of one k and a broadcast input fit), so each weight
+    /// load feeds `rows` FMAs and each input broadcast feeds up to 4.
     static func preferredRows(n: Int) -> Int {
         let full = n / 16
         switch min(full, 4) {
-        case 4: return 4
-        case 3: return 5
-        case 2: return 6
-        default: return 8
+        case 4: return 6
+        case 3: return 8
+        case 2: return 12
+        default: return 12
         }
     }
 
@@ -117,7 +135,7 @@ struct RowGemm {
                 w.line("let ar\(r) = \(aRow(r))")
                 w.line("let cr\(r) = \(cRow(r))")
             }
-            let maxV = max(1, min(4, 24 / max(rows, 1)))
+            let maxV = max(1, min(4, 24 / max(rows, 1)))   // 6 rows x 4, 8 x 3, 12 x 2 vectors
             for g in columnGroups(n, maxVectors: maxV) {
                 if let end = g.loopEnd {
                     w.block("for c0 in stride(from: \(g.start), to: \(end), by: \(g.span))") { emitGroup(w, g, c0: "c0") }
@@ -175,6 +193,44 @@ struct RowGemm {
     }
 }
 
+/// One group of channels held in registers by `emitChannelLoops`: `count` vectors of `width`
+/// lanes (1 = scalar) starting at channel `c0`.
+struct ChannelLanes {
+    let width: Int
+    let count: Int
+    let c0: Int
+    var type: String { SIMDText.type(width) }
+    var zero: String { SIMDText.zero(width) }
+    /// Vector j of the group at `ptr` (a channel-indexed row pointer).
+    func load(_ ptr: String, _ j: Int) -> String { SIMDText.load(width, "(\(ptr) + \(c0 + j * width))") }
+    func store(_ ptr: String, _ j: Int, _ v: String) -> String { SIMDText.store(width, "(\(ptr) + \(c0 + j * width))", v) }
+}
+
+/// Channel-last loops with the channels in SIMD registers:
+///   for each group of up to `maxVectors` SIMD16 vectors of channels (then SIMD8/4/scalar tails):
+///     pre(lanes); for r in 0..<rows { body(lanes) }; post(lanes)
+/// Each lane handles one channel and visits the rows in order, so sums come out exactly as
+/// the scalar loop `for r { for c { s[c] += ... } }` computes them.
+func emitChannelLoops(_ w: CodeWriter, rows: String, channels: Int, maxVectors: Int = 8,
+                      pre: (ChannelLanes) -> Void, body: (ChannelLanes) -> Void, post: (ChannelLanes) -> Void) {
+    var groups: [ChannelLanes] = []
+    var c = 0
+    while channels - c >= 16 {
+        let n = min(maxVectors, (channels - c) / 16)
+        groups.append(ChannelLanes(width: 16, count: n, c0: c)); c += 16 * n
+    }
+    if channels - c >= 8 { groups.append(ChannelLanes(width: 8, count: 1, c0: c)); c += 8 }
+    if channels - c >= 4 { groups.append(ChannelLanes(width: 4, count: 1, c0: c)); c += 4 }
+    if channels - c > 0 { groups.append(ChannelLanes(width: 1, count: channels - c, c0: c)) }
+    for g in groups {
+        w.block("do") {
+            pre(g)
+            w.block("for r in 0..<\(rows)") { body(g) }
+            post(g)
+        }
+    }
+}
+
 /// Emits `for r0 in stride(0, total - total % R, R) { kernel(R rows from r0) }` then the remainder.
 func emitRowBlocks(_ w: CodeWriter, total: Int, rowsPerBlock: Int, index: String,
                    _ kernel: (_ rows: Int, _ first: String) -> Void) {
@@ -204,9 +260,9 @@ struct OuterGemm {
     var preamble: [String] = []   // lines inside the innermost loop before the FMAs
 
     func emit(_ w: CodeWriter) {
-        // About 16 accumulators: 4 rows x 4 vectors, 8 rows x 2 vectors, ...
+        // About 24 accumulators (as RowGemm): 6 rows x 4 vectors, 8 x 3, 12 x 2 or x 1
         let vectors = max(1, min(4, n / 16))
-        let kr = vectors >= 4 ? 4 : (vectors == 3 ? 5 : 8)
+        let kr = vectors >= 4 ? 6 : (vectors == 3 ? 8 : 12)
         let full = k / kr * kr
         if full / kr >= 2 {
             w.block("for kb in stride(from: 0, to: \(full), by: \(kr))") { emitBlock(w, rows: kr, kb: "kb") }
@@ -259,24 +315,28 @@ struct OuterGemm {
     }
 }
 
-/// Rows lo*perImage ..< hi*perImage handled R at a time, then the remainder via a switch.
+/// Rows lo*perImage ..< hi*perImage handled R at a time, then the remainder (see below).
 /// `kernel(rows, first)` emits code for `rows` rows starting at the row index expression `first`.
 func emitDynamicRows(_ w: CodeWriter, perImage: Int, rowsPerBlock: Int,
                      _ kernel: (_ rows: Int, _ first: String) -> Void) {
+    emitDynamicRows(w, from: "lo * \(perImage)", to: "hi * \(perImage)", rowsPerBlock: rowsPerBlock, kernel)
+}
+
+/// Rows `from ..< to` (expressions) R at a time, then the remainder (< R) in blocks of
+/// 8, 4, 2 and 1 rows, each at most once: a few kernel variants instead of R - 1.
+func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: Int,
+                     _ kernel: (_ rows: Int, _ first: String) -> Void) {
     let r = max(1, rowsPerBlock)
-    w.line("var q = lo * \(perImage)")
-    w.line("let qEnd = hi * \(perImage)")
+    w.line("var q = \(from)")
+    w.line("let qEnd = \(to)")
     w.block("while qEnd - q >= \(r)") {
         kernel(r, "q")
         w.line("q += \(r)")
     }
-    if r > 1 {
-        w.block("switch qEnd - q") {
-            for k in 1..<r {
-                w.line("case \(k):")
-                w.indented { kernel(k, "q") }
-            }
-            w.line("default: break")
+    for size in [8, 4, 2, 1] where size < r {
+        w.block("if qEnd - q >= \(size)") {
+            kernel(size, "q")
+            w.line("q += \(size)")
         }
     }
 }

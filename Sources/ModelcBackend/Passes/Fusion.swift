@@ -9,6 +9,9 @@
 //         (w' = w * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta),
 //         the activation is applied to the accumulators before they are stored, and the folded
 //         layers' own inference steps disappear (their output buffer is written by the producer).
+//         In training, a group's activation runs inside the BatchNorm passes instead
+//         (`trainingActivation`): the normalize pass writes act(y) and the backward passes apply
+//         act' on the fly, so the activation layer has no training steps of its own.
 
 import ModelcCore
 
@@ -29,6 +32,8 @@ public struct FusionPlan: Sendable {
     /// Positions of layers folded into a producer (their inference step is skipped).
     var foldedBatchNorms: Set<Int>
     var foldedActivations: Set<Int>
+    /// Training: BatchNorm position -> position of the activation it computes.
+    var trainingActivation: [Int: Int] = [:]
 
     static func none(_ count: Int) -> FusionPlan {
         FusionPlan(groups: [], folds: Array(repeating: nil, count: count), foldedBatchNorms: [], foldedActivations: [])
@@ -61,7 +66,7 @@ public enum Fusion {
             p.groups.append(g)
             p.folds[i] = g
             p.foldedBatchNorms.insert(i + 1)
-            if let a = g.activation { p.foldedActivations.insert(a) }
+            if let a = g.activation { p.foldedActivations.insert(a); p.trainingActivation[i + 1] = a }
             i += g.activation != nil ? 3 : 2
         }
         return p

@@ -86,7 +86,9 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 8, 8, 20]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 10, 10, 3]
@@ -140,7 +142,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         parameters = zeroed(4197, Float.self)
         gradients = zeroed(4197, Float.self)
         partials = zeroed(threads * 4197, Float.self)
-        a0 = zeroed(n * 192, Float.self)
+        a0Storage = zeroed(n * 192, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 1280, Float.self)
         g1 = zeroed(n * 1280, Float.self)
         l1xp = zeroed(n * 300, Float.self)
@@ -192,7 +195,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -243,20 +246,25 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 192)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a11)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 192)
+            forwardTraining()
+            return UnsafePointer(a11)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a11)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -319,6 +327,30 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             l10Inference(lo, hi, t)
             l11Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Inference(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+        l6Inference(lo, hi, t)
+        l7Forward(lo, hi, t)
+        l9Forward(lo, hi, t)
+        l10Inference(lo, hi, t)
+        l11Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -403,7 +435,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 300
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1280
-            for q in stride(from: 0, to: 64, by: 8) {
+            for q in stride(from: 0, to: 60, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 3
                     let cr0 = y + (q + 0) * 20
@@ -421,6 +453,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 20
                     let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 3
                     let cr7 = y + (q + 7) * 20
+                    let ar8 = x + ((q + 8) / 8 * 10 + (q + 8) % 8 * 1) * 3
+                    let cr8 = y + (q + 8) * 20
+                    let ar9 = x + ((q + 9) / 8 * 10 + (q + 9) % 8 * 1) * 3
+                    let cr9 = y + (q + 9) * 20
+                    let ar10 = x + ((q + 10) / 8 * 10 + (q + 10) % 8 * 1) * 3
+                    let cr10 = y + (q + 10) * 20
+                    let ar11 = x + ((q + 11) / 8 * 10 + (q + 11) % 8 * 1) * 3
+                    let cr11 = y + (q + 11) * 20
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
@@ -430,6 +470,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 30
                             let bs = wk + s * 180 + 0
@@ -452,6 +496,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -462,6 +514,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr6 + 0 + 0), s6_0)
                         st16((cr7 + 0 + 0), s7_0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr11 + 0 + 0), s11_0)
                     }
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
@@ -472,6 +528,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 16 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 16 + 0))
                         for s in 0..<3 {
                             let ao = s * 30
                             let bs = wk + s * 180 + 16
@@ -494,6 +554,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 16 + 0), s0_0)
@@ -504,6 +572,75 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 16 + 0), s5_0)
                         st4((cr6 + 16 + 0), s6_0)
                         st4((cr7 + 16 + 0), s7_0)
+                        st4((cr8 + 16 + 0), s8_0)
+                        st4((cr9 + 16 + 0), s9_0)
+                        st4((cr10 + 16 + 0), s10_0)
+                        st4((cr11 + 16 + 0), s11_0)
+                    }
+                }
+            }
+            do {
+                let q = 60
+                do {
+                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 3
+                    let cr0 = y + (q + 0) * 20
+                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 3
+                    let cr1 = y + (q + 1) * 20
+                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 3
+                    let cr2 = y + (q + 2) * 20
+                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 3
+                    let cr3 = y + (q + 3) * 20
+                    do {
+                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        for s in 0..<3 {
+                            let ao = s * 30
+                            let bs = wk + s * 180 + 0
+                            for k in 0..<9 {
+                                let bk = bs + k * 20
+                                let w0 = ld16((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr3 + 0 + 0), s3_0)
+                    }
+                    do {
+                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                        for s in 0..<3 {
+                            let ao = s * 30
+                            let bs = wk + s * 180 + 16
+                            for k in 0..<9 {
+                                let bk = bs + k * 20
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                            }
+                        }
+                        st4((cr0 + 16 + 0), s0_0)
+                        st4((cr1 + 16 + 0), s1_0)
+                        st4((cr2 + 16 + 0), s2_0)
+                        st4((cr3 + 16 + 0), s3_0)
                     }
                 }
             }
@@ -537,6 +674,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 20 + 0 + 0))
                             var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 20 + 0 + 0))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 20 + 0 + 0))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 20 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 8 * 1 + kh) * 10 + q % 8 * 1) * 3) + kb
                                 let bq = (dy + q * 20) + 0
@@ -557,6 +695,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
                             }
                             st16((d + (kb + 0) * 20 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 20 + 0 + 0), s1_0)
@@ -566,6 +706,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 5) * 20 + 0 + 0), s5_0)
                             st16((d + (kb + 6) * 20 + 0 + 0), s6_0)
                             st16((d + (kb + 7) * 20 + 0 + 0), s7_0)
+                            st16((d + (kb + 8) * 20 + 0 + 0), s8_0)
                         }
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 20 + 16 + 0))
@@ -576,6 +717,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 20 + 16 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 20 + 16 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 20 + 16 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 20 + 16 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 8 * 1 + kh) * 10 + q % 8 * 1) * 3) + kb
                                 let bq = (dy + q * 20) + 16
@@ -596,6 +738,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
                             }
                             st4((d + (kb + 0) * 20 + 16 + 0), s0_0)
                             st4((d + (kb + 1) * 20 + 16 + 0), s1_0)
@@ -605,31 +749,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 20 + 16 + 0), s5_0)
                             st4((d + (kb + 6) * 20 + 16 + 0), s6_0)
                             st4((d + (kb + 7) * 20 + 16 + 0), s7_0)
-                        }
-                    }
-                    do {
-                        let kb = 8
-                        do {
-                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 20 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 8 * 1 + kh) * 10 + q % 8 * 1) * 3) + kb
-                                let bq = (dy + q * 20) + 0
-                                let y0 = ld16((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                            }
-                            st16((d + (kb + 0) * 20 + 0 + 0), s0_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 20 + 16 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 8 * 1 + kh) * 10 + q % 8 * 1) * 3) + kb
-                                let bq = (dy + q * 20) + 16
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                            }
-                            st4((d + (kb + 0) * 20 + 16 + 0), s0_0)
+                            st4((d + (kb + 8) * 20 + 16 + 0), s8_0)
                         }
                     }
                 }
@@ -640,9 +760,22 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 40
-        for c in 0..<20 { s[c] = 0 }
-        let x = a1 + lo * 1280
-        for r in 0..<(hi - lo) * 64 { for c in 0..<20 { s[c] += x[r * 20 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                s0 += ld16((xr + 0))
+            }
+            st16((s + 0), s0)
+        }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                s0 += ld4((xr + 16))
+            }
+            st4((s + 16), s0)
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -659,9 +792,26 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 40
-        for c in 0..<20 { s[c] = 0 }
-        let x = a1 + lo * 1280
-        for r in 0..<(hi - lo) * 64 { for c in 0..<20 { let d = x[r * 20 + c] - l2mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l2mean + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st16((s + 0), s0)
+        }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 16))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                let d0 = ld4((xr + 16)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 16), s0)
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -681,19 +831,38 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 1280, y = a2 + lo * 1280, xh = l2xhat + lo * 1280
-        for r in 0..<(hi - lo) * 64 {
-            for c in 0..<20 {
-                let v = (x[r * 20 + c] - l2mean[c]) * l2inv[c]
-                xh[r * 20 + c] = v
-                y[r * 20 + c] = (parameters + 560)[c] * v + (parameters + 580)[c]
+        do {
+            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let ga0 = ld16(((parameters + 560) + 0))
+            let be0 = ld16(((parameters + 580) + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                let hr = l2xhat + lo * 1280 + r * 20
+                let yr = a2 + lo * 1280 + r * 20
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+            }
+        }
+        do {
+            let m0 = ld4((l2mean + 16)), k0 = ld4((l2inv + 16))
+            let ga0 = ld4(((parameters + 560) + 16))
+            let be0 = ld4(((parameters + 580) + 16))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                let hr = l2xhat + lo * 1280 + r * 20
+                let yr = a2 + lo * 1280 + r * 20
+                let v0 = (ld4((xr + 16)) - m0) * k0
+                st4((hr + 16), v0)
+                let y0 = ga0 * v0 + be0
+                st4((yr + 16), y0)
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 1280, y = a2 + lo * 1280
         let mm = (parameters + 600), mv = (parameters + 620)
         let sc = l2part + t * 40, sh = sc + 20   // this chunk's scale and shift
         for c in 0..<20 {
@@ -701,15 +870,51 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 580)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 64 { for c in 0..<20 { y[r * 20 + c] = x[r * 20 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                let yr = a2 + lo * 1280 + r * 20
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+            }
+        }
+        do {
+            let k0 = ld4((sc + 16)), b0 = ld4((sh + 16))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 1280 + r * 20
+                let yr = a2 + lo * 1280 + r * 20
+                st4((yr + 16), ld4((xr + 16)) * k0 + b0)
+            }
+        }
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 40
-        for c in 0..<40 { s[c] = 0 }
-        let dy = g2 + lo * 1280, xh = l2xhat + lo * 1280
-        for r in 0..<(hi - lo) * 64 { for c in 0..<20 { let g = dy[r * 20 + c]; s[c] += g; s[20 + c] += g * xh[r * 20 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 64 {
+                let dyr = g2 + lo * 1280 + r * 20
+                let hr = l2xhat + lo * 1280 + r * 20
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 20) + 0), sx0)
+        }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 64 {
+                let dyr = g2 + lo * 1280 + r * 20
+                let hr = l2xhat + lo * 1280 + r * 20
+                let g0 = ld4((dyr + 16))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 16))
+            }
+            st4((s + 16), sy0)
+            st4(((s + 20) + 16), sx0)
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -728,12 +933,26 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g2 + lo * 1280, xh = l2xhat + lo * 1280, dx = g1 + lo * 1280
-        for r in 0..<(hi - lo) * 64 {
-            for c in 0..<20 {
-                let k = (parameters + 560)[c] * l2inv[c]
-                let i = r * 20 + c
-                dx[i] = k * (dy[i] - l2mdy[c] - xh[i] * l2mdx[c])
+        do {
+            let k0 = ld16(((parameters + 560) + 0)) * ld16((l2inv + 0))
+            let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let dyr = g2 + lo * 1280 + r * 20
+                let hr = l2xhat + lo * 1280 + r * 20
+                let dxr = g1 + lo * 1280 + r * 20
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+            }
+        }
+        do {
+            let k0 = ld4(((parameters + 560) + 16)) * ld4((l2inv + 16))
+            let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
+            for r in 0..<(hi - lo) * 64 {
+                let dyr = g2 + lo * 1280 + r * 20
+                let hr = l2xhat + lo * 1280 + r * 20
+                let dxr = g1 + lo * 1280 + r * 20
+                let g0 = ld4((dyr + 16))
+                st4((dxr + 16), k0 * (g0 - my0 - ld4((hr + 16)) * mx0))
             }
         }
     }
@@ -835,7 +1054,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 1, 1)
                 for kh in 0..<3 {
                     let d = gk + kh * 960
-                    for kb in stride(from: 0, to: 56, by: 8) {
+                    for kb in stride(from: 0, to: 60, by: 12) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 16 + 0 + 0))
                             var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 16 + 0 + 0))
@@ -845,6 +1064,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 16 + 0 + 0))
                             var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 16 + 0 + 0))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 16 + 0 + 0))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 16 + 0 + 0))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 16 + 0 + 0))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 16 + 0 + 0))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 16 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 1 * 2 + kh) * 4 + q % 1 * 2) * 20) + kb
                                 let bq = (dy + q * 16) + 0
@@ -865,6 +1088,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st16((d + (kb + 0) * 16 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 16 + 0 + 0), s1_0)
@@ -874,32 +1105,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 5) * 16 + 0 + 0), s5_0)
                             st16((d + (kb + 6) * 16 + 0 + 0), s6_0)
                             st16((d + (kb + 7) * 16 + 0 + 0), s7_0)
-                        }
-                    }
-                    do {
-                        let kb = 56
-                        do {
-                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 16 + 0 + 0))
-                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 16 + 0 + 0))
-                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 16 + 0 + 0))
-                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 16 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 1 * 2 + kh) * 4 + q % 1 * 2) * 20) + kb
-                                let bq = (dy + q * 16) + 0
-                                let y0 = ld16((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                            }
-                            st16((d + (kb + 0) * 16 + 0 + 0), s0_0)
-                            st16((d + (kb + 1) * 16 + 0 + 0), s1_0)
-                            st16((d + (kb + 2) * 16 + 0 + 0), s2_0)
-                            st16((d + (kb + 3) * 16 + 0 + 0), s3_0)
+                            st16((d + (kb + 8) * 16 + 0 + 0), s8_0)
+                            st16((d + (kb + 9) * 16 + 0 + 0), s9_0)
+                            st16((d + (kb + 10) * 16 + 0 + 0), s10_0)
+                            st16((d + (kb + 11) * 16 + 0 + 0), s11_0)
                         }
                     }
                 }
@@ -969,9 +1178,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 32
-        for c in 0..<16 { s[c] = 0 }
-        let x = a5 + lo * 16
-        for r in 0..<(hi - lo) * 1 { for c in 0..<16 { s[c] += x[r * 16 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a5 + lo * 16 + r * 16
+                s0 += ld16((xr + 0))
+            }
+            st16((s + 0), s0)
+        }
     }
 
     // batch_normalization_2: batch mean from the partial sums
@@ -988,9 +1202,16 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 32
-        for c in 0..<16 { s[c] = 0 }
-        let x = a5 + lo * 16
-        for r in 0..<(hi - lo) * 1 { for c in 0..<16 { let d = x[r * 16 + c] - l6mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l6mean + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a5 + lo * 16 + r * 16
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st16((s + 0), s0)
+        }
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1010,19 +1231,23 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 16, y = a6 + lo * 16, xh = l6xhat + lo * 16
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<16 {
-                let v = (x[r * 16 + c] - l6mean[c]) * l6inv[c]
-                xh[r * 16 + c] = v
-                y[r * 16 + c] = v + (parameters + 3520)[c]
+        do {
+            let m0 = ld16((l6mean + 0)), k0 = ld16((l6inv + 0))
+            let be0 = ld16(((parameters + 3520) + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a5 + lo * 16 + r * 16
+                let hr = l6xhat + lo * 16 + r * 16
+                let yr = a6 + lo * 16 + r * 16
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = v0 + be0
+                st16((yr + 0), y0)
             }
         }
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 16, y = a6 + lo * 16
         let mm = (parameters + 3536), mv = (parameters + 3552)
         let sc = l6part + t * 32, sh = sc + 16   // this chunk's scale and shift
         for c in 0..<16 {
@@ -1030,15 +1255,31 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 3520)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 1 { for c in 0..<16 { y[r * 16 + c] = x[r * 16 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a5 + lo * 16 + r * 16
+                let yr = a6 + lo * 16 + r * 16
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+            }
+        }
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 32
-        for c in 0..<32 { s[c] = 0 }
-        let dy = g6 + lo * 16, xh = l6xhat + lo * 16
-        for r in 0..<(hi - lo) * 1 { for c in 0..<16 { let g = dy[r * 16 + c]; s[c] += g; s[16 + c] += g * xh[r * 16 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g6 + lo * 16 + r * 16
+                let hr = l6xhat + lo * 16 + r * 16
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 16) + 0), sx0)
+        }
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1056,12 +1297,15 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 16, xh = l6xhat + lo * 16, dx = g5 + lo * 16
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<16 {
-                let k = l6inv[c]
-                let i = r * 16 + c
-                dx[i] = k * (dy[i] - l6mdy[c] - xh[i] * l6mdx[c])
+        do {
+            let k0 = ld16((l6inv + 0))
+            let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g6 + lo * 16 + r * 16
+                let hr = l6xhat + lo * 16 + r * 16
+                let dxr = g5 + lo * 16 + r * 16
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
             }
         }
     }
@@ -1088,7 +1332,148 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let x = a7, y = a9
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 24
+                let ar1 = x + (q + 1) * 16
+                let cr1 = y + (q + 1) * 24
+                let ar2 = x + (q + 2) * 16
+                let cr2 = y + (q + 2) * 24
+                let ar3 = x + (q + 3) * 16
+                let cr3 = y + (q + 3) * 24
+                let ar4 = x + (q + 4) * 16
+                let cr4 = y + (q + 4) * 24
+                let ar5 = x + (q + 5) * 16
+                let cr5 = y + (q + 5) * 24
+                let ar6 = x + (q + 6) * 16
+                let cr6 = y + (q + 6) * 24
+                let ar7 = x + (q + 7) * 16
+                let cr7 = y + (q + 7) * 24
+                let ar8 = x + (q + 8) * 16
+                let cr8 = y + (q + 8) * 24
+                let ar9 = x + (q + 9) * 16
+                let cr9 = y + (q + 9) * 24
+                let ar10 = x + (q + 10) * 16
+                let cr10 = y + (q + 10) * 24
+                let ar11 = x + (q + 11) * 16
+                let cr11 = y + (q + 11) * 24
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s4_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s5_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s6_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s7_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s8_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s9_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s10_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s11_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
+                    st8((cr2 + 16 + 0), s2_0)
+                    st8((cr3 + 16 + 0), s3_0)
+                    st8((cr4 + 16 + 0), s4_0)
+                    st8((cr5 + 16 + 0), s5_0)
+                    st8((cr6 + 16 + 0), s6_0)
+                    st8((cr7 + 16 + 0), s7_0)
+                    st8((cr8 + 16 + 0), s8_0)
+                    st8((cr9 + 16 + 0), s9_0)
+                    st8((cr10 + 16 + 0), s10_0)
+                    st8((cr11 + 16 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 16
                 let cr0 = y + (q + 0) * 24
@@ -1189,421 +1574,138 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 24
+                let ar1 = x + (q + 1) * 16
+                let cr1 = y + (q + 1) * 24
+                let ar2 = x + (q + 2) * 16
+                let cr2 = y + (q + 2) * 24
+                let ar3 = x + (q + 3) * 16
+                let cr3 = y + (q + 3) * 24
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
+                    st8((cr2 + 16 + 0), s2_0)
+                    st8((cr3 + 16 + 0), s3_0)
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 24
+                let ar1 = x + (q + 1) * 16
+                let cr1 = y + (q + 1) * 24
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 24
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 24
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 24
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 24
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 24
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 24
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 24
-                    let ar4 = x + (q + 4) * 16
-                    let cr4 = y + (q + 4) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 24
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 24
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 24
-                    let ar4 = x + (q + 4) * 16
-                    let cr4 = y + (q + 4) * 24
-                    let ar5 = x + (q + 5) * 16
-                    let cr5 = y + (q + 5) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<16 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                        st8((cr5 + 16 + 0), s5_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 24
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 24
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 24
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 24
-                    let ar4 = x + (q + 4) * 16
-                    let cr4 = y + (q + 4) * 24
-                    let ar5 = x + (q + 5) * 16
-                    let cr5 = y + (q + 5) * 24
-                    let ar6 = x + (q + 6) * 16
-                    let cr6 = y + (q + 6) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<16 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                        st8((cr5 + 16 + 0), s5_0)
-                        st8((cr6 + 16 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1621,7 +1723,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<24 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<24 { gb[o] += dy[r * 24 + o] } }
         let gk = (gp + 3568)
-        for kb in stride(from: 0, to: 16, by: 8) {
+        do {
+            let kb = 0
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s1_0: SIMD16<Float> = SIMD16<Float>()
@@ -1631,6 +1734,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD16<Float> = SIMD16<Float>()
                 var s6_0: SIMD16<Float> = SIMD16<Float>()
                 var s7_0: SIMD16<Float> = SIMD16<Float>()
+                var s8_0: SIMD16<Float> = SIMD16<Float>()
+                var s9_0: SIMD16<Float> = SIMD16<Float>()
+                var s10_0: SIMD16<Float> = SIMD16<Float>()
+                var s11_0: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 16) + kb
                     let bq = (dy + r * 24) + 0
@@ -1651,6 +1758,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st16((gk + (kb + 0) * 24 + 0 + 0), s0_0)
                 st16((gk + (kb + 1) * 24 + 0 + 0), s1_0)
@@ -1660,6 +1775,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 st16((gk + (kb + 5) * 24 + 0 + 0), s5_0)
                 st16((gk + (kb + 6) * 24 + 0 + 0), s6_0)
                 st16((gk + (kb + 7) * 24 + 0 + 0), s7_0)
+                st16((gk + (kb + 8) * 24 + 0 + 0), s8_0)
+                st16((gk + (kb + 9) * 24 + 0 + 0), s9_0)
+                st16((gk + (kb + 10) * 24 + 0 + 0), s10_0)
+                st16((gk + (kb + 11) * 24 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
@@ -1670,6 +1789,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD8<Float> = SIMD8<Float>()
                 var s6_0: SIMD8<Float> = SIMD8<Float>()
                 var s7_0: SIMD8<Float> = SIMD8<Float>()
+                var s8_0: SIMD8<Float> = SIMD8<Float>()
+                var s9_0: SIMD8<Float> = SIMD8<Float>()
+                var s10_0: SIMD8<Float> = SIMD8<Float>()
+                var s11_0: SIMD8<Float> = SIMD8<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 16) + kb
                     let bq = (dy + r * 24) + 16
@@ -1690,6 +1813,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st8((gk + (kb + 0) * 24 + 16 + 0), s0_0)
                 st8((gk + (kb + 1) * 24 + 16 + 0), s1_0)
@@ -1699,12 +1830,150 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 st8((gk + (kb + 5) * 24 + 16 + 0), s5_0)
                 st8((gk + (kb + 6) * 24 + 16 + 0), s6_0)
                 st8((gk + (kb + 7) * 24 + 16 + 0), s7_0)
+                st8((gk + (kb + 8) * 24 + 16 + 0), s8_0)
+                st8((gk + (kb + 9) * 24 + 16 + 0), s9_0)
+                st8((gk + (kb + 10) * 24 + 16 + 0), s10_0)
+                st8((gk + (kb + 11) * 24 + 16 + 0), s11_0)
+            }
+        }
+        do {
+            let kb = 12
+            do {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 16) + kb
+                    let bq = (dy + r * 24) + 0
+                    let y0 = ld16((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                }
+                st16((gk + (kb + 0) * 24 + 0 + 0), s0_0)
+                st16((gk + (kb + 1) * 24 + 0 + 0), s1_0)
+                st16((gk + (kb + 2) * 24 + 0 + 0), s2_0)
+                st16((gk + (kb + 3) * 24 + 0 + 0), s3_0)
+            }
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 16) + kb
+                    let bq = (dy + r * 24) + 16
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                }
+                st8((gk + (kb + 0) * 24 + 16 + 0), s0_0)
+                st8((gk + (kb + 1) * 24 + 16 + 0), s1_0)
+                st8((gk + (kb + 2) * 24 + 16 + 0), s2_0)
+                st8((gk + (kb + 3) * 24 + 16 + 0), s3_0)
             }
         }
         let dx = g7
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = dy + (q + 0) * 24
+                let cr0 = dx + (q + 0) * 16
+                let ar1 = dy + (q + 1) * 24
+                let cr1 = dx + (q + 1) * 16
+                let ar2 = dy + (q + 2) * 24
+                let cr2 = dx + (q + 2) * 16
+                let ar3 = dy + (q + 3) * 24
+                let cr3 = dx + (q + 3) * 16
+                let ar4 = dy + (q + 4) * 24
+                let cr4 = dx + (q + 4) * 16
+                let ar5 = dy + (q + 5) * 24
+                let cr5 = dx + (q + 5) * 16
+                let ar6 = dy + (q + 6) * 24
+                let cr6 = dx + (q + 6) * 16
+                let ar7 = dy + (q + 7) * 24
+                let cr7 = dx + (q + 7) * 16
+                let ar8 = dy + (q + 8) * 24
+                let cr8 = dx + (q + 8) * 16
+                let ar9 = dy + (q + 9) * 24
+                let cr9 = dx + (q + 9) * 16
+                let ar10 = dy + (q + 10) * 24
+                let cr10 = dx + (q + 10) * 16
+                let ar11 = dy + (q + 11) * 24
+                let cr11 = dx + (q + 11) * 16
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 24
                 let cr0 = dx + (q + 0) * 16
@@ -1765,262 +2034,108 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 24
+                let cr0 = dx + (q + 0) * 16
+                let ar1 = dy + (q + 1) * 24
+                let cr1 = dx + (q + 1) * 16
+                let ar2 = dy + (q + 2) * 24
+                let cr2 = dx + (q + 2) * 16
+                let ar3 = dy + (q + 3) * 24
+                let cr3 = dx + (q + 3) * 16
                 do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 24
+                let cr0 = dx + (q + 0) * 16
+                let ar1 = dy + (q + 1) * 24
+                let cr1 = dx + (q + 1) * 16
                 do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 24
-                    let cr1 = dx + (q + 1) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 24
+                let cr0 = dx + (q + 0) * 16
                 do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 24
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 24
-                    let cr2 = dx + (q + 2) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 4:
-                do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 24
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 24
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 24
-                    let cr3 = dx + (q + 3) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 24
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 24
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 24
-                    let cr3 = dx + (q + 3) * 16
-                    let ar4 = dy + (q + 4) * 24
-                    let cr4 = dx + (q + 4) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 24
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 24
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 24
-                    let cr3 = dx + (q + 3) * 16
-                    let ar4 = dy + (q + 4) * 24
-                    let cr4 = dx + (q + 4) * 16
-                    let ar5 = dy + (q + 5) * 24
-                    let cr5 = dx + (q + 5) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = dy + (q + 0) * 24
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 24
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 24
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 24
-                    let cr3 = dx + (q + 3) * 16
-                    let ar4 = dy + (q + 4) * 24
-                    let cr4 = dx + (q + 4) * 16
-                    let ar5 = dy + (q + 5) * 24
-                    let cr5 = dx + (q + 5) * 16
-                    let ar6 = dy + (q + 6) * 24
-                    let cr6 = dx + (q + 6) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l10SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 48
-        for c in 0..<24 { s[c] = 0 }
-        let x = a9 + lo * 24
-        for r in 0..<(hi - lo) * 1 { for c in 0..<24 { s[c] += x[r * 24 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                s0 += ld16((xr + 0))
+            }
+            st16((s + 0), s0)
+        }
+        do {
+            var s0: SIMD8<Float> = SIMD8<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                s0 += ld8((xr + 16))
+            }
+            st8((s + 16), s0)
+        }
     }
 
     // batch_normalization_3: batch mean from the partial sums
@@ -2037,9 +2152,26 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l10SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 48
-        for c in 0..<24 { s[c] = 0 }
-        let x = a9 + lo * 24
-        for r in 0..<(hi - lo) * 1 { for c in 0..<24 { let d = x[r * 24 + c] - l10mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st16((s + 0), s0)
+        }
+        do {
+            var s0: SIMD8<Float> = SIMD8<Float>()
+            let m0 = ld8((l10mean + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                let d0 = ld8((xr + 16)) - m0
+                s0 += d0 * d0
+            }
+            st8((s + 16), s0)
+        }
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
@@ -2059,19 +2191,38 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l10Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 24, y = a10 + lo * 24, xh = l10xhat + lo * 24
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<24 {
-                let v = (x[r * 24 + c] - l10mean[c]) * l10inv[c]
-                xh[r * 24 + c] = v
-                y[r * 24 + c] = (parameters + 3976)[c] * v + (parameters + 4000)[c]
+        do {
+            let m0 = ld16((l10mean + 0)), k0 = ld16((l10inv + 0))
+            let ga0 = ld16(((parameters + 3976) + 0))
+            let be0 = ld16(((parameters + 4000) + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                let hr = l10xhat + lo * 24 + r * 24
+                let yr = a10 + lo * 24 + r * 24
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+            }
+        }
+        do {
+            let m0 = ld8((l10mean + 16)), k0 = ld8((l10inv + 16))
+            let ga0 = ld8(((parameters + 3976) + 16))
+            let be0 = ld8(((parameters + 4000) + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                let hr = l10xhat + lo * 24 + r * 24
+                let yr = a10 + lo * 24 + r * 24
+                let v0 = (ld8((xr + 16)) - m0) * k0
+                st8((hr + 16), v0)
+                let y0 = ga0 * v0 + be0
+                st8((yr + 16), y0)
             }
         }
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l10Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 24, y = a10 + lo * 24
         let mm = (parameters + 4024), mv = (parameters + 4048)
         let sc = l10part + t * 48, sh = sc + 24   // this chunk's scale and shift
         for c in 0..<24 {
@@ -2079,15 +2230,51 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 4000)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 1 { for c in 0..<24 { y[r * 24 + c] = x[r * 24 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                let yr = a10 + lo * 24 + r * 24
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+            }
+        }
+        do {
+            let k0 = ld8((sc + 16)), b0 = ld8((sh + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a9 + lo * 24 + r * 24
+                let yr = a10 + lo * 24 + r * 24
+                st8((yr + 16), ld8((xr + 16)) * k0 + b0)
+            }
+        }
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 48
-        for c in 0..<48 { s[c] = 0 }
-        let dy = g10 + lo * 24, xh = l10xhat + lo * 24
-        for r in 0..<(hi - lo) * 1 { for c in 0..<24 { let g = dy[r * 24 + c]; s[c] += g; s[24 + c] += g * xh[r * 24 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g10 + lo * 24 + r * 24
+                let hr = l10xhat + lo * 24 + r * 24
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 24) + 0), sx0)
+        }
+        do {
+            var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g10 + lo * 24 + r * 24
+                let hr = l10xhat + lo * 24 + r * 24
+                let g0 = ld8((dyr + 16))
+                sy0 += g0
+                sx0 += g0 * ld8((hr + 16))
+            }
+            st8((s + 16), sy0)
+            st8(((s + 24) + 16), sx0)
+        }
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -2106,12 +2293,26 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 24, xh = l10xhat + lo * 24, dx = g9 + lo * 24
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<24 {
-                let k = (parameters + 3976)[c] * l10inv[c]
-                let i = r * 24 + c
-                dx[i] = k * (dy[i] - l10mdy[c] - xh[i] * l10mdx[c])
+        do {
+            let k0 = ld16(((parameters + 3976) + 0)) * ld16((l10inv + 0))
+            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g10 + lo * 24 + r * 24
+                let hr = l10xhat + lo * 24 + r * 24
+                let dxr = g9 + lo * 24 + r * 24
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+            }
+        }
+        do {
+            let k0 = ld8(((parameters + 3976) + 16)) * ld8((l10inv + 16))
+            let my0 = ld8((l10mdy + 16)), mx0 = ld8((l10mdx + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g10 + lo * 24 + r * 24
+                let hr = l10xhat + lo * 24 + r * 24
+                let dxr = g9 + lo * 24 + r * 24
+                let g0 = ld8((dyr + 16))
+                st8((dxr + 16), k0 * (g0 - my0 - ld8((hr + 16)) * mx0))
             }
         }
     }
@@ -2123,7 +2324,148 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let x = a10, y = a11
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 24
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 24
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 24
+                let cr3 = y + (q + 3) * 5
+                let ar4 = x + (q + 4) * 24
+                let cr4 = y + (q + 4) * 5
+                let ar5 = x + (q + 5) * 24
+                let cr5 = y + (q + 5) * 5
+                let ar6 = x + (q + 6) * 24
+                let cr6 = y + (q + 6) * 5
+                let ar7 = x + (q + 7) * 24
+                let cr7 = y + (q + 7) * 5
+                let ar8 = x + (q + 8) * 24
+                let cr8 = y + (q + 8) * 5
+                let ar9 = x + (q + 9) * 24
+                let cr9 = y + (q + 9) * 5
+                let ar10 = x + (q + 10) * 24
+                let cr10 = y + (q + 10) * 5
+                let ar11 = x + (q + 11) * 24
+                let cr11 = y + (q + 11) * 5
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    var s4_0: Float = (bias + 4 + 0).pointee
+                    var s5_0: Float = (bias + 4 + 0).pointee
+                    var s6_0: Float = (bias + 4 + 0).pointee
+                    var s7_0: Float = (bias + 4 + 0).pointee
+                    var s8_0: Float = (bias + 4 + 0).pointee
+                    var s9_0: Float = (bias + 4 + 0).pointee
+                    var s10_0: Float = (bias + 4 + 0).pointee
+                    var s11_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
+                    (cr4 + 4 + 0).pointee = s4_0
+                    (cr5 + 4 + 0).pointee = s5_0
+                    (cr6 + 4 + 0).pointee = s6_0
+                    (cr7 + 4 + 0).pointee = s7_0
+                    (cr8 + 4 + 0).pointee = s8_0
+                    (cr9 + 4 + 0).pointee = s9_0
+                    (cr10 + 4 + 0).pointee = s10_0
+                    (cr11 + 4 + 0).pointee = s11_0
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 24
                 let cr0 = y + (q + 0) * 5
@@ -2224,421 +2566,138 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 24
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 24
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 24
+                let cr3 = y + (q + 3) * 5
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 24
+                let cr1 = y + (q + 1) * 5
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 24
-                    let cr4 = y + (q + 4) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 24
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 24
-                    let cr5 = y + (q + 5) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 24
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 24
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = x + (q + 6) * 24
-                    let cr6 = y + (q + 6) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2656,7 +2715,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<5 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
         let gk = (gp + 4072)
-        for kb in stride(from: 0, to: 24, by: 8) {
+        for kb in stride(from: 0, to: 24, by: 12) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -2666,6 +2725,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 24) + kb
                     let bq = (dy + r * 5) + 0
@@ -2686,6 +2749,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
@@ -2695,6 +2766,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
                 st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
                 st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 5 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 5 + 0 + 0), s9_0)
+                st4((gk + (kb + 10) * 5 + 0 + 0), s10_0)
+                st4((gk + (kb + 11) * 5 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2705,6 +2780,10 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 var s5_0: Float = Float(0)
                 var s6_0: Float = Float(0)
                 var s7_0: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s11_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 24) + kb
                     let bq = (dy + r * 5) + 4
@@ -2725,6 +2804,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
@@ -2734,12 +2821,157 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
                 (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
                 (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
+                (gk + (kb + 8) * 5 + 4 + 0).pointee = s8_0
+                (gk + (kb + 9) * 5 + 4 + 0).pointee = s9_0
+                (gk + (kb + 10) * 5 + 4 + 0).pointee = s10_0
+                (gk + (kb + 11) * 5 + 4 + 0).pointee = s11_0
             }
         }
         let dx = g10
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 24
+                let ar2 = dy + (q + 2) * 5
+                let cr2 = dx + (q + 2) * 24
+                let ar3 = dy + (q + 3) * 5
+                let cr3 = dx + (q + 3) * 24
+                let ar4 = dy + (q + 4) * 5
+                let cr4 = dx + (q + 4) * 24
+                let ar5 = dy + (q + 5) * 5
+                let cr5 = dx + (q + 5) * 24
+                let ar6 = dy + (q + 6) * 5
+                let cr6 = dx + (q + 6) * 24
+                let ar7 = dy + (q + 7) * 5
+                let cr7 = dx + (q + 7) * 24
+                let ar8 = dy + (q + 8) * 5
+                let cr8 = dx + (q + 8) * 24
+                let ar9 = dy + (q + 9) * 5
+                let cr9 = dx + (q + 9) * 24
+                let ar10 = dy + (q + 10) * 5
+                let cr10 = dx + (q + 10) * 24
+                let ar11 = dy + (q + 11) * 5
+                let cr11 = dx + (q + 11) * 24
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l11wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    var s2_0: SIMD8<Float> = SIMD8<Float>()
+                    var s3_0: SIMD8<Float> = SIMD8<Float>()
+                    var s4_0: SIMD8<Float> = SIMD8<Float>()
+                    var s5_0: SIMD8<Float> = SIMD8<Float>()
+                    var s6_0: SIMD8<Float> = SIMD8<Float>()
+                    var s7_0: SIMD8<Float> = SIMD8<Float>()
+                    var s8_0: SIMD8<Float> = SIMD8<Float>()
+                    var s9_0: SIMD8<Float> = SIMD8<Float>()
+                    var s10_0: SIMD8<Float> = SIMD8<Float>()
+                    var s11_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l11wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
+                    st8((cr2 + 16 + 0), s2_0)
+                    st8((cr3 + 16 + 0), s3_0)
+                    st8((cr4 + 16 + 0), s4_0)
+                    st8((cr5 + 16 + 0), s5_0)
+                    st8((cr6 + 16 + 0), s6_0)
+                    st8((cr7 + 16 + 0), s7_0)
+                    st8((cr8 + 16 + 0), s8_0)
+                    st8((cr9 + 16 + 0), s9_0)
+                    st8((cr10 + 16 + 0), s10_0)
+                    st8((cr11 + 16 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 24
@@ -2840,430 +3072,141 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 24
+                let ar2 = dy + (q + 2) * 5
+                let cr2 = dx + (q + 2) * 24
+                let ar3 = dy + (q + 3) * 5
+                let cr3 = dx + (q + 3) * 24
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l11wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    var s2_0: SIMD8<Float> = SIMD8<Float>()
+                    var s3_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l11wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
+                    st8((cr2 + 16 + 0), s2_0)
+                    st8((cr3 + 16 + 0), s3_0)
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 24
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l11wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l11wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    let ar4 = dy + (q + 4) * 5
-                    let cr4 = dx + (q + 4) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l11wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    let ar4 = dy + (q + 4) * 5
-                    let cr4 = dx + (q + 4) * 24
-                    let ar5 = dy + (q + 5) * 5
-                    let cr5 = dx + (q + 5) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l11wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        var s5_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                        st8((cr5 + 16 + 0), s5_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
                 }
-            case 7:
-                do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    let ar4 = dy + (q + 4) * 5
-                    let cr4 = dx + (q + 4) * 24
-                    let ar5 = dy + (q + 5) * 5
-                    let cr5 = dx + (q + 5) * 24
-                    let ar6 = dy + (q + 6) * 5
-                    let cr6 = dx + (q + 6) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l11wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        var s5_0: SIMD8<Float> = SIMD8<Float>()
-                        var s6_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l11wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                        st8((cr5 + 16 + 0), s5_0)
-                        st8((cr6 + 16 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -73,7 +73,9 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 4, 4, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
     private let l1fold: UnsafeMutablePointer<Float>   // conv2d folded BatchNorm scale and shift per chunk
@@ -95,7 +97,8 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         parameters = zeroed(124, Float.self)
         gradients = zeroed(124, Float.self)
         partials = zeroed(threads * 124, Float.self)
-        a0 = zeroed(n * 108, Float.self)
+        a0Storage = zeroed(n * 108, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 64, Float.self)
         g1 = zeroed(n * 64, Float.self)
         l1fold = zeroed(threads * 8, Float.self)
@@ -112,7 +115,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1fold.deallocate()
@@ -131,20 +134,25 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 108)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a2)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 108)
+            forwardTraining()
+            return UnsafePointer(a2)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a2)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -170,6 +178,21 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1ForwardFused(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1ForwardFused(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -200,7 +223,8 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 64
-            for q in stride(from: 0, to: 16, by: 8) {
+            do {
+                let q = 0
                 do {
                     let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 3
                     let cr0 = y + (q + 0) * 4
@@ -218,6 +242,14 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 3
                     let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 4 * 6 + (q + 8) % 4 * 1) * 3
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 4 * 6 + (q + 9) % 4 * 1) * 3
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 4 * 6 + (q + 10) % 4 * 1) * 3
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 4 * 6 + (q + 11) % 4 * 1) * 3
+                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = SIMD4<Float>()
                         var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -227,6 +259,10 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = SIMD4<Float>()
                         var s6_0: SIMD4<Float> = SIMD4<Float>()
                         var s7_0: SIMD4<Float> = SIMD4<Float>()
+                        var s8_0: SIMD4<Float> = SIMD4<Float>()
+                        var s9_0: SIMD4<Float> = SIMD4<Float>()
+                        var s10_0: SIMD4<Float> = SIMD4<Float>()
+                        var s11_0: SIMD4<Float> = SIMD4<Float>()
                         for s in 0..<3 {
                             let ao = s * 18
                             let bs = wk + s * 36 + 0
@@ -249,6 +285,14 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 0 + 0), s0_0)
@@ -259,6 +303,49 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
+                    }
+                }
+            }
+            do {
+                let q = 12
+                do {
+                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 3
+                    let cr0 = y + (q + 0) * 4
+                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 3
+                    let cr1 = y + (q + 1) * 4
+                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 3
+                    let cr2 = y + (q + 2) * 4
+                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 3
+                    let cr3 = y + (q + 3) * 4
+                    do {
+                        var s0_0: SIMD4<Float> = SIMD4<Float>()
+                        var s1_0: SIMD4<Float> = SIMD4<Float>()
+                        var s2_0: SIMD4<Float> = SIMD4<Float>()
+                        var s3_0: SIMD4<Float> = SIMD4<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 18
+                            let bs = wk + s * 36 + 0
+                            for k in 0..<9 {
+                                let bk = bs + k * 4
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                            }
+                        }
+                        st4((cr0 + 0 + 0), s0_0)
+                        st4((cr1 + 0 + 0), s1_0)
+                        st4((cr2 + 0 + 0), s2_0)
+                        st4((cr3 + 0 + 0), s3_0)
                     }
                 }
             }
@@ -277,7 +364,8 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a2 + n * 64
-            for q in stride(from: 0, to: 16, by: 8) {
+            do {
+                let q = 0
                 do {
                     let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 3
                     let cr0 = y + (q + 0) * 4
@@ -295,6 +383,14 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 3
                     let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 4 * 6 + (q + 8) % 4 * 1) * 3
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 4 * 6 + (q + 9) % 4 * 1) * 3
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 4 * 6 + (q + 10) % 4 * 1) * 3
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 4 * 6 + (q + 11) % 4 * 1) * 3
+                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = SIMD4<Float>()
                         var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -304,6 +400,10 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = SIMD4<Float>()
                         var s6_0: SIMD4<Float> = SIMD4<Float>()
                         var s7_0: SIMD4<Float> = SIMD4<Float>()
+                        var s8_0: SIMD4<Float> = SIMD4<Float>()
+                        var s9_0: SIMD4<Float> = SIMD4<Float>()
+                        var s10_0: SIMD4<Float> = SIMD4<Float>()
+                        var s11_0: SIMD4<Float> = SIMD4<Float>()
                         for s in 0..<3 {
                             let ao = s * 18
                             let bs = wk + s * 36 + 0
@@ -326,6 +426,14 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
@@ -344,6 +452,57 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                         st4((cr6 + 0 + 0), s6_0)
                         s7_0 = s7_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
                         st4((cr7 + 0 + 0), s7_0)
+                        s8_0 = s8_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr8 + 0 + 0), s8_0)
+                        s9_0 = s9_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr9 + 0 + 0), s9_0)
+                        s10_0 = s10_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr10 + 0 + 0), s10_0)
+                        s11_0 = s11_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr11 + 0 + 0), s11_0)
+                    }
+                }
+            }
+            do {
+                let q = 12
+                do {
+                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 3
+                    let cr0 = y + (q + 0) * 4
+                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 3
+                    let cr1 = y + (q + 1) * 4
+                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 3
+                    let cr2 = y + (q + 2) * 4
+                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 3
+                    let cr3 = y + (q + 3) * 4
+                    do {
+                        var s0_0: SIMD4<Float> = SIMD4<Float>()
+                        var s1_0: SIMD4<Float> = SIMD4<Float>()
+                        var s2_0: SIMD4<Float> = SIMD4<Float>()
+                        var s3_0: SIMD4<Float> = SIMD4<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 18
+                            let bs = wk + s * 36 + 0
+                            for k in 0..<9 {
+                                let bk = bs + k * 4
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                            }
+                        }
+                        s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr0 + 0 + 0), s0_0)
+                        s1_0 = s1_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr1 + 0 + 0), s1_0)
+                        s2_0 = s2_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr2 + 0 + 0), s2_0)
+                        s3_0 = s3_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        st4((cr3 + 0 + 0), s3_0)
                     }
                 }
             }
@@ -373,6 +532,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 3) + kb
                                 let bq = (dy + q * 4) + 0
@@ -393,6 +553,8 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
@@ -402,20 +564,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
                             st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
                             st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
-                        }
-                    }
-                    do {
-                        let kb = 8
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 3) + kb
-                                let bq = (dy + q * 4) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                            }
-                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
+                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
                         }
                     }
                 }
@@ -426,9 +575,14 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 8
-        for c in 0..<4 { s[c] = 0 }
-        let x = a1 + lo * 64
-        for r in 0..<(hi - lo) * 16 { for c in 0..<4 { s[c] += x[r * 4 + c] } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a1 + lo * 64 + r * 4
+                s0 += ld4((xr + 0))
+            }
+            st4((s + 0), s0)
+        }
     }
 
     // batch_normalization: batch mean from the partial sums
@@ -445,9 +599,16 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
     private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 8
-        for c in 0..<4 { s[c] = 0 }
-        let x = a1 + lo * 64
-        for r in 0..<(hi - lo) * 16 { for c in 0..<4 { let d = x[r * 4 + c] - l2mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 0))
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a1 + lo * 64 + r * 4
+                let d0 = ld4((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 0), s0)
+        }
     }
 
     // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
@@ -467,19 +628,24 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 64, y = a2 + lo * 64, xh = l2xhat + lo * 64
-        for r in 0..<(hi - lo) * 16 {
-            for c in 0..<4 {
-                let v = (x[r * 4 + c] - l2mean[c]) * l2inv[c]
-                xh[r * 4 + c] = v
-                y[r * 4 + c] = (parameters + 108)[c] * v + (parameters + 112)[c]
+        do {
+            let m0 = ld4((l2mean + 0)), k0 = ld4((l2inv + 0))
+            let ga0 = ld4(((parameters + 108) + 0))
+            let be0 = ld4(((parameters + 112) + 0))
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a1 + lo * 64 + r * 4
+                let hr = l2xhat + lo * 64 + r * 4
+                let yr = a2 + lo * 64 + r * 4
+                let v0 = (ld4((xr + 0)) - m0) * k0
+                st4((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st4((yr + 0), y0)
             }
         }
     }
 
     // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 64, y = a2 + lo * 64
         let mm = (parameters + 116), mv = (parameters + 120)
         let sc = l2part + t * 8, sh = sc + 4   // this chunk's scale and shift
         for c in 0..<4 {
@@ -487,15 +653,31 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 112)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 16 { for c in 0..<4 { y[r * 4 + c] = x[r * 4 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a1 + lo * 64 + r * 4
+                let yr = a2 + lo * 64 + r * 4
+                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
+            }
+        }
     }
 
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 8
-        for c in 0..<8 { s[c] = 0 }
-        let dy = g2 + lo * 64, xh = l2xhat + lo * 64
-        for r in 0..<(hi - lo) * 16 { for c in 0..<4 { let g = dy[r * 4 + c]; s[c] += g; s[4 + c] += g * xh[r * 4 + c] } }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 16 {
+                let dyr = g2 + lo * 64 + r * 4
+                let hr = l2xhat + lo * 64 + r * 4
+                let g0 = ld4((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 0))
+            }
+            st4((s + 0), sy0)
+            st4(((s + 4) + 0), sx0)
+        }
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -514,22 +696,19 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g2 + lo * 64, xh = l2xhat + lo * 64, dx = g1 + lo * 64
-        for r in 0..<(hi - lo) * 16 {
-            for c in 0..<4 {
-                let k = (parameters + 108)[c] * l2inv[c]
-                let i = r * 4 + c
-                dx[i] = k * (dy[i] - l2mdy[c] - xh[i] * l2mdx[c])
+        do {
+            let k0 = ld4(((parameters + 108) + 0)) * ld4((l2inv + 0))
+            let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
+            for r in 0..<(hi - lo) * 16 {
+                let dyr = g2 + lo * 64 + r * 4
+                let hr = l2xhat + lo * 64 + r * 4
+                let dxr = g1 + lo * 64 + r * 4
+                let g0 = ld4((dyr + 0))
+                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
             }
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -74,7 +74,9 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a2: UnsafeMutablePointer<Float>   // dense output [N, 5]
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization output [N, 5]
@@ -95,7 +97,8 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         parameters = zeroed(85, Float.self)
         gradients = zeroed(85, Float.self)
         partials = zeroed(threads * 85, Float.self)
-        a0 = zeroed(n * 12, Float.self)
+        a0Storage = zeroed(n * 12, Float.self)
+        a0 = a0Storage
         a2 = zeroed(n * 5, Float.self)
         g2 = zeroed(n * 5, Float.self)
         a3 = zeroed(n * 5, Float.self)
@@ -111,7 +114,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a2.deallocate()
         g2.deallocate()
         a3.deallocate()
@@ -129,20 +132,25 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 12)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a3)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 12)
+            forwardTraining()
+            return UnsafePointer(a3)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a3)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -169,6 +177,22 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             l2Forward(lo, hi, t)
             l3Inference(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l2Forward(lo, hi, t)
+        l3Inference(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -205,7 +229,148 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         let x = a0, y = a2
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 12
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 12
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 12
+                let cr3 = y + (q + 3) * 5
+                let ar4 = x + (q + 4) * 12
+                let cr4 = y + (q + 4) * 5
+                let ar5 = x + (q + 5) * 12
+                let cr5 = y + (q + 5) * 5
+                let ar6 = x + (q + 6) * 12
+                let cr6 = y + (q + 6) * 5
+                let ar7 = x + (q + 7) * 12
+                let cr7 = y + (q + 7) * 5
+                let ar8 = x + (q + 8) * 12
+                let cr8 = y + (q + 8) * 5
+                let ar9 = x + (q + 9) * 12
+                let cr9 = y + (q + 9) * 5
+                let ar10 = x + (q + 10) * 12
+                let cr10 = y + (q + 10) * 5
+                let ar11 = x + (q + 11) * 12
+                let cr11 = y + (q + 11) * 5
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    var s4_0: Float = (bias + 4 + 0).pointee
+                    var s5_0: Float = (bias + 4 + 0).pointee
+                    var s6_0: Float = (bias + 4 + 0).pointee
+                    var s7_0: Float = (bias + 4 + 0).pointee
+                    var s8_0: Float = (bias + 4 + 0).pointee
+                    var s9_0: Float = (bias + 4 + 0).pointee
+                    var s10_0: Float = (bias + 4 + 0).pointee
+                    var s11_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
+                    (cr4 + 4 + 0).pointee = s4_0
+                    (cr5 + 4 + 0).pointee = s5_0
+                    (cr6 + 4 + 0).pointee = s6_0
+                    (cr7 + 4 + 0).pointee = s7_0
+                    (cr8 + 4 + 0).pointee = s8_0
+                    (cr9 + 4 + 0).pointee = s9_0
+                    (cr10 + 4 + 0).pointee = s10_0
+                    (cr11 + 4 + 0).pointee = s11_0
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 12
                 let cr0 = y + (q + 0) * 5
@@ -306,421 +471,138 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 12
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 12
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 12
+                let cr3 = y + (q + 3) * 5
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 12
+                let cr1 = y + (q + 1) * 5
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 5
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 12
-                    let cr4 = y + (q + 4) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 12
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 12
-                    let cr5 = y + (q + 5) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<12 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 12
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 12
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = x + (q + 6) * 12
-                    let cr6 = y + (q + 6) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<12 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -743,6 +625,10 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 12) + kb
                     let bq = (dy + r * 5) + 0
@@ -763,6 +649,14 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
@@ -772,6 +666,10 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
                 st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
                 st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 5 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 5 + 0 + 0), s9_0)
+                st4((gk + (kb + 10) * 5 + 0 + 0), s10_0)
+                st4((gk + (kb + 11) * 5 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -782,6 +680,10 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                 var s5_0: Float = Float(0)
                 var s6_0: Float = Float(0)
                 var s7_0: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s11_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 12) + kb
                     let bq = (dy + r * 5) + 4
@@ -802,6 +704,14 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
@@ -811,55 +721,10 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
                 (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
                 (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
-            }
-        }
-        do {
-            let kb = 8
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                var s2_0: SIMD4<Float> = SIMD4<Float>()
-                var s3_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 12) + kb
-                    let bq = (dy + r * 5) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                }
-                st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
-                st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
-                st4((gk + (kb + 2) * 5 + 0 + 0), s2_0)
-                st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s1_0: Float = Float(0)
-                var s2_0: Float = Float(0)
-                var s3_0: Float = Float(0)
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 12) + kb
-                    let bq = (dy + r * 5) + 4
-                    let y0 = (bq + 0).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                }
-                (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
-                (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
-                (gk + (kb + 2) * 5 + 4 + 0).pointee = s2_0
-                (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
+                (gk + (kb + 8) * 5 + 4 + 0).pointee = s8_0
+                (gk + (kb + 9) * 5 + 4 + 0).pointee = s9_0
+                (gk + (kb + 10) * 5 + 4 + 0).pointee = s10_0
+                (gk + (kb + 11) * 5 + 4 + 0).pointee = s11_0
             }
         }
     }
@@ -867,9 +732,22 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 10
-        for c in 0..<5 { s[c] = 0 }
-        let x = a2 + lo * 5
-        for r in 0..<(hi - lo) * 1 { for c in 0..<5 { s[c] += x[r * 5 + c] } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                s0 += ld4((xr + 0))
+            }
+            st4((s + 0), s0)
+        }
+        do {
+            var s0: Float = Float(0)
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                s0 += (xr + 4).pointee
+            }
+            (s + 4).pointee = s0
+        }
     }
 
     // batch_normalization: batch mean from the partial sums
@@ -886,9 +764,26 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
     private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 10
-        for c in 0..<5 { s[c] = 0 }
-        let x = a2 + lo * 5
-        for r in 0..<(hi - lo) * 1 { for c in 0..<5 { let d = x[r * 5 + c] - l3mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l3mean + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                let d0 = ld4((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 0), s0)
+        }
+        do {
+            var s0: Float = Float(0)
+            let m0 = (l3mean + 4).pointee
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                let d0 = (xr + 4).pointee - m0
+                s0 += d0 * d0
+            }
+            (s + 4).pointee = s0
+        }
     }
 
     // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
@@ -908,19 +803,38 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
 
     // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a2 + lo * 5, y = a3 + lo * 5, xh = l3xhat + lo * 5
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<5 {
-                let v = (x[r * 5 + c] - l3mean[c]) * l3inv[c]
-                xh[r * 5 + c] = v
-                y[r * 5 + c] = (parameters + 65)[c] * v + (parameters + 70)[c]
+        do {
+            let m0 = ld4((l3mean + 0)), k0 = ld4((l3inv + 0))
+            let ga0 = ld4(((parameters + 65) + 0))
+            let be0 = ld4(((parameters + 70) + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                let hr = l3xhat + lo * 5 + r * 5
+                let yr = a3 + lo * 5 + r * 5
+                let v0 = (ld4((xr + 0)) - m0) * k0
+                st4((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st4((yr + 0), y0)
+            }
+        }
+        do {
+            let m0 = (l3mean + 4).pointee, k0 = (l3inv + 4).pointee
+            let ga0 = ((parameters + 65) + 4).pointee
+            let be0 = ((parameters + 70) + 4).pointee
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                let hr = l3xhat + lo * 5 + r * 5
+                let yr = a3 + lo * 5 + r * 5
+                let v0 = ((xr + 4).pointee - m0) * k0
+                (hr + 4).pointee = v0
+                let y0 = ga0 * v0 + be0
+                (yr + 4).pointee = y0
             }
         }
     }
 
     // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a2 + lo * 5, y = a3 + lo * 5
         let mm = (parameters + 75), mv = (parameters + 80)
         let sc = l3part + t * 10, sh = sc + 5   // this chunk's scale and shift
         for c in 0..<5 {
@@ -928,15 +842,51 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 70)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 1 { for c in 0..<5 { y[r * 5 + c] = x[r * 5 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                let yr = a3 + lo * 5 + r * 5
+                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
+            }
+        }
+        do {
+            let k0 = (sc + 4).pointee, b0 = (sh + 4).pointee
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a2 + lo * 5 + r * 5
+                let yr = a3 + lo * 5 + r * 5
+                (yr + 4).pointee = (xr + 4).pointee * k0 + b0
+            }
+        }
     }
 
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 10
-        for c in 0..<10 { s[c] = 0 }
-        let dy = g3 + lo * 5, xh = l3xhat + lo * 5
-        for r in 0..<(hi - lo) * 1 { for c in 0..<5 { let g = dy[r * 5 + c]; s[c] += g; s[5 + c] += g * xh[r * 5 + c] } }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g3 + lo * 5 + r * 5
+                let hr = l3xhat + lo * 5 + r * 5
+                let g0 = ld4((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 0))
+            }
+            st4((s + 0), sy0)
+            st4(((s + 5) + 0), sx0)
+        }
+        do {
+            var sy0: Float = Float(0), sx0: Float = Float(0)
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g3 + lo * 5 + r * 5
+                let hr = l3xhat + lo * 5 + r * 5
+                let g0 = (dyr + 4).pointee
+                sy0 += g0
+                sx0 += g0 * (hr + 4).pointee
+            }
+            (s + 4).pointee = sy0
+            ((s + 5) + 4).pointee = sx0
+        }
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -955,22 +905,30 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
 
     // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g3 + lo * 5, xh = l3xhat + lo * 5, dx = g2 + lo * 5
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<5 {
-                let k = (parameters + 65)[c] * l3inv[c]
-                let i = r * 5 + c
-                dx[i] = k * (dy[i] - l3mdy[c] - xh[i] * l3mdx[c])
+        do {
+            let k0 = ld4(((parameters + 65) + 0)) * ld4((l3inv + 0))
+            let my0 = ld4((l3mdy + 0)), mx0 = ld4((l3mdx + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g3 + lo * 5 + r * 5
+                let hr = l3xhat + lo * 5 + r * 5
+                let dxr = g2 + lo * 5 + r * 5
+                let g0 = ld4((dyr + 0))
+                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+            }
+        }
+        do {
+            let k0 = ((parameters + 65) + 4).pointee * (l3inv + 4).pointee
+            let my0 = (l3mdy + 4).pointee, mx0 = (l3mdx + 4).pointee
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g3 + lo * 5 + r * 5
+                let hr = l3xhat + lo * 5 + r * 5
+                let dxr = g2 + lo * 5 + r * 5
+                let g0 = (dyr + 4).pointee
+                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
             }
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

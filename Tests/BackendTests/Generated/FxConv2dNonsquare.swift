@@ -72,7 +72,9 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 8, 7, 2]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 7, 2] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 5, 7, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 4, 4]
@@ -88,7 +90,8 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         parameters = zeroed(79, Float.self)
         gradients = zeroed(79, Float.self)
         partials = zeroed(threads * 79, Float.self)
-        a0 = zeroed(n * 112, Float.self)
+        a0Storage = zeroed(n * 112, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 105, Float.self)
         g1 = zeroed(n * 105, Float.self)
         a2 = zeroed(n * 80, Float.self)
@@ -97,7 +100,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         a2.deallocate()
@@ -110,20 +113,25 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 112)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a2)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 112)
+            forwardTraining()
+            return UnsafePointer(a2)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a2)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -140,6 +148,22 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -182,7 +206,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 112
             let y = a1 + n * 105
-            for q in stride(from: 0, to: 32, by: 8) {
+            for q in stride(from: 0, to: 24, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 7 * 7 + (q + 0) % 7 * 1) * 2
                     let cr0 = y + (q + 0) * 3
@@ -200,6 +224,14 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 3
                     let ar7 = x + ((q + 7) / 7 * 7 + (q + 7) % 7 * 1) * 2
                     let cr7 = y + (q + 7) * 3
+                    let ar8 = x + ((q + 8) / 7 * 7 + (q + 8) % 7 * 1) * 2
+                    let cr8 = y + (q + 8) * 3
+                    let ar9 = x + ((q + 9) / 7 * 7 + (q + 9) % 7 * 1) * 2
+                    let cr9 = y + (q + 9) * 3
+                    let ar10 = x + ((q + 10) / 7 * 7 + (q + 10) % 7 * 1) * 2
+                    let cr10 = y + (q + 10) * 3
+                    let ar11 = x + ((q + 11) / 7 * 7 + (q + 11) % 7 * 1) * 2
+                    let cr11 = y + (q + 11) * 3
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -225,6 +257,18 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
                         var s7_2: Float = (bias + 0 + 2).pointee
+                        var s8_0: Float = (bias + 0 + 0).pointee
+                        var s8_1: Float = (bias + 0 + 1).pointee
+                        var s8_2: Float = (bias + 0 + 2).pointee
+                        var s9_0: Float = (bias + 0 + 0).pointee
+                        var s9_1: Float = (bias + 0 + 1).pointee
+                        var s9_2: Float = (bias + 0 + 2).pointee
+                        var s10_0: Float = (bias + 0 + 0).pointee
+                        var s10_1: Float = (bias + 0 + 1).pointee
+                        var s10_2: Float = (bias + 0 + 2).pointee
+                        var s11_0: Float = (bias + 0 + 0).pointee
+                        var s11_1: Float = (bias + 0 + 1).pointee
+                        var s11_2: Float = (bias + 0 + 2).pointee
                         for s in 0..<4 {
                             let ao = s * 14
                             let bs = wk + s * 6 + 0
@@ -265,6 +309,22 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                                 s7_0 = s7_0.addingProduct(w0, x7)
                                 s7_1 = s7_1.addingProduct(w1, x7)
                                 s7_2 = s7_2.addingProduct(w2, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                s8_2 = s8_2.addingProduct(w2, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                s9_2 = s9_2.addingProduct(w2, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                s10_2 = s10_2.addingProduct(w2, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
+                                s11_2 = s11_2.addingProduct(w2, x11)
                             }
                         }
                         (cr0 + 0 + 0).pointee = s0_0
@@ -291,11 +351,23 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
                         (cr7 + 0 + 2).pointee = s7_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
+                        (cr9 + 0 + 0).pointee = s9_0
+                        (cr9 + 0 + 1).pointee = s9_1
+                        (cr9 + 0 + 2).pointee = s9_2
+                        (cr10 + 0 + 0).pointee = s10_0
+                        (cr10 + 0 + 1).pointee = s10_1
+                        (cr10 + 0 + 2).pointee = s10_2
+                        (cr11 + 0 + 0).pointee = s11_0
+                        (cr11 + 0 + 1).pointee = s11_1
+                        (cr11 + 0 + 2).pointee = s11_2
                     }
                 }
             }
             do {
-                let q = 32
+                let q = 24
                 do {
                     let ar0 = x + ((q + 0) / 7 * 7 + (q + 0) % 7 * 1) * 2
                     let cr0 = y + (q + 0) * 3
@@ -303,6 +375,22 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                     let cr1 = y + (q + 1) * 3
                     let ar2 = x + ((q + 2) / 7 * 7 + (q + 2) % 7 * 1) * 2
                     let cr2 = y + (q + 2) * 3
+                    let ar3 = x + ((q + 3) / 7 * 7 + (q + 3) % 7 * 1) * 2
+                    let cr3 = y + (q + 3) * 3
+                    let ar4 = x + ((q + 4) / 7 * 7 + (q + 4) % 7 * 1) * 2
+                    let cr4 = y + (q + 4) * 3
+                    let ar5 = x + ((q + 5) / 7 * 7 + (q + 5) % 7 * 1) * 2
+                    let cr5 = y + (q + 5) * 3
+                    let ar6 = x + ((q + 6) / 7 * 7 + (q + 6) % 7 * 1) * 2
+                    let cr6 = y + (q + 6) * 3
+                    let ar7 = x + ((q + 7) / 7 * 7 + (q + 7) % 7 * 1) * 2
+                    let cr7 = y + (q + 7) * 3
+                    let ar8 = x + ((q + 8) / 7 * 7 + (q + 8) % 7 * 1) * 2
+                    let cr8 = y + (q + 8) * 3
+                    let ar9 = x + ((q + 9) / 7 * 7 + (q + 9) % 7 * 1) * 2
+                    let cr9 = y + (q + 9) * 3
+                    let ar10 = x + ((q + 10) / 7 * 7 + (q + 10) % 7 * 1) * 2
+                    let cr10 = y + (q + 10) * 3
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -313,6 +401,30 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                         var s2_0: Float = (bias + 0 + 0).pointee
                         var s2_1: Float = (bias + 0 + 1).pointee
                         var s2_2: Float = (bias + 0 + 2).pointee
+                        var s3_0: Float = (bias + 0 + 0).pointee
+                        var s3_1: Float = (bias + 0 + 1).pointee
+                        var s3_2: Float = (bias + 0 + 2).pointee
+                        var s4_0: Float = (bias + 0 + 0).pointee
+                        var s4_1: Float = (bias + 0 + 1).pointee
+                        var s4_2: Float = (bias + 0 + 2).pointee
+                        var s5_0: Float = (bias + 0 + 0).pointee
+                        var s5_1: Float = (bias + 0 + 1).pointee
+                        var s5_2: Float = (bias + 0 + 2).pointee
+                        var s6_0: Float = (bias + 0 + 0).pointee
+                        var s6_1: Float = (bias + 0 + 1).pointee
+                        var s6_2: Float = (bias + 0 + 2).pointee
+                        var s7_0: Float = (bias + 0 + 0).pointee
+                        var s7_1: Float = (bias + 0 + 1).pointee
+                        var s7_2: Float = (bias + 0 + 2).pointee
+                        var s8_0: Float = (bias + 0 + 0).pointee
+                        var s8_1: Float = (bias + 0 + 1).pointee
+                        var s8_2: Float = (bias + 0 + 2).pointee
+                        var s9_0: Float = (bias + 0 + 0).pointee
+                        var s9_1: Float = (bias + 0 + 1).pointee
+                        var s9_2: Float = (bias + 0 + 2).pointee
+                        var s10_0: Float = (bias + 0 + 0).pointee
+                        var s10_1: Float = (bias + 0 + 1).pointee
+                        var s10_2: Float = (bias + 0 + 2).pointee
                         for s in 0..<4 {
                             let ao = s * 14
                             let bs = wk + s * 6 + 0
@@ -333,6 +445,38 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(w0, x2)
                                 s2_1 = s2_1.addingProduct(w1, x2)
                                 s2_2 = s2_2.addingProduct(w2, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                s6_2 = s6_2.addingProduct(w2, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                s7_2 = s7_2.addingProduct(w2, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                s8_2 = s8_2.addingProduct(w2, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                s9_2 = s9_2.addingProduct(w2, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                s10_2 = s10_2.addingProduct(w2, x10)
                             }
                         }
                         (cr0 + 0 + 0).pointee = s0_0
@@ -344,6 +488,30 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                         (cr2 + 0 + 0).pointee = s2_0
                         (cr2 + 0 + 1).pointee = s2_1
                         (cr2 + 0 + 2).pointee = s2_2
+                        (cr3 + 0 + 0).pointee = s3_0
+                        (cr3 + 0 + 1).pointee = s3_1
+                        (cr3 + 0 + 2).pointee = s3_2
+                        (cr4 + 0 + 0).pointee = s4_0
+                        (cr4 + 0 + 1).pointee = s4_1
+                        (cr4 + 0 + 2).pointee = s4_2
+                        (cr5 + 0 + 0).pointee = s5_0
+                        (cr5 + 0 + 1).pointee = s5_1
+                        (cr5 + 0 + 2).pointee = s5_2
+                        (cr6 + 0 + 0).pointee = s6_0
+                        (cr6 + 0 + 1).pointee = s6_1
+                        (cr6 + 0 + 2).pointee = s6_2
+                        (cr7 + 0 + 0).pointee = s7_0
+                        (cr7 + 0 + 1).pointee = s7_1
+                        (cr7 + 0 + 2).pointee = s7_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
+                        (cr9 + 0 + 0).pointee = s9_0
+                        (cr9 + 0 + 1).pointee = s9_1
+                        (cr9 + 0 + 2).pointee = s9_2
+                        (cr10 + 0 + 0).pointee = s10_0
+                        (cr10 + 0 + 1).pointee = s10_1
+                        (cr10 + 0 + 2).pointee = s10_2
                     }
                 }
             }
@@ -410,7 +578,93 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a1 + n * 105
             let y = a2 + n * 80
-            for q in stride(from: 0, to: 16, by: 8) {
+            do {
+                let q = 0
+                do {
+                    let ar0 = x + ((q + 0) / 4 * 7 + (q + 0) % 4 * 1) * 3
+                    let cr0 = y + (q + 0) * 4
+                    let ar1 = x + ((q + 1) / 4 * 7 + (q + 1) % 4 * 1) * 3
+                    let cr1 = y + (q + 1) * 4
+                    let ar2 = x + ((q + 2) / 4 * 7 + (q + 2) % 4 * 1) * 3
+                    let cr2 = y + (q + 2) * 4
+                    let ar3 = x + ((q + 3) / 4 * 7 + (q + 3) % 4 * 1) * 3
+                    let cr3 = y + (q + 3) * 4
+                    let ar4 = x + ((q + 4) / 4 * 7 + (q + 4) % 4 * 1) * 3
+                    let cr4 = y + (q + 4) * 4
+                    let ar5 = x + ((q + 5) / 4 * 7 + (q + 5) % 4 * 1) * 3
+                    let cr5 = y + (q + 5) * 4
+                    let ar6 = x + ((q + 6) / 4 * 7 + (q + 6) % 4 * 1) * 3
+                    let cr6 = y + (q + 6) * 4
+                    let ar7 = x + ((q + 7) / 4 * 7 + (q + 7) % 4 * 1) * 3
+                    let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 4 * 7 + (q + 8) % 4 * 1) * 3
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 4 * 7 + (q + 9) % 4 * 1) * 3
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 4 * 7 + (q + 10) % 4 * 1) * 3
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 4 * 7 + (q + 11) % 4 * 1) * 3
+                    let cr11 = y + (q + 11) * 4
+                    do {
+                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        let ao = 0
+                        let bs = wk + 0
+                        for k in 0..<12 {
+                            let bk = bs + k * 4
+                            let w0 = ld4((bk + 0))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                        }
+                        st4((cr0 + 0 + 0), s0_0)
+                        st4((cr1 + 0 + 0), s1_0)
+                        st4((cr2 + 0 + 0), s2_0)
+                        st4((cr3 + 0 + 0), s3_0)
+                        st4((cr4 + 0 + 0), s4_0)
+                        st4((cr5 + 0 + 0), s5_0)
+                        st4((cr6 + 0 + 0), s6_0)
+                        st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
+                    }
+                }
+            }
+            do {
+                let q = 12
                 do {
                     let ar0 = x + ((q + 0) / 4 * 7 + (q + 0) % 4 * 1) * 3
                     let cr0 = y + (q + 0) * 4
@@ -470,43 +724,6 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            do {
-                let q = 16
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 7 + (q + 0) % 4 * 1) * 3
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 4 * 7 + (q + 1) % 4 * 1) * 3
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 4 * 7 + (q + 2) % 4 * 1) * 3
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 4 * 7 + (q + 3) % 4 * 1) * 3
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                }
-            }
         }
     }
 
@@ -545,6 +762,10 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
+                            var s9_0: SIMD4<Float> = ld4((d + (kb + 9) * 4 + 0 + 0))
+                            var s10_0: SIMD4<Float> = ld4((d + (kb + 10) * 4 + 0 + 0))
+                            var s11_0: SIMD4<Float> = ld4((d + (kb + 11) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 7 + q % 4 * 1) * 3) + kb
                                 let bq = (dy + q * 4) + 0
@@ -565,6 +786,14 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
@@ -574,32 +803,10 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
                             st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
                             st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
-                        }
-                    }
-                    do {
-                        let kb = 8
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
-                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
-                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
-                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 4 * 1 + kh) * 7 + q % 4 * 1) * 3) + kb
-                                let bq = (dy + q * 4) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                            }
-                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
-                            st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
-                            st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
-                            st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
+                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
+                            st4((d + (kb + 9) * 4 + 0 + 0), s9_0)
+                            st4((d + (kb + 10) * 4 + 0 + 0), s10_0)
+                            st4((d + (kb + 11) * 4 + 0 + 0), s11_0)
                         }
                     }
                 }
@@ -611,7 +818,149 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
             let dy = g2 + n * 80
             for kh in 0..<1 {
                 let wtk = l2wt + kh * 48
-                for q in stride(from: 0, to: 16, by: 8) {
+                do {
+                    let q = 0
+                    do {
+                        let ar0 = dy + (q + 0) * 4
+                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 7 + (q + 0) % 4 * 1) * 3
+                        let ar1 = dy + (q + 1) * 4
+                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 7 + (q + 1) % 4 * 1) * 3
+                        let ar2 = dy + (q + 2) * 4
+                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 7 + (q + 2) % 4 * 1) * 3
+                        let ar3 = dy + (q + 3) * 4
+                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 7 + (q + 3) % 4 * 1) * 3
+                        let ar4 = dy + (q + 4) * 4
+                        let cr4 = dx + (((q + 4) / 4 * 1 + kh) * 7 + (q + 4) % 4 * 1) * 3
+                        let ar5 = dy + (q + 5) * 4
+                        let cr5 = dx + (((q + 5) / 4 * 1 + kh) * 7 + (q + 5) % 4 * 1) * 3
+                        let ar6 = dy + (q + 6) * 4
+                        let cr6 = dx + (((q + 6) / 4 * 1 + kh) * 7 + (q + 6) % 4 * 1) * 3
+                        let ar7 = dy + (q + 7) * 4
+                        let cr7 = dx + (((q + 7) / 4 * 1 + kh) * 7 + (q + 7) % 4 * 1) * 3
+                        let ar8 = dy + (q + 8) * 4
+                        let cr8 = dx + (((q + 8) / 4 * 1 + kh) * 7 + (q + 8) % 4 * 1) * 3
+                        let ar9 = dy + (q + 9) * 4
+                        let cr9 = dx + (((q + 9) / 4 * 1 + kh) * 7 + (q + 9) % 4 * 1) * 3
+                        let ar10 = dy + (q + 10) * 4
+                        let cr10 = dx + (((q + 10) / 4 * 1 + kh) * 7 + (q + 10) % 4 * 1) * 3
+                        let ar11 = dy + (q + 11) * 4
+                        let cr11 = dx + (((q + 11) / 4 * 1 + kh) * 7 + (q + 11) % 4 * 1) * 3
+                        do {
+                            var s0_0: SIMD8<Float> = SIMD8<Float>()
+                            var s1_0: SIMD8<Float> = SIMD8<Float>()
+                            var s2_0: SIMD8<Float> = SIMD8<Float>()
+                            var s3_0: SIMD8<Float> = SIMD8<Float>()
+                            var s4_0: SIMD8<Float> = SIMD8<Float>()
+                            var s5_0: SIMD8<Float> = SIMD8<Float>()
+                            var s6_0: SIMD8<Float> = SIMD8<Float>()
+                            var s7_0: SIMD8<Float> = SIMD8<Float>()
+                            var s8_0: SIMD8<Float> = SIMD8<Float>()
+                            var s9_0: SIMD8<Float> = SIMD8<Float>()
+                            var s10_0: SIMD8<Float> = SIMD8<Float>()
+                            var s11_0: SIMD8<Float> = SIMD8<Float>()
+                            let ao = 0
+                            let bs = wtk + 0
+                            for k in 0..<4 {
+                                let bk = bs + k * 12
+                                let w0 = ld8((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                            }
+                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
+                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
+                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
+                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
+                            st8((cr4 + 0 + 0), ld8((cr4 + 0 + 0)) + s4_0)
+                            st8((cr5 + 0 + 0), ld8((cr5 + 0 + 0)) + s5_0)
+                            st8((cr6 + 0 + 0), ld8((cr6 + 0 + 0)) + s6_0)
+                            st8((cr7 + 0 + 0), ld8((cr7 + 0 + 0)) + s7_0)
+                            st8((cr8 + 0 + 0), ld8((cr8 + 0 + 0)) + s8_0)
+                            st8((cr9 + 0 + 0), ld8((cr9 + 0 + 0)) + s9_0)
+                            st8((cr10 + 0 + 0), ld8((cr10 + 0 + 0)) + s10_0)
+                            st8((cr11 + 0 + 0), ld8((cr11 + 0 + 0)) + s11_0)
+                        }
+                        do {
+                            var s0_0: SIMD4<Float> = SIMD4<Float>()
+                            var s1_0: SIMD4<Float> = SIMD4<Float>()
+                            var s2_0: SIMD4<Float> = SIMD4<Float>()
+                            var s3_0: SIMD4<Float> = SIMD4<Float>()
+                            var s4_0: SIMD4<Float> = SIMD4<Float>()
+                            var s5_0: SIMD4<Float> = SIMD4<Float>()
+                            var s6_0: SIMD4<Float> = SIMD4<Float>()
+                            var s7_0: SIMD4<Float> = SIMD4<Float>()
+                            var s8_0: SIMD4<Float> = SIMD4<Float>()
+                            var s9_0: SIMD4<Float> = SIMD4<Float>()
+                            var s10_0: SIMD4<Float> = SIMD4<Float>()
+                            var s11_0: SIMD4<Float> = SIMD4<Float>()
+                            let ao = 0
+                            let bs = wtk + 8
+                            for k in 0..<4 {
+                                let bk = bs + k * 12
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                            }
+                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
+                            st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
+                            st4((cr2 + 8 + 0), ld4((cr2 + 8 + 0)) + s2_0)
+                            st4((cr3 + 8 + 0), ld4((cr3 + 8 + 0)) + s3_0)
+                            st4((cr4 + 8 + 0), ld4((cr4 + 8 + 0)) + s4_0)
+                            st4((cr5 + 8 + 0), ld4((cr5 + 8 + 0)) + s5_0)
+                            st4((cr6 + 8 + 0), ld4((cr6 + 8 + 0)) + s6_0)
+                            st4((cr7 + 8 + 0), ld4((cr7 + 8 + 0)) + s7_0)
+                            st4((cr8 + 8 + 0), ld4((cr8 + 8 + 0)) + s8_0)
+                            st4((cr9 + 8 + 0), ld4((cr9 + 8 + 0)) + s9_0)
+                            st4((cr10 + 8 + 0), ld4((cr10 + 8 + 0)) + s10_0)
+                            st4((cr11 + 8 + 0), ld4((cr11 + 8 + 0)) + s11_0)
+                        }
+                    }
+                }
+                do {
+                    let q = 12
                     do {
                         let ar0 = dy + (q + 0) * 4
                         let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 7 + (q + 0) % 4 * 1) * 3
@@ -711,77 +1060,10 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                         }
                     }
                 }
-                do {
-                    let q = 16
-                    do {
-                        let ar0 = dy + (q + 0) * 4
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 7 + (q + 0) % 4 * 1) * 3
-                        let ar1 = dy + (q + 1) * 4
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 7 + (q + 1) % 4 * 1) * 3
-                        let ar2 = dy + (q + 2) * 4
-                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 7 + (q + 2) % 4 * 1) * 3
-                        let ar3 = dy + (q + 3) * 4
-                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 7 + (q + 3) % 4 * 1) * 3
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<4 {
-                                let bk = bs + k * 12
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
-                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
-                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 8
-                            for k in 0..<4 {
-                                let bk = bs + k * 12
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
-                            st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
-                            st4((cr2 + 8 + 0), ld4((cr2 + 8 + 0)) + s2_0)
-                            st4((cr3 + 8 + 0), ld4((cr3 + 8 + 0)) + s3_0)
-                        }
-                    }
-                }
             }
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

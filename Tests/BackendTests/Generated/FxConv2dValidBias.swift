@@ -70,7 +70,9 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 9, 9, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 9, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 7, 7, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
 
@@ -83,13 +85,14 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         parameters = zeroed(112, Float.self)
         gradients = zeroed(112, Float.self)
         partials = zeroed(threads * 112, Float.self)
-        a0 = zeroed(n * 243, Float.self)
+        a0Storage = zeroed(n * 243, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 196, Float.self)
         g1 = zeroed(n * 196, Float.self)
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
     }
@@ -99,20 +102,25 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 243)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a1)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 243)
+            forwardTraining()
+            return UnsafePointer(a1)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a1)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -127,6 +135,21 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -157,7 +180,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 243
             let y = a1 + n * 196
-            for q in stride(from: 0, to: 48, by: 8) {
+            for q in stride(from: 0, to: 48, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 3
                     let cr0 = y + (q + 0) * 4
@@ -175,6 +198,14 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 7 * 9 + (q + 7) % 7 * 1) * 3
                     let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 7 * 9 + (q + 8) % 7 * 1) * 3
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 7 * 9 + (q + 9) % 7 * 1) * 3
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 7 * 9 + (q + 10) % 7 * 1) * 3
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 7 * 9 + (q + 11) % 7 * 1) * 3
+                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -184,6 +215,10 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 27
                             let bs = wk + s * 36 + 0
@@ -206,6 +241,14 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 0 + 0), s0_0)
@@ -216,6 +259,10 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
                     }
                 }
             }
@@ -270,6 +317,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 7 * 1 + kh) * 9 + q % 7 * 1) * 3) + kb
                                 let bq = (dy + q * 4) + 0
@@ -290,6 +338,8 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
@@ -299,20 +349,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
                             st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
                             st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
-                        }
-                    }
-                    do {
-                        let kb = 8
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 7 * 1 + kh) * 9 + q % 7 * 1) * 3) + kb
-                                let bq = (dy + q * 4) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                            }
-                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
+                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
                         }
                     }
                 }
@@ -320,12 +357,6 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

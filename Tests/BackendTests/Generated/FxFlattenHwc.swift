@@ -70,7 +70,9 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 3, 4, 5]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 3, 4, 5] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a2: UnsafeMutablePointer<Float>   // dense output [N, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
 
@@ -83,13 +85,14 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
         parameters = zeroed(244, Float.self)
         gradients = zeroed(244, Float.self)
         partials = zeroed(threads * 244, Float.self)
-        a0 = zeroed(n * 60, Float.self)
+        a0Storage = zeroed(n * 60, Float.self)
+        a0 = a0Storage
         a2 = zeroed(n * 4, Float.self)
         g2 = zeroed(n * 4, Float.self)
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a2.deallocate()
         g2.deallocate()
     }
@@ -99,20 +102,25 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 60)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a2)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 60)
+            forwardTraining()
+            return UnsafePointer(a2)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a2)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -127,6 +135,21 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l2Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l2Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -157,7 +180,92 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
         let x = a0, y = a2
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 60
+                let cr0 = y + (q + 0) * 4
+                let ar1 = x + (q + 1) * 60
+                let cr1 = y + (q + 1) * 4
+                let ar2 = x + (q + 2) * 60
+                let cr2 = y + (q + 2) * 4
+                let ar3 = x + (q + 3) * 60
+                let cr3 = y + (q + 3) * 4
+                let ar4 = x + (q + 4) * 60
+                let cr4 = y + (q + 4) * 4
+                let ar5 = x + (q + 5) * 60
+                let cr5 = y + (q + 5) * 4
+                let ar6 = x + (q + 6) * 60
+                let cr6 = y + (q + 6) * 4
+                let ar7 = x + (q + 7) * 60
+                let cr7 = y + (q + 7) * 4
+                let ar8 = x + (q + 8) * 60
+                let cr8 = y + (q + 8) * 4
+                let ar9 = x + (q + 9) * 60
+                let cr9 = y + (q + 9) * 4
+                let ar10 = x + (q + 10) * 60
+                let cr10 = y + (q + 10) * 4
+                let ar11 = x + (q + 11) * 60
+                let cr11 = y + (q + 11) * 4
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<60 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 60
                 let cr0 = y + (q + 0) * 4
@@ -218,253 +326,86 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 60
+                let cr0 = y + (q + 0) * 4
+                let ar1 = x + (q + 1) * 60
+                let cr1 = y + (q + 1) * 4
+                let ar2 = x + (q + 2) * 60
+                let cr2 = y + (q + 2) * 4
+                let ar3 = x + (q + 3) * 60
+                let cr3 = y + (q + 3) * 4
                 do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<60 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 60
+                let cr0 = y + (q + 0) * 4
+                let ar1 = x + (q + 1) * 60
+                let cr1 = y + (q + 1) * 4
                 do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 60
-                    let cr1 = y + (q + 1) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<60 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 60
+                let cr0 = y + (q + 0) * 4
                 do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 60
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 60
-                    let cr2 = y + (q + 2) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<60 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 4:
-                do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 60
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 60
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 60
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 60
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 60
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 60
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + (q + 4) * 60
-                    let cr4 = y + (q + 4) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 60
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 60
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 60
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + (q + 4) * 60
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + (q + 5) * 60
-                    let cr5 = y + (q + 5) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 60
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 60
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 60
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 60
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + (q + 4) * 60
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + (q + 5) * 60
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + (q + 6) * 60
-                    let cr6 = y + (q + 6) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<60 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -476,7 +417,7 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
         for o in 0..<4 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
         let gk = (gp + 0)
-        for kb in stride(from: 0, to: 56, by: 8) {
+        for kb in stride(from: 0, to: 60, by: 12) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -486,6 +427,10 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 60) + kb
                     let bq = (dy + r * 4) + 0
@@ -506,6 +451,14 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
@@ -515,42 +468,14 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 4 + 0 + 0), s5_0)
                 st4((gk + (kb + 6) * 4 + 0 + 0), s6_0)
                 st4((gk + (kb + 7) * 4 + 0 + 0), s7_0)
-            }
-        }
-        do {
-            let kb = 56
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                var s2_0: SIMD4<Float> = SIMD4<Float>()
-                var s3_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 60) + kb
-                    let bq = (dy + r * 4) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                }
-                st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
-                st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
-                st4((gk + (kb + 2) * 4 + 0 + 0), s2_0)
-                st4((gk + (kb + 3) * 4 + 0 + 0), s3_0)
+                st4((gk + (kb + 8) * 4 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 4 + 0 + 0), s9_0)
+                st4((gk + (kb + 10) * 4 + 0 + 0), s10_0)
+                st4((gk + (kb + 11) * 4 + 0 + 0), s11_0)
             }
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -70,7 +70,9 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // lambda output [N, 5, 5, 1]
     private let a2: UnsafeMutablePointer<Float>   // conv2d output [N, 3, 3, 2]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d output
@@ -84,14 +86,15 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         parameters = zeroed(20, Float.self)
         gradients = zeroed(20, Float.self)
         partials = zeroed(threads * 20, Float.self)
-        a0 = zeroed(n * 25, Float.self)
+        a0Storage = zeroed(n * 25, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 25, Float.self)
         a2 = zeroed(n * 18, Float.self)
         g2 = zeroed(n * 18, Float.self)
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         a2.deallocate()
         g2.deallocate()
@@ -102,20 +105,25 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 25)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a2)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 25)
+            forwardTraining()
+            return UnsafePointer(a2)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a2)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -132,6 +140,22 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -187,6 +211,8 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 2
                     let ar7 = x + ((q + 7) / 3 * 5 + (q + 7) % 3 * 1) * 1
                     let cr7 = y + (q + 7) * 2
+                    let ar8 = x + ((q + 8) / 3 * 5 + (q + 8) % 3 * 1) * 1
+                    let cr8 = y + (q + 8) * 2
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -204,6 +230,8 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
                         var s6_1: Float = (bias + 0 + 1).pointee
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
+                        var s8_0: Float = (bias + 0 + 0).pointee
+                        var s8_1: Float = (bias + 0 + 1).pointee
                         for s in 0..<3 {
                             let ao = s * 5
                             let bs = wk + s * 6 + 0
@@ -235,6 +263,9 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
                                 s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
                             }
                         }
                         (cr0 + 0 + 0).pointee = s0_0
@@ -253,31 +284,8 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
                         (cr6 + 0 + 1).pointee = s6_1
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
-                    }
-                }
-            }
-            do {
-                let q = 8
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 1
-                    let cr0 = y + (q + 0) * 2
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        for s in 0..<3 {
-                            let ao = s * 5
-                            let bs = wk + s * 6 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 2
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
                     }
                 }
             }
@@ -337,12 +345,6 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -81,7 +81,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 8, 8, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 10, 10, 1]
@@ -130,7 +132,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         parameters = zeroed(421, Float.self)
         gradients = zeroed(421, Float.self)
         partials = zeroed(threads * 421, Float.self)
-        a0 = zeroed(n * 64, Float.self)
+        a0Storage = zeroed(n * 64, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 256, Float.self)
         g1 = zeroed(n * 256, Float.self)
         l1xp = zeroed(n * 100, Float.self)
@@ -176,7 +179,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -222,20 +225,25 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 64)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a9)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 64)
+            forwardTraining()
+            return UnsafePointer(a9)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a9)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -253,7 +261,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l2Normalize(lo, hi, t)
-            l3Forward(lo, hi, t)
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
             l6SumMean(lo, hi, t)
@@ -267,7 +274,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l6Normalize(lo, hi, t)
-            l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
             l9Forward(lo, hi, t)
         }
@@ -284,6 +290,25 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1ForwardFused(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l5ForwardFused(lo, hi, t)
+        l8Forward(lo, hi, t)
+        l9Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
+    }
+
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -294,7 +319,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l9Backward(lo, hi, t)
             l8Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
             l6BackwardSums(lo, hi, t)
         }
         l6BackwardReduce()
@@ -303,7 +327,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             l6BackwardData(lo, hi, t)
             l5Backward(lo, hi, t)
             l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
             l2BackwardSums(lo, hi, t)
         }
         l2BackwardReduce()
@@ -349,7 +372,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
             let y = a1 + n * 256
-            for q in stride(from: 0, to: 64, by: 8) {
+            for q in stride(from: 0, to: 60, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
                     let cr0 = y + (q + 0) * 4
@@ -367,6 +390,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 1
                     let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 8 * 10 + (q + 8) % 8 * 1) * 1
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 8 * 10 + (q + 9) % 8 * 1) * 1
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 8 * 10 + (q + 10) % 8 * 1) * 1
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 8 * 10 + (q + 11) % 8 * 1) * 1
+                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -376,6 +407,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 10
                             let bs = wk + s * 12 + 0
@@ -398,6 +433,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 0 + 0), s0_0)
@@ -408,6 +451,49 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
+                    }
+                }
+            }
+            do {
+                let q = 60
+                do {
+                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
+                    let cr0 = y + (q + 0) * 4
+                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 1
+                    let cr1 = y + (q + 1) * 4
+                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 1
+                    let cr2 = y + (q + 2) * 4
+                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 1
+                    let cr3 = y + (q + 3) * 4
+                    do {
+                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        for s in 0..<3 {
+                            let ao = s * 10
+                            let bs = wk + s * 12 + 0
+                            for k in 0..<3 {
+                                let bk = bs + k * 4
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                            }
+                        }
+                        st4((cr0 + 0 + 0), s0_0)
+                        st4((cr1 + 0 + 0), s1_0)
+                        st4((cr2 + 0 + 0), s2_0)
+                        st4((cr3 + 0 + 0), s3_0)
                     }
                 }
             }
@@ -429,7 +515,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
             let y = a3 + n * 256
-            for q in stride(from: 0, to: 64, by: 8) {
+            for q in stride(from: 0, to: 60, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
                     let cr0 = y + (q + 0) * 4
@@ -447,6 +533,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 1
                     let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 8 * 10 + (q + 8) % 8 * 1) * 1
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 8 * 10 + (q + 9) % 8 * 1) * 1
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 8 * 10 + (q + 10) % 8 * 1) * 1
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 8 * 10 + (q + 11) % 8 * 1) * 1
+                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = SIMD4<Float>()
                         var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -456,6 +550,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = SIMD4<Float>()
                         var s6_0: SIMD4<Float> = SIMD4<Float>()
                         var s7_0: SIMD4<Float> = SIMD4<Float>()
+                        var s8_0: SIMD4<Float> = SIMD4<Float>()
+                        var s9_0: SIMD4<Float> = SIMD4<Float>()
+                        var s10_0: SIMD4<Float> = SIMD4<Float>()
+                        var s11_0: SIMD4<Float> = SIMD4<Float>()
                         for s in 0..<3 {
                             let ao = s * 10
                             let bs = wk + s * 12 + 0
@@ -478,6 +576,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
@@ -504,6 +610,65 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         s7_0 = s7_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
                         s7_0 = s7_0.replacing(with: s7_0 * Float(0.01), where: s7_0 .< 0)
                         st4((cr7 + 0 + 0), s7_0)
+                        s8_0 = s8_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s8_0 = s8_0.replacing(with: s8_0 * Float(0.01), where: s8_0 .< 0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        s9_0 = s9_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s9_0 = s9_0.replacing(with: s9_0 * Float(0.01), where: s9_0 .< 0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        s10_0 = s10_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s10_0 = s10_0.replacing(with: s10_0 * Float(0.01), where: s10_0 .< 0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        s11_0 = s11_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s11_0 = s11_0.replacing(with: s11_0 * Float(0.01), where: s11_0 .< 0)
+                        st4((cr11 + 0 + 0), s11_0)
+                    }
+                }
+            }
+            do {
+                let q = 60
+                do {
+                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
+                    let cr0 = y + (q + 0) * 4
+                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 1
+                    let cr1 = y + (q + 1) * 4
+                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 1
+                    let cr2 = y + (q + 2) * 4
+                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 1
+                    let cr3 = y + (q + 3) * 4
+                    do {
+                        var s0_0: SIMD4<Float> = SIMD4<Float>()
+                        var s1_0: SIMD4<Float> = SIMD4<Float>()
+                        var s2_0: SIMD4<Float> = SIMD4<Float>()
+                        var s3_0: SIMD4<Float> = SIMD4<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 10
+                            let bs = wk + s * 12 + 0
+                            for k in 0..<3 {
+                                let bk = bs + k * 4
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                            }
+                        }
+                        s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.01), where: s0_0 .< 0)
+                        st4((cr0 + 0 + 0), s0_0)
+                        s1_0 = s1_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.01), where: s1_0 .< 0)
+                        st4((cr1 + 0 + 0), s1_0)
+                        s2_0 = s2_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.01), where: s2_0 .< 0)
+                        st4((cr2 + 0 + 0), s2_0)
+                        s3_0 = s3_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
+                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.01), where: s3_0 .< 0)
+                        st4((cr3 + 0 + 0), s3_0)
                     }
                 }
             }
@@ -556,9 +721,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
     private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 8
-        for c in 0..<4 { s[c] = 0 }
-        let x = a1 + lo * 256
-        for r in 0..<(hi - lo) * 64 { for c in 0..<4 { s[c] += x[r * 4 + c] } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 256 + r * 4
+                s0 += ld4((xr + 0))
+            }
+            st4((s + 0), s0)
+        }
     }
 
     // bn1: batch mean from the partial sums
@@ -575,9 +745,16 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     // bn1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 8
-        for c in 0..<4 { s[c] = 0 }
-        let x = a1 + lo * 256
-        for r in 0..<(hi - lo) * 64 { for c in 0..<4 { let d = x[r * 4 + c] - l2mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 256 + r * 4
+                let d0 = ld4((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 0), s0)
+        }
     }
 
     // bn1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -595,21 +772,27 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // bn1 training pass 3: xhat = (x - mean) * inv, y = act1(gamma * xhat + beta), written as that layer's output
     private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 256, y = a2 + lo * 256, xh = l2xhat + lo * 256
-        for r in 0..<(hi - lo) * 64 {
-            for c in 0..<4 {
-                let v = (x[r * 4 + c] - l2mean[c]) * l2inv[c]
-                xh[r * 4 + c] = v
-                y[r * 4 + c] = (parameters + 40)[c] * v + (parameters + 44)[c]
+        do {
+            let m0 = ld4((l2mean + 0)), k0 = ld4((l2inv + 0))
+            let ga0 = ld4(((parameters + 40) + 0))
+            let be0 = ld4(((parameters + 44) + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 256 + r * 4
+                let hr = l2xhat + lo * 256 + r * 4
+                let yr = a3 + lo * 256 + r * 4
+                let v0 = (ld4((xr + 0)) - m0) * k0
+                st4((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.01), where: y0 .< 0)
+                st4((yr + 0), y0)
             }
         }
     }
 
     // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 256, y = a2 + lo * 256
         let mm = (parameters + 48), mv = (parameters + 52)
         let sc = l2part + t * 8, sh = sc + 4   // this chunk's scale and shift
         for c in 0..<4 {
@@ -617,15 +800,34 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 44)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 64 { for c in 0..<4 { y[r * 4 + c] = x[r * 4 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let xr = a1 + lo * 256 + r * 4
+                let yr = a2 + lo * 256 + r * 4
+                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
+            }
+        }
     }
 
-    // bn1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dact1 * act1'(out)
     private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 8
-        for c in 0..<8 { s[c] = 0 }
-        let dy = g2 + lo * 256, xh = l2xhat + lo * 256
-        for r in 0..<(hi - lo) * 64 { for c in 0..<4 { let g = dy[r * 4 + c]; s[c] += g; s[4 + c] += g * xh[r * 4 + c] } }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 64 {
+                let dyr = g3 + lo * 256 + r * 4
+                let hr = l2xhat + lo * 256 + r * 4
+                let yr = a3 + lo * 256 + r * 4
+                var g0 = ld4((dyr + 0))
+                let o0 = ld4((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.01), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 0))
+            }
+            st4((s + 0), sy0)
+            st4(((s + 4) + 0), sx0)
+        }
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -644,12 +846,18 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
 
     // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g2 + lo * 256, xh = l2xhat + lo * 256, dx = g1 + lo * 256
-        for r in 0..<(hi - lo) * 64 {
-            for c in 0..<4 {
-                let k = (parameters + 40)[c] * l2inv[c]
-                let i = r * 4 + c
-                dx[i] = k * (dy[i] - l2mdy[c] - xh[i] * l2mdx[c])
+        do {
+            let k0 = ld4(((parameters + 40) + 0)) * ld4((l2inv + 0))
+            let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
+            for r in 0..<(hi - lo) * 64 {
+                let dyr = g3 + lo * 256 + r * 4
+                let hr = l2xhat + lo * 256 + r * 4
+                let dxr = g1 + lo * 256 + r * 4
+                let yr = a3 + lo * 256 + r * 4
+                var g0 = ld4((dyr + 0))
+                let o0 = ld4((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.01), where: .!(o0 .> 0))
+                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
             }
         }
     }
@@ -940,6 +1148,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 6 + 0 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 6 + 0 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 6 + 0 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 6 + 0 + 0))
+                            var s9_0: SIMD4<Float> = ld4((d + (kb + 9) * 6 + 0 + 0))
+                            var s10_0: SIMD4<Float> = ld4((d + (kb + 10) * 6 + 0 + 0))
+                            var s11_0: SIMD4<Float> = ld4((d + (kb + 11) * 6 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 2 * 2 + kh) * 6 + q % 2 * 2) * 4) + kb
                                 let bq = (dy + q * 6) + 0
@@ -960,6 +1172,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st4((d + (kb + 0) * 6 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 6 + 0 + 0), s1_0)
@@ -969,6 +1189,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 6 + 0 + 0), s5_0)
                             st4((d + (kb + 6) * 6 + 0 + 0), s6_0)
                             st4((d + (kb + 7) * 6 + 0 + 0), s7_0)
+                            st4((d + (kb + 8) * 6 + 0 + 0), s8_0)
+                            st4((d + (kb + 9) * 6 + 0 + 0), s9_0)
+                            st4((d + (kb + 10) * 6 + 0 + 0), s10_0)
+                            st4((d + (kb + 11) * 6 + 0 + 0), s11_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 6 + 4 + 0).pointee
@@ -987,6 +1211,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                             var s6_1: Float = (d + (kb + 6) * 6 + 4 + 1).pointee
                             var s7_0: Float = (d + (kb + 7) * 6 + 4 + 0).pointee
                             var s7_1: Float = (d + (kb + 7) * 6 + 4 + 1).pointee
+                            var s8_0: Float = (d + (kb + 8) * 6 + 4 + 0).pointee
+                            var s8_1: Float = (d + (kb + 8) * 6 + 4 + 1).pointee
+                            var s9_0: Float = (d + (kb + 9) * 6 + 4 + 0).pointee
+                            var s9_1: Float = (d + (kb + 9) * 6 + 4 + 1).pointee
+                            var s10_0: Float = (d + (kb + 10) * 6 + 4 + 0).pointee
+                            var s10_1: Float = (d + (kb + 10) * 6 + 4 + 1).pointee
+                            var s11_0: Float = (d + (kb + 11) * 6 + 4 + 0).pointee
+                            var s11_1: Float = (d + (kb + 11) * 6 + 4 + 1).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 2 * 2 + kh) * 6 + q % 2 * 2) * 4) + kb
                                 let bq = (dy + q * 6) + 4
@@ -1016,6 +1248,18 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
                                 s7_1 = s7_1.addingProduct(y1, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                s8_1 = s8_1.addingProduct(y1, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                s9_1 = s9_1.addingProduct(y1, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                s10_1 = s10_1.addingProduct(y1, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
+                                s11_1 = s11_1.addingProduct(y1, x11)
                             }
                             (d + (kb + 0) * 6 + 4 + 0).pointee = s0_0
                             (d + (kb + 0) * 6 + 4 + 1).pointee = s0_1
@@ -1033,68 +1277,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                             (d + (kb + 6) * 6 + 4 + 1).pointee = s6_1
                             (d + (kb + 7) * 6 + 4 + 0).pointee = s7_0
                             (d + (kb + 7) * 6 + 4 + 1).pointee = s7_1
-                        }
-                    }
-                    do {
-                        let kb = 8
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 6 + 0 + 0))
-                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 6 + 0 + 0))
-                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 6 + 0 + 0))
-                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 6 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 2 * 2 + kh) * 6 + q % 2 * 2) * 4) + kb
-                                let bq = (dy + q * 6) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                            }
-                            st4((d + (kb + 0) * 6 + 0 + 0), s0_0)
-                            st4((d + (kb + 1) * 6 + 0 + 0), s1_0)
-                            st4((d + (kb + 2) * 6 + 0 + 0), s2_0)
-                            st4((d + (kb + 3) * 6 + 0 + 0), s3_0)
-                        }
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 6 + 4 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 6 + 4 + 1).pointee
-                            var s1_0: Float = (d + (kb + 1) * 6 + 4 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 6 + 4 + 1).pointee
-                            var s2_0: Float = (d + (kb + 2) * 6 + 4 + 0).pointee
-                            var s2_1: Float = (d + (kb + 2) * 6 + 4 + 1).pointee
-                            var s3_0: Float = (d + (kb + 3) * 6 + 4 + 0).pointee
-                            var s3_1: Float = (d + (kb + 3) * 6 + 4 + 1).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 2 * 2 + kh) * 6 + q % 2 * 2) * 4) + kb
-                                let bq = (dy + q * 6) + 4
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                s3_1 = s3_1.addingProduct(y1, x3)
-                            }
-                            (d + (kb + 0) * 6 + 4 + 0).pointee = s0_0
-                            (d + (kb + 0) * 6 + 4 + 1).pointee = s0_1
-                            (d + (kb + 1) * 6 + 4 + 0).pointee = s1_0
-                            (d + (kb + 1) * 6 + 4 + 1).pointee = s1_1
-                            (d + (kb + 2) * 6 + 4 + 0).pointee = s2_0
-                            (d + (kb + 2) * 6 + 4 + 1).pointee = s2_1
-                            (d + (kb + 3) * 6 + 4 + 0).pointee = s3_0
-                            (d + (kb + 3) * 6 + 4 + 1).pointee = s3_1
+                            (d + (kb + 8) * 6 + 4 + 0).pointee = s8_0
+                            (d + (kb + 8) * 6 + 4 + 1).pointee = s8_1
+                            (d + (kb + 9) * 6 + 4 + 0).pointee = s9_0
+                            (d + (kb + 9) * 6 + 4 + 1).pointee = s9_1
+                            (d + (kb + 10) * 6 + 4 + 0).pointee = s10_0
+                            (d + (kb + 10) * 6 + 4 + 1).pointee = s10_1
+                            (d + (kb + 11) * 6 + 4 + 0).pointee = s11_0
+                            (d + (kb + 11) * 6 + 4 + 1).pointee = s11_1
                         }
                     }
                 }
@@ -1176,9 +1366,25 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
     private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 12
-        for c in 0..<6 { s[c] = 0 }
-        let x = a5 + lo * 24
-        for r in 0..<(hi - lo) * 4 { for c in 0..<6 { s[c] += x[r * 6 + c] } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                s0 += ld4((xr + 0))
+            }
+            st4((s + 0), s0)
+        }
+        do {
+            var s0: Float = Float(0)
+            var s1: Float = Float(0)
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                s0 += (xr + 4).pointee
+                s1 += (xr + 5).pointee
+            }
+            (s + 4).pointee = s0
+            (s + 5).pointee = s1
+        }
     }
 
     // bn2: batch mean from the partial sums
@@ -1195,9 +1401,31 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     // bn2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 12
-        for c in 0..<6 { s[c] = 0 }
-        let x = a5 + lo * 24
-        for r in 0..<(hi - lo) * 4 { for c in 0..<6 { let d = x[r * 6 + c] - l6mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l6mean + 0))
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                let d0 = ld4((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 0), s0)
+        }
+        do {
+            var s0: Float = Float(0)
+            let m0 = (l6mean + 4).pointee
+            var s1: Float = Float(0)
+            let m1 = (l6mean + 5).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                let d0 = (xr + 4).pointee - m0
+                s0 += d0 * d0
+                let d1 = (xr + 5).pointee - m1
+                s1 += d1 * d1
+            }
+            (s + 4).pointee = s0
+            (s + 5).pointee = s1
+        }
     }
 
     // bn2: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1215,21 +1443,50 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // bn2 training pass 3: xhat = (x - mean) * inv, y = relu(gamma * xhat + beta), written as that layer's output
     private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 24, y = a6 + lo * 24, xh = l6xhat + lo * 24
-        for r in 0..<(hi - lo) * 4 {
-            for c in 0..<6 {
-                let v = (x[r * 6 + c] - l6mean[c]) * l6inv[c]
-                xh[r * 6 + c] = v
-                y[r * 6 + c] = (parameters + 272)[c] * v + (parameters + 278)[c]
+        do {
+            let m0 = ld4((l6mean + 0)), k0 = ld4((l6inv + 0))
+            let ga0 = ld4(((parameters + 272) + 0))
+            let be0 = ld4(((parameters + 278) + 0))
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                let hr = l6xhat + lo * 24 + r * 6
+                let yr = a7 + lo * 24 + r * 6
+                let v0 = (ld4((xr + 0)) - m0) * k0
+                st4((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: 0, where: y0 .< 0)
+                st4((yr + 0), y0)
+            }
+        }
+        do {
+            let m0 = (l6mean + 4).pointee, k0 = (l6inv + 4).pointee
+            let ga0 = ((parameters + 272) + 4).pointee
+            let be0 = ((parameters + 278) + 4).pointee
+            let m1 = (l6mean + 5).pointee, k1 = (l6inv + 5).pointee
+            let ga1 = ((parameters + 272) + 5).pointee
+            let be1 = ((parameters + 278) + 5).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                let hr = l6xhat + lo * 24 + r * 6
+                let yr = a7 + lo * 24 + r * 6
+                let v0 = ((xr + 4).pointee - m0) * k0
+                (hr + 4).pointee = v0
+                var y0 = ga0 * v0 + be0
+                y0 = max(y0, 0)
+                (yr + 4).pointee = y0
+                let v1 = ((xr + 5).pointee - m1) * k1
+                (hr + 5).pointee = v1
+                var y1 = ga1 * v1 + be1
+                y1 = max(y1, 0)
+                (yr + 5).pointee = y1
             }
         }
     }
 
     // bn2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 24, y = a6 + lo * 24
         let mm = (parameters + 284), mv = (parameters + 290)
         let sc = l6part + t * 12, sh = sc + 6   // this chunk's scale and shift
         for c in 0..<6 {
@@ -1237,15 +1494,67 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 278)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 4 { for c in 0..<6 { y[r * 6 + c] = x[r * 6 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                let yr = a6 + lo * 24 + r * 6
+                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
+            }
+        }
+        do {
+            let k0 = (sc + 4).pointee, b0 = (sh + 4).pointee
+            let k1 = (sc + 5).pointee, b1 = (sh + 5).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a5 + lo * 24 + r * 6
+                let yr = a6 + lo * 24 + r * 6
+                (yr + 4).pointee = (xr + 4).pointee * k0 + b0
+                (yr + 5).pointee = (xr + 5).pointee * k1 + b1
+            }
+        }
     }
 
-    // bn2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // bn2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = drelu * relu'(out)
     private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 12
-        for c in 0..<12 { s[c] = 0 }
-        let dy = g6 + lo * 24, xh = l6xhat + lo * 24
-        for r in 0..<(hi - lo) * 4 { for c in 0..<6 { let g = dy[r * 6 + c]; s[c] += g; s[6 + c] += g * xh[r * 6 + c] } }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 4 {
+                let dyr = g7 + lo * 24 + r * 6
+                let hr = l6xhat + lo * 24 + r * 6
+                let yr = a7 + lo * 24 + r * 6
+                var g0 = ld4((dyr + 0))
+                let o0 = ld4((yr + 0))
+                g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 0))
+            }
+            st4((s + 0), sy0)
+            st4(((s + 6) + 0), sx0)
+        }
+        do {
+            var sy0: Float = Float(0), sx0: Float = Float(0)
+            var sy1: Float = Float(0), sx1: Float = Float(0)
+            for r in 0..<(hi - lo) * 4 {
+                let dyr = g7 + lo * 24 + r * 6
+                let hr = l6xhat + lo * 24 + r * 6
+                let yr = a7 + lo * 24 + r * 6
+                var g0 = (dyr + 4).pointee
+                let o0 = (yr + 4).pointee
+                if !(o0 > 0) { g0 = 0 }
+                sy0 += g0
+                sx0 += g0 * (hr + 4).pointee
+                var g1 = (dyr + 5).pointee
+                let o1 = (yr + 5).pointee
+                if !(o1 > 0) { g1 = 0 }
+                sy1 += g1
+                sx1 += g1 * (hr + 5).pointee
+            }
+            (s + 4).pointee = sy0
+            ((s + 6) + 4).pointee = sx0
+            (s + 5).pointee = sy1
+            ((s + 6) + 5).pointee = sx1
+        }
     }
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1264,12 +1573,38 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
 
     // bn2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 24, xh = l6xhat + lo * 24, dx = g5 + lo * 24
-        for r in 0..<(hi - lo) * 4 {
-            for c in 0..<6 {
-                let k = (parameters + 272)[c] * l6inv[c]
-                let i = r * 6 + c
-                dx[i] = k * (dy[i] - l6mdy[c] - xh[i] * l6mdx[c])
+        do {
+            let k0 = ld4(((parameters + 272) + 0)) * ld4((l6inv + 0))
+            let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
+            for r in 0..<(hi - lo) * 4 {
+                let dyr = g7 + lo * 24 + r * 6
+                let hr = l6xhat + lo * 24 + r * 6
+                let dxr = g5 + lo * 24 + r * 6
+                let yr = a7 + lo * 24 + r * 6
+                var g0 = ld4((dyr + 0))
+                let o0 = ld4((yr + 0))
+                g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
+                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+            }
+        }
+        do {
+            let k0 = ((parameters + 272) + 4).pointee * (l6inv + 4).pointee
+            let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
+            let k1 = ((parameters + 272) + 5).pointee * (l6inv + 5).pointee
+            let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let dyr = g7 + lo * 24 + r * 6
+                let hr = l6xhat + lo * 24 + r * 6
+                let dxr = g5 + lo * 24 + r * 6
+                let yr = a7 + lo * 24 + r * 6
+                var g0 = (dyr + 4).pointee
+                let o0 = (yr + 4).pointee
+                if !(o0 > 0) { g0 = 0 }
+                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
+                var g1 = (dyr + 5).pointee
+                let o1 = (yr + 5).pointee
+                if !(o1 > 0) { g1 = 0 }
+                (dxr + 5).pointee = k1 * (g1 - my1 - (hr + 5).pointee * mx1)
             }
         }
     }
@@ -1312,7 +1647,148 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let x = a8, y = a9
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 24
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 24
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 24
+                let cr3 = y + (q + 3) * 5
+                let ar4 = x + (q + 4) * 24
+                let cr4 = y + (q + 4) * 5
+                let ar5 = x + (q + 5) * 24
+                let cr5 = y + (q + 5) * 5
+                let ar6 = x + (q + 6) * 24
+                let cr6 = y + (q + 6) * 5
+                let ar7 = x + (q + 7) * 24
+                let cr7 = y + (q + 7) * 5
+                let ar8 = x + (q + 8) * 24
+                let cr8 = y + (q + 8) * 5
+                let ar9 = x + (q + 9) * 24
+                let cr9 = y + (q + 9) * 5
+                let ar10 = x + (q + 10) * 24
+                let cr10 = y + (q + 10) * 5
+                let ar11 = x + (q + 11) * 24
+                let cr11 = y + (q + 11) * 5
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    var s4_0: Float = (bias + 4 + 0).pointee
+                    var s5_0: Float = (bias + 4 + 0).pointee
+                    var s6_0: Float = (bias + 4 + 0).pointee
+                    var s7_0: Float = (bias + 4 + 0).pointee
+                    var s8_0: Float = (bias + 4 + 0).pointee
+                    var s9_0: Float = (bias + 4 + 0).pointee
+                    var s10_0: Float = (bias + 4 + 0).pointee
+                    var s11_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
+                    (cr4 + 4 + 0).pointee = s4_0
+                    (cr5 + 4 + 0).pointee = s5_0
+                    (cr6 + 4 + 0).pointee = s6_0
+                    (cr7 + 4 + 0).pointee = s7_0
+                    (cr8 + 4 + 0).pointee = s8_0
+                    (cr9 + 4 + 0).pointee = s9_0
+                    (cr10 + 4 + 0).pointee = s10_0
+                    (cr11 + 4 + 0).pointee = s11_0
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 24
                 let cr0 = y + (q + 0) * 5
@@ -1413,421 +1889,138 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 24
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 24
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 24
+                let cr3 = y + (q + 3) * 5
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 24
+                let cr1 = y + (q + 1) * 5
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 24
+                let cr0 = y + (q + 0) * 5
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 24
-                    let cr4 = y + (q + 4) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 24
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 24
-                    let cr5 = y + (q + 5) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<24 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 24
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 24
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 24
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 24
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 24
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 24
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = x + (q + 6) * 24
-                    let cr6 = y + (q + 6) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<24 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1845,7 +2038,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<5 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
         let gk = (gp + 296)
-        for kb in stride(from: 0, to: 24, by: 8) {
+        for kb in stride(from: 0, to: 24, by: 12) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -1855,6 +2048,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 24) + kb
                     let bq = (dy + r * 5) + 0
@@ -1875,6 +2072,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
@@ -1884,6 +2089,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
                 st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
                 st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 5 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 5 + 0 + 0), s9_0)
+                st4((gk + (kb + 10) * 5 + 0 + 0), s10_0)
+                st4((gk + (kb + 11) * 5 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -1894,6 +2103,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                 var s5_0: Float = Float(0)
                 var s6_0: Float = Float(0)
                 var s7_0: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s11_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 24) + kb
                     let bq = (dy + r * 5) + 4
@@ -1914,6 +2127,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
@@ -1923,12 +2144,157 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
                 (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
                 (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
+                (gk + (kb + 8) * 5 + 4 + 0).pointee = s8_0
+                (gk + (kb + 9) * 5 + 4 + 0).pointee = s9_0
+                (gk + (kb + 10) * 5 + 4 + 0).pointee = s10_0
+                (gk + (kb + 11) * 5 + 4 + 0).pointee = s11_0
             }
         }
         let dx = g8
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 24
+                let ar2 = dy + (q + 2) * 5
+                let cr2 = dx + (q + 2) * 24
+                let ar3 = dy + (q + 3) * 5
+                let cr3 = dx + (q + 3) * 24
+                let ar4 = dy + (q + 4) * 5
+                let cr4 = dx + (q + 4) * 24
+                let ar5 = dy + (q + 5) * 5
+                let cr5 = dx + (q + 5) * 24
+                let ar6 = dy + (q + 6) * 5
+                let cr6 = dx + (q + 6) * 24
+                let ar7 = dy + (q + 7) * 5
+                let cr7 = dx + (q + 7) * 24
+                let ar8 = dy + (q + 8) * 5
+                let cr8 = dx + (q + 8) * 24
+                let ar9 = dy + (q + 9) * 5
+                let cr9 = dx + (q + 9) * 24
+                let ar10 = dy + (q + 10) * 5
+                let cr10 = dx + (q + 10) * 24
+                let ar11 = dy + (q + 11) * 5
+                let cr11 = dx + (q + 11) * 24
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    var s2_0: SIMD8<Float> = SIMD8<Float>()
+                    var s3_0: SIMD8<Float> = SIMD8<Float>()
+                    var s4_0: SIMD8<Float> = SIMD8<Float>()
+                    var s5_0: SIMD8<Float> = SIMD8<Float>()
+                    var s6_0: SIMD8<Float> = SIMD8<Float>()
+                    var s7_0: SIMD8<Float> = SIMD8<Float>()
+                    var s8_0: SIMD8<Float> = SIMD8<Float>()
+                    var s9_0: SIMD8<Float> = SIMD8<Float>()
+                    var s10_0: SIMD8<Float> = SIMD8<Float>()
+                    var s11_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l9wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
+                    st8((cr2 + 16 + 0), s2_0)
+                    st8((cr3 + 16 + 0), s3_0)
+                    st8((cr4 + 16 + 0), s4_0)
+                    st8((cr5 + 16 + 0), s5_0)
+                    st8((cr6 + 16 + 0), s6_0)
+                    st8((cr7 + 16 + 0), s7_0)
+                    st8((cr8 + 16 + 0), s8_0)
+                    st8((cr9 + 16 + 0), s9_0)
+                    st8((cr10 + 16 + 0), s10_0)
+                    st8((cr11 + 16 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 24
@@ -2029,430 +2395,141 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 24
+                let ar2 = dy + (q + 2) * 5
+                let cr2 = dx + (q + 2) * 24
+                let ar3 = dy + (q + 3) * 5
+                let cr3 = dx + (q + 3) * 24
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    var s2_0: SIMD8<Float> = SIMD8<Float>()
+                    var s3_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l9wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
+                    st8((cr2 + 16 + 0), s2_0)
+                    st8((cr3 + 16 + 0), s3_0)
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 24
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l9wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
+                    st8((cr1 + 16 + 0), s1_0)
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 24
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    let ar4 = dy + (q + 4) * 5
-                    let cr4 = dx + (q + 4) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l9wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    let ar4 = dy + (q + 4) * 5
-                    let cr4 = dx + (q + 4) * 24
-                    let ar5 = dy + (q + 5) * 5
-                    let cr5 = dx + (q + 5) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l9wt + 16
+                    for k in 0..<5 {
+                        let bk = bs + k * 24
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        var s5_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                        st8((cr5 + 16 + 0), s5_0)
-                    }
+                    st8((cr0 + 16 + 0), s0_0)
                 }
-            case 7:
-                do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 24
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 24
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 24
-                    let ar3 = dy + (q + 3) * 5
-                    let cr3 = dx + (q + 3) * 24
-                    let ar4 = dy + (q + 4) * 5
-                    let cr4 = dx + (q + 4) * 24
-                    let ar5 = dy + (q + 5) * 5
-                    let cr5 = dx + (q + 5) * 24
-                    let ar6 = dy + (q + 6) * 5
-                    let cr6 = dx + (q + 6) * 24
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l9wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        var s5_0: SIMD8<Float> = SIMD8<Float>()
-                        var s6_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l9wt + 16
-                        for k in 0..<5 {
-                            let bk = bs + k * 24
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 16 + 0), s0_0)
-                        st8((cr1 + 16 + 0), s1_0)
-                        st8((cr2 + 16 + 0), s2_0)
-                        st8((cr3 + 16 + 0), s3_0)
-                        st8((cr4 + 16 + 0), s4_0)
-                        st8((cr5 + 16 + 0), s5_0)
-                        st8((cr6 + 16 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -87,7 +87,9 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // zero_padding2d_1 output [N, 32, 32, 1]
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 26, 26, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
@@ -155,7 +157,8 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         parameters = zeroed(395178, Float.self)
         gradients = zeroed(395178, Float.self)
         partials = zeroed(threads * 395178, Float.self)
-        a0 = zeroed(n * 784, Float.self)
+        a0Storage = zeroed(n * 784, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 1024, Float.self)
         a2 = zeroed(n * 21632, Float.self)
         g2 = zeroed(n * 21632, Float.self)
@@ -222,7 +225,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         a2.deallocate()
         g2.deallocate()
@@ -287,20 +290,25 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 784)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a16)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 784)
+            forwardTraining()
+            return UnsafePointer(a16)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a16)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -333,7 +341,6 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l7Normalize(lo, hi, t)
-            l8Forward(lo, hi, t)
             l9Forward(lo, hi, t)
             l10SumMean(lo, hi, t)
         }
@@ -371,6 +378,43 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        splitRows(676, 12) {
+            q0, q1, t in
+            self.l2ForwardRows(q0, q1, t)
+        }
+        l4Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+        splitRows(81, 6) {
+            q0, q1, t in
+            self.l6ForwardRows(q0, q1, t)
+        }
+        splitRows(16, 6) {
+            q0, q1, t in
+            self.l9ForwardRows(q0, q1, t)
+        }
+        l11Forward(lo, hi, t)
+        l12Forward(lo, hi, t)
+        splitRows(512, 64) {
+            q0, q1, t in
+            self.l14ForwardColumns(q0, q1, t)
+        }
+        l15ForwardInference(lo, hi, t)
+        l16Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
+    }
+
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -393,7 +437,6 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l10BackwardData(lo, hi, t)
             l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
             l7BackwardSums(lo, hi, t)
         }
         l7BackwardReduce()
@@ -463,7 +506,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = a2 + n * 21632
-            for q in stride(from: 0, to: 672, by: 6) {
+            for q in stride(from: 0, to: 672, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
                     let cr0 = y + (q + 0) * 32
@@ -477,6 +520,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -490,6 +545,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = SIMD16<Float>()
                         var s5_0: SIMD16<Float> = SIMD16<Float>()
                         var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<7 {
                             let ao = s * 32
                             let bs = wk + s * 224 + 0
@@ -515,6 +582,24 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -529,6 +614,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr4 + 0 + 16), s4_1)
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -599,7 +696,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = a3 + n * 21632
-            for q in stride(from: 0, to: 672, by: 6) {
+            for q in stride(from: 0, to: 672, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
                     let cr0 = y + (q + 0) * 32
@@ -613,6 +710,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -626,6 +735,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = SIMD16<Float>()
                         var s5_0: SIMD16<Float> = SIMD16<Float>()
                         var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<7 {
                             let ao = s * 32
                             let bs = wk + s * 224 + 0
@@ -651,6 +772,24 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -677,6 +816,30 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -740,6 +903,397 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+        }
+    }
+
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of image 0, fused with conv2d_1 + batch_normalization_1
+    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1
+        for c in 0..<32 {
+            let k = (parameters + 1568)[c] / (((parameters + 1664))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (0 - ((parameters + 1632))[c]) * k + (parameters + 1600)[c]
+        }
+        let x = a1, y = a3
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr7 + 0 + 16), s7_1)
+                }
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr1 + 0 + 16), s1_1)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
         }
     }
 
@@ -823,9 +1377,17 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a2 + lo * 21632
-        for r in 0..<(hi - lo) * 676 { for c in 0..<32 { s[c] += x[r * 32 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 676 {
+                let xr = a2 + lo * 21632 + r * 32
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -842,9 +1404,21 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a2 + lo * 21632
-        for r in 0..<(hi - lo) * 676 { for c in 0..<32 { let d = x[r * 32 + c] - l3mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l3mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l3mean + 16))
+            for r in 0..<(hi - lo) * 676 {
+                let xr = a2 + lo * 21632 + r * 32
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -864,19 +1438,31 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a2 + lo * 21632, y = a3 + lo * 21632, xh = l3xhat + lo * 21632
-        for r in 0..<(hi - lo) * 676 {
-            for c in 0..<32 {
-                let v = (x[r * 32 + c] - l3mean[c]) * l3inv[c]
-                xh[r * 32 + c] = v
-                y[r * 32 + c] = (parameters + 1568)[c] * v + (parameters + 1600)[c]
+        do {
+            let m0 = ld16((l3mean + 0)), k0 = ld16((l3inv + 0))
+            let ga0 = ld16(((parameters + 1568) + 0))
+            let be0 = ld16(((parameters + 1600) + 0))
+            let m1 = ld16((l3mean + 16)), k1 = ld16((l3inv + 16))
+            let ga1 = ld16(((parameters + 1568) + 16))
+            let be1 = ld16(((parameters + 1600) + 16))
+            for r in 0..<(hi - lo) * 676 {
+                let xr = a2 + lo * 21632 + r * 32
+                let hr = l3xhat + lo * 21632 + r * 32
+                let yr = a3 + lo * 21632 + r * 32
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a2 + lo * 21632, y = a3 + lo * 21632
         let mm = (parameters + 1632), mv = (parameters + 1664)
         let sc = l3part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
@@ -884,15 +1470,39 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 1600)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 676 { for c in 0..<32 { y[r * 32 + c] = x[r * 32 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            for r in 0..<(hi - lo) * 676 {
+                let xr = a2 + lo * 21632 + r * 32
+                let yr = a3 + lo * 21632 + r * 32
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+            }
+        }
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 64
-        for c in 0..<64 { s[c] = 0 }
-        let dy = g3 + lo * 21632, xh = l3xhat + lo * 21632
-        for r in 0..<(hi - lo) * 676 { for c in 0..<32 { let g = dy[r * 32 + c]; s[c] += g; s[32 + c] += g * xh[r * 32 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 676 {
+                let dyr = g3 + lo * 21632 + r * 32
+                let hr = l3xhat + lo * 21632 + r * 32
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 32) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 32) + 16), sx1)
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -911,12 +1521,19 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g3 + lo * 21632, xh = l3xhat + lo * 21632, dx = g2 + lo * 21632
-        for r in 0..<(hi - lo) * 676 {
-            for c in 0..<32 {
-                let k = (parameters + 1568)[c] * l3inv[c]
-                let i = r * 32 + c
-                dx[i] = k * (dy[i] - l3mdy[c] - xh[i] * l3mdx[c])
+        do {
+            let k0 = ld16(((parameters + 1568) + 0)) * ld16((l3inv + 0))
+            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
+            let k1 = ld16(((parameters + 1568) + 16)) * ld16((l3inv + 16))
+            let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
+            for r in 0..<(hi - lo) * 676 {
+                let dyr = g3 + lo * 21632 + r * 32
+                let hr = l3xhat + lo * 21632 + r * 32
+                let dxr = g2 + lo * 21632 + r * 32
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
             }
         }
     }
@@ -974,7 +1591,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a6 + n * 5184
-            for q in stride(from: 0, to: 80, by: 4) {
+            for q in stride(from: 0, to: 78, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
                     let cr0 = y + (q + 0) * 64
@@ -984,6 +1601,10 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 64
                     let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
                     let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 9 * 13 + (q + 4) % 9 * 1) * 32
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 9 * 13 + (q + 5) % 9 * 1) * 32
+                    let cr5 = y + (q + 5) * 64
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1001,6 +1622,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
                         var s3_2: SIMD16<Float> = SIMD16<Float>()
                         var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<5 {
                             let ao = s * 416
                             let bs = wk + s * 10240 + 0
@@ -1030,6 +1659,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -1048,19 +1687,39 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr3 + 0 + 16), s3_1)
                         st16((cr3 + 0 + 32), s3_2)
                         st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
             }
             do {
-                let q = 80
+                let q = 78
                 do {
                     let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
                     let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
+                    let cr2 = y + (q + 2) * 64
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
                         var s0_2: SIMD16<Float> = SIMD16<Float>()
                         var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<5 {
                             let ao = s * 416
                             let bs = wk + s * 10240 + 0
@@ -1075,12 +1734,30 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
                         st16((cr0 + 0 + 16), s0_1)
                         st16((cr0 + 0 + 32), s0_2)
                         st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
                     }
                 }
             }
@@ -1099,7 +1776,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a8 + n * 5184
-            for q in stride(from: 0, to: 80, by: 4) {
+            for q in stride(from: 0, to: 78, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
                     let cr0 = y + (q + 0) * 64
@@ -1109,6 +1786,10 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 64
                     let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
                     let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 9 * 13 + (q + 4) % 9 * 1) * 32
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 9 * 13 + (q + 5) % 9 * 1) * 32
+                    let cr5 = y + (q + 5) * 64
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1126,6 +1807,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
                         var s3_2: SIMD16<Float> = SIMD16<Float>()
                         var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<5 {
                             let ao = s * 416
                             let bs = wk + s * 10240 + 0
@@ -1155,6 +1844,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -1205,19 +1904,55 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
                         s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
                         st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
             }
             do {
-                let q = 80
+                let q = 78
                 do {
                     let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
                     let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
+                    let cr2 = y + (q + 2) * 64
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
                         var s0_2: SIMD16<Float> = SIMD16<Float>()
                         var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<5 {
                             let ao = s * 416
                             let bs = wk + s * 10240 + 0
@@ -1232,6 +1967,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -1246,9 +1991,418 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
                         s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
                         st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
                     }
                 }
             }
+        }
+    }
+
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of image 0, fused with conv2d_2 + batch_normalization_2 + activation_2
+    private func l6ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 1696)
+        let sc = l6fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
+        for c in 0..<64 {
+            let k = (parameters + 52896)[c] / (((parameters + 53088))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (0 - ((parameters + 53024))[c]) * k + (parameters + 52960)[c]
+        }
+        let x = a5, y = a8
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 9 * 13 + (q + 4) % 9 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 9 * 13 + (q + 5) % 9 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
         }
     }
 
@@ -1272,7 +2426,98 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 81)
                 for kh in 0..<5 {
                     let d = gk + kh * 10240
-                    for kb in stride(from: 0, to: 160, by: 4) {
+                    for kb in stride(from: 0, to: 156, by: 6) {
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
+                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
+                            var s0_2: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 32))
+                            var s0_3: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 48))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 0))
+                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 16))
+                            var s1_2: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 32))
+                            var s1_3: SIMD16<Float> = ld16((d + (kb + 1) * 64 + 0 + 48))
+                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 64 + 0 + 0))
+                            var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 64 + 0 + 16))
+                            var s2_2: SIMD16<Float> = ld16((d + (kb + 2) * 64 + 0 + 32))
+                            var s2_3: SIMD16<Float> = ld16((d + (kb + 2) * 64 + 0 + 48))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 0))
+                            var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
+                            var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
+                            var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 9 * 1 + kh) * 13 + q % 9 * 1) * 32) + kb
+                                let bq = (dy + q * 64) + 0
+                                let y0 = ld16((bq + 0))
+                                let y1 = ld16((bq + 16))
+                                let y2 = ld16((bq + 32))
+                                let y3 = ld16((bq + 48))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                s0_1 = s0_1.addingProduct(y1, x0)
+                                s0_2 = s0_2.addingProduct(y2, x0)
+                                s0_3 = s0_3.addingProduct(y3, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                s1_1 = s1_1.addingProduct(y1, x1)
+                                s1_2 = s1_2.addingProduct(y2, x1)
+                                s1_3 = s1_3.addingProduct(y3, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                s2_1 = s2_1.addingProduct(y1, x2)
+                                s2_2 = s2_2.addingProduct(y2, x2)
+                                s2_3 = s2_3.addingProduct(y3, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                s3_1 = s3_1.addingProduct(y1, x3)
+                                s3_2 = s3_2.addingProduct(y2, x3)
+                                s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
+                            }
+                            st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
+                            st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
+                            st16((d + (kb + 0) * 64 + 0 + 32), s0_2)
+                            st16((d + (kb + 0) * 64 + 0 + 48), s0_3)
+                            st16((d + (kb + 1) * 64 + 0 + 0), s1_0)
+                            st16((d + (kb + 1) * 64 + 0 + 16), s1_1)
+                            st16((d + (kb + 1) * 64 + 0 + 32), s1_2)
+                            st16((d + (kb + 1) * 64 + 0 + 48), s1_3)
+                            st16((d + (kb + 2) * 64 + 0 + 0), s2_0)
+                            st16((d + (kb + 2) * 64 + 0 + 16), s2_1)
+                            st16((d + (kb + 2) * 64 + 0 + 32), s2_2)
+                            st16((d + (kb + 2) * 64 + 0 + 48), s2_3)
+                            st16((d + (kb + 3) * 64 + 0 + 0), s3_0)
+                            st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
+                            st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
+                            st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
+                        }
+                    }
+                    do {
+                        let kb = 156
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -1345,7 +2590,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g6 + n * 5184
             for kh in 0..<5 {
                 let wtk = l6wt + kh * 10240
-                for q in stride(from: 0, to: 80, by: 4) {
+                for q in stride(from: 0, to: 78, by: 6) {
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 9 * 1 + kh) * 13 + (q + 0) % 9 * 1) * 32
@@ -1355,6 +2600,10 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         let cr2 = dx + (((q + 2) / 9 * 1 + kh) * 13 + (q + 2) % 9 * 1) * 32
                         let ar3 = dy + (q + 3) * 64
                         let cr3 = dx + (((q + 3) / 9 * 1 + kh) * 13 + (q + 3) % 9 * 1) * 32
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 9 * 1 + kh) * 13 + (q + 4) % 9 * 1) * 32
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 9 * 1 + kh) * 13 + (q + 5) % 9 * 1) * 32
                         for c0 in stride(from: 0, to: 128, by: 64) {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1372,6 +2621,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_2: SIMD16<Float> = SIMD16<Float>()
                             var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + c0
                             for k in 0..<64 {
@@ -1400,6 +2657,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                             st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
                             st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
@@ -1417,6 +2684,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
                             st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
                             st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
@@ -1427,6 +2702,10 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_0: SIMD16<Float> = SIMD16<Float>()
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 128
                             for k in 0..<64 {
@@ -1445,6 +2724,12 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
                             }
                             st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
                             st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
@@ -1454,19 +2739,35 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
                             st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
                             st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
+                            st16((cr4 + 128 + 0), ld16((cr4 + 128 + 0)) + s4_0)
+                            st16((cr4 + 128 + 16), ld16((cr4 + 128 + 16)) + s4_1)
+                            st16((cr5 + 128 + 0), ld16((cr5 + 128 + 0)) + s5_0)
+                            st16((cr5 + 128 + 16), ld16((cr5 + 128 + 16)) + s5_1)
                         }
                     }
                 }
                 do {
-                    let q = 80
+                    let q = 78
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 9 * 1 + kh) * 13 + (q + 0) % 9 * 1) * 32
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 9 * 1 + kh) * 13 + (q + 1) % 9 * 1) * 32
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 9 * 1 + kh) * 13 + (q + 2) % 9 * 1) * 32
                         for c0 in stride(from: 0, to: 128, by: 64) {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
                             var s0_2: SIMD16<Float> = SIMD16<Float>()
                             var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + c0
                             for k in 0..<64 {
@@ -1480,15 +2781,37 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
                             }
                             st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
                             st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
                             st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
                             st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
                         }
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 128
                             for k in 0..<64 {
@@ -1498,9 +2821,19 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x0 = ar0[ao + k]
                                 s0_0 = s0_0.addingProduct(w0, x0)
                                 s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
                             }
                             st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
                             st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
+                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
+                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
+                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
+                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
                         }
                     }
                 }
@@ -1511,9 +2844,23 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l7part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a6 + lo * 5184
-        for r in 0..<(hi - lo) * 81 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 81 {
+                let xr = a6 + lo * 5184 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_2: batch mean from the partial sums
@@ -1530,9 +2877,31 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l7part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a6 + lo * 5184
-        for r in 0..<(hi - lo) * 81 { for c in 0..<64 { let d = x[r * 64 + c] - l7mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l7mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l7mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l7mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l7mean + 48))
+            for r in 0..<(hi - lo) * 81 {
+                let xr = a6 + lo * 5184 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1550,21 +2919,51 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = activation_2(gamma * xhat + beta), written as that layer's output
     private func l7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a6 + lo * 5184, y = a7 + lo * 5184, xh = l7xhat + lo * 5184
-        for r in 0..<(hi - lo) * 81 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l7mean[c]) * l7inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 52896)[c] * v + (parameters + 52960)[c]
+        do {
+            let m0 = ld16((l7mean + 0)), k0 = ld16((l7inv + 0))
+            let ga0 = ld16(((parameters + 52896) + 0))
+            let be0 = ld16(((parameters + 52960) + 0))
+            let m1 = ld16((l7mean + 16)), k1 = ld16((l7inv + 16))
+            let ga1 = ld16(((parameters + 52896) + 16))
+            let be1 = ld16(((parameters + 52960) + 16))
+            let m2 = ld16((l7mean + 32)), k2 = ld16((l7inv + 32))
+            let ga2 = ld16(((parameters + 52896) + 32))
+            let be2 = ld16(((parameters + 52960) + 32))
+            let m3 = ld16((l7mean + 48)), k3 = ld16((l7inv + 48))
+            let ga3 = ld16(((parameters + 52896) + 48))
+            let be3 = ld16(((parameters + 52960) + 48))
+            for r in 0..<(hi - lo) * 81 {
+                let xr = a6 + lo * 5184 + r * 64
+                let hr = l7xhat + lo * 5184 + r * 64
+                let yr = a8 + lo * 5184 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: 0, where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: 0, where: y1 .< 0)
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                var y2 = ga2 * v2 + be2
+                y2 = y2.replacing(with: 0, where: y2 .< 0)
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                var y3 = ga3 * v3 + be3
+                y3 = y3.replacing(with: 0, where: y3 .< 0)
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a6 + lo * 5184, y = a7 + lo * 5184
         let mm = (parameters + 53024), mv = (parameters + 53088)
         let sc = l7part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -1572,15 +2971,64 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 52960)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 81 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 81 {
+                let xr = a6 + lo * 5184 + r * 64
+                let yr = a7 + lo * 5184 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dactivation_2 * activation_2'(out)
     private func l7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l7part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g7 + lo * 5184, xh = l7xhat + lo * 5184
-        for r in 0..<(hi - lo) * 81 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 81 {
+                let dyr = g8 + lo * 5184 + r * 64
+                let hr = l7xhat + lo * 5184 + r * 64
+                let yr = a8 + lo * 5184 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: 0, where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: 0, where: .!(o2 .> 0))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: 0, where: .!(o3 .> 0))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1599,12 +3047,36 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g7 + lo * 5184, xh = l7xhat + lo * 5184, dx = g6 + lo * 5184
-        for r in 0..<(hi - lo) * 81 {
-            for c in 0..<64 {
-                let k = (parameters + 52896)[c] * l7inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l7mdy[c] - xh[i] * l7mdx[c])
+        do {
+            let k0 = ld16(((parameters + 52896) + 0)) * ld16((l7inv + 0))
+            let my0 = ld16((l7mdy + 0)), mx0 = ld16((l7mdx + 0))
+            let k1 = ld16(((parameters + 52896) + 16)) * ld16((l7inv + 16))
+            let my1 = ld16((l7mdy + 16)), mx1 = ld16((l7mdx + 16))
+            let k2 = ld16(((parameters + 52896) + 32)) * ld16((l7inv + 32))
+            let my2 = ld16((l7mdy + 32)), mx2 = ld16((l7mdx + 32))
+            let k3 = ld16(((parameters + 52896) + 48)) * ld16((l7inv + 48))
+            let my3 = ld16((l7mdy + 48)), mx3 = ld16((l7mdx + 48))
+            for r in 0..<(hi - lo) * 81 {
+                let dyr = g8 + lo * 5184 + r * 64
+                let hr = l7xhat + lo * 5184 + r * 64
+                let dxr = g6 + lo * 5184 + r * 64
+                let yr = a8 + lo * 5184 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: 0, where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: 0, where: .!(o2 .> 0))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: 0, where: .!(o3 .> 0))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -1630,7 +3102,115 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = a9 + n * 2048
-            for q in stride(from: 0, to: 16, by: 4) {
+            for q in stride(from: 0, to: 12, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                    let cr0 = y + (q + 0) * 128
+                    let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                    let cr1 = y + (q + 1) * 128
+                    let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
+                    let cr2 = y + (q + 2) * 128
+                    let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
+                    let cr3 = y + (q + 3) * 128
+                    let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
+                    let cr4 = y + (q + 4) * 128
+                    let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
+                    let cr5 = y + (q + 5) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 576
+                            let bs = wk + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                        st16((cr1 + c0 + 0), s1_0)
+                        st16((cr1 + c0 + 16), s1_1)
+                        st16((cr1 + c0 + 32), s1_2)
+                        st16((cr1 + c0 + 48), s1_3)
+                        st16((cr2 + c0 + 0), s2_0)
+                        st16((cr2 + c0 + 16), s2_1)
+                        st16((cr2 + c0 + 32), s2_2)
+                        st16((cr2 + c0 + 48), s2_3)
+                        st16((cr3 + c0 + 0), s3_0)
+                        st16((cr3 + c0 + 16), s3_1)
+                        st16((cr3 + c0 + 32), s3_2)
+                        st16((cr3 + c0 + 48), s3_3)
+                        st16((cr4 + c0 + 0), s4_0)
+                        st16((cr4 + c0 + 16), s4_1)
+                        st16((cr4 + c0 + 32), s4_2)
+                        st16((cr4 + c0 + 48), s4_3)
+                        st16((cr5 + c0 + 0), s5_0)
+                        st16((cr5 + c0 + 16), s5_1)
+                        st16((cr5 + c0 + 32), s5_2)
+                        st16((cr5 + c0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 12
                 do {
                     let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
                     let cr0 = y + (q + 0) * 128
@@ -1722,7 +3302,139 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = a10 + n * 2048
-            for q in stride(from: 0, to: 16, by: 4) {
+            for q in stride(from: 0, to: 12, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                    let cr0 = y + (q + 0) * 128
+                    let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                    let cr1 = y + (q + 1) * 128
+                    let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
+                    let cr2 = y + (q + 2) * 128
+                    let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
+                    let cr3 = y + (q + 3) * 128
+                    let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
+                    let cr4 = y + (q + 4) * 128
+                    let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
+                    let cr5 = y + (q + 5) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 576
+                            let bs = wk + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        st16((cr0 + c0 + 0), s0_0)
+                        s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        st16((cr0 + c0 + 16), s0_1)
+                        s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        st16((cr0 + c0 + 32), s0_2)
+                        s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        st16((cr0 + c0 + 48), s0_3)
+                        s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        st16((cr1 + c0 + 0), s1_0)
+                        s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        st16((cr1 + c0 + 16), s1_1)
+                        s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        st16((cr1 + c0 + 32), s1_2)
+                        s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        st16((cr1 + c0 + 48), s1_3)
+                        s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        st16((cr2 + c0 + 0), s2_0)
+                        s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        st16((cr2 + c0 + 16), s2_1)
+                        s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        st16((cr2 + c0 + 32), s2_2)
+                        s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        st16((cr2 + c0 + 48), s2_3)
+                        s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        st16((cr3 + c0 + 0), s3_0)
+                        s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        st16((cr3 + c0 + 16), s3_1)
+                        s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        st16((cr3 + c0 + 32), s3_2)
+                        s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        st16((cr3 + c0 + 48), s3_3)
+                        s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        st16((cr4 + c0 + 0), s4_0)
+                        s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        st16((cr4 + c0 + 16), s4_1)
+                        s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        st16((cr4 + c0 + 32), s4_2)
+                        s4_3 = s4_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        st16((cr4 + c0 + 48), s4_3)
+                        s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        st16((cr5 + c0 + 0), s5_0)
+                        s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        st16((cr5 + c0 + 16), s5_1)
+                        s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        st16((cr5 + c0 + 32), s5_2)
+                        s5_3 = s5_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        st16((cr5 + c0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 12
                 do {
                     let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
                     let cr0 = y + (q + 0) * 128
@@ -1818,6 +3530,339 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of image 0, fused with conv2d_3 + batch_normalization_3
+    private func l9ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 53152)
+        let sc = l9fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3
+        for c in 0..<128 {
+            let k = (parameters + 126880)[c] / (((parameters + 127264))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (0 - ((parameters + 127136))[c]) * k + (parameters + 127008)[c]
+        }
+        let x = a8, y = a10
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr3 + c0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr4 + c0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr4 + c0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr4 + c0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr4 + c0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr5 + c0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr5 + c0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr5 + c0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
+                let cr3 = y + (q + 3) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr3 + c0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                let cr1 = y + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr1 + c0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    st16((cr0 + c0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l9Transpose() {
         let wk = (parameters + 53152)
@@ -1838,7 +3883,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 16, 16)
                 for kh in 0..<3 {
                     let d = gk + kh * 24576
-                    for kb in stride(from: 0, to: 192, by: 4) {
+                    for kb in stride(from: 0, to: 192, by: 6) {
                         for c0 in stride(from: 0, to: 128, by: 64) {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 128 + c0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 128 + c0 + 16))
@@ -1856,6 +3901,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 128 + c0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 128 + c0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 128 + c0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 2 + kh) * 9 + q % 4 * 2) * 64) + kb
                                 let bq = (dy + q * 128) + c0
@@ -1883,6 +3936,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 128 + c0 + 0), s0_0)
                             st16((d + (kb + 0) * 128 + c0 + 16), s0_1)
@@ -1900,6 +3963,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 128 + c0 + 16), s3_1)
                             st16((d + (kb + 3) * 128 + c0 + 32), s3_2)
                             st16((d + (kb + 3) * 128 + c0 + 48), s3_3)
+                            st16((d + (kb + 4) * 128 + c0 + 0), s4_0)
+                            st16((d + (kb + 4) * 128 + c0 + 16), s4_1)
+                            st16((d + (kb + 4) * 128 + c0 + 32), s4_2)
+                            st16((d + (kb + 4) * 128 + c0 + 48), s4_3)
+                            st16((d + (kb + 5) * 128 + c0 + 0), s5_0)
+                            st16((d + (kb + 5) * 128 + c0 + 16), s5_1)
+                            st16((d + (kb + 5) * 128 + c0 + 32), s5_2)
+                            st16((d + (kb + 5) * 128 + c0 + 48), s5_3)
                         }
                     }
                 }
@@ -1911,7 +3982,113 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g9 + n * 2048
             for kh in 0..<3 {
                 let wtk = l9wt + kh * 24576
-                for q in stride(from: 0, to: 16, by: 4) {
+                for q in stride(from: 0, to: 12, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 128
+                        let cr0 = dx + (((q + 0) / 4 * 2 + kh) * 9 + (q + 0) % 4 * 2) * 64
+                        let ar1 = dy + (q + 1) * 128
+                        let cr1 = dx + (((q + 1) / 4 * 2 + kh) * 9 + (q + 1) % 4 * 2) * 64
+                        let ar2 = dy + (q + 2) * 128
+                        let cr2 = dx + (((q + 2) / 4 * 2 + kh) * 9 + (q + 2) % 4 * 2) * 64
+                        let ar3 = dy + (q + 3) * 128
+                        let cr3 = dx + (((q + 3) / 4 * 2 + kh) * 9 + (q + 3) % 4 * 2) * 64
+                        let ar4 = dy + (q + 4) * 128
+                        let cr4 = dx + (((q + 4) / 4 * 2 + kh) * 9 + (q + 4) % 4 * 2) * 64
+                        let ar5 = dy + (q + 5) * 128
+                        let cr5 = dx + (((q + 5) / 4 * 2 + kh) * 9 + (q + 5) % 4 * 2) * 64
+                        for c0 in stride(from: 0, to: 192, by: 64) {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + c0
+                            for k in 0..<128 {
+                                let bk = bs + k * 192
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
+                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
+                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
+                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
+                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
+                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
+                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
+                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
+                        }
+                    }
+                }
+                do {
+                    let q = 12
                     do {
                         let ar0 = dy + (q + 0) * 128
                         let cr0 = dx + (((q + 0) / 4 * 2 + kh) * 9 + (q + 0) % 4 * 2) * 64
@@ -1993,9 +4170,35 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l10SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 256
-        for c in 0..<128 { s[c] = 0 }
-        let x = a9 + lo * 2048
-        for r in 0..<(hi - lo) * 16 { for c in 0..<128 { s[c] += x[r * 128 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            var s4: SIMD16<Float> = SIMD16<Float>()
+            var s5: SIMD16<Float> = SIMD16<Float>()
+            var s6: SIMD16<Float> = SIMD16<Float>()
+            var s7: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a9 + lo * 2048 + r * 128
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+                s4 += ld16((xr + 64))
+                s5 += ld16((xr + 80))
+                s6 += ld16((xr + 96))
+                s7 += ld16((xr + 112))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+            st16((s + 64), s4)
+            st16((s + 80), s5)
+            st16((s + 96), s6)
+            st16((s + 112), s7)
+        }
     }
 
     // batch_normalization_3: batch mean from the partial sums
@@ -2012,9 +4215,51 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l10SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 256
-        for c in 0..<128 { s[c] = 0 }
-        let x = a9 + lo * 2048
-        for r in 0..<(hi - lo) * 16 { for c in 0..<128 { let d = x[r * 128 + c] - l10mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 48))
+            var s4: SIMD16<Float> = SIMD16<Float>()
+            let m4 = ld16((l10mean + 64))
+            var s5: SIMD16<Float> = SIMD16<Float>()
+            let m5 = ld16((l10mean + 80))
+            var s6: SIMD16<Float> = SIMD16<Float>()
+            let m6 = ld16((l10mean + 96))
+            var s7: SIMD16<Float> = SIMD16<Float>()
+            let m7 = ld16((l10mean + 112))
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a9 + lo * 2048 + r * 128
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+                let d4 = ld16((xr + 64)) - m4
+                s4 += d4 * d4
+                let d5 = ld16((xr + 80)) - m5
+                s5 += d5 * d5
+                let d6 = ld16((xr + 96)) - m6
+                s6 += d6 * d6
+                let d7 = ld16((xr + 112)) - m7
+                s7 += d7 * d7
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+            st16((s + 64), s4)
+            st16((s + 80), s5)
+            st16((s + 96), s6)
+            st16((s + 112), s7)
+        }
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
@@ -2034,19 +4279,73 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l10Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 2048, y = a10 + lo * 2048, xh = l10xhat + lo * 2048
-        for r in 0..<(hi - lo) * 16 {
-            for c in 0..<128 {
-                let v = (x[r * 128 + c] - l10mean[c]) * l10inv[c]
-                xh[r * 128 + c] = v
-                y[r * 128 + c] = (parameters + 126880)[c] * v + (parameters + 127008)[c]
+        do {
+            let m0 = ld16((l10mean + 0)), k0 = ld16((l10inv + 0))
+            let ga0 = ld16(((parameters + 126880) + 0))
+            let be0 = ld16(((parameters + 127008) + 0))
+            let m1 = ld16((l10mean + 16)), k1 = ld16((l10inv + 16))
+            let ga1 = ld16(((parameters + 126880) + 16))
+            let be1 = ld16(((parameters + 127008) + 16))
+            let m2 = ld16((l10mean + 32)), k2 = ld16((l10inv + 32))
+            let ga2 = ld16(((parameters + 126880) + 32))
+            let be2 = ld16(((parameters + 127008) + 32))
+            let m3 = ld16((l10mean + 48)), k3 = ld16((l10inv + 48))
+            let ga3 = ld16(((parameters + 126880) + 48))
+            let be3 = ld16(((parameters + 127008) + 48))
+            let m4 = ld16((l10mean + 64)), k4 = ld16((l10inv + 64))
+            let ga4 = ld16(((parameters + 126880) + 64))
+            let be4 = ld16(((parameters + 127008) + 64))
+            let m5 = ld16((l10mean + 80)), k5 = ld16((l10inv + 80))
+            let ga5 = ld16(((parameters + 126880) + 80))
+            let be5 = ld16(((parameters + 127008) + 80))
+            let m6 = ld16((l10mean + 96)), k6 = ld16((l10inv + 96))
+            let ga6 = ld16(((parameters + 126880) + 96))
+            let be6 = ld16(((parameters + 127008) + 96))
+            let m7 = ld16((l10mean + 112)), k7 = ld16((l10inv + 112))
+            let ga7 = ld16(((parameters + 126880) + 112))
+            let be7 = ld16(((parameters + 127008) + 112))
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a9 + lo * 2048 + r * 128
+                let hr = l10xhat + lo * 2048 + r * 128
+                let yr = a10 + lo * 2048 + r * 128
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                let y2 = ga2 * v2 + be2
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                let y3 = ga3 * v3 + be3
+                st16((yr + 48), y3)
+                let v4 = (ld16((xr + 64)) - m4) * k4
+                st16((hr + 64), v4)
+                let y4 = ga4 * v4 + be4
+                st16((yr + 64), y4)
+                let v5 = (ld16((xr + 80)) - m5) * k5
+                st16((hr + 80), v5)
+                let y5 = ga5 * v5 + be5
+                st16((yr + 80), y5)
+                let v6 = (ld16((xr + 96)) - m6) * k6
+                st16((hr + 96), v6)
+                let y6 = ga6 * v6 + be6
+                st16((yr + 96), y6)
+                let v7 = (ld16((xr + 112)) - m7) * k7
+                st16((hr + 112), v7)
+                let y7 = ga7 * v7 + be7
+                st16((yr + 112), y7)
             }
         }
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l10Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 2048, y = a10 + lo * 2048
         let mm = (parameters + 127136), mv = (parameters + 127264)
         let sc = l10part + t * 256, sh = sc + 128   // this chunk's scale and shift
         for c in 0..<128 {
@@ -2054,15 +4353,93 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 127008)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 16 { for c in 0..<128 { y[r * 128 + c] = x[r * 128 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            let k4 = ld16((sc + 64)), b4 = ld16((sh + 64))
+            let k5 = ld16((sc + 80)), b5 = ld16((sh + 80))
+            let k6 = ld16((sc + 96)), b6 = ld16((sh + 96))
+            let k7 = ld16((sc + 112)), b7 = ld16((sh + 112))
+            for r in 0..<(hi - lo) * 16 {
+                let xr = a9 + lo * 2048 + r * 128
+                let yr = a10 + lo * 2048 + r * 128
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+                st16((yr + 64), ld16((xr + 64)) * k4 + b4)
+                st16((yr + 80), ld16((xr + 80)) * k5 + b5)
+                st16((yr + 96), ld16((xr + 96)) * k6 + b6)
+                st16((yr + 112), ld16((xr + 112)) * k7 + b7)
+            }
+        }
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l10part + t * 256
-        for c in 0..<256 { s[c] = 0 }
-        let dy = g10 + lo * 2048, xh = l10xhat + lo * 2048
-        for r in 0..<(hi - lo) * 16 { for c in 0..<128 { let g = dy[r * 128 + c]; s[c] += g; s[128 + c] += g * xh[r * 128 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 16 {
+                let dyr = g10 + lo * 2048 + r * 128
+                let hr = l10xhat + lo * 2048 + r * 128
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                let g2 = ld16((dyr + 32))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                let g3 = ld16((dyr + 48))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 128) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 128) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 128) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 128) + 48), sx3)
+        }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 16 {
+                let dyr = g10 + lo * 2048 + r * 128
+                let hr = l10xhat + lo * 2048 + r * 128
+                let g0 = ld16((dyr + 64))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 64))
+                let g1 = ld16((dyr + 80))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 80))
+                let g2 = ld16((dyr + 96))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 96))
+                let g3 = ld16((dyr + 112))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 112))
+            }
+            st16((s + 64), sy0)
+            st16(((s + 128) + 64), sx0)
+            st16((s + 80), sy1)
+            st16(((s + 128) + 80), sx1)
+            st16((s + 96), sy2)
+            st16(((s + 128) + 96), sx2)
+            st16((s + 112), sy3)
+            st16(((s + 128) + 112), sx3)
+        }
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -2081,12 +4458,50 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 2048, xh = l10xhat + lo * 2048, dx = g9 + lo * 2048
-        for r in 0..<(hi - lo) * 16 {
-            for c in 0..<128 {
-                let k = (parameters + 126880)[c] * l10inv[c]
-                let i = r * 128 + c
-                dx[i] = k * (dy[i] - l10mdy[c] - xh[i] * l10mdx[c])
+        do {
+            let k0 = ld16(((parameters + 126880) + 0)) * ld16((l10inv + 0))
+            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
+            let k1 = ld16(((parameters + 126880) + 16)) * ld16((l10inv + 16))
+            let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
+            let k2 = ld16(((parameters + 126880) + 32)) * ld16((l10inv + 32))
+            let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
+            let k3 = ld16(((parameters + 126880) + 48)) * ld16((l10inv + 48))
+            let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
+            for r in 0..<(hi - lo) * 16 {
+                let dyr = g10 + lo * 2048 + r * 128
+                let hr = l10xhat + lo * 2048 + r * 128
+                let dxr = g9 + lo * 2048 + r * 128
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                let g2 = ld16((dyr + 32))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                let g3 = ld16((dyr + 48))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+            }
+        }
+        do {
+            let k0 = ld16(((parameters + 126880) + 64)) * ld16((l10inv + 64))
+            let my0 = ld16((l10mdy + 64)), mx0 = ld16((l10mdx + 64))
+            let k1 = ld16(((parameters + 126880) + 80)) * ld16((l10inv + 80))
+            let my1 = ld16((l10mdy + 80)), mx1 = ld16((l10mdx + 80))
+            let k2 = ld16(((parameters + 126880) + 96)) * ld16((l10inv + 96))
+            let my2 = ld16((l10mdy + 96)), mx2 = ld16((l10mdx + 96))
+            let k3 = ld16(((parameters + 126880) + 112)) * ld16((l10inv + 112))
+            let my3 = ld16((l10mdy + 112)), mx3 = ld16((l10mdx + 112))
+            for r in 0..<(hi - lo) * 16 {
+                let dyr = g10 + lo * 2048 + r * 128
+                let hr = l10xhat + lo * 2048 + r * 128
+                let dxr = g9 + lo * 2048 + r * 128
+                let g0 = ld16((dyr + 64))
+                st16((dxr + 64), k0 * (g0 - my0 - ld16((hr + 64)) * mx0))
+                let g1 = ld16((dyr + 80))
+                st16((dxr + 80), k1 * (g1 - my1 - ld16((hr + 80)) * mx1))
+                let g2 = ld16((dyr + 96))
+                st16((dxr + 96), k2 * (g2 - my2 - ld16((hr + 96)) * mx2))
+                let g3 = ld16((dyr + 112))
+                st16((dxr + 112), k3 * (g3 - my3 - ld16((hr + 112)) * mx3))
             }
         }
     }
@@ -2145,7 +4560,137 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let x = a12, y = a14
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 512
+                let ar1 = x + (q + 1) * 512
+                let cr1 = y + (q + 1) * 512
+                let ar2 = x + (q + 2) * 512
+                let cr2 = y + (q + 2) * 512
+                let ar3 = x + (q + 3) * 512
+                let cr3 = y + (q + 3) * 512
+                let ar4 = x + (q + 4) * 512
+                let cr4 = y + (q + 4) * 512
+                let ar5 = x + (q + 5) * 512
+                let cr5 = y + (q + 5) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + c0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + c0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + c0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + c0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + c0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + c0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 512
                 let cr0 = y + (q + 0) * 512
@@ -2237,164 +4782,135 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<512 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 512
+                let ar1 = x + (q + 1) * 512
+                let cr1 = y + (q + 1) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 512
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<512 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
+            }
+            q += 1
+        }
+    }
+
+    // dense_1 (Dense): [N, 512] -> [N, 512]: outputs q0..<q1 of image 0
+    private func l14ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 127392)
+        let bias = (parameters + 389536)
+        let x = a12, y = a14
+        for cb in stride(from: q0, to: q1, by: 64) {
+            do {
+                let ar0 = x
+                let cr0 = y + cb
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 512
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 512
-                    let ar2 = x + (q + 2) * 512
-                    let cr2 = y + (q + 2) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<512 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st16((cr2 + c0 + 0), s2_0)
-                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                        st16((cr2 + c0 + 32), s2_2)
-                        s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                        st16((cr2 + c0 + 48), s2_3)
+                    var s0_0: SIMD16<Float> = ld16((bias + cb + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + cb + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + cb + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + cb + 0 + 48))
+                    let ao = 0
+                    let bs = wk + cb + 0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            default: break
+            }
         }
     }
 
@@ -2418,7 +4934,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<512 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<512 { gb[o] += dy[r * 512 + o] } }
         let gk = (gp + 127392)
-        for kb in stride(from: 0, to: 512, by: 4) {
+        for kb in stride(from: 0, to: 510, by: 6) {
             for c0 in stride(from: 0, to: 512, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -2436,6 +4952,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 var s3_1: SIMD16<Float> = SIMD16<Float>()
                 var s3_2: SIMD16<Float> = SIMD16<Float>()
                 var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 512) + kb
                     let bq = (dy + r * 512) + c0
@@ -2463,6 +4987,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     s3_1 = s3_1.addingProduct(y1, x3)
                     s3_2 = s3_2.addingProduct(y2, x3)
                     s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
                 }
                 st16((gk + (kb + 0) * 512 + c0 + 0), s0_0)
                 st16((gk + (kb + 0) * 512 + c0 + 16), s0_1)
@@ -2480,12 +5014,165 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 st16((gk + (kb + 3) * 512 + c0 + 16), s3_1)
                 st16((gk + (kb + 3) * 512 + c0 + 32), s3_2)
                 st16((gk + (kb + 3) * 512 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 512 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 512 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 512 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 512 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 512 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 512 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 512 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 512 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 510
+            for c0 in stride(from: 0, to: 512, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 512) + kb
+                    let bq = (dy + r * 512) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                }
+                st16((gk + (kb + 0) * 512 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 512 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 512 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 512 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 512 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 512 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 512 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 512 + c0 + 48), s1_3)
             }
         }
         let dx = g12
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 512
+                let cr0 = dx + (q + 0) * 512
+                let ar1 = dy + (q + 1) * 512
+                let cr1 = dx + (q + 1) * 512
+                let ar2 = dy + (q + 2) * 512
+                let cr2 = dx + (q + 2) * 512
+                let ar3 = dy + (q + 3) * 512
+                let cr3 = dx + (q + 3) * 512
+                let ar4 = dy + (q + 4) * 512
+                let cr4 = dx + (q + 4) * 512
+                let ar5 = dy + (q + 5) * 512
+                let cr5 = dx + (q + 5) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l14wt + c0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 512
                 let cr0 = dx + (q + 0) * 512
@@ -2561,140 +5248,82 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 512
-                    let cr0 = dx + (q + 0) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l14wt + c0
-                        for k in 0..<512 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 512
+                let cr0 = dx + (q + 0) * 512
+                let ar1 = dy + (q + 1) * 512
+                let cr1 = dx + (q + 1) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l14wt + c0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 512
-                    let cr0 = dx + (q + 0) * 512
-                    let ar1 = dy + (q + 1) * 512
-                    let cr1 = dx + (q + 1) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l14wt + c0
-                        for k in 0..<512 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 512
+                let cr0 = dx + (q + 0) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l14wt + c0
+                    for k in 0..<512 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 512
-                    let cr0 = dx + (q + 0) * 512
-                    let ar1 = dy + (q + 1) * 512
-                    let cr1 = dx + (q + 1) * 512
-                    let ar2 = dy + (q + 2) * 512
-                    let cr2 = dx + (q + 2) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l14wt + c0
-                        for k in 0..<512 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2728,7 +5357,185 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let x = a15, y = a16
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 512
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 512
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 512
+                let cr3 = y + (q + 3) * 10
+                let ar4 = x + (q + 4) * 512
+                let cr4 = y + (q + 4) * 10
+                let ar5 = x + (q + 5) * 512
+                let cr5 = y + (q + 5) * 10
+                let ar6 = x + (q + 6) * 512
+                let cr6 = y + (q + 6) * 10
+                let ar7 = x + (q + 7) * 512
+                let cr7 = y + (q + 7) * 10
+                let ar8 = x + (q + 8) * 512
+                let cr8 = y + (q + 8) * 10
+                let ar9 = x + (q + 9) * 512
+                let cr9 = y + (q + 9) * 10
+                let ar10 = x + (q + 10) * 512
+                let cr10 = y + (q + 10) * 10
+                let ar11 = x + (q + 11) * 512
+                let cr11 = y + (q + 11) * 10
+                do {
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s8_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s9_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s10_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s11_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
+                    st8((cr4 + 0 + 0), s4_0)
+                    st8((cr5 + 0 + 0), s5_0)
+                    st8((cr6 + 0 + 0), s6_0)
+                    st8((cr7 + 0 + 0), s7_0)
+                    st8((cr8 + 0 + 0), s8_0)
+                    st8((cr9 + 0 + 0), s9_0)
+                    st8((cr10 + 0 + 0), s10_0)
+                    st8((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    var s4_0: Float = (bias + 8 + 0).pointee
+                    var s4_1: Float = (bias + 8 + 1).pointee
+                    var s5_0: Float = (bias + 8 + 0).pointee
+                    var s5_1: Float = (bias + 8 + 1).pointee
+                    var s6_0: Float = (bias + 8 + 0).pointee
+                    var s6_1: Float = (bias + 8 + 1).pointee
+                    var s7_0: Float = (bias + 8 + 0).pointee
+                    var s7_1: Float = (bias + 8 + 1).pointee
+                    var s8_0: Float = (bias + 8 + 0).pointee
+                    var s8_1: Float = (bias + 8 + 1).pointee
+                    var s9_0: Float = (bias + 8 + 0).pointee
+                    var s9_1: Float = (bias + 8 + 1).pointee
+                    var s10_0: Float = (bias + 8 + 0).pointee
+                    var s10_1: Float = (bias + 8 + 1).pointee
+                    var s11_0: Float = (bias + 8 + 0).pointee
+                    var s11_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
+                    (cr4 + 8 + 0).pointee = s4_0
+                    (cr4 + 8 + 1).pointee = s4_1
+                    (cr5 + 8 + 0).pointee = s5_0
+                    (cr5 + 8 + 1).pointee = s5_1
+                    (cr6 + 8 + 0).pointee = s6_0
+                    (cr6 + 8 + 1).pointee = s6_1
+                    (cr7 + 8 + 0).pointee = s7_0
+                    (cr7 + 8 + 1).pointee = s7_1
+                    (cr8 + 8 + 0).pointee = s8_0
+                    (cr8 + 8 + 1).pointee = s8_1
+                    (cr9 + 8 + 0).pointee = s9_0
+                    (cr9 + 8 + 1).pointee = s9_1
+                    (cr10 + 8 + 0).pointee = s10_0
+                    (cr10 + 8 + 1).pointee = s10_1
+                    (cr11 + 8 + 0).pointee = s11_0
+                    (cr11 + 8 + 1).pointee = s11_1
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 512
                 let cr0 = y + (q + 0) * 10
@@ -2854,512 +5661,162 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 512
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 512
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 512
+                let cr3 = y + (q + 3) * 10
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 512
+                let cr1 = y + (q + 1) * 10
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 512
-                    let cr2 = y + (q + 2) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 512
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 512
-                    let cr3 = y + (q + 3) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 512
+                let cr0 = y + (q + 0) * 10
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 512
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 512
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 512
-                    let cr4 = y + (q + 4) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 512
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 512
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 512
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 512
-                    let cr5 = y + (q + 5) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<512 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 512
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 512
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 512
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 512
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 512
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 512
-                    let cr5 = y + (q + 5) * 10
-                    let ar6 = x + (q + 6) * 512
-                    let cr6 = y + (q + 6) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        var s6_0: Float = (bias + 8 + 0).pointee
-                        var s6_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<512 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                        (cr6 + 8 + 0).pointee = s6_0
-                        (cr6 + 8 + 1).pointee = s6_1
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -3377,7 +5834,157 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 390048)
-        for kb in stride(from: 0, to: 512, by: 8) {
+        for kb in stride(from: 0, to: 504, by: 12) {
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
+                var s8_0: SIMD8<Float> = SIMD8<Float>()
+                var s9_0: SIMD8<Float> = SIMD8<Float>()
+                var s10_0: SIMD8<Float> = SIMD8<Float>()
+                var s11_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 512) + kb
+                    let bq = (dy + r * 10) + 0
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                }
+                st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
+                st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
+                st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
+                st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 10 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
+                st8((gk + (kb + 8) * 10 + 0 + 0), s8_0)
+                st8((gk + (kb + 9) * 10 + 0 + 0), s9_0)
+                st8((gk + (kb + 10) * 10 + 0 + 0), s10_0)
+                st8((gk + (kb + 11) * 10 + 0 + 0), s11_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 512) + kb
+                    let bq = (dy + r * 10) + 8
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                }
+                (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
+                (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
+                (gk + (kb + 1) * 10 + 8 + 0).pointee = s1_0
+                (gk + (kb + 1) * 10 + 8 + 1).pointee = s1_1
+                (gk + (kb + 2) * 10 + 8 + 0).pointee = s2_0
+                (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
+                (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
+                (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
+                (gk + (kb + 4) * 10 + 8 + 0).pointee = s4_0
+                (gk + (kb + 4) * 10 + 8 + 1).pointee = s4_1
+                (gk + (kb + 5) * 10 + 8 + 0).pointee = s5_0
+                (gk + (kb + 5) * 10 + 8 + 1).pointee = s5_1
+                (gk + (kb + 6) * 10 + 8 + 0).pointee = s6_0
+                (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
+                (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
+                (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
+                (gk + (kb + 8) * 10 + 8 + 0).pointee = s8_0
+                (gk + (kb + 8) * 10 + 8 + 1).pointee = s8_1
+                (gk + (kb + 9) * 10 + 8 + 0).pointee = s9_0
+                (gk + (kb + 9) * 10 + 8 + 1).pointee = s9_1
+                (gk + (kb + 10) * 10 + 8 + 0).pointee = s10_0
+                (gk + (kb + 10) * 10 + 8 + 1).pointee = s10_1
+                (gk + (kb + 11) * 10 + 8 + 0).pointee = s11_0
+                (gk + (kb + 11) * 10 + 8 + 1).pointee = s11_1
+            }
+        }
+        do {
+            let kb = 504
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -3485,7 +6092,113 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let dx = g15
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 512
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 512
+                let ar2 = dy + (q + 2) * 10
+                let cr2 = dx + (q + 2) * 512
+                let ar3 = dy + (q + 3) * 10
+                let cr3 = dx + (q + 3) * 512
+                let ar4 = dy + (q + 4) * 10
+                let cr4 = dx + (q + 4) * 512
+                let ar5 = dy + (q + 5) * 10
+                let cr5 = dx + (q + 5) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l16wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 512
@@ -3561,149 +6274,85 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l16wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 512
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l16wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 512
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l16wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 512
+                for c0 in stride(from: 0, to: 512, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l16wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 512
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 512
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 512
-                    let ar2 = dy + (q + 2) * 10
-                    let cr2 = dx + (q + 2) * 512
-                    for c0 in stride(from: 0, to: 512, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l16wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 512
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -114,7 +114,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // lambda_1 output [N, 28, 28, 1]
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 28, 28, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
@@ -274,7 +276,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parameters = zeroed(265258, Float.self)
         gradients = zeroed(265258, Float.self)
         partials = zeroed(threads * 265258, Float.self)
-        a0 = zeroed(n * 784, Float.self)
+        a0Storage = zeroed(n * 784, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 784, Float.self)
         a2 = zeroed(n * 25088, Float.self)
         g2 = zeroed(n * 25088, Float.self)
@@ -441,7 +444,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         a2.deallocate()
         g2.deallocate()
@@ -598,20 +601,25 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 784)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a37)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 784)
+            forwardTraining()
+            return UnsafePointer(a37)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a37)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -630,7 +638,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l3Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
             l6SumMean(lo, hi, t)
         }
@@ -643,7 +650,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l6Normalize(lo, hi, t)
-            l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
             l9ForwardTraining(lo, hi, t)
             l10Forward(lo, hi, t)
@@ -658,7 +664,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l11Normalize(lo, hi, t)
-            l12Forward(lo, hi, t)
             l13Forward(lo, hi, t)
             l14SumMean(lo, hi, t)
         }
@@ -671,7 +676,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l14Normalize(lo, hi, t)
-            l15Forward(lo, hi, t)
             l16Forward(lo, hi, t)
             l17ForwardTraining(lo, hi, t)
             l18Forward(lo, hi, t)
@@ -686,7 +690,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l19Normalize(lo, hi, t)
-            l20Forward(lo, hi, t)
             l21Forward(lo, hi, t)
             l22ForwardTraining(lo, hi, t)
             l23Forward(lo, hi, t)
@@ -701,7 +704,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l24Normalize(lo, hi, t)
-            l25Forward(lo, hi, t)
             l26Forward(lo, hi, t)
             l27ForwardTraining(lo, hi, t)
             l29SumMean(lo, hi, t)
@@ -756,6 +758,64 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2PadSingle()
+        splitRows(784, 12) {
+            q0, q1, t in
+            self.l2ForwardRows(q0, q1, t)
+        }
+        l5PadSingle()
+        splitRows(784, 12) {
+            q0, q1, t in
+            self.l5ForwardRows(q0, q1, t)
+        }
+        l8Forward(lo, hi, t)
+        l9ForwardInference(lo, hi, t)
+        l10PadSingle()
+        splitRows(196, 6) {
+            q0, q1, t in
+            self.l10ForwardRows(q0, q1, t)
+        }
+        l13PadSingle()
+        splitRows(196, 6) {
+            q0, q1, t in
+            self.l13ForwardRows(q0, q1, t)
+        }
+        l16Forward(lo, hi, t)
+        l17ForwardInference(lo, hi, t)
+        l18PadSingle()
+        splitRows(49, 6) {
+            q0, q1, t in
+            self.l18ForwardRows(q0, q1, t)
+        }
+        l21Forward(lo, hi, t)
+        l22ForwardInference(lo, hi, t)
+        l23ForwardFused(lo, hi, t)
+        l26Forward(lo, hi, t)
+        l27ForwardInference(lo, hi, t)
+        l29Inference(lo, hi, t)
+        l30ForwardInference(lo, hi, t)
+        l31Forward(lo, hi, t)
+        l32Forward(lo, hi, t)
+        l33ForwardInference(lo, hi, t)
+        l34Forward(lo, hi, t)
+        l35Forward(lo, hi, t)
+        l36ForwardInference(lo, hi, t)
+        l37Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
+    }
+
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -786,7 +846,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             l29BackwardData(lo, hi, t)
             l27Backward(lo, hi, t)
             l26Backward(lo, hi, t)
-            l25Backward(lo, hi, t)
             l24BackwardSums(lo, hi, t)
         }
         l24BackwardReduce()
@@ -796,7 +855,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             l23Backward(lo, hi, t)
             l22Backward(lo, hi, t)
             l21Backward(lo, hi, t)
-            l20Backward(lo, hi, t)
             l19BackwardSums(lo, hi, t)
         }
         l19BackwardReduce()
@@ -806,7 +864,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             l18Backward(lo, hi, t)
             l17Backward(lo, hi, t)
             l16Backward(lo, hi, t)
-            l15Backward(lo, hi, t)
             l14BackwardSums(lo, hi, t)
         }
         l14BackwardReduce()
@@ -814,7 +871,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l14BackwardData(lo, hi, t)
             l13Backward(lo, hi, t)
-            l12Backward(lo, hi, t)
             l11BackwardSums(lo, hi, t)
         }
         l11BackwardReduce()
@@ -824,7 +880,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             l10Backward(lo, hi, t)
             l9Backward(lo, hi, t)
             l8Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
             l6BackwardSums(lo, hi, t)
         }
         l6BackwardReduce()
@@ -832,7 +887,6 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l6BackwardData(lo, hi, t)
             l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
             l3BackwardSums(lo, hi, t)
         }
         l3BackwardReduce()
@@ -949,7 +1003,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
             let y = a2 + n * 25088
-            for q in stride(from: 0, to: 780, by: 6) {
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
                     let cr0 = y + (q + 0) * 32
@@ -963,6 +1017,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -976,6 +1042,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         for s in 0..<3 {
                             let ao = s * 30
                             let bs = wk + s * 96 + 0
@@ -1001,6 +1079,24 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -1015,6 +1111,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr4 + 0 + 16), s4_1)
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -1088,7 +1196,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
             let y = a4 + n * 25088
-            for q in stride(from: 0, to: 780, by: 6) {
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
                     let cr0 = y + (q + 0) * 32
@@ -1102,6 +1210,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1115,6 +1235,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = SIMD16<Float>()
                         var s5_0: SIMD16<Float> = SIMD16<Float>()
                         var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 30
                             let bs = wk + s * 96 + 0
@@ -1140,6 +1272,24 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -1178,6 +1328,42 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
                         s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -1252,6 +1438,458 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_1: zero-padded copy of image 0 (single-image inference)
+    private func l2PadSingle() {
+        let src = a1, x = l2xp
+        for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
+    }
+
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
+    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 288)
+        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
+        for c in 0..<32 {
+            let k = (parameters + 320)[c] / (((parameters + 416))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
+        }
+        let x = l2xp, y = a4
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                }
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
@@ -1308,9 +1946,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a2 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { s[c] += x[r * 32 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a2 + lo * 25088 + r * 32
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -1327,9 +1973,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a2 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let d = x[r * 32 + c] - l3mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l3mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l3mean + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a2 + lo * 25088 + r * 32
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1347,21 +2005,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
     private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a2 + lo * 25088, y = a3 + lo * 25088, xh = l3xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let v = (x[r * 32 + c] - l3mean[c]) * l3inv[c]
-                xh[r * 32 + c] = v
-                y[r * 32 + c] = (parameters + 320)[c] * v + (parameters + 352)[c]
+        do {
+            let m0 = ld16((l3mean + 0)), k0 = ld16((l3inv + 0))
+            let ga0 = ld16(((parameters + 320) + 0))
+            let be0 = ld16(((parameters + 352) + 0))
+            let m1 = ld16((l3mean + 16)), k1 = ld16((l3inv + 16))
+            let ga1 = ld16(((parameters + 320) + 16))
+            let be1 = ld16(((parameters + 352) + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a2 + lo * 25088 + r * 32
+                let hr = l3xhat + lo * 25088 + r * 32
+                let yr = a4 + lo * 25088 + r * 32
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                st16((yr + 16), y1)
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a2 + lo * 25088, y = a3 + lo * 25088
         let mm = (parameters + 384), mv = (parameters + 416)
         let sc = l3part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
@@ -1369,15 +2041,44 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 352)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { y[r * 32 + c] = x[r * 32 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a2 + lo * 25088 + r * 32
+                let yr = a3 + lo * 25088 + r * 32
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+            }
+        }
     }
 
-    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
     private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l3part + t * 64
-        for c in 0..<64 { s[c] = 0 }
-        let dy = g3 + lo * 25088, xh = l3xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let g = dy[r * 32 + c]; s[c] += g; s[32 + c] += g * xh[r * 32 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g4 + lo * 25088 + r * 32
+                let hr = l3xhat + lo * 25088 + r * 32
+                let yr = a4 + lo * 25088 + r * 32
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 32) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 32) + 16), sx1)
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1396,12 +2097,24 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g3 + lo * 25088, xh = l3xhat + lo * 25088, dx = g2 + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let k = (parameters + 320)[c] * l3inv[c]
-                let i = r * 32 + c
-                dx[i] = k * (dy[i] - l3mdy[c] - xh[i] * l3mdx[c])
+        do {
+            let k0 = ld16(((parameters + 320) + 0)) * ld16((l3inv + 0))
+            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
+            let k1 = ld16(((parameters + 320) + 16)) * ld16((l3inv + 16))
+            let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g4 + lo * 25088 + r * 32
+                let hr = l3xhat + lo * 25088 + r * 32
+                let dxr = g2 + lo * 25088 + r * 32
+                let yr = a4 + lo * 25088 + r * 32
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
             }
         }
     }
@@ -1430,7 +2143,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l5xp + n * 28800
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
             let y = a5 + n * 25088
-            for q in stride(from: 0, to: 780, by: 6) {
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
                     let cr0 = y + (q + 0) * 32
@@ -1444,6 +2157,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -1457,6 +2182,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         for s in 0..<3 {
                             let ao = s * 960
                             let bs = wk + s * 3072 + 0
@@ -1482,6 +2219,24 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -1496,6 +2251,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr4 + 0 + 16), s4_1)
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -1569,7 +2336,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l5xp + n * 28800
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
             let y = a7 + n * 25088
-            for q in stride(from: 0, to: 780, by: 6) {
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
                     let cr0 = y + (q + 0) * 32
@@ -1583,6 +2350,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 32
                     let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
                     let cr5 = y + (q + 5) * 32
+                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
+                    let cr6 = y + (q + 6) * 32
+                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
+                    let cr7 = y + (q + 7) * 32
+                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
+                    let cr8 = y + (q + 8) * 32
+                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
+                    let cr9 = y + (q + 9) * 32
+                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
+                    let cr10 = y + (q + 10) * 32
+                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
+                    let cr11 = y + (q + 11) * 32
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1596,6 +2375,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = SIMD16<Float>()
                         var s5_0: SIMD16<Float> = SIMD16<Float>()
                         var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 960
                             let bs = wk + s * 3072 + 0
@@ -1621,6 +2412,24 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -1659,6 +2468,42 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
                         s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
                         st16((cr5 + 0 + 16), s5_1)
+                        s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                        st16((cr6 + 0 + 0), s6_0)
+                        s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                        st16((cr7 + 0 + 0), s7_0)
+                        s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
+                        st16((cr8 + 0 + 0), s8_0)
+                        s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
+                        st16((cr9 + 0 + 0), s9_0)
+                        s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
+                        st16((cr10 + 0 + 0), s10_0)
+                        s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
+                        st16((cr11 + 0 + 0), s11_0)
+                        s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -1733,6 +2578,458 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2: zero-padded copy of image 0 (single-image inference)
+    private func l5PadSingle() {
+        let src = a4, x = l5xp
+        for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
+    }
+
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2
+    private func l5ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 448)
+        let bias = (parameters + 9664)
+        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2
+        for c in 0..<32 {
+            let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
+        }
+        let x = l5xp, y = a7
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                }
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l5Transpose() {
         let wk = (parameters + 448)
@@ -1757,7 +3054,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<3 {
                     let d = gk + kh * 3072
-                    for kb in stride(from: 0, to: 96, by: 8) {
+                    for kb in stride(from: 0, to: 96, by: 12) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 32 + 0 + 16))
@@ -1775,6 +3072,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 32 + 0 + 16))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 0))
                             var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 32 + 0 + 16))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 32 + 0 + 0))
+                            var s8_1: SIMD16<Float> = ld16((d + (kb + 8) * 32 + 0 + 16))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 32 + 0 + 0))
+                            var s9_1: SIMD16<Float> = ld16((d + (kb + 9) * 32 + 0 + 16))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 32 + 0 + 0))
+                            var s10_1: SIMD16<Float> = ld16((d + (kb + 10) * 32 + 0 + 16))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 32 + 0 + 0))
+                            var s11_1: SIMD16<Float> = ld16((d + (kb + 11) * 32 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 28 * 1 + kh) * 30 + q % 28 * 1) * 32) + kb
                                 let bq = (dy + q * 32) + 0
@@ -1804,6 +3109,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
                                 s7_1 = s7_1.addingProduct(y1, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                s8_1 = s8_1.addingProduct(y1, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                s9_1 = s9_1.addingProduct(y1, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                s10_1 = s10_1.addingProduct(y1, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
+                                s11_1 = s11_1.addingProduct(y1, x11)
                             }
                             st16((d + (kb + 0) * 32 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 32 + 0 + 16), s0_1)
@@ -1821,6 +3138,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 6) * 32 + 0 + 16), s6_1)
                             st16((d + (kb + 7) * 32 + 0 + 0), s7_0)
                             st16((d + (kb + 7) * 32 + 0 + 16), s7_1)
+                            st16((d + (kb + 8) * 32 + 0 + 0), s8_0)
+                            st16((d + (kb + 8) * 32 + 0 + 16), s8_1)
+                            st16((d + (kb + 9) * 32 + 0 + 0), s9_0)
+                            st16((d + (kb + 9) * 32 + 0 + 16), s9_1)
+                            st16((d + (kb + 10) * 32 + 0 + 0), s10_0)
+                            st16((d + (kb + 10) * 32 + 0 + 16), s10_1)
+                            st16((d + (kb + 11) * 32 + 0 + 0), s11_0)
+                            st16((d + (kb + 11) * 32 + 0 + 16), s11_1)
                         }
                     }
                 }
@@ -1832,7 +3157,164 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g5 + n * 25088
             for kh in 0..<3 {
                 let wtk = l5wt + kh * 3072
-                for q in stride(from: 0, to: 784, by: 4) {
+                for q in stride(from: 0, to: 780, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 32
+                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 30 + (q + 0) % 28 * 1) * 32
+                        let ar1 = dy + (q + 1) * 32
+                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 30 + (q + 1) % 28 * 1) * 32
+                        let ar2 = dy + (q + 2) * 32
+                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 30 + (q + 2) % 28 * 1) * 32
+                        let ar3 = dy + (q + 3) * 32
+                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 30 + (q + 3) % 28 * 1) * 32
+                        let ar4 = dy + (q + 4) * 32
+                        let cr4 = dx + (((q + 4) / 28 * 1 + kh) * 30 + (q + 4) % 28 * 1) * 32
+                        let ar5 = dy + (q + 5) * 32
+                        let cr5 = dx + (((q + 5) / 28 * 1 + kh) * 30 + (q + 5) % 28 * 1) * 32
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 0
+                            for k in 0..<32 {
+                                let bk = bs + k * 96
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
+                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
+                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
+                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
+                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
+                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
+                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
+                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
+                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
+                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
+                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
+                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
+                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
+                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
+                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
+                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
+                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
+                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
+                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
+                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
+                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
+                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
+                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
+                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
+                        }
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 64
+                            for k in 0..<32 {
+                                let bk = bs + k * 96
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                            }
+                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
+                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
+                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
+                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
+                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
+                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
+                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
+                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
+                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
+                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
+                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
+                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
+                        }
+                    }
+                }
+                do {
+                    let q = 780
                     do {
                         let ar0 = dy + (q + 0) * 32
                         let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 30 + (q + 0) % 28 * 1) * 32
@@ -1953,9 +3435,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a5 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { s[c] += x[r * 32 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a5 + lo * 25088 + r * 32
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_2: batch mean from the partial sums
@@ -1972,9 +3462,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 64
-        for c in 0..<32 { s[c] = 0 }
-        let x = a5 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let d = x[r * 32 + c] - l6mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l6mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l6mean + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a5 + lo * 25088 + r * 32
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+        }
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1992,21 +3494,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_2(gamma * xhat + beta), written as that layer's output
     private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 25088, y = a6 + lo * 25088, xh = l6xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let v = (x[r * 32 + c] - l6mean[c]) * l6inv[c]
-                xh[r * 32 + c] = v
-                y[r * 32 + c] = (parameters + 9696)[c] * v + (parameters + 9728)[c]
+        do {
+            let m0 = ld16((l6mean + 0)), k0 = ld16((l6inv + 0))
+            let ga0 = ld16(((parameters + 9696) + 0))
+            let be0 = ld16(((parameters + 9728) + 0))
+            let m1 = ld16((l6mean + 16)), k1 = ld16((l6inv + 16))
+            let ga1 = ld16(((parameters + 9696) + 16))
+            let be1 = ld16(((parameters + 9728) + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a5 + lo * 25088 + r * 32
+                let hr = l6xhat + lo * 25088 + r * 32
+                let yr = a7 + lo * 25088 + r * 32
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                st16((yr + 16), y1)
             }
         }
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 25088, y = a6 + lo * 25088
         let mm = (parameters + 9760), mv = (parameters + 9792)
         let sc = l6part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
@@ -2014,15 +3530,44 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 9728)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { y[r * 32 + c] = x[r * 32 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let xr = a5 + lo * 25088 + r * 32
+                let yr = a6 + lo * 25088 + r * 32
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+            }
+        }
     }
 
-    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out)
     private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 64
-        for c in 0..<64 { s[c] = 0 }
-        let dy = g6 + lo * 25088, xh = l6xhat + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for c in 0..<32 { let g = dy[r * 32 + c]; s[c] += g; s[32 + c] += g * xh[r * 32 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g7 + lo * 25088 + r * 32
+                let hr = l6xhat + lo * 25088 + r * 32
+                let yr = a7 + lo * 25088 + r * 32
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 32) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 32) + 16), sx1)
+        }
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -2041,12 +3586,24 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 25088, xh = l6xhat + lo * 25088, dx = g5 + lo * 25088
-        for r in 0..<(hi - lo) * 784 {
-            for c in 0..<32 {
-                let k = (parameters + 9696)[c] * l6inv[c]
-                let i = r * 32 + c
-                dx[i] = k * (dy[i] - l6mdy[c] - xh[i] * l6mdx[c])
+        do {
+            let k0 = ld16(((parameters + 9696) + 0)) * ld16((l6inv + 0))
+            let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
+            let k1 = ld16(((parameters + 9696) + 16)) * ld16((l6inv + 16))
+            let my1 = ld16((l6mdy + 16)), mx1 = ld16((l6mdx + 16))
+            for r in 0..<(hi - lo) * 784 {
+                let dyr = g7 + lo * 25088 + r * 32
+                let hr = l6xhat + lo * 25088 + r * 32
+                let dxr = g5 + lo * 25088 + r * 32
+                let yr = a7 + lo * 25088 + r * 32
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
             }
         }
     }
@@ -2130,7 +3687,115 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l10xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a10 + n * 12544
-            for q in stride(from: 0, to: 196, by: 4) {
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        for s in 0..<3 {
+                            let ao = s * 512
+                            let bs = wk + s * 6144 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 64
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
                     let cr0 = y + (q + 0) * 64
@@ -2225,7 +3890,163 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l10xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a12 + n * 12544
-            for q in stride(from: 0, to: 196, by: 4) {
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 512
+                            let bs = wk + s * 6144 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 64
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                        st16((cr0 + 0 + 0), s0_0)
+                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                        st16((cr0 + 0 + 32), s0_2)
+                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                        st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
+                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                        st16((cr3 + 0 + 0), s3_0)
+                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                        st16((cr3 + 0 + 32), s3_2)
+                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                        st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
                     let cr0 = y + (q + 0) * 64
@@ -2337,6 +4158,398 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3: zero-padded copy of image 0 (single-image inference)
+    private func l10PadSingle() {
+        let src = a9, x = l10xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+    }
+
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
+    private func l10ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 9824)
+        let bias = (parameters + 28256)
+        let sc = l10fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
+        for c in 0..<64 {
+            let k = (parameters + 28320)[c] / (((parameters + 28512))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
+        }
+        let x = l10xp, y = a12
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l10Transpose() {
         let wk = (parameters + 9824)
@@ -2361,7 +4574,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
                     let d = gk + kh * 6144
-                    for kb in stride(from: 0, to: 96, by: 4) {
+                    for kb in stride(from: 0, to: 96, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -2379,6 +4592,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 14 * 1 + kh) * 16 + q % 14 * 1) * 32) + kb
                                 let bq = (dy + q * 64) + 0
@@ -2406,6 +4627,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -2423,6 +4654,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
                         }
                     }
                 }
@@ -2434,7 +4673,164 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g10 + n * 12544
             for kh in 0..<3 {
                 let wtk = l10wt + kh * 6144
-                for q in stride(from: 0, to: 196, by: 4) {
+                for q in stride(from: 0, to: 192, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 64
+                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
+                        let ar3 = dy + (q + 3) * 64
+                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 32
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 32
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 0
+                            for k in 0..<64 {
+                                let bk = bs + k * 96
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
+                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
+                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
+                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
+                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
+                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
+                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
+                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
+                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
+                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
+                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
+                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
+                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
+                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
+                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
+                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
+                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
+                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
+                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
+                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
+                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
+                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
+                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
+                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
+                        }
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 64
+                            for k in 0..<64 {
+                                let bk = bs + k * 96
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                            }
+                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
+                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
+                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
+                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
+                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
+                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
+                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
+                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
+                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
+                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
+                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
+                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
+                        }
+                    }
+                }
+                do {
+                    let q = 192
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
@@ -2555,9 +4951,23 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l11SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l11part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a10 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a10 + lo * 12544 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_3: batch mean from the partial sums
@@ -2574,9 +4984,31 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l11SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l11part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a10 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let d = x[r * 64 + c] - l11mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l11mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l11mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l11mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l11mean + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a10 + lo * 12544 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
@@ -2594,21 +5026,51 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_3(gamma * xhat + beta), written as that layer's output
     private func l11Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a10 + lo * 12544, y = a11 + lo * 12544, xh = l11xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l11mean[c]) * l11inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 28320)[c] * v + (parameters + 28384)[c]
+        do {
+            let m0 = ld16((l11mean + 0)), k0 = ld16((l11inv + 0))
+            let ga0 = ld16(((parameters + 28320) + 0))
+            let be0 = ld16(((parameters + 28384) + 0))
+            let m1 = ld16((l11mean + 16)), k1 = ld16((l11inv + 16))
+            let ga1 = ld16(((parameters + 28320) + 16))
+            let be1 = ld16(((parameters + 28384) + 16))
+            let m2 = ld16((l11mean + 32)), k2 = ld16((l11inv + 32))
+            let ga2 = ld16(((parameters + 28320) + 32))
+            let be2 = ld16(((parameters + 28384) + 32))
+            let m3 = ld16((l11mean + 48)), k3 = ld16((l11inv + 48))
+            let ga3 = ld16(((parameters + 28320) + 48))
+            let be3 = ld16(((parameters + 28384) + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a10 + lo * 12544 + r * 64
+                let hr = l11xhat + lo * 12544 + r * 64
+                let yr = a12 + lo * 12544 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                var y2 = ga2 * v2 + be2
+                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                var y3 = ga3 * v3 + be3
+                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l11Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a10 + lo * 12544, y = a11 + lo * 12544
         let mm = (parameters + 28448), mv = (parameters + 28512)
         let sc = l11part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -2616,15 +5078,64 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 28384)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a10 + lo * 12544 + r * 64
+                let yr = a11 + lo * 12544 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
-    // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out)
     private func l11BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l11part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g11 + lo * 12544, xh = l11xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g12 + lo * 12544 + r * 64
+                let hr = l11xhat + lo * 12544 + r * 64
+                let yr = a12 + lo * 12544 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -2643,12 +5154,36 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l11BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g11 + lo * 12544, xh = l11xhat + lo * 12544, dx = g10 + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let k = (parameters + 28320)[c] * l11inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l11mdy[c] - xh[i] * l11mdx[c])
+        do {
+            let k0 = ld16(((parameters + 28320) + 0)) * ld16((l11inv + 0))
+            let my0 = ld16((l11mdy + 0)), mx0 = ld16((l11mdx + 0))
+            let k1 = ld16(((parameters + 28320) + 16)) * ld16((l11inv + 16))
+            let my1 = ld16((l11mdy + 16)), mx1 = ld16((l11mdx + 16))
+            let k2 = ld16(((parameters + 28320) + 32)) * ld16((l11inv + 32))
+            let my2 = ld16((l11mdy + 32)), mx2 = ld16((l11mdx + 32))
+            let k3 = ld16(((parameters + 28320) + 48)) * ld16((l11inv + 48))
+            let my3 = ld16((l11mdy + 48)), mx3 = ld16((l11mdx + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g12 + lo * 12544 + r * 64
+                let hr = l11xhat + lo * 12544 + r * 64
+                let dxr = g10 + lo * 12544 + r * 64
+                let yr = a12 + lo * 12544 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -2677,7 +5212,115 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l13xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a13 + n * 12544
-            for q in stride(from: 0, to: 196, by: 4) {
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = wk + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
                     let cr0 = y + (q + 0) * 64
@@ -2772,7 +5415,163 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l13xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a15 + n * 12544
-            for q in stride(from: 0, to: 196, by: 4) {
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                    let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                    let cr2 = y + (q + 2) * 64
+                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                    let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                    let cr5 = y + (q + 5) * 64
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = wk + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                        st16((cr0 + 0 + 0), s0_0)
+                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                        st16((cr0 + 0 + 32), s0_2)
+                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                        st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
+                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                        st16((cr3 + 0 + 0), s3_0)
+                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                        st16((cr3 + 0 + 32), s3_2)
+                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                        st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
                     let cr0 = y + (q + 0) * 64
@@ -2884,6 +5683,398 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4: zero-padded copy of image 0 (single-image inference)
+    private func l13PadSingle() {
+        let src = a12, x = l13xp
+        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+    }
+
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4
+    private func l13ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 28576)
+        let bias = (parameters + 65440)
+        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4
+        for c in 0..<64 {
+            let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
+        }
+        let x = l13xp, y = a15
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l13Transpose() {
         let wk = (parameters + 28576)
@@ -2908,7 +6099,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
                     let d = gk + kh * 12288
-                    for kb in stride(from: 0, to: 192, by: 4) {
+                    for kb in stride(from: 0, to: 192, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -2926,6 +6117,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 14 * 1 + kh) * 16 + q % 14 * 1) * 64) + kb
                                 let bq = (dy + q * 64) + 0
@@ -2953,6 +6152,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -2970,6 +6179,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
                         }
                     }
                 }
@@ -2981,7 +6198,113 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g13 + n * 12544
             for kh in 0..<3 {
                 let wtk = l13wt + kh * 12288
-                for q in stride(from: 0, to: 196, by: 4) {
+                for q in stride(from: 0, to: 192, by: 6) {
+                    do {
+                        let ar0 = dy + (q + 0) * 64
+                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
+                        let ar3 = dy + (q + 3) * 64
+                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 64
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 64
+                        for c0 in stride(from: 0, to: 192, by: 64) {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
+                            var s3_0: SIMD16<Float> = SIMD16<Float>()
+                            var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s3_2: SIMD16<Float> = SIMD16<Float>()
+                            var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + c0
+                            for k in 0..<64 {
+                                let bk = bs + k * 192
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
+                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
+                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
+                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
+                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
+                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
+                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
+                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
+                        }
+                    }
+                }
+                do {
+                    let q = 192
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
@@ -3065,9 +6388,23 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l14SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l14part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a13 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a13 + lo * 12544 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_4: batch mean from the partial sums
@@ -3084,9 +6421,31 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
     private func l14SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l14part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a13 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let d = x[r * 64 + c] - l14mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l14mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l14mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l14mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l14mean + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a13 + lo * 12544 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
@@ -3104,21 +6463,51 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_4(gamma * xhat + beta), written as that layer's output
     private func l14Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a13 + lo * 12544, y = a14 + lo * 12544, xh = l14xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l14mean[c]) * l14inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 65504)[c] * v + (parameters + 65568)[c]
+        do {
+            let m0 = ld16((l14mean + 0)), k0 = ld16((l14inv + 0))
+            let ga0 = ld16(((parameters + 65504) + 0))
+            let be0 = ld16(((parameters + 65568) + 0))
+            let m1 = ld16((l14mean + 16)), k1 = ld16((l14inv + 16))
+            let ga1 = ld16(((parameters + 65504) + 16))
+            let be1 = ld16(((parameters + 65568) + 16))
+            let m2 = ld16((l14mean + 32)), k2 = ld16((l14inv + 32))
+            let ga2 = ld16(((parameters + 65504) + 32))
+            let be2 = ld16(((parameters + 65568) + 32))
+            let m3 = ld16((l14mean + 48)), k3 = ld16((l14inv + 48))
+            let ga3 = ld16(((parameters + 65504) + 48))
+            let be3 = ld16(((parameters + 65568) + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a13 + lo * 12544 + r * 64
+                let hr = l14xhat + lo * 12544 + r * 64
+                let yr = a15 + lo * 12544 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                var y2 = ga2 * v2 + be2
+                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                var y3 = ga3 * v3 + be3
+                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l14Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a13 + lo * 12544, y = a14 + lo * 12544
         let mm = (parameters + 65632), mv = (parameters + 65696)
         let sc = l14part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -3126,15 +6515,64 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 65568)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let xr = a13 + lo * 12544 + r * 64
+                let yr = a14 + lo * 12544 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
-    // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out)
     private func l14BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l14part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g14 + lo * 12544, xh = l14xhat + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g15 + lo * 12544 + r * 64
+                let hr = l14xhat + lo * 12544 + r * 64
+                let yr = a15 + lo * 12544 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -3153,12 +6591,36 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l14BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g14 + lo * 12544, xh = l14xhat + lo * 12544, dx = g13 + lo * 12544
-        for r in 0..<(hi - lo) * 196 {
-            for c in 0..<64 {
-                let k = (parameters + 65504)[c] * l14inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l14mdy[c] - xh[i] * l14mdx[c])
+        do {
+            let k0 = ld16(((parameters + 65504) + 0)) * ld16((l14inv + 0))
+            let my0 = ld16((l14mdy + 0)), mx0 = ld16((l14mdx + 0))
+            let k1 = ld16(((parameters + 65504) + 16)) * ld16((l14inv + 16))
+            let my1 = ld16((l14mdy + 16)), mx1 = ld16((l14mdx + 16))
+            let k2 = ld16(((parameters + 65504) + 32)) * ld16((l14inv + 32))
+            let my2 = ld16((l14mdy + 32)), mx2 = ld16((l14mdx + 32))
+            let k3 = ld16(((parameters + 65504) + 48)) * ld16((l14inv + 48))
+            let my3 = ld16((l14mdy + 48)), mx3 = ld16((l14mdx + 48))
+            for r in 0..<(hi - lo) * 196 {
+                let dyr = g15 + lo * 12544 + r * 64
+                let hr = l14xhat + lo * 12544 + r * 64
+                let dxr = g13 + lo * 12544 + r * 64
+                let yr = a15 + lo * 12544 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -3242,7 +6704,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l18xp + n * 5184
             for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
             let y = a18 + n * 6272
-            for q in stride(from: 0, to: 48, by: 4) {
+            for q in stride(from: 0, to: 48, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
                     let cr0 = y + (q + 0) * 128
@@ -3252,6 +6714,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 128
                     let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
                     let cr3 = y + (q + 3) * 128
+                    let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
+                    let cr4 = y + (q + 4) * 128
+                    let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
+                    let cr5 = y + (q + 5) * 128
                     for c0 in stride(from: 0, to: 128, by: 64) {
                         var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
@@ -3269,6 +6735,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
                         var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
                         var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
                         for s in 0..<3 {
                             let ao = s * 576
                             let bs = wk + s * 24576 + c0
@@ -3298,6 +6772,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         st16((cr0 + c0 + 0), s0_0)
@@ -3316,6 +6800,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr3 + c0 + 16), s3_1)
                         st16((cr3 + c0 + 32), s3_2)
                         st16((cr3 + c0 + 48), s3_3)
+                        st16((cr4 + c0 + 0), s4_0)
+                        st16((cr4 + c0 + 16), s4_1)
+                        st16((cr4 + c0 + 32), s4_2)
+                        st16((cr4 + c0 + 48), s4_3)
+                        st16((cr5 + c0 + 0), s5_0)
+                        st16((cr5 + c0 + 16), s5_1)
+                        st16((cr5 + c0 + 32), s5_2)
+                        st16((cr5 + c0 + 48), s5_3)
                     }
                 }
             }
@@ -3370,7 +6862,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l18xp + n * 5184
             for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
             let y = a20 + n * 6272
-            for q in stride(from: 0, to: 48, by: 4) {
+            for q in stride(from: 0, to: 48, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
                     let cr0 = y + (q + 0) * 128
@@ -3380,6 +6872,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 128
                     let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
                     let cr3 = y + (q + 3) * 128
+                    let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
+                    let cr4 = y + (q + 4) * 128
+                    let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
+                    let cr5 = y + (q + 5) * 128
                     for c0 in stride(from: 0, to: 128, by: 64) {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -3397,6 +6893,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
                         var s3_2: SIMD16<Float> = SIMD16<Float>()
                         var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 576
                             let bs = wk + s * 24576 + c0
@@ -3426,6 +6930,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
@@ -3476,6 +6990,30 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
                         s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
                         st16((cr3 + c0 + 48), s3_3)
+                        s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                        st16((cr4 + c0 + 0), s4_0)
+                        s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                        st16((cr4 + c0 + 16), s4_1)
+                        s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                        st16((cr4 + c0 + 32), s4_2)
+                        s4_3 = s4_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                        st16((cr4 + c0 + 48), s4_3)
+                        s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                        st16((cr5 + c0 + 0), s5_0)
+                        s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                        st16((cr5 + c0 + 16), s5_1)
+                        s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                        st16((cr5 + c0 + 32), s5_2)
+                        s5_3 = s5_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                        st16((cr5 + c0 + 48), s5_3)
                     }
                 }
             }
@@ -3523,6 +7061,398 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_5: zero-padded copy of image 0 (single-image inference)
+    private func l18PadSingle() {
+        let src = a17, x = l18xp
+        for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
+    }
+
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of image 0, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5
+    private func l18ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 65760)
+        let bias = (parameters + 139488)
+        let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5
+        for c in 0..<128 {
+            let k = (parameters + 139616)[c] / (((parameters + 140000))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
+        }
+        let x = l18xp, y = a20
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + c0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + c0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                    st16((cr4 + c0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                    st16((cr4 + c0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + c0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                    st16((cr5 + c0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
+                let cr3 = y + (q + 3) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + c0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + c0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + c0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + c0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + c0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + c0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
+                let cr1 = y + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + c0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + c0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + c0 + 48), s1_3)
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + c0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + c0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + c0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_5: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l18Transpose() {
         let wk = (parameters + 65760)
@@ -3547,7 +7477,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 49, 49)
                 for kh in 0..<3 {
                     let d = gk + kh * 24576
-                    for kb in stride(from: 0, to: 192, by: 4) {
+                    for kb in stride(from: 0, to: 192, by: 6) {
                         for c0 in stride(from: 0, to: 128, by: 64) {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 128 + c0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 128 + c0 + 16))
@@ -3565,6 +7495,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 128 + c0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 128 + c0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 128 + c0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 128 + c0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 128 + c0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 7 * 1 + kh) * 9 + q % 7 * 1) * 64) + kb
                                 let bq = (dy + q * 128) + c0
@@ -3592,6 +7530,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 128 + c0 + 0), s0_0)
                             st16((d + (kb + 0) * 128 + c0 + 16), s0_1)
@@ -3609,6 +7557,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 128 + c0 + 16), s3_1)
                             st16((d + (kb + 3) * 128 + c0 + 32), s3_2)
                             st16((d + (kb + 3) * 128 + c0 + 48), s3_3)
+                            st16((d + (kb + 4) * 128 + c0 + 0), s4_0)
+                            st16((d + (kb + 4) * 128 + c0 + 16), s4_1)
+                            st16((d + (kb + 4) * 128 + c0 + 32), s4_2)
+                            st16((d + (kb + 4) * 128 + c0 + 48), s4_3)
+                            st16((d + (kb + 5) * 128 + c0 + 0), s5_0)
+                            st16((d + (kb + 5) * 128 + c0 + 16), s5_1)
+                            st16((d + (kb + 5) * 128 + c0 + 32), s5_2)
+                            st16((d + (kb + 5) * 128 + c0 + 48), s5_3)
                         }
                     }
                 }
@@ -3620,7 +7576,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g18 + n * 6272
             for kh in 0..<3 {
                 let wtk = l18wt + kh * 24576
-                for q in stride(from: 0, to: 48, by: 4) {
+                for q in stride(from: 0, to: 48, by: 6) {
                     do {
                         let ar0 = dy + (q + 0) * 128
                         let cr0 = dx + (((q + 0) / 7 * 1 + kh) * 9 + (q + 0) % 7 * 1) * 64
@@ -3630,6 +7586,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let cr2 = dx + (((q + 2) / 7 * 1 + kh) * 9 + (q + 2) % 7 * 1) * 64
                         let ar3 = dy + (q + 3) * 128
                         let cr3 = dx + (((q + 3) / 7 * 1 + kh) * 9 + (q + 3) % 7 * 1) * 64
+                        let ar4 = dy + (q + 4) * 128
+                        let cr4 = dx + (((q + 4) / 7 * 1 + kh) * 9 + (q + 4) % 7 * 1) * 64
+                        let ar5 = dy + (q + 5) * 128
+                        let cr5 = dx + (((q + 5) / 7 * 1 + kh) * 9 + (q + 5) % 7 * 1) * 64
                         for c0 in stride(from: 0, to: 192, by: 64) {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -3647,6 +7607,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_2: SIMD16<Float> = SIMD16<Float>()
                             var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + c0
                             for k in 0..<128 {
@@ -3675,6 +7643,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                             st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
                             st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
@@ -3692,6 +7670,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
                             st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
                             st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
                     }
                 }
@@ -3735,9 +7721,35 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l19SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l19part + t * 256
-        for c in 0..<128 { s[c] = 0 }
-        let x = a18 + lo * 6272
-        for r in 0..<(hi - lo) * 49 { for c in 0..<128 { s[c] += x[r * 128 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            var s4: SIMD16<Float> = SIMD16<Float>()
+            var s5: SIMD16<Float> = SIMD16<Float>()
+            var s6: SIMD16<Float> = SIMD16<Float>()
+            var s7: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 49 {
+                let xr = a18 + lo * 6272 + r * 128
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+                s4 += ld16((xr + 64))
+                s5 += ld16((xr + 80))
+                s6 += ld16((xr + 96))
+                s7 += ld16((xr + 112))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+            st16((s + 64), s4)
+            st16((s + 80), s5)
+            st16((s + 96), s6)
+            st16((s + 112), s7)
+        }
     }
 
     // batch_normalization_5: batch mean from the partial sums
@@ -3754,9 +7766,51 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_5 training pass 2: per-chunk sums of (x - mean)^2
     private func l19SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l19part + t * 256
-        for c in 0..<128 { s[c] = 0 }
-        let x = a18 + lo * 6272
-        for r in 0..<(hi - lo) * 49 { for c in 0..<128 { let d = x[r * 128 + c] - l19mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l19mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l19mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l19mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l19mean + 48))
+            var s4: SIMD16<Float> = SIMD16<Float>()
+            let m4 = ld16((l19mean + 64))
+            var s5: SIMD16<Float> = SIMD16<Float>()
+            let m5 = ld16((l19mean + 80))
+            var s6: SIMD16<Float> = SIMD16<Float>()
+            let m6 = ld16((l19mean + 96))
+            var s7: SIMD16<Float> = SIMD16<Float>()
+            let m7 = ld16((l19mean + 112))
+            for r in 0..<(hi - lo) * 49 {
+                let xr = a18 + lo * 6272 + r * 128
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+                let d4 = ld16((xr + 64)) - m4
+                s4 += d4 * d4
+                let d5 = ld16((xr + 80)) - m5
+                s5 += d5 * d5
+                let d6 = ld16((xr + 96)) - m6
+                s6 += d6 * d6
+                let d7 = ld16((xr + 112)) - m7
+                s7 += d7 * d7
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+            st16((s + 64), s4)
+            st16((s + 80), s5)
+            st16((s + 96), s6)
+            st16((s + 112), s7)
+        }
     }
 
     // batch_normalization_5: batch variance, 1/sqrt(var + eps), moving statistics
@@ -3774,21 +7828,83 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_5 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_5 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_5(gamma * xhat + beta), written as that layer's output
     private func l19Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a18 + lo * 6272, y = a19 + lo * 6272, xh = l19xhat + lo * 6272
-        for r in 0..<(hi - lo) * 49 {
-            for c in 0..<128 {
-                let v = (x[r * 128 + c] - l19mean[c]) * l19inv[c]
-                xh[r * 128 + c] = v
-                y[r * 128 + c] = (parameters + 139616)[c] * v + (parameters + 139744)[c]
+        do {
+            let m0 = ld16((l19mean + 0)), k0 = ld16((l19inv + 0))
+            let ga0 = ld16(((parameters + 139616) + 0))
+            let be0 = ld16(((parameters + 139744) + 0))
+            let m1 = ld16((l19mean + 16)), k1 = ld16((l19inv + 16))
+            let ga1 = ld16(((parameters + 139616) + 16))
+            let be1 = ld16(((parameters + 139744) + 16))
+            let m2 = ld16((l19mean + 32)), k2 = ld16((l19inv + 32))
+            let ga2 = ld16(((parameters + 139616) + 32))
+            let be2 = ld16(((parameters + 139744) + 32))
+            let m3 = ld16((l19mean + 48)), k3 = ld16((l19inv + 48))
+            let ga3 = ld16(((parameters + 139616) + 48))
+            let be3 = ld16(((parameters + 139744) + 48))
+            let m4 = ld16((l19mean + 64)), k4 = ld16((l19inv + 64))
+            let ga4 = ld16(((parameters + 139616) + 64))
+            let be4 = ld16(((parameters + 139744) + 64))
+            let m5 = ld16((l19mean + 80)), k5 = ld16((l19inv + 80))
+            let ga5 = ld16(((parameters + 139616) + 80))
+            let be5 = ld16(((parameters + 139744) + 80))
+            let m6 = ld16((l19mean + 96)), k6 = ld16((l19inv + 96))
+            let ga6 = ld16(((parameters + 139616) + 96))
+            let be6 = ld16(((parameters + 139744) + 96))
+            let m7 = ld16((l19mean + 112)), k7 = ld16((l19inv + 112))
+            let ga7 = ld16(((parameters + 139616) + 112))
+            let be7 = ld16(((parameters + 139744) + 112))
+            for r in 0..<(hi - lo) * 49 {
+                let xr = a18 + lo * 6272 + r * 128
+                let hr = l19xhat + lo * 6272 + r * 128
+                let yr = a20 + lo * 6272 + r * 128
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                var y2 = ga2 * v2 + be2
+                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                var y3 = ga3 * v3 + be3
+                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
+                st16((yr + 48), y3)
+                let v4 = (ld16((xr + 64)) - m4) * k4
+                st16((hr + 64), v4)
+                var y4 = ga4 * v4 + be4
+                y4 = y4.replacing(with: y4 * Float(0.3), where: y4 .< 0)
+                st16((yr + 64), y4)
+                let v5 = (ld16((xr + 80)) - m5) * k5
+                st16((hr + 80), v5)
+                var y5 = ga5 * v5 + be5
+                y5 = y5.replacing(with: y5 * Float(0.3), where: y5 .< 0)
+                st16((yr + 80), y5)
+                let v6 = (ld16((xr + 96)) - m6) * k6
+                st16((hr + 96), v6)
+                var y6 = ga6 * v6 + be6
+                y6 = y6.replacing(with: y6 * Float(0.3), where: y6 .< 0)
+                st16((yr + 96), y6)
+                let v7 = (ld16((xr + 112)) - m7) * k7
+                st16((hr + 112), v7)
+                var y7 = ga7 * v7 + be7
+                y7 = y7.replacing(with: y7 * Float(0.3), where: y7 .< 0)
+                st16((yr + 112), y7)
             }
         }
     }
 
     // batch_normalization_5 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l19Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a18 + lo * 6272, y = a19 + lo * 6272
         let mm = (parameters + 139872), mv = (parameters + 140000)
         let sc = l19part + t * 256, sh = sc + 128   // this chunk's scale and shift
         for c in 0..<128 {
@@ -3796,15 +7912,111 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 139744)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 49 { for c in 0..<128 { y[r * 128 + c] = x[r * 128 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            let k4 = ld16((sc + 64)), b4 = ld16((sh + 64))
+            let k5 = ld16((sc + 80)), b5 = ld16((sh + 80))
+            let k6 = ld16((sc + 96)), b6 = ld16((sh + 96))
+            let k7 = ld16((sc + 112)), b7 = ld16((sh + 112))
+            for r in 0..<(hi - lo) * 49 {
+                let xr = a18 + lo * 6272 + r * 128
+                let yr = a19 + lo * 6272 + r * 128
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+                st16((yr + 64), ld16((xr + 64)) * k4 + b4)
+                st16((yr + 80), ld16((xr + 80)) * k5 + b5)
+                st16((yr + 96), ld16((xr + 96)) * k6 + b6)
+                st16((yr + 112), ld16((xr + 112)) * k7 + b7)
+            }
+        }
     }
 
-    // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out)
     private func l19BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l19part + t * 256
-        for c in 0..<256 { s[c] = 0 }
-        let dy = g19 + lo * 6272, xh = l19xhat + lo * 6272
-        for r in 0..<(hi - lo) * 49 { for c in 0..<128 { let g = dy[r * 128 + c]; s[c] += g; s[128 + c] += g * xh[r * 128 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 49 {
+                let dyr = g20 + lo * 6272 + r * 128
+                let hr = l19xhat + lo * 6272 + r * 128
+                let yr = a20 + lo * 6272 + r * 128
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 128) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 128) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 128) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 128) + 48), sx3)
+        }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 49 {
+                let dyr = g20 + lo * 6272 + r * 128
+                let hr = l19xhat + lo * 6272 + r * 128
+                let yr = a20 + lo * 6272 + r * 128
+                var g0 = ld16((dyr + 64))
+                let o0 = ld16((yr + 64))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 64))
+                var g1 = ld16((dyr + 80))
+                let o1 = ld16((yr + 80))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 80))
+                var g2 = ld16((dyr + 96))
+                let o2 = ld16((yr + 96))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 96))
+                var g3 = ld16((dyr + 112))
+                let o3 = ld16((yr + 112))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 112))
+            }
+            st16((s + 64), sy0)
+            st16(((s + 128) + 64), sx0)
+            st16((s + 80), sy1)
+            st16(((s + 128) + 80), sx1)
+            st16((s + 96), sy2)
+            st16(((s + 128) + 96), sx2)
+            st16((s + 112), sy3)
+            st16(((s + 128) + 112), sx3)
+        }
     }
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -3823,12 +8035,68 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_5 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l19BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g19 + lo * 6272, xh = l19xhat + lo * 6272, dx = g18 + lo * 6272
-        for r in 0..<(hi - lo) * 49 {
-            for c in 0..<128 {
-                let k = (parameters + 139616)[c] * l19inv[c]
-                let i = r * 128 + c
-                dx[i] = k * (dy[i] - l19mdy[c] - xh[i] * l19mdx[c])
+        do {
+            let k0 = ld16(((parameters + 139616) + 0)) * ld16((l19inv + 0))
+            let my0 = ld16((l19mdy + 0)), mx0 = ld16((l19mdx + 0))
+            let k1 = ld16(((parameters + 139616) + 16)) * ld16((l19inv + 16))
+            let my1 = ld16((l19mdy + 16)), mx1 = ld16((l19mdx + 16))
+            let k2 = ld16(((parameters + 139616) + 32)) * ld16((l19inv + 32))
+            let my2 = ld16((l19mdy + 32)), mx2 = ld16((l19mdx + 32))
+            let k3 = ld16(((parameters + 139616) + 48)) * ld16((l19inv + 48))
+            let my3 = ld16((l19mdy + 48)), mx3 = ld16((l19mdx + 48))
+            for r in 0..<(hi - lo) * 49 {
+                let dyr = g20 + lo * 6272 + r * 128
+                let hr = l19xhat + lo * 6272 + r * 128
+                let dxr = g18 + lo * 6272 + r * 128
+                let yr = a20 + lo * 6272 + r * 128
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+            }
+        }
+        do {
+            let k0 = ld16(((parameters + 139616) + 64)) * ld16((l19inv + 64))
+            let my0 = ld16((l19mdy + 64)), mx0 = ld16((l19mdx + 64))
+            let k1 = ld16(((parameters + 139616) + 80)) * ld16((l19inv + 80))
+            let my1 = ld16((l19mdy + 80)), mx1 = ld16((l19mdx + 80))
+            let k2 = ld16(((parameters + 139616) + 96)) * ld16((l19inv + 96))
+            let my2 = ld16((l19mdy + 96)), mx2 = ld16((l19mdx + 96))
+            let k3 = ld16(((parameters + 139616) + 112)) * ld16((l19inv + 112))
+            let my3 = ld16((l19mdy + 112)), mx3 = ld16((l19mdx + 112))
+            for r in 0..<(hi - lo) * 49 {
+                let dyr = g20 + lo * 6272 + r * 128
+                let hr = l19xhat + lo * 6272 + r * 128
+                let dxr = g18 + lo * 6272 + r * 128
+                let yr = a20 + lo * 6272 + r * 128
+                var g0 = ld16((dyr + 64))
+                let o0 = ld16((yr + 64))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 64), k0 * (g0 - my0 - ld16((hr + 64)) * mx0))
+                var g1 = ld16((dyr + 80))
+                let o1 = ld16((yr + 80))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 80), k1 * (g1 - my1 - ld16((hr + 80)) * mx1))
+                var g2 = ld16((dyr + 96))
+                let o2 = ld16((yr + 96))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                st16((dxr + 96), k2 * (g2 - my2 - ld16((hr + 96)) * mx2))
+                var g3 = ld16((dyr + 112))
+                let o3 = ld16((yr + 112))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                st16((dxr + 112), k3 * (g3 - my3 - ld16((hr + 112)) * mx3))
             }
         }
     }
@@ -3912,7 +8180,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l23xp + n * 3200
             for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
             let y = a23 + n * 576
-            for q in stride(from: 0, to: 8, by: 4) {
+            do {
+                let q = 0
                 do {
                     let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
                     let cr0 = y + (q + 0) * 64
@@ -3922,6 +8191,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 64
                     let ar3 = x + ((q + 3) / 3 * 5 + (q + 3) % 3 * 1) * 128
                     let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 3 * 5 + (q + 4) % 3 * 1) * 128
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 3 * 5 + (q + 5) % 3 * 1) * 128
+                    let cr5 = y + (q + 5) * 64
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -3939,6 +8212,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
                         var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
                         for s in 0..<3 {
                             let ao = s * 640
                             let bs = wk + s * 24576 + 0
@@ -3968,6 +8249,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -3986,19 +8277,39 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         st16((cr3 + 0 + 16), s3_1)
                         st16((cr3 + 0 + 32), s3_2)
                         st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
             }
             do {
-                let q = 8
+                let q = 6
                 do {
                     let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
                     let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 128
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 128
+                    let cr2 = y + (q + 2) * 64
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
                         var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
                         for s in 0..<3 {
                             let ao = s * 640
                             let bs = wk + s * 24576 + 0
@@ -4013,12 +8324,30 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
                         st16((cr0 + 0 + 16), s0_1)
                         st16((cr0 + 0 + 32), s0_2)
                         st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
                     }
                 }
             }
@@ -4040,7 +8369,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l23xp + n * 3200
             for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
             let y = a25 + n * 576
-            for q in stride(from: 0, to: 8, by: 4) {
+            do {
+                let q = 0
                 do {
                     let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
                     let cr0 = y + (q + 0) * 64
@@ -4050,6 +8380,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 64
                     let ar3 = x + ((q + 3) / 3 * 5 + (q + 3) % 3 * 1) * 128
                     let cr3 = y + (q + 3) * 64
+                    let ar4 = x + ((q + 4) / 3 * 5 + (q + 4) % 3 * 1) * 128
+                    let cr4 = y + (q + 4) * 64
+                    let ar5 = x + ((q + 5) / 3 * 5 + (q + 5) % 3 * 1) * 128
+                    let cr5 = y + (q + 5) * 64
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4067,6 +8401,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
                         var s3_2: SIMD16<Float> = SIMD16<Float>()
                         var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 640
                             let bs = wk + s * 24576 + 0
@@ -4096,6 +8438,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -4146,19 +8498,55 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
                         s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
                         st16((cr3 + 0 + 48), s3_3)
+                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                        st16((cr4 + 0 + 0), s4_0)
+                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                        st16((cr4 + 0 + 32), s4_2)
+                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                        st16((cr4 + 0 + 48), s4_3)
+                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                        st16((cr5 + 0 + 0), s5_0)
+                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                        st16((cr5 + 0 + 32), s5_2)
+                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
             }
             do {
-                let q = 8
+                let q = 6
                 do {
                     let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
                     let cr0 = y + (q + 0) * 64
+                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 128
+                    let cr1 = y + (q + 1) * 64
+                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 128
+                    let cr2 = y + (q + 2) * 64
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
                         var s0_2: SIMD16<Float> = SIMD16<Float>()
                         var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 640
                             let bs = wk + s * 24576 + 0
@@ -4173,6 +8561,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
                             }
                         }
                         s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -4187,6 +8585,30 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
                         s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
                         st16((cr0 + 0 + 48), s0_3)
+                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                        st16((cr1 + 0 + 0), s1_0)
+                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                        st16((cr1 + 0 + 32), s1_2)
+                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                        st16((cr1 + 0 + 48), s1_3)
+                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                        st16((cr2 + 0 + 0), s2_0)
+                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                        st16((cr2 + 0 + 32), s2_2)
+                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                        st16((cr2 + 0 + 48), s2_3)
                     }
                 }
             }
@@ -4217,7 +8639,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {
                     let d = gk + kh * 24576
-                    for kb in stride(from: 0, to: 384, by: 4) {
+                    for kb in stride(from: 0, to: 384, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 64 + 0 + 16))
@@ -4235,6 +8657,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 64 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 64 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 64 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 1 + kh) * 5 + q % 3 * 1) * 128) + kb
                                 let bq = (dy + q * 64) + 0
@@ -4262,6 +8692,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 64 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 64 + 0 + 16), s0_1)
@@ -4279,6 +8719,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 64 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 64 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 64 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 64 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 64 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 64 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 64 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 64 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 64 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 64 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 64 + 0 + 48), s5_3)
                         }
                     }
                 }
@@ -4290,7 +8738,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let dy = g23 + n * 576
             for kh in 0..<3 {
                 let wtk = l23wt + kh * 24576
-                for q in stride(from: 0, to: 8, by: 4) {
+                do {
+                    let q = 0
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 5 + (q + 0) % 3 * 1) * 128
@@ -4300,6 +8749,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 5 + (q + 2) % 3 * 1) * 128
                         let ar3 = dy + (q + 3) * 64
                         let cr3 = dx + (((q + 3) / 3 * 1 + kh) * 5 + (q + 3) % 3 * 1) * 128
+                        let ar4 = dy + (q + 4) * 64
+                        let cr4 = dx + (((q + 4) / 3 * 1 + kh) * 5 + (q + 4) % 3 * 1) * 128
+                        let ar5 = dy + (q + 5) * 64
+                        let cr5 = dx + (((q + 5) / 3 * 1 + kh) * 5 + (q + 5) % 3 * 1) * 128
                         for c0 in stride(from: 0, to: 384, by: 64) {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4317,6 +8770,14 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_2: SIMD16<Float> = SIMD16<Float>()
                             var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + c0
                             for k in 0..<64 {
@@ -4345,6 +8806,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                             st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
                             st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
@@ -4362,19 +8833,39 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
                             st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
                             st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
+                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
+                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
+                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
+                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
+                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
+                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
+                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
+                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
                     }
                 }
                 do {
-                    let q = 8
+                    let q = 6
                     do {
                         let ar0 = dy + (q + 0) * 64
                         let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 5 + (q + 0) % 3 * 1) * 128
+                        let ar1 = dy + (q + 1) * 64
+                        let cr1 = dx + (((q + 1) / 3 * 1 + kh) * 5 + (q + 1) % 3 * 1) * 128
+                        let ar2 = dy + (q + 2) * 64
+                        let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 5 + (q + 2) % 3 * 1) * 128
                         for c0 in stride(from: 0, to: 384, by: 64) {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
                             var s0_2: SIMD16<Float> = SIMD16<Float>()
                             var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            var s2_0: SIMD16<Float> = SIMD16<Float>()
+                            var s2_1: SIMD16<Float> = SIMD16<Float>()
+                            var s2_2: SIMD16<Float> = SIMD16<Float>()
+                            var s2_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + c0
                             for k in 0..<64 {
@@ -4388,11 +8879,29 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
                             }
                             st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
                             st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
                             st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
                             st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
+                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
+                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
+                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
+                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
+                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
+                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
+                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
+                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
                         }
                     }
                 }
@@ -4405,9 +8914,23 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l24SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l24part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a23 + lo * 576
-        for r in 0..<(hi - lo) * 9 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a23 + lo * 576 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_6: batch mean from the partial sums
@@ -4424,9 +8947,31 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_6 training pass 2: per-chunk sums of (x - mean)^2
     private func l24SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l24part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a23 + lo * 576
-        for r in 0..<(hi - lo) * 9 { for c in 0..<64 { let d = x[r * 64 + c] - l24mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l24mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l24mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l24mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l24mean + 48))
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a23 + lo * 576 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_6: batch variance, 1/sqrt(var + eps), moving statistics
@@ -4444,21 +8989,51 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_6 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
+    // batch_normalization_6 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_6(gamma * xhat + beta), written as that layer's output
     private func l24Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a23 + lo * 576, y = a24 + lo * 576, xh = l24xhat + lo * 576
-        for r in 0..<(hi - lo) * 9 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l24mean[c]) * l24inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 213920)[c] * v + (parameters + 213984)[c]
+        do {
+            let m0 = ld16((l24mean + 0)), k0 = ld16((l24inv + 0))
+            let ga0 = ld16(((parameters + 213920) + 0))
+            let be0 = ld16(((parameters + 213984) + 0))
+            let m1 = ld16((l24mean + 16)), k1 = ld16((l24inv + 16))
+            let ga1 = ld16(((parameters + 213920) + 16))
+            let be1 = ld16(((parameters + 213984) + 16))
+            let m2 = ld16((l24mean + 32)), k2 = ld16((l24inv + 32))
+            let ga2 = ld16(((parameters + 213920) + 32))
+            let be2 = ld16(((parameters + 213984) + 32))
+            let m3 = ld16((l24mean + 48)), k3 = ld16((l24inv + 48))
+            let ga3 = ld16(((parameters + 213920) + 48))
+            let be3 = ld16(((parameters + 213984) + 48))
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a23 + lo * 576 + r * 64
+                let hr = l24xhat + lo * 576 + r * 64
+                let yr = a25 + lo * 576 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                var y0 = ga0 * v0 + be0
+                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                var y1 = ga1 * v1 + be1
+                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                var y2 = ga2 * v2 + be2
+                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                var y3 = ga3 * v3 + be3
+                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_6 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l24Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a23 + lo * 576, y = a24 + lo * 576
         let mm = (parameters + 214048), mv = (parameters + 214112)
         let sc = l24part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -4466,15 +9041,64 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 213984)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 9 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a23 + lo * 576 + r * 64
+                let yr = a24 + lo * 576 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
-    // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat
+    // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out)
     private func l24BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l24part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g24 + lo * 576, xh = l24xhat + lo * 576
-        for r in 0..<(hi - lo) * 9 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 9 {
+                let dyr = g25 + lo * 576 + r * 64
+                let hr = l24xhat + lo * 576 + r * 64
+                let yr = a25 + lo * 576 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -4493,12 +9117,36 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_6 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l24BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g24 + lo * 576, xh = l24xhat + lo * 576, dx = g23 + lo * 576
-        for r in 0..<(hi - lo) * 9 {
-            for c in 0..<64 {
-                let k = (parameters + 213920)[c] * l24inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l24mdy[c] - xh[i] * l24mdx[c])
+        do {
+            let k0 = ld16(((parameters + 213920) + 0)) * ld16((l24inv + 0))
+            let my0 = ld16((l24mdy + 0)), mx0 = ld16((l24mdx + 0))
+            let k1 = ld16(((parameters + 213920) + 16)) * ld16((l24inv + 16))
+            let my1 = ld16((l24mdy + 16)), mx1 = ld16((l24mdx + 16))
+            let k2 = ld16(((parameters + 213920) + 32)) * ld16((l24inv + 32))
+            let my2 = ld16((l24mdy + 32)), mx2 = ld16((l24mdx + 32))
+            let k3 = ld16(((parameters + 213920) + 48)) * ld16((l24inv + 48))
+            let my3 = ld16((l24mdy + 48)), mx3 = ld16((l24mdx + 48))
+            for r in 0..<(hi - lo) * 9 {
+                let dyr = g25 + lo * 576 + r * 64
+                let hr = l24xhat + lo * 576 + r * 64
+                let dxr = g23 + lo * 576 + r * 64
+                let yr = a25 + lo * 576 + r * 64
+                var g0 = ld16((dyr + 0))
+                let o0 = ld16((yr + 0))
+                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                var g1 = ld16((dyr + 16))
+                let o1 = ld16((yr + 16))
+                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                var g2 = ld16((dyr + 32))
+                let o2 = ld16((yr + 32))
+                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                var g3 = ld16((dyr + 48))
+                let o3 = ld16((yr + 48))
+                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -4576,9 +9224,23 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l29SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l29part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a27 + lo * 64
-        for r in 0..<(hi - lo) * 1 { for c in 0..<64 { s[c] += x[r * 64 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a27 + lo * 64 + r * 64
+                s0 += ld16((xr + 0))
+                s1 += ld16((xr + 16))
+                s2 += ld16((xr + 32))
+                s3 += ld16((xr + 48))
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_7: batch mean from the partial sums
@@ -4595,9 +9257,31 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     // batch_normalization_7 training pass 2: per-chunk sums of (x - mean)^2
     private func l29SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l29part + t * 128
-        for c in 0..<64 { s[c] = 0 }
-        let x = a27 + lo * 64
-        for r in 0..<(hi - lo) * 1 { for c in 0..<64 { let d = x[r * 64 + c] - l29mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l29mean + 0))
+            var s1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l29mean + 16))
+            var s2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l29mean + 32))
+            var s3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l29mean + 48))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a27 + lo * 64 + r * 64
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+                let d1 = ld16((xr + 16)) - m1
+                s1 += d1 * d1
+                let d2 = ld16((xr + 32)) - m2
+                s2 += d2 * d2
+                let d3 = ld16((xr + 48)) - m3
+                s3 += d3 * d3
+            }
+            st16((s + 0), s0)
+            st16((s + 16), s1)
+            st16((s + 32), s2)
+            st16((s + 48), s3)
+        }
     }
 
     // batch_normalization_7: batch variance, 1/sqrt(var + eps), moving statistics
@@ -4617,19 +9301,45 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_7 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l29Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a27 + lo * 64, y = a29 + lo * 64, xh = l29xhat + lo * 64
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<64 {
-                let v = (x[r * 64 + c] - l29mean[c]) * l29inv[c]
-                xh[r * 64 + c] = v
-                y[r * 64 + c] = (parameters + 214176)[c] * v + (parameters + 214240)[c]
+        do {
+            let m0 = ld16((l29mean + 0)), k0 = ld16((l29inv + 0))
+            let ga0 = ld16(((parameters + 214176) + 0))
+            let be0 = ld16(((parameters + 214240) + 0))
+            let m1 = ld16((l29mean + 16)), k1 = ld16((l29inv + 16))
+            let ga1 = ld16(((parameters + 214176) + 16))
+            let be1 = ld16(((parameters + 214240) + 16))
+            let m2 = ld16((l29mean + 32)), k2 = ld16((l29inv + 32))
+            let ga2 = ld16(((parameters + 214176) + 32))
+            let be2 = ld16(((parameters + 214240) + 32))
+            let m3 = ld16((l29mean + 48)), k3 = ld16((l29inv + 48))
+            let ga3 = ld16(((parameters + 214176) + 48))
+            let be3 = ld16(((parameters + 214240) + 48))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a27 + lo * 64 + r * 64
+                let hr = l29xhat + lo * 64 + r * 64
+                let yr = a29 + lo * 64 + r * 64
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+                let v1 = (ld16((xr + 16)) - m1) * k1
+                st16((hr + 16), v1)
+                let y1 = ga1 * v1 + be1
+                st16((yr + 16), y1)
+                let v2 = (ld16((xr + 32)) - m2) * k2
+                st16((hr + 32), v2)
+                let y2 = ga2 * v2 + be2
+                st16((yr + 32), y2)
+                let v3 = (ld16((xr + 48)) - m3) * k3
+                st16((hr + 48), v3)
+                let y3 = ga3 * v3 + be3
+                st16((yr + 48), y3)
             }
         }
     }
 
     // batch_normalization_7 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l29Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a27 + lo * 64, y = a29 + lo * 64
         let mm = (parameters + 214304), mv = (parameters + 214368)
         let sc = l29part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
@@ -4637,15 +9347,55 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 214240)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 1 { for c in 0..<64 { y[r * 64 + c] = x[r * 64 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
+            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
+            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a27 + lo * 64 + r * 64
+                let yr = a29 + lo * 64 + r * 64
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
+                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
+                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
+            }
+        }
     }
 
     // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l29BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l29part + t * 128
-        for c in 0..<128 { s[c] = 0 }
-        let dy = g29 + lo * 64, xh = l29xhat + lo * 64
-        for r in 0..<(hi - lo) * 1 { for c in 0..<64 { let g = dy[r * 64 + c]; s[c] += g; s[64 + c] += g * xh[r * 64 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g29 + lo * 64 + r * 64
+                let hr = l29xhat + lo * 64 + r * 64
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+                let g1 = ld16((dyr + 16))
+                sy1 += g1
+                sx1 += g1 * ld16((hr + 16))
+                let g2 = ld16((dyr + 32))
+                sy2 += g2
+                sx2 += g2 * ld16((hr + 32))
+                let g3 = ld16((dyr + 48))
+                sy3 += g3
+                sx3 += g3 * ld16((hr + 48))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 64) + 0), sx0)
+            st16((s + 16), sy1)
+            st16(((s + 64) + 16), sx1)
+            st16((s + 32), sy2)
+            st16(((s + 64) + 32), sx2)
+            st16((s + 48), sy3)
+            st16(((s + 64) + 48), sx3)
+        }
     }
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -4664,12 +9414,27 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l29BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g29 + lo * 64, xh = l29xhat + lo * 64, dx = g27 + lo * 64
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<64 {
-                let k = (parameters + 214176)[c] * l29inv[c]
-                let i = r * 64 + c
-                dx[i] = k * (dy[i] - l29mdy[c] - xh[i] * l29mdx[c])
+        do {
+            let k0 = ld16(((parameters + 214176) + 0)) * ld16((l29inv + 0))
+            let my0 = ld16((l29mdy + 0)), mx0 = ld16((l29mdx + 0))
+            let k1 = ld16(((parameters + 214176) + 16)) * ld16((l29inv + 16))
+            let my1 = ld16((l29mdy + 16)), mx1 = ld16((l29mdx + 16))
+            let k2 = ld16(((parameters + 214176) + 32)) * ld16((l29inv + 32))
+            let my2 = ld16((l29mdy + 32)), mx2 = ld16((l29mdx + 32))
+            let k3 = ld16(((parameters + 214176) + 48)) * ld16((l29inv + 48))
+            let my3 = ld16((l29mdy + 48)), mx3 = ld16((l29mdx + 48))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g29 + lo * 64 + r * 64
+                let hr = l29xhat + lo * 64 + r * 64
+                let dxr = g27 + lo * 64 + r * 64
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                let g1 = ld16((dyr + 16))
+                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                let g2 = ld16((dyr + 32))
+                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                let g3 = ld16((dyr + 48))
+                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
             }
         }
     }
@@ -4704,7 +9469,113 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let x = a30, y = a31
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 256
+                let ar1 = x + (q + 1) * 64
+                let cr1 = y + (q + 1) * 256
+                let ar2 = x + (q + 2) * 64
+                let cr2 = y + (q + 2) * 256
+                let ar3 = x + (q + 3) * 64
+                let cr3 = y + (q + 3) * 256
+                let ar4 = x + (q + 4) * 64
+                let cr4 = y + (q + 4) * 256
+                let ar5 = x + (q + 5) * 64
+                let cr5 = y + (q + 5) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<64 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 64
                 let cr0 = y + (q + 0) * 256
@@ -4780,140 +9651,82 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 256
+                let ar1 = x + (q + 1) * 64
+                let cr1 = y + (q + 1) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<64 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 256
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 64
+                let cr0 = y + (q + 0) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<64 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = x + (q + 0) * 64
-                    let cr0 = y + (q + 0) * 256
-                    let ar1 = x + (q + 1) * 64
-                    let cr1 = y + (q + 1) * 256
-                    let ar2 = x + (q + 2) * 64
-                    let cr2 = y + (q + 2) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -4931,7 +9744,98 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<256 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<256 { gb[o] += dy[r * 256 + o] } }
         let gk = (gp + 214432)
-        for kb in stride(from: 0, to: 64, by: 4) {
+        for kb in stride(from: 0, to: 60, by: 6) {
+            for c0 in stride(from: 0, to: 256, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_2: SIMD16<Float> = SIMD16<Float>()
+                var s2_3: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_2: SIMD16<Float> = SIMD16<Float>()
+                var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 64) + kb
+                    let bq = (dy + r * 256) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    s2_3 = s2_3.addingProduct(y3, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
+                }
+                st16((gk + (kb + 0) * 256 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 256 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 256 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 256 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 256 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 256 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 256 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 256 + c0 + 48), s1_3)
+                st16((gk + (kb + 2) * 256 + c0 + 0), s2_0)
+                st16((gk + (kb + 2) * 256 + c0 + 16), s2_1)
+                st16((gk + (kb + 2) * 256 + c0 + 32), s2_2)
+                st16((gk + (kb + 2) * 256 + c0 + 48), s2_3)
+                st16((gk + (kb + 3) * 256 + c0 + 0), s3_0)
+                st16((gk + (kb + 3) * 256 + c0 + 16), s3_1)
+                st16((gk + (kb + 3) * 256 + c0 + 32), s3_2)
+                st16((gk + (kb + 3) * 256 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 256 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 256 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 256 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 256 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 256 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 256 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 256 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 256 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 60
             for c0 in stride(from: 0, to: 256, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4998,7 +9902,113 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let dx = g30
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 256
+                let cr0 = dx + (q + 0) * 64
+                let ar1 = dy + (q + 1) * 256
+                let cr1 = dx + (q + 1) * 64
+                let ar2 = dy + (q + 2) * 256
+                let cr2 = dx + (q + 2) * 64
+                let ar3 = dy + (q + 3) * 256
+                let cr3 = dx + (q + 3) * 64
+                let ar4 = dy + (q + 4) * 256
+                let cr4 = dx + (q + 4) * 64
+                let ar5 = dy + (q + 5) * 256
+                let cr5 = dx + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l31wt + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 64
@@ -5074,140 +10084,82 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 256
+                let cr0 = dx + (q + 0) * 64
+                let ar1 = dy + (q + 1) * 256
+                let cr1 = dx + (q + 1) * 64
                 do {
-                    let ar0 = dy + (q + 0) * 256
-                    let cr0 = dx + (q + 0) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l31wt + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l31wt + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
                 }
-            case 2:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 256
+                let cr0 = dx + (q + 0) * 64
                 do {
-                    let ar0 = dy + (q + 0) * 256
-                    let cr0 = dx + (q + 0) * 64
-                    let ar1 = dy + (q + 1) * 256
-                    let cr1 = dx + (q + 1) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l31wt + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l31wt + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 256
-                    let cr0 = dx + (q + 0) * 64
-                    let ar1 = dy + (q + 1) * 256
-                    let cr1 = dx + (q + 1) * 64
-                    let ar2 = dy + (q + 2) * 256
-                    let cr2 = dx + (q + 2) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l31wt + 0
-                        for k in 0..<256 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -5256,7 +10208,113 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let x = a33, y = a34
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + (q + 2) * 256
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + (q + 3) * 256
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + (q + 4) * 256
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + (q + 5) * 256
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 128
@@ -5332,140 +10390,82 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + (q + 1) * 256
+                let cr1 = y + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 256
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    let ao = 0
+                    let bs = wk + c0
+                    for k in 0..<256 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = x + (q + 0) * 256
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + (q + 1) * 256
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + (q + 2) * 256
-                    let cr2 = y + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        let ao = 0
-                        let bs = wk + c0
-                        for k in 0..<256 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -5483,7 +10483,98 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<128 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
         let gk = (gp + 231072)
-        for kb in stride(from: 0, to: 256, by: 4) {
+        for kb in stride(from: 0, to: 252, by: 6) {
+            for c0 in stride(from: 0, to: 128, by: 64) {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s0_2: SIMD16<Float> = SIMD16<Float>()
+                var s0_3: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_2: SIMD16<Float> = SIMD16<Float>()
+                var s1_3: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_2: SIMD16<Float> = SIMD16<Float>()
+                var s2_3: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_2: SIMD16<Float> = SIMD16<Float>()
+                var s3_3: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_2: SIMD16<Float> = SIMD16<Float>()
+                var s4_3: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_2: SIMD16<Float> = SIMD16<Float>()
+                var s5_3: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 256) + kb
+                    let bq = (dy + r * 128) + c0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let y2 = ld16((bq + 32))
+                    let y3 = ld16((bq + 48))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    s0_3 = s0_3.addingProduct(y3, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    s1_3 = s1_3.addingProduct(y3, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    s2_3 = s2_3.addingProduct(y3, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                    s3_3 = s3_3.addingProduct(y3, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    s4_2 = s4_2.addingProduct(y2, x4)
+                    s4_3 = s4_3.addingProduct(y3, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    s5_2 = s5_2.addingProduct(y2, x5)
+                    s5_3 = s5_3.addingProduct(y3, x5)
+                }
+                st16((gk + (kb + 0) * 128 + c0 + 0), s0_0)
+                st16((gk + (kb + 0) * 128 + c0 + 16), s0_1)
+                st16((gk + (kb + 0) * 128 + c0 + 32), s0_2)
+                st16((gk + (kb + 0) * 128 + c0 + 48), s0_3)
+                st16((gk + (kb + 1) * 128 + c0 + 0), s1_0)
+                st16((gk + (kb + 1) * 128 + c0 + 16), s1_1)
+                st16((gk + (kb + 1) * 128 + c0 + 32), s1_2)
+                st16((gk + (kb + 1) * 128 + c0 + 48), s1_3)
+                st16((gk + (kb + 2) * 128 + c0 + 0), s2_0)
+                st16((gk + (kb + 2) * 128 + c0 + 16), s2_1)
+                st16((gk + (kb + 2) * 128 + c0 + 32), s2_2)
+                st16((gk + (kb + 2) * 128 + c0 + 48), s2_3)
+                st16((gk + (kb + 3) * 128 + c0 + 0), s3_0)
+                st16((gk + (kb + 3) * 128 + c0 + 16), s3_1)
+                st16((gk + (kb + 3) * 128 + c0 + 32), s3_2)
+                st16((gk + (kb + 3) * 128 + c0 + 48), s3_3)
+                st16((gk + (kb + 4) * 128 + c0 + 0), s4_0)
+                st16((gk + (kb + 4) * 128 + c0 + 16), s4_1)
+                st16((gk + (kb + 4) * 128 + c0 + 32), s4_2)
+                st16((gk + (kb + 4) * 128 + c0 + 48), s4_3)
+                st16((gk + (kb + 5) * 128 + c0 + 0), s5_0)
+                st16((gk + (kb + 5) * 128 + c0 + 16), s5_1)
+                st16((gk + (kb + 5) * 128 + c0 + 32), s5_2)
+                st16((gk + (kb + 5) * 128 + c0 + 48), s5_3)
+            }
+        }
+        do {
+            let kb = 252
             for c0 in stride(from: 0, to: 128, by: 64) {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -5550,7 +10641,113 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let dx = g33
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 256
+                let ar1 = dy + (q + 1) * 128
+                let cr1 = dx + (q + 1) * 256
+                let ar2 = dy + (q + 2) * 128
+                let cr2 = dx + (q + 2) * 256
+                let ar3 = dy + (q + 3) * 128
+                let cr3 = dx + (q + 3) * 256
+                let ar4 = dy + (q + 4) * 128
+                let cr4 = dx + (q + 4) * 256
+                let ar5 = dy + (q + 5) * 128
+                let cr5 = dx + (q + 5) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l34wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 256
@@ -5626,140 +10823,82 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l34wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 256
+                let ar1 = dy + (q + 1) * 128
+                let cr1 = dx + (q + 1) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l34wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 256
-                    let ar1 = dy + (q + 1) * 128
-                    let cr1 = dx + (q + 1) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l34wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 128
+                let cr0 = dx + (q + 0) * 256
+                for c0 in stride(from: 0, to: 256, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l34wt + c0
+                    for k in 0..<128 {
+                        let bk = bs + k * 256
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 128
-                    let cr0 = dx + (q + 0) * 256
-                    let ar1 = dy + (q + 1) * 128
-                    let cr1 = dx + (q + 1) * 256
-                    let ar2 = dy + (q + 2) * 128
-                    let cr2 = dx + (q + 2) * 256
-                    for c0 in stride(from: 0, to: 256, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l34wt + c0
-                        for k in 0..<128 {
-                            let bk = bs + k * 256
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -5808,7 +10947,185 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let x = a36, y = a37
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 128
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 128
+                let cr3 = y + (q + 3) * 10
+                let ar4 = x + (q + 4) * 128
+                let cr4 = y + (q + 4) * 10
+                let ar5 = x + (q + 5) * 128
+                let cr5 = y + (q + 5) * 10
+                let ar6 = x + (q + 6) * 128
+                let cr6 = y + (q + 6) * 10
+                let ar7 = x + (q + 7) * 128
+                let cr7 = y + (q + 7) * 10
+                let ar8 = x + (q + 8) * 128
+                let cr8 = y + (q + 8) * 10
+                let ar9 = x + (q + 9) * 128
+                let cr9 = y + (q + 9) * 10
+                let ar10 = x + (q + 10) * 128
+                let cr10 = y + (q + 10) * 10
+                let ar11 = x + (q + 11) * 128
+                let cr11 = y + (q + 11) * 10
+                do {
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s8_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s9_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s10_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s11_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
+                    st8((cr4 + 0 + 0), s4_0)
+                    st8((cr5 + 0 + 0), s5_0)
+                    st8((cr6 + 0 + 0), s6_0)
+                    st8((cr7 + 0 + 0), s7_0)
+                    st8((cr8 + 0 + 0), s8_0)
+                    st8((cr9 + 0 + 0), s9_0)
+                    st8((cr10 + 0 + 0), s10_0)
+                    st8((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    var s4_0: Float = (bias + 8 + 0).pointee
+                    var s4_1: Float = (bias + 8 + 1).pointee
+                    var s5_0: Float = (bias + 8 + 0).pointee
+                    var s5_1: Float = (bias + 8 + 1).pointee
+                    var s6_0: Float = (bias + 8 + 0).pointee
+                    var s6_1: Float = (bias + 8 + 1).pointee
+                    var s7_0: Float = (bias + 8 + 0).pointee
+                    var s7_1: Float = (bias + 8 + 1).pointee
+                    var s8_0: Float = (bias + 8 + 0).pointee
+                    var s8_1: Float = (bias + 8 + 1).pointee
+                    var s9_0: Float = (bias + 8 + 0).pointee
+                    var s9_1: Float = (bias + 8 + 1).pointee
+                    var s10_0: Float = (bias + 8 + 0).pointee
+                    var s10_1: Float = (bias + 8 + 1).pointee
+                    var s11_0: Float = (bias + 8 + 0).pointee
+                    var s11_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
+                    (cr4 + 8 + 0).pointee = s4_0
+                    (cr4 + 8 + 1).pointee = s4_1
+                    (cr5 + 8 + 0).pointee = s5_0
+                    (cr5 + 8 + 1).pointee = s5_1
+                    (cr6 + 8 + 0).pointee = s6_0
+                    (cr6 + 8 + 1).pointee = s6_1
+                    (cr7 + 8 + 0).pointee = s7_0
+                    (cr7 + 8 + 1).pointee = s7_1
+                    (cr8 + 8 + 0).pointee = s8_0
+                    (cr8 + 8 + 1).pointee = s8_1
+                    (cr9 + 8 + 0).pointee = s9_0
+                    (cr9 + 8 + 1).pointee = s9_1
+                    (cr10 + 8 + 0).pointee = s10_0
+                    (cr10 + 8 + 1).pointee = s10_1
+                    (cr11 + 8 + 0).pointee = s11_0
+                    (cr11 + 8 + 1).pointee = s11_1
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -5934,512 +11251,162 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 10
+                let ar2 = x + (q + 2) * 128
+                let cr2 = y + (q + 2) * 10
+                let ar3 = x + (q + 3) * 128
+                let cr3 = y + (q + 3) * 10
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
+                    st8((cr2 + 0 + 0), s2_0)
+                    st8((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    var s2_0: Float = (bias + 8 + 0).pointee
+                    var s2_1: Float = (bias + 8 + 1).pointee
+                    var s3_0: Float = (bias + 8 + 0).pointee
+                    var s3_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
+                    (cr2 + 8 + 0).pointee = s2_0
+                    (cr2 + 8 + 1).pointee = s2_1
+                    (cr3 + 8 + 0).pointee = s3_0
+                    (cr3 + 8 + 1).pointee = s3_1
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
+                let ar1 = x + (q + 1) * 128
+                let cr1 = y + (q + 1) * 10
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
+                    st8((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    var s1_0: Float = (bias + 8 + 0).pointee
+                    var s1_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
+                    (cr1 + 8 + 0).pointee = s1_0
+                    (cr1 + 8 + 1).pointee = s1_1
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 128
+                let cr0 = y + (q + 0) * 10
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 128
-                    let cr4 = y + (q + 4) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                    }
+                    st8((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 128
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 128
-                    let cr5 = y + (q + 5) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 8 + 0).pointee
+                    var s0_1: Float = (bias + 8 + 1).pointee
+                    let ao = 0
+                    let bs = wk + 8
+                    for k in 0..<128 {
+                        let bk = bs + k * 10
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                    }
+                    (cr0 + 8 + 0).pointee = s0_0
+                    (cr0 + 8 + 1).pointee = s0_1
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 128
-                    let cr0 = y + (q + 0) * 10
-                    let ar1 = x + (q + 1) * 128
-                    let cr1 = y + (q + 1) * 10
-                    let ar2 = x + (q + 2) * 128
-                    let cr2 = y + (q + 2) * 10
-                    let ar3 = x + (q + 3) * 128
-                    let cr3 = y + (q + 3) * 10
-                    let ar4 = x + (q + 4) * 128
-                    let cr4 = y + (q + 4) * 10
-                    let ar5 = x + (q + 5) * 128
-                    let cr5 = y + (q + 5) * 10
-                    let ar6 = x + (q + 6) * 128
-                    let cr6 = y + (q + 6) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 8 + 0).pointee
-                        var s0_1: Float = (bias + 8 + 1).pointee
-                        var s1_0: Float = (bias + 8 + 0).pointee
-                        var s1_1: Float = (bias + 8 + 1).pointee
-                        var s2_0: Float = (bias + 8 + 0).pointee
-                        var s2_1: Float = (bias + 8 + 1).pointee
-                        var s3_0: Float = (bias + 8 + 0).pointee
-                        var s3_1: Float = (bias + 8 + 1).pointee
-                        var s4_0: Float = (bias + 8 + 0).pointee
-                        var s4_1: Float = (bias + 8 + 1).pointee
-                        var s5_0: Float = (bias + 8 + 0).pointee
-                        var s5_1: Float = (bias + 8 + 1).pointee
-                        var s6_0: Float = (bias + 8 + 0).pointee
-                        var s6_1: Float = (bias + 8 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 8
-                        for k in 0..<128 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                        (cr4 + 8 + 0).pointee = s4_0
-                        (cr4 + 8 + 1).pointee = s4_1
-                        (cr5 + 8 + 0).pointee = s5_0
-                        (cr5 + 8 + 1).pointee = s5_1
-                        (cr6 + 8 + 0).pointee = s6_0
-                        (cr6 + 8 + 1).pointee = s6_1
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -6457,7 +11424,157 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for o in 0..<10 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<10 { gb[o] += dy[r * 10 + o] } }
         let gk = (gp + 263968)
-        for kb in stride(from: 0, to: 128, by: 8) {
+        for kb in stride(from: 0, to: 120, by: 12) {
+            do {
+                var s0_0: SIMD8<Float> = SIMD8<Float>()
+                var s1_0: SIMD8<Float> = SIMD8<Float>()
+                var s2_0: SIMD8<Float> = SIMD8<Float>()
+                var s3_0: SIMD8<Float> = SIMD8<Float>()
+                var s4_0: SIMD8<Float> = SIMD8<Float>()
+                var s5_0: SIMD8<Float> = SIMD8<Float>()
+                var s6_0: SIMD8<Float> = SIMD8<Float>()
+                var s7_0: SIMD8<Float> = SIMD8<Float>()
+                var s8_0: SIMD8<Float> = SIMD8<Float>()
+                var s9_0: SIMD8<Float> = SIMD8<Float>()
+                var s10_0: SIMD8<Float> = SIMD8<Float>()
+                var s11_0: SIMD8<Float> = SIMD8<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 128) + kb
+                    let bq = (dy + r * 10) + 0
+                    let y0 = ld8((bq + 0))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                }
+                st8((gk + (kb + 0) * 10 + 0 + 0), s0_0)
+                st8((gk + (kb + 1) * 10 + 0 + 0), s1_0)
+                st8((gk + (kb + 2) * 10 + 0 + 0), s2_0)
+                st8((gk + (kb + 3) * 10 + 0 + 0), s3_0)
+                st8((gk + (kb + 4) * 10 + 0 + 0), s4_0)
+                st8((gk + (kb + 5) * 10 + 0 + 0), s5_0)
+                st8((gk + (kb + 6) * 10 + 0 + 0), s6_0)
+                st8((gk + (kb + 7) * 10 + 0 + 0), s7_0)
+                st8((gk + (kb + 8) * 10 + 0 + 0), s8_0)
+                st8((gk + (kb + 9) * 10 + 0 + 0), s9_0)
+                st8((gk + (kb + 10) * 10 + 0 + 0), s10_0)
+                st8((gk + (kb + 11) * 10 + 0 + 0), s11_0)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s4_1: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s5_1: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s6_1: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s7_1: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 128) + kb
+                    let bq = (dy + r * 10) + 8
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                }
+                (gk + (kb + 0) * 10 + 8 + 0).pointee = s0_0
+                (gk + (kb + 0) * 10 + 8 + 1).pointee = s0_1
+                (gk + (kb + 1) * 10 + 8 + 0).pointee = s1_0
+                (gk + (kb + 1) * 10 + 8 + 1).pointee = s1_1
+                (gk + (kb + 2) * 10 + 8 + 0).pointee = s2_0
+                (gk + (kb + 2) * 10 + 8 + 1).pointee = s2_1
+                (gk + (kb + 3) * 10 + 8 + 0).pointee = s3_0
+                (gk + (kb + 3) * 10 + 8 + 1).pointee = s3_1
+                (gk + (kb + 4) * 10 + 8 + 0).pointee = s4_0
+                (gk + (kb + 4) * 10 + 8 + 1).pointee = s4_1
+                (gk + (kb + 5) * 10 + 8 + 0).pointee = s5_0
+                (gk + (kb + 5) * 10 + 8 + 1).pointee = s5_1
+                (gk + (kb + 6) * 10 + 8 + 0).pointee = s6_0
+                (gk + (kb + 6) * 10 + 8 + 1).pointee = s6_1
+                (gk + (kb + 7) * 10 + 8 + 0).pointee = s7_0
+                (gk + (kb + 7) * 10 + 8 + 1).pointee = s7_1
+                (gk + (kb + 8) * 10 + 8 + 0).pointee = s8_0
+                (gk + (kb + 8) * 10 + 8 + 1).pointee = s8_1
+                (gk + (kb + 9) * 10 + 8 + 0).pointee = s9_0
+                (gk + (kb + 9) * 10 + 8 + 1).pointee = s9_1
+                (gk + (kb + 10) * 10 + 8 + 0).pointee = s10_0
+                (gk + (kb + 10) * 10 + 8 + 1).pointee = s10_1
+                (gk + (kb + 11) * 10 + 8 + 0).pointee = s11_0
+                (gk + (kb + 11) * 10 + 8 + 1).pointee = s11_1
+            }
+        }
+        do {
+            let kb = 120
             do {
                 var s0_0: SIMD8<Float> = SIMD8<Float>()
                 var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -6565,7 +11682,113 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let dx = g36
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 128
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 128
+                let ar2 = dy + (q + 2) * 10
+                let cr2 = dx + (q + 2) * 128
+                let ar3 = dy + (q + 3) * 10
+                let cr3 = dx + (q + 3) * 128
+                let ar4 = dy + (q + 4) * 10
+                let cr4 = dx + (q + 4) * 128
+                let ar5 = dy + (q + 5) * 10
+                let cr5 = dx + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l37wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128
@@ -6641,149 +11864,85 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l37wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 128
+                let ar1 = dy + (q + 1) * 10
+                let cr1 = dx + (q + 1) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l37wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
                 }
-            case 2:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l37wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 10
+                let cr0 = dx + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l37wt + c0
+                    for k in 0..<10 {
+                        let bk = bs + k * 128
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
                 }
-            case 3:
-                do {
-                    let ar0 = dy + (q + 0) * 10
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dy + (q + 1) * 10
-                    let cr1 = dx + (q + 1) * 128
-                    let ar2 = dy + (q + 2) * 10
-                    let cr2 = dx + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l37wt + c0
-                        for k in 0..<10 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -71,7 +71,9 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // separable_conv2d output [N, 6, 6, 5]
     private let g1: UnsafeMutablePointer<Float>   // gradient of separable_conv2d output
     private let l1mid: UnsafeMutablePointer<Float>   // separable_conv2d depthwise output [N, 6, 6, 3]
@@ -87,7 +89,8 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         parameters = zeroed(47, Float.self)
         gradients = zeroed(47, Float.self)
         partials = zeroed(threads * 47, Float.self)
-        a0 = zeroed(n * 192, Float.self)
+        a0Storage = zeroed(n * 192, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 180, Float.self)
         g1 = zeroed(n * 180, Float.self)
         l1mid = zeroed(n * 108, Float.self)
@@ -96,7 +99,7 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1mid.deallocate()
@@ -109,20 +112,25 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 192)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a1)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 192)
+            forwardTraining()
+            return UnsafePointer(a1)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a1)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -137,6 +145,21 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -187,7 +210,7 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                 }
             }
             let y = a1 + n * 180
-            for q in stride(from: 0, to: 32, by: 8) {
+            for q in stride(from: 0, to: 36, by: 12) {
                 do {
                     let ar0 = md + (q + 0) * 3
                     let cr0 = y + (q + 0) * 5
@@ -205,6 +228,14 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 5
                     let ar7 = md + (q + 7) * 3
                     let cr7 = y + (q + 7) * 5
+                    let ar8 = md + (q + 8) * 3
+                    let cr8 = y + (q + 8) * 5
+                    let ar9 = md + (q + 9) * 3
+                    let cr9 = y + (q + 9) * 5
+                    let ar10 = md + (q + 10) * 3
+                    let cr10 = y + (q + 10) * 5
+                    let ar11 = md + (q + 11) * 3
+                    let cr11 = y + (q + 11) * 5
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -214,6 +245,10 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         let ao = 0
                         let bs = pw + 0
                         for k in 0..<3 {
@@ -235,6 +270,14 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                             s6_0 = s6_0.addingProduct(w0, x6)
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
                         }
                         st4((cr0 + 0 + 0), s0_0)
                         st4((cr1 + 0 + 0), s1_0)
@@ -244,6 +287,10 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
                     }
                     do {
                         var s0_0: Float = (bias + 4 + 0).pointee
@@ -254,6 +301,10 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                         var s5_0: Float = (bias + 4 + 0).pointee
                         var s6_0: Float = (bias + 4 + 0).pointee
                         var s7_0: Float = (bias + 4 + 0).pointee
+                        var s8_0: Float = (bias + 4 + 0).pointee
+                        var s9_0: Float = (bias + 4 + 0).pointee
+                        var s10_0: Float = (bias + 4 + 0).pointee
+                        var s11_0: Float = (bias + 4 + 0).pointee
                         let ao = 0
                         let bs = pw + 4
                         for k in 0..<3 {
@@ -275,6 +326,14 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                             s6_0 = s6_0.addingProduct(w0, x6)
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
                         }
                         (cr0 + 4 + 0).pointee = s0_0
                         (cr1 + 4 + 0).pointee = s1_0
@@ -284,67 +343,10 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                         (cr5 + 4 + 0).pointee = s5_0
                         (cr6 + 4 + 0).pointee = s6_0
                         (cr7 + 4 + 0).pointee = s7_0
-                    }
-                }
-            }
-            do {
-                let q = 32
-                do {
-                    let ar0 = md + (q + 0) * 3
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = md + (q + 1) * 3
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = md + (q + 2) * 3
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = md + (q + 3) * 3
-                    let cr3 = y + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = pw + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = pw + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
+                        (cr8 + 4 + 0).pointee = s8_0
+                        (cr9 + 4 + 0).pointee = s9_0
+                        (cr10 + 4 + 0).pointee = s10_0
+                        (cr11 + 4 + 0).pointee = s11_0
                     }
                 }
             }
@@ -412,7 +414,7 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let dyp = g1 + n * 180
             let dm = l1dmid + n * 108
-            for q in stride(from: 0, to: 32, by: 8) {
+            for q in stride(from: 0, to: 36, by: 12) {
                 do {
                     let ar0 = dyp + (q + 0) * 5
                     let cr0 = dm + (q + 0) * 3
@@ -430,6 +432,14 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                     let cr6 = dm + (q + 6) * 3
                     let ar7 = dyp + (q + 7) * 5
                     let cr7 = dm + (q + 7) * 3
+                    let ar8 = dyp + (q + 8) * 5
+                    let cr8 = dm + (q + 8) * 3
+                    let ar9 = dyp + (q + 9) * 5
+                    let cr9 = dm + (q + 9) * 3
+                    let ar10 = dyp + (q + 10) * 5
+                    let cr10 = dm + (q + 10) * 3
+                    let ar11 = dyp + (q + 11) * 5
+                    let cr11 = dm + (q + 11) * 3
                     do {
                         var s0_0: Float = Float(0)
                         var s0_1: Float = Float(0)
@@ -455,6 +465,18 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                         var s7_0: Float = Float(0)
                         var s7_1: Float = Float(0)
                         var s7_2: Float = Float(0)
+                        var s8_0: Float = Float(0)
+                        var s8_1: Float = Float(0)
+                        var s8_2: Float = Float(0)
+                        var s9_0: Float = Float(0)
+                        var s9_1: Float = Float(0)
+                        var s9_2: Float = Float(0)
+                        var s10_0: Float = Float(0)
+                        var s10_1: Float = Float(0)
+                        var s10_2: Float = Float(0)
+                        var s11_0: Float = Float(0)
+                        var s11_1: Float = Float(0)
+                        var s11_2: Float = Float(0)
                         let ao = 0
                         let bs = l1wt + 0
                         for k in 0..<5 {
@@ -494,6 +516,22 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                             s7_0 = s7_0.addingProduct(w0, x7)
                             s7_1 = s7_1.addingProduct(w1, x7)
                             s7_2 = s7_2.addingProduct(w2, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            s8_2 = s8_2.addingProduct(w2, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            s9_2 = s9_2.addingProduct(w2, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            s10_2 = s10_2.addingProduct(w2, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                            s11_2 = s11_2.addingProduct(w2, x11)
                         }
                         (cr0 + 0 + 0).pointee = s0_0
                         (cr0 + 0 + 1).pointee = s0_1
@@ -519,69 +557,18 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
                         (cr7 + 0 + 2).pointee = s7_2
-                    }
-                }
-            }
-            do {
-                let q = 32
-                do {
-                    let ar0 = dyp + (q + 0) * 5
-                    let cr0 = dm + (q + 0) * 3
-                    let ar1 = dyp + (q + 1) * 5
-                    let cr1 = dm + (q + 1) * 3
-                    let ar2 = dyp + (q + 2) * 5
-                    let cr2 = dm + (q + 2) * 3
-                    let ar3 = dyp + (q + 3) * 5
-                    let cr3 = dm + (q + 3) * 3
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s0_2: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s1_2: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s2_2: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s3_2: Float = Float(0)
-                        let ao = 0
-                        let bs = l1wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
+                        (cr9 + 0 + 0).pointee = s9_0
+                        (cr9 + 0 + 1).pointee = s9_1
+                        (cr9 + 0 + 2).pointee = s9_2
+                        (cr10 + 0 + 0).pointee = s10_0
+                        (cr10 + 0 + 1).pointee = s10_1
+                        (cr10 + 0 + 2).pointee = s10_2
+                        (cr11 + 0 + 0).pointee = s11_0
+                        (cr11 + 0 + 1).pointee = s11_1
+                        (cr11 + 0 + 2).pointee = s11_2
                     }
                 }
             }
@@ -602,12 +589,6 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

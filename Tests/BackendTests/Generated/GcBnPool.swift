@@ -80,7 +80,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 5, 8]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 7, 3]
@@ -120,7 +122,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         parameters = zeroed(485, Float.self)
         gradients = zeroed(485, Float.self)
         partials = zeroed(threads * 485, Float.self)
-        a0 = zeroed(n * 75, Float.self)
+        a0Storage = zeroed(n * 75, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 200, Float.self)
         g1 = zeroed(n * 200, Float.self)
         l1xp = zeroed(n * 147, Float.self)
@@ -156,7 +159,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -193,20 +196,25 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 75)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a8)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 75)
+            forwardTraining()
+            return UnsafePointer(a8)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a8)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -253,6 +261,27 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             l6Inference(lo, hi, t)
             l8Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Inference(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+        l6Inference(lo, hi, t)
+        l8Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -317,7 +346,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 147
             for r in 0..<5 { (x + ((r + 1) * 7 + 1) * 3).update(from: src + r * 15, count: 15) }
             let y = a1 + n * 200
-            for q in stride(from: 0, to: 24, by: 8) {
+            for q in stride(from: 0, to: 24, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 5 * 7 + (q + 0) % 5 * 1) * 3
                     let cr0 = y + (q + 0) * 8
@@ -335,6 +364,14 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 8
                     let ar7 = x + ((q + 7) / 5 * 7 + (q + 7) % 5 * 1) * 3
                     let cr7 = y + (q + 7) * 8
+                    let ar8 = x + ((q + 8) / 5 * 7 + (q + 8) % 5 * 1) * 3
+                    let cr8 = y + (q + 8) * 8
+                    let ar9 = x + ((q + 9) / 5 * 7 + (q + 9) % 5 * 1) * 3
+                    let cr9 = y + (q + 9) * 8
+                    let ar10 = x + ((q + 10) / 5 * 7 + (q + 10) % 5 * 1) * 3
+                    let cr10 = y + (q + 10) * 8
+                    let ar11 = x + ((q + 11) / 5 * 7 + (q + 11) % 5 * 1) * 3
+                    let cr11 = y + (q + 11) * 8
                     do {
                         var s0_0: SIMD8<Float> = SIMD8<Float>()
                         var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -344,6 +381,10 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD8<Float> = SIMD8<Float>()
                         var s6_0: SIMD8<Float> = SIMD8<Float>()
                         var s7_0: SIMD8<Float> = SIMD8<Float>()
+                        var s8_0: SIMD8<Float> = SIMD8<Float>()
+                        var s9_0: SIMD8<Float> = SIMD8<Float>()
+                        var s10_0: SIMD8<Float> = SIMD8<Float>()
+                        var s11_0: SIMD8<Float> = SIMD8<Float>()
                         for s in 0..<3 {
                             let ao = s * 21
                             let bs = wk + s * 72 + 0
@@ -366,6 +407,14 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st8((cr0 + 0 + 0), s0_0)
@@ -376,6 +425,10 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         st8((cr5 + 0 + 0), s5_0)
                         st8((cr6 + 0 + 0), s6_0)
                         st8((cr7 + 0 + 0), s7_0)
+                        st8((cr8 + 0 + 0), s8_0)
+                        st8((cr9 + 0 + 0), s9_0)
+                        st8((cr10 + 0 + 0), s10_0)
+                        st8((cr11 + 0 + 0), s11_0)
                     }
                 }
             }
@@ -426,6 +479,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD8<Float> = ld8((d + (kb + 5) * 8 + 0 + 0))
                             var s6_0: SIMD8<Float> = ld8((d + (kb + 6) * 8 + 0 + 0))
                             var s7_0: SIMD8<Float> = ld8((d + (kb + 7) * 8 + 0 + 0))
+                            var s8_0: SIMD8<Float> = ld8((d + (kb + 8) * 8 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 5 * 1 + kh) * 7 + q % 5 * 1) * 3) + kb
                                 let bq = (dy + q * 8) + 0
@@ -446,6 +500,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
                             }
                             st8((d + (kb + 0) * 8 + 0 + 0), s0_0)
                             st8((d + (kb + 1) * 8 + 0 + 0), s1_0)
@@ -455,20 +511,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             st8((d + (kb + 5) * 8 + 0 + 0), s5_0)
                             st8((d + (kb + 6) * 8 + 0 + 0), s6_0)
                             st8((d + (kb + 7) * 8 + 0 + 0), s7_0)
-                        }
-                    }
-                    do {
-                        let kb = 8
-                        do {
-                            var s0_0: SIMD8<Float> = ld8((d + (kb + 0) * 8 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 5 * 1 + kh) * 7 + q % 5 * 1) * 3) + kb
-                                let bq = (dy + q * 8) + 0
-                                let y0 = ld8((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                            }
-                            st8((d + (kb + 0) * 8 + 0 + 0), s0_0)
+                            st8((d + (kb + 8) * 8 + 0 + 0), s8_0)
                         }
                     }
                 }
@@ -479,9 +522,14 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 16
-        for c in 0..<8 { s[c] = 0 }
-        let x = a1 + lo * 200
-        for r in 0..<(hi - lo) * 25 { for c in 0..<8 { s[c] += x[r * 8 + c] } }
+        do {
+            var s0: SIMD8<Float> = SIMD8<Float>()
+            for r in 0..<(hi - lo) * 25 {
+                let xr = a1 + lo * 200 + r * 8
+                s0 += ld8((xr + 0))
+            }
+            st8((s + 0), s0)
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -498,9 +546,16 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 16
-        for c in 0..<8 { s[c] = 0 }
-        let x = a1 + lo * 200
-        for r in 0..<(hi - lo) * 25 { for c in 0..<8 { let d = x[r * 8 + c] - l2mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD8<Float> = SIMD8<Float>()
+            let m0 = ld8((l2mean + 0))
+            for r in 0..<(hi - lo) * 25 {
+                let xr = a1 + lo * 200 + r * 8
+                let d0 = ld8((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st8((s + 0), s0)
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -520,19 +575,24 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 200, y = a2 + lo * 200, xh = l2xhat + lo * 200
-        for r in 0..<(hi - lo) * 25 {
-            for c in 0..<8 {
-                let v = (x[r * 8 + c] - l2mean[c]) * l2inv[c]
-                xh[r * 8 + c] = v
-                y[r * 8 + c] = (parameters + 216)[c] * v + (parameters + 224)[c]
+        do {
+            let m0 = ld8((l2mean + 0)), k0 = ld8((l2inv + 0))
+            let ga0 = ld8(((parameters + 216) + 0))
+            let be0 = ld8(((parameters + 224) + 0))
+            for r in 0..<(hi - lo) * 25 {
+                let xr = a1 + lo * 200 + r * 8
+                let hr = l2xhat + lo * 200 + r * 8
+                let yr = a2 + lo * 200 + r * 8
+                let v0 = (ld8((xr + 0)) - m0) * k0
+                st8((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st8((yr + 0), y0)
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 200, y = a2 + lo * 200
         let mm = (parameters + 232), mv = (parameters + 240)
         let sc = l2part + t * 16, sh = sc + 8   // this chunk's scale and shift
         for c in 0..<8 {
@@ -540,15 +600,31 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 224)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 25 { for c in 0..<8 { y[r * 8 + c] = x[r * 8 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld8((sc + 0)), b0 = ld8((sh + 0))
+            for r in 0..<(hi - lo) * 25 {
+                let xr = a1 + lo * 200 + r * 8
+                let yr = a2 + lo * 200 + r * 8
+                st8((yr + 0), ld8((xr + 0)) * k0 + b0)
+            }
+        }
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 16
-        for c in 0..<16 { s[c] = 0 }
-        let dy = g2 + lo * 200, xh = l2xhat + lo * 200
-        for r in 0..<(hi - lo) * 25 { for c in 0..<8 { let g = dy[r * 8 + c]; s[c] += g; s[8 + c] += g * xh[r * 8 + c] } }
+        do {
+            var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
+            for r in 0..<(hi - lo) * 25 {
+                let dyr = g2 + lo * 200 + r * 8
+                let hr = l2xhat + lo * 200 + r * 8
+                let g0 = ld8((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld8((hr + 0))
+            }
+            st8((s + 0), sy0)
+            st8(((s + 8) + 0), sx0)
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -567,12 +643,15 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g2 + lo * 200, xh = l2xhat + lo * 200, dx = g1 + lo * 200
-        for r in 0..<(hi - lo) * 25 {
-            for c in 0..<8 {
-                let k = (parameters + 216)[c] * l2inv[c]
-                let i = r * 8 + c
-                dx[i] = k * (dy[i] - l2mdy[c] - xh[i] * l2mdx[c])
+        do {
+            let k0 = ld8(((parameters + 216) + 0)) * ld8((l2inv + 0))
+            let my0 = ld8((l2mdy + 0)), mx0 = ld8((l2mdx + 0))
+            for r in 0..<(hi - lo) * 25 {
+                let dyr = g2 + lo * 200 + r * 8
+                let hr = l2xhat + lo * 200 + r * 8
+                let dxr = g1 + lo * 200 + r * 8
+                let g0 = ld8((dyr + 0))
+                st8((dxr + 0), k0 * (g0 - my0 - ld8((hr + 0)) * mx0))
             }
         }
     }
@@ -663,6 +742,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 6
                     let ar7 = x + ((q + 7) / 3 * 3 + (q + 7) % 3 * 1) * 8
                     let cr7 = y + (q + 7) * 6
+                    let ar8 = x + ((q + 8) / 3 * 3 + (q + 8) % 3 * 1) * 8
+                    let cr8 = y + (q + 8) * 6
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -672,6 +753,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         let ao = 0
                         let bs = wk + 0
                         for k in 0..<8 {
@@ -693,6 +775,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             s6_0 = s6_0.addingProduct(w0, x6)
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
                         }
                         st4((cr0 + 0 + 0), s0_0)
                         st4((cr1 + 0 + 0), s1_0)
@@ -702,6 +786,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
                     }
                     do {
                         var s0_0: Float = (bias + 4 + 0).pointee
@@ -720,6 +805,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         var s6_1: Float = (bias + 4 + 1).pointee
                         var s7_0: Float = (bias + 4 + 0).pointee
                         var s7_1: Float = (bias + 4 + 1).pointee
+                        var s8_0: Float = (bias + 4 + 0).pointee
+                        var s8_1: Float = (bias + 4 + 1).pointee
                         let ao = 0
                         let bs = wk + 4
                         for k in 0..<8 {
@@ -750,6 +837,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
                             s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
                         }
                         (cr0 + 4 + 0).pointee = s0_0
                         (cr0 + 4 + 1).pointee = s0_1
@@ -767,41 +857,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         (cr6 + 4 + 1).pointee = s6_1
                         (cr7 + 4 + 0).pointee = s7_0
                         (cr7 + 4 + 1).pointee = s7_1
-                    }
-                }
-            }
-            do {
-                let q = 8
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 3 + (q + 0) % 3 * 1) * 8
-                    let cr0 = y + (q + 0) * 6
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<8 {
-                            let bk = bs + k * 6
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s0_1: Float = (bias + 4 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<8 {
-                            let bk = bs + k * 6
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr0 + 4 + 1).pointee = s0_1
+                        (cr8 + 4 + 0).pointee = s8_0
+                        (cr8 + 4 + 1).pointee = s8_1
                     }
                 }
             }
@@ -966,6 +1023,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         let cr6 = dx + (((q + 6) / 3 * 1 + kh) * 3 + (q + 6) % 3 * 1) * 8
                         let ar7 = dy + (q + 7) * 6
                         let cr7 = dx + (((q + 7) / 3 * 1 + kh) * 3 + (q + 7) % 3 * 1) * 8
+                        let ar8 = dy + (q + 8) * 6
+                        let cr8 = dx + (((q + 8) / 3 * 1 + kh) * 3 + (q + 8) % 3 * 1) * 8
                         do {
                             var s0_0: SIMD8<Float> = SIMD8<Float>()
                             var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -975,6 +1034,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD8<Float> = SIMD8<Float>()
                             var s6_0: SIMD8<Float> = SIMD8<Float>()
                             var s7_0: SIMD8<Float> = SIMD8<Float>()
+                            var s8_0: SIMD8<Float> = SIMD8<Float>()
                             let ao = 0
                             let bs = wtk + 0
                             for k in 0..<6 {
@@ -996,6 +1056,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
                             }
                             st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
                             st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
@@ -1005,25 +1067,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             st8((cr5 + 0 + 0), ld8((cr5 + 0 + 0)) + s5_0)
                             st8((cr6 + 0 + 0), ld8((cr6 + 0 + 0)) + s6_0)
                             st8((cr7 + 0 + 0), ld8((cr7 + 0 + 0)) + s7_0)
-                        }
-                    }
-                }
-                do {
-                    let q = 8
-                    do {
-                        let ar0 = dy + (q + 0) * 6
-                        let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 3 + (q + 0) % 3 * 1) * 8
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 8
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
+                            st8((cr8 + 0 + 0), ld8((cr8 + 0 + 0)) + s8_0)
                         }
                     }
                 }
@@ -1034,9 +1078,25 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 12
-        for c in 0..<6 { s[c] = 0 }
-        let x = a5 + lo * 54
-        for r in 0..<(hi - lo) * 9 { for c in 0..<6 { s[c] += x[r * 6 + c] } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                s0 += ld4((xr + 0))
+            }
+            st4((s + 0), s0)
+        }
+        do {
+            var s0: Float = Float(0)
+            var s1: Float = Float(0)
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                s0 += (xr + 4).pointee
+                s1 += (xr + 5).pointee
+            }
+            (s + 4).pointee = s0
+            (s + 5).pointee = s1
+        }
     }
 
     // batch_normalization_2: batch mean from the partial sums
@@ -1053,9 +1113,31 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 12
-        for c in 0..<6 { s[c] = 0 }
-        let x = a5 + lo * 54
-        for r in 0..<(hi - lo) * 9 { for c in 0..<6 { let d = x[r * 6 + c] - l6mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l6mean + 0))
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                let d0 = ld4((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 0), s0)
+        }
+        do {
+            var s0: Float = Float(0)
+            let m0 = (l6mean + 4).pointee
+            var s1: Float = Float(0)
+            let m1 = (l6mean + 5).pointee
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                let d0 = (xr + 4).pointee - m0
+                s0 += d0 * d0
+                let d1 = (xr + 5).pointee - m1
+                s1 += d1 * d1
+            }
+            (s + 4).pointee = s0
+            (s + 5).pointee = s1
+        }
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
@@ -1075,19 +1157,42 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 54, y = a6 + lo * 54, xh = l6xhat + lo * 54
-        for r in 0..<(hi - lo) * 9 {
-            for c in 0..<6 {
-                let v = (x[r * 6 + c] - l6mean[c]) * l6inv[c]
-                xh[r * 6 + c] = v
-                y[r * 6 + c] = v + (parameters + 302)[c]
+        do {
+            let m0 = ld4((l6mean + 0)), k0 = ld4((l6inv + 0))
+            let be0 = ld4(((parameters + 302) + 0))
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                let hr = l6xhat + lo * 54 + r * 6
+                let yr = a6 + lo * 54 + r * 6
+                let v0 = (ld4((xr + 0)) - m0) * k0
+                st4((hr + 0), v0)
+                let y0 = v0 + be0
+                st4((yr + 0), y0)
+            }
+        }
+        do {
+            let m0 = (l6mean + 4).pointee, k0 = (l6inv + 4).pointee
+            let be0 = ((parameters + 302) + 4).pointee
+            let m1 = (l6mean + 5).pointee, k1 = (l6inv + 5).pointee
+            let be1 = ((parameters + 302) + 5).pointee
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                let hr = l6xhat + lo * 54 + r * 6
+                let yr = a6 + lo * 54 + r * 6
+                let v0 = ((xr + 4).pointee - m0) * k0
+                (hr + 4).pointee = v0
+                let y0 = v0 + be0
+                (yr + 4).pointee = y0
+                let v1 = ((xr + 5).pointee - m1) * k1
+                (hr + 5).pointee = v1
+                let y1 = v1 + be1
+                (yr + 5).pointee = y1
             }
         }
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 54, y = a6 + lo * 54
         let mm = (parameters + 308), mv = (parameters + 314)
         let sc = l6part + t * 12, sh = sc + 6   // this chunk's scale and shift
         for c in 0..<6 {
@@ -1095,15 +1200,59 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 302)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 9 { for c in 0..<6 { y[r * 6 + c] = x[r * 6 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                let yr = a6 + lo * 54 + r * 6
+                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
+            }
+        }
+        do {
+            let k0 = (sc + 4).pointee, b0 = (sh + 4).pointee
+            let k1 = (sc + 5).pointee, b1 = (sh + 5).pointee
+            for r in 0..<(hi - lo) * 9 {
+                let xr = a5 + lo * 54 + r * 6
+                let yr = a6 + lo * 54 + r * 6
+                (yr + 4).pointee = (xr + 4).pointee * k0 + b0
+                (yr + 5).pointee = (xr + 5).pointee * k1 + b1
+            }
+        }
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l6part + t * 12
-        for c in 0..<12 { s[c] = 0 }
-        let dy = g6 + lo * 54, xh = l6xhat + lo * 54
-        for r in 0..<(hi - lo) * 9 { for c in 0..<6 { let g = dy[r * 6 + c]; s[c] += g; s[6 + c] += g * xh[r * 6 + c] } }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 9 {
+                let dyr = g6 + lo * 54 + r * 6
+                let hr = l6xhat + lo * 54 + r * 6
+                let g0 = ld4((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 0))
+            }
+            st4((s + 0), sy0)
+            st4(((s + 6) + 0), sx0)
+        }
+        do {
+            var sy0: Float = Float(0), sx0: Float = Float(0)
+            var sy1: Float = Float(0), sx1: Float = Float(0)
+            for r in 0..<(hi - lo) * 9 {
+                let dyr = g6 + lo * 54 + r * 6
+                let hr = l6xhat + lo * 54 + r * 6
+                let g0 = (dyr + 4).pointee
+                sy0 += g0
+                sx0 += g0 * (hr + 4).pointee
+                let g1 = (dyr + 5).pointee
+                sy1 += g1
+                sx1 += g1 * (hr + 5).pointee
+            }
+            (s + 4).pointee = sy0
+            ((s + 6) + 4).pointee = sx0
+            (s + 5).pointee = sy1
+            ((s + 6) + 5).pointee = sx1
+        }
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1121,12 +1270,30 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 54, xh = l6xhat + lo * 54, dx = g5 + lo * 54
-        for r in 0..<(hi - lo) * 9 {
-            for c in 0..<6 {
-                let k = l6inv[c]
-                let i = r * 6 + c
-                dx[i] = k * (dy[i] - l6mdy[c] - xh[i] * l6mdx[c])
+        do {
+            let k0 = ld4((l6inv + 0))
+            let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
+            for r in 0..<(hi - lo) * 9 {
+                let dyr = g6 + lo * 54 + r * 6
+                let hr = l6xhat + lo * 54 + r * 6
+                let dxr = g5 + lo * 54 + r * 6
+                let g0 = ld4((dyr + 0))
+                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+            }
+        }
+        do {
+            let k0 = (l6inv + 4).pointee
+            let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
+            let k1 = (l6inv + 5).pointee
+            let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
+            for r in 0..<(hi - lo) * 9 {
+                let dyr = g6 + lo * 54 + r * 6
+                let hr = l6xhat + lo * 54 + r * 6
+                let dxr = g5 + lo * 54 + r * 6
+                let g0 = (dyr + 4).pointee
+                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
+                let g1 = (dyr + 5).pointee
+                (dxr + 5).pointee = k1 * (g1 - my1 - (hr + 5).pointee * mx1)
             }
         }
     }
@@ -1138,7 +1305,166 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         let x = a6, y = a8
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 54
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 54
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 54
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 54
+                let cr3 = y + (q + 3) * 3
+                let ar4 = x + (q + 4) * 54
+                let cr4 = y + (q + 4) * 3
+                let ar5 = x + (q + 5) * 54
+                let cr5 = y + (q + 5) * 3
+                let ar6 = x + (q + 6) * 54
+                let cr6 = y + (q + 6) * 3
+                let ar7 = x + (q + 7) * 54
+                let cr7 = y + (q + 7) * 3
+                let ar8 = x + (q + 8) * 54
+                let cr8 = y + (q + 8) * 3
+                let ar9 = x + (q + 9) * 54
+                let cr9 = y + (q + 9) * 3
+                let ar10 = x + (q + 10) * 54
+                let cr10 = y + (q + 10) * 3
+                let ar11 = x + (q + 11) * 54
+                let cr11 = y + (q + 11) * 3
+                do {
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    var s4_0: Float = (bias + 0 + 0).pointee
+                    var s4_1: Float = (bias + 0 + 1).pointee
+                    var s4_2: Float = (bias + 0 + 2).pointee
+                    var s5_0: Float = (bias + 0 + 0).pointee
+                    var s5_1: Float = (bias + 0 + 1).pointee
+                    var s5_2: Float = (bias + 0 + 2).pointee
+                    var s6_0: Float = (bias + 0 + 0).pointee
+                    var s6_1: Float = (bias + 0 + 1).pointee
+                    var s6_2: Float = (bias + 0 + 2).pointee
+                    var s7_0: Float = (bias + 0 + 0).pointee
+                    var s7_1: Float = (bias + 0 + 1).pointee
+                    var s7_2: Float = (bias + 0 + 2).pointee
+                    var s8_0: Float = (bias + 0 + 0).pointee
+                    var s8_1: Float = (bias + 0 + 1).pointee
+                    var s8_2: Float = (bias + 0 + 2).pointee
+                    var s9_0: Float = (bias + 0 + 0).pointee
+                    var s9_1: Float = (bias + 0 + 1).pointee
+                    var s9_2: Float = (bias + 0 + 2).pointee
+                    var s10_0: Float = (bias + 0 + 0).pointee
+                    var s10_1: Float = (bias + 0 + 1).pointee
+                    var s10_2: Float = (bias + 0 + 2).pointee
+                    var s11_0: Float = (bias + 0 + 0).pointee
+                    var s11_1: Float = (bias + 0 + 1).pointee
+                    var s11_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<54 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        s6_2 = s6_2.addingProduct(w2, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        s7_2 = s7_2.addingProduct(w2, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        s8_2 = s8_2.addingProduct(w2, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        s9_2 = s9_2.addingProduct(w2, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        s10_2 = s10_2.addingProduct(w2, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                        s11_2 = s11_2.addingProduct(w2, x11)
+                    }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
+                    (cr4 + 0 + 0).pointee = s4_0
+                    (cr4 + 0 + 1).pointee = s4_1
+                    (cr4 + 0 + 2).pointee = s4_2
+                    (cr5 + 0 + 0).pointee = s5_0
+                    (cr5 + 0 + 1).pointee = s5_1
+                    (cr5 + 0 + 2).pointee = s5_2
+                    (cr6 + 0 + 0).pointee = s6_0
+                    (cr6 + 0 + 1).pointee = s6_1
+                    (cr6 + 0 + 2).pointee = s6_2
+                    (cr7 + 0 + 0).pointee = s7_0
+                    (cr7 + 0 + 1).pointee = s7_1
+                    (cr7 + 0 + 2).pointee = s7_2
+                    (cr8 + 0 + 0).pointee = s8_0
+                    (cr8 + 0 + 1).pointee = s8_1
+                    (cr8 + 0 + 2).pointee = s8_2
+                    (cr9 + 0 + 0).pointee = s9_0
+                    (cr9 + 0 + 1).pointee = s9_1
+                    (cr9 + 0 + 2).pointee = s9_2
+                    (cr10 + 0 + 0).pointee = s10_0
+                    (cr10 + 0 + 1).pointee = s10_1
+                    (cr10 + 0 + 2).pointee = s10_2
+                    (cr11 + 0 + 0).pointee = s11_0
+                    (cr11 + 0 + 1).pointee = s11_1
+                    (cr11 + 0 + 2).pointee = s11_2
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 54
                 let cr0 = y + (q + 0) * 3
@@ -1249,435 +1575,134 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 54
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 54
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 54
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 54
+                let cr3 = y + (q + 3) * 3
                 do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<54 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 54
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 54
+                let cr1 = y + (q + 1) * 3
                 do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 54
-                    let cr1 = y + (q + 1) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<54 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 54
+                let cr0 = y + (q + 0) * 3
                 do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 54
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 54
-                    let cr2 = y + (q + 2) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<54 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
                 }
-            case 4:
-                do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 54
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 54
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 54
-                    let cr3 = y + (q + 3) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 54
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 54
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 54
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 54
-                    let cr4 = y + (q + 4) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 54
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 54
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 54
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 54
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 54
-                    let cr5 = y + (q + 5) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 54
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 54
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 54
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 54
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 54
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 54
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + (q + 6) * 54
-                    let cr6 = y + (q + 6) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<54 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1695,7 +1720,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         for o in 0..<3 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
         let gk = (gp + 320)
-        for kb in stride(from: 0, to: 48, by: 8) {
+        for kb in stride(from: 0, to: 48, by: 12) {
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -1721,6 +1746,18 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                 var s7_0: Float = Float(0)
                 var s7_1: Float = Float(0)
                 var s7_2: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s8_2: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s9_2: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s10_2: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
+                var s11_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 54) + kb
                     let bq = (dy + r * 3) + 0
@@ -1759,6 +1796,22 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     s7_0 = s7_0.addingProduct(y0, x7)
                     s7_1 = s7_1.addingProduct(y1, x7)
                     s7_2 = s7_2.addingProduct(y2, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    s8_2 = s8_2.addingProduct(y2, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    s9_2 = s9_2.addingProduct(y2, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    s10_2 = s10_2.addingProduct(y2, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                    s11_2 = s11_2.addingProduct(y2, x11)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1784,6 +1837,18 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 7) * 3 + 0 + 0).pointee = s7_0
                 (gk + (kb + 7) * 3 + 0 + 1).pointee = s7_1
                 (gk + (kb + 7) * 3 + 0 + 2).pointee = s7_2
+                (gk + (kb + 8) * 3 + 0 + 0).pointee = s8_0
+                (gk + (kb + 8) * 3 + 0 + 1).pointee = s8_1
+                (gk + (kb + 8) * 3 + 0 + 2).pointee = s8_2
+                (gk + (kb + 9) * 3 + 0 + 0).pointee = s9_0
+                (gk + (kb + 9) * 3 + 0 + 1).pointee = s9_1
+                (gk + (kb + 9) * 3 + 0 + 2).pointee = s9_2
+                (gk + (kb + 10) * 3 + 0 + 0).pointee = s10_0
+                (gk + (kb + 10) * 3 + 0 + 1).pointee = s10_1
+                (gk + (kb + 10) * 3 + 0 + 2).pointee = s10_2
+                (gk + (kb + 11) * 3 + 0 + 0).pointee = s11_0
+                (gk + (kb + 11) * 3 + 0 + 1).pointee = s11_1
+                (gk + (kb + 11) * 3 + 0 + 2).pointee = s11_2
             }
         }
         do {
@@ -1861,7 +1926,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         let dx = g6
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 5 {
+        while qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 3
                 let cr0 = dx + (q + 0) * 54
@@ -1873,6 +1938,12 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                 let cr3 = dx + (q + 3) * 54
                 let ar4 = dy + (q + 4) * 3
                 let cr4 = dx + (q + 4) * 54
+                let ar5 = dy + (q + 5) * 3
+                let cr5 = dx + (q + 5) * 54
+                let ar6 = dy + (q + 6) * 3
+                let cr6 = dx + (q + 6) * 54
+                let ar7 = dy + (q + 7) * 3
+                let cr7 = dx + (q + 7) * 54
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1889,6 +1960,15 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     var s4_0: SIMD16<Float> = SIMD16<Float>()
                     var s4_1: SIMD16<Float> = SIMD16<Float>()
                     var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_2: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_2: SIMD16<Float> = SIMD16<Float>()
                     let ao = 0
                     let bs = l8wt + 0
                     for k in 0..<3 {
@@ -1916,6 +1996,18 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         s4_0 = s4_0.addingProduct(w0, x4)
                         s4_1 = s4_1.addingProduct(w1, x4)
                         s4_2 = s4_2.addingProduct(w2, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        s6_2 = s6_2.addingProduct(w2, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        s7_2 = s7_2.addingProduct(w2, x7)
                     }
                     st16((cr0 + 0 + 0), s0_0)
                     st16((cr0 + 0 + 16), s0_1)
@@ -1932,6 +2024,15 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     st16((cr4 + 0 + 0), s4_0)
                     st16((cr4 + 0 + 16), s4_1)
                     st16((cr4 + 0 + 32), s4_2)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr6 + 0 + 32), s6_2)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr7 + 0 + 32), s7_2)
                 }
                 do {
                     var s0_0: SIMD4<Float> = SIMD4<Float>()
@@ -1939,6 +2040,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     var s2_0: SIMD4<Float> = SIMD4<Float>()
                     var s3_0: SIMD4<Float> = SIMD4<Float>()
                     var s4_0: SIMD4<Float> = SIMD4<Float>()
+                    var s5_0: SIMD4<Float> = SIMD4<Float>()
+                    var s6_0: SIMD4<Float> = SIMD4<Float>()
+                    var s7_0: SIMD4<Float> = SIMD4<Float>()
                     let ao = 0
                     let bs = l8wt + 48
                     for k in 0..<3 {
@@ -1954,12 +2058,21 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         s3_0 = s3_0.addingProduct(w0, x3)
                         let x4 = ar4[ao + k]
                         s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
                     }
                     st4((cr0 + 48 + 0), s0_0)
                     st4((cr1 + 48 + 0), s1_0)
                     st4((cr2 + 48 + 0), s2_0)
                     st4((cr3 + 48 + 0), s3_0)
                     st4((cr4 + 48 + 0), s4_0)
+                    st4((cr5 + 48 + 0), s5_0)
+                    st4((cr6 + 48 + 0), s6_0)
+                    st4((cr7 + 48 + 0), s7_0)
                 }
                 do {
                     var s0_0: Float = Float(0)
@@ -1972,6 +2085,12 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     var s3_1: Float = Float(0)
                     var s4_0: Float = Float(0)
                     var s4_1: Float = Float(0)
+                    var s5_0: Float = Float(0)
+                    var s5_1: Float = Float(0)
+                    var s6_0: Float = Float(0)
+                    var s6_1: Float = Float(0)
+                    var s7_0: Float = Float(0)
+                    var s7_1: Float = Float(0)
                     let ao = 0
                     let bs = l8wt + 52
                     for k in 0..<3 {
@@ -1993,6 +2112,15 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                         let x4 = ar4[ao + k]
                         s4_0 = s4_0.addingProduct(w0, x4)
                         s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
                     }
                     (cr0 + 52 + 0).pointee = s0_0
                     (cr0 + 52 + 1).pointee = s0_1
@@ -2004,371 +2132,275 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     (cr3 + 52 + 1).pointee = s3_1
                     (cr4 + 52 + 0).pointee = s4_0
                     (cr4 + 52 + 1).pointee = s4_1
+                    (cr5 + 52 + 0).pointee = s5_0
+                    (cr5 + 52 + 1).pointee = s5_1
+                    (cr6 + 52 + 0).pointee = s6_0
+                    (cr6 + 52 + 1).pointee = s6_1
+                    (cr7 + 52 + 0).pointee = s7_0
+                    (cr7 + 52 + 1).pointee = s7_1
                 }
             }
-            q += 5
+            q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 54
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 54
+                let ar2 = dy + (q + 2) * 3
+                let cr2 = dx + (q + 2) * 54
+                let ar3 = dy + (q + 3) * 3
+                let cr3 = dx + (q + 3) * 54
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 54
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l8wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l8wt + 48
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 48 + 0), s0_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l8wt + 52
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 52 + 0).pointee = s0_0
-                        (cr0 + 52 + 1).pointee = s0_1
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 54
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 54
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    var s2_0: SIMD4<Float> = SIMD4<Float>()
+                    var s3_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l8wt + 48
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l8wt + 48
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 48 + 0), s0_0)
-                        st4((cr1 + 48 + 0), s1_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l8wt + 52
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 52 + 0).pointee = s0_0
-                        (cr0 + 52 + 1).pointee = s0_1
-                        (cr1 + 52 + 0).pointee = s1_0
-                        (cr1 + 52 + 1).pointee = s1_1
-                    }
+                    st4((cr0 + 48 + 0), s0_0)
+                    st4((cr1 + 48 + 0), s1_0)
+                    st4((cr2 + 48 + 0), s2_0)
+                    st4((cr3 + 48 + 0), s3_0)
                 }
-            case 3:
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 54
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 54
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 54
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
+                    var s0_0: Float = Float(0)
+                    var s0_1: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s1_1: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s2_1: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    var s3_1: Float = Float(0)
+                    let ao = 0
+                    let bs = l8wt + 52
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l8wt + 48
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 48 + 0), s0_0)
-                        st4((cr1 + 48 + 0), s1_0)
-                        st4((cr2 + 48 + 0), s2_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l8wt + 52
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 52 + 0).pointee = s0_0
-                        (cr0 + 52 + 1).pointee = s0_1
-                        (cr1 + 52 + 0).pointee = s1_0
-                        (cr1 + 52 + 1).pointee = s1_1
-                        (cr2 + 52 + 0).pointee = s2_0
-                        (cr2 + 52 + 1).pointee = s2_1
-                    }
+                    (cr0 + 52 + 0).pointee = s0_0
+                    (cr0 + 52 + 1).pointee = s0_1
+                    (cr1 + 52 + 0).pointee = s1_0
+                    (cr1 + 52 + 1).pointee = s1_1
+                    (cr2 + 52 + 0).pointee = s2_0
+                    (cr2 + 52 + 1).pointee = s2_1
+                    (cr3 + 52 + 0).pointee = s3_0
+                    (cr3 + 52 + 1).pointee = s3_1
                 }
-            case 4:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 54
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 54
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 54
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 54
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 54
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 54
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l8wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l8wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l8wt + 48
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 48 + 0), s0_0)
-                        st4((cr1 + 48 + 0), s1_0)
-                        st4((cr2 + 48 + 0), s2_0)
-                        st4((cr3 + 48 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l8wt + 52
-                        for k in 0..<3 {
-                            let bk = bs + k * 54
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 52 + 0).pointee = s0_0
-                        (cr0 + 52 + 1).pointee = s0_1
-                        (cr1 + 52 + 0).pointee = s1_0
-                        (cr1 + 52 + 1).pointee = s1_1
-                        (cr2 + 52 + 0).pointee = s2_0
-                        (cr2 + 52 + 1).pointee = s2_1
-                        (cr3 + 52 + 0).pointee = s3_0
-                        (cr3 + 52 + 1).pointee = s3_1
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
                 }
-            default: break
+                do {
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l8wt + 48
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                    }
+                    st4((cr0 + 48 + 0), s0_0)
+                    st4((cr1 + 48 + 0), s1_0)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    var s0_1: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s1_1: Float = Float(0)
+                    let ao = 0
+                    let bs = l8wt + 52
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                    }
+                    (cr0 + 52 + 0).pointee = s0_0
+                    (cr0 + 52 + 1).pointee = s0_1
+                    (cr1 + 52 + 0).pointee = s1_0
+                    (cr1 + 52 + 1).pointee = s1_1
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 54
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l8wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                }
+                do {
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l8wt + 48
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                    }
+                    st4((cr0 + 48 + 0), s0_0)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    var s0_1: Float = Float(0)
+                    let ao = 0
+                    let bs = l8wt + 52
+                    for k in 0..<3 {
+                        let bk = bs + k * 54
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                    }
+                    (cr0 + 52 + 0).pointee = s0_0
+                    (cr0 + 52 + 1).pointee = s0_1
+                }
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

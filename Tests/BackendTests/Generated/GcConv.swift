@@ -75,7 +75,9 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 2]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 2] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 5]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 8, 8, 2]
@@ -100,7 +102,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         parameters = zeroed(1200, Float.self)
         gradients = zeroed(1200, Float.self)
         partials = zeroed(threads * 1200, Float.self)
-        a0 = zeroed(n * 72, Float.self)
+        a0Storage = zeroed(n * 72, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 180, Float.self)
         g1 = zeroed(n * 180, Float.self)
         l1xp = zeroed(n * 128, Float.self)
@@ -118,7 +121,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -140,20 +143,25 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 72)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a5)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 72)
+            forwardTraining()
+            return UnsafePointer(a5)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a5)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -174,6 +182,24 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             l3Forward(lo, hi, t)
             l5Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Forward(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -237,7 +263,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 128
             for r in 0..<6 { (x + ((r + 1) * 8 + 1) * 2).update(from: src + r * 12, count: 12) }
             let y = a1 + n * 180
-            for q in stride(from: 0, to: 32, by: 8) {
+            for q in stride(from: 0, to: 36, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 6 * 8 + (q + 0) % 6 * 1) * 2
                     let cr0 = y + (q + 0) * 5
@@ -255,6 +281,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 5
                     let ar7 = x + ((q + 7) / 6 * 8 + (q + 7) % 6 * 1) * 2
                     let cr7 = y + (q + 7) * 5
+                    let ar8 = x + ((q + 8) / 6 * 8 + (q + 8) % 6 * 1) * 2
+                    let cr8 = y + (q + 8) * 5
+                    let ar9 = x + ((q + 9) / 6 * 8 + (q + 9) % 6 * 1) * 2
+                    let cr9 = y + (q + 9) * 5
+                    let ar10 = x + ((q + 10) / 6 * 8 + (q + 10) % 6 * 1) * 2
+                    let cr10 = y + (q + 10) * 5
+                    let ar11 = x + ((q + 11) / 6 * 8 + (q + 11) % 6 * 1) * 2
+                    let cr11 = y + (q + 11) * 5
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -264,6 +298,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 16
                             let bs = wk + s * 30 + 0
@@ -286,6 +324,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 0 + 0), s0_0)
@@ -296,6 +342,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
                     }
                     do {
                         var s0_0: Float = (bias + 4 + 0).pointee
@@ -306,6 +356,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         var s5_0: Float = (bias + 4 + 0).pointee
                         var s6_0: Float = (bias + 4 + 0).pointee
                         var s7_0: Float = (bias + 4 + 0).pointee
+                        var s8_0: Float = (bias + 4 + 0).pointee
+                        var s9_0: Float = (bias + 4 + 0).pointee
+                        var s10_0: Float = (bias + 4 + 0).pointee
+                        var s11_0: Float = (bias + 4 + 0).pointee
                         for s in 0..<3 {
                             let ao = s * 16
                             let bs = wk + s * 30 + 4
@@ -328,6 +382,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         (cr0 + 4 + 0).pointee = s0_0
@@ -338,71 +400,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         (cr5 + 4 + 0).pointee = s5_0
                         (cr6 + 4 + 0).pointee = s6_0
                         (cr7 + 4 + 0).pointee = s7_0
-                    }
-                }
-            }
-            do {
-                let q = 32
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 8 + (q + 0) % 6 * 1) * 2
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + ((q + 1) / 6 * 8 + (q + 1) % 6 * 1) * 2
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + ((q + 2) / 6 * 8 + (q + 2) % 6 * 1) * 2
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + ((q + 3) / 6 * 8 + (q + 3) % 6 * 1) * 2
-                    let cr3 = y + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 16
-                            let bs = wk + s * 30 + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 5
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        for s in 0..<3 {
-                            let ao = s * 16
-                            let bs = wk + s * 30 + 4
-                            for k in 0..<6 {
-                                let bk = bs + k * 5
-                                let w0 = (bk + 0).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
+                        (cr8 + 4 + 0).pointee = s8_0
+                        (cr9 + 4 + 0).pointee = s9_0
+                        (cr10 + 4 + 0).pointee = s10_0
+                        (cr11 + 4 + 0).pointee = s11_0
                     }
                 }
             }
@@ -534,6 +535,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 17
                     let ar7 = x + ((q + 7) / 3 * 14 + (q + 7) % 3 * 2) * 5
                     let cr7 = y + (q + 7) * 17
+                    let ar8 = x + ((q + 8) / 3 * 14 + (q + 8) % 3 * 2) * 5
+                    let cr8 = y + (q + 8) * 17
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
@@ -543,6 +546,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 35
                             let bs = wk + s * 255 + 0
@@ -565,6 +569,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -575,6 +581,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr6 + 0 + 0), s6_0)
                         st16((cr7 + 0 + 0), s7_0)
+                        st16((cr8 + 0 + 0), s8_0)
                     }
                     do {
                         var s0_0: Float = (bias + 16 + 0).pointee
@@ -585,6 +592,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         var s5_0: Float = (bias + 16 + 0).pointee
                         var s6_0: Float = (bias + 16 + 0).pointee
                         var s7_0: Float = (bias + 16 + 0).pointee
+                        var s8_0: Float = (bias + 16 + 0).pointee
                         for s in 0..<3 {
                             let ao = s * 35
                             let bs = wk + s * 255 + 16
@@ -607,6 +615,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
                             }
                         }
                         (cr0 + 16 + 0).pointee = s0_0
@@ -617,41 +627,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         (cr5 + 16 + 0).pointee = s5_0
                         (cr6 + 16 + 0).pointee = s6_0
                         (cr7 + 16 + 0).pointee = s7_0
-                    }
-                }
-            }
-            do {
-                let q = 8
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 14 + (q + 0) % 3 * 2) * 5
-                    let cr0 = y + (q + 0) * 17
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 35
-                            let bs = wk + s * 255 + 0
-                            for k in 0..<15 {
-                                let bk = bs + k * 17
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 16 + 0).pointee
-                        for s in 0..<3 {
-                            let ao = s * 35
-                            let bs = wk + s * 255 + 16
-                            for k in 0..<15 {
-                                let bk = bs + k * 17
-                                let w0 = (bk + 0).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                        }
-                        (cr0 + 16 + 0).pointee = s0_0
+                        (cr8 + 16 + 0).pointee = s8_0
                     }
                 }
             }
@@ -693,6 +669,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 17 + 0 + 0))
                             var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 17 + 0 + 0))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 17 + 0 + 0))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 17 + 0 + 0))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 17 + 0 + 0))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 17 + 0 + 0))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 17 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 0
@@ -713,6 +693,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st16((d + (kb + 0) * 17 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 17 + 0 + 0), s1_0)
@@ -722,6 +710,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 5) * 17 + 0 + 0), s5_0)
                             st16((d + (kb + 6) * 17 + 0 + 0), s6_0)
                             st16((d + (kb + 7) * 17 + 0 + 0), s7_0)
+                            st16((d + (kb + 8) * 17 + 0 + 0), s8_0)
+                            st16((d + (kb + 9) * 17 + 0 + 0), s9_0)
+                            st16((d + (kb + 10) * 17 + 0 + 0), s10_0)
+                            st16((d + (kb + 11) * 17 + 0 + 0), s11_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 17 + 16 + 0).pointee
@@ -732,6 +724,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s5_0: Float = (d + (kb + 5) * 17 + 16 + 0).pointee
                             var s6_0: Float = (d + (kb + 6) * 17 + 16 + 0).pointee
                             var s7_0: Float = (d + (kb + 7) * 17 + 16 + 0).pointee
+                            var s8_0: Float = (d + (kb + 8) * 17 + 16 + 0).pointee
+                            var s9_0: Float = (d + (kb + 9) * 17 + 16 + 0).pointee
+                            var s10_0: Float = (d + (kb + 10) * 17 + 16 + 0).pointee
+                            var s11_0: Float = (d + (kb + 11) * 17 + 16 + 0).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 16
@@ -752,6 +748,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             (d + (kb + 0) * 17 + 16 + 0).pointee = s0_0
                             (d + (kb + 1) * 17 + 16 + 0).pointee = s1_0
@@ -761,18 +765,18 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             (d + (kb + 5) * 17 + 16 + 0).pointee = s5_0
                             (d + (kb + 6) * 17 + 16 + 0).pointee = s6_0
                             (d + (kb + 7) * 17 + 16 + 0).pointee = s7_0
+                            (d + (kb + 8) * 17 + 16 + 0).pointee = s8_0
+                            (d + (kb + 9) * 17 + 16 + 0).pointee = s9_0
+                            (d + (kb + 10) * 17 + 16 + 0).pointee = s10_0
+                            (d + (kb + 11) * 17 + 16 + 0).pointee = s11_0
                         }
                     }
                     do {
-                        let kb = 8
+                        let kb = 12
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 17 + 0 + 0))
                             var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 17 + 0 + 0))
                             var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 17 + 0 + 0))
-                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 17 + 0 + 0))
-                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 17 + 0 + 0))
-                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 17 + 0 + 0))
-                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 17 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 0
@@ -783,31 +787,15 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s1_0 = s1_0.addingProduct(y0, x1)
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
                             }
                             st16((d + (kb + 0) * 17 + 0 + 0), s0_0)
                             st16((d + (kb + 1) * 17 + 0 + 0), s1_0)
                             st16((d + (kb + 2) * 17 + 0 + 0), s2_0)
-                            st16((d + (kb + 3) * 17 + 0 + 0), s3_0)
-                            st16((d + (kb + 4) * 17 + 0 + 0), s4_0)
-                            st16((d + (kb + 5) * 17 + 0 + 0), s5_0)
-                            st16((d + (kb + 6) * 17 + 0 + 0), s6_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 17 + 16 + 0).pointee
                             var s1_0: Float = (d + (kb + 1) * 17 + 16 + 0).pointee
                             var s2_0: Float = (d + (kb + 2) * 17 + 16 + 0).pointee
-                            var s3_0: Float = (d + (kb + 3) * 17 + 16 + 0).pointee
-                            var s4_0: Float = (d + (kb + 4) * 17 + 16 + 0).pointee
-                            var s5_0: Float = (d + (kb + 5) * 17 + 16 + 0).pointee
-                            var s6_0: Float = (d + (kb + 6) * 17 + 16 + 0).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 5) + kb
                                 let bq = (dy + q * 17) + 16
@@ -818,22 +806,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s1_0 = s1_0.addingProduct(y0, x1)
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
                             }
                             (d + (kb + 0) * 17 + 16 + 0).pointee = s0_0
                             (d + (kb + 1) * 17 + 16 + 0).pointee = s1_0
                             (d + (kb + 2) * 17 + 16 + 0).pointee = s2_0
-                            (d + (kb + 3) * 17 + 16 + 0).pointee = s3_0
-                            (d + (kb + 4) * 17 + 16 + 0).pointee = s4_0
-                            (d + (kb + 5) * 17 + 16 + 0).pointee = s5_0
-                            (d + (kb + 6) * 17 + 16 + 0).pointee = s6_0
                         }
                     }
                 }
@@ -864,6 +840,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                         let cr6 = dx + (((q + 6) / 3 * 2 + kh) * 7 + (q + 6) % 3 * 2) * 5
                         let ar7 = dy + (q + 7) * 17
                         let cr7 = dx + (((q + 7) / 3 * 2 + kh) * 7 + (q + 7) % 3 * 2) * 5
+                        let ar8 = dy + (q + 8) * 17
+                        let cr8 = dx + (((q + 8) / 3 * 2 + kh) * 7 + (q + 8) % 3 * 2) * 5
                         do {
                             var s0_0: SIMD8<Float> = SIMD8<Float>()
                             var s1_0: SIMD8<Float> = SIMD8<Float>()
@@ -873,6 +851,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD8<Float> = SIMD8<Float>()
                             var s6_0: SIMD8<Float> = SIMD8<Float>()
                             var s7_0: SIMD8<Float> = SIMD8<Float>()
+                            var s8_0: SIMD8<Float> = SIMD8<Float>()
                             let ao = 0
                             let bs = wtk + 0
                             for k in 0..<17 {
@@ -894,6 +873,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
                             }
                             st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
                             st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
@@ -903,6 +884,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             st8((cr5 + 0 + 0), ld8((cr5 + 0 + 0)) + s5_0)
                             st8((cr6 + 0 + 0), ld8((cr6 + 0 + 0)) + s6_0)
                             st8((cr7 + 0 + 0), ld8((cr7 + 0 + 0)) + s7_0)
+                            st8((cr8 + 0 + 0), ld8((cr8 + 0 + 0)) + s8_0)
                         }
                         do {
                             var s0_0: SIMD4<Float> = SIMD4<Float>()
@@ -913,6 +895,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = SIMD4<Float>()
                             var s6_0: SIMD4<Float> = SIMD4<Float>()
                             var s7_0: SIMD4<Float> = SIMD4<Float>()
+                            var s8_0: SIMD4<Float> = SIMD4<Float>()
                             let ao = 0
                             let bs = wtk + 8
                             for k in 0..<17 {
@@ -934,6 +917,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
                             }
                             st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
                             st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
@@ -943,6 +928,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             st4((cr5 + 8 + 0), ld4((cr5 + 8 + 0)) + s5_0)
                             st4((cr6 + 8 + 0), ld4((cr6 + 8 + 0)) + s6_0)
                             st4((cr7 + 8 + 0), ld4((cr7 + 8 + 0)) + s7_0)
+                            st4((cr8 + 8 + 0), ld4((cr8 + 8 + 0)) + s8_0)
                         }
                         do {
                             var s0_0: Float = Float(0)
@@ -969,6 +955,9 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s7_0: Float = Float(0)
                             var s7_1: Float = Float(0)
                             var s7_2: Float = Float(0)
+                            var s8_0: Float = Float(0)
+                            var s8_1: Float = Float(0)
+                            var s8_2: Float = Float(0)
                             let ao = 0
                             let bs = wtk + 12
                             for k in 0..<17 {
@@ -1008,6 +997,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s7_0 = s7_0.addingProduct(w0, x7)
                                 s7_1 = s7_1.addingProduct(w1, x7)
                                 s7_2 = s7_2.addingProduct(w2, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                s8_2 = s8_2.addingProduct(w2, x8)
                             }
                             (cr0 + 12 + 0).pointee = (cr0 + 12 + 0).pointee + s0_0
                             (cr0 + 12 + 1).pointee = (cr0 + 12 + 1).pointee + s0_1
@@ -1033,57 +1026,9 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             (cr7 + 12 + 0).pointee = (cr7 + 12 + 0).pointee + s7_0
                             (cr7 + 12 + 1).pointee = (cr7 + 12 + 1).pointee + s7_1
                             (cr7 + 12 + 2).pointee = (cr7 + 12 + 2).pointee + s7_2
-                        }
-                    }
-                }
-                do {
-                    let q = 8
-                    do {
-                        let ar0 = dy + (q + 0) * 17
-                        let cr0 = dx + (((q + 0) / 3 * 2 + kh) * 7 + (q + 0) % 3 * 2) * 5
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<17 {
-                                let bk = bs + k * 15
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 8
-                            for k in 0..<17 {
-                                let bk = bs + k * 15
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
-                        }
-                        do {
-                            var s0_0: Float = Float(0)
-                            var s0_1: Float = Float(0)
-                            var s0_2: Float = Float(0)
-                            let ao = 0
-                            let bs = wtk + 12
-                            for k in 0..<17 {
-                                let bk = bs + k * 15
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                            }
-                            (cr0 + 12 + 0).pointee = (cr0 + 12 + 0).pointee + s0_0
-                            (cr0 + 12 + 1).pointee = (cr0 + 12 + 1).pointee + s0_1
-                            (cr0 + 12 + 2).pointee = (cr0 + 12 + 2).pointee + s0_2
+                            (cr8 + 12 + 0).pointee = (cr8 + 12 + 0).pointee + s8_0
+                            (cr8 + 12 + 1).pointee = (cr8 + 12 + 1).pointee + s8_1
+                            (cr8 + 12 + 2).pointee = (cr8 + 12 + 2).pointee + s8_2
                         }
                     }
                 }
@@ -1172,7 +1117,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 4, 4)
                 for kh in 0..<2 {
                     let d = gk + kh * 136
-                    for kb in stride(from: 0, to: 32, by: 8) {
+                    for kb in stride(from: 0, to: 24, by: 12) {
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
@@ -1182,6 +1127,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
+                            var s9_0: SIMD4<Float> = ld4((d + (kb + 9) * 4 + 0 + 0))
+                            var s10_0: SIMD4<Float> = ld4((d + (kb + 10) * 4 + 0 + 0))
+                            var s11_0: SIMD4<Float> = ld4((d + (kb + 11) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 2 * 1 + kh) * 3 + q % 2 * 1) * 17) + kb
                                 let bq = (dy + q * 4) + 0
@@ -1202,6 +1151,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
@@ -1211,13 +1168,25 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
                             st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
                             st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
+                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
+                            st4((d + (kb + 9) * 4 + 0 + 0), s9_0)
+                            st4((d + (kb + 10) * 4 + 0 + 0), s10_0)
+                            st4((d + (kb + 11) * 4 + 0 + 0), s11_0)
                         }
                     }
                     do {
-                        let kb = 32
+                        let kb = 24
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
+                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
+                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
+                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
+                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
+                            var s9_0: SIMD4<Float> = ld4((d + (kb + 9) * 4 + 0 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 2 * 1 + kh) * 3 + q % 2 * 1) * 17) + kb
                                 let bq = (dy + q * 4) + 0
@@ -1226,9 +1195,33 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                                 s0_0 = s0_0.addingProduct(y0, x0)
                                 let x1 = aq[1]
                                 s1_0 = s1_0.addingProduct(y0, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                let x6 = aq[6]
+                                s6_0 = s6_0.addingProduct(y0, x6)
+                                let x7 = aq[7]
+                                s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
                             }
                             st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
                             st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
+                            st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
+                            st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
+                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
+                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
+                            st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
+                            st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
+                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
+                            st4((d + (kb + 9) * 4 + 0 + 0), s9_0)
                         }
                     }
                 }
@@ -1338,7 +1331,166 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         let x = a3, y = a5
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 16
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 16
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 16
+                let cr3 = y + (q + 3) * 3
+                let ar4 = x + (q + 4) * 16
+                let cr4 = y + (q + 4) * 3
+                let ar5 = x + (q + 5) * 16
+                let cr5 = y + (q + 5) * 3
+                let ar6 = x + (q + 6) * 16
+                let cr6 = y + (q + 6) * 3
+                let ar7 = x + (q + 7) * 16
+                let cr7 = y + (q + 7) * 3
+                let ar8 = x + (q + 8) * 16
+                let cr8 = y + (q + 8) * 3
+                let ar9 = x + (q + 9) * 16
+                let cr9 = y + (q + 9) * 3
+                let ar10 = x + (q + 10) * 16
+                let cr10 = y + (q + 10) * 3
+                let ar11 = x + (q + 11) * 16
+                let cr11 = y + (q + 11) * 3
+                do {
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    var s4_0: Float = (bias + 0 + 0).pointee
+                    var s4_1: Float = (bias + 0 + 1).pointee
+                    var s4_2: Float = (bias + 0 + 2).pointee
+                    var s5_0: Float = (bias + 0 + 0).pointee
+                    var s5_1: Float = (bias + 0 + 1).pointee
+                    var s5_2: Float = (bias + 0 + 2).pointee
+                    var s6_0: Float = (bias + 0 + 0).pointee
+                    var s6_1: Float = (bias + 0 + 1).pointee
+                    var s6_2: Float = (bias + 0 + 2).pointee
+                    var s7_0: Float = (bias + 0 + 0).pointee
+                    var s7_1: Float = (bias + 0 + 1).pointee
+                    var s7_2: Float = (bias + 0 + 2).pointee
+                    var s8_0: Float = (bias + 0 + 0).pointee
+                    var s8_1: Float = (bias + 0 + 1).pointee
+                    var s8_2: Float = (bias + 0 + 2).pointee
+                    var s9_0: Float = (bias + 0 + 0).pointee
+                    var s9_1: Float = (bias + 0 + 1).pointee
+                    var s9_2: Float = (bias + 0 + 2).pointee
+                    var s10_0: Float = (bias + 0 + 0).pointee
+                    var s10_1: Float = (bias + 0 + 1).pointee
+                    var s10_2: Float = (bias + 0 + 2).pointee
+                    var s11_0: Float = (bias + 0 + 0).pointee
+                    var s11_1: Float = (bias + 0 + 1).pointee
+                    var s11_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        s6_2 = s6_2.addingProduct(w2, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        s7_2 = s7_2.addingProduct(w2, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        s8_2 = s8_2.addingProduct(w2, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        s9_2 = s9_2.addingProduct(w2, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        s10_2 = s10_2.addingProduct(w2, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                        s11_2 = s11_2.addingProduct(w2, x11)
+                    }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
+                    (cr4 + 0 + 0).pointee = s4_0
+                    (cr4 + 0 + 1).pointee = s4_1
+                    (cr4 + 0 + 2).pointee = s4_2
+                    (cr5 + 0 + 0).pointee = s5_0
+                    (cr5 + 0 + 1).pointee = s5_1
+                    (cr5 + 0 + 2).pointee = s5_2
+                    (cr6 + 0 + 0).pointee = s6_0
+                    (cr6 + 0 + 1).pointee = s6_1
+                    (cr6 + 0 + 2).pointee = s6_2
+                    (cr7 + 0 + 0).pointee = s7_0
+                    (cr7 + 0 + 1).pointee = s7_1
+                    (cr7 + 0 + 2).pointee = s7_2
+                    (cr8 + 0 + 0).pointee = s8_0
+                    (cr8 + 0 + 1).pointee = s8_1
+                    (cr8 + 0 + 2).pointee = s8_2
+                    (cr9 + 0 + 0).pointee = s9_0
+                    (cr9 + 0 + 1).pointee = s9_1
+                    (cr9 + 0 + 2).pointee = s9_2
+                    (cr10 + 0 + 0).pointee = s10_0
+                    (cr10 + 0 + 1).pointee = s10_1
+                    (cr10 + 0 + 2).pointee = s10_2
+                    (cr11 + 0 + 0).pointee = s11_0
+                    (cr11 + 0 + 1).pointee = s11_1
+                    (cr11 + 0 + 2).pointee = s11_2
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 16
                 let cr0 = y + (q + 0) * 3
@@ -1449,435 +1601,134 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 16
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 16
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 16
+                let cr3 = y + (q + 3) * 3
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 16
+                let cr1 = y + (q + 1) * 3
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 16
+                let cr0 = y + (q + 0) * 3
                 do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<16 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
                 }
-            case 4:
-                do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 16
-                    let cr4 = y + (q + 4) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 16
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 16
-                    let cr5 = y + (q + 5) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 16
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 16
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 16
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 16
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 16
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 16
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + (q + 6) * 16
-                    let cr6 = y + (q + 6) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1895,7 +1746,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         for o in 0..<3 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
         let gk = (gp + 1149)
-        for kb in stride(from: 0, to: 16, by: 8) {
+        do {
+            let kb = 0
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -1921,6 +1773,18 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 var s7_0: Float = Float(0)
                 var s7_1: Float = Float(0)
                 var s7_2: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s8_2: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s9_2: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s10_2: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
+                var s11_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 16) + kb
                     let bq = (dy + r * 3) + 0
@@ -1959,6 +1823,22 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                     s7_0 = s7_0.addingProduct(y0, x7)
                     s7_1 = s7_1.addingProduct(y1, x7)
                     s7_2 = s7_2.addingProduct(y2, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    s8_2 = s8_2.addingProduct(y2, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    s9_2 = s9_2.addingProduct(y2, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    s10_2 = s10_2.addingProduct(y2, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                    s11_2 = s11_2.addingProduct(y2, x11)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -1984,12 +1864,161 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 7) * 3 + 0 + 0).pointee = s7_0
                 (gk + (kb + 7) * 3 + 0 + 1).pointee = s7_1
                 (gk + (kb + 7) * 3 + 0 + 2).pointee = s7_2
+                (gk + (kb + 8) * 3 + 0 + 0).pointee = s8_0
+                (gk + (kb + 8) * 3 + 0 + 1).pointee = s8_1
+                (gk + (kb + 8) * 3 + 0 + 2).pointee = s8_2
+                (gk + (kb + 9) * 3 + 0 + 0).pointee = s9_0
+                (gk + (kb + 9) * 3 + 0 + 1).pointee = s9_1
+                (gk + (kb + 9) * 3 + 0 + 2).pointee = s9_2
+                (gk + (kb + 10) * 3 + 0 + 0).pointee = s10_0
+                (gk + (kb + 10) * 3 + 0 + 1).pointee = s10_1
+                (gk + (kb + 10) * 3 + 0 + 2).pointee = s10_2
+                (gk + (kb + 11) * 3 + 0 + 0).pointee = s11_0
+                (gk + (kb + 11) * 3 + 0 + 1).pointee = s11_1
+                (gk + (kb + 11) * 3 + 0 + 2).pointee = s11_2
+            }
+        }
+        do {
+            let kb = 12
+            do {
+                var s0_0: Float = Float(0)
+                var s0_1: Float = Float(0)
+                var s0_2: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s1_1: Float = Float(0)
+                var s1_2: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s2_1: Float = Float(0)
+                var s2_2: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s3_1: Float = Float(0)
+                var s3_2: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 16) + kb
+                    let bq = (dy + r * 3) + 0
+                    let y0 = (bq + 0).pointee
+                    let y1 = (bq + 1).pointee
+                    let y2 = (bq + 2).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    s0_2 = s0_2.addingProduct(y2, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    s1_2 = s1_2.addingProduct(y2, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    s2_2 = s2_2.addingProduct(y2, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    s3_2 = s3_2.addingProduct(y2, x3)
+                }
+                (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
+                (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
+                (gk + (kb + 0) * 3 + 0 + 2).pointee = s0_2
+                (gk + (kb + 1) * 3 + 0 + 0).pointee = s1_0
+                (gk + (kb + 1) * 3 + 0 + 1).pointee = s1_1
+                (gk + (kb + 1) * 3 + 0 + 2).pointee = s1_2
+                (gk + (kb + 2) * 3 + 0 + 0).pointee = s2_0
+                (gk + (kb + 2) * 3 + 0 + 1).pointee = s2_1
+                (gk + (kb + 2) * 3 + 0 + 2).pointee = s2_2
+                (gk + (kb + 3) * 3 + 0 + 0).pointee = s3_0
+                (gk + (kb + 3) * 3 + 0 + 1).pointee = s3_1
+                (gk + (kb + 3) * 3 + 0 + 2).pointee = s3_2
             }
         }
         let dx = g3
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 16
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 16
+                let ar2 = dy + (q + 2) * 3
+                let cr2 = dx + (q + 2) * 16
+                let ar3 = dy + (q + 3) * 3
+                let cr3 = dx + (q + 3) * 16
+                let ar4 = dy + (q + 4) * 3
+                let cr4 = dx + (q + 4) * 16
+                let ar5 = dy + (q + 5) * 3
+                let cr5 = dx + (q + 5) * 16
+                let ar6 = dy + (q + 6) * 3
+                let cr6 = dx + (q + 6) * 16
+                let ar7 = dy + (q + 7) * 3
+                let cr7 = dx + (q + 7) * 16
+                let ar8 = dy + (q + 8) * 3
+                let cr8 = dx + (q + 8) * 16
+                let ar9 = dy + (q + 9) * 3
+                let cr9 = dx + (q + 9) * 16
+                let ar10 = dy + (q + 10) * 3
+                let cr10 = dx + (q + 10) * 16
+                let ar11 = dy + (q + 11) * 3
+                let cr11 = dx + (q + 11) * 16
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 3
                 let cr0 = dx + (q + 0) * 16
@@ -2050,262 +2079,89 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 16
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 16
+                let ar2 = dy + (q + 2) * 3
+                let cr2 = dx + (q + 2) * 16
+                let ar3 = dy + (q + 3) * 3
+                let cr3 = dx + (q + 3) * 16
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 16
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 16
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 16
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 16
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 4:
-                do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 16
-                    let ar4 = dy + (q + 4) * 3
-                    let cr4 = dx + (q + 4) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 16
-                    let ar4 = dy + (q + 4) * 3
-                    let cr4 = dx + (q + 4) * 16
-                    let ar5 = dy + (q + 5) * 3
-                    let cr5 = dx + (q + 5) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 16
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 16
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 16
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 16
-                    let ar4 = dy + (q + 4) * 3
-                    let cr4 = dx + (q + 4) * 16
-                    let ar5 = dy + (q + 5) * 3
-                    let cr5 = dx + (q + 5) * 16
-                    let ar6 = dy + (q + 6) * 3
-                    let cr6 = dx + (q + 6) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -75,7 +75,9 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 7, 8, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 8, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 4, 40]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 11, 3]
@@ -102,7 +104,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         parameters = zeroed(29471, Float.self)
         gradients = zeroed(29471, Float.self)
         partials = zeroed(threads * 29471, Float.self)
-        a0 = zeroed(n * 168, Float.self)
+        a0Storage = zeroed(n * 168, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 1120, Float.self)
         g1 = zeroed(n * 1120, Float.self)
         l1xp = zeroed(n * 231, Float.self)
@@ -122,7 +125,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -146,20 +149,25 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 168)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a5)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 168)
+            forwardTraining()
+            return UnsafePointer(a5)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a5)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -182,6 +190,25 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Forward(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -246,7 +273,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 231
             for r in 0..<7 { (x + ((r + 0) * 11 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1120
-            for q in stride(from: 0, to: 24, by: 6) {
+            for q in stride(from: 0, to: 24, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 4 * 11 + (q + 0) % 4 * 2) * 3
                     let cr0 = y + (q + 0) * 40
@@ -260,6 +287,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 40
                     let ar5 = x + ((q + 5) / 4 * 11 + (q + 5) % 4 * 2) * 3
                     let cr5 = y + (q + 5) * 40
+                    let ar6 = x + ((q + 6) / 4 * 11 + (q + 6) % 4 * 2) * 3
+                    let cr6 = y + (q + 6) * 40
+                    let ar7 = x + ((q + 7) / 4 * 11 + (q + 7) % 4 * 2) * 3
+                    let cr7 = y + (q + 7) * 40
+                    let ar8 = x + ((q + 8) / 4 * 11 + (q + 8) % 4 * 2) * 3
+                    let cr8 = y + (q + 8) * 40
+                    let ar9 = x + ((q + 9) / 4 * 11 + (q + 9) % 4 * 2) * 3
+                    let cr9 = y + (q + 9) * 40
+                    let ar10 = x + ((q + 10) / 4 * 11 + (q + 10) % 4 * 2) * 3
+                    let cr10 = y + (q + 10) * 40
+                    let ar11 = x + ((q + 11) / 4 * 11 + (q + 11) % 4 * 2) * 3
+                    let cr11 = y + (q + 11) * 40
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -273,6 +312,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         let ao = 0
                         let bs = wk + 0
                         for k in 0..<15 {
@@ -297,6 +348,24 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             let x5 = ar5[ao + k]
                             s5_0 = s5_0.addingProduct(w0, x5)
                             s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
                         }
                         st16((cr0 + 0 + 0), s0_0)
                         st16((cr0 + 0 + 16), s0_1)
@@ -310,6 +379,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         st16((cr4 + 0 + 16), s4_1)
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                     do {
                         var s0_0: SIMD8<Float> = ld8((bias + 32 + 0))
@@ -318,6 +399,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         var s3_0: SIMD8<Float> = ld8((bias + 32 + 0))
                         var s4_0: SIMD8<Float> = ld8((bias + 32 + 0))
                         var s5_0: SIMD8<Float> = ld8((bias + 32 + 0))
+                        var s6_0: SIMD8<Float> = ld8((bias + 32 + 0))
+                        var s7_0: SIMD8<Float> = ld8((bias + 32 + 0))
+                        var s8_0: SIMD8<Float> = ld8((bias + 32 + 0))
+                        var s9_0: SIMD8<Float> = ld8((bias + 32 + 0))
+                        var s10_0: SIMD8<Float> = ld8((bias + 32 + 0))
+                        var s11_0: SIMD8<Float> = ld8((bias + 32 + 0))
                         let ao = 0
                         let bs = wk + 32
                         for k in 0..<15 {
@@ -335,6 +422,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             s4_0 = s4_0.addingProduct(w0, x4)
                             let x5 = ar5[ao + k]
                             s5_0 = s5_0.addingProduct(w0, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
                         }
                         st8((cr0 + 32 + 0), s0_0)
                         st8((cr1 + 32 + 0), s1_0)
@@ -342,6 +441,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         st8((cr3 + 32 + 0), s3_0)
                         st8((cr4 + 32 + 0), s4_0)
                         st8((cr5 + 32 + 0), s5_0)
+                        st8((cr6 + 32 + 0), s6_0)
+                        st8((cr7 + 32 + 0), s7_0)
+                        st8((cr8 + 32 + 0), s8_0)
+                        st8((cr9 + 32 + 0), s9_0)
+                        st8((cr10 + 32 + 0), s10_0)
+                        st8((cr11 + 32 + 0), s11_0)
                     }
                 }
             }
@@ -468,6 +573,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 16))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 40 + 0 + 0))
                             var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 40 + 0 + 16))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 40 + 0 + 0))
+                            var s8_1: SIMD16<Float> = ld16((d + (kb + 8) * 40 + 0 + 16))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 40 + 0 + 0))
+                            var s9_1: SIMD16<Float> = ld16((d + (kb + 9) * 40 + 0 + 16))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 40 + 0 + 0))
+                            var s10_1: SIMD16<Float> = ld16((d + (kb + 10) * 40 + 0 + 16))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 40 + 0 + 0))
+                            var s11_1: SIMD16<Float> = ld16((d + (kb + 11) * 40 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 0
@@ -497,6 +610,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
                                 s7_1 = s7_1.addingProduct(y1, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                s8_1 = s8_1.addingProduct(y1, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                s9_1 = s9_1.addingProduct(y1, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                s10_1 = s10_1.addingProduct(y1, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
+                                s11_1 = s11_1.addingProduct(y1, x11)
                             }
                             st16((d + (kb + 0) * 40 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 40 + 0 + 16), s0_1)
@@ -514,6 +639,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 6) * 40 + 0 + 16), s6_1)
                             st16((d + (kb + 7) * 40 + 0 + 0), s7_0)
                             st16((d + (kb + 7) * 40 + 0 + 16), s7_1)
+                            st16((d + (kb + 8) * 40 + 0 + 0), s8_0)
+                            st16((d + (kb + 8) * 40 + 0 + 16), s8_1)
+                            st16((d + (kb + 9) * 40 + 0 + 0), s9_0)
+                            st16((d + (kb + 9) * 40 + 0 + 16), s9_1)
+                            st16((d + (kb + 10) * 40 + 0 + 0), s10_0)
+                            st16((d + (kb + 10) * 40 + 0 + 16), s10_1)
+                            st16((d + (kb + 11) * 40 + 0 + 0), s11_0)
+                            st16((d + (kb + 11) * 40 + 0 + 16), s11_1)
                         }
                         do {
                             var s0_0: SIMD8<Float> = ld8((d + (kb + 0) * 40 + 32 + 0))
@@ -524,6 +657,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD8<Float> = ld8((d + (kb + 5) * 40 + 32 + 0))
                             var s6_0: SIMD8<Float> = ld8((d + (kb + 6) * 40 + 32 + 0))
                             var s7_0: SIMD8<Float> = ld8((d + (kb + 7) * 40 + 32 + 0))
+                            var s8_0: SIMD8<Float> = ld8((d + (kb + 8) * 40 + 32 + 0))
+                            var s9_0: SIMD8<Float> = ld8((d + (kb + 9) * 40 + 32 + 0))
+                            var s10_0: SIMD8<Float> = ld8((d + (kb + 10) * 40 + 32 + 0))
+                            var s11_0: SIMD8<Float> = ld8((d + (kb + 11) * 40 + 32 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 32
@@ -544,6 +681,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st8((d + (kb + 0) * 40 + 32 + 0), s0_0)
                             st8((d + (kb + 1) * 40 + 32 + 0), s1_0)
@@ -553,10 +698,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st8((d + (kb + 5) * 40 + 32 + 0), s5_0)
                             st8((d + (kb + 6) * 40 + 32 + 0), s6_0)
                             st8((d + (kb + 7) * 40 + 32 + 0), s7_0)
+                            st8((d + (kb + 8) * 40 + 32 + 0), s8_0)
+                            st8((d + (kb + 9) * 40 + 32 + 0), s9_0)
+                            st8((d + (kb + 10) * 40 + 32 + 0), s10_0)
+                            st8((d + (kb + 11) * 40 + 32 + 0), s11_0)
                         }
                     }
                     do {
-                        let kb = 8
+                        let kb = 12
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 40 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 40 + 0 + 16))
@@ -564,14 +713,6 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 40 + 0 + 16))
                             var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 40 + 0 + 0))
                             var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 40 + 0 + 16))
-                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 40 + 0 + 0))
-                            var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 40 + 0 + 16))
-                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 40 + 0 + 0))
-                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 40 + 0 + 16))
-                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 40 + 0 + 0))
-                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 40 + 0 + 16))
-                            var s6_0: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 0))
-                            var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 40 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 0
@@ -586,18 +727,6 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 s2_1 = s2_1.addingProduct(y1, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                s3_1 = s3_1.addingProduct(y1, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                s4_1 = s4_1.addingProduct(y1, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                s5_1 = s5_1.addingProduct(y1, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
-                                s6_1 = s6_1.addingProduct(y1, x6)
                             }
                             st16((d + (kb + 0) * 40 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 40 + 0 + 16), s0_1)
@@ -605,23 +734,11 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 1) * 40 + 0 + 16), s1_1)
                             st16((d + (kb + 2) * 40 + 0 + 0), s2_0)
                             st16((d + (kb + 2) * 40 + 0 + 16), s2_1)
-                            st16((d + (kb + 3) * 40 + 0 + 0), s3_0)
-                            st16((d + (kb + 3) * 40 + 0 + 16), s3_1)
-                            st16((d + (kb + 4) * 40 + 0 + 0), s4_0)
-                            st16((d + (kb + 4) * 40 + 0 + 16), s4_1)
-                            st16((d + (kb + 5) * 40 + 0 + 0), s5_0)
-                            st16((d + (kb + 5) * 40 + 0 + 16), s5_1)
-                            st16((d + (kb + 6) * 40 + 0 + 0), s6_0)
-                            st16((d + (kb + 6) * 40 + 0 + 16), s6_1)
                         }
                         do {
                             var s0_0: SIMD8<Float> = ld8((d + (kb + 0) * 40 + 32 + 0))
                             var s1_0: SIMD8<Float> = ld8((d + (kb + 1) * 40 + 32 + 0))
                             var s2_0: SIMD8<Float> = ld8((d + (kb + 2) * 40 + 32 + 0))
-                            var s3_0: SIMD8<Float> = ld8((d + (kb + 3) * 40 + 32 + 0))
-                            var s4_0: SIMD8<Float> = ld8((d + (kb + 4) * 40 + 32 + 0))
-                            var s5_0: SIMD8<Float> = ld8((d + (kb + 5) * 40 + 32 + 0))
-                            var s6_0: SIMD8<Float> = ld8((d + (kb + 6) * 40 + 32 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 11 + q % 4 * 2) * 3) + kb
                                 let bq = (dy + q * 40) + 32
@@ -632,22 +749,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s1_0 = s1_0.addingProduct(y0, x1)
                                 let x2 = aq[2]
                                 s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
                             }
                             st8((d + (kb + 0) * 40 + 32 + 0), s0_0)
                             st8((d + (kb + 1) * 40 + 32 + 0), s1_0)
                             st8((d + (kb + 2) * 40 + 32 + 0), s2_0)
-                            st8((d + (kb + 3) * 40 + 32 + 0), s3_0)
-                            st8((d + (kb + 4) * 40 + 32 + 0), s4_0)
-                            st8((d + (kb + 5) * 40 + 32 + 0), s5_0)
-                            st8((d + (kb + 6) * 40 + 32 + 0), s6_0)
                         }
                     }
                 }
@@ -677,6 +782,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     let cr4 = y + (q + 4) * 36
                     let ar5 = x + ((q + 5) / 4 * 8 + (q + 5) % 4 * 1) * 40
                     let cr5 = y + (q + 5) * 36
+                    let ar6 = x + ((q + 6) / 4 * 8 + (q + 6) % 4 * 1) * 40
+                    let cr6 = y + (q + 6) * 36
+                    let ar7 = x + ((q + 7) / 4 * 8 + (q + 7) % 4 * 1) * 40
+                    let cr7 = y + (q + 7) * 36
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -690,6 +799,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
                         for s in 0..<4 {
                             let ao = s * 160
                             let bs = wk + s * 1440 + 0
@@ -715,6 +828,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -729,6 +848,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         st16((cr4 + 0 + 16), s4_1)
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
                     }
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 32 + 0))
@@ -737,6 +860,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         var s3_0: SIMD4<Float> = ld4((bias + 32 + 0))
                         var s4_0: SIMD4<Float> = ld4((bias + 32 + 0))
                         var s5_0: SIMD4<Float> = ld4((bias + 32 + 0))
+                        var s6_0: SIMD4<Float> = ld4((bias + 32 + 0))
+                        var s7_0: SIMD4<Float> = ld4((bias + 32 + 0))
                         for s in 0..<4 {
                             let ao = s * 160
                             let bs = wk + s * 1440 + 32
@@ -755,6 +880,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s4_0 = s4_0.addingProduct(w0, x4)
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
                             }
                         }
                         st4((cr0 + 32 + 0), s0_0)
@@ -763,58 +892,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         st4((cr3 + 32 + 0), s3_0)
                         st4((cr4 + 32 + 0), s4_0)
                         st4((cr5 + 32 + 0), s5_0)
-                    }
-                }
-            }
-            do {
-                let q = 6
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 8 + (q + 0) % 4 * 1) * 40
-                    let cr0 = y + (q + 0) * 36
-                    let ar1 = x + ((q + 1) / 4 * 8 + (q + 1) % 4 * 1) * 40
-                    let cr1 = y + (q + 1) * 36
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<4 {
-                            let ao = s * 160
-                            let bs = wk + s * 1440 + 0
-                            for k in 0..<40 {
-                                let bk = bs + k * 36
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        for s in 0..<4 {
-                            let ao = s * 160
-                            let bs = wk + s * 1440 + 32
-                            for k in 0..<40 {
-                                let bk = bs + k * 36
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                            }
-                        }
-                        st4((cr0 + 32 + 0), s0_0)
-                        st4((cr1 + 32 + 0), s1_0)
+                        st4((cr6 + 32 + 0), s6_0)
+                        st4((cr7 + 32 + 0), s7_0)
                     }
                 }
             }
@@ -856,7 +935,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 8, 8)
                 for kh in 0..<4 {
                     let d = gk + kh * 1440
-                    for kb in stride(from: 0, to: 40, by: 8) {
+                    for kb in stride(from: 0, to: 36, by: 12) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 36 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 36 + 0 + 16))
@@ -874,6 +953,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s6_1: SIMD16<Float> = ld16((d + (kb + 6) * 36 + 0 + 16))
                             var s7_0: SIMD16<Float> = ld16((d + (kb + 7) * 36 + 0 + 0))
                             var s7_1: SIMD16<Float> = ld16((d + (kb + 7) * 36 + 0 + 16))
+                            var s8_0: SIMD16<Float> = ld16((d + (kb + 8) * 36 + 0 + 0))
+                            var s8_1: SIMD16<Float> = ld16((d + (kb + 8) * 36 + 0 + 16))
+                            var s9_0: SIMD16<Float> = ld16((d + (kb + 9) * 36 + 0 + 0))
+                            var s9_1: SIMD16<Float> = ld16((d + (kb + 9) * 36 + 0 + 16))
+                            var s10_0: SIMD16<Float> = ld16((d + (kb + 10) * 36 + 0 + 0))
+                            var s10_1: SIMD16<Float> = ld16((d + (kb + 10) * 36 + 0 + 16))
+                            var s11_0: SIMD16<Float> = ld16((d + (kb + 11) * 36 + 0 + 0))
+                            var s11_1: SIMD16<Float> = ld16((d + (kb + 11) * 36 + 0 + 16))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 2 + kh) * 4 + q % 4 * 1) * 40) + kb
                                 let bq = (dy + q * 36) + 0
@@ -903,6 +990,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
                                 s7_1 = s7_1.addingProduct(y1, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                s8_1 = s8_1.addingProduct(y1, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                s9_1 = s9_1.addingProduct(y1, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                s10_1 = s10_1.addingProduct(y1, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
+                                s11_1 = s11_1.addingProduct(y1, x11)
                             }
                             st16((d + (kb + 0) * 36 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 36 + 0 + 16), s0_1)
@@ -920,6 +1019,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 6) * 36 + 0 + 16), s6_1)
                             st16((d + (kb + 7) * 36 + 0 + 0), s7_0)
                             st16((d + (kb + 7) * 36 + 0 + 16), s7_1)
+                            st16((d + (kb + 8) * 36 + 0 + 0), s8_0)
+                            st16((d + (kb + 8) * 36 + 0 + 16), s8_1)
+                            st16((d + (kb + 9) * 36 + 0 + 0), s9_0)
+                            st16((d + (kb + 9) * 36 + 0 + 16), s9_1)
+                            st16((d + (kb + 10) * 36 + 0 + 0), s10_0)
+                            st16((d + (kb + 10) * 36 + 0 + 16), s10_1)
+                            st16((d + (kb + 11) * 36 + 0 + 0), s11_0)
+                            st16((d + (kb + 11) * 36 + 0 + 16), s11_1)
                         }
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 36 + 32 + 0))
@@ -930,6 +1037,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 36 + 32 + 0))
                             var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 36 + 32 + 0))
                             var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 36 + 32 + 0))
+                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 36 + 32 + 0))
+                            var s9_0: SIMD4<Float> = ld4((d + (kb + 9) * 36 + 32 + 0))
+                            var s10_0: SIMD4<Float> = ld4((d + (kb + 10) * 36 + 32 + 0))
+                            var s11_0: SIMD4<Float> = ld4((d + (kb + 11) * 36 + 32 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 2 + kh) * 4 + q % 4 * 1) * 40) + kb
                                 let bq = (dy + q * 36) + 32
@@ -950,6 +1061,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(y0, x6)
                                 let x7 = aq[7]
                                 s7_0 = s7_0.addingProduct(y0, x7)
+                                let x8 = aq[8]
+                                s8_0 = s8_0.addingProduct(y0, x8)
+                                let x9 = aq[9]
+                                s9_0 = s9_0.addingProduct(y0, x9)
+                                let x10 = aq[10]
+                                s10_0 = s10_0.addingProduct(y0, x10)
+                                let x11 = aq[11]
+                                s11_0 = s11_0.addingProduct(y0, x11)
                             }
                             st4((d + (kb + 0) * 36 + 32 + 0), s0_0)
                             st4((d + (kb + 1) * 36 + 32 + 0), s1_0)
@@ -959,6 +1078,72 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st4((d + (kb + 5) * 36 + 32 + 0), s5_0)
                             st4((d + (kb + 6) * 36 + 32 + 0), s6_0)
                             st4((d + (kb + 7) * 36 + 32 + 0), s7_0)
+                            st4((d + (kb + 8) * 36 + 32 + 0), s8_0)
+                            st4((d + (kb + 9) * 36 + 32 + 0), s9_0)
+                            st4((d + (kb + 10) * 36 + 32 + 0), s10_0)
+                            st4((d + (kb + 11) * 36 + 32 + 0), s11_0)
+                        }
+                    }
+                    do {
+                        let kb = 36
+                        do {
+                            var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 36 + 0 + 0))
+                            var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 36 + 0 + 16))
+                            var s1_0: SIMD16<Float> = ld16((d + (kb + 1) * 36 + 0 + 0))
+                            var s1_1: SIMD16<Float> = ld16((d + (kb + 1) * 36 + 0 + 16))
+                            var s2_0: SIMD16<Float> = ld16((d + (kb + 2) * 36 + 0 + 0))
+                            var s2_1: SIMD16<Float> = ld16((d + (kb + 2) * 36 + 0 + 16))
+                            var s3_0: SIMD16<Float> = ld16((d + (kb + 3) * 36 + 0 + 0))
+                            var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 36 + 0 + 16))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 4 * 2 + kh) * 4 + q % 4 * 1) * 40) + kb
+                                let bq = (dy + q * 36) + 0
+                                let y0 = ld16((bq + 0))
+                                let y1 = ld16((bq + 16))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                s0_1 = s0_1.addingProduct(y1, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                s1_1 = s1_1.addingProduct(y1, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                s2_1 = s2_1.addingProduct(y1, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                                s3_1 = s3_1.addingProduct(y1, x3)
+                            }
+                            st16((d + (kb + 0) * 36 + 0 + 0), s0_0)
+                            st16((d + (kb + 0) * 36 + 0 + 16), s0_1)
+                            st16((d + (kb + 1) * 36 + 0 + 0), s1_0)
+                            st16((d + (kb + 1) * 36 + 0 + 16), s1_1)
+                            st16((d + (kb + 2) * 36 + 0 + 0), s2_0)
+                            st16((d + (kb + 2) * 36 + 0 + 16), s2_1)
+                            st16((d + (kb + 3) * 36 + 0 + 0), s3_0)
+                            st16((d + (kb + 3) * 36 + 0 + 16), s3_1)
+                        }
+                        do {
+                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 36 + 32 + 0))
+                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 36 + 32 + 0))
+                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 36 + 32 + 0))
+                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 36 + 32 + 0))
+                            for q in qt..<qe {
+                                let aq = (x + ((q / 4 * 2 + kh) * 4 + q % 4 * 1) * 40) + kb
+                                let bq = (dy + q * 36) + 32
+                                let y0 = ld4((bq + 0))
+                                let x0 = aq[0]
+                                s0_0 = s0_0.addingProduct(y0, x0)
+                                let x1 = aq[1]
+                                s1_0 = s1_0.addingProduct(y0, x1)
+                                let x2 = aq[2]
+                                s2_0 = s2_0.addingProduct(y0, x2)
+                                let x3 = aq[3]
+                                s3_0 = s3_0.addingProduct(y0, x3)
+                            }
+                            st4((d + (kb + 0) * 36 + 32 + 0), s0_0)
+                            st4((d + (kb + 1) * 36 + 32 + 0), s1_0)
+                            st4((d + (kb + 2) * 36 + 32 + 0), s2_0)
+                            st4((d + (kb + 3) * 36 + 32 + 0), s3_0)
                         }
                     }
                 }
@@ -985,6 +1170,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         let cr4 = dx + (((q + 4) / 4 * 2 + kh) * 4 + (q + 4) % 4 * 1) * 40
                         let ar5 = dy + (q + 5) * 36
                         let cr5 = dx + (((q + 5) / 4 * 2 + kh) * 4 + (q + 5) % 4 * 1) * 40
+                        let ar6 = dy + (q + 6) * 36
+                        let cr6 = dx + (((q + 6) / 4 * 2 + kh) * 4 + (q + 6) % 4 * 1) * 40
+                        let ar7 = dy + (q + 7) * 36
+                        let cr7 = dx + (((q + 7) / 4 * 2 + kh) * 4 + (q + 7) % 4 * 1) * 40
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -998,6 +1187,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s4_1: SIMD16<Float> = SIMD16<Float>()
                             var s5_0: SIMD16<Float> = SIMD16<Float>()
                             var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s6_0: SIMD16<Float> = SIMD16<Float>()
+                            var s6_1: SIMD16<Float> = SIMD16<Float>()
+                            var s7_0: SIMD16<Float> = SIMD16<Float>()
+                            var s7_1: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 0
                             for k in 0..<36 {
@@ -1022,6 +1215,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
                             }
                             st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
                             st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
@@ -1035,6 +1234,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
                             st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
                             st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
+                            st16((cr6 + 0 + 0), ld16((cr6 + 0 + 0)) + s6_0)
+                            st16((cr6 + 0 + 16), ld16((cr6 + 0 + 16)) + s6_1)
+                            st16((cr7 + 0 + 0), ld16((cr7 + 0 + 0)) + s7_0)
+                            st16((cr7 + 0 + 16), ld16((cr7 + 0 + 16)) + s7_1)
                         }
                         do {
                             var s0_0: SIMD8<Float> = SIMD8<Float>()
@@ -1043,6 +1246,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s3_0: SIMD8<Float> = SIMD8<Float>()
                             var s4_0: SIMD8<Float> = SIMD8<Float>()
                             var s5_0: SIMD8<Float> = SIMD8<Float>()
+                            var s6_0: SIMD8<Float> = SIMD8<Float>()
+                            var s7_0: SIMD8<Float> = SIMD8<Float>()
                             let ao = 0
                             let bs = wtk + 32
                             for k in 0..<36 {
@@ -1060,6 +1265,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s4_0 = s4_0.addingProduct(w0, x4)
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
                             }
                             st8((cr0 + 32 + 0), ld8((cr0 + 32 + 0)) + s0_0)
                             st8((cr1 + 32 + 0), ld8((cr1 + 32 + 0)) + s1_0)
@@ -1067,54 +1276,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st8((cr3 + 32 + 0), ld8((cr3 + 32 + 0)) + s3_0)
                             st8((cr4 + 32 + 0), ld8((cr4 + 32 + 0)) + s4_0)
                             st8((cr5 + 32 + 0), ld8((cr5 + 32 + 0)) + s5_0)
-                        }
-                    }
-                }
-                do {
-                    let q = 6
-                    do {
-                        let ar0 = dy + (q + 0) * 36
-                        let cr0 = dx + (((q + 0) / 4 * 2 + kh) * 4 + (q + 0) % 4 * 1) * 40
-                        let ar1 = dy + (q + 1) * 36
-                        let cr1 = dx + (((q + 1) / 4 * 2 + kh) * 4 + (q + 1) % 4 * 1) * 40
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<36 {
-                                let bk = bs + k * 40
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                        }
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 32
-                            for k in 0..<36 {
-                                let bk = bs + k * 40
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                            }
-                            st8((cr0 + 32 + 0), ld8((cr0 + 32 + 0)) + s0_0)
-                            st8((cr1 + 32 + 0), ld8((cr1 + 32 + 0)) + s1_0)
+                            st8((cr6 + 32 + 0), ld8((cr6 + 32 + 0)) + s6_0)
+                            st8((cr7 + 32 + 0), ld8((cr7 + 32 + 0)) + s7_0)
                         }
                     }
                 }
@@ -1130,7 +1293,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             let x = l3xp + n * 864
             for r in 0..<2 { (x + ((r + 1) * 6 + 1) * 36).update(from: src + r * 144, count: 144) }
             let y = a3 + n * 560
-            for q in stride(from: 0, to: 8, by: 4) {
+            do {
+                let q = 0
                 do {
                     let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 36
                     let cr0 = y + (q + 0) * 70
@@ -1140,6 +1304,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     let cr2 = y + (q + 2) * 70
                     let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 36
                     let cr3 = y + (q + 3) * 70
+                    let ar4 = x + ((q + 4) / 4 * 6 + (q + 4) % 4 * 1) * 36
+                    let cr4 = y + (q + 4) * 70
+                    let ar5 = x + ((q + 5) / 4 * 6 + (q + 5) % 4 * 1) * 36
+                    let cr5 = y + (q + 5) * 70
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1157,6 +1325,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
                         var s3_2: SIMD16<Float> = SIMD16<Float>()
                         var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 216
                             let bs = wk + s * 7560 + 0
@@ -1186,6 +1362,16 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -1204,12 +1390,22 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         st16((cr3 + 0 + 16), s3_1)
                         st16((cr3 + 0 + 32), s3_2)
                         st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                     do {
                         var s0_0: SIMD4<Float> = SIMD4<Float>()
                         var s1_0: SIMD4<Float> = SIMD4<Float>()
                         var s2_0: SIMD4<Float> = SIMD4<Float>()
                         var s3_0: SIMD4<Float> = SIMD4<Float>()
+                        var s4_0: SIMD4<Float> = SIMD4<Float>()
+                        var s5_0: SIMD4<Float> = SIMD4<Float>()
                         for s in 0..<3 {
                             let ao = s * 216
                             let bs = wk + s * 7560 + 64
@@ -1224,12 +1420,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(w0, x2)
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
                             }
                         }
                         st4((cr0 + 64 + 0), s0_0)
                         st4((cr1 + 64 + 0), s1_0)
                         st4((cr2 + 64 + 0), s2_0)
                         st4((cr3 + 64 + 0), s3_0)
+                        st4((cr4 + 64 + 0), s4_0)
+                        st4((cr5 + 64 + 0), s5_0)
                     }
                     do {
                         var s0_0: Float = Float(0)
@@ -1240,6 +1442,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         var s2_1: Float = Float(0)
                         var s3_0: Float = Float(0)
                         var s3_1: Float = Float(0)
+                        var s4_0: Float = Float(0)
+                        var s4_1: Float = Float(0)
+                        var s5_0: Float = Float(0)
+                        var s5_1: Float = Float(0)
                         for s in 0..<3 {
                             let ao = s * 216
                             let bs = wk + s * 7560 + 68
@@ -1259,6 +1465,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
                             }
                         }
                         (cr0 + 68 + 0).pointee = s0_0
@@ -1269,6 +1481,101 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         (cr2 + 68 + 1).pointee = s2_1
                         (cr3 + 68 + 0).pointee = s3_0
                         (cr3 + 68 + 1).pointee = s3_1
+                        (cr4 + 68 + 0).pointee = s4_0
+                        (cr4 + 68 + 1).pointee = s4_1
+                        (cr5 + 68 + 0).pointee = s5_0
+                        (cr5 + 68 + 1).pointee = s5_1
+                    }
+                }
+            }
+            do {
+                let q = 6
+                do {
+                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 36
+                    let cr0 = y + (q + 0) * 70
+                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 36
+                    let cr1 = y + (q + 1) * 70
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 216
+                            let bs = wk + s * 7560 + 0
+                            for k in 0..<108 {
+                                let bk = bs + k * 70
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                    }
+                    do {
+                        var s0_0: SIMD4<Float> = SIMD4<Float>()
+                        var s1_0: SIMD4<Float> = SIMD4<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 216
+                            let bs = wk + s * 7560 + 64
+                            for k in 0..<108 {
+                                let bk = bs + k * 70
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                            }
+                        }
+                        st4((cr0 + 64 + 0), s0_0)
+                        st4((cr1 + 64 + 0), s1_0)
+                    }
+                    do {
+                        var s0_0: Float = Float(0)
+                        var s0_1: Float = Float(0)
+                        var s1_0: Float = Float(0)
+                        var s1_1: Float = Float(0)
+                        for s in 0..<3 {
+                            let ao = s * 216
+                            let bs = wk + s * 7560 + 68
+                            for k in 0..<108 {
+                                let bk = bs + k * 70
+                                let w0 = (bk + 0).pointee
+                                let w1 = (bk + 1).pointee
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                            }
+                        }
+                        (cr0 + 68 + 0).pointee = s0_0
+                        (cr0 + 68 + 1).pointee = s0_1
+                        (cr1 + 68 + 0).pointee = s1_0
+                        (cr1 + 68 + 1).pointee = s1_1
                     }
                 }
             }
@@ -1295,7 +1602,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 let qe = min(qt + 8, 8)
                 for kh in 0..<3 {
                     let d = gk + kh * 7560
-                    for kb in stride(from: 0, to: 108, by: 4) {
+                    for kb in stride(from: 0, to: 108, by: 6) {
                         do {
                             var s0_0: SIMD16<Float> = ld16((d + (kb + 0) * 70 + 0 + 0))
                             var s0_1: SIMD16<Float> = ld16((d + (kb + 0) * 70 + 0 + 16))
@@ -1313,6 +1620,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = ld16((d + (kb + 3) * 70 + 0 + 16))
                             var s3_2: SIMD16<Float> = ld16((d + (kb + 3) * 70 + 0 + 32))
                             var s3_3: SIMD16<Float> = ld16((d + (kb + 3) * 70 + 0 + 48))
+                            var s4_0: SIMD16<Float> = ld16((d + (kb + 4) * 70 + 0 + 0))
+                            var s4_1: SIMD16<Float> = ld16((d + (kb + 4) * 70 + 0 + 16))
+                            var s4_2: SIMD16<Float> = ld16((d + (kb + 4) * 70 + 0 + 32))
+                            var s4_3: SIMD16<Float> = ld16((d + (kb + 4) * 70 + 0 + 48))
+                            var s5_0: SIMD16<Float> = ld16((d + (kb + 5) * 70 + 0 + 0))
+                            var s5_1: SIMD16<Float> = ld16((d + (kb + 5) * 70 + 0 + 16))
+                            var s5_2: SIMD16<Float> = ld16((d + (kb + 5) * 70 + 0 + 32))
+                            var s5_3: SIMD16<Float> = ld16((d + (kb + 5) * 70 + 0 + 48))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 36) + kb
                                 let bq = (dy + q * 70) + 0
@@ -1340,6 +1655,16 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(y1, x3)
                                 s3_2 = s3_2.addingProduct(y2, x3)
                                 s3_3 = s3_3.addingProduct(y3, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                s4_2 = s4_2.addingProduct(y2, x4)
+                                s4_3 = s4_3.addingProduct(y3, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
+                                s5_2 = s5_2.addingProduct(y2, x5)
+                                s5_3 = s5_3.addingProduct(y3, x5)
                             }
                             st16((d + (kb + 0) * 70 + 0 + 0), s0_0)
                             st16((d + (kb + 0) * 70 + 0 + 16), s0_1)
@@ -1357,12 +1682,22 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((d + (kb + 3) * 70 + 0 + 16), s3_1)
                             st16((d + (kb + 3) * 70 + 0 + 32), s3_2)
                             st16((d + (kb + 3) * 70 + 0 + 48), s3_3)
+                            st16((d + (kb + 4) * 70 + 0 + 0), s4_0)
+                            st16((d + (kb + 4) * 70 + 0 + 16), s4_1)
+                            st16((d + (kb + 4) * 70 + 0 + 32), s4_2)
+                            st16((d + (kb + 4) * 70 + 0 + 48), s4_3)
+                            st16((d + (kb + 5) * 70 + 0 + 0), s5_0)
+                            st16((d + (kb + 5) * 70 + 0 + 16), s5_1)
+                            st16((d + (kb + 5) * 70 + 0 + 32), s5_2)
+                            st16((d + (kb + 5) * 70 + 0 + 48), s5_3)
                         }
                         do {
                             var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 70 + 64 + 0))
                             var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 70 + 64 + 0))
                             var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 70 + 64 + 0))
                             var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 70 + 64 + 0))
+                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 70 + 64 + 0))
+                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 70 + 64 + 0))
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 36) + kb
                                 let bq = (dy + q * 70) + 64
@@ -1375,11 +1710,17 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(y0, x2)
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
                             }
                             st4((d + (kb + 0) * 70 + 64 + 0), s0_0)
                             st4((d + (kb + 1) * 70 + 64 + 0), s1_0)
                             st4((d + (kb + 2) * 70 + 64 + 0), s2_0)
                             st4((d + (kb + 3) * 70 + 64 + 0), s3_0)
+                            st4((d + (kb + 4) * 70 + 64 + 0), s4_0)
+                            st4((d + (kb + 5) * 70 + 64 + 0), s5_0)
                         }
                         do {
                             var s0_0: Float = (d + (kb + 0) * 70 + 68 + 0).pointee
@@ -1390,6 +1731,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s2_1: Float = (d + (kb + 2) * 70 + 68 + 1).pointee
                             var s3_0: Float = (d + (kb + 3) * 70 + 68 + 0).pointee
                             var s3_1: Float = (d + (kb + 3) * 70 + 68 + 1).pointee
+                            var s4_0: Float = (d + (kb + 4) * 70 + 68 + 0).pointee
+                            var s4_1: Float = (d + (kb + 4) * 70 + 68 + 1).pointee
+                            var s5_0: Float = (d + (kb + 5) * 70 + 68 + 0).pointee
+                            var s5_1: Float = (d + (kb + 5) * 70 + 68 + 1).pointee
                             for q in qt..<qe {
                                 let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 36) + kb
                                 let bq = (dy + q * 70) + 68
@@ -1407,6 +1752,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x3 = aq[3]
                                 s3_0 = s3_0.addingProduct(y0, x3)
                                 s3_1 = s3_1.addingProduct(y1, x3)
+                                let x4 = aq[4]
+                                s4_0 = s4_0.addingProduct(y0, x4)
+                                s4_1 = s4_1.addingProduct(y1, x4)
+                                let x5 = aq[5]
+                                s5_0 = s5_0.addingProduct(y0, x5)
+                                s5_1 = s5_1.addingProduct(y1, x5)
                             }
                             (d + (kb + 0) * 70 + 68 + 0).pointee = s0_0
                             (d + (kb + 0) * 70 + 68 + 1).pointee = s0_1
@@ -1416,6 +1767,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             (d + (kb + 2) * 70 + 68 + 1).pointee = s2_1
                             (d + (kb + 3) * 70 + 68 + 0).pointee = s3_0
                             (d + (kb + 3) * 70 + 68 + 1).pointee = s3_1
+                            (d + (kb + 4) * 70 + 68 + 0).pointee = s4_0
+                            (d + (kb + 4) * 70 + 68 + 1).pointee = s4_1
+                            (d + (kb + 5) * 70 + 68 + 0).pointee = s5_0
+                            (d + (kb + 5) * 70 + 68 + 1).pointee = s5_1
                         }
                     }
                 }
@@ -1427,7 +1782,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             let dy = g3 + n * 560
             for kh in 0..<3 {
                 let wtk = l3wt + kh * 7560
-                for q in stride(from: 0, to: 8, by: 4) {
+                do {
+                    let q = 0
                     do {
                         let ar0 = dy + (q + 0) * 70
                         let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 6 + (q + 0) % 4 * 1) * 36
@@ -1437,6 +1793,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                         let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 6 + (q + 2) % 4 * 1) * 36
                         let ar3 = dy + (q + 3) * 70
                         let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 6 + (q + 3) % 4 * 1) * 36
+                        let ar4 = dy + (q + 4) * 70
+                        let cr4 = dx + (((q + 4) / 4 * 1 + kh) * 6 + (q + 4) % 4 * 1) * 36
+                        let ar5 = dy + (q + 5) * 70
+                        let cr5 = dx + (((q + 5) / 4 * 1 + kh) * 6 + (q + 5) % 4 * 1) * 36
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
                             var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1454,6 +1814,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_2: SIMD16<Float> = SIMD16<Float>()
                             var s3_3: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_2: SIMD16<Float> = SIMD16<Float>()
+                            var s4_3: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_2: SIMD16<Float> = SIMD16<Float>()
+                            var s5_3: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 0
                             for k in 0..<70 {
@@ -1482,6 +1850,16 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
                             }
                             st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
                             st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
@@ -1499,6 +1877,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
                             st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
                             st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
+                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
+                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
+                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
+                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
+                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
+                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
+                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
+                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
                         }
                         do {
                             var s0_0: SIMD16<Float> = SIMD16<Float>()
@@ -1509,6 +1895,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             var s2_1: SIMD16<Float> = SIMD16<Float>()
                             var s3_0: SIMD16<Float> = SIMD16<Float>()
                             var s3_1: SIMD16<Float> = SIMD16<Float>()
+                            var s4_0: SIMD16<Float> = SIMD16<Float>()
+                            var s4_1: SIMD16<Float> = SIMD16<Float>()
+                            var s5_0: SIMD16<Float> = SIMD16<Float>()
+                            var s5_1: SIMD16<Float> = SIMD16<Float>()
                             let ao = 0
                             let bs = wtk + 64
                             for k in 0..<70 {
@@ -1527,6 +1917,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
                             }
                             st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
                             st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
@@ -1536,12 +1932,18 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                             st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
                             st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
                             st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
+                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
+                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
+                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
+                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
                         }
                         do {
                             var s0_0: SIMD8<Float> = SIMD8<Float>()
                             var s1_0: SIMD8<Float> = SIMD8<Float>()
                             var s2_0: SIMD8<Float> = SIMD8<Float>()
                             var s3_0: SIMD8<Float> = SIMD8<Float>()
+                            var s4_0: SIMD8<Float> = SIMD8<Float>()
+                            var s5_0: SIMD8<Float> = SIMD8<Float>()
                             let ao = 0
                             let bs = wtk + 96
                             for k in 0..<70 {
@@ -1555,17 +1957,25 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(w0, x2)
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
                             }
                             st8((cr0 + 96 + 0), ld8((cr0 + 96 + 0)) + s0_0)
                             st8((cr1 + 96 + 0), ld8((cr1 + 96 + 0)) + s1_0)
                             st8((cr2 + 96 + 0), ld8((cr2 + 96 + 0)) + s2_0)
                             st8((cr3 + 96 + 0), ld8((cr3 + 96 + 0)) + s3_0)
+                            st8((cr4 + 96 + 0), ld8((cr4 + 96 + 0)) + s4_0)
+                            st8((cr5 + 96 + 0), ld8((cr5 + 96 + 0)) + s5_0)
                         }
                         do {
                             var s0_0: SIMD4<Float> = SIMD4<Float>()
                             var s1_0: SIMD4<Float> = SIMD4<Float>()
                             var s2_0: SIMD4<Float> = SIMD4<Float>()
                             var s3_0: SIMD4<Float> = SIMD4<Float>()
+                            var s4_0: SIMD4<Float> = SIMD4<Float>()
+                            var s5_0: SIMD4<Float> = SIMD4<Float>()
                             let ao = 0
                             let bs = wtk + 104
                             for k in 0..<70 {
@@ -1579,11 +1989,118 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 s2_0 = s2_0.addingProduct(w0, x2)
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
                             }
                             st4((cr0 + 104 + 0), ld4((cr0 + 104 + 0)) + s0_0)
                             st4((cr1 + 104 + 0), ld4((cr1 + 104 + 0)) + s1_0)
                             st4((cr2 + 104 + 0), ld4((cr2 + 104 + 0)) + s2_0)
                             st4((cr3 + 104 + 0), ld4((cr3 + 104 + 0)) + s3_0)
+                            st4((cr4 + 104 + 0), ld4((cr4 + 104 + 0)) + s4_0)
+                            st4((cr5 + 104 + 0), ld4((cr5 + 104 + 0)) + s5_0)
+                        }
+                    }
+                }
+                do {
+                    let q = 6
+                    do {
+                        let ar0 = dy + (q + 0) * 70
+                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 6 + (q + 0) % 4 * 1) * 36
+                        let ar1 = dy + (q + 1) * 70
+                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 6 + (q + 1) % 4 * 1) * 36
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s0_2: SIMD16<Float> = SIMD16<Float>()
+                            var s0_3: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_2: SIMD16<Float> = SIMD16<Float>()
+                            var s1_3: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 0
+                            for k in 0..<70 {
+                                let bk = bs + k * 108
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                            }
+                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
+                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
+                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
+                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
+                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
+                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
+                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
+                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
+                        }
+                        do {
+                            var s0_0: SIMD16<Float> = SIMD16<Float>()
+                            var s0_1: SIMD16<Float> = SIMD16<Float>()
+                            var s1_0: SIMD16<Float> = SIMD16<Float>()
+                            var s1_1: SIMD16<Float> = SIMD16<Float>()
+                            let ao = 0
+                            let bs = wtk + 64
+                            for k in 0..<70 {
+                                let bk = bs + k * 108
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                            }
+                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
+                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
+                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
+                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
+                        }
+                        do {
+                            var s0_0: SIMD8<Float> = SIMD8<Float>()
+                            var s1_0: SIMD8<Float> = SIMD8<Float>()
+                            let ao = 0
+                            let bs = wtk + 96
+                            for k in 0..<70 {
+                                let bk = bs + k * 108
+                                let w0 = ld8((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                            }
+                            st8((cr0 + 96 + 0), ld8((cr0 + 96 + 0)) + s0_0)
+                            st8((cr1 + 96 + 0), ld8((cr1 + 96 + 0)) + s1_0)
+                        }
+                        do {
+                            var s0_0: SIMD4<Float> = SIMD4<Float>()
+                            var s1_0: SIMD4<Float> = SIMD4<Float>()
+                            let ao = 0
+                            let bs = wtk + 104
+                            for k in 0..<70 {
+                                let bk = bs + k * 108
+                                let w0 = ld4((bk + 0))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                            }
+                            st4((cr0 + 104 + 0), ld4((cr0 + 104 + 0)) + s0_0)
+                            st4((cr1 + 104 + 0), ld4((cr1 + 104 + 0)) + s1_0)
                         }
                     }
                 }
@@ -1618,7 +2135,148 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         let x = a4, y = a5
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 70
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 70
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 70
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 70
+                let cr3 = y + (q + 3) * 5
+                let ar4 = x + (q + 4) * 70
+                let cr4 = y + (q + 4) * 5
+                let ar5 = x + (q + 5) * 70
+                let cr5 = y + (q + 5) * 5
+                let ar6 = x + (q + 6) * 70
+                let cr6 = y + (q + 6) * 5
+                let ar7 = x + (q + 7) * 70
+                let cr7 = y + (q + 7) * 5
+                let ar8 = x + (q + 8) * 70
+                let cr8 = y + (q + 8) * 5
+                let ar9 = x + (q + 9) * 70
+                let cr9 = y + (q + 9) * 5
+                let ar10 = x + (q + 10) * 70
+                let cr10 = y + (q + 10) * 5
+                let ar11 = x + (q + 11) * 70
+                let cr11 = y + (q + 11) * 5
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    var s4_0: Float = (bias + 4 + 0).pointee
+                    var s5_0: Float = (bias + 4 + 0).pointee
+                    var s6_0: Float = (bias + 4 + 0).pointee
+                    var s7_0: Float = (bias + 4 + 0).pointee
+                    var s8_0: Float = (bias + 4 + 0).pointee
+                    var s9_0: Float = (bias + 4 + 0).pointee
+                    var s10_0: Float = (bias + 4 + 0).pointee
+                    var s11_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
+                    (cr4 + 4 + 0).pointee = s4_0
+                    (cr5 + 4 + 0).pointee = s5_0
+                    (cr6 + 4 + 0).pointee = s6_0
+                    (cr7 + 4 + 0).pointee = s7_0
+                    (cr8 + 4 + 0).pointee = s8_0
+                    (cr9 + 4 + 0).pointee = s9_0
+                    (cr10 + 4 + 0).pointee = s10_0
+                    (cr11 + 4 + 0).pointee = s11_0
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 70
                 let cr0 = y + (q + 0) * 5
@@ -1719,421 +2377,138 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 70
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 70
+                let cr1 = y + (q + 1) * 5
+                let ar2 = x + (q + 2) * 70
+                let cr2 = y + (q + 2) * 5
+                let ar3 = x + (q + 3) * 70
+                let cr3 = y + (q + 3) * 5
                 do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 70
-                    let cr1 = y + (q + 1) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    var s2_0: Float = (bias + 4 + 0).pointee
+                    var s3_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 70
+                let cr0 = y + (q + 0) * 5
+                let ar1 = x + (q + 1) * 70
+                let cr1 = y + (q + 1) * 5
                 do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 70
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 70
-                    let cr2 = y + (q + 2) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 70
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 70
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 70
-                    let cr3 = y + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    var s1_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 70
+                let cr0 = y + (q + 0) * 5
                 do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 70
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 70
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 70
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 70
-                    let cr4 = y + (q + 4) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 70
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 70
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 70
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 70
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 70
-                    let cr5 = y + (q + 5) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = (bias + 4 + 0).pointee
+                    let ao = 0
+                    let bs = wk + 4
+                    for k in 0..<70 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 70
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + (q + 1) * 70
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + (q + 2) * 70
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + (q + 3) * 70
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + (q + 4) * 70
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + (q + 5) * 70
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = x + (q + 6) * 70
-                    let cr6 = y + (q + 6) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<70 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2151,7 +2526,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         for o in 0..<5 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
         let gk = (gp + 29116)
-        for kb in stride(from: 0, to: 64, by: 8) {
+        for kb in stride(from: 0, to: 60, by: 12) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -2161,6 +2536,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 0
@@ -2181,6 +2560,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
@@ -2190,6 +2577,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
                 st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
                 st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 5 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 5 + 0 + 0), s9_0)
+                st4((gk + (kb + 10) * 5 + 0 + 0), s10_0)
+                st4((gk + (kb + 11) * 5 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2200,6 +2591,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 var s5_0: Float = Float(0)
                 var s6_0: Float = Float(0)
                 var s7_0: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s11_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 4
@@ -2220,6 +2615,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
@@ -2229,10 +2632,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
                 (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
                 (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
+                (gk + (kb + 8) * 5 + 4 + 0).pointee = s8_0
+                (gk + (kb + 9) * 5 + 4 + 0).pointee = s9_0
+                (gk + (kb + 10) * 5 + 4 + 0).pointee = s10_0
+                (gk + (kb + 11) * 5 + 4 + 0).pointee = s11_0
             }
         }
         do {
-            let kb = 64
+            let kb = 60
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -2240,6 +2647,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 var s3_0: SIMD4<Float> = SIMD4<Float>()
                 var s4_0: SIMD4<Float> = SIMD4<Float>()
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 0
@@ -2256,6 +2667,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s4_0 = s4_0.addingProduct(y0, x4)
                     let x5 = aq[5]
                     s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
                 }
                 st4((gk + (kb + 0) * 5 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 5 + 0 + 0), s1_0)
@@ -2263,6 +2682,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 3) * 5 + 0 + 0), s3_0)
                 st4((gk + (kb + 4) * 5 + 0 + 0), s4_0)
                 st4((gk + (kb + 5) * 5 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 5 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 5 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 5 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 5 + 0 + 0), s9_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -2271,6 +2694,10 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 var s3_0: Float = Float(0)
                 var s4_0: Float = Float(0)
                 var s5_0: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s9_0: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 70) + kb
                     let bq = (dy + r * 5) + 4
@@ -2287,6 +2714,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     s4_0 = s4_0.addingProduct(y0, x4)
                     let x5 = aq[5]
                     s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
                 }
                 (gk + (kb + 0) * 5 + 4 + 0).pointee = s0_0
                 (gk + (kb + 1) * 5 + 4 + 0).pointee = s1_0
@@ -2294,12 +2729,205 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 3) * 5 + 4 + 0).pointee = s3_0
                 (gk + (kb + 4) * 5 + 4 + 0).pointee = s4_0
                 (gk + (kb + 5) * 5 + 4 + 0).pointee = s5_0
+                (gk + (kb + 6) * 5 + 4 + 0).pointee = s6_0
+                (gk + (kb + 7) * 5 + 4 + 0).pointee = s7_0
+                (gk + (kb + 8) * 5 + 4 + 0).pointee = s8_0
+                (gk + (kb + 9) * 5 + 4 + 0).pointee = s9_0
             }
         }
         let dx = g4
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 70
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 70
+                let ar2 = dy + (q + 2) * 5
+                let cr2 = dx + (q + 2) * 70
+                let ar3 = dy + (q + 3) * 5
+                let cr3 = dx + (q + 3) * 70
+                let ar4 = dy + (q + 4) * 5
+                let cr4 = dx + (q + 4) * 70
+                let ar5 = dy + (q + 5) * 5
+                let cr5 = dx + (q + 5) * 70
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+                do {
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    var s2_0: SIMD4<Float> = SIMD4<Float>()
+                    var s3_0: SIMD4<Float> = SIMD4<Float>()
+                    var s4_0: SIMD4<Float> = SIMD4<Float>()
+                    var s5_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l5wt + 64
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                    }
+                    st4((cr0 + 64 + 0), s0_0)
+                    st4((cr1 + 64 + 0), s1_0)
+                    st4((cr2 + 64 + 0), s2_0)
+                    st4((cr3 + 64 + 0), s3_0)
+                    st4((cr4 + 64 + 0), s4_0)
+                    st4((cr5 + 64 + 0), s5_0)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    var s0_1: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s1_1: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s2_1: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    var s3_1: Float = Float(0)
+                    var s4_0: Float = Float(0)
+                    var s4_1: Float = Float(0)
+                    var s5_0: Float = Float(0)
+                    var s5_1: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 68
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                    }
+                    (cr0 + 68 + 0).pointee = s0_0
+                    (cr0 + 68 + 1).pointee = s0_1
+                    (cr1 + 68 + 0).pointee = s1_0
+                    (cr1 + 68 + 1).pointee = s1_1
+                    (cr2 + 68 + 0).pointee = s2_0
+                    (cr2 + 68 + 1).pointee = s2_1
+                    (cr3 + 68 + 0).pointee = s3_0
+                    (cr3 + 68 + 1).pointee = s3_1
+                    (cr4 + 68 + 0).pointee = s4_0
+                    (cr4 + 68 + 1).pointee = s4_1
+                    (cr5 + 68 + 0).pointee = s5_0
+                    (cr5 + 68 + 1).pointee = s5_1
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 70
@@ -2436,266 +3064,152 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 70
+                let ar1 = dy + (q + 1) * 5
+                let cr1 = dx + (q + 1) * 70
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 70
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l5wt + 64
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 64 + 0), s0_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 68
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 68 + 0).pointee = s0_0
-                        (cr0 + 68 + 1).pointee = s0_1
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 70
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 70
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l5wt + 64
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l5wt + 64
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 64 + 0), s0_0)
-                        st4((cr1 + 64 + 0), s1_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 68
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        (cr0 + 68 + 0).pointee = s0_0
-                        (cr0 + 68 + 1).pointee = s0_1
-                        (cr1 + 68 + 0).pointee = s1_0
-                        (cr1 + 68 + 1).pointee = s1_1
-                    }
+                    st4((cr0 + 64 + 0), s0_0)
+                    st4((cr1 + 64 + 0), s1_0)
                 }
-            case 3:
                 do {
-                    let ar0 = dy + (q + 0) * 5
-                    let cr0 = dx + (q + 0) * 70
-                    let ar1 = dy + (q + 1) * 5
-                    let cr1 = dx + (q + 1) * 70
-                    let ar2 = dy + (q + 2) * 5
-                    let cr2 = dx + (q + 2) * 70
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
+                    var s0_0: Float = Float(0)
+                    var s0_1: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s1_1: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 68
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l5wt + 64
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 64 + 0), s0_0)
-                        st4((cr1 + 64 + 0), s1_0)
-                        st4((cr2 + 64 + 0), s2_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 68
-                        for k in 0..<5 {
-                            let bk = bs + k * 70
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        (cr0 + 68 + 0).pointee = s0_0
-                        (cr0 + 68 + 1).pointee = s0_1
-                        (cr1 + 68 + 0).pointee = s1_0
-                        (cr1 + 68 + 1).pointee = s1_1
-                        (cr2 + 68 + 0).pointee = s2_0
-                        (cr2 + 68 + 1).pointee = s2_1
-                    }
+                    (cr0 + 68 + 0).pointee = s0_0
+                    (cr0 + 68 + 1).pointee = s0_1
+                    (cr1 + 68 + 0).pointee = s1_0
+                    (cr1 + 68 + 1).pointee = s1_1
                 }
-            default: break
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 5
+                let cr0 = dx + (q + 0) * 70
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+                do {
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l5wt + 64
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                    }
+                    st4((cr0 + 64 + 0), s0_0)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    var s0_1: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 68
+                    for k in 0..<5 {
+                        let bk = bs + k * 70
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                    }
+                    (cr0 + 68 + 0).pointee = s0_0
+                    (cr0 + 68 + 1).pointee = s0_1
+                }
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

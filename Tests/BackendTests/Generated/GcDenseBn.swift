@@ -77,7 +77,9 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 12]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 12] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // dense_1 output [N, 20]
     private let g1: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 20]
@@ -107,7 +109,8 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         parameters = zeroed(1136, Float.self)
         gradients = zeroed(1136, Float.self)
         partials = zeroed(threads * 1136, Float.self)
-        a0 = zeroed(n * 12, Float.self)
+        a0Storage = zeroed(n * 12, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 20, Float.self)
         g1 = zeroed(n * 20, Float.self)
         a2 = zeroed(n * 20, Float.self)
@@ -132,7 +135,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         a2.deallocate()
@@ -159,20 +162,25 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 12)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a5)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 12)
+            forwardTraining()
+            return UnsafePointer(a5)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a5)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -205,6 +213,25 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Inference(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4ForwardInference(lo, hi, t)
+        l5Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -261,7 +288,148 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         let x = a0, y = a1
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 20
+                let ar1 = x + (q + 1) * 12
+                let cr1 = y + (q + 1) * 20
+                let ar2 = x + (q + 2) * 12
+                let cr2 = y + (q + 2) * 20
+                let ar3 = x + (q + 3) * 12
+                let cr3 = y + (q + 3) * 20
+                let ar4 = x + (q + 4) * 12
+                let cr4 = y + (q + 4) * 20
+                let ar5 = x + (q + 5) * 12
+                let cr5 = y + (q + 5) * 20
+                let ar6 = x + (q + 6) * 12
+                let cr6 = y + (q + 6) * 20
+                let ar7 = x + (q + 7) * 12
+                let cr7 = y + (q + 7) * 20
+                let ar8 = x + (q + 8) * 12
+                let cr8 = y + (q + 8) * 20
+                let ar9 = x + (q + 9) * 12
+                let cr9 = y + (q + 9) * 20
+                let ar10 = x + (q + 10) * 12
+                let cr10 = y + (q + 10) * 20
+                let ar11 = x + (q + 11) * 12
+                let cr11 = y + (q + 11) * 20
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 16 + 0), s0_0)
+                    st4((cr1 + 16 + 0), s1_0)
+                    st4((cr2 + 16 + 0), s2_0)
+                    st4((cr3 + 16 + 0), s3_0)
+                    st4((cr4 + 16 + 0), s4_0)
+                    st4((cr5 + 16 + 0), s5_0)
+                    st4((cr6 + 16 + 0), s6_0)
+                    st4((cr7 + 16 + 0), s7_0)
+                    st4((cr8 + 16 + 0), s8_0)
+                    st4((cr9 + 16 + 0), s9_0)
+                    st4((cr10 + 16 + 0), s10_0)
+                    st4((cr11 + 16 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 12
                 let cr0 = y + (q + 0) * 20
@@ -362,421 +530,138 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 20
+                let ar1 = x + (q + 1) * 12
+                let cr1 = y + (q + 1) * 20
+                let ar2 = x + (q + 2) * 12
+                let cr2 = y + (q + 2) * 20
+                let ar3 = x + (q + 3) * 12
+                let cr3 = y + (q + 3) * 20
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                    }
+                    st4((cr0 + 16 + 0), s0_0)
+                    st4((cr1 + 16 + 0), s1_0)
+                    st4((cr2 + 16 + 0), s2_0)
+                    st4((cr3 + 16 + 0), s3_0)
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 20
+                let ar1 = x + (q + 1) * 12
+                let cr1 = y + (q + 1) * 20
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                    }
+                    st4((cr0 + 16 + 0), s0_0)
+                    st4((cr1 + 16 + 0), s1_0)
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 12
+                let cr0 = y + (q + 0) * 20
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 20
-                    let ar4 = x + (q + 4) * 12
-                    let cr4 = y + (q + 4) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 20
-                    let ar4 = x + (q + 4) * 12
-                    let cr4 = y + (q + 4) * 20
-                    let ar5 = x + (q + 5) * 12
-                    let cr5 = y + (q + 5) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
+                    let ao = 0
+                    let bs = wk + 16
+                    for k in 0..<12 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                    }
+                    st4((cr0 + 16 + 0), s0_0)
                 }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 12
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + (q + 1) * 12
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + (q + 2) * 12
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + (q + 3) * 12
-                    let cr3 = y + (q + 3) * 20
-                    let ar4 = x + (q + 4) * 12
-                    let cr4 = y + (q + 4) * 20
-                    let ar5 = x + (q + 5) * 12
-                    let cr5 = y + (q + 5) * 20
-                    let ar6 = x + (q + 6) * 12
-                    let cr6 = y + (q + 6) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        let ao = 0
-                        let bs = wk + 16
-                        for k in 0..<12 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                        st4((cr6 + 16 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
         do {
             let ax = a1 + lo * 20
@@ -810,6 +695,10 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD16<Float> = SIMD16<Float>()
                 var s6_0: SIMD16<Float> = SIMD16<Float>()
                 var s7_0: SIMD16<Float> = SIMD16<Float>()
+                var s8_0: SIMD16<Float> = SIMD16<Float>()
+                var s9_0: SIMD16<Float> = SIMD16<Float>()
+                var s10_0: SIMD16<Float> = SIMD16<Float>()
+                var s11_0: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 12) + kb
                     let bq = (dy + r * 20) + 0
@@ -830,6 +719,14 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st16((gk + (kb + 0) * 20 + 0 + 0), s0_0)
                 st16((gk + (kb + 1) * 20 + 0 + 0), s1_0)
@@ -839,6 +736,10 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 st16((gk + (kb + 5) * 20 + 0 + 0), s5_0)
                 st16((gk + (kb + 6) * 20 + 0 + 0), s6_0)
                 st16((gk + (kb + 7) * 20 + 0 + 0), s7_0)
+                st16((gk + (kb + 8) * 20 + 0 + 0), s8_0)
+                st16((gk + (kb + 9) * 20 + 0 + 0), s9_0)
+                st16((gk + (kb + 10) * 20 + 0 + 0), s10_0)
+                st16((gk + (kb + 11) * 20 + 0 + 0), s11_0)
             }
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
@@ -849,6 +750,10 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 12) + kb
                     let bq = (dy + r * 20) + 16
@@ -869,6 +774,14 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 20 + 16 + 0), s0_0)
                 st4((gk + (kb + 1) * 20 + 16 + 0), s1_0)
@@ -878,55 +791,10 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 20 + 16 + 0), s5_0)
                 st4((gk + (kb + 6) * 20 + 16 + 0), s6_0)
                 st4((gk + (kb + 7) * 20 + 16 + 0), s7_0)
-            }
-        }
-        do {
-            let kb = 8
-            do {
-                var s0_0: SIMD16<Float> = SIMD16<Float>()
-                var s1_0: SIMD16<Float> = SIMD16<Float>()
-                var s2_0: SIMD16<Float> = SIMD16<Float>()
-                var s3_0: SIMD16<Float> = SIMD16<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 12) + kb
-                    let bq = (dy + r * 20) + 0
-                    let y0 = ld16((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                }
-                st16((gk + (kb + 0) * 20 + 0 + 0), s0_0)
-                st16((gk + (kb + 1) * 20 + 0 + 0), s1_0)
-                st16((gk + (kb + 2) * 20 + 0 + 0), s2_0)
-                st16((gk + (kb + 3) * 20 + 0 + 0), s3_0)
-            }
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                var s2_0: SIMD4<Float> = SIMD4<Float>()
-                var s3_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 12) + kb
-                    let bq = (dy + r * 20) + 16
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                }
-                st4((gk + (kb + 0) * 20 + 16 + 0), s0_0)
-                st4((gk + (kb + 1) * 20 + 16 + 0), s1_0)
-                st4((gk + (kb + 2) * 20 + 16 + 0), s2_0)
-                st4((gk + (kb + 3) * 20 + 16 + 0), s3_0)
+                st4((gk + (kb + 8) * 20 + 16 + 0), s8_0)
+                st4((gk + (kb + 9) * 20 + 16 + 0), s9_0)
+                st4((gk + (kb + 10) * 20 + 16 + 0), s10_0)
+                st4((gk + (kb + 11) * 20 + 16 + 0), s11_0)
             }
         }
     }
@@ -934,9 +802,22 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 40
-        for c in 0..<20 { s[c] = 0 }
-        let x = a1 + lo * 20
-        for r in 0..<(hi - lo) * 1 { for c in 0..<20 { s[c] += x[r * 20 + c] } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                s0 += ld16((xr + 0))
+            }
+            st16((s + 0), s0)
+        }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                s0 += ld4((xr + 16))
+            }
+            st4((s + 16), s0)
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -953,9 +834,26 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 40
-        for c in 0..<20 { s[c] = 0 }
-        let x = a1 + lo * 20
-        for r in 0..<(hi - lo) * 1 { for c in 0..<20 { let d = x[r * 20 + c] - l2mean[c]; s[c] += d * d } }
+        do {
+            var s0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l2mean + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                let d0 = ld16((xr + 0)) - m0
+                s0 += d0 * d0
+            }
+            st16((s + 0), s0)
+        }
+        do {
+            var s0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                let d0 = ld4((xr + 16)) - m0
+                s0 += d0 * d0
+            }
+            st4((s + 16), s0)
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -975,19 +873,38 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 20, y = a2 + lo * 20, xh = l2xhat + lo * 20
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<20 {
-                let v = (x[r * 20 + c] - l2mean[c]) * l2inv[c]
-                xh[r * 20 + c] = v
-                y[r * 20 + c] = (parameters + 260)[c] * v + (parameters + 280)[c]
+        do {
+            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let ga0 = ld16(((parameters + 260) + 0))
+            let be0 = ld16(((parameters + 280) + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                let hr = l2xhat + lo * 20 + r * 20
+                let yr = a2 + lo * 20 + r * 20
+                let v0 = (ld16((xr + 0)) - m0) * k0
+                st16((hr + 0), v0)
+                let y0 = ga0 * v0 + be0
+                st16((yr + 0), y0)
+            }
+        }
+        do {
+            let m0 = ld4((l2mean + 16)), k0 = ld4((l2inv + 16))
+            let ga0 = ld4(((parameters + 260) + 16))
+            let be0 = ld4(((parameters + 280) + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                let hr = l2xhat + lo * 20 + r * 20
+                let yr = a2 + lo * 20 + r * 20
+                let v0 = (ld4((xr + 16)) - m0) * k0
+                st4((hr + 16), v0)
+                let y0 = ga0 * v0 + be0
+                st4((yr + 16), y0)
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a1 + lo * 20, y = a2 + lo * 20
         let mm = (parameters + 300), mv = (parameters + 320)
         let sc = l2part + t * 40, sh = sc + 20   // this chunk's scale and shift
         for c in 0..<20 {
@@ -995,15 +912,51 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 280)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 1 { for c in 0..<20 { y[r * 20 + c] = x[r * 20 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                let yr = a2 + lo * 20 + r * 20
+                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
+            }
+        }
+        do {
+            let k0 = ld4((sc + 16)), b0 = ld4((sh + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let xr = a1 + lo * 20 + r * 20
+                let yr = a2 + lo * 20 + r * 20
+                st4((yr + 16), ld4((xr + 16)) * k0 + b0)
+            }
+        }
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l2part + t * 40
-        for c in 0..<40 { s[c] = 0 }
-        let dy = g2 + lo * 20, xh = l2xhat + lo * 20
-        for r in 0..<(hi - lo) * 1 { for c in 0..<20 { let g = dy[r * 20 + c]; s[c] += g; s[20 + c] += g * xh[r * 20 + c] } }
+        do {
+            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g2 + lo * 20 + r * 20
+                let hr = l2xhat + lo * 20 + r * 20
+                let g0 = ld16((dyr + 0))
+                sy0 += g0
+                sx0 += g0 * ld16((hr + 0))
+            }
+            st16((s + 0), sy0)
+            st16(((s + 20) + 0), sx0)
+        }
+        do {
+            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g2 + lo * 20 + r * 20
+                let hr = l2xhat + lo * 20 + r * 20
+                let g0 = ld4((dyr + 16))
+                sy0 += g0
+                sx0 += g0 * ld4((hr + 16))
+            }
+            st4((s + 16), sy0)
+            st4(((s + 20) + 16), sx0)
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -1022,12 +975,26 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g2 + lo * 20, xh = l2xhat + lo * 20, dx = g1 + lo * 20
-        for r in 0..<(hi - lo) * 1 {
-            for c in 0..<20 {
-                let k = (parameters + 260)[c] * l2inv[c]
-                let i = r * 20 + c
-                dx[i] = k * (dy[i] - l2mdy[c] - xh[i] * l2mdx[c])
+        do {
+            let k0 = ld16(((parameters + 260) + 0)) * ld16((l2inv + 0))
+            let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g2 + lo * 20 + r * 20
+                let hr = l2xhat + lo * 20 + r * 20
+                let dxr = g1 + lo * 20 + r * 20
+                let g0 = ld16((dyr + 0))
+                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+            }
+        }
+        do {
+            let k0 = ld4(((parameters + 260) + 16)) * ld4((l2inv + 16))
+            let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
+            for r in 0..<(hi - lo) * 1 {
+                let dyr = g2 + lo * 20 + r * 20
+                let hr = l2xhat + lo * 20 + r * 20
+                let dxr = g1 + lo * 20 + r * 20
+                let g0 = ld4((dyr + 16))
+                st4((dxr + 16), k0 * (g0 - my0 - ld4((hr + 16)) * mx0))
             }
         }
     }
@@ -1038,7 +1005,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         let x = a2, y = a3
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 6 {
+        while qEnd - q >= 12 {
             do {
                 let ar0 = x + (q + 0) * 20
                 let cr0 = y + (q + 0) * 33
@@ -1052,6 +1019,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 let cr4 = y + (q + 4) * 33
                 let ar5 = x + (q + 5) * 20
                 let cr5 = y + (q + 5) * 33
+                let ar6 = x + (q + 6) * 20
+                let cr6 = y + (q + 6) * 33
+                let ar7 = x + (q + 7) * 20
+                let cr7 = y + (q + 7) * 33
+                let ar8 = x + (q + 8) * 20
+                let cr8 = y + (q + 8) * 33
+                let ar9 = x + (q + 9) * 20
+                let cr9 = y + (q + 9) * 33
+                let ar10 = x + (q + 10) * 20
+                let cr10 = y + (q + 10) * 33
+                let ar11 = x + (q + 11) * 20
+                let cr11 = y + (q + 11) * 33
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1065,6 +1044,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     var s4_1: SIMD16<Float> = SIMD16<Float>()
                     var s5_0: SIMD16<Float> = SIMD16<Float>()
                     var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
                     let ao = 0
                     let bs = wk + 0
                     for k in 0..<20 {
@@ -1089,6 +1080,24 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                         let x5 = ar5[ao + k]
                         s5_0 = s5_0.addingProduct(w0, x5)
                         s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
                     }
                     st16((cr0 + 0 + 0), s0_0)
                     st16((cr0 + 0 + 16), s0_1)
@@ -1102,6 +1111,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     st16((cr4 + 0 + 16), s4_1)
                     st16((cr5 + 0 + 0), s5_0)
                     st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    st16((cr11 + 0 + 0), s11_0)
+                    st16((cr11 + 0 + 16), s11_1)
                 }
                 do {
                     var s0_0: Float = Float(0)
@@ -1110,6 +1131,12 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     var s3_0: Float = Float(0)
                     var s4_0: Float = Float(0)
                     var s5_0: Float = Float(0)
+                    var s6_0: Float = Float(0)
+                    var s7_0: Float = Float(0)
+                    var s8_0: Float = Float(0)
+                    var s9_0: Float = Float(0)
+                    var s10_0: Float = Float(0)
+                    var s11_0: Float = Float(0)
                     let ao = 0
                     let bs = wk + 32
                     for k in 0..<20 {
@@ -1127,6 +1154,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                         s4_0 = s4_0.addingProduct(w0, x4)
                         let x5 = ar5[ao + k]
                         s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
                     }
                     (cr0 + 32 + 0).pointee = s0_0
                     (cr1 + 32 + 0).pointee = s1_0
@@ -1134,307 +1173,298 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     (cr3 + 32 + 0).pointee = s3_0
                     (cr4 + 32 + 0).pointee = s4_0
                     (cr5 + 32 + 0).pointee = s5_0
+                    (cr6 + 32 + 0).pointee = s6_0
+                    (cr7 + 32 + 0).pointee = s7_0
+                    (cr8 + 32 + 0).pointee = s8_0
+                    (cr9 + 32 + 0).pointee = s9_0
+                    (cr10 + 32 + 0).pointee = s10_0
+                    (cr11 + 32 + 0).pointee = s11_0
                 }
             }
-            q += 6
+            q += 12
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = x + (q + 0) * 20
+                let cr0 = y + (q + 0) * 33
+                let ar1 = x + (q + 1) * 20
+                let cr1 = y + (q + 1) * 33
+                let ar2 = x + (q + 2) * 20
+                let cr2 = y + (q + 2) * 33
+                let ar3 = x + (q + 3) * 20
+                let cr3 = y + (q + 3) * 33
+                let ar4 = x + (q + 4) * 20
+                let cr4 = y + (q + 4) * 33
+                let ar5 = x + (q + 5) * 20
+                let cr5 = y + (q + 5) * 33
+                let ar6 = x + (q + 6) * 20
+                let cr6 = y + (q + 6) * 33
+                let ar7 = x + (q + 7) * 20
+                let cr7 = y + (q + 7) * 33
                 do {
-                    let ar0 = x + (q + 0) * 20
-                    let cr0 = y + (q + 0) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
                 }
-            case 2:
                 do {
-                    let ar0 = x + (q + 0) * 20
-                    let cr0 = y + (q + 0) * 33
-                    let ar1 = x + (q + 1) * 20
-                    let cr1 = y + (q + 1) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    var s4_0: Float = Float(0)
+                    var s5_0: Float = Float(0)
+                    var s6_0: Float = Float(0)
+                    var s7_0: Float = Float(0)
+                    let ao = 0
+                    let bs = wk + 32
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                    (cr1 + 32 + 0).pointee = s1_0
+                    (cr2 + 32 + 0).pointee = s2_0
+                    (cr3 + 32 + 0).pointee = s3_0
+                    (cr4 + 32 + 0).pointee = s4_0
+                    (cr5 + 32 + 0).pointee = s5_0
+                    (cr6 + 32 + 0).pointee = s6_0
+                    (cr7 + 32 + 0).pointee = s7_0
                 }
-            case 3:
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 20
+                let cr0 = y + (q + 0) * 33
+                let ar1 = x + (q + 1) * 20
+                let cr1 = y + (q + 1) * 33
+                let ar2 = x + (q + 2) * 20
+                let cr2 = y + (q + 2) * 33
+                let ar3 = x + (q + 3) * 20
+                let cr3 = y + (q + 3) * 33
                 do {
-                    let ar0 = x + (q + 0) * 20
-                    let cr0 = y + (q + 0) * 33
-                    let ar1 = x + (q + 1) * 20
-                    let cr1 = y + (q + 1) * 33
-                    let ar2 = x + (q + 2) * 20
-                    let cr2 = y + (q + 2) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                        (cr2 + 32 + 0).pointee = s2_0
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
                 }
-            case 4:
                 do {
-                    let ar0 = x + (q + 0) * 20
-                    let cr0 = y + (q + 0) * 33
-                    let ar1 = x + (q + 1) * 20
-                    let cr1 = y + (q + 1) * 33
-                    let ar2 = x + (q + 2) * 20
-                    let cr2 = y + (q + 2) * 33
-                    let ar3 = x + (q + 3) * 20
-                    let cr3 = y + (q + 3) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    let ao = 0
+                    let bs = wk + 32
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                        (cr2 + 32 + 0).pointee = s2_0
-                        (cr3 + 32 + 0).pointee = s3_0
-                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                    (cr1 + 32 + 0).pointee = s1_0
+                    (cr2 + 32 + 0).pointee = s2_0
+                    (cr3 + 32 + 0).pointee = s3_0
                 }
-            case 5:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 20
+                let cr0 = y + (q + 0) * 33
+                let ar1 = x + (q + 1) * 20
+                let cr1 = y + (q + 1) * 33
                 do {
-                    let ar0 = x + (q + 0) * 20
-                    let cr0 = y + (q + 0) * 33
-                    let ar1 = x + (q + 1) * 20
-                    let cr1 = y + (q + 1) * 33
-                    let ar2 = x + (q + 2) * 20
-                    let cr2 = y + (q + 2) * 33
-                    let ar3 = x + (q + 3) * 20
-                    let cr3 = y + (q + 3) * 33
-                    let ar4 = x + (q + 4) * 20
-                    let cr4 = y + (q + 4) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<20 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                        (cr2 + 32 + 0).pointee = s2_0
-                        (cr3 + 32 + 0).pointee = s3_0
-                        (cr4 + 32 + 0).pointee = s4_0
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
                 }
-            default: break
+                do {
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    let ao = 0
+                    let bs = wk + 32
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                    (cr1 + 32 + 0).pointee = s1_0
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 20
+                let cr0 = y + (q + 0) * 33
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    let ao = 0
+                    let bs = wk + 32
+                    for k in 0..<20 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                }
+            }
+            q += 1
         }
         do {
             let ax = a3 + lo * 33
@@ -1460,7 +1490,158 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         }
         let x = a2, dy = g3
         let gk = (gp + 340)
-        for kb in stride(from: 0, to: 16, by: 8) {
+        do {
+            let kb = 0
+            do {
+                var s0_0: SIMD16<Float> = SIMD16<Float>()
+                var s0_1: SIMD16<Float> = SIMD16<Float>()
+                var s1_0: SIMD16<Float> = SIMD16<Float>()
+                var s1_1: SIMD16<Float> = SIMD16<Float>()
+                var s2_0: SIMD16<Float> = SIMD16<Float>()
+                var s2_1: SIMD16<Float> = SIMD16<Float>()
+                var s3_0: SIMD16<Float> = SIMD16<Float>()
+                var s3_1: SIMD16<Float> = SIMD16<Float>()
+                var s4_0: SIMD16<Float> = SIMD16<Float>()
+                var s4_1: SIMD16<Float> = SIMD16<Float>()
+                var s5_0: SIMD16<Float> = SIMD16<Float>()
+                var s5_1: SIMD16<Float> = SIMD16<Float>()
+                var s6_0: SIMD16<Float> = SIMD16<Float>()
+                var s6_1: SIMD16<Float> = SIMD16<Float>()
+                var s7_0: SIMD16<Float> = SIMD16<Float>()
+                var s7_1: SIMD16<Float> = SIMD16<Float>()
+                var s8_0: SIMD16<Float> = SIMD16<Float>()
+                var s8_1: SIMD16<Float> = SIMD16<Float>()
+                var s9_0: SIMD16<Float> = SIMD16<Float>()
+                var s9_1: SIMD16<Float> = SIMD16<Float>()
+                var s10_0: SIMD16<Float> = SIMD16<Float>()
+                var s10_1: SIMD16<Float> = SIMD16<Float>()
+                var s11_0: SIMD16<Float> = SIMD16<Float>()
+                var s11_1: SIMD16<Float> = SIMD16<Float>()
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 20) + kb
+                    let bq = (dy + r * 33) + 0
+                    let y0 = ld16((bq + 0))
+                    let y1 = ld16((bq + 16))
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    s0_1 = s0_1.addingProduct(y1, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    s1_1 = s1_1.addingProduct(y1, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    s2_1 = s2_1.addingProduct(y1, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    s3_1 = s3_1.addingProduct(y1, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    s4_1 = s4_1.addingProduct(y1, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    s5_1 = s5_1.addingProduct(y1, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    s6_1 = s6_1.addingProduct(y1, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                }
+                st16((gk + (kb + 0) * 33 + 0 + 0), s0_0)
+                st16((gk + (kb + 0) * 33 + 0 + 16), s0_1)
+                st16((gk + (kb + 1) * 33 + 0 + 0), s1_0)
+                st16((gk + (kb + 1) * 33 + 0 + 16), s1_1)
+                st16((gk + (kb + 2) * 33 + 0 + 0), s2_0)
+                st16((gk + (kb + 2) * 33 + 0 + 16), s2_1)
+                st16((gk + (kb + 3) * 33 + 0 + 0), s3_0)
+                st16((gk + (kb + 3) * 33 + 0 + 16), s3_1)
+                st16((gk + (kb + 4) * 33 + 0 + 0), s4_0)
+                st16((gk + (kb + 4) * 33 + 0 + 16), s4_1)
+                st16((gk + (kb + 5) * 33 + 0 + 0), s5_0)
+                st16((gk + (kb + 5) * 33 + 0 + 16), s5_1)
+                st16((gk + (kb + 6) * 33 + 0 + 0), s6_0)
+                st16((gk + (kb + 6) * 33 + 0 + 16), s6_1)
+                st16((gk + (kb + 7) * 33 + 0 + 0), s7_0)
+                st16((gk + (kb + 7) * 33 + 0 + 16), s7_1)
+                st16((gk + (kb + 8) * 33 + 0 + 0), s8_0)
+                st16((gk + (kb + 8) * 33 + 0 + 16), s8_1)
+                st16((gk + (kb + 9) * 33 + 0 + 0), s9_0)
+                st16((gk + (kb + 9) * 33 + 0 + 16), s9_1)
+                st16((gk + (kb + 10) * 33 + 0 + 0), s10_0)
+                st16((gk + (kb + 10) * 33 + 0 + 16), s10_1)
+                st16((gk + (kb + 11) * 33 + 0 + 0), s11_0)
+                st16((gk + (kb + 11) * 33 + 0 + 16), s11_1)
+            }
+            do {
+                var s0_0: Float = Float(0)
+                var s1_0: Float = Float(0)
+                var s2_0: Float = Float(0)
+                var s3_0: Float = Float(0)
+                var s4_0: Float = Float(0)
+                var s5_0: Float = Float(0)
+                var s6_0: Float = Float(0)
+                var s7_0: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s11_0: Float = Float(0)
+                for r in lo * 1..<hi * 1 {
+                    let aq = (x + r * 20) + kb
+                    let bq = (dy + r * 33) + 32
+                    let y0 = (bq + 0).pointee
+                    let x0 = aq[0]
+                    s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                }
+                (gk + (kb + 0) * 33 + 32 + 0).pointee = s0_0
+                (gk + (kb + 1) * 33 + 32 + 0).pointee = s1_0
+                (gk + (kb + 2) * 33 + 32 + 0).pointee = s2_0
+                (gk + (kb + 3) * 33 + 32 + 0).pointee = s3_0
+                (gk + (kb + 4) * 33 + 32 + 0).pointee = s4_0
+                (gk + (kb + 5) * 33 + 32 + 0).pointee = s5_0
+                (gk + (kb + 6) * 33 + 32 + 0).pointee = s6_0
+                (gk + (kb + 7) * 33 + 32 + 0).pointee = s7_0
+                (gk + (kb + 8) * 33 + 32 + 0).pointee = s8_0
+                (gk + (kb + 9) * 33 + 32 + 0).pointee = s9_0
+                (gk + (kb + 10) * 33 + 32 + 0).pointee = s10_0
+                (gk + (kb + 11) * 33 + 32 + 0).pointee = s11_0
+            }
+        }
+        do {
+            let kb = 12
             do {
                 var s0_0: SIMD16<Float> = SIMD16<Float>()
                 var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1565,72 +1746,151 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 7) * 33 + 32 + 0).pointee = s7_0
             }
         }
-        do {
-            let kb = 16
-            do {
-                var s0_0: SIMD16<Float> = SIMD16<Float>()
-                var s0_1: SIMD16<Float> = SIMD16<Float>()
-                var s1_0: SIMD16<Float> = SIMD16<Float>()
-                var s1_1: SIMD16<Float> = SIMD16<Float>()
-                var s2_0: SIMD16<Float> = SIMD16<Float>()
-                var s2_1: SIMD16<Float> = SIMD16<Float>()
-                var s3_0: SIMD16<Float> = SIMD16<Float>()
-                var s3_1: SIMD16<Float> = SIMD16<Float>()
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 20) + kb
-                    let bq = (dy + r * 33) + 0
-                    let y0 = ld16((bq + 0))
-                    let y1 = ld16((bq + 16))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    s0_1 = s0_1.addingProduct(y1, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    s1_1 = s1_1.addingProduct(y1, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    s2_1 = s2_1.addingProduct(y1, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                    s3_1 = s3_1.addingProduct(y1, x3)
-                }
-                st16((gk + (kb + 0) * 33 + 0 + 0), s0_0)
-                st16((gk + (kb + 0) * 33 + 0 + 16), s0_1)
-                st16((gk + (kb + 1) * 33 + 0 + 0), s1_0)
-                st16((gk + (kb + 1) * 33 + 0 + 16), s1_1)
-                st16((gk + (kb + 2) * 33 + 0 + 0), s2_0)
-                st16((gk + (kb + 2) * 33 + 0 + 16), s2_1)
-                st16((gk + (kb + 3) * 33 + 0 + 0), s3_0)
-                st16((gk + (kb + 3) * 33 + 0 + 16), s3_1)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s1_0: Float = Float(0)
-                var s2_0: Float = Float(0)
-                var s3_0: Float = Float(0)
-                for r in lo * 1..<hi * 1 {
-                    let aq = (x + r * 20) + kb
-                    let bq = (dy + r * 33) + 32
-                    let y0 = (bq + 0).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                    let x3 = aq[3]
-                    s3_0 = s3_0.addingProduct(y0, x3)
-                }
-                (gk + (kb + 0) * 33 + 32 + 0).pointee = s0_0
-                (gk + (kb + 1) * 33 + 32 + 0).pointee = s1_0
-                (gk + (kb + 2) * 33 + 32 + 0).pointee = s2_0
-                (gk + (kb + 3) * 33 + 32 + 0).pointee = s3_0
-            }
-        }
         let dx = g2
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = dy + (q + 0) * 33
+                let cr0 = dx + (q + 0) * 20
+                let ar1 = dy + (q + 1) * 33
+                let cr1 = dx + (q + 1) * 20
+                let ar2 = dy + (q + 2) * 33
+                let cr2 = dx + (q + 2) * 20
+                let ar3 = dy + (q + 3) * 33
+                let cr3 = dx + (q + 3) * 20
+                let ar4 = dy + (q + 4) * 33
+                let cr4 = dx + (q + 4) * 20
+                let ar5 = dy + (q + 5) * 33
+                let cr5 = dx + (q + 5) * 20
+                let ar6 = dy + (q + 6) * 33
+                let cr6 = dx + (q + 6) * 20
+                let ar7 = dy + (q + 7) * 33
+                let cr7 = dx + (q + 7) * 20
+                let ar8 = dy + (q + 8) * 33
+                let cr8 = dx + (q + 8) * 20
+                let ar9 = dy + (q + 9) * 33
+                let cr9 = dx + (q + 9) * 20
+                let ar10 = dy + (q + 10) * 33
+                let cr10 = dx + (q + 10) * 20
+                let ar11 = dy + (q + 11) * 33
+                let cr11 = dx + (q + 11) * 20
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    var s2_0: SIMD4<Float> = SIMD4<Float>()
+                    var s3_0: SIMD4<Float> = SIMD4<Float>()
+                    var s4_0: SIMD4<Float> = SIMD4<Float>()
+                    var s5_0: SIMD4<Float> = SIMD4<Float>()
+                    var s6_0: SIMD4<Float> = SIMD4<Float>()
+                    var s7_0: SIMD4<Float> = SIMD4<Float>()
+                    var s8_0: SIMD4<Float> = SIMD4<Float>()
+                    var s9_0: SIMD4<Float> = SIMD4<Float>()
+                    var s10_0: SIMD4<Float> = SIMD4<Float>()
+                    var s11_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l3wt + 16
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 16 + 0), s0_0)
+                    st4((cr1 + 16 + 0), s1_0)
+                    st4((cr2 + 16 + 0), s2_0)
+                    st4((cr3 + 16 + 0), s3_0)
+                    st4((cr4 + 16 + 0), s4_0)
+                    st4((cr5 + 16 + 0), s5_0)
+                    st4((cr6 + 16 + 0), s6_0)
+                    st4((cr7 + 16 + 0), s7_0)
+                    st4((cr8 + 16 + 0), s8_0)
+                    st4((cr9 + 16 + 0), s9_0)
+                    st4((cr10 + 16 + 0), s10_0)
+                    st4((cr11 + 16 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 33
                 let cr0 = dx + (q + 0) * 20
@@ -1731,421 +1991,138 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 33
+                let cr0 = dx + (q + 0) * 20
+                let ar1 = dy + (q + 1) * 33
+                let cr1 = dx + (q + 1) * 20
+                let ar2 = dy + (q + 2) * 33
+                let cr2 = dx + (q + 2) * 20
+                let ar3 = dy + (q + 3) * 33
+                let cr3 = dx + (q + 3) * 20
                 do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dy + (q + 1) * 33
-                    let cr1 = dx + (q + 1) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    var s2_0: SIMD4<Float> = SIMD4<Float>()
+                    var s3_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l3wt + 16
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                    }
+                    st4((cr0 + 16 + 0), s0_0)
+                    st4((cr1 + 16 + 0), s1_0)
+                    st4((cr2 + 16 + 0), s2_0)
+                    st4((cr3 + 16 + 0), s3_0)
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 33
+                let cr0 = dx + (q + 0) * 20
+                let ar1 = dy + (q + 1) * 33
+                let cr1 = dx + (q + 1) * 20
                 do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dy + (q + 1) * 33
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dy + (q + 2) * 33
-                    let cr2 = dx + (q + 2) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dy + (q + 1) * 33
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dy + (q + 2) * 33
-                    let cr2 = dx + (q + 2) * 20
-                    let ar3 = dy + (q + 3) * 33
-                    let cr3 = dx + (q + 3) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l3wt + 16
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                    }
+                    st4((cr0 + 16 + 0), s0_0)
+                    st4((cr1 + 16 + 0), s1_0)
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 33
+                let cr0 = dx + (q + 0) * 20
                 do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dy + (q + 1) * 33
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dy + (q + 2) * 33
-                    let cr2 = dx + (q + 2) * 20
-                    let ar3 = dy + (q + 3) * 33
-                    let cr3 = dx + (q + 3) * 20
-                    let ar4 = dy + (q + 4) * 33
-                    let cr4 = dx + (q + 4) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l3wt + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld16((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dy + (q + 1) * 33
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dy + (q + 2) * 33
-                    let cr2 = dx + (q + 2) * 20
-                    let ar3 = dy + (q + 3) * 33
-                    let cr3 = dx + (q + 3) * 20
-                    let ar4 = dy + (q + 4) * 33
-                    let cr4 = dx + (q + 4) * 20
-                    let ar5 = dy + (q + 5) * 33
-                    let cr5 = dx + (q + 5) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l3wt + 16
+                    for k in 0..<33 {
+                        let bk = bs + k * 20
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                    }
+                    st4((cr0 + 16 + 0), s0_0)
                 }
-            case 7:
-                do {
-                    let ar0 = dy + (q + 0) * 33
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dy + (q + 1) * 33
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dy + (q + 2) * 33
-                    let cr2 = dx + (q + 2) * 20
-                    let ar3 = dy + (q + 3) * 33
-                    let cr3 = dx + (q + 3) * 20
-                    let ar4 = dy + (q + 4) * 33
-                    let cr4 = dx + (q + 4) * 20
-                    let ar5 = dy + (q + 5) * 33
-                    let cr5 = dx + (q + 5) * 20
-                    let ar6 = dy + (q + 6) * 33
-                    let cr6 = dx + (q + 6) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 16
-                        for k in 0..<33 {
-                            let bk = bs + k * 20
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                        st4((cr6 + 16 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2179,7 +2156,92 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         let x = a4, y = a5
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 33
+                let cr0 = y + (q + 0) * 4
+                let ar1 = x + (q + 1) * 33
+                let cr1 = y + (q + 1) * 4
+                let ar2 = x + (q + 2) * 33
+                let cr2 = y + (q + 2) * 4
+                let ar3 = x + (q + 3) * 33
+                let cr3 = y + (q + 3) * 4
+                let ar4 = x + (q + 4) * 33
+                let cr4 = y + (q + 4) * 4
+                let ar5 = x + (q + 5) * 33
+                let cr5 = y + (q + 5) * 4
+                let ar6 = x + (q + 6) * 33
+                let cr6 = y + (q + 6) * 4
+                let ar7 = x + (q + 7) * 33
+                let cr7 = y + (q + 7) * 4
+                let ar8 = x + (q + 8) * 33
+                let cr8 = y + (q + 8) * 4
+                let ar9 = x + (q + 9) * 33
+                let cr9 = y + (q + 9) * 4
+                let ar10 = x + (q + 10) * 33
+                let cr10 = y + (q + 10) * 4
+                let ar11 = x + (q + 11) * 33
+                let cr11 = y + (q + 11) * 4
+                do {
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 33
                 let cr0 = y + (q + 0) * 4
@@ -2240,253 +2302,86 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 33
+                let cr0 = y + (q + 0) * 4
+                let ar1 = x + (q + 1) * 33
+                let cr1 = y + (q + 1) * 4
+                let ar2 = x + (q + 2) * 33
+                let cr2 = y + (q + 2) * 4
+                let ar3 = x + (q + 3) * 33
+                let cr3 = y + (q + 3) * 4
                 do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 33
+                let cr0 = y + (q + 0) * 4
+                let ar1 = x + (q + 1) * 33
+                let cr1 = y + (q + 1) * 4
                 do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 33
-                    let cr1 = y + (q + 1) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 33
+                let cr0 = y + (q + 0) * 4
                 do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 33
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 33
-                    let cr2 = y + (q + 2) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<33 {
+                        let bk = bs + k * 4
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 4:
-                do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 33
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 33
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 33
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 33
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 33
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 33
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + (q + 4) * 33
-                    let cr4 = y + (q + 4) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 33
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 33
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 33
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + (q + 4) * 33
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + (q + 5) * 33
-                    let cr5 = y + (q + 5) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 33
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + (q + 1) * 33
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + (q + 2) * 33
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + (q + 3) * 33
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + (q + 4) * 33
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + (q + 5) * 33
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + (q + 6) * 33
-                    let cr6 = y + (q + 6) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<33 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -2504,7 +2399,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         for o in 0..<4 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
         let gk = (gp + 1000)
-        for kb in stride(from: 0, to: 32, by: 8) {
+        for kb in stride(from: 0, to: 24, by: 12) {
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
                 var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -2514,6 +2409,10 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD4<Float> = SIMD4<Float>()
                 var s6_0: SIMD4<Float> = SIMD4<Float>()
                 var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
+                var s9_0: SIMD4<Float> = SIMD4<Float>()
+                var s10_0: SIMD4<Float> = SIMD4<Float>()
+                var s11_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 33) + kb
                     let bq = (dy + r * 4) + 0
@@ -2534,6 +2433,14 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
                 }
                 st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
                 st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
@@ -2543,26 +2450,62 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 st4((gk + (kb + 5) * 4 + 0 + 0), s5_0)
                 st4((gk + (kb + 6) * 4 + 0 + 0), s6_0)
                 st4((gk + (kb + 7) * 4 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 4 + 0 + 0), s8_0)
+                st4((gk + (kb + 9) * 4 + 0 + 0), s9_0)
+                st4((gk + (kb + 10) * 4 + 0 + 0), s10_0)
+                st4((gk + (kb + 11) * 4 + 0 + 0), s11_0)
             }
         }
         do {
-            let kb = 32
+            let kb = 24
             do {
                 var s0_0: SIMD4<Float> = SIMD4<Float>()
+                var s1_0: SIMD4<Float> = SIMD4<Float>()
+                var s2_0: SIMD4<Float> = SIMD4<Float>()
+                var s3_0: SIMD4<Float> = SIMD4<Float>()
+                var s4_0: SIMD4<Float> = SIMD4<Float>()
+                var s5_0: SIMD4<Float> = SIMD4<Float>()
+                var s6_0: SIMD4<Float> = SIMD4<Float>()
+                var s7_0: SIMD4<Float> = SIMD4<Float>()
+                var s8_0: SIMD4<Float> = SIMD4<Float>()
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 33) + kb
                     let bq = (dy + r * 4) + 0
                     let y0 = ld4((bq + 0))
                     let x0 = aq[0]
                     s0_0 = s0_0.addingProduct(y0, x0)
+                    let x1 = aq[1]
+                    s1_0 = s1_0.addingProduct(y0, x1)
+                    let x2 = aq[2]
+                    s2_0 = s2_0.addingProduct(y0, x2)
+                    let x3 = aq[3]
+                    s3_0 = s3_0.addingProduct(y0, x3)
+                    let x4 = aq[4]
+                    s4_0 = s4_0.addingProduct(y0, x4)
+                    let x5 = aq[5]
+                    s5_0 = s5_0.addingProduct(y0, x5)
+                    let x6 = aq[6]
+                    s6_0 = s6_0.addingProduct(y0, x6)
+                    let x7 = aq[7]
+                    s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
                 }
                 st4((gk + (kb + 0) * 4 + 0 + 0), s0_0)
+                st4((gk + (kb + 1) * 4 + 0 + 0), s1_0)
+                st4((gk + (kb + 2) * 4 + 0 + 0), s2_0)
+                st4((gk + (kb + 3) * 4 + 0 + 0), s3_0)
+                st4((gk + (kb + 4) * 4 + 0 + 0), s4_0)
+                st4((gk + (kb + 5) * 4 + 0 + 0), s5_0)
+                st4((gk + (kb + 6) * 4 + 0 + 0), s6_0)
+                st4((gk + (kb + 7) * 4 + 0 + 0), s7_0)
+                st4((gk + (kb + 8) * 4 + 0 + 0), s8_0)
             }
         }
         let dx = g4
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 6 {
+        while qEnd - q >= 12 {
             do {
                 let ar0 = dy + (q + 0) * 4
                 let cr0 = dx + (q + 0) * 33
@@ -2576,6 +2519,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                 let cr4 = dx + (q + 4) * 33
                 let ar5 = dy + (q + 5) * 4
                 let cr5 = dx + (q + 5) * 33
+                let ar6 = dy + (q + 6) * 4
+                let cr6 = dx + (q + 6) * 33
+                let ar7 = dy + (q + 7) * 4
+                let cr7 = dx + (q + 7) * 33
+                let ar8 = dy + (q + 8) * 4
+                let cr8 = dx + (q + 8) * 33
+                let ar9 = dy + (q + 9) * 4
+                let cr9 = dx + (q + 9) * 33
+                let ar10 = dy + (q + 10) * 4
+                let cr10 = dx + (q + 10) * 33
+                let ar11 = dy + (q + 11) * 4
+                let cr11 = dx + (q + 11) * 33
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -2589,6 +2544,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     var s4_1: SIMD16<Float> = SIMD16<Float>()
                     var s5_0: SIMD16<Float> = SIMD16<Float>()
                     var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
                     let ao = 0
                     let bs = l5wt + 0
                     for k in 0..<4 {
@@ -2613,6 +2580,24 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                         let x5 = ar5[ao + k]
                         s5_0 = s5_0.addingProduct(w0, x5)
                         s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
                     }
                     st16((cr0 + 0 + 0), s0_0)
                     st16((cr0 + 0 + 16), s0_1)
@@ -2626,6 +2611,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     st16((cr4 + 0 + 16), s4_1)
                     st16((cr5 + 0 + 0), s5_0)
                     st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    st16((cr11 + 0 + 0), s11_0)
+                    st16((cr11 + 0 + 16), s11_1)
                 }
                 do {
                     var s0_0: Float = Float(0)
@@ -2634,6 +2631,12 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     var s3_0: Float = Float(0)
                     var s4_0: Float = Float(0)
                     var s5_0: Float = Float(0)
+                    var s6_0: Float = Float(0)
+                    var s7_0: Float = Float(0)
+                    var s8_0: Float = Float(0)
+                    var s9_0: Float = Float(0)
+                    var s10_0: Float = Float(0)
+                    var s11_0: Float = Float(0)
                     let ao = 0
                     let bs = l5wt + 32
                     for k in 0..<4 {
@@ -2651,6 +2654,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                         s4_0 = s4_0.addingProduct(w0, x4)
                         let x5 = ar5[ao + k]
                         s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
                     }
                     (cr0 + 32 + 0).pointee = s0_0
                     (cr1 + 32 + 0).pointee = s1_0
@@ -2658,316 +2673,301 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                     (cr3 + 32 + 0).pointee = s3_0
                     (cr4 + 32 + 0).pointee = s4_0
                     (cr5 + 32 + 0).pointee = s5_0
+                    (cr6 + 32 + 0).pointee = s6_0
+                    (cr7 + 32 + 0).pointee = s7_0
+                    (cr8 + 32 + 0).pointee = s8_0
+                    (cr9 + 32 + 0).pointee = s9_0
+                    (cr10 + 32 + 0).pointee = s10_0
+                    (cr11 + 32 + 0).pointee = s11_0
                 }
             }
-            q += 6
+            q += 12
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 8 {
+            do {
+                let ar0 = dy + (q + 0) * 4
+                let cr0 = dx + (q + 0) * 33
+                let ar1 = dy + (q + 1) * 4
+                let cr1 = dx + (q + 1) * 33
+                let ar2 = dy + (q + 2) * 4
+                let cr2 = dx + (q + 2) * 33
+                let ar3 = dy + (q + 3) * 4
+                let cr3 = dx + (q + 3) * 33
+                let ar4 = dy + (q + 4) * 4
+                let cr4 = dx + (q + 4) * 33
+                let ar5 = dy + (q + 5) * 4
+                let cr5 = dx + (q + 5) * 33
+                let ar6 = dy + (q + 6) * 4
+                let cr6 = dx + (q + 6) * 33
+                let ar7 = dy + (q + 7) * 4
+                let cr7 = dx + (q + 7) * 33
                 do {
-                    let ar0 = dy + (q + 0) * 4
-                    let cr0 = dx + (q + 0) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 32
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 4
-                    let cr0 = dx + (q + 0) * 33
-                    let ar1 = dy + (q + 1) * 4
-                    let cr1 = dx + (q + 1) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    var s4_0: Float = Float(0)
+                    var s5_0: Float = Float(0)
+                    var s6_0: Float = Float(0)
+                    var s7_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 32
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 32
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                    (cr1 + 32 + 0).pointee = s1_0
+                    (cr2 + 32 + 0).pointee = s2_0
+                    (cr3 + 32 + 0).pointee = s3_0
+                    (cr4 + 32 + 0).pointee = s4_0
+                    (cr5 + 32 + 0).pointee = s5_0
+                    (cr6 + 32 + 0).pointee = s6_0
+                    (cr7 + 32 + 0).pointee = s7_0
                 }
-            case 3:
+            }
+            q += 8
+        }
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 4
+                let cr0 = dx + (q + 0) * 33
+                let ar1 = dy + (q + 1) * 4
+                let cr1 = dx + (q + 1) * 33
+                let ar2 = dy + (q + 2) * 4
+                let cr2 = dx + (q + 2) * 33
+                let ar3 = dy + (q + 3) * 4
+                let cr3 = dx + (q + 3) * 33
                 do {
-                    let ar0 = dy + (q + 0) * 4
-                    let cr0 = dx + (q + 0) * 33
-                    let ar1 = dy + (q + 1) * 4
-                    let cr1 = dx + (q + 1) * 33
-                    let ar2 = dy + (q + 2) * 4
-                    let cr2 = dx + (q + 2) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 32
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                        (cr2 + 32 + 0).pointee = s2_0
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
                 }
-            case 4:
                 do {
-                    let ar0 = dy + (q + 0) * 4
-                    let cr0 = dx + (q + 0) * 33
-                    let ar1 = dy + (q + 1) * 4
-                    let cr1 = dx + (q + 1) * 33
-                    let ar2 = dy + (q + 2) * 4
-                    let cr2 = dx + (q + 2) * 33
-                    let ar3 = dy + (q + 3) * 4
-                    let cr3 = dx + (q + 3) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 32
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 32
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                        (cr2 + 32 + 0).pointee = s2_0
-                        (cr3 + 32 + 0).pointee = s3_0
-                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                    (cr1 + 32 + 0).pointee = s1_0
+                    (cr2 + 32 + 0).pointee = s2_0
+                    (cr3 + 32 + 0).pointee = s3_0
                 }
-            case 5:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 4
+                let cr0 = dx + (q + 0) * 33
+                let ar1 = dy + (q + 1) * 4
+                let cr1 = dx + (q + 1) * 33
                 do {
-                    let ar0 = dy + (q + 0) * 4
-                    let cr0 = dx + (q + 0) * 33
-                    let ar1 = dy + (q + 1) * 4
-                    let cr1 = dx + (q + 1) * 33
-                    let ar2 = dy + (q + 2) * 4
-                    let cr2 = dx + (q + 2) * 33
-                    let ar3 = dy + (q + 3) * 4
-                    let cr3 = dx + (q + 3) * 33
-                    let ar4 = dy + (q + 4) * 4
-                    let cr4 = dx + (q + 4) * 33
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l5wt + 0
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l5wt + 32
-                        for k in 0..<4 {
-                            let bk = bs + k * 33
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 32 + 0).pointee = s0_0
-                        (cr1 + 32 + 0).pointee = s1_0
-                        (cr2 + 32 + 0).pointee = s2_0
-                        (cr3 + 32 + 0).pointee = s3_0
-                        (cr4 + 32 + 0).pointee = s4_0
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
                 }
-            default: break
+                do {
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 32
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                    (cr1 + 32 + 0).pointee = s1_0
+                }
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 4
+                let cr0 = dx + (q + 0) * 33
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l5wt + 0
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l5wt + 32
+                    for k in 0..<4 {
+                        let bk = bs + k * 33
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                    }
+                    (cr0 + 32 + 0).pointee = s0_0
+                }
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -74,7 +74,9 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 7, 7, 2]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 7, 2] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 3, 3, 4]
@@ -104,7 +106,8 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         parameters = zeroed(79, Float.self)
         gradients = zeroed(79, Float.self)
         partials = zeroed(threads * 79, Float.self)
-        a0 = zeroed(n * 98, Float.self)
+        a0Storage = zeroed(n * 98, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 144, Float.self)
         g1 = zeroed(n * 144, Float.self)
         a2 = zeroed(n * 36, Float.self)
@@ -127,7 +130,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         a2.deallocate()
@@ -154,20 +157,25 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 98)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a7)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 98)
+            forwardTraining()
+            return UnsafePointer(a7)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a7)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -194,6 +202,27 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             l6Forward(lo, hi, t)
             l7Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Forward(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l5Forward(lo, hi, t)
+        l6Forward(lo, hi, t)
+        l7Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -252,7 +281,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 98
             let y = a1 + n * 144
-            for q in stride(from: 0, to: 32, by: 8) {
+            for q in stride(from: 0, to: 36, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 6 * 7 + (q + 0) % 6 * 1) * 2
                     let cr0 = y + (q + 0) * 4
@@ -270,6 +299,14 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 6 * 7 + (q + 7) % 6 * 1) * 2
                     let cr7 = y + (q + 7) * 4
+                    let ar8 = x + ((q + 8) / 6 * 7 + (q + 8) % 6 * 1) * 2
+                    let cr8 = y + (q + 8) * 4
+                    let ar9 = x + ((q + 9) / 6 * 7 + (q + 9) % 6 * 1) * 2
+                    let cr9 = y + (q + 9) * 4
+                    let ar10 = x + ((q + 10) / 6 * 7 + (q + 10) % 6 * 1) * 2
+                    let cr10 = y + (q + 10) * 4
+                    let ar11 = x + ((q + 11) / 6 * 7 + (q + 11) % 6 * 1) * 2
+                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -279,6 +316,10 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         for s in 0..<2 {
                             let ao = s * 14
                             let bs = wk + s * 16 + 0
@@ -301,6 +342,14 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 0 + 0), s0_0)
@@ -311,45 +360,10 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
-                    }
-                }
-            }
-            do {
-                let q = 32
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 7 + (q + 0) % 6 * 1) * 2
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 6 * 7 + (q + 1) % 6 * 1) * 2
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 6 * 7 + (q + 2) % 6 * 1) * 2
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 6 * 7 + (q + 3) % 6 * 1) * 2
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<2 {
-                            let ao = s * 14
-                            let bs = wk + s * 16 + 0
-                            for k in 0..<4 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
+                        st4((cr8 + 0 + 0), s8_0)
+                        st4((cr9 + 0 + 0), s9_0)
+                        st4((cr10 + 0 + 0), s10_0)
+                        st4((cr11 + 0 + 0), s11_0)
                     }
                 }
             }
@@ -779,7 +793,166 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         let x = a6, y = a7
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 5
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 5
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 5
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 5
+                let cr3 = y + (q + 3) * 3
+                let ar4 = x + (q + 4) * 5
+                let cr4 = y + (q + 4) * 3
+                let ar5 = x + (q + 5) * 5
+                let cr5 = y + (q + 5) * 3
+                let ar6 = x + (q + 6) * 5
+                let cr6 = y + (q + 6) * 3
+                let ar7 = x + (q + 7) * 5
+                let cr7 = y + (q + 7) * 3
+                let ar8 = x + (q + 8) * 5
+                let cr8 = y + (q + 8) * 3
+                let ar9 = x + (q + 9) * 5
+                let cr9 = y + (q + 9) * 3
+                let ar10 = x + (q + 10) * 5
+                let cr10 = y + (q + 10) * 3
+                let ar11 = x + (q + 11) * 5
+                let cr11 = y + (q + 11) * 3
+                do {
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    var s4_0: Float = (bias + 0 + 0).pointee
+                    var s4_1: Float = (bias + 0 + 1).pointee
+                    var s4_2: Float = (bias + 0 + 2).pointee
+                    var s5_0: Float = (bias + 0 + 0).pointee
+                    var s5_1: Float = (bias + 0 + 1).pointee
+                    var s5_2: Float = (bias + 0 + 2).pointee
+                    var s6_0: Float = (bias + 0 + 0).pointee
+                    var s6_1: Float = (bias + 0 + 1).pointee
+                    var s6_2: Float = (bias + 0 + 2).pointee
+                    var s7_0: Float = (bias + 0 + 0).pointee
+                    var s7_1: Float = (bias + 0 + 1).pointee
+                    var s7_2: Float = (bias + 0 + 2).pointee
+                    var s8_0: Float = (bias + 0 + 0).pointee
+                    var s8_1: Float = (bias + 0 + 1).pointee
+                    var s8_2: Float = (bias + 0 + 2).pointee
+                    var s9_0: Float = (bias + 0 + 0).pointee
+                    var s9_1: Float = (bias + 0 + 1).pointee
+                    var s9_2: Float = (bias + 0 + 2).pointee
+                    var s10_0: Float = (bias + 0 + 0).pointee
+                    var s10_1: Float = (bias + 0 + 1).pointee
+                    var s10_2: Float = (bias + 0 + 2).pointee
+                    var s11_0: Float = (bias + 0 + 0).pointee
+                    var s11_1: Float = (bias + 0 + 1).pointee
+                    var s11_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        s6_2 = s6_2.addingProduct(w2, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        s7_2 = s7_2.addingProduct(w2, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        s8_2 = s8_2.addingProduct(w2, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        s9_2 = s9_2.addingProduct(w2, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        s10_2 = s10_2.addingProduct(w2, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                        s11_2 = s11_2.addingProduct(w2, x11)
+                    }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
+                    (cr4 + 0 + 0).pointee = s4_0
+                    (cr4 + 0 + 1).pointee = s4_1
+                    (cr4 + 0 + 2).pointee = s4_2
+                    (cr5 + 0 + 0).pointee = s5_0
+                    (cr5 + 0 + 1).pointee = s5_1
+                    (cr5 + 0 + 2).pointee = s5_2
+                    (cr6 + 0 + 0).pointee = s6_0
+                    (cr6 + 0 + 1).pointee = s6_1
+                    (cr6 + 0 + 2).pointee = s6_2
+                    (cr7 + 0 + 0).pointee = s7_0
+                    (cr7 + 0 + 1).pointee = s7_1
+                    (cr7 + 0 + 2).pointee = s7_2
+                    (cr8 + 0 + 0).pointee = s8_0
+                    (cr8 + 0 + 1).pointee = s8_1
+                    (cr8 + 0 + 2).pointee = s8_2
+                    (cr9 + 0 + 0).pointee = s9_0
+                    (cr9 + 0 + 1).pointee = s9_1
+                    (cr9 + 0 + 2).pointee = s9_2
+                    (cr10 + 0 + 0).pointee = s10_0
+                    (cr10 + 0 + 1).pointee = s10_1
+                    (cr10 + 0 + 2).pointee = s10_2
+                    (cr11 + 0 + 0).pointee = s11_0
+                    (cr11 + 0 + 1).pointee = s11_1
+                    (cr11 + 0 + 2).pointee = s11_2
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 5
                 let cr0 = y + (q + 0) * 3
@@ -890,435 +1063,134 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 5
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 5
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 5
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 5
+                let cr3 = y + (q + 3) * 3
                 do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 5
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 5
+                let cr1 = y + (q + 1) * 3
                 do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 5
-                    let cr1 = y + (q + 1) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 5
+                let cr0 = y + (q + 0) * 3
                 do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 5
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 5
-                    let cr2 = y + (q + 2) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<5 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
                 }
-            case 4:
-                do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 5
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 5
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 5
-                    let cr3 = y + (q + 3) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 5
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 5
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 5
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 5
-                    let cr4 = y + (q + 4) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 5
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 5
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 5
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 5
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 5
-                    let cr5 = y + (q + 5) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 5
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 5
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 5
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 5
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 5
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 5
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + (q + 6) * 5
-                    let cr6 = y + (q + 6) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1401,7 +1273,148 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         let dx = g6
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 5
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 5
+                let ar2 = dy + (q + 2) * 3
+                let cr2 = dx + (q + 2) * 5
+                let ar3 = dy + (q + 3) * 3
+                let cr3 = dx + (q + 3) * 5
+                let ar4 = dy + (q + 4) * 3
+                let cr4 = dx + (q + 4) * 5
+                let ar5 = dy + (q + 5) * 3
+                let cr5 = dx + (q + 5) * 5
+                let ar6 = dy + (q + 6) * 3
+                let cr6 = dx + (q + 6) * 5
+                let ar7 = dy + (q + 7) * 3
+                let cr7 = dx + (q + 7) * 5
+                let ar8 = dy + (q + 8) * 3
+                let cr8 = dx + (q + 8) * 5
+                let ar9 = dy + (q + 9) * 3
+                let cr9 = dx + (q + 9) * 5
+                let ar10 = dy + (q + 10) * 3
+                let cr10 = dx + (q + 10) * 5
+                let ar11 = dy + (q + 11) * 3
+                let cr11 = dx + (q + 11) * 5
+                do {
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    var s2_0: SIMD4<Float> = SIMD4<Float>()
+                    var s3_0: SIMD4<Float> = SIMD4<Float>()
+                    var s4_0: SIMD4<Float> = SIMD4<Float>()
+                    var s5_0: SIMD4<Float> = SIMD4<Float>()
+                    var s6_0: SIMD4<Float> = SIMD4<Float>()
+                    var s7_0: SIMD4<Float> = SIMD4<Float>()
+                    var s8_0: SIMD4<Float> = SIMD4<Float>()
+                    var s9_0: SIMD4<Float> = SIMD4<Float>()
+                    var s10_0: SIMD4<Float> = SIMD4<Float>()
+                    var s11_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l7wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
+                    st4((cr4 + 0 + 0), s4_0)
+                    st4((cr5 + 0 + 0), s5_0)
+                    st4((cr6 + 0 + 0), s6_0)
+                    st4((cr7 + 0 + 0), s7_0)
+                    st4((cr8 + 0 + 0), s8_0)
+                    st4((cr9 + 0 + 0), s9_0)
+                    st4((cr10 + 0 + 0), s10_0)
+                    st4((cr11 + 0 + 0), s11_0)
+                }
+                do {
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    var s4_0: Float = Float(0)
+                    var s5_0: Float = Float(0)
+                    var s6_0: Float = Float(0)
+                    var s7_0: Float = Float(0)
+                    var s8_0: Float = Float(0)
+                    var s9_0: Float = Float(0)
+                    var s10_0: Float = Float(0)
+                    var s11_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l7wt + 4
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
+                    (cr4 + 4 + 0).pointee = s4_0
+                    (cr5 + 4 + 0).pointee = s5_0
+                    (cr6 + 4 + 0).pointee = s6_0
+                    (cr7 + 4 + 0).pointee = s7_0
+                    (cr8 + 4 + 0).pointee = s8_0
+                    (cr9 + 4 + 0).pointee = s9_0
+                    (cr10 + 4 + 0).pointee = s10_0
+                    (cr11 + 4 + 0).pointee = s11_0
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = dy + (q + 0) * 3
                 let cr0 = dx + (q + 0) * 5
@@ -1502,430 +1515,141 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 5
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 5
+                let ar2 = dy + (q + 2) * 3
+                let cr2 = dx + (q + 2) * 5
+                let ar3 = dy + (q + 3) * 3
+                let cr3 = dx + (q + 3) * 5
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    var s2_0: SIMD4<Float> = SIMD4<Float>()
+                    var s3_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l7wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
+                    st4((cr2 + 0 + 0), s2_0)
+                    st4((cr3 + 0 + 0), s3_0)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    var s2_0: Float = Float(0)
+                    var s3_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l7wt + 4
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
+                    (cr2 + 4 + 0).pointee = s2_0
+                    (cr3 + 4 + 0).pointee = s3_0
                 }
-            case 3:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 5
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 5
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 5
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    var s1_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l7wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
+                    st4((cr1 + 0 + 0), s1_0)
                 }
-            case 4:
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 5
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 5
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
+                    var s0_0: Float = Float(0)
+                    var s1_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l7wt + 4
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
+                    (cr1 + 4 + 0).pointee = s1_0
                 }
-            case 5:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 5
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 5
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 5
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 5
-                    let ar4 = dy + (q + 4) * 3
-                    let cr4 = dx + (q + 4) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
+                    var s0_0: SIMD4<Float> = SIMD4<Float>()
+                    let ao = 0
+                    let bs = l7wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = ld4((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                    }
+                    st4((cr0 + 0 + 0), s0_0)
                 }
-            case 6:
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 5
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 5
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 5
-                    let ar4 = dy + (q + 4) * 3
-                    let cr4 = dx + (q + 4) * 5
-                    let ar5 = dy + (q + 5) * 3
-                    let cr5 = dx + (q + 5) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
+                    var s0_0: Float = Float(0)
+                    let ao = 0
+                    let bs = l7wt + 4
+                    for k in 0..<3 {
+                        let bk = bs + k * 5
+                        let w0 = (bk + 0).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
                     }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                    }
+                    (cr0 + 4 + 0).pointee = s0_0
                 }
-            case 7:
-                do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 5
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 5
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 5
-                    let ar3 = dy + (q + 3) * 3
-                    let cr3 = dx + (q + 3) * 5
-                    let ar4 = dy + (q + 4) * 3
-                    let cr4 = dx + (q + 4) * 5
-                    let ar5 = dy + (q + 5) * 3
-                    let cr5 = dx + (q + 5) * 5
-                    let ar6 = dy + (q + 6) * 3
-                    let cr6 = dx + (q + 6) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l7wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        var s6_0: Float = Float(0)
-                        let ao = 0
-                        let bs = l7wt + 4
-                        for k in 0..<3 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

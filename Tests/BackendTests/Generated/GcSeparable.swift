@@ -79,7 +79,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 output [N, 6, 6, 6]
@@ -111,7 +113,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         parameters = zeroed(600, Float.self)
         gradients = zeroed(600, Float.self)
         partials = zeroed(threads * 600, Float.self)
-        a0 = zeroed(n * 108, Float.self)
+        a0Storage = zeroed(n * 108, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 108, Float.self)
         g1 = zeroed(n * 108, Float.self)
         a2 = zeroed(n * 216, Float.self)
@@ -136,7 +139,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         a2.deallocate()
@@ -165,20 +168,25 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 108)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a6)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 108)
+            forwardTraining()
+            return UnsafePointer(a6)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a6)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -201,6 +209,25 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             l4Forward(lo, hi, t)
             l6Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+        l2Forward(lo, hi, t)
+        l3Forward(lo, hi, t)
+        l4Forward(lo, hi, t)
+        l6Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -283,7 +310,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 108
-            for q in stride(from: 0, to: 32, by: 8) {
+            for q in stride(from: 0, to: 36, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 6 * 6 + (q + 0) % 6 * 1) * 3
                     let cr0 = y + (q + 0) * 3
@@ -301,6 +328,14 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 3
                     let ar7 = x + ((q + 7) / 6 * 6 + (q + 7) % 6 * 1) * 3
                     let cr7 = y + (q + 7) * 3
+                    let ar8 = x + ((q + 8) / 6 * 6 + (q + 8) % 6 * 1) * 3
+                    let cr8 = y + (q + 8) * 3
+                    let ar9 = x + ((q + 9) / 6 * 6 + (q + 9) % 6 * 1) * 3
+                    let cr9 = y + (q + 9) * 3
+                    let ar10 = x + ((q + 10) / 6 * 6 + (q + 10) % 6 * 1) * 3
+                    let cr10 = y + (q + 10) * 3
+                    let ar11 = x + ((q + 11) / 6 * 6 + (q + 11) % 6 * 1) * 3
+                    let cr11 = y + (q + 11) * 3
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -326,6 +361,18 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
                         var s7_2: Float = (bias + 0 + 2).pointee
+                        var s8_0: Float = (bias + 0 + 0).pointee
+                        var s8_1: Float = (bias + 0 + 1).pointee
+                        var s8_2: Float = (bias + 0 + 2).pointee
+                        var s9_0: Float = (bias + 0 + 0).pointee
+                        var s9_1: Float = (bias + 0 + 1).pointee
+                        var s9_2: Float = (bias + 0 + 2).pointee
+                        var s10_0: Float = (bias + 0 + 0).pointee
+                        var s10_1: Float = (bias + 0 + 1).pointee
+                        var s10_2: Float = (bias + 0 + 2).pointee
+                        var s11_0: Float = (bias + 0 + 0).pointee
+                        var s11_1: Float = (bias + 0 + 1).pointee
+                        var s11_2: Float = (bias + 0 + 2).pointee
                         let ao = 0
                         let bs = wk + 0
                         for k in 0..<3 {
@@ -365,6 +412,22 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                             s7_0 = s7_0.addingProduct(w0, x7)
                             s7_1 = s7_1.addingProduct(w1, x7)
                             s7_2 = s7_2.addingProduct(w2, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            s8_2 = s8_2.addingProduct(w2, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            s9_2 = s9_2.addingProduct(w2, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            s10_2 = s10_2.addingProduct(w2, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                            s11_2 = s11_2.addingProduct(w2, x11)
                         }
                         (cr0 + 0 + 0).pointee = s0_0
                         (cr0 + 0 + 1).pointee = s0_1
@@ -390,69 +453,18 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
                         (cr7 + 0 + 2).pointee = s7_2
-                    }
-                }
-            }
-            do {
-                let q = 32
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 6 + (q + 0) % 6 * 1) * 3
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + ((q + 1) / 6 * 6 + (q + 1) % 6 * 1) * 3
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + ((q + 2) / 6 * 6 + (q + 2) % 6 * 1) * 3
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + ((q + 3) / 6 * 6 + (q + 3) % 6 * 1) * 3
-                    let cr3 = y + (q + 3) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
+                        (cr9 + 0 + 0).pointee = s9_0
+                        (cr9 + 0 + 1).pointee = s9_1
+                        (cr9 + 0 + 2).pointee = s9_2
+                        (cr10 + 0 + 0).pointee = s10_0
+                        (cr10 + 0 + 1).pointee = s10_1
+                        (cr10 + 0 + 2).pointee = s10_2
+                        (cr11 + 0 + 0).pointee = s11_0
+                        (cr11 + 0 + 1).pointee = s11_1
+                        (cr11 + 0 + 2).pointee = s11_2
                     }
                 }
             }
@@ -636,6 +648,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 5
                     let ar7 = md + (q + 7) * 6
                     let cr7 = y + (q + 7) * 5
+                    let ar8 = md + (q + 8) * 6
+                    let cr8 = y + (q + 8) * 5
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -645,6 +659,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
+                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         let ao = 0
                         let bs = pw + 0
                         for k in 0..<6 {
@@ -666,6 +681,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                             s6_0 = s6_0.addingProduct(w0, x6)
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
                         }
                         st4((cr0 + 0 + 0), s0_0)
                         st4((cr1 + 0 + 0), s1_0)
@@ -675,6 +692,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
                     }
                     do {
                         var s0_0: Float = (bias + 4 + 0).pointee
@@ -685,6 +703,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         var s5_0: Float = (bias + 4 + 0).pointee
                         var s6_0: Float = (bias + 4 + 0).pointee
                         var s7_0: Float = (bias + 4 + 0).pointee
+                        var s8_0: Float = (bias + 4 + 0).pointee
                         let ao = 0
                         let bs = pw + 4
                         for k in 0..<6 {
@@ -706,6 +725,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                             s6_0 = s6_0.addingProduct(w0, x6)
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
                         }
                         (cr0 + 4 + 0).pointee = s0_0
                         (cr1 + 4 + 0).pointee = s1_0
@@ -715,37 +736,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         (cr5 + 4 + 0).pointee = s5_0
                         (cr6 + 4 + 0).pointee = s6_0
                         (cr7 + 4 + 0).pointee = s7_0
-                    }
-                }
-            }
-            do {
-                let q = 8
-                do {
-                    let ar0 = md + (q + 0) * 6
-                    let cr0 = y + (q + 0) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = pw + 0
-                        for k in 0..<6 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = pw + 4
-                        for k in 0..<6 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
+                        (cr8 + 4 + 0).pointee = s8_0
                     }
                 }
             }
@@ -867,6 +858,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     let cr6 = dm + (q + 6) * 6
                     let ar7 = dyp + (q + 7) * 5
                     let cr7 = dm + (q + 7) * 6
+                    let ar8 = dyp + (q + 8) * 5
+                    let cr8 = dm + (q + 8) * 6
                     do {
                         var s0_0: SIMD4<Float> = SIMD4<Float>()
                         var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -876,6 +869,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = SIMD4<Float>()
                         var s6_0: SIMD4<Float> = SIMD4<Float>()
                         var s7_0: SIMD4<Float> = SIMD4<Float>()
+                        var s8_0: SIMD4<Float> = SIMD4<Float>()
                         let ao = 0
                         let bs = l3wt + 0
                         for k in 0..<5 {
@@ -897,6 +891,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                             s6_0 = s6_0.addingProduct(w0, x6)
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
                         }
                         st4((cr0 + 0 + 0), s0_0)
                         st4((cr1 + 0 + 0), s1_0)
@@ -906,6 +902,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
+                        st4((cr8 + 0 + 0), s8_0)
                     }
                     do {
                         var s0_0: Float = Float(0)
@@ -924,6 +921,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         var s6_1: Float = Float(0)
                         var s7_0: Float = Float(0)
                         var s7_1: Float = Float(0)
+                        var s8_0: Float = Float(0)
+                        var s8_1: Float = Float(0)
                         let ao = 0
                         let bs = l3wt + 4
                         for k in 0..<5 {
@@ -954,6 +953,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
                             s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
                         }
                         (cr0 + 4 + 0).pointee = s0_0
                         (cr0 + 4 + 1).pointee = s0_1
@@ -971,41 +973,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                         (cr6 + 4 + 1).pointee = s6_1
                         (cr7 + 4 + 0).pointee = s7_0
                         (cr7 + 4 + 1).pointee = s7_1
-                    }
-                }
-            }
-            do {
-                let q = 8
-                do {
-                    let ar0 = dyp + (q + 0) * 5
-                    let cr0 = dm + (q + 0) * 6
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 6
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l3wt + 4
-                        for k in 0..<5 {
-                            let bk = bs + k * 6
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr0 + 4 + 1).pointee = s0_1
+                        (cr8 + 4 + 0).pointee = s8_0
+                        (cr8 + 4 + 1).pointee = s8_1
                     }
                 }
             }
@@ -1151,6 +1120,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 var s5_0: SIMD16<Float> = SIMD16<Float>()
                 var s6_0: SIMD16<Float> = SIMD16<Float>()
                 var s7_0: SIMD16<Float> = SIMD16<Float>()
+                var s8_0: SIMD16<Float> = SIMD16<Float>()
+                var s9_0: SIMD16<Float> = SIMD16<Float>()
                 for r in lo * 4..<hi * 4 {
                     let aq = (l4mid + r * 10) + kb
                     let bq = (g4 + r * 18) + 0
@@ -1171,6 +1142,10 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     s6_0 = s6_0.addingProduct(y0, x6)
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
                 }
                 st16((gpw + (kb + 0) * 18 + 0 + 0), s0_0)
                 st16((gpw + (kb + 1) * 18 + 0 + 0), s1_0)
@@ -1180,6 +1155,8 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 st16((gpw + (kb + 5) * 18 + 0 + 0), s5_0)
                 st16((gpw + (kb + 6) * 18 + 0 + 0), s6_0)
                 st16((gpw + (kb + 7) * 18 + 0 + 0), s7_0)
+                st16((gpw + (kb + 8) * 18 + 0 + 0), s8_0)
+                st16((gpw + (kb + 9) * 18 + 0 + 0), s9_0)
             }
             do {
                 var s0_0: Float = Float(0)
@@ -1198,6 +1175,10 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 var s6_1: Float = Float(0)
                 var s7_0: Float = Float(0)
                 var s7_1: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
                 for r in lo * 4..<hi * 4 {
                     let aq = (l4mid + r * 10) + kb
                     let bq = (g4 + r * 18) + 16
@@ -1227,6 +1208,12 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     let x7 = aq[7]
                     s7_0 = s7_0.addingProduct(y0, x7)
                     s7_1 = s7_1.addingProduct(y1, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
                 }
                 (gpw + (kb + 0) * 18 + 16 + 0).pointee = s0_0
                 (gpw + (kb + 0) * 18 + 16 + 1).pointee = s0_1
@@ -1244,46 +1231,10 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 (gpw + (kb + 6) * 18 + 16 + 1).pointee = s6_1
                 (gpw + (kb + 7) * 18 + 16 + 0).pointee = s7_0
                 (gpw + (kb + 7) * 18 + 16 + 1).pointee = s7_1
-            }
-        }
-        do {
-            let kb = 8
-            do {
-                var s0_0: SIMD16<Float> = SIMD16<Float>()
-                var s1_0: SIMD16<Float> = SIMD16<Float>()
-                for r in lo * 4..<hi * 4 {
-                    let aq = (l4mid + r * 10) + kb
-                    let bq = (g4 + r * 18) + 0
-                    let y0 = ld16((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                }
-                st16((gpw + (kb + 0) * 18 + 0 + 0), s0_0)
-                st16((gpw + (kb + 1) * 18 + 0 + 0), s1_0)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s0_1: Float = Float(0)
-                var s1_0: Float = Float(0)
-                var s1_1: Float = Float(0)
-                for r in lo * 4..<hi * 4 {
-                    let aq = (l4mid + r * 10) + kb
-                    let bq = (g4 + r * 18) + 16
-                    let y0 = (bq + 0).pointee
-                    let y1 = (bq + 1).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    s0_1 = s0_1.addingProduct(y1, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    s1_1 = s1_1.addingProduct(y1, x1)
-                }
-                (gpw + (kb + 0) * 18 + 16 + 0).pointee = s0_0
-                (gpw + (kb + 0) * 18 + 16 + 1).pointee = s0_1
-                (gpw + (kb + 1) * 18 + 16 + 0).pointee = s1_0
-                (gpw + (kb + 1) * 18 + 16 + 1).pointee = s1_1
+                (gpw + (kb + 8) * 18 + 16 + 0).pointee = s8_0
+                (gpw + (kb + 8) * 18 + 16 + 1).pointee = s8_1
+                (gpw + (kb + 9) * 18 + 16 + 0).pointee = s9_0
+                (gpw + (kb + 9) * 18 + 16 + 1).pointee = s9_1
             }
         }
         let gdw = (gp + 161)
@@ -1395,7 +1346,166 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let x = a4, y = a6
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 8 {
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + (q + 0) * 72
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 72
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 72
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 72
+                let cr3 = y + (q + 3) * 3
+                let ar4 = x + (q + 4) * 72
+                let cr4 = y + (q + 4) * 3
+                let ar5 = x + (q + 5) * 72
+                let cr5 = y + (q + 5) * 3
+                let ar6 = x + (q + 6) * 72
+                let cr6 = y + (q + 6) * 3
+                let ar7 = x + (q + 7) * 72
+                let cr7 = y + (q + 7) * 3
+                let ar8 = x + (q + 8) * 72
+                let cr8 = y + (q + 8) * 3
+                let ar9 = x + (q + 9) * 72
+                let cr9 = y + (q + 9) * 3
+                let ar10 = x + (q + 10) * 72
+                let cr10 = y + (q + 10) * 3
+                let ar11 = x + (q + 11) * 72
+                let cr11 = y + (q + 11) * 3
+                do {
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    var s4_0: Float = (bias + 0 + 0).pointee
+                    var s4_1: Float = (bias + 0 + 1).pointee
+                    var s4_2: Float = (bias + 0 + 2).pointee
+                    var s5_0: Float = (bias + 0 + 0).pointee
+                    var s5_1: Float = (bias + 0 + 1).pointee
+                    var s5_2: Float = (bias + 0 + 2).pointee
+                    var s6_0: Float = (bias + 0 + 0).pointee
+                    var s6_1: Float = (bias + 0 + 1).pointee
+                    var s6_2: Float = (bias + 0 + 2).pointee
+                    var s7_0: Float = (bias + 0 + 0).pointee
+                    var s7_1: Float = (bias + 0 + 1).pointee
+                    var s7_2: Float = (bias + 0 + 2).pointee
+                    var s8_0: Float = (bias + 0 + 0).pointee
+                    var s8_1: Float = (bias + 0 + 1).pointee
+                    var s8_2: Float = (bias + 0 + 2).pointee
+                    var s9_0: Float = (bias + 0 + 0).pointee
+                    var s9_1: Float = (bias + 0 + 1).pointee
+                    var s9_2: Float = (bias + 0 + 2).pointee
+                    var s10_0: Float = (bias + 0 + 0).pointee
+                    var s10_1: Float = (bias + 0 + 1).pointee
+                    var s10_2: Float = (bias + 0 + 2).pointee
+                    var s11_0: Float = (bias + 0 + 0).pointee
+                    var s11_1: Float = (bias + 0 + 1).pointee
+                    var s11_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<72 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        s6_2 = s6_2.addingProduct(w2, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        s7_2 = s7_2.addingProduct(w2, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        s8_2 = s8_2.addingProduct(w2, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        s9_2 = s9_2.addingProduct(w2, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        s10_2 = s10_2.addingProduct(w2, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                        s11_2 = s11_2.addingProduct(w2, x11)
+                    }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
+                    (cr4 + 0 + 0).pointee = s4_0
+                    (cr4 + 0 + 1).pointee = s4_1
+                    (cr4 + 0 + 2).pointee = s4_2
+                    (cr5 + 0 + 0).pointee = s5_0
+                    (cr5 + 0 + 1).pointee = s5_1
+                    (cr5 + 0 + 2).pointee = s5_2
+                    (cr6 + 0 + 0).pointee = s6_0
+                    (cr6 + 0 + 1).pointee = s6_1
+                    (cr6 + 0 + 2).pointee = s6_2
+                    (cr7 + 0 + 0).pointee = s7_0
+                    (cr7 + 0 + 1).pointee = s7_1
+                    (cr7 + 0 + 2).pointee = s7_2
+                    (cr8 + 0 + 0).pointee = s8_0
+                    (cr8 + 0 + 1).pointee = s8_1
+                    (cr8 + 0 + 2).pointee = s8_2
+                    (cr9 + 0 + 0).pointee = s9_0
+                    (cr9 + 0 + 1).pointee = s9_1
+                    (cr9 + 0 + 2).pointee = s9_2
+                    (cr10 + 0 + 0).pointee = s10_0
+                    (cr10 + 0 + 1).pointee = s10_1
+                    (cr10 + 0 + 2).pointee = s10_2
+                    (cr11 + 0 + 0).pointee = s11_0
+                    (cr11 + 0 + 1).pointee = s11_1
+                    (cr11 + 0 + 2).pointee = s11_2
+                }
+            }
+            q += 12
+        }
+        if qEnd - q >= 8 {
             do {
                 let ar0 = x + (q + 0) * 72
                 let cr0 = y + (q + 0) * 3
@@ -1506,435 +1616,134 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 4 {
+            do {
+                let ar0 = x + (q + 0) * 72
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 72
+                let cr1 = y + (q + 1) * 3
+                let ar2 = x + (q + 2) * 72
+                let cr2 = y + (q + 2) * 3
+                let ar3 = x + (q + 3) * 72
+                let cr3 = y + (q + 3) * 3
                 do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    var s2_0: Float = (bias + 0 + 0).pointee
+                    var s2_1: Float = (bias + 0 + 1).pointee
+                    var s2_2: Float = (bias + 0 + 2).pointee
+                    var s3_0: Float = (bias + 0 + 0).pointee
+                    var s3_1: Float = (bias + 0 + 1).pointee
+                    var s3_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<72 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
+                    (cr2 + 0 + 0).pointee = s2_0
+                    (cr2 + 0 + 1).pointee = s2_1
+                    (cr2 + 0 + 2).pointee = s2_2
+                    (cr3 + 0 + 0).pointee = s3_0
+                    (cr3 + 0 + 1).pointee = s3_1
+                    (cr3 + 0 + 2).pointee = s3_2
                 }
-            case 2:
+            }
+            q += 4
+        }
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = x + (q + 0) * 72
+                let cr0 = y + (q + 0) * 3
+                let ar1 = x + (q + 1) * 72
+                let cr1 = y + (q + 1) * 3
                 do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 72
-                    let cr1 = y + (q + 1) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    var s1_0: Float = (bias + 0 + 0).pointee
+                    var s1_1: Float = (bias + 0 + 1).pointee
+                    var s1_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<72 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
+                    (cr1 + 0 + 0).pointee = s1_0
+                    (cr1 + 0 + 1).pointee = s1_1
+                    (cr1 + 0 + 2).pointee = s1_2
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = x + (q + 0) * 72
+                let cr0 = y + (q + 0) * 3
                 do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 72
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 72
-                    let cr2 = y + (q + 2) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
+                    var s0_0: Float = (bias + 0 + 0).pointee
+                    var s0_1: Float = (bias + 0 + 1).pointee
+                    var s0_2: Float = (bias + 0 + 2).pointee
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<72 {
+                        let bk = bs + k * 3
+                        let w0 = (bk + 0).pointee
+                        let w1 = (bk + 1).pointee
+                        let w2 = (bk + 2).pointee
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
                     }
+                    (cr0 + 0 + 0).pointee = s0_0
+                    (cr0 + 0 + 1).pointee = s0_1
+                    (cr0 + 0 + 2).pointee = s0_2
                 }
-            case 4:
-                do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 72
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 72
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 72
-                    let cr3 = y + (q + 3) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                    }
-                }
-            case 5:
-                do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 72
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 72
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 72
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 72
-                    let cr4 = y + (q + 4) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                    }
-                }
-            case 6:
-                do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 72
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 72
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 72
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 72
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 72
-                    let cr5 = y + (q + 5) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                    }
-                }
-            case 7:
-                do {
-                    let ar0 = x + (q + 0) * 72
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + (q + 1) * 72
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + (q + 2) * 72
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + (q + 3) * 72
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + (q + 4) * 72
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + (q + 5) * 72
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + (q + 6) * 72
-                    let cr6 = y + (q + 6) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<72 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                    }
-                }
-            default: break
+            }
+            q += 1
         }
     }
 
@@ -1952,7 +1761,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         for o in 0..<3 { gb[o] = 0 }
         for r in lo * 1..<hi * 1 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
         let gk = (gp + 381)
-        for kb in stride(from: 0, to: 72, by: 8) {
+        for kb in stride(from: 0, to: 72, by: 12) {
             do {
                 var s0_0: Float = Float(0)
                 var s0_1: Float = Float(0)
@@ -1978,6 +1787,18 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 var s7_0: Float = Float(0)
                 var s7_1: Float = Float(0)
                 var s7_2: Float = Float(0)
+                var s8_0: Float = Float(0)
+                var s8_1: Float = Float(0)
+                var s8_2: Float = Float(0)
+                var s9_0: Float = Float(0)
+                var s9_1: Float = Float(0)
+                var s9_2: Float = Float(0)
+                var s10_0: Float = Float(0)
+                var s10_1: Float = Float(0)
+                var s10_2: Float = Float(0)
+                var s11_0: Float = Float(0)
+                var s11_1: Float = Float(0)
+                var s11_2: Float = Float(0)
                 for r in lo * 1..<hi * 1 {
                     let aq = (x + r * 72) + kb
                     let bq = (dy + r * 3) + 0
@@ -2016,6 +1837,22 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     s7_0 = s7_0.addingProduct(y0, x7)
                     s7_1 = s7_1.addingProduct(y1, x7)
                     s7_2 = s7_2.addingProduct(y2, x7)
+                    let x8 = aq[8]
+                    s8_0 = s8_0.addingProduct(y0, x8)
+                    s8_1 = s8_1.addingProduct(y1, x8)
+                    s8_2 = s8_2.addingProduct(y2, x8)
+                    let x9 = aq[9]
+                    s9_0 = s9_0.addingProduct(y0, x9)
+                    s9_1 = s9_1.addingProduct(y1, x9)
+                    s9_2 = s9_2.addingProduct(y2, x9)
+                    let x10 = aq[10]
+                    s10_0 = s10_0.addingProduct(y0, x10)
+                    s10_1 = s10_1.addingProduct(y1, x10)
+                    s10_2 = s10_2.addingProduct(y2, x10)
+                    let x11 = aq[11]
+                    s11_0 = s11_0.addingProduct(y0, x11)
+                    s11_1 = s11_1.addingProduct(y1, x11)
+                    s11_2 = s11_2.addingProduct(y2, x11)
                 }
                 (gk + (kb + 0) * 3 + 0 + 0).pointee = s0_0
                 (gk + (kb + 0) * 3 + 0 + 1).pointee = s0_1
@@ -2041,12 +1878,162 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 (gk + (kb + 7) * 3 + 0 + 0).pointee = s7_0
                 (gk + (kb + 7) * 3 + 0 + 1).pointee = s7_1
                 (gk + (kb + 7) * 3 + 0 + 2).pointee = s7_2
+                (gk + (kb + 8) * 3 + 0 + 0).pointee = s8_0
+                (gk + (kb + 8) * 3 + 0 + 1).pointee = s8_1
+                (gk + (kb + 8) * 3 + 0 + 2).pointee = s8_2
+                (gk + (kb + 9) * 3 + 0 + 0).pointee = s9_0
+                (gk + (kb + 9) * 3 + 0 + 1).pointee = s9_1
+                (gk + (kb + 9) * 3 + 0 + 2).pointee = s9_2
+                (gk + (kb + 10) * 3 + 0 + 0).pointee = s10_0
+                (gk + (kb + 10) * 3 + 0 + 1).pointee = s10_1
+                (gk + (kb + 10) * 3 + 0 + 2).pointee = s10_2
+                (gk + (kb + 11) * 3 + 0 + 0).pointee = s11_0
+                (gk + (kb + 11) * 3 + 0 + 1).pointee = s11_1
+                (gk + (kb + 11) * 3 + 0 + 2).pointee = s11_2
             }
         }
         let dx = g4
         var q = lo * 1
         let qEnd = hi * 1
-        while qEnd - q >= 4 {
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 72
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 72
+                let ar2 = dy + (q + 2) * 3
+                let cr2 = dx + (q + 2) * 72
+                let ar3 = dy + (q + 3) * 3
+                let cr3 = dx + (q + 3) * 72
+                let ar4 = dy + (q + 4) * 3
+                let cr4 = dx + (q + 4) * 72
+                let ar5 = dy + (q + 5) * 3
+                let cr5 = dx + (q + 5) * 72
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l6wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 72
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+                do {
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    var s2_0: SIMD8<Float> = SIMD8<Float>()
+                    var s3_0: SIMD8<Float> = SIMD8<Float>()
+                    var s4_0: SIMD8<Float> = SIMD8<Float>()
+                    var s5_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l6wt + 64
+                    for k in 0..<3 {
+                        let bk = bs + k * 72
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                    }
+                    st8((cr0 + 64 + 0), s0_0)
+                    st8((cr1 + 64 + 0), s1_0)
+                    st8((cr2 + 64 + 0), s2_0)
+                    st8((cr3 + 64 + 0), s3_0)
+                    st8((cr4 + 64 + 0), s4_0)
+                    st8((cr5 + 64 + 0), s5_0)
+                }
+            }
+            q += 6
+        }
+        if qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 3
                 let cr0 = dx + (q + 0) * 72
@@ -2146,197 +2133,113 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        switch qEnd - q {
-            case 1:
+        if qEnd - q >= 2 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 72
+                let ar1 = dy + (q + 1) * 3
+                let cr1 = dx + (q + 1) * 72
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 72
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l6wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 72
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l6wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 72
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l6wt + 64
-                        for k in 0..<3 {
-                            let bk = bs + k * 72
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                        }
-                        st8((cr0 + 64 + 0), s0_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
                 }
-            case 2:
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 72
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 72
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l6wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 72
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    var s1_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l6wt + 64
+                    for k in 0..<3 {
+                        let bk = bs + k * 72
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l6wt + 64
-                        for k in 0..<3 {
-                            let bk = bs + k * 72
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                        }
-                        st8((cr0 + 64 + 0), s0_0)
-                        st8((cr1 + 64 + 0), s1_0)
-                    }
+                    st8((cr0 + 64 + 0), s0_0)
+                    st8((cr1 + 64 + 0), s1_0)
                 }
-            case 3:
+            }
+            q += 2
+        }
+        if qEnd - q >= 1 {
+            do {
+                let ar0 = dy + (q + 0) * 3
+                let cr0 = dx + (q + 0) * 72
                 do {
-                    let ar0 = dy + (q + 0) * 3
-                    let cr0 = dx + (q + 0) * 72
-                    let ar1 = dy + (q + 1) * 3
-                    let cr1 = dx + (q + 1) * 72
-                    let ar2 = dy + (q + 2) * 3
-                    let cr2 = dx + (q + 2) * 72
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = l6wt + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 72
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    let ao = 0
+                    let bs = l6wt + 0
+                    for k in 0..<3 {
+                        let bk = bs + k * 72
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
                     }
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l6wt + 64
-                        for k in 0..<3 {
-                            let bk = bs + k * 72
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                        st8((cr0 + 64 + 0), s0_0)
-                        st8((cr1 + 64 + 0), s1_0)
-                        st8((cr2 + 64 + 0), s2_0)
-                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
                 }
-            default: break
+                do {
+                    var s0_0: SIMD8<Float> = SIMD8<Float>()
+                    let ao = 0
+                    let bs = l6wt + 64
+                    for k in 0..<3 {
+                        let bk = bs + k * 72
+                        let w0 = ld8((bk + 0))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                    }
+                    st8((cr0 + 64 + 0), s0_0)
+                }
+            }
+            q += 1
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

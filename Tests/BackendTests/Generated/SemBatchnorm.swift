@@ -72,7 +72,9 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 2, 2, 3]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 2, 3] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 2, 2, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l1xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
@@ -91,7 +93,8 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         parameters = zeroed(12, Float.self)
         gradients = zeroed(12, Float.self)
         partials = zeroed(threads * 12, Float.self)
-        a0 = zeroed(n * 12, Float.self)
+        a0Storage = zeroed(n * 12, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 12, Float.self)
         g1 = zeroed(n * 12, Float.self)
         l1xhat = zeroed(n * 12, Float.self)
@@ -105,7 +108,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xhat.deallocate()
@@ -121,20 +124,25 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 12)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a1)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 12)
+            forwardTraining()
+            return UnsafePointer(a1)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a1)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -161,6 +169,21 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         }
     }
 
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Inference(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
+    }
+
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -175,9 +198,20 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 (BatchNormalization): [N, 2, 2, 3] -> [N, 2, 2, 3]: batch norm over 3 channels x 4 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
     private func l1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l1part + t * 6
-        for c in 0..<3 { s[c] = 0 }
-        let x = a0 + lo * 12
-        for r in 0..<(hi - lo) * 4 { for c in 0..<3 { s[c] += x[r * 3 + c] } }
+        do {
+            var s0: Float = Float(0)
+            var s1: Float = Float(0)
+            var s2: Float = Float(0)
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a0 + lo * 12 + r * 3
+                s0 += (xr + 0).pointee
+                s1 += (xr + 1).pointee
+                s2 += (xr + 2).pointee
+            }
+            (s + 0).pointee = s0
+            (s + 1).pointee = s1
+            (s + 2).pointee = s2
+        }
     }
 
     // batch_normalization_1: batch mean from the partial sums
@@ -194,9 +228,26 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l1part + t * 6
-        for c in 0..<3 { s[c] = 0 }
-        let x = a0 + lo * 12
-        for r in 0..<(hi - lo) * 4 { for c in 0..<3 { let d = x[r * 3 + c] - l1mean[c]; s[c] += d * d } }
+        do {
+            var s0: Float = Float(0)
+            let m0 = (l1mean + 0).pointee
+            var s1: Float = Float(0)
+            let m1 = (l1mean + 1).pointee
+            var s2: Float = Float(0)
+            let m2 = (l1mean + 2).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a0 + lo * 12 + r * 3
+                let d0 = (xr + 0).pointee - m0
+                s0 += d0 * d0
+                let d1 = (xr + 1).pointee - m1
+                s1 += d1 * d1
+                let d2 = (xr + 2).pointee - m2
+                s2 += d2 * d2
+            }
+            (s + 0).pointee = s0
+            (s + 1).pointee = s1
+            (s + 2).pointee = s2
+        }
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
@@ -216,19 +267,38 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a0 + lo * 12, y = a1 + lo * 12, xh = l1xhat + lo * 12
-        for r in 0..<(hi - lo) * 4 {
-            for c in 0..<3 {
-                let v = (x[r * 3 + c] - l1mean[c]) * l1inv[c]
-                xh[r * 3 + c] = v
-                y[r * 3 + c] = (parameters + 0)[c] * v + (parameters + 3)[c]
+        do {
+            let m0 = (l1mean + 0).pointee, k0 = (l1inv + 0).pointee
+            let ga0 = ((parameters + 0) + 0).pointee
+            let be0 = ((parameters + 3) + 0).pointee
+            let m1 = (l1mean + 1).pointee, k1 = (l1inv + 1).pointee
+            let ga1 = ((parameters + 0) + 1).pointee
+            let be1 = ((parameters + 3) + 1).pointee
+            let m2 = (l1mean + 2).pointee, k2 = (l1inv + 2).pointee
+            let ga2 = ((parameters + 0) + 2).pointee
+            let be2 = ((parameters + 3) + 2).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a0 + lo * 12 + r * 3
+                let hr = l1xhat + lo * 12 + r * 3
+                let yr = a1 + lo * 12 + r * 3
+                let v0 = ((xr + 0).pointee - m0) * k0
+                (hr + 0).pointee = v0
+                let y0 = ga0 * v0 + be0
+                (yr + 0).pointee = y0
+                let v1 = ((xr + 1).pointee - m1) * k1
+                (hr + 1).pointee = v1
+                let y1 = ga1 * v1 + be1
+                (yr + 1).pointee = y1
+                let v2 = ((xr + 2).pointee - m2) * k2
+                (hr + 2).pointee = v2
+                let y2 = ga2 * v2 + be2
+                (yr + 2).pointee = y2
             }
         }
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a0 + lo * 12, y = a1 + lo * 12
         let mm = (parameters + 6), mv = (parameters + 9)
         let sc = l1part + t * 6, sh = sc + 3   // this chunk's scale and shift
         for c in 0..<3 {
@@ -236,15 +306,47 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (parameters + 3)[c] - mm[c] * k
         }
-        for r in 0..<(hi - lo) * 4 { for c in 0..<3 { y[r * 3 + c] = x[r * 3 + c] * sc[c] + sh[c] } }
+        do {
+            let k0 = (sc + 0).pointee, b0 = (sh + 0).pointee
+            let k1 = (sc + 1).pointee, b1 = (sh + 1).pointee
+            let k2 = (sc + 2).pointee, b2 = (sh + 2).pointee
+            for r in 0..<(hi - lo) * 4 {
+                let xr = a0 + lo * 12 + r * 3
+                let yr = a1 + lo * 12 + r * 3
+                (yr + 0).pointee = (xr + 0).pointee * k0 + b0
+                (yr + 1).pointee = (xr + 1).pointee * k1 + b1
+                (yr + 2).pointee = (xr + 2).pointee * k2 + b2
+            }
+        }
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
         let s = l1part + t * 6
-        for c in 0..<6 { s[c] = 0 }
-        let dy = g1 + lo * 12, xh = l1xhat + lo * 12
-        for r in 0..<(hi - lo) * 4 { for c in 0..<3 { let g = dy[r * 3 + c]; s[c] += g; s[3 + c] += g * xh[r * 3 + c] } }
+        do {
+            var sy0: Float = Float(0), sx0: Float = Float(0)
+            var sy1: Float = Float(0), sx1: Float = Float(0)
+            var sy2: Float = Float(0), sx2: Float = Float(0)
+            for r in 0..<(hi - lo) * 4 {
+                let dyr = g1 + lo * 12 + r * 3
+                let hr = l1xhat + lo * 12 + r * 3
+                let g0 = (dyr + 0).pointee
+                sy0 += g0
+                sx0 += g0 * (hr + 0).pointee
+                let g1 = (dyr + 1).pointee
+                sy1 += g1
+                sx1 += g1 * (hr + 1).pointee
+                let g2 = (dyr + 2).pointee
+                sy2 += g2
+                sx2 += g2 * (hr + 2).pointee
+            }
+            (s + 0).pointee = sy0
+            ((s + 3) + 0).pointee = sx0
+            (s + 1).pointee = sy1
+            ((s + 3) + 1).pointee = sx1
+            (s + 2).pointee = sy2
+            ((s + 3) + 2).pointee = sx2
+        }
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
@@ -261,12 +363,6 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

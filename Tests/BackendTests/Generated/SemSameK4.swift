@@ -70,7 +70,9 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 2]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 2] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 5, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 8, 8, 2]
@@ -84,14 +86,15 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
         parameters = zeroed(99, Float.self)
         gradients = zeroed(99, Float.self)
         partials = zeroed(threads * 99, Float.self)
-        a0 = zeroed(n * 50, Float.self)
+        a0Storage = zeroed(n * 50, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 75, Float.self)
         g1 = zeroed(n * 75, Float.self)
         l1xp = zeroed(n * 128, Float.self)
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -102,20 +105,25 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 50)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a1)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 50)
+            forwardTraining()
+            return UnsafePointer(a1)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a1)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -130,6 +138,21 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -162,7 +185,7 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 128
             for r in 0..<5 { (x + ((r + 1) * 8 + 1) * 2).update(from: src + r * 10, count: 10) }
             let y = a1 + n * 75
-            for q in stride(from: 0, to: 24, by: 8) {
+            for q in stride(from: 0, to: 24, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 5 * 8 + (q + 0) % 5 * 1) * 2
                     let cr0 = y + (q + 0) * 3
@@ -180,6 +203,14 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 3
                     let ar7 = x + ((q + 7) / 5 * 8 + (q + 7) % 5 * 1) * 2
                     let cr7 = y + (q + 7) * 3
+                    let ar8 = x + ((q + 8) / 5 * 8 + (q + 8) % 5 * 1) * 2
+                    let cr8 = y + (q + 8) * 3
+                    let ar9 = x + ((q + 9) / 5 * 8 + (q + 9) % 5 * 1) * 2
+                    let cr9 = y + (q + 9) * 3
+                    let ar10 = x + ((q + 10) / 5 * 8 + (q + 10) % 5 * 1) * 2
+                    let cr10 = y + (q + 10) * 3
+                    let ar11 = x + ((q + 11) / 5 * 8 + (q + 11) % 5 * 1) * 2
+                    let cr11 = y + (q + 11) * 3
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -205,6 +236,18 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
                         var s7_2: Float = (bias + 0 + 2).pointee
+                        var s8_0: Float = (bias + 0 + 0).pointee
+                        var s8_1: Float = (bias + 0 + 1).pointee
+                        var s8_2: Float = (bias + 0 + 2).pointee
+                        var s9_0: Float = (bias + 0 + 0).pointee
+                        var s9_1: Float = (bias + 0 + 1).pointee
+                        var s9_2: Float = (bias + 0 + 2).pointee
+                        var s10_0: Float = (bias + 0 + 0).pointee
+                        var s10_1: Float = (bias + 0 + 1).pointee
+                        var s10_2: Float = (bias + 0 + 2).pointee
+                        var s11_0: Float = (bias + 0 + 0).pointee
+                        var s11_1: Float = (bias + 0 + 1).pointee
+                        var s11_2: Float = (bias + 0 + 2).pointee
                         for s in 0..<4 {
                             let ao = s * 16
                             let bs = wk + s * 24 + 0
@@ -245,6 +288,22 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
                                 s7_0 = s7_0.addingProduct(w0, x7)
                                 s7_1 = s7_1.addingProduct(w1, x7)
                                 s7_2 = s7_2.addingProduct(w2, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                s8_2 = s8_2.addingProduct(w2, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                s9_2 = s9_2.addingProduct(w2, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                s10_2 = s10_2.addingProduct(w2, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
+                                s11_2 = s11_2.addingProduct(w2, x11)
                             }
                         }
                         (cr0 + 0 + 0).pointee = s0_0
@@ -271,6 +330,18 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
                         (cr7 + 0 + 2).pointee = s7_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
+                        (cr9 + 0 + 0).pointee = s9_0
+                        (cr9 + 0 + 1).pointee = s9_1
+                        (cr9 + 0 + 2).pointee = s9_2
+                        (cr10 + 0 + 0).pointee = s10_0
+                        (cr10 + 0 + 1).pointee = s10_1
+                        (cr10 + 0 + 2).pointee = s10_2
+                        (cr11 + 0 + 0).pointee = s11_0
+                        (cr11 + 0 + 1).pointee = s11_1
+                        (cr11 + 0 + 2).pointee = s11_2
                     }
                 }
             }
@@ -419,12 +490,6 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

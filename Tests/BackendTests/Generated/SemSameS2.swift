@@ -70,7 +70,9 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
     private let threads: Int
     private var count = 0
     private var seed: UInt64 = 0
-    private let a0: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 2]
+    private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 2] (training)
+    /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
+    private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 3, 3, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 7, 2]
@@ -84,14 +86,15 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
         parameters = zeroed(57, Float.self)
         gradients = zeroed(57, Float.self)
         partials = zeroed(threads * 57, Float.self)
-        a0 = zeroed(n * 72, Float.self)
+        a0Storage = zeroed(n * 72, Float.self)
+        a0 = a0Storage
         a1 = zeroed(n * 27, Float.self)
         g1 = zeroed(n * 27, Float.self)
         l1xp = zeroed(n * 98, Float.self)
     }
 
     deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0.deallocate()
+        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
@@ -102,20 +105,25 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
         let n = count
         let chunks = min(threads, n)
         if chunks <= 1 { body(0, n, 0); return }
-        withoutActuallyEscaping(body) {
-            f in
-            let box = ChunkBody(f)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in box.f(n * c / chunks, n * (c + 1) / chunks, c) }
-        }
+        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         self.seed = seed
-        a0.update(from: input, count: count * 72)
-        if training { forwardTraining() } else { forwardInference() }
-        return UnsafePointer(a1)
+        if training {
+            a0 = a0Storage
+            a0.update(from: input, count: count * 72)
+            forwardTraining()
+            return UnsafePointer(a1)
+        }
+        // inference reads the input in place (no layer writes a0)
+        a0 = UnsafeMutablePointer(mutating: input)
+        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        let out = UnsafePointer(a1)
+        a0 = a0Storage
+        return out
     }
 
     private func forwardTraining() {
@@ -130,6 +138,21 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
         }
+    }
+
+    /// One image: layers with enough work split their output rows over the threads.
+    private func forwardSingle() {
+        let lo = 0, hi = 1, t = 0
+        _ = (lo, hi, t)
+        l1Forward(lo, hi, t)
+    }
+
+    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
+    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -181,6 +204,8 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 3
                     let ar7 = x + ((q + 7) / 3 * 14 + (q + 7) % 3 * 2) * 2
                     let cr7 = y + (q + 7) * 3
+                    let ar8 = x + ((q + 8) / 3 * 14 + (q + 8) % 3 * 2) * 2
+                    let cr8 = y + (q + 8) * 3
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -206,6 +231,9 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
                         var s7_2: Float = (bias + 0 + 2).pointee
+                        var s8_0: Float = (bias + 0 + 0).pointee
+                        var s8_1: Float = (bias + 0 + 1).pointee
+                        var s8_2: Float = (bias + 0 + 2).pointee
                         for s in 0..<3 {
                             let ao = s * 14
                             let bs = wk + s * 18 + 0
@@ -246,6 +274,10 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
                                 s7_0 = s7_0.addingProduct(w0, x7)
                                 s7_1 = s7_1.addingProduct(w1, x7)
                                 s7_2 = s7_2.addingProduct(w2, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                s8_2 = s8_2.addingProduct(w2, x8)
                             }
                         }
                         (cr0 + 0 + 0).pointee = s0_0
@@ -272,35 +304,9 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
                         (cr7 + 0 + 2).pointee = s7_2
-                    }
-                }
-            }
-            do {
-                let q = 8
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 14 + (q + 0) % 3 * 2) * 2
-                    let cr0 = y + (q + 0) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        for s in 0..<3 {
-                            let ao = s * 14
-                            let bs = wk + s * 18 + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
                     }
                 }
             }
@@ -400,12 +406,6 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-/// Lets a non-escaping chunk body cross into concurrentPerform (each chunk touches disjoint data).
-fileprivate final class ChunkBody: @unchecked Sendable {
-    let f: (Int, Int, Int) -> Void
-    init(_ f: @escaping (Int, Int, Int) -> Void) { self.f = f }
 }
 
 fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -6,12 +6,21 @@
 //   backward:  dbeta = sum dy, dgamma = sum dy * xhat,
 //              dx = gamma / sqrt(var + eps) * (dy - mean(dy) - xhat * mean(dy * xhat))
 // Batch-wide sums are per-chunk partials reduced in serial steps between parallel regions.
+// Every pass keeps the channels in SIMD registers (emitChannelLoops): each lane is one
+// channel and visits the pixels in order, so the sums are those of the plain scalar loops.
+//
+// Training fusion (the fusion pass's groups): when a ReLU/LeakyReLU layer follows, the
+// normalize pass writes act(y) straight into that layer's output, and both backward passes
+// compute dy = dact * act'(out) on the fly from that layer's gradient: the activation layer's
+// own passes (and this layer's y and dy buffers) drop out of training.
 
 import ModelcCore
 
 struct BatchNormEmitter: OpEmitter {
     let attrs: BatchNormAttrs
     let foldedIntoProducer: Bool
+    /// The activation layer fused into training: its function, output and output gradient.
+    var trainActivation: (activation: EpilogueActivation, name: String, y: String, gy: String)? = nil
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let ch = c.outShape.last ?? 1
@@ -29,12 +38,33 @@ struct BatchNormEmitter: OpEmitter {
         let mm = c.param(.movingMean), mv = c.param(.movingVariance)
         let eps = floatLiteral(attrs.epsilon), mom = floatLiteral(attrs.momentum)
         let hdr = "\(c.header): batch norm over \(ch) channels x \(pix) pixels, eps \(attrs.epsilon), momentum \(attrs.momentum)"
+        let rows = "(hi - lo) * \(pix)"
+        let act = trainActivation
+        // what the training forward writes and the backward reads as dy
+        let out = act?.y ?? c.y, dOut = act?.gy ?? c.gy
+
+        /// `let gN = dy` for vector j of row r (act' applied when an activation is fused).
+        func emitDy(_ w: CodeWriter, _ l: ChannelLanes, _ j: Int) {
+            w.line("\(act == nil ? "let" : "var") g\(j) = \(l.load("dyr", j))")
+            if let a = act {
+                w.line("let o\(j) = \(l.load("yr", j))")
+                w.line(SIMDText.backward(l.width, "g\(j)", y: "o\(j)", a.activation))
+            }
+        }
+        func rowPointers(_ w: CodeWriter, _ names: [(String, String, Int)]) {
+            for (n, base, size) in names { w.line("let \(n) = \(base) + lo * \(size) + r * \(ch)") }
+        }
 
         m.chunkFunction("\(p)SumMean", comment: "\(hdr); training pass 1: per-chunk sums of x") { w in
             w.line("let s = \(part) + t * \(2 * ch)")
-            w.line("for c in 0..<\(ch) { s[c] = 0 }")
-            w.line("let x = \(c.x) + lo * \(c.inSize)")
-            w.line("for r in 0..<(hi - lo) * \(pix) { for c in 0..<\(ch) { s[c] += x[r * \(ch) + c] } }")
+            emitChannelLoops(w, rows: rows, channels: ch, pre: { l in
+                for j in 0..<l.count { w.line("var s\(j): \(l.type) = \(l.zero)") }
+            }, body: { l in
+                rowPointers(w, [("xr", c.x, c.inSize)])
+                for j in 0..<l.count { w.line("s\(j) += \(l.load("xr", j))") }
+            }, post: { l in
+                for j in 0..<l.count { w.line(l.store("s", j, "s\(j)")) }
+            })
         }
         m.serialFunction("\(p)ReduceMean", comment: "\(c.name): batch mean from the partial sums") { w in
             w.line("let chunks = max(1, min(threads, count))")
@@ -47,9 +77,14 @@ struct BatchNormEmitter: OpEmitter {
         }
         m.chunkFunction("\(p)SumVar", comment: "\(c.name) training pass 2: per-chunk sums of (x - mean)^2") { w in
             w.line("let s = \(part) + t * \(2 * ch)")
-            w.line("for c in 0..<\(ch) { s[c] = 0 }")
-            w.line("let x = \(c.x) + lo * \(c.inSize)")
-            w.line("for r in 0..<(hi - lo) * \(pix) { for c in 0..<\(ch) { let d = x[r * \(ch) + c] - \(mean)[c]; s[c] += d * d } }")
+            emitChannelLoops(w, rows: rows, channels: ch, pre: { l in
+                for j in 0..<l.count { w.line("var s\(j): \(l.type) = \(l.zero)"); w.line("let m\(j) = \(l.load(mean, j))") }
+            }, body: { l in
+                rowPointers(w, [("xr", c.x, c.inSize)])
+                for j in 0..<l.count { w.line("let d\(j) = \(l.load("xr", j)) - m\(j)"); w.line("s\(j) += d\(j) * d\(j)") }
+            }, post: { l in
+                for j in 0..<l.count { w.line(l.store("s", j, "s\(j)")) }
+            })
         }
         m.serialFunction("\(p)ReduceVar", comment: "\(c.name): batch variance, 1/sqrt(var + eps), moving statistics") { w in
             w.line("let chunks = max(1, min(threads, count))")
@@ -68,18 +103,27 @@ struct BatchNormEmitter: OpEmitter {
                 }
             }
         }
-        m.chunkFunction("\(p)Normalize", comment: "\(c.name) training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta") { w in
-            w.line("let x = \(c.x) + lo * \(c.inSize), y = \(c.y) + lo * \(c.outSize), xh = \(xhat) + lo * \(c.outSize)")
-            w.block("for r in 0..<(hi - lo) * \(pix)") {
-                w.block("for c in 0..<\(ch)") {
-                    w.line("let v = (x[r * \(ch) + c] - \(mean)[c]) * \(inv)[c]")
-                    w.line("xh[r * \(ch) + c] = v")
-                    w.line("y[r * \(ch) + c] = \(gamma.map { "\($0)[c] * v" } ?? "v")\(beta.map { " + \($0)[c]" } ?? "")")
+        let normalizeWhat = "xhat = (x - mean) * inv, y = \(act.map { "\($0.name)(gamma * xhat + beta), written as that layer's output" } ?? "gamma * xhat + beta")"
+        m.chunkFunction("\(p)Normalize", comment: "\(c.name) training pass 3: \(normalizeWhat)") { w in
+            emitChannelLoops(w, rows: rows, channels: ch, pre: { l in
+                for j in 0..<l.count {
+                    w.line("let m\(j) = \(l.load(mean, j)), k\(j) = \(l.load(inv, j))")
+                    if let g = gamma { w.line("let ga\(j) = \(l.load(g, j))") }
+                    if let b = beta { w.line("let be\(j) = \(l.load(b, j))") }
                 }
-            }
+            }, body: { l in
+                rowPointers(w, [("xr", c.x, c.inSize), ("hr", xhat, c.outSize), ("yr", out, c.outSize)])
+                for j in 0..<l.count {
+                    w.line("let v\(j) = (\(l.load("xr", j)) - m\(j)) * k\(j)")
+                    w.line(l.store("hr", j, "v\(j)"))
+                    let epi = act.flatMap { SIMDText.epilogue(l.width, "y\(j)", $0.activation) }
+                    w.line("\(epi == nil ? "let" : "var") y\(j) = \(gamma != nil ? "ga\(j) * v\(j)" : "v\(j)")\(beta != nil ? " + be\(j)" : "")")
+                    if let e = epi { w.line(e) }
+                    w.line(l.store("yr", j, "y\(j)"))
+                }
+            }, post: { _ in })
         }
         m.chunkFunction("\(p)Inference", comment: "\(c.name) inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta") { w in
-            w.line("let x = \(c.x) + lo * \(c.inSize), y = \(c.y) + lo * \(c.outSize)")
             w.line("let mm = \(mm), mv = \(mv)")
             w.line("let sc = \(part) + t * \(2 * ch), sh = sc + \(ch)   // this chunk's scale and shift")
             w.block("for c in 0..<\(ch)") {
@@ -87,13 +131,28 @@ struct BatchNormEmitter: OpEmitter {
                 w.line("sc[c] = k")
                 w.line("sh[c] = \(beta.map { "\($0)[c]" } ?? "0") - mm[c] * k")
             }
-            w.line("for r in 0..<(hi - lo) * \(pix) { for c in 0..<\(ch) { y[r * \(ch) + c] = x[r * \(ch) + c] * sc[c] + sh[c] } }")
+            emitChannelLoops(w, rows: rows, channels: ch, pre: { l in
+                for j in 0..<l.count { w.line("let k\(j) = \(l.load("sc", j)), b\(j) = \(l.load("sh", j))") }
+            }, body: { l in
+                rowPointers(w, [("xr", c.x, c.inSize), ("yr", c.y, c.outSize)])
+                for j in 0..<l.count { w.line(l.store("yr", j, "\(l.load("xr", j)) * k\(j) + b\(j)")) }
+            }, post: { _ in })
         }
-        m.chunkFunction("\(p)BackwardSums", comment: "\(c.name) backward pass 1: per-chunk sums of dy and dy * xhat") { w in
+        let sumsWhat = act.map { "sums of dy and dy * xhat, dy = d\($0.name) * \($0.name)'(out)" } ?? "sums of dy and dy * xhat"
+        m.chunkFunction("\(p)BackwardSums", comment: "\(c.name) backward pass 1: per-chunk \(sumsWhat)") { w in
             w.line("let s = \(part) + t * \(2 * ch)")
-            w.line("for c in 0..<\(2 * ch) { s[c] = 0 }")
-            w.line("let dy = \(c.gy) + lo * \(c.outSize), xh = \(xhat) + lo * \(c.outSize)")
-            w.line("for r in 0..<(hi - lo) * \(pix) { for c in 0..<\(ch) { let g = dy[r * \(ch) + c]; s[c] += g; s[\(ch) + c] += g * xh[r * \(ch) + c] } }")
+            emitChannelLoops(w, rows: rows, channels: ch, maxVectors: 4, pre: { l in
+                for j in 0..<l.count { w.line("var sy\(j): \(l.type) = \(l.zero), sx\(j): \(l.type) = \(l.zero)") }
+            }, body: { l in
+                rowPointers(w, [("dyr", dOut, c.outSize), ("hr", xhat, c.outSize)] + (act != nil ? [("yr", out, c.outSize)] : []))
+                for j in 0..<l.count {
+                    emitDy(w, l, j)
+                    w.line("sy\(j) += g\(j)")
+                    w.line("sx\(j) += g\(j) * \(l.load("hr", j))")
+                }
+            }, post: { l in
+                for j in 0..<l.count { w.line(l.store("s", j, "sy\(j)")); w.line(l.store("(s + \(ch))", j, "sx\(j)")) }
+            })
         }
         m.serialFunction("\(p)BackwardReduce", comment: "\(c.name) backward: dgamma, dbeta, mean(dy), mean(dy * xhat)") { w in
             w.line("let chunks = max(1, min(threads, count))")
@@ -110,14 +169,18 @@ struct BatchNormEmitter: OpEmitter {
         var back: [Step] = [.chunk("\(p)BackwardSums(lo, hi, t)"), .serial("\(p)BackwardReduce()")]
         if let gx = c.gx {
             m.chunkFunction("\(p)BackwardData", comment: "\(c.name) backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))") { w in
-                w.line("let dy = \(c.gy) + lo * \(c.outSize), xh = \(xhat) + lo * \(c.outSize), dx = \(gx) + lo * \(c.inSize)")
-                w.block("for r in 0..<(hi - lo) * \(pix)") {
-                    w.block("for c in 0..<\(ch)") {
-                        w.line("let k = \(gamma.map { "\($0)[c] * " } ?? "")\(inv)[c]")
-                        w.line("let i = r * \(ch) + c")
-                        w.line("dx[i] = k * (dy[i] - \(mdy)[c] - xh[i] * \(mdx)[c])")
+                emitChannelLoops(w, rows: rows, channels: ch, maxVectors: 4, pre: { l in
+                    for j in 0..<l.count {
+                        w.line("let k\(j) = \(gamma != nil ? "\(l.load(gamma!, j)) * " : "")\(l.load(inv, j))")
+                        w.line("let my\(j) = \(l.load(mdy, j)), mx\(j) = \(l.load(mdx, j))")
                     }
-                }
+                }, body: { l in
+                    rowPointers(w, [("dyr", dOut, c.outSize), ("hr", xhat, c.outSize), ("dxr", gx, c.inSize)] + (act != nil ? [("yr", out, c.outSize)] : []))
+                    for j in 0..<l.count {
+                        emitDy(w, l, j)
+                        w.line(l.store("dxr", j, "k\(j) * (g\(j) - my\(j) - \(l.load("hr", j)) * mx\(j))"))
+                    }
+                }, post: { _ in })
             }
             back.append(.chunk("\(p)BackwardData(lo, hi, t)"))
         }

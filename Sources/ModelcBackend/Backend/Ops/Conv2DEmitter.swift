@@ -15,6 +15,9 @@ import ModelcCore
 struct Conv2DEmitter: OpEmitter {
     let attrs: Conv2DAttrs
     let fold: FusedGroup?
+    /// Below this many multiply-adds per image, splitting one image over threads costs more
+    /// (a dispatch is a few microseconds) than it saves.
+    static let splitMinimumMACs = 150_000
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let a = attrs
@@ -65,6 +68,39 @@ struct Conv2DEmitter: OpEmitter {
         if let f = c.fused {
             m.buffer("\(p)fold", perImage: 0, perChunk: 2 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
             forward("\(p)ForwardFused", f)
+        }
+
+        // Single-image inference: a layer with enough work splits its output pixels over the
+        // threads (the padded copy is made first, once); the same RowGemm blocks as above.
+        let rowsPerBlock = RowGemm.preferredRows(n: co)
+        let macs = pix * g.kh * kRow * co
+        if macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil) {
+            let fused = c.fused
+            var steps: [Step] = []
+            if g.padded {
+                m.serialFunction("\(p)PadSingle", comment: "\(c.name): zero-padded copy of image 0 (single-image inference)") { w in
+                    w.line("let src = \(c.x), x = \(xp)")
+                    w.line("for r in 0..<\(g.h) { (x + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c)).update(from: src + r * \(g.w * g.c), count: \(g.w * g.c)) }")
+                }
+                steps.append(.serial("\(p)PadSingle()"))
+            }
+            m.rowsFunction("\(p)ForwardRows", comment: "\(c.header): output pixels q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                if a.useBias { w.line("let bias = \(c.param(.bias))") }
+                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+                w.line("let x = \(xp), y = \(fused?.target ?? c.y)")
+                emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
+                    RowGemm(rows: rows,
+                            aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
+                            cRow: { r in "y + (\(q) + \(r)) * \(co)" },
+                            k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
+                            b: "wk", ldb: co, n: co, bias: (a.useBias && fused == nil) ? "bias" : nil,
+                            scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                            epilogue: fused?.activation ?? epi ?? .none).emit(w)
+                }
+            }
+            steps.append(.rows("\(p)ForwardRows(q0, q1, t)", total: pix, block: rowsPerBlock))
+            m.singleImage = steps
         }
 
         let wt = "\(p)wt"

@@ -7,6 +7,8 @@ import ModelcCore
 
 struct DenseEmitter: OpEmitter {
     let fold: FusedGroup?
+    /// Below this many multiply-adds per image one thread is faster than a split.
+    static let splitMinimumMACs = 65_536
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let nIn = c.inShape.last ?? 1
@@ -39,6 +41,26 @@ struct DenseEmitter: OpEmitter {
         if let f = c.fused {
             m.buffer("\(p)fold", perImage: 0, perChunk: 2 * nOut, "\(c.name) folded BatchNorm scale and shift per chunk")
             forward("\(p)ForwardFused", f)
+        }
+
+        // Single-image inference of a big layer: its outputs are split over the threads in
+        // blocks of 64 (each thread streams only its columns of W), one row, 4 SIMD16 vectors.
+        if rowsPerImage == 1 && nOut % 64 == 0 && nOut >= 128 && nIn * nOut >= DenseEmitter.splitMinimumMACs
+            && (c.fused != nil || post == nil) {
+            let fused = c.fused
+            m.rowsFunction("\(p)ForwardColumns", comment: "\(c.header): outputs q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                if hasBias { w.line("let bias = \(c.param(.bias))") }
+                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: nOut, bias: hasBias ? "bias" : nil) }
+                w.line("let x = \(c.x), y = \(fused?.target ?? c.y)")
+                w.block("for cb in stride(from: q0, to: q1, by: 64)") {
+                    RowGemm(rows: 1, aRow: { _ in "x" }, cRow: { _ in "y + cb" }, k: nIn, b: "wk + cb", ldb: nOut, n: 64,
+                            bias: (hasBias && fused == nil) ? "bias + cb" : nil,
+                            scale: fused == nil ? nil : "sc + cb", shift: fused == nil ? nil : "sh + cb",
+                            epilogue: fused?.activation ?? epi ?? .none).emit(w)
+                }
+            }
+            m.singleImage = [.rows("\(p)ForwardColumns(q0, q1, t)", total: nOut, block: 64)]
         }
 
         let wt = "\(p)wt"

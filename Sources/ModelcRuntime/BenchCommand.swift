@@ -8,17 +8,20 @@
 //   peak_gflops               the FP32 FMA peak of the same threads, measured in this run
 //   train_fraction_of_peak, infer_fraction_of_peak
 //   peak_rss_mb               peak resident memory of the process (model built for batch 256)
+// Each rate is the median of `--repeats` timed rounds of `--seconds` each (default 5 x 1 s, after
+// a warm-up), as the peer script does for the frameworks; latencies pool every round's samples.
 // `--only train|infer|latency` runs one part (for profiling); `--no-peak` skips the peak.
 
 import Foundation
 
 enum BenchCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
-        let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only"], switchFlags: ["json", "no-peak"])
+        let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only", "repeats"], switchFlags: ["json", "no-peak"])
         try CommandSupport.setThreads(f)
         let info = M.info
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? info.defaults.batchSize
-        let budget = Double(try f.float("seconds", min: 0.1, max: 600) ?? 2)
+        let budget = Double(try f.float("seconds", min: 0.1, max: 600) ?? 1)
+        let repeats = try f.int("repeats", min: 1, max: 1000) ?? 5
         let only = f.string("only")
         if let o = only, !["train", "infer", "latency"].contains(o) {
             throw UsageError("bench: --only expects train, infer or latency, found '\(o)'")
@@ -39,32 +42,36 @@ enum BenchCommand<M: CompiledModel> {
         let optimizer = Optimizer(settings: config.optimizer, info: info)
         let loss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
 
-        func timeLoop(_ body: () -> Void) -> (iterations: Int, seconds: Double) {
+        /// Median images/s over `repeats` rounds of `body` (one batch of `images` per call).
+        func medianRate(images: Int, _ body: () -> Void) -> Double {
             body()                                           // warm-up
-            let start = Date()
-            var k = 0
-            repeat { body(); k += 1 } while Date().timeIntervalSince(start) < budget
-            return (k, Date().timeIntervalSince(start))
+            var rates: [Double] = []
+            for _ in 0..<repeats {
+                let start = Date()
+                var k = 0
+                repeat { body(); k += 1 } while Date().timeIntervalSince(start) < budget
+                rates.append(Double(k * images) / Date().timeIntervalSince(start))
+            }
+            rates.sort()
+            return rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
         }
         var step = 0
         var fields: [(String, String)] = [("model", JSON.string(info.name)), ("threads", "\(Parallel.threads)"), ("train_batch", "\(batch)")]
         let trainFlops = 3.0 * Double(info.forwardFlops), inferFlops = Double(info.forwardFlops)
         var trainGflops: Double? = nil, inferGflops: Double? = nil
         if wanted("train") {
-            let train = timeLoop {
+            let rate = medianRate(images: batch) {
                 let out = model.forward(input, count: batch, training: true, seed: UInt64(step))
                 _ = loss.evaluate(outputs: out, labels: labels, count: batch, classes: info.classCount, gradient: grad)
                 model.backward(grad, count: batch)
                 optimizer.step(parameters: model.parameters, gradients: model.gradients, lr: 1e-6)
                 step += 1
             }
-            let rate = Double(train.iterations * batch) / train.seconds
             trainGflops = rate * trainFlops / 1e9
             fields += [("train_images_per_s", JSON.number(rate)), ("train_gflops", JSON.number(trainGflops!))]
         }
         if wanted("infer") {
-            let infer = timeLoop { _ = model.forward(input, count: 256, training: false, seed: 0) }
-            let rate = Double(infer.iterations * 256) / infer.seconds
+            let rate = medianRate(images: 256) { _ = model.forward(input, count: 256, training: false, seed: 0) }
             inferGflops = rate * inferFlops / 1e9
             fields += [("infer_images_per_s_b256", JSON.number(rate)), ("infer_gflops_b256", JSON.number(inferGflops!))]
         }
@@ -77,7 +84,7 @@ enum BenchCommand<M: CompiledModel> {
                 let t = Date()
                 _ = model.forward(input, count: 1, training: false, seed: 0)
                 latencies.append(Date().timeIntervalSince(t) * 1000)
-            } while Date().timeIntervalSince(start) < budget && latencies.count < 100_000
+            } while Date().timeIntervalSince(start) < budget * Double(repeats) && latencies.count < 100_000
             latencies.sort()
             let median = latencies[latencies.count / 2]
             let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]

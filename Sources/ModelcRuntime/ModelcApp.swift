@@ -26,7 +26,7 @@ public enum ModelcApp {
           predict  [--checkpoint PATH | --weights W.npz] (IMAGE.png|IMAGE.pgm ... | --idx FILE --index N) [--top K] [--invert] [--resize] [--dataset NAME] [--json]
           export   --weights OUT.npz [--checkpoint PATH]
           summary  [--json]
-          bench    [--batch N] [--threads N] [--seconds S] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
+          bench    [--batch N] [--threads N] [--seconds S] [--repeats N] [--only train|infer|latency] [--no-peak] [--json]   (prints JSON)
         """
     }
 

@@ -217,7 +217,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testBenchPrintsEveryFigure() throws {
-        let r = run(["bench", "--seconds", "0.1", "--json", "--batch", "16"])
+        let r = run(["bench", "--seconds", "0.1", "--repeats", "3", "--json", "--batch", "16"])
         XCTAssertEqual(r.code, 0, r.err)
         let o = try JSONSerialization.jsonObject(with: Data(r.out[0].utf8)) as! [String: Any]
         for k in ["train_images_per_s", "infer_images_per_s_b256", "latency_ms_b1_median", "latency_ms_b1_p99", "train_gflops",

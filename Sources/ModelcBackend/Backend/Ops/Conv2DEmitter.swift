@@ -34,29 +34,46 @@ struct Conv2DEmitter: OpEmitter {
         let post = epi == nil ? c.activation : nil
         let desc = "kernel \(a.kernelH)x\(a.kernelW)x\(g.c)x\(co) stride \(a.strideH)x\(a.strideW) pad t\(g.top) b\(g.bottom) l\(g.left) r\(g.right)\(a.useBias ? " +bias" : "") \(c.activation.name)"
 
+        /// Output pixels q..<q+rows of the image at `x` into `y` (forward and single-image).
+        func outputBlock(_ w: CodeWriter, _ rows: Int, _ q: String, _ fused: FusedOutput?) {
+            RowGemm(rows: rows,
+                    aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
+                    cRow: { r in "y + (\(q) + \(r)) * \(co)" },
+                    k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
+                    b: "wk", ldb: co, n: co, bias: (a.useBias && fused == nil) ? "bias" : nil,
+                    scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                    epilogue: fused?.activation ?? epi ?? .none).emit(w)
+        }
+        /// The weights, bias and (fused) folded scale/shift every output block reads.
+        func weightsPreamble(_ w: CodeWriter, _ fused: FusedOutput?) {
+            w.line("let wk = \(c.param(.kernel))")
+            if a.useBias { w.line("let bias = \(c.param(.bias))") }
+            if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+        }
+        /// Copies image `n` (an expression; nil: image 0) into the interior of its zero-padded buffer.
+        func padCopy(_ w: CodeWriter, _ n: String?) {
+            if let n = n {
+                w.line("let src = \(c.x) + \(n) * \(c.inSize)")
+                w.line("let x = \(xp) + \(n) * \(padSize)")
+            } else {
+                w.line("let src = \(c.x), x = \(xp)")
+            }
+            w.line("for r in 0..<\(g.h) { (x + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c)).update(from: src + r * \(g.w * g.c), count: \(g.w * g.c)) }")
+        }
+
         func forward(_ name: String, _ fused: FusedOutput?) {
             let what = fused.map { "inference, fused with \($0.names)" } ?? desc
             m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
-                w.line("let wk = \(c.param(.kernel))")
-                if a.useBias { w.line("let bias = \(c.param(.bias))") }
-                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+                weightsPreamble(w, fused)
                 w.block("for n in lo..<hi") {
                     if g.padded {
-                        w.line("let src = \(c.x) + n * \(c.inSize)")
-                        w.line("let x = \(xp) + n * \(padSize)")
-                        w.line("for r in 0..<\(g.h) { (x + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c)).update(from: src + r * \(g.w * g.c), count: \(g.w * g.c)) }")
+                        padCopy(w, "n")
                     } else {
                         w.line("let x = \(c.x) + n * \(c.inSize)")
                     }
                     w.line("let y = \(fused?.target ?? c.y) + n * \(c.outSize)")
                     emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
-                        RowGemm(rows: rows,
-                                aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
-                                cRow: { r in "y + (\(q) + \(r)) * \(co)" },
-                                k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
-                                b: "wk", ldb: co, n: co, bias: (a.useBias && fused == nil) ? "bias" : nil,
-                                scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
-                                epilogue: fused?.activation ?? epi ?? .none).emit(w)
+                        outputBlock(w, rows, q, fused)
                     }
                 }
                 if fused == nil, let post = post {
@@ -79,24 +96,15 @@ struct Conv2DEmitter: OpEmitter {
             var steps: [Step] = []
             if g.padded {
                 m.serialFunction("\(p)PadSingle", comment: "\(c.name): zero-padded copy of image 0 (single-image inference)") { w in
-                    w.line("let src = \(c.x), x = \(xp)")
-                    w.line("for r in 0..<\(g.h) { (x + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c)).update(from: src + r * \(g.w * g.c), count: \(g.w * g.c)) }")
+                    padCopy(w, nil)
                 }
                 steps.append(.serial("\(p)PadSingle()"))
             }
             m.rowsFunction("\(p)ForwardRows", comment: "\(c.header): output pixels q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
-                w.line("let wk = \(c.param(.kernel))")
-                if a.useBias { w.line("let bias = \(c.param(.bias))") }
-                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+                weightsPreamble(w, fused)
                 w.line("let x = \(xp), y = \(fused?.target ?? c.y)")
                 emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
-                    RowGemm(rows: rows,
-                            aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
-                            cRow: { r in "y + (\(q) + \(r)) * \(co)" },
-                            k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
-                            b: "wk", ldb: co, n: co, bias: (a.useBias && fused == nil) ? "bias" : nil,
-                            scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
-                            epilogue: fused?.activation ?? epi ?? .none).emit(w)
+                    outputBlock(w, rows, q, fused)
                 }
             }
             steps.append(.rows("\(p)ForwardRows(q0, q1, t)", total: pix, block: rowsPerBlock))

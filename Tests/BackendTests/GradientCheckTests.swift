@@ -82,6 +82,12 @@ final class GradientCheckTests: XCTestCase {
     func testActivationsLambdaReshape() throws { try check("gc_activations") }
     /// The fusion test network in training mode (conv + BN + LeakyReLU + pool, dense + BN).
     func testFusionNetworkTraining() throws { try check("fuse_cnn") }
+    /// Training fusion: BatchNorm backward-data inside the Conv2D backward, activation inside BatchNorm.
+    func testFusedNetworksTraining() throws {
+        try check("fuse_cnn_fused")
+        try check("fuse_pool_fused")
+        try check("fuse_pool")
+    }
 
     /// PyTorch semantics: explicit symmetric padding, BatchNorm eps 1e-5, NCHW flatten.
     func testPyTorchSemantics() throws { try check("gc_pytorch") }

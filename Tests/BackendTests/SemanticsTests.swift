@@ -133,9 +133,10 @@ final class SemanticsTests: XCTestCase {
         XCTAssertEqual(TestModels.forward(m, x, count: 4, training: false), x, "inference is the identity")
     }
 
-    /// Inference with BatchNorm (and activation) folded into the producer equals the unfused network.
+    /// Inference with BatchNorm (and activation, pool, dropout) folded into the producer equals the
+    /// unfused network; fused training gives the very same gradients.
     func testFusedMatchesUnfused() throws {
-        for name in ["fuse_cnn", "gc_bn_pool", "fx_seed002_mnist_cnn", "fx_seed000_kmnist_cnn", "fx_batchnorm_conv"] {
+        for name in ["fuse_cnn", "fuse_pool", "gc_bn_pool", "fx_seed002_mnist_cnn", "fx_seed000_kmnist_cnn", "fx_batchnorm_conv"] {
             guard let plain = backendTestModels[name], let fused = backendTestModels[name + "_fused"] else {
                 XCTFail("missing generated model \(name) or its fused twin"); continue
             }
@@ -156,5 +157,13 @@ final class SemanticsTests: XCTestCase {
         let ta = TestModels.forward(ma, x, count: 5, training: true)
         let tb = TestModels.forward(mb, x, count: 5, training: true)
         XCTAssertLessThan(relativeError(tb, ta), 1e-6, "\(name): fused training forward differs")
+        // Training fusion (activation inside the BatchNorm passes, BatchNorm backward-data inside
+        // the Conv2D backward) runs the same operations in the same order: identical gradients.
+        let r = rng.array(5 * A.info.classCount, -1, 1)
+        TestModels.backward(ma, r, count: 5)
+        TestModels.backward(mb, r, count: 5)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: mb.gradients, count: B.info.parameterCount)),
+                       Array(UnsafeBufferPointer(start: ma.gradients, count: A.info.parameterCount)),
+                       "\(name): fused training gradients differ")
     }
 }

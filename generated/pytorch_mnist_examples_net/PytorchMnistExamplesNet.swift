@@ -85,7 +85,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a3: UnsafeMutablePointer<Float>   // conv2 output [N, 24, 24, 64]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l3wt: UnsafeMutablePointer<Float>   // conv2 transposed kernel [KH, CO, KW*CI]
+    private let l3wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
+    private let l3dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // relu_2 output [N, 24, 24, 64]
     private let g4: UnsafeMutablePointer<Float>   // gradient of relu_2 output
     private let a5: UnsafeMutablePointer<Float>   // maxpool output [N, 12, 12, 64]
@@ -125,7 +126,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 36864, Float.self)
         g3 = zeroed(n * 36864, Float.self)
-        l3wt = zeroed(18432, Float.self)
+        l3wf = zeroed(18432, Float.self)
+        l3dyp = zeroed(threads * 50176, Float.self)
         a4 = zeroed(n * 36864, Float.self)
         g4 = zeroed(n * 36864, Float.self)
         a5 = zeroed(n * 9216, Float.self)
@@ -157,7 +159,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3wf.deallocate()
+        l3dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
@@ -231,7 +234,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             l2Forward(lo, hi, t)
             l3Forward(lo, hi, t)
             l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
             l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
@@ -255,7 +258,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             self.l3ForwardRows(q0, q1, t)
         }
         l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l5ForwardInference(lo, hi, t)
         l6ForwardInference(lo, hi, t)
         l7Forward(lo, hi, t)
         splitRows(128, 64) {
@@ -279,7 +282,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g11.update(from: outputGradient, count: count * 10)
-        l3Transpose()
+        l3Flip()
         l8Transpose()
         l11Transpose()
         parallel {
@@ -861,13 +864,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 1199882
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g1 + lo * 21632
-        for r in 0..<(hi - lo) * 676 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 288)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 21632
+            for r in 0..<676 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 676, by: 64) {
                 let qe = min(qt + 64, 676)
                 for kh in 0..<3 {
@@ -1317,11 +1319,11 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3Transpose() {
+    // conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l3Flip() {
         let wk = (parameters + 320)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l3wt[(kh * 64 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 64 + o]
+            l3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
@@ -1330,13 +1332,13 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 1199882
         let gb = (gp + 18752)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g3 + lo * 36864
-        for r in 0..<(hi - lo) * 576 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 320)
         gk.update(repeating: 0, count: 18432)
+        let dyp = l3dyp + t * 50176
         for n in lo..<hi {
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
+            for r in 0..<576 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 576, by: 64) {
                 let qe = min(qt + 64, 576)
                 for kh in 0..<3 {
@@ -1433,133 +1435,64 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g2 + n * 21632
-            dx.update(repeating: 0, count: 21632)
-            let dy = g3 + n * 36864
-            for kh in 0..<3 {
-                let wtk = l3wt + kh * 6144
-                for q in stride(from: 0, to: 576, by: 6) {
+            for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
+            for q in stride(from: 0, to: 672, by: 12) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 26 * 28 + (q + 0) % 26) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 26 * 28 + (q + 1) % 26) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 26 * 28 + (q + 2) % 26) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 26 * 28 + (q + 3) % 26) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 26 * 28 + (q + 4) % 26) * 64
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 26 * 28 + (q + 5) % 26) * 64
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 26 * 28 + (q + 6) % 26) * 64
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 26 * 28 + (q + 7) % 26) * 64
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 26 * 28 + (q + 8) % 26) * 64
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 26 * 28 + (q + 9) % 26) * 64
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 26 * 28 + (q + 10) % 26) * 64
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 26 * 28 + (q + 11) % 26) * 64
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 24 * 1 + kh) * 26 + (q + 0) % 24 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 24 * 1 + kh) * 26 + (q + 1) % 24 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 24 * 1 + kh) * 26 + (q + 2) % 24 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 24 * 1 + kh) * 26 + (q + 3) % 24 * 1) * 32
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 24 * 1 + kh) * 26 + (q + 4) % 24 * 1) * 32
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 24 * 1 + kh) * 26 + (q + 5) % 24 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1792
+                            let bs = l3wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -1580,20 +1513,102 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
+                    }
+                }
+            }
+            do {
+                let q = 672
+                do {
+                    let ar0 = dyp + ((q + 0) / 26 * 28 + (q + 0) % 26) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 26 * 28 + (q + 1) % 26) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 26 * 28 + (q + 2) % 26) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 26 * 28 + (q + 3) % 26) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1792
+                            let bs = l3wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
                     }
                 }
             }
@@ -1644,6 +1659,39 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 36864)
             let ag = l5arg + n * 9216
             for i in 0..<9216 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a4 + n * 36864, py = a5 + n * 9216
+            for oh in 0..<12 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<12 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 768 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 24 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 

@@ -93,10 +93,11 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // zero_padding2d_1 output [N, 32, 32, 1]
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 26, 26, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
+    private let l2poolIn: UnsafeMutablePointer<Float>   // conv2d_1 inference: one image's output before pooling, per chunk [N, 26, 26, 32]
     private let l2fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
+    private let l2dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 26, 26, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -111,9 +112,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l6fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
     private let l6wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l6dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l7xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l7part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
     private let l7mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l7inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -123,11 +124,12 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let g8: UnsafeMutablePointer<Float>   // gradient of activation_2 output
     private let a9: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 4, 4, 128]
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
+    private let l9poolIn: UnsafeMutablePointer<Float>   // conv2d_3 inference: one image's output before pooling, per chunk [N, 4, 4, 128]
     private let l9fold: UnsafeMutablePointer<Float>   // conv2d_3 folded BatchNorm scale and shift per chunk
     private let l9wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private let l9dz: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 4, 4, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
     private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
@@ -162,10 +164,11 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 1024, Float.self)
         a2 = zeroed(n * 21632, Float.self)
         g2 = zeroed(n * 21632, Float.self)
+        l2poolIn = zeroed(threads * 21632, Float.self)
         l2fold = zeroed(threads * 64, Float.self)
+        l2dz = zeroed(threads * 21632, Float.self)
         a3 = zeroed(n * 21632, Float.self)
         g3 = zeroed(n * 21632, Float.self)
-        l3xhat = zeroed(n * 21632, Float.self)
         l3part = zeroed(threads * 64, Float.self)
         l3mean = zeroed(32, Float.self)
         l3inv = zeroed(32, Float.self)
@@ -180,9 +183,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         g6 = zeroed(n * 5184, Float.self)
         l6fold = zeroed(threads * 128, Float.self)
         l6wt = zeroed(51200, Float.self)
+        l6dz = zeroed(threads * 5184, Float.self)
         a7 = zeroed(n * 5184, Float.self)
         g7 = zeroed(n * 5184, Float.self)
-        l7xhat = zeroed(n * 5184, Float.self)
         l7part = zeroed(threads * 128, Float.self)
         l7mean = zeroed(64, Float.self)
         l7inv = zeroed(64, Float.self)
@@ -192,11 +195,12 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         g8 = zeroed(n * 5184, Float.self)
         a9 = zeroed(n * 2048, Float.self)
         g9 = zeroed(n * 2048, Float.self)
+        l9poolIn = zeroed(threads * 2048, Float.self)
         l9fold = zeroed(threads * 256, Float.self)
         l9wt = zeroed(73728, Float.self)
+        l9dz = zeroed(threads * 2048, Float.self)
         a10 = zeroed(n * 2048, Float.self)
         g10 = zeroed(n * 2048, Float.self)
-        l10xhat = zeroed(n * 2048, Float.self)
         l10part = zeroed(threads * 256, Float.self)
         l10mean = zeroed(128, Float.self)
         l10inv = zeroed(128, Float.self)
@@ -229,10 +233,11 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a1.deallocate()
         a2.deallocate()
         g2.deallocate()
+        l2poolIn.deallocate()
         l2fold.deallocate()
+        l2dz.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xhat.deallocate()
         l3part.deallocate()
         l3mean.deallocate()
         l3inv.deallocate()
@@ -247,9 +252,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         g6.deallocate()
         l6fold.deallocate()
         l6wt.deallocate()
+        l6dz.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7xhat.deallocate()
         l7part.deallocate()
         l7mean.deallocate()
         l7inv.deallocate()
@@ -259,11 +264,12 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         g8.deallocate()
         a9.deallocate()
         g9.deallocate()
+        l9poolIn.deallocate()
         l9fold.deallocate()
         l9wt.deallocate()
+        l9dz.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10xhat.deallocate()
         l10part.deallocate()
         l10mean.deallocate()
         l10inv.deallocate()
@@ -366,12 +372,8 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
             l2ForwardFused(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
             l6ForwardFused(lo, hi, t)
             l9ForwardFused(lo, hi, t)
-            l11Forward(lo, hi, t)
-            l12Forward(lo, hi, t)
             l14Forward(lo, hi, t)
             l15ForwardInference(lo, hi, t)
             l16Forward(lo, hi, t)
@@ -387,8 +389,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2ForwardRows(q0, q1, t)
         }
-        l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l2PoolSingle()
         splitRows(81, 6) {
             q0, q1, t in
             self.l6ForwardRows(q0, q1, t)
@@ -397,8 +398,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l9ForwardRows(q0, q1, t)
         }
-        l11Forward(lo, hi, t)
-        l12Forward(lo, hi, t)
+        l9PoolSingle()
         splitRows(512, 64) {
             q0, q1, t in
             self.l14ForwardColumns(q0, q1, t)
@@ -435,14 +435,12 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l10BackwardReduce()
         parallel {
             lo, hi, t in
-            l10BackwardData(lo, hi, t)
             l9Backward(lo, hi, t)
             l7BackwardSums(lo, hi, t)
         }
         l7BackwardReduce()
         parallel {
             lo, hi, t in
-            l7BackwardData(lo, hi, t)
             l6Backward(lo, hi, t)
             l5Backward(lo, hi, t)
             l4Backward(lo, hi, t)
@@ -451,7 +449,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l3BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
             l2Backward(lo, hi, t)
         }
         let chunks = max(1, min(threads, count))
@@ -684,10 +681,10 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: inference, fused with conv2d_1 + batch_normalization_1
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: inference, fused with conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
     private func l2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
-        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1
+        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
         for c in 0..<32 {
             let k = (parameters + 1568)[c] / (((parameters + 1664))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -695,7 +692,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
         for n in lo..<hi {
             let x = a1 + n * 1024
-            let y = a3 + n * 21632
+            let y = l2poolIn + t * 21632
             for q in stride(from: 0, to: 672, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
@@ -903,19 +900,44 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = a5 + n * 5408
+                for oh in 0..<13 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<13 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 0 + oh * 416 + ow * 32
+                        do {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 26 + iw) * 32 + 0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                }
+                            }
+                            v0 = v0.replacing(with: 0, where: v0 .< 0)
+                            st16((yo + 0 + 0), v0)
+                            v1 = v1.replacing(with: 0, where: v1 .< 0)
+                            st16((yo + 0 + 16), v1)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of image 0, fused with conv2d_1 + batch_normalization_1
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of image 0, fused with conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
     private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
-        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1
+        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
         for c in 0..<32 {
             let k = (parameters + 1568)[c] / (((parameters + 1664))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (0 - ((parameters + 1632))[c]) * k + (parameters + 1600)[c]
         }
-        let x = a1, y = a3
+        let x = a1, y = l2poolIn
         var q = q0
         let qEnd = q1
         while qEnd - q >= 12 {
@@ -1297,6 +1319,33 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_1: pooling of image 0 (single-image inference, fused)
+    private func l2PoolSingle() {
+        let px = l2poolIn, py = a5
+        for oh in 0..<13 {
+            let hs = oh * 2, he = hs + 2
+            for ow in 0..<13 {
+                let ws = ow * 2, we = ws + 2
+                let yo = py + 0 + oh * 416 + ow * 32
+                do {
+                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    for ih in hs..<he {
+                        for iw in ws..<we {
+                            let xi = px + (ih * 26 + iw) * 32 + 0
+                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                        }
+                    }
+                    v0 = v0.replacing(with: 0, where: v0 .< 0)
+                    st16((yo + 0 + 0), v0)
+                    v1 = v1.replacing(with: 0, where: v1 .< 0)
+                    st16((yo + 0 + 16), v1)
+                }
+            }
+        }
+    }
+
     // conv2d_1 backward: dW, db (first layer: no dx)
     private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
@@ -1304,7 +1353,24 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         gk.update(repeating: 0, count: 1568)
         for n in lo..<hi {
             let x = a1 + n * 1024
-            let dy = g2 + n * 21632
+            let dy = l2dz + t * 21632
+            do {
+                do {
+                    let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+                    let k0 = ld16(((parameters + 1568) + 0)) * iv0
+                    let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
+                    let iv1 = ld16((l3inv + 16)), m1 = ld16((l3mean + 16))
+                    let k1 = ld16(((parameters + 1568) + 16)) * iv1
+                    let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
+                    for r in 0..<676 {
+                        let dyr = g3 + n * 21632 + r * 32, xr = a2 + n * 21632 + r * 32, dxr = dy + r * 32
+                        let g0 = ld16((dyr + 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        let g1 = ld16((dyr + 16))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                    }
+                }
+            }
             for qt in stride(from: 0, to: 676, by: 64) {
                 let qe = min(qt + 64, 676)
                 for kh in 0..<7 {
@@ -1447,14 +1513,11 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 1600) + 16))
             for r in 0..<(hi - lo) * 676 {
                 let xr = a2 + lo * 21632 + r * 32
-                let hr = l3xhat + lo * 21632 + r * 32
                 let yr = a3 + lo * 21632 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
             }
@@ -1487,16 +1550,18 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let s = l3part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l3mean + 16)), iv1 = ld16((l3inv + 16))
             for r in 0..<(hi - lo) * 676 {
                 let dyr = g3 + lo * 21632 + r * 32
-                let hr = l3xhat + lo * 21632 + r * 32
+                let xr = a2 + lo * 21632 + r * 32
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -1516,25 +1581,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             gradients[1600 + c] = sdy
             l3mdy[c] = sdy * scale
             l3mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 1568) + 0)) * ld16((l3inv + 0))
-            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
-            let k1 = ld16(((parameters + 1568) + 16)) * ld16((l3inv + 16))
-            let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
-            for r in 0..<(hi - lo) * 676 {
-                let dyr = g3 + lo * 21632 + r * 32
-                let hr = l3xhat + lo * 21632 + r * 32
-                let dxr = g2 + lo * 21632 + r * 32
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-            }
         }
     }
 
@@ -1567,6 +1613,33 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 21632)
             let ag = l4arg + n * 5408
             for i in 0..<5408 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 21632, py = a4 + n * 5408
+            for oh in 0..<13 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<13 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 416 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 26 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -2421,7 +2494,43 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         gk.update(repeating: 0, count: 51200)
         for n in lo..<hi {
             let x = a5 + n * 5408
-            let dy = g6 + n * 5184
+            let dy = l6dz + t * 5184
+            do {
+                do {
+                    let iv0 = ld16((l7inv + 0)), m0 = ld16((l7mean + 0))
+                    let k0 = ld16(((parameters + 52896) + 0)) * iv0
+                    let my0 = ld16((l7mdy + 0)), mx0 = ld16((l7mdx + 0))
+                    let iv1 = ld16((l7inv + 16)), m1 = ld16((l7mean + 16))
+                    let k1 = ld16(((parameters + 52896) + 16)) * iv1
+                    let my1 = ld16((l7mdy + 16)), mx1 = ld16((l7mdx + 16))
+                    let iv2 = ld16((l7inv + 32)), m2 = ld16((l7mean + 32))
+                    let k2 = ld16(((parameters + 52896) + 32)) * iv2
+                    let my2 = ld16((l7mdy + 32)), mx2 = ld16((l7mdx + 32))
+                    let iv3 = ld16((l7inv + 48)), m3 = ld16((l7mean + 48))
+                    let k3 = ld16(((parameters + 52896) + 48)) * iv3
+                    let my3 = ld16((l7mdy + 48)), mx3 = ld16((l7mdx + 48))
+                    for r in 0..<81 {
+                        let dyr = g8 + n * 5184 + r * 64, xr = a6 + n * 5184 + r * 64, dxr = dy + r * 64
+                        let yr = a8 + n * 5184 + r * 64
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: 0, where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                        var g2 = ld16((dyr + 32))
+                        let o2 = ld16((yr + 32))
+                        g2 = g2.replacing(with: 0, where: .!(o2 .> 0))
+                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
+                        var g3 = ld16((dyr + 48))
+                        let o3 = ld16((yr + 48))
+                        g3 = g3.replacing(with: 0, where: .!(o3 .> 0))
+                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
+                    }
+                }
+            }
             for qt in stride(from: 0, to: 81, by: 64) {
                 let qe = min(qt + 64, 81)
                 for kh in 0..<5 {
@@ -2583,11 +2692,8 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g5 + n * 5408
             dx.update(repeating: 0, count: 5408)
-            let dy = g6 + n * 5184
             for kh in 0..<5 {
                 let wtk = l6wt + kh * 10240
                 for q in stride(from: 0, to: 78, by: 6) {
@@ -2936,25 +3042,20 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 52960) + 48))
             for r in 0..<(hi - lo) * 81 {
                 let xr = a6 + lo * 5184 + r * 64
-                let hr = l7xhat + lo * 5184 + r * 64
                 let yr = a8 + lo * 5184 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: 0, where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: 0, where: y1 .< 0)
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 var y2 = ga2 * v2 + be2
                 y2 = y2.replacing(with: 0, where: y2 .< 0)
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 var y3 = ga3 * v3 + be3
                 y3 = y3.replacing(with: 0, where: y3 .< 0)
                 st16((yr + 48), y3)
@@ -2992,33 +3093,37 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let s = l7part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l7mean + 0)), iv0 = ld16((l7inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l7mean + 16)), iv1 = ld16((l7inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l7mean + 32)), iv2 = ld16((l7inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l7mean + 48)), iv3 = ld16((l7inv + 48))
             for r in 0..<(hi - lo) * 81 {
                 let dyr = g8 + lo * 5184 + r * 64
-                let hr = l7xhat + lo * 5184 + r * 64
+                let xr = a6 + lo * 5184 + r * 64
                 let yr = a8 + lo * 5184 + r * 64
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: 0, where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 var g2 = ld16((dyr + 32))
                 let o2 = ld16((yr + 32))
                 g2 = g2.replacing(with: 0, where: .!(o2 .> 0))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 var g3 = ld16((dyr + 48))
                 let o3 = ld16((yr + 48))
                 g3 = g3.replacing(with: 0, where: .!(o3 .> 0))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -3042,42 +3147,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             gradients[52960 + c] = sdy
             l7mdy[c] = sdy * scale
             l7mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 52896) + 0)) * ld16((l7inv + 0))
-            let my0 = ld16((l7mdy + 0)), mx0 = ld16((l7mdx + 0))
-            let k1 = ld16(((parameters + 52896) + 16)) * ld16((l7inv + 16))
-            let my1 = ld16((l7mdy + 16)), mx1 = ld16((l7mdx + 16))
-            let k2 = ld16(((parameters + 52896) + 32)) * ld16((l7inv + 32))
-            let my2 = ld16((l7mdy + 32)), mx2 = ld16((l7mdx + 32))
-            let k3 = ld16(((parameters + 52896) + 48)) * ld16((l7inv + 48))
-            let my3 = ld16((l7mdy + 48)), mx3 = ld16((l7mdx + 48))
-            for r in 0..<(hi - lo) * 81 {
-                let dyr = g8 + lo * 5184 + r * 64
-                let hr = l7xhat + lo * 5184 + r * 64
-                let dxr = g6 + lo * 5184 + r * 64
-                let yr = a8 + lo * 5184 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: 0, where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: 0, where: .!(o2 .> 0))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: 0, where: .!(o3 .> 0))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
-            }
         }
     }
 
@@ -3290,10 +3359,10 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: inference, fused with conv2d_3 + batch_normalization_3
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: inference, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
     private func l9ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 53152)
-        let sc = l9fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3
+        let sc = l9fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
         for c in 0..<128 {
             let k = (parameters + 126880)[c] / (((parameters + 127264))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -3301,7 +3370,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
         for n in lo..<hi {
             let x = a8 + n * 5184
-            let y = a10 + n * 2048
+            let y = l9poolIn + t * 2048
             for q in stride(from: 0, to: 12, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
@@ -3527,19 +3596,52 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = a12 + n * 512
+                for oh in 0..<2 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<2 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 0 + oh * 256 + ow * 128
+                        for c0 in stride(from: 0, to: 128, by: 64) {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 4 + iw) * 128 + c0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                                }
+                            }
+                            v0 = v0.replacing(with: 0, where: v0 .< 0)
+                            st16((yo + c0 + 0), v0)
+                            v1 = v1.replacing(with: 0, where: v1 .< 0)
+                            st16((yo + c0 + 16), v1)
+                            v2 = v2.replacing(with: 0, where: v2 .< 0)
+                            st16((yo + c0 + 32), v2)
+                            v3 = v3.replacing(with: 0, where: v3 .< 0)
+                            st16((yo + c0 + 48), v3)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of image 0, fused with conv2d_3 + batch_normalization_3
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of image 0, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
     private func l9ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 53152)
-        let sc = l9fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3
+        let sc = l9fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
         for c in 0..<128 {
             let k = (parameters + 126880)[c] / (((parameters + 127264))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (0 - ((parameters + 127136))[c]) * k + (parameters + 127008)[c]
         }
-        let x = a8, y = a10
+        let x = a8, y = l9poolIn
         var q = q0
         let qEnd = q1
         while qEnd - q >= 6 {
@@ -3863,6 +3965,41 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3: pooling of image 0 (single-image inference, fused)
+    private func l9PoolSingle() {
+        let px = l9poolIn, py = a12
+        for oh in 0..<2 {
+            let hs = oh * 2, he = hs + 2
+            for ow in 0..<2 {
+                let ws = ow * 2, we = ws + 2
+                let yo = py + 0 + oh * 256 + ow * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    for ih in hs..<he {
+                        for iw in ws..<we {
+                            let xi = px + (ih * 4 + iw) * 128 + c0
+                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                            do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                        }
+                    }
+                    v0 = v0.replacing(with: 0, where: v0 .< 0)
+                    st16((yo + c0 + 0), v0)
+                    v1 = v1.replacing(with: 0, where: v1 .< 0)
+                    st16((yo + c0 + 16), v1)
+                    v2 = v2.replacing(with: 0, where: v2 .< 0)
+                    st16((yo + c0 + 32), v2)
+                    v3 = v3.replacing(with: 0, where: v3 .< 0)
+                    st16((yo + c0 + 48), v3)
+                }
+            }
+        }
+    }
+
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
     private func l9Transpose() {
         let wk = (parameters + 53152)
@@ -3878,7 +4015,59 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         gk.update(repeating: 0, count: 73728)
         for n in lo..<hi {
             let x = a8 + n * 5184
-            let dy = g9 + n * 2048
+            let dy = l9dz + t * 2048
+            do {
+                do {
+                    let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+                    let k0 = ld16(((parameters + 126880) + 0)) * iv0
+                    let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
+                    let iv1 = ld16((l10inv + 16)), m1 = ld16((l10mean + 16))
+                    let k1 = ld16(((parameters + 126880) + 16)) * iv1
+                    let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
+                    let iv2 = ld16((l10inv + 32)), m2 = ld16((l10mean + 32))
+                    let k2 = ld16(((parameters + 126880) + 32)) * iv2
+                    let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
+                    let iv3 = ld16((l10inv + 48)), m3 = ld16((l10mean + 48))
+                    let k3 = ld16(((parameters + 126880) + 48)) * iv3
+                    let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
+                    for r in 0..<16 {
+                        let dyr = g10 + n * 2048 + r * 128, xr = a9 + n * 2048 + r * 128, dxr = dy + r * 128
+                        let g0 = ld16((dyr + 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        let g1 = ld16((dyr + 16))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                        let g2 = ld16((dyr + 32))
+                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
+                        let g3 = ld16((dyr + 48))
+                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
+                    }
+                }
+                do {
+                    let iv0 = ld16((l10inv + 64)), m0 = ld16((l10mean + 64))
+                    let k0 = ld16(((parameters + 126880) + 64)) * iv0
+                    let my0 = ld16((l10mdy + 64)), mx0 = ld16((l10mdx + 64))
+                    let iv1 = ld16((l10inv + 80)), m1 = ld16((l10mean + 80))
+                    let k1 = ld16(((parameters + 126880) + 80)) * iv1
+                    let my1 = ld16((l10mdy + 80)), mx1 = ld16((l10mdx + 80))
+                    let iv2 = ld16((l10inv + 96)), m2 = ld16((l10mean + 96))
+                    let k2 = ld16(((parameters + 126880) + 96)) * iv2
+                    let my2 = ld16((l10mdy + 96)), mx2 = ld16((l10mdx + 96))
+                    let iv3 = ld16((l10inv + 112)), m3 = ld16((l10mean + 112))
+                    let k3 = ld16(((parameters + 126880) + 112)) * iv3
+                    let my3 = ld16((l10mdy + 112)), mx3 = ld16((l10mdx + 112))
+                    for r in 0..<16 {
+                        let dyr = g10 + n * 2048 + r * 128, xr = a9 + n * 2048 + r * 128, dxr = dy + r * 128
+                        let g0 = ld16((dyr + 64))
+                        st16((dxr + 64), k0 * (g0 - my0 - ((ld16((xr + 64)) - m0) * iv0) * mx0))
+                        let g1 = ld16((dyr + 80))
+                        st16((dxr + 80), k1 * (g1 - my1 - ((ld16((xr + 80)) - m1) * iv1) * mx1))
+                        let g2 = ld16((dyr + 96))
+                        st16((dxr + 96), k2 * (g2 - my2 - ((ld16((xr + 96)) - m2) * iv2) * mx2))
+                        let g3 = ld16((dyr + 112))
+                        st16((dxr + 112), k3 * (g3 - my3 - ((ld16((xr + 112)) - m3) * iv3) * mx3))
+                    }
+                }
+            }
             for qt in stride(from: 0, to: 16, by: 16) {
                 let qe = min(qt + 16, 16)
                 for kh in 0..<3 {
@@ -3975,11 +4164,8 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g8 + n * 5184
             dx.update(repeating: 0, count: 5184)
-            let dy = g9 + n * 2048
             for kh in 0..<3 {
                 let wtk = l9wt + kh * 24576
                 for q in stride(from: 0, to: 12, by: 6) {
@@ -4306,38 +4492,29 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let be7 = ld16(((parameters + 127008) + 112))
             for r in 0..<(hi - lo) * 16 {
                 let xr = a9 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
                 let yr = a10 + lo * 2048 + r * 128
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
                 let v4 = (ld16((xr + 64)) - m4) * k4
-                st16((hr + 64), v4)
                 let y4 = ga4 * v4 + be4
                 st16((yr + 64), y4)
                 let v5 = (ld16((xr + 80)) - m5) * k5
-                st16((hr + 80), v5)
                 let y5 = ga5 * v5 + be5
                 st16((yr + 80), y5)
                 let v6 = (ld16((xr + 96)) - m6) * k6
-                st16((hr + 96), v6)
                 let y6 = ga6 * v6 + be6
                 st16((yr + 96), y6)
                 let v7 = (ld16((xr + 112)) - m7) * k7
-                st16((hr + 112), v7)
                 let y7 = ga7 * v7 + be7
                 st16((yr + 112), y7)
             }
@@ -4382,24 +4559,28 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let s = l10part + t * 256
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 16)), iv1 = ld16((l10inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 32)), iv2 = ld16((l10inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 48)), iv3 = ld16((l10inv + 48))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
+                let xr = a9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 128) + 0), sx0)
@@ -4412,24 +4593,28 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 64)), iv0 = ld16((l10inv + 64))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 80)), iv1 = ld16((l10inv + 80))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 96)), iv2 = ld16((l10inv + 96))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 112)), iv3 = ld16((l10inv + 112))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
+                let xr = a9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 64))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 64))
+                sx0 += g0 * ((ld16((xr + 64)) - m0) * iv0)
                 let g1 = ld16((dyr + 80))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 80))
+                sx1 += g1 * ((ld16((xr + 80)) - m1) * iv1)
                 let g2 = ld16((dyr + 96))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 96))
+                sx2 += g2 * ((ld16((xr + 96)) - m2) * iv2)
                 let g3 = ld16((dyr + 112))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 112))
+                sx3 += g3 * ((ld16((xr + 112)) - m3) * iv3)
             }
             st16((s + 64), sy0)
             st16(((s + 128) + 64), sx0)
@@ -4453,56 +4638,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             gradients[127008 + c] = sdy
             l10mdy[c] = sdy * scale
             l10mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 126880) + 0)) * ld16((l10inv + 0))
-            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
-            let k1 = ld16(((parameters + 126880) + 16)) * ld16((l10inv + 16))
-            let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
-            let k2 = ld16(((parameters + 126880) + 32)) * ld16((l10inv + 32))
-            let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
-            let k3 = ld16(((parameters + 126880) + 48)) * ld16((l10inv + 48))
-            let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
-                let dxr = g9 + lo * 2048 + r * 128
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-                let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
-                let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
-            }
-        }
-        do {
-            let k0 = ld16(((parameters + 126880) + 64)) * ld16((l10inv + 64))
-            let my0 = ld16((l10mdy + 64)), mx0 = ld16((l10mdx + 64))
-            let k1 = ld16(((parameters + 126880) + 80)) * ld16((l10inv + 80))
-            let my1 = ld16((l10mdy + 80)), mx1 = ld16((l10mdx + 80))
-            let k2 = ld16(((parameters + 126880) + 96)) * ld16((l10inv + 96))
-            let my2 = ld16((l10mdy + 96)), mx2 = ld16((l10mdx + 96))
-            let k3 = ld16(((parameters + 126880) + 112)) * ld16((l10inv + 112))
-            let my3 = ld16((l10mdy + 112)), mx3 = ld16((l10mdx + 112))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
-                let dxr = g9 + lo * 2048 + r * 128
-                let g0 = ld16((dyr + 64))
-                st16((dxr + 64), k0 * (g0 - my0 - ld16((hr + 64)) * mx0))
-                let g1 = ld16((dyr + 80))
-                st16((dxr + 80), k1 * (g1 - my1 - ld16((hr + 80)) * mx1))
-                let g2 = ld16((dyr + 96))
-                st16((dxr + 96), k2 * (g2 - my2 - ld16((hr + 96)) * mx2))
-                let g3 = ld16((dyr + 112))
-                st16((dxr + 112), k3 * (g3 - my3 - ld16((hr + 112)) * mx3))
-            }
         }
     }
 
@@ -4535,6 +4670,39 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 2048)
             let ag = l11arg + n * 512
             for i in 0..<512 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l11ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a10 + n * 2048, py = a11 + n * 512
+            for oh in 0..<2 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<2 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 256 + ow * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 4 + iw) * 128 + c0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + c0 + 0), v0)
+                        st16((yo + c0 + 16), v1)
+                        st16((yo + c0 + 32), v2)
+                        st16((yo + c0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 

@@ -122,9 +122,9 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l2xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 30, 30, 1]
     private let l2fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
+    private let l2dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -135,12 +135,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
+    private let l5poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
     private let l5fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l5dxp: UnsafeMutablePointer<Float>   // conv2d_2 gradient of the padded input
+    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
+    private let l5dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -158,11 +159,11 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let g10: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l10xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
     private let l10fold: UnsafeMutablePointer<Float>   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private let l10wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let l10dxp: UnsafeMutablePointer<Float>   // conv2d_3 gradient of the padded input
+    private let l10wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l10dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l10dz: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l11xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
     private let l11part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
     private let l11mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l11inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
@@ -173,12 +174,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a13: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g13: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l13xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private let l13poolIn: UnsafeMutablePointer<Float>   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
     private let l13fold: UnsafeMutablePointer<Float>   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private let l13wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private let l13dxp: UnsafeMutablePointer<Float>   // conv2d_4 gradient of the padded input
+    private let l13wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private let l13dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l13dz: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l14xhat: UnsafeMutablePointer<Float>   // batch_normalization_4 normalized input (training)
     private let l14part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
     private let l14mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
     private let l14inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
@@ -195,12 +197,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a18: UnsafeMutablePointer<Float>   // conv2d_5 output [N, 7, 7, 128]
     private let g18: UnsafeMutablePointer<Float>   // gradient of conv2d_5 output
     private let l18xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
+    private let l18poolIn: UnsafeMutablePointer<Float>   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
     private let l18fold: UnsafeMutablePointer<Float>   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private let l18wt: UnsafeMutablePointer<Float>   // conv2d_5 transposed kernel [KH, CO, KW*CI]
-    private let l18dxp: UnsafeMutablePointer<Float>   // conv2d_5 gradient of the padded input
+    private let l18wf: UnsafeMutablePointer<Float>   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private let l18dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
+    private let l18dz: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
     private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
-    private let l19xhat: UnsafeMutablePointer<Float>   // batch_normalization_5 normalized input (training)
     private let l19part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
     private let l19mean: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean
     private let l19inv: UnsafeMutablePointer<Float>   // batch_normalization_5 batch 1/sqrt(var + eps)
@@ -217,12 +220,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a23: UnsafeMutablePointer<Float>   // conv2d_6 output [N, 3, 3, 64]
     private let g23: UnsafeMutablePointer<Float>   // gradient of conv2d_6 output
     private let l23xp: UnsafeMutablePointer<Float>   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private let l23poolIn: UnsafeMutablePointer<Float>   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
     private let l23fold: UnsafeMutablePointer<Float>   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private let l23wt: UnsafeMutablePointer<Float>   // conv2d_6 transposed kernel [KH, CO, KW*CI]
-    private let l23dxp: UnsafeMutablePointer<Float>   // conv2d_6 gradient of the padded input
+    private let l23wf: UnsafeMutablePointer<Float>   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private let l23dyp: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private let l23dz: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a24: UnsafeMutablePointer<Float>   // batch_normalization_6 output [N, 3, 3, 64]
     private let g24: UnsafeMutablePointer<Float>   // gradient of batch_normalization_6 output
-    private let l24xhat: UnsafeMutablePointer<Float>   // batch_normalization_6 normalized input (training)
     private let l24part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
     private let l24mean: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean
     private let l24inv: UnsafeMutablePointer<Float>   // batch_normalization_6 batch 1/sqrt(var + eps)
@@ -238,7 +242,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let l27mask: UnsafeMutablePointer<Float>   // dropout_4 dropout mask (0 or 1/(1-rate))
     private let a29: UnsafeMutablePointer<Float>   // batch_normalization_7 output [N, 64]
     private let g29: UnsafeMutablePointer<Float>   // gradient of batch_normalization_7 output
-    private let l29xhat: UnsafeMutablePointer<Float>   // batch_normalization_7 normalized input (training)
     private let l29part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
     private let l29mean: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean
     private let l29inv: UnsafeMutablePointer<Float>   // batch_normalization_7 batch 1/sqrt(var + eps)
@@ -283,9 +286,9 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 25088, Float.self)
         l2xp = zeroed(n * 900, Float.self)
         l2fold = zeroed(threads * 64, Float.self)
+        l2dz = zeroed(threads * 25088, Float.self)
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
-        l3xhat = zeroed(n * 25088, Float.self)
         l3part = zeroed(threads * 64, Float.self)
         l3mean = zeroed(32, Float.self)
         l3inv = zeroed(32, Float.self)
@@ -296,12 +299,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a5 = zeroed(n * 25088, Float.self)
         g5 = zeroed(n * 25088, Float.self)
         l5xp = zeroed(n * 28800, Float.self)
+        l5poolIn = zeroed(threads * 25088, Float.self)
         l5fold = zeroed(threads * 64, Float.self)
-        l5wt = zeroed(9216, Float.self)
-        l5dxp = zeroed(n * 28800, Float.self)
+        l5wf = zeroed(9216, Float.self)
+        l5dyp = zeroed(threads * 28800, Float.self)
+        l5dz = zeroed(threads * 25088, Float.self)
         a6 = zeroed(n * 25088, Float.self)
         g6 = zeroed(n * 25088, Float.self)
-        l6xhat = zeroed(n * 25088, Float.self)
         l6part = zeroed(threads * 64, Float.self)
         l6mean = zeroed(32, Float.self)
         l6inv = zeroed(32, Float.self)
@@ -319,11 +323,11 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         g10 = zeroed(n * 12544, Float.self)
         l10xp = zeroed(n * 8192, Float.self)
         l10fold = zeroed(threads * 128, Float.self)
-        l10wt = zeroed(18432, Float.self)
-        l10dxp = zeroed(n * 8192, Float.self)
+        l10wf = zeroed(18432, Float.self)
+        l10dyp = zeroed(threads * 16384, Float.self)
+        l10dz = zeroed(threads * 12544, Float.self)
         a11 = zeroed(n * 12544, Float.self)
         g11 = zeroed(n * 12544, Float.self)
-        l11xhat = zeroed(n * 12544, Float.self)
         l11part = zeroed(threads * 128, Float.self)
         l11mean = zeroed(64, Float.self)
         l11inv = zeroed(64, Float.self)
@@ -334,12 +338,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a13 = zeroed(n * 12544, Float.self)
         g13 = zeroed(n * 12544, Float.self)
         l13xp = zeroed(n * 16384, Float.self)
+        l13poolIn = zeroed(threads * 12544, Float.self)
         l13fold = zeroed(threads * 128, Float.self)
-        l13wt = zeroed(36864, Float.self)
-        l13dxp = zeroed(n * 16384, Float.self)
+        l13wf = zeroed(36864, Float.self)
+        l13dyp = zeroed(threads * 16384, Float.self)
+        l13dz = zeroed(threads * 12544, Float.self)
         a14 = zeroed(n * 12544, Float.self)
         g14 = zeroed(n * 12544, Float.self)
-        l14xhat = zeroed(n * 12544, Float.self)
         l14part = zeroed(threads * 128, Float.self)
         l14mean = zeroed(64, Float.self)
         l14inv = zeroed(64, Float.self)
@@ -356,12 +361,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a18 = zeroed(n * 6272, Float.self)
         g18 = zeroed(n * 6272, Float.self)
         l18xp = zeroed(n * 5184, Float.self)
+        l18poolIn = zeroed(threads * 6272, Float.self)
         l18fold = zeroed(threads * 256, Float.self)
-        l18wt = zeroed(73728, Float.self)
-        l18dxp = zeroed(n * 5184, Float.self)
+        l18wf = zeroed(73728, Float.self)
+        l18dyp = zeroed(threads * 10368, Float.self)
+        l18dz = zeroed(threads * 6272, Float.self)
         a19 = zeroed(n * 6272, Float.self)
         g19 = zeroed(n * 6272, Float.self)
-        l19xhat = zeroed(n * 6272, Float.self)
         l19part = zeroed(threads * 256, Float.self)
         l19mean = zeroed(128, Float.self)
         l19inv = zeroed(128, Float.self)
@@ -378,12 +384,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a23 = zeroed(n * 576, Float.self)
         g23 = zeroed(n * 576, Float.self)
         l23xp = zeroed(n * 3200, Float.self)
+        l23poolIn = zeroed(threads * 576, Float.self)
         l23fold = zeroed(threads * 128, Float.self)
-        l23wt = zeroed(73728, Float.self)
-        l23dxp = zeroed(n * 3200, Float.self)
+        l23wf = zeroed(73728, Float.self)
+        l23dyp = zeroed(threads * 1600, Float.self)
+        l23dz = zeroed(threads * 576, Float.self)
         a24 = zeroed(n * 576, Float.self)
         g24 = zeroed(n * 576, Float.self)
-        l24xhat = zeroed(n * 576, Float.self)
         l24part = zeroed(threads * 128, Float.self)
         l24mean = zeroed(64, Float.self)
         l24inv = zeroed(64, Float.self)
@@ -399,7 +406,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l27mask = zeroed(n * 64, Float.self)
         a29 = zeroed(n * 64, Float.self)
         g29 = zeroed(n * 64, Float.self)
-        l29xhat = zeroed(n * 64, Float.self)
         l29part = zeroed(threads * 128, Float.self)
         l29mean = zeroed(64, Float.self)
         l29inv = zeroed(64, Float.self)
@@ -450,9 +456,9 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         l2xp.deallocate()
         l2fold.deallocate()
+        l2dz.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xhat.deallocate()
         l3part.deallocate()
         l3mean.deallocate()
         l3inv.deallocate()
@@ -463,12 +469,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a5.deallocate()
         g5.deallocate()
         l5xp.deallocate()
+        l5poolIn.deallocate()
         l5fold.deallocate()
-        l5wt.deallocate()
-        l5dxp.deallocate()
+        l5wf.deallocate()
+        l5dyp.deallocate()
+        l5dz.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xhat.deallocate()
         l6part.deallocate()
         l6mean.deallocate()
         l6inv.deallocate()
@@ -486,11 +493,11 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         g10.deallocate()
         l10xp.deallocate()
         l10fold.deallocate()
-        l10wt.deallocate()
-        l10dxp.deallocate()
+        l10wf.deallocate()
+        l10dyp.deallocate()
+        l10dz.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11xhat.deallocate()
         l11part.deallocate()
         l11mean.deallocate()
         l11inv.deallocate()
@@ -501,12 +508,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a13.deallocate()
         g13.deallocate()
         l13xp.deallocate()
+        l13poolIn.deallocate()
         l13fold.deallocate()
-        l13wt.deallocate()
-        l13dxp.deallocate()
+        l13wf.deallocate()
+        l13dyp.deallocate()
+        l13dz.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14xhat.deallocate()
         l14part.deallocate()
         l14mean.deallocate()
         l14inv.deallocate()
@@ -523,12 +531,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a18.deallocate()
         g18.deallocate()
         l18xp.deallocate()
+        l18poolIn.deallocate()
         l18fold.deallocate()
-        l18wt.deallocate()
-        l18dxp.deallocate()
+        l18wf.deallocate()
+        l18dyp.deallocate()
+        l18dz.deallocate()
         a19.deallocate()
         g19.deallocate()
-        l19xhat.deallocate()
         l19part.deallocate()
         l19mean.deallocate()
         l19inv.deallocate()
@@ -545,12 +554,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a23.deallocate()
         g23.deallocate()
         l23xp.deallocate()
+        l23poolIn.deallocate()
         l23fold.deallocate()
-        l23wt.deallocate()
-        l23dxp.deallocate()
+        l23wf.deallocate()
+        l23dyp.deallocate()
+        l23dz.deallocate()
         a24.deallocate()
         g24.deallocate()
-        l24xhat.deallocate()
         l24part.deallocate()
         l24mean.deallocate()
         l24inv.deallocate()
@@ -566,7 +576,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l27mask.deallocate()
         a29.deallocate()
         g29.deallocate()
-        l29xhat.deallocate()
         l29part.deallocate()
         l29mean.deallocate()
         l29inv.deallocate()
@@ -734,18 +743,10 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2ForwardFused(lo, hi, t)
             l5ForwardFused(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9ForwardInference(lo, hi, t)
             l10ForwardFused(lo, hi, t)
             l13ForwardFused(lo, hi, t)
-            l16Forward(lo, hi, t)
-            l17ForwardInference(lo, hi, t)
             l18ForwardFused(lo, hi, t)
-            l21Forward(lo, hi, t)
-            l22ForwardInference(lo, hi, t)
             l23ForwardFused(lo, hi, t)
-            l26Forward(lo, hi, t)
-            l27ForwardInference(lo, hi, t)
             l29Inference(lo, hi, t)
             l30ForwardInference(lo, hi, t)
             l31Forward(lo, hi, t)
@@ -768,35 +769,26 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2ForwardRows(q0, q1, t)
         }
-        l5PadSingle()
         splitRows(784, 12) {
             q0, q1, t in
             self.l5ForwardRows(q0, q1, t)
         }
-        l8Forward(lo, hi, t)
-        l9ForwardInference(lo, hi, t)
-        l10PadSingle()
+        l5PoolSingle()
         splitRows(196, 6) {
             q0, q1, t in
             self.l10ForwardRows(q0, q1, t)
         }
-        l13PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
             self.l13ForwardRows(q0, q1, t)
         }
-        l16Forward(lo, hi, t)
-        l17ForwardInference(lo, hi, t)
-        l18PadSingle()
+        l13PoolSingle()
         splitRows(49, 6) {
             q0, q1, t in
             self.l18ForwardRows(q0, q1, t)
         }
-        l21Forward(lo, hi, t)
-        l22ForwardInference(lo, hi, t)
+        l18PoolSingle()
         l23ForwardFused(lo, hi, t)
-        l26Forward(lo, hi, t)
-        l27ForwardInference(lo, hi, t)
         l29Inference(lo, hi, t)
         l30ForwardInference(lo, hi, t)
         l31Forward(lo, hi, t)
@@ -820,11 +812,11 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g37.update(from: outputGradient, count: count * 10)
-        l5Transpose()
-        l10Transpose()
-        l13Transpose()
-        l18Transpose()
-        l23Transpose()
+        l5Flip()
+        l10Flip()
+        l13Flip()
+        l18Flip()
+        l23Flip()
         l31Transpose()
         l34Transpose()
         l37Transpose()
@@ -851,7 +843,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l24BackwardReduce()
         parallel {
             lo, hi, t in
-            l24BackwardData(lo, hi, t)
             l23Backward(lo, hi, t)
             l22Backward(lo, hi, t)
             l21Backward(lo, hi, t)
@@ -860,7 +851,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l19BackwardReduce()
         parallel {
             lo, hi, t in
-            l19BackwardData(lo, hi, t)
             l18Backward(lo, hi, t)
             l17Backward(lo, hi, t)
             l16Backward(lo, hi, t)
@@ -869,14 +859,12 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l14BackwardReduce()
         parallel {
             lo, hi, t in
-            l14BackwardData(lo, hi, t)
             l13Backward(lo, hi, t)
             l11BackwardSums(lo, hi, t)
         }
         l11BackwardReduce()
         parallel {
             lo, hi, t in
-            l11BackwardData(lo, hi, t)
             l10Backward(lo, hi, t)
             l9Backward(lo, hi, t)
             l8Backward(lo, hi, t)
@@ -885,14 +873,12 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l6BackwardReduce()
         parallel {
             lo, hi, t in
-            l6BackwardData(lo, hi, t)
             l5Backward(lo, hi, t)
             l3BackwardSums(lo, hi, t)
         }
         l3BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
             l2Backward(lo, hi, t)
         }
         let chunks = max(1, min(threads, count))
@@ -1195,33 +1181,33 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let src = a1 + n * 784
             let x = l2xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
-            let y = a4 + n * 25088
+            let y = l5xp + n * 28800
             for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
+                    let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                     let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
+                    let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
                     let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
+                    let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
                     let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
+                    let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
                     let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                    let cr4 = y + (q + 4) * 32
+                    let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
                     let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                    let cr5 = y + (q + 5) * 32
+                    let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
                     let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                    let cr6 = y + (q + 6) * 32
+                    let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
                     let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                    let cr7 = y + (q + 7) * 32
+                    let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
                     let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                    let cr8 = y + (q + 8) * 32
+                    let cr8 = y + (992 + (q + 8) / 28 * 960 + (q + 8) % 28 * 32)
                     let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                    let cr9 = y + (q + 9) * 32
+                    let cr9 = y + (992 + (q + 9) / 28 * 960 + (q + 9) % 28 * 32)
                     let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                    let cr10 = y + (q + 10) * 32
+                    let cr10 = y + (992 + (q + 10) / 28 * 960 + (q + 10) % 28 * 32)
                     let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                    let cr11 = y + (q + 11) * 32
+                    let cr11 = y + (992 + (q + 11) / 28 * 960 + (q + 11) % 28 * 32)
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1371,13 +1357,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                 let q = 780
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
+                    let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                     let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
+                    let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
                     let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
+                    let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
                     let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
+                    let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1454,35 +1440,35 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
         }
-        let x = l2xp, y = a4
+        let x = l2xp, y = l5xp
         var q = q0
         let qEnd = q1
         while qEnd - q >= 12 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                 let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
+                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
                 let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
+                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
                 let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
+                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
                 let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
+                let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
                 let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
+                let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
                 let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
+                let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
                 let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
+                let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
                 let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                let cr8 = y + (q + 8) * 32
+                let cr8 = y + (992 + (q + 8) / 28 * 960 + (q + 8) % 28 * 32)
                 let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                let cr9 = y + (q + 9) * 32
+                let cr9 = y + (992 + (q + 9) / 28 * 960 + (q + 9) % 28 * 32)
                 let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                let cr10 = y + (q + 10) * 32
+                let cr10 = y + (992 + (q + 10) / 28 * 960 + (q + 10) % 28 * 32)
                 let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                let cr11 = y + (q + 11) * 32
+                let cr11 = y + (992 + (q + 11) / 28 * 960 + (q + 11) % 28 * 32)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1632,21 +1618,21 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 8 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                 let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
+                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
                 let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
+                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
                 let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
+                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
                 let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
+                let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
                 let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
+                let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
                 let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
+                let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
                 let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
+                let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1752,13 +1738,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 4 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                 let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
+                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
                 let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
+                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
                 let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
+                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1820,9 +1806,9 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 2 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                 let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
+                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1862,7 +1848,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 1 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1895,13 +1881,34 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g2 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 288)
         for n in lo..<hi {
             let x = l2xp + n * 900
-            let dy = g2 + n * 25088
+            let dy = l2dz + t * 25088
+            do {
+                do {
+                    let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+                    let k0 = ld16(((parameters + 320) + 0)) * iv0
+                    let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
+                    let iv1 = ld16((l3inv + 16)), m1 = ld16((l3mean + 16))
+                    let k1 = ld16(((parameters + 320) + 16)) * iv1
+                    let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
+                    for r in 0..<784 {
+                        let dyr = g4 + n * 25088 + r * 32, xr = a2 + n * 25088 + r * 32, dxr = dy + r * 32
+                        let yr = a4 + n * 25088 + r * 32
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                    }
+                }
+            }
+            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 784, by: 64) {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<3 {
@@ -2016,15 +2023,12 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 352) + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a2 + lo * 25088 + r * 32
-                let hr = l3xhat + lo * 25088 + r * 32
                 let yr = a4 + lo * 25088 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
                 st16((yr + 16), y1)
@@ -2058,21 +2062,23 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l3part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l3mean + 16)), iv1 = ld16((l3inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g4 + lo * 25088 + r * 32
-                let hr = l3xhat + lo * 25088 + r * 32
+                let xr = a2 + lo * 25088 + r * 32
                 let yr = a4 + lo * 25088 + r * 32
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -2092,30 +2098,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             gradients[352 + c] = sdy
             l3mdy[c] = sdy * scale
             l3mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 320) + 0)) * ld16((l3inv + 0))
-            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
-            let k1 = ld16(((parameters + 320) + 16)) * ld16((l3inv + 16))
-            let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g4 + lo * 25088 + r * 32
-                let hr = l3xhat + lo * 25088 + r * 32
-                let dxr = g2 + lo * 25088 + r * 32
-                let yr = a4 + lo * 25088 + r * 32
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-            }
         }
     }
 
@@ -2321,21 +2303,19 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
     private func l5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 448)
         let bias = (parameters + 9664)
-        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2
+        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
         for c in 0..<32 {
             let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
         }
         for n in lo..<hi {
-            let src = a4 + n * 25088
             let x = l5xp + n * 28800
-            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
-            let y = a7 + n * 25088
+            let y = l5poolIn + t * 25088
             for q in stride(from: 0, to: 780, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
@@ -2575,26 +2555,43 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = l10xp + n * 8192
+                for oh in 0..<14 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<14 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 544 + oh * 512 + ow * 32
+                        do {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 28 + iw) * 32 + 0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                }
+                            }
+                            st16((yo + 0 + 0), v0)
+                            st16((yo + 0 + 16), v1)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l5PadSingle() {
-        let src = a4, x = l5xp
-        for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
     private func l5ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 448)
         let bias = (parameters + 9664)
-        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2
+        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
         for c in 0..<32 {
             let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
         }
-        let x = l5xp, y = a7
+        let x = l5xp, y = l5poolIn
         var q = q0
         let qEnd = q1
         while qEnd - q >= 12 {
@@ -3030,11 +3027,36 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    // conv2d_2: pooling of image 0 (single-image inference, fused)
+    private func l5PoolSingle() {
+        let px = l5poolIn, py = l10xp
+        for oh in 0..<14 {
+            let hs = oh * 2, he = hs + 2
+            for ow in 0..<14 {
+                let ws = ow * 2, we = ws + 2
+                let yo = py + 544 + oh * 512 + ow * 32
+                do {
+                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    for ih in hs..<he {
+                        for iw in ws..<we {
+                            let xi = px + (ih * 28 + iw) * 32 + 0
+                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                        }
+                    }
+                    st16((yo + 0 + 0), v0)
+                    st16((yo + 0 + 16), v1)
+                }
+            }
+        }
+    }
+
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l5Flip() {
         let wk = (parameters + 448)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
-            l5wt[(kh * 32 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 32 + o]
+            l5wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
@@ -3043,13 +3065,35 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 9664)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g5 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 448)
         gk.update(repeating: 0, count: 9216)
+        let dyp = l5dyp + t * 28800
         for n in lo..<hi {
             let x = l5xp + n * 28800
-            let dy = g5 + n * 25088
+            let dy = l5dz + t * 25088
+            do {
+                do {
+                    let iv0 = ld16((l6inv + 0)), m0 = ld16((l6mean + 0))
+                    let k0 = ld16(((parameters + 9696) + 0)) * iv0
+                    let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
+                    let iv1 = ld16((l6inv + 16)), m1 = ld16((l6mean + 16))
+                    let k1 = ld16(((parameters + 9696) + 16)) * iv1
+                    let my1 = ld16((l6mdy + 16)), mx1 = ld16((l6mdx + 16))
+                    for r in 0..<784 {
+                        let dyr = g7 + n * 25088 + r * 32, xr = a5 + n * 25088 + r * 32, dxr = dy + r * 32
+                        let yr = a7 + n * 25088 + r * 32
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                    }
+                }
+            }
+            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 784, by: 64) {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<3 {
@@ -3150,256 +3194,64 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l5dxp + n * 28800
-            dx.update(repeating: 0, count: 28800)
-            let dy = g5 + n * 25088
-            for kh in 0..<3 {
-                let wtk = l5wt + kh * 3072
-                for q in stride(from: 0, to: 780, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 30 + (q + 0) % 28 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 30 + (q + 1) % 28 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 30 + (q + 2) % 28 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 30 + (q + 3) % 28 * 1) * 32
-                        let ar4 = dy + (q + 4) * 32
-                        let cr4 = dx + (((q + 4) / 28 * 1 + kh) * 30 + (q + 4) % 28 * 1) * 32
-                        let ar5 = dy + (q + 5) * 32
-                        let cr5 = dx + (((q + 5) / 28 * 1 + kh) * 30 + (q + 5) % 28 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
-                        }
-                    }
-                }
+            let dx = g4 + n * 25088
+            for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
-                    let q = 780
+                    let ar0 = dyp + ((q + 0) / 28 * 30 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 30 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 30 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 30 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 28 * 30 + (q + 4) % 28) * 32
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 28 * 30 + (q + 5) % 28) * 32
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 28 * 30 + (q + 6) % 28) * 32
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 28 * 30 + (q + 7) % 28) * 32
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 28 * 30 + (q + 8) % 28) * 32
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 28 * 30 + (q + 9) % 28) * 32
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 28 * 30 + (q + 10) % 28) * 32
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 28 * 30 + (q + 11) % 28) * 32
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 30 + (q + 0) % 28 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 30 + (q + 1) % 28 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 30 + (q + 2) % 28 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 30 + (q + 3) % 28 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 960
+                            let bs = l5wf + s * 3072 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -3414,21 +3266,111 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
-            let out = g4 + n * 25088
-            for r in 0..<28 { (out + r * 896).update(from: dx + ((r + 1) * 30 + 1) * 32, count: 896) }
+            do {
+                let q = 780
+                do {
+                    let ar0 = dyp + ((q + 0) / 28 * 30 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 30 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 30 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 30 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 960
+                            let bs = l5wf + s * 3072 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                    }
+                }
+            }
         }
     }
 
@@ -3505,15 +3447,12 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 9728) + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a5 + lo * 25088 + r * 32
-                let hr = l6xhat + lo * 25088 + r * 32
                 let yr = a7 + lo * 25088 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
                 st16((yr + 16), y1)
@@ -3547,21 +3486,23 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l6part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l6mean + 0)), iv0 = ld16((l6inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l6mean + 16)), iv1 = ld16((l6inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g7 + lo * 25088 + r * 32
-                let hr = l6xhat + lo * 25088 + r * 32
+                let xr = a5 + lo * 25088 + r * 32
                 let yr = a7 + lo * 25088 + r * 32
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -3581,30 +3522,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             gradients[9728 + c] = sdy
             l6mdy[c] = sdy * scale
             l6mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 9696) + 0)) * ld16((l6inv + 0))
-            let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
-            let k1 = ld16(((parameters + 9696) + 16)) * ld16((l6inv + 16))
-            let my1 = ld16((l6mdy + 16)), mx1 = ld16((l6mdx + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g7 + lo * 25088 + r * 32
-                let hr = l6xhat + lo * 25088 + r * 32
-                let dxr = g5 + lo * 25088 + r * 32
-                let yr = a7 + lo * 25088 + r * 32
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-            }
         }
     }
 
@@ -3652,6 +3569,33 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 25088)
             let ag = l8arg + n * 6272
             for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l8ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a7 + n * 25088, py = a8 + n * 6272
+            for oh in 0..<14 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<14 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 448 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 28 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -3886,24 +3830,22 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
         }
         for n in lo..<hi {
-            let src = a9 + n * 6272
             let x = l10xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-            let y = a12 + n * 12544
+            let y = l13xp + n * 16384
             for q in stride(from: 0, to: 192, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                    let cr0 = y + (q + 0) * 64
+                    let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
                     let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                    let cr1 = y + (q + 1) * 64
+                    let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
                     let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                    let cr2 = y + (q + 2) * 64
+                    let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
                     let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                    let cr3 = y + (q + 3) * 64
+                    let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
                     let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                    let cr4 = y + (q + 4) * 64
+                    let cr4 = y + (1088 + (q + 4) / 14 * 1024 + (q + 4) % 14 * 64)
                     let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                    let cr5 = y + (q + 5) * 64
+                    let cr5 = y + (1088 + (q + 5) / 14 * 1024 + (q + 5) % 14 * 64)
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4049,13 +3991,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                 let q = 192
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                    let cr0 = y + (q + 0) * 64
+                    let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
                     let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                    let cr1 = y + (q + 1) * 64
+                    let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
                     let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                    let cr2 = y + (q + 2) * 64
+                    let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
                     let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                    let cr3 = y + (q + 3) * 64
+                    let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
                     do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4158,12 +4100,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    private func l10PadSingle() {
-        let src = a9, x = l10xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
     private func l10ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 9824)
@@ -4174,23 +4110,23 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
         }
-        let x = l10xp, y = a12
+        let x = l10xp, y = l13xp
         var q = q0
         let qEnd = q1
         while qEnd - q >= 6 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
                 let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
+                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
                 let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
+                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
                 let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
+                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
                 let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                let cr4 = y + (q + 4) * 64
+                let cr4 = y + (1088 + (q + 4) / 14 * 1024 + (q + 4) % 14 * 64)
                 let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                let cr5 = y + (q + 5) * 64
+                let cr5 = y + (1088 + (q + 5) / 14 * 1024 + (q + 5) % 14 * 64)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4336,13 +4272,13 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 4 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
                 let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
+                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
                 let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
+                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
                 let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
+                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4446,9 +4382,9 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 2 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
                 let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
+                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4510,7 +4446,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         if qEnd - q >= 1 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -4550,11 +4486,11 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l10Transpose() {
+    // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l10Flip() {
         let wk = (parameters + 9824)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l10wt[(kh * 64 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 64 + o]
+            l10wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
@@ -4563,13 +4499,49 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 28256)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g10 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 9824)
         gk.update(repeating: 0, count: 18432)
+        let dyp = l10dyp + t * 16384
         for n in lo..<hi {
             let x = l10xp + n * 8192
-            let dy = g10 + n * 12544
+            let dy = l10dz + t * 12544
+            do {
+                do {
+                    let iv0 = ld16((l11inv + 0)), m0 = ld16((l11mean + 0))
+                    let k0 = ld16(((parameters + 28320) + 0)) * iv0
+                    let my0 = ld16((l11mdy + 0)), mx0 = ld16((l11mdx + 0))
+                    let iv1 = ld16((l11inv + 16)), m1 = ld16((l11mean + 16))
+                    let k1 = ld16(((parameters + 28320) + 16)) * iv1
+                    let my1 = ld16((l11mdy + 16)), mx1 = ld16((l11mdx + 16))
+                    let iv2 = ld16((l11inv + 32)), m2 = ld16((l11mean + 32))
+                    let k2 = ld16(((parameters + 28320) + 32)) * iv2
+                    let my2 = ld16((l11mdy + 32)), mx2 = ld16((l11mdx + 32))
+                    let iv3 = ld16((l11inv + 48)), m3 = ld16((l11mean + 48))
+                    let k3 = ld16(((parameters + 28320) + 48)) * iv3
+                    let my3 = ld16((l11mdy + 48)), mx3 = ld16((l11mdx + 48))
+                    for r in 0..<196 {
+                        let dyr = g12 + n * 12544 + r * 64, xr = a10 + n * 12544 + r * 64, dxr = dy + r * 64
+                        let yr = a12 + n * 12544 + r * 64
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                        var g2 = ld16((dyr + 32))
+                        let o2 = ld16((yr + 32))
+                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
+                        var g3 = ld16((dyr + 48))
+                        let o3 = ld16((yr + 48))
+                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
+                    }
+                }
+            }
+            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 196, by: 64) {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
@@ -4666,256 +4638,64 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l10dxp + n * 8192
-            dx.update(repeating: 0, count: 8192)
-            let dy = g10 + n * 12544
-            for kh in 0..<3 {
-                let wtk = l10wt + kh * 6144
-                for q in stride(from: 0, to: 192, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 32
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
-                        }
-                    }
-                }
+            let dx = g9 + n * 6272
+            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 192, by: 12) {
                 do {
-                    let q = 192
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 14 * 16 + (q + 4) % 14) * 64
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 14 * 16 + (q + 5) % 14) * 64
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 14 * 16 + (q + 6) % 14) * 64
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 14 * 16 + (q + 7) % 14) * 64
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 14 * 16 + (q + 8) % 14) * 64
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 14 * 16 + (q + 9) % 14) * 64
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 14 * 16 + (q + 10) % 14) * 64
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 14 * 16 + (q + 11) % 14) * 64
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l10wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -4930,21 +4710,111 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
-            let out = g9 + n * 6272
-            for r in 0..<14 { (out + r * 448).update(from: dx + ((r + 1) * 16 + 1) * 32, count: 448) }
+            do {
+                let q = 192
+                do {
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l10wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                    }
+                }
+            }
         }
     }
 
@@ -5043,25 +4913,20 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 28384) + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a10 + lo * 12544 + r * 64
-                let hr = l11xhat + lo * 12544 + r * 64
                 let yr = a12 + lo * 12544 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 var y2 = ga2 * v2 + be2
                 y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 var y3 = ga3 * v3 + be3
                 y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
                 st16((yr + 48), y3)
@@ -5099,33 +4964,37 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l11part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l11mean + 0)), iv0 = ld16((l11inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l11mean + 16)), iv1 = ld16((l11inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l11mean + 32)), iv2 = ld16((l11inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l11mean + 48)), iv3 = ld16((l11inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g12 + lo * 12544 + r * 64
-                let hr = l11xhat + lo * 12544 + r * 64
+                let xr = a10 + lo * 12544 + r * 64
                 let yr = a12 + lo * 12544 + r * 64
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 var g2 = ld16((dyr + 32))
                 let o2 = ld16((yr + 32))
                 g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 var g3 = ld16((dyr + 48))
                 let o3 = ld16((yr + 48))
                 g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -5149,42 +5018,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             gradients[28384 + c] = sdy
             l11mdy[c] = sdy * scale
             l11mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l11BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 28320) + 0)) * ld16((l11inv + 0))
-            let my0 = ld16((l11mdy + 0)), mx0 = ld16((l11mdx + 0))
-            let k1 = ld16(((parameters + 28320) + 16)) * ld16((l11inv + 16))
-            let my1 = ld16((l11mdy + 16)), mx1 = ld16((l11mdx + 16))
-            let k2 = ld16(((parameters + 28320) + 32)) * ld16((l11inv + 32))
-            let my2 = ld16((l11mdy + 32)), mx2 = ld16((l11mdx + 32))
-            let k3 = ld16(((parameters + 28320) + 48)) * ld16((l11inv + 48))
-            let my3 = ld16((l11mdy + 48)), mx3 = ld16((l11mdx + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g12 + lo * 12544 + r * 64
-                let hr = l11xhat + lo * 12544 + r * 64
-                let dxr = g10 + lo * 12544 + r * 64
-                let yr = a12 + lo * 12544 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
-            }
         }
     }
 
@@ -5400,21 +5233,19 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
     private func l13ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 28576)
         let bias = (parameters + 65440)
-        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4
+        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         for c in 0..<64 {
             let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
         }
         for n in lo..<hi {
-            let src = a12 + n * 12544
             let x = l13xp + n * 16384
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
-            let y = a15 + n * 12544
+            let y = l13poolIn + t * 12544
             for q in stride(from: 0, to: 192, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
@@ -5680,26 +5511,49 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = l18xp + n * 5184
+                for oh in 0..<7 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<7 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 640 + oh * 576 + ow * 64
+                        do {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 14 + iw) * 64 + 0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                                }
+                            }
+                            st16((yo + 0 + 0), v0)
+                            st16((yo + 0 + 16), v1)
+                            st16((yo + 0 + 32), v2)
+                            st16((yo + 0 + 48), v3)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    private func l13PadSingle() {
-        let src = a12, x = l13xp
-        for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
     private func l13ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28576)
         let bias = (parameters + 65440)
-        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4
+        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         for c in 0..<64 {
             let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
         }
-        let x = l13xp, y = a15
+        let x = l13xp, y = l13poolIn
         var q = q0
         let qEnd = q1
         while qEnd - q >= 6 {
@@ -6075,11 +5929,42 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l13Transpose() {
+    // conv2d_4: pooling of image 0 (single-image inference, fused)
+    private func l13PoolSingle() {
+        let px = l13poolIn, py = l18xp
+        for oh in 0..<7 {
+            let hs = oh * 2, he = hs + 2
+            for ow in 0..<7 {
+                let ws = ow * 2, we = ws + 2
+                let yo = py + 640 + oh * 576 + ow * 64
+                do {
+                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    for ih in hs..<he {
+                        for iw in ws..<we {
+                            let xi = px + (ih * 14 + iw) * 64 + 0
+                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                            do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                        }
+                    }
+                    st16((yo + 0 + 0), v0)
+                    st16((yo + 0 + 16), v1)
+                    st16((yo + 0 + 32), v2)
+                    st16((yo + 0 + 48), v3)
+                }
+            }
+        }
+    }
+
+    // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l13Flip() {
         let wk = (parameters + 28576)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
-            l13wt[(kh * 64 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 64 + o]
+            l13wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
         } } } }
     }
 
@@ -6088,13 +5973,49 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 65440)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g13 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 28576)
         gk.update(repeating: 0, count: 36864)
+        let dyp = l13dyp + t * 16384
         for n in lo..<hi {
             let x = l13xp + n * 16384
-            let dy = g13 + n * 12544
+            let dy = l13dz + t * 12544
+            do {
+                do {
+                    let iv0 = ld16((l14inv + 0)), m0 = ld16((l14mean + 0))
+                    let k0 = ld16(((parameters + 65504) + 0)) * iv0
+                    let my0 = ld16((l14mdy + 0)), mx0 = ld16((l14mdx + 0))
+                    let iv1 = ld16((l14inv + 16)), m1 = ld16((l14mean + 16))
+                    let k1 = ld16(((parameters + 65504) + 16)) * iv1
+                    let my1 = ld16((l14mdy + 16)), mx1 = ld16((l14mdx + 16))
+                    let iv2 = ld16((l14inv + 32)), m2 = ld16((l14mean + 32))
+                    let k2 = ld16(((parameters + 65504) + 32)) * iv2
+                    let my2 = ld16((l14mdy + 32)), mx2 = ld16((l14mdx + 32))
+                    let iv3 = ld16((l14inv + 48)), m3 = ld16((l14mean + 48))
+                    let k3 = ld16(((parameters + 65504) + 48)) * iv3
+                    let my3 = ld16((l14mdy + 48)), mx3 = ld16((l14mdx + 48))
+                    for r in 0..<196 {
+                        let dyr = g15 + n * 12544 + r * 64, xr = a13 + n * 12544 + r * 64, dxr = dy + r * 64
+                        let yr = a15 + n * 12544 + r * 64
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                        var g2 = ld16((dyr + 32))
+                        let o2 = ld16((yr + 32))
+                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
+                        var g3 = ld16((dyr + 48))
+                        let o3 = ld16((yr + 48))
+                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
+                    }
+                }
+            }
+            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 196, by: 64) {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
@@ -6191,56 +6112,52 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l13dxp + n * 16384
-            dx.update(repeating: 0, count: 16384)
-            let dy = g13 + n * 12544
-            for kh in 0..<3 {
-                let wtk = l13wt + kh * 12288
-                for q in stride(from: 0, to: 192, by: 6) {
+            let dx = g12 + n * 12544
+            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 64
+                    let ar4 = dyp + ((q + 4) / 14 * 16 + (q + 4) % 14) * 64
+                    let cr4 = dx + (q + 4) * 64
+                    let ar5 = dyp + ((q + 5) / 14 * 16 + (q + 5) % 14) * 64
+                    let cr5 = dx + (q + 5) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 64
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l13wf + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -6276,65 +6193,67 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 192
                 do {
-                    let q = 192
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l13wf + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -6360,28 +6279,26 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
                     }
                 }
             }
-            let out = g12 + n * 12544
-            for r in 0..<14 { (out + r * 896).update(from: dx + ((r + 1) * 16 + 1) * 64, count: 896) }
         }
     }
 
@@ -6480,25 +6397,20 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 65568) + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a13 + lo * 12544 + r * 64
-                let hr = l14xhat + lo * 12544 + r * 64
                 let yr = a15 + lo * 12544 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 var y2 = ga2 * v2 + be2
                 y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 var y3 = ga3 * v3 + be3
                 y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
                 st16((yr + 48), y3)
@@ -6536,33 +6448,37 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l14part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l14mean + 0)), iv0 = ld16((l14inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l14mean + 16)), iv1 = ld16((l14inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l14mean + 32)), iv2 = ld16((l14inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l14mean + 48)), iv3 = ld16((l14inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g15 + lo * 12544 + r * 64
-                let hr = l14xhat + lo * 12544 + r * 64
+                let xr = a13 + lo * 12544 + r * 64
                 let yr = a15 + lo * 12544 + r * 64
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 var g2 = ld16((dyr + 32))
                 let o2 = ld16((yr + 32))
                 g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 var g3 = ld16((dyr + 48))
                 let o3 = ld16((yr + 48))
                 g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -6586,42 +6502,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             gradients[65568 + c] = sdy
             l14mdy[c] = sdy * scale
             l14mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l14BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 65504) + 0)) * ld16((l14inv + 0))
-            let my0 = ld16((l14mdy + 0)), mx0 = ld16((l14mdx + 0))
-            let k1 = ld16(((parameters + 65504) + 16)) * ld16((l14inv + 16))
-            let my1 = ld16((l14mdy + 16)), mx1 = ld16((l14mdx + 16))
-            let k2 = ld16(((parameters + 65504) + 32)) * ld16((l14inv + 32))
-            let my2 = ld16((l14mdy + 32)), mx2 = ld16((l14mdx + 32))
-            let k3 = ld16(((parameters + 65504) + 48)) * ld16((l14inv + 48))
-            let my3 = ld16((l14mdy + 48)), mx3 = ld16((l14mdx + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g15 + lo * 12544 + r * 64
-                let hr = l14xhat + lo * 12544 + r * 64
-                let dxr = g13 + lo * 12544 + r * 64
-                let yr = a15 + lo * 12544 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
-            }
         }
     }
 
@@ -6669,6 +6549,39 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 12544)
             let ag = l16arg + n * 3136
             for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l16ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a15 + n * 12544, py = a16 + n * 3136
+            for oh in 0..<7 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<7 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 448 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 14 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 
@@ -6847,21 +6760,19 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
     private func l18ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 65760)
         let bias = (parameters + 139488)
-        let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5
+        let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         for c in 0..<128 {
             let k = (parameters + 139616)[c] / (((parameters + 140000))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
         }
         for n in lo..<hi {
-            let src = a17 + n * 3136
             let x = l18xp + n * 5184
-            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
-            let y = a20 + n * 6272
+            let y = l18poolIn + t * 6272
             for q in stride(from: 0, to: 48, by: 6) {
                 do {
                     let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
@@ -7058,26 +6969,49 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = l23xp + n * 3200
+                for oh in 0..<3 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<3 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 768 + oh * 640 + ow * 128
+                        for c0 in stride(from: 0, to: 128, by: 64) {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 7 + iw) * 128 + c0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                                }
+                            }
+                            st16((yo + c0 + 0), v0)
+                            st16((yo + c0 + 16), v1)
+                            st16((yo + c0 + 32), v2)
+                            st16((yo + c0 + 48), v3)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    // conv2d_5: zero-padded copy of image 0 (single-image inference)
-    private func l18PadSingle() {
-        let src = a17, x = l18xp
-        for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
-    }
-
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of image 0, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of image 0, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
     private func l18ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 65760)
         let bias = (parameters + 139488)
-        let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5
+        let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         for c in 0..<128 {
             let k = (parameters + 139616)[c] / (((parameters + 140000))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
         }
-        let x = l18xp, y = a20
+        let x = l18xp, y = l18poolIn
         var q = q0
         let qEnd = q1
         while qEnd - q >= 6 {
@@ -7453,11 +7387,42 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l18Transpose() {
+    // conv2d_5: pooling of image 0 (single-image inference, fused)
+    private func l18PoolSingle() {
+        let px = l18poolIn, py = l23xp
+        for oh in 0..<3 {
+            let hs = oh * 2, he = hs + 2
+            for ow in 0..<3 {
+                let ws = ow * 2, we = ws + 2
+                let yo = py + 768 + oh * 640 + ow * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                    for ih in hs..<he {
+                        for iw in ws..<we {
+                            let xi = px + (ih * 7 + iw) * 128 + c0
+                            do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                            do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                        }
+                    }
+                    st16((yo + c0 + 0), v0)
+                    st16((yo + c0 + 16), v1)
+                    st16((yo + c0 + 32), v2)
+                    st16((yo + c0 + 48), v3)
+                }
+            }
+        }
+    }
+
+    // conv2d_5: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l18Flip() {
         let wk = (parameters + 65760)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
-            l18wt[(kh * 128 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 128 + o]
+            l18wf[((kh * 3 + kw) * 128 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 128 + o]
         } } } }
     }
 
@@ -7466,13 +7431,83 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 139488)
         for o in 0..<128 { gb[o] = 0 }
-        let dyc = g18 + lo * 6272
-        for r in 0..<(hi - lo) * 49 { for o in 0..<128 { gb[o] += dyc[r * 128 + o] } }
         let gk = (gp + 65760)
         gk.update(repeating: 0, count: 73728)
+        let dyp = l18dyp + t * 10368
         for n in lo..<hi {
             let x = l18xp + n * 5184
-            let dy = g18 + n * 6272
+            let dy = l18dz + t * 6272
+            do {
+                do {
+                    let iv0 = ld16((l19inv + 0)), m0 = ld16((l19mean + 0))
+                    let k0 = ld16(((parameters + 139616) + 0)) * iv0
+                    let my0 = ld16((l19mdy + 0)), mx0 = ld16((l19mdx + 0))
+                    let iv1 = ld16((l19inv + 16)), m1 = ld16((l19mean + 16))
+                    let k1 = ld16(((parameters + 139616) + 16)) * iv1
+                    let my1 = ld16((l19mdy + 16)), mx1 = ld16((l19mdx + 16))
+                    let iv2 = ld16((l19inv + 32)), m2 = ld16((l19mean + 32))
+                    let k2 = ld16(((parameters + 139616) + 32)) * iv2
+                    let my2 = ld16((l19mdy + 32)), mx2 = ld16((l19mdx + 32))
+                    let iv3 = ld16((l19inv + 48)), m3 = ld16((l19mean + 48))
+                    let k3 = ld16(((parameters + 139616) + 48)) * iv3
+                    let my3 = ld16((l19mdy + 48)), mx3 = ld16((l19mdx + 48))
+                    for r in 0..<49 {
+                        let dyr = g20 + n * 6272 + r * 128, xr = a18 + n * 6272 + r * 128, dxr = dy + r * 128
+                        let yr = a20 + n * 6272 + r * 128
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                        var g2 = ld16((dyr + 32))
+                        let o2 = ld16((yr + 32))
+                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
+                        var g3 = ld16((dyr + 48))
+                        let o3 = ld16((yr + 48))
+                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
+                    }
+                }
+                do {
+                    let iv0 = ld16((l19inv + 64)), m0 = ld16((l19mean + 64))
+                    let k0 = ld16(((parameters + 139616) + 64)) * iv0
+                    let my0 = ld16((l19mdy + 64)), mx0 = ld16((l19mdx + 64))
+                    let iv1 = ld16((l19inv + 80)), m1 = ld16((l19mean + 80))
+                    let k1 = ld16(((parameters + 139616) + 80)) * iv1
+                    let my1 = ld16((l19mdy + 80)), mx1 = ld16((l19mdx + 80))
+                    let iv2 = ld16((l19inv + 96)), m2 = ld16((l19mean + 96))
+                    let k2 = ld16(((parameters + 139616) + 96)) * iv2
+                    let my2 = ld16((l19mdy + 96)), mx2 = ld16((l19mdx + 96))
+                    let iv3 = ld16((l19inv + 112)), m3 = ld16((l19mean + 112))
+                    let k3 = ld16(((parameters + 139616) + 112)) * iv3
+                    let my3 = ld16((l19mdy + 112)), mx3 = ld16((l19mdx + 112))
+                    for r in 0..<49 {
+                        let dyr = g20 + n * 6272 + r * 128, xr = a18 + n * 6272 + r * 128, dxr = dy + r * 128
+                        let yr = a20 + n * 6272 + r * 128
+                        var g0 = ld16((dyr + 64))
+                        let o0 = ld16((yr + 64))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 64), k0 * (g0 - my0 - ((ld16((xr + 64)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 80))
+                        let o1 = ld16((yr + 80))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 80), k1 * (g1 - my1 - ((ld16((xr + 80)) - m1) * iv1) * mx1))
+                        var g2 = ld16((dyr + 96))
+                        let o2 = ld16((yr + 96))
+                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                        st16((dxr + 96), k2 * (g2 - my2 - ((ld16((xr + 96)) - m2) * iv2) * mx2))
+                        var g3 = ld16((dyr + 112))
+                        let o3 = ld16((yr + 112))
+                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                        st16((dxr + 112), k3 * (g3 - my3 - ((ld16((xr + 112)) - m3) * iv3) * mx3))
+                    }
+                }
+            }
+            for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
             for qt in stride(from: 0, to: 49, by: 49) {
                 let qe = min(qt + 49, 49)
                 for kh in 0..<3 {
@@ -7569,56 +7604,52 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l18dxp + n * 5184
-            dx.update(repeating: 0, count: 5184)
-            let dy = g18 + n * 6272
-            for kh in 0..<3 {
-                let wtk = l18wt + kh * 24576
-                for q in stride(from: 0, to: 48, by: 6) {
+            let dx = g17 + n * 3136
+            for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 48, by: 6) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 7 * 9 + (q + 0) % 7) * 128
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 7 * 9 + (q + 1) % 7) * 128
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 7 * 9 + (q + 2) % 7) * 128
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 7 * 9 + (q + 3) % 7) * 128
+                    let cr3 = dx + (q + 3) * 64
+                    let ar4 = dyp + ((q + 4) / 7 * 9 + (q + 4) % 7) * 128
+                    let cr4 = dx + (q + 4) * 64
+                    let ar5 = dyp + ((q + 5) / 7 * 9 + (q + 5) % 7) * 128
+                    let cr5 = dx + (q + 5) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 128
-                        let cr0 = dx + (((q + 0) / 7 * 1 + kh) * 9 + (q + 0) % 7 * 1) * 64
-                        let ar1 = dy + (q + 1) * 128
-                        let cr1 = dx + (((q + 1) / 7 * 1 + kh) * 9 + (q + 1) % 7 * 1) * 64
-                        let ar2 = dy + (q + 2) * 128
-                        let cr2 = dx + (((q + 2) / 7 * 1 + kh) * 9 + (q + 2) % 7 * 1) * 64
-                        let ar3 = dy + (q + 3) * 128
-                        let cr3 = dx + (((q + 3) / 7 * 1 + kh) * 9 + (q + 3) % 7 * 1) * 64
-                        let ar4 = dy + (q + 4) * 128
-                        let cr4 = dx + (((q + 4) / 7 * 1 + kh) * 9 + (q + 4) % 7 * 1) * 64
-                        let ar5 = dy + (q + 5) * 128
-                        let cr5 = dx + (((q + 5) / 7 * 1 + kh) * 9 + (q + 5) % 7 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<128 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1152
+                            let bs = l18wf + s * 24576 + 0
+                            for k in 0..<384 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -7654,47 +7685,49 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 48
                 do {
-                    let q = 48
+                    let ar0 = dyp + ((q + 0) / 7 * 9 + (q + 0) % 7) * 128
+                    let cr0 = dx + (q + 0) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 128
-                        let cr0 = dx + (((q + 0) / 7 * 1 + kh) * 9 + (q + 0) % 7 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<128 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1152
+                            let bs = l18wf + s * 24576 + 0
+                            for k in 0..<384 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -7705,16 +7738,14 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
                     }
                 }
             }
-            let out = g17 + n * 3136
-            for r in 0..<7 { (out + r * 448).update(from: dx + ((r + 1) * 9 + 1) * 64, count: 448) }
         }
     }
 
@@ -7857,45 +7888,36 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be7 = ld16(((parameters + 139744) + 112))
             for r in 0..<(hi - lo) * 49 {
                 let xr = a18 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
                 let yr = a20 + lo * 6272 + r * 128
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 var y2 = ga2 * v2 + be2
                 y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 var y3 = ga3 * v3 + be3
                 y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
                 st16((yr + 48), y3)
                 let v4 = (ld16((xr + 64)) - m4) * k4
-                st16((hr + 64), v4)
                 var y4 = ga4 * v4 + be4
                 y4 = y4.replacing(with: y4 * Float(0.3), where: y4 .< 0)
                 st16((yr + 64), y4)
                 let v5 = (ld16((xr + 80)) - m5) * k5
-                st16((hr + 80), v5)
                 var y5 = ga5 * v5 + be5
                 y5 = y5.replacing(with: y5 * Float(0.3), where: y5 .< 0)
                 st16((yr + 80), y5)
                 let v6 = (ld16((xr + 96)) - m6) * k6
-                st16((hr + 96), v6)
                 var y6 = ga6 * v6 + be6
                 y6 = y6.replacing(with: y6 * Float(0.3), where: y6 .< 0)
                 st16((yr + 96), y6)
                 let v7 = (ld16((xr + 112)) - m7) * k7
-                st16((hr + 112), v7)
                 var y7 = ga7 * v7 + be7
                 y7 = y7.replacing(with: y7 * Float(0.3), where: y7 .< 0)
                 st16((yr + 112), y7)
@@ -7941,33 +7963,37 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l19part + t * 256
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l19mean + 0)), iv0 = ld16((l19inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l19mean + 16)), iv1 = ld16((l19inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l19mean + 32)), iv2 = ld16((l19inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l19mean + 48)), iv3 = ld16((l19inv + 48))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g20 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
+                let xr = a18 + lo * 6272 + r * 128
                 let yr = a20 + lo * 6272 + r * 128
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 var g2 = ld16((dyr + 32))
                 let o2 = ld16((yr + 32))
                 g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 var g3 = ld16((dyr + 48))
                 let o3 = ld16((yr + 48))
                 g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 128) + 0), sx0)
@@ -7980,33 +8006,37 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l19mean + 64)), iv0 = ld16((l19inv + 64))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l19mean + 80)), iv1 = ld16((l19inv + 80))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l19mean + 96)), iv2 = ld16((l19inv + 96))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l19mean + 112)), iv3 = ld16((l19inv + 112))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g20 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
+                let xr = a18 + lo * 6272 + r * 128
                 let yr = a20 + lo * 6272 + r * 128
                 var g0 = ld16((dyr + 64))
                 let o0 = ld16((yr + 64))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 64))
+                sx0 += g0 * ((ld16((xr + 64)) - m0) * iv0)
                 var g1 = ld16((dyr + 80))
                 let o1 = ld16((yr + 80))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 80))
+                sx1 += g1 * ((ld16((xr + 80)) - m1) * iv1)
                 var g2 = ld16((dyr + 96))
                 let o2 = ld16((yr + 96))
                 g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 96))
+                sx2 += g2 * ((ld16((xr + 96)) - m2) * iv2)
                 var g3 = ld16((dyr + 112))
                 let o3 = ld16((yr + 112))
                 g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 112))
+                sx3 += g3 * ((ld16((xr + 112)) - m3) * iv3)
             }
             st16((s + 64), sy0)
             st16(((s + 128) + 64), sx0)
@@ -8030,74 +8060,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             gradients[139744 + c] = sdy
             l19mdy[c] = sdy * scale
             l19mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_5 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l19BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 139616) + 0)) * ld16((l19inv + 0))
-            let my0 = ld16((l19mdy + 0)), mx0 = ld16((l19mdx + 0))
-            let k1 = ld16(((parameters + 139616) + 16)) * ld16((l19inv + 16))
-            let my1 = ld16((l19mdy + 16)), mx1 = ld16((l19mdx + 16))
-            let k2 = ld16(((parameters + 139616) + 32)) * ld16((l19inv + 32))
-            let my2 = ld16((l19mdy + 32)), mx2 = ld16((l19mdx + 32))
-            let k3 = ld16(((parameters + 139616) + 48)) * ld16((l19inv + 48))
-            let my3 = ld16((l19mdy + 48)), mx3 = ld16((l19mdx + 48))
-            for r in 0..<(hi - lo) * 49 {
-                let dyr = g20 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
-                let dxr = g18 + lo * 6272 + r * 128
-                let yr = a20 + lo * 6272 + r * 128
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
-            }
-        }
-        do {
-            let k0 = ld16(((parameters + 139616) + 64)) * ld16((l19inv + 64))
-            let my0 = ld16((l19mdy + 64)), mx0 = ld16((l19mdx + 64))
-            let k1 = ld16(((parameters + 139616) + 80)) * ld16((l19inv + 80))
-            let my1 = ld16((l19mdy + 80)), mx1 = ld16((l19mdx + 80))
-            let k2 = ld16(((parameters + 139616) + 96)) * ld16((l19inv + 96))
-            let my2 = ld16((l19mdy + 96)), mx2 = ld16((l19mdx + 96))
-            let k3 = ld16(((parameters + 139616) + 112)) * ld16((l19inv + 112))
-            let my3 = ld16((l19mdy + 112)), mx3 = ld16((l19mdx + 112))
-            for r in 0..<(hi - lo) * 49 {
-                let dyr = g20 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
-                let dxr = g18 + lo * 6272 + r * 128
-                let yr = a20 + lo * 6272 + r * 128
-                var g0 = ld16((dyr + 64))
-                let o0 = ld16((yr + 64))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 64), k0 * (g0 - my0 - ld16((hr + 64)) * mx0))
-                var g1 = ld16((dyr + 80))
-                let o1 = ld16((yr + 80))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 80), k1 * (g1 - my1 - ld16((hr + 80)) * mx1))
-                var g2 = ld16((dyr + 96))
-                let o2 = ld16((yr + 96))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                st16((dxr + 96), k2 * (g2 - my2 - ld16((hr + 96)) * mx2))
-                var g3 = ld16((dyr + 112))
-                let o3 = ld16((yr + 112))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                st16((dxr + 112), k3 * (g3 - my3 - ld16((hr + 112)) * mx3))
-            }
         }
     }
 
@@ -8145,6 +8107,39 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 6272)
             let ag = l21arg + n * 1152
             for i in 0..<1152 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l21ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a20 + n * 6272, py = a21 + n * 1152
+            for oh in 0..<3 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<3 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 384 + ow * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 7 + iw) * 128 + c0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + c0 + 0), v0)
+                        st16((yo + c0 + 16), v1)
+                        st16((yo + c0 + 32), v2)
+                        st16((yo + c0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 
@@ -8354,21 +8349,19 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: inference, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: inference, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
     private func l23ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 140128)
         let bias = (parameters + 213856)
-        let sc = l23fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6
+        let sc = l23fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
         for c in 0..<64 {
             let k = (parameters + 213920)[c] / (((parameters + 214112))[c] + Float(0.001)).squareRoot()
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 214048))[c]) * k + (parameters + 213984)[c]
         }
         for n in lo..<hi {
-            let src = a22 + n * 1152
             let x = l23xp + n * 3200
-            for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
-            let y = a25 + n * 576
+            let y = l23poolIn + t * 576
             do {
                 let q = 0
                 do {
@@ -8612,14 +8605,43 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = a27 + n * 64
+                for oh in 0..<1 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<1 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 0 + oh * 64 + ow * 64
+                        do {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 3 + iw) * 64 + 0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                                }
+                            }
+                            st16((yo + 0 + 0), v0)
+                            st16((yo + 0 + 16), v1)
+                            st16((yo + 0 + 32), v2)
+                            st16((yo + 0 + 48), v3)
+                        }
+                    }
+                }
+            }
         }
     }
 
-    // conv2d_6: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l23Transpose() {
+    // conv2d_6: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l23Flip() {
         let wk = (parameters + 140128)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<128 { for o in 0..<64 {
-            l23wt[(kh * 64 + o) * 384 + kw * 128 + ci] = wk[((kh * 3 + kw) * 128 + ci) * 64 + o]
+            l23wf[((kh * 3 + kw) * 64 + o) * 128 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 128 + ci) * 64 + o]
         } } } }
     }
 
@@ -8628,13 +8650,49 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 213856)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g23 + lo * 576
-        for r in 0..<(hi - lo) * 9 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 140128)
         gk.update(repeating: 0, count: 73728)
+        let dyp = l23dyp + t * 1600
         for n in lo..<hi {
             let x = l23xp + n * 3200
-            let dy = g23 + n * 576
+            let dy = l23dz + t * 576
+            do {
+                do {
+                    let iv0 = ld16((l24inv + 0)), m0 = ld16((l24mean + 0))
+                    let k0 = ld16(((parameters + 213920) + 0)) * iv0
+                    let my0 = ld16((l24mdy + 0)), mx0 = ld16((l24mdx + 0))
+                    let iv1 = ld16((l24inv + 16)), m1 = ld16((l24mean + 16))
+                    let k1 = ld16(((parameters + 213920) + 16)) * iv1
+                    let my1 = ld16((l24mdy + 16)), mx1 = ld16((l24mdx + 16))
+                    let iv2 = ld16((l24inv + 32)), m2 = ld16((l24mean + 32))
+                    let k2 = ld16(((parameters + 213920) + 32)) * iv2
+                    let my2 = ld16((l24mdy + 32)), mx2 = ld16((l24mdx + 32))
+                    let iv3 = ld16((l24inv + 48)), m3 = ld16((l24mean + 48))
+                    let k3 = ld16(((parameters + 213920) + 48)) * iv3
+                    let my3 = ld16((l24mdy + 48)), mx3 = ld16((l24mdx + 48))
+                    for r in 0..<9 {
+                        let dyr = g25 + n * 576 + r * 64, xr = a23 + n * 576 + r * 64, dxr = dy + r * 64
+                        let yr = a25 + n * 576 + r * 64
+                        var g0 = ld16((dyr + 0))
+                        let o0 = ld16((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
+                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
+                        var g1 = ld16((dyr + 16))
+                        let o1 = ld16((yr + 16))
+                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
+                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
+                        var g2 = ld16((dyr + 32))
+                        let o2 = ld16((yr + 32))
+                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
+                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
+                        var g3 = ld16((dyr + 48))
+                        let o3 = ld16((yr + 48))
+                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
+                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
+                    }
+                }
+            }
+            for r in 0..<9 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 9, by: 9) {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {
@@ -8731,57 +8789,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l23dxp + n * 3200
-            dx.update(repeating: 0, count: 3200)
-            let dy = g23 + n * 576
-            for kh in 0..<3 {
-                let wtk = l23wt + kh * 24576
+            let dx = g22 + n * 1152
+            for r in 0..<3 { (dyp + ((r + 1) * 5 + 1) * 64).update(from: dy + r * 192, count: 192) }
+            do {
+                let q = 0
                 do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 5 + (q + 0) % 3 * 1) * 128
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 3 * 1 + kh) * 5 + (q + 1) % 3 * 1) * 128
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 5 + (q + 2) % 3 * 1) * 128
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 3 * 1 + kh) * 5 + (q + 3) % 3 * 1) * 128
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 3 * 1 + kh) * 5 + (q + 4) % 3 * 1) * 128
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 3 * 1 + kh) * 5 + (q + 5) % 3 * 1) * 128
-                        for c0 in stride(from: 0, to: 384, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 384
+                    let ar0 = dyp + ((q + 0) / 3 * 5 + (q + 0) % 3) * 64
+                    let cr0 = dx + (q + 0) * 128
+                    let ar1 = dyp + ((q + 1) / 3 * 5 + (q + 1) % 3) * 64
+                    let cr1 = dx + (q + 1) * 128
+                    let ar2 = dyp + ((q + 2) / 3 * 5 + (q + 2) % 3) * 64
+                    let cr2 = dx + (q + 2) * 128
+                    let ar3 = dyp + ((q + 3) / 3 * 5 + (q + 3) % 3) * 64
+                    let cr3 = dx + (q + 3) * 128
+                    let ar4 = dyp + ((q + 4) / 3 * 5 + (q + 4) % 3) * 64
+                    let cr4 = dx + (q + 4) * 128
+                    let ar5 = dyp + ((q + 5) / 3 * 5 + (q + 5) % 3) * 64
+                    let cr5 = dx + (q + 5) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 320
+                            let bs = l23wf + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -8817,59 +8871,61 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                        st16((cr1 + c0 + 0), s1_0)
+                        st16((cr1 + c0 + 16), s1_1)
+                        st16((cr1 + c0 + 32), s1_2)
+                        st16((cr1 + c0 + 48), s1_3)
+                        st16((cr2 + c0 + 0), s2_0)
+                        st16((cr2 + c0 + 16), s2_1)
+                        st16((cr2 + c0 + 32), s2_2)
+                        st16((cr2 + c0 + 48), s2_3)
+                        st16((cr3 + c0 + 0), s3_0)
+                        st16((cr3 + c0 + 16), s3_1)
+                        st16((cr3 + c0 + 32), s3_2)
+                        st16((cr3 + c0 + 48), s3_3)
+                        st16((cr4 + c0 + 0), s4_0)
+                        st16((cr4 + c0 + 16), s4_1)
+                        st16((cr4 + c0 + 32), s4_2)
+                        st16((cr4 + c0 + 48), s4_3)
+                        st16((cr5 + c0 + 0), s5_0)
+                        st16((cr5 + c0 + 16), s5_1)
+                        st16((cr5 + c0 + 32), s5_2)
+                        st16((cr5 + c0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 6
                 do {
-                    let q = 6
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 5 + (q + 0) % 3 * 1) * 128
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 3 * 1 + kh) * 5 + (q + 1) % 3 * 1) * 128
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 5 + (q + 2) % 3 * 1) * 128
-                        for c0 in stride(from: 0, to: 384, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 384
+                    let ar0 = dyp + ((q + 0) / 3 * 5 + (q + 0) % 3) * 64
+                    let cr0 = dx + (q + 0) * 128
+                    let ar1 = dyp + ((q + 1) / 3 * 5 + (q + 1) % 3) * 64
+                    let cr1 = dx + (q + 1) * 128
+                    let ar2 = dyp + ((q + 2) / 3 * 5 + (q + 2) % 3) * 64
+                    let cr2 = dx + (q + 2) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 320
+                            let bs = l23wf + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -8890,24 +8946,22 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s2_2 = s2_2.addingProduct(w2, x2)
                                 s2_3 = s2_3.addingProduct(w3, x2)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
                         }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                        st16((cr1 + c0 + 0), s1_0)
+                        st16((cr1 + c0 + 16), s1_1)
+                        st16((cr1 + c0 + 32), s1_2)
+                        st16((cr1 + c0 + 48), s1_3)
+                        st16((cr2 + c0 + 0), s2_0)
+                        st16((cr2 + c0 + 16), s2_1)
+                        st16((cr2 + c0 + 32), s2_2)
+                        st16((cr2 + c0 + 48), s2_3)
                     }
                 }
             }
-            let out = g22 + n * 1152
-            for r in 0..<3 { (out + r * 384).update(from: dx + ((r + 1) * 5 + 1) * 128, count: 384) }
         }
     }
 
@@ -9006,25 +9060,20 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 213984) + 48))
             for r in 0..<(hi - lo) * 9 {
                 let xr = a23 + lo * 576 + r * 64
-                let hr = l24xhat + lo * 576 + r * 64
                 let yr = a25 + lo * 576 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 var y1 = ga1 * v1 + be1
                 y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 var y2 = ga2 * v2 + be2
                 y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 var y3 = ga3 * v3 + be3
                 y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
                 st16((yr + 48), y3)
@@ -9062,33 +9111,37 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l24part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l24mean + 0)), iv0 = ld16((l24inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l24mean + 16)), iv1 = ld16((l24inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l24mean + 32)), iv2 = ld16((l24inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l24mean + 48)), iv3 = ld16((l24inv + 48))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g25 + lo * 576 + r * 64
-                let hr = l24xhat + lo * 576 + r * 64
+                let xr = a23 + lo * 576 + r * 64
                 let yr = a25 + lo * 576 + r * 64
                 var g0 = ld16((dyr + 0))
                 let o0 = ld16((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 var g1 = ld16((dyr + 16))
                 let o1 = ld16((yr + 16))
                 g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 var g2 = ld16((dyr + 32))
                 let o2 = ld16((yr + 32))
                 g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 var g3 = ld16((dyr + 48))
                 let o3 = ld16((yr + 48))
                 g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -9112,42 +9165,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             gradients[213984 + c] = sdy
             l24mdy[c] = sdy * scale
             l24mdx[c] = sdx * scale
-        }
-    }
-
-    // batch_normalization_6 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l24BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld16(((parameters + 213920) + 0)) * ld16((l24inv + 0))
-            let my0 = ld16((l24mdy + 0)), mx0 = ld16((l24mdx + 0))
-            let k1 = ld16(((parameters + 213920) + 16)) * ld16((l24inv + 16))
-            let my1 = ld16((l24mdy + 16)), mx1 = ld16((l24mdx + 16))
-            let k2 = ld16(((parameters + 213920) + 32)) * ld16((l24inv + 32))
-            let my2 = ld16((l24mdy + 32)), mx2 = ld16((l24mdx + 32))
-            let k3 = ld16(((parameters + 213920) + 48)) * ld16((l24inv + 48))
-            let my3 = ld16((l24mdy + 48)), mx3 = ld16((l24mdx + 48))
-            for r in 0..<(hi - lo) * 9 {
-                let dyr = g25 + lo * 576 + r * 64
-                let hr = l24xhat + lo * 576 + r * 64
-                let dxr = g23 + lo * 576 + r * 64
-                let yr = a25 + lo * 576 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
-            }
         }
     }
 
@@ -9195,6 +9212,39 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 576)
             let ag = l26arg + n * 64
             for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l26ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a25 + n * 576, py = a26 + n * 64
+            for oh in 0..<1 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<1 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 64 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 3 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 
@@ -9316,22 +9366,17 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 214240) + 48))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a27 + lo * 64 + r * 64
-                let hr = l29xhat + lo * 64 + r * 64
                 let yr = a29 + lo * 64 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -9368,24 +9413,28 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l29part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l29mean + 0)), iv0 = ld16((l29inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l29mean + 16)), iv1 = ld16((l29inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l29mean + 32)), iv2 = ld16((l29inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l29mean + 48)), iv3 = ld16((l29inv + 48))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g29 + lo * 64 + r * 64
-                let hr = l29xhat + lo * 64 + r * 64
+                let xr = a27 + lo * 64 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -9415,26 +9464,28 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l29BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 214176) + 0)) * ld16((l29inv + 0))
+            let iv0 = ld16((l29inv + 0)), m0 = ld16((l29mean + 0))
+            let k0 = ld16(((parameters + 214176) + 0)) * iv0
             let my0 = ld16((l29mdy + 0)), mx0 = ld16((l29mdx + 0))
-            let k1 = ld16(((parameters + 214176) + 16)) * ld16((l29inv + 16))
+            let iv1 = ld16((l29inv + 16)), m1 = ld16((l29mean + 16))
+            let k1 = ld16(((parameters + 214176) + 16)) * iv1
             let my1 = ld16((l29mdy + 16)), mx1 = ld16((l29mdx + 16))
-            let k2 = ld16(((parameters + 214176) + 32)) * ld16((l29inv + 32))
+            let iv2 = ld16((l29inv + 32)), m2 = ld16((l29mean + 32))
+            let k2 = ld16(((parameters + 214176) + 32)) * iv2
             let my2 = ld16((l29mdy + 32)), mx2 = ld16((l29mdx + 32))
-            let k3 = ld16(((parameters + 214176) + 48)) * ld16((l29inv + 48))
+            let iv3 = ld16((l29inv + 48)), m3 = ld16((l29mean + 48))
+            let k3 = ld16(((parameters + 214176) + 48)) * iv3
             let my3 = ld16((l29mdy + 48)), mx3 = ld16((l29mdx + 48))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g29 + lo * 64 + r * 64
-                let hr = l29xhat + lo * 64 + r * 64
-                let dxr = g27 + lo * 64 + r * 64
+                let dyr = g29 + lo * 64 + r * 64, xr = a27 + lo * 64 + r * 64, dxr = g27 + lo * 64 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }

@@ -87,7 +87,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 24, 24, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [24, 32, 32] (per chunk)
     private let a3: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 12, 12, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
     private let l3arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
@@ -125,7 +126,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 21504, Float.self)
         a2 = zeroed(n * 18432, Float.self)
         g2 = zeroed(n * 18432, Float.self)
-        l2wt = zeroed(5120, Float.self)
+        l2wf = zeroed(5120, Float.self)
+        l2dyp = zeroed(threads * 24576, Float.self)
         a3 = zeroed(n * 4608, Float.self)
         g3 = zeroed(n * 4608, Float.self)
         l3arg = zeroed(n * 4608, Int32.self)
@@ -155,7 +157,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2wt.deallocate()
+        l2wf.deallocate()
+        l2dyp.deallocate()
         a3.deallocate()
         g3.deallocate()
         l3arg.deallocate()
@@ -225,10 +228,10 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l3ForwardInference(lo, hi, t)
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l6ForwardInference(lo, hi, t)
             l8Forward(lo, hi, t)
             l9ForwardInference(lo, hi, t)
             l10Forward(lo, hi, t)
@@ -244,7 +247,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2ForwardRows(q0, q1, t)
         }
-        l3Forward(lo, hi, t)
+        l3ForwardInference(lo, hi, t)
         splitRows(96, 6) {
             q0, q1, t in
             self.l4ForwardRows(q0, q1, t)
@@ -253,7 +256,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l5ForwardRows(q0, q1, t)
         }
-        l6Forward(lo, hi, t)
+        l6ForwardInference(lo, hi, t)
         splitRows(128, 64) {
             q0, q1, t in
             self.l8ForwardColumns(q0, q1, t)
@@ -274,7 +277,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g10.update(from: outputGradient, count: count * 10)
-        l2Transpose()
+        l2Flip()
         l4Transpose()
         l5Transpose()
         l8Transpose()
@@ -522,13 +525,12 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 160)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g1 + lo * 21504
-        for r in 0..<(hi - lo) * 672 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 160)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 21504
+            for r in 0..<672 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 672, by: 64) {
                 let qe = min(qt + 64, 672)
                 for kh in 0..<5 {
@@ -1087,11 +1089,11 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2Transpose() {
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l2Flip() {
         let wk = (parameters + 192)
         for kh in 0..<1 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<32 {
-            l2wt[(kh * 32 + o) * 160 + kw * 32 + ci] = wk[((kh * 5 + kw) * 32 + ci) * 32 + o]
+            l2wf[((kh * 5 + kw) * 32 + o) * 32 + ci] = wk[(((0 - kh) * 5 + 4 - kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
@@ -1106,13 +1108,13 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 5312)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g2 + lo * 18432
-        for r in 0..<(hi - lo) * 576 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 192)
         gk.update(repeating: 0, count: 5120)
+        let dyp = l2dyp + t * 24576
         for n in lo..<hi {
             let x = a1 + n * 21504
             let dy = g2 + n * 18432
+            for r in 0..<576 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 576, by: 64) {
                 let qe = min(qt + 64, 576)
                 for kh in 0..<1 {
@@ -1252,167 +1254,126 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g1 + n * 21504
-            dx.update(repeating: 0, count: 21504)
-            let dy = g2 + n * 18432
-            for kh in 0..<1 {
-                let wtk = l2wt + kh * 5120
-                for q in stride(from: 0, to: 576, by: 6) {
+            for r in 0..<24 { (dyp + ((r + 0) * 32 + 4) * 32).update(from: dy + r * 768, count: 768) }
+            for q in stride(from: 0, to: 672, by: 12) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 28 * 32 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 32 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 32 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 32 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 28 * 32 + (q + 4) % 28) * 32
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 28 * 32 + (q + 5) % 28) * 32
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 28 * 32 + (q + 6) % 28) * 32
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 28 * 32 + (q + 7) % 28) * 32
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 28 * 32 + (q + 8) % 28) * 32
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 28 * 32 + (q + 9) % 28) * 32
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 28 * 32 + (q + 10) % 28) * 32
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 28 * 32 + (q + 11) % 28) * 32
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 24 * 1 + kh) * 28 + (q + 0) % 24 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 24 * 1 + kh) * 28 + (q + 1) % 24 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 24 * 1 + kh) * 28 + (q + 2) % 24 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 24 * 1 + kh) * 28 + (q + 3) % 24 * 1) * 32
-                        let ar4 = dy + (q + 4) * 32
-                        let cr4 = dx + (((q + 4) / 24 * 1 + kh) * 28 + (q + 4) % 24 * 1) * 32
-                        let ar5 = dy + (q + 5) * 32
-                        let cr5 = dx + (((q + 5) / 24 * 1 + kh) * 28 + (q + 5) % 24 * 1) * 32
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<32 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        let ao = 0
+                        let bs = l2wf + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
                         }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 128
-                            for k in 0..<32 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
-                            st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
-                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
-                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
-                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
-                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
-                            st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
-                            st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
-                            st16((cr4 + 128 + 0), ld16((cr4 + 128 + 0)) + s4_0)
-                            st16((cr4 + 128 + 16), ld16((cr4 + 128 + 16)) + s4_1)
-                            st16((cr5 + 128 + 0), ld16((cr5 + 128 + 0)) + s5_0)
-                            st16((cr5 + 128 + 16), ld16((cr5 + 128 + 16)) + s5_1)
-                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
@@ -1448,6 +1409,33 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 18432)
             let ag = l3arg + n * 4608
             for i in 0..<4608 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 24, 24, 32] -> [N, 12, 12, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a2 + n * 18432, py = a3 + n * 4608
+            for oh in 0..<12 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<12 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 384 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 24 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -1939,13 +1927,12 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 15584)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g4 + lo * 6144
-        for r in 0..<(hi - lo) * 96 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 5344)
         gk.update(repeating: 0, count: 10240)
         for n in lo..<hi {
             let x = a3 + n * 4608
             let dy = g4 + n * 6144
+            for r in 0..<96 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 96, by: 64) {
                 let qe = min(qt + 64, 96)
                 for kh in 0..<5 {
@@ -2081,11 +2068,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g3 + n * 4608
             dx.update(repeating: 0, count: 4608)
-            let dy = g4 + n * 6144
             for kh in 0..<5 {
                 let wtk = l4wt + kh * 2048
                 for q in stride(from: 0, to: 96, by: 12) {
@@ -2783,13 +2767,12 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 36128)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g5 + lo * 4096
-        for r in 0..<(hi - lo) * 64 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 15648)
         gk.update(repeating: 0, count: 20480)
         for n in lo..<hi {
             let x = a4 + n * 6144
             let dy = g5 + n * 4096
+            for r in 0..<64 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 64, by: 64) {
                 let qe = min(qt + 64, 64)
                 for kh in 0..<1 {
@@ -2925,11 +2908,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g4 + n * 6144
             dx.update(repeating: 0, count: 6144)
-            let dy = g5 + n * 4096
             for kh in 0..<1 {
                 let wtk = l5wt + kh * 20480
                 for q in stride(from: 0, to: 60, by: 6) {
@@ -3146,6 +3126,39 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 4096)
             let ag = l6arg + n * 1024
             for i in 0..<1024 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 8, 8, 64] -> [N, 4, 4, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a5 + n * 4096, py = a6 + n * 1024
+            for oh in 0..<4 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<4 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 256 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 8 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 

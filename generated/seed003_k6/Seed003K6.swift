@@ -225,10 +225,10 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l3ForwardInference(lo, hi, t)
             l4Forward(lo, hi, t)
             l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l6ForwardInference(lo, hi, t)
             l8Forward(lo, hi, t)
             l9ForwardInference(lo, hi, t)
             l10Forward(lo, hi, t)
@@ -244,7 +244,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2ForwardRows(q0, q1, t)
         }
-        l3Forward(lo, hi, t)
+        l3ForwardInference(lo, hi, t)
         splitRows(66, 6) {
             q0, q1, t in
             self.l4ForwardRows(q0, q1, t)
@@ -253,7 +253,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l5ForwardRows(q0, q1, t)
         }
-        l6Forward(lo, hi, t)
+        l6ForwardInference(lo, hi, t)
         splitRows(128, 64) {
             q0, q1, t in
             self.l8ForwardColumns(q0, q1, t)
@@ -626,13 +626,12 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 192)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g1 + lo * 20608
-        for r in 0..<(hi - lo) * 644 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 192)
         for n in lo..<hi {
             let x = a0 + n * 784
             let dy = g1 + n * 20608
+            for r in 0..<644 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 644, by: 64) {
                 let qe = min(qt + 64, 644)
                 for kh in 0..<6 {
@@ -1235,13 +1234,12 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 6368)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g2 + lo * 16928
-        for r in 0..<(hi - lo) * 529 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 224)
         gk.update(repeating: 0, count: 6144)
         for n in lo..<hi {
             let x = a1 + n * 20608
             let dy = g2 + n * 16928
+            for r in 0..<529 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 529, by: 64) {
                 let qe = min(qt + 64, 529)
                 for kh in 0..<1 {
@@ -1342,11 +1340,8 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g1 + n * 20608
             dx.update(repeating: 0, count: 20608)
-            let dy = g2 + n * 16928
             for kh in 0..<1 {
                 let wtk = l2wt + kh * 6144
                 for q in stride(from: 0, to: 528, by: 6) {
@@ -1518,6 +1513,33 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 16928)
             let ag = l3arg + n * 3872
             for i in 0..<3872 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a2 + n * 16928, py = a3 + n * 3872
+            for oh in 0..<11 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<11 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 352 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 23 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -2009,13 +2031,12 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 18688)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g4 + lo * 4224
-        for r in 0..<(hi - lo) * 66 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 6400)
         gk.update(repeating: 0, count: 12288)
         for n in lo..<hi {
             let x = a3 + n * 3872
             let dy = g4 + n * 4224
+            for r in 0..<66 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 66, by: 64) {
                 let qe = min(qt + 64, 66)
                 for kh in 0..<6 {
@@ -2151,11 +2172,8 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g3 + n * 3872
             dx.update(repeating: 0, count: 3872)
-            let dy = g4 + n * 4224
             for kh in 0..<6 {
                 let wtk = l4wt + kh * 2048
                 for q in stride(from: 0, to: 60, by: 12) {
@@ -2829,13 +2847,12 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 43328)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g5 + lo * 2304
-        for r in 0..<(hi - lo) * 36 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 18752)
         gk.update(repeating: 0, count: 24576)
         for n in lo..<hi {
             let x = a4 + n * 4224
             let dy = g5 + n * 2304
+            for r in 0..<36 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 36, by: 36) {
                 let qe = min(qt + 36, 36)
                 for kh in 0..<1 {
@@ -2932,11 +2949,8 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g4 + n * 4224
             dx.update(repeating: 0, count: 4224)
-            let dy = g5 + n * 2304
             for kh in 0..<1 {
                 let wtk = l5wt + kh * 24576
                 for q in stride(from: 0, to: 36, by: 6) {
@@ -3077,6 +3091,39 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 2304)
             let ag = l6arg + n * 576
             for i in 0..<576 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a5 + n * 2304, py = a6 + n * 576
+            for oh in 0..<3 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<3 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 192 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 6 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 

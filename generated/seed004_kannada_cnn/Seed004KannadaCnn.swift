@@ -104,7 +104,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 32, 32, 1]
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -113,11 +112,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l3xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
-    private let l3wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l3dxp: UnsafeMutablePointer<Float>   // conv2d_2 gradient of the padded input
+    private let l3wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l4xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l4part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
     private let l4mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l4inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -132,11 +130,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a7: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l7xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l7wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let l7dxp: UnsafeMutablePointer<Float>   // conv2d_3 gradient of the padded input
+    private let l7wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l7dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let a8: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l8xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
     private let l8part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
     private let l8mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l8inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
@@ -145,11 +142,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a9: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l9xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l9wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private let l9dxp: UnsafeMutablePointer<Float>   // conv2d_4 gradient of the padded input
+    private let l9wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private let l9dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_4 normalized input (training)
     private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
@@ -187,7 +183,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l1xp = zeroed(n * 1024, Float.self)
         a2 = zeroed(n * 25088, Float.self)
         g2 = zeroed(n * 25088, Float.self)
-        l2xhat = zeroed(n * 25088, Float.self)
         l2part = zeroed(threads * 64, Float.self)
         l2mean = zeroed(32, Float.self)
         l2inv = zeroed(32, Float.self)
@@ -196,11 +191,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
         l3xp = zeroed(n * 32768, Float.self)
-        l3wt = zeroed(25600, Float.self)
-        l3dxp = zeroed(n * 32768, Float.self)
+        l3wf = zeroed(25600, Float.self)
+        l3dyp = zeroed(threads * 32768, Float.self)
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
-        l4xhat = zeroed(n * 25088, Float.self)
         l4part = zeroed(threads * 64, Float.self)
         l4mean = zeroed(32, Float.self)
         l4inv = zeroed(32, Float.self)
@@ -215,11 +209,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a7 = zeroed(n * 12544, Float.self)
         g7 = zeroed(n * 12544, Float.self)
         l7xp = zeroed(n * 8192, Float.self)
-        l7wt = zeroed(18432, Float.self)
-        l7dxp = zeroed(n * 8192, Float.self)
+        l7wf = zeroed(18432, Float.self)
+        l7dyp = zeroed(threads * 16384, Float.self)
         a8 = zeroed(n * 12544, Float.self)
         g8 = zeroed(n * 12544, Float.self)
-        l8xhat = zeroed(n * 12544, Float.self)
         l8part = zeroed(threads * 128, Float.self)
         l8mean = zeroed(64, Float.self)
         l8inv = zeroed(64, Float.self)
@@ -228,11 +221,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a9 = zeroed(n * 12544, Float.self)
         g9 = zeroed(n * 12544, Float.self)
         l9xp = zeroed(n * 16384, Float.self)
-        l9wt = zeroed(36864, Float.self)
-        l9dxp = zeroed(n * 16384, Float.self)
+        l9wf = zeroed(36864, Float.self)
+        l9dyp = zeroed(threads * 16384, Float.self)
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
-        l10xhat = zeroed(n * 12544, Float.self)
         l10part = zeroed(threads * 128, Float.self)
         l10mean = zeroed(64, Float.self)
         l10inv = zeroed(64, Float.self)
@@ -270,7 +262,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -279,11 +270,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3xp.deallocate()
-        l3wt.deallocate()
-        l3dxp.deallocate()
+        l3wf.deallocate()
+        l3dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4xhat.deallocate()
         l4part.deallocate()
         l4mean.deallocate()
         l4inv.deallocate()
@@ -298,11 +288,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a7.deallocate()
         g7.deallocate()
         l7xp.deallocate()
-        l7wt.deallocate()
-        l7dxp.deallocate()
+        l7wf.deallocate()
+        l7dyp.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8xhat.deallocate()
         l8part.deallocate()
         l8mean.deallocate()
         l8inv.deallocate()
@@ -311,11 +300,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a9.deallocate()
         g9.deallocate()
         l9xp.deallocate()
-        l9wt.deallocate()
-        l9dxp.deallocate()
+        l9wf.deallocate()
+        l9dyp.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10xhat.deallocate()
         l10part.deallocate()
         l10mean.deallocate()
         l10inv.deallocate()
@@ -432,13 +420,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             l2Inference(lo, hi, t)
             l3Forward(lo, hi, t)
             l4Inference(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
             l7Forward(lo, hi, t)
             l8Inference(lo, hi, t)
             l9Forward(lo, hi, t)
             l10Inference(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l11ForwardInference(lo, hi, t)
             l12ForwardInference(lo, hi, t)
             l14Forward(lo, hi, t)
             l15ForwardInference(lo, hi, t)
@@ -462,7 +450,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             self.l3ForwardRows(q0, q1, t)
         }
         l4Inference(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l5ForwardInference(lo, hi, t)
         l6ForwardInference(lo, hi, t)
         l7PadSingle()
         splitRows(196, 6) {
@@ -476,7 +464,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             self.l9ForwardRows(q0, q1, t)
         }
         l10Inference(lo, hi, t)
-        l11Forward(lo, hi, t)
+        l11ForwardInference(lo, hi, t)
         l12ForwardInference(lo, hi, t)
         splitRows(256, 64) {
             q0, q1, t in
@@ -498,9 +486,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g16.update(from: outputGradient, count: count * 10)
-        l3Transpose()
-        l7Transpose()
-        l9Transpose()
+        l3Flip()
+        l7Flip()
+        l9Flip()
         l14Transpose()
         l16Transpose()
         parallel {
@@ -1226,13 +1214,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 800)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g1 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 800)
         for n in lo..<hi {
             let x = l1xp + n * 1024
             let dy = g1 + n * 25088
+            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 784, by: 64) {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<5 {
@@ -1361,14 +1348,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 864) + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a1 + lo * 25088 + r * 32
-                let hr = l2xhat + lo * 25088 + r * 32
                 let yr = a2 + lo * 25088 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
             }
@@ -1401,16 +1385,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l2mean + 16)), iv1 = ld16((l2inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g2 + lo * 25088 + r * 32
-                let hr = l2xhat + lo * 25088 + r * 32
+                let xr = a1 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -1436,18 +1422,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 832) + 0)) * ld16((l2inv + 0))
+            let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+            let k0 = ld16(((parameters + 832) + 0)) * iv0
             let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
-            let k1 = ld16(((parameters + 832) + 16)) * ld16((l2inv + 16))
+            let iv1 = ld16((l2inv + 16)), m1 = ld16((l2mean + 16))
+            let k1 = ld16(((parameters + 832) + 16)) * iv1
             let my1 = ld16((l2mdy + 16)), mx1 = ld16((l2mdx + 16))
             for r in 0..<(hi - lo) * 784 {
-                let dyr = g2 + lo * 25088 + r * 32
-                let hr = l2xhat + lo * 25088 + r * 32
-                let dxr = g1 + lo * 25088 + r * 32
+                let dyr = g2 + lo * 25088 + r * 32, xr = a1 + lo * 25088 + r * 32, dxr = g1 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
             }
         }
     }
@@ -2063,11 +2049,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3Transpose() {
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l3Flip() {
         let wk = (parameters + 960)
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<32 {
-            l3wt[(kh * 32 + o) * 160 + kw * 32 + ci] = wk[((kh * 5 + kw) * 32 + ci) * 32 + o]
+            l3wf[((kh * 5 + kw) * 32 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
@@ -2082,13 +2068,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 26560)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g3 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 960)
         gk.update(repeating: 0, count: 25600)
+        let dyp = l3dyp + t * 32768
         for n in lo..<hi {
             let x = l3xp + n * 32768
             let dy = g3 + n * 25088
+            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 784, by: 64) {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<5 {
@@ -2228,256 +2214,64 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l3dxp + n * 32768
-            dx.update(repeating: 0, count: 32768)
-            let dy = g3 + n * 25088
-            for kh in 0..<5 {
-                let wtk = l3wt + kh * 5120
-                for q in stride(from: 0, to: 780, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 32 + (q + 0) % 28 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 32 + (q + 1) % 28 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 32 + (q + 2) % 28 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 32 + (q + 3) % 28 * 1) * 32
-                        let ar4 = dy + (q + 4) * 32
-                        let cr4 = dx + (((q + 4) / 28 * 1 + kh) * 32 + (q + 4) % 28 * 1) * 32
-                        let ar5 = dy + (q + 5) * 32
-                        let cr5 = dx + (((q + 5) / 28 * 1 + kh) * 32 + (q + 5) % 28 * 1) * 32
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<32 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 128
-                            for k in 0..<32 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
-                            st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
-                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
-                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
-                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
-                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
-                            st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
-                            st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
-                            st16((cr4 + 128 + 0), ld16((cr4 + 128 + 0)) + s4_0)
-                            st16((cr4 + 128 + 16), ld16((cr4 + 128 + 16)) + s4_1)
-                            st16((cr5 + 128 + 0), ld16((cr5 + 128 + 0)) + s5_0)
-                            st16((cr5 + 128 + 16), ld16((cr5 + 128 + 16)) + s5_1)
-                        }
-                    }
-                }
+            let dx = g2 + n * 25088
+            for r in 0..<28 { (dyp + ((r + 2) * 32 + 2) * 32).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
-                    let q = 780
+                    let ar0 = dyp + ((q + 0) / 28 * 32 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 32 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 32 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 32 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 28 * 32 + (q + 4) % 28) * 32
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 28 * 32 + (q + 5) % 28) * 32
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 28 * 32 + (q + 6) % 28) * 32
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 28 * 32 + (q + 7) % 28) * 32
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 28 * 32 + (q + 8) % 28) * 32
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 28 * 32 + (q + 9) % 28) * 32
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 28 * 32 + (q + 10) % 28) * 32
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 28 * 32 + (q + 11) % 28) * 32
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 32 + (q + 0) % 28 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 32 + (q + 1) % 28 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 32 + (q + 2) % 28 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 32 + (q + 3) % 28 * 1) * 32
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<32 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 128
-                            for k in 0..<32 {
-                                let bk = bs + k * 160
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<5 {
+                            let ao = s * 1024
+                            let bs = l3wf + s * 5120 + 0
+                            for k in 0..<160 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -2492,21 +2286,111 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
-                            st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
-                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
-                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
-                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
-                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
-                            st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
-                            st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
-            let out = g2 + n * 25088
-            for r in 0..<28 { (out + r * 896).update(from: dx + ((r + 2) * 32 + 2) * 32, count: 896) }
+            do {
+                let q = 780
+                do {
+                    let ar0 = dyp + ((q + 0) / 28 * 32 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 32 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 32 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 32 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<5 {
+                            let ao = s * 1024
+                            let bs = l3wf + s * 5120 + 0
+                            for k in 0..<160 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                    }
+                }
+            }
         }
     }
 
@@ -2583,14 +2467,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 26624) + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a3 + lo * 25088 + r * 32
-                let hr = l4xhat + lo * 25088 + r * 32
                 let yr = a4 + lo * 25088 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
             }
@@ -2623,16 +2504,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let s = l4part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l4mean + 0)), iv0 = ld16((l4inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l4mean + 16)), iv1 = ld16((l4inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g4 + lo * 25088 + r * 32
-                let hr = l4xhat + lo * 25088 + r * 32
+                let xr = a3 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -2658,18 +2541,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 26592) + 0)) * ld16((l4inv + 0))
+            let iv0 = ld16((l4inv + 0)), m0 = ld16((l4mean + 0))
+            let k0 = ld16(((parameters + 26592) + 0)) * iv0
             let my0 = ld16((l4mdy + 0)), mx0 = ld16((l4mdx + 0))
-            let k1 = ld16(((parameters + 26592) + 16)) * ld16((l4inv + 16))
+            let iv1 = ld16((l4inv + 16)), m1 = ld16((l4mean + 16))
+            let k1 = ld16(((parameters + 26592) + 16)) * iv1
             let my1 = ld16((l4mdy + 16)), mx1 = ld16((l4mdx + 16))
             for r in 0..<(hi - lo) * 784 {
-                let dyr = g4 + lo * 25088 + r * 32
-                let hr = l4xhat + lo * 25088 + r * 32
-                let dxr = g3 + lo * 25088 + r * 32
+                let dyr = g4 + lo * 25088 + r * 32, xr = a3 + lo * 25088 + r * 32, dxr = g3 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
             }
         }
     }
@@ -2703,6 +2586,33 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 25088)
             let ag = l5arg + n * 6272
             for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a4 + n * 25088, py = a5 + n * 6272
+            for oh in 0..<14 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<14 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 448 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 28 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -3300,11 +3210,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l7Transpose() {
+    // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l7Flip() {
         let wk = (parameters + 26720)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l7wt[(kh * 64 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 64 + o]
+            l7wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
@@ -3319,13 +3229,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 45152)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g7 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 26720)
         gk.update(repeating: 0, count: 18432)
+        let dyp = l7dyp + t * 16384
         for n in lo..<hi {
             let x = l7xp + n * 8192
             let dy = g7 + n * 12544
+            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 196, by: 64) {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
@@ -3422,256 +3332,64 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l7dxp + n * 8192
-            dx.update(repeating: 0, count: 8192)
-            let dy = g7 + n * 12544
-            for kh in 0..<3 {
-                let wtk = l7wt + kh * 6144
-                for q in stride(from: 0, to: 192, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 32
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
-                        }
-                    }
-                }
+            let dx = g6 + n * 6272
+            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 192, by: 12) {
                 do {
-                    let q = 192
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 14 * 16 + (q + 4) % 14) * 64
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 14 * 16 + (q + 5) % 14) * 64
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 14 * 16 + (q + 6) % 14) * 64
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 14 * 16 + (q + 7) % 14) * 64
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 14 * 16 + (q + 8) % 14) * 64
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 14 * 16 + (q + 9) % 14) * 64
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 14 * 16 + (q + 10) % 14) * 64
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 14 * 16 + (q + 11) % 14) * 64
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l7wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -3686,21 +3404,111 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
-            let out = g6 + n * 6272
-            for r in 0..<14 { (out + r * 448).update(from: dx + ((r + 1) * 16 + 1) * 32, count: 448) }
+            do {
+                let q = 192
+                do {
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l7wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                    }
+                }
+            }
         }
     }
 
@@ -3799,22 +3607,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 45280) + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a7 + lo * 12544 + r * 64
-                let hr = l8xhat + lo * 12544 + r * 64
                 let yr = a8 + lo * 12544 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -3851,24 +3654,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let s = l8part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l8mean + 0)), iv0 = ld16((l8inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l8mean + 16)), iv1 = ld16((l8inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l8mean + 32)), iv2 = ld16((l8inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l8mean + 48)), iv3 = ld16((l8inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g8 + lo * 12544 + r * 64
-                let hr = l8xhat + lo * 12544 + r * 64
+                let xr = a7 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -3898,26 +3705,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l8BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 45216) + 0)) * ld16((l8inv + 0))
+            let iv0 = ld16((l8inv + 0)), m0 = ld16((l8mean + 0))
+            let k0 = ld16(((parameters + 45216) + 0)) * iv0
             let my0 = ld16((l8mdy + 0)), mx0 = ld16((l8mdx + 0))
-            let k1 = ld16(((parameters + 45216) + 16)) * ld16((l8inv + 16))
+            let iv1 = ld16((l8inv + 16)), m1 = ld16((l8mean + 16))
+            let k1 = ld16(((parameters + 45216) + 16)) * iv1
             let my1 = ld16((l8mdy + 16)), mx1 = ld16((l8mdx + 16))
-            let k2 = ld16(((parameters + 45216) + 32)) * ld16((l8inv + 32))
+            let iv2 = ld16((l8inv + 32)), m2 = ld16((l8mean + 32))
+            let k2 = ld16(((parameters + 45216) + 32)) * iv2
             let my2 = ld16((l8mdy + 32)), mx2 = ld16((l8mdx + 32))
-            let k3 = ld16(((parameters + 45216) + 48)) * ld16((l8inv + 48))
+            let iv3 = ld16((l8inv + 48)), m3 = ld16((l8mean + 48))
+            let k3 = ld16(((parameters + 45216) + 48)) * iv3
             let my3 = ld16((l8mdy + 48)), mx3 = ld16((l8mdx + 48))
             for r in 0..<(hi - lo) * 196 {
-                let dyr = g8 + lo * 12544 + r * 64
-                let hr = l8xhat + lo * 12544 + r * 64
-                let dxr = g7 + lo * 12544 + r * 64
+                let dyr = g8 + lo * 12544 + r * 64, xr = a7 + lo * 12544 + r * 64, dxr = g7 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -4493,11 +4302,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l9Transpose() {
+    // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l9Flip() {
         let wk = (parameters + 45472)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
-            l9wt[(kh * 64 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 64 + o]
+            l9wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
         } } } }
     }
 
@@ -4512,13 +4321,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 82336)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g9 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 45472)
         gk.update(repeating: 0, count: 36864)
+        let dyp = l9dyp + t * 16384
         for n in lo..<hi {
             let x = l9xp + n * 16384
             let dy = g9 + n * 12544
+            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 196, by: 64) {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
@@ -4615,56 +4424,52 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l9dxp + n * 16384
-            dx.update(repeating: 0, count: 16384)
-            let dy = g9 + n * 12544
-            for kh in 0..<3 {
-                let wtk = l9wt + kh * 12288
-                for q in stride(from: 0, to: 192, by: 6) {
+            let dx = g8 + n * 12544
+            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 64
+                    let ar4 = dyp + ((q + 4) / 14 * 16 + (q + 4) % 14) * 64
+                    let cr4 = dx + (q + 4) * 64
+                    let ar5 = dyp + ((q + 5) / 14 * 16 + (q + 5) % 14) * 64
+                    let cr5 = dx + (q + 5) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 64
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l9wf + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -4700,65 +4505,67 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 192
                 do {
-                    let q = 192
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l9wf + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -4784,28 +4591,26 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
                     }
                 }
             }
-            let out = g8 + n * 12544
-            for r in 0..<14 { (out + r * 896).update(from: dx + ((r + 1) * 16 + 1) * 64, count: 896) }
         }
     }
 
@@ -4904,22 +4709,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 82464) + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a9 + lo * 12544 + r * 64
-                let hr = l10xhat + lo * 12544 + r * 64
                 let yr = a10 + lo * 12544 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -4956,24 +4756,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let s = l10part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 16)), iv1 = ld16((l10inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 32)), iv2 = ld16((l10inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 48)), iv3 = ld16((l10inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g10 + lo * 12544 + r * 64
-                let hr = l10xhat + lo * 12544 + r * 64
+                let xr = a9 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -5003,26 +4807,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 82400) + 0)) * ld16((l10inv + 0))
+            let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+            let k0 = ld16(((parameters + 82400) + 0)) * iv0
             let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
-            let k1 = ld16(((parameters + 82400) + 16)) * ld16((l10inv + 16))
+            let iv1 = ld16((l10inv + 16)), m1 = ld16((l10mean + 16))
+            let k1 = ld16(((parameters + 82400) + 16)) * iv1
             let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
-            let k2 = ld16(((parameters + 82400) + 32)) * ld16((l10inv + 32))
+            let iv2 = ld16((l10inv + 32)), m2 = ld16((l10mean + 32))
+            let k2 = ld16(((parameters + 82400) + 32)) * iv2
             let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
-            let k3 = ld16(((parameters + 82400) + 48)) * ld16((l10inv + 48))
+            let iv3 = ld16((l10inv + 48)), m3 = ld16((l10mean + 48))
+            let k3 = ld16(((parameters + 82400) + 48)) * iv3
             let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
             for r in 0..<(hi - lo) * 196 {
-                let dyr = g10 + lo * 12544 + r * 64
-                let hr = l10xhat + lo * 12544 + r * 64
-                let dxr = g9 + lo * 12544 + r * 64
+                let dyr = g10 + lo * 12544 + r * 64, xr = a9 + lo * 12544 + r * 64, dxr = g9 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -5056,6 +4862,39 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 12544)
             let ag = l11arg + n * 3136
             for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l11ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a10 + n * 12544, py = a11 + n * 3136
+            for oh in 0..<7 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<7 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 448 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 14 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 

@@ -63,6 +63,12 @@ struct LayerContext {
     /// Set on a producer when the fusion pass folded the following BatchNorm (and activation)
     /// into its inference forward.
     var fused: FusedOutput? = nil
+    /// Inference: the producer of this (padded Conv2D) layer's input wrote it straight into the
+    /// interior of this layer's zero-padded input buffer, so no pad copy is needed.
+    var inputPrePadded = false
+    /// Training fusion (Conv2D producers): the following BatchNorm's backward-data pass, which
+    /// this layer's backward runs per image to get its output gradient.
+    var trainingBatchNorm: BatchNormBackwardData? = nil
 
     var prefix: String { "l\(index)" }
     var inSize: Int { inShape.reduce(1, *) }
@@ -78,8 +84,13 @@ struct LayerContext {
 
 /// What an inference-fused producer computes after its dot products.
 struct FusedOutput {
-    /// Buffer written (the output of the last folded layer).
+    /// Buffer written (the output of the last folded layer, or the next Conv2D's padded input).
     let target: String
+    /// Where each pixel of the group's final output lands in `target`.
+    let layout: PixelLayout
+    /// A pooling layer (and its activation) folded in: the producer's output of one image goes
+    /// to a per-thread scratch image, which is pooled into `target`.
+    let pool: FusedPool?
     let batchNorm: BatchNormAttrs
     let bnOffsets: [ParamTensor.Role: Int]
     let activation: EpilogueActivation
@@ -95,6 +106,35 @@ struct FusedOutput {
             w.line("sc[c] = k")
             w.line("sh[c] = (\(bias.map { "\($0)[c]" } ?? "0") - (\(p(.movingMean) ?? "parameters"))[c]) * k\(p(.beta).map { " + \($0)[c]" } ?? "")")
         }
+    }
+}
+
+/// A pooling layer run inside a Conv2D group at inference (Fusion.swift).
+struct FusedPool {
+    let geometry: ConvGeometry
+    let isMax: Bool
+    let activation: EpilogueActivation
+}
+
+/// Where pixel (h, w) of one NHWC image lands in a buffer: `offset + h * rowStride + w * channels`
+/// floats from the image's base, images `imageStride` apart. Dense: offset 0, rowStride
+/// width * channels. Padded: the interior of a zero-padded [HP, WP, C] image.
+struct PixelLayout {
+    let width: Int, channels: Int, rowStride: Int, offset: Int, imageStride: Int
+
+    static func dense(_ shape: [Int]) -> PixelLayout {
+        let c = shape.last ?? 1, w = shape.count >= 2 ? shape[shape.count - 2] : 1
+        return PixelLayout(width: w, channels: c, rowStride: w * c, offset: 0, imageStride: shape.reduce(1, *))
+    }
+    /// The interior of the zero-padded input of a convolution with geometry `g`.
+    static func padded(_ g: ConvGeometry) -> PixelLayout {
+        PixelLayout(width: g.w, channels: g.c, rowStride: g.wp * g.c, offset: (g.top * g.wp + g.left) * g.c,
+                    imageStride: g.hp * g.wp * g.c)
+    }
+    var isDense: Bool { offset == 0 && rowStride == width * channels }
+    /// Offset (an expression) of the pixel with linear index `q` (an expression, row-major).
+    func pixel(_ q: String) -> String {
+        isDense ? "\(q) * \(channels)" : "(\(offset) + \(q) / \(width) * \(rowStride) + \(q) % \(width) * \(channels))"
     }
 }
 
@@ -245,6 +285,8 @@ public enum Emitter {
         let firstTrainable = layers.firstIndex { $0.trainableParamCount > 0 } ?? layers.count
         var train: [Step] = [], infer: [Step] = [], single: [Step] = [], back: [[Step]] = []
         var inputShape = ir.inputShape
+        var prePadded: Set<Int> = []   // Conv2D positions whose padded input a fused group writes
+        var bnDataInProducer: Set<Int> = []   // BatchNorm positions whose backward-data pass the producer runs
         for (i, l) in layers.enumerated() where i > 0 || !isInput(l) {
             let idx = aName.count
             var emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics)
@@ -254,6 +296,10 @@ public enum Emitter {
                 emitter = BatchNormEmitter(attrs: bn, foldedIntoProducer: plan.foldedBatchNorms.contains(i),
                                            trainActivation: (epi, layers[a].name, "a\(idx + a - i)", "g\(idx + a - i)"))
             }
+            if bnDataInProducer.contains(i), var bnEmitter = emitter as? BatchNormEmitter {
+                bnEmitter.dataInProducer = true
+                emitter = bnEmitter
+            }
             let act = folded(l)
             var y = "a\(idx)", gy = "g\(idx)"
             if emitter.aliasesInput { y = aName[idx - 1]; gy = gName[idx - 1] } else { owned.insert(y); owned.insert(gy) }
@@ -261,12 +307,54 @@ public enum Emitter {
                                    gx: (i <= firstTrainable || idx == 1) ? nil : gName[idx - 1], gy: gy,
                                    inShape: inputShapeOf(l, fallback: inputShape), outShape: l.outputShape,
                                    activation: act, paramOffsets: offsets[i], parameterCount: paramCount)
+            ctx.inputPrePadded = prePadded.contains(i)
             if let g = plan.folds[i], let bnPos = g.batchNorm, case .batchNorm(let bn) = layers[bnPos].op {
-                let last = g.activation ?? bnPos
                 var epi = EpilogueActivation.none
                 if let a = g.activation, case .activation(let f) = layers[a].op { epi = Fusion.epilogue(f) ?? .none }
-                ctx.fused = FusedOutput(target: "a\(idx + last - i)", batchNorm: bn, bnOffsets: offsets[bnPos],
+                var pool: FusedPool? = nil
+                if let pp = g.pool {
+                    var post = EpilogueActivation.none
+                    if let a = g.poolActivation, case .activation(let f) = layers[a].op { post = Fusion.epilogue(f) ?? .none }
+                    switch layers[pp].op {
+                    case .maxPool(let pa), .avgPool(let pa):
+                        var isMax = false
+                        if case .maxPool = layers[pp].op { isMax = true }
+                        let geo = ConvGeometry(inShape: inputShapeOf(layers[pp], fallback: l.outputShape), outShape: layers[pp].outputShape,
+                                               kh: pa.poolH, kw: pa.poolW, sh: pa.strideH, sw: pa.strideW, padding: pa.padding)
+                        pool = FusedPool(geometry: geo, isMax: isMax, activation: post)
+                    default: break
+                    }
+                }
+                // A Conv2D group feeding a padded Conv2D writes straight into that layer's padded input.
+                var target = "a\(idx + g.last - i)"
+                var layout = PixelLayout.dense(layers[g.last].outputShape)
+                if case .conv2d = l.op, g.last + 1 < layers.count, case .conv2d(let ca) = layers[g.last + 1].op,
+                   ca.dilationH == 1 && ca.dilationW == 1 {
+                    let consumer = layers[g.last + 1]
+                    let cg = ConvGeometry(inShape: inputShapeOf(consumer, fallback: layers[g.last].outputShape), outShape: consumer.outputShape,
+                                          kh: ca.kernelH, kw: ca.kernelW, sh: ca.strideH, sw: ca.strideW, padding: ca.padding,
+                                          explicitH: ca.explicitPadH, explicitW: ca.explicitPadW)
+                    if cg.padded {
+                        target = "l\(idx + g.last + 1 - i)xp"
+                        layout = .padded(cg)
+                        prePadded.insert(g.last + 1)
+                    }
+                }
+                ctx.fused = FusedOutput(target: target, layout: layout, pool: pool, batchNorm: bn, bnOffsets: offsets[bnPos],
                                         activation: epi, names: g.description)
+                // Training: a Conv2D producer runs the BatchNorm's backward-data pass per image.
+                if case .conv2d = l.op {
+                    let a = plan.trainingActivation[bnPos]
+                    var trainEpi: EpilogueActivation? = nil
+                    if let a = a, case .activation(let f) = layers[a].op { trainEpi = Fusion.epilogue(f) }
+                    let bnIdx = idx + bnPos - i
+                    ctx.trainingBatchNorm = BatchNormBackwardData(
+                        prefix: "l\(bnIdx)", channels: l.outputShape.last ?? 1,
+                        gamma: offsets[bnPos][.gamma].map { "(parameters + \($0))" },
+                        dOut: a.map { "g\(idx + $0 - i)" } ?? "g\(bnIdx)", out: a.map { "a\(idx + $0 - i)" } ?? "a\(bnIdx)",
+                        x: ctx.y, activation: trainEpi)
+                    bnDataInProducer.insert(bnPos)
+                }
             }
             if !emitter.aliasesInput {
                 m.buffer(y, perImage: ctx.outSize, "\(l.name) output \(shapeText(l.outputShape))")
@@ -281,7 +369,7 @@ public enum Emitter {
             let fusedInTraining = plan.trainingActivation.values.contains(i)   // its BatchNorm runs it
             if !fusedInTraining { train += steps.train }
             // Layers folded into their producer do not run at inference.
-            if !plan.foldedBatchNorms.contains(i) && !plan.foldedActivations.contains(i) {
+            if !plan.foldedBatchNorms.contains(i) && !plan.foldedActivations.contains(i) && !plan.foldedInference.contains(i) {
                 infer += steps.infer
                 single += m.singleImage ?? steps.infer
             }

@@ -163,6 +163,22 @@ public enum BackendTestModels {
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_cnn"))
 
+        b = ChainBuilder(input: [9, 7, 3])          // fusion at inference: pools, their activation and dropouts
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 20))    // folded pool (odd 'same'), dropout,
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))   // written into
+        b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))             // conv2d_2's padded input
+        b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .same)))
+        b.add("dropout_1", "Dropout", .dropout(rate: 0.3))
+        b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .same, 18, bias: false))
+        b.add("batch_normalization_2", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("average_pooling2d_1", "AveragePooling2D", .avgPool(pool(2, 2, .valid)))
+        b.add("activation_1", "Activation", .activation(.relu))
+        b.add("dropout_2", "Dropout", .dropout(rate: 0.5))
+        b.add("conv2d_3", "Conv2D", conv((2, 2), (1, 1), .same, 7))   // input written padded by the group above
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
+        out.append(b.ir("fuse_pool"))
+
         b = ChainBuilder(input: [5, 6, 3])          // PyTorch semantics: explicit padding, unbiased BN, NCHW flatten
         var pc = Conv2DAttrs(kernelH: 3, kernelW: 2, strideH: 1, strideW: 2, padding: .valid, filters: 4, useBias: true)
         pc.explicitPadH = 1; pc.explicitPadW = 1

@@ -12,6 +12,11 @@
 //         In training, a group's activation runs inside the BatchNorm passes instead
 //         (`trainingActivation`): the normalize pass writes act(y) and the backward passes apply
 //         act' on the fly, so the activation layer has no training steps of its own.
+//         Inference only, a Conv2D group also takes the pooling layer that directly follows it
+//         (and a register activation after that pool): each image's convolution output stays
+//         in a per-thread scratch image and is pooled while in cache. Dropout layers after a
+//         group (the identity at inference) are folded too: the group writes their output.
+//         Folded pools, activations and dropouts keep all their training steps.
 
 import ModelcCore
 
@@ -20,9 +25,17 @@ public struct FusedGroup: Equatable, Sendable {
     public var producer: Int
     public var batchNorm: Int?
     public var activation: Int?
+    /// Inference only (Conv2D producers): the pooling layer right after the group and a
+    /// register activation right after that pool.
+    public var pool: Int? = nil
+    public var poolActivation: Int? = nil
+    /// Inference only: Dropout layers (the identity at inference) right after all of the above.
+    public var dropouts: [Int] = []
     /// Layer names, for `modelc check`: e.g. "conv2d_1 + batch_normalization_1 + leaky_re_lu_1".
     public var names: [String]
     public var description: String { names.joined(separator: " + ") }
+    /// The last layer folded into the group: its output buffer is what the group writes at inference.
+    var last: Int { dropouts.last ?? poolActivation ?? pool ?? activation ?? batchNorm ?? producer }
 }
 
 public struct FusionPlan: Sendable {
@@ -32,6 +45,9 @@ public struct FusionPlan: Sendable {
     /// Positions of layers folded into a producer (their inference step is skipped).
     var foldedBatchNorms: Set<Int>
     var foldedActivations: Set<Int>
+    /// Positions of pools, their activations and dropouts folded into a group at inference
+    /// (their inference steps are skipped; their training steps stay).
+    var foldedInference: Set<Int> = []
     /// Training: BatchNorm position -> position of the activation it computes.
     var trainingActivation: [Int: Int] = [:]
 
@@ -51,8 +67,11 @@ public enum Fusion {
         var i = 0
         while i < layers.count {
             let producerAct: Activation?
+            var isConv = false
             switch layers[i].op {
-            case .conv2d(let a): producerAct = (a.dilationH == 1 && a.dilationW == 1) ? a.activation : nil   // dilated: not fused
+            case .conv2d(let a):
+                producerAct = (a.dilationH == 1 && a.dilationW == 1) ? a.activation : nil   // dilated: not fused
+                isConv = producerAct != nil
             case .dense(_, _, let act): producerAct = act
             default: producerAct = nil
             }
@@ -63,11 +82,32 @@ public enum Fusion {
                 g.activation = i + 2
                 g.names.append(layers[i + 2].name)
             }
+            var next = (g.activation ?? i + 1) + 1
+            if isConv, next < layers.count {
+                switch layers[next].op {
+                case .maxPool, .avgPool:
+                    g.pool = next
+                    g.names.append(layers[next].name)
+                    next += 1
+                    if next < layers.count, case .activation(let a) = layers[next].op, epilogue(a) != nil {
+                        g.poolActivation = next
+                        g.names.append(layers[next].name)
+                        next += 1
+                    }
+                default: break
+                }
+            }
+            while next < layers.count, case .dropout = layers[next].op {
+                g.dropouts.append(next)
+                g.names.append(layers[next].name)
+                next += 1
+            }
             p.groups.append(g)
             p.folds[i] = g
             p.foldedBatchNorms.insert(i + 1)
             if let a = g.activation { p.foldedActivations.insert(a); p.trainingActivation[i + 1] = a }
-            i += g.activation != nil ? 3 : 2
+            for k in [g.pool, g.poolActivation].compactMap({ $0 }) + g.dropouts { p.foldedInference.insert(k) }
+            i = next
         }
         return p
     }

@@ -94,7 +94,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 10, 10, 3]
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 8, 8, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -110,7 +109,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let l5wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 1, 1, 16]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -123,7 +121,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let l9wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [24, 16]
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 24]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
     private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
@@ -149,7 +146,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l1xp = zeroed(n * 300, Float.self)
         a2 = zeroed(n * 1280, Float.self)
         g2 = zeroed(n * 1280, Float.self)
-        l2xhat = zeroed(n * 1280, Float.self)
         l2part = zeroed(threads * 40, Float.self)
         l2mean = zeroed(20, Float.self)
         l2inv = zeroed(20, Float.self)
@@ -165,7 +161,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l5wt = zeroed(2880, Float.self)
         a6 = zeroed(n * 16, Float.self)
         g6 = zeroed(n * 16, Float.self)
-        l6xhat = zeroed(n * 16, Float.self)
         l6part = zeroed(threads * 32, Float.self)
         l6mean = zeroed(16, Float.self)
         l6inv = zeroed(16, Float.self)
@@ -178,7 +173,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l9wt = zeroed(384, Float.self)
         a10 = zeroed(n * 24, Float.self)
         g10 = zeroed(n * 24, Float.self)
-        l10xhat = zeroed(n * 24, Float.self)
         l10part = zeroed(threads * 48, Float.self)
         l10mean = zeroed(24, Float.self)
         l10inv = zeroed(24, Float.self)
@@ -201,7 +195,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -217,7 +210,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l5wt.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xhat.deallocate()
         l6part.deallocate()
         l6mean.deallocate()
         l6inv.deallocate()
@@ -230,7 +222,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l9wt.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10xhat.deallocate()
         l10part.deallocate()
         l10mean.deallocate()
         l10inv.deallocate()
@@ -319,7 +310,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2Inference(lo, hi, t)
             l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
             l6Inference(lo, hi, t)
             l7Forward(lo, hi, t)
@@ -336,7 +327,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         l1Forward(lo, hi, t)
         l2Inference(lo, hi, t)
         l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l4ForwardInference(lo, hi, t)
         l5Forward(lo, hi, t)
         l6Inference(lo, hi, t)
         l7Forward(lo, hi, t)
@@ -652,13 +643,12 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 4197
         let gb = (gp + 540)
         for o in 0..<20 { gb[o] = 0 }
-        let dyc = g1 + lo * 1280
-        for r in 0..<(hi - lo) * 64 { for o in 0..<20 { gb[o] += dyc[r * 20 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 540)
         for n in lo..<hi {
             let x = l1xp + n * 300
             let dy = g1 + n * 1280
+            for r in 0..<64 { for o in 0..<20 { gb[o] += dy[r * 20 + o] } }
             for qt in stride(from: 0, to: 64, by: 64) {
                 let qe = min(qt + 64, 64)
                 for kh in 0..<3 {
@@ -837,10 +827,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let be0 = ld16(((parameters + 580) + 0))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 1280 + r * 20
-                let hr = l2xhat + lo * 1280 + r * 20
                 let yr = a2 + lo * 1280 + r * 20
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
             }
@@ -851,10 +839,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 580) + 16))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 1280 + r * 20
-                let hr = l2xhat + lo * 1280 + r * 20
                 let yr = a2 + lo * 1280 + r * 20
                 let v0 = (ld4((xr + 16)) - m0) * k0
-                st4((hr + 16), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 16), y0)
             }
@@ -893,24 +879,26 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 40
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g2 + lo * 1280 + r * 20
-                let hr = l2xhat + lo * 1280 + r * 20
+                let xr = a1 + lo * 1280 + r * 20
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
             }
             st16((s + 0), sy0)
             st16(((s + 20) + 0), sx0)
         }
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 16)), iv0 = ld4((l2inv + 16))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g2 + lo * 1280 + r * 20
-                let hr = l2xhat + lo * 1280 + r * 20
+                let xr = a1 + lo * 1280 + r * 20
                 let g0 = ld4((dyr + 16))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 16))
+                sx0 += g0 * ((ld4((xr + 16)) - m0) * iv0)
             }
             st4((s + 16), sy0)
             st4(((s + 20) + 16), sx0)
@@ -934,25 +922,23 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 560) + 0)) * ld16((l2inv + 0))
+            let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+            let k0 = ld16(((parameters + 560) + 0)) * iv0
             let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
             for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 1280 + r * 20
-                let hr = l2xhat + lo * 1280 + r * 20
-                let dxr = g1 + lo * 1280 + r * 20
+                let dyr = g2 + lo * 1280 + r * 20, xr = a1 + lo * 1280 + r * 20, dxr = g1 + lo * 1280 + r * 20
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
             }
         }
         do {
-            let k0 = ld4(((parameters + 560) + 16)) * ld4((l2inv + 16))
+            let iv0 = ld4((l2inv + 16)), m0 = ld4((l2mean + 16))
+            let k0 = ld4(((parameters + 560) + 16)) * iv0
             let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
             for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 1280 + r * 20
-                let hr = l2xhat + lo * 1280 + r * 20
-                let dxr = g1 + lo * 1280 + r * 20
+                let dyr = g2 + lo * 1280 + r * 20, xr = a1 + lo * 1280 + r * 20, dxr = g1 + lo * 1280 + r * 20
                 let g0 = ld4((dyr + 16))
-                st4((dxr + 16), k0 * (g0 - my0 - ld4((hr + 16)) * mx0))
+                st4((dxr + 16), k0 * (g0 - my0 - ((ld4((xr + 16)) - m0) * iv0) * mx0))
             }
         }
     }
@@ -1001,6 +987,40 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 1280)
             let ag = l4arg + n * 320
             for i in 0..<320 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 1280, py = a4 + n * 320
+            for oh in 0..<4 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<4 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 80 + ow * 20
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 8 + iw) * 20 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                    }
+                    do {
+                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 8 + iw) * 20 + 16
+                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            }
+                        }
+                        st4((yo + 16 + 0), v0)
+                    }
+                }
+            }
         }
     }
 
@@ -1113,11 +1133,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g4 + n * 320
             dx.update(repeating: 0, count: 320)
-            let dy = g5 + n * 16
             for kh in 0..<3 {
                 let wtk = l5wt + kh * 960
                 do {
@@ -1236,10 +1253,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let be0 = ld16(((parameters + 3520) + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a5 + lo * 16 + r * 16
-                let hr = l6xhat + lo * 16 + r * 16
                 let yr = a6 + lo * 16 + r * 16
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = v0 + be0
                 st16((yr + 0), y0)
             }
@@ -1270,12 +1285,13 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let s = l6part + t * 32
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l6mean + 0)), iv0 = ld16((l6inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g6 + lo * 16 + r * 16
-                let hr = l6xhat + lo * 16 + r * 16
+                let xr = a5 + lo * 16 + r * 16
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
             }
             st16((s + 0), sy0)
             st16(((s + 16) + 0), sx0)
@@ -1298,14 +1314,13 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16((l6inv + 0))
+            let iv0 = ld16((l6inv + 0)), m0 = ld16((l6mean + 0))
+            let k0 = iv0
             let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g6 + lo * 16 + r * 16
-                let hr = l6xhat + lo * 16 + r * 16
-                let dxr = g5 + lo * 16 + r * 16
+                let dyr = g6 + lo * 16 + r * 16, xr = a5 + lo * 16 + r * 16, dxr = g5 + lo * 16 + r * 16
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }
@@ -2197,10 +2212,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let be0 = ld16(((parameters + 4000) + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a9 + lo * 24 + r * 24
-                let hr = l10xhat + lo * 24 + r * 24
                 let yr = a10 + lo * 24 + r * 24
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
             }
@@ -2211,10 +2224,8 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let be0 = ld8(((parameters + 4000) + 16))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a9 + lo * 24 + r * 24
-                let hr = l10xhat + lo * 24 + r * 24
                 let yr = a10 + lo * 24 + r * 24
                 let v0 = (ld8((xr + 16)) - m0) * k0
-                st8((hr + 16), v0)
                 let y0 = ga0 * v0 + be0
                 st8((yr + 16), y0)
             }
@@ -2253,24 +2264,26 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         let s = l10part + t * 48
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g10 + lo * 24 + r * 24
-                let hr = l10xhat + lo * 24 + r * 24
+                let xr = a9 + lo * 24 + r * 24
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
             }
             st16((s + 0), sy0)
             st16(((s + 24) + 0), sx0)
         }
         do {
             var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
+            let m0 = ld8((l10mean + 16)), iv0 = ld8((l10inv + 16))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g10 + lo * 24 + r * 24
-                let hr = l10xhat + lo * 24 + r * 24
+                let xr = a9 + lo * 24 + r * 24
                 let g0 = ld8((dyr + 16))
                 sy0 += g0
-                sx0 += g0 * ld8((hr + 16))
+                sx0 += g0 * ((ld8((xr + 16)) - m0) * iv0)
             }
             st8((s + 16), sy0)
             st8(((s + 24) + 16), sx0)
@@ -2294,25 +2307,23 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 3976) + 0)) * ld16((l10inv + 0))
+            let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+            let k0 = ld16(((parameters + 3976) + 0)) * iv0
             let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g10 + lo * 24 + r * 24
-                let hr = l10xhat + lo * 24 + r * 24
-                let dxr = g9 + lo * 24 + r * 24
+                let dyr = g10 + lo * 24 + r * 24, xr = a9 + lo * 24 + r * 24, dxr = g9 + lo * 24 + r * 24
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
             }
         }
         do {
-            let k0 = ld8(((parameters + 3976) + 16)) * ld8((l10inv + 16))
+            let iv0 = ld8((l10inv + 16)), m0 = ld8((l10mean + 16))
+            let k0 = ld8(((parameters + 3976) + 16)) * iv0
             let my0 = ld8((l10mdy + 16)), mx0 = ld8((l10mdx + 16))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g10 + lo * 24 + r * 24
-                let hr = l10xhat + lo * 24 + r * 24
-                let dxr = g9 + lo * 24 + r * 24
+                let dyr = g10 + lo * 24 + r * 24, xr = a9 + lo * 24 + r * 24, dxr = g9 + lo * 24 + r * 24
                 let g0 = ld8((dyr + 16))
-                st8((dxr + 16), k0 * (g0 - my0 - ld8((hr + 16)) * mx0))
+                st8((dxr + 16), k0 * (g0 - my0 - ((ld8((xr + 16)) - m0) * iv0) * mx0))
             }
         }
     }

@@ -128,7 +128,7 @@ public final class FxAvgpool: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1ForwardInference(lo, hi, t)
         }
     }
 
@@ -136,7 +136,7 @@ public final class FxAvgpool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1ForwardInference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -170,6 +170,40 @@ public final class FxAvgpool: CompiledModel, @unchecked Sendable {
                     }
                     let inv = 1 / Float((he - hs) * (we - ws))
                     for c in 0..<3 { y[o + c] *= inv }
+                }
+            }
+        }
+    }
+
+    // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: average pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a0 + n * 126, py = a1 + n * 27
+            for oh in 0..<3 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<3 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 9 + ow * 3
+                    let inv = 1 / Float((he - hs) * (we - ws))
+                    do {
+                        var v0: Float = Float(0)
+                        var v1: Float = Float(0)
+                        var v2: Float = Float(0)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 6 + iw) * 3 + 0
+                                v0 += (xi + 0).pointee
+                                v1 += (xi + 1).pointee
+                                v2 += (xi + 2).pointee
+                            }
+                        }
+                        v0 *= inv
+                        (yo + 0 + 0).pointee = v0
+                        v1 *= inv
+                        (yo + 0 + 1).pointee = v1
+                        v2 *= inv
+                        (yo + 0 + 2).pointee = v2
+                    }
                 }
             }
         }

@@ -80,7 +80,6 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization output [N, 4, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
-    private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
@@ -102,7 +101,6 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 64, Float.self)
         a2 = zeroed(n * 64, Float.self)
         g2 = zeroed(n * 64, Float.self)
-        l2xhat = zeroed(n * 64, Float.self)
         l2part = zeroed(threads * 8, Float.self)
         l2mean = zeroed(4, Float.self)
         l2inv = zeroed(4, Float.self)
@@ -118,7 +116,6 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -476,10 +473,8 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 112) + 0))
             for r in 0..<(hi - lo) * 16 {
                 let xr = a1 + lo * 64 + r * 4
-                let hr = l2xhat + lo * 64 + r * 4
                 let yr = a2 + lo * 64 + r * 4
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -510,12 +505,13 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g2 + lo * 64 + r * 4
-                let hr = l2xhat + lo * 64 + r * 4
+                let xr = a1 + lo * 64 + r * 4
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 4) + 0), sx0)
@@ -539,14 +535,13 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
     // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 108) + 0)) * ld4((l2inv + 0))
+            let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+            let k0 = ld4(((parameters + 108) + 0)) * iv0
             let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
             for r in 0..<(hi - lo) * 16 {
-                let dyr = g2 + lo * 64 + r * 4
-                let hr = l2xhat + lo * 64 + r * 4
-                let dxr = g1 + lo * 64 + r * 4
+                let dyr = g2 + lo * 64 + r * 4, xr = a1 + lo * 64 + r * 4, dxr = g1 + lo * 64 + r * 4
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }

@@ -81,7 +81,6 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization output [N, 5]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
-    private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization normalized input (training)
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
@@ -103,7 +102,6 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 5, Float.self)
         a3 = zeroed(n * 5, Float.self)
         g3 = zeroed(n * 5, Float.self)
-        l3xhat = zeroed(n * 5, Float.self)
         l3part = zeroed(threads * 10, Float.self)
         l3mean = zeroed(5, Float.self)
         l3inv = zeroed(5, Float.self)
@@ -119,7 +117,6 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xhat.deallocate()
         l3part.deallocate()
         l3mean.deallocate()
         l3inv.deallocate()
@@ -809,10 +806,8 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 70) + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a2 + lo * 5 + r * 5
-                let hr = l3xhat + lo * 5 + r * 5
                 let yr = a3 + lo * 5 + r * 5
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -823,10 +818,8 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             let be0 = ((parameters + 70) + 4).pointee
             for r in 0..<(hi - lo) * 1 {
                 let xr = a2 + lo * 5 + r * 5
-                let hr = l3xhat + lo * 5 + r * 5
                 let yr = a3 + lo * 5 + r * 5
                 let v0 = ((xr + 4).pointee - m0) * k0
-                (hr + 4).pointee = v0
                 let y0 = ga0 * v0 + be0
                 (yr + 4).pointee = y0
             }
@@ -865,24 +858,26 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         let s = l3part + t * 10
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l3mean + 0)), iv0 = ld4((l3inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g3 + lo * 5 + r * 5
-                let hr = l3xhat + lo * 5 + r * 5
+                let xr = a2 + lo * 5 + r * 5
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 5) + 0), sx0)
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
+            let m0 = (l3mean + 4).pointee, iv0 = (l3inv + 4).pointee
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g3 + lo * 5 + r * 5
-                let hr = l3xhat + lo * 5 + r * 5
+                let xr = a2 + lo * 5 + r * 5
                 let g0 = (dyr + 4).pointee
                 sy0 += g0
-                sx0 += g0 * (hr + 4).pointee
+                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
             }
             (s + 4).pointee = sy0
             ((s + 5) + 4).pointee = sx0
@@ -906,25 +901,23 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 65) + 0)) * ld4((l3inv + 0))
+            let iv0 = ld4((l3inv + 0)), m0 = ld4((l3mean + 0))
+            let k0 = ld4(((parameters + 65) + 0)) * iv0
             let my0 = ld4((l3mdy + 0)), mx0 = ld4((l3mdx + 0))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g3 + lo * 5 + r * 5
-                let hr = l3xhat + lo * 5 + r * 5
-                let dxr = g2 + lo * 5 + r * 5
+                let dyr = g3 + lo * 5 + r * 5, xr = a2 + lo * 5 + r * 5, dxr = g2 + lo * 5 + r * 5
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
         do {
-            let k0 = ((parameters + 65) + 4).pointee * (l3inv + 4).pointee
+            let iv0 = (l3inv + 4).pointee, m0 = (l3mean + 4).pointee
+            let k0 = ((parameters + 65) + 4).pointee * iv0
             let my0 = (l3mdy + 4).pointee, mx0 = (l3mdx + 4).pointee
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g3 + lo * 5 + r * 5
-                let hr = l3xhat + lo * 5 + r * 5
-                let dxr = g2 + lo * 5 + r * 5
+                let dyr = g3 + lo * 5 + r * 5, xr = a2 + lo * 5 + r * 5, dxr = g2 + lo * 5 + r * 5
                 let g0 = (dyr + 4).pointee
-                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
+                (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
             }
         }
     }

@@ -84,7 +84,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private let l2wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 4, 4, 2]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l3wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l3wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -104,7 +105,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         l2wt = zeroed(108, Float.self)
         a3 = zeroed(n * 32, Float.self)
         g3 = zeroed(n * 32, Float.self)
-        l3wt = zeroed(6, Float.self)
+        l3wf = zeroed(6, Float.self)
+        l3dyp = zeroed(threads * 32, Float.self)
     }
 
     deinit {
@@ -116,7 +118,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         l2wt.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3wf.deallocate()
+        l3dyp.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -185,7 +188,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         self.count = count
         g3.update(from: outputGradient, count: count * 32)
         l2Transpose()
-        l3Transpose()
+        l3Flip()
         parallel {
             lo, hi, t in
             l3Backward(lo, hi, t)
@@ -344,13 +347,12 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g1 + lo * 144
-        for r in 0..<(hi - lo) * 36 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 72)
         for n in lo..<hi {
             let x = a0 + n * 128
             let dy = g1 + n * 144
+            for r in 0..<36 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 36, by: 36) {
                 let qe = min(qt + 36, 36)
                 for kh in 0..<3 {
@@ -654,13 +656,12 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 184)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g2 + lo * 48
-        for r in 0..<(hi - lo) * 16 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 76)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let x = a1 + n * 144
             let dy = g2 + n * 48
+            for r in 0..<16 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 16, by: 16) {
                 let qe = min(qt + 16, 16)
                 for kh in 0..<3 {
@@ -799,11 +800,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g1 + n * 144
             dx.update(repeating: 0, count: 144)
-            let dy = g2 + n * 48
             for kh in 0..<3 {
                 let wtk = l2wt + kh * 36
                 do {
@@ -1199,11 +1197,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3Transpose() {
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l3Flip() {
         let wk = (parameters + 187)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<3 { for o in 0..<2 {
-            l3wt[(kh * 2 + o) * 3 + kw * 3 + ci] = wk[((kh * 1 + kw) * 3 + ci) * 2 + o]
+            l3wf[((kh * 1 + kw) * 2 + o) * 3 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 3 + ci) * 2 + o]
         } } } }
     }
 
@@ -1218,13 +1216,13 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 193)
         for o in 0..<2 { gb[o] = 0 }
-        let dyc = g3 + lo * 32
-        for r in 0..<(hi - lo) * 16 { for o in 0..<2 { gb[o] += dyc[r * 2 + o] } }
         let gk = (gp + 187)
         gk.update(repeating: 0, count: 6)
+        let dyp = l3dyp + t * 32
         for n in lo..<hi {
             let x = a2 + n * 48
             let dy = g3 + n * 32
+            for r in 0..<16 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             for qt in stride(from: 0, to: 16, by: 16) {
                 let qe = min(qt + 16, 16)
                 for kh in 0..<1 {
@@ -1263,233 +1261,227 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g2 + n * 48
-            dx.update(repeating: 0, count: 48)
-            let dy = g3 + n * 32
-            for kh in 0..<1 {
-                let wtk = l3wt + kh * 6
+            for r in 0..<4 { (dyp + ((r + 0) * 4 + 0) * 2).update(from: dy + r * 8, count: 8) }
+            do {
+                let q = 0
                 do {
-                    let q = 0
+                    let ar0 = dyp + ((q + 0) / 4 * 4 + (q + 0) % 4) * 2
+                    let cr0 = dx + (q + 0) * 3
+                    let ar1 = dyp + ((q + 1) / 4 * 4 + (q + 1) % 4) * 2
+                    let cr1 = dx + (q + 1) * 3
+                    let ar2 = dyp + ((q + 2) / 4 * 4 + (q + 2) % 4) * 2
+                    let cr2 = dx + (q + 2) * 3
+                    let ar3 = dyp + ((q + 3) / 4 * 4 + (q + 3) % 4) * 2
+                    let cr3 = dx + (q + 3) * 3
+                    let ar4 = dyp + ((q + 4) / 4 * 4 + (q + 4) % 4) * 2
+                    let cr4 = dx + (q + 4) * 3
+                    let ar5 = dyp + ((q + 5) / 4 * 4 + (q + 5) % 4) * 2
+                    let cr5 = dx + (q + 5) * 3
+                    let ar6 = dyp + ((q + 6) / 4 * 4 + (q + 6) % 4) * 2
+                    let cr6 = dx + (q + 6) * 3
+                    let ar7 = dyp + ((q + 7) / 4 * 4 + (q + 7) % 4) * 2
+                    let cr7 = dx + (q + 7) * 3
+                    let ar8 = dyp + ((q + 8) / 4 * 4 + (q + 8) % 4) * 2
+                    let cr8 = dx + (q + 8) * 3
+                    let ar9 = dyp + ((q + 9) / 4 * 4 + (q + 9) % 4) * 2
+                    let cr9 = dx + (q + 9) * 3
+                    let ar10 = dyp + ((q + 10) / 4 * 4 + (q + 10) % 4) * 2
+                    let cr10 = dx + (q + 10) * 3
+                    let ar11 = dyp + ((q + 11) / 4 * 4 + (q + 11) % 4) * 2
+                    let cr11 = dx + (q + 11) * 3
                     do {
-                        let ar0 = dy + (q + 0) * 2
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 4 + (q + 0) % 4 * 1) * 3
-                        let ar1 = dy + (q + 1) * 2
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 4 + (q + 1) % 4 * 1) * 3
-                        let ar2 = dy + (q + 2) * 2
-                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 4 + (q + 2) % 4 * 1) * 3
-                        let ar3 = dy + (q + 3) * 2
-                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 4 + (q + 3) % 4 * 1) * 3
-                        let ar4 = dy + (q + 4) * 2
-                        let cr4 = dx + (((q + 4) / 4 * 1 + kh) * 4 + (q + 4) % 4 * 1) * 3
-                        let ar5 = dy + (q + 5) * 2
-                        let cr5 = dx + (((q + 5) / 4 * 1 + kh) * 4 + (q + 5) % 4 * 1) * 3
-                        let ar6 = dy + (q + 6) * 2
-                        let cr6 = dx + (((q + 6) / 4 * 1 + kh) * 4 + (q + 6) % 4 * 1) * 3
-                        let ar7 = dy + (q + 7) * 2
-                        let cr7 = dx + (((q + 7) / 4 * 1 + kh) * 4 + (q + 7) % 4 * 1) * 3
-                        let ar8 = dy + (q + 8) * 2
-                        let cr8 = dx + (((q + 8) / 4 * 1 + kh) * 4 + (q + 8) % 4 * 1) * 3
-                        let ar9 = dy + (q + 9) * 2
-                        let cr9 = dx + (((q + 9) / 4 * 1 + kh) * 4 + (q + 9) % 4 * 1) * 3
-                        let ar10 = dy + (q + 10) * 2
-                        let cr10 = dx + (((q + 10) / 4 * 1 + kh) * 4 + (q + 10) % 4 * 1) * 3
-                        let ar11 = dy + (q + 11) * 2
-                        let cr11 = dx + (((q + 11) / 4 * 1 + kh) * 4 + (q + 11) % 4 * 1) * 3
-                        do {
-                            var s0_0: Float = Float(0)
-                            var s0_1: Float = Float(0)
-                            var s0_2: Float = Float(0)
-                            var s1_0: Float = Float(0)
-                            var s1_1: Float = Float(0)
-                            var s1_2: Float = Float(0)
-                            var s2_0: Float = Float(0)
-                            var s2_1: Float = Float(0)
-                            var s2_2: Float = Float(0)
-                            var s3_0: Float = Float(0)
-                            var s3_1: Float = Float(0)
-                            var s3_2: Float = Float(0)
-                            var s4_0: Float = Float(0)
-                            var s4_1: Float = Float(0)
-                            var s4_2: Float = Float(0)
-                            var s5_0: Float = Float(0)
-                            var s5_1: Float = Float(0)
-                            var s5_2: Float = Float(0)
-                            var s6_0: Float = Float(0)
-                            var s6_1: Float = Float(0)
-                            var s6_2: Float = Float(0)
-                            var s7_0: Float = Float(0)
-                            var s7_1: Float = Float(0)
-                            var s7_2: Float = Float(0)
-                            var s8_0: Float = Float(0)
-                            var s8_1: Float = Float(0)
-                            var s8_2: Float = Float(0)
-                            var s9_0: Float = Float(0)
-                            var s9_1: Float = Float(0)
-                            var s9_2: Float = Float(0)
-                            var s10_0: Float = Float(0)
-                            var s10_1: Float = Float(0)
-                            var s10_2: Float = Float(0)
-                            var s11_0: Float = Float(0)
-                            var s11_1: Float = Float(0)
-                            var s11_2: Float = Float(0)
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<2 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                s6_2 = s6_2.addingProduct(w2, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                s7_2 = s7_2.addingProduct(w2, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                s8_2 = s8_2.addingProduct(w2, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                s9_2 = s9_2.addingProduct(w2, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                s10_2 = s10_2.addingProduct(w2, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                                s11_2 = s11_2.addingProduct(w2, x11)
-                            }
-                            (cr0 + 0 + 0).pointee = (cr0 + 0 + 0).pointee + s0_0
-                            (cr0 + 0 + 1).pointee = (cr0 + 0 + 1).pointee + s0_1
-                            (cr0 + 0 + 2).pointee = (cr0 + 0 + 2).pointee + s0_2
-                            (cr1 + 0 + 0).pointee = (cr1 + 0 + 0).pointee + s1_0
-                            (cr1 + 0 + 1).pointee = (cr1 + 0 + 1).pointee + s1_1
-                            (cr1 + 0 + 2).pointee = (cr1 + 0 + 2).pointee + s1_2
-                            (cr2 + 0 + 0).pointee = (cr2 + 0 + 0).pointee + s2_0
-                            (cr2 + 0 + 1).pointee = (cr2 + 0 + 1).pointee + s2_1
-                            (cr2 + 0 + 2).pointee = (cr2 + 0 + 2).pointee + s2_2
-                            (cr3 + 0 + 0).pointee = (cr3 + 0 + 0).pointee + s3_0
-                            (cr3 + 0 + 1).pointee = (cr3 + 0 + 1).pointee + s3_1
-                            (cr3 + 0 + 2).pointee = (cr3 + 0 + 2).pointee + s3_2
-                            (cr4 + 0 + 0).pointee = (cr4 + 0 + 0).pointee + s4_0
-                            (cr4 + 0 + 1).pointee = (cr4 + 0 + 1).pointee + s4_1
-                            (cr4 + 0 + 2).pointee = (cr4 + 0 + 2).pointee + s4_2
-                            (cr5 + 0 + 0).pointee = (cr5 + 0 + 0).pointee + s5_0
-                            (cr5 + 0 + 1).pointee = (cr5 + 0 + 1).pointee + s5_1
-                            (cr5 + 0 + 2).pointee = (cr5 + 0 + 2).pointee + s5_2
-                            (cr6 + 0 + 0).pointee = (cr6 + 0 + 0).pointee + s6_0
-                            (cr6 + 0 + 1).pointee = (cr6 + 0 + 1).pointee + s6_1
-                            (cr6 + 0 + 2).pointee = (cr6 + 0 + 2).pointee + s6_2
-                            (cr7 + 0 + 0).pointee = (cr7 + 0 + 0).pointee + s7_0
-                            (cr7 + 0 + 1).pointee = (cr7 + 0 + 1).pointee + s7_1
-                            (cr7 + 0 + 2).pointee = (cr7 + 0 + 2).pointee + s7_2
-                            (cr8 + 0 + 0).pointee = (cr8 + 0 + 0).pointee + s8_0
-                            (cr8 + 0 + 1).pointee = (cr8 + 0 + 1).pointee + s8_1
-                            (cr8 + 0 + 2).pointee = (cr8 + 0 + 2).pointee + s8_2
-                            (cr9 + 0 + 0).pointee = (cr9 + 0 + 0).pointee + s9_0
-                            (cr9 + 0 + 1).pointee = (cr9 + 0 + 1).pointee + s9_1
-                            (cr9 + 0 + 2).pointee = (cr9 + 0 + 2).pointee + s9_2
-                            (cr10 + 0 + 0).pointee = (cr10 + 0 + 0).pointee + s10_0
-                            (cr10 + 0 + 1).pointee = (cr10 + 0 + 1).pointee + s10_1
-                            (cr10 + 0 + 2).pointee = (cr10 + 0 + 2).pointee + s10_2
-                            (cr11 + 0 + 0).pointee = (cr11 + 0 + 0).pointee + s11_0
-                            (cr11 + 0 + 1).pointee = (cr11 + 0 + 1).pointee + s11_1
-                            (cr11 + 0 + 2).pointee = (cr11 + 0 + 2).pointee + s11_2
+                        var s0_0: Float = Float(0)
+                        var s0_1: Float = Float(0)
+                        var s0_2: Float = Float(0)
+                        var s1_0: Float = Float(0)
+                        var s1_1: Float = Float(0)
+                        var s1_2: Float = Float(0)
+                        var s2_0: Float = Float(0)
+                        var s2_1: Float = Float(0)
+                        var s2_2: Float = Float(0)
+                        var s3_0: Float = Float(0)
+                        var s3_1: Float = Float(0)
+                        var s3_2: Float = Float(0)
+                        var s4_0: Float = Float(0)
+                        var s4_1: Float = Float(0)
+                        var s4_2: Float = Float(0)
+                        var s5_0: Float = Float(0)
+                        var s5_1: Float = Float(0)
+                        var s5_2: Float = Float(0)
+                        var s6_0: Float = Float(0)
+                        var s6_1: Float = Float(0)
+                        var s6_2: Float = Float(0)
+                        var s7_0: Float = Float(0)
+                        var s7_1: Float = Float(0)
+                        var s7_2: Float = Float(0)
+                        var s8_0: Float = Float(0)
+                        var s8_1: Float = Float(0)
+                        var s8_2: Float = Float(0)
+                        var s9_0: Float = Float(0)
+                        var s9_1: Float = Float(0)
+                        var s9_2: Float = Float(0)
+                        var s10_0: Float = Float(0)
+                        var s10_1: Float = Float(0)
+                        var s10_2: Float = Float(0)
+                        var s11_0: Float = Float(0)
+                        var s11_1: Float = Float(0)
+                        var s11_2: Float = Float(0)
+                        let ao = 0
+                        let bs = l3wf + 0
+                        for k in 0..<2 {
+                            let bk = bs + k * 3
+                            let w0 = (bk + 0).pointee
+                            let w1 = (bk + 1).pointee
+                            let w2 = (bk + 2).pointee
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            s6_2 = s6_2.addingProduct(w2, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            s7_2 = s7_2.addingProduct(w2, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            s8_2 = s8_2.addingProduct(w2, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            s9_2 = s9_2.addingProduct(w2, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            s10_2 = s10_2.addingProduct(w2, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                            s11_2 = s11_2.addingProduct(w2, x11)
                         }
+                        (cr0 + 0 + 0).pointee = s0_0
+                        (cr0 + 0 + 1).pointee = s0_1
+                        (cr0 + 0 + 2).pointee = s0_2
+                        (cr1 + 0 + 0).pointee = s1_0
+                        (cr1 + 0 + 1).pointee = s1_1
+                        (cr1 + 0 + 2).pointee = s1_2
+                        (cr2 + 0 + 0).pointee = s2_0
+                        (cr2 + 0 + 1).pointee = s2_1
+                        (cr2 + 0 + 2).pointee = s2_2
+                        (cr3 + 0 + 0).pointee = s3_0
+                        (cr3 + 0 + 1).pointee = s3_1
+                        (cr3 + 0 + 2).pointee = s3_2
+                        (cr4 + 0 + 0).pointee = s4_0
+                        (cr4 + 0 + 1).pointee = s4_1
+                        (cr4 + 0 + 2).pointee = s4_2
+                        (cr5 + 0 + 0).pointee = s5_0
+                        (cr5 + 0 + 1).pointee = s5_1
+                        (cr5 + 0 + 2).pointee = s5_2
+                        (cr6 + 0 + 0).pointee = s6_0
+                        (cr6 + 0 + 1).pointee = s6_1
+                        (cr6 + 0 + 2).pointee = s6_2
+                        (cr7 + 0 + 0).pointee = s7_0
+                        (cr7 + 0 + 1).pointee = s7_1
+                        (cr7 + 0 + 2).pointee = s7_2
+                        (cr8 + 0 + 0).pointee = s8_0
+                        (cr8 + 0 + 1).pointee = s8_1
+                        (cr8 + 0 + 2).pointee = s8_2
+                        (cr9 + 0 + 0).pointee = s9_0
+                        (cr9 + 0 + 1).pointee = s9_1
+                        (cr9 + 0 + 2).pointee = s9_2
+                        (cr10 + 0 + 0).pointee = s10_0
+                        (cr10 + 0 + 1).pointee = s10_1
+                        (cr10 + 0 + 2).pointee = s10_2
+                        (cr11 + 0 + 0).pointee = s11_0
+                        (cr11 + 0 + 1).pointee = s11_1
+                        (cr11 + 0 + 2).pointee = s11_2
                     }
                 }
+            }
+            do {
+                let q = 12
                 do {
-                    let q = 12
+                    let ar0 = dyp + ((q + 0) / 4 * 4 + (q + 0) % 4) * 2
+                    let cr0 = dx + (q + 0) * 3
+                    let ar1 = dyp + ((q + 1) / 4 * 4 + (q + 1) % 4) * 2
+                    let cr1 = dx + (q + 1) * 3
+                    let ar2 = dyp + ((q + 2) / 4 * 4 + (q + 2) % 4) * 2
+                    let cr2 = dx + (q + 2) * 3
+                    let ar3 = dyp + ((q + 3) / 4 * 4 + (q + 3) % 4) * 2
+                    let cr3 = dx + (q + 3) * 3
                     do {
-                        let ar0 = dy + (q + 0) * 2
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 4 + (q + 0) % 4 * 1) * 3
-                        let ar1 = dy + (q + 1) * 2
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 4 + (q + 1) % 4 * 1) * 3
-                        let ar2 = dy + (q + 2) * 2
-                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 4 + (q + 2) % 4 * 1) * 3
-                        let ar3 = dy + (q + 3) * 2
-                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 4 + (q + 3) % 4 * 1) * 3
-                        do {
-                            var s0_0: Float = Float(0)
-                            var s0_1: Float = Float(0)
-                            var s0_2: Float = Float(0)
-                            var s1_0: Float = Float(0)
-                            var s1_1: Float = Float(0)
-                            var s1_2: Float = Float(0)
-                            var s2_0: Float = Float(0)
-                            var s2_1: Float = Float(0)
-                            var s2_2: Float = Float(0)
-                            var s3_0: Float = Float(0)
-                            var s3_1: Float = Float(0)
-                            var s3_2: Float = Float(0)
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<2 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                            }
-                            (cr0 + 0 + 0).pointee = (cr0 + 0 + 0).pointee + s0_0
-                            (cr0 + 0 + 1).pointee = (cr0 + 0 + 1).pointee + s0_1
-                            (cr0 + 0 + 2).pointee = (cr0 + 0 + 2).pointee + s0_2
-                            (cr1 + 0 + 0).pointee = (cr1 + 0 + 0).pointee + s1_0
-                            (cr1 + 0 + 1).pointee = (cr1 + 0 + 1).pointee + s1_1
-                            (cr1 + 0 + 2).pointee = (cr1 + 0 + 2).pointee + s1_2
-                            (cr2 + 0 + 0).pointee = (cr2 + 0 + 0).pointee + s2_0
-                            (cr2 + 0 + 1).pointee = (cr2 + 0 + 1).pointee + s2_1
-                            (cr2 + 0 + 2).pointee = (cr2 + 0 + 2).pointee + s2_2
-                            (cr3 + 0 + 0).pointee = (cr3 + 0 + 0).pointee + s3_0
-                            (cr3 + 0 + 1).pointee = (cr3 + 0 + 1).pointee + s3_1
-                            (cr3 + 0 + 2).pointee = (cr3 + 0 + 2).pointee + s3_2
+                        var s0_0: Float = Float(0)
+                        var s0_1: Float = Float(0)
+                        var s0_2: Float = Float(0)
+                        var s1_0: Float = Float(0)
+                        var s1_1: Float = Float(0)
+                        var s1_2: Float = Float(0)
+                        var s2_0: Float = Float(0)
+                        var s2_1: Float = Float(0)
+                        var s2_2: Float = Float(0)
+                        var s3_0: Float = Float(0)
+                        var s3_1: Float = Float(0)
+                        var s3_2: Float = Float(0)
+                        let ao = 0
+                        let bs = l3wf + 0
+                        for k in 0..<2 {
+                            let bk = bs + k * 3
+                            let w0 = (bk + 0).pointee
+                            let w1 = (bk + 1).pointee
+                            let w2 = (bk + 2).pointee
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
                         }
+                        (cr0 + 0 + 0).pointee = s0_0
+                        (cr0 + 0 + 1).pointee = s0_1
+                        (cr0 + 0 + 2).pointee = s0_2
+                        (cr1 + 0 + 0).pointee = s1_0
+                        (cr1 + 0 + 1).pointee = s1_1
+                        (cr1 + 0 + 2).pointee = s1_2
+                        (cr2 + 0 + 0).pointee = s2_0
+                        (cr2 + 0 + 1).pointee = s2_1
+                        (cr2 + 0 + 2).pointee = s2_2
+                        (cr3 + 0 + 0).pointee = s3_0
+                        (cr3 + 0 + 1).pointee = s3_1
+                        (cr3 + 0 + 2).pointee = s3_2
                     }
                 }
             }

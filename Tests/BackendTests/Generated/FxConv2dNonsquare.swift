@@ -523,13 +523,12 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 79
         let gb = (gp + 24)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 105
-        for r in 0..<(hi - lo) * 35 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 24)
         for n in lo..<hi {
             let x = a0 + n * 112
             let dy = g1 + n * 105
+            for r in 0..<35 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 35, by: 35) {
                 let qe = min(qt + 35, 35)
                 for kh in 0..<4 {
@@ -740,13 +739,12 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 79
         let gb = (gp + 75)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g2 + lo * 80
-        for r in 0..<(hi - lo) * 20 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 27)
         gk.update(repeating: 0, count: 48)
         for n in lo..<hi {
             let x = a1 + n * 105
             let dy = g2 + n * 80
+            for r in 0..<20 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 20, by: 20) {
                 let qe = min(qt + 20, 20)
                 for kh in 0..<1 {
@@ -811,11 +809,8 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g1 + n * 105
             dx.update(repeating: 0, count: 105)
-            let dy = g2 + n * 80
             for kh in 0..<1 {
                 let wtk = l2wt + kh * 48
                 do {

@@ -382,13 +382,12 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 99
         let gb = (gp + 96)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 147
-        for r in 0..<(hi - lo) * 49 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 96)
         for n in lo..<hi {
             let x = l1xp + n * 200
             let dy = g1 + n * 147
+            for r in 0..<49 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 49, by: 49) {
                 let qe = min(qt + 49, 49)
                 for kh in 0..<4 {

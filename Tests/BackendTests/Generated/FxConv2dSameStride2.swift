@@ -442,13 +442,12 @@ public final class FxConv2dSameStride2: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 57
         let gb = (gp + 54)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 90
-        for r in 0..<(hi - lo) * 30 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = l1xp + n * 286
             let dy = g1 + n * 90
+            for r in 0..<30 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 30, by: 30) {
                 let qe = min(qt + 30, 30)
                 for kh in 0..<3 {

@@ -295,13 +295,12 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 112
         let gb = (gp + 108)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g1 + lo * 196
-        for r in 0..<(hi - lo) * 49 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let x = a0 + n * 243
             let dy = g1 + n * 196
+            for r in 0..<49 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 49, by: 49) {
                 let qe = min(qt + 49, 49)
                 for kh in 0..<3 {

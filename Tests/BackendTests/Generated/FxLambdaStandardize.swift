@@ -297,13 +297,12 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 20
         let gb = (gp + 18)
         for o in 0..<2 { gb[o] = 0 }
-        let dyc = g2 + lo * 18
-        for r in 0..<(hi - lo) * 9 { for o in 0..<2 { gb[o] += dyc[r * 2 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 18)
         for n in lo..<hi {
             let x = a1 + n * 25
             let dy = g2 + n * 18
+            for r in 0..<9 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             for qt in stride(from: 0, to: 9, by: 9) {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {

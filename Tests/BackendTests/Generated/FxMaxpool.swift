@@ -131,7 +131,7 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1ForwardInference(lo, hi, t)
         }
     }
 
@@ -139,7 +139,7 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1ForwardInference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -171,6 +171,36 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
                             let i = (ih * 6 + iw) * 3
                             for c in 0..<3 { let v = x[i + c]; if v > y[o + c] { y[o + c] = v; ag[o + c] = Int32(i + c) } }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a0 + n * 126, py = a1 + n * 27
+            for oh in 0..<3 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<3 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 9 + ow * 3
+                    do {
+                        var v0: Float = -Float.infinity
+                        var v1: Float = -Float.infinity
+                        var v2: Float = -Float.infinity
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 6 + iw) * 3 + 0
+                                do { let e = (xi + 0).pointee; if e > v0 { v0 = e } }
+                                do { let e = (xi + 1).pointee; if e > v1 { v1 = e } }
+                                do { let e = (xi + 2).pointee; if e > v2 { v2 = e } }
+                            }
+                        }
+                        (yo + 0 + 0).pointee = v0
+                        (yo + 0 + 1).pointee = v1
+                        (yo + 0 + 2).pointee = v2
                     }
                 }
             }

@@ -494,13 +494,12 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 27)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 48
-        for r in 0..<(hi - lo) * 16 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 27)
         for n in lo..<hi {
             let x = a0 + n * 36
             let dy = g1 + n * 48
+            for r in 0..<16 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 16, by: 16) {
                 let qe = min(qt + 16, 16)
                 for kh in 0..<3 {

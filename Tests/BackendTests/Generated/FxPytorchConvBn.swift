@@ -89,7 +89,6 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     private let l1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 10, 10, 1]
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 8, 8, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // bn1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
     private let l2mean: UnsafeMutablePointer<Float>   // bn1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
@@ -107,7 +106,6 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     private let l5dxp: UnsafeMutablePointer<Float>   // conv2 gradient of the padded input
     private let a6: UnsafeMutablePointer<Float>   // bn2 output [N, 2, 2, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of bn2 output
-    private let l6xhat: UnsafeMutablePointer<Float>   // bn2 normalized input (training)
     private let l6part: UnsafeMutablePointer<Float>   // bn2 per-chunk partial sums (chunks x 2 x 6)
     private let l6mean: UnsafeMutablePointer<Float>   // bn2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // bn2 batch 1/sqrt(var + eps)
@@ -137,7 +135,6 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         l1xp = zeroed(n * 100, Float.self)
         a2 = zeroed(n * 256, Float.self)
         g2 = zeroed(n * 256, Float.self)
-        l2xhat = zeroed(n * 256, Float.self)
         l2part = zeroed(threads * 8, Float.self)
         l2mean = zeroed(4, Float.self)
         l2inv = zeroed(4, Float.self)
@@ -155,7 +152,6 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         l5dxp = zeroed(n * 144, Float.self)
         a6 = zeroed(n * 24, Float.self)
         g6 = zeroed(n * 24, Float.self)
-        l6xhat = zeroed(n * 24, Float.self)
         l6part = zeroed(threads * 12, Float.self)
         l6mean = zeroed(6, Float.self)
         l6inv = zeroed(6, Float.self)
@@ -181,7 +177,6 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         l1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -199,7 +194,6 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         l5dxp.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xhat.deallocate()
         l6part.deallocate()
         l6mean.deallocate()
         l6inv.deallocate()
@@ -281,7 +275,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2Inference(lo, hi, t)
             l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
             l6Inference(lo, hi, t)
             l7Forward(lo, hi, t)
@@ -297,7 +291,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         l1Forward(lo, hi, t)
         l2Inference(lo, hi, t)
         l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l4ForwardInference(lo, hi, t)
         l5Forward(lo, hi, t)
         l6Inference(lo, hi, t)
         l7Forward(lo, hi, t)
@@ -511,13 +505,12 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 421
         let gb = (gp + 36)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g1 + lo * 256
-        for r in 0..<(hi - lo) * 64 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         for n in lo..<hi {
             let x = l1xp + n * 100
             let dy = g1 + n * 256
+            for r in 0..<64 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 64, by: 64) {
                 let qe = min(qt + 64, 64)
                 for kh in 0..<3 {
@@ -611,10 +604,8 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 44) + 0))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 256 + r * 4
-                let hr = l2xhat + lo * 256 + r * 4
                 let yr = a2 + lo * 256 + r * 4
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -645,12 +636,13 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g2 + lo * 256 + r * 4
-                let hr = l2xhat + lo * 256 + r * 4
+                let xr = a1 + lo * 256 + r * 4
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 4) + 0), sx0)
@@ -674,14 +666,13 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 40) + 0)) * ld4((l2inv + 0))
+            let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+            let k0 = ld4(((parameters + 40) + 0)) * iv0
             let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
             for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 256 + r * 4
-                let hr = l2xhat + lo * 256 + r * 4
-                let dxr = g1 + lo * 256 + r * 4
+                let dyr = g2 + lo * 256 + r * 4, xr = a1 + lo * 256 + r * 4, dxr = g1 + lo * 256 + r * 4
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }
@@ -730,6 +721,30 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 256)
             let ag = l4arg + n * 64
             for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 256, py = a4 + n * 64
+            for oh in 0..<4 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<4 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 16 + ow * 4
+                    do {
+                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 8 + iw) * 4 + 0
+                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            }
+                        }
+                        st4((yo + 0 + 0), v0)
+                    }
+                }
+            }
         }
     }
 
@@ -994,11 +1009,8 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = l5dxp + n * 144
             dx.update(repeating: 0, count: 144)
-            let dy = g5 + n * 24
             for kh in 0..<3 {
                 let wtk = l5wt + kh * 72
                 do {
@@ -1156,10 +1168,8 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 278) + 0))
             for r in 0..<(hi - lo) * 4 {
                 let xr = a5 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
                 let yr = a6 + lo * 24 + r * 6
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -1173,14 +1183,11 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             let be1 = ((parameters + 278) + 5).pointee
             for r in 0..<(hi - lo) * 4 {
                 let xr = a5 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
                 let yr = a6 + lo * 24 + r * 6
                 let v0 = ((xr + 4).pointee - m0) * k0
-                (hr + 4).pointee = v0
                 let y0 = ga0 * v0 + be0
                 (yr + 4).pointee = y0
                 let v1 = ((xr + 5).pointee - m1) * k1
-                (hr + 5).pointee = v1
                 let y1 = ga1 * v1 + be1
                 (yr + 5).pointee = y1
             }
@@ -1221,28 +1228,31 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         let s = l6part + t * 12
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l6mean + 0)), iv0 = ld4((l6inv + 0))
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g6 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
+                let xr = a5 + lo * 24 + r * 6
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 6) + 0), sx0)
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
+            let m0 = (l6mean + 4).pointee, iv0 = (l6inv + 4).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
+            let m1 = (l6mean + 5).pointee, iv1 = (l6inv + 5).pointee
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g6 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
+                let xr = a5 + lo * 24 + r * 6
                 let g0 = (dyr + 4).pointee
                 sy0 += g0
-                sx0 += g0 * (hr + 4).pointee
+                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
                 let g1 = (dyr + 5).pointee
                 sy1 += g1
-                sx1 += g1 * (hr + 5).pointee
+                sx1 += g1 * (((xr + 5).pointee - m1) * iv1)
             }
             (s + 4).pointee = sy0
             ((s + 6) + 4).pointee = sx0
@@ -1268,29 +1278,28 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     // bn2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 272) + 0)) * ld4((l6inv + 0))
+            let iv0 = ld4((l6inv + 0)), m0 = ld4((l6mean + 0))
+            let k0 = ld4(((parameters + 272) + 0)) * iv0
             let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
             for r in 0..<(hi - lo) * 4 {
-                let dyr = g6 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
-                let dxr = g5 + lo * 24 + r * 6
+                let dyr = g6 + lo * 24 + r * 6, xr = a5 + lo * 24 + r * 6, dxr = g5 + lo * 24 + r * 6
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
         do {
-            let k0 = ((parameters + 272) + 4).pointee * (l6inv + 4).pointee
+            let iv0 = (l6inv + 4).pointee, m0 = (l6mean + 4).pointee
+            let k0 = ((parameters + 272) + 4).pointee * iv0
             let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
-            let k1 = ((parameters + 272) + 5).pointee * (l6inv + 5).pointee
+            let iv1 = (l6inv + 5).pointee, m1 = (l6mean + 5).pointee
+            let k1 = ((parameters + 272) + 5).pointee * iv1
             let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
             for r in 0..<(hi - lo) * 4 {
-                let dyr = g6 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
-                let dxr = g5 + lo * 24 + r * 6
+                let dyr = g6 + lo * 24 + r * 6, xr = a5 + lo * 24 + r * 6, dxr = g5 + lo * 24 + r * 6
                 let g0 = (dyr + 4).pointee
-                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
+                (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
                 let g1 = (dyr + 5).pointee
-                (dxr + 5).pointee = k1 * (g1 - my1 - (hr + 5).pointee * mx1)
+                (dxr + 5).pointee = k1 * (g1 - my1 - (((xr + 5).pointee - m1) * iv1) * mx1)
             }
         }
     }

@@ -87,10 +87,11 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 8, 8, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 10, 10, 1]
+    private let l1poolIn: UnsafeMutablePointer<Float>   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
     private let l1fold: UnsafeMutablePointer<Float>   // conv1 folded BatchNorm scale and shift per chunk
+    private let l1dz: UnsafeMutablePointer<Float>   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 8, 8, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // bn1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
     private let l2mean: UnsafeMutablePointer<Float>   // bn1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
@@ -107,9 +108,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private let l5fold: UnsafeMutablePointer<Float>   // conv2 folded BatchNorm scale and shift per chunk
     private let l5wt: UnsafeMutablePointer<Float>   // conv2 transposed kernel [KH, CO, KW*CI]
     private let l5dxp: UnsafeMutablePointer<Float>   // conv2 gradient of the padded input
+    private let l5dz: UnsafeMutablePointer<Float>   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a6: UnsafeMutablePointer<Float>   // bn2 output [N, 2, 2, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of bn2 output
-    private let l6xhat: UnsafeMutablePointer<Float>   // bn2 normalized input (training)
     private let l6part: UnsafeMutablePointer<Float>   // bn2 per-chunk partial sums (chunks x 2 x 6)
     private let l6mean: UnsafeMutablePointer<Float>   // bn2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // bn2 batch 1/sqrt(var + eps)
@@ -137,10 +138,11 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 256, Float.self)
         g1 = zeroed(n * 256, Float.self)
         l1xp = zeroed(n * 100, Float.self)
+        l1poolIn = zeroed(threads * 256, Float.self)
         l1fold = zeroed(threads * 8, Float.self)
+        l1dz = zeroed(threads * 256, Float.self)
         a2 = zeroed(n * 256, Float.self)
         g2 = zeroed(n * 256, Float.self)
-        l2xhat = zeroed(n * 256, Float.self)
         l2part = zeroed(threads * 8, Float.self)
         l2mean = zeroed(4, Float.self)
         l2inv = zeroed(4, Float.self)
@@ -157,9 +159,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         l5fold = zeroed(threads * 12, Float.self)
         l5wt = zeroed(216, Float.self)
         l5dxp = zeroed(n * 144, Float.self)
+        l5dz = zeroed(threads * 24, Float.self)
         a6 = zeroed(n * 24, Float.self)
         g6 = zeroed(n * 24, Float.self)
-        l6xhat = zeroed(n * 24, Float.self)
         l6part = zeroed(threads * 12, Float.self)
         l6mean = zeroed(6, Float.self)
         l6inv = zeroed(6, Float.self)
@@ -183,10 +185,11 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         a1.deallocate()
         g1.deallocate()
         l1xp.deallocate()
+        l1poolIn.deallocate()
         l1fold.deallocate()
+        l1dz.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -203,9 +206,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         l5fold.deallocate()
         l5wt.deallocate()
         l5dxp.deallocate()
+        l5dz.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xhat.deallocate()
         l6part.deallocate()
         l6mean.deallocate()
         l6inv.deallocate()
@@ -283,7 +286,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l1ForwardFused(lo, hi, t)
-            l4Forward(lo, hi, t)
             l5ForwardFused(lo, hi, t)
             l8Forward(lo, hi, t)
             l9Forward(lo, hi, t)
@@ -295,7 +297,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1ForwardFused(lo, hi, t)
-        l4Forward(lo, hi, t)
         l5ForwardFused(lo, hi, t)
         l8Forward(lo, hi, t)
         l9Forward(lo, hi, t)
@@ -324,7 +325,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         l6BackwardReduce()
         parallel {
             lo, hi, t in
-            l6BackwardData(lo, hi, t)
             l5Backward(lo, hi, t)
             l4Backward(lo, hi, t)
             l2BackwardSums(lo, hi, t)
@@ -332,7 +332,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         l2BackwardReduce()
         parallel {
             lo, hi, t in
-            l2BackwardData(lo, hi, t)
             l1Backward(lo, hi, t)
         }
         let chunks = max(1, min(threads, count))
@@ -500,11 +499,11 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: inference, fused with conv1 + bn1 + act1
+    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: inference, fused with conv1 + bn1 + act1 + maxpool
     private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
-        let sc = l1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1
+        let sc = l1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
         for c in 0..<4 {
             let k = (parameters + 40)[c] / (((parameters + 52))[c] + Float(1e-05)).squareRoot()
             sc[c] = k
@@ -514,7 +513,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let src = a0 + n * 64
             let x = l1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
-            let y = a3 + n * 256
+            let y = l1poolIn + t * 256
             for q in stride(from: 0, to: 60, by: 12) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
@@ -672,6 +671,26 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            do {
+                let px = y, py = l5xp + n * 144
+                for oh in 0..<4 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<4 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 28 + oh * 24 + ow * 4
+                        do {
+                            var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 8 + iw) * 4 + 0
+                                    do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                }
+                            }
+                            st4((yo + 0 + 0), v0)
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -680,13 +699,27 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 421
         let gb = (gp + 36)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g1 + lo * 256
-        for r in 0..<(hi - lo) * 64 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         for n in lo..<hi {
             let x = l1xp + n * 100
-            let dy = g1 + n * 256
+            let dy = l1dz + t * 256
+            do {
+                do {
+                    let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+                    let k0 = ld4(((parameters + 40) + 0)) * iv0
+                    let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
+                    for r in 0..<64 {
+                        let dyr = g3 + n * 256 + r * 4, xr = a1 + n * 256 + r * 4, dxr = dy + r * 4
+                        let yr = a3 + n * 256 + r * 4
+                        var g0 = ld4((dyr + 0))
+                        let o0 = ld4((yr + 0))
+                        g0 = g0.replacing(with: g0 * Float(0.01), where: .!(o0 .> 0))
+                        st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
+                    }
+                }
+            }
+            for r in 0..<64 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 64, by: 64) {
                 let qe = min(qt + 64, 64)
                 for kh in 0..<3 {
@@ -780,10 +813,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 44) + 0))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 256 + r * 4
-                let hr = l2xhat + lo * 256 + r * 4
                 let yr = a3 + lo * 256 + r * 4
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: y0 * Float(0.01), where: y0 .< 0)
                 st4((yr + 0), y0)
@@ -815,15 +846,16 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g3 + lo * 256 + r * 4
-                let hr = l2xhat + lo * 256 + r * 4
+                let xr = a1 + lo * 256 + r * 4
                 let yr = a3 + lo * 256 + r * 4
                 var g0 = ld4((dyr + 0))
                 let o0 = ld4((yr + 0))
                 g0 = g0.replacing(with: g0 * Float(0.01), where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 4) + 0), sx0)
@@ -841,24 +873,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             gradients[44 + c] = sdy
             l2mdy[c] = sdy * scale
             l2mdx[c] = sdx * scale
-        }
-    }
-
-    // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld4(((parameters + 40) + 0)) * ld4((l2inv + 0))
-            let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g3 + lo * 256 + r * 4
-                let hr = l2xhat + lo * 256 + r * 4
-                let dxr = g1 + lo * 256 + r * 4
-                let yr = a3 + lo * 256 + r * 4
-                var g0 = ld4((dyr + 0))
-                let o0 = ld4((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.01), where: .!(o0 .> 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
-            }
         }
     }
 
@@ -906,6 +920,30 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 256)
             let ag = l4arg + n * 64
             for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 256, py = a4 + n * 64
+            for oh in 0..<4 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<4 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 16 + ow * 4
+                    do {
+                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 8 + iw) * 4 + 0
+                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            }
+                        }
+                        st4((yo + 0 + 0), v0)
+                    }
+                }
+            }
         }
     }
 
@@ -1008,9 +1046,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             sh[c] = (0 - ((parameters + 284))[c]) * k + (parameters + 278)[c]
         }
         for n in lo..<hi {
-            let src = a4 + n * 64
             let x = l5xp + n * 144
-            for r in 0..<4 { (x + ((r + 1) * 6 + 1) * 4).update(from: src + r * 16, count: 16) }
             let y = a7 + n * 24
             do {
                 let q = 0
@@ -1132,7 +1168,42 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         gk.update(repeating: 0, count: 216)
         for n in lo..<hi {
             let x = l5xp + n * 144
-            let dy = g5 + n * 24
+            let dy = l5dz + t * 24
+            do {
+                do {
+                    let iv0 = ld4((l6inv + 0)), m0 = ld4((l6mean + 0))
+                    let k0 = ld4(((parameters + 272) + 0)) * iv0
+                    let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
+                    for r in 0..<4 {
+                        let dyr = g7 + n * 24 + r * 6, xr = a5 + n * 24 + r * 6, dxr = dy + r * 6
+                        let yr = a7 + n * 24 + r * 6
+                        var g0 = ld4((dyr + 0))
+                        let o0 = ld4((yr + 0))
+                        g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
+                        st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
+                    }
+                }
+                do {
+                    let iv0 = (l6inv + 4).pointee, m0 = (l6mean + 4).pointee
+                    let k0 = ((parameters + 272) + 4).pointee * iv0
+                    let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
+                    let iv1 = (l6inv + 5).pointee, m1 = (l6mean + 5).pointee
+                    let k1 = ((parameters + 272) + 5).pointee * iv1
+                    let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
+                    for r in 0..<4 {
+                        let dyr = g7 + n * 24 + r * 6, xr = a5 + n * 24 + r * 6, dxr = dy + r * 6
+                        let yr = a7 + n * 24 + r * 6
+                        var g0 = (dyr + 4).pointee
+                        let o0 = (yr + 4).pointee
+                        if !(o0 > 0) { g0 = 0 }
+                        (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
+                        var g1 = (dyr + 5).pointee
+                        let o1 = (yr + 5).pointee
+                        if !(o1 > 0) { g1 = 0 }
+                        (dxr + 5).pointee = k1 * (g1 - my1 - (((xr + 5).pointee - m1) * iv1) * mx1)
+                    }
+                }
+            }
             for qt in stride(from: 0, to: 4, by: 4) {
                 let qe = min(qt + 4, 4)
                 for kh in 0..<3 {
@@ -1289,11 +1360,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = l5dxp + n * 144
             dx.update(repeating: 0, count: 144)
-            let dy = g5 + n * 24
             for kh in 0..<3 {
                 let wtk = l5wt + kh * 72
                 do {
@@ -1451,10 +1519,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 278) + 0))
             for r in 0..<(hi - lo) * 4 {
                 let xr = a5 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
                 let yr = a7 + lo * 24 + r * 6
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 var y0 = ga0 * v0 + be0
                 y0 = y0.replacing(with: 0, where: y0 .< 0)
                 st4((yr + 0), y0)
@@ -1469,15 +1535,12 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let be1 = ((parameters + 278) + 5).pointee
             for r in 0..<(hi - lo) * 4 {
                 let xr = a5 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
                 let yr = a7 + lo * 24 + r * 6
                 let v0 = ((xr + 4).pointee - m0) * k0
-                (hr + 4).pointee = v0
                 var y0 = ga0 * v0 + be0
                 y0 = max(y0, 0)
                 (yr + 4).pointee = y0
                 let v1 = ((xr + 5).pointee - m1) * k1
-                (hr + 5).pointee = v1
                 var y1 = ga1 * v1 + be1
                 y1 = max(y1, 0)
                 (yr + 5).pointee = y1
@@ -1519,36 +1582,39 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         let s = l6part + t * 12
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l6mean + 0)), iv0 = ld4((l6inv + 0))
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g7 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
+                let xr = a5 + lo * 24 + r * 6
                 let yr = a7 + lo * 24 + r * 6
                 var g0 = ld4((dyr + 0))
                 let o0 = ld4((yr + 0))
                 g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 6) + 0), sx0)
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
+            let m0 = (l6mean + 4).pointee, iv0 = (l6inv + 4).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
+            let m1 = (l6mean + 5).pointee, iv1 = (l6inv + 5).pointee
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g7 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
+                let xr = a5 + lo * 24 + r * 6
                 let yr = a7 + lo * 24 + r * 6
                 var g0 = (dyr + 4).pointee
                 let o0 = (yr + 4).pointee
                 if !(o0 > 0) { g0 = 0 }
                 sy0 += g0
-                sx0 += g0 * (hr + 4).pointee
+                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
                 var g1 = (dyr + 5).pointee
                 let o1 = (yr + 5).pointee
                 if !(o1 > 0) { g1 = 0 }
                 sy1 += g1
-                sx1 += g1 * (hr + 5).pointee
+                sx1 += g1 * (((xr + 5).pointee - m1) * iv1)
             }
             (s + 4).pointee = sy0
             ((s + 6) + 4).pointee = sx0
@@ -1568,44 +1634,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             gradients[278 + c] = sdy
             l6mdy[c] = sdy * scale
             l6mdx[c] = sdx * scale
-        }
-    }
-
-    // bn2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let k0 = ld4(((parameters + 272) + 0)) * ld4((l6inv + 0))
-            let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g7 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
-                let dxr = g5 + lo * 24 + r * 6
-                let yr = a7 + lo * 24 + r * 6
-                var g0 = ld4((dyr + 0))
-                let o0 = ld4((yr + 0))
-                g0 = g0.replacing(with: 0, where: .!(o0 .> 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
-            }
-        }
-        do {
-            let k0 = ((parameters + 272) + 4).pointee * (l6inv + 4).pointee
-            let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
-            let k1 = ((parameters + 272) + 5).pointee * (l6inv + 5).pointee
-            let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g7 + lo * 24 + r * 6
-                let hr = l6xhat + lo * 24 + r * 6
-                let dxr = g5 + lo * 24 + r * 6
-                let yr = a7 + lo * 24 + r * 6
-                var g0 = (dyr + 4).pointee
-                let o0 = (yr + 4).pointee
-                if !(o0 > 0) { g0 = 0 }
-                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
-                var g1 = (dyr + 5).pointee
-                let o1 = (yr + 5).pointee
-                if !(o1 > 0) { g1 = 0 }
-                (dxr + 5).pointee = k1 * (g1 - my1 - (hr + 5).pointee * mx1)
-            }
         }
     }
 

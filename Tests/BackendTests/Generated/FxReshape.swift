@@ -301,13 +301,12 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 57
         let gb = (gp + 54)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g2 + lo * 24
-        for r in 0..<(hi - lo) * 8 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = a0 + n * 48
             let dy = g2 + n * 24
+            for r in 0..<8 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 8, by: 8) {
                 let qe = min(qt + 8, 8)
                 for kh in 0..<3 {

@@ -95,7 +95,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 26, 26, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -111,7 +110,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let l6wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l7xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l7part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
     private let l7mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l7inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -124,7 +122,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let l9wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 4, 4, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
     private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
     private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
@@ -161,7 +158,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 21632, Float.self)
         g3 = zeroed(n * 21632, Float.self)
-        l3xhat = zeroed(n * 21632, Float.self)
         l3part = zeroed(threads * 64, Float.self)
         l3mean = zeroed(32, Float.self)
         l3inv = zeroed(32, Float.self)
@@ -177,7 +173,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l6wt = zeroed(51200, Float.self)
         a7 = zeroed(n * 5184, Float.self)
         g7 = zeroed(n * 5184, Float.self)
-        l7xhat = zeroed(n * 5184, Float.self)
         l7part = zeroed(threads * 128, Float.self)
         l7mean = zeroed(64, Float.self)
         l7inv = zeroed(64, Float.self)
@@ -190,7 +185,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l9wt = zeroed(73728, Float.self)
         a10 = zeroed(n * 2048, Float.self)
         g10 = zeroed(n * 2048, Float.self)
-        l10xhat = zeroed(n * 2048, Float.self)
         l10part = zeroed(threads * 256, Float.self)
         l10mean = zeroed(128, Float.self)
         l10inv = zeroed(128, Float.self)
@@ -225,7 +219,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xhat.deallocate()
         l3part.deallocate()
         l3mean.deallocate()
         l3inv.deallocate()
@@ -241,7 +234,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l6wt.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7xhat.deallocate()
         l7part.deallocate()
         l7mean.deallocate()
         l7inv.deallocate()
@@ -254,7 +246,6 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l9wt.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10xhat.deallocate()
         l10part.deallocate()
         l10mean.deallocate()
         l10inv.deallocate()
@@ -359,14 +350,14 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
             l3Inference(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
             l6Forward(lo, hi, t)
             l7Inference(lo, hi, t)
             l8Forward(lo, hi, t)
             l9Forward(lo, hi, t)
             l10Inference(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l11ForwardInference(lo, hi, t)
             l12Forward(lo, hi, t)
             l14Forward(lo, hi, t)
             l15ForwardInference(lo, hi, t)
@@ -384,7 +375,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             self.l2ForwardRows(q0, q1, t)
         }
         l3Inference(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l4ForwardInference(lo, hi, t)
         l5Forward(lo, hi, t)
         splitRows(81, 6) {
             q0, q1, t in
@@ -397,7 +388,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             self.l9ForwardRows(q0, q1, t)
         }
         l10Inference(lo, hi, t)
-        l11Forward(lo, hi, t)
+        l11ForwardInference(lo, hi, t)
         l12Forward(lo, hi, t)
         splitRows(512, 64) {
             q0, q1, t in
@@ -1166,14 +1157,11 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 1600) + 16))
             for r in 0..<(hi - lo) * 676 {
                 let xr = a2 + lo * 21632 + r * 32
-                let hr = l3xhat + lo * 21632 + r * 32
                 let yr = a3 + lo * 21632 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
             }
@@ -1206,16 +1194,18 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let s = l3part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l3mean + 16)), iv1 = ld16((l3inv + 16))
             for r in 0..<(hi - lo) * 676 {
                 let dyr = g3 + lo * 21632 + r * 32
-                let hr = l3xhat + lo * 21632 + r * 32
+                let xr = a2 + lo * 21632 + r * 32
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -1241,18 +1231,18 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 1568) + 0)) * ld16((l3inv + 0))
+            let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+            let k0 = ld16(((parameters + 1568) + 0)) * iv0
             let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
-            let k1 = ld16(((parameters + 1568) + 16)) * ld16((l3inv + 16))
+            let iv1 = ld16((l3inv + 16)), m1 = ld16((l3mean + 16))
+            let k1 = ld16(((parameters + 1568) + 16)) * iv1
             let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
             for r in 0..<(hi - lo) * 676 {
-                let dyr = g3 + lo * 21632 + r * 32
-                let hr = l3xhat + lo * 21632 + r * 32
-                let dxr = g2 + lo * 21632 + r * 32
+                let dyr = g3 + lo * 21632 + r * 32, xr = a2 + lo * 21632 + r * 32, dxr = g2 + lo * 21632 + r * 32
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
             }
         }
     }
@@ -1286,6 +1276,33 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 21632)
             let ag = l4arg + n * 5408
             for i in 0..<5408 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 21632, py = a4 + n * 5408
+            for oh in 0..<13 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<13 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 416 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 26 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -1935,11 +1952,8 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g5 + n * 5408
             dx.update(repeating: 0, count: 5408)
-            let dy = g6 + n * 5184
             for kh in 0..<5 {
                 let wtk = l6wt + kh * 10240
                 for q in stride(from: 0, to: 78, by: 6) {
@@ -2288,22 +2302,17 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 52960) + 48))
             for r in 0..<(hi - lo) * 81 {
                 let xr = a6 + lo * 5184 + r * 64
-                let hr = l7xhat + lo * 5184 + r * 64
                 let yr = a7 + lo * 5184 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -2340,24 +2349,28 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let s = l7part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l7mean + 0)), iv0 = ld16((l7inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l7mean + 16)), iv1 = ld16((l7inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l7mean + 32)), iv2 = ld16((l7inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l7mean + 48)), iv3 = ld16((l7inv + 48))
             for r in 0..<(hi - lo) * 81 {
                 let dyr = g7 + lo * 5184 + r * 64
-                let hr = l7xhat + lo * 5184 + r * 64
+                let xr = a6 + lo * 5184 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -2387,26 +2400,28 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 52896) + 0)) * ld16((l7inv + 0))
+            let iv0 = ld16((l7inv + 0)), m0 = ld16((l7mean + 0))
+            let k0 = ld16(((parameters + 52896) + 0)) * iv0
             let my0 = ld16((l7mdy + 0)), mx0 = ld16((l7mdx + 0))
-            let k1 = ld16(((parameters + 52896) + 16)) * ld16((l7inv + 16))
+            let iv1 = ld16((l7inv + 16)), m1 = ld16((l7mean + 16))
+            let k1 = ld16(((parameters + 52896) + 16)) * iv1
             let my1 = ld16((l7mdy + 16)), mx1 = ld16((l7mdx + 16))
-            let k2 = ld16(((parameters + 52896) + 32)) * ld16((l7inv + 32))
+            let iv2 = ld16((l7inv + 32)), m2 = ld16((l7mean + 32))
+            let k2 = ld16(((parameters + 52896) + 32)) * iv2
             let my2 = ld16((l7mdy + 32)), mx2 = ld16((l7mdx + 32))
-            let k3 = ld16(((parameters + 52896) + 48)) * ld16((l7inv + 48))
+            let iv3 = ld16((l7inv + 48)), m3 = ld16((l7mean + 48))
+            let k3 = ld16(((parameters + 52896) + 48)) * iv3
             let my3 = ld16((l7mdy + 48)), mx3 = ld16((l7mdx + 48))
             for r in 0..<(hi - lo) * 81 {
-                let dyr = g7 + lo * 5184 + r * 64
-                let hr = l7xhat + lo * 5184 + r * 64
-                let dxr = g6 + lo * 5184 + r * 64
+                let dyr = g7 + lo * 5184 + r * 64, xr = a6 + lo * 5184 + r * 64, dxr = g6 + lo * 5184 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -3007,11 +3022,8 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g8 + n * 5184
             dx.update(repeating: 0, count: 5184)
-            let dy = g9 + n * 2048
             for kh in 0..<3 {
                 let wtk = l9wt + kh * 24576
                 for q in stride(from: 0, to: 12, by: 6) {
@@ -3338,38 +3350,29 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             let be7 = ld16(((parameters + 127008) + 112))
             for r in 0..<(hi - lo) * 16 {
                 let xr = a9 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
                 let yr = a10 + lo * 2048 + r * 128
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
                 let v4 = (ld16((xr + 64)) - m4) * k4
-                st16((hr + 64), v4)
                 let y4 = ga4 * v4 + be4
                 st16((yr + 64), y4)
                 let v5 = (ld16((xr + 80)) - m5) * k5
-                st16((hr + 80), v5)
                 let y5 = ga5 * v5 + be5
                 st16((yr + 80), y5)
                 let v6 = (ld16((xr + 96)) - m6) * k6
-                st16((hr + 96), v6)
                 let y6 = ga6 * v6 + be6
                 st16((yr + 96), y6)
                 let v7 = (ld16((xr + 112)) - m7) * k7
-                st16((hr + 112), v7)
                 let y7 = ga7 * v7 + be7
                 st16((yr + 112), y7)
             }
@@ -3414,24 +3417,28 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let s = l10part + t * 256
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 16)), iv1 = ld16((l10inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 32)), iv2 = ld16((l10inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 48)), iv3 = ld16((l10inv + 48))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
+                let xr = a9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 128) + 0), sx0)
@@ -3444,24 +3451,28 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l10mean + 64)), iv0 = ld16((l10inv + 64))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l10mean + 80)), iv1 = ld16((l10inv + 80))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l10mean + 96)), iv2 = ld16((l10inv + 96))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l10mean + 112)), iv3 = ld16((l10inv + 112))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
+                let xr = a9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 64))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 64))
+                sx0 += g0 * ((ld16((xr + 64)) - m0) * iv0)
                 let g1 = ld16((dyr + 80))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 80))
+                sx1 += g1 * ((ld16((xr + 80)) - m1) * iv1)
                 let g2 = ld16((dyr + 96))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 96))
+                sx2 += g2 * ((ld16((xr + 96)) - m2) * iv2)
                 let g3 = ld16((dyr + 112))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 112))
+                sx3 += g3 * ((ld16((xr + 112)) - m3) * iv3)
             }
             st16((s + 64), sy0)
             st16(((s + 128) + 64), sx0)
@@ -3491,49 +3502,53 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 126880) + 0)) * ld16((l10inv + 0))
+            let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+            let k0 = ld16(((parameters + 126880) + 0)) * iv0
             let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
-            let k1 = ld16(((parameters + 126880) + 16)) * ld16((l10inv + 16))
+            let iv1 = ld16((l10inv + 16)), m1 = ld16((l10mean + 16))
+            let k1 = ld16(((parameters + 126880) + 16)) * iv1
             let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
-            let k2 = ld16(((parameters + 126880) + 32)) * ld16((l10inv + 32))
+            let iv2 = ld16((l10inv + 32)), m2 = ld16((l10mean + 32))
+            let k2 = ld16(((parameters + 126880) + 32)) * iv2
             let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
-            let k3 = ld16(((parameters + 126880) + 48)) * ld16((l10inv + 48))
+            let iv3 = ld16((l10inv + 48)), m3 = ld16((l10mean + 48))
+            let k3 = ld16(((parameters + 126880) + 48)) * iv3
             let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
             for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
-                let dxr = g9 + lo * 2048 + r * 128
+                let dyr = g10 + lo * 2048 + r * 128, xr = a9 + lo * 2048 + r * 128, dxr = g9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
         do {
-            let k0 = ld16(((parameters + 126880) + 64)) * ld16((l10inv + 64))
+            let iv0 = ld16((l10inv + 64)), m0 = ld16((l10mean + 64))
+            let k0 = ld16(((parameters + 126880) + 64)) * iv0
             let my0 = ld16((l10mdy + 64)), mx0 = ld16((l10mdx + 64))
-            let k1 = ld16(((parameters + 126880) + 80)) * ld16((l10inv + 80))
+            let iv1 = ld16((l10inv + 80)), m1 = ld16((l10mean + 80))
+            let k1 = ld16(((parameters + 126880) + 80)) * iv1
             let my1 = ld16((l10mdy + 80)), mx1 = ld16((l10mdx + 80))
-            let k2 = ld16(((parameters + 126880) + 96)) * ld16((l10inv + 96))
+            let iv2 = ld16((l10inv + 96)), m2 = ld16((l10mean + 96))
+            let k2 = ld16(((parameters + 126880) + 96)) * iv2
             let my2 = ld16((l10mdy + 96)), mx2 = ld16((l10mdx + 96))
-            let k3 = ld16(((parameters + 126880) + 112)) * ld16((l10inv + 112))
+            let iv3 = ld16((l10inv + 112)), m3 = ld16((l10mean + 112))
+            let k3 = ld16(((parameters + 126880) + 112)) * iv3
             let my3 = ld16((l10mdy + 112)), mx3 = ld16((l10mdx + 112))
             for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128
-                let hr = l10xhat + lo * 2048 + r * 128
-                let dxr = g9 + lo * 2048 + r * 128
+                let dyr = g10 + lo * 2048 + r * 128, xr = a9 + lo * 2048 + r * 128, dxr = g9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 64))
-                st16((dxr + 64), k0 * (g0 - my0 - ld16((hr + 64)) * mx0))
+                st16((dxr + 64), k0 * (g0 - my0 - ((ld16((xr + 64)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 80))
-                st16((dxr + 80), k1 * (g1 - my1 - ld16((hr + 80)) * mx1))
+                st16((dxr + 80), k1 * (g1 - my1 - ((ld16((xr + 80)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 96))
-                st16((dxr + 96), k2 * (g2 - my2 - ld16((hr + 96)) * mx2))
+                st16((dxr + 96), k2 * (g2 - my2 - ((ld16((xr + 96)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 112))
-                st16((dxr + 112), k3 * (g3 - my3 - ld16((hr + 112)) * mx3))
+                st16((dxr + 112), k3 * (g3 - my3 - ((ld16((xr + 112)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -3567,6 +3582,39 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 2048)
             let ag = l11arg + n * 512
             for i in 0..<512 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l11ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a10 + n * 2048, py = a11 + n * 512
+            for oh in 0..<2 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<2 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 256 + ow * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 4 + iw) * 128 + c0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + c0 + 0), v0)
+                        st16((yo + c0 + 16), v1)
+                        st16((yo + c0 + 32), v2)
+                        st16((yo + c0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 

@@ -123,7 +123,6 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let l2xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 30, 30, 1]
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -134,11 +133,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l5dxp: UnsafeMutablePointer<Float>   // conv2d_2 gradient of the padded input
+    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -155,11 +153,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l10xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l10wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let l10dxp: UnsafeMutablePointer<Float>   // conv2d_3 gradient of the padded input
+    private let l10wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l10dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l11xhat: UnsafeMutablePointer<Float>   // batch_normalization_3 normalized input (training)
     private let l11part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
     private let l11mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
     private let l11inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
@@ -170,11 +167,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a13: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g13: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l13xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l13wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private let l13dxp: UnsafeMutablePointer<Float>   // conv2d_4 gradient of the padded input
+    private let l13wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private let l13dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l14xhat: UnsafeMutablePointer<Float>   // batch_normalization_4 normalized input (training)
     private let l14part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
     private let l14mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
     private let l14inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
@@ -191,11 +187,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a18: UnsafeMutablePointer<Float>   // conv2d_5 output [N, 7, 7, 128]
     private let g18: UnsafeMutablePointer<Float>   // gradient of conv2d_5 output
     private let l18xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private let l18wt: UnsafeMutablePointer<Float>   // conv2d_5 transposed kernel [KH, CO, KW*CI]
-    private let l18dxp: UnsafeMutablePointer<Float>   // conv2d_5 gradient of the padded input
+    private let l18wf: UnsafeMutablePointer<Float>   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private let l18dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
     private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
     private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
-    private let l19xhat: UnsafeMutablePointer<Float>   // batch_normalization_5 normalized input (training)
     private let l19part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
     private let l19mean: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean
     private let l19inv: UnsafeMutablePointer<Float>   // batch_normalization_5 batch 1/sqrt(var + eps)
@@ -212,11 +207,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a23: UnsafeMutablePointer<Float>   // conv2d_6 output [N, 3, 3, 64]
     private let g23: UnsafeMutablePointer<Float>   // gradient of conv2d_6 output
     private let l23xp: UnsafeMutablePointer<Float>   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private let l23wt: UnsafeMutablePointer<Float>   // conv2d_6 transposed kernel [KH, CO, KW*CI]
-    private let l23dxp: UnsafeMutablePointer<Float>   // conv2d_6 gradient of the padded input
+    private let l23wf: UnsafeMutablePointer<Float>   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private let l23dyp: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
     private let a24: UnsafeMutablePointer<Float>   // batch_normalization_6 output [N, 3, 3, 64]
     private let g24: UnsafeMutablePointer<Float>   // gradient of batch_normalization_6 output
-    private let l24xhat: UnsafeMutablePointer<Float>   // batch_normalization_6 normalized input (training)
     private let l24part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
     private let l24mean: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean
     private let l24inv: UnsafeMutablePointer<Float>   // batch_normalization_6 batch 1/sqrt(var + eps)
@@ -232,7 +226,6 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let l27mask: UnsafeMutablePointer<Float>   // dropout_4 dropout mask (0 or 1/(1-rate))
     private let a29: UnsafeMutablePointer<Float>   // batch_normalization_7 output [N, 64]
     private let g29: UnsafeMutablePointer<Float>   // gradient of batch_normalization_7 output
-    private let l29xhat: UnsafeMutablePointer<Float>   // batch_normalization_7 normalized input (training)
     private let l29part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
     private let l29mean: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean
     private let l29inv: UnsafeMutablePointer<Float>   // batch_normalization_7 batch 1/sqrt(var + eps)
@@ -278,7 +271,6 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l2xp = zeroed(n * 900, Float.self)
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
-        l3xhat = zeroed(n * 25088, Float.self)
         l3part = zeroed(threads * 64, Float.self)
         l3mean = zeroed(32, Float.self)
         l3inv = zeroed(32, Float.self)
@@ -289,11 +281,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a5 = zeroed(n * 25088, Float.self)
         g5 = zeroed(n * 25088, Float.self)
         l5xp = zeroed(n * 28800, Float.self)
-        l5wt = zeroed(9216, Float.self)
-        l5dxp = zeroed(n * 28800, Float.self)
+        l5wf = zeroed(9216, Float.self)
+        l5dyp = zeroed(threads * 28800, Float.self)
         a6 = zeroed(n * 25088, Float.self)
         g6 = zeroed(n * 25088, Float.self)
-        l6xhat = zeroed(n * 25088, Float.self)
         l6part = zeroed(threads * 64, Float.self)
         l6mean = zeroed(32, Float.self)
         l6inv = zeroed(32, Float.self)
@@ -310,11 +301,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
         l10xp = zeroed(n * 8192, Float.self)
-        l10wt = zeroed(18432, Float.self)
-        l10dxp = zeroed(n * 8192, Float.self)
+        l10wf = zeroed(18432, Float.self)
+        l10dyp = zeroed(threads * 16384, Float.self)
         a11 = zeroed(n * 12544, Float.self)
         g11 = zeroed(n * 12544, Float.self)
-        l11xhat = zeroed(n * 12544, Float.self)
         l11part = zeroed(threads * 128, Float.self)
         l11mean = zeroed(64, Float.self)
         l11inv = zeroed(64, Float.self)
@@ -325,11 +315,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a13 = zeroed(n * 12544, Float.self)
         g13 = zeroed(n * 12544, Float.self)
         l13xp = zeroed(n * 16384, Float.self)
-        l13wt = zeroed(36864, Float.self)
-        l13dxp = zeroed(n * 16384, Float.self)
+        l13wf = zeroed(36864, Float.self)
+        l13dyp = zeroed(threads * 16384, Float.self)
         a14 = zeroed(n * 12544, Float.self)
         g14 = zeroed(n * 12544, Float.self)
-        l14xhat = zeroed(n * 12544, Float.self)
         l14part = zeroed(threads * 128, Float.self)
         l14mean = zeroed(64, Float.self)
         l14inv = zeroed(64, Float.self)
@@ -346,11 +335,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a18 = zeroed(n * 6272, Float.self)
         g18 = zeroed(n * 6272, Float.self)
         l18xp = zeroed(n * 5184, Float.self)
-        l18wt = zeroed(73728, Float.self)
-        l18dxp = zeroed(n * 5184, Float.self)
+        l18wf = zeroed(73728, Float.self)
+        l18dyp = zeroed(threads * 10368, Float.self)
         a19 = zeroed(n * 6272, Float.self)
         g19 = zeroed(n * 6272, Float.self)
-        l19xhat = zeroed(n * 6272, Float.self)
         l19part = zeroed(threads * 256, Float.self)
         l19mean = zeroed(128, Float.self)
         l19inv = zeroed(128, Float.self)
@@ -367,11 +355,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a23 = zeroed(n * 576, Float.self)
         g23 = zeroed(n * 576, Float.self)
         l23xp = zeroed(n * 3200, Float.self)
-        l23wt = zeroed(73728, Float.self)
-        l23dxp = zeroed(n * 3200, Float.self)
+        l23wf = zeroed(73728, Float.self)
+        l23dyp = zeroed(threads * 1600, Float.self)
         a24 = zeroed(n * 576, Float.self)
         g24 = zeroed(n * 576, Float.self)
-        l24xhat = zeroed(n * 576, Float.self)
         l24part = zeroed(threads * 128, Float.self)
         l24mean = zeroed(64, Float.self)
         l24inv = zeroed(64, Float.self)
@@ -387,7 +374,6 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l27mask = zeroed(n * 64, Float.self)
         a29 = zeroed(n * 64, Float.self)
         g29 = zeroed(n * 64, Float.self)
-        l29xhat = zeroed(n * 64, Float.self)
         l29part = zeroed(threads * 128, Float.self)
         l29mean = zeroed(64, Float.self)
         l29inv = zeroed(64, Float.self)
@@ -439,7 +425,6 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l2xp.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xhat.deallocate()
         l3part.deallocate()
         l3mean.deallocate()
         l3inv.deallocate()
@@ -450,11 +435,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a5.deallocate()
         g5.deallocate()
         l5xp.deallocate()
-        l5wt.deallocate()
-        l5dxp.deallocate()
+        l5wf.deallocate()
+        l5dyp.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xhat.deallocate()
         l6part.deallocate()
         l6mean.deallocate()
         l6inv.deallocate()
@@ -471,11 +455,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a10.deallocate()
         g10.deallocate()
         l10xp.deallocate()
-        l10wt.deallocate()
-        l10dxp.deallocate()
+        l10wf.deallocate()
+        l10dyp.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11xhat.deallocate()
         l11part.deallocate()
         l11mean.deallocate()
         l11inv.deallocate()
@@ -486,11 +469,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a13.deallocate()
         g13.deallocate()
         l13xp.deallocate()
-        l13wt.deallocate()
-        l13dxp.deallocate()
+        l13wf.deallocate()
+        l13dyp.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14xhat.deallocate()
         l14part.deallocate()
         l14mean.deallocate()
         l14inv.deallocate()
@@ -507,11 +489,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a18.deallocate()
         g18.deallocate()
         l18xp.deallocate()
-        l18wt.deallocate()
-        l18dxp.deallocate()
+        l18wf.deallocate()
+        l18dyp.deallocate()
         a19.deallocate()
         g19.deallocate()
-        l19xhat.deallocate()
         l19part.deallocate()
         l19mean.deallocate()
         l19inv.deallocate()
@@ -528,11 +509,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a23.deallocate()
         g23.deallocate()
         l23xp.deallocate()
-        l23wt.deallocate()
-        l23dxp.deallocate()
+        l23wf.deallocate()
+        l23dyp.deallocate()
         a24.deallocate()
         g24.deallocate()
-        l24xhat.deallocate()
         l24part.deallocate()
         l24mean.deallocate()
         l24inv.deallocate()
@@ -548,7 +528,6 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l27mask.deallocate()
         a29.deallocate()
         g29.deallocate()
-        l29xhat.deallocate()
         l29part.deallocate()
         l29mean.deallocate()
         l29inv.deallocate()
@@ -726,7 +705,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             l5Forward(lo, hi, t)
             l6Inference(lo, hi, t)
             l7Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
+            l8ForwardInference(lo, hi, t)
             l9ForwardInference(lo, hi, t)
             l10Forward(lo, hi, t)
             l11Inference(lo, hi, t)
@@ -734,17 +713,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             l13Forward(lo, hi, t)
             l14Inference(lo, hi, t)
             l15Forward(lo, hi, t)
-            l16Forward(lo, hi, t)
+            l16ForwardInference(lo, hi, t)
             l17ForwardInference(lo, hi, t)
             l18Forward(lo, hi, t)
             l19Inference(lo, hi, t)
             l20Forward(lo, hi, t)
-            l21Forward(lo, hi, t)
+            l21ForwardInference(lo, hi, t)
             l22ForwardInference(lo, hi, t)
             l23Forward(lo, hi, t)
             l24Inference(lo, hi, t)
             l25Forward(lo, hi, t)
-            l26Forward(lo, hi, t)
+            l26ForwardInference(lo, hi, t)
             l27ForwardInference(lo, hi, t)
             l29Inference(lo, hi, t)
             l30ForwardInference(lo, hi, t)
@@ -777,7 +756,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
         l6Inference(lo, hi, t)
         l7Forward(lo, hi, t)
-        l8Forward(lo, hi, t)
+        l8ForwardInference(lo, hi, t)
         l9ForwardInference(lo, hi, t)
         l10PadSingle()
         splitRows(196, 6) {
@@ -793,7 +772,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
         l14Inference(lo, hi, t)
         l15Forward(lo, hi, t)
-        l16Forward(lo, hi, t)
+        l16ForwardInference(lo, hi, t)
         l17ForwardInference(lo, hi, t)
         l18PadSingle()
         splitRows(49, 6) {
@@ -802,12 +781,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
         l19Inference(lo, hi, t)
         l20Forward(lo, hi, t)
-        l21Forward(lo, hi, t)
+        l21ForwardInference(lo, hi, t)
         l22ForwardInference(lo, hi, t)
         l23Forward(lo, hi, t)
         l24Inference(lo, hi, t)
         l25Forward(lo, hi, t)
-        l26Forward(lo, hi, t)
+        l26ForwardInference(lo, hi, t)
         l27ForwardInference(lo, hi, t)
         l29Inference(lo, hi, t)
         l30ForwardInference(lo, hi, t)
@@ -832,11 +811,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g37.update(from: outputGradient, count: count * 10)
-        l5Transpose()
-        l10Transpose()
-        l13Transpose()
-        l18Transpose()
-        l23Transpose()
+        l5Flip()
+        l10Flip()
+        l13Flip()
+        l18Flip()
+        l23Flip()
         l31Transpose()
         l34Transpose()
         l37Transpose()
@@ -1542,13 +1521,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g2 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 288)
         for n in lo..<hi {
             let x = l2xp + n * 900
             let dy = g2 + n * 25088
+            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 784, by: 64) {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<3 {
@@ -1663,14 +1641,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 352) + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a2 + lo * 25088 + r * 32
-                let hr = l3xhat + lo * 25088 + r * 32
                 let yr = a3 + lo * 25088 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
             }
@@ -1703,16 +1678,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l3part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l3mean + 16)), iv1 = ld16((l3inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g3 + lo * 25088 + r * 32
-                let hr = l3xhat + lo * 25088 + r * 32
+                let xr = a2 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -1738,18 +1715,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 320) + 0)) * ld16((l3inv + 0))
+            let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+            let k0 = ld16(((parameters + 320) + 0)) * iv0
             let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
-            let k1 = ld16(((parameters + 320) + 16)) * ld16((l3inv + 16))
+            let iv1 = ld16((l3inv + 16)), m1 = ld16((l3mean + 16))
+            let k1 = ld16(((parameters + 320) + 16)) * iv1
             let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
             for r in 0..<(hi - lo) * 784 {
-                let dyr = g3 + lo * 25088 + r * 32
-                let hr = l3xhat + lo * 25088 + r * 32
-                let dxr = g2 + lo * 25088 + r * 32
+                let dyr = g3 + lo * 25088 + r * 32, xr = a2 + lo * 25088 + r * 32, dxr = g2 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
             }
         }
     }
@@ -2294,11 +2271,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l5Flip() {
         let wk = (parameters + 448)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
-            l5wt[(kh * 32 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 32 + o]
+            l5wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
@@ -2307,13 +2284,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 9664)
         for o in 0..<32 { gb[o] = 0 }
-        let dyc = g5 + lo * 25088
-        for r in 0..<(hi - lo) * 784 { for o in 0..<32 { gb[o] += dyc[r * 32 + o] } }
         let gk = (gp + 448)
         gk.update(repeating: 0, count: 9216)
+        let dyp = l5dyp + t * 28800
         for n in lo..<hi {
             let x = l5xp + n * 28800
             let dy = g5 + n * 25088
+            for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             for qt in stride(from: 0, to: 784, by: 64) {
                 let qe = min(qt + 64, 784)
                 for kh in 0..<3 {
@@ -2414,256 +2391,64 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l5dxp + n * 28800
-            dx.update(repeating: 0, count: 28800)
-            let dy = g5 + n * 25088
-            for kh in 0..<3 {
-                let wtk = l5wt + kh * 3072
-                for q in stride(from: 0, to: 780, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 30 + (q + 0) % 28 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 30 + (q + 1) % 28 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 30 + (q + 2) % 28 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 30 + (q + 3) % 28 * 1) * 32
-                        let ar4 = dy + (q + 4) * 32
-                        let cr4 = dx + (((q + 4) / 28 * 1 + kh) * 30 + (q + 4) % 28 * 1) * 32
-                        let ar5 = dy + (q + 5) * 32
-                        let cr5 = dx + (((q + 5) / 28 * 1 + kh) * 30 + (q + 5) % 28 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
-                        }
-                    }
-                }
+            let dx = g4 + n * 25088
+            for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 780, by: 12) {
                 do {
-                    let q = 780
+                    let ar0 = dyp + ((q + 0) / 28 * 30 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 30 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 30 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 30 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 28 * 30 + (q + 4) % 28) * 32
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 28 * 30 + (q + 5) % 28) * 32
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 28 * 30 + (q + 6) % 28) * 32
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 28 * 30 + (q + 7) % 28) * 32
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 28 * 30 + (q + 8) % 28) * 32
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 28 * 30 + (q + 9) % 28) * 32
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 28 * 30 + (q + 10) % 28) * 32
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 28 * 30 + (q + 11) % 28) * 32
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 32
-                        let cr0 = dx + (((q + 0) / 28 * 1 + kh) * 30 + (q + 0) % 28 * 1) * 32
-                        let ar1 = dy + (q + 1) * 32
-                        let cr1 = dx + (((q + 1) / 28 * 1 + kh) * 30 + (q + 1) % 28 * 1) * 32
-                        let ar2 = dy + (q + 2) * 32
-                        let cr2 = dx + (((q + 2) / 28 * 1 + kh) * 30 + (q + 2) % 28 * 1) * 32
-                        let ar3 = dy + (q + 3) * 32
-                        let cr3 = dx + (((q + 3) / 28 * 1 + kh) * 30 + (q + 3) % 28 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<32 {
-                                let bk = bs + k * 96
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 960
+                            let bs = l5wf + s * 3072 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -2678,21 +2463,111 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
-            let out = g4 + n * 25088
-            for r in 0..<28 { (out + r * 896).update(from: dx + ((r + 1) * 30 + 1) * 32, count: 896) }
+            do {
+                let q = 780
+                do {
+                    let ar0 = dyp + ((q + 0) / 28 * 30 + (q + 0) % 28) * 32
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 28 * 30 + (q + 1) % 28) * 32
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 28 * 30 + (q + 2) % 28) * 32
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 28 * 30 + (q + 3) % 28) * 32
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 960
+                            let bs = l5wf + s * 3072 + 0
+                            for k in 0..<96 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                    }
+                }
+            }
         }
     }
 
@@ -2769,14 +2644,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be1 = ld16(((parameters + 9728) + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a5 + lo * 25088 + r * 32
-                let hr = l6xhat + lo * 25088 + r * 32
                 let yr = a6 + lo * 25088 + r * 32
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
             }
@@ -2809,16 +2681,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l6part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l6mean + 0)), iv0 = ld16((l6inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l6mean + 16)), iv1 = ld16((l6inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g6 + lo * 25088 + r * 32
-                let hr = l6xhat + lo * 25088 + r * 32
+                let xr = a5 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
             }
             st16((s + 0), sy0)
             st16(((s + 32) + 0), sx0)
@@ -2844,18 +2718,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 9696) + 0)) * ld16((l6inv + 0))
+            let iv0 = ld16((l6inv + 0)), m0 = ld16((l6mean + 0))
+            let k0 = ld16(((parameters + 9696) + 0)) * iv0
             let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
-            let k1 = ld16(((parameters + 9696) + 16)) * ld16((l6inv + 16))
+            let iv1 = ld16((l6inv + 16)), m1 = ld16((l6mean + 16))
+            let k1 = ld16(((parameters + 9696) + 16)) * iv1
             let my1 = ld16((l6mdy + 16)), mx1 = ld16((l6mdx + 16))
             for r in 0..<(hi - lo) * 784 {
-                let dyr = g6 + lo * 25088 + r * 32
-                let hr = l6xhat + lo * 25088 + r * 32
-                let dxr = g5 + lo * 25088 + r * 32
+                let dyr = g6 + lo * 25088 + r * 32, xr = a5 + lo * 25088 + r * 32, dxr = g5 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
             }
         }
     }
@@ -2904,6 +2778,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 25088)
             let ag = l8arg + n * 6272
             for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l8ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a7 + n * 25088, py = a8 + n * 6272
+            for oh in 0..<14 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<14 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 448 + ow * 32
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 28 + iw) * 32 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                    }
+                }
+            }
         }
     }
 
@@ -3409,11 +3310,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l10Transpose() {
+    // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l10Flip() {
         let wk = (parameters + 9824)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l10wt[(kh * 64 + o) * 96 + kw * 32 + ci] = wk[((kh * 3 + kw) * 32 + ci) * 64 + o]
+            l10wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
@@ -3422,13 +3323,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 28256)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g10 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 9824)
         gk.update(repeating: 0, count: 18432)
+        let dyp = l10dyp + t * 16384
         for n in lo..<hi {
             let x = l10xp + n * 8192
             let dy = g10 + n * 12544
+            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 196, by: 64) {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
@@ -3525,256 +3426,64 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l10dxp + n * 8192
-            dx.update(repeating: 0, count: 8192)
-            let dy = g10 + n * 12544
-            for kh in 0..<3 {
-                let wtk = l10wt + kh * 6144
-                for q in stride(from: 0, to: 192, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 32
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
-                        }
-                    }
-                }
+            let dx = g9 + n * 6272
+            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 192, by: 12) {
                 do {
-                    let q = 192
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    let ar4 = dyp + ((q + 4) / 14 * 16 + (q + 4) % 14) * 64
+                    let cr4 = dx + (q + 4) * 32
+                    let ar5 = dyp + ((q + 5) / 14 * 16 + (q + 5) % 14) * 64
+                    let cr5 = dx + (q + 5) * 32
+                    let ar6 = dyp + ((q + 6) / 14 * 16 + (q + 6) % 14) * 64
+                    let cr6 = dx + (q + 6) * 32
+                    let ar7 = dyp + ((q + 7) / 14 * 16 + (q + 7) % 14) * 64
+                    let cr7 = dx + (q + 7) * 32
+                    let ar8 = dyp + ((q + 8) / 14 * 16 + (q + 8) % 14) * 64
+                    let cr8 = dx + (q + 8) * 32
+                    let ar9 = dyp + ((q + 9) / 14 * 16 + (q + 9) % 14) * 64
+                    let cr9 = dx + (q + 9) * 32
+                    let ar10 = dyp + ((q + 10) / 14 * 16 + (q + 10) % 14) * 64
+                    let cr10 = dx + (q + 10) * 32
+                    let ar11 = dyp + ((q + 11) / 14 * 16 + (q + 11) % 14) * 64
+                    let cr11 = dx + (q + 11) * 32
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 32
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<64 {
-                                let bk = bs + k * 96
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        var s10_0: SIMD16<Float> = SIMD16<Float>()
+                        var s10_1: SIMD16<Float> = SIMD16<Float>()
+                        var s11_0: SIMD16<Float> = SIMD16<Float>()
+                        var s11_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l10wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -3789,21 +3498,111 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                let x8 = ar8[ao + k]
+                                s8_0 = s8_0.addingProduct(w0, x8)
+                                s8_1 = s8_1.addingProduct(w1, x8)
+                                let x9 = ar9[ao + k]
+                                s9_0 = s9_0.addingProduct(w0, x9)
+                                s9_1 = s9_1.addingProduct(w1, x9)
+                                let x10 = ar10[ao + k]
+                                s10_0 = s10_0.addingProduct(w0, x10)
+                                s10_1 = s10_1.addingProduct(w1, x10)
+                                let x11 = ar11[ao + k]
+                                s11_0 = s11_0.addingProduct(w0, x11)
+                                s11_1 = s11_1.addingProduct(w1, x11)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                        st16((cr10 + 0 + 0), s10_0)
+                        st16((cr10 + 0 + 16), s10_1)
+                        st16((cr11 + 0 + 0), s11_0)
+                        st16((cr11 + 0 + 16), s11_1)
                     }
                 }
             }
-            let out = g9 + n * 6272
-            for r in 0..<14 { (out + r * 448).update(from: dx + ((r + 1) * 16 + 1) * 32, count: 448) }
+            do {
+                let q = 192
+                do {
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 32
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 32
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 32
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 32
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l10wf + s * 6144 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 32
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                            }
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                    }
+                }
+            }
         }
     }
 
@@ -3902,22 +3701,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 28384) + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a10 + lo * 12544 + r * 64
-                let hr = l11xhat + lo * 12544 + r * 64
                 let yr = a11 + lo * 12544 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -3954,24 +3748,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l11part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l11mean + 0)), iv0 = ld16((l11inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l11mean + 16)), iv1 = ld16((l11inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l11mean + 32)), iv2 = ld16((l11inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l11mean + 48)), iv3 = ld16((l11inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g11 + lo * 12544 + r * 64
-                let hr = l11xhat + lo * 12544 + r * 64
+                let xr = a10 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -4001,26 +3799,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l11BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 28320) + 0)) * ld16((l11inv + 0))
+            let iv0 = ld16((l11inv + 0)), m0 = ld16((l11mean + 0))
+            let k0 = ld16(((parameters + 28320) + 0)) * iv0
             let my0 = ld16((l11mdy + 0)), mx0 = ld16((l11mdx + 0))
-            let k1 = ld16(((parameters + 28320) + 16)) * ld16((l11inv + 16))
+            let iv1 = ld16((l11inv + 16)), m1 = ld16((l11mean + 16))
+            let k1 = ld16(((parameters + 28320) + 16)) * iv1
             let my1 = ld16((l11mdy + 16)), mx1 = ld16((l11mdx + 16))
-            let k2 = ld16(((parameters + 28320) + 32)) * ld16((l11inv + 32))
+            let iv2 = ld16((l11inv + 32)), m2 = ld16((l11mean + 32))
+            let k2 = ld16(((parameters + 28320) + 32)) * iv2
             let my2 = ld16((l11mdy + 32)), mx2 = ld16((l11mdx + 32))
-            let k3 = ld16(((parameters + 28320) + 48)) * ld16((l11inv + 48))
+            let iv3 = ld16((l11inv + 48)), m3 = ld16((l11mean + 48))
+            let k3 = ld16(((parameters + 28320) + 48)) * iv3
             let my3 = ld16((l11mdy + 48)), mx3 = ld16((l11mdx + 48))
             for r in 0..<(hi - lo) * 196 {
-                let dyr = g11 + lo * 12544 + r * 64
-                let hr = l11xhat + lo * 12544 + r * 64
-                let dxr = g10 + lo * 12544 + r * 64
+                let dyr = g11 + lo * 12544 + r * 64, xr = a10 + lo * 12544 + r * 64, dxr = g10 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -4519,11 +4319,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l13Transpose() {
+    // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l13Flip() {
         let wk = (parameters + 28576)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
-            l13wt[(kh * 64 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 64 + o]
+            l13wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
         } } } }
     }
 
@@ -4532,13 +4332,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 65440)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g13 + lo * 12544
-        for r in 0..<(hi - lo) * 196 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 28576)
         gk.update(repeating: 0, count: 36864)
+        let dyp = l13dyp + t * 16384
         for n in lo..<hi {
             let x = l13xp + n * 16384
             let dy = g13 + n * 12544
+            for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 196, by: 64) {
                 let qe = min(qt + 64, 196)
                 for kh in 0..<3 {
@@ -4635,56 +4435,52 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l13dxp + n * 16384
-            dx.update(repeating: 0, count: 16384)
-            let dy = g13 + n * 12544
-            for kh in 0..<3 {
-                let wtk = l13wt + kh * 12288
-                for q in stride(from: 0, to: 192, by: 6) {
+            let dx = g12 + n * 12544
+            for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 192, by: 6) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 64
+                    let ar4 = dyp + ((q + 4) / 14 * 16 + (q + 4) % 14) * 64
+                    let cr4 = dx + (q + 4) * 64
+                    let ar5 = dyp + ((q + 5) / 14 * 16 + (q + 5) % 14) * 64
+                    let cr5 = dx + (q + 5) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 14 * 1 + kh) * 16 + (q + 4) % 14 * 1) * 64
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 14 * 1 + kh) * 16 + (q + 5) % 14 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l13wf + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -4720,65 +4516,67 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 192
                 do {
-                    let q = 192
+                    let ar0 = dyp + ((q + 0) / 14 * 16 + (q + 0) % 14) * 64
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 14 * 16 + (q + 1) % 14) * 64
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 14 * 16 + (q + 2) % 14) * 64
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 14 * 16 + (q + 3) % 14) * 64
+                    let cr3 = dx + (q + 3) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 14 * 1 + kh) * 16 + (q + 0) % 14 * 1) * 64
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 14 * 1 + kh) * 16 + (q + 1) % 14 * 1) * 64
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 14 * 1 + kh) * 16 + (q + 2) % 14 * 1) * 64
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 14 * 1 + kh) * 16 + (q + 3) % 14 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1024
+                            let bs = l13wf + s * 12288 + 0
+                            for k in 0..<192 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -4804,28 +4602,26 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s3_2 = s3_2.addingProduct(w2, x3)
                                 s3_3 = s3_3.addingProduct(w3, x3)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
                     }
                 }
             }
-            let out = g12 + n * 12544
-            for r in 0..<14 { (out + r * 896).update(from: dx + ((r + 1) * 16 + 1) * 64, count: 896) }
         }
     }
 
@@ -4924,22 +4720,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 65568) + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a13 + lo * 12544 + r * 64
-                let hr = l14xhat + lo * 12544 + r * 64
                 let yr = a14 + lo * 12544 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -4976,24 +4767,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l14part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l14mean + 0)), iv0 = ld16((l14inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l14mean + 16)), iv1 = ld16((l14inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l14mean + 32)), iv2 = ld16((l14inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l14mean + 48)), iv3 = ld16((l14inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g14 + lo * 12544 + r * 64
-                let hr = l14xhat + lo * 12544 + r * 64
+                let xr = a13 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -5023,26 +4818,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l14BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 65504) + 0)) * ld16((l14inv + 0))
+            let iv0 = ld16((l14inv + 0)), m0 = ld16((l14mean + 0))
+            let k0 = ld16(((parameters + 65504) + 0)) * iv0
             let my0 = ld16((l14mdy + 0)), mx0 = ld16((l14mdx + 0))
-            let k1 = ld16(((parameters + 65504) + 16)) * ld16((l14inv + 16))
+            let iv1 = ld16((l14inv + 16)), m1 = ld16((l14mean + 16))
+            let k1 = ld16(((parameters + 65504) + 16)) * iv1
             let my1 = ld16((l14mdy + 16)), mx1 = ld16((l14mdx + 16))
-            let k2 = ld16(((parameters + 65504) + 32)) * ld16((l14inv + 32))
+            let iv2 = ld16((l14inv + 32)), m2 = ld16((l14mean + 32))
+            let k2 = ld16(((parameters + 65504) + 32)) * iv2
             let my2 = ld16((l14mdy + 32)), mx2 = ld16((l14mdx + 32))
-            let k3 = ld16(((parameters + 65504) + 48)) * ld16((l14inv + 48))
+            let iv3 = ld16((l14inv + 48)), m3 = ld16((l14mean + 48))
+            let k3 = ld16(((parameters + 65504) + 48)) * iv3
             let my3 = ld16((l14mdy + 48)), mx3 = ld16((l14mdx + 48))
             for r in 0..<(hi - lo) * 196 {
-                let dyr = g14 + lo * 12544 + r * 64
-                let hr = l14xhat + lo * 12544 + r * 64
-                let dxr = g13 + lo * 12544 + r * 64
+                let dyr = g14 + lo * 12544 + r * 64, xr = a13 + lo * 12544 + r * 64, dxr = g13 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -5091,6 +4888,39 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 12544)
             let ag = l16arg + n * 3136
             for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l16ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a15 + n * 12544, py = a16 + n * 3136
+            for oh in 0..<7 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<7 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 448 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 14 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 
@@ -5551,11 +5381,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l18Transpose() {
+    // conv2d_5: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l18Flip() {
         let wk = (parameters + 65760)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
-            l18wt[(kh * 128 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 128 + o]
+            l18wf[((kh * 3 + kw) * 128 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 128 + o]
         } } } }
     }
 
@@ -5564,13 +5394,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 139488)
         for o in 0..<128 { gb[o] = 0 }
-        let dyc = g18 + lo * 6272
-        for r in 0..<(hi - lo) * 49 { for o in 0..<128 { gb[o] += dyc[r * 128 + o] } }
         let gk = (gp + 65760)
         gk.update(repeating: 0, count: 73728)
+        let dyp = l18dyp + t * 10368
         for n in lo..<hi {
             let x = l18xp + n * 5184
             let dy = g18 + n * 6272
+            for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
             for qt in stride(from: 0, to: 49, by: 49) {
                 let qe = min(qt + 49, 49)
                 for kh in 0..<3 {
@@ -5667,56 +5497,52 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l18dxp + n * 5184
-            dx.update(repeating: 0, count: 5184)
-            let dy = g18 + n * 6272
-            for kh in 0..<3 {
-                let wtk = l18wt + kh * 24576
-                for q in stride(from: 0, to: 48, by: 6) {
+            let dx = g17 + n * 3136
+            for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
+            for q in stride(from: 0, to: 48, by: 6) {
+                do {
+                    let ar0 = dyp + ((q + 0) / 7 * 9 + (q + 0) % 7) * 128
+                    let cr0 = dx + (q + 0) * 64
+                    let ar1 = dyp + ((q + 1) / 7 * 9 + (q + 1) % 7) * 128
+                    let cr1 = dx + (q + 1) * 64
+                    let ar2 = dyp + ((q + 2) / 7 * 9 + (q + 2) % 7) * 128
+                    let cr2 = dx + (q + 2) * 64
+                    let ar3 = dyp + ((q + 3) / 7 * 9 + (q + 3) % 7) * 128
+                    let cr3 = dx + (q + 3) * 64
+                    let ar4 = dyp + ((q + 4) / 7 * 9 + (q + 4) % 7) * 128
+                    let cr4 = dx + (q + 4) * 64
+                    let ar5 = dyp + ((q + 5) / 7 * 9 + (q + 5) % 7) * 128
+                    let cr5 = dx + (q + 5) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 128
-                        let cr0 = dx + (((q + 0) / 7 * 1 + kh) * 9 + (q + 0) % 7 * 1) * 64
-                        let ar1 = dy + (q + 1) * 128
-                        let cr1 = dx + (((q + 1) / 7 * 1 + kh) * 9 + (q + 1) % 7 * 1) * 64
-                        let ar2 = dy + (q + 2) * 128
-                        let cr2 = dx + (((q + 2) / 7 * 1 + kh) * 9 + (q + 2) % 7 * 1) * 64
-                        let ar3 = dy + (q + 3) * 128
-                        let cr3 = dx + (((q + 3) / 7 * 1 + kh) * 9 + (q + 3) % 7 * 1) * 64
-                        let ar4 = dy + (q + 4) * 128
-                        let cr4 = dx + (((q + 4) / 7 * 1 + kh) * 9 + (q + 4) % 7 * 1) * 64
-                        let ar5 = dy + (q + 5) * 128
-                        let cr5 = dx + (((q + 5) / 7 * 1 + kh) * 9 + (q + 5) % 7 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<128 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1152
+                            let bs = l18wf + s * 24576 + 0
+                            for k in 0..<384 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -5752,47 +5578,49 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr1 + 0 + 32), s1_2)
+                        st16((cr1 + 0 + 48), s1_3)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr2 + 0 + 32), s2_2)
+                        st16((cr2 + 0 + 48), s2_3)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr3 + 0 + 32), s3_2)
+                        st16((cr3 + 0 + 48), s3_3)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr4 + 0 + 32), s4_2)
+                        st16((cr4 + 0 + 48), s4_3)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr5 + 0 + 32), s5_2)
+                        st16((cr5 + 0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 48
                 do {
-                    let q = 48
+                    let ar0 = dyp + ((q + 0) / 7 * 9 + (q + 0) % 7) * 128
+                    let cr0 = dx + (q + 0) * 64
                     do {
-                        let ar0 = dy + (q + 0) * 128
-                        let cr0 = dx + (((q + 0) / 7 * 1 + kh) * 9 + (q + 0) % 7 * 1) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<128 {
-                                let bk = bs + k * 192
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 1152
+                            let bs = l18wf + s * 24576 + 0
+                            for k in 0..<384 {
+                                let bk = bs + k * 64
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -5803,16 +5631,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s0_2 = s0_2.addingProduct(w2, x0)
                                 s0_3 = s0_3.addingProduct(w3, x0)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr0 + 0 + 32), s0_2)
+                        st16((cr0 + 0 + 48), s0_3)
                     }
                 }
             }
-            let out = g17 + n * 3136
-            for r in 0..<7 { (out + r * 448).update(from: dx + ((r + 1) * 9 + 1) * 64, count: 448) }
         }
     }
 
@@ -5955,38 +5781,29 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be7 = ld16(((parameters + 139744) + 112))
             for r in 0..<(hi - lo) * 49 {
                 let xr = a18 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
                 let yr = a19 + lo * 6272 + r * 128
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
                 let v4 = (ld16((xr + 64)) - m4) * k4
-                st16((hr + 64), v4)
                 let y4 = ga4 * v4 + be4
                 st16((yr + 64), y4)
                 let v5 = (ld16((xr + 80)) - m5) * k5
-                st16((hr + 80), v5)
                 let y5 = ga5 * v5 + be5
                 st16((yr + 80), y5)
                 let v6 = (ld16((xr + 96)) - m6) * k6
-                st16((hr + 96), v6)
                 let y6 = ga6 * v6 + be6
                 st16((yr + 96), y6)
                 let v7 = (ld16((xr + 112)) - m7) * k7
-                st16((hr + 112), v7)
                 let y7 = ga7 * v7 + be7
                 st16((yr + 112), y7)
             }
@@ -6031,24 +5848,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l19part + t * 256
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l19mean + 0)), iv0 = ld16((l19inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l19mean + 16)), iv1 = ld16((l19inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l19mean + 32)), iv2 = ld16((l19inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l19mean + 48)), iv3 = ld16((l19inv + 48))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g19 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
+                let xr = a18 + lo * 6272 + r * 128
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 128) + 0), sx0)
@@ -6061,24 +5882,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l19mean + 64)), iv0 = ld16((l19inv + 64))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l19mean + 80)), iv1 = ld16((l19inv + 80))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l19mean + 96)), iv2 = ld16((l19inv + 96))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l19mean + 112)), iv3 = ld16((l19inv + 112))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g19 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
+                let xr = a18 + lo * 6272 + r * 128
                 let g0 = ld16((dyr + 64))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 64))
+                sx0 += g0 * ((ld16((xr + 64)) - m0) * iv0)
                 let g1 = ld16((dyr + 80))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 80))
+                sx1 += g1 * ((ld16((xr + 80)) - m1) * iv1)
                 let g2 = ld16((dyr + 96))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 96))
+                sx2 += g2 * ((ld16((xr + 96)) - m2) * iv2)
                 let g3 = ld16((dyr + 112))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 112))
+                sx3 += g3 * ((ld16((xr + 112)) - m3) * iv3)
             }
             st16((s + 64), sy0)
             st16(((s + 128) + 64), sx0)
@@ -6108,49 +5933,53 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_5 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l19BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 139616) + 0)) * ld16((l19inv + 0))
+            let iv0 = ld16((l19inv + 0)), m0 = ld16((l19mean + 0))
+            let k0 = ld16(((parameters + 139616) + 0)) * iv0
             let my0 = ld16((l19mdy + 0)), mx0 = ld16((l19mdx + 0))
-            let k1 = ld16(((parameters + 139616) + 16)) * ld16((l19inv + 16))
+            let iv1 = ld16((l19inv + 16)), m1 = ld16((l19mean + 16))
+            let k1 = ld16(((parameters + 139616) + 16)) * iv1
             let my1 = ld16((l19mdy + 16)), mx1 = ld16((l19mdx + 16))
-            let k2 = ld16(((parameters + 139616) + 32)) * ld16((l19inv + 32))
+            let iv2 = ld16((l19inv + 32)), m2 = ld16((l19mean + 32))
+            let k2 = ld16(((parameters + 139616) + 32)) * iv2
             let my2 = ld16((l19mdy + 32)), mx2 = ld16((l19mdx + 32))
-            let k3 = ld16(((parameters + 139616) + 48)) * ld16((l19inv + 48))
+            let iv3 = ld16((l19inv + 48)), m3 = ld16((l19mean + 48))
+            let k3 = ld16(((parameters + 139616) + 48)) * iv3
             let my3 = ld16((l19mdy + 48)), mx3 = ld16((l19mdx + 48))
             for r in 0..<(hi - lo) * 49 {
-                let dyr = g19 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
-                let dxr = g18 + lo * 6272 + r * 128
+                let dyr = g19 + lo * 6272 + r * 128, xr = a18 + lo * 6272 + r * 128, dxr = g18 + lo * 6272 + r * 128
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
         do {
-            let k0 = ld16(((parameters + 139616) + 64)) * ld16((l19inv + 64))
+            let iv0 = ld16((l19inv + 64)), m0 = ld16((l19mean + 64))
+            let k0 = ld16(((parameters + 139616) + 64)) * iv0
             let my0 = ld16((l19mdy + 64)), mx0 = ld16((l19mdx + 64))
-            let k1 = ld16(((parameters + 139616) + 80)) * ld16((l19inv + 80))
+            let iv1 = ld16((l19inv + 80)), m1 = ld16((l19mean + 80))
+            let k1 = ld16(((parameters + 139616) + 80)) * iv1
             let my1 = ld16((l19mdy + 80)), mx1 = ld16((l19mdx + 80))
-            let k2 = ld16(((parameters + 139616) + 96)) * ld16((l19inv + 96))
+            let iv2 = ld16((l19inv + 96)), m2 = ld16((l19mean + 96))
+            let k2 = ld16(((parameters + 139616) + 96)) * iv2
             let my2 = ld16((l19mdy + 96)), mx2 = ld16((l19mdx + 96))
-            let k3 = ld16(((parameters + 139616) + 112)) * ld16((l19inv + 112))
+            let iv3 = ld16((l19inv + 112)), m3 = ld16((l19mean + 112))
+            let k3 = ld16(((parameters + 139616) + 112)) * iv3
             let my3 = ld16((l19mdy + 112)), mx3 = ld16((l19mdx + 112))
             for r in 0..<(hi - lo) * 49 {
-                let dyr = g19 + lo * 6272 + r * 128
-                let hr = l19xhat + lo * 6272 + r * 128
-                let dxr = g18 + lo * 6272 + r * 128
+                let dyr = g19 + lo * 6272 + r * 128, xr = a18 + lo * 6272 + r * 128, dxr = g18 + lo * 6272 + r * 128
                 let g0 = ld16((dyr + 64))
-                st16((dxr + 64), k0 * (g0 - my0 - ld16((hr + 64)) * mx0))
+                st16((dxr + 64), k0 * (g0 - my0 - ((ld16((xr + 64)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 80))
-                st16((dxr + 80), k1 * (g1 - my1 - ld16((hr + 80)) * mx1))
+                st16((dxr + 80), k1 * (g1 - my1 - ((ld16((xr + 80)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 96))
-                st16((dxr + 96), k2 * (g2 - my2 - ld16((hr + 96)) * mx2))
+                st16((dxr + 96), k2 * (g2 - my2 - ((ld16((xr + 96)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 112))
-                st16((dxr + 112), k3 * (g3 - my3 - ld16((hr + 112)) * mx3))
+                st16((dxr + 112), k3 * (g3 - my3 - ((ld16((xr + 112)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -6199,6 +6028,39 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 6272)
             let ag = l21arg + n * 1152
             for i in 0..<1152 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l21ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a20 + n * 6272, py = a21 + n * 1152
+            for oh in 0..<3 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<3 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 384 + ow * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 7 + iw) * 128 + c0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + c0 + 0), v0)
+                        st16((yo + c0 + 16), v1)
+                        st16((yo + c0 + 32), v2)
+                        st16((yo + c0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 
@@ -6408,11 +6270,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_6: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l23Transpose() {
+    // conv2d_6: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l23Flip() {
         let wk = (parameters + 140128)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<128 { for o in 0..<64 {
-            l23wt[(kh * 64 + o) * 384 + kw * 128 + ci] = wk[((kh * 3 + kw) * 128 + ci) * 64 + o]
+            l23wf[((kh * 3 + kw) * 64 + o) * 128 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 128 + ci) * 64 + o]
         } } } }
     }
 
@@ -6421,13 +6283,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 265258
         let gb = (gp + 213856)
         for o in 0..<64 { gb[o] = 0 }
-        let dyc = g23 + lo * 576
-        for r in 0..<(hi - lo) * 9 { for o in 0..<64 { gb[o] += dyc[r * 64 + o] } }
         let gk = (gp + 140128)
         gk.update(repeating: 0, count: 73728)
+        let dyp = l23dyp + t * 1600
         for n in lo..<hi {
             let x = l23xp + n * 3200
             let dy = g23 + n * 576
+            for r in 0..<9 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             for qt in stride(from: 0, to: 9, by: 9) {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {
@@ -6524,57 +6386,53 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l23dxp + n * 3200
-            dx.update(repeating: 0, count: 3200)
-            let dy = g23 + n * 576
-            for kh in 0..<3 {
-                let wtk = l23wt + kh * 24576
+            let dx = g22 + n * 1152
+            for r in 0..<3 { (dyp + ((r + 1) * 5 + 1) * 64).update(from: dy + r * 192, count: 192) }
+            do {
+                let q = 0
                 do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 5 + (q + 0) % 3 * 1) * 128
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 3 * 1 + kh) * 5 + (q + 1) % 3 * 1) * 128
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 5 + (q + 2) % 3 * 1) * 128
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 3 * 1 + kh) * 5 + (q + 3) % 3 * 1) * 128
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 3 * 1 + kh) * 5 + (q + 4) % 3 * 1) * 128
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 3 * 1 + kh) * 5 + (q + 5) % 3 * 1) * 128
-                        for c0 in stride(from: 0, to: 384, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 384
+                    let ar0 = dyp + ((q + 0) / 3 * 5 + (q + 0) % 3) * 64
+                    let cr0 = dx + (q + 0) * 128
+                    let ar1 = dyp + ((q + 1) / 3 * 5 + (q + 1) % 3) * 64
+                    let cr1 = dx + (q + 1) * 128
+                    let ar2 = dyp + ((q + 2) / 3 * 5 + (q + 2) % 3) * 64
+                    let cr2 = dx + (q + 2) * 128
+                    let ar3 = dyp + ((q + 3) / 3 * 5 + (q + 3) % 3) * 64
+                    let cr3 = dx + (q + 3) * 128
+                    let ar4 = dyp + ((q + 4) / 3 * 5 + (q + 4) % 3) * 64
+                    let cr4 = dx + (q + 4) * 128
+                    let ar5 = dyp + ((q + 5) / 3 * 5 + (q + 5) % 3) * 64
+                    let cr5 = dx + (q + 5) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_2: SIMD16<Float> = SIMD16<Float>()
+                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_2: SIMD16<Float> = SIMD16<Float>()
+                        var s4_3: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_2: SIMD16<Float> = SIMD16<Float>()
+                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 320
+                            let bs = l23wf + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -6610,59 +6468,61 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s5_2 = s5_2.addingProduct(w2, x5)
                                 s5_3 = s5_3.addingProduct(w3, x5)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
                         }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                        st16((cr1 + c0 + 0), s1_0)
+                        st16((cr1 + c0 + 16), s1_1)
+                        st16((cr1 + c0 + 32), s1_2)
+                        st16((cr1 + c0 + 48), s1_3)
+                        st16((cr2 + c0 + 0), s2_0)
+                        st16((cr2 + c0 + 16), s2_1)
+                        st16((cr2 + c0 + 32), s2_2)
+                        st16((cr2 + c0 + 48), s2_3)
+                        st16((cr3 + c0 + 0), s3_0)
+                        st16((cr3 + c0 + 16), s3_1)
+                        st16((cr3 + c0 + 32), s3_2)
+                        st16((cr3 + c0 + 48), s3_3)
+                        st16((cr4 + c0 + 0), s4_0)
+                        st16((cr4 + c0 + 16), s4_1)
+                        st16((cr4 + c0 + 32), s4_2)
+                        st16((cr4 + c0 + 48), s4_3)
+                        st16((cr5 + c0 + 0), s5_0)
+                        st16((cr5 + c0 + 16), s5_1)
+                        st16((cr5 + c0 + 32), s5_2)
+                        st16((cr5 + c0 + 48), s5_3)
                     }
                 }
+            }
+            do {
+                let q = 6
                 do {
-                    let q = 6
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 5 + (q + 0) % 3 * 1) * 128
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 3 * 1 + kh) * 5 + (q + 1) % 3 * 1) * 128
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 5 + (q + 2) % 3 * 1) * 128
-                        for c0 in stride(from: 0, to: 384, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 384
+                    let ar0 = dyp + ((q + 0) / 3 * 5 + (q + 0) % 3) * 64
+                    let cr0 = dx + (q + 0) * 128
+                    let ar1 = dyp + ((q + 1) / 3 * 5 + (q + 1) % 3) * 64
+                    let cr1 = dx + (q + 1) * 128
+                    let ar2 = dyp + ((q + 2) / 3 * 5 + (q + 2) % 3) * 64
+                    let cr2 = dx + (q + 2) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s0_2: SIMD16<Float> = SIMD16<Float>()
+                        var s0_3: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_2: SIMD16<Float> = SIMD16<Float>()
+                        var s1_3: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_2: SIMD16<Float> = SIMD16<Float>()
+                        var s2_3: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 320
+                            let bs = l23wf + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
@@ -6683,24 +6543,22 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                                 s2_2 = s2_2.addingProduct(w2, x2)
                                 s2_3 = s2_3.addingProduct(w3, x2)
                             }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
                         }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                        st16((cr1 + c0 + 0), s1_0)
+                        st16((cr1 + c0 + 16), s1_1)
+                        st16((cr1 + c0 + 32), s1_2)
+                        st16((cr1 + c0 + 48), s1_3)
+                        st16((cr2 + c0 + 0), s2_0)
+                        st16((cr2 + c0 + 16), s2_1)
+                        st16((cr2 + c0 + 32), s2_2)
+                        st16((cr2 + c0 + 48), s2_3)
                     }
                 }
             }
-            let out = g22 + n * 1152
-            for r in 0..<3 { (out + r * 384).update(from: dx + ((r + 1) * 5 + 1) * 128, count: 384) }
         }
     }
 
@@ -6799,22 +6657,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 213984) + 48))
             for r in 0..<(hi - lo) * 9 {
                 let xr = a23 + lo * 576 + r * 64
-                let hr = l24xhat + lo * 576 + r * 64
                 let yr = a24 + lo * 576 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -6851,24 +6704,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l24part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l24mean + 0)), iv0 = ld16((l24inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l24mean + 16)), iv1 = ld16((l24inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l24mean + 32)), iv2 = ld16((l24inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l24mean + 48)), iv3 = ld16((l24inv + 48))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g24 + lo * 576 + r * 64
-                let hr = l24xhat + lo * 576 + r * 64
+                let xr = a23 + lo * 576 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -6898,26 +6755,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_6 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l24BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 213920) + 0)) * ld16((l24inv + 0))
+            let iv0 = ld16((l24inv + 0)), m0 = ld16((l24mean + 0))
+            let k0 = ld16(((parameters + 213920) + 0)) * iv0
             let my0 = ld16((l24mdy + 0)), mx0 = ld16((l24mdx + 0))
-            let k1 = ld16(((parameters + 213920) + 16)) * ld16((l24inv + 16))
+            let iv1 = ld16((l24inv + 16)), m1 = ld16((l24mean + 16))
+            let k1 = ld16(((parameters + 213920) + 16)) * iv1
             let my1 = ld16((l24mdy + 16)), mx1 = ld16((l24mdx + 16))
-            let k2 = ld16(((parameters + 213920) + 32)) * ld16((l24inv + 32))
+            let iv2 = ld16((l24inv + 32)), m2 = ld16((l24mean + 32))
+            let k2 = ld16(((parameters + 213920) + 32)) * iv2
             let my2 = ld16((l24mdy + 32)), mx2 = ld16((l24mdx + 32))
-            let k3 = ld16(((parameters + 213920) + 48)) * ld16((l24inv + 48))
+            let iv3 = ld16((l24inv + 48)), m3 = ld16((l24mean + 48))
+            let k3 = ld16(((parameters + 213920) + 48)) * iv3
             let my3 = ld16((l24mdy + 48)), mx3 = ld16((l24mdx + 48))
             for r in 0..<(hi - lo) * 9 {
-                let dyr = g24 + lo * 576 + r * 64
-                let hr = l24xhat + lo * 576 + r * 64
-                let dxr = g23 + lo * 576 + r * 64
+                let dyr = g24 + lo * 576 + r * 64, xr = a23 + lo * 576 + r * 64, dxr = g23 + lo * 576 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }
@@ -6966,6 +6825,39 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 576)
             let ag = l26arg + n * 64
             for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
+    private func l26ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a25 + n * 576, py = a26 + n * 64
+            for oh in 0..<1 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<1 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 64 + ow * 64
+                    do {
+                        var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 3 + iw) * 64 + 0
+                                do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                            }
+                        }
+                        st16((yo + 0 + 0), v0)
+                        st16((yo + 0 + 16), v1)
+                        st16((yo + 0 + 32), v2)
+                        st16((yo + 0 + 48), v3)
+                    }
+                }
+            }
         }
     }
 
@@ -7087,22 +6979,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let be3 = ld16(((parameters + 214240) + 48))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a27 + lo * 64 + r * 64
-                let hr = l29xhat + lo * 64 + r * 64
                 let yr = a29 + lo * 64 + r * 64
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
                 let v1 = (ld16((xr + 16)) - m1) * k1
-                st16((hr + 16), v1)
                 let y1 = ga1 * v1 + be1
                 st16((yr + 16), y1)
                 let v2 = (ld16((xr + 32)) - m2) * k2
-                st16((hr + 32), v2)
                 let y2 = ga2 * v2 + be2
                 st16((yr + 32), y2)
                 let v3 = (ld16((xr + 48)) - m3) * k3
-                st16((hr + 48), v3)
                 let y3 = ga3 * v3 + be3
                 st16((yr + 48), y3)
             }
@@ -7139,24 +7026,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let s = l29part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l29mean + 0)), iv0 = ld16((l29inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
+            let m1 = ld16((l29mean + 16)), iv1 = ld16((l29inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
+            let m2 = ld16((l29mean + 32)), iv2 = ld16((l29inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
+            let m3 = ld16((l29mean + 48)), iv3 = ld16((l29inv + 48))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g29 + lo * 64 + r * 64
-                let hr = l29xhat + lo * 64 + r * 64
+                let xr = a27 + lo * 64 + r * 64
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
                 let g1 = ld16((dyr + 16))
                 sy1 += g1
-                sx1 += g1 * ld16((hr + 16))
+                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
                 let g2 = ld16((dyr + 32))
                 sy2 += g2
-                sx2 += g2 * ld16((hr + 32))
+                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
                 let g3 = ld16((dyr + 48))
                 sy3 += g3
-                sx3 += g3 * ld16((hr + 48))
+                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
             }
             st16((s + 0), sy0)
             st16(((s + 64) + 0), sx0)
@@ -7186,26 +7077,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l29BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 214176) + 0)) * ld16((l29inv + 0))
+            let iv0 = ld16((l29inv + 0)), m0 = ld16((l29mean + 0))
+            let k0 = ld16(((parameters + 214176) + 0)) * iv0
             let my0 = ld16((l29mdy + 0)), mx0 = ld16((l29mdx + 0))
-            let k1 = ld16(((parameters + 214176) + 16)) * ld16((l29inv + 16))
+            let iv1 = ld16((l29inv + 16)), m1 = ld16((l29mean + 16))
+            let k1 = ld16(((parameters + 214176) + 16)) * iv1
             let my1 = ld16((l29mdy + 16)), mx1 = ld16((l29mdx + 16))
-            let k2 = ld16(((parameters + 214176) + 32)) * ld16((l29inv + 32))
+            let iv2 = ld16((l29inv + 32)), m2 = ld16((l29mean + 32))
+            let k2 = ld16(((parameters + 214176) + 32)) * iv2
             let my2 = ld16((l29mdy + 32)), mx2 = ld16((l29mdx + 32))
-            let k3 = ld16(((parameters + 214176) + 48)) * ld16((l29inv + 48))
+            let iv3 = ld16((l29inv + 48)), m3 = ld16((l29mean + 48))
+            let k3 = ld16(((parameters + 214176) + 48)) * iv3
             let my3 = ld16((l29mdy + 48)), mx3 = ld16((l29mdx + 48))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g29 + lo * 64 + r * 64
-                let hr = l29xhat + lo * 64 + r * 64
-                let dxr = g27 + lo * 64 + r * 64
+                let dyr = g29 + lo * 64 + r * 64, xr = a27 + lo * 64 + r * 64, dxr = g27 + lo * 64 + r * 64
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
                 let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ld16((hr + 16)) * mx1))
+                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
                 let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ld16((hr + 32)) * mx2))
+                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
                 let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ld16((hr + 48)) * mx3))
+                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
             }
         }
     }

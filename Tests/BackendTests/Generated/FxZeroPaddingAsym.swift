@@ -325,13 +325,12 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 38
         let gb = (gp + 36)
         for o in 0..<2 { gb[o] = 0 }
-        let dyc = g2 + lo * 72
-        for r in 0..<(hi - lo) * 36 { for o in 0..<2 { gb[o] += dyc[r * 2 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         for n in lo..<hi {
             let x = a1 + n * 128
             let dy = g2 + n * 72
+            for r in 0..<36 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
             for qt in stride(from: 0, to: 36, by: 36) {
                 let qe = min(qt + 36, 36)
                 for kh in 0..<3 {

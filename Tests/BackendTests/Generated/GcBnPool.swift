@@ -88,7 +88,6 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 7, 3]
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 5, 5, 8]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -100,10 +99,10 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let g4: UnsafeMutablePointer<Float>   // gradient of average_pooling2d_1 output
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 3, 3, 6]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 3, 3, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6xhat: UnsafeMutablePointer<Float>   // batch_normalization_2 normalized input (training)
     private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
     private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
     private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
@@ -129,7 +128,6 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         l1xp = zeroed(n * 147, Float.self)
         a2 = zeroed(n * 200, Float.self)
         g2 = zeroed(n * 200, Float.self)
-        l2xhat = zeroed(n * 200, Float.self)
         l2part = zeroed(threads * 16, Float.self)
         l2mean = zeroed(8, Float.self)
         l2inv = zeroed(8, Float.self)
@@ -141,10 +139,10 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         g4 = zeroed(n * 72, Float.self)
         a5 = zeroed(n * 54, Float.self)
         g5 = zeroed(n * 54, Float.self)
-        l5wt = zeroed(48, Float.self)
+        l5wf = zeroed(48, Float.self)
+        l5dyp = zeroed(threads * 54, Float.self)
         a6 = zeroed(n * 54, Float.self)
         g6 = zeroed(n * 54, Float.self)
-        l6xhat = zeroed(n * 54, Float.self)
         l6part = zeroed(threads * 12, Float.self)
         l6mean = zeroed(6, Float.self)
         l6inv = zeroed(6, Float.self)
@@ -165,7 +163,6 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         l1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -177,10 +174,10 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5wf.deallocate()
+        l5dyp.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xhat.deallocate()
         l6part.deallocate()
         l6mean.deallocate()
         l6inv.deallocate()
@@ -256,7 +253,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             l1Forward(lo, hi, t)
             l2Inference(lo, hi, t)
             l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
             l6Inference(lo, hi, t)
             l8Forward(lo, hi, t)
@@ -270,7 +267,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         l1Forward(lo, hi, t)
         l2Inference(lo, hi, t)
         l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l4ForwardInference(lo, hi, t)
         l5Forward(lo, hi, t)
         l6Inference(lo, hi, t)
         l8Forward(lo, hi, t)
@@ -288,7 +285,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g8.update(from: outputGradient, count: count * 3)
-        l5Transpose()
+        l5Flip()
         l8Transpose()
         parallel {
             lo, hi, t in
@@ -581,10 +578,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             let be0 = ld8(((parameters + 224) + 0))
             for r in 0..<(hi - lo) * 25 {
                 let xr = a1 + lo * 200 + r * 8
-                let hr = l2xhat + lo * 200 + r * 8
                 let yr = a2 + lo * 200 + r * 8
                 let v0 = (ld8((xr + 0)) - m0) * k0
-                st8((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st8((yr + 0), y0)
             }
@@ -615,12 +610,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 16
         do {
             var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
+            let m0 = ld8((l2mean + 0)), iv0 = ld8((l2inv + 0))
             for r in 0..<(hi - lo) * 25 {
                 let dyr = g2 + lo * 200 + r * 8
-                let hr = l2xhat + lo * 200 + r * 8
+                let xr = a1 + lo * 200 + r * 8
                 let g0 = ld8((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld8((hr + 0))
+                sx0 += g0 * ((ld8((xr + 0)) - m0) * iv0)
             }
             st8((s + 0), sy0)
             st8(((s + 8) + 0), sx0)
@@ -644,14 +640,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld8(((parameters + 216) + 0)) * ld8((l2inv + 0))
+            let iv0 = ld8((l2inv + 0)), m0 = ld8((l2mean + 0))
+            let k0 = ld8(((parameters + 216) + 0)) * iv0
             let my0 = ld8((l2mdy + 0)), mx0 = ld8((l2mdx + 0))
             for r in 0..<(hi - lo) * 25 {
-                let dyr = g2 + lo * 200 + r * 8
-                let hr = l2xhat + lo * 200 + r * 8
-                let dxr = g1 + lo * 200 + r * 8
+                let dyr = g2 + lo * 200 + r * 8, xr = a1 + lo * 200 + r * 8, dxr = g1 + lo * 200 + r * 8
                 let g0 = ld8((dyr + 0))
-                st8((dxr + 0), k0 * (g0 - my0 - ld8((hr + 0)) * mx0))
+                st8((dxr + 0), k0 * (g0 - my0 - ((ld8((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }
@@ -710,6 +705,32 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                             let i = (ih * 5 + iw) * 8
                             for c in 0..<8 { dx[i + c] += dy[o + c] * inv }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 200, py = a4 + n * 72
+            for oh in 0..<3 {
+                let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 5)
+                for ow in 0..<3 {
+                    let w0 = ow * 2 - 0, ws = max(w0, 0), we = min(w0 + 2, 5)
+                    let yo = py + 0 + oh * 24 + ow * 8
+                    let inv = 1 / Float((he - hs) * (we - ws))
+                    do {
+                        var v0: SIMD8<Float> = SIMD8<Float>()
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 5 + iw) * 8 + 0
+                                v0 += ld8((xi + 0))
+                            }
+                        }
+                        v0 *= inv
+                        st8((yo + 0 + 0), v0)
                     }
                 }
             }
@@ -865,11 +886,11 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l5Flip() {
         let wk = (parameters + 248)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<8 { for o in 0..<6 {
-            l5wt[(kh * 6 + o) * 8 + kw * 8 + ci] = wk[((kh * 1 + kw) * 8 + ci) * 6 + o]
+            l5wf[((kh * 1 + kw) * 6 + o) * 8 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 8 + ci) * 6 + o]
         } } } }
     }
 
@@ -878,13 +899,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 485
         let gb = (gp + 296)
         for o in 0..<6 { gb[o] = 0 }
-        let dyc = g5 + lo * 54
-        for r in 0..<(hi - lo) * 9 { for o in 0..<6 { gb[o] += dyc[r * 6 + o] } }
         let gk = (gp + 248)
         gk.update(repeating: 0, count: 48)
+        let dyp = l5dyp + t * 54
         for n in lo..<hi {
             let x = a4 + n * 72
             let dy = g5 + n * 54
+            for r in 0..<9 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
             for qt in stride(from: 0, to: 9, by: 9) {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<1 {
@@ -997,78 +1018,72 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g4 + n * 72
-            dx.update(repeating: 0, count: 72)
-            let dy = g5 + n * 54
-            for kh in 0..<1 {
-                let wtk = l5wt + kh * 48
+            for r in 0..<3 { (dyp + ((r + 0) * 3 + 0) * 6).update(from: dy + r * 18, count: 18) }
+            do {
+                let q = 0
                 do {
-                    let q = 0
+                    let ar0 = dyp + ((q + 0) / 3 * 3 + (q + 0) % 3) * 6
+                    let cr0 = dx + (q + 0) * 8
+                    let ar1 = dyp + ((q + 1) / 3 * 3 + (q + 1) % 3) * 6
+                    let cr1 = dx + (q + 1) * 8
+                    let ar2 = dyp + ((q + 2) / 3 * 3 + (q + 2) % 3) * 6
+                    let cr2 = dx + (q + 2) * 8
+                    let ar3 = dyp + ((q + 3) / 3 * 3 + (q + 3) % 3) * 6
+                    let cr3 = dx + (q + 3) * 8
+                    let ar4 = dyp + ((q + 4) / 3 * 3 + (q + 4) % 3) * 6
+                    let cr4 = dx + (q + 4) * 8
+                    let ar5 = dyp + ((q + 5) / 3 * 3 + (q + 5) % 3) * 6
+                    let cr5 = dx + (q + 5) * 8
+                    let ar6 = dyp + ((q + 6) / 3 * 3 + (q + 6) % 3) * 6
+                    let cr6 = dx + (q + 6) * 8
+                    let ar7 = dyp + ((q + 7) / 3 * 3 + (q + 7) % 3) * 6
+                    let cr7 = dx + (q + 7) * 8
+                    let ar8 = dyp + ((q + 8) / 3 * 3 + (q + 8) % 3) * 6
+                    let cr8 = dx + (q + 8) * 8
                     do {
-                        let ar0 = dy + (q + 0) * 6
-                        let cr0 = dx + (((q + 0) / 3 * 1 + kh) * 3 + (q + 0) % 3 * 1) * 8
-                        let ar1 = dy + (q + 1) * 6
-                        let cr1 = dx + (((q + 1) / 3 * 1 + kh) * 3 + (q + 1) % 3 * 1) * 8
-                        let ar2 = dy + (q + 2) * 6
-                        let cr2 = dx + (((q + 2) / 3 * 1 + kh) * 3 + (q + 2) % 3 * 1) * 8
-                        let ar3 = dy + (q + 3) * 6
-                        let cr3 = dx + (((q + 3) / 3 * 1 + kh) * 3 + (q + 3) % 3 * 1) * 8
-                        let ar4 = dy + (q + 4) * 6
-                        let cr4 = dx + (((q + 4) / 3 * 1 + kh) * 3 + (q + 4) % 3 * 1) * 8
-                        let ar5 = dy + (q + 5) * 6
-                        let cr5 = dx + (((q + 5) / 3 * 1 + kh) * 3 + (q + 5) % 3 * 1) * 8
-                        let ar6 = dy + (q + 6) * 6
-                        let cr6 = dx + (((q + 6) / 3 * 1 + kh) * 3 + (q + 6) % 3 * 1) * 8
-                        let ar7 = dy + (q + 7) * 6
-                        let cr7 = dx + (((q + 7) / 3 * 1 + kh) * 3 + (q + 7) % 3 * 1) * 8
-                        let ar8 = dy + (q + 8) * 6
-                        let cr8 = dx + (((q + 8) / 3 * 1 + kh) * 3 + (q + 8) % 3 * 1) * 8
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            var s4_0: SIMD8<Float> = SIMD8<Float>()
-                            var s5_0: SIMD8<Float> = SIMD8<Float>()
-                            var s6_0: SIMD8<Float> = SIMD8<Float>()
-                            var s7_0: SIMD8<Float> = SIMD8<Float>()
-                            var s8_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 8
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
-                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
-                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
-                            st8((cr4 + 0 + 0), ld8((cr4 + 0 + 0)) + s4_0)
-                            st8((cr5 + 0 + 0), ld8((cr5 + 0 + 0)) + s5_0)
-                            st8((cr6 + 0 + 0), ld8((cr6 + 0 + 0)) + s6_0)
-                            st8((cr7 + 0 + 0), ld8((cr7 + 0 + 0)) + s7_0)
-                            st8((cr8 + 0 + 0), ld8((cr8 + 0 + 0)) + s8_0)
+                        var s0_0: SIMD8<Float> = SIMD8<Float>()
+                        var s1_0: SIMD8<Float> = SIMD8<Float>()
+                        var s2_0: SIMD8<Float> = SIMD8<Float>()
+                        var s3_0: SIMD8<Float> = SIMD8<Float>()
+                        var s4_0: SIMD8<Float> = SIMD8<Float>()
+                        var s5_0: SIMD8<Float> = SIMD8<Float>()
+                        var s6_0: SIMD8<Float> = SIMD8<Float>()
+                        var s7_0: SIMD8<Float> = SIMD8<Float>()
+                        var s8_0: SIMD8<Float> = SIMD8<Float>()
+                        let ao = 0
+                        let bs = l5wf + 0
+                        for k in 0..<6 {
+                            let bk = bs + k * 8
+                            let w0 = ld8((bk + 0))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
                         }
+                        st8((cr0 + 0 + 0), s0_0)
+                        st8((cr1 + 0 + 0), s1_0)
+                        st8((cr2 + 0 + 0), s2_0)
+                        st8((cr3 + 0 + 0), s3_0)
+                        st8((cr4 + 0 + 0), s4_0)
+                        st8((cr5 + 0 + 0), s5_0)
+                        st8((cr6 + 0 + 0), s6_0)
+                        st8((cr7 + 0 + 0), s7_0)
+                        st8((cr8 + 0 + 0), s8_0)
                     }
                 }
             }
@@ -1162,10 +1177,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 302) + 0))
             for r in 0..<(hi - lo) * 9 {
                 let xr = a5 + lo * 54 + r * 6
-                let hr = l6xhat + lo * 54 + r * 6
                 let yr = a6 + lo * 54 + r * 6
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = v0 + be0
                 st4((yr + 0), y0)
             }
@@ -1177,14 +1190,11 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             let be1 = ((parameters + 302) + 5).pointee
             for r in 0..<(hi - lo) * 9 {
                 let xr = a5 + lo * 54 + r * 6
-                let hr = l6xhat + lo * 54 + r * 6
                 let yr = a6 + lo * 54 + r * 6
                 let v0 = ((xr + 4).pointee - m0) * k0
-                (hr + 4).pointee = v0
                 let y0 = v0 + be0
                 (yr + 4).pointee = y0
                 let v1 = ((xr + 5).pointee - m1) * k1
-                (hr + 5).pointee = v1
                 let y1 = v1 + be1
                 (yr + 5).pointee = y1
             }
@@ -1225,28 +1235,31 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         let s = l6part + t * 12
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l6mean + 0)), iv0 = ld4((l6inv + 0))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g6 + lo * 54 + r * 6
-                let hr = l6xhat + lo * 54 + r * 6
+                let xr = a5 + lo * 54 + r * 6
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 6) + 0), sx0)
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
+            let m0 = (l6mean + 4).pointee, iv0 = (l6inv + 4).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
+            let m1 = (l6mean + 5).pointee, iv1 = (l6inv + 5).pointee
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g6 + lo * 54 + r * 6
-                let hr = l6xhat + lo * 54 + r * 6
+                let xr = a5 + lo * 54 + r * 6
                 let g0 = (dyr + 4).pointee
                 sy0 += g0
-                sx0 += g0 * (hr + 4).pointee
+                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
                 let g1 = (dyr + 5).pointee
                 sy1 += g1
-                sx1 += g1 * (hr + 5).pointee
+                sx1 += g1 * (((xr + 5).pointee - m1) * iv1)
             }
             (s + 4).pointee = sy0
             ((s + 6) + 4).pointee = sx0
@@ -1271,29 +1284,28 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4((l6inv + 0))
+            let iv0 = ld4((l6inv + 0)), m0 = ld4((l6mean + 0))
+            let k0 = iv0
             let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
             for r in 0..<(hi - lo) * 9 {
-                let dyr = g6 + lo * 54 + r * 6
-                let hr = l6xhat + lo * 54 + r * 6
-                let dxr = g5 + lo * 54 + r * 6
+                let dyr = g6 + lo * 54 + r * 6, xr = a5 + lo * 54 + r * 6, dxr = g5 + lo * 54 + r * 6
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
         do {
-            let k0 = (l6inv + 4).pointee
+            let iv0 = (l6inv + 4).pointee, m0 = (l6mean + 4).pointee
+            let k0 = iv0
             let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
-            let k1 = (l6inv + 5).pointee
+            let iv1 = (l6inv + 5).pointee, m1 = (l6mean + 5).pointee
+            let k1 = iv1
             let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
             for r in 0..<(hi - lo) * 9 {
-                let dyr = g6 + lo * 54 + r * 6
-                let hr = l6xhat + lo * 54 + r * 6
-                let dxr = g5 + lo * 54 + r * 6
+                let dyr = g6 + lo * 54 + r * 6, xr = a5 + lo * 54 + r * 6, dxr = g5 + lo * 54 + r * 6
                 let g0 = (dyr + 4).pointee
-                (dxr + 4).pointee = k0 * (g0 - my0 - (hr + 4).pointee * mx0)
+                (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
                 let g1 = (dyr + 5).pointee
-                (dxr + 5).pointee = k1 * (g1 - my1 - (hr + 5).pointee * mx1)
+                (dxr + 5).pointee = k1 * (g1 - my1 - (((xr + 5).pointee - m1) * iv1) * mx1)
             }
         }
     }

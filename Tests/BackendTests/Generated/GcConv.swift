@@ -426,13 +426,12 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 90)
         for o in 0..<5 { gb[o] = 0 }
-        let dyc = g1 + lo * 180
-        for r in 0..<(hi - lo) * 36 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 90)
         for n in lo..<hi {
             let x = l1xp + n * 128
             let dy = g1 + n * 180
+            for r in 0..<36 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
             for qt in stride(from: 0, to: 36, by: 36) {
                 let qe = min(qt + 36, 36)
                 for kh in 0..<3 {
@@ -647,13 +646,12 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 1200
         let gb = (gp + 860)
         for o in 0..<17 { gb[o] = 0 }
-        let dyc = g2 + lo * 153
-        for r in 0..<(hi - lo) * 9 { for o in 0..<17 { gb[o] += dyc[r * 17 + o] } }
         let gk = (gp + 95)
         gk.update(repeating: 0, count: 765)
         for n in lo..<hi {
             let x = l2xp + n * 245
             let dy = g2 + n * 153
+            for r in 0..<9 { for o in 0..<17 { gb[o] += dy[r * 17 + o] } }
             for qt in stride(from: 0, to: 9, by: 9) {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {
@@ -814,11 +812,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = l2dxp + n * 245
             dx.update(repeating: 0, count: 245)
-            let dy = g2 + n * 153
             for kh in 0..<3 {
                 let wtk = l2wt + kh * 255
                 do {
@@ -1226,11 +1221,8 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g2 + n * 153
             dx.update(repeating: 0, count: 153)
-            let dy = g3 + n * 16
             for kh in 0..<2 {
                 let wtk = l3wt + kh * 136
                 do {

@@ -87,8 +87,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 4, 70]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 4, 6, 36]
-    private let l3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let l3dxp: UnsafeMutablePointer<Float>   // conv2d_3 gradient of the padded input
+    private let l3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // global_average_pooling2d_1 output [N, 70]
     private let g4: UnsafeMutablePointer<Float>   // gradient of global_average_pooling2d_1 output
     private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
@@ -115,8 +115,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 560, Float.self)
         g3 = zeroed(n * 560, Float.self)
         l3xp = zeroed(n * 864, Float.self)
-        l3wt = zeroed(22680, Float.self)
-        l3dxp = zeroed(n * 864, Float.self)
+        l3wf = zeroed(22680, Float.self)
+        l3dyp = zeroed(threads * 1680, Float.self)
         a4 = zeroed(n * 70, Float.self)
         g4 = zeroed(n * 70, Float.self)
         a5 = zeroed(n * 5, Float.self)
@@ -135,8 +135,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3xp.deallocate()
-        l3wt.deallocate()
-        l3dxp.deallocate()
+        l3wf.deallocate()
+        l3dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
@@ -216,7 +216,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         self.count = count
         g5.update(from: outputGradient, count: count * 5)
         l2Transpose()
-        l3Transpose()
+        l3Flip()
         l5Transpose()
         parallel {
             lo, hi, t in
@@ -543,13 +543,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 600)
         for o in 0..<40 { gb[o] = 0 }
-        let dyc = g1 + lo * 1120
-        for r in 0..<(hi - lo) * 28 { for o in 0..<40 { gb[o] += dyc[r * 40 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 600)
         for n in lo..<hi {
             let x = l1xp + n * 231
             let dy = g1 + n * 1120
+            for r in 0..<28 { for o in 0..<40 { gb[o] += dy[r * 40 + o] } }
             for qt in stride(from: 0, to: 28, by: 28) {
                 let qe = min(qt + 28, 28)
                 for kh in 0..<1 {
@@ -924,13 +923,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 6400)
         for o in 0..<36 { gb[o] = 0 }
-        let dyc = g2 + lo * 288
-        for r in 0..<(hi - lo) * 8 { for o in 0..<36 { gb[o] += dyc[r * 36 + o] } }
         let gk = (gp + 640)
         gk.update(repeating: 0, count: 5760)
         for n in lo..<hi {
             let x = a1 + n * 1120
             let dy = g2 + n * 288
+            for r in 0..<8 { for o in 0..<36 { gb[o] += dy[r * 36 + o] } }
             for qt in stride(from: 0, to: 8, by: 8) {
                 let qe = min(qt + 8, 8)
                 for kh in 0..<4 {
@@ -1148,11 +1146,8 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g1 + n * 1120
             dx.update(repeating: 0, count: 1120)
-            let dy = g2 + n * 288
             for kh in 0..<4 {
                 let wtk = l2wt + kh * 1440
                 do {
@@ -1582,11 +1577,11 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3Transpose() {
+    // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l3Flip() {
         let wk = (parameters + 6436)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<36 { for o in 0..<70 {
-            l3wt[(kh * 70 + o) * 108 + kw * 36 + ci] = wk[((kh * 3 + kw) * 36 + ci) * 70 + o]
+            l3wf[((kh * 3 + kw) * 70 + o) * 36 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 36 + ci) * 70 + o]
         } } } }
     }
 
@@ -1595,6 +1590,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 29471
         let gk = (gp + 6436)
         gk.update(repeating: 0, count: 22680)
+        let dyp = l3dyp + t * 1680
         for n in lo..<hi {
             let x = l3xp + n * 864
             let dy = g3 + n * 560
@@ -1775,134 +1771,49 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
-            let dx = l3dxp + n * 864
-            dx.update(repeating: 0, count: 864)
-            let dy = g3 + n * 560
-            for kh in 0..<3 {
-                let wtk = l3wt + kh * 7560
+            let dx = g2 + n * 288
+            for r in 0..<2 { (dyp + ((r + 1) * 6 + 1) * 70).update(from: dy + r * 280, count: 280) }
+            do {
+                let q = 0
                 do {
-                    let q = 0
+                    let ar0 = dyp + ((q + 0) / 4 * 6 + (q + 0) % 4) * 70
+                    let cr0 = dx + (q + 0) * 36
+                    let ar1 = dyp + ((q + 1) / 4 * 6 + (q + 1) % 4) * 70
+                    let cr1 = dx + (q + 1) * 36
+                    let ar2 = dyp + ((q + 2) / 4 * 6 + (q + 2) % 4) * 70
+                    let cr2 = dx + (q + 2) * 36
+                    let ar3 = dyp + ((q + 3) / 4 * 6 + (q + 3) % 4) * 70
+                    let cr3 = dx + (q + 3) * 36
+                    let ar4 = dyp + ((q + 4) / 4 * 6 + (q + 4) % 4) * 70
+                    let cr4 = dx + (q + 4) * 36
+                    let ar5 = dyp + ((q + 5) / 4 * 6 + (q + 5) % 4) * 70
+                    let cr5 = dx + (q + 5) * 36
+                    let ar6 = dyp + ((q + 6) / 4 * 6 + (q + 6) % 4) * 70
+                    let cr6 = dx + (q + 6) * 36
+                    let ar7 = dyp + ((q + 7) / 4 * 6 + (q + 7) % 4) * 70
+                    let cr7 = dx + (q + 7) * 36
                     do {
-                        let ar0 = dy + (q + 0) * 70
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 6 + (q + 0) % 4 * 1) * 36
-                        let ar1 = dy + (q + 1) * 70
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 6 + (q + 1) % 4 * 1) * 36
-                        let ar2 = dy + (q + 2) * 70
-                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 6 + (q + 2) % 4 * 1) * 36
-                        let ar3 = dy + (q + 3) * 70
-                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 6 + (q + 3) % 4 * 1) * 36
-                        let ar4 = dy + (q + 4) * 70
-                        let cr4 = dx + (((q + 4) / 4 * 1 + kh) * 6 + (q + 4) % 4 * 1) * 36
-                        let ar5 = dy + (q + 5) * 70
-                        let cr5 = dx + (((q + 5) / 4 * 1 + kh) * 6 + (q + 5) % 4 * 1) * 36
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr2 + 0 + 32), ld16((cr2 + 0 + 32)) + s2_2)
-                            st16((cr2 + 0 + 48), ld16((cr2 + 0 + 48)) + s2_3)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr3 + 0 + 32), ld16((cr3 + 0 + 32)) + s3_2)
-                            st16((cr3 + 0 + 48), ld16((cr3 + 0 + 48)) + s3_3)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr4 + 0 + 32), ld16((cr4 + 0 + 32)) + s4_2)
-                            st16((cr4 + 0 + 48), ld16((cr4 + 0 + 48)) + s4_3)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr5 + 0 + 32), ld16((cr5 + 0 + 32)) + s5_2)
-                            st16((cr5 + 0 + 48), ld16((cr5 + 0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 420
+                            let bs = l3wf + s * 7560 + 0
+                            for k in 0..<210 {
+                                let bk = bs + k * 36
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let x0 = ar0[ao + k]
@@ -1923,190 +1834,75 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
                             }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                            st16((cr2 + 64 + 0), ld16((cr2 + 64 + 0)) + s2_0)
-                            st16((cr2 + 64 + 16), ld16((cr2 + 64 + 16)) + s2_1)
-                            st16((cr3 + 64 + 0), ld16((cr3 + 64 + 0)) + s3_0)
-                            st16((cr3 + 64 + 16), ld16((cr3 + 64 + 16)) + s3_1)
-                            st16((cr4 + 64 + 0), ld16((cr4 + 64 + 0)) + s4_0)
-                            st16((cr4 + 64 + 16), ld16((cr4 + 64 + 16)) + s4_1)
-                            st16((cr5 + 64 + 0), ld16((cr5 + 64 + 0)) + s5_0)
-                            st16((cr5 + 64 + 16), ld16((cr5 + 64 + 16)) + s5_1)
                         }
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            var s4_0: SIMD8<Float> = SIMD8<Float>()
-                            var s5_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 96
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                            }
-                            st8((cr0 + 96 + 0), ld8((cr0 + 96 + 0)) + s0_0)
-                            st8((cr1 + 96 + 0), ld8((cr1 + 96 + 0)) + s1_0)
-                            st8((cr2 + 96 + 0), ld8((cr2 + 96 + 0)) + s2_0)
-                            st8((cr3 + 96 + 0), ld8((cr3 + 96 + 0)) + s3_0)
-                            st8((cr4 + 96 + 0), ld8((cr4 + 96 + 0)) + s4_0)
-                            st8((cr5 + 96 + 0), ld8((cr5 + 96 + 0)) + s5_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            var s4_0: SIMD4<Float> = SIMD4<Float>()
-                            var s5_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 104
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                            }
-                            st4((cr0 + 104 + 0), ld4((cr0 + 104 + 0)) + s0_0)
-                            st4((cr1 + 104 + 0), ld4((cr1 + 104 + 0)) + s1_0)
-                            st4((cr2 + 104 + 0), ld4((cr2 + 104 + 0)) + s2_0)
-                            st4((cr3 + 104 + 0), ld4((cr3 + 104 + 0)) + s3_0)
-                            st4((cr4 + 104 + 0), ld4((cr4 + 104 + 0)) + s4_0)
-                            st4((cr5 + 104 + 0), ld4((cr5 + 104 + 0)) + s5_0)
-                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
                     }
-                }
-                do {
-                    let q = 6
                     do {
-                        let ar0 = dy + (q + 0) * 70
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 6 + (q + 0) % 4 * 1) * 36
-                        let ar1 = dy + (q + 1) * 70
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 6 + (q + 1) % 4 * 1) * 36
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                            st16((cr0 + 0 + 48), ld16((cr0 + 0 + 48)) + s0_3)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr1 + 0 + 32), ld16((cr1 + 0 + 32)) + s1_2)
-                            st16((cr1 + 0 + 48), ld16((cr1 + 0 + 48)) + s1_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 64
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                            }
-                            st16((cr0 + 64 + 0), ld16((cr0 + 64 + 0)) + s0_0)
-                            st16((cr0 + 64 + 16), ld16((cr0 + 64 + 16)) + s0_1)
-                            st16((cr1 + 64 + 0), ld16((cr1 + 64 + 0)) + s1_0)
-                            st16((cr1 + 64 + 16), ld16((cr1 + 64 + 16)) + s1_1)
-                        }
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 96
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                            }
-                            st8((cr0 + 96 + 0), ld8((cr0 + 96 + 0)) + s0_0)
-                            st8((cr1 + 96 + 0), ld8((cr1 + 96 + 0)) + s1_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 104
-                            for k in 0..<70 {
-                                let bk = bs + k * 108
+                        var s0_0: SIMD4<Float> = SIMD4<Float>()
+                        var s1_0: SIMD4<Float> = SIMD4<Float>()
+                        var s2_0: SIMD4<Float> = SIMD4<Float>()
+                        var s3_0: SIMD4<Float> = SIMD4<Float>()
+                        var s4_0: SIMD4<Float> = SIMD4<Float>()
+                        var s5_0: SIMD4<Float> = SIMD4<Float>()
+                        var s6_0: SIMD4<Float> = SIMD4<Float>()
+                        var s7_0: SIMD4<Float> = SIMD4<Float>()
+                        for s in 0..<3 {
+                            let ao = s * 420
+                            let bs = l3wf + s * 7560 + 32
+                            for k in 0..<210 {
+                                let bk = bs + k * 36
                                 let w0 = ld4((bk + 0))
                                 let x0 = ar0[ao + k]
                                 s0_0 = s0_0.addingProduct(w0, x0)
                                 let x1 = ar1[ao + k]
                                 s1_0 = s1_0.addingProduct(w0, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
                             }
-                            st4((cr0 + 104 + 0), ld4((cr0 + 104 + 0)) + s0_0)
-                            st4((cr1 + 104 + 0), ld4((cr1 + 104 + 0)) + s1_0)
                         }
+                        st4((cr0 + 32 + 0), s0_0)
+                        st4((cr1 + 32 + 0), s1_0)
+                        st4((cr2 + 32 + 0), s2_0)
+                        st4((cr3 + 32 + 0), s3_0)
+                        st4((cr4 + 32 + 0), s4_0)
+                        st4((cr5 + 32 + 0), s5_0)
+                        st4((cr6 + 32 + 0), s6_0)
+                        st4((cr7 + 32 + 0), s7_0)
                     }
                 }
             }
-            let out = g2 + n * 288
-            for r in 0..<2 { (out + r * 144).update(from: dx + ((r + 1) * 6 + 1) * 36, count: 144) }
         }
     }
 

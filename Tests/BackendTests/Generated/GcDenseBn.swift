@@ -84,7 +84,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
     private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -115,7 +114,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 20, Float.self)
         a2 = zeroed(n * 20, Float.self)
         g2 = zeroed(n * 20, Float.self)
-        l2xhat = zeroed(n * 20, Float.self)
         l2part = zeroed(threads * 40, Float.self)
         l2mean = zeroed(20, Float.self)
         l2inv = zeroed(20, Float.self)
@@ -140,7 +138,6 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -879,10 +876,8 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             let be0 = ld16(((parameters + 280) + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a1 + lo * 20 + r * 20
-                let hr = l2xhat + lo * 20 + r * 20
                 let yr = a2 + lo * 20 + r * 20
                 let v0 = (ld16((xr + 0)) - m0) * k0
-                st16((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st16((yr + 0), y0)
             }
@@ -893,10 +888,8 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 280) + 16))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a1 + lo * 20 + r * 20
-                let hr = l2xhat + lo * 20 + r * 20
                 let yr = a2 + lo * 20 + r * 20
                 let v0 = (ld4((xr + 16)) - m0) * k0
-                st4((hr + 16), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 16), y0)
             }
@@ -935,24 +928,26 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 40
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
+            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g2 + lo * 20 + r * 20
-                let hr = l2xhat + lo * 20 + r * 20
+                let xr = a1 + lo * 20 + r * 20
                 let g0 = ld16((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld16((hr + 0))
+                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
             }
             st16((s + 0), sy0)
             st16(((s + 20) + 0), sx0)
         }
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 16)), iv0 = ld4((l2inv + 16))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g2 + lo * 20 + r * 20
-                let hr = l2xhat + lo * 20 + r * 20
+                let xr = a1 + lo * 20 + r * 20
                 let g0 = ld4((dyr + 16))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 16))
+                sx0 += g0 * ((ld4((xr + 16)) - m0) * iv0)
             }
             st4((s + 16), sy0)
             st4(((s + 20) + 16), sx0)
@@ -976,25 +971,23 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld16(((parameters + 260) + 0)) * ld16((l2inv + 0))
+            let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+            let k0 = ld16(((parameters + 260) + 0)) * iv0
             let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g2 + lo * 20 + r * 20
-                let hr = l2xhat + lo * 20 + r * 20
-                let dxr = g1 + lo * 20 + r * 20
+                let dyr = g2 + lo * 20 + r * 20, xr = a1 + lo * 20 + r * 20, dxr = g1 + lo * 20 + r * 20
                 let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ld16((hr + 0)) * mx0))
+                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
             }
         }
         do {
-            let k0 = ld4(((parameters + 260) + 16)) * ld4((l2inv + 16))
+            let iv0 = ld4((l2inv + 16)), m0 = ld4((l2mean + 16))
+            let k0 = ld4(((parameters + 260) + 16)) * iv0
             let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g2 + lo * 20 + r * 20
-                let hr = l2xhat + lo * 20 + r * 20
-                let dxr = g1 + lo * 20 + r * 20
+                let dyr = g2 + lo * 20 + r * 20, xr = a1 + lo * 20 + r * 20, dxr = g1 + lo * 20 + r * 20
                 let g0 = ld4((dyr + 16))
-                st4((dxr + 16), k0 * (g0 - my0 - ld4((hr + 16)) * mx0))
+                st4((dxr + 16), k0 * (g0 - my0 - ((ld4((xr + 16)) - m0) * iv0) * mx0))
             }
         }
     }

@@ -86,7 +86,6 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 4, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
     private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -113,7 +112,6 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 112, Float.self)
         a3 = zeroed(n * 112, Float.self)
         g3 = zeroed(n * 112, Float.self)
-        l3xhat = zeroed(n * 112, Float.self)
         l3part = zeroed(threads * 8, Float.self)
         l3mean = zeroed(4, Float.self)
         l3inv = zeroed(4, Float.self)
@@ -134,7 +132,6 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xhat.deallocate()
         l3part.deallocate()
         l3mean.deallocate()
         l3inv.deallocate()
@@ -443,10 +440,8 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 133) + 0))
             for r in 0..<(hi - lo) * 28 {
                 let xr = a2 + lo * 112 + r * 4
-                let hr = l3xhat + lo * 112 + r * 4
                 let yr = a3 + lo * 112 + r * 4
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -477,12 +472,13 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         let s = l3part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l3mean + 0)), iv0 = ld4((l3inv + 0))
             for r in 0..<(hi - lo) * 28 {
                 let dyr = g3 + lo * 112 + r * 4
-                let hr = l3xhat + lo * 112 + r * 4
+                let xr = a2 + lo * 112 + r * 4
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 4) + 0), sx0)
@@ -506,14 +502,13 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 129) + 0)) * ld4((l3inv + 0))
+            let iv0 = ld4((l3inv + 0)), m0 = ld4((l3mean + 0))
+            let k0 = ld4(((parameters + 129) + 0)) * iv0
             let my0 = ld4((l3mdy + 0)), mx0 = ld4((l3mdx + 0))
             for r in 0..<(hi - lo) * 28 {
-                let dyr = g3 + lo * 112 + r * 4
-                let hr = l3xhat + lo * 112 + r * 4
-                let dxr = g2 + lo * 112 + r * 4
+                let dyr = g3 + lo * 112 + r * 4, xr = a2 + lo * 112 + r * 4, dxr = g2 + lo * 112 + r * 4
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }

@@ -89,7 +89,8 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private let l4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 4, 2, 5]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
     private let a6: UnsafeMutablePointer<Float>   // global_max_pooling2d_1 output [N, 5]
     private let g6: UnsafeMutablePointer<Float>   // gradient of global_max_pooling2d_1 output
     private let l6arg: UnsafeMutablePointer<Int32>   // global_max_pooling2d_1 argmax (input offset)
@@ -120,7 +121,8 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         l4arg = zeroed(n * 32, Int32.self)
         a5 = zeroed(n * 40, Float.self)
         g5 = zeroed(n * 40, Float.self)
-        l5wt = zeroed(20, Float.self)
+        l5wf = zeroed(20, Float.self)
+        l5dyp = zeroed(threads * 40, Float.self)
         a6 = zeroed(n * 5, Float.self)
         g6 = zeroed(n * 5, Float.self)
         l6arg = zeroed(n * 5, Int32.self)
@@ -143,7 +145,8 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         l4arg.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5wf.deallocate()
+        l5dyp.deallocate()
         a6.deallocate()
         g6.deallocate()
         l6arg.deallocate()
@@ -195,9 +198,9 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l2ForwardInference(lo, hi, t)
             l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
             l6Forward(lo, hi, t)
             l7Forward(lo, hi, t)
@@ -209,9 +212,9 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
+        l2ForwardInference(lo, hi, t)
         l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l4ForwardInference(lo, hi, t)
         l5Forward(lo, hi, t)
         l6Forward(lo, hi, t)
         l7Forward(lo, hi, t)
@@ -229,7 +232,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g7.update(from: outputGradient, count: count * 3)
-        l5Transpose()
+        l5Flip()
         l7Transpose()
         parallel {
             lo, hi, t in
@@ -386,13 +389,12 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         }
         let gb = (gp + 32)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g1 + lo * 144
-        for r in 0..<(hi - lo) * 36 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 32)
         for n in lo..<hi {
             let x = a0 + n * 98
             let dy = g1 + n * 144
+            for r in 0..<36 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 36, by: 36) {
                 let qe = min(qt + 36, 36)
                 for kh in 0..<2 {
@@ -460,6 +462,30 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
+    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a1 + n * 144, py = a2 + n * 36
+            for oh in 0..<3 {
+                let hs = oh * 2, he = hs + 2
+                for ow in 0..<3 {
+                    let ws = ow * 2, we = ws + 2
+                    let yo = py + 0 + oh * 12 + ow * 4
+                    do {
+                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 6 + iw) * 4 + 0
+                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            }
+                        }
+                        st4((yo + 0 + 0), v0)
+                    }
+                }
+            }
+        }
+    }
+
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4]: pad top 1 bottom 2 left 0 right 1
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
@@ -505,6 +531,30 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             dx.update(repeating: 0, count: 96)
             let ag = l4arg + n * 32
             for i in 0..<32 { dx[Int(ag[i])] += dy[i] }
+        }
+    }
+
+    // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0), inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let px = a3 + n * 96, py = a4 + n * 32
+            for oh in 0..<4 {
+                let hs = oh * 1, he = hs + 3
+                for ow in 0..<2 {
+                    let ws = ow * 1, we = ws + 3
+                    let yo = py + 0 + oh * 8 + ow * 4
+                    do {
+                        var v0: SIMD4<Float> = SIMD4<Float>(repeating: -.infinity)
+                        for ih in hs..<he {
+                            for iw in ws..<we {
+                                let xi = px + (ih * 4 + iw) * 4 + 0
+                                do { let e = ld4((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                            }
+                        }
+                        st4((yo + 0 + 0), v0)
+                    }
+                }
+            }
         }
     }
 
@@ -619,11 +669,11 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
+    private func l5Flip() {
         let wk = (parameters + 36)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<4 { for o in 0..<5 {
-            l5wt[(kh * 5 + o) * 4 + kw * 4 + ci] = wk[((kh * 1 + kw) * 4 + ci) * 5 + o]
+            l5wf[((kh * 1 + kw) * 5 + o) * 4 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 4 + ci) * 5 + o]
         } } } }
     }
 
@@ -632,13 +682,13 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 79
         let gb = (gp + 56)
         for o in 0..<5 { gb[o] = 0 }
-        let dyc = g5 + lo * 40
-        for r in 0..<(hi - lo) * 8 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
         let gk = (gp + 36)
         gk.update(repeating: 0, count: 20)
+        let dyp = l5dyp + t * 40
         for n in lo..<hi {
             let x = a4 + n * 32
             let dy = g5 + n * 40
+            for r in 0..<8 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
             for qt in stride(from: 0, to: 8, by: 8) {
                 let qe = min(qt + 8, 8)
                 for kh in 0..<1 {
@@ -694,72 +744,66 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-        for n in lo..<hi {
             let dx = g4 + n * 32
-            dx.update(repeating: 0, count: 32)
-            let dy = g5 + n * 40
-            for kh in 0..<1 {
-                let wtk = l5wt + kh * 20
+            for r in 0..<4 { (dyp + ((r + 0) * 2 + 0) * 5).update(from: dy + r * 10, count: 10) }
+            do {
+                let q = 0
                 do {
-                    let q = 0
+                    let ar0 = dyp + ((q + 0) / 2 * 2 + (q + 0) % 2) * 5
+                    let cr0 = dx + (q + 0) * 4
+                    let ar1 = dyp + ((q + 1) / 2 * 2 + (q + 1) % 2) * 5
+                    let cr1 = dx + (q + 1) * 4
+                    let ar2 = dyp + ((q + 2) / 2 * 2 + (q + 2) % 2) * 5
+                    let cr2 = dx + (q + 2) * 4
+                    let ar3 = dyp + ((q + 3) / 2 * 2 + (q + 3) % 2) * 5
+                    let cr3 = dx + (q + 3) * 4
+                    let ar4 = dyp + ((q + 4) / 2 * 2 + (q + 4) % 2) * 5
+                    let cr4 = dx + (q + 4) * 4
+                    let ar5 = dyp + ((q + 5) / 2 * 2 + (q + 5) % 2) * 5
+                    let cr5 = dx + (q + 5) * 4
+                    let ar6 = dyp + ((q + 6) / 2 * 2 + (q + 6) % 2) * 5
+                    let cr6 = dx + (q + 6) * 4
+                    let ar7 = dyp + ((q + 7) / 2 * 2 + (q + 7) % 2) * 5
+                    let cr7 = dx + (q + 7) * 4
                     do {
-                        let ar0 = dy + (q + 0) * 5
-                        let cr0 = dx + (((q + 0) / 2 * 1 + kh) * 2 + (q + 0) % 2 * 1) * 4
-                        let ar1 = dy + (q + 1) * 5
-                        let cr1 = dx + (((q + 1) / 2 * 1 + kh) * 2 + (q + 1) % 2 * 1) * 4
-                        let ar2 = dy + (q + 2) * 5
-                        let cr2 = dx + (((q + 2) / 2 * 1 + kh) * 2 + (q + 2) % 2 * 1) * 4
-                        let ar3 = dy + (q + 3) * 5
-                        let cr3 = dx + (((q + 3) / 2 * 1 + kh) * 2 + (q + 3) % 2 * 1) * 4
-                        let ar4 = dy + (q + 4) * 5
-                        let cr4 = dx + (((q + 4) / 2 * 1 + kh) * 2 + (q + 4) % 2 * 1) * 4
-                        let ar5 = dy + (q + 5) * 5
-                        let cr5 = dx + (((q + 5) / 2 * 1 + kh) * 2 + (q + 5) % 2 * 1) * 4
-                        let ar6 = dy + (q + 6) * 5
-                        let cr6 = dx + (((q + 6) / 2 * 1 + kh) * 2 + (q + 6) % 2 * 1) * 4
-                        let ar7 = dy + (q + 7) * 5
-                        let cr7 = dx + (((q + 7) / 2 * 1 + kh) * 2 + (q + 7) % 2 * 1) * 4
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            var s4_0: SIMD4<Float> = SIMD4<Float>()
-                            var s5_0: SIMD4<Float> = SIMD4<Float>()
-                            var s6_0: SIMD4<Float> = SIMD4<Float>()
-                            var s7_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<5 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                            st4((cr0 + 0 + 0), ld4((cr0 + 0 + 0)) + s0_0)
-                            st4((cr1 + 0 + 0), ld4((cr1 + 0 + 0)) + s1_0)
-                            st4((cr2 + 0 + 0), ld4((cr2 + 0 + 0)) + s2_0)
-                            st4((cr3 + 0 + 0), ld4((cr3 + 0 + 0)) + s3_0)
-                            st4((cr4 + 0 + 0), ld4((cr4 + 0 + 0)) + s4_0)
-                            st4((cr5 + 0 + 0), ld4((cr5 + 0 + 0)) + s5_0)
-                            st4((cr6 + 0 + 0), ld4((cr6 + 0 + 0)) + s6_0)
-                            st4((cr7 + 0 + 0), ld4((cr7 + 0 + 0)) + s7_0)
+                        var s0_0: SIMD4<Float> = SIMD4<Float>()
+                        var s1_0: SIMD4<Float> = SIMD4<Float>()
+                        var s2_0: SIMD4<Float> = SIMD4<Float>()
+                        var s3_0: SIMD4<Float> = SIMD4<Float>()
+                        var s4_0: SIMD4<Float> = SIMD4<Float>()
+                        var s5_0: SIMD4<Float> = SIMD4<Float>()
+                        var s6_0: SIMD4<Float> = SIMD4<Float>()
+                        var s7_0: SIMD4<Float> = SIMD4<Float>()
+                        let ao = 0
+                        let bs = l5wf + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 4
+                            let w0 = ld4((bk + 0))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
                         }
+                        st4((cr0 + 0 + 0), s0_0)
+                        st4((cr1 + 0 + 0), s1_0)
+                        st4((cr2 + 0 + 0), s2_0)
+                        st4((cr3 + 0 + 0), s3_0)
+                        st4((cr4 + 0 + 0), s4_0)
+                        st4((cr5 + 0 + 0), s5_0)
+                        st4((cr6 + 0 + 0), s6_0)
+                        st4((cr7 + 0 + 0), s7_0)
                     }
                 }
             }

@@ -84,7 +84,6 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private let l1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 7, 8, 3]
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 5, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2xhat: UnsafeMutablePointer<Float>   // bn1 normalized input (training)
     private let l2part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
     private let l2mean: UnsafeMutablePointer<Float>   // bn1 batch mean
     private let l2inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
@@ -114,7 +113,6 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         l1xp = zeroed(n * 168, Float.self)
         a2 = zeroed(n * 80, Float.self)
         g2 = zeroed(n * 80, Float.self)
-        l2xhat = zeroed(n * 80, Float.self)
         l2part = zeroed(threads * 8, Float.self)
         l2mean = zeroed(4, Float.self)
         l2inv = zeroed(4, Float.self)
@@ -138,7 +136,6 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         l1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xhat.deallocate()
         l2part.deallocate()
         l2mean.deallocate()
         l2inv.deallocate()
@@ -438,13 +435,12 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 335
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
-        let dyc = g1 + lo * 80
-        for r in 0..<(hi - lo) * 20 { for o in 0..<4 { gb[o] += dyc[r * 4 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 72)
         for n in lo..<hi {
             let x = l1xp + n * 168
             let dy = g1 + n * 80
+            for r in 0..<20 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             for qt in stride(from: 0, to: 20, by: 20) {
                 let qe = min(qt + 20, 20)
                 for kh in 0..<3 {
@@ -550,10 +546,8 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 80) + 0))
             for r in 0..<(hi - lo) * 20 {
                 let xr = a1 + lo * 80 + r * 4
-                let hr = l2xhat + lo * 80 + r * 4
                 let yr = a2 + lo * 80 + r * 4
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -584,12 +578,13 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         let s = l2part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
             for r in 0..<(hi - lo) * 20 {
                 let dyr = g2 + lo * 80 + r * 4
-                let hr = l2xhat + lo * 80 + r * 4
+                let xr = a1 + lo * 80 + r * 4
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 4) + 0), sx0)
@@ -613,14 +608,13 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 76) + 0)) * ld4((l2inv + 0))
+            let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+            let k0 = ld4(((parameters + 76) + 0)) * iv0
             let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
             for r in 0..<(hi - lo) * 20 {
-                let dyr = g2 + lo * 80 + r * 4
-                let hr = l2xhat + lo * 80 + r * 4
-                let dxr = g1 + lo * 80 + r * 4
+                let dyr = g2 + lo * 80 + r * 4, xr = a1 + lo * 80 + r * 4, dxr = g1 + lo * 80 + r * 4
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }

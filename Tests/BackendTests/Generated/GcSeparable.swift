@@ -476,13 +476,12 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 600
         let gb = (gp + 9)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 108
-        for r in 0..<(hi - lo) * 36 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 9)
         for n in lo..<hi {
             let x = a0 + n * 108
             let dy = g1 + n * 108
+            for r in 0..<36 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 36, by: 36) {
                 let qe = min(qt + 36, 36)
                 for kh in 0..<1 {

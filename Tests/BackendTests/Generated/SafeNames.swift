@@ -91,7 +91,6 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     private let l3wt: UnsafeMutablePointer<Float>   // x"); fatalError("injected transposed kernel [4, 5]
     private let a4: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() output [N, 4]
     private let g4: UnsafeMutablePointer<Float>   // gradient of new\u{a}line(); fatalError() output
-    private let l4xhat: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() normalized input (training)
     private let l4part: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() per-chunk partial sums (chunks x 2 x 4)
     private let l4mean: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() batch mean
     private let l4inv: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() batch 1/sqrt(var + eps)
@@ -129,7 +128,6 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l3wt = zeroed(20, Float.self)
         a4 = zeroed(n * 4, Float.self)
         g4 = zeroed(n * 4, Float.self)
-        l4xhat = zeroed(n * 4, Float.self)
         l4part = zeroed(threads * 8, Float.self)
         l4mean = zeroed(4, Float.self)
         l4inv = zeroed(4, Float.self)
@@ -161,7 +159,6 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l3wt.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4xhat.deallocate()
         l4part.deallocate()
         l4mean.deallocate()
         l4inv.deallocate()
@@ -1534,10 +1531,8 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
             let be0 = ld4(((parameters + 63) + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a3 + lo * 4 + r * 4
-                let hr = l4xhat + lo * 4 + r * 4
                 let yr = a4 + lo * 4 + r * 4
                 let v0 = (ld4((xr + 0)) - m0) * k0
-                st4((hr + 0), v0)
                 let y0 = ga0 * v0 + be0
                 st4((yr + 0), y0)
             }
@@ -1568,12 +1563,13 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         let s = l4part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
+            let m0 = ld4((l4mean + 0)), iv0 = ld4((l4inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g4 + lo * 4 + r * 4
-                let hr = l4xhat + lo * 4 + r * 4
+                let xr = a3 + lo * 4 + r * 4
                 let g0 = ld4((dyr + 0))
                 sy0 += g0
-                sx0 += g0 * ld4((hr + 0))
+                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
             }
             st4((s + 0), sy0)
             st4(((s + 4) + 0), sx0)
@@ -1597,14 +1593,13 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     // new\u{a}line(); fatalError() backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let k0 = ld4(((parameters + 59) + 0)) * ld4((l4inv + 0))
+            let iv0 = ld4((l4inv + 0)), m0 = ld4((l4mean + 0))
+            let k0 = ld4(((parameters + 59) + 0)) * iv0
             let my0 = ld4((l4mdy + 0)), mx0 = ld4((l4mdx + 0))
             for r in 0..<(hi - lo) * 1 {
-                let dyr = g4 + lo * 4 + r * 4
-                let hr = l4xhat + lo * 4 + r * 4
-                let dxr = g3 + lo * 4 + r * 4
+                let dyr = g4 + lo * 4 + r * 4, xr = a3 + lo * 4 + r * 4, dxr = g3 + lo * 4 + r * 4
                 let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ld4((hr + 0)) * mx0))
+                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
             }
         }
     }

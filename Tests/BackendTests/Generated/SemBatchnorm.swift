@@ -77,7 +77,6 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 2, 2, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l1xhat: UnsafeMutablePointer<Float>   // batch_normalization_1 normalized input (training)
     private let l1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
     private let l1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
     private let l1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
@@ -97,7 +96,6 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 12, Float.self)
         g1 = zeroed(n * 12, Float.self)
-        l1xhat = zeroed(n * 12, Float.self)
         l1part = zeroed(threads * 6, Float.self)
         l1mean = zeroed(3, Float.self)
         l1inv = zeroed(3, Float.self)
@@ -111,7 +109,6 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xhat.deallocate()
         l1part.deallocate()
         l1mean.deallocate()
         l1inv.deallocate()
@@ -279,18 +276,14 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
             let be2 = ((parameters + 3) + 2).pointee
             for r in 0..<(hi - lo) * 4 {
                 let xr = a0 + lo * 12 + r * 3
-                let hr = l1xhat + lo * 12 + r * 3
                 let yr = a1 + lo * 12 + r * 3
                 let v0 = ((xr + 0).pointee - m0) * k0
-                (hr + 0).pointee = v0
                 let y0 = ga0 * v0 + be0
                 (yr + 0).pointee = y0
                 let v1 = ((xr + 1).pointee - m1) * k1
-                (hr + 1).pointee = v1
                 let y1 = ga1 * v1 + be1
                 (yr + 1).pointee = y1
                 let v2 = ((xr + 2).pointee - m2) * k2
-                (hr + 2).pointee = v2
                 let y2 = ga2 * v2 + be2
                 (yr + 2).pointee = y2
             }
@@ -325,20 +318,23 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         let s = l1part + t * 6
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
+            let m0 = (l1mean + 0).pointee, iv0 = (l1inv + 0).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
+            let m1 = (l1mean + 1).pointee, iv1 = (l1inv + 1).pointee
             var sy2: Float = Float(0), sx2: Float = Float(0)
+            let m2 = (l1mean + 2).pointee, iv2 = (l1inv + 2).pointee
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g1 + lo * 12 + r * 3
-                let hr = l1xhat + lo * 12 + r * 3
+                let xr = a0 + lo * 12 + r * 3
                 let g0 = (dyr + 0).pointee
                 sy0 += g0
-                sx0 += g0 * (hr + 0).pointee
+                sx0 += g0 * (((xr + 0).pointee - m0) * iv0)
                 let g1 = (dyr + 1).pointee
                 sy1 += g1
-                sx1 += g1 * (hr + 1).pointee
+                sx1 += g1 * (((xr + 1).pointee - m1) * iv1)
                 let g2 = (dyr + 2).pointee
                 sy2 += g2
-                sx2 += g2 * (hr + 2).pointee
+                sx2 += g2 * (((xr + 2).pointee - m2) * iv2)
             }
             (s + 0).pointee = sy0
             ((s + 3) + 0).pointee = sx0

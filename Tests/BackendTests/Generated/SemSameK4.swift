@@ -382,13 +382,12 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 99
         let gb = (gp + 96)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 75
-        for r in 0..<(hi - lo) * 25 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 96)
         for n in lo..<hi {
             let x = l1xp + n * 128
             let dy = g1 + n * 75
+            for r in 0..<25 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 25, by: 25) {
                 let qe = min(qt + 25, 25)
                 for kh in 0..<4 {

@@ -318,13 +318,12 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
         let gp = partials + t * 57
         let gb = (gp + 54)
         for o in 0..<3 { gb[o] = 0 }
-        let dyc = g1 + lo * 27
-        for r in 0..<(hi - lo) * 9 { for o in 0..<3 { gb[o] += dyc[r * 3 + o] } }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 54)
         for n in lo..<hi {
             let x = l1xp + n * 98
             let dy = g1 + n * 27
+            for r in 0..<9 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             for qt in stride(from: 0, to: 9, by: 9) {
                 let qe = min(qt + 9, 9)
                 for kh in 0..<3 {

@@ -16,6 +16,8 @@ nonisolated(unsafe) let backendTestModels: [String: any CompiledModel.Type] = [
     "sem_dropout": SemDropout.self,
     "fuse_cnn": FuseCnn.self,
     "fuse_cnn_fused": FuseCnnFused.self,
+    "fuse_pool": FusePool.self,
+    "fuse_pool_fused": FusePoolFused.self,
     "gc_pytorch": GcPytorch.self,
     "gc_pytorch_fused": GcPytorchFused.self,
     "gc_dilated": GcDilated.self,

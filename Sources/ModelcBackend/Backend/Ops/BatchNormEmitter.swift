@@ -1,6 +1,7 @@
 // BatchNormalization over the last axis (channels), Keras semantics by default.
 //   training:  mean, var = batch statistics over N*pixels (population variance, two passes),
-//              xhat = (x - mean) / sqrt(var + eps), y = gamma * xhat + beta,
+//              xhat = (x - mean) / sqrt(var + eps), y = gamma * xhat + beta (xhat is not stored:
+//              the backward passes recompute it from x with the same operations),
 //              moving = momentum * moving + (1 - momentum) * batch (PyTorch: unbiased variance)
 //   inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
 //   backward:  dbeta = sum dy, dgamma = sum dy * xhat,
@@ -12,7 +13,9 @@
 // Training fusion (the fusion pass's groups): when a ReLU/LeakyReLU layer follows, the
 // normalize pass writes act(y) straight into that layer's output, and both backward passes
 // compute dy = dact * act'(out) on the fly from that layer's gradient: the activation layer's
-// own passes (and this layer's y and dy buffers) drop out of training.
+// own passes (and this layer's y and dy buffers) drop out of training. When the producer is a
+// Conv2D, the backward-data pass runs inside the convolution's backward, one image at a time
+// (`BatchNormBackwardData`), so dx never goes through memory.
 
 import ModelcCore
 
@@ -21,13 +24,14 @@ struct BatchNormEmitter: OpEmitter {
     let foldedIntoProducer: Bool
     /// The activation layer fused into training: its function, output and output gradient.
     var trainActivation: (activation: EpilogueActivation, name: String, y: String, gy: String)? = nil
+    /// Training: the producer Conv2D computes this layer's backward-data pass per image.
+    var dataInProducer = false
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let ch = c.outShape.last ?? 1
         let pix = c.outSize / max(ch, 1)
         let p = c.prefix
-        let xhat = "\(p)xhat", part = "\(p)part", mean = "\(p)mean", inv = "\(p)inv", mdy = "\(p)mdy", mdx = "\(p)mdx"
-        m.buffer(xhat, perImage: c.outSize, "\(c.name) normalized input (training)")
+        let part = "\(p)part", mean = "\(p)mean", inv = "\(p)inv", mdy = "\(p)mdy", mdx = "\(p)mdx"
         m.buffer(part, perImage: 0, perChunk: 2 * ch, "\(c.name) per-chunk partial sums (chunks x 2 x \(ch))")
         m.buffer(mean, perImage: 0, fixed: ch, "\(c.name) batch mean")
         m.buffer(inv, perImage: 0, fixed: ch, "\(c.name) batch 1/sqrt(var + eps)")
@@ -43,14 +47,8 @@ struct BatchNormEmitter: OpEmitter {
         // what the training forward writes and the backward reads as dy
         let out = act?.y ?? c.y, dOut = act?.gy ?? c.gy
 
-        /// `let gN = dy` for vector j of row r (act' applied when an activation is fused).
-        func emitDy(_ w: CodeWriter, _ l: ChannelLanes, _ j: Int) {
-            w.line("\(act == nil ? "let" : "var") g\(j) = \(l.load("dyr", j))")
-            if let a = act {
-                w.line("let o\(j) = \(l.load("yr", j))")
-                w.line(SIMDText.backward(l.width, "g\(j)", y: "o\(j)", a.activation))
-            }
-        }
+        let data = BatchNormBackwardData(prefix: p, channels: ch, gamma: gamma, dOut: dOut, out: out, x: c.x,
+                                         activation: act?.activation)
         func rowPointers(_ w: CodeWriter, _ names: [(String, String, Int)]) {
             for (n, base, size) in names { w.line("let \(n) = \(base) + lo * \(size) + r * \(ch)") }
         }
@@ -112,10 +110,9 @@ struct BatchNormEmitter: OpEmitter {
                     if let b = beta { w.line("let be\(j) = \(l.load(b, j))") }
                 }
             }, body: { l in
-                rowPointers(w, [("xr", c.x, c.inSize), ("hr", xhat, c.outSize), ("yr", out, c.outSize)])
+                rowPointers(w, [("xr", c.x, c.inSize), ("yr", out, c.outSize)])
                 for j in 0..<l.count {
                     w.line("let v\(j) = (\(l.load("xr", j)) - m\(j)) * k\(j)")
-                    w.line(l.store("hr", j, "v\(j)"))
                     let epi = act.flatMap { SIMDText.epilogue(l.width, "y\(j)", $0.activation) }
                     w.line("\(epi == nil ? "let" : "var") y\(j) = \(gamma != nil ? "ga\(j) * v\(j)" : "v\(j)")\(beta != nil ? " + be\(j)" : "")")
                     if let e = epi { w.line(e) }
@@ -142,13 +139,16 @@ struct BatchNormEmitter: OpEmitter {
         m.chunkFunction("\(p)BackwardSums", comment: "\(c.name) backward pass 1: per-chunk \(sumsWhat)") { w in
             w.line("let s = \(part) + t * \(2 * ch)")
             emitChannelLoops(w, rows: rows, channels: ch, maxVectors: 4, pre: { l in
-                for j in 0..<l.count { w.line("var sy\(j): \(l.type) = \(l.zero), sx\(j): \(l.type) = \(l.zero)") }
-            }, body: { l in
-                rowPointers(w, [("dyr", dOut, c.outSize), ("hr", xhat, c.outSize)] + (act != nil ? [("yr", out, c.outSize)] : []))
                 for j in 0..<l.count {
-                    emitDy(w, l, j)
+                    w.line("var sy\(j): \(l.type) = \(l.zero), sx\(j): \(l.type) = \(l.zero)")
+                    w.line("let m\(j) = \(l.load(mean, j)), iv\(j) = \(l.load(inv, j))")
+                }
+            }, body: { l in
+                rowPointers(w, [("dyr", dOut, c.outSize), ("xr", c.x, c.inSize)] + (act != nil ? [("yr", out, c.outSize)] : []))
+                for j in 0..<l.count {
+                    data.emitDy(w, l, j)
                     w.line("sy\(j) += g\(j)")
-                    w.line("sx\(j) += g\(j) * \(l.load("hr", j))")
+                    w.line("sx\(j) += g\(j) * ((\(l.load("xr", j)) - m\(j)) * iv\(j))")
                 }
             }, post: { l in
                 for j in 0..<l.count { w.line(l.store("s", j, "sy\(j)")); w.line(l.store("(s + \(ch))", j, "sx\(j)")) }
@@ -167,20 +167,10 @@ struct BatchNormEmitter: OpEmitter {
             }
         }
         var back: [Step] = [.chunk("\(p)BackwardSums(lo, hi, t)"), .serial("\(p)BackwardReduce()")]
-        if let gx = c.gx {
+        if let gx = c.gx, !dataInProducer {
             m.chunkFunction("\(p)BackwardData", comment: "\(c.name) backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))") { w in
-                emitChannelLoops(w, rows: rows, channels: ch, maxVectors: 4, pre: { l in
-                    for j in 0..<l.count {
-                        w.line("let k\(j) = \(gamma != nil ? "\(l.load(gamma!, j)) * " : "")\(l.load(inv, j))")
-                        w.line("let my\(j) = \(l.load(mdy, j)), mx\(j) = \(l.load(mdx, j))")
-                    }
-                }, body: { l in
-                    rowPointers(w, [("dyr", dOut, c.outSize), ("hr", xhat, c.outSize), ("dxr", gx, c.inSize)] + (act != nil ? [("yr", out, c.outSize)] : []))
-                    for j in 0..<l.count {
-                        emitDy(w, l, j)
-                        w.line(l.store("dxr", j, "k\(j) * (g\(j) - my\(j) - \(l.load("hr", j)) * mx\(j))"))
-                    }
-                }, post: { _ in })
+                data.emit(w, rows: rows, dOutBase: "\(dOut) + lo * \(c.outSize)", outBase: "\(out) + lo * \(c.outSize)",
+                          xBase: "\(c.x) + lo * \(c.inSize)", dxBase: "\(gx) + lo * \(c.inSize)")
             }
             back.append(.chunk("\(p)BackwardData(lo, hi, t)"))
         }
@@ -188,5 +178,46 @@ struct BatchNormEmitter: OpEmitter {
                              .chunk("\(p)SumVar(lo, hi, t)"), .serial("\(p)ReduceVar()"),
                              .chunk("\(p)Normalize(lo, hi, t)")]
         return (train, [.chunk("\(p)Inference(lo, hi, t)")], back)
+    }
+}
+
+/// BatchNorm backward pass 2 over `rows` rows from the given base pointers:
+///   dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mean) * inv,
+///   dy = dOut * act'(out) when an activation is fused.
+/// Run by the layer over its chunk, or by the producer Conv2D on one image at a time.
+struct BatchNormBackwardData {
+    let prefix: String
+    let channels: Int
+    let gamma: String?
+    let dOut: String
+    let out: String
+    let x: String
+    let activation: EpilogueActivation?
+
+    /// `let gN = dy` for vector j of row r (act' applied when an activation is fused).
+    func emitDy(_ w: CodeWriter, _ l: ChannelLanes, _ j: Int) {
+        w.line("\(activation == nil ? "let" : "var") g\(j) = \(l.load("dyr", j))")
+        if let a = activation {
+            w.line("let o\(j) = \(l.load("yr", j))")
+            w.line(SIMDText.backward(l.width, "g\(j)", y: "o\(j)", a))
+        }
+    }
+
+    func emit(_ w: CodeWriter, rows: String, dOutBase: String, outBase: String, xBase: String, dxBase: String) {
+        let p = prefix, ch = channels
+        emitChannelLoops(w, rows: rows, channels: ch, maxVectors: 4, pre: { l in
+            for j in 0..<l.count {
+                w.line("let iv\(j) = \(l.load("\(p)inv", j)), m\(j) = \(l.load("\(p)mean", j))")
+                w.line("let k\(j) = \(gamma != nil ? "\(l.load(gamma!, j)) * " : "")iv\(j)")
+                w.line("let my\(j) = \(l.load("\(p)mdy", j)), mx\(j) = \(l.load("\(p)mdx", j))")
+            }
+        }, body: { l in
+            w.line("let dyr = \(dOutBase) + r * \(ch), xr = \(xBase) + r * \(ch), dxr = \(dxBase) + r * \(ch)")
+            if activation != nil { w.line("let yr = \(outBase) + r * \(ch)") }
+            for j in 0..<l.count {
+                emitDy(w, l, j)
+                w.line(l.store("dxr", j, "k\(j) * (g\(j) - my\(j) - ((\(l.load("xr", j)) - m\(j)) * iv\(j)) * mx\(j))"))
+            }
+        }, post: { _ in })
     }
 }

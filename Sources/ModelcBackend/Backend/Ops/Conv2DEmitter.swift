@@ -7,8 +7,16 @@
 //             over output channels.
 //   backward: dy *= act'(y);  db = sum dy;
 //             dW[kh] += xp_rows^T * dy   (OuterGemm over pixel tiles, SIMD over output channels)
-//             dxp[pixel rows of kh] += dy * Wt[kh]   (Wt[kh] = [CO, KW*CI], RowGemm, SIMD over
-//             input positions), then dx = crop(dxp).
+//             stride 1, 'same'-like padding (direct): dx = valid correlation of the zero-bordered
+//             dy with the flipped kernel Wf [KH, KW, CO, CI] (RowGemm over dx pixels, SIMD over CI);
+//             otherwise (scatter): dxp[pixel rows of kh] += dy * Wt[kh] (Wt[kh] = [CO, KW*CI],
+//             RowGemm, SIMD over input positions), then dx = crop(dxp).
+//   inference (fused group, Fusion.swift): folded BatchNorm and activation on the accumulators;
+//             a folded pool runs on each image's output while it is in cache (per-thread
+//             scratch image); the result goes to the group's target, which may be the next
+//             Conv2D's padded input (then that layer skips its pad copy).
+//   training fusion: with a BatchNorm after it, the backward computes each image's dy from
+//             the BatchNorm's backward-data formula (per-chunk scratch) right before using it.
 
 import ModelcCore
 
@@ -34,11 +42,13 @@ struct Conv2DEmitter: OpEmitter {
         let post = epi == nil ? c.activation : nil
         let desc = "kernel \(a.kernelH)x\(a.kernelW)x\(g.c)x\(co) stride \(a.strideH)x\(a.strideW) pad t\(g.top) b\(g.bottom) l\(g.left) r\(g.right)\(a.useBias ? " +bias" : "") \(c.activation.name)"
 
-        /// Output pixels q..<q+rows of the image at `x` into `y` (forward and single-image).
-        func outputBlock(_ w: CodeWriter, _ rows: Int, _ q: String, _ fused: FusedOutput?) {
+        // Inference: the producer of our input may have written it into xp already (Emitter.swift).
+        let prePadded = g.padded && c.inputPrePadded
+        /// Output pixels q..<q+rows of the image at `x` into `y` (pixel layout `out`), forward and single-image.
+        func outputBlock(_ w: CodeWriter, _ rows: Int, _ q: String, _ fused: FusedOutput?, _ out: PixelLayout) {
             RowGemm(rows: rows,
                     aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
-                    cRow: { r in "y + (\(q) + \(r)) * \(co)" },
+                    cRow: { r in "y + \(out.pixel("(\(q) + \(r))"))" },
                     k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
                     b: "wk", ldb: co, n: co, bias: (a.useBias && fused == nil) ? "bias" : nil,
                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
@@ -60,20 +70,38 @@ struct Conv2DEmitter: OpEmitter {
             }
             w.line("for r in 0..<\(g.h) { (x + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c)).update(from: src + r * \(g.w * g.c), count: \(g.w * g.c)) }")
         }
+        let dense = PixelLayout.dense(c.outShape)
+        let scratch = "\(p)poolIn"
+        if c.fused?.pool != nil {
+            m.buffer(scratch, perImage: 0, perChunk: c.outSize, "\(c.name) inference: one image's output before pooling, per chunk \(shapeText(c.outShape))")
+        }
 
-        func forward(_ name: String, _ fused: FusedOutput?) {
-            let what = fused.map { "inference, fused with \($0.names)" } ?? desc
+        /// Batch forward; `inference`: the input may be pre-padded, the output may be pooled.
+        func forward(_ name: String, _ fused: FusedOutput?, inference: Bool) {
+            let what = fused.map { "inference, fused with \($0.names)" } ?? (inference ? "\(desc), inference" : desc)
             m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
                 weightsPreamble(w, fused)
                 w.block("for n in lo..<hi") {
-                    if g.padded {
+                    if g.padded && !(inference && prePadded) {
                         padCopy(w, "n")
                     } else {
-                        w.line("let x = \(c.x) + n * \(c.inSize)")
+                        w.line("let x = \(xp) + n * \(g.padded ? padSize : c.inSize)")
                     }
-                    w.line("let y = \(fused?.target ?? c.y) + n * \(c.outSize)")
-                    emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
-                        outputBlock(w, rows, q, fused)
+                    if let f = fused, let pool = f.pool {
+                        w.line("let y = \(scratch) + t * \(c.outSize)")
+                        emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
+                            outputBlock(w, rows, q, fused, dense)
+                        }
+                        w.block("do") {
+                            PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: "y", y: "\(f.target) + n * \(f.layout.imageStride)",
+                                               out: f.layout, activation: pool.activation)
+                        }
+                    } else {
+                        let out = fused?.layout ?? dense
+                        w.line("let y = \(fused?.target ?? c.y) + n * \(out.imageStride)")
+                        emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
+                            outputBlock(w, rows, q, fused, out)
+                        }
                     }
                 }
                 if fused == nil, let post = post {
@@ -81,38 +109,66 @@ struct Conv2DEmitter: OpEmitter {
                 }
             }
         }
-        forward("\(p)Forward", nil)
+        forward("\(p)Forward", nil, inference: false)
         if let f = c.fused {
             m.buffer("\(p)fold", perImage: 0, perChunk: 2 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
-            forward("\(p)ForwardFused", f)
+            forward("\(p)ForwardFused", f, inference: true)
+        } else if prePadded {
+            forward("\(p)ForwardInference", nil, inference: true)
         }
 
         // Single-image inference: a layer with enough work splits its output pixels over the
-        // threads (the padded copy is made first, once); the same RowGemm blocks as above.
+        // threads (the padded copy is made first, once); the same RowGemm blocks as above. A
+        // folded pool then runs on the whole image.
         let rowsPerBlock = RowGemm.preferredRows(n: co)
         let macs = pix * g.kh * kRow * co
         if macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil) {
             let fused = c.fused
             var steps: [Step] = []
-            if g.padded {
+            if g.padded && !prePadded {
                 m.serialFunction("\(p)PadSingle", comment: "\(c.name): zero-padded copy of image 0 (single-image inference)") { w in
                     padCopy(w, nil)
                 }
                 steps.append(.serial("\(p)PadSingle()"))
             }
+            let pool = fused?.pool
             m.rowsFunction("\(p)ForwardRows", comment: "\(c.header): output pixels q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused)
-                w.line("let x = \(xp), y = \(fused?.target ?? c.y)")
+                let out = pool == nil ? (fused?.layout ?? dense) : dense
+                w.line("let x = \(xp), y = \(pool == nil ? (fused?.target ?? c.y) : scratch)")
                 emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
-                    outputBlock(w, rows, q, fused)
+                    outputBlock(w, rows, q, fused, out)
                 }
             }
             steps.append(.rows("\(p)ForwardRows(q0, q1, t)", total: pix, block: rowsPerBlock))
+            if let f = fused, let pool = pool {
+                m.serialFunction("\(p)PoolSingle", comment: "\(c.name): pooling of image 0 (single-image inference, fused)") { w in
+                    PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: scratch, y: f.target, out: f.layout, activation: pool.activation)
+                }
+                steps.append(.serial("\(p)PoolSingle()"))
+            }
             m.singleImage = steps
         }
 
-        let wt = "\(p)wt"
-        if c.gx != nil {
+        // Input gradient. Stride 1 with at most K-1 padding per side and few extra MACs ('same'):
+        // direct form, dx = valid correlation of the zero-bordered dy with the flipped kernel,
+        // each dx pixel computed once in registers (as the forward). Otherwise scatter form:
+        // every dy pixel adds dy * Wt[kh] into a zeroed padded dx, which is then cropped.
+        let pt = g.kh - 1 - g.top, pb = g.kh - 1 - g.bottom, pl = g.kw - 1 - g.left, pr = g.kw - 1 - g.right
+        let direct = a.strideH == 1 && a.strideW == 1 && min(pt, pb, pl, pr) >= 0 && g.h * g.w * 5 <= pix * 6
+        let dyWp = g.ow + pl + pr, dypSize = (g.oh + pt + pb) * dyWp * co
+        let wt = "\(p)wt", wf = "\(p)wf", dyp = "\(p)dyp"
+        if c.gx != nil && direct {
+            m.buffer(wf, perImage: 0, fixed: g.kh * g.kw * co * g.c, "\(c.name) flipped kernel [KH, KW, CO, CI]")
+            m.serialFunction("\(p)Flip", comment: "\(c.name): Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]") { w in
+                w.line("let wk = \(c.param(.kernel))")
+                w.line("for kh in 0..<\(g.kh) { for kw in 0..<\(g.kw) { for ci in 0..<\(g.c) { for o in 0..<\(co) {")
+                w.line("    \(wf)[((kh * \(g.kw) + kw) * \(co) + o) * \(g.c) + ci] = wk[(((\(g.kh - 1) - kh) * \(g.kw) + \(g.kw - 1) - kw) * \(g.c) + ci) * \(co) + o]")
+                w.line("} } } }")
+            }
+            m.backwardPrologue.append("\(p)Flip")
+            m.buffer(dyp, perImage: 0, perChunk: dypSize, "\(c.name) output gradient of one image, zero-bordered [\(g.oh + pt + pb), \(dyWp), \(co)] (per chunk)")
+        } else if c.gx != nil {
             m.buffer(wt, perImage: 0, fixed: g.kh * co * kRow, "\(c.name) transposed kernel [KH, CO, KW*CI]")
             m.serialFunction("\(p)Transpose", comment: "\(c.name): Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]") { w in
                 w.line("let wk = \(c.param(.kernel))")
@@ -127,6 +183,9 @@ struct Conv2DEmitter: OpEmitter {
         if a.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
 
         let tile = min(pix, 64)
+        if c.trainingBatchNorm != nil {
+            m.buffer("\(p)dz", perImage: 0, perChunk: c.outSize, "\(c.name) output gradient of one image (from the fused BatchNorm backward), per chunk")
+        }
         m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
             w.line("let gp = partials + t * \(c.parameterCount)")
             if c.activation != .linear {
@@ -135,14 +194,26 @@ struct Conv2DEmitter: OpEmitter {
             if a.useBias {
                 w.line("let gb = \(c.grad(.bias))")
                 w.line("for o in 0..<\(co) { gb[o] = 0 }")
-                w.line("let dyc = \(c.gy) + lo * \(c.outSize)")
-                w.line("for r in 0..<(hi - lo) * \(pix) { for o in 0..<\(co) { gb[o] += dyc[r * \(co) + o] } }")
             }
             w.line("let gk = \(c.grad(.kernel))")
             w.line("gk.update(repeating: 0, count: \(g.kh * kRow * co))")
+            if c.gx != nil && direct { w.line("let dyp = \(dyp) + t * \(dypSize)") }
+            // One image at a time: its dy (and x) stay in cache from db through dW to dx.
             w.block("for n in lo..<hi") {
                 w.line("let x = \(xp) + n * \(g.padded ? padSize : c.inSize)")
-                w.line("let dy = \(c.gy) + n * \(c.outSize)")
+                if let bn = c.trainingBatchNorm {
+                    // dy = the following BatchNorm's backward-data pass for this image (training fusion)
+                    w.line("let dy = \(p)dz + t * \(c.outSize)")
+                    w.block("do") {
+                        bn.emit(w, rows: "\(pix)", dOutBase: "\(bn.dOut) + n * \(c.outSize)", outBase: "\(bn.out) + n * \(c.outSize)",
+                                xBase: "\(bn.x) + n * \(c.outSize)", dxBase: "dy")
+                    }
+                } else {
+                    w.line("let dy = \(c.gy) + n * \(c.outSize)")
+                }
+                if a.useBias {
+                    w.line("for r in 0..<\(pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
+                }
                 w.block("for qt in stride(from: 0, to: \(pix), by: \(tile))") {
                     w.line("let qe = min(qt + \(tile), \(pix))")
                     w.block("for kh in 0..<\(g.kh)") {
@@ -152,12 +223,20 @@ struct Conv2DEmitter: OpEmitter {
                                   bPtr: "(dy + q * \(co))").emit(w)
                     }
                 }
-            }
-            if let gx = c.gx {
-                w.block("for n in lo..<hi") {
+                if let gx = c.gx, direct {
+                    // dx[h, w, :] = sum_{kh, kw} dyp[h + kh, w + kw, :] * Wf[kh, kw]: RowGemm over dx pixels, SIMD over CI
+                    w.line("let dx = \(gx) + n * \(c.inSize)")
+                    w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
+                    emitRowBlocks(w, total: g.h * g.w, rowsPerBlock: RowGemm.preferredRows(n: g.c), index: "q") { rows, q in
+                        RowGemm(rows: rows,
+                                aRow: { r in "dyp + ((\(q) + \(r)) / \(g.w) * \(dyWp) + (\(q) + \(r)) % \(g.w)) * \(co)" },
+                                cRow: { r in "dx + (\(q) + \(r)) * \(g.c)" },
+                                k: g.kw * co, segments: g.kh, aSegment: dyWp * co, bSegment: g.kw * co * g.c,
+                                b: wf, ldb: g.c, n: g.c).emit(w)
+                    }
+                } else if let gx = c.gx {
                     w.line("let dx = \(g.padded ? "\(p)dxp + n * \(padSize)" : "\(gx) + n * \(c.inSize)")")
                     w.line("dx.update(repeating: 0, count: \(g.padded ? padSize : c.inSize))")
-                    w.line("let dy = \(c.gy) + n * \(c.outSize)")
                     w.block("for kh in 0..<\(g.kh)") {
                         w.line("let wtk = \(wt) + kh * \(co * kRow)")
                         emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: kRow), index: "q") { rows, q in
@@ -175,7 +254,8 @@ struct Conv2DEmitter: OpEmitter {
             }
         }
         let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]
-        let inf: [Step] = c.fused == nil ? f : [.chunk("\(p)ForwardFused(lo, hi, t)")]
+        let inf: [Step] = c.fused != nil ? [.chunk("\(p)ForwardFused(lo, hi, t)")]
+                        : (prePadded ? [.chunk("\(p)ForwardInference(lo, hi, t)")] : f)
         return (f, inf, [.chunk("\(p)Backward(lo, hi, t)")])
     }
 }

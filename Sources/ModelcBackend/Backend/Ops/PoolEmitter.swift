@@ -3,6 +3,8 @@
 // never win a max and are not counted in an average.
 //   forward [N, H, W, C] -> [N, OH, OW, C]; max keeps the winning input index per output
 //   backward: max routes dy to the winner; average spreads dy / count over the window.
+//   inference: no argmax; SIMD over channels (PoolCode, also run inside a fused Conv2D group),
+//   the same comparisons and sums in the same order as the training forward.
 
 import ModelcCore
 
@@ -79,6 +81,74 @@ struct PoolEmitter: OpEmitter {
             }
             back = [.chunk("\(b)(lo, hi, t)")]
         }
-        return ([.chunk("\(f)(lo, hi, t)")], [.chunk("\(f)(lo, hi, t)")], back)
+        let fi = "\(c.prefix)ForwardInference"
+        m.chunkFunction(fi, comment: "\(c.header): \(what), inference") { w in
+            w.block("for n in lo..<hi") {
+                PoolCode.emitImage(w, g, isMax: isMax, x: "\(c.x) + n * \(c.inSize)", y: "\(c.y) + n * \(c.outSize)",
+                                   out: .dense(c.outShape), activation: .none)
+            }
+        }
+        return ([.chunk("\(f)(lo, hi, t)")], [.chunk("\(fi)(lo, hi, t)")], back)
+    }
+}
+
+enum PoolCode {
+    /// Pools one dense [H, W, C] image at `x` into `y` (pixel (oh, ow) at `out`'s offset), then
+    /// applies `activation`: channels in SIMD registers, windows visited in the training
+    /// forward's order (max: start at -inf, take v when v > max; average: sum, then * 1/count).
+    static func emitImage(_ w: CodeWriter, _ g: ConvGeometry, isMax: Bool, x: String, y: String, out: PixelLayout,
+                          activation: EpilogueActivation) {
+        let ch = g.c
+        // 'valid' windows that always fit have fixed bounds.
+        let fits = !g.padded && (g.oh - 1) * g.sh + g.kh <= g.h && (g.ow - 1) * g.sw + g.kw <= g.w
+        w.line("let px = \(x), py = \(y)")
+        w.block("for oh in 0..<\(g.oh)") {
+            if fits {
+                w.line("let hs = oh * \(g.sh), he = hs + \(g.kh)")
+            } else {
+                w.line("let h0 = oh * \(g.sh) - \(g.top), hs = max(h0, 0), he = min(h0 + \(g.kh), \(g.h))")
+            }
+            w.block("for ow in 0..<\(g.ow)") {
+                if fits {
+                    w.line("let ws = ow * \(g.sw), we = ws + \(g.kw)")
+                } else {
+                    w.line("let w0 = ow * \(g.sw) - \(g.left), ws = max(w0, 0), we = min(w0 + \(g.kw), \(g.w))")
+                }
+                w.line("let yo = py + \(out.offset) + oh * \(out.rowStride) + ow * \(ch)")
+                if !isMax { w.line("let inv = 1 / Float((he - hs) * (we - ws))") }
+                for grp in columnGroups(ch, maxVectors: 4) {
+                    let body = { (c0: String) in
+                        let vw = grp.width
+                        for j in 0..<grp.count {
+                            w.line("var v\(j): \(SIMDText.type(vw)) = \(isMax ? (vw == 1 ? "-Float.infinity" : "\(SIMDText.type(vw))(repeating: -.infinity)") : SIMDText.zero(vw))")
+                        }
+                        w.block("for ih in hs..<he") {
+                            w.block("for iw in ws..<we") {
+                                w.line("let xi = px + (ih * \(g.w) + iw) * \(ch) + \(c0)")
+                                for j in 0..<grp.count {
+                                    let e = SIMDText.load(vw, "(xi + \(j * vw))")
+                                    if isMax {
+                                        w.line(vw == 1 ? "do { let e = \(e); if e > v\(j) { v\(j) = e } }"
+                                                       : "do { let e = \(e); v\(j) = v\(j).replacing(with: e, where: e .> v\(j)) }")
+                                    } else {
+                                        w.line("v\(j) += \(e)")
+                                    }
+                                }
+                            }
+                        }
+                        for j in 0..<grp.count {
+                            if !isMax { w.line("v\(j) *= inv") }
+                            if let e = SIMDText.epilogue(vw, "v\(j)", activation) { w.line(e) }
+                            w.line(SIMDText.store(vw, "(yo + \(c0) + \(j * vw))", "v\(j)"))
+                        }
+                    }
+                    if let end = grp.loopEnd {
+                        w.block("for c0 in stride(from: \(grp.start), to: \(end), by: \(grp.span))") { body("c0") }
+                    } else {
+                        w.block("do") { body("\(grp.start)") }
+                    }
+                }
+            }
+        }
     }
 }

@@ -10,18 +10,21 @@
 //   peak_rss_mb               peak resident memory of the process (model built for batch 256)
 // Each rate is the median of `--repeats` timed rounds of `--seconds` each (default 5 x 1 s, after
 // a warm-up), as the peer script does for the frameworks; latencies pool every round's samples.
-// `--only train|infer|latency` runs one part (for profiling); `--no-peak` skips the peak.
+// `--only train|infer|latency` runs one part (for profiling); `--no-peak` skips the peak;
+// `--iterations N` makes each round exactly N calls instead of `--seconds` (so that
+// `perf stat -e cycles` of two runs with different N gives cycles per image on a noisy machine).
 
 import Foundation
 
 enum BenchCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console) throws {
-        let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only", "repeats"], switchFlags: ["json", "no-peak"])
+        let f = try CommandLineFlags(args, command: "bench", valueFlags: ["batch", "threads", "seconds", "only", "repeats", "iterations"], switchFlags: ["json", "no-peak"])
         try CommandSupport.setThreads(f)
         let info = M.info
         let batch = try f.int("batch", min: 1, max: 1 << 16) ?? info.defaults.batchSize
         let budget = Double(try f.float("seconds", min: 0.1, max: 600) ?? 1)
         let repeats = try f.int("repeats", min: 1, max: 1000) ?? 5
+        let iterations = try f.int("iterations", min: 1, max: 1_000_000)
         let only = f.string("only")
         if let o = only, !["train", "infer", "latency"].contains(o) {
             throw UsageError("bench: --only expects train, infer or latency, found '\(o)'")
@@ -49,7 +52,7 @@ enum BenchCommand<M: CompiledModel> {
             for _ in 0..<repeats {
                 let start = Date()
                 var k = 0
-                repeat { body(); k += 1 } while Date().timeIntervalSince(start) < budget
+                repeat { body(); k += 1 } while iterations.map({ k < $0 }) ?? (Date().timeIntervalSince(start) < budget)
                 rates.append(Double(k * images) / Date().timeIntervalSince(start))
             }
             rates.sort()
@@ -84,7 +87,8 @@ enum BenchCommand<M: CompiledModel> {
                 let t = Date()
                 _ = model.forward(input, count: 1, training: false, seed: 0)
                 latencies.append(Date().timeIntervalSince(t) * 1000)
-            } while Date().timeIntervalSince(start) < budget * Double(repeats) && latencies.count < 100_000
+            } while (iterations.map({ latencies.count < $0 * repeats }) ?? (Date().timeIntervalSince(start) < budget * Double(repeats)))
+                && latencies.count < 100_000
             latencies.sort()
             let median = latencies[latencies.count / 2]
             let p99 = latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]

@@ -234,6 +234,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(only.code, 0, only.err)
         let oo = try JSONSerialization.jsonObject(with: Data(only.out[0].utf8)) as! [String: Any]
         XCTAssertNil(oo["train_images_per_s"]); XCTAssertNil(oo["peak_gflops"]); XCTAssertNotNil(oo["latency_ms_b1_median"])
+        let fixed = run(["bench", "--iterations", "2", "--repeats", "1", "--only", "train", "--no-peak", "--json"])
+        XCTAssertEqual(fixed.code, 0, fixed.err)
+        XCTAssertNotNil((try JSONSerialization.jsonObject(with: Data(fixed.out[0].utf8)) as! [String: Any])["train_images_per_s"])
+        let zero = run(["bench", "--iterations", "0"])
+        XCTAssertEqual(zero.code, 2)
+        XCTAssertTrue(zero.err.contains("--iterations"), zero.err)
         let bad = run(["bench", "--only", "everything"])
         XCTAssertEqual(bad.code, 2)
         XCTAssertTrue(bad.err.contains("--only expects train, infer or latency, found 'everything'"), bad.err)

@@ -230,9 +230,9 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1ForwardInference(lo, hi, t)
             l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l3ForwardInference(lo, hi, t)
             l4Forward(lo, hi, t)
             l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
@@ -250,12 +250,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         splitRows(676, 12) {
             q0, q1, t in
-            self.l1ForwardRows(q0, q1, t)
+            self.l1ForwardRows(a0, a1, q0, q1, t)
         }
         l2Forward(lo, hi, t)
         splitRows(576, 6) {
             q0, q1, t in
-            self.l3ForwardRows(q0, q1, t)
+            self.l3ForwardRows(a2, a3, q0, q1, t)
         }
         l4Forward(lo, hi, t)
         l5ForwardInference(lo, hi, t)
@@ -339,6 +339,215 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             var s = partials[i]
             for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
             gradients[i] = s
+        }
+    }
+
+    // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 288)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 26 * 28 + (q + 4) % 26 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 26 * 28 + (q + 5) % 26 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 26 * 28 + (q + 6) % 26 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 26 * 28 + (q + 7) % 26 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 26 * 28 + (q + 8) % 26 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 26 * 28 + (q + 9) % 26 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 26 * 28 + (q + 10) % 26 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 26 * 28 + (q + 11) % 26 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 28
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    st16((cr11 + 0 + 0), s11_0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 28
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 28
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
         }
     }
 
@@ -527,335 +736,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of image 0
-    private func l1ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
-        let x = a0, y = a1
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 26 * 28 + (q + 4) % 26 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 26 * 28 + (q + 5) % 26 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 26 * 28 + (q + 6) % 26 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 26 * 28 + (q + 7) % 26 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 26 * 28 + (q + 8) % 26 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 26 * 28 + (q + 9) % 26 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 26 * 28 + (q + 10) % 26 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 26 * 28 + (q + 11) % 26 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    st16((cr11 + 0 + 0), s11_0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 26 * 28 + (q + 4) % 26 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 26 * 28 + (q + 5) % 26 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 26 * 28 + (q + 6) % 26 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 26 * 28 + (q + 7) % 26 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
+    // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear, inference
+    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a0 + n * 784
+            let y = a1 + n * 21632
+            l1ForwardRows(x, y, 0, 676, t)
         }
     }
 
@@ -924,6 +810,233 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         let by = a2 + lo * 21632
         let bdx = g1 + lo * 21632
         for i in 0..<(hi - lo) * 21632 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
+    }
+
+    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 320)
+        let bias = (parameters + 18752)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 24 * 26 + (q + 2) % 24 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 24 * 26 + (q + 3) % 24 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 24 * 26 + (q + 4) % 24 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 24 * 26 + (q + 5) % 24 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 832
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 24 * 26 + (q + 2) % 24 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 24 * 26 + (q + 3) % 24 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 832
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 832
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
@@ -1043,279 +1156,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: output pixels q0..<q1 of image 0
-    private func l3ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 320)
-        let bias = (parameters + 18752)
-        let x = a2, y = a3
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 24 * 26 + (q + 2) % 24 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 24 * 26 + (q + 3) % 24 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 24 * 26 + (q + 4) % 24 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 24 * 26 + (q + 5) % 24 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 832
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr4 + 0 + 32), s4_2)
-                    st16((cr4 + 0 + 48), s4_3)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr5 + 0 + 32), s5_2)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 24 * 26 + (q + 2) % 24 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 24 * 26 + (q + 3) % 24 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 832
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 832
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 832
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
+    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, inference
+    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a2 + n * 21632
+            let y = a3 + n * 36864
+            l3ForwardRows(x, y, 0, 576, t)
         }
     }
 
@@ -1847,7 +1693,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 9216
                 let cr0 = y + (q + 0) * 128
@@ -1923,53 +1769,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 9216
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + (q + 1) * 9216
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<9216 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 9216
                 let cr0 = y + (q + 0) * 128
@@ -2252,7 +2052,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 9216
@@ -2328,53 +2128,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 128
-                let cr0 = dx + (q + 0) * 9216
-                let ar1 = dy + (q + 1) * 128
-                let cr1 = dx + (q + 1) * 9216
-                for c0 in stride(from: 0, to: 9216, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l8wt + c0
-                    for k in 0..<128 {
-                        let bk = bs + k * 9216
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 9216
@@ -2630,133 +2384,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                let ar2 = x + (q + 2) * 128
-                let cr2 = y + (q + 2) * 10
-                let ar3 = x + (q + 3) * 128
-                let cr3 = y + (q + 3) * 10
-                let ar4 = x + (q + 4) * 128
-                let cr4 = y + (q + 4) * 10
-                let ar5 = x + (q + 5) * 128
-                let cr5 = y + (q + 5) * 10
-                let ar6 = x + (q + 6) * 128
-                let cr6 = y + (q + 6) * 10
-                let ar7 = x + (q + 7) * 128
-                let cr7 = y + (q + 7) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    var s2_0: Float = (bias + 8 + 0).pointee
-                    var s2_1: Float = (bias + 8 + 1).pointee
-                    var s3_0: Float = (bias + 8 + 0).pointee
-                    var s3_1: Float = (bias + 8 + 1).pointee
-                    var s4_0: Float = (bias + 8 + 0).pointee
-                    var s4_1: Float = (bias + 8 + 1).pointee
-                    var s5_0: Float = (bias + 8 + 0).pointee
-                    var s5_1: Float = (bias + 8 + 1).pointee
-                    var s6_0: Float = (bias + 8 + 0).pointee
-                    var s6_1: Float = (bias + 8 + 1).pointee
-                    var s7_0: Float = (bias + 8 + 0).pointee
-                    var s7_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                    (cr2 + 8 + 0).pointee = s2_0
-                    (cr2 + 8 + 1).pointee = s2_1
-                    (cr3 + 8 + 0).pointee = s3_0
-                    (cr3 + 8 + 1).pointee = s3_1
-                    (cr4 + 8 + 0).pointee = s4_0
-                    (cr4 + 8 + 1).pointee = s4_1
-                    (cr5 + 8 + 0).pointee = s5_0
-                    (cr5 + 8 + 1).pointee = s5_1
-                    (cr6 + 8 + 0).pointee = s6_0
-                    (cr6 + 8 + 1).pointee = s6_1
-                    (cr7 + 8 + 0).pointee = s7_0
-                    (cr7 + 8 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -2830,55 +2458,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -3293,7 +2873,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128
@@ -3369,53 +2949,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 10
-                let cr0 = dx + (q + 0) * 128
-                let ar1 = dy + (q + 1) * 10
-                let cr1 = dx + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l11wt + c0
-                    for k in 0..<10 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128

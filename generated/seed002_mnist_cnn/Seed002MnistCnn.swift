@@ -767,25 +767,25 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         l2PadSingle()
         splitRows(784, 12) {
             q0, q1, t in
-            self.l2ForwardRows(q0, q1, t)
+            self.l2ForwardRows(l2xp, l5xp, q0, q1, t)
         }
         splitRows(784, 12) {
             q0, q1, t in
-            self.l5ForwardRows(q0, q1, t)
+            self.l5ForwardRows(l5xp, l5poolIn, q0, q1, t)
         }
         l5PoolSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l10ForwardRows(q0, q1, t)
+            self.l10ForwardRows(l10xp, l13xp, q0, q1, t)
         }
         splitRows(196, 6) {
             q0, q1, t in
-            self.l13ForwardRows(q0, q1, t)
+            self.l13ForwardRows(l13xp, l13poolIn, q0, q1, t)
         }
         l13PoolSingle()
         splitRows(49, 6) {
             q0, q1, t in
-            self.l18ForwardRows(q0, q1, t)
+            self.l18ForwardRows(l18xp, l18poolIn, q0, q1, t)
         }
         l18PoolSingle()
         l23ForwardFused(lo, hi, t)
@@ -980,6 +980,289 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 784 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 288)
+        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
+        for c in 0..<32 {
+            let k = (parameters + 320)[c] / (((parameters + 416))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
+        }
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
+                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
+                let cr8 = y + (992 + (q + 8) / 28 * 960 + (q + 8) % 28 * 32)
+                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
+                let cr9 = y + (992 + (q + 9) / 28 * 960 + (q + 9) % 28 * 32)
+                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
+                let cr10 = y + (992 + (q + 10) / 28 * 960 + (q + 10) % 28 * 32)
+                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
+                let cr11 = y + (992 + (q + 11) / 28 * 960 + (q + 11) % 28 * 32)
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
@@ -1169,258 +1452,12 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: inference, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
     private func l2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
-        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
-        for c in 0..<32 {
-            let k = (parameters + 320)[c] / (((parameters + 416))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
-        }
         for n in lo..<hi {
             let src = a1 + n * 784
             let x = l2xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
             let y = l5xp + n * 28800
-            for q in stride(from: 0, to: 780, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                    let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                    let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                    let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                    let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                    let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
-                    let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                    let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
-                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                    let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
-                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                    let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
-                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                    let cr8 = y + (992 + (q + 8) / 28 * 960 + (q + 8) % 28 * 32)
-                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                    let cr9 = y + (992 + (q + 9) / 28 * 960 + (q + 9) % 28 * 32)
-                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                    let cr10 = y + (992 + (q + 10) / 28 * 960 + (q + 10) % 28 * 32)
-                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                    let cr11 = y + (992 + (q + 11) / 28 * 960 + (q + 11) % 28 * 32)
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_1: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 96 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
-                        st16((cr11 + 0 + 0), s11_0)
-                        s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
-            }
-            do {
-                let q = 780
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                    let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                    let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                    let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 96 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 784, t)
         }
     }
 
@@ -1428,452 +1465,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private func l2PadSingle() {
         let src = a1, x = l2xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
-    }
-
-    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
-    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
-        let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
-        for c in 0..<32 {
-            let k = (parameters + 320)[c] / (((parameters + 416))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
-        }
-        let x = l2xp, y = l5xp
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                let cr8 = y + (992 + (q + 8) / 28 * 960 + (q + 8) % 28 * 32)
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                let cr9 = y + (992 + (q + 9) / 28 * 960 + (q + 9) % 28 * 32)
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                let cr10 = y + (992 + (q + 10) / 28 * 960 + (q + 10) % 28 * 32)
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                let cr11 = y + (992 + (q + 11) / 28 * 960 + (q + 11) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_1: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_1: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_1: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
@@ -2116,6 +1707,289 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
     }
 
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 448)
+        let bias = (parameters + 9664)
+        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
+        for c in 0..<32 {
+            let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
+        }
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 448)
@@ -2305,256 +2179,10 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: inference, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
     private func l5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 448)
-        let bias = (parameters + 9664)
-        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-        for c in 0..<32 {
-            let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
-        }
         for n in lo..<hi {
             let x = l5xp + n * 28800
             let y = l5poolIn + t * 25088
-            for q in stride(from: 0, to: 780, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                    let cr3 = y + (q + 3) * 32
-                    let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                    let cr4 = y + (q + 4) * 32
-                    let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                    let cr5 = y + (q + 5) * 32
-                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                    let cr6 = y + (q + 6) * 32
-                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                    let cr7 = y + (q + 7) * 32
-                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
-                    let cr8 = y + (q + 8) * 32
-                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
-                    let cr9 = y + (q + 9) * 32
-                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
-                    let cr10 = y + (q + 10) * 32
-                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
-                    let cr11 = y + (q + 11) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_1: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 960
-                            let bs = wk + s * 3072 + 0
-                            for k in 0..<96 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
-                        st16((cr11 + 0 + 0), s11_0)
-                        s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
-            }
-            do {
-                let q = 780
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                    let cr3 = y + (q + 3) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 960
-                            let bs = wk + s * 3072 + 0
-                            for k in 0..<96 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
+            l5ForwardRows(x, y, 0, 784, t)
             do {
                 let px = y, py = l10xp + n * 8192
                 for oh in 0..<14 {
@@ -2578,452 +2206,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-    private func l5ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 448)
-        let bias = (parameters + 9664)
-        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-        for c in 0..<32 {
-            let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
-        }
-        let x = l5xp, y = l5poolIn
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_1: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_1: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_1: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
         }
     }
 
@@ -3622,6 +2804,327 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
     }
 
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
+    @inline(never) private func l10ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 9824)
+        let bias = (parameters + 28256)
+        let sc = l10fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
+        for c in 0..<64 {
+            let k = (parameters + 28320)[c] / (((parameters + 28512))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
+        }
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                let cr4 = y + (1088 + (q + 4) / 14 * 1024 + (q + 4) % 14 * 64)
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                let cr5 = y + (1088 + (q + 5) / 14 * 1024 + (q + 5) % 14 * 64)
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l10Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 9824)
@@ -3821,668 +3324,10 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: inference, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
     private func l10ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 9824)
-        let bias = (parameters + 28256)
-        let sc = l10fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-        for c in 0..<64 {
-            let k = (parameters + 28320)[c] / (((parameters + 28512))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
-        }
         for n in lo..<hi {
             let x = l10xp + n * 8192
             let y = l13xp + n * 16384
-            for q in stride(from: 0, to: 192, by: 6) {
-                do {
-                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                    let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                    let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                    let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
-                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                    let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
-                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                    let cr4 = y + (1088 + (q + 4) / 14 * 1024 + (q + 4) % 14 * 64)
-                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                    let cr5 = y + (1088 + (q + 5) / 14 * 1024 + (q + 5) % 14 * 64)
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 512
-                            let bs = wk + s * 6144 + 0
-                            for k in 0..<96 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + 0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + 0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + 0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + 0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + 0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + 0 + 48), s2_3)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                        st16((cr3 + 0 + 32), s3_2)
-                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                        st16((cr3 + 0 + 48), s3_3)
-                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                        st16((cr4 + 0 + 32), s4_2)
-                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                        st16((cr4 + 0 + 48), s4_3)
-                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                        st16((cr5 + 0 + 32), s5_2)
-                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 192
-                do {
-                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                    let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                    let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                    let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
-                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                    let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 512
-                            let bs = wk + s * 6144 + 0
-                            for k in 0..<96 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + 0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + 0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + 0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + 0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + 0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + 0 + 48), s2_3)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                        st16((cr3 + 0 + 32), s3_2)
-                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-        }
-    }
-
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-    private func l10ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 9824)
-        let bias = (parameters + 28256)
-        let sc = l10fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-        for c in 0..<64 {
-            let k = (parameters + 28320)[c] / (((parameters + 28512))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
-        }
-        let x = l10xp, y = l13xp
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                let cr4 = y + (1088 + (q + 4) / 14 * 1024 + (q + 4) % 14 * 64)
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                let cr5 = y + (1088 + (q + 5) / 14 * 1024 + (q + 5) % 14 * 64)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
+            l10ForwardRows(x, y, 0, 196, t)
         }
     }
 
@@ -5036,6 +3881,327 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 12544 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
     }
 
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
+    @inline(never) private func l13ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 28576)
+        let bias = (parameters + 65440)
+        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
+        for c in 0..<64 {
+            let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
+            sc[c] = k
+            sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
+        }
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
+                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
+                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
+                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
+                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l13Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 28576)
@@ -5235,282 +4401,10 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: inference, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
     private func l13ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 28576)
-        let bias = (parameters + 65440)
-        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-        for c in 0..<64 {
-            let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
-        }
         for n in lo..<hi {
             let x = l13xp + n * 16384
             let y = l13poolIn + t * 12544
-            for q in stride(from: 0, to: 192, by: 6) {
-                do {
-                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                    let cr2 = y + (q + 2) * 64
-                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                    let cr3 = y + (q + 3) * 64
-                    let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
-                    let cr4 = y + (q + 4) * 64
-                    let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
-                    let cr5 = y + (q + 5) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 1024
-                            let bs = wk + s * 12288 + 0
-                            for k in 0..<192 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + 0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + 0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + 0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + 0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + 0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + 0 + 48), s2_3)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                        st16((cr3 + 0 + 32), s3_2)
-                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                        st16((cr3 + 0 + 48), s3_3)
-                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                        st16((cr4 + 0 + 32), s4_2)
-                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                        st16((cr4 + 0 + 48), s4_3)
-                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                        st16((cr5 + 0 + 32), s5_2)
-                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 192
-                do {
-                    let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                    let cr2 = y + (q + 2) * 64
-                    let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                    let cr3 = y + (q + 3) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 1024
-                            let bs = wk + s * 12288 + 0
-                            for k in 0..<192 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + 0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + 0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + 0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + 0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + 0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + 0 + 48), s2_3)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                        st16((cr3 + 0 + 32), s3_2)
-                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
+            l13ForwardRows(x, y, 0, 196, t)
             do {
                 let px = y, py = l18xp + n * 5184
                 for oh in 0..<7 {
@@ -5540,392 +4434,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-    private func l13ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28576)
-        let bias = (parameters + 65440)
-        let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-        for c in 0..<64 {
-            let k = (parameters + 65504)[c] / (((parameters + 65696))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
-        }
-        let x = l13xp, y = l13poolIn
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
         }
     }
 
@@ -6608,160 +5116,8 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 3136 { dx[i] = dy[i] * mk[i] }
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l18Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 65760)
-        let bias = (parameters + 139488)
-        for n in lo..<hi {
-            let src = a17 + n * 3136
-            let x = l18xp + n * 5184
-            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
-            let y = a18 + n * 6272
-            for q in stride(from: 0, to: 48, by: 6) {
-                do {
-                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
-                    let cr2 = y + (q + 2) * 128
-                    let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
-                    let cr3 = y + (q + 3) * 128
-                    let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
-                    let cr4 = y + (q + 4) * 128
-                    let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
-                    let cr5 = y + (q + 5) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        for s in 0..<3 {
-                            let ao = s * 576
-                            let bs = wk + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                        st16((cr3 + c0 + 0), s3_0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        st16((cr3 + c0 + 32), s3_2)
-                        st16((cr3 + c0 + 48), s3_3)
-                        st16((cr4 + c0 + 0), s4_0)
-                        st16((cr4 + c0 + 16), s4_1)
-                        st16((cr4 + c0 + 32), s4_2)
-                        st16((cr4 + c0 + 48), s4_3)
-                        st16((cr5 + c0 + 0), s5_0)
-                        st16((cr5 + c0 + 16), s5_1)
-                        st16((cr5 + c0 + 32), s5_2)
-                        st16((cr5 + c0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 48
-                do {
-                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                    let cr0 = y + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                        for s in 0..<3 {
-                            let ao = s * 576
-                            let bs = wk + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                            }
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                    }
-                }
-            }
-        }
-    }
-
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-    private func l18ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
+    @inline(never) private func l18ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 65760)
         let bias = (parameters + 139488)
         let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
@@ -6770,248 +5126,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
         }
-        for n in lo..<hi {
-            let x = l18xp + n * 5184
-            let y = l18poolIn + t * 6272
-            for q in stride(from: 0, to: 48, by: 6) {
-                do {
-                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
-                    let cr2 = y + (q + 2) * 128
-                    let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
-                    let cr3 = y + (q + 3) * 128
-                    let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
-                    let cr4 = y + (q + 4) * 128
-                    let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
-                    let cr5 = y + (q + 5) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 576
-                            let bs = wk + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + c0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + c0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + c0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + c0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + c0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + c0 + 48), s2_3)
-                        s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + c0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                        st16((cr3 + c0 + 32), s3_2)
-                        s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                        st16((cr3 + c0 + 48), s3_3)
-                        s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                        st16((cr4 + c0 + 0), s4_0)
-                        s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                        st16((cr4 + c0 + 16), s4_1)
-                        s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                        st16((cr4 + c0 + 32), s4_2)
-                        s4_3 = s4_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                        st16((cr4 + c0 + 48), s4_3)
-                        s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                        st16((cr5 + c0 + 0), s5_0)
-                        s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                        st16((cr5 + c0 + 16), s5_1)
-                        s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                        st16((cr5 + c0 + 32), s5_2)
-                        s5_3 = s5_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                        st16((cr5 + c0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 48
-                do {
-                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                    let cr0 = y + (q + 0) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 576
-                            let bs = wk + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + c0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + c0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + c0 + 48), s0_3)
-                    }
-                }
-            }
-            do {
-                let px = y, py = l23xp + n * 3200
-                for oh in 0..<3 {
-                    let hs = oh * 2, he = hs + 2
-                    for ow in 0..<3 {
-                        let ws = ow * 2, we = ws + 2
-                        let yo = py + 768 + oh * 640 + ow * 128
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
-                            for ih in hs..<he {
-                                for iw in ws..<we {
-                                    let xi = px + (ih * 7 + iw) * 128 + c0
-                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
-                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
-                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
-                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
-                                }
-                            }
-                            st16((yo + c0 + 0), v0)
-                            st16((yo + c0 + 16), v1)
-                            st16((yo + c0 + 32), v2)
-                            st16((yo + c0 + 48), v3)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of image 0, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-    private func l18ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 65760)
-        let bias = (parameters + 139488)
-        let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-        for c in 0..<128 {
-            let k = (parameters + 139616)[c] / (((parameters + 140000))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
-        }
-        let x = l18xp, y = l18poolIn
         var q = q0
         let qEnd = q1
         while qEnd - q >= 6 {
@@ -7170,7 +5284,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
                 let cr0 = y + (q + 0) * 128
@@ -7280,71 +5394,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + c0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
                 let cr0 = y + (q + 0) * 128
@@ -7384,6 +5434,196 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             q += 1
+        }
+    }
+
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    private func l18Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let wk = (parameters + 65760)
+        let bias = (parameters + 139488)
+        for n in lo..<hi {
+            let src = a17 + n * 3136
+            let x = l18xp + n * 5184
+            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
+            let y = a18 + n * 6272
+            for q in stride(from: 0, to: 48, by: 6) {
+                do {
+                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                    let cr0 = y + (q + 0) * 128
+                    let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
+                    let cr1 = y + (q + 1) * 128
+                    let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
+                    let cr2 = y + (q + 2) * 128
+                    let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
+                    let cr3 = y + (q + 3) * 128
+                    let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
+                    let cr4 = y + (q + 4) * 128
+                    let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
+                    let cr5 = y + (q + 5) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        for s in 0..<3 {
+                            let ao = s * 576
+                            let bs = wk + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                                let x1 = ar1[ao + k]
+                                s1_0 = s1_0.addingProduct(w0, x1)
+                                s1_1 = s1_1.addingProduct(w1, x1)
+                                s1_2 = s1_2.addingProduct(w2, x1)
+                                s1_3 = s1_3.addingProduct(w3, x1)
+                                let x2 = ar2[ao + k]
+                                s2_0 = s2_0.addingProduct(w0, x2)
+                                s2_1 = s2_1.addingProduct(w1, x2)
+                                s2_2 = s2_2.addingProduct(w2, x2)
+                                s2_3 = s2_3.addingProduct(w3, x2)
+                                let x3 = ar3[ao + k]
+                                s3_0 = s3_0.addingProduct(w0, x3)
+                                s3_1 = s3_1.addingProduct(w1, x3)
+                                s3_2 = s3_2.addingProduct(w2, x3)
+                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                s4_2 = s4_2.addingProduct(w2, x4)
+                                s4_3 = s4_3.addingProduct(w3, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                s5_2 = s5_2.addingProduct(w2, x5)
+                                s5_3 = s5_3.addingProduct(w3, x5)
+                            }
+                        }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                        st16((cr1 + c0 + 0), s1_0)
+                        st16((cr1 + c0 + 16), s1_1)
+                        st16((cr1 + c0 + 32), s1_2)
+                        st16((cr1 + c0 + 48), s1_3)
+                        st16((cr2 + c0 + 0), s2_0)
+                        st16((cr2 + c0 + 16), s2_1)
+                        st16((cr2 + c0 + 32), s2_2)
+                        st16((cr2 + c0 + 48), s2_3)
+                        st16((cr3 + c0 + 0), s3_0)
+                        st16((cr3 + c0 + 16), s3_1)
+                        st16((cr3 + c0 + 32), s3_2)
+                        st16((cr3 + c0 + 48), s3_3)
+                        st16((cr4 + c0 + 0), s4_0)
+                        st16((cr4 + c0 + 16), s4_1)
+                        st16((cr4 + c0 + 32), s4_2)
+                        st16((cr4 + c0 + 48), s4_3)
+                        st16((cr5 + c0 + 0), s5_0)
+                        st16((cr5 + c0 + 16), s5_1)
+                        st16((cr5 + c0 + 32), s5_2)
+                        st16((cr5 + c0 + 48), s5_3)
+                    }
+                }
+            }
+            do {
+                let q = 48
+                do {
+                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                    let cr0 = y + (q + 0) * 128
+                    for c0 in stride(from: 0, to: 128, by: 64) {
+                        var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                        var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                        var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                        var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                        for s in 0..<3 {
+                            let ao = s * 576
+                            let bs = wk + s * 24576 + c0
+                            for k in 0..<192 {
+                                let bk = bs + k * 128
+                                let w0 = ld16((bk + 0))
+                                let w1 = ld16((bk + 16))
+                                let w2 = ld16((bk + 32))
+                                let w3 = ld16((bk + 48))
+                                let x0 = ar0[ao + k]
+                                s0_0 = s0_0.addingProduct(w0, x0)
+                                s0_1 = s0_1.addingProduct(w1, x0)
+                                s0_2 = s0_2.addingProduct(w2, x0)
+                                s0_3 = s0_3.addingProduct(w3, x0)
+                            }
+                        }
+                        st16((cr0 + c0 + 0), s0_0)
+                        st16((cr0 + c0 + 16), s0_1)
+                        st16((cr0 + c0 + 32), s0_2)
+                        st16((cr0 + c0 + 48), s0_3)
+                    }
+                }
+            }
+        }
+    }
+
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: inference, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
+    private func l18ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = l18xp + n * 5184
+            let y = l18poolIn + t * 6272
+            l18ForwardRows(x, y, 0, 49, t)
+            do {
+                let px = y, py = l23xp + n * 3200
+                for oh in 0..<3 {
+                    let hs = oh * 2, he = hs + 2
+                    for ow in 0..<3 {
+                        let ws = ow * 2, we = ws + 2
+                        let yo = py + 768 + oh * 640 + ow * 128
+                        for c0 in stride(from: 0, to: 128, by: 64) {
+                            var v0: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v1: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v2: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            var v3: SIMD16<Float> = SIMD16<Float>(repeating: -.infinity)
+                            for ih in hs..<he {
+                                for iw in ws..<we {
+                                    let xi = px + (ih * 7 + iw) * 128 + c0
+                                    do { let e = ld16((xi + 0)); v0 = v0.replacing(with: e, where: e .> v0) }
+                                    do { let e = ld16((xi + 16)); v1 = v1.replacing(with: e, where: e .> v1) }
+                                    do { let e = ld16((xi + 32)); v2 = v2.replacing(with: e, where: e .> v2) }
+                                    do { let e = ld16((xi + 48)); v3 = v3.replacing(with: e, where: e .> v3) }
+                                }
+                            }
+                            st16((yo + c0 + 0), v0)
+                            st16((yo + c0 + 16), v1)
+                            st16((yo + c0 + 32), v2)
+                            st16((yo + c0 + 48), v3)
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -9626,7 +7866,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 64
                 let cr0 = y + (q + 0) * 256
@@ -9702,53 +7942,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 64
-                let cr0 = y + (q + 0) * 256
-                let ar1 = x + (q + 1) * 64
-                let cr1 = y + (q + 1) * 256
-                for c0 in stride(from: 0, to: 256, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<64 {
-                        let bk = bs + k * 256
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 64
                 let cr0 = y + (q + 0) * 256
@@ -10059,7 +8253,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 64
@@ -10135,53 +8329,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 256
-                let cr0 = dx + (q + 0) * 64
-                let ar1 = dy + (q + 1) * 256
-                let cr1 = dx + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l31wt + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 64
@@ -10365,7 +8513,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 128
@@ -10441,53 +8589,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 256
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + (q + 1) * 256
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<256 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 128
@@ -10798,7 +8900,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 256
@@ -10874,53 +8976,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 128
-                let cr0 = dx + (q + 0) * 256
-                let ar1 = dy + (q + 1) * 128
-                let cr1 = dx + (q + 1) * 256
-                for c0 in stride(from: 0, to: 256, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l34wt + c0
-                    for k in 0..<128 {
-                        let bk = bs + k * 256
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 256
@@ -11176,133 +9232,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                let ar2 = x + (q + 2) * 128
-                let cr2 = y + (q + 2) * 10
-                let ar3 = x + (q + 3) * 128
-                let cr3 = y + (q + 3) * 10
-                let ar4 = x + (q + 4) * 128
-                let cr4 = y + (q + 4) * 10
-                let ar5 = x + (q + 5) * 128
-                let cr5 = y + (q + 5) * 10
-                let ar6 = x + (q + 6) * 128
-                let cr6 = y + (q + 6) * 10
-                let ar7 = x + (q + 7) * 128
-                let cr7 = y + (q + 7) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    var s2_0: Float = (bias + 8 + 0).pointee
-                    var s2_1: Float = (bias + 8 + 1).pointee
-                    var s3_0: Float = (bias + 8 + 0).pointee
-                    var s3_1: Float = (bias + 8 + 1).pointee
-                    var s4_0: Float = (bias + 8 + 0).pointee
-                    var s4_1: Float = (bias + 8 + 1).pointee
-                    var s5_0: Float = (bias + 8 + 0).pointee
-                    var s5_1: Float = (bias + 8 + 1).pointee
-                    var s6_0: Float = (bias + 8 + 0).pointee
-                    var s6_1: Float = (bias + 8 + 1).pointee
-                    var s7_0: Float = (bias + 8 + 0).pointee
-                    var s7_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                    (cr2 + 8 + 0).pointee = s2_0
-                    (cr2 + 8 + 1).pointee = s2_1
-                    (cr3 + 8 + 0).pointee = s3_0
-                    (cr3 + 8 + 1).pointee = s3_1
-                    (cr4 + 8 + 0).pointee = s4_0
-                    (cr4 + 8 + 1).pointee = s4_1
-                    (cr5 + 8 + 0).pointee = s5_0
-                    (cr5 + 8 + 1).pointee = s5_1
-                    (cr6 + 8 + 0).pointee = s6_0
-                    (cr6 + 8 + 1).pointee = s6_1
-                    (cr7 + 8 + 0).pointee = s7_0
-                    (cr7 + 8 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -11376,55 +9306,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -11839,7 +9721,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128
@@ -11915,53 +9797,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 10
-                let cr0 = dx + (q + 0) * 128
-                let ar1 = dy + (q + 1) * 10
-                let cr1 = dx + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l37wt + c0
-                    for k in 0..<10 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128

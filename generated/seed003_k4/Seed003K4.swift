@@ -227,10 +227,10 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l2ForwardInference(lo, hi, t)
             l3ForwardInference(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l4ForwardInference(lo, hi, t)
+            l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
             l8Forward(lo, hi, t)
             l9ForwardInference(lo, hi, t)
@@ -245,16 +245,16 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         l1Forward(lo, hi, t)
         splitRows(625, 12) {
             q0, q1, t in
-            self.l2ForwardRows(q0, q1, t)
+            self.l2ForwardRows(a1, a2, q0, q1, t)
         }
         l3ForwardInference(lo, hi, t)
         splitRows(108, 6) {
             q0, q1, t in
-            self.l4ForwardRows(q0, q1, t)
+            self.l4ForwardRows(a3, a4, q0, q1, t)
         }
         splitRows(81, 6) {
             q0, q1, t in
-            self.l5ForwardRows(q0, q1, t)
+            self.l5ForwardRows(a4, a5, q0, q1, t)
         }
         l6ForwardInference(lo, hi, t)
         splitRows(128, 64) {
@@ -618,6 +618,243 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2 (Conv2D): [N, 25, 28, 32] -> [N, 25, 25, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 160)
+        let bias = (parameters + 4256)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 25 * 28 + (q + 2) % 25 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 25 * 28 + (q + 3) % 25 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 25 * 28 + (q + 4) % 25 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 25 * 28 + (q + 5) % 25 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 25 * 28 + (q + 6) % 25 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 25 * 28 + (q + 7) % 25 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 25 * 28 + (q + 8) % 25 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 25 * 28 + (q + 9) % 25 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 25 * 28 + (q + 10) % 25 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 25 * 28 + (q + 11) % 25 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        let x6 = ar6[ao + k]
+                        s6_0 = s6_0.addingProduct(w0, x6)
+                        s6_1 = s6_1.addingProduct(w1, x6)
+                        let x7 = ar7[ao + k]
+                        s7_0 = s7_0.addingProduct(w0, x7)
+                        s7_1 = s7_1.addingProduct(w1, x7)
+                        let x8 = ar8[ao + k]
+                        s8_0 = s8_0.addingProduct(w0, x8)
+                        s8_1 = s8_1.addingProduct(w1, x8)
+                        let x9 = ar9[ao + k]
+                        s9_0 = s9_0.addingProduct(w0, x9)
+                        s9_1 = s9_1.addingProduct(w1, x9)
+                        let x10 = ar10[ao + k]
+                        s10_0 = s10_0.addingProduct(w0, x10)
+                        s10_1 = s10_1.addingProduct(w1, x10)
+                        let x11 = ar11[ao + k]
+                        s11_0 = s11_0.addingProduct(w0, x11)
+                        s11_1 = s11_1.addingProduct(w1, x11)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 25 * 28 + (q + 2) % 25 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 25 * 28 + (q + 3) % 25 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<128 {
+                        let bk = bs + k * 32
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2 (Conv2D): [N, 25, 28, 32] -> [N, 25, 25, 32]: kernel 1x4x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 160)
@@ -798,379 +1035,12 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 25, 28, 32] -> [N, 25, 25, 32]: output pixels q0..<q1 of image 0
-    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 160)
-        let bias = (parameters + 4256)
-        let x = a1, y = a2
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 25 * 28 + (q + 2) % 25 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 25 * 28 + (q + 3) % 25 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 25 * 28 + (q + 4) % 25 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 25 * 28 + (q + 5) % 25 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 25 * 28 + (q + 6) % 25 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 25 * 28 + (q + 7) % 25 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 25 * 28 + (q + 8) % 25 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 25 * 28 + (q + 9) % 25 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 25 * 28 + (q + 10) % 25 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 25 * 28 + (q + 11) % 25 * 1) * 32
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                        let x8 = ar8[ao + k]
-                        s8_0 = s8_0.addingProduct(w0, x8)
-                        s8_1 = s8_1.addingProduct(w1, x8)
-                        let x9 = ar9[ao + k]
-                        s9_0 = s9_0.addingProduct(w0, x9)
-                        s9_1 = s9_1.addingProduct(w1, x9)
-                        let x10 = ar10[ao + k]
-                        s10_0 = s10_0.addingProduct(w0, x10)
-                        s10_1 = s10_1.addingProduct(w1, x10)
-                        let x11 = ar11[ao + k]
-                        s11_0 = s11_0.addingProduct(w0, x11)
-                        s11_1 = s11_1.addingProduct(w1, x11)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 25 * 28 + (q + 2) % 25 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 25 * 28 + (q + 3) % 25 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 25 * 28 + (q + 4) % 25 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 25 * 28 + (q + 5) % 25 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 25 * 28 + (q + 6) % 25 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 25 * 28 + (q + 7) % 25 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 25 * 28 + (q + 2) % 25 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 25 * 28 + (q + 3) % 25 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
+    // conv2d_2 (Conv2D): [N, 25, 28, 32] -> [N, 25, 25, 32]: kernel 1x4x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference
+    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a1 + n * 22400
+            let y = a2 + n * 20000
+            l2ForwardRows(x, y, 0, 625, t)
         }
     }
 
@@ -1602,6 +1472,277 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 4288)
+        let bias = (parameters + 12480)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 12 * 12 + (q + 4) % 12 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 12 * 12 + (q + 5) % 12 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<4 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<4 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<4 {
+                        let ao = s * 384
+                        let bs = wk + s * 2048 + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: kernel 4x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4288)
@@ -1743,331 +1884,12 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: output pixels q0..<q1 of image 0
-    private func l4ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 4288)
-        let bias = (parameters + 12480)
-        let x = a3, y = a4
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 12 * 12 + (q + 4) % 12 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 12 * 12 + (q + 5) % 12 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<4 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<4 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<4 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<4 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
+    // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 9, 12, 64]: kernel 4x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference
+    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a3 + n * 4608
+            let y = a4 + n * 6912
+            l4ForwardRows(x, y, 0, 108, t)
         }
     }
 
@@ -2360,6 +2182,271 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 12544)
+        let bias = (parameters + 28928)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 12 + (q + 1) % 9 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 9 * 12 + (q + 2) % 9 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 9 * 12 + (q + 3) % 9 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 9 * 12 + (q + 4) % 9 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 9 * 12 + (q + 5) % 9 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                        let x4 = ar4[ao + k]
+                        s4_0 = s4_0.addingProduct(w0, x4)
+                        s4_1 = s4_1.addingProduct(w1, x4)
+                        s4_2 = s4_2.addingProduct(w2, x4)
+                        s4_3 = s4_3.addingProduct(w3, x4)
+                        let x5 = ar5[ao + k]
+                        s5_0 = s5_0.addingProduct(w0, x5)
+                        s5_1 = s5_1.addingProduct(w1, x5)
+                        s5_2 = s5_2.addingProduct(w2, x5)
+                        s5_3 = s5_3.addingProduct(w3, x5)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 12 + (q + 1) % 9 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 9 * 12 + (q + 2) % 9 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 9 * 12 + (q + 3) % 9 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                        let x1 = ar1[ao + k]
+                        s1_0 = s1_0.addingProduct(w0, x1)
+                        s1_1 = s1_1.addingProduct(w1, x1)
+                        s1_2 = s1_2.addingProduct(w2, x1)
+                        s1_3 = s1_3.addingProduct(w3, x1)
+                        let x2 = ar2[ao + k]
+                        s2_0 = s2_0.addingProduct(w0, x2)
+                        s2_1 = s2_1.addingProduct(w1, x2)
+                        s2_2 = s2_2.addingProduct(w2, x2)
+                        s2_3 = s2_3.addingProduct(w3, x2)
+                        let x3 = ar3[ao + k]
+                        s3_0 = s3_0.addingProduct(w0, x3)
+                        s3_1 = s3_1.addingProduct(w1, x3)
+                        s3_2 = s3_2.addingProduct(w2, x3)
+                        s3_3 = s3_3.addingProduct(w3, x3)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    let ao = 0
+                    let bs = wk + 0
+                    for k in 0..<256 {
+                        let bk = bs + k * 64
+                        let w0 = ld16((bk + 0))
+                        let w1 = ld16((bk + 16))
+                        let w2 = ld16((bk + 32))
+                        let w3 = ld16((bk + 48))
+                        let x0 = ar0[ao + k]
+                        s0_0 = s0_0.addingProduct(w0, x0)
+                        s0_1 = s0_1.addingProduct(w1, x0)
+                        s0_2 = s0_2.addingProduct(w2, x0)
+                        s0_3 = s0_3.addingProduct(w3, x0)
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: kernel 1x4x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 12544)
@@ -2572,323 +2659,12 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: output pixels q0..<q1 of image 0
-    private func l5ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 12544)
-        let bias = (parameters + 28928)
-        let x = a4, y = a5
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 12 + (q + 1) % 9 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 9 * 12 + (q + 2) % 9 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 12 + (q + 3) % 9 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 9 * 12 + (q + 4) % 9 * 1) * 64
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 9 * 12 + (q + 5) % 9 * 1) * 64
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        s2_2 = s2_2.addingProduct(w2, x2)
-                        s2_3 = s2_3.addingProduct(w3, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        s3_2 = s3_2.addingProduct(w2, x3)
-                        s3_3 = s3_3.addingProduct(w3, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        s4_2 = s4_2.addingProduct(w2, x4)
-                        s4_3 = s4_3.addingProduct(w3, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        s5_2 = s5_2.addingProduct(w2, x5)
-                        s5_3 = s5_3.addingProduct(w3, x5)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 12 + (q + 1) % 9 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 9 * 12 + (q + 2) % 9 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 12 + (q + 3) % 9 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        s2_2 = s2_2.addingProduct(w2, x2)
-                        s2_3 = s2_3.addingProduct(w3, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        s3_2 = s3_2.addingProduct(w2, x3)
-                        s3_3 = s3_3.addingProduct(w3, x3)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 12 + (q + 1) % 9 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
+    // conv2d_4 (Conv2D): [N, 9, 12, 64] -> [N, 9, 9, 64]: kernel 1x4x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference
+    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a4 + n * 6912
+            let y = a5 + n * 5184
+            l5ForwardRows(x, y, 0, 81, t)
         }
     }
 
@@ -3454,7 +3230,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 1024
                 let cr0 = y + (q + 0) * 128
@@ -3546,61 +3322,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 1024
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + (q + 1) * 1024
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<1024 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + c0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 1024
                 let cr0 = y + (q + 0) * 128
@@ -3962,7 +3684,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 1024
@@ -4038,53 +3760,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 128
-                let cr0 = dx + (q + 0) * 1024
-                let ar1 = dy + (q + 1) * 128
-                let cr1 = dx + (q + 1) * 1024
-                for c0 in stride(from: 0, to: 1024, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l8wt + c0
-                    for k in 0..<128 {
-                        let bk = bs + k * 1024
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 1024
@@ -4325,133 +4001,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                let ar2 = x + (q + 2) * 128
-                let cr2 = y + (q + 2) * 10
-                let ar3 = x + (q + 3) * 128
-                let cr3 = y + (q + 3) * 10
-                let ar4 = x + (q + 4) * 128
-                let cr4 = y + (q + 4) * 10
-                let ar5 = x + (q + 5) * 128
-                let cr5 = y + (q + 5) * 10
-                let ar6 = x + (q + 6) * 128
-                let cr6 = y + (q + 6) * 10
-                let ar7 = x + (q + 7) * 128
-                let cr7 = y + (q + 7) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    var s2_0: Float = (bias + 8 + 0).pointee
-                    var s2_1: Float = (bias + 8 + 1).pointee
-                    var s3_0: Float = (bias + 8 + 0).pointee
-                    var s3_1: Float = (bias + 8 + 1).pointee
-                    var s4_0: Float = (bias + 8 + 0).pointee
-                    var s4_1: Float = (bias + 8 + 1).pointee
-                    var s5_0: Float = (bias + 8 + 0).pointee
-                    var s5_1: Float = (bias + 8 + 1).pointee
-                    var s6_0: Float = (bias + 8 + 0).pointee
-                    var s6_1: Float = (bias + 8 + 1).pointee
-                    var s7_0: Float = (bias + 8 + 0).pointee
-                    var s7_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                    (cr2 + 8 + 0).pointee = s2_0
-                    (cr2 + 8 + 1).pointee = s2_1
-                    (cr3 + 8 + 0).pointee = s3_0
-                    (cr3 + 8 + 1).pointee = s3_1
-                    (cr4 + 8 + 0).pointee = s4_0
-                    (cr4 + 8 + 1).pointee = s4_1
-                    (cr5 + 8 + 0).pointee = s5_0
-                    (cr5 + 8 + 1).pointee = s5_1
-                    (cr6 + 8 + 0).pointee = s6_0
-                    (cr6 + 8 + 1).pointee = s6_1
-                    (cr7 + 8 + 0).pointee = s7_0
-                    (cr7 + 8 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -4525,55 +4075,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -4988,7 +4490,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128
@@ -5064,53 +4566,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 10
-                let cr0 = dx + (q + 0) * 128
-                let ar1 = dy + (q + 1) * 10
-                let cr1 = dx + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l10wt + c0
-                    for k in 0..<10 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128

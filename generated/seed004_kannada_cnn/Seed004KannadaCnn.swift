@@ -416,15 +416,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1ForwardInference(lo, hi, t)
             l2Inference(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l3ForwardInference(lo, hi, t)
             l4Inference(lo, hi, t)
             l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
-            l7Forward(lo, hi, t)
+            l7ForwardInference(lo, hi, t)
             l8Inference(lo, hi, t)
-            l9Forward(lo, hi, t)
+            l9ForwardInference(lo, hi, t)
             l10Inference(lo, hi, t)
             l11ForwardInference(lo, hi, t)
             l12ForwardInference(lo, hi, t)
@@ -441,13 +441,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l1PadSingle()
         splitRows(784, 12) {
             q0, q1, t in
-            self.l1ForwardRows(q0, q1, t)
+            self.l1ForwardRows(l1xp, a1, q0, q1, t)
         }
         l2Inference(lo, hi, t)
         l3PadSingle()
         splitRows(784, 12) {
             q0, q1, t in
-            self.l3ForwardRows(q0, q1, t)
+            self.l3ForwardRows(l3xp, a3, q0, q1, t)
         }
         l4Inference(lo, hi, t)
         l5ForwardInference(lo, hi, t)
@@ -455,13 +455,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l7PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l7ForwardRows(q0, q1, t)
+            self.l7ForwardRows(l7xp, a7, q0, q1, t)
         }
         l8Inference(lo, hi, t)
         l9PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l9ForwardRows(q0, q1, t)
+            self.l9ForwardRows(l9xp, a9, q0, q1, t)
         }
         l10Inference(lo, hi, t)
         l11ForwardInference(lo, hi, t)
@@ -589,6 +589,249 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             var s = partials[i]
             for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
             gradients[i] = s
+        }
+    }
+
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 800)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 32
+                        let bs = wk + s * 160 + 0
+                        for k in 0..<5 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
         }
     }
 
@@ -811,396 +1054,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, inference
+    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a0 + n * 784
+            let x = l1xp + n * 1024
+            for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
+            let y = a1 + n * 25088
+            l1ForwardRows(x, y, 0, 784, t)
+        }
+    }
+
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
     private func l1PadSingle() {
         let src = a0, x = l1xp
         for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
-    }
-
-    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0
-    private func l1ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 800)
-        let x = l1xp, y = a1
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
@@ -1438,6 +1306,249 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 960)
+        let bias = (parameters + 26560)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
+                    st16((cr6 + 0 + 0), s6_0)
+                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
+                    st16((cr7 + 0 + 0), s7_0)
+                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
+                    st16((cr8 + 0 + 0), s8_0)
+                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
+                    st16((cr9 + 0 + 0), s9_0)
+                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
+                    st16((cr10 + 0 + 0), s10_0)
+                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
+                    st16((cr11 + 0 + 0), s11_0)
+                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<5 {
+                        let ao = s * 1024
+                        let bs = wk + s * 5120 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 960)
@@ -1657,396 +1768,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, inference
+    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a2 + n * 25088
+            let x = l3xp + n * 32768
+            for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
+            let y = a3 + n * 25088
+            l3ForwardRows(x, y, 0, 784, t)
+        }
+    }
+
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
     private func l3PadSingle() {
         let src = a2, x = l3xp
         for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0
-    private func l3ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 960)
-        let bias = (parameters + 26560)
-        let x = l3xp, y = a3
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 32
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -2639,6 +2375,277 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
     }
 
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l7ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 26720)
+        let bias = (parameters + 45152)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
     private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 26720)
@@ -2876,338 +2883,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, inference
+    private func l7ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a6 + n * 6272
+            let x = l7xp + n * 8192
+            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+            let y = a7 + n * 12544
+            l7ForwardRows(x, y, 0, 196, t)
+        }
+    }
+
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
     private func l7PadSingle() {
         let src = a6, x = l7xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0
-    private func l7ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 26720)
-        let bias = (parameters + 45152)
-        let x = l7xp, y = a7
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -3731,6 +3421,277 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l9ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 45472)
+        let bias = (parameters + 82336)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
+                    st16((cr4 + 0 + 0), s4_0)
+                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
+                    st16((cr4 + 0 + 32), s4_2)
+                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
+                    st16((cr4 + 0 + 48), s4_3)
+                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
+                    st16((cr5 + 0 + 0), s5_0)
+                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
+                    st16((cr5 + 0 + 32), s5_2)
+                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
+                    st16((cr1 + 0 + 0), s1_0)
+                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
+                    st16((cr1 + 0 + 32), s1_2)
+                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
+                    st16((cr1 + 0 + 48), s1_3)
+                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
+                    st16((cr2 + 0 + 0), s2_0)
+                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
+                    st16((cr2 + 0 + 32), s2_2)
+                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
+                    st16((cr2 + 0 + 48), s2_3)
+                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
+                    st16((cr3 + 0 + 0), s3_0)
+                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
+                    st16((cr3 + 0 + 32), s3_2)
+                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
+                    st16((cr0 + 0 + 0), s0_0)
+                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
+                    st16((cr0 + 0 + 32), s0_2)
+                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
     private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 45472)
@@ -3968,338 +3929,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, inference
+    private func l9ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a8 + n * 12544
+            let x = l9xp + n * 16384
+            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+            let y = a9 + n * 12544
+            l9ForwardRows(x, y, 0, 196, t)
+        }
+    }
+
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
     private func l9PadSingle() {
         let src = a8, x = l9xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0
-    private func l9ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 45472)
-        let bias = (parameters + 82336)
-        let x = l9xp, y = a9
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -5058,7 +4702,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 3136
                 let cr0 = y + (q + 0) * 256
@@ -5150,61 +4794,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 3136
-                let cr0 = y + (q + 0) * 256
-                let ar1 = x + (q + 1) * 3136
-                let cr1 = y + (q + 1) * 256
-                for c0 in stride(from: 0, to: 256, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<3136 {
-                        let bk = bs + k * 256
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + c0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 3136
                 let cr0 = y + (q + 0) * 256
@@ -5566,7 +5156,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 3136
@@ -5642,53 +5232,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 256
-                let cr0 = dx + (q + 0) * 3136
-                let ar1 = dy + (q + 1) * 256
-                let cr1 = dx + (q + 1) * 3136
-                for c0 in stride(from: 0, to: 3136, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l14wt + c0
-                    for k in 0..<256 {
-                        let bk = bs + k * 3136
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 3136
@@ -5929,133 +5473,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 256
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 256
-                let cr1 = y + (q + 1) * 10
-                let ar2 = x + (q + 2) * 256
-                let cr2 = y + (q + 2) * 10
-                let ar3 = x + (q + 3) * 256
-                let cr3 = y + (q + 3) * 10
-                let ar4 = x + (q + 4) * 256
-                let cr4 = y + (q + 4) * 10
-                let ar5 = x + (q + 5) * 256
-                let cr5 = y + (q + 5) * 10
-                let ar6 = x + (q + 6) * 256
-                let cr6 = y + (q + 6) * 10
-                let ar7 = x + (q + 7) * 256
-                let cr7 = y + (q + 7) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    var s2_0: Float = (bias + 8 + 0).pointee
-                    var s2_1: Float = (bias + 8 + 1).pointee
-                    var s3_0: Float = (bias + 8 + 0).pointee
-                    var s3_1: Float = (bias + 8 + 1).pointee
-                    var s4_0: Float = (bias + 8 + 0).pointee
-                    var s4_1: Float = (bias + 8 + 1).pointee
-                    var s5_0: Float = (bias + 8 + 0).pointee
-                    var s5_1: Float = (bias + 8 + 1).pointee
-                    var s6_0: Float = (bias + 8 + 0).pointee
-                    var s6_1: Float = (bias + 8 + 1).pointee
-                    var s7_0: Float = (bias + 8 + 0).pointee
-                    var s7_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<256 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                    (cr2 + 8 + 0).pointee = s2_0
-                    (cr2 + 8 + 1).pointee = s2_1
-                    (cr3 + 8 + 0).pointee = s3_0
-                    (cr3 + 8 + 1).pointee = s3_1
-                    (cr4 + 8 + 0).pointee = s4_0
-                    (cr4 + 8 + 1).pointee = s4_1
-                    (cr5 + 8 + 0).pointee = s5_0
-                    (cr5 + 8 + 1).pointee = s5_1
-                    (cr6 + 8 + 0).pointee = s6_0
-                    (cr6 + 8 + 1).pointee = s6_1
-                    (cr7 + 8 + 0).pointee = s7_0
-                    (cr7 + 8 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 10
@@ -6129,55 +5547,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 256
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 256
-                let cr1 = y + (q + 1) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<256 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 10
@@ -6548,7 +5918,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 256
@@ -6624,53 +5994,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 10
-                let cr0 = dx + (q + 0) * 256
-                let ar1 = dy + (q + 1) * 10
-                let cr1 = dx + (q + 1) * 256
-                for c0 in stride(from: 0, to: 256, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l16wt + c0
-                    for k in 0..<10 {
-                        let bk = bs + k * 256
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 256

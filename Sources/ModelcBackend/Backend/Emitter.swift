@@ -160,6 +160,16 @@ final class ModelEmission {
         members.line()
     }
 
+    /// Emits `@inline(never) private func name(_ x:, _ y:, _ q0: Int, _ q1: Int, _ t: Int)`: rows
+    /// q0..<q1 of one image (input x, output y), called per image and by the single-image split.
+    func imageRowsFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
+        members.line("// \(commentSafe(comment))")
+        members.block("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int)") {
+            body(members)
+        }
+        members.line()
+    }
+
     func buffer(_ name: String, perImage: Int, fixed: Int = 0, perChunk: Int = 0, kind: BufferKind = .float, _ comment: String) {
         buffers.append(BufferDecl(name: name, perImage: perImage, fixed: fixed, perChunk: perChunk, kind: kind, comment: commentSafe(comment)))
     }

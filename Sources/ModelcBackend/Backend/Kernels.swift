@@ -322,8 +322,9 @@ func emitDynamicRows(_ w: CodeWriter, perImage: Int, rowsPerBlock: Int,
     emitDynamicRows(w, from: "lo * \(perImage)", to: "hi * \(perImage)", rowsPerBlock: rowsPerBlock, kernel)
 }
 
-/// Rows `from ..< to` (expressions) R at a time, then the remainder (< R) in blocks of
-/// 8, 4, 2 and 1 rows, each at most once: a few kernel variants instead of R - 1.
+/// Rows `from ..< to` (expressions) R at a time, then the remainder (< R) in blocks of 4
+/// rows and then single rows: two kernel variants besides R's (compile time grows with every
+/// unrolled variant).
 func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: Int,
                      _ kernel: (_ rows: Int, _ first: String) -> Void) {
     let r = max(1, rowsPerBlock)
@@ -333,8 +334,8 @@ func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: In
         kernel(r, "q")
         w.line("q += \(r)")
     }
-    for size in [8, 4, 2, 1] where size < r {
-        w.block("if qEnd - q >= \(size)") {
+    for size in [4, 1] where size < r {
+        w.block("while qEnd - q >= \(size)") {
             kernel(size, "q")
             w.line("q += \(size)")
         }

@@ -367,108 +367,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 12
-                let cr0 = y + (q + 0) * 5
-                let ar1 = x + (q + 1) * 12
-                let cr1 = y + (q + 1) * 5
-                let ar2 = x + (q + 2) * 12
-                let cr2 = y + (q + 2) * 5
-                let ar3 = x + (q + 3) * 12
-                let cr3 = y + (q + 3) * 5
-                let ar4 = x + (q + 4) * 12
-                let cr4 = y + (q + 4) * 5
-                let ar5 = x + (q + 5) * 12
-                let cr5 = y + (q + 5) * 5
-                let ar6 = x + (q + 6) * 12
-                let cr6 = y + (q + 6) * 5
-                let ar7 = x + (q + 7) * 12
-                let cr7 = y + (q + 7) * 5
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<12 {
-                        let bk = bs + k * 5
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    var s2_0: Float = (bias + 4 + 0).pointee
-                    var s3_0: Float = (bias + 4 + 0).pointee
-                    var s4_0: Float = (bias + 4 + 0).pointee
-                    var s5_0: Float = (bias + 4 + 0).pointee
-                    var s6_0: Float = (bias + 4 + 0).pointee
-                    var s7_0: Float = (bias + 4 + 0).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<12 {
-                        let bk = bs + k * 5
-                        let w0 = (bk + 0).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    (cr0 + 4 + 0).pointee = s0_0
-                    (cr1 + 4 + 0).pointee = s1_0
-                    (cr2 + 4 + 0).pointee = s2_0
-                    (cr3 + 4 + 0).pointee = s3_0
-                    (cr4 + 4 + 0).pointee = s4_0
-                    (cr5 + 4 + 0).pointee = s5_0
-                    (cr6 + 4 + 0).pointee = s6_0
-                    (cr7 + 4 + 0).pointee = s7_0
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 12
                 let cr0 = y + (q + 0) * 5
@@ -529,48 +428,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 12
-                let cr0 = y + (q + 0) * 5
-                let ar1 = x + (q + 1) * 12
-                let cr1 = y + (q + 1) * 5
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<12 {
-                        let bk = bs + k * 5
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<12 {
-                        let bk = bs + k * 5
-                        let w0 = (bk + 0).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    (cr0 + 4 + 0).pointee = s0_0
-                    (cr1 + 4 + 0).pointee = s1_0
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 12
                 let cr0 = y + (q + 0) * 5

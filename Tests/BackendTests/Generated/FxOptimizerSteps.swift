@@ -643,68 +643,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 48
-                let cr0 = y + (q + 0) * 4
-                let ar1 = x + (q + 1) * 48
-                let cr1 = y + (q + 1) * 4
-                let ar2 = x + (q + 2) * 48
-                let cr2 = y + (q + 2) * 4
-                let ar3 = x + (q + 3) * 48
-                let cr3 = y + (q + 3) * 4
-                let ar4 = x + (q + 4) * 48
-                let cr4 = y + (q + 4) * 4
-                let ar5 = x + (q + 5) * 48
-                let cr5 = y + (q + 5) * 4
-                let ar6 = x + (q + 6) * 48
-                let cr6 = y + (q + 6) * 4
-                let ar7 = x + (q + 7) * 48
-                let cr7 = y + (q + 7) * 4
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<48 {
-                        let bk = bs + k * 4
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 48
                 let cr0 = y + (q + 0) * 4
@@ -741,32 +680,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 48
-                let cr0 = y + (q + 0) * 4
-                let ar1 = x + (q + 1) * 48
-                let cr1 = y + (q + 1) * 4
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<48 {
-                        let bk = bs + k * 4
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 48
                 let cr0 = y + (q + 0) * 4
@@ -972,7 +886,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
             }
             q += 8
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 4
                 let cr0 = dx + (q + 0) * 48
@@ -1035,46 +949,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 4
-                let cr0 = dx + (q + 0) * 48
-                let ar1 = dy + (q + 1) * 4
-                let cr1 = dx + (q + 1) * 48
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l3wt + 0
-                    for k in 0..<4 {
-                        let bk = bs + k * 48
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 4
                 let cr0 = dx + (q + 0) * 48

@@ -1483,108 +1483,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 24
-                let cr0 = y + (q + 0) * 5
-                let ar1 = x + (q + 1) * 24
-                let cr1 = y + (q + 1) * 5
-                let ar2 = x + (q + 2) * 24
-                let cr2 = y + (q + 2) * 5
-                let ar3 = x + (q + 3) * 24
-                let cr3 = y + (q + 3) * 5
-                let ar4 = x + (q + 4) * 24
-                let cr4 = y + (q + 4) * 5
-                let ar5 = x + (q + 5) * 24
-                let cr5 = y + (q + 5) * 5
-                let ar6 = x + (q + 6) * 24
-                let cr6 = y + (q + 6) * 5
-                let ar7 = x + (q + 7) * 24
-                let cr7 = y + (q + 7) * 5
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<24 {
-                        let bk = bs + k * 5
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    var s2_0: Float = (bias + 4 + 0).pointee
-                    var s3_0: Float = (bias + 4 + 0).pointee
-                    var s4_0: Float = (bias + 4 + 0).pointee
-                    var s5_0: Float = (bias + 4 + 0).pointee
-                    var s6_0: Float = (bias + 4 + 0).pointee
-                    var s7_0: Float = (bias + 4 + 0).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<24 {
-                        let bk = bs + k * 5
-                        let w0 = (bk + 0).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    (cr0 + 4 + 0).pointee = s0_0
-                    (cr1 + 4 + 0).pointee = s1_0
-                    (cr2 + 4 + 0).pointee = s2_0
-                    (cr3 + 4 + 0).pointee = s3_0
-                    (cr4 + 4 + 0).pointee = s4_0
-                    (cr5 + 4 + 0).pointee = s5_0
-                    (cr6 + 4 + 0).pointee = s6_0
-                    (cr7 + 4 + 0).pointee = s7_0
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 24
                 let cr0 = y + (q + 0) * 5
@@ -1645,48 +1544,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 24
-                let cr0 = y + (q + 0) * 5
-                let ar1 = x + (q + 1) * 24
-                let cr1 = y + (q + 1) * 5
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<24 {
-                        let bk = bs + k * 5
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<24 {
-                        let bk = bs + k * 5
-                        let w0 = (bk + 0).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    (cr0 + 4 + 0).pointee = s0_0
-                    (cr1 + 4 + 0).pointee = s1_0
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 24
                 let cr0 = y + (q + 0) * 5
@@ -1989,108 +1847,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = dy + (q + 0) * 5
-                let cr0 = dx + (q + 0) * 24
-                let ar1 = dy + (q + 1) * 5
-                let cr1 = dx + (q + 1) * 24
-                let ar2 = dy + (q + 2) * 5
-                let cr2 = dx + (q + 2) * 24
-                let ar3 = dy + (q + 3) * 5
-                let cr3 = dx + (q + 3) * 24
-                let ar4 = dy + (q + 4) * 5
-                let cr4 = dx + (q + 4) * 24
-                let ar5 = dy + (q + 5) * 5
-                let cr5 = dx + (q + 5) * 24
-                let ar6 = dy + (q + 6) * 5
-                let cr6 = dx + (q + 6) * 24
-                let ar7 = dy + (q + 7) * 5
-                let cr7 = dx + (q + 7) * 24
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l9wt + 0
-                    for k in 0..<5 {
-                        let bk = bs + k * 24
-                        let w0 = ld16((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    var s2_0: SIMD8<Float> = SIMD8<Float>()
-                    var s3_0: SIMD8<Float> = SIMD8<Float>()
-                    var s4_0: SIMD8<Float> = SIMD8<Float>()
-                    var s5_0: SIMD8<Float> = SIMD8<Float>()
-                    var s6_0: SIMD8<Float> = SIMD8<Float>()
-                    var s7_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l9wt + 16
-                    for k in 0..<5 {
-                        let bk = bs + k * 24
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 16 + 0), s0_0)
-                    st8((cr1 + 16 + 0), s1_0)
-                    st8((cr2 + 16 + 0), s2_0)
-                    st8((cr3 + 16 + 0), s3_0)
-                    st8((cr4 + 16 + 0), s4_0)
-                    st8((cr5 + 16 + 0), s5_0)
-                    st8((cr6 + 16 + 0), s6_0)
-                    st8((cr7 + 16 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 24
@@ -2151,48 +1908,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 5
-                let cr0 = dx + (q + 0) * 24
-                let ar1 = dy + (q + 1) * 5
-                let cr1 = dx + (q + 1) * 24
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l9wt + 0
-                    for k in 0..<5 {
-                        let bk = bs + k * 24
-                        let w0 = ld16((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l9wt + 16
-                    for k in 0..<5 {
-                        let bk = bs + k * 24
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 16 + 0), s0_0)
-                    st8((cr1 + 16 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 24

@@ -348,14 +348,14 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l2ForwardInference(lo, hi, t)
             l3Inference(lo, hi, t)
             l4ForwardInference(lo, hi, t)
             l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l6ForwardInference(lo, hi, t)
             l7Inference(lo, hi, t)
             l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
+            l9ForwardInference(lo, hi, t)
             l10Inference(lo, hi, t)
             l11ForwardInference(lo, hi, t)
             l12Forward(lo, hi, t)
@@ -372,20 +372,20 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         l1Forward(lo, hi, t)
         splitRows(676, 12) {
             q0, q1, t in
-            self.l2ForwardRows(q0, q1, t)
+            self.l2ForwardRows(a1, a2, q0, q1, t)
         }
         l3Inference(lo, hi, t)
         l4ForwardInference(lo, hi, t)
         l5Forward(lo, hi, t)
         splitRows(81, 6) {
             q0, q1, t in
-            self.l6ForwardRows(q0, q1, t)
+            self.l6ForwardRows(a5, a6, q0, q1, t)
         }
         l7Inference(lo, hi, t)
         l8Forward(lo, hi, t)
         splitRows(16, 6) {
             q0, q1, t in
-            self.l9ForwardRows(q0, q1, t)
+            self.l9ForwardRows(a8, a9, q0, q1, t)
         }
         l10Inference(lo, hi, t)
         l11ForwardInference(lo, hi, t)
@@ -489,6 +489,214 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 784, y = a1 + n * 1024
             for r in 0..<28 { (y + ((r + 2) * 32 + 2) * 1).update(from: x + r * 28, count: 28) }
+        }
+    }
+
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s8_0: SIMD16<Float> = SIMD16<Float>()
+                    var s8_1: SIMD16<Float> = SIMD16<Float>()
+                    var s9_0: SIMD16<Float> = SIMD16<Float>()
+                    var s9_1: SIMD16<Float> = SIMD16<Float>()
+                    var s10_0: SIMD16<Float> = SIMD16<Float>()
+                    var s10_1: SIMD16<Float> = SIMD16<Float>()
+                    var s11_0: SIMD16<Float> = SIMD16<Float>()
+                    var s11_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    st16((cr11 + 0 + 0), s11_0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<7 {
+                        let ao = s * 32
+                        let bs = wk + s * 224 + 0
+                        for k in 0..<7 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
         }
     }
 
@@ -676,334 +884,12 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of image 0
-    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let x = a1, y = a2
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_1: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_1: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_1: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    st16((cr11 + 0 + 0), s11_0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear, inference
+    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a1 + n * 1024
+            let y = a2 + n * 21632
+            l2ForwardRows(x, y, 0, 676, t)
         }
     }
 
@@ -1321,6 +1207,232 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 5408 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
     }
 
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 1696)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 9 * 13 + (q + 4) % 9 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 9 * 13 + (q + 5) % 9 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<5 {
+                        let ao = s * 416
+                        let bs = wk + s * 10240 + 0
+                        for k in 0..<160 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear
     private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1696)
@@ -1500,278 +1612,12 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of image 0
-    private func l6ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 1696)
-        let x = a5, y = a6
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 9 * 13 + (q + 4) % 9 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 9 * 13 + (q + 5) % 9 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr4 + 0 + 32), s4_2)
-                    st16((cr4 + 0 + 48), s4_3)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr5 + 0 + 32), s5_2)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear, inference
+    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a5 + n * 5408
+            let y = a6 + n * 5184
+            l6ForwardRows(x, y, 0, 81, t)
         }
     }
 
@@ -2441,6 +2287,232 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 5184 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
     }
 
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image
+    @inline(never) private func l9ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 53152)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s4_2: SIMD16<Float> = SIMD16<Float>()
+                    var s4_3: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_2: SIMD16<Float> = SIMD16<Float>()
+                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
+                let cr3 = y + (q + 3) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    var s1_0: SIMD16<Float> = SIMD16<Float>()
+                    var s1_1: SIMD16<Float> = SIMD16<Float>()
+                    var s1_2: SIMD16<Float> = SIMD16<Float>()
+                    var s1_3: SIMD16<Float> = SIMD16<Float>()
+                    var s2_0: SIMD16<Float> = SIMD16<Float>()
+                    var s2_1: SIMD16<Float> = SIMD16<Float>()
+                    var s2_2: SIMD16<Float> = SIMD16<Float>()
+                    var s2_3: SIMD16<Float> = SIMD16<Float>()
+                    var s3_0: SIMD16<Float> = SIMD16<Float>()
+                    var s3_1: SIMD16<Float> = SIMD16<Float>()
+                    var s3_2: SIMD16<Float> = SIMD16<Float>()
+                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = SIMD16<Float>()
+                    var s0_1: SIMD16<Float> = SIMD16<Float>()
+                    var s0_2: SIMD16<Float> = SIMD16<Float>()
+                    var s0_3: SIMD16<Float> = SIMD16<Float>()
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
     private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 53152)
@@ -2635,278 +2707,12 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of image 0
-    private func l9ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 53152)
-        let x = a8, y = a9
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
-                let cr3 = y + (q + 3) * 128
-                let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
-                let cr4 = y + (q + 4) * 128
-                let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
-                let cr5 = y + (q + 5) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                    st16((cr2 + c0 + 0), s2_0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    st16((cr2 + c0 + 32), s2_2)
-                    st16((cr2 + c0 + 48), s2_3)
-                    st16((cr3 + c0 + 0), s3_0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    st16((cr3 + c0 + 32), s3_2)
-                    st16((cr3 + c0 + 48), s3_3)
-                    st16((cr4 + c0 + 0), s4_0)
-                    st16((cr4 + c0 + 16), s4_1)
-                    st16((cr4 + c0 + 32), s4_2)
-                    st16((cr4 + c0 + 48), s4_3)
-                    st16((cr5 + c0 + 0), s5_0)
-                    st16((cr5 + c0 + 16), s5_1)
-                    st16((cr5 + c0 + 32), s5_2)
-                    st16((cr5 + c0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
-                let cr3 = y + (q + 3) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                    st16((cr2 + c0 + 0), s2_0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    st16((cr2 + c0 + 32), s2_2)
-                    st16((cr2 + c0 + 48), s2_3)
-                    st16((cr3 + c0 + 0), s3_0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    st16((cr3 + c0 + 32), s3_2)
-                    st16((cr3 + c0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                }
-            }
-            q += 1
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear, inference
+    private func l9ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let x = a8 + n * 5184
+            let y = a9 + n * 2048
+            l9ForwardRows(x, y, 0, 16, t)
         }
     }
 
@@ -3770,7 +3576,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 512
                 let cr0 = y + (q + 0) * 512
@@ -3862,61 +3668,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 512
-                let cr0 = y + (q + 0) * 512
-                let ar1 = x + (q + 1) * 512
-                let cr1 = y + (q + 1) * 512
-                for c0 in stride(from: 0, to: 512, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<512 {
-                        let bk = bs + k * 512
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + c0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 512
                 let cr0 = y + (q + 0) * 512
@@ -4252,7 +4004,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 512
                 let cr0 = dx + (q + 0) * 512
@@ -4328,53 +4080,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 512
-                let cr0 = dx + (q + 0) * 512
-                let ar1 = dy + (q + 1) * 512
-                let cr1 = dx + (q + 1) * 512
-                for c0 in stride(from: 0, to: 512, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l14wt + c0
-                    for k in 0..<512 {
-                        let bk = bs + k * 512
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 512
                 let cr0 = dx + (q + 0) * 512
@@ -4615,133 +4321,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 512
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 512
-                let cr1 = y + (q + 1) * 10
-                let ar2 = x + (q + 2) * 512
-                let cr2 = y + (q + 2) * 10
-                let ar3 = x + (q + 3) * 512
-                let cr3 = y + (q + 3) * 10
-                let ar4 = x + (q + 4) * 512
-                let cr4 = y + (q + 4) * 10
-                let ar5 = x + (q + 5) * 512
-                let cr5 = y + (q + 5) * 10
-                let ar6 = x + (q + 6) * 512
-                let cr6 = y + (q + 6) * 10
-                let ar7 = x + (q + 7) * 512
-                let cr7 = y + (q + 7) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<512 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    var s2_0: Float = (bias + 8 + 0).pointee
-                    var s2_1: Float = (bias + 8 + 1).pointee
-                    var s3_0: Float = (bias + 8 + 0).pointee
-                    var s3_1: Float = (bias + 8 + 1).pointee
-                    var s4_0: Float = (bias + 8 + 0).pointee
-                    var s4_1: Float = (bias + 8 + 1).pointee
-                    var s5_0: Float = (bias + 8 + 0).pointee
-                    var s5_1: Float = (bias + 8 + 1).pointee
-                    var s6_0: Float = (bias + 8 + 0).pointee
-                    var s6_1: Float = (bias + 8 + 1).pointee
-                    var s7_0: Float = (bias + 8 + 0).pointee
-                    var s7_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<512 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                    (cr2 + 8 + 0).pointee = s2_0
-                    (cr2 + 8 + 1).pointee = s2_1
-                    (cr3 + 8 + 0).pointee = s3_0
-                    (cr3 + 8 + 1).pointee = s3_1
-                    (cr4 + 8 + 0).pointee = s4_0
-                    (cr4 + 8 + 1).pointee = s4_1
-                    (cr5 + 8 + 0).pointee = s5_0
-                    (cr5 + 8 + 1).pointee = s5_1
-                    (cr6 + 8 + 0).pointee = s6_0
-                    (cr6 + 8 + 1).pointee = s6_1
-                    (cr7 + 8 + 0).pointee = s7_0
-                    (cr7 + 8 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 512
                 let cr0 = y + (q + 0) * 10
@@ -4815,55 +4395,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 512
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 512
-                let cr1 = y + (q + 1) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<512 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<512 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 512
                 let cr0 = y + (q + 0) * 10
@@ -5278,7 +4810,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 512
@@ -5354,53 +4886,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 10
-                let cr0 = dx + (q + 0) * 512
-                let ar1 = dy + (q + 1) * 10
-                let cr1 = dx + (q + 1) * 512
-                for c0 in stride(from: 0, to: 512, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l16wt + c0
-                    for k in 0..<10 {
-                        let bk = bs + k * 512
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 512

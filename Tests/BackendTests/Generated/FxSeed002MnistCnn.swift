@@ -699,23 +699,23 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         parallel {
             lo, hi, t in
             l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l2ForwardInference(lo, hi, t)
             l3Inference(lo, hi, t)
             l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l5ForwardInference(lo, hi, t)
             l6Inference(lo, hi, t)
             l7Forward(lo, hi, t)
             l8ForwardInference(lo, hi, t)
             l9ForwardInference(lo, hi, t)
-            l10Forward(lo, hi, t)
+            l10ForwardInference(lo, hi, t)
             l11Inference(lo, hi, t)
             l12Forward(lo, hi, t)
-            l13Forward(lo, hi, t)
+            l13ForwardInference(lo, hi, t)
             l14Inference(lo, hi, t)
             l15Forward(lo, hi, t)
             l16ForwardInference(lo, hi, t)
             l17ForwardInference(lo, hi, t)
-            l18Forward(lo, hi, t)
+            l18ForwardInference(lo, hi, t)
             l19Inference(lo, hi, t)
             l20Forward(lo, hi, t)
             l21ForwardInference(lo, hi, t)
@@ -745,14 +745,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l2PadSingle()
         splitRows(784, 12) {
             q0, q1, t in
-            self.l2ForwardRows(q0, q1, t)
+            self.l2ForwardRows(l2xp, a2, q0, q1, t)
         }
         l3Inference(lo, hi, t)
         l4Forward(lo, hi, t)
         l5PadSingle()
         splitRows(784, 12) {
             q0, q1, t in
-            self.l5ForwardRows(q0, q1, t)
+            self.l5ForwardRows(l5xp, a5, q0, q1, t)
         }
         l6Inference(lo, hi, t)
         l7Forward(lo, hi, t)
@@ -761,14 +761,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l10PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l10ForwardRows(q0, q1, t)
+            self.l10ForwardRows(l10xp, a10, q0, q1, t)
         }
         l11Inference(lo, hi, t)
         l12Forward(lo, hi, t)
         l13PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l13ForwardRows(q0, q1, t)
+            self.l13ForwardRows(l13xp, a13, q0, q1, t)
         }
         l14Inference(lo, hi, t)
         l15Forward(lo, hi, t)
@@ -777,7 +777,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l18PadSingle()
         splitRows(49, 6) {
             q0, q1, t in
-            self.l18ForwardRows(q0, q1, t)
+            self.l18ForwardRows(l18xp, a18, q0, q1, t)
         }
         l19Inference(lo, hi, t)
         l20Forward(lo, hi, t)
@@ -991,6 +991,215 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 784 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 288)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    st16((cr11 + 0 + 0), s11_0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 30
+                        let bs = wk + s * 96 + 0
+                        for k in 0..<3 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
@@ -1178,342 +1387,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a1 + n * 784
+            let x = l2xp + n * 900
+            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
+            let y = a2 + n * 25088
+            l2ForwardRows(x, y, 0, 784, t)
+        }
+    }
+
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
     private func l2PadSingle() {
         let src = a1, x = l2xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
-    }
-
-    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0
-    private func l2ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
-        let x = l2xp, y = a2
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    st16((cr11 + 0 + 0), s11_0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
@@ -1746,6 +1634,215 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
     }
 
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 448)
+        let bias = (parameters + 9664)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
+                let cr4 = y + (q + 4) * 32
+                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
+                let cr5 = y + (q + 5) * 32
+                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
+                let cr6 = y + (q + 6) * 32
+                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
+                let cr7 = y + (q + 7) * 32
+                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
+                let cr8 = y + (q + 8) * 32
+                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
+                let cr9 = y + (q + 9) * 32
+                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
+                let cr10 = y + (q + 10) * 32
+                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
+                let cr11 = y + (q + 11) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                            let x10 = ar10[ao + k]
+                            s10_0 = s10_0.addingProduct(w0, x10)
+                            s10_1 = s10_1.addingProduct(w1, x10)
+                            let x11 = ar11[ao + k]
+                            s11_0 = s11_0.addingProduct(w0, x11)
+                            s11_1 = s11_1.addingProduct(w1, x11)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr6 + 0 + 0), s6_0)
+                    st16((cr6 + 0 + 16), s6_1)
+                    st16((cr7 + 0 + 0), s7_0)
+                    st16((cr7 + 0 + 16), s7_1)
+                    st16((cr8 + 0 + 0), s8_0)
+                    st16((cr8 + 0 + 16), s8_1)
+                    st16((cr9 + 0 + 0), s9_0)
+                    st16((cr9 + 0 + 16), s9_1)
+                    st16((cr10 + 0 + 0), s10_0)
+                    st16((cr10 + 0 + 16), s10_1)
+                    st16((cr11 + 0 + 0), s11_0)
+                    st16((cr11 + 0 + 16), s11_1)
+                }
+            }
+            q += 12
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
+                let cr1 = y + (q + 1) * 32
+                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
+                let cr2 = y + (q + 2) * 32
+                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
+                let cr3 = y + (q + 3) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
+                let cr0 = y + (q + 0) * 32
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    for s in 0..<3 {
+                        let ao = s * 960
+                        let bs = wk + s * 3072 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 448)
@@ -1933,342 +2030,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a4 + n * 25088
+            let x = l5xp + n * 28800
+            for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
+            let y = a5 + n * 25088
+            l5ForwardRows(x, y, 0, 784, t)
+        }
+    }
+
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
     private func l5PadSingle() {
         let src = a4, x = l5xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of image 0
-    private func l5ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 448)
-        let bias = (parameters + 9664)
-        let x = l5xp, y = a5
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    st16((cr11 + 0 + 0), s11_0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -2831,6 +2607,233 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
     }
 
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l10ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 9824)
+        let bias = (parameters + 28256)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 512
+                        let bs = wk + s * 6144 + 0
+                        for k in 0..<96 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l10Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 9824)
@@ -3028,286 +3031,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    private func l10ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a9 + n * 6272
+            let x = l10xp + n * 8192
+            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
+            let y = a10 + n * 12544
+            l10ForwardRows(x, y, 0, 196, t)
+        }
+    }
+
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
     private func l10PadSingle() {
         let src = a9, x = l10xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-    }
-
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0
-    private func l10ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 9824)
-        let bias = (parameters + 28256)
-        let x = l10xp, y = a10
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr4 + 0 + 32), s4_2)
-                    st16((cr4 + 0 + 48), s4_3)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr5 + 0 + 32), s5_2)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -3840,6 +3578,233 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 12544 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
     }
 
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
+    @inline(never) private func l13ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 28576)
+        let bias = (parameters + 65440)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
+                let cr4 = y + (q + 4) * 64
+                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
+                let cr5 = y + (q + 5) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                    st16((cr4 + 0 + 0), s4_0)
+                    st16((cr4 + 0 + 16), s4_1)
+                    st16((cr4 + 0 + 32), s4_2)
+                    st16((cr4 + 0 + 48), s4_3)
+                    st16((cr5 + 0 + 0), s5_0)
+                    st16((cr5 + 0 + 16), s5_1)
+                    st16((cr5 + 0 + 32), s5_2)
+                    st16((cr5 + 0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
+                let cr1 = y + (q + 1) * 64
+                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
+                let cr2 = y + (q + 2) * 64
+                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
+                let cr3 = y + (q + 3) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                    st16((cr1 + 0 + 0), s1_0)
+                    st16((cr1 + 0 + 16), s1_1)
+                    st16((cr1 + 0 + 32), s1_2)
+                    st16((cr1 + 0 + 48), s1_3)
+                    st16((cr2 + 0 + 0), s2_0)
+                    st16((cr2 + 0 + 16), s2_1)
+                    st16((cr2 + 0 + 32), s2_2)
+                    st16((cr2 + 0 + 48), s2_3)
+                    st16((cr3 + 0 + 0), s3_0)
+                    st16((cr3 + 0 + 16), s3_1)
+                    st16((cr3 + 0 + 32), s3_2)
+                    st16((cr3 + 0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
+                let cr0 = y + (q + 0) * 64
+                do {
+                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 1024
+                        let bs = wk + s * 12288 + 0
+                        for k in 0..<192 {
+                            let bk = bs + k * 64
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    st16((cr0 + 0 + 0), s0_0)
+                    st16((cr0 + 0 + 16), s0_1)
+                    st16((cr0 + 0 + 32), s0_2)
+                    st16((cr0 + 0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l13Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 28576)
@@ -4037,286 +4002,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    private func l13ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a12 + n * 12544
+            let x = l13xp + n * 16384
+            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
+            let y = a13 + n * 12544
+            l13ForwardRows(x, y, 0, 196, t)
+        }
+    }
+
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
     private func l13PadSingle() {
         let src = a12, x = l13xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of image 0
-    private func l13ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 28576)
-        let bias = (parameters + 65440)
-        let x = l13xp, y = a13
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr4 + 0 + 32), s4_2)
-                    st16((cr4 + 0 + 48), s4_3)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr5 + 0 + 32), s5_2)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -4947,6 +4647,233 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 3136 { dx[i] = dy[i] * mk[i] }
     }
 
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image
+    @inline(never) private func l18ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 65760)
+        let bias = (parameters + 139488)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
+                let cr3 = y + (q + 3) * 128
+                let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
+                let cr4 = y + (q + 4) * 128
+                let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
+                let cr5 = y + (q + 5) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            s4_2 = s4_2.addingProduct(w2, x4)
+                            s4_3 = s4_3.addingProduct(w3, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            s5_2 = s5_2.addingProduct(w2, x5)
+                            s5_3 = s5_3.addingProduct(w3, x5)
+                        }
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr4 + c0 + 0), s4_0)
+                    st16((cr4 + c0 + 16), s4_1)
+                    st16((cr4 + c0 + 32), s4_2)
+                    st16((cr4 + c0 + 48), s4_3)
+                    st16((cr5 + c0 + 0), s5_0)
+                    st16((cr5 + c0 + 16), s5_1)
+                    st16((cr5 + c0 + 32), s5_2)
+                    st16((cr5 + c0 + 48), s5_3)
+                }
+            }
+            q += 6
+        }
+        while qEnd - q >= 4 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
+                let cr1 = y + (q + 1) * 128
+                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
+                let cr2 = y + (q + 2) * 128
+                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
+                let cr3 = y + (q + 3) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            s1_2 = s1_2.addingProduct(w2, x1)
+                            s1_3 = s1_3.addingProduct(w3, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            s2_2 = s2_2.addingProduct(w2, x2)
+                            s2_3 = s2_3.addingProduct(w3, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            s3_2 = s3_2.addingProduct(w2, x3)
+                            s3_3 = s3_3.addingProduct(w3, x3)
+                        }
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                    st16((cr1 + c0 + 0), s1_0)
+                    st16((cr1 + c0 + 16), s1_1)
+                    st16((cr1 + c0 + 32), s1_2)
+                    st16((cr1 + c0 + 48), s1_3)
+                    st16((cr2 + c0 + 0), s2_0)
+                    st16((cr2 + c0 + 16), s2_1)
+                    st16((cr2 + c0 + 32), s2_2)
+                    st16((cr2 + c0 + 48), s2_3)
+                    st16((cr3 + c0 + 0), s3_0)
+                    st16((cr3 + c0 + 16), s3_1)
+                    st16((cr3 + c0 + 32), s3_2)
+                    st16((cr3 + c0 + 48), s3_3)
+                }
+            }
+            q += 4
+        }
+        while qEnd - q >= 1 {
+            do {
+                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
+                let cr0 = y + (q + 0) * 128
+                for c0 in stride(from: 0, to: 128, by: 64) {
+                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
+                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
+                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
+                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
+                    for s in 0..<3 {
+                        let ao = s * 576
+                        let bs = wk + s * 24576 + c0
+                        for k in 0..<192 {
+                            let bk = bs + k * 128
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let w2 = ld16((bk + 32))
+                            let w3 = ld16((bk + 48))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            s0_2 = s0_2.addingProduct(w2, x0)
+                            s0_3 = s0_3.addingProduct(w3, x0)
+                        }
+                    }
+                    st16((cr0 + c0 + 0), s0_0)
+                    st16((cr0 + c0 + 16), s0_1)
+                    st16((cr0 + c0 + 32), s0_2)
+                    st16((cr0 + c0 + 48), s0_3)
+                }
+            }
+            q += 1
+        }
+    }
+
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l18Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 65760)
@@ -5099,286 +5026,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    private func l18ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a17 + n * 3136
+            let x = l18xp + n * 5184
+            for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
+            let y = a18 + n * 6272
+            l18ForwardRows(x, y, 0, 49, t)
+        }
+    }
+
     // conv2d_5: zero-padded copy of image 0 (single-image inference)
     private func l18PadSingle() {
         let src = a17, x = l18xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
-    }
-
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of image 0
-    private func l18ForwardRows(_ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 65760)
-        let bias = (parameters + 139488)
-        let x = l18xp, y = a18
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
-                let cr3 = y + (q + 3) * 128
-                let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
-                let cr4 = y + (q + 4) * 128
-                let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
-                let cr5 = y + (q + 5) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                    st16((cr2 + c0 + 0), s2_0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    st16((cr2 + c0 + 32), s2_2)
-                    st16((cr2 + c0 + 48), s2_3)
-                    st16((cr3 + c0 + 0), s3_0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    st16((cr3 + c0 + 32), s3_2)
-                    st16((cr3 + c0 + 48), s3_3)
-                    st16((cr4 + c0 + 0), s4_0)
-                    st16((cr4 + c0 + 16), s4_1)
-                    st16((cr4 + c0 + 32), s4_2)
-                    st16((cr4 + c0 + 48), s4_3)
-                    st16((cr5 + c0 + 0), s5_0)
-                    st16((cr5 + c0 + 16), s5_1)
-                    st16((cr5 + c0 + 32), s5_2)
-                    st16((cr5 + c0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
-                let cr3 = y + (q + 3) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                    st16((cr2 + c0 + 0), s2_0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    st16((cr2 + c0 + 32), s2_2)
-                    st16((cr2 + c0 + 48), s2_3)
-                    st16((cr3 + c0 + 0), s3_0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    st16((cr3 + c0 + 32), s3_2)
-                    st16((cr3 + c0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
     }
 
     // conv2d_5: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
@@ -7239,7 +6901,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 64
                 let cr0 = y + (q + 0) * 256
@@ -7315,53 +6977,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 64
-                let cr0 = y + (q + 0) * 256
-                let ar1 = x + (q + 1) * 64
-                let cr1 = y + (q + 1) * 256
-                for c0 in stride(from: 0, to: 256, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<64 {
-                        let bk = bs + k * 256
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 64
                 let cr0 = y + (q + 0) * 256
@@ -7672,7 +7288,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 64
@@ -7748,53 +7364,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 256
-                let cr0 = dx + (q + 0) * 64
-                let ar1 = dy + (q + 1) * 256
-                let cr1 = dx + (q + 1) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l31wt + 0
-                    for k in 0..<256 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 256
                 let cr0 = dx + (q + 0) * 64
@@ -7978,7 +7548,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 128
@@ -8054,53 +7624,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 256
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + (q + 1) * 256
-                let cr1 = y + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + c0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + c0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + c0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + c0 + 48))
-                    let ao = 0
-                    let bs = wk + c0
-                    for k in 0..<256 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 256
                 let cr0 = y + (q + 0) * 128
@@ -8411,7 +7935,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 256
@@ -8487,53 +8011,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 128
-                let cr0 = dx + (q + 0) * 256
-                let ar1 = dy + (q + 1) * 128
-                let cr1 = dx + (q + 1) * 256
-                for c0 in stride(from: 0, to: 256, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l34wt + c0
-                    for k in 0..<128 {
-                        let bk = bs + k * 256
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 128
                 let cr0 = dx + (q + 0) * 256
@@ -8789,133 +8267,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                let ar2 = x + (q + 2) * 128
-                let cr2 = y + (q + 2) * 10
-                let ar3 = x + (q + 3) * 128
-                let cr3 = y + (q + 3) * 10
-                let ar4 = x + (q + 4) * 128
-                let cr4 = y + (q + 4) * 10
-                let ar5 = x + (q + 5) * 128
-                let cr5 = y + (q + 5) * 10
-                let ar6 = x + (q + 6) * 128
-                let cr6 = y + (q + 6) * 10
-                let ar7 = x + (q + 7) * 128
-                let cr7 = y + (q + 7) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    var s2_0: Float = (bias + 8 + 0).pointee
-                    var s2_1: Float = (bias + 8 + 1).pointee
-                    var s3_0: Float = (bias + 8 + 0).pointee
-                    var s3_1: Float = (bias + 8 + 1).pointee
-                    var s4_0: Float = (bias + 8 + 0).pointee
-                    var s4_1: Float = (bias + 8 + 1).pointee
-                    var s5_0: Float = (bias + 8 + 0).pointee
-                    var s5_1: Float = (bias + 8 + 1).pointee
-                    var s6_0: Float = (bias + 8 + 0).pointee
-                    var s6_1: Float = (bias + 8 + 1).pointee
-                    var s7_0: Float = (bias + 8 + 0).pointee
-                    var s7_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                    (cr2 + 8 + 0).pointee = s2_0
-                    (cr2 + 8 + 1).pointee = s2_1
-                    (cr3 + 8 + 0).pointee = s3_0
-                    (cr3 + 8 + 1).pointee = s3_1
-                    (cr4 + 8 + 0).pointee = s4_0
-                    (cr4 + 8 + 1).pointee = s4_1
-                    (cr5 + 8 + 0).pointee = s5_0
-                    (cr5 + 8 + 1).pointee = s5_1
-                    (cr6 + 8 + 0).pointee = s6_0
-                    (cr6 + 8 + 1).pointee = s6_1
-                    (cr7 + 8 + 0).pointee = s7_0
-                    (cr7 + 8 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -8989,55 +8341,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 128
-                let cr0 = y + (q + 0) * 10
-                let ar1 = x + (q + 1) * 128
-                let cr1 = y + (q + 1) * 10
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 8 + 0).pointee
-                    var s0_1: Float = (bias + 8 + 1).pointee
-                    var s1_0: Float = (bias + 8 + 0).pointee
-                    var s1_1: Float = (bias + 8 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<128 {
-                        let bk = bs + k * 10
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 8 + 0).pointee = s0_0
-                    (cr0 + 8 + 1).pointee = s0_1
-                    (cr1 + 8 + 0).pointee = s1_0
-                    (cr1 + 8 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 128
                 let cr0 = y + (q + 0) * 10
@@ -9452,7 +8756,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128
@@ -9528,53 +8832,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 10
-                let cr0 = dx + (q + 0) * 128
-                let ar1 = dy + (q + 1) * 10
-                let cr1 = dx + (q + 1) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l37wt + c0
-                    for k in 0..<10 {
-                        let bk = bs + k * 128
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 10
                 let cr0 = dx + (q + 0) * 128

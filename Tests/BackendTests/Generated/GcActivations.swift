@@ -439,68 +439,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 10
-                let cr0 = y + (q + 0) * 8
-                let ar1 = x + (q + 1) * 10
-                let cr1 = y + (q + 1) * 8
-                let ar2 = x + (q + 2) * 10
-                let cr2 = y + (q + 2) * 8
-                let ar3 = x + (q + 3) * 10
-                let cr3 = y + (q + 3) * 8
-                let ar4 = x + (q + 4) * 10
-                let cr4 = y + (q + 4) * 8
-                let ar5 = x + (q + 5) * 10
-                let cr5 = y + (q + 5) * 8
-                let ar6 = x + (q + 6) * 10
-                let cr6 = y + (q + 6) * 8
-                let ar7 = x + (q + 7) * 10
-                let cr7 = y + (q + 7) * 8
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<10 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 10
                 let cr0 = y + (q + 0) * 8
@@ -537,32 +476,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 10
-                let cr0 = y + (q + 0) * 8
-                let ar1 = x + (q + 1) * 10
-                let cr1 = y + (q + 1) * 8
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<10 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 10
                 let cr0 = y + (q + 0) * 8
@@ -750,68 +664,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 8
-                let cr0 = y + (q + 0) * 8
-                let ar1 = x + (q + 1) * 8
-                let cr1 = y + (q + 1) * 8
-                let ar2 = x + (q + 2) * 8
-                let cr2 = y + (q + 2) * 8
-                let ar3 = x + (q + 3) * 8
-                let cr3 = y + (q + 3) * 8
-                let ar4 = x + (q + 4) * 8
-                let cr4 = y + (q + 4) * 8
-                let ar5 = x + (q + 5) * 8
-                let cr5 = y + (q + 5) * 8
-                let ar6 = x + (q + 6) * 8
-                let cr6 = y + (q + 6) * 8
-                let ar7 = x + (q + 7) * 8
-                let cr7 = y + (q + 7) * 8
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<8 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 8
                 let cr0 = y + (q + 0) * 8
@@ -848,32 +701,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 8
-                let cr0 = y + (q + 0) * 8
-                let ar1 = x + (q + 1) * 8
-                let cr1 = y + (q + 1) * 8
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<8 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 8
                 let cr0 = y + (q + 0) * 8
@@ -1038,68 +866,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = dy + (q + 0) * 8
-                let cr0 = dx + (q + 0) * 8
-                let ar1 = dy + (q + 1) * 8
-                let cr1 = dx + (q + 1) * 8
-                let ar2 = dy + (q + 2) * 8
-                let cr2 = dx + (q + 2) * 8
-                let ar3 = dy + (q + 3) * 8
-                let cr3 = dx + (q + 3) * 8
-                let ar4 = dy + (q + 4) * 8
-                let cr4 = dx + (q + 4) * 8
-                let ar5 = dy + (q + 5) * 8
-                let cr5 = dx + (q + 5) * 8
-                let ar6 = dy + (q + 6) * 8
-                let cr6 = dx + (q + 6) * 8
-                let ar7 = dy + (q + 7) * 8
-                let cr7 = dx + (q + 7) * 8
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    var s2_0: SIMD8<Float> = SIMD8<Float>()
-                    var s3_0: SIMD8<Float> = SIMD8<Float>()
-                    var s4_0: SIMD8<Float> = SIMD8<Float>()
-                    var s5_0: SIMD8<Float> = SIMD8<Float>()
-                    var s6_0: SIMD8<Float> = SIMD8<Float>()
-                    var s7_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l3wt + 0
-                    for k in 0..<8 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 8
                 let cr0 = dx + (q + 0) * 8
@@ -1136,32 +903,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 8
-                let cr0 = dx + (q + 0) * 8
-                let ar1 = dy + (q + 1) * 8
-                let cr1 = dx + (q + 1) * 8
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l3wt + 0
-                    for k in 0..<8 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 8
                 let cr0 = dx + (q + 0) * 8
@@ -1357,108 +1099,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 8
-                let cr0 = y + (q + 0) * 12
-                let ar1 = x + (q + 1) * 8
-                let cr1 = y + (q + 1) * 12
-                let ar2 = x + (q + 2) * 8
-                let cr2 = y + (q + 2) * 12
-                let ar3 = x + (q + 3) * 8
-                let cr3 = y + (q + 3) * 12
-                let ar4 = x + (q + 4) * 8
-                let cr4 = y + (q + 4) * 12
-                let ar5 = x + (q + 5) * 8
-                let cr5 = y + (q + 5) * 12
-                let ar6 = x + (q + 6) * 8
-                let cr6 = y + (q + 6) * 12
-                let ar7 = x + (q + 7) * 8
-                let cr7 = y + (q + 7) * 12
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s2_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s3_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s4_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s5_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s6_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s7_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<8 {
-                        let bk = bs + k * 12
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<8 {
-                        let bk = bs + k * 12
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 8 + 0), s0_0)
-                    st4((cr1 + 8 + 0), s1_0)
-                    st4((cr2 + 8 + 0), s2_0)
-                    st4((cr3 + 8 + 0), s3_0)
-                    st4((cr4 + 8 + 0), s4_0)
-                    st4((cr5 + 8 + 0), s5_0)
-                    st4((cr6 + 8 + 0), s6_0)
-                    st4((cr7 + 8 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 8
                 let cr0 = y + (q + 0) * 12
@@ -1519,48 +1160,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 8
-                let cr0 = y + (q + 0) * 12
-                let ar1 = x + (q + 1) * 8
-                let cr1 = y + (q + 1) * 12
-                do {
-                    var s0_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    var s1_0: SIMD8<Float> = ld8((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<8 {
-                        let bk = bs + k * 12
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 8 + 0))
-                    let ao = 0
-                    let bs = wk + 8
-                    for k in 0..<8 {
-                        let bk = bs + k * 12
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 8 + 0), s0_0)
-                    st4((cr1 + 8 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 8
                 let cr0 = y + (q + 0) * 12
@@ -1776,68 +1376,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = dy + (q + 0) * 12
-                let cr0 = dx + (q + 0) * 8
-                let ar1 = dy + (q + 1) * 12
-                let cr1 = dx + (q + 1) * 8
-                let ar2 = dy + (q + 2) * 12
-                let cr2 = dx + (q + 2) * 8
-                let ar3 = dy + (q + 3) * 12
-                let cr3 = dx + (q + 3) * 8
-                let ar4 = dy + (q + 4) * 12
-                let cr4 = dx + (q + 4) * 8
-                let ar5 = dy + (q + 5) * 12
-                let cr5 = dx + (q + 5) * 8
-                let ar6 = dy + (q + 6) * 12
-                let cr6 = dx + (q + 6) * 8
-                let ar7 = dy + (q + 7) * 12
-                let cr7 = dx + (q + 7) * 8
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    var s2_0: SIMD8<Float> = SIMD8<Float>()
-                    var s3_0: SIMD8<Float> = SIMD8<Float>()
-                    var s4_0: SIMD8<Float> = SIMD8<Float>()
-                    var s5_0: SIMD8<Float> = SIMD8<Float>()
-                    var s6_0: SIMD8<Float> = SIMD8<Float>()
-                    var s7_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l6wt + 0
-                    for k in 0..<12 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                    st8((cr2 + 0 + 0), s2_0)
-                    st8((cr3 + 0 + 0), s3_0)
-                    st8((cr4 + 0 + 0), s4_0)
-                    st8((cr5 + 0 + 0), s5_0)
-                    st8((cr6 + 0 + 0), s6_0)
-                    st8((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 12
                 let cr0 = dx + (q + 0) * 8
@@ -1874,32 +1413,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 12
-                let cr0 = dx + (q + 0) * 8
-                let ar1 = dy + (q + 1) * 12
-                let cr1 = dx + (q + 1) * 8
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l6wt + 0
-                    for k in 0..<12 {
-                        let bk = bs + k * 8
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 0 + 0), s0_0)
-                    st8((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 12
                 let cr0 = dx + (q + 0) * 8
@@ -2185,157 +1699,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 4
-                let cr0 = y + (q + 0) * 6
-                let ar1 = x + (q + 1) * 4
-                let cr1 = y + (q + 1) * 6
-                let ar2 = x + (q + 2) * 4
-                let cr2 = y + (q + 2) * 6
-                let ar3 = x + (q + 3) * 4
-                let cr3 = y + (q + 3) * 6
-                let ar4 = x + (q + 4) * 4
-                let cr4 = y + (q + 4) * 6
-                let ar5 = x + (q + 5) * 4
-                let cr5 = y + (q + 5) * 6
-                let ar6 = x + (q + 6) * 4
-                let cr6 = y + (q + 6) * 6
-                let ar7 = x + (q + 7) * 4
-                let cr7 = y + (q + 7) * 6
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<4 {
-                        let bk = bs + k * 6
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st4((cr0 + 0 + 0), s0_0)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s0_1: Float = (bias + 4 + 1).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    var s1_1: Float = (bias + 4 + 1).pointee
-                    var s2_0: Float = (bias + 4 + 0).pointee
-                    var s2_1: Float = (bias + 4 + 1).pointee
-                    var s3_0: Float = (bias + 4 + 0).pointee
-                    var s3_1: Float = (bias + 4 + 1).pointee
-                    var s4_0: Float = (bias + 4 + 0).pointee
-                    var s4_1: Float = (bias + 4 + 1).pointee
-                    var s5_0: Float = (bias + 4 + 0).pointee
-                    var s5_1: Float = (bias + 4 + 1).pointee
-                    var s6_0: Float = (bias + 4 + 0).pointee
-                    var s6_1: Float = (bias + 4 + 1).pointee
-                    var s7_0: Float = (bias + 4 + 0).pointee
-                    var s7_1: Float = (bias + 4 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<4 {
-                        let bk = bs + k * 6
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    s0_0 = max(s0_0, 0)
-                    (cr0 + 4 + 0).pointee = s0_0
-                    s0_1 = max(s0_1, 0)
-                    (cr0 + 4 + 1).pointee = s0_1
-                    s1_0 = max(s1_0, 0)
-                    (cr1 + 4 + 0).pointee = s1_0
-                    s1_1 = max(s1_1, 0)
-                    (cr1 + 4 + 1).pointee = s1_1
-                    s2_0 = max(s2_0, 0)
-                    (cr2 + 4 + 0).pointee = s2_0
-                    s2_1 = max(s2_1, 0)
-                    (cr2 + 4 + 1).pointee = s2_1
-                    s3_0 = max(s3_0, 0)
-                    (cr3 + 4 + 0).pointee = s3_0
-                    s3_1 = max(s3_1, 0)
-                    (cr3 + 4 + 1).pointee = s3_1
-                    s4_0 = max(s4_0, 0)
-                    (cr4 + 4 + 0).pointee = s4_0
-                    s4_1 = max(s4_1, 0)
-                    (cr4 + 4 + 1).pointee = s4_1
-                    s5_0 = max(s5_0, 0)
-                    (cr5 + 4 + 0).pointee = s5_0
-                    s5_1 = max(s5_1, 0)
-                    (cr5 + 4 + 1).pointee = s5_1
-                    s6_0 = max(s6_0, 0)
-                    (cr6 + 4 + 0).pointee = s6_0
-                    s6_1 = max(s6_1, 0)
-                    (cr6 + 4 + 1).pointee = s6_1
-                    s7_0 = max(s7_0, 0)
-                    (cr7 + 4 + 0).pointee = s7_0
-                    s7_1 = max(s7_1, 0)
-                    (cr7 + 4 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 4
                 let cr0 = y + (q + 0) * 6
@@ -2421,61 +1785,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 4
-                let cr0 = y + (q + 0) * 6
-                let ar1 = x + (q + 1) * 4
-                let cr1 = y + (q + 1) * 6
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<4 {
-                        let bk = bs + k * 6
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st4((cr0 + 0 + 0), s0_0)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s0_1: Float = (bias + 4 + 1).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    var s1_1: Float = (bias + 4 + 1).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<4 {
-                        let bk = bs + k * 6
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    s0_0 = max(s0_0, 0)
-                    (cr0 + 4 + 0).pointee = s0_0
-                    s0_1 = max(s0_1, 0)
-                    (cr0 + 4 + 1).pointee = s0_1
-                    s1_0 = max(s1_0, 0)
-                    (cr1 + 4 + 0).pointee = s1_0
-                    s1_1 = max(s1_1, 0)
-                    (cr1 + 4 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 4
                 let cr0 = y + (q + 0) * 6
@@ -2685,68 +1995,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = dy + (q + 0) * 6
-                let cr0 = dx + (q + 0) * 4
-                let ar1 = dy + (q + 1) * 6
-                let cr1 = dx + (q + 1) * 4
-                let ar2 = dy + (q + 2) * 6
-                let cr2 = dx + (q + 2) * 4
-                let ar3 = dy + (q + 3) * 6
-                let cr3 = dx + (q + 3) * 4
-                let ar4 = dy + (q + 4) * 6
-                let cr4 = dx + (q + 4) * 4
-                let ar5 = dy + (q + 5) * 6
-                let cr5 = dx + (q + 5) * 4
-                let ar6 = dy + (q + 6) * 6
-                let cr6 = dx + (q + 6) * 4
-                let ar7 = dy + (q + 7) * 6
-                let cr7 = dx + (q + 7) * 4
-                do {
-                    var s0_0: SIMD4<Float> = SIMD4<Float>()
-                    var s1_0: SIMD4<Float> = SIMD4<Float>()
-                    var s2_0: SIMD4<Float> = SIMD4<Float>()
-                    var s3_0: SIMD4<Float> = SIMD4<Float>()
-                    var s4_0: SIMD4<Float> = SIMD4<Float>()
-                    var s5_0: SIMD4<Float> = SIMD4<Float>()
-                    var s6_0: SIMD4<Float> = SIMD4<Float>()
-                    var s7_0: SIMD4<Float> = SIMD4<Float>()
-                    let ao = 0
-                    let bs = l10wt + 0
-                    for k in 0..<6 {
-                        let bk = bs + k * 4
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 6
                 let cr0 = dx + (q + 0) * 4
@@ -2783,32 +2032,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 6
-                let cr0 = dx + (q + 0) * 4
-                let ar1 = dy + (q + 1) * 6
-                let cr1 = dx + (q + 1) * 4
-                do {
-                    var s0_0: SIMD4<Float> = SIMD4<Float>()
-                    var s1_0: SIMD4<Float> = SIMD4<Float>()
-                    let ao = 0
-                    let bs = l10wt + 0
-                    for k in 0..<6 {
-                        let bk = bs + k * 4
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 6
                 let cr0 = dx + (q + 0) * 4
@@ -2948,68 +2172,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 18
-                let cr0 = y + (q + 0) * 4
-                let ar1 = x + (q + 1) * 18
-                let cr1 = y + (q + 1) * 4
-                let ar2 = x + (q + 2) * 18
-                let cr2 = y + (q + 2) * 4
-                let ar3 = x + (q + 3) * 18
-                let cr3 = y + (q + 3) * 4
-                let ar4 = x + (q + 4) * 18
-                let cr4 = y + (q + 4) * 4
-                let ar5 = x + (q + 5) * 18
-                let cr5 = y + (q + 5) * 4
-                let ar6 = x + (q + 6) * 18
-                let cr6 = y + (q + 6) * 4
-                let ar7 = x + (q + 7) * 18
-                let cr7 = y + (q + 7) * 4
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<18 {
-                        let bk = bs + k * 4
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 18
                 let cr0 = y + (q + 0) * 4
@@ -3046,32 +2209,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 18
-                let cr0 = y + (q + 0) * 4
-                let ar1 = x + (q + 1) * 18
-                let cr1 = y + (q + 1) * 4
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<18 {
-                        let bk = bs + k * 4
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 18
                 let cr0 = y + (q + 0) * 4
@@ -3379,133 +2517,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = dy + (q + 0) * 4
-                let cr0 = dx + (q + 0) * 18
-                let ar1 = dy + (q + 1) * 4
-                let cr1 = dx + (q + 1) * 18
-                let ar2 = dy + (q + 2) * 4
-                let cr2 = dx + (q + 2) * 18
-                let ar3 = dy + (q + 3) * 4
-                let cr3 = dx + (q + 3) * 18
-                let ar4 = dy + (q + 4) * 4
-                let cr4 = dx + (q + 4) * 18
-                let ar5 = dy + (q + 5) * 4
-                let cr5 = dx + (q + 5) * 18
-                let ar6 = dy + (q + 6) * 4
-                let cr6 = dx + (q + 6) * 18
-                let ar7 = dy + (q + 7) * 4
-                let cr7 = dx + (q + 7) * 18
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l14wt + 0
-                    for k in 0..<4 {
-                        let bk = bs + k * 18
-                        let w0 = ld16((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = Float(0)
-                    var s0_1: Float = Float(0)
-                    var s1_0: Float = Float(0)
-                    var s1_1: Float = Float(0)
-                    var s2_0: Float = Float(0)
-                    var s2_1: Float = Float(0)
-                    var s3_0: Float = Float(0)
-                    var s3_1: Float = Float(0)
-                    var s4_0: Float = Float(0)
-                    var s4_1: Float = Float(0)
-                    var s5_0: Float = Float(0)
-                    var s5_1: Float = Float(0)
-                    var s6_0: Float = Float(0)
-                    var s6_1: Float = Float(0)
-                    var s7_0: Float = Float(0)
-                    var s7_1: Float = Float(0)
-                    let ao = 0
-                    let bs = l14wt + 16
-                    for k in 0..<4 {
-                        let bk = bs + k * 18
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                    }
-                    (cr0 + 16 + 0).pointee = s0_0
-                    (cr0 + 16 + 1).pointee = s0_1
-                    (cr1 + 16 + 0).pointee = s1_0
-                    (cr1 + 16 + 1).pointee = s1_1
-                    (cr2 + 16 + 0).pointee = s2_0
-                    (cr2 + 16 + 1).pointee = s2_1
-                    (cr3 + 16 + 0).pointee = s3_0
-                    (cr3 + 16 + 1).pointee = s3_1
-                    (cr4 + 16 + 0).pointee = s4_0
-                    (cr4 + 16 + 1).pointee = s4_1
-                    (cr5 + 16 + 0).pointee = s5_0
-                    (cr5 + 16 + 1).pointee = s5_1
-                    (cr6 + 16 + 0).pointee = s6_0
-                    (cr6 + 16 + 1).pointee = s6_1
-                    (cr7 + 16 + 0).pointee = s7_0
-                    (cr7 + 16 + 1).pointee = s7_1
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 4
                 let cr0 = dx + (q + 0) * 18
@@ -3579,55 +2591,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 4
-                let cr0 = dx + (q + 0) * 18
-                let ar1 = dy + (q + 1) * 4
-                let cr1 = dx + (q + 1) * 18
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l14wt + 0
-                    for k in 0..<4 {
-                        let bk = bs + k * 18
-                        let w0 = ld16((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = Float(0)
-                    var s0_1: Float = Float(0)
-                    var s1_0: Float = Float(0)
-                    var s1_1: Float = Float(0)
-                    let ao = 0
-                    let bs = l14wt + 16
-                    for k in 0..<4 {
-                        let bk = bs + k * 18
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 16 + 0).pointee = s0_0
-                    (cr0 + 16 + 1).pointee = s0_1
-                    (cr1 + 16 + 0).pointee = s1_0
-                    (cr1 + 16 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 4
                 let cr0 = dx + (q + 0) * 18

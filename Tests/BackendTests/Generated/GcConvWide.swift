@@ -2072,108 +2072,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 70
-                let cr0 = y + (q + 0) * 5
-                let ar1 = x + (q + 1) * 70
-                let cr1 = y + (q + 1) * 5
-                let ar2 = x + (q + 2) * 70
-                let cr2 = y + (q + 2) * 5
-                let ar3 = x + (q + 3) * 70
-                let cr3 = y + (q + 3) * 5
-                let ar4 = x + (q + 4) * 70
-                let cr4 = y + (q + 4) * 5
-                let ar5 = x + (q + 5) * 70
-                let cr5 = y + (q + 5) * 5
-                let ar6 = x + (q + 6) * 70
-                let cr6 = y + (q + 6) * 5
-                let ar7 = x + (q + 7) * 70
-                let cr7 = y + (q + 7) * 5
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<70 {
-                        let bk = bs + k * 5
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                    st4((cr2 + 0 + 0), s2_0)
-                    st4((cr3 + 0 + 0), s3_0)
-                    st4((cr4 + 0 + 0), s4_0)
-                    st4((cr5 + 0 + 0), s5_0)
-                    st4((cr6 + 0 + 0), s6_0)
-                    st4((cr7 + 0 + 0), s7_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    var s2_0: Float = (bias + 4 + 0).pointee
-                    var s3_0: Float = (bias + 4 + 0).pointee
-                    var s4_0: Float = (bias + 4 + 0).pointee
-                    var s5_0: Float = (bias + 4 + 0).pointee
-                    var s6_0: Float = (bias + 4 + 0).pointee
-                    var s7_0: Float = (bias + 4 + 0).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<70 {
-                        let bk = bs + k * 5
-                        let w0 = (bk + 0).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                    }
-                    (cr0 + 4 + 0).pointee = s0_0
-                    (cr1 + 4 + 0).pointee = s1_0
-                    (cr2 + 4 + 0).pointee = s2_0
-                    (cr3 + 4 + 0).pointee = s3_0
-                    (cr4 + 4 + 0).pointee = s4_0
-                    (cr5 + 4 + 0).pointee = s5_0
-                    (cr6 + 4 + 0).pointee = s6_0
-                    (cr7 + 4 + 0).pointee = s7_0
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 70
                 let cr0 = y + (q + 0) * 5
@@ -2234,48 +2133,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 70
-                let cr0 = y + (q + 0) * 5
-                let ar1 = x + (q + 1) * 70
-                let cr1 = y + (q + 1) * 5
-                do {
-                    var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<70 {
-                        let bk = bs + k * 5
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 0 + 0), s0_0)
-                    st4((cr1 + 0 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = (bias + 4 + 0).pointee
-                    var s1_0: Float = (bias + 4 + 0).pointee
-                    let ao = 0
-                    let bs = wk + 4
-                    for k in 0..<70 {
-                        let bk = bs + k * 5
-                        let w0 = (bk + 0).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    (cr0 + 4 + 0).pointee = s0_0
-                    (cr1 + 4 + 0).pointee = s1_0
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 70
                 let cr0 = y + (q + 0) * 5
@@ -2723,7 +2581,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 70
@@ -2860,92 +2718,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 5
-                let cr0 = dx + (q + 0) * 70
-                let ar1 = dy + (q + 1) * 5
-                let cr1 = dx + (q + 1) * 70
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l5wt + 0
-                    for k in 0..<5 {
-                        let bk = bs + k * 70
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-                do {
-                    var s0_0: SIMD4<Float> = SIMD4<Float>()
-                    var s1_0: SIMD4<Float> = SIMD4<Float>()
-                    let ao = 0
-                    let bs = l5wt + 64
-                    for k in 0..<5 {
-                        let bk = bs + k * 70
-                        let w0 = ld4((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st4((cr0 + 64 + 0), s0_0)
-                    st4((cr1 + 64 + 0), s1_0)
-                }
-                do {
-                    var s0_0: Float = Float(0)
-                    var s0_1: Float = Float(0)
-                    var s1_0: Float = Float(0)
-                    var s1_1: Float = Float(0)
-                    let ao = 0
-                    let bs = l5wt + 68
-                    for k in 0..<5 {
-                        let bk = bs + k * 70
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                    }
-                    (cr0 + 68 + 0).pointee = s0_0
-                    (cr0 + 68 + 1).pointee = s0_1
-                    (cr1 + 68 + 0).pointee = s1_0
-                    (cr1 + 68 + 1).pointee = s1_1
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 5
                 let cr0 = dx + (q + 0) * 70

@@ -1504,118 +1504,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        if qEnd - q >= 8 {
-            do {
-                let ar0 = x + (q + 0) * 72
-                let cr0 = y + (q + 0) * 3
-                let ar1 = x + (q + 1) * 72
-                let cr1 = y + (q + 1) * 3
-                let ar2 = x + (q + 2) * 72
-                let cr2 = y + (q + 2) * 3
-                let ar3 = x + (q + 3) * 72
-                let cr3 = y + (q + 3) * 3
-                let ar4 = x + (q + 4) * 72
-                let cr4 = y + (q + 4) * 3
-                let ar5 = x + (q + 5) * 72
-                let cr5 = y + (q + 5) * 3
-                let ar6 = x + (q + 6) * 72
-                let cr6 = y + (q + 6) * 3
-                let ar7 = x + (q + 7) * 72
-                let cr7 = y + (q + 7) * 3
-                do {
-                    var s0_0: Float = (bias + 0 + 0).pointee
-                    var s0_1: Float = (bias + 0 + 1).pointee
-                    var s0_2: Float = (bias + 0 + 2).pointee
-                    var s1_0: Float = (bias + 0 + 0).pointee
-                    var s1_1: Float = (bias + 0 + 1).pointee
-                    var s1_2: Float = (bias + 0 + 2).pointee
-                    var s2_0: Float = (bias + 0 + 0).pointee
-                    var s2_1: Float = (bias + 0 + 1).pointee
-                    var s2_2: Float = (bias + 0 + 2).pointee
-                    var s3_0: Float = (bias + 0 + 0).pointee
-                    var s3_1: Float = (bias + 0 + 1).pointee
-                    var s3_2: Float = (bias + 0 + 2).pointee
-                    var s4_0: Float = (bias + 0 + 0).pointee
-                    var s4_1: Float = (bias + 0 + 1).pointee
-                    var s4_2: Float = (bias + 0 + 2).pointee
-                    var s5_0: Float = (bias + 0 + 0).pointee
-                    var s5_1: Float = (bias + 0 + 1).pointee
-                    var s5_2: Float = (bias + 0 + 2).pointee
-                    var s6_0: Float = (bias + 0 + 0).pointee
-                    var s6_1: Float = (bias + 0 + 1).pointee
-                    var s6_2: Float = (bias + 0 + 2).pointee
-                    var s7_0: Float = (bias + 0 + 0).pointee
-                    var s7_1: Float = (bias + 0 + 1).pointee
-                    var s7_2: Float = (bias + 0 + 2).pointee
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<72 {
-                        let bk = bs + k * 3
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let w2 = (bk + 2).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        s2_2 = s2_2.addingProduct(w2, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        s3_2 = s3_2.addingProduct(w2, x3)
-                        let x4 = ar4[ao + k]
-                        s4_0 = s4_0.addingProduct(w0, x4)
-                        s4_1 = s4_1.addingProduct(w1, x4)
-                        s4_2 = s4_2.addingProduct(w2, x4)
-                        let x5 = ar5[ao + k]
-                        s5_0 = s5_0.addingProduct(w0, x5)
-                        s5_1 = s5_1.addingProduct(w1, x5)
-                        s5_2 = s5_2.addingProduct(w2, x5)
-                        let x6 = ar6[ao + k]
-                        s6_0 = s6_0.addingProduct(w0, x6)
-                        s6_1 = s6_1.addingProduct(w1, x6)
-                        s6_2 = s6_2.addingProduct(w2, x6)
-                        let x7 = ar7[ao + k]
-                        s7_0 = s7_0.addingProduct(w0, x7)
-                        s7_1 = s7_1.addingProduct(w1, x7)
-                        s7_2 = s7_2.addingProduct(w2, x7)
-                    }
-                    (cr0 + 0 + 0).pointee = s0_0
-                    (cr0 + 0 + 1).pointee = s0_1
-                    (cr0 + 0 + 2).pointee = s0_2
-                    (cr1 + 0 + 0).pointee = s1_0
-                    (cr1 + 0 + 1).pointee = s1_1
-                    (cr1 + 0 + 2).pointee = s1_2
-                    (cr2 + 0 + 0).pointee = s2_0
-                    (cr2 + 0 + 1).pointee = s2_1
-                    (cr2 + 0 + 2).pointee = s2_2
-                    (cr3 + 0 + 0).pointee = s3_0
-                    (cr3 + 0 + 1).pointee = s3_1
-                    (cr3 + 0 + 2).pointee = s3_2
-                    (cr4 + 0 + 0).pointee = s4_0
-                    (cr4 + 0 + 1).pointee = s4_1
-                    (cr4 + 0 + 2).pointee = s4_2
-                    (cr5 + 0 + 0).pointee = s5_0
-                    (cr5 + 0 + 1).pointee = s5_1
-                    (cr5 + 0 + 2).pointee = s5_2
-                    (cr6 + 0 + 0).pointee = s6_0
-                    (cr6 + 0 + 1).pointee = s6_1
-                    (cr6 + 0 + 2).pointee = s6_2
-                    (cr7 + 0 + 0).pointee = s7_0
-                    (cr7 + 0 + 1).pointee = s7_1
-                    (cr7 + 0 + 2).pointee = s7_2
-                }
-            }
-            q += 8
-        }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = x + (q + 0) * 72
                 let cr0 = y + (q + 0) * 3
@@ -1678,46 +1567,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = x + (q + 0) * 72
-                let cr0 = y + (q + 0) * 3
-                let ar1 = x + (q + 1) * 72
-                let cr1 = y + (q + 1) * 3
-                do {
-                    var s0_0: Float = (bias + 0 + 0).pointee
-                    var s0_1: Float = (bias + 0 + 1).pointee
-                    var s0_2: Float = (bias + 0 + 2).pointee
-                    var s1_0: Float = (bias + 0 + 0).pointee
-                    var s1_1: Float = (bias + 0 + 1).pointee
-                    var s1_2: Float = (bias + 0 + 2).pointee
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<72 {
-                        let bk = bs + k * 3
-                        let w0 = (bk + 0).pointee
-                        let w1 = (bk + 1).pointee
-                        let w2 = (bk + 2).pointee
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                    }
-                    (cr0 + 0 + 0).pointee = s0_0
-                    (cr0 + 0 + 1).pointee = s0_1
-                    (cr0 + 0 + 2).pointee = s0_2
-                    (cr1 + 0 + 0).pointee = s1_0
-                    (cr1 + 0 + 1).pointee = s1_1
-                    (cr1 + 0 + 2).pointee = s1_2
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = x + (q + 0) * 72
                 let cr0 = y + (q + 0) * 3
@@ -2032,7 +1882,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        if qEnd - q >= 4 {
+        while qEnd - q >= 4 {
             do {
                 let ar0 = dy + (q + 0) * 3
                 let cr0 = dx + (q + 0) * 72
@@ -2132,69 +1982,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        if qEnd - q >= 2 {
-            do {
-                let ar0 = dy + (q + 0) * 3
-                let cr0 = dx + (q + 0) * 72
-                let ar1 = dy + (q + 1) * 3
-                let cr1 = dx + (q + 1) * 72
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    let ao = 0
-                    let bs = l6wt + 0
-                    for k in 0..<3 {
-                        let bk = bs + k * 72
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        s1_2 = s1_2.addingProduct(w2, x1)
-                        s1_3 = s1_3.addingProduct(w3, x1)
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                }
-                do {
-                    var s0_0: SIMD8<Float> = SIMD8<Float>()
-                    var s1_0: SIMD8<Float> = SIMD8<Float>()
-                    let ao = 0
-                    let bs = l6wt + 64
-                    for k in 0..<3 {
-                        let bk = bs + k * 72
-                        let w0 = ld8((bk + 0))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                    }
-                    st8((cr0 + 64 + 0), s0_0)
-                    st8((cr1 + 64 + 0), s1_0)
-                }
-            }
-            q += 2
-        }
-        if qEnd - q >= 1 {
+        while qEnd - q >= 1 {
             do {
                 let ar0 = dy + (q + 0) * 3
                 let cr0 = dx + (q + 0) * 72

@@ -76,31 +76,50 @@ struct Conv2DEmitter: OpEmitter {
             m.buffer(scratch, perImage: 0, perChunk: c.outSize, "\(c.name) inference: one image's output before pooling, per chunk \(shapeText(c.outShape))")
         }
 
+        // A layer with enough work has one inference row kernel, `ForwardRows(x, y, q0, q1, t)`:
+        // output pixels q0..<q1 of the image at x into y. Batch inference calls it once per image;
+        // single-image inference splits the image's pixels over the threads (bit-identical).
+        let rowsPerBlock = RowGemm.preferredRows(n: co)
+        let macs = pix * g.kh * kRow * co
+        let split = macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil)
+        let rowsKernel = "\(p)ForwardRows"
+        if split {
+            let fused = c.fused
+            let out = fused?.pool == nil ? (fused?.layout ?? dense) : dense
+            m.imageRowsFunction(rowsKernel, comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+                weightsPreamble(w, fused)
+                emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
+                    outputBlock(w, rows, q, fused, out)
+                }
+            }
+        }
+
         /// Batch forward; `inference`: the input may be pre-padded, the output may be pooled.
         func forward(_ name: String, _ fused: FusedOutput?, inference: Bool) {
             let what = fused.map { "inference, fused with \($0.names)" } ?? (inference ? "\(desc), inference" : desc)
+            let useRows = inference && split
             m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
-                weightsPreamble(w, fused)
+                if !useRows { weightsPreamble(w, fused) }
                 w.block("for n in lo..<hi") {
                     if g.padded && !(inference && prePadded) {
                         padCopy(w, "n")
                     } else {
                         w.line("let x = \(xp) + n * \(g.padded ? padSize : c.inSize)")
                     }
-                    if let f = fused, let pool = f.pool {
-                        w.line("let y = \(scratch) + t * \(c.outSize)")
-                        emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
-                            outputBlock(w, rows, q, fused, dense)
+                    let pooled = fused?.pool != nil
+                    let out = pooled ? dense : (fused?.layout ?? dense)
+                    w.line("let y = \(pooled ? "\(scratch) + t * \(c.outSize)" : "\(fused?.target ?? c.y) + n * \(out.imageStride)")")
+                    if useRows {
+                        w.line("\(rowsKernel)(x, y, 0, \(pix), t)")
+                    } else {
+                        emitRowBlocks(w, total: pix, rowsPerBlock: rowsPerBlock, index: "q") { rows, q in
+                            outputBlock(w, rows, q, fused, out)
                         }
+                    }
+                    if let f = fused, let pool = f.pool {
                         w.block("do") {
                             PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: "y", y: "\(f.target) + n * \(f.layout.imageStride)",
                                                out: f.layout, activation: pool.activation)
-                        }
-                    } else {
-                        let out = fused?.layout ?? dense
-                        w.line("let y = \(fused?.target ?? c.y) + n * \(out.imageStride)")
-                        emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
-                            outputBlock(w, rows, q, fused, out)
                         }
                     }
                 }
@@ -113,16 +132,13 @@ struct Conv2DEmitter: OpEmitter {
         if let f = c.fused {
             m.buffer("\(p)fold", perImage: 0, perChunk: 2 * co, "\(c.name) folded BatchNorm scale and shift per chunk")
             forward("\(p)ForwardFused", f, inference: true)
-        } else if prePadded {
+        } else if prePadded || split {
             forward("\(p)ForwardInference", nil, inference: true)
         }
 
-        // Single-image inference: a layer with enough work splits its output pixels over the
-        // threads (the padded copy is made first, once); the same RowGemm blocks as above. A
-        // folded pool then runs on the whole image.
-        let rowsPerBlock = RowGemm.preferredRows(n: co)
-        let macs = pix * g.kh * kRow * co
-        if macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil) {
+        // Single-image inference: the row kernel split over the threads (the padded copy is made
+        // first, once); a folded pool then runs on the whole image.
+        if split {
             let fused = c.fused
             var steps: [Step] = []
             if g.padded && !prePadded {
@@ -132,15 +148,7 @@ struct Conv2DEmitter: OpEmitter {
                 steps.append(.serial("\(p)PadSingle()"))
             }
             let pool = fused?.pool
-            m.rowsFunction("\(p)ForwardRows", comment: "\(c.header): output pixels q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
-                weightsPreamble(w, fused)
-                let out = pool == nil ? (fused?.layout ?? dense) : dense
-                w.line("let x = \(xp), y = \(pool == nil ? (fused?.target ?? c.y) : scratch)")
-                emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
-                    outputBlock(w, rows, q, fused, out)
-                }
-            }
-            steps.append(.rows("\(p)ForwardRows(q0, q1, t)", total: pix, block: rowsPerBlock))
+            steps.append(.rows("\(rowsKernel)(\(xp), \(pool == nil ? (fused?.target ?? c.y) : scratch), q0, q1, t)", total: pix, block: rowsPerBlock))
             if let f = fused, let pool = pool {
                 m.serialFunction("\(p)PoolSingle", comment: "\(c.name): pooling of image 0 (single-image inference, fused)") { w in
                     PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: scratch, y: f.target, out: f.layout, activation: pool.activation)
@@ -255,7 +263,7 @@ struct Conv2DEmitter: OpEmitter {
         }
         let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]
         let inf: [Step] = c.fused != nil ? [.chunk("\(p)ForwardFused(lo, hi, t)")]
-                        : (prePadded ? [.chunk("\(p)ForwardInference(lo, hi, t)")] : f)
+                        : (prePadded || split ? [.chunk("\(p)ForwardInference(lo, hi, t)")] : f)
         return (f, inf, [.chunk("\(p)Backward(lo, hi, t)")])
     }
 }

@@ -176,7 +176,11 @@ public enum BackendTestModels {
         b.add("dropout_2", "Dropout", .dropout(rate: 0.5))
         b.add("conv2d_3", "Conv2D", conv((2, 2), (1, 1), .same, 7))   // input written padded by the group above
         b.add("flatten_1", "Flatten", .flatten)
-        b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
+        b.add("dense_1", "Dense", .dense(units: 9, useBias: true, activation: .linear))   // dense group + dropout
+        b.add("batch_normalization_3", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("re_lu_1", "ReLU", .activation(.relu))
+        b.add("dropout_3", "Dropout", .dropout(rate: 0.2))
+        b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))
 
         b = ChainBuilder(input: [5, 6, 3])          // PyTorch semantics: explicit padding, unbiased BN, NCHW flatten

@@ -75,6 +75,10 @@ struct Conv2DEmitter: OpEmitter {
         if c.fused?.pool != nil {
             m.buffer(scratch, perImage: 0, perChunk: c.outSize, "\(c.name) inference: one image's output before pooling, per chunk \(shapeText(c.outShape))")
         }
+        /// Where this layer's own output goes with fusion `fused`: the group's target (in its
+        /// layout), or the dense scratch image when a pool is folded; without fusion, y.
+        func outputLayout(_ fused: FusedOutput?) -> PixelLayout { fused?.pool == nil ? (fused?.layout ?? dense) : dense }
+        func outputBuffer(_ fused: FusedOutput?) -> String { fused?.pool == nil ? (fused?.target ?? c.y) : scratch }
 
         // A layer with enough work has one inference row kernel, `ForwardRows(x, y, q0, q1, t)`:
         // output pixels q0..<q1 of the image at x into y. Batch inference calls it once per image;
@@ -85,11 +89,10 @@ struct Conv2DEmitter: OpEmitter {
         let rowsKernel = "\(p)ForwardRows"
         if split {
             let fused = c.fused
-            let out = fused?.pool == nil ? (fused?.layout ?? dense) : dense
             m.imageRowsFunction(rowsKernel, comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused)
                 emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
-                    outputBlock(w, rows, q, fused, out)
+                    outputBlock(w, rows, q, fused, outputLayout(fused))
                 }
             }
         }
@@ -106,9 +109,8 @@ struct Conv2DEmitter: OpEmitter {
                     } else {
                         w.line("let x = \(xp) + n * \(g.padded ? padSize : c.inSize)")
                     }
-                    let pooled = fused?.pool != nil
-                    let out = pooled ? dense : (fused?.layout ?? dense)
-                    w.line("let y = \(pooled ? "\(scratch) + t * \(c.outSize)" : "\(fused?.target ?? c.y) + n * \(out.imageStride)")")
+                    let out = outputLayout(fused)
+                    w.line("let y = \(fused?.pool != nil ? "\(scratch) + t * \(c.outSize)" : "\(outputBuffer(fused)) + n * \(out.imageStride)")")
                     if useRows {
                         w.line("\(rowsKernel)(x, y, 0, \(pix), t)")
                     } else {
@@ -147,9 +149,8 @@ struct Conv2DEmitter: OpEmitter {
                 }
                 steps.append(.serial("\(p)PadSingle()"))
             }
-            let pool = fused?.pool
-            steps.append(.rows("\(rowsKernel)(\(xp), \(pool == nil ? (fused?.target ?? c.y) : scratch), q0, q1, t)", total: pix, block: rowsPerBlock))
-            if let f = fused, let pool = pool {
+            steps.append(.rows("\(rowsKernel)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: rowsPerBlock))
+            if let f = fused, let pool = f.pool {
                 m.serialFunction("\(p)PoolSingle", comment: "\(c.name): pooling of image 0 (single-image inference, fused)") { w in
                     PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: scratch, y: f.target, out: f.layout, activation: pool.activation)
                 }

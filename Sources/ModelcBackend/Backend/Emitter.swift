@@ -329,8 +329,7 @@ public enum Emitter {
                     case .maxPool(let pa), .avgPool(let pa):
                         var isMax = false
                         if case .maxPool = layers[pp].op { isMax = true }
-                        let geo = ConvGeometry(inShape: inputShapeOf(layers[pp], fallback: l.outputShape), outShape: layers[pp].outputShape,
-                                               kh: pa.poolH, kw: pa.poolW, sh: pa.strideH, sw: pa.strideW, padding: pa.padding)
+                        let geo = ConvGeometry(pool: pa, inShape: inputShapeOf(layers[pp], fallback: l.outputShape), outShape: layers[pp].outputShape)
                         pool = FusedPool(geometry: geo, isMax: isMax, activation: post)
                     default: break
                     }
@@ -341,9 +340,7 @@ public enum Emitter {
                 if case .conv2d = l.op, g.last + 1 < layers.count, case .conv2d(let ca) = layers[g.last + 1].op,
                    ca.dilationH == 1 && ca.dilationW == 1 {
                     let consumer = layers[g.last + 1]
-                    let cg = ConvGeometry(inShape: inputShapeOf(consumer, fallback: layers[g.last].outputShape), outShape: consumer.outputShape,
-                                          kh: ca.kernelH, kw: ca.kernelW, sh: ca.strideH, sw: ca.strideW, padding: ca.padding,
-                                          explicitH: ca.explicitPadH, explicitW: ca.explicitPadW)
+                    let cg = ConvGeometry(conv: ca, inShape: inputShapeOf(consumer, fallback: layers[g.last].outputShape), outShape: consumer.outputShape)
                     if cg.padded {
                         target = "l\(idx + g.last + 1 - i)xp"
                         layout = .padded(cg)

@@ -18,6 +18,15 @@ struct ColumnGroup {
     var width: Int      // 16, 8, 4 or 1 (scalar)
     var count: Int      // vectors per group
     var span: Int { width * count }
+
+    /// `for c0 in stride(...) { body("c0") }` for a looped group, else `do { body("<start>") }`.
+    func emit(_ w: CodeWriter, _ body: (_ c0: String) -> Void) {
+        if let end = loopEnd {
+            w.block("for c0 in stride(from: \(start), to: \(end), by: \(span))") { body("c0") }
+        } else {
+            w.block("do") { body("\(start)") }
+        }
+    }
 }
 
 func columnGroups(_ n: Int, maxVectors: Int) -> [ColumnGroup] {
@@ -137,11 +146,7 @@ struct RowGemm {
             }
             let maxV = max(1, min(4, 24 / max(rows, 1)))   // 6 rows x 4, 8 x 3, 12 x 2 vectors
             for g in columnGroups(n, maxVectors: maxV) {
-                if let end = g.loopEnd {
-                    w.block("for c0 in stride(from: \(g.start), to: \(end), by: \(g.span))") { emitGroup(w, g, c0: "c0") }
-                } else {
-                    w.block("do") { emitGroup(w, g, c0: "\(g.start)") }
-                }
+                g.emit(w) { c0 in emitGroup(w, g, c0: c0) }
             }
         }
     }
@@ -306,11 +311,7 @@ struct OuterGemm {
                     }
                 }
             }
-            if let end = g.loopEnd {
-                w.block("for c0 in stride(from: \(g.start), to: \(end), by: \(g.span))") { body("c0") }
-            } else {
-                w.block("do") { body("\(g.start)") }
-            }
+            g.emit(w, body)
         }
     }
 }
@@ -351,6 +352,16 @@ struct ConvGeometry {
     var hp: Int { h + top + bottom }
     var wp: Int { w + left + right }
     var padded: Bool { top + bottom + left + right > 0 }
+
+    /// A Conv2D's geometry.
+    init(conv a: Conv2DAttrs, inShape: [Int], outShape: [Int]) {
+        self.init(inShape: inShape, outShape: outShape, kh: a.kernelH, kw: a.kernelW, sh: a.strideH, sw: a.strideW,
+                  padding: a.padding, explicitH: a.explicitPadH, explicitW: a.explicitPadW)
+    }
+    /// A pooling layer's window geometry.
+    init(pool a: PoolAttrs, inShape: [Int], outShape: [Int]) {
+        self.init(inShape: inShape, outShape: outShape, kh: a.poolH, kw: a.poolW, sh: a.strideH, sw: a.strideW, padding: a.padding)
+    }
 
     init(inShape: [Int], outShape: [Int], kh: Int, kw: Int, sh: Int, sw: Int, padding: Padding,
          explicitH: Int? = nil, explicitW: Int? = nil) {

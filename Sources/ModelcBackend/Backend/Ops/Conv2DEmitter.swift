@@ -29,8 +29,7 @@ struct Conv2DEmitter: OpEmitter {
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let a = attrs
-        let g = ConvGeometry(inShape: c.inShape, outShape: c.outShape, kh: a.kernelH, kw: a.kernelW, sh: a.strideH,
-                             sw: a.strideW, padding: a.padding, explicitH: a.explicitPadH, explicitW: a.explicitPadW)
+        let g = ConvGeometry(conv: a, inShape: c.inShape, outShape: c.outShape)
         let co = a.filters
         let p = c.prefix
         let padSize = g.hp * g.wp * g.c

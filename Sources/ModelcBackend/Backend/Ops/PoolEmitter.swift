@@ -13,8 +13,7 @@ struct PoolEmitter: OpEmitter {
     let isMax: Bool
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
-        let g = ConvGeometry(inShape: c.inShape, outShape: c.outShape, kh: attrs.poolH, kw: attrs.poolW,
-                             sh: attrs.strideH, sw: attrs.strideW, padding: attrs.padding)
+        let g = ConvGeometry(pool: attrs, inShape: c.inShape, outShape: c.outShape)
         let ch = g.c
         let arg = "\(c.prefix)arg"
         if isMax { m.buffer(arg, perImage: c.outSize, kind: .int32, "\(c.name) argmax (input offset)") }
@@ -142,11 +141,7 @@ enum PoolCode {
                             w.line(SIMDText.store(vw, "(yo + \(c0) + \(j * vw))", "v\(j)"))
                         }
                     }
-                    if let end = grp.loopEnd {
-                        w.block("for c0 in stride(from: \(grp.start), to: \(end), by: \(grp.span))") { body("c0") }
-                    } else {
-                        w.block("do") { body("\(grp.start)") }
-                    }
+                    grp.emit(w, body)
                 }
             }
         }

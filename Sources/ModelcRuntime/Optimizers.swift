@@ -44,6 +44,8 @@ public final class Optimizer {
     public let parameterCount: Int
     /// `settings.kind.slotCount` buffers of `parameterCount` floats (owned).
     public let slots: [UnsafeMutablePointer<Float>]
+    /// The trainable ranges as (offset, count), for `Parallel.forEachSegment`.
+    private let segments: [(offset: Int, count: Int)]
     /// Number of updates applied so far (Keras `iterations`).
     public var iterations: Int = 0
 
@@ -51,6 +53,7 @@ public final class Optimizer {
         self.settings = settings
         self.parameterCount = parameterCount
         self.ranges = tensors.filter { $0.trainable }.map { ($0.offset, $0.count, $0.decays) }
+        self.segments = ranges.map { ($0.offset, $0.count) }
         self.slots = (0..<settings.kind.slotCount).map { _ in
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, parameterCount))
             p.initialize(repeating: 0, count: max(1, parameterCount))
@@ -95,73 +98,111 @@ public final class Optimizer {
     }
 
     /// Applies one update with learning rate `lr` using `g` (overwritten only by L2 decay).
+    /// Element-wise, so the trainable elements are split over `Parallel.threads` and each part
+    /// runs 16 lanes at a time; every element sees the same operations in the same order as
+    /// the scalar formulas in `update`, whatever the split (results do not depend on threads).
     public func step(parameters w: UnsafeMutablePointer<Float>, gradients g: UnsafeMutablePointer<Float>, lr: Float) {
-        let s = settings
-        let wd = s.weightDecay
-        if wd != 0 && s.kind != .adamw {
-            // Keras kernel_regularizer l2(wd): grad += 2 * wd * w (PyTorch weight_decay: wd * w)
-            let k = s.l2GradientScale * wd
-            for r in ranges where r.decays {
-                for i in r.offset..<(r.offset + r.count) { g[i] += k * w[i] }
-            }
-        }
         iterations += 1
-        let t = Float(iterations)
-        do {
-            let m: UnsafeMutablePointer<Float>? = slots.count > 0 ? slots[0] : nil
-            let v: UnsafeMutablePointer<Float>? = slots.count > 1 ? slots[1] : nil
-            for r in ranges {
-                let lo = r.offset, hi = r.offset + r.count
-                switch s.kind {
-                case .sgd:
-                    // w -= lr * g
-                    for i in lo..<hi { w[i] -= lr * g[i] }
-                case .momentum:
-                    // m = momentum * m - lr * g;  w += m
-                    let mu = s.momentum, m = m!
-                    for i in lo..<hi { m[i] = mu * m[i] - lr * g[i]; w[i] += m[i] }
-                case .nesterov:
-                    // m = momentum * m - lr * g;  w += momentum * m - lr * g
-                    let mu = s.momentum, m = m!
-                    for i in lo..<hi { m[i] = mu * m[i] - lr * g[i]; w[i] += mu * m[i] - lr * g[i] }
-                case .adam, .adamw:
-                    // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)
-                    // m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  w -= alpha * m / (sqrt(v) + eps)
-                    if s.kind == .adamw && wd != 0 {
-                        let k = lr * wd
-                        for i in lo..<hi { w[i] -= w[i] * k }
-                    }
-                    let b1 = s.beta1, b2 = s.beta2, eps = s.epsilon
-                    let alpha = lr * (1 - powf(b2, t)).squareRoot() / (1 - powf(b1, t))
-                    let m = m!, v = v!
-                    let c1 = 1 - b1, c2 = 1 - b2
-                    for i in lo..<hi {
-                        let gi = g[i]
-                        m[i] += (gi - m[i]) * c1
-                        v[i] += (gi * gi - v[i]) * c2
-                        w[i] -= alpha * m[i] / (v[i].squareRoot() + eps)
-                    }
-                case .rmsprop:
-                    // v = rho * v + (1 - rho) g^2;  w -= lr * g / sqrt(v + eps)
-                    let rho = s.rmsRho, eps = s.epsilon, m = m!
-                    for i in lo..<hi {
-                        let gi = g[i]
-                        m[i] = rho * m[i] + (1 - rho) * gi * gi
-                        w[i] -= lr * gi / (m[i] + eps).squareRoot()
-                    }
-                case .adadelta:
-                    // a = rho a + (1 - rho) g^2;  d = -sqrt(D + eps) / sqrt(a + eps) * g
-                    // D = rho D + (1 - rho) d^2;  w += lr * d
-                    let rho = s.rho, eps = s.epsilon, a = m!, dd = v!
-                    for i in lo..<hi {
-                        let gi = g[i]
-                        a[i] = rho * a[i] + (1 - rho) * gi * gi
-                        let d = -(dd[i] + eps).squareRoot() / (a[i] + eps).squareRoot() * gi
-                        dd[i] = rho * dd[i] + (1 - rho) * d * d
-                        w[i] += lr * d
-                    }
-                }
+        let c = StepConstants(settings, lr: lr, t: Float(iterations))
+        let m: UnsafeMutablePointer<Float>? = slots.count > 0 ? slots[0] : nil
+        let v: UnsafeMutablePointer<Float>? = slots.count > 1 ? slots[1] : nil
+        let kind = settings.kind
+        Parallel.forEachSegment(of: segments, minimumPerPart: 16_384) { r, lo, hi in
+            let decays = ranges[r].decays
+            lanes(lo, hi, w, g, m, v) { w, g, m, v in
+                Optimizer.update(kind, c, decays: decays, w: &w, g: &g, m: &m, v: &v)
             }
         }
+    }
+
+    /// Per-step scalars of the update formulas.
+    struct StepConstants {
+        var lr, l2, decoupled, alpha, b1c, b2c, mu, rho, rmsRho, eps: Float
+        init(_ s: OptimizerSettings, lr: Float, t: Float) {
+            self.lr = lr
+            let wd = s.weightDecay
+            // Keras kernel_regularizer l2(wd): grad += 2 * wd * w (PyTorch weight_decay: wd * w)
+            l2 = (wd != 0 && s.kind != .adamw) ? s.l2GradientScale * wd : 0
+            decoupled = (s.kind == .adamw) ? lr * wd : 0
+            // alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)
+            alpha = lr * (1 - powf(s.beta2, t)).squareRoot() / (1 - powf(s.beta1, t))
+            b1c = 1 - s.beta1; b2c = 1 - s.beta2
+            mu = s.momentum; rho = s.rho; rmsRho = s.rmsRho; eps = s.epsilon
+        }
+    }
+
+    /// The update of one element (16 lanes): Keras 3 formulas.
+    @inline(__always)
+    static func update(_ kind: OptimizerKind, _ c: StepConstants, decays: Bool,
+                       w: inout SIMD16<Float>, g: inout SIMD16<Float>, m: inout SIMD16<Float>, v: inout SIMD16<Float>) {
+        if decays && c.l2 != 0 { g += c.l2 * w }
+        switch kind {
+        case .sgd:
+            // w -= lr * g
+            w -= c.lr * g
+        case .momentum:
+            // m = momentum * m - lr * g;  w += m
+            m = c.mu * m - c.lr * g
+            w += m
+        case .nesterov:
+            // m = momentum * m - lr * g;  w += momentum * m - lr * g
+            m = c.mu * m - c.lr * g
+            w += c.mu * m - c.lr * g
+        case .adam, .adamw:
+            // (AdamW first: w -= lr * wd * w)
+            // m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  w -= alpha * m / (sqrt(v) + eps)
+            if c.decoupled != 0 { w -= w * c.decoupled }
+            m += (g - m) * c.b1c
+            v += (g * g - v) * c.b2c
+            w -= c.alpha * m / (v.squareRoot() + c.eps)
+        case .rmsprop:
+            // v = rho * v + (1 - rho) g^2;  w -= lr * g / sqrt(v + eps)   (state in slot 0)
+            m = c.rmsRho * m + (1 - c.rmsRho) * g * g
+            w -= c.lr * g / (m + c.eps).squareRoot()
+        case .adadelta:
+            // a = rho a + (1 - rho) g^2;  d = -sqrt(D + eps) / sqrt(a + eps) * g
+            // D = rho D + (1 - rho) d^2;  w += lr * d
+            m = c.rho * m + (1 - c.rho) * g * g
+            let d = -(v + c.eps).squareRoot() / (m + c.eps).squareRoot() * g
+            v = c.rho * v + (1 - c.rho) * d * d
+            w += c.lr * d
+        }
+    }
+}
+
+/// Runs `f` on elements lo..<hi of up to four streams, 16 lanes at a time; the tail (< 16)
+/// runs the same code on a zero-padded copy. Absent streams (nil) read as zeros and are not stored.
+@inline(__always)
+func lanes(_ lo: Int, _ hi: Int, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+           _ c: UnsafeMutablePointer<Float>?, _ d: UnsafeMutablePointer<Float>?,
+           _ f: (inout SIMD16<Float>, inout SIMD16<Float>, inout SIMD16<Float>, inout SIMD16<Float>) -> Void) {
+    typealias V = SIMD16<Float>
+    @inline(__always) func load(_ p: UnsafeMutablePointer<Float>?, _ i: Int) -> V {
+        guard let p = p else { return V() }
+        return UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+    }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>?, _ i: Int, _ x: V) {
+        if let p = p { UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: V.self) }
+    }
+    var i = lo
+    while hi - i >= 16 {
+        var x = load(a, i), y = load(b, i), z = load(c, i), u = load(d, i)
+        f(&x, &y, &z, &u)
+        store(a, i, x); store(b, i, y); store(c, i, z); store(d, i, u)
+        i += 16
+    }
+    let n = hi - i
+    guard n > 0 else { return }
+    var x = V(), y = V(), z = V(), u = V()
+    for j in 0..<n {
+        x[j] = a[i + j]; y[j] = b[i + j]
+        if let c = c { z[j] = c[i + j] }
+        if let d = d { u[j] = d[i + j] }
+    }
+    f(&x, &y, &z, &u)
+    for j in 0..<n {
+        a[i + j] = x[j]; b[i + j] = y[j]
+        if let c = c { c[i + j] = z[j] }
+        if let d = d { d[i + j] = u[j] }
     }
 }

@@ -20,4 +20,39 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: count, execute: body)
         }
     }
+
+    /// Splits the elements of `ranges` (concatenated) into at most `threads` contiguous parts of
+    /// at least `minimumPerPart` elements (boundaries on multiples of 16) and runs them on the
+    /// worker pool: `body(rangeIndex, lo, hi)` for every piece of a range inside a part.
+    public static func forEachSegment(of ranges: [(offset: Int, count: Int)], minimumPerPart: Int,
+                                      _ body: (_ range: Int, _ lo: Int, _ hi: Int) -> Void) {
+        var total = 0
+        for r in ranges { total += r.count }
+        let parts = max(1, min(threads, total / max(1, minimumPerPart)))
+        WorkerPool.shared.run(parts: parts) { part in
+            // this part's share of the concatenation, [start, end)
+            let start = part == 0 ? 0 : min(total, (total * part / parts + 15) / 16 * 16)
+            let end = part == parts - 1 ? total : min(total, (total * (part + 1) / parts + 15) / 16 * 16)
+            var base = 0
+            for (i, r) in ranges.enumerated() {
+                let lo = max(start, base), hi = min(end, base + r.count)
+                if lo < hi { body(i, r.offset + lo - base, r.offset + hi - base) }
+                base += r.count
+                if base >= end { break }
+            }
+        }
+    }
+
+    /// g[i] = partials[i] + partials[stride + i] + ... (`chunks` terms, added in chunk order) for
+    /// every i in `segments`: the per-chunk gradient sums of a backward pass, split over the threads.
+    public static func sumPartials(_ partials: UnsafeMutablePointer<Float>, into g: UnsafeMutablePointer<Float>,
+                                   stride: Int, chunks: Int, segments: [(offset: Int, count: Int)]) {
+        forEachSegment(of: segments, minimumPerPart: 16_384) { _, lo, hi in
+            (g + lo).update(from: partials + lo, count: hi - lo)
+            for c in 1..<max(chunks, 1) {
+                let src = partials + c * stride
+                for i in lo..<hi { g[i] += src[i] }
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ Not run by CI. Set up once with `bash Tests/Peers/setup.sh`, then:
 
     ~/.cache/modelc-peers/venv/bin/python Tests/Peers/peer_bench.py \
         [--nets seed000,seed002,seed001] [--frameworks torch,keras,onnx] [--repeats 5] \
-        [--modelc-json FILE]... [--modelc-bench NET=BINARY]... [--json-out results.json]
+        [--modelc-json FILE]... [--modelc-bench NET=BINARY]... [--rounds 1] [--json-out results.json]
 
 Networks (same layers as the seed documents; Dropout is active in training):
   seed000  KMNIST CNN, seed 000 table (about 13.3 MFLOP forward per image)
@@ -25,8 +25,12 @@ latency_ms_b1_median, latency_ms_b1_p99 (what `bench --json` prints):
                             seed000_kmnist_cnn/seed002_mnist_cnn/seed001_kmnist_mlp), or
                             JSON lines / a list of objects each with a "model" or "name" key,
                             or NET=FILE for a single bare object.
-  --modelc-bench NET=BIN    runs `BIN bench --json` now (same run as the peers) and reads the
-                            last JSON object it prints.
+  --modelc-bench NET=BIN    runs `BIN bench --json` now (same run as the peers, right after
+                            that network's peers) and reads the last JSON object it prints.
+  --rounds N                repeats the whole comparison N times, interleaved (round 1 of every
+                            network and framework, then round 2, ...), and reports for every
+                            framework the median of each figure over the rounds: on a machine
+                            whose speed drifts, a slow phase then hits all frameworks alike.
 """
 import argparse
 import json
@@ -366,15 +370,42 @@ def load_modelc(args):
             else:
                 for k, v in obj.items():
                     res[net_key(k)] = check_modelc_obj(v, f"{path} [{k}]")
+    return res
+
+
+def modelc_binaries(args):
+    """--modelc-bench NET=BIN specs as {net: binary}."""
+    bins = {}
     for spec in args.modelc_bench:
         net, sep, binary = spec.partition("=")
         if not sep:
             raise SystemExit(f"peer_bench: --modelc-bench expects NET=BINARY, got {spec!r}")
-        p = subprocess.run([binary, "bench", "--json"], capture_output=True, text=True, timeout=1800)
-        if p.returncode != 0:
-            raise SystemExit(f"{binary}: error: bench exited {p.returncode}: {p.stderr.strip()[-500:]}")
-        res[net_key(net)] = check_modelc_obj(parse_json_objects(p.stdout, binary)[-1], binary)
-    return res
+        if not os.access(binary, os.X_OK):
+            raise SystemExit(f"{binary}: error: not an executable file (from --modelc-bench {spec})")
+        bins[net_key(net)] = binary
+    return bins
+
+
+def run_modelc_bench(binary):
+    p = subprocess.run([binary, "bench", "--json"], capture_output=True, text=True, timeout=1800)
+    if p.returncode != 0:
+        raise SystemExit(f"{binary}: error: bench exited {p.returncode}: {p.stderr.strip()[-500:]}")
+    return check_modelc_obj(parse_json_objects(p.stdout, binary)[-1], binary)
+
+
+def median_of_rounds(runs):
+    """Per numeric key, the median over the rounds' results (errors only when every round failed)."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[-1]
+    out = dict(ok[-1])
+    for k, v in ok[-1].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            vals = [r[k] for r in ok if isinstance(r.get(k), (int, float))]
+            out[k] = statistics.median(vals)
+    if len(runs) > 1:
+        out["rounds"] = len(ok)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -407,6 +438,8 @@ def main():
     ap.add_argument("--nets", default="seed000,seed002,seed001")
     ap.add_argument("--frameworks", default="torch,keras,onnx")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure every (network, framework) this many times, interleaved; report medians")
     ap.add_argument("--train-steps", type=int, default=0, help="training steps per timed run (default per net)")
     ap.add_argument("--latency-iters", type=int, default=2000)
     ap.add_argument("--modelc-json", action="append", default=[])
@@ -431,7 +464,10 @@ def main():
         print("RESULT " + json.dumps(out), flush=True)
         return
 
+    if args.rounds < 1:
+        raise SystemExit(f"peer_bench: --rounds expects a positive integer, got {args.rounds}")
     modelc = load_modelc(args)
+    binaries = modelc_binaries(args)
     load = os.getloadavg()
     if load[0] > 0.5:
         print(f"WARNING: 1-minute load average is {load[0]:.2f}: other processes compete for the 2 cores, and "
@@ -440,16 +476,29 @@ def main():
     print(f"# peer benchmark, {THREADS} threads per framework, batch {BATCH} Adam training; "
           f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
           + (" (OMP_WAIT_POLICY=PASSIVE)" if args.omp_passive else ""), flush=True)
-    results = {}
+    # Every round measures every (network, framework) once, modelc right next to its peers, so
+    # a slow phase of a shared machine hits all of them alike; each figure is the median over rounds.
+    runs = {net: {} for net in nets}
+    for rnd in range(args.rounds):
+        for net in nets:
+            for fw in fws:
+                t0 = time.time()
+                r = run_worker_subprocess(fw, net, args)
+                runs[net].setdefault(fw, []).append(r)
+                print(f"  round {rnd + 1} {net} {fw}: {json.dumps(r)} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
+            if net in binaries:
+                t0 = time.time()
+                r = run_modelc_bench(binaries[net])
+                runs[net].setdefault("modelc", []).append(r)
+                print(f"  round {rnd + 1} {net} modelc: {json.dumps({k: r[k] for k in MODELC_KEYS})} ({time.time() - t0:.0f}s)",
+                      file=sys.stderr, flush=True)
+    results = {net: {fw: median_of_rounds(rs) for fw, rs in runs[net].items()} for net in nets}
     for net in nets:
-        results[net] = {}
-        for fw in fws:
-            t0 = time.time()
-            r = run_worker_subprocess(fw, net, args)
-            results[net][fw] = r
-            print(f"  {net} {fw}: {json.dumps(r)} ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
-        if net in modelc:
+        if net in modelc and net not in binaries:
             results[net]["modelc"] = modelc[net]
+    modelc = {net: results[net]["modelc"] for net in nets if "modelc" in results[net]}
+    if args.rounds > 1:
+        print(f"# each figure: median over {args.rounds} interleaved rounds", flush=True)
 
     # table
     print()

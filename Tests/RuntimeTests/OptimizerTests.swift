@@ -102,4 +102,82 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(o2.iterations, 1)
         XCTAssertThrowsError(try o2.restore(slots: [[0, 0, 0]], iterations: 1))
     }
+
+    /// The scalar Keras formulas, one element at a time (the reference for the vectorized,
+    /// split `step`): w, g, m, v of one element after one update.
+    static func scalarUpdate(_ s: OptimizerSettings, lr: Float, t: Float, decays: Bool,
+                             _ w: inout Float, _ g: inout Float, _ m: inout Float, _ v: inout Float) {
+        let wd = s.weightDecay
+        if wd != 0 && s.kind != .adamw && decays { g += s.l2GradientScale * wd * w }
+        switch s.kind {
+        case .sgd: w -= lr * g
+        case .momentum: m = s.momentum * m - lr * g; w += m
+        case .nesterov: m = s.momentum * m - lr * g; w += s.momentum * m - lr * g
+        case .adam, .adamw:
+            if s.kind == .adamw && wd != 0 { w -= w * (lr * wd) }
+            let alpha = lr * (1 - powf(s.beta2, t)).squareRoot() / (1 - powf(s.beta1, t))
+            m += (g - m) * (1 - s.beta1)
+            v += (g * g - v) * (1 - s.beta2)
+            w -= alpha * m / (v.squareRoot() + s.epsilon)
+        case .rmsprop:
+            m = s.rmsRho * m + (1 - s.rmsRho) * g * g
+            w -= lr * g / (m + s.epsilon).squareRoot()
+        case .adadelta:
+            m = s.rho * m + (1 - s.rho) * g * g
+            let d = -(v + s.epsilon).squareRoot() / (m + s.epsilon).squareRoot() * g
+            v = s.rho * v + (1 - s.rho) * d * d
+            w += lr * d
+        }
+    }
+
+    /// `step` runs 16 lanes at a time with a padded tail and splits the elements over the threads;
+    /// each element must still get exactly the scalar formulas' result (bit for bit), for every
+    /// optimizer, with 1 and 2 threads, on tensors whose sizes are not multiples of 16 and with
+    /// a non-trainable tensor in between that must stay untouched.
+    func testVectorizedSplitStepMatchesScalarFormulas() {
+        let sizes = [(20_011, true, true), (37, true, false), (1_000, false, false), (19_993, true, true), (5, true, false)]
+        var specs: [TensorSpec] = []
+        var offset = 0
+        for (i, (n, trainable, decays)) in sizes.enumerated() {
+            specs.append(TensorSpec(key: "t\(i)", shape: [n], offset: offset, trainable: trainable, initializer: .zeros, decays: decays))
+            offset += n
+        }
+        let count = offset
+        var rng = SystemRandomNumberGenerator()
+        let w0 = (0..<count).map { _ in Float.random(in: -1...1, using: &rng) }
+        let grads = (0..<3).map { _ in (0..<count).map { _ in Float.random(in: -1...1, using: &rng) } }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for kind in OptimizerKind.allCases {
+            var s = OptimizerSettings(kind: kind)
+            s.weightDecay = 0.01
+            // reference: the scalar formulas element by element
+            var rw = w0, rm = [Float](repeating: 0, count: count), rv = rm
+            for (step, g) in grads.enumerated() {
+                for spec in specs where spec.trainable {
+                    for i in spec.offset..<(spec.offset + spec.count) {
+                        var gi = g[i]
+                        OptimizerTests.scalarUpdate(s, lr: 0.01, t: Float(step + 1), decays: spec.decays, &rw[i], &gi, &rm[i], &rv[i])
+                    }
+                }
+            }
+            for threads in [1, 2] {
+                Parallel.threads = threads
+                let o = Optimizer(settings: s, tensors: specs, parameterCount: count)
+                var w = w0
+                for g in grads {
+                    var g = g
+                    w.withUnsafeMutableBufferPointer { wp in g.withUnsafeMutableBufferPointer { gp in o.step(parameters: wp.baseAddress!, gradients: gp.baseAddress!, lr: 0.01) } }
+                }
+                let mismatches = (0..<count).filter { w[$0].bitPattern != rw[$0].bitPattern }
+                XCTAssertEqual(mismatches.count, 0, "\(kind), \(threads) threads: \(mismatches.count) elements differ from the scalar formulas, first at \(mismatches.first ?? -1)")
+                if kind.slotCount > 0 {
+                    XCTAssertEqual(o.slotArrays()[0].map(\.bitPattern), rm.map(\.bitPattern), "\(kind) slot 0, \(threads) threads")
+                }
+                if kind.slotCount > 1 {
+                    XCTAssertEqual(o.slotArrays()[1].map(\.bitPattern), rv.map(\.bitPattern), "\(kind) slot 1, \(threads) threads")
+                }
+            }
+        }
+    }
 }

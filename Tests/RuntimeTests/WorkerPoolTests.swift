@@ -31,4 +31,56 @@ final class WorkerPoolTests: XCTestCase {
         Parallel.threads = 1
         XCTAssertEqual(WorkerPool.shared.workers, 0)
     }
+
+    /// forEachSegment: every element of every range is visited exactly once (in the right range),
+    /// for totals below and above the split threshold and 1 to 3 threads.
+    func testForEachSegmentCoversEveryElementOnce() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        let ranges: [(offset: Int, count: Int)] = [(3, 17), (40, 0), (40, 33_001), (33_050, 5), (33_060, 16)]
+        let end = 33_076
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: end)
+        defer { hits.deallocate() }
+        for threads in 1...3 {
+            for minimum in [1, 16_384, 1_000_000] {
+                Parallel.threads = threads
+                hits.initialize(repeating: 0, count: end)
+                Parallel.forEachSegment(of: ranges, minimumPerPart: minimum) { r, lo, hi in
+                    precondition(lo >= ranges[r].offset && hi <= ranges[r].offset + ranges[r].count, "piece outside its range")
+                    for i in lo..<hi { hits[i] += 1 }
+                }
+                var expected = [Int](repeating: 0, count: end)
+                for r in ranges { for i in r.offset..<(r.offset + r.count) { expected[i] = 1 } }
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: hits, count: end)), expected, "threads \(threads), minimum \(minimum)")
+            }
+        }
+    }
+
+    /// sumPartials adds the chunks' partial gradients in chunk order (bit-identical to the serial
+    /// sum) and touches nothing outside its segments.
+    func testSumPartialsMatchesSerialSum() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        let stride = 50_000, chunks = 3
+        let segments: [(offset: Int, count: Int)] = [(0, 20_003), (20_010, 29_990)]
+        var rng = SystemRandomNumberGenerator()
+        let partials = (0..<(stride * chunks)).map { _ in Float.random(in: -1...1, using: &rng) }
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            var p = partials
+            var g = [Float](repeating: 7, count: stride)
+            p.withUnsafeMutableBufferPointer { pp in g.withUnsafeMutableBufferPointer { gp in
+                Parallel.sumPartials(pp.baseAddress!, into: gp.baseAddress!, stride: stride, chunks: chunks, segments: segments)
+            } }
+            var expected = [Float](repeating: 7, count: stride)
+            for s in segments {
+                for i in s.offset..<(s.offset + s.count) {
+                    var x = partials[i]
+                    for c in 1..<chunks { x += partials[c * stride + i] }
+                    expected[i] = x
+                }
+            }
+            XCTAssertEqual(g.map(\.bitPattern), expected.map(\.bitPattern), "\(threads) threads")
+        }
+    }
 }

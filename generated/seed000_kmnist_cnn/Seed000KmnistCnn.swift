@@ -451,43 +451,11 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<1568 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
-        for i in 1696..<52896 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
-        for i in 53152..<126880 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
-        for i in 127392..<389536 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
-        for i in 389536..<390048 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
-        for i in 390048..<395168 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
-        for i in 395168..<395178 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 395178 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 1568), (1696, 51200), (53152, 73728), (127392, 262144), (389536, 512), (390048, 5120), (395168, 10)]
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 28, 28, 1] -> [N, 32, 32, 1]: pad top 2 bottom 2 left 2 right 2
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -656,7 +624,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
                 let cr0 = y + (q + 0) * 32
@@ -1469,7 +1437,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 3 {
             do {
                 let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
                 let cr0 = y + (q + 0) * 64
@@ -1477,8 +1445,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                 let cr1 = y + (q + 1) * 64
                 let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
                 let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
-                let cr3 = y + (q + 3) * 64
                 do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
@@ -1492,10 +1458,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     var s2_1: SIMD16<Float> = SIMD16<Float>()
                     var s2_2: SIMD16<Float> = SIMD16<Float>()
                     var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
                     for s in 0..<5 {
                         let ao = s * 416
                         let bs = wk + s * 10240 + 0
@@ -1520,11 +1482,6 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                             s2_1 = s2_1.addingProduct(w1, x2)
                             s2_2 = s2_2.addingProduct(w2, x2)
                             s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
                         }
                     }
                     s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
@@ -1563,21 +1520,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
                     s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
                     st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
                 }
             }
-            q += 4
+            q += 3
         }
         while qEnd - q >= 1 {
             do {
@@ -2639,7 +2584,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
                 let cr0 = y + (q + 0) * 128

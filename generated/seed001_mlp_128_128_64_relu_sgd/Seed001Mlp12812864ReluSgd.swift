@@ -211,48 +211,11 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModel, @unchecked Sendable
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<100352 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 100352..<100480 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 100480..<116864 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 116864..<116992 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 116992..<125184 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 125184..<125248 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 125248..<125888 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
-        for i in 125888..<125898 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 125898 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 125898, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 100352), (100352, 128), (100480, 16384), (116864, 128), (116992, 8192), (125184, 64), (125248, 640), (125888, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: x [784] * W [784, 128] + b relu
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -195,38 +195,11 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<100352 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 109386 + i] }
-            gradients[i] = s
-        }
-        for i in 100352..<100480 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 109386 + i] }
-            gradients[i] = s
-        }
-        for i in 100480..<108672 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 109386 + i] }
-            gradients[i] = s
-        }
-        for i in 108672..<108736 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 109386 + i] }
-            gradients[i] = s
-        }
-        for i in 108736..<109376 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 109386 + i] }
-            gradients[i] = s
-        }
-        for i in 109376..<109386 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 109386 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 109386, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 100352), (100352, 128), (100480, 8192), (108672, 64), (108736, 640), (109376, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: x [784] * W [784, 128] + b relu
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

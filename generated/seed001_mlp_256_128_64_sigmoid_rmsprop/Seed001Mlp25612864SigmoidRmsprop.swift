@@ -208,48 +208,11 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<200704 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 200704..<200960 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 200960..<233728 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 233728..<233856 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 233856..<242048 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 242048..<242112 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 242112..<242752 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
-        for i in 242752..<242762 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 242762 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 242762, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 200704), (200704, 256), (200960, 32768), (233728, 128), (233856, 8192), (242048, 64), (242112, 640), (242752, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 256]: x [784] * W [784, 256] + b sigmoid
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -881,98 +881,11 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<288 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 288..<320 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 448..<9664 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 9664..<9696 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 9824..<28256 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 28256..<28320 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 28576..<65440 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 65440..<65504 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 65760..<139488 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 139488..<139616 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 140128..<213856 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 213856..<213920 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 214432..<230816 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 230816..<231072 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 231072..<263840 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 263840..<263968 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 263968..<265248 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
-        for i in 265248..<265258 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 265258 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (448, 9216), (9664, 32), (9824, 18432), (28256, 64), (28576, 36864), (65440, 64), (65760, 73728), (139488, 128), (140128, 73728), (213856, 64), (214432, 16384), (230816, 256), (231072, 32768), (263840, 128), (263968, 1280), (265248, 10)]
 
     // lambda_1 (Lambda): [N, 28, 28, 1] -> [N, 28, 28, 1]: y = (x - 0.1307) / 0.3081
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -1164,7 +1077,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
                 let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
@@ -1891,7 +1804,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
                 let cr0 = y + (q + 0) * 32
@@ -2972,7 +2885,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
                 let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
@@ -4049,7 +3962,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
                 let cr0 = y + (q + 0) * 64
@@ -5283,116 +5196,6 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             q += 6
-        }
-        while qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
-                let cr3 = y + (q + 3) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + c0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + c0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + c0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + c0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + c0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + c0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + c0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + c0 + 48), s3_3)
-                }
-            }
-            q += 4
         }
         while qEnd - q >= 1 {
             do {

@@ -294,68 +294,11 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<128 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 128..<160 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 160..<4256 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 4256..<4288 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 4288..<12480 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 12480..<12544 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 12544..<28928 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 28928..<28992 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 28992..<160064 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 160064..<160192 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 160192..<161472 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
-        for i in 161472..<161482 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 161482 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 161482, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 128), (128, 32), (160, 4096), (4256, 32), (4288, 8192), (12480, 64), (12544, 16384), (28928, 64), (28992, 131072), (160064, 128), (160192, 1280), (161472, 10)]
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 25, 28, 32]: kernel 4x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -769,64 +712,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                 }
             }
             q += 12
-        }
-        while qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 25 * 28 + (q + 0) % 25 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 25 * 28 + (q + 1) % 25 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 25 * 28 + (q + 2) % 25 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 25 * 28 + (q + 3) % 25 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<128 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
         }
         while qEnd - q >= 1 {
             do {
@@ -1610,100 +1495,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<4 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
         while qEnd - q >= 1 {
             do {
                 let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
@@ -2318,7 +2109,7 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 3 {
             do {
                 let ar0 = x + ((q + 0) / 9 * 12 + (q + 0) % 9 * 1) * 64
                 let cr0 = y + (q + 0) * 64
@@ -2326,8 +2117,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                 let cr1 = y + (q + 1) * 64
                 let ar2 = x + ((q + 2) / 9 * 12 + (q + 2) % 9 * 1) * 64
                 let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 12 + (q + 3) % 9 * 1) * 64
-                let cr3 = y + (q + 3) * 64
                 do {
                     var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                     var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
@@ -2341,10 +2130,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                     var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
                     var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
                     var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
                     let ao = 0
                     let bs = wk + 0
                     for k in 0..<256 {
@@ -2368,11 +2153,6 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                         s2_1 = s2_1.addingProduct(w1, x2)
                         s2_2 = s2_2.addingProduct(w2, x2)
                         s2_3 = s2_3.addingProduct(w3, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                        s3_2 = s3_2.addingProduct(w2, x3)
-                        s3_3 = s3_3.addingProduct(w3, x3)
                     }
                     s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
                     st16((cr0 + 0 + 0), s0_0)
@@ -2398,17 +2178,9 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
                     st16((cr2 + 0 + 32), s2_2)
                     s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
                     st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
                 }
             }
-            q += 4
+            q += 3
         }
         while qEnd - q >= 1 {
             do {

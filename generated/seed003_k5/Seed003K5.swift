@@ -294,68 +294,11 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<160 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 160..<192 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 192..<5312 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 5312..<5344 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 5344..<15584 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 15584..<15648 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 15648..<36128 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 36128..<36192 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 36192..<167264 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 167264..<167392 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 167392..<168672 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
-        for i in 168672..<168682 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 168682 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 168682, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 160), (160, 32), (192, 5120), (5312, 32), (5344, 10240), (15584, 64), (15648, 20480), (36128, 64), (36192, 131072), (167264, 128), (167392, 1280), (168672, 10)]
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 24, 28, 32]: kernel 5x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
@@ -709,64 +652,6 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
                 }
             }
             q += 12
-        }
-        while qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 24 * 28 + (q + 1) % 24 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 24 * 28 + (q + 2) % 24 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 24 * 28 + (q + 3) % 24 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<160 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        let x1 = ar1[ao + k]
-                        s1_0 = s1_0.addingProduct(w0, x1)
-                        s1_1 = s1_1.addingProduct(w1, x1)
-                        let x2 = ar2[ao + k]
-                        s2_0 = s2_0.addingProduct(w0, x2)
-                        s2_1 = s2_1.addingProduct(w1, x2)
-                        let x3 = ar3[ao + k]
-                        s3_0 = s3_0.addingProduct(w0, x3)
-                        s3_1 = s3_1.addingProduct(w1, x3)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
         }
         while qEnd - q >= 1 {
             do {
@@ -1447,100 +1332,6 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 12 * 12 + (q + 1) % 12 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 12 * 12 + (q + 2) % 12 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 12 * 12 + (q + 3) % 12 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<5 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
         while qEnd - q >= 1 {
             do {
                 let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
@@ -2155,7 +1946,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
                 let cr0 = y + (q + 0) * 64

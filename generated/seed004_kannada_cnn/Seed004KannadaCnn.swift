@@ -529,68 +529,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             l2BackwardData(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<800 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 800..<832 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 960..<26560 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 26560..<26592 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 26720..<45152 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 45152..<45216 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 45472..<82336 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 82336..<82400 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 82656..<885472 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 885472..<885728 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 885728..<888288 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
-        for i in 888288..<888298 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 888298 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 888298, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 800), (800, 32), (960, 25600), (26560, 32), (26720, 18432), (45152, 64), (45472, 36864), (82336, 64), (82656, 802816), (885472, 256), (885728, 2560), (888288, 10)]
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
     @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -746,7 +689,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
                 let cr0 = y + (q + 0) * 32
@@ -1460,7 +1403,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
                 let cr0 = y + (q + 0) * 32
@@ -2513,7 +2456,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
                 let cr0 = y + (q + 0) * 64
@@ -3559,7 +3502,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
                 let cr0 = y + (q + 0) * 64

@@ -498,14 +498,15 @@ public enum Emitter {
                 }
                 for p in m.backwardPrologue { w.line("\(p)()") }
                 emitSteps(w, back.reversed().flatMap { $0 })
-                if !m.reduceRanges.isEmpty { w.line("let chunks = max(1, min(threads, count))") }
-                for r in m.reduceRanges {
-                    w.block("for i in \(r.offset)..<\(r.offset + r.count)") {
-                        w.line("var s = partials[i]")
-                        w.line("for c in 1..<max(chunks, 1) { s += partials[c * \(paramCount) + i] }")
-                        w.line("gradients[i] = s")
-                    }
+                if !m.reduceRanges.isEmpty {
+                    // gradients = the chunks' partial sums, added in chunk order (split over the threads)
+                    w.line("Parallel.sumPartials(partials, into: gradients, stride: \(paramCount), chunks: max(1, min(threads, count)), segments: reduceSegments)")
                 }
+            }
+            if !m.reduceRanges.isEmpty {
+                w.line()
+                w.line("/// The parameter ranges `backward` writes as partial sums per chunk (offset, count).")
+                w.line("private let reduceSegments: [(offset: Int, count: Int)] = [\(m.reduceRanges.map { "(\($0.offset), \($0.count))" }.joined(separator: ", "))]")
             }
             w.line()
             for l in m.members.lines { w.line(l) }

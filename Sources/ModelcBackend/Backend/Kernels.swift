@@ -325,8 +325,11 @@ func emitDynamicRows(_ w: CodeWriter, perImage: Int, rowsPerBlock: Int,
 
 /// Rows `from ..< to` (expressions) R at a time, then the remainder (< R) in blocks of 4
 /// rows and then single rows: two kernel variants besides R's (compile time grows with every
-/// unrolled variant).
-func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: Int,
+/// unrolled variant). With `total`, callers promise `from` is a multiple of R and `to` is one
+/// or `total` (as `splitRows` splits), so the remainder is exactly total % R rows: that block
+/// gets its own variant (a single-row kernel runs at a third of the speed), single rows stay
+/// as the fallback for any other range.
+func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: Int, total: Int? = nil,
                      _ kernel: (_ rows: Int, _ first: String) -> Void) {
     let r = max(1, rowsPerBlock)
     w.line("var q = \(from)")
@@ -335,7 +338,14 @@ func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: In
         kernel(r, "q")
         w.line("q += \(r)")
     }
-    for size in [4, 1] where size < r {
+    let rem = total.map { $0 % r } ?? 0
+    if rem > 1 {
+        w.block("if qEnd - q == \(rem)") {
+            kernel(rem, "q")
+            w.line("q += \(rem)")
+        }
+    }
+    for size in (total == nil ? [4, 1] : [1]) where size < r {
         w.block("while qEnd - q >= \(size)") {
             kernel(size, "q")
             w.line("q += \(size)")

@@ -379,43 +379,11 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<540 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
-        for i in 540..<560 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
-        for i in 640..<3520 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
-        for i in 3568..<3952 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
-        for i in 3952..<3976 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
-        for i in 4072..<4192 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
-        for i in 4192..<4197 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4197 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 2880), (3568, 384), (3952, 24), (4072, 120), (4192, 5)]
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

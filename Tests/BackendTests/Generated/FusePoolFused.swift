@@ -461,53 +461,11 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<540 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 540..<560 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 640..<3880 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 3952..<4456 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 4456..<4463 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 4463..<4715 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 4715..<4724 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 4760..<4805 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
-        for i in 4805..<4810 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 4810 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

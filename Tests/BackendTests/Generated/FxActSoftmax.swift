@@ -186,28 +186,11 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<144 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 171 + i] }
-            gradients[i] = s
-        }
-        for i in 144..<150 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 171 + i] }
-            gradients[i] = s
-        }
-        for i in 150..<168 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 171 + i] }
-            gradients[i] = s
-        }
-        for i in 168..<171 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 171 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 171, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 144), (144, 6), (150, 18), (168, 3)]
 
     // dense (Dense): [N, 24] -> [N, 6]: x [24] * W [24, 6] + b linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -208,13 +208,11 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<108 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 124 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108)]
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -206,18 +206,11 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             l3BackwardData(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<60 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 85 + i] }
-            gradients[i] = s
-        }
-        for i in 60..<65 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 85 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 85, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 60), (60, 5)]
 
     // dense (Dense): [N, 12] -> [N, 5]: x [12] * W [12, 5] + b linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -195,38 +195,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<72 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 195 + i] }
-            gradients[i] = s
-        }
-        for i in 72..<76 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 195 + i] }
-            gradients[i] = s
-        }
-        for i in 76..<184 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 195 + i] }
-            gradients[i] = s
-        }
-        for i in 184..<187 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 195 + i] }
-            gradients[i] = s
-        }
-        for i in 187..<193 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 195 + i] }
-            gradients[i] = s
-        }
-        for i in 193..<195 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 195 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 195, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (76, 108), (184, 3), (187, 6), (193, 2)]
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -176,28 +176,11 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<24 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 24..<27 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 27..<75 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 75..<79 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 24), (24, 3), (27, 48), (75, 4)]
 
     // conv2d (Conv2D): [N, 8, 7, 2] -> [N, 5, 7, 3]: kernel 4x1x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

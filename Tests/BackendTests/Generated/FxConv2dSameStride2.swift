@@ -163,18 +163,11 @@ public final class FxConv2dSameStride2: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<54 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 57 + i] }
-            gradients[i] = s
-        }
-        for i in 54..<57 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 57 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d (Conv2D): [N, 10, 11, 2] -> [N, 5, 6, 3]: kernel 3x3x2x3 stride 2x2 pad t0 b1 l1 r1 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -160,18 +160,11 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<108 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 112 + i] }
-            gradients[i] = s
-        }
-        for i in 108..<112 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 112 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 112, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108), (108, 4)]
 
     // conv2d (Conv2D): [N, 9, 9, 3] -> [N, 7, 7, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

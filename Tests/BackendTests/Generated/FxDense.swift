@@ -175,23 +175,11 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<84 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 126 + i] }
-            gradients[i] = s
-        }
-        for i in 84..<91 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 126 + i] }
-            gradients[i] = s
-        }
-        for i in 91..<126 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 126 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 126, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 84), (84, 7), (91, 35)]
 
     // dense (Dense): [N, 12] -> [N, 7]: x [12] * W [12, 7] + b linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

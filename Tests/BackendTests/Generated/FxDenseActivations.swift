@@ -224,58 +224,11 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<96 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 96..<104 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 104..<160 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 160..<167 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 167..<209 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 209..<215 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 215..<245 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 245..<250 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 250..<270 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
-        for i in 270..<274 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 274 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 274, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 8), (104, 56), (160, 7), (167, 42), (209, 6), (215, 30), (245, 5), (250, 20), (270, 4)]
 
     // dense (Dense): [N, 12] -> [N, 8]: x [12] * W [12, 8] + b relu
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

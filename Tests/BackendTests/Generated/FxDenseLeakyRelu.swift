@@ -176,28 +176,11 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
             l3Backward(lo, hi, t)
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<72 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 72..<78 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 78..<96 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 96..<99 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 6), (78, 18), (96, 3)]
 
     // dense (Dense): [N, 12] -> [N, 6]: x [12] * W [12, 6] + b leaky_relu(0.2)
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

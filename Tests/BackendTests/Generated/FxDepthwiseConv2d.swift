@@ -160,18 +160,11 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<54 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 60 + i] }
-            gradients[i] = s
-        }
-        for i in 54..<60 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 60 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 6)]
 
     // depthwise_conv2d (DepthwiseConv2D): [N, 7, 7, 3] -> [N, 5, 5, 6]: depthwise 3x3 x2 stride 1x1 pad t0 b0 l0 r0 linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

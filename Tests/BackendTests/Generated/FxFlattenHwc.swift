@@ -160,18 +160,11 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<240 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 244 + i] }
-            gradients[i] = s
-        }
-        for i in 240..<244 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 244 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 244, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 4)]
 
     // dense (Dense): [N, 60] -> [N, 4]: x [60] * W [60, 4] + b linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {

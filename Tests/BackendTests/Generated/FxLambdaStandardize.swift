@@ -166,18 +166,11 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<18 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 20 + i] }
-            gradients[i] = s
-        }
-        for i in 18..<20 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 20 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 20, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 18), (18, 2)]
 
     // lambda (Lambda): [N, 5, 5, 1] -> [N, 5, 5, 1]: y = (x - 0.1307) / 0.3081
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

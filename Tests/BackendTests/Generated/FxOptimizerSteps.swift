@@ -176,28 +176,11 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
             l3Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<27 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 226 + i] }
-            gradients[i] = s
-        }
-        for i in 27..<30 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 226 + i] }
-            gradients[i] = s
-        }
-        for i in 30..<222 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 226 + i] }
-            gradients[i] = s
-        }
-        for i in 222..<226 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 226 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 226, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 27), (27, 3), (30, 192), (222, 4)]
 
     // conv2d (Conv2D): [N, 6, 6, 1] -> [N, 4, 4, 3]: kernel 3x3x1x3 stride 1x1 pad t0 b0 l0 r0 +bias relu
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -335,33 +335,11 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
             l2BackwardData(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<36 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 421 + i] }
-            gradients[i] = s
-        }
-        for i in 36..<40 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 421 + i] }
-            gradients[i] = s
-        }
-        for i in 56..<272 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 421 + i] }
-            gradients[i] = s
-        }
-        for i in 296..<416 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 421 + i] }
-            gradients[i] = s
-        }
-        for i in 416..<421 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 421 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 421, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (56, 216), (296, 120), (416, 5)]
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -299,48 +299,11 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<288 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 288..<320 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 320..<18752 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 18752..<18816 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 18816..<1198464 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 1198464..<1198592 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 1198592..<1199872 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
-        for i in 1199872..<1199882 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1199882 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 18432), (18752, 64), (18816, 1179648), (1198464, 128), (1198592, 1280), (1199872, 10)]
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image
     @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
@@ -472,7 +435,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 4 {
+        if qEnd - q == 4 {
             do {
                 let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
                 let cr0 = y + (q + 0) * 32
@@ -925,84 +888,6 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                 }
             }
             q += 6
-        }
-        while qEnd - q >= 4 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 24 * 26 + (q + 2) % 24 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 24 * 26 + (q + 3) % 24 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 832
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
         }
         while qEnd - q >= 1 {
             do {

@@ -171,23 +171,11 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<27 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 47 + i] }
-            gradients[i] = s
-        }
-        for i in 27..<42 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 47 + i] }
-            gradients[i] = s
-        }
-        for i in 42..<47 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 47 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 47, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 27), (27, 15), (42, 5)]
 
     // separable_conv2d (SeparableConv2D): [N, 8, 8, 3] -> [N, 6, 6, 5]: separable 3x3 x1 then 1x1 to 5, stride 1x1 pad t0 b0 l0 r0 linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -166,18 +166,11 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l2Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<36 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 38 + i] }
-            gradients[i] = s
-        }
-        for i in 36..<38 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 38 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 38, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 2)]
 
     // zero_padding2d (ZeroPadding2D): [N, 5, 5, 2] -> [N, 8, 8, 2]: pad top 1 bottom 2 left 3 right 0
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

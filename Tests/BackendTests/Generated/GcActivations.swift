@@ -294,58 +294,11 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<80 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 80..<88 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 88..<152 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 152..<160 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 160..<256 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 256..<268 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 268..<292 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 292..<298 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 298..<370 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
-        for i in 370..<374 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 374 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 374, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 80), (80, 8), (88, 64), (152, 8), (160, 96), (256, 12), (268, 24), (292, 6), (298, 72), (370, 4)]
 
     // dense_1 (Dense): [N, 10] -> [N, 8]: x [10] * W [10, 8] + b linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -313,33 +313,11 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<216 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 485 + i] }
-            gradients[i] = s
-        }
-        for i in 248..<296 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 485 + i] }
-            gradients[i] = s
-        }
-        for i in 296..<302 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 485 + i] }
-            gradients[i] = s
-        }
-        for i in 320..<482 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 485 + i] }
-            gradients[i] = s
-        }
-        for i in 482..<485 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 485 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 216), (248, 48), (296, 6), (320, 162), (482, 3)]
 
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

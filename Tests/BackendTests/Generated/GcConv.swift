@@ -216,43 +216,11 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<90 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
-        for i in 90..<95 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
-        for i in 95..<860 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
-        for i in 860..<877 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
-        for i in 877..<1149 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
-        for i in 1149..<1197 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
-        for i in 1197..<1200 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1200 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 1200, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 90), (90, 5), (95, 765), (860, 17), (877, 272), (1149, 48), (1197, 3)]
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

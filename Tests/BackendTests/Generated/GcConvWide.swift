@@ -226,43 +226,11 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<600 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
-        for i in 600..<640 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
-        for i in 640..<6400 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
-        for i in 6400..<6436 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
-        for i in 6436..<29116 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
-        for i in 29116..<29466 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
-        for i in 29466..<29471 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 29471 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 29471, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 600), (600, 40), (640, 5760), (6400, 36), (6436, 22680), (29116, 350), (29466, 5)]
 
     // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -250,33 +250,11 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             l2BackwardData(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<240 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1136 + i] }
-            gradients[i] = s
-        }
-        for i in 240..<260 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1136 + i] }
-            gradients[i] = s
-        }
-        for i in 340..<1000 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1136 + i] }
-            gradients[i] = s
-        }
-        for i in 1000..<1132 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1136 + i] }
-            gradients[i] = s
-        }
-        for i in 1132..<1136 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 1136 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 1136, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 20), (340, 660), (1000, 132), (1132, 4)]
 
     // dense_1 (Dense): [N, 12] -> [N, 20]: x [12] * W [12, 20] + b tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -233,33 +233,11 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<54 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 484 + i] }
-            gradients[i] = s
-        }
-        for i in 54..<57 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 484 + i] }
-            gradients[i] = s
-        }
-        for i in 57..<129 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 484 + i] }
-            gradients[i] = s
-        }
-        for i in 145..<481 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 484 + i] }
-            gradients[i] = s
-        }
-        for i in 481..<484 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 484 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 484, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3), (57, 72), (145, 336), (481, 3)]
 
     // conv2d_1 (Conv2D): [N, 9, 8, 2] -> [N, 9, 8, 3]: kernel 3x3x2x3 dilation 2x3 stride 1x1 pad top 2 left 3 +bias tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -244,38 +244,11 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<32 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 32..<36 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 36..<56 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 56..<61 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 61..<76 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
-        for i in 76..<79 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 79 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 32), (32, 4), (36, 20), (56, 5), (61, 15), (76, 3)]
 
     // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

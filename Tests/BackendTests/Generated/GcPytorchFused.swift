@@ -244,28 +244,11 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<72 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 335 + i] }
-            gradients[i] = s
-        }
-        for i in 72..<76 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 335 + i] }
-            gradients[i] = s
-        }
-        for i in 92..<332 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 335 + i] }
-            gradients[i] = s
-        }
-        for i in 332..<335 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 335 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (92, 240), (332, 3)]
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -245,63 +245,11 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<9 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 9..<12 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 12..<66 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 66..<72 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 72..<126 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 126..<156 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 156..<161 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 161..<201 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 201..<381 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 381..<597 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
-        for i in 597..<600 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 600 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 600, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 9), (9, 3), (12, 54), (66, 6), (72, 54), (126, 30), (156, 5), (161, 40), (201, 180), (381, 216), (597, 3)]
 
     // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -286,43 +286,11 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
             l2Backward(lo, hi, t)
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<30 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 30..<35 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 35..<55 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 55..<59 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 75..<87 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 87..<96 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 96..<99 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 30), (30, 5), (35, 20), (55, 4), (75, 12), (87, 9), (96, 3)]
 
     // dense "quoted" (Dense"); fatalError("): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b tanh
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -160,18 +160,11 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<54 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 57 + i] }
-            gradients[i] = s
-        }
-        for i in 54..<57 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 57 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d_1 (Conv2D): [N, 7, 6, 2] -> [N, 7, 6, 3]: kernel 3x3x2x3 dilation 2x2 stride 1x1 pad top 2 left 2 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

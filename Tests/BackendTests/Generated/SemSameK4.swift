@@ -163,18 +163,11 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l1Backward(lo, hi, t)
         }
-        let chunks = max(1, min(threads, count))
-        for i in 0..<96 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
-        for i in 96..<99 {
-            var s = partials[i]
-            for c in 1..<max(chunks, 1) { s += partials[c * 99 + i] }
-            gradients[i] = s
-        }
+        Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
+
+    /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
+    private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 3)]
 
     // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {

@@ -90,7 +90,7 @@ struct Conv2DEmitter: OpEmitter {
             let fused = c.fused
             m.imageRowsFunction(rowsKernel, comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused)
-                emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock) { rows, q in
+                emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: rowsPerBlock, total: pix) { rows, q in
                     outputBlock(w, rows, q, fused, outputLayout(fused))
                 }
             }

@@ -37,6 +37,8 @@ public final class WorkerPool: @unchecked Sendable {
     }
     private let slots: [Slot]
     private let runLock = NSLock()              // one job at a time
+    private let dynamicLock = NSLock()          // one runDynamic at a time (it owns nextItem)
+    private let nextItem = Atomic<Int>(0)       // runDynamic: the next item to take
     nonisolated(unsafe) private var job: ((Int) -> Void)?
     nonisolated(unsafe) private var parts = 0
 
@@ -77,6 +79,29 @@ public final class WorkerPool: @unchecked Sendable {
                 if spins & 1023 == 0 { sched_yield() }
             }
             job = nil
+        }
+    }
+
+    /// Runs body(item, part) for every item in 0..<items on min(parts, items) parts that take
+    /// the items in order from a shared counter, so a part slowed down (a host that steals time
+    /// from one vCPU, another process) takes fewer items instead of holding up the rest.
+    /// `part` < parts identifies the thread's scratch space; which part runs an item must not
+    /// change its result (callers use it only where items are independent, e.g. images at inference).
+    public func runDynamic(items: Int, parts: Int, _ body: (_ item: Int, _ part: Int) -> Void) {
+        let p = min(parts, items)
+        if p <= 1 || workers == 0 {
+            for i in 0..<max(items, 0) { body(i, 0) }
+            return
+        }
+        dynamicLock.lock()
+        defer { dynamicLock.unlock() }
+        nextItem.store(0, ordering: .sequentiallyConsistent)
+        run(parts: p) { part in
+            while true {
+                let i = nextItem.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= items { break }
+                body(i, part)
+            }
         }
     }
 

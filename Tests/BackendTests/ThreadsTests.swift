@@ -61,4 +61,27 @@ final class ThreadsTests: XCTestCase {
             }
         }
     }
+
+    /// Batch inference hands blocks of images to the threads dynamically (`parallelImages`):
+    /// whatever the thread count and the blocks, every image's output is bit-identical.
+    func testBatchInferenceIndependentOfThreadsAndBlocks() throws {
+        func check<M: CompiledModel>(_ t: M.Type, count: Int) {
+            let saved = Parallel.threads
+            defer { Parallel.threads = saved }
+            var rng = TestRNG(11)
+            let x = rng.array(count * M.info.inputSize, 0, 1)
+            var outputs: [[Float]] = []
+            for threads in [1, 2, 3] {
+                Parallel.threads = threads
+                let m = M(maxBatch: count)
+                var r = TestRNG(6)
+                TestModels.randomize(m, &r)
+                outputs.append(TestModels.forward(m, x, count: count, training: false))
+            }
+            XCTAssertEqual(outputs[1], outputs[0], "\(M.self): 2 threads differ from 1")
+            XCTAssertEqual(outputs[2], outputs[0], "\(M.self): 3 threads differ from 1")
+        }
+        check(Seed000KmnistCnn.self, count: 53)
+        check(Seed001Mlp12864ReluAdam.self, count: 101)
+    }
 }

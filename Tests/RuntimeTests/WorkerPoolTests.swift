@@ -83,4 +83,25 @@ final class WorkerPoolTests: XCTestCase {
             XCTAssertEqual(g.map(\.bitPattern), expected.map(\.bitPattern), "\(threads) threads")
         }
     }
+
+    /// runDynamic: every item runs exactly once, on a part below the requested count, for any
+    /// number of items (also fewer than the parts) and workers.
+    func testRunDynamicRunsEveryItemOnce() {
+        for workers in 0...2 {
+            let pool = WorkerPool(workers: workers)
+            for items in [0, 1, 2, 7, 64, 1000] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(items, 1))
+                hits.initialize(repeating: 0, count: max(items, 1))
+                let badPart = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+                badPart.initialize(to: 0)
+                pool.runDynamic(items: items, parts: workers + 1) { i, part in
+                    hits[i] += 1
+                    if part < 0 || part > workers { badPart.pointee = 1 }
+                }
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: hits, count: items)), [Int](repeating: 1, count: items), "workers \(workers), items \(items)")
+                XCTAssertEqual(badPart.pointee, 0, "part out of range")
+                hits.deallocate(); badPart.deallocate()
+            }
+        }
+    }
 }

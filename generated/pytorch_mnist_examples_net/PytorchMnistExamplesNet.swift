@@ -192,6 +192,16 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
     }
 
+    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
+    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
+    /// Images are independent at inference, so results do not depend on the blocks.
+    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
+        let n = count
+        if threads <= 1 || n <= 1 { body(0, n, 0); return }
+        let block = (n + threads * 8 - 1) / (threads * 8)
+        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+    }
+
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -228,7 +238,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallel {
+        parallelImages {
             lo, hi, t in
             l1ForwardInference(lo, hi, t)
             l2Forward(lo, hi, t)

@@ -457,6 +457,16 @@ public enum Emitter {
                 w.line("WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }")
             }
             w.line()
+            w.line("/// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter")
+            w.line("/// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.")
+            w.line("/// Images are independent at inference, so results do not depend on the blocks.")
+            w.block("private func parallelImages(_ body: (Int, Int, Int) -> Void)") {
+                w.line("let n = count")
+                w.line("if threads <= 1 || n <= 1 { body(0, n, 0); return }")
+                w.line("let block = (n + threads * 8 - 1) / (threads * 8)")
+                w.line("WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }")
+            }
+            w.line()
             w.block("public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float>") {
                 w.line("precondition(count >= 0 && count <= maxBatch, \"batch of \\(count) exceeds maxBatch \\(maxBatch)\")")
                 w.line("self.count = count")
@@ -477,7 +487,7 @@ public enum Emitter {
             w.line()
             w.block("private func forwardTraining()") { emitSteps(w, train) }
             w.line()
-            w.block("private func forwardInference()") { emitSteps(w, infer) }
+            w.block("private func forwardInference()") { emitSteps(w, infer, parallel: "parallelImages") }
             w.line()
             w.line("/// One image: layers with enough work split their output rows over the threads.")
             w.block("private func forwardSingle()") { emitSingleSteps(w, single) }
@@ -531,11 +541,11 @@ public enum Emitter {
     }
 
     /// Merges consecutive chunk steps into one parallel region.
-    static func emitSteps(_ w: CodeWriter, _ steps: [Step]) {
+    static func emitSteps(_ w: CodeWriter, _ steps: [Step], parallel: String = "parallel") {
         var pending: [String] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            w.block("parallel") {
+            w.block(parallel) {
                 w.line("lo, hi, t in")
                 for p in pending { w.line(p) }
             }

@@ -7,10 +7,11 @@
 //         The final softmax is stripped (outputs are logits, `endsWithSoftmax`).
 //
 // Execution: activations are NHWC, one buffer per layer output (`a<i>`, its gradient `g<i>`),
-// Flatten/Reshape/identity alias their input. Work is split over the batch in `threads`
-// chunks (WorkerPool: persistent spinning workers); steps that need batch-wide sums (BatchNorm in
+// Flatten/Reshape/identity alias their input. Training splits the batch into `threads` chunks
+// (WorkerPool: persistent spinning workers); steps that need batch-wide sums (BatchNorm in
 // training) are "serial" steps between parallel regions. Weight gradients are written per
-// chunk into `partials` (one parameter-sized slice per thread) and reduced at the end.
+// chunk into `partials` (one parameter-sized slice per thread) and summed at the end in chunk
+// order. Batch inference hands out blocks of images dynamically (`parallelImages`).
 
 import Foundation
 import ModelcCore

@@ -11,27 +11,17 @@ runs see the same phases, so the medians compare the code rather than the moment
 Needs only the Python standard library.
 """
 import argparse
-import json
+import os
 import statistics
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_bench import run_modelc_bench  # noqa: E402  (standard library only at import time)
 
 
 def bench(binary, key, extra):
-    cmd = [binary, "bench", "--json", "--no-peak", "--seconds", "0.4", "--repeats", "1"] + extra
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except OSError as e:
-        raise SystemExit(f"{binary}: error: cannot run: {e.strerror}")
-    if p.returncode != 0:
-        raise SystemExit(f"{binary}: error: bench exited {p.returncode}: {p.stderr.strip()[-300:]}")
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise SystemExit(f"{binary}: error: bench printed no JSON object")
-    obj = json.loads(lines[-1])
-    if not isinstance(obj.get(key), (int, float)):
-        raise SystemExit(f"{binary}: error: bench output has no numeric {key!r} (keys: {', '.join(obj)})")
-    return obj[key]
+    short = ["--no-peak", "--seconds", "0.4", "--repeats", "1"]
+    return run_modelc_bench(binary, short + extra, keys=(key,))[key]
 
 
 def main():

@@ -333,13 +333,13 @@ def parse_json_objects(text, source):
     return objs
 
 
-def check_modelc_obj(obj, source):
+def check_modelc_obj(obj, source, keys=MODELC_KEYS):
     if not isinstance(obj, dict):
         raise SystemExit(f"{source}: error: expected a JSON object, found {type(obj).__name__}")
-    missing = [k for k in MODELC_KEYS if k not in obj]
+    missing = [k for k in keys if k not in obj]
     if missing:
         raise SystemExit(f"{source}: error: missing key(s) {', '.join(missing)}")
-    for k in MODELC_KEYS:
+    for k in keys:
         if not isinstance(obj[k], (int, float)):
             raise SystemExit(f"{source}: error: key {k} should be a number, found {obj[k]!r}")
     return obj
@@ -386,11 +386,15 @@ def modelc_binaries(args):
     return bins
 
 
-def run_modelc_bench(binary):
-    p = subprocess.run([binary, "bench", "--json"], capture_output=True, text=True, timeout=1800)
+def run_modelc_bench(binary, extra=(), keys=MODELC_KEYS):
+    """`BIN bench --json EXTRA...`: its last JSON object, with numeric `keys` checked."""
+    try:
+        p = subprocess.run([binary, "bench", "--json", *extra], capture_output=True, text=True, timeout=1800)
+    except OSError as e:
+        raise SystemExit(f"{binary}: error: cannot run: {e.strerror}")
     if p.returncode != 0:
         raise SystemExit(f"{binary}: error: bench exited {p.returncode}: {p.stderr.strip()[-500:]}")
-    return check_modelc_obj(parse_json_objects(p.stdout, binary)[-1], binary)
+    return check_modelc_obj(parse_json_objects(p.stdout, binary)[-1], binary, keys)
 
 
 def median_of_rounds(runs):

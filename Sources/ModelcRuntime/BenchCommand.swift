@@ -4,7 +4,9 @@
 //   latency_ms_b1_median/p99  single-image inference
 //   train_gflops, infer_gflops_b256
 //                             achieved GFLOP/s: forward FLOPs x 3 per training image (forward,
-//                             weight gradient, input gradient), forward FLOPs per inference image
+//                             weight gradient, input gradient), forward FLOPs per inference image;
+//                             both count a convolution's direct multiply-adds, so for a model whose
+//                             batch inference uses Winograd (fewer multiplies) the rate is effective
 //   peak_gflops               the FP32 FMA peak of the same threads, measured in this run
 //   train_fraction_of_peak, infer_fraction_of_peak
 //   peak_rss_mb               peak resident memory of the process (model built for batch 256)

@@ -35,7 +35,9 @@ enum CheckCommand {
             } else {
                 report = try Frontend.check(path: path)
             }
-            print(json ? withFusedGroups(json: report.json(), report.ir) : withFusedGroups(text: report.text(), report.ir), terminator: "")
+            let wino = report.ok && Emitter.problems(report.ir).isEmpty ? Emitter.emit(report.ir, fuse: true).winogradLayers : []
+            print(json ? withFusedGroups(json: report.json(), report.ir, winograd: wino)
+                       : withFusedGroups(text: report.text(), report.ir, winograd: wino), terminator: "")
             for p in report.problems { stderr(p.description + "\n") }
             return report.ok ? 0 : 1
         } catch let e as ModelError {
@@ -48,17 +50,19 @@ enum CheckCommand {
     }
 
     /// The fusion pass's groups (ModelcBackend), as `modelc compile` will fuse them.
-    static func withFusedGroups(text: String, _ ir: ModelIR) -> String {
+    /// Also names the Conv2D layers whose batch inference `modelc compile` emits as Winograd F(2x2, 3x3).
+    static func withFusedGroups(text: String, _ ir: ModelIR, winograd: [String] = []) -> String {
         let groups = Fusion.groups(ir)
         var s = text
         if !s.hasSuffix("\n") && !s.isEmpty { s += "\n" }
         s += "Fused groups:" + (groups.isEmpty ? " none\n" : "\n")
         for g in groups { s += "  " + g.description + "\n" }
+        if !winograd.isEmpty { s += "Winograd F(2x2, 3x3) batch inference: " + winograd.joined(separator: ", ") + "\n" }
         return s
     }
 
     /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` as the last key.
-    static func withFusedGroups(json: String, _ ir: ModelIR) -> String {
+    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [String] = []) -> String {
         func q(_ s: String) -> String {
             var o = "\""
             for u in s.unicodeScalars {
@@ -79,7 +83,8 @@ enum CheckCommand {
         s.removeLast()
         while let last = s.last, last.isWhitespace { s.removeLast() }
         let empty = s.hasSuffix("{")
-        return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + "\n}" + tail
+        let wino = "[" + winograd.map(q).joined(separator: ", ") + "]"
+        return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + ",\n  \"winograd_layers\": " + wino + "\n}" + tail
     }
 
     static func stderr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }

@@ -1,4 +1,4 @@
-// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--generated DIR]`
+// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--generated DIR]`
 // (default binary: bin/<model> in the current directory)
 // `modelc generate [--check] [--no-tests]`: regenerate generated/ from models/*.md and the
 // backend's test models (Tests/BackendTests/Generated/); --check only reports differences.
@@ -8,13 +8,14 @@ import ModelcCore
 import ModelcBackend
 
 enum CompileCommand {
-    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--generated DIR]"
+    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--generated DIR]"
 
     static func run(_ args: [String]) -> Int32 {
         var models: [String] = []
         var output: String?
         var emitOnly = false
         var fuse = true
+        var winograd = true
         var generated = GeneratedFiles.defaultDirectory()
         var i = 0
         while i < args.count {
@@ -26,6 +27,7 @@ enum CompileCommand {
                 i += 1
             case "--emit-only": emitOnly = true
             case "--no-fuse": fuse = false
+            case "--no-winograd": winograd = false
             case "-h", "--help": print(usage); return 0
             default:
                 if a.hasPrefix("-") { return usageError("unknown option '\(a)'") }
@@ -38,13 +40,14 @@ enum CompileCommand {
         for path in models {
             let start = Date()
             guard let ir = checkedIR(path) else { return 1 }
-            let e = Emitter.emit(ir, fuse: fuse)
+            let e = Emitter.emit(ir, fuse: fuse, winograd: winograd)
             let file: String
             do { file = try GeneratedFiles.write(e, into: generated) } catch {
                 err("\(error)")
                 return 1
             }
-            print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : ""))")
+            let wino = e.winogradLayers
+            print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd batch inference: " + wino.joined(separator: ", ")))")
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {

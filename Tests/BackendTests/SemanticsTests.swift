@@ -144,6 +144,43 @@ final class SemanticsTests: XCTestCase {
         }
     }
 
+    /// Batch inference through Winograd F(2x2, 3x3) (WinogradConv.swift) equals the direct
+    /// convolution up to rounding: the hand-built model with odd sizes, 'same' and 'valid',
+    /// bias, and a fused BatchNorm + pool, and every fixture model that has Winograd layers.
+    func testWinogradMatchesDirect() throws {
+        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/WinoCnnFused.swift", encoding: .utf8)
+        XCTAssertTrue(src.contains("l1ForwardTiles(x, y, t)") && src.contains("l2ForwardTiles(x, y, t)"), "wino_cnn_fused does not use Winograd for both convolutions")
+        let direct = backendTestModels.keys.filter { $0.hasSuffix("_direct") }.sorted()
+        XCTAssertTrue(direct.contains("wino_cnn_direct") && direct.contains("fx_seed002_mnist_cnn_direct"), "direct twins: \(direct)")
+        for d in direct {
+            let base = String(d.dropLast("_direct".count))
+            for name in [base, base + "_fused"] {
+                guard let w = backendTestModels[name], let t = backendTestModels[d] else { continue }
+                try compareInference(w, t, name)
+            }
+        }
+    }
+
+    private func compareInference<A: CompiledModel, B: CompiledModel>(_ a: A.Type, _ b: B.Type, _ name: String) throws {
+        let n = 7
+        let ma = A(maxBatch: n), mb = B(maxBatch: n)
+        var rng = TestRNG(17)
+        TestModels.randomize(ma, &rng)
+        mb.parameters.update(from: ma.parameters, count: A.info.parameterCount)
+        let x = rng.array(n * A.info.inputSize, -1, 1)
+        let ya = TestModels.forward(ma, x, count: n, training: false)
+        let yb = TestModels.forward(mb, x, count: n, training: false)
+        XCTAssertLessThan(relativeError(ya, yb), 1e-5, "\(name): Winograd batch inference differs from direct")
+        // One image takes the direct row kernels (split over the threads): the same up to rounding.
+        let k = A.info.classCount, size = A.info.inputSize
+        let one = TestModels.forward(ma, Array(x[size..<(2 * size)]), count: 1, training: false)
+        XCTAssertLessThan(relativeError(one, Array(ya[k..<(2 * k)])), 1e-5, "\(name): one image differs from the batch")
+        // The weights change between calls: U is recomputed, never stale.
+        for i in 0..<A.info.parameterCount { ma.parameters[i] *= 0.5; mb.parameters[i] *= 0.5 }
+        XCTAssertLessThan(relativeError(TestModels.forward(ma, x, count: n, training: false),
+                                        TestModels.forward(mb, x, count: n, training: false)), 1e-5, "\(name): after a weight change")
+    }
+
     private func compare<A: CompiledModel, B: CompiledModel>(_ a: A.Type, _ b: B.Type, _ name: String) throws {
         XCTAssertEqual(A.info.parameterCount, B.info.parameterCount)
         let ma = A(maxBatch: 5), mb = B(maxBatch: 5)

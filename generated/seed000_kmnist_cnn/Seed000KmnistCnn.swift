@@ -321,7 +321,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
         // inference reads the input in place (no layer writes a0)
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        if count == 1 { forwardSingle() } else { forwardInference() }
         let out = UnsafePointer(a16)
         a0 = a0Storage
         return out
@@ -694,33 +694,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 676") }
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
@@ -1534,47 +1508,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 3
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 81") }
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear
@@ -2688,43 +2622,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    st16((cr0 + c0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear

@@ -160,7 +160,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
         }
         // inference reads the input in place (no layer writes a0)
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        if count == 1 { forwardSingle() } else { forwardInference() }
         let out = UnsafePointer(a5)
         a0 = a0Storage
         return out

@@ -212,7 +212,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         }
         // inference reads the input in place (no layer writes a0)
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        if count == 1 { forwardSingle() } else { forwardInference() }
         let out = UnsafePointer(a10)
         a0 = a0Storage
         return out
@@ -663,31 +663,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 28 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<160 {
-                        let bk = bs + k * 32
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 576") }
     }
 
     // conv2d_2 (Conv2D): [N, 24, 28, 32] -> [N, 24, 24, 32]: kernel 1x5x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -1342,43 +1318,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 12 * 12 + (q + 0) % 12 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<5 {
-                        let ao = s * 384
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 96") }
     }
 
     // conv2d_3 (Conv2D): [N, 12, 12, 32] -> [N, 8, 12, 64]: kernel 5x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -2048,41 +1988,7 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
             }
             q += 4
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<320 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 64") }
     }
 
     // conv2d_4 (Conv2D): [N, 8, 12, 64] -> [N, 8, 8, 64]: kernel 1x5x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu

@@ -209,7 +209,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         }
         // inference reads the input in place (no layer writes a0)
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        if count == 1 { forwardSingle() } else { forwardInference() }
         let out = UnsafePointer(a10)
         a0 = a0Storage
         return out
@@ -764,7 +764,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             }
             q += 12
         }
-        while qEnd - q >= 1 {
+        if qEnd - q == 1 {
             do {
                 let ar0 = x + ((q + 0) / 23 * 28 + (q + 0) % 23 * 1) * 32
                 let cr0 = y + (q + 0) * 32
@@ -789,6 +789,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             }
             q += 1
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 529") }
     }
 
     // conv2d_2 (Conv2D): [N, 23, 28, 32] -> [N, 23, 23, 32]: kernel 1x6x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -1446,43 +1447,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 11 * 11 + (q + 0) % 11 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<6 {
-                        let ao = s * 352
-                        let bs = wk + s * 2048 + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 66") }
     }
 
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
@@ -2128,41 +2093,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             }
             q += 6
         }
-        while qEnd - q >= 1 {
-            do {
-                let ar0 = x + ((q + 0) / 6 * 11 + (q + 0) % 6 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    let ao = 0
-                    let bs = wk + 0
-                    for k in 0..<384 {
-                        let bk = bs + k * 64
-                        let w0 = ld16((bk + 0))
-                        let w1 = ld16((bk + 16))
-                        let w2 = ld16((bk + 32))
-                        let w3 = ld16((bk + 48))
-                        let x0 = ar0[ao + k]
-                        s0_0 = s0_0.addingProduct(w0, x0)
-                        s0_1 = s0_1.addingProduct(w1, x0)
-                        s0_2 = s0_2.addingProduct(w2, x0)
-                        s0_3 = s0_3.addingProduct(w3, x0)
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 36") }
     }
 
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu

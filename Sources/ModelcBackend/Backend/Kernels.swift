@@ -327,8 +327,8 @@ func emitDynamicRows(_ w: CodeWriter, perImage: Int, rowsPerBlock: Int,
 /// rows and then single rows: two kernel variants besides R's (compile time grows with every
 /// unrolled variant). With `total`, callers promise `from` is a multiple of R and `to` is one
 /// or `total` (as `splitRows` splits), so the remainder is exactly total % R rows: that block
-/// gets its own variant (a single-row kernel runs at a third of the speed), single rows stay
-/// as the fallback for any other range.
+/// gets its own variant and is the only one besides R's (a single-row kernel runs at a third
+/// of the speed); a range breaking the promise stops the program rather than skip rows.
 func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: Int, total: Int? = nil,
                      _ kernel: (_ rows: Int, _ first: String) -> Void) {
     let r = max(1, rowsPerBlock)
@@ -339,13 +339,19 @@ func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: In
         w.line("q += \(r)")
     }
     let rem = total.map { $0 % r } ?? 0
-    if rem > 1 {
+    if rem > 0 {
         w.block("if qEnd - q == \(rem)") {
             kernel(rem, "q")
             w.line("q += \(rem)")
         }
     }
-    for size in (total == nil ? [4, 1] : [1]) where size < r {
+    if total != nil {
+        if r > 1 {
+            w.line("if q != qEnd { fatalError(\"rows \\(\(from))..<\\(qEnd): not whole blocks of \(r) ending at \(total ?? 0)\") }")
+        }
+        return
+    }
+    for size in [4, 1] where size < r {
         w.block("while qEnd - q >= \(size)") {
             kernel(size, "q")
             w.line("q += \(size)")

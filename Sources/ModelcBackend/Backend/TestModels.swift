@@ -183,6 +183,16 @@ public enum BackendTestModels {
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))
 
+        b = ChainBuilder(input: [7, 9, 16])         // Winograd F(2x2, 3x3) batch inference: odd sizes
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 32, .relu))          // 'same', bias, relu epilogue
+        b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .valid, 16, bias: false))   // 'valid', fused BN + pool
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))
+        b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .valid)))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
+        out.append(b.ir("wino_cnn"))
+
         b = ChainBuilder(input: [5, 6, 3])          // PyTorch semantics: explicit padding, unbiased BN, NCHW flatten
         var pc = Conv2DAttrs(kernelH: 3, kernelW: 2, strideH: 1, strideW: 2, padding: .valid, filters: 4, useBias: true)
         pc.explicitPadH = 1; pc.explicitPadW = 1
@@ -281,23 +291,26 @@ extension BackendTestModels {
         let repo = root ?? URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().path
         var irs = all
         for (_, ir) in fixtureIRs(root: repo).irs { irs.append(ir) }
+        // Each model unfused; its fused twin (`_fused`) when it has fusable groups; a twin with
+        // direct convolutions only (`_direct`) when some of its layers use Winograd.
         var out: [EmittedModel] = []
+        var names: [String] = []
+        func add(_ ir: ModelIR, _ suffix: String, fuse: Bool, winograd: Bool = true) {
+            var v = ir
+            v.name += suffix
+            out.append(Emitter.emit(v, fuse: fuse, winograd: winograd))
+            names.append(v.name)
+        }
         for ir in irs {
-            out.append(Emitter.emit(ir, fuse: false))
-            if !Fusion.groups(ir).isEmpty {
-                var f = ir
-                f.name += "_fused"
-                out.append(Emitter.emit(f, fuse: true))
-            }
+            add(ir, "", fuse: false)
+            if !Fusion.groups(ir).isEmpty { add(ir, "_fused", fuse: true) }
+            if !(out.last?.winogradLayers.isEmpty ?? true) { add(ir, "_direct", fuse: false, winograd: false) }
         }
         var reg = "// Emitted by modelc (`modelc generate`): the backend test models by name. Do not edit.\n"
         reg += "import ModelcRuntime\n\n"
         reg += "nonisolated(unsafe) let backendTestModels: [String: any CompiledModel.Type] = [\n"
-        for (ir, e) in zip(irs.flatMap { ir -> [ModelIR] in
-            if Fusion.groups(ir).isEmpty { return [ir] }
-            var f = ir; f.name += "_fused"; return [ir, f]
-        }, out) {
-            reg += "    \(swiftString(ir.name)): \(e.className).self,\n"
+        for (name, e) in zip(names, out) {
+            reg += "    \(swiftString(name)): \(e.className).self,\n"
         }
         reg += "]\n"
         out.append(EmittedModel(className: "", fileName: "TestModelRegistry.swift", directoryName: "", source: reg))

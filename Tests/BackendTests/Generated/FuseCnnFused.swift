@@ -280,7 +280,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
         // inference reads the input in place (no layer writes a0)
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        if count == 1 { forwardSingle() } else { forwardInference() }
         let out = UnsafePointer(a11)
         a0 = a0Storage
         return out

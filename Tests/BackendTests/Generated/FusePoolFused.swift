@@ -347,7 +347,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         // inference reads the input in place (no layer writes a0)
         a0 = UnsafeMutablePointer(mutating: input)
-        if count == 1 && threads > 1 { forwardSingle() } else { forwardInference() }
+        if count == 1 { forwardSingle() } else { forwardInference() }
         let out = UnsafePointer(a17)
         a0 = a0Storage
         return out

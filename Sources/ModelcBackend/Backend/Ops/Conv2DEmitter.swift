@@ -15,6 +15,9 @@
 //             a folded pool runs on each image's output while it is in cache (per-thread
 //             scratch image); the result goes to the group's target, which may be the next
 //             Conv2D's padded input (then that layer skips its pad copy).
+//   batch inference of a 3x3 stride-1 layer with enough work: Winograd F(2x2, 3x3) tiles
+//             (WinogradConv.swift; 2.25x fewer multiplies), same epilogue and output layout;
+//             single-image inference keeps the direct row kernel, split over the threads.
 //   training fusion: with a BatchNorm after it, the backward computes each image's dy from
 //             the BatchNorm's backward-data formula (per-chunk scratch) right before using it.
 
@@ -23,6 +26,8 @@ import ModelcCore
 struct Conv2DEmitter: OpEmitter {
     let attrs: Conv2DAttrs
     let fold: FusedGroup?
+    /// Inference of a 3x3 stride-1 layer with enough work uses Winograd F(2x2, 3x3) (WinogradConv.swift).
+    var winograd = true
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves.
     static let splitMinimumMACs = 150_000
@@ -85,7 +90,21 @@ struct Conv2DEmitter: OpEmitter {
         let rowsPerBlock = RowGemm.preferredRows(n: co)
         let macs = pix * g.kh * kRow * co
         let split = macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil)
+        let wino = winograd && split && WinogradConv.applies(g, filters: co) ? WinogradConv(g: g, co: co, prefix: p) : nil
         let rowsKernel = "\(p)ForwardRows"
+        if let wino = wino {
+            wino.emitWeights(m, name: c.name, kernel: c.param(.kernel))
+            m.inferencePrologue.append(wino.weightsName)
+            m.winogradLayers.append(c.name)
+            let fused = c.fused
+            m.imageFunction(wino.kernelName, comment: "\(c.header): Winograd F(2x2, 3x3), the \(wino.tiles) output tiles (2x2 pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+                if a.useBias { w.line("let bias = \(c.param(.bias))") }
+                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+                wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
+                                    scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                                    epilogue: fused?.activation ?? epi ?? .none)
+            }
+        }
         if split {
             let fused = c.fused
             m.imageRowsFunction(rowsKernel, comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
@@ -111,7 +130,7 @@ struct Conv2DEmitter: OpEmitter {
                     let out = outputLayout(fused)
                     w.line("let y = \(fused?.pool != nil ? "\(scratch) + t * \(c.outSize)" : "\(outputBuffer(fused)) + n * \(out.imageStride)")")
                     if useRows {
-                        w.line("\(rowsKernel)(x, y, 0, \(pix), t)")
+                        w.line(wino.map { "\($0.kernelName)(x, y, t)" } ?? "\(rowsKernel)(x, y, 0, \(pix), t)")
                     } else {
                         emitRowBlocks(w, total: pix, rowsPerBlock: rowsPerBlock, index: "q") { rows, q in
                             outputBlock(w, rows, q, fused, out)

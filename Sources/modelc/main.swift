@@ -7,7 +7,7 @@ usage: modelc <command> [options]
 
 commands:
   check FILE [--json] [--no-fuse]      parse a model summary, infer what it omits, verify every count
-  compile FILE [-o BIN] [--emit-only] [--no-fuse]
+  compile FILE [-o BIN] [--emit-only] [--no-fuse] [--no-winograd]
                                        emit fixed-size Swift into generated/<model>/ and build a binary
   generate [--check]                   regenerate generated/ (and the backend test models) from models/
   download NAME [--dir DIR] [--base URL]

@@ -160,32 +160,29 @@ final class ModelEmission {
     /// inside the image); read and cleared by the emitter driver after each layer.
     var singleImage: [Step]? = nil
 
+    /// Emits `// comment` and `header { body }` as a member of the model class.
+    private func function(_ header: String, comment: String, _ body: (CodeWriter) -> Void) {
+        members.line("// \(commentSafe(comment))")
+        members.block(header) { body(members) }
+        members.line()
+    }
+
     /// Emits `private func name(_ q0: Int, _ q1: Int, _ t: Int)`: rows q0..<q1 of image 0.
     func rowsFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(commentSafe(comment))")
-        members.block("private func \(name)(_ q0: Int, _ q1: Int, _ t: Int)") {
-            body(members)
-        }
-        members.line()
+        function("private func \(name)(_ q0: Int, _ q1: Int, _ t: Int)", comment: comment, body)
     }
 
     /// Emits `@inline(never) private func name(_ x:, _ y:, _ q0: Int, _ q1: Int, _ t: Int)`: rows
     /// q0..<q1 of one image (input x, output y), called per image and by the single-image split.
     func imageRowsFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(commentSafe(comment))")
-        members.block("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int)") {
-            body(members)
-        }
-        members.line()
+        function("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int)",
+                 comment: comment, body)
     }
 
     /// Emits `@inline(never) private func name(_ x:, _ y:, _ t: Int)`: one image (input x, output y).
     func imageFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(commentSafe(comment))")
-        members.block("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int)") {
-            body(members)
-        }
-        members.line()
+        function("@inline(never) private func \(name)(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int)",
+                 comment: comment, body)
     }
 
     func buffer(_ name: String, perImage: Int, fixed: Int = 0, perChunk: Int = 0, kind: BufferKind = .float, _ comment: String) {
@@ -194,19 +191,11 @@ final class ModelEmission {
 
     /// Emits `private func name(_ lo: Int, _ hi: Int, _ t: Int)` with the body.
     func chunkFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(commentSafe(comment))")
-        members.block("private func \(name)(_ lo: Int, _ hi: Int, _ t: Int)") {
-            body(members)
-        }
-        members.line()
+        function("private func \(name)(_ lo: Int, _ hi: Int, _ t: Int)", comment: comment, body)
     }
 
     func serialFunction(_ name: String, comment: String, _ body: (CodeWriter) -> Void) {
-        members.line("// \(commentSafe(comment))")
-        members.block("private func \(name)()") {
-            body(members)
-        }
-        members.line()
+        function("private func \(name)()", comment: comment, body)
     }
 }
 
@@ -319,8 +308,7 @@ public enum Emitter {
         var bnDataInProducer: Set<Int> = []   // BatchNorm positions whose backward-data pass the producer runs
         for (i, l) in layers.enumerated() where i > 0 || !isInput(l) {
             let idx = aName.count
-            var emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics)
-            if var conv = emitter as? Conv2DEmitter { conv.winograd = winograd; emitter = conv }
+            var emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics, winograd: winograd)
             // training fusion: BatchNorm computes the following activation (Fusion.swift)
             if let a = plan.trainingActivation[i], case .batchNorm(let bn) = l.op, case .activation(let f) = layers[a].op,
                let epi = Fusion.epilogue(f) {
@@ -636,7 +624,7 @@ public enum Emitter {
         }
     }
 
-    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, semantics: Semantics) -> OpEmitter {
+    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, semantics: Semantics, winograd: Bool) -> OpEmitter {
         switch l.op {
         case .flatten where semantics == .pytorch && l.inputShape.count == 3
                 && l.inputShape[0] * l.inputShape[1] > 1 && l.inputShape[2] > 1:
@@ -644,7 +632,7 @@ public enum Emitter {
         case .input: return ReshapeEmitter()
         case .zeroPadding(let t, let b, let le, let r): return ZeroPaddingEmitter(top: t, bottom: b, left: le, right: r)
         case .conv2d(let a) where a.dilationH > 1 || a.dilationW > 1: return DilatedConv2DEmitter(attrs: a)
-        case .conv2d(let a): return Conv2DEmitter(attrs: a, fold: plan.folds[position])
+        case .conv2d(let a): return Conv2DEmitter(attrs: a, fold: plan.folds[position], winograd: winograd)
         case .separableConv2d(let a, let m): return SeparableConv2DEmitter(attrs: a, multiplier: m)
         case .depthwiseConv2d(let a, let m): return DepthwiseConv2DEmitter(attrs: a, multiplier: m)
         case .batchNorm(let a): return BatchNormEmitter(attrs: a, foldedIntoProducer: plan.foldedBatchNorms.contains(position))

@@ -345,9 +345,9 @@ func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: In
             w.line("q += \(rem)")
         }
     }
-    if total != nil {
+    if let total = total {
         if r > 1 {
-            w.line("if q != qEnd { fatalError(\"rows \\(\(from))..<\\(qEnd): not whole blocks of \(r) ending at \(total ?? 0)\") }")
+            w.line("if q != qEnd { fatalError(\"rows \\(\(from))..<\\(qEnd): not whole blocks of \(r) ending at \(total)\") }")
         }
         return
     }

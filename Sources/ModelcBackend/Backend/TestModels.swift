@@ -302,9 +302,10 @@ extension BackendTestModels {
             names.append(v.name)
         }
         for ir in irs {
+            let first = out.count
             add(ir, "", fuse: false)
             if !Fusion.groups(ir).isEmpty { add(ir, "_fused", fuse: true) }
-            if !(out.last?.winogradLayers.isEmpty ?? true) { add(ir, "_direct", fuse: false, winograd: false) }
+            if out[first...].contains(where: { !$0.winogradLayers.isEmpty }) { add(ir, "_direct", fuse: false, winograd: false) }
         }
         var reg = "// Emitted by modelc (`modelc generate`): the backend test models by name. Do not edit.\n"
         reg += "import ModelcRuntime\n\n"

@@ -26,8 +26,8 @@ import ModelcCore
 struct Conv2DEmitter: OpEmitter {
     let attrs: Conv2DAttrs
     let fold: FusedGroup?
-    /// Inference of a 3x3 stride-1 layer with enough work uses Winograd F(2x2, 3x3) (WinogradConv.swift).
-    var winograd = true
+    /// Batch inference of a 3x3 stride-1 layer with enough work uses Winograd F(2x2, 3x3) (WinogradConv.swift).
+    let winograd: Bool
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves.
     static let splitMinimumMACs = 150_000
@@ -58,9 +58,9 @@ struct Conv2DEmitter: OpEmitter {
                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
                     epilogue: fused?.activation ?? epi ?? .none).emit(w)
         }
-        /// The weights, bias and (fused) folded scale/shift every output block reads.
-        func weightsPreamble(_ w: CodeWriter, _ fused: FusedOutput?) {
-            w.line("let wk = \(c.param(.kernel))")
+        /// The weights (unless `kernel` is false), bias and (fused) folded scale/shift every output block reads.
+        func weightsPreamble(_ w: CodeWriter, _ fused: FusedOutput?, kernel: Bool = true) {
+            if kernel { w.line("let wk = \(c.param(.kernel))") }
             if a.useBias { w.line("let bias = \(c.param(.bias))") }
             if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
         }
@@ -98,8 +98,7 @@ struct Conv2DEmitter: OpEmitter {
             m.winogradLayers.append(c.name)
             let fused = c.fused
             m.imageFunction(wino.kernelName, comment: "\(c.header): Winograd F(2x2, 3x3), the \(wino.tiles) output tiles (2x2 pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
-                if a.useBias { w.line("let bias = \(c.param(.bias))") }
-                if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: co, bias: a.useBias ? "bias" : nil) }
+                weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
                 wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
                                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
                                     epilogue: fused?.activation ?? epi ?? .none)

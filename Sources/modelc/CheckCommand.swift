@@ -35,9 +35,9 @@ enum CheckCommand {
             } else {
                 report = try Frontend.check(path: path)
             }
-            let wino = report.ok && Emitter.problems(report.ir).isEmpty ? Emitter.emit(report.ir, fuse: true).winogradLayers : []
-            print(json ? withFusedGroups(json: report.json(), report.ir, winograd: wino)
-                       : withFusedGroups(text: report.text(), report.ir, winograd: wino), terminator: "")
+            let e = report.ok && Emitter.problems(report.ir).isEmpty ? Emitter.emit(report.ir, fuse: true) : nil
+            print(json ? withFusedGroups(json: report.json(), report.ir, winograd: e.map { Array(zip($0.winogradLayers, $0.winogradForms)) } ?? [])
+                       : withFusedGroups(text: report.text(), report.ir, winograd: e?.winogradSummary ?? ""), terminator: "")
             for p in report.problems { stderr(p.description + "\n") }
             return report.ok ? 0 : 1
         } catch let e as ModelError {
@@ -50,19 +50,21 @@ enum CheckCommand {
     }
 
     /// The fusion pass's groups (ModelcBackend), as `modelc compile` will fuse them.
-    /// Also names the Conv2D layers whose batch inference `modelc compile` emits as Winograd F(2x2, 3x3).
-    static func withFusedGroups(text: String, _ ir: ModelIR, winograd: [String] = []) -> String {
+    /// Also names the Conv2D layers whose batch inference `modelc compile` emits with Winograd
+    /// tiles, and their forms ("conv2d_2 F(2x2, 5x5)").
+    static func withFusedGroups(text: String, _ ir: ModelIR, winograd: String = "") -> String {
         let groups = Fusion.groups(ir)
         var s = text
         if !s.hasSuffix("\n") && !s.isEmpty { s += "\n" }
         s += "Fused groups:" + (groups.isEmpty ? " none\n" : "\n")
         for g in groups { s += "  " + g.description + "\n" }
-        if !winograd.isEmpty { s += "Winograd F(2x2, 3x3) batch inference: " + winograd.joined(separator: ", ") + "\n" }
+        if !winograd.isEmpty { s += "Winograd batch inference: " + winograd + "\n" }
         return s
     }
 
-    /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` as the last key.
-    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [String] = []) -> String {
+    /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` and
+    /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(2x2, 5x5)"}, ...]` as the last keys.
+    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [(name: String, form: String)] = []) -> String {
         func q(_ s: String) -> String {
             var o = "\""
             for u in s.unicodeScalars {
@@ -83,7 +85,7 @@ enum CheckCommand {
         s.removeLast()
         while let last = s.last, last.isWhitespace { s.removeLast() }
         let empty = s.hasSuffix("{")
-        let wino = "[" + winograd.map(q).joined(separator: ", ") + "]"
+        let wino = "[" + winograd.map { "{\"name\": \(q($0.name)), \"form\": \(q($0.form))}" }.joined(separator: ", ") + "]"
         return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + ",\n  \"winograd_layers\": " + wino + "\n}" + tail
     }
 

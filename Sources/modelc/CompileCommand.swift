@@ -46,8 +46,8 @@ enum CompileCommand {
                 err("\(error)")
                 return 1
             }
-            let wino = e.winogradLayers
-            print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd batch inference: " + wino.joined(separator: ", ")))")
+            let wino = e.winogradSummary
+            print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd batch inference: " + wino))")
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {

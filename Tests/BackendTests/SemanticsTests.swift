@@ -144,14 +144,18 @@ final class SemanticsTests: XCTestCase {
         }
     }
 
-    /// Batch inference through Winograd F(2x2, 3x3) (WinogradConv.swift) equals the direct
-    /// convolution up to rounding: the hand-built model with odd sizes, 'same' and 'valid',
-    /// bias, and a fused BatchNorm + pool, and every fixture model that has Winograd layers.
+    /// Batch inference through Winograd F(4x4, 3x3) and F(3x3, 5x5) (WinogradConv.swift) equals
+    /// the direct convolution up to rounding: the hand-built models with partial last tiles,
+    /// 'same' and 'valid', bias, and a fused BatchNorm (+ pool), and every fixture model that
+    /// has Winograd layers.
     func testWinogradMatchesDirect() throws {
-        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/WinoCnnFused.swift", encoding: .utf8)
-        XCTAssertTrue(src.contains("l1ForwardTiles(x, y, t)") && src.contains("l2ForwardTiles(x, y, t)"), "wino_cnn_fused does not use Winograd for both convolutions")
+        for (file, form) in [("WinoCnnFused", "F(4x4, 3x3)"), ("Wino5CnnFused", "F(3x3, 5x5)")] {
+            let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/\(file).swift", encoding: .utf8)
+            XCTAssertTrue(src.contains("l1ForwardTiles(x, y, t)") && src.contains("l2ForwardTiles(x, y, t)"), "\(file) does not use Winograd for both convolutions")
+            XCTAssertTrue(src.contains("conv2d_1 \(form), conv2d_2 \(form)"), "\(file) does not name \(form) for both convolutions")
+        }
         let direct = backendTestModels.keys.filter { $0.hasSuffix("_direct") }.sorted()
-        XCTAssertTrue(direct.contains("wino_cnn_direct") && direct.contains("fx_seed002_mnist_cnn_direct"), "direct twins: \(direct)")
+        XCTAssertTrue(direct.contains("wino_cnn_direct") && direct.contains("wino5_cnn_direct") && direct.contains("fx_seed002_mnist_cnn_direct"), "direct twins: \(direct)")
         for d in direct {
             let base = String(d.dropLast("_direct".count))
             for name in [base, base + "_fused"] {

@@ -41,20 +41,24 @@ final class ThreadsTests: XCTestCase {
     }
 
     /// One image with several threads splits each big layer's output pixels over them
-    /// (`forwardSingle`); every output must be bit-identical to the same image in a batch.
+    /// (`forwardSingle`); every output must be bit-identical to the same image in a batch when
+    /// both run the direct kernels (seed 000 emitted without Winograd; with it, the batch path
+    /// differs by rounding: SemanticsTests.testWinogradMatchesDirect).
     func testSingleImageSplitMatchesBatch() throws {
-        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/generated/seed000_kmnist_cnn/Seed000KmnistCnn.swift", encoding: .utf8)
+        typealias M = FxSeed000KmnistCnnDirect
+        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/FxSeed000KmnistCnnDirect.swift", encoding: .utf8)
         XCTAssertTrue(src.contains("splitRows(81, "), "conv2d_2 (81 output pixels) is not split")
+        XCTAssertFalse(src.contains("ForwardTiles"), "the direct twin uses Winograd")
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
         for threads in [2, 3] {
             Parallel.threads = threads
-            let m = Seed000KmnistCnn(maxBatch: 3)
+            let m = M(maxBatch: 3)
             var rng = TestRNG(5)
             TestModels.randomize(m, &rng)
-            let x = rng.array(3 * Seed000KmnistCnn.info.inputSize, 0, 1)
+            let x = rng.array(3 * M.info.inputSize, 0, 1)
             let batch = TestModels.forward(m, x, count: 3, training: false)
-            let k = Seed000KmnistCnn.info.classCount, n = Seed000KmnistCnn.info.inputSize
+            let k = M.info.classCount, n = M.info.inputSize
             for i in 0..<3 {
                 let one = TestModels.forward(m, Array(x[i * n..<(i + 1) * n]), count: 1, training: false)
                 XCTAssertEqual(one, Array(batch[i * k..<(i + 1) * k]), "threads \(threads), image \(i)")

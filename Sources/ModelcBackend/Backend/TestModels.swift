@@ -193,6 +193,15 @@ public enum BackendTestModels {
         b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("wino_cnn"))
 
+        b = ChainBuilder(input: [9, 11, 16])        // Winograd F(3x3, 5x5): partial last tiles
+        b.add("conv2d_1", "Conv2D", conv((5, 5), (1, 1), .same, 32, .relu))          // 'same', bias, relu epilogue
+        b.add("conv2d_2", "Conv2D", conv((5, 5), (1, 1), .valid, 16, bias: false))   // 'valid' (5x7 out), fused BN
+        b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
+        b.add("activation_1", "Activation", .activation(.relu))
+        b.add("flatten_1", "Flatten", .flatten)
+        b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
+        out.append(b.ir("wino5_cnn"))
+
         b = ChainBuilder(input: [5, 6, 3])          // PyTorch semantics: explicit padding, unbiased BN, NCHW flatten
         var pc = Conv2DAttrs(kernelH: 3, kernelW: 2, strideH: 1, strideW: 2, padding: .valid, filters: 4, useBias: true)
         pc.explicitPadH = 1; pc.explicitPadW = 1

@@ -15,9 +15,11 @@
 //             a folded pool runs on each image's output while it is in cache (per-thread
 //             scratch image); the result goes to the group's target, which may be the next
 //             Conv2D's padded input (then that layer skips its pad copy).
-//   batch inference of a 3x3 stride-1 layer with enough work: Winograd F(2x2, 3x3) tiles
-//             (WinogradConv.swift; 2.25x fewer multiplies), same epilogue and output layout;
-//             single-image inference keeps the direct row kernel, split over the threads.
+//   inference of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3) or
+//             F(3x3, 5x5) tiles (WinogradConv.swift; up to 4x or 4.6x fewer multiplies), same
+//             epilogue and output layout. A single image keeps the direct row kernel, split
+//             over the threads (U per call costs more than it saves there: its n^2 x CI x CO
+//             floats are written and read back once per image).
 //   training fusion: with a BatchNorm after it, the backward computes each image's dy from
 //             the BatchNorm's backward-data formula (per-chunk scratch) right before using it.
 
@@ -26,7 +28,7 @@ import ModelcCore
 struct Conv2DEmitter: OpEmitter {
     let attrs: Conv2DAttrs
     let fold: FusedGroup?
-    /// Batch inference of a 3x3 stride-1 layer with enough work uses Winograd F(2x2, 3x3) (WinogradConv.swift).
+    /// Batch inference of a 3x3 or 5x5 stride-1 layer with enough work uses Winograd (WinogradConv.swift).
     let winograd: Bool
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves.
@@ -90,14 +92,15 @@ struct Conv2DEmitter: OpEmitter {
         let rowsPerBlock = RowGemm.preferredRows(n: co)
         let macs = pix * g.kh * kRow * co
         let split = macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil)
-        let wino = winograd && split && WinogradConv.applies(g, filters: co) ? WinogradConv(g: g, co: co, prefix: p) : nil
+        let wino = winograd && split ? WinogradConv(g: g, co: co, prefix: p) : nil
         let rowsKernel = "\(p)ForwardRows"
         if let wino = wino {
             wino.emitWeights(m, name: c.name, kernel: c.param(.kernel))
             m.inferencePrologue.append(wino.weightsName)
             m.winogradLayers.append(c.name)
+            m.winogradForms.append(wino.form)
             let fused = c.fused
-            m.imageFunction(wino.kernelName, comment: "\(c.header): Winograd F(2x2, 3x3), the \(wino.tiles) output tiles (2x2 pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+            m.imageFunction(wino.kernelName, comment: "\(c.header): Winograd \(wino.form), the \(wino.tiles) output tiles (\(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
                 wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
                                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",

@@ -85,7 +85,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a3: UnsafeMutablePointer<Float>   // conv2 output [N, 24, 24, 64]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l3wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l3wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l3wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l3wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l3wh: UnsafeMutablePointer<Float>   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -130,7 +130,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 36864, Float.self)
         g3 = zeroed(n * 36864, Float.self)
-        l3wu = zeroed(73728, Float.self)
+        l3wu = zeroed(74304, Float.self)
         l3wv = zeroed(threads * 6912, Float.self)
         l3wm = zeroed(threads * 13824, Float.self)
         l3wh = zeroed(threads * 576, Float.self)
@@ -810,12 +810,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l3wu + (i * 6 + 0) * 2048 + ci * 64 + c0, u0)
-                    st16(l3wu + (i * 6 + 1) * 2048 + ci * 64 + c0, u1)
-                    st16(l3wu + (i * 6 + 2) * 2048 + ci * 64 + c0, u2)
-                    st16(l3wu + (i * 6 + 3) * 2048 + ci * 64 + c0, u3)
-                    st16(l3wu + (i * 6 + 4) * 2048 + ci * 64 + c0, u4)
-                    st16(l3wu + (i * 6 + 5) * 2048 + ci * 64 + c0, h2)
+                    st16(l3wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l3wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l3wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l3wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l3wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l3wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
                 }
             }
         }
@@ -881,7 +881,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l3wu + xi * 2048
+                let vx = v + xi * 192, mx = mm + xi * 384, ux = l3wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0

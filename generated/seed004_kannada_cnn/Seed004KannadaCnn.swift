@@ -112,7 +112,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l3xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
-    private let l3wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO]
+    private let l3wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
     private let l3wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
     private let l3wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
     private let l3wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
@@ -134,7 +134,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a7: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l7xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l7wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l7wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l7wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l7wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l7wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -150,7 +150,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a9: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l9xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l9wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l9wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
     private let l9wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l9wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l9wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -203,7 +203,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
         l3xp = zeroed(n * 32768, Float.self)
-        l3wu = zeroed(50176, Float.self)
+        l3wu = zeroed(50960, Float.self)
         l3wv = zeroed(threads * 18816, Float.self)
         l3wm = zeroed(threads * 18816, Float.self)
         l3wh = zeroed(threads * 784, Float.self)
@@ -225,7 +225,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a7 = zeroed(n * 12544, Float.self)
         g7 = zeroed(n * 12544, Float.self)
         l7xp = zeroed(n * 8192, Float.self)
-        l7wu = zeroed(73728, Float.self)
+        l7wu = zeroed(74304, Float.self)
         l7wv = zeroed(threads * 6912, Float.self)
         l7wm = zeroed(threads * 13824, Float.self)
         l7wh = zeroed(threads * 576, Float.self)
@@ -241,7 +241,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a9 = zeroed(n * 12544, Float.self)
         g9 = zeroed(n * 12544, Float.self)
         l9xp = zeroed(n * 16384, Float.self)
-        l9wu = zeroed(147456, Float.self)
+        l9wu = zeroed(148032, Float.self)
         l9wv = zeroed(threads * 13824, Float.self)
         l9wm = zeroed(threads * 13824, Float.self)
         l9wh = zeroed(threads * 576, Float.self)
@@ -1329,13 +1329,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u3 = ((((h0 * c0_027777778).addingProduct(h1, c0_055555556)).addingProduct(h2, c0_11111111)).addingProduct(h3, c0_22222222)).addingProduct(h4, c0_44444445)
                     let u4 = ((((h0 * c0_016666668).addingProduct(h1, cm0_033333335)).addingProduct(h2, c0_06666667)).addingProduct(h3, cm0_13333334)).addingProduct(h4, c0_26666668)
                     let u5 = ((((h0 * c0_7111111).addingProduct(h1, c0_35555556)).addingProduct(h2, c0_17777778)).addingProduct(h3, c0_08888889)).addingProduct(h4, c0_044444446)
-                    st16(l3wu + (i * 7 + 0) * 1024 + ci * 32 + c0, u0)
-                    st16(l3wu + (i * 7 + 1) * 1024 + ci * 32 + c0, u1)
-                    st16(l3wu + (i * 7 + 2) * 1024 + ci * 32 + c0, u2)
-                    st16(l3wu + (i * 7 + 3) * 1024 + ci * 32 + c0, u3)
-                    st16(l3wu + (i * 7 + 4) * 1024 + ci * 32 + c0, u4)
-                    st16(l3wu + (i * 7 + 5) * 1024 + ci * 32 + c0, u5)
-                    st16(l3wu + (i * 7 + 6) * 1024 + ci * 32 + c0, h4)
+                    st16(l3wu + (i * 7 + 0) * 1040 + ci * 32 + c0, u0)
+                    st16(l3wu + (i * 7 + 1) * 1040 + ci * 32 + c0, u1)
+                    st16(l3wu + (i * 7 + 2) * 1040 + ci * 32 + c0, u2)
+                    st16(l3wu + (i * 7 + 3) * 1040 + ci * 32 + c0, u3)
+                    st16(l3wu + (i * 7 + 4) * 1040 + ci * 32 + c0, u4)
+                    st16(l3wu + (i * 7 + 5) * 1040 + ci * 32 + c0, u5)
+                    st16(l3wu + (i * 7 + 6) * 1040 + ci * 32 + c0, h4)
                 }
             }
         }
@@ -1421,7 +1421,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1024
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1040
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -1664,7 +1664,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1024
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1040
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -2855,12 +2855,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l7wu + (i * 6 + 0) * 2048 + ci * 64 + c0, u0)
-                    st16(l7wu + (i * 6 + 1) * 2048 + ci * 64 + c0, u1)
-                    st16(l7wu + (i * 6 + 2) * 2048 + ci * 64 + c0, u2)
-                    st16(l7wu + (i * 6 + 3) * 2048 + ci * 64 + c0, u3)
-                    st16(l7wu + (i * 6 + 4) * 2048 + ci * 64 + c0, u4)
-                    st16(l7wu + (i * 6 + 5) * 2048 + ci * 64 + c0, h2)
+                    st16(l7wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l7wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l7wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l7wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l7wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l7wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
                 }
             }
         }
@@ -2929,7 +2929,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l7wu + xi * 2048
+                let vx = v + xi * 192, mx = mm + xi * 384, ux = l7wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -3155,7 +3155,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l7wu + xi * 2048
+                let vx = v + xi * 192, mx = mm + xi * 384, ux = l7wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -4344,12 +4344,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l9wu + (i * 6 + 0) * 4096 + ci * 64 + c0, u0)
-                    st16(l9wu + (i * 6 + 1) * 4096 + ci * 64 + c0, u1)
-                    st16(l9wu + (i * 6 + 2) * 4096 + ci * 64 + c0, u2)
-                    st16(l9wu + (i * 6 + 3) * 4096 + ci * 64 + c0, u3)
-                    st16(l9wu + (i * 6 + 4) * 4096 + ci * 64 + c0, u4)
-                    st16(l9wu + (i * 6 + 5) * 4096 + ci * 64 + c0, h2)
+                    st16(l9wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
+                    st16(l9wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
+                    st16(l9wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
+                    st16(l9wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
+                    st16(l9wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
+                    st16(l9wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
                 }
             }
         }
@@ -4418,7 +4418,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9wu + xi * 4096
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9wu + xi * 4112
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -4644,7 +4644,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9wu + xi * 4096
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9wu + xi * 4112
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0

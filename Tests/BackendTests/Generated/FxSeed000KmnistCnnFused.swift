@@ -110,7 +110,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g5: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a6: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 9, 9, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l6wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO]
+    private let l6wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
     private let l6wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 5, CI] (per thread)
     private let l6wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 5, CO] (per thread)
     private let l6wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
@@ -185,7 +185,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         g5 = zeroed(n * 5408, Float.self)
         a6 = zeroed(n * 5184, Float.self)
         g6 = zeroed(n * 5184, Float.self)
-        l6wu = zeroed(100352, Float.self)
+        l6wu = zeroed(101136, Float.self)
         l6wv = zeroed(threads * 7840, Float.self)
         l6wm = zeroed(threads * 15680, Float.self)
         l6wh = zeroed(threads * 784, Float.self)
@@ -1324,13 +1324,13 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     let u3 = ((((h0 * c0_027777778).addingProduct(h1, c0_055555556)).addingProduct(h2, c0_11111111)).addingProduct(h3, c0_22222222)).addingProduct(h4, c0_44444445)
                     let u4 = ((((h0 * c0_016666668).addingProduct(h1, cm0_033333335)).addingProduct(h2, c0_06666667)).addingProduct(h3, cm0_13333334)).addingProduct(h4, c0_26666668)
                     let u5 = ((((h0 * c0_7111111).addingProduct(h1, c0_35555556)).addingProduct(h2, c0_17777778)).addingProduct(h3, c0_08888889)).addingProduct(h4, c0_044444446)
-                    st16(l6wu + (i * 7 + 0) * 2048 + ci * 64 + c0, u0)
-                    st16(l6wu + (i * 7 + 1) * 2048 + ci * 64 + c0, u1)
-                    st16(l6wu + (i * 7 + 2) * 2048 + ci * 64 + c0, u2)
-                    st16(l6wu + (i * 7 + 3) * 2048 + ci * 64 + c0, u3)
-                    st16(l6wu + (i * 7 + 4) * 2048 + ci * 64 + c0, u4)
-                    st16(l6wu + (i * 7 + 5) * 2048 + ci * 64 + c0, u5)
-                    st16(l6wu + (i * 7 + 6) * 2048 + ci * 64 + c0, h4)
+                    st16(l6wu + (i * 7 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l6wu + (i * 7 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l6wu + (i * 7 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l6wu + (i * 7 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l6wu + (i * 7 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l6wu + (i * 7 + 5) * 2064 + ci * 64 + c0, u5)
+                    st16(l6wu + (i * 7 + 6) * 2064 + ci * 64 + c0, h4)
                 }
             }
         }
@@ -1419,7 +1419,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2048
+                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -1625,7 +1625,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2048
+                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0

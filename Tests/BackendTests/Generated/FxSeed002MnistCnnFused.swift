@@ -136,7 +136,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
     private let l5poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
-    private let l5wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l5wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
     private let l5wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
     private let l5wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 10, CO] (per thread)
     private let l5wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -162,7 +162,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l10xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l10wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l10wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l10wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l10wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l10wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -183,7 +183,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g13: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l13xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
     private let l13poolIn: UnsafeMutablePointer<Float>   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private let l13wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l13wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
     private let l13wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l13wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l13wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -210,7 +210,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g18: UnsafeMutablePointer<Float>   // gradient of conv2d_5 output
     private let l18xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
     private let l18poolIn: UnsafeMutablePointer<Float>   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
-    private let l18wu: UnsafeMutablePointer<Float>   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l18wu: UnsafeMutablePointer<Float>   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
     private let l18wv: UnsafeMutablePointer<Float>   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
     private let l18wm: UnsafeMutablePointer<Float>   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
     private let l18wh: UnsafeMutablePointer<Float>   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -316,7 +316,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g5 = zeroed(n * 25088, Float.self)
         l5xp = zeroed(n * 28800, Float.self)
         l5poolIn = zeroed(threads * 25088, Float.self)
-        l5wu = zeroed(36864, Float.self)
+        l5wu = zeroed(37440, Float.self)
         l5wv = zeroed(threads * 11520, Float.self)
         l5wm = zeroed(threads * 11520, Float.self)
         l5wh = zeroed(threads * 576, Float.self)
@@ -342,7 +342,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
         l10xp = zeroed(n * 8192, Float.self)
-        l10wu = zeroed(73728, Float.self)
+        l10wu = zeroed(74304, Float.self)
         l10wv = zeroed(threads * 6912, Float.self)
         l10wm = zeroed(threads * 13824, Float.self)
         l10wh = zeroed(threads * 576, Float.self)
@@ -363,7 +363,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g13 = zeroed(n * 12544, Float.self)
         l13xp = zeroed(n * 16384, Float.self)
         l13poolIn = zeroed(threads * 12544, Float.self)
-        l13wu = zeroed(147456, Float.self)
+        l13wu = zeroed(148032, Float.self)
         l13wv = zeroed(threads * 13824, Float.self)
         l13wm = zeroed(threads * 13824, Float.self)
         l13wh = zeroed(threads * 576, Float.self)
@@ -390,7 +390,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g18 = zeroed(n * 6272, Float.self)
         l18xp = zeroed(n * 5184, Float.self)
         l18poolIn = zeroed(threads * 6272, Float.self)
-        l18wu = zeroed(294912, Float.self)
+        l18wu = zeroed(295488, Float.self)
         l18wv = zeroed(threads * 9216, Float.self)
         l18wm = zeroed(threads * 18432, Float.self)
         l18wh = zeroed(threads * 576, Float.self)
@@ -1690,12 +1690,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l5wu + (i * 6 + 0) * 1024 + ci * 32 + c0, u0)
-                    st16(l5wu + (i * 6 + 1) * 1024 + ci * 32 + c0, u1)
-                    st16(l5wu + (i * 6 + 2) * 1024 + ci * 32 + c0, u2)
-                    st16(l5wu + (i * 6 + 3) * 1024 + ci * 32 + c0, u3)
-                    st16(l5wu + (i * 6 + 4) * 1024 + ci * 32 + c0, u4)
-                    st16(l5wu + (i * 6 + 5) * 1024 + ci * 32 + c0, h2)
+                    st16(l5wu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
+                    st16(l5wu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
+                    st16(l5wu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
+                    st16(l5wu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
+                    st16(l5wu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
+                    st16(l5wu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
                 }
             }
         }
@@ -1767,7 +1767,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1024
+                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -1985,7 +1985,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1024
+                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -3249,12 +3249,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l10wu + (i * 6 + 0) * 2048 + ci * 64 + c0, u0)
-                    st16(l10wu + (i * 6 + 1) * 2048 + ci * 64 + c0, u1)
-                    st16(l10wu + (i * 6 + 2) * 2048 + ci * 64 + c0, u2)
-                    st16(l10wu + (i * 6 + 3) * 2048 + ci * 64 + c0, u3)
-                    st16(l10wu + (i * 6 + 4) * 2048 + ci * 64 + c0, u4)
-                    st16(l10wu + (i * 6 + 5) * 2048 + ci * 64 + c0, h2)
+                    st16(l10wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l10wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l10wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l10wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l10wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l10wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
                 }
             }
         }
@@ -3329,7 +3329,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2048
+                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -3555,7 +3555,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2048
+                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2064
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -4771,12 +4771,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l13wu + (i * 6 + 0) * 4096 + ci * 64 + c0, u0)
-                    st16(l13wu + (i * 6 + 1) * 4096 + ci * 64 + c0, u1)
-                    st16(l13wu + (i * 6 + 2) * 4096 + ci * 64 + c0, u2)
-                    st16(l13wu + (i * 6 + 3) * 4096 + ci * 64 + c0, u3)
-                    st16(l13wu + (i * 6 + 4) * 4096 + ci * 64 + c0, u4)
-                    st16(l13wu + (i * 6 + 5) * 4096 + ci * 64 + c0, h2)
+                    st16(l13wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
+                    st16(l13wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
+                    st16(l13wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
+                    st16(l13wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
+                    st16(l13wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
+                    st16(l13wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
                 }
             }
         }
@@ -4851,7 +4851,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4096
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4112
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -5077,7 +5077,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4096
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4112
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -6451,12 +6451,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l18wu + (i * 6 + 0) * 8192 + ci * 128 + c0, u0)
-                    st16(l18wu + (i * 6 + 1) * 8192 + ci * 128 + c0, u1)
-                    st16(l18wu + (i * 6 + 2) * 8192 + ci * 128 + c0, u2)
-                    st16(l18wu + (i * 6 + 3) * 8192 + ci * 128 + c0, u3)
-                    st16(l18wu + (i * 6 + 4) * 8192 + ci * 128 + c0, u4)
-                    st16(l18wu + (i * 6 + 5) * 8192 + ci * 128 + c0, h2)
+                    st16(l18wu + (i * 6 + 0) * 8208 + ci * 128 + c0, u0)
+                    st16(l18wu + (i * 6 + 1) * 8208 + ci * 128 + c0, u1)
+                    st16(l18wu + (i * 6 + 2) * 8208 + ci * 128 + c0, u2)
+                    st16(l18wu + (i * 6 + 3) * 8208 + ci * 128 + c0, u3)
+                    st16(l18wu + (i * 6 + 4) * 8208 + ci * 128 + c0, u4)
+                    st16(l18wu + (i * 6 + 5) * 8208 + ci * 128 + c0, h2)
                 }
             }
         }
@@ -6532,7 +6532,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 256, mx = mm + xi * 512, ux = l18wu + xi * 8192
+                let vx = v + xi * 256, mx = mm + xi * 512, ux = l18wu + xi * 8208
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0

@@ -83,13 +83,13 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 9, 11, 32]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 13, 15, 16]
-    private let l1wu: UnsafeMutablePointer<Float>   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO]
+    private let l1wu: UnsafeMutablePointer<Float>   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
     private let l1wv: UnsafeMutablePointer<Float>   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
     private let l1wm: UnsafeMutablePointer<Float>   // conv2d_1 Winograd products M = V x U of one block [49, 12, CO] (per thread)
     private let l1wh: UnsafeMutablePointer<Float>   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 5, 7, 16]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO]
+    private let l2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
     private let l2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 6, CI] (per thread)
     private let l2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 6, CO] (per thread)
     private let l2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
@@ -121,13 +121,13 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 3168, Float.self)
         g1 = zeroed(n * 3168, Float.self)
         l1xp = zeroed(n * 3120, Float.self)
-        l1wu = zeroed(25088, Float.self)
+        l1wu = zeroed(25872, Float.self)
         l1wv = zeroed(threads * 9408, Float.self)
         l1wm = zeroed(threads * 18816, Float.self)
         l1wh = zeroed(threads * 784, Float.self)
         a2 = zeroed(n * 560, Float.self)
         g2 = zeroed(n * 560, Float.self)
-        l2wu = zeroed(25088, Float.self)
+        l2wu = zeroed(25872, Float.self)
         l2wv = zeroed(threads * 9408, Float.self)
         l2wm = zeroed(threads * 4704, Float.self)
         l2wh = zeroed(threads * 784, Float.self)
@@ -356,13 +356,13 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     let u3 = ((((h0 * c0_027777778).addingProduct(h1, c0_055555556)).addingProduct(h2, c0_11111111)).addingProduct(h3, c0_22222222)).addingProduct(h4, c0_44444445)
                     let u4 = ((((h0 * c0_016666668).addingProduct(h1, cm0_033333335)).addingProduct(h2, c0_06666667)).addingProduct(h3, cm0_13333334)).addingProduct(h4, c0_26666668)
                     let u5 = ((((h0 * c0_7111111).addingProduct(h1, c0_35555556)).addingProduct(h2, c0_17777778)).addingProduct(h3, c0_08888889)).addingProduct(h4, c0_044444446)
-                    st16(l1wu + (i * 7 + 0) * 512 + ci * 32 + c0, u0)
-                    st16(l1wu + (i * 7 + 1) * 512 + ci * 32 + c0, u1)
-                    st16(l1wu + (i * 7 + 2) * 512 + ci * 32 + c0, u2)
-                    st16(l1wu + (i * 7 + 3) * 512 + ci * 32 + c0, u3)
-                    st16(l1wu + (i * 7 + 4) * 512 + ci * 32 + c0, u4)
-                    st16(l1wu + (i * 7 + 5) * 512 + ci * 32 + c0, u5)
-                    st16(l1wu + (i * 7 + 6) * 512 + ci * 32 + c0, h4)
+                    st16(l1wu + (i * 7 + 0) * 528 + ci * 32 + c0, u0)
+                    st16(l1wu + (i * 7 + 1) * 528 + ci * 32 + c0, u1)
+                    st16(l1wu + (i * 7 + 2) * 528 + ci * 32 + c0, u2)
+                    st16(l1wu + (i * 7 + 3) * 528 + ci * 32 + c0, u3)
+                    st16(l1wu + (i * 7 + 4) * 528 + ci * 32 + c0, u4)
+                    st16(l1wu + (i * 7 + 5) * 528 + ci * 32 + c0, u5)
+                    st16(l1wu + (i * 7 + 6) * 528 + ci * 32 + c0, h4)
                 }
             }
         }
@@ -448,7 +448,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l1wu + xi * 512
+                let vx = v + xi * 192, mx = mm + xi * 384, ux = l1wu + xi * 528
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -1305,13 +1305,13 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     let u3 = ((((h0 * c0_027777778).addingProduct(h1, c0_055555556)).addingProduct(h2, c0_11111111)).addingProduct(h3, c0_22222222)).addingProduct(h4, c0_44444445)
                     let u4 = ((((h0 * c0_016666668).addingProduct(h1, cm0_033333335)).addingProduct(h2, c0_06666667)).addingProduct(h3, cm0_13333334)).addingProduct(h4, c0_26666668)
                     let u5 = ((((h0 * c0_7111111).addingProduct(h1, c0_35555556)).addingProduct(h2, c0_17777778)).addingProduct(h3, c0_08888889)).addingProduct(h4, c0_044444446)
-                    st16(l2wu + (i * 7 + 0) * 512 + ci * 16 + c0, u0)
-                    st16(l2wu + (i * 7 + 1) * 512 + ci * 16 + c0, u1)
-                    st16(l2wu + (i * 7 + 2) * 512 + ci * 16 + c0, u2)
-                    st16(l2wu + (i * 7 + 3) * 512 + ci * 16 + c0, u3)
-                    st16(l2wu + (i * 7 + 4) * 512 + ci * 16 + c0, u4)
-                    st16(l2wu + (i * 7 + 5) * 512 + ci * 16 + c0, u5)
-                    st16(l2wu + (i * 7 + 6) * 512 + ci * 16 + c0, h4)
+                    st16(l2wu + (i * 7 + 0) * 528 + ci * 16 + c0, u0)
+                    st16(l2wu + (i * 7 + 1) * 528 + ci * 16 + c0, u1)
+                    st16(l2wu + (i * 7 + 2) * 528 + ci * 16 + c0, u2)
+                    st16(l2wu + (i * 7 + 3) * 528 + ci * 16 + c0, u3)
+                    st16(l2wu + (i * 7 + 4) * 528 + ci * 16 + c0, u4)
+                    st16(l2wu + (i * 7 + 5) * 528 + ci * 16 + c0, u5)
+                    st16(l2wu + (i * 7 + 6) * 528 + ci * 16 + c0, h4)
                 }
             }
         }
@@ -1397,7 +1397,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 192, mx = mm + xi * 96, ux = l2wu + xi * 512
+                let vx = v + xi * 192, mx = mm + xi * 96, ux = l2wu + xi * 528
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0

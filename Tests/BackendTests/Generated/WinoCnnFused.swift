@@ -83,14 +83,14 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 9, 32]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 9, 11, 16]
-    private let l1wu: UnsafeMutablePointer<Float>   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l1wu: UnsafeMutablePointer<Float>   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
     private let l1wv: UnsafeMutablePointer<Float>   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l1wm: UnsafeMutablePointer<Float>   // conv2d_1 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l1wh: UnsafeMutablePointer<Float>   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 5, 7, 16]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l2poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 5, 7, 16]
-    private let l2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO]
+    private let l2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
     private let l2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
     private let l2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 4, CO] (per thread)
     private let l2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
@@ -127,14 +127,14 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 2016, Float.self)
         g1 = zeroed(n * 2016, Float.self)
         l1xp = zeroed(n * 1584, Float.self)
-        l1wu = zeroed(18432, Float.self)
+        l1wu = zeroed(19008, Float.self)
         l1wv = zeroed(threads * 3456, Float.self)
         l1wm = zeroed(threads * 6912, Float.self)
         l1wh = zeroed(threads * 576, Float.self)
         a2 = zeroed(n * 560, Float.self)
         g2 = zeroed(n * 560, Float.self)
         l2poolIn = zeroed(threads * 560, Float.self)
-        l2wu = zeroed(18432, Float.self)
+        l2wu = zeroed(19008, Float.self)
         l2wv = zeroed(threads * 4608, Float.self)
         l2wm = zeroed(threads * 2304, Float.self)
         l2wh = zeroed(threads * 576, Float.self)
@@ -349,12 +349,12 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l1wu + (i * 6 + 0) * 512 + ci * 32 + c0, u0)
-                    st16(l1wu + (i * 6 + 1) * 512 + ci * 32 + c0, u1)
-                    st16(l1wu + (i * 6 + 2) * 512 + ci * 32 + c0, u2)
-                    st16(l1wu + (i * 6 + 3) * 512 + ci * 32 + c0, u3)
-                    st16(l1wu + (i * 6 + 4) * 512 + ci * 32 + c0, u4)
-                    st16(l1wu + (i * 6 + 5) * 512 + ci * 32 + c0, h2)
+                    st16(l1wu + (i * 6 + 0) * 528 + ci * 32 + c0, u0)
+                    st16(l1wu + (i * 6 + 1) * 528 + ci * 32 + c0, u1)
+                    st16(l1wu + (i * 6 + 2) * 528 + ci * 32 + c0, u2)
+                    st16(l1wu + (i * 6 + 3) * 528 + ci * 32 + c0, u3)
+                    st16(l1wu + (i * 6 + 4) * 528 + ci * 32 + c0, u4)
+                    st16(l1wu + (i * 6 + 5) * 528 + ci * 32 + c0, h2)
                 }
             }
         }
@@ -424,7 +424,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 96, mx = mm + xi * 192, ux = l1wu + xi * 512
+                let vx = v + xi * 96, mx = mm + xi * 192, ux = l1wu + xi * 528
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0
@@ -1146,12 +1146,12 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l2wu + (i * 6 + 0) * 512 + ci * 16 + c0, u0)
-                    st16(l2wu + (i * 6 + 1) * 512 + ci * 16 + c0, u1)
-                    st16(l2wu + (i * 6 + 2) * 512 + ci * 16 + c0, u2)
-                    st16(l2wu + (i * 6 + 3) * 512 + ci * 16 + c0, u3)
-                    st16(l2wu + (i * 6 + 4) * 512 + ci * 16 + c0, u4)
-                    st16(l2wu + (i * 6 + 5) * 512 + ci * 16 + c0, h2)
+                    st16(l2wu + (i * 6 + 0) * 528 + ci * 16 + c0, u0)
+                    st16(l2wu + (i * 6 + 1) * 528 + ci * 16 + c0, u1)
+                    st16(l2wu + (i * 6 + 2) * 528 + ci * 16 + c0, u2)
+                    st16(l2wu + (i * 6 + 3) * 528 + ci * 16 + c0, u3)
+                    st16(l2wu + (i * 6 + 4) * 528 + ci * 16 + c0, u4)
+                    st16(l2wu + (i * 6 + 5) * 528 + ci * 16 + c0, h2)
                 }
             }
         }
@@ -1226,7 +1226,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 128, mx = mm + xi * 64, ux = l2wu + xi * 512
+                let vx = v + xi * 128, mx = mm + xi * 64, ux = l2wu + xi * 528
                 do {
                     let ar0 = vx + 0
                     let cr0 = mx + 0

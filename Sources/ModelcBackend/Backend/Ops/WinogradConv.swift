@@ -69,7 +69,6 @@ struct WinogradMatrices {
         bt[n - 1] = poly(p)
         self.at = at; self.g = g; self.bt = bt
     }
-
 }
 
 /// Straight-line SIMD16 code for the transforms' small matrix products. Coefficients +-1 become
@@ -77,7 +76,8 @@ struct WinogradMatrices {
 /// constants; every operand is a SIMD16 value, so swiftc type-checks the chains quickly (float
 /// literals in them take seconds). The constants used are collected and declared by `flush`.
 final class WinogradCode {
-    private(set) var constants = Set<Double>()
+    /// Keyed by the Float value: coefficients equal in real arithmetic may differ in Double.
+    private(set) var constants = Set<Float>()
 
     /// `sum_k coefficients[k] * terms[k]` ("SIMD16<Float>()" when every coefficient is zero).
     func combination(_ coefficients: [Double], _ terms: [String]) -> String {
@@ -85,7 +85,7 @@ final class WinogradCode {
         var e = ""
         for (c, t) in nonzero where abs(c) == 1 { e += e.isEmpty ? (c < 0 ? "-\(t)" : t) : (c < 0 ? " - \(t)" : " + \(t)") }
         for (c, t) in nonzero where abs(c) != 1 {
-            constants.insert(c)
+            constants.insert(Float(c))
             e = e.isEmpty ? "\(t) * \(WinogradCode.constantName(c))" : "(\(e)).addingProduct(\(t), \(WinogradCode.constantName(c)))"
         }
         return e.isEmpty ? "SIMD16<Float>()" : e
@@ -147,15 +147,17 @@ final class WinogradCode {
     }
 
     /// "c2_5" for 2.5, "cm4" for -4: the SIMD16 constant holding a coefficient.
-    static func constantName(_ value: Double) -> String {
-        var text = "\(Float(value))"
+    static func constantName(_ value: Double) -> String { constantName(Float(value)) }
+
+    static func constantName(_ value: Float) -> String {
+        var text = "\(value)"
         if text.hasSuffix(".0") { text.removeLast(2) }
         return "c" + text.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "m")
     }
 
     /// Declares the constants used so far, then appends `body`.
     func flush(_ w: CodeWriter, _ body: CodeWriter) {
-        for k in constants.sorted() { w.line("let \(WinogradCode.constantName(k)) = SIMD16<Float>(repeating: \(Float(k)))") }
+        for k in constants.sorted() { w.line("let \(WinogradCode.constantName(k)) = SIMD16<Float>(repeating: \(k))") }
         w.append(body)
     }
 }
@@ -189,6 +191,11 @@ struct WinogradConv {
     var tilesH: Int { (g.oh + t.m - 1) / t.m }
     var tilesW: Int { (g.ow + t.m - 1) / t.m }
     var tiles: Int { tilesH * tilesW }
+    /// Floats from U[xi] to U[xi + 1]: CI x CO plus one cache line, so that the n^2 matrices
+    /// (CI x CO x 4 bytes is a multiple of 1 KiB, often of 4 KiB) do not all map to the same L1
+    /// sets (in a one-image experiment, seed 002's four U transforms fell from 56% to 27% of the
+    /// samples with it).
+    var uStride: Int { g.c * co + 16 }
     /// Tiles per GEMM block: RowGemm's preferred row count, evened out over the image's blocks
     /// (49 tiles at 12: 10, 10, 10, 10, 9, not 12 x 4 + 1; each block streams all of U).
     var block: Int {
@@ -206,7 +213,7 @@ struct WinogradConv {
     /// (U from the kernel at `kernel`, run before every batch inference forward).
     func emitWeights(_ m: ModelEmission, name: String, kernel: String) {
         let ci = g.c, n = t.n, r = t.r, nn = n * n
-        m.buffer(u, perImage: 0, fixed: nn * ci * co, "\(name) Winograd kernel U = G g G^T [\(nn), CI, CO]")
+        m.buffer(u, perImage: 0, fixed: nn * uStride, "\(name) Winograd kernel U = G g G^T [\(nn), CI, CO] (each xi \(uStride) floats apart)")
         m.buffer(v, perImage: 0, perChunk: nn * block * ci, "\(name) Winograd input tiles V = B^T d B of one block [\(nn), \(block), CI] (per thread)")
         m.buffer(mm, perImage: 0, perChunk: nn * block * co, "\(name) Winograd products M = V x U of one block [\(nn), \(block), CO] (per thread)")
         m.buffer(half, perImage: 0, perChunk: n * n * 16, "\(name) Winograd half-transformed tile, 16 channels [\(n), \(n), 16] (per thread)")
@@ -226,7 +233,7 @@ struct WinogradConv {
                     body.block("for i in 0..<\(n)") {
                         for k in 0..<r { body.line("let h\(k) = ld16(h + (i * \(n) + \(k)) * 16)") }
                         for (j, e) in code.product(body, t.g, (0..<r).map { "h\($0)" }, out: "u").enumerated() {
-                            body.line("st16(\(u) + (i * \(n) + \(j)) * \(ci * co) + ci * \(co) + c0, \(e))")
+                            body.line("st16(\(u) + (i * \(n) + \(j)) * \(uStride) + ci * \(co) + c0, \(e))")
                         }
                     }
                 }
@@ -282,7 +289,7 @@ struct WinogradConv {
                 }
                 // 2. M[xi] = V[xi] x U[xi], n^2 GEMMs of [rows, CI] x [CI, CO]
                 w.block("for xi in 0..<\(nn)") {
-                    w.line("let vx = v + xi * \(r * ci), mx = mm + xi * \(r * co), ux = \(u) + xi * \(ci * co)")
+                    w.line("let vx = v + xi * \(r * ci), mx = mm + xi * \(r * co), ux = \(u) + xi * \(uStride)")
                     RowGemm(rows: rows, aRow: { "vx + \($0 * ci)" }, cRow: { "mx + \($0 * co)" },
                             k: ci, b: "ux", ldb: co, n: co).emit(w)
                 }

@@ -36,8 +36,8 @@ enum CheckCommand {
                 report = try Frontend.check(path: path)
             }
             let e = report.ok && Emitter.problems(report.ir).isEmpty ? Emitter.emit(report.ir, fuse: true) : nil
-            print(json ? withFusedGroups(json: report.json(), report.ir, winograd: e.map { Array(zip($0.winogradLayers, $0.winogradForms)) } ?? [])
-                       : withFusedGroups(text: report.text(), report.ir, winograd: e?.winogradSummary ?? ""), terminator: "")
+            print(json ? withFusedGroups(json: report.json(), report.ir, winograd: e?.winogradLayers ?? [])
+                       : withFusedGroups(text: report.text(), report.ir, winograd: e?.winogradLayers.summary ?? ""), terminator: "")
             for p in report.problems { stderr(p.description + "\n") }
             return report.ok ? 0 : 1
         } catch let e as ModelError {
@@ -64,7 +64,7 @@ enum CheckCommand {
 
     /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` and
     /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(2x2, 5x5)"}, ...]` as the last keys.
-    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [(name: String, form: String)] = []) -> String {
+    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [WinogradLayer] = []) -> String {
         func q(_ s: String) -> String {
             var o = "\""
             for u in s.unicodeScalars {

@@ -46,7 +46,7 @@ enum CompileCommand {
                 err("\(error)")
                 return 1
             }
-            let wino = e.winogradSummary
+            let wino = e.winogradLayers.summary
             print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd batch inference: " + wino))")
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"

@@ -97,8 +97,7 @@ struct Conv2DEmitter: OpEmitter {
         if let wino = wino {
             wino.emitWeights(m, name: c.name, kernel: c.param(.kernel))
             m.inferencePrologue.append(wino.weightsName)
-            m.winogradLayers.append(c.name)
-            m.winogradForms.append(wino.form)
+            m.winogradLayers.append(WinogradLayer(name: c.name, form: wino.form))
             let fused = c.fused
             m.imageFunction(wino.kernelName, comment: "\(c.header): Winograd \(wino.form), the \(wino.tiles) output tiles (\(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)

@@ -51,7 +51,7 @@ enum CheckCommand {
 
     /// The fusion pass's groups (ModelcBackend), as `modelc compile` will fuse them.
     /// Also names the Conv2D layers whose batch inference `modelc compile` emits with Winograd
-    /// tiles, and their forms ("conv2d_2 F(2x2, 5x5)").
+    /// tiles, and their forms ("conv2d_2 F(3x3, 5x5)").
     static func withFusedGroups(text: String, _ ir: ModelIR, winograd: String = "") -> String {
         let groups = Fusion.groups(ir)
         var s = text
@@ -63,7 +63,7 @@ enum CheckCommand {
     }
 
     /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` and
-    /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(2x2, 5x5)"}, ...]` as the last keys.
+    /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(3x3, 5x5)"}, ...]` as the last keys.
     static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [WinogradLayer] = []) -> String {
         func q(_ s: String) -> String {
             var o = "\""

@@ -273,7 +273,8 @@ public enum Emitter {
         return s.isEmpty ? "model" : s
     }
 
-    /// `winograd`: 3x3 stride-1 convolutions infer with Winograd F(2x2, 3x3) (WinogradConv.swift);
+    /// `winograd`: 3x3 and 5x5 stride-1 convolutions infer batches with Winograd F(4x4, 3x3) and
+    /// F(3x3, 5x5) (WinogradConv.swift);
     /// false keeps the direct form everywhere (`modelc compile --no-winograd`).
     public static func emit(_ ir: ModelIR, fuse: Bool, winograd: Bool = true) -> EmittedModel {
         let cls = className(for: ir.name)

@@ -183,7 +183,7 @@ public enum BackendTestModels {
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))
 
-        b = ChainBuilder(input: [7, 9, 16])         // Winograd F(2x2, 3x3) batch inference: odd sizes
+        b = ChainBuilder(input: [7, 9, 16])         // Winograd F(4x4, 3x3) batch inference: partial last tiles
         b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 32, .relu))          // 'same', bias, relu epilogue
         b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .valid, 16, bias: false))   // 'valid', fused BN + pool
         b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))

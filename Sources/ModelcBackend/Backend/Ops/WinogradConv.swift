@@ -102,7 +102,7 @@ final class WinogradCode {
         let cols = x.count
         var paired = Set<Int>()
         for j in 0..<cols where !paired.contains(j) {
-            for j2 in (j + 1)..<max(j + 1, cols) where !paired.contains(j2) {
+            for j2 in (j + 1)..<cols where !paired.contains(j2) {
                 let same = m.allSatisfy { abs($0[j]) == abs($0[j2]) }
                 let used = m.filter { $0[j] != 0 }.count
                 guard same, used >= 2 else { continue }
@@ -127,7 +127,7 @@ final class WinogradCode {
         var names = m.indices.map { "\(out)\($0)" }
         var done = Set<Int>()
         for a in m.indices where !done.contains(a) {
-            for b in (a + 1)..<max(a + 1, m.count) where !done.contains(b) {
+            for b in (a + 1)..<m.count where !done.contains(b) {
                 guard m[a].indices.allSatisfy({ abs(m[a][$0]) == abs(m[b][$0]) }) else { continue }
                 let e = m[a].indices.map { m[a][$0] == m[b][$0] ? m[a][$0] : 0 }
                 let o = m[a].indices.map { m[a][$0] == -m[b][$0] ? m[a][$0] : 0 }

@@ -58,12 +58,13 @@ enum CheckCommand {
         if !s.hasSuffix("\n") && !s.isEmpty { s += "\n" }
         s += "Fused groups:" + (groups.isEmpty ? " none\n" : "\n")
         for g in groups { s += "  " + g.description + "\n" }
-        if !winograd.isEmpty { s += "Winograd batch inference: " + winograd + "\n" }
+        if !winograd.isEmpty { s += "Winograd (batch inference and training): " + winograd + "\n" }
         return s
     }
 
     /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` and
-    /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(3x3, 5x5)"}, ...]` as the last keys.
+    /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(3x3, 5x5)", "forward": true,
+    /// "input_gradient": false}, ...]` as the last keys.
     static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [WinogradLayer] = []) -> String {
         func q(_ s: String) -> String {
             var o = "\""
@@ -85,7 +86,7 @@ enum CheckCommand {
         s.removeLast()
         while let last = s.last, last.isWhitespace { s.removeLast() }
         let empty = s.hasSuffix("{")
-        let wino = "[" + winograd.map { "{\"name\": \(q($0.name)), \"form\": \(q($0.form))}" }.joined(separator: ", ") + "]"
+        let wino = "[" + winograd.map { "{\"name\": \(q($0.name)), \"form\": \(q($0.form)), \"forward\": \($0.forward), \"input_gradient\": \($0.inputGradient)}" }.joined(separator: ", ") + "]"
         return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + ",\n  \"winograd_layers\": " + wino + "\n}" + tail
     }
 

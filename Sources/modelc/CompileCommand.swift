@@ -47,7 +47,7 @@ enum CompileCommand {
                 return 1
             }
             let wino = e.winogradLayers.summary
-            print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd batch inference: " + wino))")
+            print("emitted \(file) (class \(e.className)\(fuse ? ", fused" : "")\(wino.isEmpty ? "" : ", Winograd: " + wino))")
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {

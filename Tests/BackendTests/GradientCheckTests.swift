@@ -94,4 +94,10 @@ final class GradientCheckTests: XCTestCase {
 
     /// Dilated Conv2D ('same' with dilation 2x3, 'valid' 2x2, into BatchNorm).
     func testDilatedConv2D() throws { try check("gc_dilated") }
+
+    /// Winograd F(4x4, 3x3) and F(3x3, 5x5) in training: the forward of both convolutions and
+    /// the input gradient of the 'same' one (partial last tiles), unfused and fused.
+    func testWinogradTraining() throws {
+        for name in ["wino_cnn", "wino_cnn_fused", "wino5_cnn", "wino5_cnn_fused"] { try check(name) }
+    }
 }

@@ -144,15 +144,18 @@ final class SemanticsTests: XCTestCase {
         }
     }
 
-    /// Batch inference through Winograd F(4x4, 3x3) and F(3x3, 5x5) (WinogradConv.swift) equals
-    /// the direct convolution up to rounding: the hand-built models with partial last tiles,
-    /// 'same' and 'valid', bias, and a fused BatchNorm (+ pool), and every fixture model that
-    /// has Winograd layers.
+    /// Winograd F(4x4, 3x3) and F(3x3, 5x5) (WinogradConv.swift) equal the direct convolution up
+    /// to rounding, in batch inference and in training (forward outputs and weight gradients,
+    /// with the input gradients of 'same' layers Winograd too): the hand-built models with
+    /// partial last tiles, 'same' and 'valid', bias, and a fused BatchNorm (+ pool), and every
+    /// fixture model that has Winograd layers.
     func testWinogradMatchesDirect() throws {
         for (file, form) in [("WinoCnnFused", "F(4x4, 3x3)"), ("Wino5CnnFused", "F(3x3, 5x5)")] {
             let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/\(file).swift", encoding: .utf8)
             XCTAssertTrue(src.contains("l1ForwardTiles(x, y, t)") && src.contains("l2ForwardTiles(x, y, t)"), "\(file) does not use Winograd for both convolutions")
-            XCTAssertTrue(src.contains("conv2d_1 \(form), conv2d_2 \(form)"), "\(file) does not name \(form) for both convolutions")
+            XCTAssertTrue(src.contains("l2ForwardTilesTraining(x, y, t)") && src.contains("l2InputGradientTiles(dyp, dx, t)"),
+                          "\(file) does not use Winograd for the training forward and the input gradient")
+            XCTAssertTrue(src.contains("conv2d_1 \(form), conv2d_2 \(form) and its input gradient"), "\(file) does not name \(form) for both convolutions")
         }
         let direct = backendTestModels.keys.filter { $0.hasSuffix("_direct") }.sorted()
         XCTAssertTrue(direct.contains("wino_cnn_direct") && direct.contains("wino5_cnn_direct") && direct.contains("fx_seed002_mnist_cnn_direct"), "direct twins: \(direct)")
@@ -183,6 +186,16 @@ final class SemanticsTests: XCTestCase {
         for i in 0..<A.info.parameterCount { ma.parameters[i] *= 0.5; mb.parameters[i] *= 0.5 }
         XCTAssertLessThan(relativeError(TestModels.forward(ma, x, count: n, training: false),
                                         TestModels.forward(mb, x, count: n, training: false)), 1e-5, "\(name): after a weight change")
+        // Training: the forward (batch statistics) and the gradients of a loss on its outputs.
+        let ta = TestModels.forward(ma, x, count: n, training: true)
+        let tb = TestModels.forward(mb, x, count: n, training: true)
+        XCTAssertLessThan(relativeError(ta, tb), 1e-5, "\(name): Winograd training forward differs from direct")
+        let r = rng.array(n * k, -1, 1)
+        TestModels.backward(ma, r, count: n)
+        TestModels.backward(mb, r, count: n)
+        let ga = Array(UnsafeBufferPointer(start: ma.gradients, count: A.info.parameterCount))
+        let gb = Array(UnsafeBufferPointer(start: mb.gradients, count: B.info.parameterCount))
+        XCTAssertLessThan(relativeError(ga, gb), 1e-4, "\(name): Winograd training gradients differ from direct")
     }
 
     private func compare<A: CompiledModel, B: CompiledModel>(_ a: A.Type, _ b: B.Type, _ name: String) throws {

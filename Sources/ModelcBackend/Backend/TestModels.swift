@@ -183,9 +183,9 @@ public enum BackendTestModels {
         b.add("dense_2", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("fuse_pool"))
 
-        b = ChainBuilder(input: [7, 9, 16])         // Winograd F(4x4, 3x3) batch inference: partial last tiles
-        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .same, 32, .relu))          // 'same', bias, relu epilogue
-        b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .valid, 16, bias: false))   // 'valid', fused BN + pool
+        b = ChainBuilder(input: [9, 11, 16])        // Winograd F(4x4, 3x3) forward and input gradient: partial last tiles
+        b.add("conv2d_1", "Conv2D", conv((3, 3), (1, 1), .valid, 32, .relu))         // 'valid' (7x9 out), bias, relu epilogue
+        b.add("conv2d_2", "Conv2D", conv((3, 3), (1, 1), .same, 16, bias: false))    // 'same' (Winograd dx), fused BN + pool
         b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("leaky_re_lu_1", "LeakyReLU", .activation(.leakyRelu(alpha: 0.3)))
         b.add("max_pooling2d_1", "MaxPooling2D", .maxPool(pool(2, 2, .valid)))
@@ -193,9 +193,9 @@ public enum BackendTestModels {
         b.add("dense_1", "Dense", .dense(units: 5, useBias: true, activation: .softmax))
         out.append(b.ir("wino_cnn"))
 
-        b = ChainBuilder(input: [9, 11, 16])        // Winograd F(3x3, 5x5): partial last tiles
-        b.add("conv2d_1", "Conv2D", conv((5, 5), (1, 1), .same, 32, .relu))          // 'same', bias, relu epilogue
-        b.add("conv2d_2", "Conv2D", conv((5, 5), (1, 1), .valid, 16, bias: false))   // 'valid' (5x7 out), fused BN
+        b = ChainBuilder(input: [11, 12, 16])       // Winograd F(3x3, 5x5) forward and input gradient: partial last tiles
+        b.add("conv2d_1", "Conv2D", conv((5, 5), (1, 1), .valid, 32, .relu))         // 'valid' (7x8 out), bias, relu epilogue
+        b.add("conv2d_2", "Conv2D", conv((5, 5), (1, 1), .same, 16, bias: false))    // 'same' (Winograd dx), fused BN
         b.add("batch_normalization_1", "BatchNormalization", .batchNorm(BatchNormAttrs()))
         b.add("activation_1", "Activation", .activation(.relu))
         b.add("flatten_1", "Flatten", .flatten)

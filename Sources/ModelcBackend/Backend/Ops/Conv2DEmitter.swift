@@ -15,11 +15,12 @@
 //             a folded pool runs on each image's output while it is in cache (per-thread
 //             scratch image); the result goes to the group's target, which may be the next
 //             Conv2D's padded input (then that layer skips its pad copy).
-//   inference of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3) or
+//   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3) or
 //             F(3x3, 5x5) tiles (WinogradConv.swift; up to 4x or 4.6x fewer multiplies), same
-//             epilogue and output layout. A single image keeps the direct row kernel, split
-//             over the threads (U per call costs more than it saves there: its n^2 x CI x CO
-//             floats are written and read back once per image).
+//             epilogue and output layout (in training: no folded BatchNorm); also the direct-form
+//             input gradient above, itself a 'valid' correlation. A single image keeps the direct
+//             row kernel, split over the threads (U per call costs more than it saves there: its
+//             n^2 x CI x CO floats are written and read back once per image).
 //   training fusion: with a BatchNorm after it, the backward computes each image's dy from
 //             the BatchNorm's backward-data formula (per-chunk scratch) right before using it.
 
@@ -94,17 +95,23 @@ struct Conv2DEmitter: OpEmitter {
         let split = macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil)
         let wino = winograd && split ? WinogradConv(g: g, co: co, prefix: p) : nil
         let rowsKernel = "\(p)ForwardRows"
+        // The training forward has no folded BatchNorm: with a fused group it gets its own tile
+        // kernel (bias and the layer's own activation only); without one it shares inference's.
+        let trainTiles = wino.map { c.fused == nil ? $0.kernelName : "\(p)ForwardTilesTraining" }
         if let wino = wino {
             wino.emitWeights(m, name: c.name, kernel: c.param(.kernel))
             m.inferencePrologue.append(wino.weightsName)
-            m.winogradLayers.append(WinogradLayer(name: c.name, form: wino.form))
-            let fused = c.fused
-            m.imageFunction(wino.kernelName, comment: "\(c.header): Winograd \(wino.form), the \(wino.tiles) output tiles (\(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
-                weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
-                wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
-                                    scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
-                                    epilogue: fused?.activation ?? epi ?? .none)
+            m.trainingPrologue.append(wino.weightsName)
+            func tiles(_ name: String, _ fused: FusedOutput?) {
+                m.imageFunction(name, comment: "\(c.header): Winograd \(wino.form), the \(wino.tiles) output tiles (\(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+                    weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
+                    wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
+                                        scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                                        epilogue: fused?.activation ?? epi ?? .none)
+                }
             }
+            tiles(wino.kernelName, c.fused)
+            if let name = trainTiles, name != wino.kernelName { tiles(name, nil) }
         }
         if split {
             let fused = c.fused
@@ -120,8 +127,9 @@ struct Conv2DEmitter: OpEmitter {
         func forward(_ name: String, _ fused: FusedOutput?, inference: Bool) {
             let what = fused.map { "inference, fused with \($0.names)" } ?? (inference ? "\(desc), inference" : desc)
             let useRows = inference && split
-            m.chunkFunction(name, comment: "\(c.header): \(what)") { w in
-                if !useRows { weightsPreamble(w, fused) }
+            let tiles = inference ? nil : trainTiles
+            m.chunkFunction(name, comment: "\(c.header): \(what)\(tiles == nil ? "" : ", Winograd")") { w in
+                if !useRows && tiles == nil { weightsPreamble(w, fused) }
                 w.block("for n in lo..<hi") {
                     if g.padded && !(inference && prePadded) {
                         padCopy(w, "n")
@@ -130,7 +138,9 @@ struct Conv2DEmitter: OpEmitter {
                     }
                     let out = outputLayout(fused)
                     w.line("let y = \(fused?.pool != nil ? "\(scratch) + t * \(c.outSize)" : "\(outputBuffer(fused)) + n * \(out.imageStride)")")
-                    if useRows {
+                    if let tiles = tiles {
+                        w.line("\(tiles)(x, y, t)")
+                    } else if useRows {
                         w.line(wino.map { "\($0.kernelName)(x, y, t)" } ?? "\(rowsKernel)(x, y, 0, \(pix), t)")
                     } else {
                         emitRowBlocks(w, total: pix, rowsPerBlock: rowsPerBlock, index: "q") { rows, q in
@@ -184,6 +194,15 @@ struct Conv2DEmitter: OpEmitter {
         // every dy pixel adds dy * Wt[kh] into a zeroed padded dx, which is then cropped.
         let pt = g.kh - 1 - g.top, pb = g.kh - 1 - g.bottom, pl = g.kw - 1 - g.left, pr = g.kw - 1 - g.right
         let direct = a.strideH == 1 && a.strideW == 1 && min(pt, pb, pl, pr) >= 0 && g.h * g.w * 5 <= pix * 6
+        // The direct form is itself a stride-1 'valid' convolution (input dyp [OH + pt + pb,
+        // OW + pl + pr, CO], kernel Wf, output dx [H, W, CI]): with enough work, Winograd tiles.
+        // (For 'valid' layers the scatter form stays: Winograd over the wide zero border of dyp
+        // measured no faster than it on seed 000's 5x5 conv2d_2.)
+        var dxGeometry = g
+        (dxGeometry.h, dxGeometry.w, dxGeometry.c, dxGeometry.oh, dxGeometry.ow) = (g.oh, g.ow, co, g.h, g.w)
+        (dxGeometry.top, dxGeometry.bottom, dxGeometry.left, dxGeometry.right) = (pt, pb, pl, pr)
+        let dxWino = c.gx != nil && direct && winograd && g.h * g.w * g.kh * g.kw * co * g.c >= Conv2DEmitter.splitMinimumMACs
+            ? WinogradConv(g: dxGeometry, co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles") : nil
         let dyWp = g.ow + pl + pr, dypSize = (g.oh + pt + pb) * dyWp * co
         let wt = "\(p)wt", wf = "\(p)wf", dyp = "\(p)dyp"
         if c.gx != nil && direct {
@@ -195,6 +214,13 @@ struct Conv2DEmitter: OpEmitter {
                 w.line("} } } }")
             }
             m.backwardPrologue.append("\(p)Flip")
+            if let wino = dxWino {
+                wino.emitWeights(m, name: "\(c.name) input gradient", kernel: wf)
+                m.backwardPrologue.append(wino.weightsName)
+                m.imageFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of the zero-bordered dy at x with the flipped kernel, into dx at y") { w in
+                    wino.emitKernelBody(w, out: .dense([g.h, g.w, g.c]), bias: nil, scale: nil, shift: nil, epilogue: .none)
+                }
+            }
             m.buffer(dyp, perImage: 0, perChunk: dypSize, "\(c.name) output gradient of one image, zero-bordered [\(g.oh + pt + pb), \(dyWp), \(co)] (per chunk)")
         } else if c.gx != nil {
             m.buffer(wt, perImage: 0, fixed: g.kh * co * kRow, "\(c.name) transposed kernel [KH, CO, KW*CI]")
@@ -206,6 +232,9 @@ struct Conv2DEmitter: OpEmitter {
             }
             m.backwardPrologue.append("\(p)Transpose")
             if g.padded { m.buffer("\(p)dxp", perImage: padSize, "\(c.name) gradient of the padded input") }
+        }
+        if let form = (wino ?? dxWino)?.form {
+            m.winogradLayers.append(WinogradLayer(name: c.name, form: form, forward: wino != nil, inputGradient: dxWino != nil))
         }
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * kRow * co))
         if a.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
@@ -255,12 +284,16 @@ struct Conv2DEmitter: OpEmitter {
                     // dx[h, w, :] = sum_{kh, kw} dyp[h + kh, w + kw, :] * Wf[kh, kw]: RowGemm over dx pixels, SIMD over CI
                     w.line("let dx = \(gx) + n * \(c.inSize)")
                     w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
-                    emitRowBlocks(w, total: g.h * g.w, rowsPerBlock: RowGemm.preferredRows(n: g.c), index: "q") { rows, q in
-                        RowGemm(rows: rows,
-                                aRow: { r in "dyp + ((\(q) + \(r)) / \(g.w) * \(dyWp) + (\(q) + \(r)) % \(g.w)) * \(co)" },
-                                cRow: { r in "dx + (\(q) + \(r)) * \(g.c)" },
-                                k: g.kw * co, segments: g.kh, aSegment: dyWp * co, bSegment: g.kw * co * g.c,
-                                b: wf, ldb: g.c, n: g.c).emit(w)
+                    if let wino = dxWino {
+                        w.line("\(wino.kernelName)(dyp, dx, t)")
+                    } else {
+                        emitRowBlocks(w, total: g.h * g.w, rowsPerBlock: RowGemm.preferredRows(n: g.c), index: "q") { rows, q in
+                            RowGemm(rows: rows,
+                                    aRow: { r in "dyp + ((\(q) + \(r)) / \(g.w) * \(dyWp) + (\(q) + \(r)) % \(g.w)) * \(co)" },
+                                    cRow: { r in "dx + (\(q) + \(r)) * \(g.c)" },
+                                    k: g.kw * co, segments: g.kh, aSegment: dyWp * co, bSegment: g.kw * co * g.c,
+                                    b: wf, ldb: g.c, n: g.c).emit(w)
+                        }
                     }
                 } else if let gx = c.gx {
                     w.line("let dx = \(g.padded ? "\(p)dxp + n * \(padSize)" : "\(gx) + n * \(c.inSize)")")

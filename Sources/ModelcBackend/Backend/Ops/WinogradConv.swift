@@ -1,13 +1,15 @@
-// Winograd F(m x m, r x r): the inference forward of an r x r stride-1 Conv2D (Lavin & Gray,
-// "Fast Algorithms for Convolutional Neural Networks", 2015). Conv2DEmitter uses it in place of
-// the direct row kernel when `tile` finds a tile size for the layer (F(4x4, 3x3), F(3x3, 5x5))
-// and the model is emitted with `winograd: true`.
+// Winograd F(m x m, r x r): an r x r stride-1 'valid' correlation of a padded image (Lavin &
+// Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). Conv2DEmitter uses it in
+// place of the direct row kernel when `tile` finds a tile size (F(4x4, 3x3), F(3x3, 5x5)) and
+// the model is emitted with `winograd: true`: for the batch forward (inference, with a folded
+// BatchNorm, and training), and for the input gradient of a 'same'-like layer, which is the
+// correlation of the zero-bordered dy with the flipped kernel.
 //
 //   The output is cut into m x m tiles; tile (ty, tx) reads the n x n window d (n = m + r - 1)
 //   of the padded input at (m ty, m tx) (rows/columns past the padded image read as zero when
 //   the output size is not a multiple of m). With xi = n i + j indexing the transformed positions:
 //     V[xi][tile][ci]  = (B^T d B)[i][j]         per input channel (SIMD over CI)
-//     U[xi][ci][co]    = (G g G^T)[i][j]         g = W[:, :, ci, co], once per forward call
+//     U[xi][ci][co]    = (G g G^T)[i][j]         g = W[:, :, ci, co], once per forward / backward call
 //     M[xi]            = V[xi] x U[xi]           n^2 GEMMs [tiles, CI] x [CI, CO] (RowGemm)
 //     y[m ty + a][m tx + b] = (A^T M A)[a][b]    then bias or folded BatchNorm, activation
 //   A^T [m, n], G [n, r] and B^T [n, n] come from Cook-Toom (WinogradMatrices below); each 2-D
@@ -15,7 +17,9 @@
 //   through a per-thread n x n x 16 tile h. n^2 multiplies per tile and channel pair instead
 //   of the direct form's m^2 r^2. The sums are regrouped, so outputs differ from the direct
 //   form by rounding only (tests: relative 1e-5).
-//   Inference only: training keeps the direct form and its checked backward.
+//   Training: the forward is Winograd and the backward differentiates the convolution itself
+//   (dW direct; dx Winograd or direct), so gradients match the direct form's up to rounding
+//   (tests: SemanticsTests.testWinogradMatchesDirect, the Keras fixtures, finite differences).
 //   Tiles go R at a time (about RowGemm.preferredRows(CO), `block`); a block's V and M (n^2 x R x CI and
 //   n^2 x R x CO floats, per thread) stay in cache from the input transform to the output one.
 
@@ -181,9 +185,12 @@ struct WinogradConv {
         return g.oh >= m && g.ow >= m ? m : nil
     }
 
-    init?(g: ConvGeometry, co: Int, prefix: String) {
+    /// `prefix` names the buffers and functions (`<prefix>ForwardTiles`, `<prefix>WinogradWeights`);
+    /// `kernel` overrides the tile function's name.
+    init?(g: ConvGeometry, co: Int, prefix: String, kernel: String? = nil) {
         guard let m = WinogradConv.tile(g, filters: co) else { return nil }
         self.g = g; self.co = co; self.prefix = prefix
+        kernelName = kernel ?? "\(prefix)ForwardTiles"
         t = WinogradMatrices(m: m, r: g.kh)
     }
 
@@ -202,7 +209,7 @@ struct WinogradConv {
         let most = RowGemm.preferredRows(n: co), blocks = (tiles + most - 1) / most
         return (tiles + blocks - 1) / blocks
     }
-    var kernelName: String { "\(prefix)ForwardTiles" }
+    let kernelName: String
     var weightsName: String { "\(prefix)WinogradWeights" }
     private var u: String { "\(prefix)wu" }
     private var v: String { "\(prefix)wv" }
@@ -210,7 +217,8 @@ struct WinogradConv {
     private var half: String { "\(prefix)wh" }
 
     /// Declares the transformed-weight and per-thread tile buffers and emits `WinogradWeights()`
-    /// (U from the kernel at `kernel`, run before every batch inference forward).
+    /// (U from the kernel at `kernel`, run before every batch inference or training forward,
+    /// or backward for an input gradient).
     func emitWeights(_ m: ModelEmission, name: String, kernel: String) {
         let ci = g.c, n = t.n, r = t.r, nn = n * n
         m.buffer(u, perImage: 0, fixed: nn * uStride, "\(name) Winograd kernel U = G g G^T [\(nn), CI, CO] (each xi \(uStride) floats apart)")

@@ -1337,8 +1337,8 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), the 9 output tiles (3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
-    @inline(never) private func l6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
+    @inline(never) private func l6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l6fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         for c in 0..<64 {
             let k = (parameters + 52896)[c] / (((parameters + 53088))[c] + Float(0.001)).squareRoot()
@@ -1362,8 +1362,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 5 {
             for i in 0..<5 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
@@ -1567,9 +1568,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 5
         }
-        do {
-            let q = 5
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
@@ -1758,11 +1759,13 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 5 ending at 9") }
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), the 9 output tiles (3x3 pixels each) of one image
-    @inline(never) private func l6ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    @inline(never) private func l6ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l6wv + t * 7840, mm = l6wm + t * 15680, h = l6wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
@@ -1780,8 +1783,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 5 {
             for i in 0..<5 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
@@ -1978,9 +1982,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 5
         }
-        do {
-            let q = 5
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
@@ -2162,7 +2166,9 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 5 ending at 9") }
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
@@ -2427,7 +2433,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a6 + n * 5184
-            l6ForwardTilesTraining(x, y, t)
+            l6ForwardTilesTraining(x, y, 0, 9, t)
         }
     }
 
@@ -2436,7 +2442,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a8 + n * 5184
-            l6ForwardTiles(x, y, t)
+            l6ForwardTiles(x, y, 0, 9, t)
         }
     }
 

@@ -112,6 +112,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l3xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
+    private let l3wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
     private let l3wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
     private let l3wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
     private let l3wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
@@ -215,6 +216,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
         l3xp = zeroed(n * 32768, Float.self)
+        l3wsrc = zeroed(25600, Float.self)
         l3wu = zeroed(50960, Float.self)
         l3wv = zeroed(threads * 18816, Float.self)
         l3wm = zeroed(threads * 18816, Float.self)
@@ -318,6 +320,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3xp.deallocate()
+        l3wsrc.deallocate()
         l3wu.deallocate()
         l3wv.deallocate()
         l3wm.deallocate()
@@ -533,9 +536,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
         l2Inference(lo, hi, t)
         l3PadSingle()
-        splitRows(784, 12) {
+        l3WinogradWeightsIfChanged()
+        splitRows(100, 12) {
             q0, q1, t in
-            self.l3ForwardRows(l3xp, a3, q0, q1, t)
+            self.l3ForwardTiles(l3xp, a3, q0, q1, t)
         }
         l4Inference(lo, hi, t)
         l5ForwardInference(lo, hi, t)
@@ -1314,6 +1318,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
+    private func l3WinogradWeightsIfChanged() {
+        let wk = (parameters + 960)
+        for i in 0..<25600 where wk[i].bitPattern != l3wsrc[i].bitPattern {
+            l3WinogradWeights()
+            return
+        }
+    }
+
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
     private func l3WinogradWeights() {
         let wk = (parameters + 960), h = l3wh
@@ -1381,10 +1394,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
         }
+        l3wsrc.update(from: wk, count: 25600)
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), the 100 output tiles (3x3 pixels each) of one image
-    @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 100, 3x3 pixels each) of one image
+    @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 26560)
         let v = l3wv + t * 18816, mm = l3wm + t * 18816, h = l3wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -1403,7 +1417,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        for q in stride(from: 0, to: 96, by: 12) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
             for i in 0..<12 {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let rowIn = ty < 9   // the last tile row's window ends past the image
@@ -1644,9 +1660,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 12
         }
-        do {
-            let q = 96
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let rowIn = ty < 9   // the last tile row's window ends past the image
@@ -1815,224 +1831,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
-    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 960)
-        let bias = (parameters + 26560)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 32
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 1024
-                        let bs = wk + s * 5120 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
             q += 4
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 784") }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 100") }
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, Winograd
@@ -2042,7 +1843,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l3xp + n * 32768
             for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
             let y = a3 + n * 25088
-            l3ForwardTiles(x, y, t)
+            l3ForwardTiles(x, y, 0, 100, t)
         }
     }
 
@@ -2053,7 +1854,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l3xp + n * 32768
             for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
             let y = a3 + n * 25088
-            l3ForwardTiles(x, y, t)
+            l3ForwardTiles(x, y, 0, 100, t)
         }
     }
 
@@ -2140,8 +1941,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l3dxwv + t * 18816, mm = l3dxwm + t * 18816, h = l3dxwh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
@@ -2159,7 +1960,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        for q in stride(from: 0, to: 96, by: 12) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 12 {
             for i in 0..<12 {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let rowIn = ty < 9   // the last tile row's window ends past the image
@@ -2393,9 +2196,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 12
         }
-        do {
-            let q = 96
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let rowIn = ty < 9   // the last tile row's window ends past the image
@@ -2557,7 +2360,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 100") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -2719,7 +2524,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g2 + n * 25088
             for r in 0..<28 { (dyp + ((r + 2) * 32 + 2) * 32).update(from: dy + r * 896, count: 896) }
-            l3InputGradientTiles(dyp, dx, t)
+            l3InputGradientTiles(dyp, dx, 0, 100, t)
         }
     }
 
@@ -3015,8 +2820,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l7ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l7ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 45152)
         let v = l7wv + t * 6912, mm = l7wm + t * 13824, h = l7wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -3024,7 +2829,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -3248,9 +3055,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -3444,7 +3251,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
@@ -3689,7 +3498,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l7xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a7 + n * 12544
-            l7ForwardTiles(x, y, t)
+            l7ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -3700,7 +3509,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l7xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a7 + n * 12544
-            l7ForwardTiles(x, y, t)
+            l7ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -3765,15 +3574,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l7InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l7InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l7dxwv + t * 18432, mm = l7dxwm + t * 9216, h = l7dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 16, by: 8) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 8 {
             for i in 0..<8 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -3968,7 +3779,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 8
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -4087,7 +3900,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g6 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l7InputGradientTiles(dyp, dx, t)
+            l7InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
@@ -4357,8 +4170,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l9ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l9ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 82336)
         let v = l9wv + t * 13824, mm = l9wm + t * 13824, h = l9wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -4366,7 +4179,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4590,9 +4405,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4786,7 +4601,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
@@ -5031,7 +4848,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l9xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a9 + n * 12544
-            l9ForwardTiles(x, y, t)
+            l9ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -5042,7 +4859,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             let x = l9xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a9 + n * 12544
-            l9ForwardTiles(x, y, t)
+            l9ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -5107,15 +4924,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l9InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l9InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l9dxwv + t * 13824, mm = l9dxwm + t * 13824, h = l9dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -5330,9 +5149,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -5517,7 +5336,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 backward: dW, db, dx
@@ -5636,7 +5457,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g8 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l9InputGradientTiles(dyp, dx, t)
+            l9InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 

@@ -85,6 +85,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a3: UnsafeMutablePointer<Float>   // conv2 output [N, 24, 24, 64]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
+    private let l3wsrc: UnsafeMutablePointer<Float>   // conv2 the kernel U was computed from (bit-compared before single-image inference)
     private let l3wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l3wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l3wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
@@ -134,6 +135,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 36864, Float.self)
         g3 = zeroed(n * 36864, Float.self)
+        l3wsrc = zeroed(18432, Float.self)
         l3wu = zeroed(74304, Float.self)
         l3wv = zeroed(threads * 6912, Float.self)
         l3wm = zeroed(threads * 13824, Float.self)
@@ -175,6 +177,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
+        l3wsrc.deallocate()
         l3wu.deallocate()
         l3wv.deallocate()
         l3wm.deallocate()
@@ -289,9 +292,10 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
             self.l1ForwardRows(a0, a1, q0, q1, t)
         }
         l2Forward(lo, hi, t)
-        splitRows(576, 6) {
+        l3WinogradWeightsIfChanged()
+        splitRows(36, 6) {
             q0, q1, t in
-            self.l3ForwardRows(a2, a3, q0, q1, t)
+            self.l3ForwardTiles(a2, a3, q0, q1, t)
         }
         l4Forward(lo, hi, t)
         l5ForwardInference(lo, hi, t)
@@ -788,6 +792,15 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 21632 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
     }
 
+    // conv2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
+    private func l3WinogradWeightsIfChanged() {
+        let wk = (parameters + 320)
+        for i in 0..<18432 where wk[i].bitPattern != l3wsrc[i].bitPattern {
+            l3WinogradWeights()
+            return
+        }
+    }
+
     // conv2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l3WinogradWeights() {
         let wk = (parameters + 320), h = l3wh
@@ -833,10 +846,11 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                 }
             }
         }
+        l3wsrc.update(from: wk, count: 18432)
     }
 
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), the 36 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
+    @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 18752)
         let v = l3wv + t * 6912, mm = l3wm + t * 13824, h = l3wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -844,7 +858,9 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 36, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 6, tx = tile % 6
                 let d = x + (ty * 104 + tx * 4) * 32
@@ -1058,124 +1074,9 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-        }
-    }
-
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: output pixels q0..<q1 of one image
-    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 320)
-        let bias = (parameters + 18752)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 24 * 26 + (q + 0) % 24 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 24 * 26 + (q + 1) % 24 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 24 * 26 + (q + 2) % 24 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 24 * 26 + (q + 3) % 24 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 24 * 26 + (q + 4) % 24 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 24 * 26 + (q + 5) % 24 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 832
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr0 + 0 + 32), s0_2)
-                    st16((cr0 + 0 + 48), s0_3)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr1 + 0 + 32), s1_2)
-                    st16((cr1 + 0 + 48), s1_3)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr2 + 0 + 32), s2_2)
-                    st16((cr2 + 0 + 48), s2_3)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr3 + 0 + 32), s3_2)
-                    st16((cr3 + 0 + 48), s3_3)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr4 + 0 + 32), s4_2)
-                    st16((cr4 + 0 + 48), s4_3)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr5 + 0 + 32), s5_2)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
             q += 6
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 576") }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 36") }
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
@@ -1183,7 +1084,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a2 + n * 21632
             let y = a3 + n * 36864
-            l3ForwardTiles(x, y, t)
+            l3ForwardTiles(x, y, 0, 36, t)
         }
     }
 
@@ -1192,7 +1093,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a2 + n * 21632
             let y = a3 + n * 36864
-            l3ForwardTiles(x, y, t)
+            l3ForwardTiles(x, y, 0, 36, t)
         }
     }
 
@@ -1251,15 +1152,17 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l3dxwv + t * 23040, mm = l3dxwm + t * 11520, h = l3dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 40, by: 10) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 10 {
             for i in 0..<10 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let rowIn = ty < 6   // the last tile row's window ends past the image
@@ -1472,9 +1375,9 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 10
         }
-        do {
-            let q = 40
+        if qEnd - q == 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let rowIn = ty < 6   // the last tile row's window ends past the image
@@ -1678,7 +1581,9 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2 backward: dW, db, dx
@@ -1791,7 +1696,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
             }
             let dx = g2 + n * 21632
             for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
-            l3InputGradientTiles(dyp, dx, t)
+            l3InputGradientTiles(dyp, dx, 0, 49, t)
         }
     }
 

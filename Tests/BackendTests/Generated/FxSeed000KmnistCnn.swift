@@ -1244,8 +1244,8 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), the 9 output tiles (3x3 pixels each) of one image
-    @inline(never) private func l6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    @inline(never) private func l6ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l6wv + t * 7840, mm = l6wm + t * 15680, h = l6wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
@@ -1263,8 +1263,9 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 5 {
             for i in 0..<5 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
@@ -1461,9 +1462,9 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 5
         }
-        do {
-            let q = 5
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
@@ -1645,7 +1646,9 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 5 ending at 9") }
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image
@@ -1832,7 +1835,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a6 + n * 5184
-            l6ForwardTiles(x, y, t)
+            l6ForwardTiles(x, y, 0, 9, t)
         }
     }
 
@@ -1841,7 +1844,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a6 + n * 5184
-            l6ForwardTiles(x, y, t)
+            l6ForwardTiles(x, y, 0, 9, t)
         }
     }
 

@@ -133,6 +133,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
+    private let l5wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
     private let l5wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
     private let l5wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
     private let l5wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 10, CO] (per thread)
@@ -313,6 +314,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a5 = zeroed(n * 25088, Float.self)
         g5 = zeroed(n * 25088, Float.self)
         l5xp = zeroed(n * 28800, Float.self)
+        l5wsrc = zeroed(9216, Float.self)
         l5wu = zeroed(37440, Float.self)
         l5wv = zeroed(threads * 11520, Float.self)
         l5wm = zeroed(threads * 11520, Float.self)
@@ -499,6 +501,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a5.deallocate()
         g5.deallocate()
         l5xp.deallocate()
+        l5wsrc.deallocate()
         l5wu.deallocate()
         l5wv.deallocate()
         l5wm.deallocate()
@@ -864,9 +867,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         l3Inference(lo, hi, t)
         l4Forward(lo, hi, t)
         l5PadSingle()
-        splitRows(784, 12) {
+        l5WinogradWeightsIfChanged()
+        splitRows(49, 10) {
             q0, q1, t in
-            self.l5ForwardRows(l5xp, a5, q0, q1, t)
+            self.l5ForwardTiles(l5xp, a5, q0, q1, t)
         }
         l6Inference(lo, hi, t)
         l7Forward(lo, hi, t)
@@ -1641,6 +1645,15 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
     }
 
+    // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
+    private func l5WinogradWeightsIfChanged() {
+        let wk = (parameters + 448)
+        for i in 0..<9216 where wk[i].bitPattern != l5wsrc[i].bitPattern {
+            l5WinogradWeights()
+            return
+        }
+    }
+
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l5WinogradWeights() {
         let wk = (parameters + 448), h = l5wh
@@ -1686,10 +1699,11 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 }
             }
         }
+        l5wsrc.update(from: wk, count: 9216)
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), the 49 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
+    @inline(never) private func l5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let v = l5wv + t * 11520, mm = l5wm + t * 11520, h = l5wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -1697,7 +1711,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 40, by: 10) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 10 {
             for i in 0..<10 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -1909,9 +1925,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 10
         }
-        do {
-            let q = 40
+        if qEnd - q == 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -2114,192 +2130,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 448)
-        let bias = (parameters + 9664)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    st16((cr11 + 0 + 0), s11_0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 784") }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -2309,7 +2142,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l5xp + n * 28800
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
             let y = a5 + n * 25088
-            l5ForwardTiles(x, y, t)
+            l5ForwardTiles(x, y, 0, 49, t)
         }
     }
 
@@ -2320,7 +2153,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l5xp + n * 28800
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
             let y = a5 + n * 25088
-            l5ForwardTiles(x, y, t)
+            l5ForwardTiles(x, y, 0, 49, t)
         }
     }
 
@@ -2385,15 +2218,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l5dxwv + t * 11520, mm = l5dxwm + t * 11520, h = l5dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 40, by: 10) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 10 {
             for i in 0..<10 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -2600,9 +2435,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 10
         }
-        do {
-            let q = 40
+        if qEnd - q == 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -2800,7 +2635,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -2917,7 +2754,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g4 + n * 25088
             for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
-            l5InputGradientTiles(dyp, dx, t)
+            l5InputGradientTiles(dyp, dx, 0, 49, t)
         }
     }
 
@@ -3228,8 +3065,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l10ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l10ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let v = l10wv + t * 6912, mm = l10wm + t * 13824, h = l10wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -3237,7 +3074,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -3457,9 +3296,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -3649,7 +3488,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
@@ -3854,7 +3695,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l10xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a10 + n * 12544
-            l10ForwardTiles(x, y, t)
+            l10ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -3865,7 +3706,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l10xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a10 + n * 12544
-            l10ForwardTiles(x, y, t)
+            l10ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -3930,15 +3771,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l10InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l10InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l10dxwv + t * 18432, mm = l10dxwm + t * 9216, h = l10dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 16, by: 8) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 8 {
             for i in 0..<8 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4133,7 +3976,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 8
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -4246,7 +4091,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g9 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l10InputGradientTiles(dyp, dx, t)
+            l10InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
@@ -4531,8 +4376,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l13ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l13ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let v = l13wv + t * 13824, mm = l13wm + t * 13824, h = l13wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -4540,7 +4385,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4760,9 +4607,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4952,7 +4799,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
@@ -5157,7 +5006,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l13xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a13 + n * 12544
-            l13ForwardTiles(x, y, t)
+            l13ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -5168,7 +5017,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l13xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a13 + n * 12544
-            l13ForwardTiles(x, y, t)
+            l13ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -5233,15 +5082,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l13InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l13InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l13dxwv + t * 13824, mm = l13dxwm + t * 13824, h = l13dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -5456,9 +5307,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -5643,7 +5494,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 backward: dW, db, dx
@@ -5756,7 +5609,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g12 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l13InputGradientTiles(dyp, dx, t)
+            l13InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
@@ -6129,8 +5982,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), the 4 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l18ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
+    @inline(never) private func l18ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let v = l18wv + t * 9216, mm = l18wm + t * 18432, h = l18wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -6138,8 +5991,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -6329,7 +6183,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image
@@ -6489,7 +6345,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l18xp + n * 5184
             for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
             let y = a18 + n * 6272
-            l18ForwardTiles(x, y, t)
+            l18ForwardTiles(x, y, 0, 4, t)
         }
     }
 
@@ -6500,7 +6356,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l18xp + n * 5184
             for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
             let y = a18 + n * 6272
-            l18ForwardTiles(x, y, t)
+            l18ForwardTiles(x, y, 0, 4, t)
         }
     }
 
@@ -6565,16 +6421,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l18InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l18InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l18dxwv + t * 18432, mm = l18dxwm + t * 9216, h = l18dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -6759,7 +6616,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 backward: dW, db, dx
@@ -6872,7 +6731,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g17 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
-            l18InputGradientTiles(dyp, dx, t)
+            l18InputGradientTiles(dyp, dx, 0, 4, t)
         }
     }
 

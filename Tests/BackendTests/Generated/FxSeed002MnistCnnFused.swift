@@ -136,6 +136,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
     private let l5poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
+    private let l5wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
     private let l5wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
     private let l5wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
     private let l5wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 10, CO] (per thread)
@@ -332,6 +333,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g5 = zeroed(n * 25088, Float.self)
         l5xp = zeroed(n * 28800, Float.self)
         l5poolIn = zeroed(threads * 25088, Float.self)
+        l5wsrc = zeroed(9216, Float.self)
         l5wu = zeroed(37440, Float.self)
         l5wv = zeroed(threads * 11520, Float.self)
         l5wm = zeroed(threads * 11520, Float.self)
@@ -534,6 +536,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g5.deallocate()
         l5xp.deallocate()
         l5poolIn.deallocate()
+        l5wsrc.deallocate()
         l5wu.deallocate()
         l5wv.deallocate()
         l5wm.deallocate()
@@ -883,9 +886,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             q0, q1, t in
             self.l2ForwardRows(l2xp, l5xp, q0, q1, t)
         }
-        splitRows(784, 12) {
+        l5WinogradWeightsIfChanged()
+        splitRows(49, 10) {
             q0, q1, t in
-            self.l5ForwardRows(l5xp, l5poolIn, q0, q1, t)
+            self.l5ForwardTiles(l5xp, l5poolIn, q0, q1, t)
         }
         l5PoolSingle()
         splitRows(196, 6) {
@@ -1710,6 +1714,15 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 25088 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : g * Float(0.3)) }
     }
 
+    // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
+    private func l5WinogradWeightsIfChanged() {
+        let wk = (parameters + 448)
+        for i in 0..<9216 where wk[i].bitPattern != l5wsrc[i].bitPattern {
+            l5WinogradWeights()
+            return
+        }
+    }
+
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l5WinogradWeights() {
         let wk = (parameters + 448), h = l5wh
@@ -1755,10 +1768,11 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 }
             }
         }
+        l5wsrc.update(from: wk, count: 9216)
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), the 49 output tiles (4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-    @inline(never) private func l5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
+    @inline(never) private func l5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
         let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
         for c in 0..<32 {
@@ -1772,930 +1786,105 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 40, by: 10) {
-            for i in 0..<10 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                    }
-                }
-            }
-            for i in 0..<10 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 = y0 * scv + shv
-                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 = y1 * scv + shv
-                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 = y2 * scv + shv
-                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 = y3 * scv + shv
-                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-        }
-        do {
-            let q = 40
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
-            }
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 = y0 * scv + shv
-                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 = y1 * scv + shv
-                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 = y2 * scv + shv
-                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 = y3 * scv + shv
-                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), the 49 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
-        let bias = (parameters + 9664)
-        let v = l5wv + t * 11520, mm = l5wm + t * 11520, h = l5wh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 40, by: 10) {
-            for i in 0..<10 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                    }
-                }
-            }
-            for i in 0..<10 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 += bv
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-        }
-        do {
-            let q = 40
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
-            }
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 += bv
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let wk = (parameters + 448)
-        let bias = (parameters + 9664)
-        let sc = l5fold + t * 64, sh = sc + 32   // folded conv2d_2 + batch_normalization_2 + leaky_re_lu_2 + max_pooling2d_1 + dropout_1
-        for c in 0..<32 {
-            let k = (parameters + 9696)[c] / (((parameters + 9792))[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (bias[c] - ((parameters + 9760))[c]) * k + (parameters + 9728)[c]
-        }
         var q = q0
         let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 32
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 32
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 32
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 32
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 32
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 32
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 32
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 32
-                let cr11 = y + (q + 11) * 32
+        while qEnd - q >= 10 {
+            for i in 0..<10 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let d = x + (ty * 120 + tx * 4) * 32
+                let vi = v + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // B^T d: window column cc -> h[0..<6][cc]
+                    for cc in 0..<6 {
+                        let d0 = ld16(d + (0 + cc) * 32 + c0)
+                        let d1 = ld16(d + (30 + cc) * 32 + c0)
+                        let d2 = ld16(d + (60 + cc) * 32 + c0)
+                        let d3 = ld16(d + (90 + cc) * 32 + c0)
+                        let d4 = ld16(d + (120 + cc) * 32 + c0)
+                        let d5 = ld16(d + (150 + cc) * 32 + c0)
+                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
+                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
+                        st16(h + (0 + cc) * 16, b0)
+                        st16(h + (6 + cc) * 16, b1)
+                        st16(h + (12 + cc) * 16, b2)
+                        st16(h + (18 + cc) * 16, b3)
+                        st16(h + (24 + cc) * 16, b4)
+                        st16(h + (30 + cc) * 16, b5)
+                    }
+                    // (B^T d) B: row i -> V[i][0..<6]
+                    for i in 0..<6 {
+                        let h0 = ld16(h + (i * 6 + 0) * 16)
+                        let h1 = ld16(h + (i * 6 + 1) * 16)
+                        let h2 = ld16(h + (i * 6 + 2) * 16)
+                        let h3 = ld16(h + (i * 6 + 3) * 16)
+                        let h4 = ld16(h + (i * 6 + 4) * 16)
+                        let h5 = ld16(h + (i * 6 + 5) * 16)
+                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
+                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
+                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
+                    }
+                }
+            }
+            for xi in 0..<36 {
+                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
                 do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_1: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_1: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_1: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
+                    let ar0 = vx + 0
+                    let cr0 = mx + 0
+                    let ar1 = vx + 32
+                    let cr1 = mx + 32
+                    let ar2 = vx + 64
+                    let cr2 = mx + 64
+                    let ar3 = vx + 96
+                    let cr3 = mx + 96
+                    let ar4 = vx + 128
+                    let cr4 = mx + 128
+                    let ar5 = vx + 160
+                    let cr5 = mx + 160
+                    let ar6 = vx + 192
+                    let cr6 = mx + 192
+                    let ar7 = vx + 224
+                    let cr7 = mx + 224
+                    let ar8 = vx + 256
+                    let cr8 = mx + 256
+                    let ar9 = vx + 288
+                    let cr9 = mx + 288
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        let ao = 0
+                        let bs = ux + 0
+                        for k in 0..<32 {
                             let bk = bs + k * 32
                             let w0 = ld16((bk + 0))
                             let w1 = ld16((bk + 16))
@@ -2729,113 +1918,187 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             let x9 = ar9[ao + k]
                             s9_0 = s9_0.addingProduct(w0, x9)
                             s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
                     }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
                 }
             }
-            q += 12
+            for i in 0..<10 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let yo = y + 0 + ty * 3584 + tx * 128
+                let mi = mm + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // A^T M: column cc -> h[0..<4][cc]
+                    for cc in 0..<6 {
+                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let as1 = m1 + m2
+                        let ad1 = m1 - m2
+                        let as3 = m3 + m4
+                        let ad3 = m3 - m4
+                        let a0 = m0 + as1 + as3
+                        let a1 = (ad1).addingProduct(ad3, c2)
+                        let a2 = (as1).addingProduct(as3, c4)
+                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
+                        st16(h + (0 + cc) * 16, a0)
+                        st16(h + (6 + cc) * 16, a1)
+                        st16(h + (12 + cc) * 16, a2)
+                        st16(h + (18 + cc) * 16, a3)
+                    }
+                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
+                    // (A^T M) A: row a -> output row a, then the epilogue
+                    for a in 0..<4 {
+                        let s0 = ld16(h + (a * 6 + 0) * 16)
+                        let s1 = ld16(h + (a * 6 + 1) * 16)
+                        let s2 = ld16(h + (a * 6 + 2) * 16)
+                        let s3 = ld16(h + (a * 6 + 3) * 16)
+                        let s4 = ld16(h + (a * 6 + 4) * 16)
+                        let s5 = ld16(h + (a * 6 + 5) * 16)
+                        let zs1 = s1 + s2
+                        let zd1 = s1 - s2
+                        let zs3 = s3 + s4
+                        let zd3 = s3 - s4
+                        let z0 = s0 + zs1 + zs3
+                        let z1 = (zd1).addingProduct(zd3, c2)
+                        let z2 = (zs1).addingProduct(zs3, c4)
+                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
+                        var y0 = z0
+                        y0 = y0 * scv + shv
+                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                        st16(yo + a * 896 + 0 + c0, y0)
+                        var y1 = z1
+                        y1 = y1 * scv + shv
+                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                        st16(yo + a * 896 + 32 + c0, y1)
+                        var y2 = z2
+                        y2 = y2 * scv + shv
+                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
+                        st16(yo + a * 896 + 64 + c0, y2)
+                        var y3 = z3
+                        y3 = y3 * scv + shv
+                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
+                        st16(yo + a * 896 + 96 + c0, y3)
+                    }
+                }
+            }
+            q += 10
         }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 32
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 32
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 32
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 32
-                let cr3 = y + (q + 3) * 32
+        if qEnd - q == 9 {
+            for i in 0..<9 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let d = x + (ty * 120 + tx * 4) * 32
+                let vi = v + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // B^T d: window column cc -> h[0..<6][cc]
+                    for cc in 0..<6 {
+                        let d0 = ld16(d + (0 + cc) * 32 + c0)
+                        let d1 = ld16(d + (30 + cc) * 32 + c0)
+                        let d2 = ld16(d + (60 + cc) * 32 + c0)
+                        let d3 = ld16(d + (90 + cc) * 32 + c0)
+                        let d4 = ld16(d + (120 + cc) * 32 + c0)
+                        let d5 = ld16(d + (150 + cc) * 32 + c0)
+                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
+                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
+                        st16(h + (0 + cc) * 16, b0)
+                        st16(h + (6 + cc) * 16, b1)
+                        st16(h + (12 + cc) * 16, b2)
+                        st16(h + (18 + cc) * 16, b3)
+                        st16(h + (24 + cc) * 16, b4)
+                        st16(h + (30 + cc) * 16, b5)
+                    }
+                    // (B^T d) B: row i -> V[i][0..<6]
+                    for i in 0..<6 {
+                        let h0 = ld16(h + (i * 6 + 0) * 16)
+                        let h1 = ld16(h + (i * 6 + 1) * 16)
+                        let h2 = ld16(h + (i * 6 + 2) * 16)
+                        let h3 = ld16(h + (i * 6 + 3) * 16)
+                        let h4 = ld16(h + (i * 6 + 4) * 16)
+                        let h5 = ld16(h + (i * 6 + 5) * 16)
+                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
+                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
+                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
+                    }
+                }
+            }
+            for xi in 0..<36 {
+                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
                 do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 960
-                        let bs = wk + s * 3072 + 0
-                        for k in 0..<96 {
+                    let ar0 = vx + 0
+                    let cr0 = mx + 0
+                    let ar1 = vx + 32
+                    let cr1 = mx + 32
+                    let ar2 = vx + 64
+                    let cr2 = mx + 64
+                    let ar3 = vx + 96
+                    let cr3 = mx + 96
+                    let ar4 = vx + 128
+                    let cr4 = mx + 128
+                    let ar5 = vx + 160
+                    let cr5 = mx + 160
+                    let ar6 = vx + 192
+                    let cr6 = mx + 192
+                    let ar7 = vx + 224
+                    let cr7 = mx + 224
+                    let ar8 = vx + 256
+                    let cr8 = mx + 256
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        let ao = 0
+                        let bs = ux + 0
+                        for k in 0..<32 {
                             let bk = bs + k * 32
                             let w0 = ld16((bk + 0))
                             let w1 = ld16((bk + 16))
@@ -2851,37 +2114,541 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                             let x3 = ar3[ao + k]
                             s3_0 = s3_0.addingProduct(w0, x3)
                             s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
                         }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
                     }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
                 }
             }
-            q += 4
+            for i in 0..<9 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let yo = y + 0 + ty * 3584 + tx * 128
+                let mi = mm + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // A^T M: column cc -> h[0..<4][cc]
+                    for cc in 0..<6 {
+                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let as1 = m1 + m2
+                        let ad1 = m1 - m2
+                        let as3 = m3 + m4
+                        let ad3 = m3 - m4
+                        let a0 = m0 + as1 + as3
+                        let a1 = (ad1).addingProduct(ad3, c2)
+                        let a2 = (as1).addingProduct(as3, c4)
+                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
+                        st16(h + (0 + cc) * 16, a0)
+                        st16(h + (6 + cc) * 16, a1)
+                        st16(h + (12 + cc) * 16, a2)
+                        st16(h + (18 + cc) * 16, a3)
+                    }
+                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
+                    // (A^T M) A: row a -> output row a, then the epilogue
+                    for a in 0..<4 {
+                        let s0 = ld16(h + (a * 6 + 0) * 16)
+                        let s1 = ld16(h + (a * 6 + 1) * 16)
+                        let s2 = ld16(h + (a * 6 + 2) * 16)
+                        let s3 = ld16(h + (a * 6 + 3) * 16)
+                        let s4 = ld16(h + (a * 6 + 4) * 16)
+                        let s5 = ld16(h + (a * 6 + 5) * 16)
+                        let zs1 = s1 + s2
+                        let zd1 = s1 - s2
+                        let zs3 = s3 + s4
+                        let zd3 = s3 - s4
+                        let z0 = s0 + zs1 + zs3
+                        let z1 = (zd1).addingProduct(zd3, c2)
+                        let z2 = (zs1).addingProduct(zs3, c4)
+                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
+                        var y0 = z0
+                        y0 = y0 * scv + shv
+                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
+                        st16(yo + a * 896 + 0 + c0, y0)
+                        var y1 = z1
+                        y1 = y1 * scv + shv
+                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
+                        st16(yo + a * 896 + 32 + c0, y1)
+                        var y2 = z2
+                        y2 = y2 * scv + shv
+                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
+                        st16(yo + a * 896 + 64 + c0, y2)
+                        var y3 = z3
+                        y3 = y3 * scv + shv
+                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
+                        st16(yo + a * 896 + 96 + c0, y3)
+                    }
+                }
+            }
+            q += 9
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 784") }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
+    }
+
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
+    @inline(never) private func l5ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let bias = (parameters + 9664)
+        let v = l5wv + t * 11520, mm = l5wm + t * 11520, h = l5wh + t * 576
+        let cm5 = SIMD16<Float>(repeating: -5.0)
+        let cm2 = SIMD16<Float>(repeating: -2.0)
+        let c2 = SIMD16<Float>(repeating: 2.0)
+        let c4 = SIMD16<Float>(repeating: 4.0)
+        let c8 = SIMD16<Float>(repeating: 8.0)
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 10 {
+            for i in 0..<10 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let d = x + (ty * 120 + tx * 4) * 32
+                let vi = v + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // B^T d: window column cc -> h[0..<6][cc]
+                    for cc in 0..<6 {
+                        let d0 = ld16(d + (0 + cc) * 32 + c0)
+                        let d1 = ld16(d + (30 + cc) * 32 + c0)
+                        let d2 = ld16(d + (60 + cc) * 32 + c0)
+                        let d3 = ld16(d + (90 + cc) * 32 + c0)
+                        let d4 = ld16(d + (120 + cc) * 32 + c0)
+                        let d5 = ld16(d + (150 + cc) * 32 + c0)
+                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
+                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
+                        st16(h + (0 + cc) * 16, b0)
+                        st16(h + (6 + cc) * 16, b1)
+                        st16(h + (12 + cc) * 16, b2)
+                        st16(h + (18 + cc) * 16, b3)
+                        st16(h + (24 + cc) * 16, b4)
+                        st16(h + (30 + cc) * 16, b5)
+                    }
+                    // (B^T d) B: row i -> V[i][0..<6]
+                    for i in 0..<6 {
+                        let h0 = ld16(h + (i * 6 + 0) * 16)
+                        let h1 = ld16(h + (i * 6 + 1) * 16)
+                        let h2 = ld16(h + (i * 6 + 2) * 16)
+                        let h3 = ld16(h + (i * 6 + 3) * 16)
+                        let h4 = ld16(h + (i * 6 + 4) * 16)
+                        let h5 = ld16(h + (i * 6 + 5) * 16)
+                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
+                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
+                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
+                    }
+                }
+            }
+            for xi in 0..<36 {
+                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
+                do {
+                    let ar0 = vx + 0
+                    let cr0 = mx + 0
+                    let ar1 = vx + 32
+                    let cr1 = mx + 32
+                    let ar2 = vx + 64
+                    let cr2 = mx + 64
+                    let ar3 = vx + 96
+                    let cr3 = mx + 96
+                    let ar4 = vx + 128
+                    let cr4 = mx + 128
+                    let ar5 = vx + 160
+                    let cr5 = mx + 160
+                    let ar6 = vx + 192
+                    let cr6 = mx + 192
+                    let ar7 = vx + 224
+                    let cr7 = mx + 224
+                    let ar8 = vx + 256
+                    let cr8 = mx + 256
+                    let ar9 = vx + 288
+                    let cr9 = mx + 288
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        var s9_0: SIMD16<Float> = SIMD16<Float>()
+                        var s9_1: SIMD16<Float> = SIMD16<Float>()
+                        let ao = 0
+                        let bs = ux + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                            let x9 = ar9[ao + k]
+                            s9_0 = s9_0.addingProduct(w0, x9)
+                            s9_1 = s9_1.addingProduct(w1, x9)
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                        st16((cr9 + 0 + 0), s9_0)
+                        st16((cr9 + 0 + 16), s9_1)
+                    }
+                }
+            }
+            for i in 0..<10 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let yo = y + 0 + ty * 3584 + tx * 128
+                let mi = mm + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // A^T M: column cc -> h[0..<4][cc]
+                    for cc in 0..<6 {
+                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let as1 = m1 + m2
+                        let ad1 = m1 - m2
+                        let as3 = m3 + m4
+                        let ad3 = m3 - m4
+                        let a0 = m0 + as1 + as3
+                        let a1 = (ad1).addingProduct(ad3, c2)
+                        let a2 = (as1).addingProduct(as3, c4)
+                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
+                        st16(h + (0 + cc) * 16, a0)
+                        st16(h + (6 + cc) * 16, a1)
+                        st16(h + (12 + cc) * 16, a2)
+                        st16(h + (18 + cc) * 16, a3)
+                    }
+                    let bv = ld16(bias + c0)
+                    // (A^T M) A: row a -> output row a, then the epilogue
+                    for a in 0..<4 {
+                        let s0 = ld16(h + (a * 6 + 0) * 16)
+                        let s1 = ld16(h + (a * 6 + 1) * 16)
+                        let s2 = ld16(h + (a * 6 + 2) * 16)
+                        let s3 = ld16(h + (a * 6 + 3) * 16)
+                        let s4 = ld16(h + (a * 6 + 4) * 16)
+                        let s5 = ld16(h + (a * 6 + 5) * 16)
+                        let zs1 = s1 + s2
+                        let zd1 = s1 - s2
+                        let zs3 = s3 + s4
+                        let zd3 = s3 - s4
+                        let z0 = s0 + zs1 + zs3
+                        let z1 = (zd1).addingProduct(zd3, c2)
+                        let z2 = (zs1).addingProduct(zs3, c4)
+                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
+                        var y0 = z0
+                        y0 += bv
+                        st16(yo + a * 896 + 0 + c0, y0)
+                        var y1 = z1
+                        y1 += bv
+                        st16(yo + a * 896 + 32 + c0, y1)
+                        var y2 = z2
+                        y2 += bv
+                        st16(yo + a * 896 + 64 + c0, y2)
+                        var y3 = z3
+                        y3 += bv
+                        st16(yo + a * 896 + 96 + c0, y3)
+                    }
+                }
+            }
+            q += 10
+        }
+        if qEnd - q == 9 {
+            for i in 0..<9 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let d = x + (ty * 120 + tx * 4) * 32
+                let vi = v + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // B^T d: window column cc -> h[0..<6][cc]
+                    for cc in 0..<6 {
+                        let d0 = ld16(d + (0 + cc) * 32 + c0)
+                        let d1 = ld16(d + (30 + cc) * 32 + c0)
+                        let d2 = ld16(d + (60 + cc) * 32 + c0)
+                        let d3 = ld16(d + (90 + cc) * 32 + c0)
+                        let d4 = ld16(d + (120 + cc) * 32 + c0)
+                        let d5 = ld16(d + (150 + cc) * 32 + c0)
+                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
+                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
+                        st16(h + (0 + cc) * 16, b0)
+                        st16(h + (6 + cc) * 16, b1)
+                        st16(h + (12 + cc) * 16, b2)
+                        st16(h + (18 + cc) * 16, b3)
+                        st16(h + (24 + cc) * 16, b4)
+                        st16(h + (30 + cc) * 16, b5)
+                    }
+                    // (B^T d) B: row i -> V[i][0..<6]
+                    for i in 0..<6 {
+                        let h0 = ld16(h + (i * 6 + 0) * 16)
+                        let h1 = ld16(h + (i * 6 + 1) * 16)
+                        let h2 = ld16(h + (i * 6 + 2) * 16)
+                        let h3 = ld16(h + (i * 6 + 3) * 16)
+                        let h4 = ld16(h + (i * 6 + 4) * 16)
+                        let h5 = ld16(h + (i * 6 + 5) * 16)
+                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
+                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
+                        let b1 = be1 + bo1, b2 = be1 - bo1
+                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
+                        let b3 = be3 + bo3, b4 = be3 - bo3
+                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
+                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
+                    }
+                }
+            }
+            for xi in 0..<36 {
+                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
+                do {
+                    let ar0 = vx + 0
+                    let cr0 = mx + 0
+                    let ar1 = vx + 32
+                    let cr1 = mx + 32
+                    let ar2 = vx + 64
+                    let cr2 = mx + 64
+                    let ar3 = vx + 96
+                    let cr3 = mx + 96
+                    let ar4 = vx + 128
+                    let cr4 = mx + 128
+                    let ar5 = vx + 160
+                    let cr5 = mx + 160
+                    let ar6 = vx + 192
+                    let cr6 = mx + 192
+                    let ar7 = vx + 224
+                    let cr7 = mx + 224
+                    let ar8 = vx + 256
+                    let cr8 = mx + 256
+                    do {
+                        var s0_0: SIMD16<Float> = SIMD16<Float>()
+                        var s0_1: SIMD16<Float> = SIMD16<Float>()
+                        var s1_0: SIMD16<Float> = SIMD16<Float>()
+                        var s1_1: SIMD16<Float> = SIMD16<Float>()
+                        var s2_0: SIMD16<Float> = SIMD16<Float>()
+                        var s2_1: SIMD16<Float> = SIMD16<Float>()
+                        var s3_0: SIMD16<Float> = SIMD16<Float>()
+                        var s3_1: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s8_0: SIMD16<Float> = SIMD16<Float>()
+                        var s8_1: SIMD16<Float> = SIMD16<Float>()
+                        let ao = 0
+                        let bs = ux + 0
+                        for k in 0..<32 {
+                            let bk = bs + k * 32
+                            let w0 = ld16((bk + 0))
+                            let w1 = ld16((bk + 16))
+                            let x0 = ar0[ao + k]
+                            s0_0 = s0_0.addingProduct(w0, x0)
+                            s0_1 = s0_1.addingProduct(w1, x0)
+                            let x1 = ar1[ao + k]
+                            s1_0 = s1_0.addingProduct(w0, x1)
+                            s1_1 = s1_1.addingProduct(w1, x1)
+                            let x2 = ar2[ao + k]
+                            s2_0 = s2_0.addingProduct(w0, x2)
+                            s2_1 = s2_1.addingProduct(w1, x2)
+                            let x3 = ar3[ao + k]
+                            s3_0 = s3_0.addingProduct(w0, x3)
+                            s3_1 = s3_1.addingProduct(w1, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            let x8 = ar8[ao + k]
+                            s8_0 = s8_0.addingProduct(w0, x8)
+                            s8_1 = s8_1.addingProduct(w1, x8)
+                        }
+                        st16((cr0 + 0 + 0), s0_0)
+                        st16((cr0 + 0 + 16), s0_1)
+                        st16((cr1 + 0 + 0), s1_0)
+                        st16((cr1 + 0 + 16), s1_1)
+                        st16((cr2 + 0 + 0), s2_0)
+                        st16((cr2 + 0 + 16), s2_1)
+                        st16((cr3 + 0 + 0), s3_0)
+                        st16((cr3 + 0 + 16), s3_1)
+                        st16((cr4 + 0 + 0), s4_0)
+                        st16((cr4 + 0 + 16), s4_1)
+                        st16((cr5 + 0 + 0), s5_0)
+                        st16((cr5 + 0 + 16), s5_1)
+                        st16((cr6 + 0 + 0), s6_0)
+                        st16((cr6 + 0 + 16), s6_1)
+                        st16((cr7 + 0 + 0), s7_0)
+                        st16((cr7 + 0 + 16), s7_1)
+                        st16((cr8 + 0 + 0), s8_0)
+                        st16((cr8 + 0 + 16), s8_1)
+                    }
+                }
+            }
+            for i in 0..<9 {
+                let tile = q + i, ty = tile / 7, tx = tile % 7
+                let yo = y + 0 + ty * 3584 + tx * 128
+                let mi = mm + i * 32
+                for c0 in stride(from: 0, to: 32, by: 16) {
+                    // A^T M: column cc -> h[0..<4][cc]
+                    for cc in 0..<6 {
+                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let as1 = m1 + m2
+                        let ad1 = m1 - m2
+                        let as3 = m3 + m4
+                        let ad3 = m3 - m4
+                        let a0 = m0 + as1 + as3
+                        let a1 = (ad1).addingProduct(ad3, c2)
+                        let a2 = (as1).addingProduct(as3, c4)
+                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
+                        st16(h + (0 + cc) * 16, a0)
+                        st16(h + (6 + cc) * 16, a1)
+                        st16(h + (12 + cc) * 16, a2)
+                        st16(h + (18 + cc) * 16, a3)
+                    }
+                    let bv = ld16(bias + c0)
+                    // (A^T M) A: row a -> output row a, then the epilogue
+                    for a in 0..<4 {
+                        let s0 = ld16(h + (a * 6 + 0) * 16)
+                        let s1 = ld16(h + (a * 6 + 1) * 16)
+                        let s2 = ld16(h + (a * 6 + 2) * 16)
+                        let s3 = ld16(h + (a * 6 + 3) * 16)
+                        let s4 = ld16(h + (a * 6 + 4) * 16)
+                        let s5 = ld16(h + (a * 6 + 5) * 16)
+                        let zs1 = s1 + s2
+                        let zd1 = s1 - s2
+                        let zs3 = s3 + s4
+                        let zd3 = s3 - s4
+                        let z0 = s0 + zs1 + zs3
+                        let z1 = (zd1).addingProduct(zd3, c2)
+                        let z2 = (zs1).addingProduct(zs3, c4)
+                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
+                        var y0 = z0
+                        y0 += bv
+                        st16(yo + a * 896 + 0 + c0, y0)
+                        var y1 = z1
+                        y1 += bv
+                        st16(yo + a * 896 + 32 + c0, y1)
+                        var y2 = z2
+                        y2 += bv
+                        st16(yo + a * 896 + 64 + c0, y2)
+                        var y3 = z3
+                        y3 += bv
+                        st16(yo + a * 896 + 96 + c0, y3)
+                    }
+                }
+            }
+            q += 9
+        }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -2891,7 +2658,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l5xp + n * 28800
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
             let y = a5 + n * 25088
-            l5ForwardTilesTraining(x, y, t)
+            l5ForwardTilesTraining(x, y, 0, 49, t)
         }
     }
 
@@ -2900,7 +2667,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = l5xp + n * 28800
             let y = l5poolIn + t * 25088
-            l5ForwardTiles(x, y, t)
+            l5ForwardTiles(x, y, 0, 49, t)
             do {
                 let px = y, py = l10xp + n * 8192
                 for oh in 0..<14 {
@@ -3007,15 +2774,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l5dxwv + t * 11520, mm = l5dxwm + t * 11520, h = l5dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 40, by: 10) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 10 {
             for i in 0..<10 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -3222,9 +2991,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 10
         }
-        do {
-            let q = 40
+        if qEnd - q == 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -3422,7 +3191,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -3561,7 +3332,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             let dx = g4 + n * 25088
             for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
-            l5InputGradientTiles(dyp, dx, t)
+            l5InputGradientTiles(dyp, dx, 0, 49, t)
         }
     }
 
@@ -3860,8 +3631,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-    @inline(never) private func l10ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
+    @inline(never) private func l10ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let sc = l10fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
         for c in 0..<64 {
@@ -3875,7 +3646,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4099,9 +3872,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4295,11 +4068,13 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l10ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l10ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
         let v = l10wv + t * 6912, mm = l10wm + t * 13824, h = l10wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -4307,7 +4082,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4527,9 +4304,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -4719,7 +4496,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
@@ -5010,7 +4789,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l10xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a10 + n * 12544
-            l10ForwardTilesTraining(x, y, t)
+            l10ForwardTilesTraining(x, y, 0, 16, t)
         }
     }
 
@@ -5019,7 +4798,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = l10xp + n * 8192
             let y = l13xp + n * 16384
-            l10ForwardTiles(x, y, t)
+            l10ForwardTiles(x, y, 0, 16, t)
         }
     }
 
@@ -5078,15 +4857,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l10InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l10InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l10dxwv + t * 18432, mm = l10dxwm + t * 9216, h = l10dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 16, by: 8) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 8 {
             for i in 0..<8 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -5281,7 +5062,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 8
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -5430,7 +5213,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             let dx = g9 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l10InputGradientTiles(dyp, dx, t)
+            l10InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
@@ -5699,8 +5482,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-    @inline(never) private func l13ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
+    @inline(never) private func l13ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
         for c in 0..<64 {
@@ -5714,7 +5497,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -5938,9 +5723,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -6134,11 +5919,13 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), the 16 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l13ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
+    @inline(never) private func l13ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
         let v = l13wv + t * 13824, mm = l13wm + t * 13824, h = l13wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -6146,7 +5933,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -6366,9 +6155,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -6558,7 +6347,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
@@ -6849,7 +6640,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l13xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a13 + n * 12544
-            l13ForwardTilesTraining(x, y, t)
+            l13ForwardTilesTraining(x, y, 0, 16, t)
         }
     }
 
@@ -6858,7 +6649,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = l13xp + n * 16384
             let y = l13poolIn + t * 12544
-            l13ForwardTiles(x, y, t)
+            l13ForwardTiles(x, y, 0, 16, t)
             do {
                 let px = y, py = l18xp + n * 5184
                 for oh in 0..<7 {
@@ -6977,15 +6768,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l13InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l13InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l13dxwv + t * 13824, mm = l13dxwm + t * 13824, h = l13dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        for q in stride(from: 0, to: 12, by: 6) {
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -7200,9 +6993,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
-        do {
-            let q = 12
+        if qEnd - q == 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -7387,7 +7180,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 backward: dW, db, dx
@@ -7536,7 +7331,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             let dx = g12 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l13InputGradientTiles(dyp, dx, t)
+            l13InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
@@ -7893,8 +7688,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), the 4 output tiles (4x4 pixels each) of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-    @inline(never) private func l18ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
+    @inline(never) private func l18ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
         for c in 0..<128 {
@@ -7908,8 +7703,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -8103,11 +7899,13 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), the 4 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l18ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
+    @inline(never) private func l18ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
         let v = l18wv + t * 9216, mm = l18wm + t * 18432, h = l18wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -8115,8 +7913,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -8306,7 +8105,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
@@ -8528,7 +8329,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l18xp + n * 5184
             for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
             let y = a18 + n * 6272
-            l18ForwardTilesTraining(x, y, t)
+            l18ForwardTilesTraining(x, y, 0, 4, t)
         }
     }
 
@@ -8537,7 +8338,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = l18xp + n * 5184
             let y = l18poolIn + t * 6272
-            l18ForwardTiles(x, y, t)
+            l18ForwardTiles(x, y, 0, 4, t)
             do {
                 let px = y, py = l23xp + n * 3200
                 for oh in 0..<3 {
@@ -8656,16 +8457,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l18InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l18InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l18dxwv + t * 18432, mm = l18dxwm + t * 9216, h = l18dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 4 {
             for i in 0..<4 {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -8850,7 +8652,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 4
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 backward: dW, db, dx
@@ -9033,7 +8837,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             let dx = g17 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
-            l18InputGradientTiles(dyp, dx, t)
+            l18InputGradientTiles(dyp, dx, 0, 4, t)
         }
     }
 

@@ -386,8 +386,8 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), the 9 output tiles (3x3 pixels each) of one image
-    @inline(never) private func l1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    @inline(never) private func l1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 12800)
         let v = l1wv + t * 7056, mm = l1wm + t * 14112, h = l1wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -406,8 +406,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 2   // the last tile row's window ends past the image
@@ -621,7 +622,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 9 ending at 9") }
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image
@@ -890,7 +893,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 2112
             let y = a1 + n * 1792
-            l1ForwardTiles(x, y, t)
+            l1ForwardTiles(x, y, 0, 9, t)
         }
     }
 
@@ -899,7 +902,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 2112
             let y = a1 + n * 1792
-            l1ForwardTiles(x, y, t)
+            l1ForwardTiles(x, y, 0, 9, t)
         }
     }
 
@@ -1159,8 +1162,8 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), the 9 output tiles (3x3 pixels each) of one image
-    @inline(never) private func l2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
+    @inline(never) private func l2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l2wv + t * 14112, mm = l2wm + t * 7056, h = l2wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
@@ -1178,8 +1181,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 2   // the last tile row's window ends past the image
@@ -1358,7 +1362,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 9 ending at 9") }
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image
@@ -1526,7 +1532,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 4224
             for r in 0..<7 { (x + ((r + 2) * 12 + 2) * 32).update(from: src + r * 256, count: 256) }
             let y = a2 + n * 896
-            l2ForwardTiles(x, y, t)
+            l2ForwardTiles(x, y, 0, 9, t)
         }
     }
 
@@ -1537,7 +1543,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 4224
             for r in 0..<7 { (x + ((r + 2) * 12 + 2) * 32).update(from: src + r * 256, count: 256) }
             let y = a2 + n * 896
-            l2ForwardTiles(x, y, t)
+            l2ForwardTiles(x, y, 0, 9, t)
         }
     }
 
@@ -1624,8 +1630,8 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l2dxwv + t * 7056, mm = l2dxwm + t * 14112, h = l2dxwh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
@@ -1643,8 +1649,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         let c4_5 = SIMD16<Float>(repeating: 4.5)
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 9 {
             for i in 0..<9 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 2   // the last tile row's window ends past the image
@@ -1851,7 +1858,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 9
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 9 ending at 9") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -1954,7 +1963,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g1 + n * 1792
             for r in 0..<7 { (dyp + ((r + 2) * 12 + 2) * 16).update(from: dy + r * 128, count: 128) }
-            l2InputGradientTiles(dyp, dx, t)
+            l2InputGradientTiles(dyp, dx, 0, 9, t)
         }
     }
 

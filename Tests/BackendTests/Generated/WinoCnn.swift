@@ -377,8 +377,8 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), the 6 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
+    @inline(never) private func l1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 4608)
         let v = l1wv + t * 3456, mm = l1wm + t * 6912, h = l1wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -386,8 +386,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -573,7 +574,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image
@@ -787,7 +790,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 1584
             let y = a1 + n * 2016
-            l1ForwardTiles(x, y, t)
+            l1ForwardTiles(x, y, 0, 6, t)
         }
     }
 
@@ -796,7 +799,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 1584
             let y = a1 + n * 2016
-            l1ForwardTiles(x, y, t)
+            l1ForwardTiles(x, y, 0, 6, t)
         }
     }
 
@@ -967,16 +970,17 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), the 6 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
+    @inline(never) private func l2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l2wv + t * 6912, mm = l2wm + t * 3456, h = l2wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -1134,7 +1138,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: output pixels q0..<q1 of one image
@@ -1272,7 +1278,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 3168
             for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
             let y = a2 + n * 1008
-            l2ForwardTiles(x, y, t)
+            l2ForwardTiles(x, y, 0, 6, t)
         }
     }
 
@@ -1283,7 +1289,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 3168
             for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
             let y = a2 + n * 1008
-            l2ForwardTiles(x, y, t)
+            l2ForwardTiles(x, y, 0, 6, t)
         }
     }
 
@@ -1348,16 +1354,17 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l2dxwv + t * 3456, mm = l2dxwm + t * 6912, h = l2dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -1534,7 +1541,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -1611,7 +1620,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             }
             let dx = g1 + n * 2016
             for r in 0..<7 { (dyp + ((r + 1) * 11 + 1) * 16).update(from: dy + r * 144, count: 144) }
-            l2InputGradientTiles(dyp, dx, t)
+            l2InputGradientTiles(dyp, dx, 0, 6, t)
         }
     }
 

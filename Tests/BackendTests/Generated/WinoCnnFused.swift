@@ -378,8 +378,8 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), the 6 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
+    @inline(never) private func l1ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 4608)
         let v = l1wv + t * 3456, mm = l1wm + t * 6912, h = l1wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
@@ -387,8 +387,9 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -574,7 +575,9 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image
@@ -788,7 +791,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 1584
             let y = a1 + n * 2016
-            l1ForwardTiles(x, y, t)
+            l1ForwardTiles(x, y, 0, 6, t)
         }
     }
 
@@ -797,7 +800,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a0 + n * 1584
             let y = a1 + n * 2016
-            l1ForwardTiles(x, y, t)
+            l1ForwardTiles(x, y, 0, 6, t)
         }
     }
 
@@ -968,8 +971,8 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), the 6 output tiles (4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    @inline(never) private func l2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
+    @inline(never) private func l2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let sc = l2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
         for c in 0..<16 {
             let k = (parameters + 9248)[c] / (((parameters + 9296))[c] + Float(0.001)).squareRoot()
@@ -982,8 +985,9 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -1150,19 +1154,22 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), the 6 output tiles (4x4 pixels each) of one image
-    @inline(never) private func l2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 6, 4x4 pixels each) of one image
+    @inline(never) private func l2ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l2wv + t * 6912, mm = l2wm + t * 3456, h = l2wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -1320,7 +1327,9 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
@@ -1494,7 +1503,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 3168
             for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
             let y = a2 + n * 1008
-            l2ForwardTilesTraining(x, y, t)
+            l2ForwardTilesTraining(x, y, 0, 6, t)
         }
     }
 
@@ -1505,7 +1514,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 3168
             for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
             let y = l2poolIn + t * 1008
-            l2ForwardTiles(x, y, t)
+            l2ForwardTiles(x, y, 0, 6, t)
             do {
                 let px = y, py = a5 + n * 192
                 for oh in 0..<3 {
@@ -1612,16 +1621,17 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y
-    @inline(never) private func l2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ t: Int) {
+    // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
+    @inline(never) private func l2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let v = l2dxwv + t * 3456, mm = l2dxwm + t * 6912, h = l2dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
-        do {
-            let q = 0
+        var q = q0
+        let qEnd = q1
+        while qEnd - q >= 6 {
             for i in 0..<6 {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
@@ -1798,7 +1808,9 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
+            q += 6
         }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -1890,7 +1902,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
             }
             let dx = g1 + n * 2016
             for r in 0..<7 { (dyp + ((r + 1) * 11 + 1) * 16).update(from: dy + r * 144, count: 144) }
-            l2InputGradientTiles(dyp, dx, t)
+            l2InputGradientTiles(dyp, dx, 0, 6, t)
         }
     }
 

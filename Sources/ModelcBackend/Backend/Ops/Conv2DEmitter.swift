@@ -94,16 +94,19 @@ struct Conv2DEmitter: OpEmitter {
         let macs = pix * g.kh * kRow * co
         let split = macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil)
         let wino = winograd && split ? WinogradConv(g: g, co: co, prefix: p) : nil
+        // One image uses the tiles too when there are enough of them to reuse each U value
+        // (split over the threads by tiles; U recomputed only when the kernel changed).
+        let winoSingle = wino.map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
         let rowsKernel = "\(p)ForwardRows"
         // The training forward has no folded BatchNorm: with a fused group it gets its own tile
         // kernel (bias and the layer's own activation only); without one it shares inference's.
         let trainTiles = wino.map { c.fused == nil ? $0.kernelName : "\(p)ForwardTilesTraining" }
         if let wino = wino {
-            wino.emitWeights(m, name: c.name, kernel: c.param(.kernel))
+            wino.emitWeights(m, name: c.name, kernel: c.param(.kernel), cached: winoSingle)
             m.inferencePrologue.append(wino.weightsName)
             m.trainingPrologue.append(wino.weightsName)
             func tiles(_ name: String, _ fused: FusedOutput?) {
-                m.imageFunction(name, comment: "\(c.header): Winograd \(wino.form), the \(wino.tiles) output tiles (\(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+                m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (of \(wino.tiles), \(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                     weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
                     wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
                                         scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
@@ -113,7 +116,7 @@ struct Conv2DEmitter: OpEmitter {
             tiles(wino.kernelName, c.fused)
             if let name = trainTiles, name != wino.kernelName { tiles(name, nil) }
         }
-        if split {
+        if split && !winoSingle {
             let fused = c.fused
             m.imageRowsFunction(rowsKernel, comment: "\(c.header): output pixels q0..<q1 of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused)
@@ -138,10 +141,10 @@ struct Conv2DEmitter: OpEmitter {
                     }
                     let out = outputLayout(fused)
                     w.line("let y = \(fused?.pool != nil ? "\(scratch) + t * \(c.outSize)" : "\(outputBuffer(fused)) + n * \(out.imageStride)")")
-                    if let tiles = tiles {
-                        w.line("\(tiles)(x, y, t)")
+                    if let tiles = tiles ?? (useRows ? wino?.kernelName : nil), let wino = wino {
+                        w.line("\(tiles)(x, y, 0, \(wino.tiles), t)")
                     } else if useRows {
-                        w.line(wino.map { "\($0.kernelName)(x, y, t)" } ?? "\(rowsKernel)(x, y, 0, \(pix), t)")
+                        w.line("\(rowsKernel)(x, y, 0, \(pix), t)")
                     } else {
                         emitRowBlocks(w, total: pix, rowsPerBlock: rowsPerBlock, index: "q") { rows, q in
                             outputBlock(w, rows, q, fused, out)
@@ -178,7 +181,12 @@ struct Conv2DEmitter: OpEmitter {
                 }
                 steps.append(.serial("\(p)PadSingle()"))
             }
-            steps.append(.rows("\(rowsKernel)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: rowsPerBlock))
+            if let wino = wino, winoSingle {
+                steps.append(.serial("\(wino.weightsName)IfChanged()"))
+                steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: wino.block))
+            } else {
+                steps.append(.rows("\(rowsKernel)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: rowsPerBlock))
+            }
             if let f = fused, let pool = f.pool {
                 m.serialFunction("\(p)PoolSingle", comment: "\(c.name): pooling of image 0 (single-image inference, fused)") { w in
                     PoolCode.emitImage(w, pool.geometry, isMax: pool.isMax, x: scratch, y: f.target, out: f.layout, activation: pool.activation)
@@ -217,7 +225,7 @@ struct Conv2DEmitter: OpEmitter {
             if let wino = dxWino {
                 wino.emitWeights(m, name: "\(c.name) input gradient", kernel: wf)
                 m.backwardPrologue.append(wino.weightsName)
-                m.imageFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of the zero-bordered dy at x with the flipped kernel, into dx at y") { w in
+                m.imageRowsFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)") { w in
                     wino.emitKernelBody(w, out: .dense([g.h, g.w, g.c]), bias: nil, scale: nil, shift: nil, epilogue: .none)
                 }
             }
@@ -285,7 +293,7 @@ struct Conv2DEmitter: OpEmitter {
                     w.line("let dx = \(gx) + n * \(c.inSize)")
                     w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
                     if let wino = dxWino {
-                        w.line("\(wino.kernelName)(dyp, dx, t)")
+                        w.line("\(wino.kernelName)(dyp, dx, 0, \(wino.tiles), t)")
                     } else {
                         emitRowBlocks(w, total: g.h * g.w, rowsPerBlock: RowGemm.preferredRows(n: g.c), index: "q") { rows, q in
                             RowGemm(rows: rows,

@@ -203,6 +203,12 @@ struct WinogradConv {
     /// sets (in a one-image experiment, seed 002's four U transforms fell from 56% to 27% of the
     /// samples with it).
     var uStride: Int { g.c * co + 16 }
+    /// Single-image inference uses the tiles from this many on (seed 002's 28x28 conv2d_2 has
+    /// 49: batch-1 latency 0.264 -> 0.238 ms, 16-run medians): with fewer, each U value feeds
+    /// too few multiplies to pay for reading U (n^2 x CI x CO floats, from beyond L2 when all
+    /// layers' U do not fit), and the direct row kernels are faster (at 16, seed 002's two 14x14
+    /// layers too: 0.245 -> 0.266 ms).
+    static let singleImageMinimumTiles = 32
     /// Tiles per GEMM block: RowGemm's preferred row count, evened out over the image's blocks
     /// (49 tiles at 12: 10, 10, 10, 10, 9, not 12 x 4 + 1; each block streams all of U).
     var block: Int {
@@ -219,8 +225,22 @@ struct WinogradConv {
     /// Declares the transformed-weight and per-thread tile buffers and emits `WinogradWeights()`
     /// (U from the kernel at `kernel`, run before every batch inference or training forward,
     /// or backward for an input gradient).
-    func emitWeights(_ m: ModelEmission, name: String, kernel: String) {
+    /// `cached`: also keeps a copy of the kernel U was made from and emits
+    /// `WinogradWeightsIfChanged()`, which recomputes U only when the kernel's bits differ from
+    /// it (single-image inference; every U computation refreshes the copy, so it cannot go stale).
+    func emitWeights(_ m: ModelEmission, name: String, kernel: String, cached: Bool = false) {
         let ci = g.c, n = t.n, r = t.r, nn = n * n
+        let source = "\(prefix)wsrc", count = r * r * ci * co
+        if cached {
+            m.buffer(source, perImage: 0, fixed: count, "\(name) the kernel U was computed from (bit-compared before single-image inference)")
+            m.serialFunction(weightsName + "IfChanged", comment: "\(name): U = G g G^T unless the kernel equals (bit for bit) the one U was made from") { w in
+                w.line("let wk = \(kernel)")
+                w.block("for i in 0..<\(count) where wk[i].bitPattern != \(source)[i].bitPattern") {
+                    w.line("\(weightsName)()")
+                    w.line("return")
+                }
+            }
+        }
         m.buffer(u, perImage: 0, fixed: nn * uStride, "\(name) Winograd kernel U = G g G^T [\(nn), CI, CO] (each xi \(uStride) floats apart)")
         m.buffer(v, perImage: 0, perChunk: nn * block * ci, "\(name) Winograd input tiles V = B^T d B of one block [\(nn), \(block), CI] (per thread)")
         m.buffer(mm, perImage: 0, perChunk: nn * block * co, "\(name) Winograd products M = V x U of one block [\(nn), \(block), CO] (per thread)")
@@ -247,12 +267,14 @@ struct WinogradConv {
                 }
             }
             code.flush(w, body)
+            if cached { w.line("\(source).update(from: wk, count: \(count))") }
         }
     }
 
-    /// The body of `ForwardTiles(x, y, t)`: every tile of the image whose padded input is at x,
-    /// written to y in layout `out`, R tiles at a time and then the tiles % R left (their own
-    /// unrolled variant). The caller declares bias, or sc/sh for a folded BatchNorm. Each 2-D
+    /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the image whose padded input
+    /// is at x, written to y in layout `out`, R tiles at a time and then the tiles % R left (their
+    /// own unrolled variant; q0 is a multiple of R, q1 one or the tile count, as `splitRows`
+    /// splits). The caller declares bias, or sc/sh for a folded BatchNorm. Each 2-D
     /// transform runs as two 1-D passes through the per-thread tile h (few live registers,
     /// short code: swiftc compiles it quickly).
     func emitKernelBody(_ w: CodeWriter, out: PixelLayout, bias: String?, scale: String?, shift: String?,
@@ -265,7 +287,7 @@ struct WinogradConv {
         w.line("let v = \(v) + t * \(nn * r * ci), mm = \(mm) + t * \(nn * r * co), h = \(half) + t * \(nn * 16)")
         let code = WinogradCode(), body = CodeWriter()
         func emitTiles(_ w: CodeWriter) {
-            emitRowBlocks(w, total: tiles, rowsPerBlock: r, index: "q") { rows, q in
+            emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: r, total: tiles) { rows, q in
                 // 1. input transform: V[xi][i] for the block's tiles
                 w.block("for i in 0..<\(rows)") {
                     w.line("let tile = \(q) + i, ty = tile / \(tilesW), tx = tile % \(tilesW)")

@@ -14,7 +14,7 @@
 // order. Batch inference hands out blocks of images dynamically (`parallelImages`), after the
 // Winograd weight transforms (`inferencePrologue`; training: `trainingPrologue`, and for input
 // gradients `backwardPrologue`); one image (`forwardSingle`) splits the big layers' output rows
-// over the threads with the direct kernels.
+// over the threads with the direct kernels (or, from 32 Winograd tiles, the tiles).
 
 import Foundation
 import ModelcCore

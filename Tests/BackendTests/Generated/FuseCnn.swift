@@ -404,7 +404,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 300
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1280
-            for q in stride(from: 0, to: 60, by: 12) {
+            for q in stride(from: 0, to: 64, by: 8) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 3
                     let cr0 = y + (q + 0) * 20
@@ -422,14 +422,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 20
                     let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 3
                     let cr7 = y + (q + 7) * 20
-                    let ar8 = x + ((q + 8) / 8 * 10 + (q + 8) % 8 * 1) * 3
-                    let cr8 = y + (q + 8) * 20
-                    let ar9 = x + ((q + 9) / 8 * 10 + (q + 9) % 8 * 1) * 3
-                    let cr9 = y + (q + 9) * 20
-                    let ar10 = x + ((q + 10) / 8 * 10 + (q + 10) % 8 * 1) * 3
-                    let cr10 = y + (q + 10) * 20
-                    let ar11 = x + ((q + 11) / 8 * 10 + (q + 11) % 8 * 1) * 3
-                    let cr11 = y + (q + 11) * 20
                     do {
                         var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
@@ -439,10 +431,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 30
                             let bs = wk + s * 180 + 0
@@ -465,14 +453,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st16((cr0 + 0 + 0), s0_0)
@@ -483,10 +463,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         st16((cr5 + 0 + 0), s5_0)
                         st16((cr6 + 0 + 0), s6_0)
                         st16((cr7 + 0 + 0), s7_0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr11 + 0 + 0), s11_0)
                     }
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
@@ -497,10 +473,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 16 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s9_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s10_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s11_0: SIMD4<Float> = ld4((bias + 16 + 0))
                         for s in 0..<3 {
                             let ao = s * 30
                             let bs = wk + s * 180 + 16
@@ -523,14 +495,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 16 + 0), s0_0)
@@ -541,75 +505,6 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 16 + 0), s5_0)
                         st4((cr6 + 16 + 0), s6_0)
                         st4((cr7 + 16 + 0), s7_0)
-                        st4((cr8 + 16 + 0), s8_0)
-                        st4((cr9 + 16 + 0), s9_0)
-                        st4((cr10 + 16 + 0), s10_0)
-                        st4((cr11 + 16 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 60
-                do {
-                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 3
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 3
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 3
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 3
-                    let cr3 = y + (q + 3) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 180 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 180 + 16
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
                     }
                 }
             }

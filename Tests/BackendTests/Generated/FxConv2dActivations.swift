@@ -386,8 +386,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a1 + n * 144
             let y = a2 + n * 48
-            do {
-                let q = 0
+            for q in stride(from: 0, to: 16, by: 8) {
                 do {
                     let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 4
                     let cr0 = y + (q + 0) * 3
@@ -405,14 +404,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 3
                     let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 4
                     let cr7 = y + (q + 7) * 3
-                    let ar8 = x + ((q + 8) / 4 * 6 + (q + 8) % 4 * 1) * 4
-                    let cr8 = y + (q + 8) * 3
-                    let ar9 = x + ((q + 9) / 4 * 6 + (q + 9) % 4 * 1) * 4
-                    let cr9 = y + (q + 9) * 3
-                    let ar10 = x + ((q + 10) / 4 * 6 + (q + 10) % 4 * 1) * 4
-                    let cr10 = y + (q + 10) * 3
-                    let ar11 = x + ((q + 11) / 4 * 6 + (q + 11) % 4 * 1) * 4
-                    let cr11 = y + (q + 11) * 3
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -438,18 +429,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
                         var s7_2: Float = (bias + 0 + 2).pointee
-                        var s8_0: Float = (bias + 0 + 0).pointee
-                        var s8_1: Float = (bias + 0 + 1).pointee
-                        var s8_2: Float = (bias + 0 + 2).pointee
-                        var s9_0: Float = (bias + 0 + 0).pointee
-                        var s9_1: Float = (bias + 0 + 1).pointee
-                        var s9_2: Float = (bias + 0 + 2).pointee
-                        var s10_0: Float = (bias + 0 + 0).pointee
-                        var s10_1: Float = (bias + 0 + 1).pointee
-                        var s10_2: Float = (bias + 0 + 2).pointee
-                        var s11_0: Float = (bias + 0 + 0).pointee
-                        var s11_1: Float = (bias + 0 + 1).pointee
-                        var s11_2: Float = (bias + 0 + 2).pointee
                         for s in 0..<3 {
                             let ao = s * 24
                             let bs = wk + s * 36 + 0
@@ -490,22 +469,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                                 s7_0 = s7_0.addingProduct(w0, x7)
                                 s7_1 = s7_1.addingProduct(w1, x7)
                                 s7_2 = s7_2.addingProduct(w2, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                s8_2 = s8_2.addingProduct(w2, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                s9_2 = s9_2.addingProduct(w2, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                s10_2 = s10_2.addingProduct(w2, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                                s11_2 = s11_2.addingProduct(w2, x11)
                             }
                         }
                         (cr0 + 0 + 0).pointee = s0_0
@@ -532,83 +495,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
                         (cr7 + 0 + 2).pointee = s7_2
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                        (cr8 + 0 + 2).pointee = s8_2
-                        (cr9 + 0 + 0).pointee = s9_0
-                        (cr9 + 0 + 1).pointee = s9_1
-                        (cr9 + 0 + 2).pointee = s9_2
-                        (cr10 + 0 + 0).pointee = s10_0
-                        (cr10 + 0 + 1).pointee = s10_1
-                        (cr10 + 0 + 2).pointee = s10_2
-                        (cr11 + 0 + 0).pointee = s11_0
-                        (cr11 + 0 + 1).pointee = s11_1
-                        (cr11 + 0 + 2).pointee = s11_2
-                    }
-                }
-            }
-            do {
-                let q = 12
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 4
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 4
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 4
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 4
-                    let cr3 = y + (q + 3) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        for s in 0..<3 {
-                            let ao = s * 24
-                            let bs = wk + s * 36 + 0
-                            for k in 0..<12 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
                     }
                 }
             }
@@ -1000,8 +886,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a2 + n * 48
             let y = a3 + n * 32
-            do {
-                let q = 0
+            for q in stride(from: 0, to: 16, by: 8) {
                 do {
                     let ar0 = x + ((q + 0) / 4 * 4 + (q + 0) % 4 * 1) * 3
                     let cr0 = y + (q + 0) * 2
@@ -1019,14 +904,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 2
                     let ar7 = x + ((q + 7) / 4 * 4 + (q + 7) % 4 * 1) * 3
                     let cr7 = y + (q + 7) * 2
-                    let ar8 = x + ((q + 8) / 4 * 4 + (q + 8) % 4 * 1) * 3
-                    let cr8 = y + (q + 8) * 2
-                    let ar9 = x + ((q + 9) / 4 * 4 + (q + 9) % 4 * 1) * 3
-                    let cr9 = y + (q + 9) * 2
-                    let ar10 = x + ((q + 10) / 4 * 4 + (q + 10) % 4 * 1) * 3
-                    let cr10 = y + (q + 10) * 2
-                    let ar11 = x + ((q + 11) / 4 * 4 + (q + 11) % 4 * 1) * 3
-                    let cr11 = y + (q + 11) * 2
                     do {
                         var s0_0: Float = (bias + 0 + 0).pointee
                         var s0_1: Float = (bias + 0 + 1).pointee
@@ -1044,14 +921,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                         var s6_1: Float = (bias + 0 + 1).pointee
                         var s7_0: Float = (bias + 0 + 0).pointee
                         var s7_1: Float = (bias + 0 + 1).pointee
-                        var s8_0: Float = (bias + 0 + 0).pointee
-                        var s8_1: Float = (bias + 0 + 1).pointee
-                        var s9_0: Float = (bias + 0 + 0).pointee
-                        var s9_1: Float = (bias + 0 + 1).pointee
-                        var s10_0: Float = (bias + 0 + 0).pointee
-                        var s10_1: Float = (bias + 0 + 1).pointee
-                        var s11_0: Float = (bias + 0 + 0).pointee
-                        var s11_1: Float = (bias + 0 + 1).pointee
                         let ao = 0
                         let bs = wk + 0
                         for k in 0..<3 {
@@ -1082,18 +951,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                             let x7 = ar7[ao + k]
                             s7_0 = s7_0.addingProduct(w0, x7)
                             s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
                         }
                         (cr0 + 0 + 0).pointee = s0_0
                         (cr0 + 0 + 1).pointee = s0_1
@@ -1111,64 +968,6 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                         (cr6 + 0 + 1).pointee = s6_1
                         (cr7 + 0 + 0).pointee = s7_0
                         (cr7 + 0 + 1).pointee = s7_1
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                        (cr9 + 0 + 0).pointee = s9_0
-                        (cr9 + 0 + 1).pointee = s9_1
-                        (cr10 + 0 + 0).pointee = s10_0
-                        (cr10 + 0 + 1).pointee = s10_1
-                        (cr11 + 0 + 0).pointee = s11_0
-                        (cr11 + 0 + 1).pointee = s11_1
-                    }
-                }
-            }
-            do {
-                let q = 12
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 4 + (q + 0) % 4 * 1) * 3
-                    let cr0 = y + (q + 0) * 2
-                    let ar1 = x + ((q + 1) / 4 * 4 + (q + 1) % 4 * 1) * 3
-                    let cr1 = y + (q + 1) * 2
-                    let ar2 = x + ((q + 2) / 4 * 4 + (q + 2) % 4 * 1) * 3
-                    let cr2 = y + (q + 2) * 2
-                    let ar3 = x + ((q + 3) / 4 * 4 + (q + 3) % 4 * 1) * 3
-                    let cr3 = y + (q + 3) * 2
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 2
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
                     }
                 }
             }

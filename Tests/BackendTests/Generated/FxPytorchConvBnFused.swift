@@ -359,7 +359,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
             let y = a1 + n * 256
-            for q in stride(from: 0, to: 60, by: 12) {
+            for q in stride(from: 0, to: 64, by: 8) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
                     let cr0 = y + (q + 0) * 4
@@ -377,14 +377,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 1
                     let cr7 = y + (q + 7) * 4
-                    let ar8 = x + ((q + 8) / 8 * 10 + (q + 8) % 8 * 1) * 1
-                    let cr8 = y + (q + 8) * 4
-                    let ar9 = x + ((q + 9) / 8 * 10 + (q + 9) % 8 * 1) * 1
-                    let cr9 = y + (q + 9) * 4
-                    let ar10 = x + ((q + 10) / 8 * 10 + (q + 10) % 8 * 1) * 1
-                    let cr10 = y + (q + 10) * 4
-                    let ar11 = x + ((q + 11) / 8 * 10 + (q + 11) % 8 * 1) * 1
-                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
@@ -394,10 +386,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
                         for s in 0..<3 {
                             let ao = s * 10
                             let bs = wk + s * 12 + 0
@@ -420,14 +408,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         st4((cr0 + 0 + 0), s0_0)
@@ -438,49 +418,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         st4((cr5 + 0 + 0), s5_0)
                         st4((cr6 + 0 + 0), s6_0)
                         st4((cr7 + 0 + 0), s7_0)
-                        st4((cr8 + 0 + 0), s8_0)
-                        st4((cr9 + 0 + 0), s9_0)
-                        st4((cr10 + 0 + 0), s10_0)
-                        st4((cr11 + 0 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 60
-                do {
-                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 1
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 1
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 1
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 10
-                            let bs = wk + s * 12 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
                     }
                 }
             }
@@ -502,7 +439,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
             let y = l1poolIn + t * 256
-            for q in stride(from: 0, to: 60, by: 12) {
+            for q in stride(from: 0, to: 64, by: 8) {
                 do {
                     let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
                     let cr0 = y + (q + 0) * 4
@@ -520,14 +457,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     let cr6 = y + (q + 6) * 4
                     let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 1
                     let cr7 = y + (q + 7) * 4
-                    let ar8 = x + ((q + 8) / 8 * 10 + (q + 8) % 8 * 1) * 1
-                    let cr8 = y + (q + 8) * 4
-                    let ar9 = x + ((q + 9) / 8 * 10 + (q + 9) % 8 * 1) * 1
-                    let cr9 = y + (q + 9) * 4
-                    let ar10 = x + ((q + 10) / 8 * 10 + (q + 10) % 8 * 1) * 1
-                    let cr10 = y + (q + 10) * 4
-                    let ar11 = x + ((q + 11) / 8 * 10 + (q + 11) % 8 * 1) * 1
-                    let cr11 = y + (q + 11) * 4
                     do {
                         var s0_0: SIMD4<Float> = SIMD4<Float>()
                         var s1_0: SIMD4<Float> = SIMD4<Float>()
@@ -537,10 +466,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         var s5_0: SIMD4<Float> = SIMD4<Float>()
                         var s6_0: SIMD4<Float> = SIMD4<Float>()
                         var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        var s8_0: SIMD4<Float> = SIMD4<Float>()
-                        var s9_0: SIMD4<Float> = SIMD4<Float>()
-                        var s10_0: SIMD4<Float> = SIMD4<Float>()
-                        var s11_0: SIMD4<Float> = SIMD4<Float>()
                         for s in 0..<3 {
                             let ao = s * 10
                             let bs = wk + s * 12 + 0
@@ -563,14 +488,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                                 s6_0 = s6_0.addingProduct(w0, x6)
                                 let x7 = ar7[ao + k]
                                 s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
                             }
                         }
                         s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
@@ -597,65 +514,6 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                         s7_0 = s7_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
                         s7_0 = s7_0.replacing(with: s7_0 * Float(0.01), where: s7_0 .< 0)
                         st4((cr7 + 0 + 0), s7_0)
-                        s8_0 = s8_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s8_0 = s8_0.replacing(with: s8_0 * Float(0.01), where: s8_0 .< 0)
-                        st4((cr8 + 0 + 0), s8_0)
-                        s9_0 = s9_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s9_0 = s9_0.replacing(with: s9_0 * Float(0.01), where: s9_0 .< 0)
-                        st4((cr9 + 0 + 0), s9_0)
-                        s10_0 = s10_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s10_0 = s10_0.replacing(with: s10_0 * Float(0.01), where: s10_0 .< 0)
-                        st4((cr10 + 0 + 0), s10_0)
-                        s11_0 = s11_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s11_0 = s11_0.replacing(with: s11_0 * Float(0.01), where: s11_0 .< 0)
-                        st4((cr11 + 0 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 60
-                do {
-                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 1
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 1
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 1
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 10
-                            let bs = wk + s * 12 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.01), where: s0_0 .< 0)
-                        st4((cr0 + 0 + 0), s0_0)
-                        s1_0 = s1_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.01), where: s1_0 .< 0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        s2_0 = s2_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.01), where: s2_0 .< 0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        s3_0 = s3_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.01), where: s3_0 .< 0)
-                        st4((cr3 + 0 + 0), s3_0)
                     }
                 }
             }

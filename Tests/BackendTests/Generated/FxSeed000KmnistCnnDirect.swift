@@ -393,7 +393,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         }
         l7Inference(lo, hi, t)
         l8Forward(lo, hi, t)
-        splitRows(16, 6) {
+        splitRows(16, 8) {
             q0, q1, t in
             self.l9ForwardRows(a8, a9, q0, q1, t)
         }
@@ -2199,7 +2199,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         let wk = (parameters + 53152)
         var q = q0
         let qEnd = q1
-        while qEnd - q >= 6 {
+        while qEnd - q >= 8 {
             do {
                 let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
                 let cr0 = y + (q + 0) * 128
@@ -2213,31 +2213,35 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                 let cr4 = y + (q + 4) * 128
                 let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
                 let cr5 = y + (q + 5) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
+                let ar6 = x + ((q + 6) / 4 * 18 + (q + 6) % 4 * 2) * 64
+                let cr6 = y + (q + 6) * 128
+                let ar7 = x + ((q + 7) / 4 * 18 + (q + 7) % 4 * 2) * 64
+                let cr7 = y + (q + 7) * 128
+                for c0 in stride(from: 0, to: 96, by: 48) {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
                     var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
                     var s1_0: SIMD16<Float> = SIMD16<Float>()
                     var s1_1: SIMD16<Float> = SIMD16<Float>()
                     var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
                     var s2_0: SIMD16<Float> = SIMD16<Float>()
                     var s2_1: SIMD16<Float> = SIMD16<Float>()
                     var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
                     var s3_0: SIMD16<Float> = SIMD16<Float>()
                     var s3_1: SIMD16<Float> = SIMD16<Float>()
                     var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
                     var s4_0: SIMD16<Float> = SIMD16<Float>()
                     var s4_1: SIMD16<Float> = SIMD16<Float>()
                     var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
                     var s5_0: SIMD16<Float> = SIMD16<Float>()
                     var s5_1: SIMD16<Float> = SIMD16<Float>()
                     var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_2: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_2: SIMD16<Float> = SIMD16<Float>()
                     for s in 0..<3 {
                         let ao = s * 576
                         let bs = wk + s * 24576 + c0
@@ -2246,146 +2250,136 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                             let w0 = ld16((bk + 0))
                             let w1 = ld16((bk + 16))
                             let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
                             let x0 = ar0[ao + k]
                             s0_0 = s0_0.addingProduct(w0, x0)
                             s0_1 = s0_1.addingProduct(w1, x0)
                             s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
                             let x1 = ar1[ao + k]
                             s1_0 = s1_0.addingProduct(w0, x1)
                             s1_1 = s1_1.addingProduct(w1, x1)
                             s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
                             let x2 = ar2[ao + k]
                             s2_0 = s2_0.addingProduct(w0, x2)
                             s2_1 = s2_1.addingProduct(w1, x2)
                             s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
                             let x3 = ar3[ao + k]
                             s3_0 = s3_0.addingProduct(w0, x3)
                             s3_1 = s3_1.addingProduct(w1, x3)
                             s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
                             let x4 = ar4[ao + k]
                             s4_0 = s4_0.addingProduct(w0, x4)
                             s4_1 = s4_1.addingProduct(w1, x4)
                             s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
                             let x5 = ar5[ao + k]
                             s5_0 = s5_0.addingProduct(w0, x5)
                             s5_1 = s5_1.addingProduct(w1, x5)
                             s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            s6_2 = s6_2.addingProduct(w2, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
+                            s7_2 = s7_2.addingProduct(w2, x7)
                         }
                     }
                     st16((cr0 + c0 + 0), s0_0)
                     st16((cr0 + c0 + 16), s0_1)
                     st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
                     st16((cr1 + c0 + 0), s1_0)
                     st16((cr1 + c0 + 16), s1_1)
                     st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
                     st16((cr2 + c0 + 0), s2_0)
                     st16((cr2 + c0 + 16), s2_1)
                     st16((cr2 + c0 + 32), s2_2)
-                    st16((cr2 + c0 + 48), s2_3)
                     st16((cr3 + c0 + 0), s3_0)
                     st16((cr3 + c0 + 16), s3_1)
                     st16((cr3 + c0 + 32), s3_2)
-                    st16((cr3 + c0 + 48), s3_3)
                     st16((cr4 + c0 + 0), s4_0)
                     st16((cr4 + c0 + 16), s4_1)
                     st16((cr4 + c0 + 32), s4_2)
-                    st16((cr4 + c0 + 48), s4_3)
                     st16((cr5 + c0 + 0), s5_0)
                     st16((cr5 + c0 + 16), s5_1)
                     st16((cr5 + c0 + 32), s5_2)
-                    st16((cr5 + c0 + 48), s5_3)
+                    st16((cr6 + c0 + 0), s6_0)
+                    st16((cr6 + c0 + 16), s6_1)
+                    st16((cr6 + c0 + 32), s6_2)
+                    st16((cr7 + c0 + 0), s7_0)
+                    st16((cr7 + c0 + 16), s7_1)
+                    st16((cr7 + c0 + 32), s7_2)
                 }
-            }
-            q += 6
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
-                let cr3 = y + (q + 3) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
+                do {
                     var s0_0: SIMD16<Float> = SIMD16<Float>()
                     var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
                     var s1_0: SIMD16<Float> = SIMD16<Float>()
                     var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
                     var s2_0: SIMD16<Float> = SIMD16<Float>()
                     var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
                     var s3_0: SIMD16<Float> = SIMD16<Float>()
                     var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
+                    var s4_0: SIMD16<Float> = SIMD16<Float>()
+                    var s4_1: SIMD16<Float> = SIMD16<Float>()
+                    var s5_0: SIMD16<Float> = SIMD16<Float>()
+                    var s5_1: SIMD16<Float> = SIMD16<Float>()
+                    var s6_0: SIMD16<Float> = SIMD16<Float>()
+                    var s6_1: SIMD16<Float> = SIMD16<Float>()
+                    var s7_0: SIMD16<Float> = SIMD16<Float>()
+                    var s7_1: SIMD16<Float> = SIMD16<Float>()
                     for s in 0..<3 {
                         let ao = s * 576
-                        let bs = wk + s * 24576 + c0
+                        let bs = wk + s * 24576 + 96
                         for k in 0..<192 {
                             let bk = bs + k * 128
                             let w0 = ld16((bk + 0))
                             let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
                             let x0 = ar0[ao + k]
                             s0_0 = s0_0.addingProduct(w0, x0)
                             s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
                             let x1 = ar1[ao + k]
                             s1_0 = s1_0.addingProduct(w0, x1)
                             s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
                             let x2 = ar2[ao + k]
                             s2_0 = s2_0.addingProduct(w0, x2)
                             s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
                             let x3 = ar3[ao + k]
                             s3_0 = s3_0.addingProduct(w0, x3)
                             s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
+                            let x4 = ar4[ao + k]
+                            s4_0 = s4_0.addingProduct(w0, x4)
+                            s4_1 = s4_1.addingProduct(w1, x4)
+                            let x5 = ar5[ao + k]
+                            s5_0 = s5_0.addingProduct(w0, x5)
+                            s5_1 = s5_1.addingProduct(w1, x5)
+                            let x6 = ar6[ao + k]
+                            s6_0 = s6_0.addingProduct(w0, x6)
+                            s6_1 = s6_1.addingProduct(w1, x6)
+                            let x7 = ar7[ao + k]
+                            s7_0 = s7_0.addingProduct(w0, x7)
+                            s7_1 = s7_1.addingProduct(w1, x7)
                         }
                     }
-                    st16((cr0 + c0 + 0), s0_0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    st16((cr0 + c0 + 32), s0_2)
-                    st16((cr0 + c0 + 48), s0_3)
-                    st16((cr1 + c0 + 0), s1_0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    st16((cr1 + c0 + 32), s1_2)
-                    st16((cr1 + c0 + 48), s1_3)
-                    st16((cr2 + c0 + 0), s2_0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    st16((cr2 + c0 + 32), s2_2)
-                    st16((cr2 + c0 + 48), s2_3)
-                    st16((cr3 + c0 + 0), s3_0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    st16((cr3 + c0 + 32), s3_2)
-                    st16((cr3 + c0 + 48), s3_3)
+                    st16((cr0 + 96 + 0), s0_0)
+                    st16((cr0 + 96 + 16), s0_1)
+                    st16((cr1 + 96 + 0), s1_0)
+                    st16((cr1 + 96 + 16), s1_1)
+                    st16((cr2 + 96 + 0), s2_0)
+                    st16((cr2 + 96 + 16), s2_1)
+                    st16((cr3 + 96 + 0), s3_0)
+                    st16((cr3 + 96 + 16), s3_1)
+                    st16((cr4 + 96 + 0), s4_0)
+                    st16((cr4 + 96 + 16), s4_1)
+                    st16((cr5 + 96 + 0), s5_0)
+                    st16((cr5 + 96 + 16), s5_1)
+                    st16((cr6 + 96 + 0), s6_0)
+                    st16((cr6 + 96 + 16), s6_1)
+                    st16((cr7 + 96 + 0), s7_0)
+                    st16((cr7 + 96 + 16), s7_1)
                 }
             }
-            q += 4
+            q += 8
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
+        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
@@ -2394,7 +2388,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = a9 + n * 2048
-            for q in stride(from: 0, to: 12, by: 6) {
+            for q in stride(from: 0, to: 16, by: 8) {
                 do {
                     let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
                     let cr0 = y + (q + 0) * 128
@@ -2408,31 +2402,35 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                     let cr4 = y + (q + 4) * 128
                     let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
                     let cr5 = y + (q + 5) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
+                    let ar6 = x + ((q + 6) / 4 * 18 + (q + 6) % 4 * 2) * 64
+                    let cr6 = y + (q + 6) * 128
+                    let ar7 = x + ((q + 7) / 4 * 18 + (q + 7) % 4 * 2) * 64
+                    let cr7 = y + (q + 7) * 128
+                    for c0 in stride(from: 0, to: 96, by: 48) {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
                         var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
                         var s1_0: SIMD16<Float> = SIMD16<Float>()
                         var s1_1: SIMD16<Float> = SIMD16<Float>()
                         var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
                         var s2_0: SIMD16<Float> = SIMD16<Float>()
                         var s2_1: SIMD16<Float> = SIMD16<Float>()
                         var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
                         var s3_0: SIMD16<Float> = SIMD16<Float>()
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
                         var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
                         var s4_0: SIMD16<Float> = SIMD16<Float>()
                         var s4_1: SIMD16<Float> = SIMD16<Float>()
                         var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
                         var s5_0: SIMD16<Float> = SIMD16<Float>()
                         var s5_1: SIMD16<Float> = SIMD16<Float>()
                         var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_2: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_2: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 576
                             let bs = wk + s * 24576 + c0
@@ -2441,141 +2439,131 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
                                 let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
                                 let x0 = ar0[ao + k]
                                 s0_0 = s0_0.addingProduct(w0, x0)
                                 s0_1 = s0_1.addingProduct(w1, x0)
                                 s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
                                 let x1 = ar1[ao + k]
                                 s1_0 = s1_0.addingProduct(w0, x1)
                                 s1_1 = s1_1.addingProduct(w1, x1)
                                 s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
                                 let x2 = ar2[ao + k]
                                 s2_0 = s2_0.addingProduct(w0, x2)
                                 s2_1 = s2_1.addingProduct(w1, x2)
                                 s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
                                 s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
                                 let x4 = ar4[ao + k]
                                 s4_0 = s4_0.addingProduct(w0, x4)
                                 s4_1 = s4_1.addingProduct(w1, x4)
                                 s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
                                 let x5 = ar5[ao + k]
                                 s5_0 = s5_0.addingProduct(w0, x5)
                                 s5_1 = s5_1.addingProduct(w1, x5)
                                 s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                s6_2 = s6_2.addingProduct(w2, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
+                                s7_2 = s7_2.addingProduct(w2, x7)
                             }
                         }
                         st16((cr0 + c0 + 0), s0_0)
                         st16((cr0 + c0 + 16), s0_1)
                         st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
                         st16((cr1 + c0 + 0), s1_0)
                         st16((cr1 + c0 + 16), s1_1)
                         st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
                         st16((cr2 + c0 + 0), s2_0)
                         st16((cr2 + c0 + 16), s2_1)
                         st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
                         st16((cr3 + c0 + 0), s3_0)
                         st16((cr3 + c0 + 16), s3_1)
                         st16((cr3 + c0 + 32), s3_2)
-                        st16((cr3 + c0 + 48), s3_3)
                         st16((cr4 + c0 + 0), s4_0)
                         st16((cr4 + c0 + 16), s4_1)
                         st16((cr4 + c0 + 32), s4_2)
-                        st16((cr4 + c0 + 48), s4_3)
                         st16((cr5 + c0 + 0), s5_0)
                         st16((cr5 + c0 + 16), s5_1)
                         st16((cr5 + c0 + 32), s5_2)
-                        st16((cr5 + c0 + 48), s5_3)
+                        st16((cr6 + c0 + 0), s6_0)
+                        st16((cr6 + c0 + 16), s6_1)
+                        st16((cr6 + c0 + 32), s6_2)
+                        st16((cr7 + c0 + 0), s7_0)
+                        st16((cr7 + c0 + 16), s7_1)
+                        st16((cr7 + c0 + 32), s7_2)
                     }
-                }
-            }
-            do {
-                let q = 12
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
-                    let cr2 = y + (q + 2) * 128
-                    let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
-                    let cr3 = y + (q + 3) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
+                    do {
                         var s0_0: SIMD16<Float> = SIMD16<Float>()
                         var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
                         var s1_0: SIMD16<Float> = SIMD16<Float>()
                         var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
                         var s2_0: SIMD16<Float> = SIMD16<Float>()
                         var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
                         var s3_0: SIMD16<Float> = SIMD16<Float>()
                         var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
+                        var s4_0: SIMD16<Float> = SIMD16<Float>()
+                        var s4_1: SIMD16<Float> = SIMD16<Float>()
+                        var s5_0: SIMD16<Float> = SIMD16<Float>()
+                        var s5_1: SIMD16<Float> = SIMD16<Float>()
+                        var s6_0: SIMD16<Float> = SIMD16<Float>()
+                        var s6_1: SIMD16<Float> = SIMD16<Float>()
+                        var s7_0: SIMD16<Float> = SIMD16<Float>()
+                        var s7_1: SIMD16<Float> = SIMD16<Float>()
                         for s in 0..<3 {
                             let ao = s * 576
-                            let bs = wk + s * 24576 + c0
+                            let bs = wk + s * 24576 + 96
                             for k in 0..<192 {
                                 let bk = bs + k * 128
                                 let w0 = ld16((bk + 0))
                                 let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
                                 let x0 = ar0[ao + k]
                                 s0_0 = s0_0.addingProduct(w0, x0)
                                 s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
                                 let x1 = ar1[ao + k]
                                 s1_0 = s1_0.addingProduct(w0, x1)
                                 s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
                                 let x2 = ar2[ao + k]
                                 s2_0 = s2_0.addingProduct(w0, x2)
                                 s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
                                 let x3 = ar3[ao + k]
                                 s3_0 = s3_0.addingProduct(w0, x3)
                                 s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
+                                let x4 = ar4[ao + k]
+                                s4_0 = s4_0.addingProduct(w0, x4)
+                                s4_1 = s4_1.addingProduct(w1, x4)
+                                let x5 = ar5[ao + k]
+                                s5_0 = s5_0.addingProduct(w0, x5)
+                                s5_1 = s5_1.addingProduct(w1, x5)
+                                let x6 = ar6[ao + k]
+                                s6_0 = s6_0.addingProduct(w0, x6)
+                                s6_1 = s6_1.addingProduct(w1, x6)
+                                let x7 = ar7[ao + k]
+                                s7_0 = s7_0.addingProduct(w0, x7)
+                                s7_1 = s7_1.addingProduct(w1, x7)
                             }
                         }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                        st16((cr3 + c0 + 0), s3_0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        st16((cr3 + c0 + 32), s3_2)
-                        st16((cr3 + c0 + 48), s3_3)
+                        st16((cr0 + 96 + 0), s0_0)
+                        st16((cr0 + 96 + 16), s0_1)
+                        st16((cr1 + 96 + 0), s1_0)
+                        st16((cr1 + 96 + 16), s1_1)
+                        st16((cr2 + 96 + 0), s2_0)
+                        st16((cr2 + 96 + 16), s2_1)
+                        st16((cr3 + 96 + 0), s3_0)
+                        st16((cr3 + 96 + 16), s3_1)
+                        st16((cr4 + 96 + 0), s4_0)
+                        st16((cr4 + 96 + 16), s4_1)
+                        st16((cr5 + 96 + 0), s5_0)
+                        st16((cr5 + 96 + 16), s5_1)
+                        st16((cr6 + 96 + 0), s6_0)
+                        st16((cr6 + 96 + 16), s6_1)
+                        st16((cr7 + 96 + 0), s7_0)
+                        st16((cr7 + 96 + 16), s7_1)
                     }
                 }
             }

@@ -18,9 +18,10 @@
 //   batch forward of a 3x3 or 5x5 stride-1 layer with enough work: Winograd F(4x4, 3x3) or
 //             F(3x3, 5x5) tiles (WinogradConv.swift; up to 4x or 4.6x fewer multiplies), same
 //             epilogue and output layout (in training: no folded BatchNorm); also the direct-form
-//             input gradient above, itself a 'valid' correlation. A single image keeps the direct
-//             row kernel, split over the threads (U per call costs more than it saves there: its
-//             n^2 x CI x CO floats are written and read back once per image).
+//             input gradient above, itself a 'valid' correlation. A single image uses the tiles
+//             (split over the threads by tiles, U cached against a copy of the kernel) when the
+//             layer has at least 32 of them; otherwise the direct row kernel, split over the
+//             threads (there, reading U's n^2 x CI x CO floats costs more than Winograd saves).
 //   training fusion: with a BatchNorm after it, the backward computes each image's dy from
 //             the BatchNorm's backward-data formula (per-chunk scratch) right before using it.
 
@@ -34,6 +35,16 @@ struct Conv2DEmitter: OpEmitter {
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves.
     static let splitMinimumMACs = 150_000
+
+    /// Output pixels per register block: RowGemm's preferred count, or 8 for a small layer whose
+    /// pixels two threads would split into unequal whole blocks of that count but equal ones of
+    /// 8 (seed 000's conv2d_3, 16 pixels: 6 + 10 at 6 rows, 8 + 8 at 8; the one-image split
+    /// waits for the larger part).
+    static func rowsPerBlock(pixels: Int, channels: Int) -> Int {
+        let preferred = RowGemm.preferredRows(n: channels)
+        let uneven = pixels % (2 * preferred) != 0 && pixels <= 8 * preferred
+        return uneven && pixels % 16 == 0 ? 8 : preferred
+    }
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let a = attrs
@@ -90,7 +101,7 @@ struct Conv2DEmitter: OpEmitter {
         // A layer with enough work has one inference row kernel, `ForwardRows(x, y, q0, q1, t)`:
         // output pixels q0..<q1 of the image at x into y. Batch inference calls it once per image;
         // single-image inference splits the image's pixels over the threads (bit-identical).
-        let rowsPerBlock = RowGemm.preferredRows(n: co)
+        let rowsPerBlock = Conv2DEmitter.rowsPerBlock(pixels: pix, channels: co)
         let macs = pix * g.kh * kRow * co
         let split = macs >= Conv2DEmitter.splitMinimumMACs && pix >= 2 * rowsPerBlock && (c.fused != nil || post == nil)
         let wino = winograd && split ? WinogradConv(g: g, co: co, prefix: p) : nil

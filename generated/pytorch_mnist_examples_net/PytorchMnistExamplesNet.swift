@@ -1088,7 +1088,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, inference
+    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, inference, Winograd
     private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 21632

@@ -2437,7 +2437,7 @@ public final class Seed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: inference, fused with conv2d_2 + batch_normalization_2 + activation_2
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: inference, fused with conv2d_2 + batch_normalization_2 + activation_2, Winograd
     private func l6ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 5408

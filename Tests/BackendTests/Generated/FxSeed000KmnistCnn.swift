@@ -1839,7 +1839,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear, inference
+    // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear, inference, Winograd
     private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 5408

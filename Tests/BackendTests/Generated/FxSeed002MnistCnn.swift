@@ -2146,7 +2146,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference, Winograd
     private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a4 + n * 25088
@@ -3699,7 +3699,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference, Winograd
     private func l10ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a9 + n * 6272
@@ -5010,7 +5010,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference, Winograd
     private func l13ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a12 + n * 12544
@@ -6349,7 +6349,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference
+    // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, inference, Winograd
     private func l18ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a17 + n * 3136

@@ -897,7 +897,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference
+    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference, Winograd
     private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 2112
@@ -1536,7 +1536,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear, inference
+    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear, inference, Winograd
     private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1792

@@ -896,7 +896,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference
+    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference, Winograd
     private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 2112
@@ -1799,7 +1799,7 @@ public final class Wino5CnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: inference, fused with conv2d_2 + batch_normalization_1 + activation_1
+    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: inference, fused with conv2d_2 + batch_normalization_1 + activation_1, Winograd
     private func l2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1792

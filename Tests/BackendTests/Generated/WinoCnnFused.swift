@@ -795,7 +795,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference
+    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference, Winograd
     private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 1584
@@ -1507,7 +1507,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: inference, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
+    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: inference, fused with conv2d_2 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1, Winograd
     private func l2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 2016

@@ -116,7 +116,7 @@ struct Conv2DEmitter: OpEmitter {
             wino.emitWeights(m, name: c.name, kernel: c.param(.kernel), cached: winoSingle)
             m.inferencePrologue.append(wino.weightsName)
             m.trainingPrologue.append(wino.weightsName)
-            func tiles(_ name: String, _ fused: FusedOutput?) {
+            func emitTiles(_ name: String, _ fused: FusedOutput?) {
                 m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (of \(wino.tiles), \(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                     weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
                     wino.emitKernelBody(w, out: outputLayout(fused), bias: (a.useBias && fused == nil) ? "bias" : nil,
@@ -124,8 +124,8 @@ struct Conv2DEmitter: OpEmitter {
                                         epilogue: fused?.activation ?? epi ?? .none)
                 }
             }
-            tiles(wino.kernelName, c.fused)
-            if let name = trainTiles, name != wino.kernelName { tiles(name, nil) }
+            emitTiles(wino.kernelName, c.fused)
+            if let name = trainTiles, name != wino.kernelName { emitTiles(name, nil) }
         }
         if split && !winoSingle {
             let fused = c.fused
@@ -141,7 +141,8 @@ struct Conv2DEmitter: OpEmitter {
         func forward(_ name: String, _ fused: FusedOutput?, inference: Bool) {
             let what = fused.map { "inference, fused with \($0.names)" } ?? (inference ? "\(desc), inference" : desc)
             let useRows = inference && split
-            let tiles = inference ? nil : trainTiles
+            // the tile kernel called per image: batch inference's, or the training forward's
+            let tiles = inference ? (useRows ? wino?.kernelName : nil) : trainTiles
             m.chunkFunction(name, comment: "\(c.header): \(what)\(tiles == nil ? "" : ", Winograd")") { w in
                 if !useRows && tiles == nil { weightsPreamble(w, fused) }
                 w.block("for n in lo..<hi") {
@@ -152,7 +153,7 @@ struct Conv2DEmitter: OpEmitter {
                     }
                     let out = outputLayout(fused)
                     w.line("let y = \(fused?.pool != nil ? "\(scratch) + t * \(c.outSize)" : "\(outputBuffer(fused)) + n * \(out.imageStride)")")
-                    if let tiles = tiles ?? (useRows ? wino?.kernelName : nil), let wino = wino {
+                    if let tiles = tiles, let wino = wino {
                         w.line("\(tiles)(x, y, 0, \(wino.tiles), t)")
                     } else if useRows {
                         w.line("\(rowsKernel)(x, y, 0, \(pix), t)")

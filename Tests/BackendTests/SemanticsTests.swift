@@ -163,12 +163,12 @@ final class SemanticsTests: XCTestCase {
             let base = String(d.dropLast("_direct".count))
             for name in [base, base + "_fused"] {
                 guard let w = backendTestModels[name], let t = backendTestModels[d] else { continue }
-                try compareInference(w, t, name, gradients: !base.hasPrefix("fx_"))
+                try compareWithDirect(w, t, name, gradients: !base.hasPrefix("fx_"))
             }
         }
     }
 
-    private func compareInference<A: CompiledModel, B: CompiledModel>(_ a: A.Type, _ b: B.Type, _ name: String, gradients: Bool) throws {
+    private func compareWithDirect<A: CompiledModel, B: CompiledModel>(_ a: A.Type, _ b: B.Type, _ name: String, gradients: Bool) throws {
         let n = 7
         let ma = A(maxBatch: n), mb = B(maxBatch: n)
         var rng = TestRNG(17)
@@ -209,7 +209,8 @@ final class SemanticsTests: XCTestCase {
         // networks (LeakyReLU, max pools, 500K activations at batch 7) a 1e-6 difference in the
         // forward can flip an activation's slope or a pool's winner, which moves the gradients
         // of every layer before it by 1e-3 (seen on seed 002). Their Winograd training is
-        // checked against Keras itself (KerasFixtureTests, 1e-4) and by finite differences.
+        // checked against Keras itself (KerasFixtureTests, 1e-4); the hand-built models' also by
+        // finite differences (GradientCheckTests.testWinogradTraining).
         guard gradients else { return }
         let r = rng.array(n * k, -1, 1)
         TestModels.backward(ma, r, count: n)

@@ -1,4 +1,4 @@
-// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--generated DIR]`
+// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa FAMILY] [--generated DIR]`
 // (default binary: bin/<model> in the current directory)
 // `modelc generate [--check] [--no-tests]`: regenerate generated/ from models/*.md and the
 // backend's test models (Tests/BackendTests/Generated/); --check only reports differences.
@@ -8,7 +8,7 @@ import ModelcCore
 import ModelcBackend
 
 enum CompileCommand {
-    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--generated DIR]"
+    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--generated DIR]"
 
     static func run(_ args: [String]) -> Int32 {
         var models: [String] = []
@@ -17,6 +17,7 @@ enum CompileCommand {
         var fuse = true
         var winograd = true
         var generated = GeneratedFiles.defaultDirectory()
+        var isa = TargetISA.host()
         var i = 0
         while i < args.count {
             let a = args[i]
@@ -24,6 +25,13 @@ enum CompileCommand {
             case "-o", "--output", "--generated":
                 guard i + 1 < args.count else { return usageError("\(a) needs a value") }
                 if a == "--generated" { generated = args[i + 1] } else { output = args[i + 1] }
+                i += 1
+            case "--isa":
+                guard i + 1 < args.count else { return usageError("--isa needs a value") }
+                guard let v = TargetISA.parse(args[i + 1]) else {
+                    return usageError("--isa: expected avx2, avx512, neon or native, found '\(args[i + 1])'")
+                }
+                isa = v
                 i += 1
             case "--emit-only": emitOnly = true
             case "--no-fuse": fuse = false
@@ -51,7 +59,8 @@ enum CompileCommand {
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {
-                let path = try BuildDriver.build(generatedFile: file, className: e.className, output: bin) { print("  \($0)") }
+                print("  target: \(isa.rawValue) (-target-cpu \(isa.targetCPU))")
+                let path = try BuildDriver.build(generatedFile: file, className: e.className, output: bin, isa: isa) { print("  \($0)") }
                 print(String(format: "built %@ in %.1f s", path, Date().timeIntervalSince(start)))
                 print(path)
             } catch {

@@ -8,7 +8,8 @@
 //    linker sees their autolink entries for Foundation). Rebuilt only when something changes.
 // 2. The generated model file plus a two-line main.swift (`import ModelcRuntime`,
 //    `ModelcApp.main(<Class>.self)`) are compiled and linked against them with
-//    `-Ounchecked -wmo -target-cpu native -static-stdlib`: one binary that needs no toolchain.
+//    `-Ounchecked -wmo -target-cpu native -D MODELC_ISA_<family> -static-stdlib` (TargetISA.swift):
+//    one binary that needs no toolchain.
 // Outputs are written to a temporary name and renamed into place (atomic).
 
 import Foundation
@@ -19,7 +20,10 @@ public struct BuildError: Error, CustomStringConvertible {
 }
 
 public enum BuildDriver {
-    public static let optimizationFlags = ["-Ounchecked", "-wmo", "-target-cpu", "native"]
+    /// Flags for the runtime and the model: the kernels' tile family and the CPU to tune for.
+    public static func optimizationFlags(_ isa: TargetISA) -> [String] {
+        ["-Ounchecked", "-wmo", "-target-cpu", isa.targetCPU, "-D", isa.define]
+    }
 
     /// The directory holding ModelcData/ and ModelcRuntime/ (the repository's Sources).
     public static func sourcesDirectory() -> String {
@@ -52,12 +56,12 @@ public enum BuildDriver {
     ///   - className: the emitted class.
     ///   - output: binary path.
     ///   - log: receives progress lines (e.g. "building runtime (cached)").
-    public static func build(generatedFile: String, className: String, output: String,
+    public static func build(generatedFile: String, className: String, output: String, isa: TargetISA = .host(),
                              log: (String) -> Void = { _ in }) throws -> String {
         let fm = FileManager.default
         let sources = sourcesDirectory()
         let compiler = try swiftc()
-        let runtimeDir = try buildRuntime(sources: sources, compiler: compiler, log: log)
+        let runtimeDir = try buildRuntime(sources: sources, compiler: compiler, isa: isa, log: log)
 
         let outURL = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)).standardizedFileURL
         let work = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).build-\(getpid())")
@@ -67,7 +71,7 @@ public enum BuildDriver {
         let main = work.appendingPathComponent("main.swift")
         try "import ModelcRuntime\nModelcApp.main(\(className).self)\n".write(to: main, atomically: true, encoding: .utf8)
         let tmp = work.appendingPathComponent(outURL.lastPathComponent)
-        var args = ["-swift-version", "6", "-module-name", className + "Program"] + optimizationFlags
+        var args = ["-swift-version", "6", "-module-name", className + "Program"] + optimizationFlags(isa)
         args += ["-static-stdlib", "-I", runtimeDir]
         args += [generatedFile, main.path, "\(runtimeDir)/ModelcRuntime.o", "\(runtimeDir)/ModelcData.o", "-o", tmp.path]
         log("compiling \(generatedFile)")
@@ -78,13 +82,13 @@ public enum BuildDriver {
     }
 
     /// Compiles ModelcData and ModelcRuntime into the cache (once per source/flag hash).
-    public static func buildRuntime(sources: String, compiler: String, log: (String) -> Void) throws -> String {
+    public static func buildRuntime(sources: String, compiler: String, isa: TargetISA = .host(), log: (String) -> Void) throws -> String {
         let fm = FileManager.default
         let modules = ["ModelcData", "ModelcRuntime"]
         var files: [String: [String]] = [:]
         var hash = FNV64()
         hash.add(try run(compiler, ["--version"], capture: true))
-        hash.add(optimizationFlags.joined(separator: " "))
+        hash.add(optimizationFlags(isa).joined(separator: " "))
         for m in modules {
             let dir = URL(fileURLWithPath: sources).appendingPathComponent(m)
             guard let e = fm.enumerator(atPath: dir.path) else {
@@ -113,7 +117,7 @@ public enum BuildDriver {
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         for m in modules {
             log("runtime: compiling \(m)")
-            var args = ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags
+            var args = ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags(isa)
             args += ["-emit-module", "-emit-module-path", "\(tmp)/\(m).swiftmodule",
                      "-c", "-o", "\(tmp)/\(m).o", "-I", tmp]
             args += files[m] ?? []

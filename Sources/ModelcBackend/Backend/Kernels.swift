@@ -1,13 +1,10 @@
-// Register-blocked SIMD micro-kernels, emitted as text with every size fixed.
-//
-// Two shapes cover every heavy loop of the emitted models:
-//   * RowGemm:   C[r][0..<N] (=|+=) sum_s sum_k A_r[s*aSeg + k] * B[s*bSeg + k*ldb + 0..<N]
-//                for a block of R rows (output pixels or images). Conv/Dense forward and
-//                backward-data (with a transposed weight copy) use it: SIMD over N (output
-//                channels, or input channels for backward-data), R rows share each weight load.
-//   * OuterGemm: D[k][0..<N] += sum_q A_q[k] * B_q[0..<N] for a block of K rows; the
-//                weight gradient (X^T * dY), accumulated over pixels and images, SIMD over N.
-// Columns are split into groups of up to 4 SIMD16 vectors, then SIMD8, SIMD4 and scalar tails.
+// The GEMMs of the emitted models.
+//   * RowGemm: one call of the runtime's kernel library (Sources/ModelcRuntime/Kernels/Gemm.swift),
+//     register-tiled for the target CPU: C[r][0..<N] (=|+=) sum_{i,j} A_r[i*aOuter + j*aInner] *
+//     B[i*bOuter + j*bInner + 0..<N]. Dense forward and backward, and every weight gradient.
+//   * UnrolledRowGemm: the same product for a block of R rows emitted as unrolled text
+//     (columns in groups of up to 4 SIMD16 vectors, then SIMD8, SIMD4 and scalar tails), still
+//     used by the convolution forward, its input gradient and the Winograd tiles.
 
 import ModelcCore
 
@@ -106,8 +103,77 @@ let simdHelpers = """
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 """
 
-/// C rows = A rows x B (see the file comment). Row pointers are expressions evaluated once.
+/// One call of the runtime's GEMM (Sources/ModelcRuntime/Kernels/Gemm.swift):
+///   C[r][0..<n] (op)= sum_{i, j} A_r[i*aOuter + j*aInner] * B[i*bOuter + j*bInner + 0..<n]
+/// for r in 0..<rows. `aRow`/`cRow` map a row-index expression to the row's address; the
+/// call passes them as closures, which inline to address arithmetic on literals.
 struct RowGemm {
+    var rows: String                 // row count (an expression)
+    var aRow: (String) -> String     // address of A_r for the row expression r
+    var cRow: (String) -> String     // address of C_r (column 0)
+    var b: String                    // address of B (term 0, column 0)
+    var n: Int
+    var outer = "1", inner: String    // term counts (expressions)
+    var aOuter = 0, aInner = 1
+    var bOuter = 0, bInner: Int
+    var bias: String? = nil          // sums start from bias[c]
+    var accumulate: Bool = false     // C += sums instead of C = sums
+    /// Folded BatchNorm (inference fusion): sums become s * scale[c] + shift[c].
+    var scale: String? = nil
+    var shift: String? = nil
+    var epilogue: EpilogueActivation = .none
+
+    /// A plain k-term reduction over consecutive A elements and B rows ldb apart.
+    init(rows: String, aRow: @escaping (String) -> String, cRow: @escaping (String) -> String,
+         k: Int, segments: Int = 1, aSegment: Int = 0, bSegment: Int = 0, b: String, ldb: Int, n: Int,
+         bias: String? = nil, accumulate: Bool = false, scale: String? = nil, shift: String? = nil,
+         epilogue: EpilogueActivation = .none) {
+        self.rows = rows; self.aRow = aRow; self.cRow = cRow; self.b = b; self.n = n
+        outer = "\(segments)"; inner = "\(k)"; aOuter = aSegment; bOuter = bSegment; bInner = ldb
+        self.bias = bias; self.accumulate = accumulate; self.scale = scale; self.shift = shift; self.epilogue = epilogue
+    }
+
+    /// A general two-level reduction (weight gradients: A is read down its columns).
+    init(rows: String, aRow: @escaping (String) -> String, cRow: @escaping (String) -> String, b: String, n: Int,
+         outer: String, inner: String, aOuter: Int, aInner: Int, bOuter: Int, bInner: Int, accumulate: Bool) {
+        self.rows = rows; self.aRow = aRow; self.cRow = cRow; self.b = b; self.n = n
+        self.outer = outer; self.inner = inner; self.aOuter = aOuter; self.aInner = aInner
+        self.bOuter = bOuter; self.bInner = bInner; self.accumulate = accumulate
+    }
+
+    var reductionText: String {
+        if outer == "1" && aOuter == 0 && bOuter == 0 {
+            return "GemmReduction(k: \(inner)\(aInner == 1 ? "" : ", aStride: \(aInner)"), ldb: \(bInner))"
+        }
+        return "GemmReduction(outer: \(outer), inner: \(inner), aOuter: \(aOuter), aInner: \(aInner), bOuter: \(bOuter), bInner: \(bInner))"
+    }
+
+    var epilogueText: String {
+        if accumulate { return ".add" }
+        var parts: [String] = []
+        if let b = bias { parts.append("bias: \(b)") }
+        if let sc = scale, let sh = shift { parts.append("scale: \(sc), shift: \(sh)") }
+        switch epilogue {
+        case .none: break
+        case .relu: parts.append("activation: .relu")
+        case .leaky(let a): parts.append("activation: .leaky(\(floatLiteral(a)))")
+        }
+        return parts.isEmpty ? ".store" : "GemmEpilogue(\(parts.joined(separator: ", ")))"
+    }
+
+    func emit(_ w: CodeWriter) {
+        w.line("Gemm.rows(\(rows), a: { row in \(aRow("row")) }, b: \(b), n: \(n), c: { row in \(cRow("row")) },")
+        w.line("          \(reductionText), \(epilogueText))")
+    }
+
+    /// Output rows per unit of work handed to a thread: the tile height of every kernel family
+    /// (KernelTarget.tileRows), so whole tiles are split.
+    static let rowsPerBlock = 6
+}
+
+/// C rows = A rows x B as unrolled text (the convolution forward and input gradient, until
+/// they move to the runtime's Gemm). Row pointers are expressions evaluated once.
+struct UnrolledRowGemm {
     var rows: Int
     var aRow: (Int) -> String       // pointer to row r of A (segment 0, k = 0)
     var cRow: (Int) -> String       // pointer to row r of C (column 0)
@@ -249,70 +315,6 @@ func emitRowBlocks(_ w: CodeWriter, total: Int, rowsPerBlock: Int, index: String
     let rem = total - full
     if rem > 0 {
         w.block("do") { w.line("let \(index) = \(full)"); kernel(rem, index) }
-    }
-}
-
-/// D[k][0..<N] (+)= sum_q A_q[k] * B_q[0..<N] for all k < K, blocked 4 to 8 rows of k at a time.
-struct OuterGemm {
-    var k: Int
-    var n: Int
-    var d: String            // pointer to D (row 0); rows `ldd` apart
-    var ldd: Int
-    var accumulate: Bool     // start from D's contents
-    var loops: [String]      // loop headers over q (outermost first)
-    var aPtr: String         // pointer to A_q[0], valid inside the loops
-    var bPtr: String         // pointer to B_q[0], valid inside the loops
-    var preamble: [String] = []   // lines inside the innermost loop before the FMAs
-
-    func emit(_ w: CodeWriter) {
-        // About 24 accumulators (as RowGemm): 6 rows x 4 vectors, 8 x 3, 12 x 2 or x 1
-        let vectors = max(1, min(4, n / 16))
-        let kr = vectors >= 4 ? 6 : (vectors == 3 ? 8 : 12)
-        let full = k / kr * kr
-        if full / kr >= 2 {
-            w.block("for kb in stride(from: 0, to: \(full), by: \(kr))") { emitBlock(w, rows: kr, kb: "kb") }
-        } else if full > 0 {
-            w.block("do") { w.line("let kb = 0"); emitBlock(w, rows: kr, kb: "kb") }
-        }
-        if k - full > 0 {
-            w.block("do") { w.line("let kb = \(full)"); emitBlock(w, rows: k - full, kb: "kb") }
-        }
-    }
-
-    private func emitBlock(_ w: CodeWriter, rows: Int, kb: String) {
-        for g in columnGroups(n, maxVectors: 4) {
-            let body = { (c0: String) in
-                let vw = g.width
-                for r in 0..<rows {
-                    for j in 0..<g.count {
-                        let p = "(\(d) + (\(kb) + \(r)) * \(ldd) + \(c0) + \(j * vw))"
-                        w.line("var s\(r)_\(j): \(SIMDText.type(vw)) = \(accumulate ? SIMDText.load(vw, p) : SIMDText.zero(vw))")
-                    }
-                }
-                func inner(_ level: Int) {
-                    if level == loops.count {
-                        for l in preamble { w.line(l) }
-                        w.line("let aq = \(aPtr) + \(kb)")
-                        w.line("let bq = \(bPtr) + \(c0)")
-                        for j in 0..<g.count { w.line("let y\(j) = \(SIMDText.load(vw, "(bq + \(j * vw))"))") }
-                        for r in 0..<rows {
-                            w.line("let x\(r) = aq[\(r)]")
-                            for j in 0..<g.count { w.line("s\(r)_\(j) = s\(r)_\(j).addingProduct(y\(j), x\(r))") }
-                        }
-                        return
-                    }
-                    w.block(loops[level]) { inner(level + 1) }
-                }
-                inner(0)
-                for r in 0..<rows {
-                    for j in 0..<g.count {
-                        let p = "(\(d) + (\(kb) + \(r)) * \(ldd) + \(c0) + \(j * vw))"
-                        w.line(SIMDText.store(vw, p, "s\(r)_\(j)"))
-                    }
-                }
-            }
-            g.emit(w, body)
-        }
     }
 }
 

@@ -400,58 +400,8 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            for qt in stride(from: 0, to: 16, by: 16) {
-                let qe = min(qt + 16, 16)
-                for kh in 0..<3 {
-                    let d = gk + kh * 36
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
-                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
-                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
-                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
-                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
-                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
-                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
-                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
-                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 3) + kb
-                                let bq = (dy + q * 4) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
-                                let x7 = aq[7]
-                                s7_0 = s7_0.addingProduct(y0, x7)
-                                let x8 = aq[8]
-                                s8_0 = s8_0.addingProduct(y0, x8)
-                            }
-                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
-                            st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
-                            st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
-                            st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
-                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
-                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
-                            st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
-                            st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
-                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
-                        }
-                    }
-                }
-            }
+            Gemm.rows(27, a: { row in x + row / 9 * 18 + row % 9 }, b: dy, n: 4, c: { row in gk + row * 4 },
+                      GemmReduction(outer: 4, inner: 4, aOuter: 18, aInner: 3, bOuter: 16, bInner: 4), .add)
         }
     }
 

@@ -336,46 +336,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             let x = a0 + n * 128
             let dy = g1 + n * 144
             for r in 0..<36 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
-            for qt in stride(from: 0, to: 36, by: 36) {
-                let qe = min(qt + 36, 36)
-                for kh in 0..<3 {
-                    let d = gk + kh * 24
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
-                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
-                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
-                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
-                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
-                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 6 * 1 + kh) * 8 + q % 6 * 1) * 2) + kb
-                                let bq = (dy + q * 4) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                            }
-                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
-                            st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
-                            st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
-                            st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
-                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
-                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
-                        }
-                    }
-                }
-            }
+            Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
+                      GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 24, bInner: 4), .add)
         }
     }
 
@@ -531,144 +493,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             let x = a1 + n * 144
             let dy = g2 + n * 48
             for r in 0..<16 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
-            for qt in stride(from: 0, to: 16, by: 16) {
-                let qe = min(qt + 16, 16)
-                for kh in 0..<3 {
-                    let d = gk + kh * 36
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 3 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 3 + 0 + 1).pointee
-                            var s0_2: Float = (d + (kb + 0) * 3 + 0 + 2).pointee
-                            var s1_0: Float = (d + (kb + 1) * 3 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 3 + 0 + 1).pointee
-                            var s1_2: Float = (d + (kb + 1) * 3 + 0 + 2).pointee
-                            var s2_0: Float = (d + (kb + 2) * 3 + 0 + 0).pointee
-                            var s2_1: Float = (d + (kb + 2) * 3 + 0 + 1).pointee
-                            var s2_2: Float = (d + (kb + 2) * 3 + 0 + 2).pointee
-                            var s3_0: Float = (d + (kb + 3) * 3 + 0 + 0).pointee
-                            var s3_1: Float = (d + (kb + 3) * 3 + 0 + 1).pointee
-                            var s3_2: Float = (d + (kb + 3) * 3 + 0 + 2).pointee
-                            var s4_0: Float = (d + (kb + 4) * 3 + 0 + 0).pointee
-                            var s4_1: Float = (d + (kb + 4) * 3 + 0 + 1).pointee
-                            var s4_2: Float = (d + (kb + 4) * 3 + 0 + 2).pointee
-                            var s5_0: Float = (d + (kb + 5) * 3 + 0 + 0).pointee
-                            var s5_1: Float = (d + (kb + 5) * 3 + 0 + 1).pointee
-                            var s5_2: Float = (d + (kb + 5) * 3 + 0 + 2).pointee
-                            var s6_0: Float = (d + (kb + 6) * 3 + 0 + 0).pointee
-                            var s6_1: Float = (d + (kb + 6) * 3 + 0 + 1).pointee
-                            var s6_2: Float = (d + (kb + 6) * 3 + 0 + 2).pointee
-                            var s7_0: Float = (d + (kb + 7) * 3 + 0 + 0).pointee
-                            var s7_1: Float = (d + (kb + 7) * 3 + 0 + 1).pointee
-                            var s7_2: Float = (d + (kb + 7) * 3 + 0 + 2).pointee
-                            var s8_0: Float = (d + (kb + 8) * 3 + 0 + 0).pointee
-                            var s8_1: Float = (d + (kb + 8) * 3 + 0 + 1).pointee
-                            var s8_2: Float = (d + (kb + 8) * 3 + 0 + 2).pointee
-                            var s9_0: Float = (d + (kb + 9) * 3 + 0 + 0).pointee
-                            var s9_1: Float = (d + (kb + 9) * 3 + 0 + 1).pointee
-                            var s9_2: Float = (d + (kb + 9) * 3 + 0 + 2).pointee
-                            var s10_0: Float = (d + (kb + 10) * 3 + 0 + 0).pointee
-                            var s10_1: Float = (d + (kb + 10) * 3 + 0 + 1).pointee
-                            var s10_2: Float = (d + (kb + 10) * 3 + 0 + 2).pointee
-                            var s11_0: Float = (d + (kb + 11) * 3 + 0 + 0).pointee
-                            var s11_1: Float = (d + (kb + 11) * 3 + 0 + 1).pointee
-                            var s11_2: Float = (d + (kb + 11) * 3 + 0 + 2).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 4 * 1 + kh) * 6 + q % 4 * 1) * 4) + kb
-                                let bq = (dy + q * 3) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let y2 = (bq + 2).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                s0_2 = s0_2.addingProduct(y2, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                s1_2 = s1_2.addingProduct(y2, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                                s2_2 = s2_2.addingProduct(y2, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                s3_1 = s3_1.addingProduct(y1, x3)
-                                s3_2 = s3_2.addingProduct(y2, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                s4_1 = s4_1.addingProduct(y1, x4)
-                                s4_2 = s4_2.addingProduct(y2, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                s5_1 = s5_1.addingProduct(y1, x5)
-                                s5_2 = s5_2.addingProduct(y2, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
-                                s6_1 = s6_1.addingProduct(y1, x6)
-                                s6_2 = s6_2.addingProduct(y2, x6)
-                                let x7 = aq[7]
-                                s7_0 = s7_0.addingProduct(y0, x7)
-                                s7_1 = s7_1.addingProduct(y1, x7)
-                                s7_2 = s7_2.addingProduct(y2, x7)
-                                let x8 = aq[8]
-                                s8_0 = s8_0.addingProduct(y0, x8)
-                                s8_1 = s8_1.addingProduct(y1, x8)
-                                s8_2 = s8_2.addingProduct(y2, x8)
-                                let x9 = aq[9]
-                                s9_0 = s9_0.addingProduct(y0, x9)
-                                s9_1 = s9_1.addingProduct(y1, x9)
-                                s9_2 = s9_2.addingProduct(y2, x9)
-                                let x10 = aq[10]
-                                s10_0 = s10_0.addingProduct(y0, x10)
-                                s10_1 = s10_1.addingProduct(y1, x10)
-                                s10_2 = s10_2.addingProduct(y2, x10)
-                                let x11 = aq[11]
-                                s11_0 = s11_0.addingProduct(y0, x11)
-                                s11_1 = s11_1.addingProduct(y1, x11)
-                                s11_2 = s11_2.addingProduct(y2, x11)
-                            }
-                            (d + (kb + 0) * 3 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 3 + 0 + 1).pointee = s0_1
-                            (d + (kb + 0) * 3 + 0 + 2).pointee = s0_2
-                            (d + (kb + 1) * 3 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 3 + 0 + 1).pointee = s1_1
-                            (d + (kb + 1) * 3 + 0 + 2).pointee = s1_2
-                            (d + (kb + 2) * 3 + 0 + 0).pointee = s2_0
-                            (d + (kb + 2) * 3 + 0 + 1).pointee = s2_1
-                            (d + (kb + 2) * 3 + 0 + 2).pointee = s2_2
-                            (d + (kb + 3) * 3 + 0 + 0).pointee = s3_0
-                            (d + (kb + 3) * 3 + 0 + 1).pointee = s3_1
-                            (d + (kb + 3) * 3 + 0 + 2).pointee = s3_2
-                            (d + (kb + 4) * 3 + 0 + 0).pointee = s4_0
-                            (d + (kb + 4) * 3 + 0 + 1).pointee = s4_1
-                            (d + (kb + 4) * 3 + 0 + 2).pointee = s4_2
-                            (d + (kb + 5) * 3 + 0 + 0).pointee = s5_0
-                            (d + (kb + 5) * 3 + 0 + 1).pointee = s5_1
-                            (d + (kb + 5) * 3 + 0 + 2).pointee = s5_2
-                            (d + (kb + 6) * 3 + 0 + 0).pointee = s6_0
-                            (d + (kb + 6) * 3 + 0 + 1).pointee = s6_1
-                            (d + (kb + 6) * 3 + 0 + 2).pointee = s6_2
-                            (d + (kb + 7) * 3 + 0 + 0).pointee = s7_0
-                            (d + (kb + 7) * 3 + 0 + 1).pointee = s7_1
-                            (d + (kb + 7) * 3 + 0 + 2).pointee = s7_2
-                            (d + (kb + 8) * 3 + 0 + 0).pointee = s8_0
-                            (d + (kb + 8) * 3 + 0 + 1).pointee = s8_1
-                            (d + (kb + 8) * 3 + 0 + 2).pointee = s8_2
-                            (d + (kb + 9) * 3 + 0 + 0).pointee = s9_0
-                            (d + (kb + 9) * 3 + 0 + 1).pointee = s9_1
-                            (d + (kb + 9) * 3 + 0 + 2).pointee = s9_2
-                            (d + (kb + 10) * 3 + 0 + 0).pointee = s10_0
-                            (d + (kb + 10) * 3 + 0 + 1).pointee = s10_1
-                            (d + (kb + 10) * 3 + 0 + 2).pointee = s10_2
-                            (d + (kb + 11) * 3 + 0 + 0).pointee = s11_0
-                            (d + (kb + 11) * 3 + 0 + 1).pointee = s11_1
-                            (d + (kb + 11) * 3 + 0 + 2).pointee = s11_2
-                        }
-                    }
-                }
-            }
+            Gemm.rows(36, a: { row in x + row / 12 * 24 + row % 12 }, b: dy, n: 3, c: { row in gk + row * 3 },
+                      GemmReduction(outer: 4, inner: 4, aOuter: 24, aInner: 4, bOuter: 12, bInner: 3), .add)
             let dx = g1 + n * 144
             dx.update(repeating: 0, count: 144)
             for kh in 0..<3 {
@@ -1005,44 +831,8 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
             let x = a2 + n * 48
             let dy = g3 + n * 32
             for r in 0..<16 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
-            for qt in stride(from: 0, to: 16, by: 16) {
-                let qe = min(qt + 16, 16)
-                for kh in 0..<1 {
-                    let d = gk + kh * 6
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 2 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 2 + 0 + 1).pointee
-                            var s1_0: Float = (d + (kb + 1) * 2 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 2 + 0 + 1).pointee
-                            var s2_0: Float = (d + (kb + 2) * 2 + 0 + 0).pointee
-                            var s2_1: Float = (d + (kb + 2) * 2 + 0 + 1).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 4 * 1 + kh) * 4 + q % 4 * 1) * 3) + kb
-                                let bq = (dy + q * 2) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                            }
-                            (d + (kb + 0) * 2 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 2 + 0 + 1).pointee = s0_1
-                            (d + (kb + 1) * 2 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 2 + 0 + 1).pointee = s1_1
-                            (d + (kb + 2) * 2 + 0 + 0).pointee = s2_0
-                            (d + (kb + 2) * 2 + 0 + 1).pointee = s2_1
-                        }
-                    }
-                }
-            }
+            Gemm.rows(3, a: { row in x + row / 3 * 12 + row % 3 }, b: dy, n: 2, c: { row in gk + row * 2 },
+                      GemmReduction(outer: 4, inner: 4, aOuter: 12, aInner: 3, bOuter: 8, bInner: 2), .add)
             let dx = g2 + n * 48
             for r in 0..<4 { (dyp + ((r + 0) * 4 + 0) * 2).update(from: dy + r * 8, count: 8) }
             do {

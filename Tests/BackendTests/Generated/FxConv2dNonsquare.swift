@@ -522,44 +522,8 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
             let x = a0 + n * 112
             let dy = g1 + n * 105
             for r in 0..<35 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
-            for qt in stride(from: 0, to: 35, by: 35) {
-                let qe = min(qt + 35, 35)
-                for kh in 0..<4 {
-                    let d = gk + kh * 6
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 3 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 3 + 0 + 1).pointee
-                            var s0_2: Float = (d + (kb + 0) * 3 + 0 + 2).pointee
-                            var s1_0: Float = (d + (kb + 1) * 3 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 3 + 0 + 1).pointee
-                            var s1_2: Float = (d + (kb + 1) * 3 + 0 + 2).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 7 * 1 + kh) * 7 + q % 7 * 1) * 2) + kb
-                                let bq = (dy + q * 3) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let y2 = (bq + 2).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                s0_2 = s0_2.addingProduct(y2, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                s1_2 = s1_2.addingProduct(y2, x1)
-                            }
-                            (d + (kb + 0) * 3 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 3 + 0 + 1).pointee = s0_1
-                            (d + (kb + 0) * 3 + 0 + 2).pointee = s0_2
-                            (d + (kb + 1) * 3 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 3 + 0 + 1).pointee = s1_1
-                            (d + (kb + 1) * 3 + 0 + 2).pointee = s1_2
-                        }
-                    }
-                }
-            }
+            Gemm.rows(8, a: { row in x + row / 2 * 14 + row % 2 }, b: dy, n: 3, c: { row in gk + row * 3 },
+                      GemmReduction(outer: 5, inner: 7, aOuter: 14, aInner: 2, bOuter: 21, bInner: 3), .add)
         }
     }
 
@@ -738,70 +702,8 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
             let x = a1 + n * 105
             let dy = g2 + n * 80
             for r in 0..<20 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
-            for qt in stride(from: 0, to: 20, by: 20) {
-                let qe = min(qt + 20, 20)
-                for kh in 0..<1 {
-                    let d = gk + kh * 48
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: SIMD4<Float> = ld4((d + (kb + 0) * 4 + 0 + 0))
-                            var s1_0: SIMD4<Float> = ld4((d + (kb + 1) * 4 + 0 + 0))
-                            var s2_0: SIMD4<Float> = ld4((d + (kb + 2) * 4 + 0 + 0))
-                            var s3_0: SIMD4<Float> = ld4((d + (kb + 3) * 4 + 0 + 0))
-                            var s4_0: SIMD4<Float> = ld4((d + (kb + 4) * 4 + 0 + 0))
-                            var s5_0: SIMD4<Float> = ld4((d + (kb + 5) * 4 + 0 + 0))
-                            var s6_0: SIMD4<Float> = ld4((d + (kb + 6) * 4 + 0 + 0))
-                            var s7_0: SIMD4<Float> = ld4((d + (kb + 7) * 4 + 0 + 0))
-                            var s8_0: SIMD4<Float> = ld4((d + (kb + 8) * 4 + 0 + 0))
-                            var s9_0: SIMD4<Float> = ld4((d + (kb + 9) * 4 + 0 + 0))
-                            var s10_0: SIMD4<Float> = ld4((d + (kb + 10) * 4 + 0 + 0))
-                            var s11_0: SIMD4<Float> = ld4((d + (kb + 11) * 4 + 0 + 0))
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 4 * 1 + kh) * 7 + q % 4 * 1) * 3) + kb
-                                let bq = (dy + q * 4) + 0
-                                let y0 = ld4((bq + 0))
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                let x6 = aq[6]
-                                s6_0 = s6_0.addingProduct(y0, x6)
-                                let x7 = aq[7]
-                                s7_0 = s7_0.addingProduct(y0, x7)
-                                let x8 = aq[8]
-                                s8_0 = s8_0.addingProduct(y0, x8)
-                                let x9 = aq[9]
-                                s9_0 = s9_0.addingProduct(y0, x9)
-                                let x10 = aq[10]
-                                s10_0 = s10_0.addingProduct(y0, x10)
-                                let x11 = aq[11]
-                                s11_0 = s11_0.addingProduct(y0, x11)
-                            }
-                            st4((d + (kb + 0) * 4 + 0 + 0), s0_0)
-                            st4((d + (kb + 1) * 4 + 0 + 0), s1_0)
-                            st4((d + (kb + 2) * 4 + 0 + 0), s2_0)
-                            st4((d + (kb + 3) * 4 + 0 + 0), s3_0)
-                            st4((d + (kb + 4) * 4 + 0 + 0), s4_0)
-                            st4((d + (kb + 5) * 4 + 0 + 0), s5_0)
-                            st4((d + (kb + 6) * 4 + 0 + 0), s6_0)
-                            st4((d + (kb + 7) * 4 + 0 + 0), s7_0)
-                            st4((d + (kb + 8) * 4 + 0 + 0), s8_0)
-                            st4((d + (kb + 9) * 4 + 0 + 0), s9_0)
-                            st4((d + (kb + 10) * 4 + 0 + 0), s10_0)
-                            st4((d + (kb + 11) * 4 + 0 + 0), s11_0)
-                        }
-                    }
-                }
-            }
+            Gemm.rows(12, a: { row in x + row / 12 * 21 + row % 12 }, b: dy, n: 4, c: { row in gk + row * 4 },
+                      GemmReduction(outer: 5, inner: 4, aOuter: 21, aInner: 3, bOuter: 16, bInner: 4), .add)
             let dx = g1 + n * 105
             dx.update(repeating: 0, count: 105)
             for kh in 0..<1 {

@@ -306,44 +306,8 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
             let x = a1 + n * 25
             let dy = g2 + n * 18
             for r in 0..<9 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
-            for qt in stride(from: 0, to: 9, by: 9) {
-                let qe = min(qt + 9, 9)
-                for kh in 0..<3 {
-                    let d = gk + kh * 6
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 2 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 2 + 0 + 1).pointee
-                            var s1_0: Float = (d + (kb + 1) * 2 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 2 + 0 + 1).pointee
-                            var s2_0: Float = (d + (kb + 2) * 2 + 0 + 0).pointee
-                            var s2_1: Float = (d + (kb + 2) * 2 + 0 + 1).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 3 * 1 + kh) * 5 + q % 3 * 1) * 1) + kb
-                                let bq = (dy + q * 2) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                            }
-                            (d + (kb + 0) * 2 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 2 + 0 + 1).pointee = s0_1
-                            (d + (kb + 1) * 2 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 2 + 0 + 1).pointee = s1_1
-                            (d + (kb + 2) * 2 + 0 + 0).pointee = s2_0
-                            (d + (kb + 2) * 2 + 0 + 1).pointee = s2_1
-                        }
-                    }
-                }
-            }
+            Gemm.rows(9, a: { row in x + row / 3 * 5 + row % 3 }, b: dy, n: 2, c: { row in gk + row * 2 },
+                      GemmReduction(outer: 3, inner: 3, aOuter: 5, aInner: 1, bOuter: 6, bInner: 2), .add)
         }
     }
 

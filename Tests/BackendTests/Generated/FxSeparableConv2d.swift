@@ -365,47 +365,8 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         let dyc = g1 + lo * 180
         for r in 0..<(hi - lo) * 36 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
         let gpw = (gp + 27)
-        do {
-            let kb = 0
-            do {
-                var s0_0: SIMD4<Float> = SIMD4<Float>()
-                var s1_0: SIMD4<Float> = SIMD4<Float>()
-                var s2_0: SIMD4<Float> = SIMD4<Float>()
-                for r in lo * 36..<hi * 36 {
-                    let aq = (l1mid + r * 3) + kb
-                    let bq = (g1 + r * 5) + 0
-                    let y0 = ld4((bq + 0))
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                }
-                st4((gpw + (kb + 0) * 5 + 0 + 0), s0_0)
-                st4((gpw + (kb + 1) * 5 + 0 + 0), s1_0)
-                st4((gpw + (kb + 2) * 5 + 0 + 0), s2_0)
-            }
-            do {
-                var s0_0: Float = Float(0)
-                var s1_0: Float = Float(0)
-                var s2_0: Float = Float(0)
-                for r in lo * 36..<hi * 36 {
-                    let aq = (l1mid + r * 3) + kb
-                    let bq = (g1 + r * 5) + 4
-                    let y0 = (bq + 0).pointee
-                    let x0 = aq[0]
-                    s0_0 = s0_0.addingProduct(y0, x0)
-                    let x1 = aq[1]
-                    s1_0 = s1_0.addingProduct(y0, x1)
-                    let x2 = aq[2]
-                    s2_0 = s2_0.addingProduct(y0, x2)
-                }
-                (gpw + (kb + 0) * 5 + 4 + 0).pointee = s0_0
-                (gpw + (kb + 1) * 5 + 4 + 0).pointee = s1_0
-                (gpw + (kb + 2) * 5 + 4 + 0).pointee = s2_0
-            }
-        }
+        Gemm.rows(3, a: { row in l1mid + lo * 108 + row }, b: g1 + lo * 180, n: 5, c: { row in gpw + row * 5 },
+                  GemmReduction(k: (hi - lo) * 36, aStride: 3, ldb: 5), .store)
         let gdw = (gp + 0)
         gdw.update(repeating: 0, count: 27)
         let dw = (parameters + 0)

@@ -334,65 +334,8 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
             let x = a1 + n * 128
             let dy = g2 + n * 72
             for r in 0..<36 { for o in 0..<2 { gb[o] += dy[r * 2 + o] } }
-            for qt in stride(from: 0, to: 36, by: 36) {
-                let qe = min(qt + 36, 36)
-                for kh in 0..<3 {
-                    let d = gk + kh * 12
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 2 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 2 + 0 + 1).pointee
-                            var s1_0: Float = (d + (kb + 1) * 2 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 2 + 0 + 1).pointee
-                            var s2_0: Float = (d + (kb + 2) * 2 + 0 + 0).pointee
-                            var s2_1: Float = (d + (kb + 2) * 2 + 0 + 1).pointee
-                            var s3_0: Float = (d + (kb + 3) * 2 + 0 + 0).pointee
-                            var s3_1: Float = (d + (kb + 3) * 2 + 0 + 1).pointee
-                            var s4_0: Float = (d + (kb + 4) * 2 + 0 + 0).pointee
-                            var s4_1: Float = (d + (kb + 4) * 2 + 0 + 1).pointee
-                            var s5_0: Float = (d + (kb + 5) * 2 + 0 + 0).pointee
-                            var s5_1: Float = (d + (kb + 5) * 2 + 0 + 1).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 6 * 1 + kh) * 8 + q % 6 * 1) * 2) + kb
-                                let bq = (dy + q * 2) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                s3_1 = s3_1.addingProduct(y1, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                s4_1 = s4_1.addingProduct(y1, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                s5_1 = s5_1.addingProduct(y1, x5)
-                            }
-                            (d + (kb + 0) * 2 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 2 + 0 + 1).pointee = s0_1
-                            (d + (kb + 1) * 2 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 2 + 0 + 1).pointee = s1_1
-                            (d + (kb + 2) * 2 + 0 + 0).pointee = s2_0
-                            (d + (kb + 2) * 2 + 0 + 1).pointee = s2_1
-                            (d + (kb + 3) * 2 + 0 + 0).pointee = s3_0
-                            (d + (kb + 3) * 2 + 0 + 1).pointee = s3_1
-                            (d + (kb + 4) * 2 + 0 + 0).pointee = s4_0
-                            (d + (kb + 4) * 2 + 0 + 1).pointee = s4_1
-                            (d + (kb + 5) * 2 + 0 + 0).pointee = s5_0
-                            (d + (kb + 5) * 2 + 0 + 1).pointee = s5_1
-                        }
-                    }
-                }
-            }
+            Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 2, c: { row in gk + row * 2 },
+                      GemmReduction(outer: 6, inner: 6, aOuter: 16, aInner: 2, bOuter: 12, bInner: 2), .add)
         }
     }
 

@@ -327,84 +327,8 @@ public final class SemSameS2: CompiledModel, @unchecked Sendable {
             let x = l1xp + n * 98
             let dy = g1 + n * 27
             for r in 0..<9 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
-            for qt in stride(from: 0, to: 9, by: 9) {
-                let qe = min(qt + 9, 9)
-                for kh in 0..<3 {
-                    let d = gk + kh * 18
-                    do {
-                        let kb = 0
-                        do {
-                            var s0_0: Float = (d + (kb + 0) * 3 + 0 + 0).pointee
-                            var s0_1: Float = (d + (kb + 0) * 3 + 0 + 1).pointee
-                            var s0_2: Float = (d + (kb + 0) * 3 + 0 + 2).pointee
-                            var s1_0: Float = (d + (kb + 1) * 3 + 0 + 0).pointee
-                            var s1_1: Float = (d + (kb + 1) * 3 + 0 + 1).pointee
-                            var s1_2: Float = (d + (kb + 1) * 3 + 0 + 2).pointee
-                            var s2_0: Float = (d + (kb + 2) * 3 + 0 + 0).pointee
-                            var s2_1: Float = (d + (kb + 2) * 3 + 0 + 1).pointee
-                            var s2_2: Float = (d + (kb + 2) * 3 + 0 + 2).pointee
-                            var s3_0: Float = (d + (kb + 3) * 3 + 0 + 0).pointee
-                            var s3_1: Float = (d + (kb + 3) * 3 + 0 + 1).pointee
-                            var s3_2: Float = (d + (kb + 3) * 3 + 0 + 2).pointee
-                            var s4_0: Float = (d + (kb + 4) * 3 + 0 + 0).pointee
-                            var s4_1: Float = (d + (kb + 4) * 3 + 0 + 1).pointee
-                            var s4_2: Float = (d + (kb + 4) * 3 + 0 + 2).pointee
-                            var s5_0: Float = (d + (kb + 5) * 3 + 0 + 0).pointee
-                            var s5_1: Float = (d + (kb + 5) * 3 + 0 + 1).pointee
-                            var s5_2: Float = (d + (kb + 5) * 3 + 0 + 2).pointee
-                            for q in qt..<qe {
-                                let aq = (x + ((q / 3 * 2 + kh) * 7 + q % 3 * 2) * 2) + kb
-                                let bq = (dy + q * 3) + 0
-                                let y0 = (bq + 0).pointee
-                                let y1 = (bq + 1).pointee
-                                let y2 = (bq + 2).pointee
-                                let x0 = aq[0]
-                                s0_0 = s0_0.addingProduct(y0, x0)
-                                s0_1 = s0_1.addingProduct(y1, x0)
-                                s0_2 = s0_2.addingProduct(y2, x0)
-                                let x1 = aq[1]
-                                s1_0 = s1_0.addingProduct(y0, x1)
-                                s1_1 = s1_1.addingProduct(y1, x1)
-                                s1_2 = s1_2.addingProduct(y2, x1)
-                                let x2 = aq[2]
-                                s2_0 = s2_0.addingProduct(y0, x2)
-                                s2_1 = s2_1.addingProduct(y1, x2)
-                                s2_2 = s2_2.addingProduct(y2, x2)
-                                let x3 = aq[3]
-                                s3_0 = s3_0.addingProduct(y0, x3)
-                                s3_1 = s3_1.addingProduct(y1, x3)
-                                s3_2 = s3_2.addingProduct(y2, x3)
-                                let x4 = aq[4]
-                                s4_0 = s4_0.addingProduct(y0, x4)
-                                s4_1 = s4_1.addingProduct(y1, x4)
-                                s4_2 = s4_2.addingProduct(y2, x4)
-                                let x5 = aq[5]
-                                s5_0 = s5_0.addingProduct(y0, x5)
-                                s5_1 = s5_1.addingProduct(y1, x5)
-                                s5_2 = s5_2.addingProduct(y2, x5)
-                            }
-                            (d + (kb + 0) * 3 + 0 + 0).pointee = s0_0
-                            (d + (kb + 0) * 3 + 0 + 1).pointee = s0_1
-                            (d + (kb + 0) * 3 + 0 + 2).pointee = s0_2
-                            (d + (kb + 1) * 3 + 0 + 0).pointee = s1_0
-                            (d + (kb + 1) * 3 + 0 + 1).pointee = s1_1
-                            (d + (kb + 1) * 3 + 0 + 2).pointee = s1_2
-                            (d + (kb + 2) * 3 + 0 + 0).pointee = s2_0
-                            (d + (kb + 2) * 3 + 0 + 1).pointee = s2_1
-                            (d + (kb + 2) * 3 + 0 + 2).pointee = s2_2
-                            (d + (kb + 3) * 3 + 0 + 0).pointee = s3_0
-                            (d + (kb + 3) * 3 + 0 + 1).pointee = s3_1
-                            (d + (kb + 3) * 3 + 0 + 2).pointee = s3_2
-                            (d + (kb + 4) * 3 + 0 + 0).pointee = s4_0
-                            (d + (kb + 4) * 3 + 0 + 1).pointee = s4_1
-                            (d + (kb + 4) * 3 + 0 + 2).pointee = s4_2
-                            (d + (kb + 5) * 3 + 0 + 0).pointee = s5_0
-                            (d + (kb + 5) * 3 + 0 + 1).pointee = s5_1
-                            (d + (kb + 5) * 3 + 0 + 2).pointee = s5_2
-                        }
-                    }
-                }
-            }
+            Gemm.rows(18, a: { row in x + row / 6 * 14 + row % 6 }, b: dy, n: 3, c: { row in gk + row * 3 },
+                      GemmReduction(outer: 3, inner: 3, aOuter: 28, aInner: 4, bOuter: 9, bInner: 3), .add)
         }
     }
 

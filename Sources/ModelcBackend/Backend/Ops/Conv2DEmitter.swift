@@ -6,7 +6,7 @@
 //             against W[kh] viewed as [KW*CI, CO]: RowGemm over blocks of output pixels, SIMD
 //             over output channels.
 //   backward: dy *= act'(y);  db = sum dy;
-//             dW[kh] += xp_rows^T * dy   (OuterGemm over pixel tiles, SIMD over output channels)
+//             dW += xp_windows^T * dy   (the runtime's Gemm down the window columns, SIMD over output channels)
 //             stride 1, 'same'-like padding (direct): dx = valid correlation of the zero-bordered
 //             dy with the flipped kernel Wf [KH, KW, CO, CI] (RowGemm over dx pixels, SIMD over CI);
 //             otherwise (scatter): dxp[pixel rows of kh] += dy * Wt[kh] (Wt[kh] = [CO, KW*CI],
@@ -41,7 +41,7 @@ struct Conv2DEmitter: OpEmitter {
     /// 8 (seed 000's conv2d_3, 16 pixels: 6 + 10 at 6 rows, 8 + 8 at 8; the one-image split
     /// waits for the larger part).
     static func rowsPerBlock(pixels: Int, channels: Int) -> Int {
-        let preferred = RowGemm.preferredRows(n: channels)
+        let preferred = UnrolledRowGemm.preferredRows(n: channels)
         let uneven = pixels % (2 * preferred) != 0 && pixels <= 8 * preferred
         return uneven && pixels % 16 == 0 ? 8 : preferred
     }
@@ -64,7 +64,7 @@ struct Conv2DEmitter: OpEmitter {
         let prePadded = g.padded && c.inputPrePadded
         /// Output pixels q..<q+rows of the image at `x` into `y` (pixel layout `out`), forward and single-image.
         func outputBlock(_ w: CodeWriter, _ rows: Int, _ q: String, _ fused: FusedOutput?, _ out: PixelLayout) {
-            RowGemm(rows: rows,
+            UnrolledRowGemm(rows: rows,
                     aRow: { r in "x + ((\(q) + \(r)) / \(g.ow) * \(g.sh * g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
                     cRow: { r in "y + \(out.pixel("(\(q) + \(r))"))" },
                     k: kRow, segments: g.kh, aSegment: g.wp * g.c, bSegment: kRow * co,
@@ -259,7 +259,6 @@ struct Conv2DEmitter: OpEmitter {
         m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * kRow * co))
         if a.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
 
-        let tile = min(pix, 64)
         if c.trainingBatchNorm != nil {
             m.buffer("\(p)dz", perImage: 0, perChunk: c.outSize, "\(c.name) output gradient of one image (from the fused BatchNorm backward), per chunk")
         }
@@ -291,15 +290,10 @@ struct Conv2DEmitter: OpEmitter {
                 if a.useBias {
                     w.line("for r in 0..<\(pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
                 }
-                w.block("for qt in stride(from: 0, to: \(pix), by: \(tile))") {
-                    w.line("let qe = min(qt + \(tile), \(pix))")
-                    w.block("for kh in 0..<\(g.kh)") {
-                        w.line("let d = gk + kh * \(kRow * co)")
-                        OuterGemm(k: kRow, n: co, d: "d", ldd: co, accumulate: true, loops: ["for q in qt..<qe"],
-                                  aPtr: "(x + ((q / \(g.ow) * \(g.sh) + kh) * \(g.wp) + q % \(g.ow) * \(g.sw)) * \(g.c))",
-                                  bPtr: "(dy + q * \(co))").emit(w)
-                    }
-                }
+                // dW[kh][kw*CI + ci][:] += sum over output pixels of xp[window row kh][kw*CI + ci] * dy[pixel][:]
+                RowGemm(rows: "\(g.kh * kRow)", aRow: { r in "x + \(r) / \(kRow) * \(g.wp * g.c) + \(r) % \(kRow)" }, cRow: { r in "gk + \(r) * \(co)" },
+                        b: "dy", n: co, outer: "\(g.oh)", inner: "\(g.ow)", aOuter: g.sh * g.wp * g.c, aInner: g.sw * g.c,
+                        bOuter: g.ow * co, bInner: co, accumulate: true).emit(w)
                 if let gx = c.gx, direct {
                     // dx[h, w, :] = sum_{kh, kw} dyp[h + kh, w + kw, :] * Wf[kh, kw]: RowGemm over dx pixels, SIMD over CI
                     w.line("let dx = \(gx) + n * \(c.inSize)")
@@ -307,8 +301,8 @@ struct Conv2DEmitter: OpEmitter {
                     if let wino = dxWino {
                         w.line("\(wino.kernelName)(dyp, dx, 0, \(wino.tiles), t)")
                     } else {
-                        emitRowBlocks(w, total: g.h * g.w, rowsPerBlock: RowGemm.preferredRows(n: g.c), index: "q") { rows, q in
-                            RowGemm(rows: rows,
+                        emitRowBlocks(w, total: g.h * g.w, rowsPerBlock: UnrolledRowGemm.preferredRows(n: g.c), index: "q") { rows, q in
+                            UnrolledRowGemm(rows: rows,
                                     aRow: { r in "dyp + ((\(q) + \(r)) / \(g.w) * \(dyWp) + (\(q) + \(r)) % \(g.w)) * \(co)" },
                                     cRow: { r in "dx + (\(q) + \(r)) * \(g.c)" },
                                     k: g.kw * co, segments: g.kh, aSegment: dyWp * co, bSegment: g.kw * co * g.c,
@@ -320,8 +314,8 @@ struct Conv2DEmitter: OpEmitter {
                     w.line("dx.update(repeating: 0, count: \(g.padded ? padSize : c.inSize))")
                     w.block("for kh in 0..<\(g.kh)") {
                         w.line("let wtk = \(wt) + kh * \(co * kRow)")
-                        emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: kRow), index: "q") { rows, q in
-                            RowGemm(rows: rows,
+                        emitRowBlocks(w, total: pix, rowsPerBlock: UnrolledRowGemm.preferredRows(n: kRow), index: "q") { rows, q in
+                            UnrolledRowGemm(rows: rows,
                                     aRow: { r in "dy + (\(q) + \(r)) * \(co)" },
                                     cRow: { r in "dx + (((\(q) + \(r)) / \(g.ow) * \(g.sh) + kh) * \(g.wp) + (\(q) + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
                                     k: co, b: "wtk", ldb: kRow, n: kRow, accumulate: true).emit(w)

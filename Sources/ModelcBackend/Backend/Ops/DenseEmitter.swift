@@ -1,6 +1,6 @@
 // Dense on the last axis, kernel [IN, OUT] (Keras layout); rows = images x leading pixels.
 //   forward:  y[r, :] = act(b + x[r, :] * W)        RowGemm over blocks of rows, SIMD over OUT
-//   backward: dy *= act'(y);  db = sum_r dy[r, :];  dW = x^T * dy  (OuterGemm, SIMD over OUT);
+//   backward: dy *= act'(y);  db = sum_r dy[r, :];  dW = x^T * dy  (RowGemm down the columns of x);
 //             dx = dy * Wt  (Wt = [OUT, IN] transposed once per backward, SIMD over IN)
 
 import ModelcCore
@@ -26,12 +26,11 @@ struct DenseEmitter: OpEmitter {
                 if hasBias { w.line("let bias = \(c.param(.bias))") }
                 if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: nOut, bias: hasBias ? "bias" : nil) }
                 w.line("let x = \(c.x), y = \(fused?.target ?? c.y)")
-                emitDynamicRows(w, perImage: rowsPerImage, rowsPerBlock: RowGemm.preferredRows(n: nOut)) { rows, q in
-                    RowGemm(rows: rows, aRow: { r in "x + (\(q) + \(r)) * \(nIn)" }, cRow: { r in "y + (\(q) + \(r)) * \(nOut)" },
-                            k: nIn, b: "wk", ldb: nOut, n: nOut, bias: (hasBias && fused == nil) ? "bias" : nil,
-                            scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
-                            epilogue: fused?.activation ?? epi ?? .none).emit(w)
-                }
+                w.line("let r0 = lo * \(rowsPerImage)")
+                RowGemm(rows: "(hi - lo) * \(rowsPerImage)", aRow: { r in "x + (r0 + \(r)) * \(nIn)" }, cRow: { r in "y + (r0 + \(r)) * \(nOut)" },
+                        k: nIn, b: "wk", ldb: nOut, n: nOut, bias: (hasBias && fused == nil) ? "bias" : nil,
+                        scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",
+                        epilogue: fused?.activation ?? epi ?? .none).emit(w)
                 if fused == nil, let post = post {
                     w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: nOut) }
                 }
@@ -54,7 +53,7 @@ struct DenseEmitter: OpEmitter {
                 if let f = fused { f.emitScaleShift(w, buffer: "\(p)fold", channels: nOut, bias: hasBias ? "bias" : nil) }
                 w.line("let x = \(c.x), y = \(fused?.target ?? c.y)")
                 w.block("for cb in stride(from: q0, to: q1, by: 64)") {
-                    RowGemm(rows: 1, aRow: { _ in "x" }, cRow: { _ in "y + cb" }, k: nIn, b: "wk + cb", ldb: nOut, n: 64,
+                    RowGemm(rows: "1", aRow: { _ in "x" }, cRow: { _ in "y + cb" }, k: nIn, b: "wk + cb", ldb: nOut, n: 64,
                             bias: (hasBias && fused == nil) ? "bias + cb" : nil,
                             scale: fused == nil ? nil : "sc + cb", shift: fused == nil ? nil : "sh + cb",
                             epilogue: fused?.activation ?? epi ?? .none).emit(w)
@@ -87,15 +86,14 @@ struct DenseEmitter: OpEmitter {
                 w.line("for r in lo * \(rowsPerImage)..<hi * \(rowsPerImage) { for o in 0..<\(nOut) { gb[o] += dy[r * \(nOut) + o] } }")
             }
             w.line("let gk = \(c.grad(.kernel))")
-            OuterGemm(k: nIn, n: nOut, d: "gk", ldd: nOut, accumulate: false,
-                      loops: ["for r in lo * \(rowsPerImage)..<hi * \(rowsPerImage)"],
-                      aPtr: "(x + r * \(nIn))", bPtr: "(dy + r * \(nOut))").emit(w)
+            w.line("let r0 = lo * \(rowsPerImage), rows = (hi - lo) * \(rowsPerImage)")
+            // dW[i][:] = sum_r x[r][i] * dy[r][:]: row i of dW reads column i of x
+            RowGemm(rows: "\(nIn)", aRow: { i in "x + r0 * \(nIn) + \(i)" }, cRow: { i in "gk + \(i) * \(nOut)" }, b: "dy + r0 * \(nOut)", n: nOut,
+                    outer: "1", inner: "rows", aOuter: 0, aInner: nIn, bOuter: 0, bInner: nOut, accumulate: false).emit(w)
             if let gx = c.gx {
                 w.line("let dx = \(gx)")
-                emitDynamicRows(w, perImage: rowsPerImage, rowsPerBlock: RowGemm.preferredRows(n: nIn)) { rows, q in
-                    RowGemm(rows: rows, aRow: { r in "dy + (\(q) + \(r)) * \(nOut)" }, cRow: { r in "dx + (\(q) + \(r)) * \(nIn)" },
-                            k: nOut, b: "\(wt)", ldb: nIn, n: nIn).emit(w)
-                }
+                RowGemm(rows: "rows", aRow: { r in "dy + (r0 + \(r)) * \(nOut)" }, cRow: { r in "dx + (r0 + \(r)) * \(nIn)" },
+                        k: nOut, b: "\(wt)", ldb: nIn, n: nIn).emit(w)
             }
         }
         let f: [Step] = [.chunk("\(p)Forward(lo, hi, t)")]

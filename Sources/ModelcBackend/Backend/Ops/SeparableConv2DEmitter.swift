@@ -1,7 +1,7 @@
 // SeparableConv2D: depthwise KHxKW (multiplier M, no bias) into `mid`, then pointwise 1x1
 // [CI*M, CO] + bias + activation.
 //   forward:  mid = depthwise(xp);  y[pixel, :] = act(b + mid[pixel, :] * Wp)   (RowGemm, SIMD over CO)
-//   backward: dy *= act'(y); db = sum dy; dWp = mid^T * dy (OuterGemm);
+//   backward: dy *= act'(y); db = sum dy; dWp = mid^T * dy (the runtime's Gemm down the columns of mid);
 //             dmid = dy * Wp^T (RowGemm); then the depthwise backward from dmid (dWd, dx).
 
 import ModelcCore
@@ -32,8 +32,8 @@ struct SeparableConv2DEmitter: OpEmitter {
                 w.line("let md = \(mid) + n * \(pix * cm)")
                 DepthwiseCode.forward(w, g, mult: multiplier, x: "x", y: "md", dw: "dw", bias: nil)
                 w.line("let y = \(c.y) + n * \(c.outSize)")
-                emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: co), index: "q") { rows, q in
-                    RowGemm(rows: rows, aRow: { r in "md + (\(q) + \(r)) * \(cm)" }, cRow: { r in "y + (\(q) + \(r)) * \(co)" },
+                emitRowBlocks(w, total: pix, rowsPerBlock: UnrolledRowGemm.preferredRows(n: co), index: "q") { rows, q in
+                    UnrolledRowGemm(rows: rows, aRow: { r in "md + (\(q) + \(r)) * \(cm)" }, cRow: { r in "y + (\(q) + \(r)) * \(co)" },
                             k: cm, b: "pw", ldb: co, n: co, bias: hasBias ? "bias" : nil, epilogue: epi ?? .none).emit(w)
                 }
             }
@@ -62,16 +62,17 @@ struct SeparableConv2DEmitter: OpEmitter {
                 w.line("for r in 0..<(hi - lo) * \(pix) { for o in 0..<\(co) { gb[o] += dyc[r * \(co) + o] } }")
             }
             w.line("let gpw = \(c.grad(.pointwiseKernel))")
-            OuterGemm(k: cm, n: co, d: "gpw", ldd: co, accumulate: false, loops: ["for r in lo * \(pix)..<hi * \(pix)"],
-                      aPtr: "(\(mid) + r * \(cm))", bPtr: "(\(c.gy) + r * \(co))").emit(w)
+            RowGemm(rows: "\(cm)", aRow: { i in "\(mid) + lo * \(pix * cm) + \(i)" }, cRow: { i in "gpw + \(i) * \(co)" },
+                    b: "\(c.gy) + lo * \(pix * co)", n: co, outer: "1", inner: "(hi - lo) * \(pix)", aOuter: 0, aInner: cm,
+                    bOuter: 0, bInner: co, accumulate: false).emit(w)
             w.line("let gdw = \(c.grad(.depthwiseKernel))")
             w.line("gdw.update(repeating: 0, count: \(g.kh * g.kw * cm))")
             w.line("let dw = \(c.param(.depthwiseKernel))")
             w.block("for n in lo..<hi") {
                 w.line("let dyp = \(c.gy) + n * \(c.outSize)")
                 w.line("let dm = \(dmid) + n * \(pix * cm)")
-                emitRowBlocks(w, total: pix, rowsPerBlock: RowGemm.preferredRows(n: cm), index: "q") { rows, q in
-                    RowGemm(rows: rows, aRow: { r in "dyp + (\(q) + \(r)) * \(co)" }, cRow: { r in "dm + (\(q) + \(r)) * \(cm)" },
+                emitRowBlocks(w, total: pix, rowsPerBlock: UnrolledRowGemm.preferredRows(n: cm), index: "q") { rows, q in
+                    UnrolledRowGemm(rows: rows, aRow: { r in "dyp + (\(q) + \(r)) * \(co)" }, cRow: { r in "dm + (\(q) + \(r)) * \(cm)" },
                             k: co, b: wt, ldb: cm, n: cm).emit(w)
                 }
                 w.line("let x = \(xp) + n * \(g.padded ? g.hp * g.wp * g.c : c.inSize)")

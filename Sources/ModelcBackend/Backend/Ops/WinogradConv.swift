@@ -20,7 +20,7 @@
 //   Training: the forward is Winograd and the backward differentiates the convolution itself
 //   (dW direct; dx Winograd or direct), so gradients match the direct form's up to rounding
 //   (tests: SemanticsTests.testWinogradMatchesDirect, the Keras fixtures, finite differences).
-//   Tiles go R at a time (about RowGemm.preferredRows(CO), `block`); a block's V and M (n^2 x R x CI and
+//   Tiles go R at a time (about UnrolledRowGemm.preferredRows(CO), `block`); a block's V and M (n^2 x R x CI and
 //   n^2 x R x CO floats, per thread) stay in cache from the input transform to the output one.
 
 /// Winograd minimal filtering F(m, r) by Cook-Toom: y = A^T [(G g) .* (B^T d)] is the valid
@@ -212,7 +212,7 @@ struct WinogradConv {
     /// Tiles per GEMM block: RowGemm's preferred row count, evened out over the image's blocks
     /// (49 tiles at 12: 10, 10, 10, 10, 9, not 12 x 4 + 1; each block streams all of U).
     var block: Int {
-        let most = RowGemm.preferredRows(n: co), blocks = (tiles + most - 1) / most
+        let most = UnrolledRowGemm.preferredRows(n: co), blocks = (tiles + most - 1) / most
         return (tiles + blocks - 1) / blocks
     }
     let kernelName: String
@@ -320,7 +320,7 @@ struct WinogradConv {
                 // 2. M[xi] = V[xi] x U[xi], n^2 GEMMs of [rows, CI] x [CI, CO]
                 w.block("for xi in 0..<\(nn)") {
                     w.line("let vx = v + xi * \(r * ci), mx = mm + xi * \(r * co), ux = \(u) + xi * \(uStride)")
-                    RowGemm(rows: rows, aRow: { "vx + \($0 * ci)" }, cRow: { "mx + \($0 * co)" },
+                    UnrolledRowGemm(rows: rows, aRow: { "vx + \($0 * ci)" }, cRow: { "mx + \($0 * co)" },
                             k: ci, b: "ux", ldb: co, n: co).emit(w)
                 }
                 // 3. output transform Y = A^T M A, epilogue, store the tile's m x m pixels

@@ -1,0 +1,97 @@
+// The vector types the kernels compute in, behind one small protocol.
+//
+// Each operation is implemented on the concrete SIMD type, where the compiler maps it to
+// single instructions (a fused multiply-add, a masked select). Generic code over
+// `FloatVector` is specialized to these types, so it compiles to the same instructions; the
+// generic SIMD operators themselves would be lane loops. `VectorPair` puts two vectors in
+// one tile row (KernelTarget), and `VectorQuad` four.
+
+public protocol FloatVector {
+    static var lanes: Int { get }
+    init()
+    static func load(_ p: UnsafePointer<Float>) -> Self
+    func store(_ p: UnsafeMutablePointer<Float>)
+    /// self + a * b, fused.
+    func fma(_ a: Float, _ b: Self) -> Self
+    func plus(_ o: Self) -> Self
+    /// self * scale + shift (lane by lane).
+    func scaled(_ scale: Self, _ shift: Self) -> Self
+    /// Lanes below zero times alpha (0 for relu); NaN passes through.
+    func leaky(_ alpha: Float) -> Self
+}
+
+
+extension SIMD2: FloatVector where Scalar == Float {}
+extension SIMD4: FloatVector where Scalar == Float {}
+extension SIMD8: FloatVector where Scalar == Float {}
+extension SIMD16: FloatVector where Scalar == Float {}
+
+extension FloatVector where Self: SIMD, Self.Scalar == Float {
+    @inlinable @inline(__always) public static var lanes: Int { Self.scalarCount }
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inlinable @inline(__always)
+    public func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self) }
+    @inlinable @inline(__always)
+    public func fma(_ a: Float, _ b: Self) -> Self { addingProduct(b, a) }
+    @inlinable @inline(__always)
+    public func plus(_ o: Self) -> Self { self + o }
+    @inlinable @inline(__always)
+    public func scaled(_ scale: Self, _ shift: Self) -> Self { self * scale + shift }
+}
+
+// leaky: a lane-wise select written as a vector compare and bit masks; the generic
+// `replacing(with:where:)` is a lane loop that is not always vectorized.
+extension SIMD2 where Scalar == Float {
+    @_transparent public func leaky(_ alpha: Float) -> Self {
+        let m = unsafeBitCast(self .< Self(), to: SIMD2<Int32>.self)
+        let keep = unsafeBitCast(self, to: SIMD2<Int32>.self) & ~m
+        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
+        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD2<Int32>.self) & m), to: Self.self)
+    }
+}
+extension SIMD4 where Scalar == Float {
+    @_transparent public func leaky(_ alpha: Float) -> Self {
+        let m = unsafeBitCast(self .< Self(), to: SIMD4<Int32>.self)
+        let keep = unsafeBitCast(self, to: SIMD4<Int32>.self) & ~m
+        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
+        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD4<Int32>.self) & m), to: Self.self)
+    }
+}
+extension SIMD8 where Scalar == Float {
+    @_transparent public func leaky(_ alpha: Float) -> Self {
+        let m = unsafeBitCast(self .< Self(), to: SIMD8<Int32>.self)
+        let keep = unsafeBitCast(self, to: SIMD8<Int32>.self) & ~m
+        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
+        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD8<Int32>.self) & m), to: Self.self)
+    }
+}
+extension SIMD16 where Scalar == Float {
+    @_transparent public func leaky(_ alpha: Float) -> Self {
+        let m = unsafeBitCast(self .< Self(), to: SIMD16<Int32>.self)
+        let keep = unsafeBitCast(self, to: SIMD16<Int32>.self) & ~m
+        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
+        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD16<Int32>.self) & m), to: Self.self)
+    }
+}
+
+
+/// Two vectors side by side: one tile row of 2 x V.lanes columns.
+public struct VectorPair<V: FloatVector>: FloatVector {
+    public var lo: V, hi: V
+    @inlinable @inline(__always) public static var lanes: Int { 2 * V.lanes }
+    @inlinable @inline(__always) public init() { lo = V(); hi = V() }
+    @inlinable @inline(__always) public init(_ lo: V, _ hi: V) { self.lo = lo; self.hi = hi }
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafePointer<Float>) -> Self { Self(V.load(p), V.load(p + V.lanes)) }
+    @inlinable @inline(__always)
+    public func store(_ p: UnsafeMutablePointer<Float>) { lo.store(p); hi.store(p + V.lanes) }
+    @inlinable @inline(__always)
+    public func fma(_ a: Float, _ b: Self) -> Self { Self(lo.fma(a, b.lo), hi.fma(a, b.hi)) }
+    @inlinable @inline(__always)
+    public func plus(_ o: Self) -> Self { Self(lo.plus(o.lo), hi.plus(o.hi)) }
+    @inlinable @inline(__always)
+    public func scaled(_ scale: Self, _ shift: Self) -> Self { Self(lo.scaled(scale.lo, shift.lo), hi.scaled(scale.hi, shift.hi)) }
+    @inlinable @inline(__always)
+    public func leaky(_ alpha: Float) -> Self { Self(lo.leaky(alpha), hi.leaky(alpha)) }
+}

@@ -45,6 +45,20 @@ final class SweepTests: XCTestCase {
         return d
     }
 
+    /// `compile --isa` takes only the families the runtime has tiles for; anything else is a
+    /// usage error (exit 2) naming what was expected and what was found, before any work.
+    func testCompileRejectsUnknownISA() throws {
+        for (args, expected) in [
+            (["compile", "models/seed001_mlp_128_64_relu_adam.md", "--isa", "sse2"],
+             "--isa: expected avx2, avx512, neon or native, found 'sse2'"),
+            (["compile", "models/seed001_mlp_128_64_relu_adam.md", "--isa"], "--isa needs a value"),
+        ] {
+            let r = try run(args.map { $0.hasPrefix("models/") ? repo.appendingPathComponent($0).path : $0 })
+            XCTAssertEqual(r.status, 2, r.err)
+            XCTAssertTrue(r.err.contains(expected), "stderr: \(r.err)")
+        }
+    }
+
     func testSpecErrorsNameFileAndLine() throws {
         let dir = temp()
         let cases: [(String, String)] = [

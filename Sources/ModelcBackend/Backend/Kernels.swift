@@ -125,12 +125,11 @@ struct RowGemm {
 
     /// A plain k-term reduction over consecutive A elements and B rows ldb apart.
     init(rows: String, aRow: @escaping (String) -> String, cRow: @escaping (String) -> String,
-         k: Int, segments: Int = 1, aSegment: Int = 0, bSegment: Int = 0, b: String, ldb: Int, n: Int,
-         bias: String? = nil, accumulate: Bool = false, scale: String? = nil, shift: String? = nil,
+         k: Int, b: String, ldb: Int, n: Int, bias: String? = nil, scale: String? = nil, shift: String? = nil,
          epilogue: EpilogueActivation = .none) {
         self.rows = rows; self.aRow = aRow; self.cRow = cRow; self.b = b; self.n = n
-        outer = "\(segments)"; inner = "\(k)"; aOuter = aSegment; bOuter = bSegment; bInner = ldb
-        self.bias = bias; self.accumulate = accumulate; self.scale = scale; self.shift = shift; self.epilogue = epilogue
+        inner = "\(k)"; bInner = ldb
+        self.bias = bias; self.scale = scale; self.shift = shift; self.epilogue = epilogue
     }
 
     /// A general two-level reduction (weight gradients: A is read down its columns).
@@ -165,10 +164,6 @@ struct RowGemm {
         w.line("Gemm.rows(\(rows), a: { row in \(aRow("row")) }, b: \(b), n: \(n), c: { row in \(cRow("row")) },")
         w.line("          \(reductionText), \(epilogueText))")
     }
-
-    /// Output rows per unit of work handed to a thread: the tile height of every kernel family
-    /// (KernelTarget.tileRows), so whole tiles are split.
-    static let rowsPerBlock = 6
 }
 
 /// C rows = A rows x B as unrolled text (the convolution forward and input gradient, until

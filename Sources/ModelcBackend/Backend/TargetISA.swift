@@ -9,8 +9,10 @@ public enum TargetISA: String, CaseIterable, Sendable {
     case avx2, avx512, neon
 
     /// The family of the machine modelc runs on: Linux's /proc/cpuinfo flags on x86-64
-    /// (avx512f -> avx512, else avx2), NEON on arm64.
-    public static func host() -> TargetISA {
+    /// (avx512f -> avx512, else avx2), NEON on arm64. Read once.
+    public static func host() -> TargetISA { hostFamily }
+
+    private static let hostFamily: TargetISA = {
         #if arch(arm64)
         return .neon
         #else
@@ -18,7 +20,7 @@ public enum TargetISA: String, CaseIterable, Sendable {
         let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") }.map { $0.split(separator: " ").map(String.init) } ?? []
         return flags.contains("avx512f") ? .avx512 : .avx2
         #endif
-    }
+    }()
 
     /// `--isa NAME`: avx2, avx512, neon or native (the host's).
     public static func parse(_ name: String) -> TargetISA? {

@@ -17,7 +17,7 @@
 // after inlining into the model's module every loop bound, stride and tile count is a constant,
 // and only the row count (the batch) stays a variable. (@inline(__always) is not enough: the
 // optimizer stops inlining into a caller past a size budget, and a kernel left out of line runs
-// unspecialized, several times slower.)
+// unspecialized.)
 
 /// The reduction of one GEMM: `outer * inner` terms; term (i, j) multiplies
 /// A_r[i * aOuter + j * aInner] by the row of B at i * bOuter + j * bInner.
@@ -103,7 +103,7 @@ public enum Gemm {
         if n - col >= 8 { tile(SIMD8<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 8 }
         if n - col >= 4 { tile(SIMD4<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 4 }
         if n - col >= 2 { tile(SIMD2<Float>.self, R, valid, rows, b: b, col: col, red, epi); col += 2 }
-        if n - col >= 1 { scalarTile(R, valid, rows, b: b, col: col, red, epi) }
+        if n - col >= 1 { tile(Float.self, R, valid, rows, b: b, col: col, red, epi) }
     }
 
     /// The micro-kernel: R x V.lanes sums in registers (R <= 6), of which the first `valid`
@@ -136,32 +136,6 @@ public enum Gemm {
         if R > 5 && valid > 5 { finish(s5, p.c5 + col, col, epi) }
     }
 
-    /// One column for R rows, in scalar registers (the last odd column of n).
-    @_transparent @usableFromInline
-    static func scalarTile(_ R: Int, _ valid: Int, _ p: TileRows, b: UnsafePointer<Float>, col: Int,
-                           _ red: GemmReduction, _ epi: GemmEpilogue) {
-        let start: Float = epi.accumulate ? 0 : (epi.bias.map { $0[col] } ?? 0)
-        var s = (start, start, start, start, start, start)
-        for i in 0..<red.outer {
-            for j in 0..<red.inner {
-                let o = i * red.aOuter + j * red.aInner
-                let bv = b[col + i * red.bOuter + j * red.bInner]
-                s.0 = s.0.addingProduct(p.a0[o], bv)
-                if R > 1 { s.1 = s.1.addingProduct(p.a1[o], bv) }
-                if R > 2 { s.2 = s.2.addingProduct(p.a2[o], bv) }
-                if R > 3 { s.3 = s.3.addingProduct(p.a3[o], bv) }
-                if R > 4 { s.4 = s.4.addingProduct(p.a4[o], bv) }
-                if R > 5 { s.5 = s.5.addingProduct(p.a5[o], bv) }
-            }
-        }
-        finishScalar(s.0, p.c0 + col, col, epi)
-        if R > 1 && valid > 1 { finishScalar(s.1, p.c1 + col, col, epi) }
-        if R > 2 && valid > 2 { finishScalar(s.2, p.c2 + col, col, epi) }
-        if R > 3 && valid > 3 { finishScalar(s.3, p.c3 + col, col, epi) }
-        if R > 4 && valid > 4 { finishScalar(s.4, p.c4 + col, col, epi) }
-        if R > 5 && valid > 5 { finishScalar(s.5, p.c5 + col, col, epi) }
-    }
-
     @_transparent @usableFromInline
     static func finish<V: FloatVector>(_ s: V, _ p: UnsafeMutablePointer<Float>, _ col: Int, _ epi: GemmEpilogue) {
         var s = s
@@ -172,22 +146,6 @@ public enum Gemm {
             s = vactivate(s, epi.activation)
         }
         s.store(p)
-    }
-
-    @_transparent @usableFromInline
-    static func finishScalar(_ s: Float, _ p: UnsafeMutablePointer<Float>, _ col: Int, _ epi: GemmEpilogue) {
-        var s = s
-        if epi.accumulate {
-            s += p.pointee
-        } else {
-            if let sc = epi.scale, let sh = epi.shift { s = s * sc[col] + sh[col] }
-            switch epi.activation {
-            case .none: break
-            case .relu: s = max(s, 0)
-            case .leaky(let alpha): if s < 0 { s *= alpha }
-            }
-        }
-        p.pointee = s
     }
 }
 
@@ -211,7 +169,7 @@ public struct TileRows {
 public func vactivate<V: FloatVector>(_ s: V, _ act: GemmEpilogue.Activation) -> V {
     switch act {
     case .none: return s
-    case .relu: return s.leaky(0)
+    case .relu: return s.relu()
     case .leaky(let alpha): return s.leaky(alpha)
     }
 }

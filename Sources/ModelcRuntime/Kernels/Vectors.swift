@@ -4,7 +4,8 @@
 // single instructions (a fused multiply-add, a masked select). Generic code over
 // `FloatVector` is specialized to these types, so it compiles to the same instructions; the
 // generic SIMD operators themselves would be lane loops. `VectorPair` puts two vectors in
-// one tile row (KernelTarget), and `VectorQuad` four.
+// one tile row (KernelTarget; nested, four). `Float` is the one-lane case: the last odd
+// column of a product.
 
 public protocol FloatVector {
     static var lanes: Int { get }
@@ -16,8 +17,21 @@ public protocol FloatVector {
     func plus(_ o: Self) -> Self
     /// self * scale + shift (lane by lane).
     func scaled(_ scale: Self, _ shift: Self) -> Self
-    /// Lanes below zero times alpha (0 for relu); NaN passes through.
+    /// Lanes below zero times alpha; NaN passes through.
     func leaky(_ alpha: Float) -> Self
+    /// Lanes below zero become +0; NaN passes through.
+    func relu() -> Self
+}
+
+extension Float: FloatVector {
+    @inlinable @inline(__always) public static var lanes: Int { 1 }
+    @inlinable @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> Float { p.pointee }
+    @inlinable @inline(__always) public func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = self }
+    @inlinable @inline(__always) public func fma(_ a: Float, _ b: Float) -> Float { addingProduct(a, b) }
+    @inlinable @inline(__always) public func plus(_ o: Float) -> Float { self + o }
+    @inlinable @inline(__always) public func scaled(_ scale: Float, _ shift: Float) -> Float { self * scale + shift }
+    @inlinable @inline(__always) public func leaky(_ alpha: Float) -> Float { self < 0 ? self * alpha : self }
+    @inlinable @inline(__always) public func relu() -> Float { Swift.max(self, 0) }
 }
 
 
@@ -38,6 +52,8 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
     public func plus(_ o: Self) -> Self { self + o }
     @inlinable @inline(__always)
     public func scaled(_ scale: Self, _ shift: Self) -> Self { self * scale + shift }
+    @inlinable @inline(__always)
+    public func relu() -> Self { leaky(0) }
 }
 
 // leaky: a lane-wise select written as a vector compare and bit masks; the generic
@@ -94,4 +110,6 @@ public struct VectorPair<V: FloatVector>: FloatVector {
     public func scaled(_ scale: Self, _ shift: Self) -> Self { Self(lo.scaled(scale.lo, shift.lo), hi.scaled(scale.hi, shift.hi)) }
     @inlinable @inline(__always)
     public func leaky(_ alpha: Float) -> Self { Self(lo.leaky(alpha), hi.leaky(alpha)) }
+    @inlinable @inline(__always)
+    public func relu() -> Self { Self(lo.relu(), hi.relu()) }
 }

@@ -102,7 +102,7 @@ final class GemmKernelTests: XCTestCase {
 
     func testActivationKeepsNaNAndZeroesNegatives() {
         let v = SIMD8<Float>(-2, -0.5, 0, 1, .nan, -.infinity, .infinity, 3)
-        let relu = v.leaky(0), leaky = v.leaky(0.3)
+        let relu = v.relu(), leaky = v.leaky(0.3)
         XCTAssertEqual(relu[0], 0); XCTAssertEqual(relu[0].sign, .plus)
         XCTAssertTrue(relu[4].isNaN); XCTAssertTrue(leaky[4].isNaN)
         XCTAssertEqual(relu[5], 0); XCTAssertEqual(leaky[5], -.infinity)

@@ -87,15 +87,15 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
     private let l3wsrc: UnsafeMutablePointer<Float>   // conv2 the kernel U was computed from (bit-compared before single-image inference)
     private let l3wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l3wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l3wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private let l3wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l3wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
     private let l3wh: UnsafeMutablePointer<Float>   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l3wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
+    private let l3dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
     private let l3dxwu: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l3dxwv: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
     private let l3dxwm: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd products M = V x U of one block [36, 10, CO] (per thread)
     private let l3dxwh: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // relu_2 output [N, 24, 24, 64]
     private let g4: UnsafeMutablePointer<Float>   // gradient of relu_2 output
     private let a5: UnsafeMutablePointer<Float>   // maxpool output [N, 12, 12, 64]
@@ -137,15 +137,15 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         g3 = zeroed(n * 36864, Float.self)
         l3wsrc = zeroed(18432, Float.self)
         l3wu = zeroed(74304, Float.self)
-        l3wv = zeroed(threads * 6912, Float.self)
-        l3wm = zeroed(threads * 13824, Float.self)
+        l3wv = zeroed(threads * 13824, Float.self)
+        l3wm = zeroed(threads * 27648, Float.self)
         l3wh = zeroed(threads * 576, Float.self)
         l3wf = zeroed(18432, Float.self)
+        l3dyp = zeroed(threads * 50176, Float.self)
         l3dxwu = zeroed(74304, Float.self)
         l3dxwv = zeroed(threads * 23040, Float.self)
         l3dxwm = zeroed(threads * 11520, Float.self)
         l3dxwh = zeroed(threads * 576, Float.self)
-        l3dyp = zeroed(threads * 50176, Float.self)
         a4 = zeroed(n * 36864, Float.self)
         g4 = zeroed(n * 36864, Float.self)
         a5 = zeroed(n * 9216, Float.self)
@@ -183,11 +183,11 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         l3wm.deallocate()
         l3wh.deallocate()
         l3wf.deallocate()
+        l3dyp.deallocate()
         l3dxwu.deallocate()
         l3dxwv.deallocate()
         l3dxwm.deallocate()
         l3dxwh.deallocate()
-        l3dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
@@ -269,9 +269,9 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         l3WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
+            l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
-            l3ForwardInference(lo, hi, t)
+            l3Forward(lo, hi, t)
             l4Forward(lo, hi, t)
             l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
@@ -287,13 +287,13 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(676, 12) {
+        splitRows(676, 6) {
             q0, q1, t in
             self.l1ForwardRows(a0, a1, q0, q1, t)
         }
         l2Forward(lo, hi, t)
         l3WinogradWeightsIfChanged()
-        splitRows(36, 6) {
+        splitRows(36, 12) {
             q0, q1, t in
             self.l3ForwardTiles(a2, a3, q0, q1, t)
         }
@@ -346,378 +346,16 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 18432), (18752, 64), (18816, 1179648), (1198464, 128), (1198592, 1280), (1199872, 10)]
 
-    // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image
+    // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
     @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 288)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 26 * 28 + (q + 4) % 26 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 26 * 28 + (q + 5) % 26 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 26 * 28 + (q + 6) % 26 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 26 * 28 + (q + 7) % 26 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 26 * 28 + (q + 8) % 26 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 26 * 28 + (q + 9) % 26 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 26 * 28 + (q + 10) % 26 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 26 * 28 + (q + 11) % 26 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    st16((cr11 + 0 + 0), s11_0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 28
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 676") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 3, inner: 3, aOuter: 28, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias))
     }
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
-        for n in lo..<hi {
-            let x = a0 + n * 784
-            let y = a1 + n * 21632
-            for q in stride(from: 0, to: 672, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    let ar4 = x + ((q + 4) / 26 * 28 + (q + 4) % 26 * 1) * 1
-                    let cr4 = y + (q + 4) * 32
-                    let ar5 = x + ((q + 5) / 26 * 28 + (q + 5) % 26 * 1) * 1
-                    let cr5 = y + (q + 5) * 32
-                    let ar6 = x + ((q + 6) / 26 * 28 + (q + 6) % 26 * 1) * 1
-                    let cr6 = y + (q + 6) * 32
-                    let ar7 = x + ((q + 7) / 26 * 28 + (q + 7) % 26 * 1) * 1
-                    let cr7 = y + (q + 7) * 32
-                    let ar8 = x + ((q + 8) / 26 * 28 + (q + 8) % 26 * 1) * 1
-                    let cr8 = y + (q + 8) * 32
-                    let ar9 = x + ((q + 9) / 26 * 28 + (q + 9) % 26 * 1) * 1
-                    let cr9 = y + (q + 9) * 32
-                    let ar10 = x + ((q + 10) / 26 * 28 + (q + 10) % 26 * 1) * 1
-                    let cr10 = y + (q + 10) * 32
-                    let ar11 = x + ((q + 11) / 26 * 28 + (q + 11) % 26 * 1) * 1
-                    let cr11 = y + (q + 11) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<3 {
-                            let ao = s * 28
-                            let bs = wk + s * 96 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        st16((cr11 + 0 + 0), s11_0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
-            }
-            do {
-                let q = 672
-                do {
-                    let ar0 = x + ((q + 0) / 26 * 28 + (q + 0) % 26 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 26 * 28 + (q + 1) % 26 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 26 * 28 + (q + 2) % 26 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 26 * 28 + (q + 3) % 26 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<3 {
-                            let ao = s * 28
-                            let bs = wk + s * 96 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
-        }
-    }
-
-    // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear, inference
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 21632
@@ -816,16 +454,16 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
     @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 18752)
-        let v = l3wv + t * 6912, mm = l3wm + t * 13824, h = l3wh + t * 576
+        let v = l3wv + t * 13824, mm = l3wm + t * 27648, h = l3wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(12, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 6, tx = tile % 6
                 let d = x + (ty * 104 + tx * 4) * 32
                 let vi = v + i * 32
@@ -865,134 +503,33 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l3wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    let ar4 = vx + 128
-                    let cr4 = mx + 256
-                    let ar5 = vx + 160
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 384, mx = mm + xi * 768, ux = l3wu + xi * 2064
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 32, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 6, tx = tile % 6
                 let yo = y + 0 + ty * 6144 + tx * 256
                 let mi = mm + i * 64
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1038,22 +575,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 36") }
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a2 + n * 21632
-            let y = a3 + n * 36864
-            l3ForwardTiles(x, y, 0, 36, t)
-        }
-    }
-
-    // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, inference, Winograd
-    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 21632
             let y = a3 + n * 36864
@@ -1125,9 +652,9 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 10 {
-            for i in 0..<10 {
+        while q < q1 {
+            let rows = min(10, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let rowIn = ty < 6   // the last tile row's window ends past the image
                 let colIn = tx < 6
@@ -1181,109 +708,10 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 640, mx = mm + xi * 320, ux = l3dxwu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 32
-                    let ar2 = vx + 128
-                    let cr2 = mx + 64
-                    let ar3 = vx + 192
-                    let cr3 = mx + 96
-                    let ar4 = vx + 256
-                    let cr4 = mx + 128
-                    let ar5 = vx + 320
-                    let cr5 = mx + 160
-                    let ar6 = vx + 384
-                    let cr6 = mx + 192
-                    let ar7 = vx + 448
-                    let cr7 = mx + 224
-                    let ar8 = vx + 512
-                    let cr8 = mx + 256
-                    let ar9 = vx + 576
-                    let cr9 = mx + 288
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 64, ldb: 32), .store)
             }
-            for i in 0..<10 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let yo = y + 0 + ty * 3328 + tx * 128
                 let mi = mm + i * 32
@@ -1339,215 +767,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 10
+            q += rows
         }
-        if qEnd - q == 9 {
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let rowIn = ty < 6   // the last tile row's window ends past the image
-                let colIn = tx < 6
-                let d = x + (ty * 112 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (28 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (56 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (84 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (112 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (140 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 640 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 640 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 640 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 640 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 640 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 640 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 640, mx = mm + xi * 320, ux = l3dxwu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 32
-                    let ar2 = vx + 128
-                    let cr2 = mx + 64
-                    let ar3 = vx + 192
-                    let cr3 = mx + 96
-                    let ar4 = vx + 256
-                    let cr4 = mx + 128
-                    let ar5 = vx + 320
-                    let cr5 = mx + 160
-                    let ar6 = vx + 384
-                    let cr6 = mx + 192
-                    let ar7 = vx + 448
-                    let cr7 = mx + 224
-                    let ar8 = vx + 512
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
-            }
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3328 + tx * 128
-                let mi = mm + i * 32
-                let rowOut = ty < 6   // the last tile row has 2 output rows
-                let colOut = tx < 6
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 832 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 832 + 32 + c0, y1)
-                        let y2 = z2
-                        if colOut { st16(yo + a * 832 + 64 + c0, y2) }
-                        let y3 = z3
-                        if colOut { st16(yo + a * 832 + 96 + c0, y3) }
-                    }
-                }
-            }
-            q += 9
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2 backward: dW, db, dx

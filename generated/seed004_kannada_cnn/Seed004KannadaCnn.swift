@@ -118,11 +118,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let l3wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
     private let l3wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
     private let l3wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
     private let l3dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
     private let l3dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
     private let l3dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
     private let l3dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l4part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
@@ -140,15 +140,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let g7: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l7xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
     private let l7wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l7wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l7wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private let l7wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
+    private let l7wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 8, CO] (per thread)
     private let l7wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l7wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l7dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let l7dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l7dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
     private let l7dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
     private let l7dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l7dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let a8: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l8part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
@@ -160,15 +160,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l9xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
     private let l9wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l9wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l9wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private let l9wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
+    private let l9wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 8, CO] (per thread)
     private let l9wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l9wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private let l9dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l9dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l9dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l9dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l9dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l9dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l9dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
+    private let l9dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
+    private let l9dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
     private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
@@ -222,11 +222,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l3wm = zeroed(threads * 18816, Float.self)
         l3wh = zeroed(threads * 784, Float.self)
         l3wf = zeroed(25600, Float.self)
+        l3dyp = zeroed(threads * 32768, Float.self)
         l3dxwu = zeroed(50960, Float.self)
         l3dxwv = zeroed(threads * 18816, Float.self)
         l3dxwm = zeroed(threads * 18816, Float.self)
         l3dxwh = zeroed(threads * 784, Float.self)
-        l3dyp = zeroed(threads * 32768, Float.self)
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
         l4part = zeroed(threads * 64, Float.self)
@@ -244,15 +244,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         g7 = zeroed(n * 12544, Float.self)
         l7xp = zeroed(n * 8192, Float.self)
         l7wu = zeroed(74304, Float.self)
-        l7wv = zeroed(threads * 6912, Float.self)
-        l7wm = zeroed(threads * 13824, Float.self)
+        l7wv = zeroed(threads * 9216, Float.self)
+        l7wm = zeroed(threads * 18432, Float.self)
         l7wh = zeroed(threads * 576, Float.self)
         l7wf = zeroed(18432, Float.self)
+        l7dyp = zeroed(threads * 16384, Float.self)
         l7dxwu = zeroed(74304, Float.self)
         l7dxwv = zeroed(threads * 18432, Float.self)
         l7dxwm = zeroed(threads * 9216, Float.self)
         l7dxwh = zeroed(threads * 576, Float.self)
-        l7dyp = zeroed(threads * 16384, Float.self)
         a8 = zeroed(n * 12544, Float.self)
         g8 = zeroed(n * 12544, Float.self)
         l8part = zeroed(threads * 128, Float.self)
@@ -264,15 +264,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         g9 = zeroed(n * 12544, Float.self)
         l9xp = zeroed(n * 16384, Float.self)
         l9wu = zeroed(148032, Float.self)
-        l9wv = zeroed(threads * 13824, Float.self)
-        l9wm = zeroed(threads * 13824, Float.self)
+        l9wv = zeroed(threads * 18432, Float.self)
+        l9wm = zeroed(threads * 18432, Float.self)
         l9wh = zeroed(threads * 576, Float.self)
         l9wf = zeroed(36864, Float.self)
-        l9dxwu = zeroed(148032, Float.self)
-        l9dxwv = zeroed(threads * 13824, Float.self)
-        l9dxwm = zeroed(threads * 13824, Float.self)
-        l9dxwh = zeroed(threads * 576, Float.self)
         l9dyp = zeroed(threads * 16384, Float.self)
+        l9dxwu = zeroed(148032, Float.self)
+        l9dxwv = zeroed(threads * 18432, Float.self)
+        l9dxwm = zeroed(threads * 18432, Float.self)
+        l9dxwh = zeroed(threads * 576, Float.self)
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
         l10part = zeroed(threads * 128, Float.self)
@@ -326,11 +326,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l3wm.deallocate()
         l3wh.deallocate()
         l3wf.deallocate()
+        l3dyp.deallocate()
         l3dxwu.deallocate()
         l3dxwv.deallocate()
         l3dxwm.deallocate()
         l3dxwh.deallocate()
-        l3dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
         l4part.deallocate()
@@ -352,11 +352,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l7wm.deallocate()
         l7wh.deallocate()
         l7wf.deallocate()
+        l7dyp.deallocate()
         l7dxwu.deallocate()
         l7dxwv.deallocate()
         l7dxwm.deallocate()
         l7dxwh.deallocate()
-        l7dyp.deallocate()
         a8.deallocate()
         g8.deallocate()
         l8part.deallocate()
@@ -372,11 +372,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l9wm.deallocate()
         l9wh.deallocate()
         l9wf.deallocate()
+        l9dyp.deallocate()
         l9dxwu.deallocate()
         l9dxwv.deallocate()
         l9dxwm.deallocate()
         l9dxwh.deallocate()
-        l9dyp.deallocate()
         a10.deallocate()
         g10.deallocate()
         l10part.deallocate()
@@ -507,15 +507,15 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l9WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
+            l1Forward(lo, hi, t)
             l2Inference(lo, hi, t)
-            l3ForwardInference(lo, hi, t)
+            l3Forward(lo, hi, t)
             l4Inference(lo, hi, t)
             l5ForwardInference(lo, hi, t)
             l6ForwardInference(lo, hi, t)
-            l7ForwardInference(lo, hi, t)
+            l7Forward(lo, hi, t)
             l8Inference(lo, hi, t)
-            l9ForwardInference(lo, hi, t)
+            l9Forward(lo, hi, t)
             l10Inference(lo, hi, t)
             l11ForwardInference(lo, hi, t)
             l12ForwardInference(lo, hi, t)
@@ -530,7 +530,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1PadSingle()
-        splitRows(784, 12) {
+        splitRows(784, 6) {
             q0, q1, t in
             self.l1ForwardRows(l1xp, a1, q0, q1, t)
         }
@@ -630,444 +630,16 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 800), (800, 32), (960, 25600), (26560, 32), (26720, 18432), (45152, 64), (45472, 36864), (82336, 64), (82656, 802816), (885472, 256), (885728, 2560), (888288, 10)]
 
-    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
     @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 800)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 32
-                        let bs = wk + s * 160 + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 784") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 32 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 5, inner: 5, aOuter: 32, aInner: 1, bOuter: 160, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 800)
-        for n in lo..<hi {
-            let src = a0 + n * 784
-            let x = l1xp + n * 1024
-            for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
-            let y = a1 + n * 25088
-            for q in stride(from: 0, to: 780, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    let ar4 = x + ((q + 4) / 28 * 32 + (q + 4) % 28 * 1) * 1
-                    let cr4 = y + (q + 4) * 32
-                    let ar5 = x + ((q + 5) / 28 * 32 + (q + 5) % 28 * 1) * 1
-                    let cr5 = y + (q + 5) * 32
-                    let ar6 = x + ((q + 6) / 28 * 32 + (q + 6) % 28 * 1) * 1
-                    let cr6 = y + (q + 6) * 32
-                    let ar7 = x + ((q + 7) / 28 * 32 + (q + 7) % 28 * 1) * 1
-                    let cr7 = y + (q + 7) * 32
-                    let ar8 = x + ((q + 8) / 28 * 32 + (q + 8) % 28 * 1) * 1
-                    let cr8 = y + (q + 8) * 32
-                    let ar9 = x + ((q + 9) / 28 * 32 + (q + 9) % 28 * 1) * 1
-                    let cr9 = y + (q + 9) * 32
-                    let ar10 = x + ((q + 10) / 28 * 32 + (q + 10) % 28 * 1) * 1
-                    let cr10 = y + (q + 10) * 32
-                    let ar11 = x + ((q + 11) / 28 * 32 + (q + 11) % 28 * 1) * 1
-                    let cr11 = y + (q + 11) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<5 {
-                            let ao = s * 32
-                            let bs = wk + s * 160 + 0
-                            for k in 0..<5 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                        st16((cr11 + 0 + 0), s11_0)
-                        s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
-            }
-            do {
-                let q = 780
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 32 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 28 * 32 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 28 * 32 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 28 * 32 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<5 {
-                            let ao = s * 32
-                            let bs = wk + s * 160 + 0
-                            for k in 0..<5 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
-        }
-    }
-
-    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, inference
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
             let x = l1xp + n * 1024
@@ -1368,9 +940,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            for i in 0..<12 {
+        while q < q1 {
+            let rows = min(12, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let rowIn = ty < 9   // the last tile row's window ends past the image
                 let colIn = tx < 9
@@ -1430,127 +1002,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<49 {
                 let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    let ar10 = vx + 320
-                    let cr10 = mx + 320
-                    let ar11 = vx + 352
-                    let cr11 = mx + 352
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_1: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        st16((cr11 + 0 + 0), s11_0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 32, ldb: 32), .store)
             }
-            for i in 0..<12 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let yo = y + 0 + ty * 2688 + tx * 96
                 let mi = mm + i * 32
@@ -1610,195 +1065,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 12
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 10, tx = tile % 10
-                let rowIn = ty < 9   // the last tile row's window ends past the image
-                let colIn = tx < 9
-                let d = x + (ty * 96 + tx * 3) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<7][cc]
-                    for cc in 0..<7 {
-                        let inside = colIn || cc < 5
-                        let d0 = inside ? ld16(d + (0 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (32 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (64 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (96 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d4 = inside ? ld16(d + (128 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (160 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d6 = inside && rowIn ? ld16(d + (192 + cc) * 32 + c0) : SIMD16<Float>()
-                        let b0 = (((((-d5).addingProduct(d0, c2)).addingProduct(d1, cm4)).addingProduct(d2, cm2_5)).addingProduct(d3, c5)).addingProduct(d4, c0_5)
-                        let b1 = ((((-d5).addingProduct(d1, cm2)).addingProduct(d2, c2)).addingProduct(d3, c4_5)).addingProduct(d4, cm0_5)
-                        let b2 = ((((d5).addingProduct(d1, cm2)).addingProduct(d2, c6)).addingProduct(d3, cm3_5)).addingProduct(d4, cm1_5)
-                        let b3 = (((d1 + d5).addingProduct(d2, cm1_5)).addingProduct(d3, cm2)).addingProduct(d4, c1_5)
-                        let b4 = ((d1 - d5).addingProduct(d2, cm2_5)).addingProduct(d4, c2_5)
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        let b6 = (((((d6).addingProduct(d1, cm2)).addingProduct(d2, c4)).addingProduct(d3, c2_5)).addingProduct(d4, cm5)).addingProduct(d5, cm0_5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (7 + cc) * 16, b1)
-                        st16(h + (14 + cc) * 16, b2)
-                        st16(h + (21 + cc) * 16, b3)
-                        st16(h + (28 + cc) * 16, b4)
-                        st16(h + (35 + cc) * 16, b5)
-                        st16(h + (42 + cc) * 16, b6)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<7]
-                    for i in 0..<7 {
-                        let h0 = ld16(h + (i * 7 + 0) * 16)
-                        let h1 = ld16(h + (i * 7 + 1) * 16)
-                        let h2 = ld16(h + (i * 7 + 2) * 16)
-                        let h3 = ld16(h + (i * 7 + 3) * 16)
-                        let h4 = ld16(h + (i * 7 + 4) * 16)
-                        let h5 = ld16(h + (i * 7 + 5) * 16)
-                        let h6 = ld16(h + (i * 7 + 6) * 16)
-                        let b0 = (((((-h5).addingProduct(h0, c2)).addingProduct(h1, cm4)).addingProduct(h2, cm2_5)).addingProduct(h3, c5)).addingProduct(h4, c0_5)
-                        let b1 = ((((-h5).addingProduct(h1, cm2)).addingProduct(h2, c2)).addingProduct(h3, c4_5)).addingProduct(h4, cm0_5)
-                        let b2 = ((((h5).addingProduct(h1, cm2)).addingProduct(h2, c6)).addingProduct(h3, cm3_5)).addingProduct(h4, cm1_5)
-                        let b3 = (((h1 + h5).addingProduct(h2, cm1_5)).addingProduct(h3, cm2)).addingProduct(h4, c1_5)
-                        let b4 = ((h1 - h5).addingProduct(h2, cm2_5)).addingProduct(h4, c2_5)
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        let b6 = (((((h6).addingProduct(h1, cm2)).addingProduct(h2, c4)).addingProduct(h3, c2_5)).addingProduct(h4, cm5)).addingProduct(h5, cm0_5)
-                        st16(vi + (i * 7 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 7 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 7 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 7 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 7 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 7 + 5) * 384 + c0, b5)
-                        st16(vi + (i * 7 + 6) * 384 + c0, b6)
-                    }
-                }
-            }
-            for xi in 0..<49 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 10, tx = tile % 10
-                let yo = y + 0 + ty * 2688 + tx * 96
-                let mi = mm + i * 32
-                let rowOut = ty < 9   // the last tile row has 1 output rows
-                let colOut = tx < 9
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<3][cc]
-                    for cc in 0..<7 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (7 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (14 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (21 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (28 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (35 + cc) * 384 + c0)
-                        let m6 = ld16(mi + (42 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3 + m5
-                        let a1 = ((ad1).addingProduct(m5, c0_5)).addingProduct(ad3, c2)
-                        let a2 = ((as1 + m6).addingProduct(as3, c4)).addingProduct(m5, c0_25)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (7 + cc) * 16, a1)
-                        st16(h + (14 + cc) * 16, a2)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<3 {
-                        if !rowOut && a >= 1 { break }
-                        let s0 = ld16(h + (a * 7 + 0) * 16)
-                        let s1 = ld16(h + (a * 7 + 1) * 16)
-                        let s2 = ld16(h + (a * 7 + 2) * 16)
-                        let s3 = ld16(h + (a * 7 + 3) * 16)
-                        let s4 = ld16(h + (a * 7 + 4) * 16)
-                        let s5 = ld16(h + (a * 7 + 5) * 16)
-                        let s6 = ld16(h + (a * 7 + 6) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3 + s5
-                        let z1 = ((zd1).addingProduct(s5, c0_5)).addingProduct(zd3, c2)
-                        let z2 = ((zs1 + s6).addingProduct(zs3, c4)).addingProduct(s5, c0_25)
-                        var y0 = z0
-                        y0 += bv
-                        y0 = y0.replacing(with: 0, where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        y1 = y1.replacing(with: 0, where: y1 .< 0)
-                        if colOut { st16(yo + a * 896 + 32 + c0, y1) }
-                        var y2 = z2
-                        y2 += bv
-                        y2 = y2.replacing(with: 0, where: y2 .< 0)
-                        if colOut { st16(yo + a * 896 + 64 + c0, y2) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 100") }
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, Winograd
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let src = a2 + n * 25088
-            let x = l3xp + n * 32768
-            for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
-            let y = a3 + n * 25088
-            l3ForwardTiles(x, y, 0, 100, t)
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, inference, Winograd
-    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a2 + n * 25088
             let x = l3xp + n * 32768
@@ -1911,9 +1183,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            for i in 0..<12 {
+        while q < q1 {
+            let rows = min(12, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let rowIn = ty < 9   // the last tile row's window ends past the image
                 let colIn = tx < 9
@@ -1973,127 +1245,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<49 {
                 let vx = v + xi * 384, mx = mm + xi * 384, ux = l3dxwu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    let ar10 = vx + 320
-                    let cr10 = mx + 320
-                    let ar11 = vx + 352
-                    let cr11 = mx + 352
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_1: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        st16((cr11 + 0 + 0), s11_0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 32, ldb: 32), .store)
             }
-            for i in 0..<12 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 10, tx = tile % 10
                 let yo = y + 0 + ty * 2688 + tx * 96
                 let mi = mm + i * 32
@@ -2146,173 +1301,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 12
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 10, tx = tile % 10
-                let rowIn = ty < 9   // the last tile row's window ends past the image
-                let colIn = tx < 9
-                let d = x + (ty * 96 + tx * 3) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<7][cc]
-                    for cc in 0..<7 {
-                        let inside = colIn || cc < 5
-                        let d0 = inside ? ld16(d + (0 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (32 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (64 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (96 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d4 = inside ? ld16(d + (128 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (160 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d6 = inside && rowIn ? ld16(d + (192 + cc) * 32 + c0) : SIMD16<Float>()
-                        let b0 = (((((-d5).addingProduct(d0, c2)).addingProduct(d1, cm4)).addingProduct(d2, cm2_5)).addingProduct(d3, c5)).addingProduct(d4, c0_5)
-                        let b1 = ((((-d5).addingProduct(d1, cm2)).addingProduct(d2, c2)).addingProduct(d3, c4_5)).addingProduct(d4, cm0_5)
-                        let b2 = ((((d5).addingProduct(d1, cm2)).addingProduct(d2, c6)).addingProduct(d3, cm3_5)).addingProduct(d4, cm1_5)
-                        let b3 = (((d1 + d5).addingProduct(d2, cm1_5)).addingProduct(d3, cm2)).addingProduct(d4, c1_5)
-                        let b4 = ((d1 - d5).addingProduct(d2, cm2_5)).addingProduct(d4, c2_5)
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        let b6 = (((((d6).addingProduct(d1, cm2)).addingProduct(d2, c4)).addingProduct(d3, c2_5)).addingProduct(d4, cm5)).addingProduct(d5, cm0_5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (7 + cc) * 16, b1)
-                        st16(h + (14 + cc) * 16, b2)
-                        st16(h + (21 + cc) * 16, b3)
-                        st16(h + (28 + cc) * 16, b4)
-                        st16(h + (35 + cc) * 16, b5)
-                        st16(h + (42 + cc) * 16, b6)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<7]
-                    for i in 0..<7 {
-                        let h0 = ld16(h + (i * 7 + 0) * 16)
-                        let h1 = ld16(h + (i * 7 + 1) * 16)
-                        let h2 = ld16(h + (i * 7 + 2) * 16)
-                        let h3 = ld16(h + (i * 7 + 3) * 16)
-                        let h4 = ld16(h + (i * 7 + 4) * 16)
-                        let h5 = ld16(h + (i * 7 + 5) * 16)
-                        let h6 = ld16(h + (i * 7 + 6) * 16)
-                        let b0 = (((((-h5).addingProduct(h0, c2)).addingProduct(h1, cm4)).addingProduct(h2, cm2_5)).addingProduct(h3, c5)).addingProduct(h4, c0_5)
-                        let b1 = ((((-h5).addingProduct(h1, cm2)).addingProduct(h2, c2)).addingProduct(h3, c4_5)).addingProduct(h4, cm0_5)
-                        let b2 = ((((h5).addingProduct(h1, cm2)).addingProduct(h2, c6)).addingProduct(h3, cm3_5)).addingProduct(h4, cm1_5)
-                        let b3 = (((h1 + h5).addingProduct(h2, cm1_5)).addingProduct(h3, cm2)).addingProduct(h4, c1_5)
-                        let b4 = ((h1 - h5).addingProduct(h2, cm2_5)).addingProduct(h4, c2_5)
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        let b6 = (((((h6).addingProduct(h1, cm2)).addingProduct(h2, c4)).addingProduct(h3, c2_5)).addingProduct(h4, cm5)).addingProduct(h5, cm0_5)
-                        st16(vi + (i * 7 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 7 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 7 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 7 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 7 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 7 + 5) * 384 + c0, b5)
-                        st16(vi + (i * 7 + 6) * 384 + c0, b6)
-                    }
-                }
-            }
-            for xi in 0..<49 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3dxwu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 10, tx = tile % 10
-                let yo = y + 0 + ty * 2688 + tx * 96
-                let mi = mm + i * 32
-                let rowOut = ty < 9   // the last tile row has 1 output rows
-                let colOut = tx < 9
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<3][cc]
-                    for cc in 0..<7 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (7 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (14 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (21 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (28 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (35 + cc) * 384 + c0)
-                        let m6 = ld16(mi + (42 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3 + m5
-                        let a1 = ((ad1).addingProduct(m5, c0_5)).addingProduct(ad3, c2)
-                        let a2 = ((as1 + m6).addingProduct(as3, c4)).addingProduct(m5, c0_25)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (7 + cc) * 16, a1)
-                        st16(h + (14 + cc) * 16, a2)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<3 {
-                        if !rowOut && a >= 1 { break }
-                        let s0 = ld16(h + (a * 7 + 0) * 16)
-                        let s1 = ld16(h + (a * 7 + 1) * 16)
-                        let s2 = ld16(h + (a * 7 + 2) * 16)
-                        let s3 = ld16(h + (a * 7 + 3) * 16)
-                        let s4 = ld16(h + (a * 7 + 4) * 16)
-                        let s5 = ld16(h + (a * 7 + 5) * 16)
-                        let s6 = ld16(h + (a * 7 + 6) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3 + s5
-                        let z1 = ((zd1).addingProduct(s5, c0_5)).addingProduct(zd3, c2)
-                        let z2 = ((zs1 + s6).addingProduct(zs3, c4)).addingProduct(s5, c0_25)
-                        let y0 = z0
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        let y1 = z1
-                        if colOut { st16(yo + a * 896 + 32 + c0, y1) }
-                        let y2 = z2
-                        if colOut { st16(yo + a * 896 + 64 + c0, y2) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 100") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -2636,16 +1626,16 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l7ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 45152)
-        let v = l7wv + t * 6912, mm = l7wm + t * 13824, h = l7wh + t * 576
+        let v = l7wv + t * 9216, mm = l7wm + t * 18432, h = l7wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -2688,122 +1678,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 256 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 256 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 256 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 256 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 256 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 256 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l7wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    let ar4 = vx + 128
-                    let cr4 = mx + 256
-                    let ar5 = vx + 160
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 256, mx = mm + xi * 512, ux = l7wu + xi * 2064
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 32, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -2812,12 +1701,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2868,455 +1757,20 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 32 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l7wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        y0 = y0.replacing(with: 0, where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        y1 = y1.replacing(with: 0, where: y1 .< 0)
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        y2 = y2.replacing(with: 0, where: y2 .< 0)
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 += bv
-                        y3 = y3.replacing(with: 0, where: y3 .< 0)
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
+    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
     @inline(never) private func l7ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 26720)
         let bias = (parameters + 45152)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 196") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
+                  GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
     private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let src = a6 + n * 6272
-            let x = l7xp + n * 8192
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
-            let y = a7 + n * 12544
-            l7ForwardTiles(x, y, 0, 16, t)
-        }
-    }
-
-    // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, inference, Winograd
-    private func l7ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a6 + n * 6272
             let x = l7xp + n * 8192
@@ -3396,9 +1850,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 8 {
-            for i in 0..<8 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -3452,91 +1906,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 512, mx = mm + xi * 256, ux = l7dxwu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 32
-                    let ar2 = vx + 128
-                    let cr2 = mx + 64
-                    let ar3 = vx + 192
-                    let cr3 = mx + 96
-                    let ar4 = vx + 256
-                    let cr4 = mx + 128
-                    let ar5 = vx + 320
-                    let cr5 = mx + 160
-                    let ar6 = vx + 384
-                    let cr6 = mx + 192
-                    let ar7 = vx + 448
-                    let cr7 = mx + 224
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 64, ldb: 32), .store)
             }
-            for i in 0..<8 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 1792 + tx * 128
                 let mi = mm + i * 32
@@ -3592,9 +1965,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 8
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -3892,16 +2264,16 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l9ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 82336)
-        let v = l9wv + t * 13824, mm = l9wm + t * 13824, h = l9wh + t * 576
+        let v = l9wv + t * 18432, mm = l9wm + t * 18432, h = l9wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -3944,122 +2316,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9wu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    let ar4 = vx + 256
-                    let cr4 = mx + 256
-                    let ar5 = vx + 320
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 512, mx = mm + xi * 512, ux = l9wu + xi * 4112
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 64, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -4068,12 +2339,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -4124,455 +2395,20 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9wu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        y0 = y0.replacing(with: 0, where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        y1 = y1.replacing(with: 0, where: y1 .< 0)
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        y2 = y2.replacing(with: 0, where: y2 .< 0)
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 += bv
-                        y3 = y3.replacing(with: 0, where: y3 .< 0)
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image
+    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
     @inline(never) private func l9ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 45472)
         let bias = (parameters + 82336)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                    var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 196") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
+                  GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
     private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let src = a8 + n * 12544
-            let x = l9xp + n * 16384
-            for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
-            let y = a9 + n * 12544
-            l9ForwardTiles(x, y, 0, 16, t)
-        }
-    }
-
-    // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, inference, Winograd
-    private func l9ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a8 + n * 12544
             let x = l9xp + n * 16384
@@ -4645,16 +2481,16 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l9InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l9dxwv + t * 13824, mm = l9dxwm + t * 13824, h = l9dxwh + t * 576
+        let v = l9dxwv + t * 18432, mm = l9dxwm + t * 18432, h = l9dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -4697,122 +2533,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9dxwu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    let ar4 = vx + 256
-                    let cr4 = mx + 256
-                    let ar5 = vx + 320
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 512, mx = mm + xi * 512, ux = l9dxwu + xi * 4112
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 64, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -4821,12 +2556,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -4868,196 +2603,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l9dxwu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        let y2 = z2
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        let y3 = z3
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 backward: dW, db, dx

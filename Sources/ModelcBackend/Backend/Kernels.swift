@@ -1,10 +1,10 @@
-// The GEMMs of the emitted models.
+// Emission helpers shared by the operator emitters.
 //   * RowGemm: one call of the runtime's kernel library (Sources/ModelcRuntime/Kernels/Gemm.swift),
 //     register-tiled for the target CPU: C[r][0..<N] (=|+=) sum_{i,j} A_r[i*aOuter + j*aInner] *
-//     B[i*bOuter + j*bInner + 0..<N]. Dense forward and backward, and every weight gradient.
-//   * UnrolledRowGemm: the same product for a block of R rows emitted as unrolled text
-//     (columns in groups of up to 4 SIMD16 vectors, then SIMD8, SIMD4 and scalar tails), still
-//     used by the convolution forward, its input gradient and the Winograd tiles.
+//     B[i*bOuter + j*bInner + 0..<N]. Every GEMM of an emitted model is one: Dense forward and backward, the convolution
+//     forward, input and weight gradients, and the Winograd tiles' products.
+//   * channel-vector loops (emitChannelLoops, columnGroups) for the BatchNorm and pooling passes,
+//     the convolution geometry, and the helpers every generated file starts with.
 
 import ModelcCore
 
@@ -166,99 +166,6 @@ struct RowGemm {
     }
 }
 
-/// C rows = A rows x B as unrolled text (the convolution forward and input gradient, until
-/// they move to the runtime's Gemm). Row pointers are expressions evaluated once.
-struct UnrolledRowGemm {
-    var rows: Int
-    var aRow: (Int) -> String       // pointer to row r of A (segment 0, k = 0)
-    var cRow: (Int) -> String       // pointer to row r of C (column 0)
-    var k: Int
-    var segments: Int = 1
-    var aSegment: Int = 0
-    var bSegment: Int = 0
-    var b: String                   // pointer to B (segment 0, row 0, column 0)
-    var ldb: Int
-    var n: Int
-    var bias: String? = nil         // accumulators start from bias[c]
-    var accumulate: Bool = false    // C += result instead of C = result
-    /// Folded BatchNorm (inference fusion): accumulators become s * scale[c] + shift[c].
-    var scale: String? = nil
-    var shift: String? = nil
-    var epilogue: EpilogueActivation = .none
-
-    /// Rows per block: about 24 SIMD16 accumulators (AVX-512 has 32 vector registers: 24
-    /// accumulators, the weight vectors of one k and a broadcast input fit), so each weight
-    /// load feeds `rows` FMAs and each input broadcast feeds up to 4.
-    static func preferredRows(n: Int) -> Int {
-        let full = n / 16
-        switch min(full, 4) {
-        case 4: return 6
-        case 3: return 8
-        case 2: return 12
-        default: return 12
-        }
-    }
-
-    func emit(_ w: CodeWriter) {
-        w.block("do") {
-            for r in 0..<rows {
-                w.line("let ar\(r) = \(aRow(r))")
-                w.line("let cr\(r) = \(cRow(r))")
-            }
-            let maxV = max(1, min(4, 24 / max(rows, 1)))   // 6 rows x 4, 8 x 3, 12 x 2 vectors
-            for g in columnGroups(n, maxVectors: maxV) {
-                g.emit(w) { c0 in emitGroup(w, g, c0: c0) }
-            }
-        }
-    }
-
-    private func emitGroup(_ w: CodeWriter, _ g: ColumnGroup, c0: String) {
-        let vw = g.width
-        for r in 0..<rows {
-            for j in 0..<g.count {
-                let initial = bias.map { SIMDText.load(vw, "(\($0) + \(c0) + \(j * vw))") } ?? SIMDText.zero(vw)
-                w.line("var s\(r)_\(j): \(SIMDText.type(vw)) = \(initial)")
-            }
-        }
-        let body = {
-            w.block("for k in 0..<\(k)") {
-                w.line("let bk = bs + k * \(ldb)")
-                for j in 0..<g.count { w.line("let w\(j) = \(SIMDText.load(vw, "(bk + \(j * vw))"))") }
-                for r in 0..<rows {
-                    w.line("let x\(r) = ar\(r)[ao + k]")
-                    for j in 0..<g.count { w.line("s\(r)_\(j) = s\(r)_\(j).addingProduct(w\(j), x\(r))") }
-                }
-            }
-        }
-        if segments > 1 {
-            w.block("for s in 0..<\(segments)") {
-                w.line("let ao = s * \(aSegment)")
-                w.line("let bs = \(b) + s * \(bSegment) + \(c0)")
-                body()
-            }
-        } else {
-            w.line("let ao = 0")
-            w.line("let bs = \(b) + \(c0)")
-            body()
-        }
-        for r in 0..<rows {
-            for j in 0..<g.count {
-                let p = "(cr\(r) + \(c0) + \(j * vw))"
-                if accumulate {
-                    w.line(SIMDText.store(vw, p, "\(SIMDText.load(vw, p)) + s\(r)_\(j)"))
-                } else {
-                    if let sc = scale, let sh = shift {
-                        let o = "\(c0) + \(j * vw)"
-                        w.line("s\(r)_\(j) = s\(r)_\(j) * \(SIMDText.load(vw, "(\(sc) + \(o))")) + \(SIMDText.load(vw, "(\(sh) + \(o))"))")
-                    }
-                    if let e = SIMDText.epilogue(vw, "s\(r)_\(j)", epilogue) { w.line(e) }
-                    w.line(SIMDText.store(vw, p, "s\(r)_\(j)"))
-                }
-            }
-        }
-    }
-}
-
 /// One group of channels held in registers by `emitChannelLoops`: `count` vectors of `width`
 /// lanes (1 = scalar) starting at channel `c0`.
 struct ChannelLanes {
@@ -293,65 +200,6 @@ func emitChannelLoops(_ w: CodeWriter, rows: String, channels: Int, maxVectors: 
             pre(g)
             w.block("for r in 0..<\(rows)") { body(g) }
             post(g)
-        }
-    }
-}
-
-/// Emits `for r0 in stride(0, total - total % R, R) { kernel(R rows from r0) }` then the remainder.
-func emitRowBlocks(_ w: CodeWriter, total: Int, rowsPerBlock: Int, index: String,
-                   _ kernel: (_ rows: Int, _ first: String) -> Void) {
-    let r = max(1, min(rowsPerBlock, total))
-    let full = total / r * r
-    if full / r >= 2 {
-        w.block("for \(index) in stride(from: 0, to: \(full), by: \(r))") { kernel(r, index) }
-    } else if full > 0 {
-        w.block("do") { w.line("let \(index) = 0"); kernel(r, index) }
-    }
-    let rem = total - full
-    if rem > 0 {
-        w.block("do") { w.line("let \(index) = \(full)"); kernel(rem, index) }
-    }
-}
-
-/// Rows lo*perImage ..< hi*perImage handled R at a time, then the remainder (see below).
-/// `kernel(rows, first)` emits code for `rows` rows starting at the row index expression `first`.
-func emitDynamicRows(_ w: CodeWriter, perImage: Int, rowsPerBlock: Int,
-                     _ kernel: (_ rows: Int, _ first: String) -> Void) {
-    emitDynamicRows(w, from: "lo * \(perImage)", to: "hi * \(perImage)", rowsPerBlock: rowsPerBlock, kernel)
-}
-
-/// Rows `from ..< to` (expressions) R at a time, then the remainder (< R) in blocks of 4
-/// rows and then single rows: two kernel variants besides R's (compile time grows with every
-/// unrolled variant). With `total`, callers promise `from` is a multiple of R and `to` is one
-/// or `total` (as `splitRows` splits), so the remainder is exactly total % R rows: that block
-/// gets its own variant and is the only one besides R's (a single-row kernel runs at a third
-/// of the speed); a range breaking the promise stops the program rather than skip rows.
-func emitDynamicRows(_ w: CodeWriter, from: String, to: String, rowsPerBlock: Int, total: Int? = nil,
-                     _ kernel: (_ rows: Int, _ first: String) -> Void) {
-    let r = max(1, rowsPerBlock)
-    w.line("var q = \(from)")
-    w.line("let qEnd = \(to)")
-    w.block("while qEnd - q >= \(r)") {
-        kernel(r, "q")
-        w.line("q += \(r)")
-    }
-    let rem = total.map { $0 % r } ?? 0
-    if rem > 0 {
-        w.block("if qEnd - q == \(rem)") {
-            kernel(rem, "q")
-            w.line("q += \(rem)")
-        }
-    }
-    if let total = total {
-        if r > 1 {
-            w.line("if q != qEnd { fatalError(\"rows \\(\(from))..<\\(qEnd): not whole blocks of \(r) ending at \(total)\") }")
-        }
-        return
-    }
-    for size in [4, 1] where size < r {
-        w.block("while qEnd - q >= \(size)") {
-            kernel(size, "q")
-            w.line("q += \(size)")
         }
     }
 }

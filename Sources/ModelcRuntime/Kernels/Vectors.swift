@@ -52,42 +52,38 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
     public func plus(_ o: Self) -> Self { self + o }
     @inlinable @inline(__always)
     public func scaled(_ scale: Self, _ shift: Self) -> Self { self * scale + shift }
-    @inlinable @inline(__always)
-    public func relu() -> Self { leaky(0) }
 }
 
-// leaky: a lane-wise select written as a vector compare and bit masks; the generic
-// `replacing(with:where:)` is a lane loop that is not always vectorized.
+// relu clears the negative lanes with a compare and a bit mask (`replacing(with: 0, where:)`
+// compiled to a lane loop in a Dense epilogue); leaky selects with `replacing(with:where:)`
+// (bit-casting the product as well made LLVM split the tile's accumulators into 64-bit pieces,
+// a 25x slower kernel).
 extension SIMD2 where Scalar == Float {
-    @_transparent public func leaky(_ alpha: Float) -> Self {
-        let m = unsafeBitCast(self .< Self(), to: SIMD2<Int32>.self)
-        let keep = unsafeBitCast(self, to: SIMD2<Int32>.self) & ~m
-        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
-        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD2<Int32>.self) & m), to: Self.self)
+    @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func relu() -> Self {
+        let negative = unsafeBitCast(self .< Self(), to: SIMD2<Int32>.self)
+        return unsafeBitCast(unsafeBitCast(self, to: SIMD2<Int32>.self) & ~negative, to: Self.self)
     }
 }
 extension SIMD4 where Scalar == Float {
-    @_transparent public func leaky(_ alpha: Float) -> Self {
-        let m = unsafeBitCast(self .< Self(), to: SIMD4<Int32>.self)
-        let keep = unsafeBitCast(self, to: SIMD4<Int32>.self) & ~m
-        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
-        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD4<Int32>.self) & m), to: Self.self)
+    @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func relu() -> Self {
+        let negative = unsafeBitCast(self .< Self(), to: SIMD4<Int32>.self)
+        return unsafeBitCast(unsafeBitCast(self, to: SIMD4<Int32>.self) & ~negative, to: Self.self)
     }
 }
 extension SIMD8 where Scalar == Float {
-    @_transparent public func leaky(_ alpha: Float) -> Self {
-        let m = unsafeBitCast(self .< Self(), to: SIMD8<Int32>.self)
-        let keep = unsafeBitCast(self, to: SIMD8<Int32>.self) & ~m
-        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
-        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD8<Int32>.self) & m), to: Self.self)
+    @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func relu() -> Self {
+        let negative = unsafeBitCast(self .< Self(), to: SIMD8<Int32>.self)
+        return unsafeBitCast(unsafeBitCast(self, to: SIMD8<Int32>.self) & ~negative, to: Self.self)
     }
 }
 extension SIMD16 where Scalar == Float {
-    @_transparent public func leaky(_ alpha: Float) -> Self {
-        let m = unsafeBitCast(self .< Self(), to: SIMD16<Int32>.self)
-        let keep = unsafeBitCast(self, to: SIMD16<Int32>.self) & ~m
-        if alpha == 0 { return unsafeBitCast(keep, to: Self.self) }
-        return unsafeBitCast(keep | (unsafeBitCast(self * alpha, to: SIMD16<Int32>.self) & m), to: Self.self)
+    @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func relu() -> Self {
+        let negative = unsafeBitCast(self .< Self(), to: SIMD16<Int32>.self)
+        return unsafeBitCast(unsafeBitCast(self, to: SIMD16<Int32>.self) & ~negative, to: Self.self)
     }
 }
 
@@ -95,21 +91,21 @@ extension SIMD16 where Scalar == Float {
 /// Two vectors side by side: one tile row of 2 x V.lanes columns.
 public struct VectorPair<V: FloatVector>: FloatVector {
     public var lo: V, hi: V
-    @inlinable @inline(__always) public static var lanes: Int { 2 * V.lanes }
-    @inlinable @inline(__always) public init() { lo = V(); hi = V() }
-    @inlinable @inline(__always) public init(_ lo: V, _ hi: V) { self.lo = lo; self.hi = hi }
-    @inlinable @inline(__always)
+    @_transparent public static var lanes: Int { 2 * V.lanes }
+    @_transparent public init() { lo = V(); hi = V() }
+    @_transparent public init(_ lo: V, _ hi: V) { self.lo = lo; self.hi = hi }
+    @_transparent
     public static func load(_ p: UnsafePointer<Float>) -> Self { Self(V.load(p), V.load(p + V.lanes)) }
-    @inlinable @inline(__always)
+    @_transparent
     public func store(_ p: UnsafeMutablePointer<Float>) { lo.store(p); hi.store(p + V.lanes) }
-    @inlinable @inline(__always)
+    @_transparent
     public func fma(_ a: Float, _ b: Self) -> Self { Self(lo.fma(a, b.lo), hi.fma(a, b.hi)) }
-    @inlinable @inline(__always)
+    @_transparent
     public func plus(_ o: Self) -> Self { Self(lo.plus(o.lo), hi.plus(o.hi)) }
-    @inlinable @inline(__always)
+    @_transparent
     public func scaled(_ scale: Self, _ shift: Self) -> Self { Self(lo.scaled(scale.lo, shift.lo), hi.scaled(scale.hi, shift.hi)) }
-    @inlinable @inline(__always)
+    @_transparent
     public func leaky(_ alpha: Float) -> Self { Self(lo.leaky(alpha), hi.leaky(alpha)) }
-    @inlinable @inline(__always)
+    @_transparent
     public func relu() -> Self { Self(lo.relu(), hi.relu()) }
 }

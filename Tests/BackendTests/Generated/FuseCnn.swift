@@ -395,119 +395,22 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 2880), (3568, 384), (3952, 24), (4072, 120), (4192, 5)]
 
-    // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
+                  GemmReduction(outer: 3, inner: 9, aOuter: 30, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 192
             let x = l1xp + n * 300
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1280
-            for q in stride(from: 0, to: 64, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 3
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 3
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 3
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 3
-                    let cr3 = y + (q + 3) * 20
-                    let ar4 = x + ((q + 4) / 8 * 10 + (q + 4) % 8 * 1) * 3
-                    let cr4 = y + (q + 4) * 20
-                    let ar5 = x + ((q + 5) / 8 * 10 + (q + 5) % 8 * 1) * 3
-                    let cr5 = y + (q + 5) * 20
-                    let ar6 = x + ((q + 6) / 8 * 10 + (q + 6) % 8 * 1) * 3
-                    let cr6 = y + (q + 6) * 20
-                    let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 3
-                    let cr7 = y + (q + 7) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 180 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 180 + 16
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                        st4((cr6 + 16 + 0), s6_0)
-                        st4((cr7 + 16 + 0), s7_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 64, t)
         }
     }
 
@@ -804,33 +707,19 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
+    // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 640)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 1 * 8 + (q0 + row) % 1 * 2) * 20 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
+                  GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), .store)
+    }
+
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
     private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 640)
         for n in lo..<hi {
             let x = a4 + n * 320
             let y = a5 + n * 16
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 1 * 8 + (q + 0) % 1 * 2) * 20
-                    let cr0 = y + (q + 0) * 16
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 80
-                            let bs = wk + s * 960 + 0
-                            for k in 0..<60 {
-                                let bk = bs + k * 16
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                    }
-                }
-            }
+            l5ForwardRows(x, y, 0, 1, t)
         }
     }
 
@@ -840,6 +729,14 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<20 { for o in 0..<16 {
             l5wt[(kh * 16 + o) * 60 + kw * 20 + ci] = wk[((kh * 3 + kw) * 20 + ci) * 16 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l5InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<3 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 16 }, b: l5wt + kh * 960, n: 60, c: { row in y + (((q0 + row) / 1 * 2 + kh) * 4 + (q0 + row) % 1 * 2) * 20 },
+                      GemmReduction(k: 16, ldb: 60), .add)
+        }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -854,60 +751,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 1, inner: 1, aOuter: 160, aInner: 40, bOuter: 16, bInner: 16), .add)
             let dx = g4 + n * 320
             dx.update(repeating: 0, count: 320)
-            for kh in 0..<3 {
-                let wtk = l5wt + kh * 960
-                do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 16
-                        let cr0 = dx + (((q + 0) / 1 * 2 + kh) * 4 + (q + 0) % 1 * 2) * 20
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<16 {
-                                let bk = bs + k * 60
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr0 + 0 + 32), ld16((cr0 + 0 + 32)) + s0_2)
-                        }
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 48
-                            for k in 0..<16 {
-                                let bk = bs + k * 60
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                            st8((cr0 + 48 + 0), ld8((cr0 + 48 + 0)) + s0_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 56
-                            for k in 0..<16 {
-                                let bk = bs + k * 60
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                            st4((cr0 + 56 + 0), ld4((cr0 + 56 + 0)) + s0_0)
-                        }
-                    }
-                }
-            }
+            l5InputGradientScatter(dy, dx, 0, 1, t)
         }
     }
 

@@ -484,214 +484,22 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
 
-    // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
+                  GemmReduction(outer: 3, inner: 9, aOuter: 27, aInner: 1, bOuter: 180, bInner: 20), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 189
             let x = l1xp + n * 297
             for r in 0..<9 { (x + ((r + 1) * 9 + 1) * 3).update(from: src + r * 21, count: 21) }
             let y = a1 + n * 1260
-            for q in stride(from: 0, to: 60, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 3
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 3
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 3
-                    let cr2 = y + (q + 2) * 20
-                    let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 3
-                    let cr3 = y + (q + 3) * 20
-                    let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 3
-                    let cr4 = y + (q + 4) * 20
-                    let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 3
-                    let cr5 = y + (q + 5) * 20
-                    let ar6 = x + ((q + 6) / 7 * 9 + (q + 6) % 7 * 1) * 3
-                    let cr6 = y + (q + 6) * 20
-                    let ar7 = x + ((q + 7) / 7 * 9 + (q + 7) % 7 * 1) * 3
-                    let cr7 = y + (q + 7) * 20
-                    let ar8 = x + ((q + 8) / 7 * 9 + (q + 8) % 7 * 1) * 3
-                    let cr8 = y + (q + 8) * 20
-                    let ar9 = x + ((q + 9) / 7 * 9 + (q + 9) % 7 * 1) * 3
-                    let cr9 = y + (q + 9) * 20
-                    let ar10 = x + ((q + 10) / 7 * 9 + (q + 10) % 7 * 1) * 3
-                    let cr10 = y + (q + 10) * 20
-                    let ar11 = x + ((q + 11) / 7 * 9 + (q + 11) % 7 * 1) * 3
-                    let cr11 = y + (q + 11) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 27
-                            let bs = wk + s * 180 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr11 + 0 + 0), s11_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s9_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s10_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s11_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 27
-                            let bs = wk + s * 180 + 16
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                        st4((cr6 + 16 + 0), s6_0)
-                        st4((cr7 + 16 + 0), s7_0)
-                        st4((cr8 + 16 + 0), s8_0)
-                        st4((cr9 + 16 + 0), s9_0)
-                        st4((cr10 + 16 + 0), s10_0)
-                        st4((cr11 + 16 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 60
-                do {
-                    let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 3
-                    let cr0 = y + (q + 0) * 20
-                    let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 3
-                    let cr1 = y + (q + 1) * 20
-                    let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 3
-                    let cr2 = y + (q + 2) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 27
-                            let bs = wk + s * 180 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 16 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 27
-                            let bs = wk + s * 180 + 16
-                            for k in 0..<9 {
-                                let bk = bs + k * 20
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                            }
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 63, t)
         }
     }
 
@@ -1011,326 +819,21 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 400 { dx[i] = dy[i] * mk[i] }
     }
 
+    // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
+    @inline(never) private func l6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 640)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 20 }, b: wk, n: 18, c: { row in y + (q0 + row) * 18 },
+                  GemmReduction(outer: 3, inner: 60, aOuter: 120, aInner: 1, bOuter: 1080, bInner: 18), .store)
+    }
+
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
     private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 640)
         for n in lo..<hi {
             let src = a5 + n * 400
             let x = l6xp + n * 840
             for r in 0..<5 { (x + ((r + 1) * 6 + 1) * 20).update(from: src + r * 80, count: 80) }
             let y = a6 + n * 360
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 20
-                    let cr0 = y + (q + 0) * 18
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 20
-                    let cr1 = y + (q + 1) * 18
-                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 20
-                    let cr2 = y + (q + 2) * 18
-                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 20
-                    let cr3 = y + (q + 3) * 18
-                    let ar4 = x + ((q + 4) / 4 * 6 + (q + 4) % 4 * 1) * 20
-                    let cr4 = y + (q + 4) * 18
-                    let ar5 = x + ((q + 5) / 4 * 6 + (q + 5) % 4 * 1) * 20
-                    let cr5 = y + (q + 5) * 18
-                    let ar6 = x + ((q + 6) / 4 * 6 + (q + 6) % 4 * 1) * 20
-                    let cr6 = y + (q + 6) * 18
-                    let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 20
-                    let cr7 = y + (q + 7) * 18
-                    let ar8 = x + ((q + 8) / 4 * 6 + (q + 8) % 4 * 1) * 20
-                    let cr8 = y + (q + 8) * 18
-                    let ar9 = x + ((q + 9) / 4 * 6 + (q + 9) % 4 * 1) * 20
-                    let cr9 = y + (q + 9) * 18
-                    let ar10 = x + ((q + 10) / 4 * 6 + (q + 10) % 4 * 1) * 20
-                    let cr10 = y + (q + 10) * 18
-                    let ar11 = x + ((q + 11) / 4 * 6 + (q + 11) % 4 * 1) * 20
-                    let cr11 = y + (q + 11) * 18
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 120
-                            let bs = wk + s * 1080 + 0
-                            for k in 0..<60 {
-                                let bk = bs + k * 18
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr11 + 0 + 0), s11_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s4_1: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        var s5_1: Float = Float(0)
-                        var s6_0: Float = Float(0)
-                        var s6_1: Float = Float(0)
-                        var s7_0: Float = Float(0)
-                        var s7_1: Float = Float(0)
-                        var s8_0: Float = Float(0)
-                        var s8_1: Float = Float(0)
-                        var s9_0: Float = Float(0)
-                        var s9_1: Float = Float(0)
-                        var s10_0: Float = Float(0)
-                        var s10_1: Float = Float(0)
-                        var s11_0: Float = Float(0)
-                        var s11_1: Float = Float(0)
-                        for s in 0..<3 {
-                            let ao = s * 120
-                            let bs = wk + s * 1080 + 16
-                            for k in 0..<60 {
-                                let bk = bs + k * 18
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        (cr0 + 16 + 0).pointee = s0_0
-                        (cr0 + 16 + 1).pointee = s0_1
-                        (cr1 + 16 + 0).pointee = s1_0
-                        (cr1 + 16 + 1).pointee = s1_1
-                        (cr2 + 16 + 0).pointee = s2_0
-                        (cr2 + 16 + 1).pointee = s2_1
-                        (cr3 + 16 + 0).pointee = s3_0
-                        (cr3 + 16 + 1).pointee = s3_1
-                        (cr4 + 16 + 0).pointee = s4_0
-                        (cr4 + 16 + 1).pointee = s4_1
-                        (cr5 + 16 + 0).pointee = s5_0
-                        (cr5 + 16 + 1).pointee = s5_1
-                        (cr6 + 16 + 0).pointee = s6_0
-                        (cr6 + 16 + 1).pointee = s6_1
-                        (cr7 + 16 + 0).pointee = s7_0
-                        (cr7 + 16 + 1).pointee = s7_1
-                        (cr8 + 16 + 0).pointee = s8_0
-                        (cr8 + 16 + 1).pointee = s8_1
-                        (cr9 + 16 + 0).pointee = s9_0
-                        (cr9 + 16 + 1).pointee = s9_1
-                        (cr10 + 16 + 0).pointee = s10_0
-                        (cr10 + 16 + 1).pointee = s10_1
-                        (cr11 + 16 + 0).pointee = s11_0
-                        (cr11 + 16 + 1).pointee = s11_1
-                    }
-                }
-            }
-            do {
-                let q = 12
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 20
-                    let cr0 = y + (q + 0) * 18
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 20
-                    let cr1 = y + (q + 1) * 18
-                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 20
-                    let cr2 = y + (q + 2) * 18
-                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 20
-                    let cr3 = y + (q + 3) * 18
-                    let ar4 = x + ((q + 4) / 4 * 6 + (q + 4) % 4 * 1) * 20
-                    let cr4 = y + (q + 4) * 18
-                    let ar5 = x + ((q + 5) / 4 * 6 + (q + 5) % 4 * 1) * 20
-                    let cr5 = y + (q + 5) * 18
-                    let ar6 = x + ((q + 6) / 4 * 6 + (q + 6) % 4 * 1) * 20
-                    let cr6 = y + (q + 6) * 18
-                    let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 20
-                    let cr7 = y + (q + 7) * 18
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 120
-                            let bs = wk + s * 1080 + 0
-                            for k in 0..<60 {
-                                let bk = bs + k * 18
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s4_1: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        var s5_1: Float = Float(0)
-                        var s6_0: Float = Float(0)
-                        var s6_1: Float = Float(0)
-                        var s7_0: Float = Float(0)
-                        var s7_1: Float = Float(0)
-                        for s in 0..<3 {
-                            let ao = s * 120
-                            let bs = wk + s * 1080 + 16
-                            for k in 0..<60 {
-                                let bk = bs + k * 18
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                            }
-                        }
-                        (cr0 + 16 + 0).pointee = s0_0
-                        (cr0 + 16 + 1).pointee = s0_1
-                        (cr1 + 16 + 0).pointee = s1_0
-                        (cr1 + 16 + 1).pointee = s1_1
-                        (cr2 + 16 + 0).pointee = s2_0
-                        (cr2 + 16 + 1).pointee = s2_1
-                        (cr3 + 16 + 0).pointee = s3_0
-                        (cr3 + 16 + 1).pointee = s3_1
-                        (cr4 + 16 + 0).pointee = s4_0
-                        (cr4 + 16 + 1).pointee = s4_1
-                        (cr5 + 16 + 0).pointee = s5_0
-                        (cr5 + 16 + 1).pointee = s5_1
-                        (cr6 + 16 + 0).pointee = s6_0
-                        (cr6 + 16 + 1).pointee = s6_1
-                        (cr7 + 16 + 0).pointee = s7_0
-                        (cr7 + 16 + 1).pointee = s7_1
-                    }
-                }
-            }
+            l6ForwardRows(x, y, 0, 20, t)
         }
     }
 
@@ -1340,6 +843,12 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<20 { for o in 0..<18 {
             l6wf[((kh * 3 + kw) * 18 + o) * 20 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 20 + ci) * 18 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l6InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 18 }, b: l6wf, n: 20, c: { row in y + (q0 + row) * 20 },
+                  GemmReduction(outer: 3, inner: 54, aOuter: 108, aInner: 1, bOuter: 1080, bInner: 20), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -1355,256 +864,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 5, inner: 4, aOuter: 120, aInner: 20, bOuter: 72, bInner: 18), .add)
             let dx = g5 + n * 400
             for r in 0..<5 { (dyp + ((r + 1) * 6 + 1) * 18).update(from: dy + r * 72, count: 72) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 4 * 6 + (q + 0) % 4) * 18
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dyp + ((q + 1) / 4 * 6 + (q + 1) % 4) * 18
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dyp + ((q + 2) / 4 * 6 + (q + 2) % 4) * 18
-                    let cr2 = dx + (q + 2) * 20
-                    let ar3 = dyp + ((q + 3) / 4 * 6 + (q + 3) % 4) * 18
-                    let cr3 = dx + (q + 3) * 20
-                    let ar4 = dyp + ((q + 4) / 4 * 6 + (q + 4) % 4) * 18
-                    let cr4 = dx + (q + 4) * 20
-                    let ar5 = dyp + ((q + 5) / 4 * 6 + (q + 5) % 4) * 18
-                    let cr5 = dx + (q + 5) * 20
-                    let ar6 = dyp + ((q + 6) / 4 * 6 + (q + 6) % 4) * 18
-                    let cr6 = dx + (q + 6) * 20
-                    let ar7 = dyp + ((q + 7) / 4 * 6 + (q + 7) % 4) * 18
-                    let cr7 = dx + (q + 7) * 20
-                    let ar8 = dyp + ((q + 8) / 4 * 6 + (q + 8) % 4) * 18
-                    let cr8 = dx + (q + 8) * 20
-                    let ar9 = dyp + ((q + 9) / 4 * 6 + (q + 9) % 4) * 18
-                    let cr9 = dx + (q + 9) * 20
-                    let ar10 = dyp + ((q + 10) / 4 * 6 + (q + 10) % 4) * 18
-                    let cr10 = dx + (q + 10) * 20
-                    let ar11 = dyp + ((q + 11) / 4 * 6 + (q + 11) % 4) * 18
-                    let cr11 = dx + (q + 11) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 108
-                            let bs = l6wf + s * 1080 + 0
-                            for k in 0..<54 {
-                                let bk = bs + k * 20
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr11 + 0 + 0), s11_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        var s8_0: SIMD4<Float> = SIMD4<Float>()
-                        var s9_0: SIMD4<Float> = SIMD4<Float>()
-                        var s10_0: SIMD4<Float> = SIMD4<Float>()
-                        var s11_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 108
-                            let bs = l6wf + s * 1080 + 16
-                            for k in 0..<54 {
-                                let bk = bs + k * 20
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                        st4((cr6 + 16 + 0), s6_0)
-                        st4((cr7 + 16 + 0), s7_0)
-                        st4((cr8 + 16 + 0), s8_0)
-                        st4((cr9 + 16 + 0), s9_0)
-                        st4((cr10 + 16 + 0), s10_0)
-                        st4((cr11 + 16 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 12
-                do {
-                    let ar0 = dyp + ((q + 0) / 4 * 6 + (q + 0) % 4) * 18
-                    let cr0 = dx + (q + 0) * 20
-                    let ar1 = dyp + ((q + 1) / 4 * 6 + (q + 1) % 4) * 18
-                    let cr1 = dx + (q + 1) * 20
-                    let ar2 = dyp + ((q + 2) / 4 * 6 + (q + 2) % 4) * 18
-                    let cr2 = dx + (q + 2) * 20
-                    let ar3 = dyp + ((q + 3) / 4 * 6 + (q + 3) % 4) * 18
-                    let cr3 = dx + (q + 3) * 20
-                    let ar4 = dyp + ((q + 4) / 4 * 6 + (q + 4) % 4) * 18
-                    let cr4 = dx + (q + 4) * 20
-                    let ar5 = dyp + ((q + 5) / 4 * 6 + (q + 5) % 4) * 18
-                    let cr5 = dx + (q + 5) * 20
-                    let ar6 = dyp + ((q + 6) / 4 * 6 + (q + 6) % 4) * 18
-                    let cr6 = dx + (q + 6) * 20
-                    let ar7 = dyp + ((q + 7) / 4 * 6 + (q + 7) % 4) * 18
-                    let cr7 = dx + (q + 7) * 20
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 108
-                            let bs = l6wf + s * 1080 + 0
-                            for k in 0..<54 {
-                                let bk = bs + k * 20
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 108
-                            let bs = l6wf + s * 1080 + 16
-                            for k in 0..<54 {
-                                let bk = bs + k * 20
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st4((cr0 + 16 + 0), s0_0)
-                        st4((cr1 + 16 + 0), s1_0)
-                        st4((cr2 + 16 + 0), s2_0)
-                        st4((cr3 + 16 + 0), s3_0)
-                        st4((cr4 + 16 + 0), s4_0)
-                        st4((cr5 + 16 + 0), s5_0)
-                        st4((cr6 + 16 + 0), s6_0)
-                        st4((cr7 + 16 + 0), s7_0)
-                    }
-                }
-            }
+            l6InputGradientRows(dyp, dx, 0, 20, t)
         }
     }
 
@@ -1956,106 +1216,22 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 72 { dx[i] = dy[i] * mk[i] }
     }
 
-    // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
+    @inline(never) private func l11ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 3952)
         let bias = (parameters + 4456)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 18 }, b: wk, n: 7, c: { row in y + (q0 + row) * 7 },
+                  GemmReduction(outer: 2, inner: 36, aOuter: 54, aInner: 1, bOuter: 252, bInner: 7), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
+    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a10 + n * 72
             let x = l11xp + n * 162
             for r in 0..<2 { (x + ((r + 0) * 3 + 0) * 18).update(from: src + r * 36, count: 36) }
             let y = a11 + n * 28
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 2 * 3 + (q + 0) % 2 * 1) * 18
-                    let cr0 = y + (q + 0) * 7
-                    let ar1 = x + ((q + 1) / 2 * 3 + (q + 1) % 2 * 1) * 18
-                    let cr1 = y + (q + 1) * 7
-                    let ar2 = x + ((q + 2) / 2 * 3 + (q + 2) % 2 * 1) * 18
-                    let cr2 = y + (q + 2) * 7
-                    let ar3 = x + ((q + 3) / 2 * 3 + (q + 3) % 2 * 1) * 18
-                    let cr3 = y + (q + 3) * 7
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<2 {
-                            let ao = s * 54
-                            let bs = wk + s * 252 + 0
-                            for k in 0..<36 {
-                                let bk = bs + k * 7
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s0_1: Float = (bias + 4 + 1).pointee
-                        var s0_2: Float = (bias + 4 + 2).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s1_1: Float = (bias + 4 + 1).pointee
-                        var s1_2: Float = (bias + 4 + 2).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s2_1: Float = (bias + 4 + 1).pointee
-                        var s2_2: Float = (bias + 4 + 2).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s3_1: Float = (bias + 4 + 1).pointee
-                        var s3_2: Float = (bias + 4 + 2).pointee
-                        for s in 0..<2 {
-                            let ao = s * 54
-                            let bs = wk + s * 252 + 4
-                            for k in 0..<36 {
-                                let bk = bs + k * 7
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                            }
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr0 + 4 + 1).pointee = s0_1
-                        (cr0 + 4 + 2).pointee = s0_2
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr1 + 4 + 1).pointee = s1_1
-                        (cr1 + 4 + 2).pointee = s1_2
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr2 + 4 + 1).pointee = s2_1
-                        (cr2 + 4 + 2).pointee = s2_2
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr3 + 4 + 1).pointee = s3_1
-                        (cr3 + 4 + 2).pointee = s3_2
-                    }
-                }
-            }
+            l11ForwardRows(x, y, 0, 4, t)
         }
     }
 
@@ -2065,6 +1241,12 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<18 { for o in 0..<7 {
             l11wf[((kh * 2 + kw) * 7 + o) * 18 + ci] = wk[(((1 - kh) * 2 + 1 - kw) * 18 + ci) * 7 + o]
         } } } }
+    }
+
+    // conv2d_3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l11InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2) * 7 }, b: l11wf, n: 18, c: { row in y + (q0 + row) * 18 },
+                  GemmReduction(outer: 2, inner: 14, aOuter: 21, aInner: 1, bOuter: 252, bInner: 18), .store)
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -2083,84 +1265,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 2, aOuter: 54, aInner: 18, bOuter: 14, bInner: 7), .add)
             let dx = g10 + n * 72
             for r in 0..<2 { (dyp + ((r + 1) * 3 + 1) * 7).update(from: dy + r * 14, count: 14) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 2 * 3 + (q + 0) % 2) * 7
-                    let cr0 = dx + (q + 0) * 18
-                    let ar1 = dyp + ((q + 1) / 2 * 3 + (q + 1) % 2) * 7
-                    let cr1 = dx + (q + 1) * 18
-                    let ar2 = dyp + ((q + 2) / 2 * 3 + (q + 2) % 2) * 7
-                    let cr2 = dx + (q + 2) * 18
-                    let ar3 = dyp + ((q + 3) / 2 * 3 + (q + 3) % 2) * 7
-                    let cr3 = dx + (q + 3) * 18
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<2 {
-                            let ao = s * 21
-                            let bs = l11wf + s * 252 + 0
-                            for k in 0..<14 {
-                                let bk = bs + k * 18
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        for s in 0..<2 {
-                            let ao = s * 21
-                            let bs = l11wf + s * 252 + 16
-                            for k in 0..<14 {
-                                let bk = bs + k * 18
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        (cr0 + 16 + 0).pointee = s0_0
-                        (cr0 + 16 + 1).pointee = s0_1
-                        (cr1 + 16 + 0).pointee = s1_0
-                        (cr1 + 16 + 1).pointee = s1_1
-                        (cr2 + 16 + 0).pointee = s2_0
-                        (cr2 + 16 + 1).pointee = s2_1
-                        (cr3 + 16 + 0).pointee = s3_0
-                        (cr3 + 16 + 1).pointee = s3_1
-                    }
-                }
-            }
+            l11InputGradientRows(dyp, dx, 0, 4, t)
         }
     }
 

@@ -221,74 +221,19 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108)]
 
+    // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 3, inner: 9, aOuter: 18, aInner: 1, bOuter: 36, bInner: 4), .store)
+    }
+
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 64
-            for q in stride(from: 0, to: 16, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 3
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 3
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 3
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 3
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + ((q + 4) / 4 * 6 + (q + 4) % 4 * 1) * 3
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + ((q + 5) / 4 * 6 + (q + 5) % 4 * 1) * 3
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + ((q + 6) / 4 * 6 + (q + 6) % 4 * 1) * 3
-                    let cr6 = y + (q + 6) * 4
-                    let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 3
-                    let cr7 = y + (q + 7) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 18
-                            let bs = wk + s * 36 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 16, t)
         }
     }
 

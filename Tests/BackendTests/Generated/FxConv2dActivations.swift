@@ -211,111 +211,20 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (76, 108), (184, 3), (187, 6), (193, 2)]
 
-    // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 72)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 24, bInner: 4), GemmEpilogue(bias: bias, activation: .relu))
+    }
+
+    // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 128
             let y = a1 + n * 144
-            for q in stride(from: 0, to: 36, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 8 + (q + 0) % 6 * 1) * 2
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 6 * 8 + (q + 1) % 6 * 1) * 2
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 6 * 8 + (q + 2) % 6 * 1) * 2
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 6 * 8 + (q + 3) % 6 * 1) * 2
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + ((q + 4) / 6 * 8 + (q + 4) % 6 * 1) * 2
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + ((q + 5) / 6 * 8 + (q + 5) % 6 * 1) * 2
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + ((q + 6) / 6 * 8 + (q + 6) % 6 * 1) * 2
-                    let cr6 = y + (q + 6) * 4
-                    let ar7 = x + ((q + 7) / 6 * 8 + (q + 7) % 6 * 1) * 2
-                    let cr7 = y + (q + 7) * 4
-                    let ar8 = x + ((q + 8) / 6 * 8 + (q + 8) % 6 * 1) * 2
-                    let cr8 = y + (q + 8) * 4
-                    let ar9 = x + ((q + 9) / 6 * 8 + (q + 9) % 6 * 1) * 2
-                    let cr9 = y + (q + 9) * 4
-                    let ar10 = x + ((q + 10) / 6 * 8 + (q + 10) % 6 * 1) * 2
-                    let cr10 = y + (q + 10) * 4
-                    let ar11 = x + ((q + 11) / 6 * 8 + (q + 11) % 6 * 1) * 2
-                    let cr11 = y + (q + 11) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 16
-                            let bs = wk + s * 24 + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st4((cr0 + 0 + 0), s0_0)
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                        st4((cr7 + 0 + 0), s7_0)
-                        s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                        st4((cr8 + 0 + 0), s8_0)
-                        s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                        st4((cr9 + 0 + 0), s9_0)
-                        s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                        st4((cr10 + 0 + 0), s10_0)
-                        s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                        st4((cr11 + 0 + 0), s11_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 36, t)
         }
     }
 
@@ -341,125 +250,20 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 76)
         let bias = (parameters + 184)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 4 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
+                  GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 36, bInner: 3), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
+    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 144
             let y = a2 + n * 48
-            for q in stride(from: 0, to: 16, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 4
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 4
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 4
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 4
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + ((q + 4) / 4 * 6 + (q + 4) % 4 * 1) * 4
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + ((q + 5) / 4 * 6 + (q + 5) % 4 * 1) * 4
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + ((q + 6) / 4 * 6 + (q + 6) % 4 * 1) * 4
-                    let cr6 = y + (q + 6) * 3
-                    let ar7 = x + ((q + 7) / 4 * 6 + (q + 7) % 4 * 1) * 4
-                    let cr7 = y + (q + 7) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        var s7_2: Float = (bias + 0 + 2).pointee
-                        for s in 0..<3 {
-                            let ao = s * 24
-                            let bs = wk + s * 36 + 0
-                            for k in 0..<12 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                s6_2 = s6_2.addingProduct(w2, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                s7_2 = s7_2.addingProduct(w2, x7)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr7 + 0 + 2).pointee = s7_2
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 16, t)
         }
         do {
             let ax = a2 + lo * 48
@@ -474,6 +278,14 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<3 {
             l2wt[(kh * 3 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 3 + o]
         } } } }
+    }
+
+    // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<3 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l2wt + kh * 36, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 6 + (q0 + row) % 4 * 1) * 4 },
+                      GemmReduction(k: 3, ldb: 12), .add)
+        }
     }
 
     // conv2d_1 backward: dW, db, dx
@@ -497,306 +309,24 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 4, aOuter: 24, aInner: 4, bOuter: 12, bInner: 3), .add)
             let dx = g1 + n * 144
             dx.update(repeating: 0, count: 144)
-            for kh in 0..<3 {
-                let wtk = l2wt + kh * 36
-                do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 3
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 6 + (q + 0) % 4 * 1) * 4
-                        let ar1 = dy + (q + 1) * 3
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 6 + (q + 1) % 4 * 1) * 4
-                        let ar2 = dy + (q + 2) * 3
-                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 6 + (q + 2) % 4 * 1) * 4
-                        let ar3 = dy + (q + 3) * 3
-                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 6 + (q + 3) % 4 * 1) * 4
-                        let ar4 = dy + (q + 4) * 3
-                        let cr4 = dx + (((q + 4) / 4 * 1 + kh) * 6 + (q + 4) % 4 * 1) * 4
-                        let ar5 = dy + (q + 5) * 3
-                        let cr5 = dx + (((q + 5) / 4 * 1 + kh) * 6 + (q + 5) % 4 * 1) * 4
-                        let ar6 = dy + (q + 6) * 3
-                        let cr6 = dx + (((q + 6) / 4 * 1 + kh) * 6 + (q + 6) % 4 * 1) * 4
-                        let ar7 = dy + (q + 7) * 3
-                        let cr7 = dx + (((q + 7) / 4 * 1 + kh) * 6 + (q + 7) % 4 * 1) * 4
-                        let ar8 = dy + (q + 8) * 3
-                        let cr8 = dx + (((q + 8) / 4 * 1 + kh) * 6 + (q + 8) % 4 * 1) * 4
-                        let ar9 = dy + (q + 9) * 3
-                        let cr9 = dx + (((q + 9) / 4 * 1 + kh) * 6 + (q + 9) % 4 * 1) * 4
-                        let ar10 = dy + (q + 10) * 3
-                        let cr10 = dx + (((q + 10) / 4 * 1 + kh) * 6 + (q + 10) % 4 * 1) * 4
-                        let ar11 = dy + (q + 11) * 3
-                        let cr11 = dx + (((q + 11) / 4 * 1 + kh) * 6 + (q + 11) % 4 * 1) * 4
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            var s4_0: SIMD8<Float> = SIMD8<Float>()
-                            var s5_0: SIMD8<Float> = SIMD8<Float>()
-                            var s6_0: SIMD8<Float> = SIMD8<Float>()
-                            var s7_0: SIMD8<Float> = SIMD8<Float>()
-                            var s8_0: SIMD8<Float> = SIMD8<Float>()
-                            var s9_0: SIMD8<Float> = SIMD8<Float>()
-                            var s10_0: SIMD8<Float> = SIMD8<Float>()
-                            var s11_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 12
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
-                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
-                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
-                            st8((cr4 + 0 + 0), ld8((cr4 + 0 + 0)) + s4_0)
-                            st8((cr5 + 0 + 0), ld8((cr5 + 0 + 0)) + s5_0)
-                            st8((cr6 + 0 + 0), ld8((cr6 + 0 + 0)) + s6_0)
-                            st8((cr7 + 0 + 0), ld8((cr7 + 0 + 0)) + s7_0)
-                            st8((cr8 + 0 + 0), ld8((cr8 + 0 + 0)) + s8_0)
-                            st8((cr9 + 0 + 0), ld8((cr9 + 0 + 0)) + s9_0)
-                            st8((cr10 + 0 + 0), ld8((cr10 + 0 + 0)) + s10_0)
-                            st8((cr11 + 0 + 0), ld8((cr11 + 0 + 0)) + s11_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            var s4_0: SIMD4<Float> = SIMD4<Float>()
-                            var s5_0: SIMD4<Float> = SIMD4<Float>()
-                            var s6_0: SIMD4<Float> = SIMD4<Float>()
-                            var s7_0: SIMD4<Float> = SIMD4<Float>()
-                            var s8_0: SIMD4<Float> = SIMD4<Float>()
-                            var s9_0: SIMD4<Float> = SIMD4<Float>()
-                            var s10_0: SIMD4<Float> = SIMD4<Float>()
-                            var s11_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 8
-                            for k in 0..<3 {
-                                let bk = bs + k * 12
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
-                            st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
-                            st4((cr2 + 8 + 0), ld4((cr2 + 8 + 0)) + s2_0)
-                            st4((cr3 + 8 + 0), ld4((cr3 + 8 + 0)) + s3_0)
-                            st4((cr4 + 8 + 0), ld4((cr4 + 8 + 0)) + s4_0)
-                            st4((cr5 + 8 + 0), ld4((cr5 + 8 + 0)) + s5_0)
-                            st4((cr6 + 8 + 0), ld4((cr6 + 8 + 0)) + s6_0)
-                            st4((cr7 + 8 + 0), ld4((cr7 + 8 + 0)) + s7_0)
-                            st4((cr8 + 8 + 0), ld4((cr8 + 8 + 0)) + s8_0)
-                            st4((cr9 + 8 + 0), ld4((cr9 + 8 + 0)) + s9_0)
-                            st4((cr10 + 8 + 0), ld4((cr10 + 8 + 0)) + s10_0)
-                            st4((cr11 + 8 + 0), ld4((cr11 + 8 + 0)) + s11_0)
-                        }
-                    }
-                }
-                do {
-                    let q = 12
-                    do {
-                        let ar0 = dy + (q + 0) * 3
-                        let cr0 = dx + (((q + 0) / 4 * 1 + kh) * 6 + (q + 0) % 4 * 1) * 4
-                        let ar1 = dy + (q + 1) * 3
-                        let cr1 = dx + (((q + 1) / 4 * 1 + kh) * 6 + (q + 1) % 4 * 1) * 4
-                        let ar2 = dy + (q + 2) * 3
-                        let cr2 = dx + (((q + 2) / 4 * 1 + kh) * 6 + (q + 2) % 4 * 1) * 4
-                        let ar3 = dy + (q + 3) * 3
-                        let cr3 = dx + (((q + 3) / 4 * 1 + kh) * 6 + (q + 3) % 4 * 1) * 4
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 12
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
-                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
-                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 8
-                            for k in 0..<3 {
-                                let bk = bs + k * 12
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
-                            st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
-                            st4((cr2 + 8 + 0), ld4((cr2 + 8 + 0)) + s2_0)
-                            st4((cr3 + 8 + 0), ld4((cr3 + 8 + 0)) + s3_0)
-                        }
-                    }
-                }
-            }
+            l2InputGradientScatter(dy, dx, 0, 16, t)
         }
+    }
+
+    // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: output pixels q0..<q1 of one image, kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
+    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 187)
+        let bias = (parameters + 193)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
+                  GemmReduction(outer: 1, inner: 3, aOuter: 12, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 187)
-        let bias = (parameters + 193)
         for n in lo..<hi {
             let x = a2 + n * 48
             let y = a3 + n * 32
-            for q in stride(from: 0, to: 16, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 4 + (q + 0) % 4 * 1) * 3
-                    let cr0 = y + (q + 0) * 2
-                    let ar1 = x + ((q + 1) / 4 * 4 + (q + 1) % 4 * 1) * 3
-                    let cr1 = y + (q + 1) * 2
-                    let ar2 = x + ((q + 2) / 4 * 4 + (q + 2) % 4 * 1) * 3
-                    let cr2 = y + (q + 2) * 2
-                    let ar3 = x + ((q + 3) / 4 * 4 + (q + 3) % 4 * 1) * 3
-                    let cr3 = y + (q + 3) * 2
-                    let ar4 = x + ((q + 4) / 4 * 4 + (q + 4) % 4 * 1) * 3
-                    let cr4 = y + (q + 4) * 2
-                    let ar5 = x + ((q + 5) / 4 * 4 + (q + 5) % 4 * 1) * 3
-                    let cr5 = y + (q + 5) * 2
-                    let ar6 = x + ((q + 6) / 4 * 4 + (q + 6) % 4 * 1) * 3
-                    let cr6 = y + (q + 6) * 2
-                    let ar7 = x + ((q + 7) / 4 * 4 + (q + 7) % 4 * 1) * 3
-                    let cr7 = y + (q + 7) * 2
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 2
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                    }
-                }
-            }
+            l3ForwardRows(x, y, 0, 16, t)
         }
         do {
             let ax = a3 + lo * 32
@@ -811,6 +341,12 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<3 { for o in 0..<2 {
             l3wf[((kh * 1 + kw) * 2 + o) * 3 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 3 + ci) * 2 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4) * 2 }, b: l3wf, n: 3, c: { row in y + (q0 + row) * 3 },
+                  GemmReduction(outer: 1, inner: 2, aOuter: 8, aInner: 1, bOuter: 6, bInner: 3), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -835,228 +371,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 4, aOuter: 12, aInner: 3, bOuter: 8, bInner: 2), .add)
             let dx = g2 + n * 48
             for r in 0..<4 { (dyp + ((r + 0) * 4 + 0) * 2).update(from: dy + r * 8, count: 8) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 4 * 4 + (q + 0) % 4) * 2
-                    let cr0 = dx + (q + 0) * 3
-                    let ar1 = dyp + ((q + 1) / 4 * 4 + (q + 1) % 4) * 2
-                    let cr1 = dx + (q + 1) * 3
-                    let ar2 = dyp + ((q + 2) / 4 * 4 + (q + 2) % 4) * 2
-                    let cr2 = dx + (q + 2) * 3
-                    let ar3 = dyp + ((q + 3) / 4 * 4 + (q + 3) % 4) * 2
-                    let cr3 = dx + (q + 3) * 3
-                    let ar4 = dyp + ((q + 4) / 4 * 4 + (q + 4) % 4) * 2
-                    let cr4 = dx + (q + 4) * 3
-                    let ar5 = dyp + ((q + 5) / 4 * 4 + (q + 5) % 4) * 2
-                    let cr5 = dx + (q + 5) * 3
-                    let ar6 = dyp + ((q + 6) / 4 * 4 + (q + 6) % 4) * 2
-                    let cr6 = dx + (q + 6) * 3
-                    let ar7 = dyp + ((q + 7) / 4 * 4 + (q + 7) % 4) * 2
-                    let cr7 = dx + (q + 7) * 3
-                    let ar8 = dyp + ((q + 8) / 4 * 4 + (q + 8) % 4) * 2
-                    let cr8 = dx + (q + 8) * 3
-                    let ar9 = dyp + ((q + 9) / 4 * 4 + (q + 9) % 4) * 2
-                    let cr9 = dx + (q + 9) * 3
-                    let ar10 = dyp + ((q + 10) / 4 * 4 + (q + 10) % 4) * 2
-                    let cr10 = dx + (q + 10) * 3
-                    let ar11 = dyp + ((q + 11) / 4 * 4 + (q + 11) % 4) * 2
-                    let cr11 = dx + (q + 11) * 3
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s0_2: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s1_2: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s2_2: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s3_2: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s4_1: Float = Float(0)
-                        var s4_2: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        var s5_1: Float = Float(0)
-                        var s5_2: Float = Float(0)
-                        var s6_0: Float = Float(0)
-                        var s6_1: Float = Float(0)
-                        var s6_2: Float = Float(0)
-                        var s7_0: Float = Float(0)
-                        var s7_1: Float = Float(0)
-                        var s7_2: Float = Float(0)
-                        var s8_0: Float = Float(0)
-                        var s8_1: Float = Float(0)
-                        var s8_2: Float = Float(0)
-                        var s9_0: Float = Float(0)
-                        var s9_1: Float = Float(0)
-                        var s9_2: Float = Float(0)
-                        var s10_0: Float = Float(0)
-                        var s10_1: Float = Float(0)
-                        var s10_2: Float = Float(0)
-                        var s11_0: Float = Float(0)
-                        var s11_1: Float = Float(0)
-                        var s11_2: Float = Float(0)
-                        let ao = 0
-                        let bs = l3wf + 0
-                        for k in 0..<2 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            s7_2 = s7_2.addingProduct(w2, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            s8_2 = s8_2.addingProduct(w2, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            s9_2 = s9_2.addingProduct(w2, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            s10_2 = s10_2.addingProduct(w2, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                            s11_2 = s11_2.addingProduct(w2, x11)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr7 + 0 + 2).pointee = s7_2
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                        (cr8 + 0 + 2).pointee = s8_2
-                        (cr9 + 0 + 0).pointee = s9_0
-                        (cr9 + 0 + 1).pointee = s9_1
-                        (cr9 + 0 + 2).pointee = s9_2
-                        (cr10 + 0 + 0).pointee = s10_0
-                        (cr10 + 0 + 1).pointee = s10_1
-                        (cr10 + 0 + 2).pointee = s10_2
-                        (cr11 + 0 + 0).pointee = s11_0
-                        (cr11 + 0 + 1).pointee = s11_1
-                        (cr11 + 0 + 2).pointee = s11_2
-                    }
-                }
-            }
-            do {
-                let q = 12
-                do {
-                    let ar0 = dyp + ((q + 0) / 4 * 4 + (q + 0) % 4) * 2
-                    let cr0 = dx + (q + 0) * 3
-                    let ar1 = dyp + ((q + 1) / 4 * 4 + (q + 1) % 4) * 2
-                    let cr1 = dx + (q + 1) * 3
-                    let ar2 = dyp + ((q + 2) / 4 * 4 + (q + 2) % 4) * 2
-                    let cr2 = dx + (q + 2) * 3
-                    let ar3 = dyp + ((q + 3) / 4 * 4 + (q + 3) % 4) * 2
-                    let cr3 = dx + (q + 3) * 3
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s0_2: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s1_2: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s2_2: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s3_2: Float = Float(0)
-                        let ao = 0
-                        let bs = l3wf + 0
-                        for k in 0..<2 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                    }
-                }
-            }
+            l3InputGradientRows(dyp, dx, 0, 16, t)
         }
     }
 

@@ -188,110 +188,20 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 25 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
-    // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: output pixels q0..<q1 of one image, kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 18)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 1 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
+                  GemmReduction(outer: 3, inner: 3, aOuter: 5, aInner: 1, bOuter: 6, bInner: 2), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 25
             let y = a2 + n * 18
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 1
-                    let cr0 = y + (q + 0) * 2
-                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 1
-                    let cr1 = y + (q + 1) * 2
-                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 1
-                    let cr2 = y + (q + 2) * 2
-                    let ar3 = x + ((q + 3) / 3 * 5 + (q + 3) % 3 * 1) * 1
-                    let cr3 = y + (q + 3) * 2
-                    let ar4 = x + ((q + 4) / 3 * 5 + (q + 4) % 3 * 1) * 1
-                    let cr4 = y + (q + 4) * 2
-                    let ar5 = x + ((q + 5) / 3 * 5 + (q + 5) % 3 * 1) * 1
-                    let cr5 = y + (q + 5) * 2
-                    let ar6 = x + ((q + 6) / 3 * 5 + (q + 6) % 3 * 1) * 1
-                    let cr6 = y + (q + 6) * 2
-                    let ar7 = x + ((q + 7) / 3 * 5 + (q + 7) % 3 * 1) * 1
-                    let cr7 = y + (q + 7) * 2
-                    let ar8 = x + ((q + 8) / 3 * 5 + (q + 8) % 3 * 1) * 1
-                    let cr8 = y + (q + 8) * 2
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        var s8_0: Float = (bias + 0 + 0).pointee
-                        var s8_1: Float = (bias + 0 + 1).pointee
-                        for s in 0..<3 {
-                            let ao = s * 5
-                            let bs = wk + s * 6 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 2
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 9, t)
         }
     }
 

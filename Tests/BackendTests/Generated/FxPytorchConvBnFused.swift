@@ -350,82 +350,16 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (56, 216), (296, 120), (416, 5)]
 
-    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
-        for n in lo..<hi {
-            let src = a0 + n * 64
-            let x = l1xp + n * 100
-            for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
-            let y = a1 + n * 256
-            for q in stride(from: 0, to: 64, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 1
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 1
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 1
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + ((q + 4) / 8 * 10 + (q + 4) % 8 * 1) * 1
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + ((q + 5) / 8 * 10 + (q + 5) % 8 * 1) * 1
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + ((q + 6) / 8 * 10 + (q + 6) % 8 * 1) * 1
-                    let cr6 = y + (q + 6) * 4
-                    let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 1
-                    let cr7 = y + (q + 7) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 10
-                            let bs = wk + s * 12 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                    }
-                }
-            }
-        }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 3, inner: 3, aOuter: 10, aInner: 1, bOuter: 12, bInner: 4), GemmEpilogue(bias: bias))
     }
 
-    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: inference, fused with conv1 + bn1 + act1 + maxpool
-    private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1 + maxpool
+    @inline(never) private func l1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
         let sc = l1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
@@ -434,89 +368,29 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 48))[c]) * k + (parameters + 44)[c]
         }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 3, inner: 3, aOuter: 10, aInner: 1, bOuter: 12, bInner: 4), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.01))))
+    }
+
+    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a0 + n * 64
+            let x = l1xp + n * 100
+            for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
+            let y = a1 + n * 256
+            l1ForwardRows(x, y, 0, 64, t)
+        }
+    }
+
+    // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: inference, fused with conv1 + bn1 + act1 + maxpool
+    private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 64
             let x = l1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
             let y = l1poolIn + t * 256
-            for q in stride(from: 0, to: 64, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 8 * 10 + (q + 0) % 8 * 1) * 1
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 8 * 10 + (q + 1) % 8 * 1) * 1
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 8 * 10 + (q + 2) % 8 * 1) * 1
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 8 * 10 + (q + 3) % 8 * 1) * 1
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + ((q + 4) / 8 * 10 + (q + 4) % 8 * 1) * 1
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + ((q + 5) / 8 * 10 + (q + 5) % 8 * 1) * 1
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + ((q + 6) / 8 * 10 + (q + 6) % 8 * 1) * 1
-                    let cr6 = y + (q + 6) * 4
-                    let ar7 = x + ((q + 7) / 8 * 10 + (q + 7) % 8 * 1) * 1
-                    let cr7 = y + (q + 7) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 10
-                            let bs = wk + s * 12 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.01), where: s0_0 .< 0)
-                        st4((cr0 + 0 + 0), s0_0)
-                        s1_0 = s1_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.01), where: s1_0 .< 0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        s2_0 = s2_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.01), where: s2_0 .< 0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        s3_0 = s3_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.01), where: s3_0 .< 0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        s4_0 = s4_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.01), where: s4_0 .< 0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        s5_0 = s5_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.01), where: s5_0 .< 0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        s6_0 = s6_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s6_0 = s6_0.replacing(with: s6_0 * Float(0.01), where: s6_0 .< 0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        s7_0 = s7_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s7_0 = s7_0.replacing(with: s7_0 * Float(0.01), where: s7_0 .< 0)
-                        st4((cr7 + 0 + 0), s7_0)
-                    }
-                }
-            }
+            l1ForwardRowsFused(x, y, 0, 64, t)
             do {
                 let px = y, py = l5xp + n * 144
                 for oh in 0..<4 {
@@ -767,97 +641,15 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
-        for n in lo..<hi {
-            let src = a4 + n * 64
-            let x = l5xp + n * 144
-            for r in 0..<4 { (x + ((r + 1) * 6 + 1) * 4).update(from: src + r * 16, count: 16) }
-            let y = a5 + n * 24
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 2 * 12 + (q + 0) % 2 * 2) * 4
-                    let cr0 = y + (q + 0) * 6
-                    let ar1 = x + ((q + 1) / 2 * 12 + (q + 1) % 2 * 2) * 4
-                    let cr1 = y + (q + 1) * 6
-                    let ar2 = x + ((q + 2) / 2 * 12 + (q + 2) % 2 * 2) * 4
-                    let cr2 = y + (q + 2) * 6
-                    let ar3 = x + ((q + 3) / 2 * 12 + (q + 3) % 2 * 2) * 4
-                    let cr3 = y + (q + 3) * 6
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 24
-                            let bs = wk + s * 72 + 0
-                            for k in 0..<12 {
-                                let bk = bs + k * 6
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        for s in 0..<3 {
-                            let ao = s * 24
-                            let bs = wk + s * 72 + 4
-                            for k in 0..<12 {
-                                let bk = bs + k * 6
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr0 + 4 + 1).pointee = s0_1
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr1 + 4 + 1).pointee = s1_1
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr2 + 4 + 1).pointee = s2_1
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr3 + 4 + 1).pointee = s3_1
-                    }
-                }
-            }
-        }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 12 + (q0 + row) % 2 * 2) * 4 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
+                  GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 72, bInner: 6), .store)
     }
 
-    // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: inference, fused with conv2 + bn2 + relu
-    private func l5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, fused with conv2 + bn2 + relu
+    @inline(never) private func l5ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
         let sc = l5fold + t * 12, sh = sc + 6   // folded conv2 + bn2 + relu
         for c in 0..<6 {
@@ -865,111 +657,27 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (0 - ((parameters + 284))[c]) * k + (parameters + 278)[c]
         }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 12 + (q0 + row) % 2 * 2) * 4 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
+                  GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 72, bInner: 6), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
+    }
+
+    // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
+    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a4 + n * 64
+            let x = l5xp + n * 144
+            for r in 0..<4 { (x + ((r + 1) * 6 + 1) * 4).update(from: src + r * 16, count: 16) }
+            let y = a5 + n * 24
+            l5ForwardRows(x, y, 0, 4, t)
+        }
+    }
+
+    // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: inference, fused with conv2 + bn2 + relu
+    private func l5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = l5xp + n * 144
             let y = a7 + n * 24
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 2 * 12 + (q + 0) % 2 * 2) * 4
-                    let cr0 = y + (q + 0) * 6
-                    let ar1 = x + ((q + 1) / 2 * 12 + (q + 1) % 2 * 2) * 4
-                    let cr1 = y + (q + 1) * 6
-                    let ar2 = x + ((q + 2) / 2 * 12 + (q + 2) % 2 * 2) * 4
-                    let cr2 = y + (q + 2) * 6
-                    let ar3 = x + ((q + 3) / 2 * 12 + (q + 3) % 2 * 2) * 4
-                    let cr3 = y + (q + 3) * 6
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 24
-                            let bs = wk + s * 72 + 0
-                            for k in 0..<12 {
-                                let bk = bs + k * 6
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                        st4((cr0 + 0 + 0), s0_0)
-                        s1_0 = s1_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        s2_0 = s2_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        s3_0 = s3_0 * ld4((sc + 0 + 0)) + ld4((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        for s in 0..<3 {
-                            let ao = s * 24
-                            let bs = wk + s * 72 + 4
-                            for k in 0..<12 {
-                                let bk = bs + k * 6
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        s0_0 = s0_0 * (sc + 4 + 0).pointee + (sh + 4 + 0).pointee
-                        s0_0 = max(s0_0, 0)
-                        (cr0 + 4 + 0).pointee = s0_0
-                        s0_1 = s0_1 * (sc + 4 + 1).pointee + (sh + 4 + 1).pointee
-                        s0_1 = max(s0_1, 0)
-                        (cr0 + 4 + 1).pointee = s0_1
-                        s1_0 = s1_0 * (sc + 4 + 0).pointee + (sh + 4 + 0).pointee
-                        s1_0 = max(s1_0, 0)
-                        (cr1 + 4 + 0).pointee = s1_0
-                        s1_1 = s1_1 * (sc + 4 + 1).pointee + (sh + 4 + 1).pointee
-                        s1_1 = max(s1_1, 0)
-                        (cr1 + 4 + 1).pointee = s1_1
-                        s2_0 = s2_0 * (sc + 4 + 0).pointee + (sh + 4 + 0).pointee
-                        s2_0 = max(s2_0, 0)
-                        (cr2 + 4 + 0).pointee = s2_0
-                        s2_1 = s2_1 * (sc + 4 + 1).pointee + (sh + 4 + 1).pointee
-                        s2_1 = max(s2_1, 0)
-                        (cr2 + 4 + 1).pointee = s2_1
-                        s3_0 = s3_0 * (sc + 4 + 0).pointee + (sh + 4 + 0).pointee
-                        s3_0 = max(s3_0, 0)
-                        (cr3 + 4 + 0).pointee = s3_0
-                        s3_1 = s3_1 * (sc + 4 + 1).pointee + (sh + 4 + 1).pointee
-                        s3_1 = max(s3_1, 0)
-                        (cr3 + 4 + 1).pointee = s3_1
-                    }
-                }
-            }
+            l5ForwardRowsFused(x, y, 0, 4, t)
         }
     }
 
@@ -979,6 +687,14 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<6 {
             l5wt[(kh * 6 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 6 + o]
         } } } }
+    }
+
+    // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l5InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<3 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 6 }, b: l5wt + kh * 72, n: 12, c: { row in y + (((q0 + row) / 2 * 2 + kh) * 6 + (q0 + row) % 2 * 2) * 4 },
+                      GemmReduction(k: 6, ldb: 12), .add)
+        }
     }
 
     // conv2 backward: dW, db, dx
@@ -1028,70 +744,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 2, aOuter: 48, aInner: 8, bOuter: 12, bInner: 6), .add)
             let dx = l5dxp + n * 144
             dx.update(repeating: 0, count: 144)
-            for kh in 0..<3 {
-                let wtk = l5wt + kh * 72
-                do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 6
-                        let cr0 = dx + (((q + 0) / 2 * 2 + kh) * 6 + (q + 0) % 2 * 2) * 4
-                        let ar1 = dy + (q + 1) * 6
-                        let cr1 = dx + (((q + 1) / 2 * 2 + kh) * 6 + (q + 1) % 2 * 2) * 4
-                        let ar2 = dy + (q + 2) * 6
-                        let cr2 = dx + (((q + 2) / 2 * 2 + kh) * 6 + (q + 2) % 2 * 2) * 4
-                        let ar3 = dy + (q + 3) * 6
-                        let cr3 = dx + (((q + 3) / 2 * 2 + kh) * 6 + (q + 3) % 2 * 2) * 4
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 12
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
-                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
-                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 8
-                            for k in 0..<6 {
-                                let bk = bs + k * 12
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
-                            st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
-                            st4((cr2 + 8 + 0), ld4((cr2 + 8 + 0)) + s2_0)
-                            st4((cr3 + 8 + 0), ld4((cr3 + 8 + 0)) + s3_0)
-                        }
-                    }
-                }
-            }
+            l5InputGradientScatter(dy, dx, 0, 4, t)
             let out = g4 + n * 64
             for r in 0..<4 { (out + r * 16).update(from: dx + ((r + 1) * 6 + 1) * 4, count: 16) }
         }

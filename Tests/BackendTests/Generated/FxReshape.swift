@@ -176,126 +176,20 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
-    // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 54)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 4 + (q0 + row) % 2 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
+                  GemmReduction(outer: 3, inner: 6, aOuter: 8, aInner: 1, bOuter: 18, bInner: 3), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 48
             let y = a2 + n * 24
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 2 * 4 + (q + 0) % 2 * 1) * 2
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + ((q + 1) / 2 * 4 + (q + 1) % 2 * 1) * 2
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + ((q + 2) / 2 * 4 + (q + 2) % 2 * 1) * 2
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + ((q + 3) / 2 * 4 + (q + 3) % 2 * 1) * 2
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + ((q + 4) / 2 * 4 + (q + 4) % 2 * 1) * 2
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + ((q + 5) / 2 * 4 + (q + 5) % 2 * 1) * 2
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + ((q + 6) / 2 * 4 + (q + 6) % 2 * 1) * 2
-                    let cr6 = y + (q + 6) * 3
-                    let ar7 = x + ((q + 7) / 2 * 4 + (q + 7) % 2 * 1) * 2
-                    let cr7 = y + (q + 7) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        var s7_2: Float = (bias + 0 + 2).pointee
-                        for s in 0..<3 {
-                            let ao = s * 8
-                            let bs = wk + s * 18 + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                s6_2 = s6_2.addingProduct(w2, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                s7_2 = s7_2.addingProduct(w2, x7)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr7 + 0 + 2).pointee = s7_2
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 8, t)
         }
     }
 

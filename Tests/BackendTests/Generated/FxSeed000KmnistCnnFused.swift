@@ -110,11 +110,11 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g5: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a6: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 9, 9, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l6wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private let l6wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 5, CI] (per thread)
-    private let l6wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 5, CO] (per thread)
-    private let l6wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
     private let l6fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private let l6wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    private let l6wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
+    private let l6wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
+    private let l6wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
     private let l6wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
     private let l6dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
@@ -185,11 +185,11 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         g5 = zeroed(n * 5408, Float.self)
         a6 = zeroed(n * 5184, Float.self)
         g6 = zeroed(n * 5184, Float.self)
-        l6wu = zeroed(101136, Float.self)
-        l6wv = zeroed(threads * 7840, Float.self)
-        l6wm = zeroed(threads * 15680, Float.self)
-        l6wh = zeroed(threads * 784, Float.self)
         l6fold = zeroed(threads * 128, Float.self)
+        l6wu = zeroed(101136, Float.self)
+        l6wv = zeroed(threads * 14112, Float.self)
+        l6wm = zeroed(threads * 28224, Float.self)
+        l6wh = zeroed(threads * 784, Float.self)
         l6wt = zeroed(51200, Float.self)
         l6dz = zeroed(threads * 5184, Float.self)
         a7 = zeroed(n * 5184, Float.self)
@@ -258,11 +258,11 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         g5.deallocate()
         a6.deallocate()
         g6.deallocate()
+        l6fold.deallocate()
         l6wu.deallocate()
         l6wv.deallocate()
         l6wm.deallocate()
         l6wh.deallocate()
-        l6fold.deallocate()
         l6wt.deallocate()
         l6dz.deallocate()
         a7.deallocate()
@@ -409,18 +409,18 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1Forward(lo, hi, t)
-        splitRows(676, 12) {
+        splitRows(676, 6) {
             q0, q1, t in
-            self.l2ForwardRows(a1, l2poolIn, q0, q1, t)
+            self.l2ForwardRowsFused(a1, l2poolIn, q0, q1, t)
         }
         l2PoolSingle()
         splitRows(81, 6) {
             q0, q1, t in
-            self.l6ForwardRows(a5, a8, q0, q1, t)
+            self.l6ForwardRowsFused(a5, a8, q0, q1, t)
         }
-        splitRows(16, 8) {
+        splitRows(16, 6) {
             q0, q1, t in
-            self.l9ForwardRows(a8, l9poolIn, q0, q1, t)
+            self.l9ForwardRowsFused(a8, l9poolIn, q0, q1, t)
         }
         l9PoolSingle()
         splitRows(512, 64) {
@@ -489,8 +489,15 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
     @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 32 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 7, inner: 7, aOuter: 32, aInner: 1, bOuter: 224, bInner: 32), .store)
+    }
+
+    // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
+    @inline(never) private func l2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + max_pooling2d_1 + activation_1
         for c in 0..<32 {
@@ -498,400 +505,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (0 - ((parameters + 1632))[c]) * k + (parameters + 1600)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_1: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_1: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_1: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                let cr3 = y + (q + 3) * 32
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<7 {
-                        let ao = s * 32
-                        let bs = wk + s * 224 + 0
-                        for k in 0..<7 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 676") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 32 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 7, inner: 7, aOuter: 32, aInner: 1, bOuter: 224, bInner: 32), GemmEpilogue(scale: sc, shift: sh))
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = a2 + n * 21632
-            for q in stride(from: 0, to: 672, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    let ar4 = x + ((q + 4) / 26 * 32 + (q + 4) % 26 * 1) * 1
-                    let cr4 = y + (q + 4) * 32
-                    let ar5 = x + ((q + 5) / 26 * 32 + (q + 5) % 26 * 1) * 1
-                    let cr5 = y + (q + 5) * 32
-                    let ar6 = x + ((q + 6) / 26 * 32 + (q + 6) % 26 * 1) * 1
-                    let cr6 = y + (q + 6) * 32
-                    let ar7 = x + ((q + 7) / 26 * 32 + (q + 7) % 26 * 1) * 1
-                    let cr7 = y + (q + 7) * 32
-                    let ar8 = x + ((q + 8) / 26 * 32 + (q + 8) % 26 * 1) * 1
-                    let cr8 = y + (q + 8) * 32
-                    let ar9 = x + ((q + 9) / 26 * 32 + (q + 9) % 26 * 1) * 1
-                    let cr9 = y + (q + 9) * 32
-                    let ar10 = x + ((q + 10) / 26 * 32 + (q + 10) % 26 * 1) * 1
-                    let cr10 = y + (q + 10) * 32
-                    let ar11 = x + ((q + 11) / 26 * 32 + (q + 11) % 26 * 1) * 1
-                    let cr11 = y + (q + 11) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        var s10_0: SIMD16<Float> = SIMD16<Float>()
-                        var s10_1: SIMD16<Float> = SIMD16<Float>()
-                        var s11_0: SIMD16<Float> = SIMD16<Float>()
-                        var s11_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<7 {
-                            let ao = s * 32
-                            let bs = wk + s * 224 + 0
-                            for k in 0..<7 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        st16((cr11 + 0 + 0), s11_0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
-            }
-            do {
-                let q = 672
-                do {
-                    let ar0 = x + ((q + 0) / 26 * 32 + (q + 0) % 26 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 26 * 32 + (q + 1) % 26 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 26 * 32 + (q + 2) % 26 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 26 * 32 + (q + 3) % 26 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<7 {
-                            let ao = s * 32
-                            let bs = wk + s * 224 + 0
-                            for k in 0..<7 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 676, t)
         }
     }
 
@@ -900,7 +523,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = l2poolIn + t * 21632
-            l2ForwardRows(x, y, 0, 676, t)
+            l2ForwardRowsFused(x, y, 0, 676, t)
             do {
                 let px = y, py = a5 + n * 5408
                 for oh in 0..<13 {
@@ -1281,7 +904,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (0 - ((parameters + 53024))[c]) * k + (parameters + 52960)[c]
         }
-        let v = l6wv + t * 7840, mm = l6wm + t * 15680, h = l6wh + t * 784
+        let v = l6wv + t * 14112, mm = l6wm + t * 28224, h = l6wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
         let cm3_5 = SIMD16<Float>(repeating: -3.5)
@@ -1299,9 +922,9 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 5 {
-            for i in 0..<5 {
+        while q < q1 {
+            let rows = min(9, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
                 let vi = v + i * 32
@@ -1346,121 +969,35 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         let b4 = ((h1 - h5).addingProduct(h2, cm2_5)).addingProduct(h4, c2_5)
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
                         let b6 = (((((h6).addingProduct(h1, cm2)).addingProduct(h2, c4)).addingProduct(h3, c2_5)).addingProduct(h4, cm5)).addingProduct(h5, cm0_5)
-                        st16(vi + (i * 7 + 0) * 160 + c0, b0)
-                        st16(vi + (i * 7 + 1) * 160 + c0, b1)
-                        st16(vi + (i * 7 + 2) * 160 + c0, b2)
-                        st16(vi + (i * 7 + 3) * 160 + c0, b3)
-                        st16(vi + (i * 7 + 4) * 160 + c0, b4)
-                        st16(vi + (i * 7 + 5) * 160 + c0, b5)
-                        st16(vi + (i * 7 + 6) * 160 + c0, b6)
+                        st16(vi + (i * 7 + 0) * 288 + c0, b0)
+                        st16(vi + (i * 7 + 1) * 288 + c0, b1)
+                        st16(vi + (i * 7 + 2) * 288 + c0, b2)
+                        st16(vi + (i * 7 + 3) * 288 + c0, b3)
+                        st16(vi + (i * 7 + 4) * 288 + c0, b4)
+                        st16(vi + (i * 7 + 5) * 288 + c0, b5)
+                        st16(vi + (i * 7 + 6) * 288 + c0, b6)
                     }
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    let ar4 = vx + 128
-                    let cr4 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                    }
-                }
+                let vx = v + xi * 288, mx = mm + xi * 576, ux = l6wu + xi * 2064
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 32, ldb: 64), .store)
             }
-            for i in 0..<5 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 1728 + tx * 192
                 let mi = mm + i * 64
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<3][cc]
                     for cc in 0..<7 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (7 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (14 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (21 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (28 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (35 + cc) * 320 + c0)
-                        let m6 = ld16(mi + (42 + cc) * 320 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 576 + c0)
+                        let m1 = ld16(mi + (7 + cc) * 576 + c0)
+                        let m2 = ld16(mi + (14 + cc) * 576 + c0)
+                        let m3 = ld16(mi + (21 + cc) * 576 + c0)
+                        let m4 = ld16(mi + (28 + cc) * 576 + c0)
+                        let m5 = ld16(mi + (35 + cc) * 576 + c0)
+                        let m6 = ld16(mi + (42 + cc) * 576 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1504,205 +1041,13 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 5
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 3, tx = tile % 3
-                let d = x + (ty * 39 + tx * 3) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<7][cc]
-                    for cc in 0..<7 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (13 + cc) * 32 + c0)
-                        let d2 = ld16(d + (26 + cc) * 32 + c0)
-                        let d3 = ld16(d + (39 + cc) * 32 + c0)
-                        let d4 = ld16(d + (52 + cc) * 32 + c0)
-                        let d5 = ld16(d + (65 + cc) * 32 + c0)
-                        let d6 = ld16(d + (78 + cc) * 32 + c0)
-                        let b0 = (((((-d5).addingProduct(d0, c2)).addingProduct(d1, cm4)).addingProduct(d2, cm2_5)).addingProduct(d3, c5)).addingProduct(d4, c0_5)
-                        let b1 = ((((-d5).addingProduct(d1, cm2)).addingProduct(d2, c2)).addingProduct(d3, c4_5)).addingProduct(d4, cm0_5)
-                        let b2 = ((((d5).addingProduct(d1, cm2)).addingProduct(d2, c6)).addingProduct(d3, cm3_5)).addingProduct(d4, cm1_5)
-                        let b3 = (((d1 + d5).addingProduct(d2, cm1_5)).addingProduct(d3, cm2)).addingProduct(d4, c1_5)
-                        let b4 = ((d1 - d5).addingProduct(d2, cm2_5)).addingProduct(d4, c2_5)
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        let b6 = (((((d6).addingProduct(d1, cm2)).addingProduct(d2, c4)).addingProduct(d3, c2_5)).addingProduct(d4, cm5)).addingProduct(d5, cm0_5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (7 + cc) * 16, b1)
-                        st16(h + (14 + cc) * 16, b2)
-                        st16(h + (21 + cc) * 16, b3)
-                        st16(h + (28 + cc) * 16, b4)
-                        st16(h + (35 + cc) * 16, b5)
-                        st16(h + (42 + cc) * 16, b6)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<7]
-                    for i in 0..<7 {
-                        let h0 = ld16(h + (i * 7 + 0) * 16)
-                        let h1 = ld16(h + (i * 7 + 1) * 16)
-                        let h2 = ld16(h + (i * 7 + 2) * 16)
-                        let h3 = ld16(h + (i * 7 + 3) * 16)
-                        let h4 = ld16(h + (i * 7 + 4) * 16)
-                        let h5 = ld16(h + (i * 7 + 5) * 16)
-                        let h6 = ld16(h + (i * 7 + 6) * 16)
-                        let b0 = (((((-h5).addingProduct(h0, c2)).addingProduct(h1, cm4)).addingProduct(h2, cm2_5)).addingProduct(h3, c5)).addingProduct(h4, c0_5)
-                        let b1 = ((((-h5).addingProduct(h1, cm2)).addingProduct(h2, c2)).addingProduct(h3, c4_5)).addingProduct(h4, cm0_5)
-                        let b2 = ((((h5).addingProduct(h1, cm2)).addingProduct(h2, c6)).addingProduct(h3, cm3_5)).addingProduct(h4, cm1_5)
-                        let b3 = (((h1 + h5).addingProduct(h2, cm1_5)).addingProduct(h3, cm2)).addingProduct(h4, c1_5)
-                        let b4 = ((h1 - h5).addingProduct(h2, cm2_5)).addingProduct(h4, c2_5)
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        let b6 = (((((h6).addingProduct(h1, cm2)).addingProduct(h2, c4)).addingProduct(h3, c2_5)).addingProduct(h4, cm5)).addingProduct(h5, cm0_5)
-                        st16(vi + (i * 7 + 0) * 160 + c0, b0)
-                        st16(vi + (i * 7 + 1) * 160 + c0, b1)
-                        st16(vi + (i * 7 + 2) * 160 + c0, b2)
-                        st16(vi + (i * 7 + 3) * 160 + c0, b3)
-                        st16(vi + (i * 7 + 4) * 160 + c0, b4)
-                        st16(vi + (i * 7 + 5) * 160 + c0, b5)
-                        st16(vi + (i * 7 + 6) * 160 + c0, b6)
-                    }
-                }
-            }
-            for xi in 0..<49 {
-                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 3, tx = tile % 3
-                let yo = y + 0 + ty * 1728 + tx * 192
-                let mi = mm + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<3][cc]
-                    for cc in 0..<7 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (7 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (14 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (21 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (28 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (35 + cc) * 320 + c0)
-                        let m6 = ld16(mi + (42 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3 + m5
-                        let a1 = ((ad1).addingProduct(m5, c0_5)).addingProduct(ad3, c2)
-                        let a2 = ((as1 + m6).addingProduct(as3, c4)).addingProduct(m5, c0_25)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (7 + cc) * 16, a1)
-                        st16(h + (14 + cc) * 16, a2)
-                    }
-                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<3 {
-                        let s0 = ld16(h + (a * 7 + 0) * 16)
-                        let s1 = ld16(h + (a * 7 + 1) * 16)
-                        let s2 = ld16(h + (a * 7 + 2) * 16)
-                        let s3 = ld16(h + (a * 7 + 3) * 16)
-                        let s4 = ld16(h + (a * 7 + 4) * 16)
-                        let s5 = ld16(h + (a * 7 + 5) * 16)
-                        let s6 = ld16(h + (a * 7 + 6) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3 + s5
-                        let z1 = ((zd1).addingProduct(s5, c0_5)).addingProduct(zd3, c2)
-                        let z2 = ((zs1 + s6).addingProduct(zs3, c4)).addingProduct(s5, c0_25)
-                        var y0 = z0
-                        y0 = y0 * scv + shv
-                        y0 = y0.replacing(with: 0, where: y0 .< 0)
-                        st16(yo + a * 576 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 = y1 * scv + shv
-                        y1 = y1.replacing(with: 0, where: y1 .< 0)
-                        st16(yo + a * 576 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 = y2 * scv + shv
-                        y2 = y2.replacing(with: 0, where: y2 .< 0)
-                        st16(yo + a * 576 + 128 + c0, y2)
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 5 ending at 9") }
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 9, 3x3 pixels each) of one image
     @inline(never) private func l6ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l6wv + t * 7840, mm = l6wm + t * 15680, h = l6wh + t * 784
+        let v = l6wv + t * 14112, mm = l6wm + t * 28224, h = l6wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
         let cm3_5 = SIMD16<Float>(repeating: -3.5)
@@ -1720,9 +1065,9 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 5 {
-            for i in 0..<5 {
+        while q < q1 {
+            let rows = min(9, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let d = x + (ty * 39 + tx * 3) * 32
                 let vi = v + i * 32
@@ -1767,121 +1112,35 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                         let b4 = ((h1 - h5).addingProduct(h2, cm2_5)).addingProduct(h4, c2_5)
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
                         let b6 = (((((h6).addingProduct(h1, cm2)).addingProduct(h2, c4)).addingProduct(h3, c2_5)).addingProduct(h4, cm5)).addingProduct(h5, cm0_5)
-                        st16(vi + (i * 7 + 0) * 160 + c0, b0)
-                        st16(vi + (i * 7 + 1) * 160 + c0, b1)
-                        st16(vi + (i * 7 + 2) * 160 + c0, b2)
-                        st16(vi + (i * 7 + 3) * 160 + c0, b3)
-                        st16(vi + (i * 7 + 4) * 160 + c0, b4)
-                        st16(vi + (i * 7 + 5) * 160 + c0, b5)
-                        st16(vi + (i * 7 + 6) * 160 + c0, b6)
+                        st16(vi + (i * 7 + 0) * 288 + c0, b0)
+                        st16(vi + (i * 7 + 1) * 288 + c0, b1)
+                        st16(vi + (i * 7 + 2) * 288 + c0, b2)
+                        st16(vi + (i * 7 + 3) * 288 + c0, b3)
+                        st16(vi + (i * 7 + 4) * 288 + c0, b4)
+                        st16(vi + (i * 7 + 5) * 288 + c0, b5)
+                        st16(vi + (i * 7 + 6) * 288 + c0, b6)
                     }
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    let ar4 = vx + 128
-                    let cr4 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                    }
-                }
+                let vx = v + xi * 288, mx = mm + xi * 576, ux = l6wu + xi * 2064
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 32, ldb: 64), .store)
             }
-            for i in 0..<5 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 1728 + tx * 192
                 let mi = mm + i * 64
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<3][cc]
                     for cc in 0..<7 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (7 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (14 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (21 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (28 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (35 + cc) * 320 + c0)
-                        let m6 = ld16(mi + (42 + cc) * 320 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 576 + c0)
+                        let m1 = ld16(mi + (7 + cc) * 576 + c0)
+                        let m2 = ld16(mi + (14 + cc) * 576 + c0)
+                        let m3 = ld16(mi + (21 + cc) * 576 + c0)
+                        let m4 = ld16(mi + (28 + cc) * 576 + c0)
+                        let m5 = ld16(mi + (35 + cc) * 576 + c0)
+                        let m6 = ld16(mi + (42 + cc) * 576 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1918,197 +1177,12 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 5
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 3, tx = tile % 3
-                let d = x + (ty * 39 + tx * 3) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<7][cc]
-                    for cc in 0..<7 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (13 + cc) * 32 + c0)
-                        let d2 = ld16(d + (26 + cc) * 32 + c0)
-                        let d3 = ld16(d + (39 + cc) * 32 + c0)
-                        let d4 = ld16(d + (52 + cc) * 32 + c0)
-                        let d5 = ld16(d + (65 + cc) * 32 + c0)
-                        let d6 = ld16(d + (78 + cc) * 32 + c0)
-                        let b0 = (((((-d5).addingProduct(d0, c2)).addingProduct(d1, cm4)).addingProduct(d2, cm2_5)).addingProduct(d3, c5)).addingProduct(d4, c0_5)
-                        let b1 = ((((-d5).addingProduct(d1, cm2)).addingProduct(d2, c2)).addingProduct(d3, c4_5)).addingProduct(d4, cm0_5)
-                        let b2 = ((((d5).addingProduct(d1, cm2)).addingProduct(d2, c6)).addingProduct(d3, cm3_5)).addingProduct(d4, cm1_5)
-                        let b3 = (((d1 + d5).addingProduct(d2, cm1_5)).addingProduct(d3, cm2)).addingProduct(d4, c1_5)
-                        let b4 = ((d1 - d5).addingProduct(d2, cm2_5)).addingProduct(d4, c2_5)
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        let b6 = (((((d6).addingProduct(d1, cm2)).addingProduct(d2, c4)).addingProduct(d3, c2_5)).addingProduct(d4, cm5)).addingProduct(d5, cm0_5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (7 + cc) * 16, b1)
-                        st16(h + (14 + cc) * 16, b2)
-                        st16(h + (21 + cc) * 16, b3)
-                        st16(h + (28 + cc) * 16, b4)
-                        st16(h + (35 + cc) * 16, b5)
-                        st16(h + (42 + cc) * 16, b6)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<7]
-                    for i in 0..<7 {
-                        let h0 = ld16(h + (i * 7 + 0) * 16)
-                        let h1 = ld16(h + (i * 7 + 1) * 16)
-                        let h2 = ld16(h + (i * 7 + 2) * 16)
-                        let h3 = ld16(h + (i * 7 + 3) * 16)
-                        let h4 = ld16(h + (i * 7 + 4) * 16)
-                        let h5 = ld16(h + (i * 7 + 5) * 16)
-                        let h6 = ld16(h + (i * 7 + 6) * 16)
-                        let b0 = (((((-h5).addingProduct(h0, c2)).addingProduct(h1, cm4)).addingProduct(h2, cm2_5)).addingProduct(h3, c5)).addingProduct(h4, c0_5)
-                        let b1 = ((((-h5).addingProduct(h1, cm2)).addingProduct(h2, c2)).addingProduct(h3, c4_5)).addingProduct(h4, cm0_5)
-                        let b2 = ((((h5).addingProduct(h1, cm2)).addingProduct(h2, c6)).addingProduct(h3, cm3_5)).addingProduct(h4, cm1_5)
-                        let b3 = (((h1 + h5).addingProduct(h2, cm1_5)).addingProduct(h3, cm2)).addingProduct(h4, c1_5)
-                        let b4 = ((h1 - h5).addingProduct(h2, cm2_5)).addingProduct(h4, c2_5)
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        let b6 = (((((h6).addingProduct(h1, cm2)).addingProduct(h2, c4)).addingProduct(h3, c2_5)).addingProduct(h4, cm5)).addingProduct(h5, cm0_5)
-                        st16(vi + (i * 7 + 0) * 160 + c0, b0)
-                        st16(vi + (i * 7 + 1) * 160 + c0, b1)
-                        st16(vi + (i * 7 + 2) * 160 + c0, b2)
-                        st16(vi + (i * 7 + 3) * 160 + c0, b3)
-                        st16(vi + (i * 7 + 4) * 160 + c0, b4)
-                        st16(vi + (i * 7 + 5) * 160 + c0, b5)
-                        st16(vi + (i * 7 + 6) * 160 + c0, b6)
-                    }
-                }
-            }
-            for xi in 0..<49 {
-                let vx = v + xi * 160, mx = mm + xi * 320, ux = l6wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 3, tx = tile % 3
-                let yo = y + 0 + ty * 1728 + tx * 192
-                let mi = mm + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<3][cc]
-                    for cc in 0..<7 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (7 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (14 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (21 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (28 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (35 + cc) * 320 + c0)
-                        let m6 = ld16(mi + (42 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3 + m5
-                        let a1 = ((ad1).addingProduct(m5, c0_5)).addingProduct(ad3, c2)
-                        let a2 = ((as1 + m6).addingProduct(as3, c4)).addingProduct(m5, c0_25)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (7 + cc) * 16, a1)
-                        st16(h + (14 + cc) * 16, a2)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<3 {
-                        let s0 = ld16(h + (a * 7 + 0) * 16)
-                        let s1 = ld16(h + (a * 7 + 1) * 16)
-                        let s2 = ld16(h + (a * 7 + 2) * 16)
-                        let s3 = ld16(h + (a * 7 + 3) * 16)
-                        let s4 = ld16(h + (a * 7 + 4) * 16)
-                        let s5 = ld16(h + (a * 7 + 5) * 16)
-                        let s6 = ld16(h + (a * 7 + 6) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3 + s5
-                        let z1 = ((zd1).addingProduct(s5, c0_5)).addingProduct(zd3, c2)
-                        let z2 = ((zs1 + s6).addingProduct(zs3, c4)).addingProduct(s5, c0_25)
-                        let y0 = z0
-                        st16(yo + a * 576 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 576 + 64 + c0, y1)
-                        let y2 = z2
-                        st16(yo + a * 576 + 128 + c0, y2)
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 5 ending at 9") }
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_2
-    @inline(never) private func l6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l6ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 1696)
         let sc = l6fold + t * 128, sh = sc + 64   // folded conv2d_2 + batch_normalization_2 + activation_2
         for c in 0..<64 {
@@ -2116,252 +1190,8 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (0 - ((parameters + 53024))[c]) * k + (parameters + 52960)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 9 * 13 + (q + 3) % 9 * 1) * 32
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 9 * 13 + (q + 4) % 9 * 1) * 32
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 9 * 13 + (q + 5) % 9 * 1) * 32
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: 0, where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: 0, where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s4_2 = s4_2.replacing(with: 0, where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s4_3 = s4_3.replacing(with: 0, where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s5_2 = s5_2.replacing(with: 0, where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s5_3 = s5_3.replacing(with: 0, where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q == 3 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 13 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 9 * 13 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 9 * 13 + (q + 2) % 9 * 1) * 32
-                let cr2 = y + (q + 2) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 416
-                        let bs = wk + s * 10240 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: 0, where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: 0, where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: 0, where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: 0, where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: 0, where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: 0, where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                }
-            }
-            q += 3
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 81") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 13 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
+                  GemmReduction(outer: 5, inner: 160, aOuter: 416, aInner: 1, bOuter: 10240, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .relu))
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear, Winograd
@@ -2388,6 +1218,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<64 {
             l6wt[(kh * 64 + o) * 160 + kw * 32 + ci] = wk[((kh * 5 + kw) * 32 + ci) * 64 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l6InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<5 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l6wt + kh * 10240, n: 160, c: { row in y + (((q0 + row) / 9 * 1 + kh) * 13 + (q0 + row) % 9 * 1) * 32 },
+                      GemmReduction(k: 64, ldb: 160), .add)
+        }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -2438,256 +1276,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 9, inner: 9, aOuter: 416, aInner: 32, bOuter: 576, bInner: 64), .add)
             let dx = g5 + n * 5408
             dx.update(repeating: 0, count: 5408)
-            for kh in 0..<5 {
-                let wtk = l6wt + kh * 10240
-                for q in stride(from: 0, to: 78, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 9 * 1 + kh) * 13 + (q + 0) % 9 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 9 * 1 + kh) * 13 + (q + 1) % 9 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 9 * 1 + kh) * 13 + (q + 2) % 9 * 1) * 32
-                        let ar3 = dy + (q + 3) * 64
-                        let cr3 = dx + (((q + 3) / 9 * 1 + kh) * 13 + (q + 3) % 9 * 1) * 32
-                        let ar4 = dy + (q + 4) * 64
-                        let cr4 = dx + (((q + 4) / 9 * 1 + kh) * 13 + (q + 4) % 9 * 1) * 32
-                        let ar5 = dy + (q + 5) * 64
-                        let cr5 = dx + (((q + 5) / 9 * 1 + kh) * 13 + (q + 5) % 9 * 1) * 32
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 128
-                            for k in 0..<64 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                            st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
-                            st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
-                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
-                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
-                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
-                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
-                            st16((cr3 + 128 + 0), ld16((cr3 + 128 + 0)) + s3_0)
-                            st16((cr3 + 128 + 16), ld16((cr3 + 128 + 16)) + s3_1)
-                            st16((cr4 + 128 + 0), ld16((cr4 + 128 + 0)) + s4_0)
-                            st16((cr4 + 128 + 16), ld16((cr4 + 128 + 16)) + s4_1)
-                            st16((cr5 + 128 + 0), ld16((cr5 + 128 + 0)) + s5_0)
-                            st16((cr5 + 128 + 16), ld16((cr5 + 128 + 16)) + s5_1)
-                        }
-                    }
-                }
-                do {
-                    let q = 78
-                    do {
-                        let ar0 = dy + (q + 0) * 64
-                        let cr0 = dx + (((q + 0) / 9 * 1 + kh) * 13 + (q + 0) % 9 * 1) * 32
-                        let ar1 = dy + (q + 1) * 64
-                        let cr1 = dx + (((q + 1) / 9 * 1 + kh) * 13 + (q + 1) % 9 * 1) * 32
-                        let ar2 = dy + (q + 2) * 64
-                        let cr2 = dx + (((q + 2) / 9 * 1 + kh) * 13 + (q + 2) % 9 * 1) * 32
-                        for c0 in stride(from: 0, to: 128, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<64 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                        }
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 128
-                            for k in 0..<64 {
-                                let bk = bs + k * 160
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                            }
-                            st16((cr0 + 128 + 0), ld16((cr0 + 128 + 0)) + s0_0)
-                            st16((cr0 + 128 + 16), ld16((cr0 + 128 + 16)) + s0_1)
-                            st16((cr1 + 128 + 0), ld16((cr1 + 128 + 0)) + s1_0)
-                            st16((cr1 + 128 + 16), ld16((cr1 + 128 + 16)) + s1_1)
-                            st16((cr2 + 128 + 0), ld16((cr2 + 128 + 0)) + s2_0)
-                            st16((cr2 + 128 + 16), ld16((cr2 + 128 + 16)) + s2_1)
-                        }
-                    }
-                }
-            }
+            l6InputGradientScatter(dy, dx, 0, 81, t)
         }
     }
 
@@ -2909,8 +1498,15 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 5184 { let g = bdy[i]; let v = by[i]; bdx[i] = (v > 0 ? g : 0) }
     }
 
-    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
     @inline(never) private func l9ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 53152)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 18 + (q0 + row) % 4 * 2) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
+                  GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), .store)
+    }
+
+    // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
+    @inline(never) private func l9ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 53152)
         let sc = l9fold + t * 256, sh = sc + 128   // folded conv2d_3 + batch_normalization_3 + max_pooling2d_2 + activation_3
         for c in 0..<128 {
@@ -2918,416 +1514,16 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (0 - ((parameters + 127136))[c]) * k + (parameters + 127008)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 8 {
-            do {
-                let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
-                let cr3 = y + (q + 3) * 128
-                let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
-                let cr4 = y + (q + 4) * 128
-                let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
-                let cr5 = y + (q + 5) * 128
-                let ar6 = x + ((q + 6) / 4 * 18 + (q + 6) % 4 * 2) * 64
-                let cr6 = y + (q + 6) * 128
-                let ar7 = x + ((q + 7) / 4 * 18 + (q + 7) % 4 * 2) * 64
-                let cr7 = y + (q + 7) * 128
-                for c0 in stride(from: 0, to: 96, by: 48) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_2: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_2: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            s7_2 = s7_2.addingProduct(w2, x7)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr0 + c0 + 32), s0_2)
-                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr1 + c0 + 32), s1_2)
-                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr2 + c0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr2 + c0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr2 + c0 + 32), s2_2)
-                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr3 + c0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr3 + c0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr3 + c0 + 32), s3_2)
-                    s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr4 + c0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr4 + c0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr4 + c0 + 32), s4_2)
-                    s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr5 + c0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr5 + c0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr5 + c0 + 32), s5_2)
-                    s6_0 = s6_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr6 + c0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr6 + c0 + 16), s6_1)
-                    s6_2 = s6_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr6 + c0 + 32), s6_2)
-                    s7_0 = s7_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    st16((cr7 + c0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    st16((cr7 + c0 + 16), s7_1)
-                    s7_2 = s7_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    st16((cr7 + c0 + 32), s7_2)
-                }
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + 96
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr0 + 96 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr0 + 96 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr1 + 96 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr1 + 96 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr2 + 96 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr2 + 96 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr3 + 96 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr3 + 96 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr4 + 96 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr4 + 96 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr5 + 96 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr5 + 96 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr6 + 96 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr6 + 96 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 96 + 0)) + ld16((sh + 96 + 0))
-                    st16((cr7 + 96 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 96 + 16)) + ld16((sh + 96 + 16))
-                    st16((cr7 + 96 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 18 + (q0 + row) % 4 * 2) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
+                  GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(scale: sc, shift: sh))
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
     private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 53152)
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = a9 + n * 2048
-            for q in stride(from: 0, to: 16, by: 8) {
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 18 + (q + 0) % 4 * 2) * 64
-                    let cr0 = y + (q + 0) * 128
-                    let ar1 = x + ((q + 1) / 4 * 18 + (q + 1) % 4 * 2) * 64
-                    let cr1 = y + (q + 1) * 128
-                    let ar2 = x + ((q + 2) / 4 * 18 + (q + 2) % 4 * 2) * 64
-                    let cr2 = y + (q + 2) * 128
-                    let ar3 = x + ((q + 3) / 4 * 18 + (q + 3) % 4 * 2) * 64
-                    let cr3 = y + (q + 3) * 128
-                    let ar4 = x + ((q + 4) / 4 * 18 + (q + 4) % 4 * 2) * 64
-                    let cr4 = y + (q + 4) * 128
-                    let ar5 = x + ((q + 5) / 4 * 18 + (q + 5) % 4 * 2) * 64
-                    let cr5 = y + (q + 5) * 128
-                    let ar6 = x + ((q + 6) / 4 * 18 + (q + 6) % 4 * 2) * 64
-                    let cr6 = y + (q + 6) * 128
-                    let ar7 = x + ((q + 7) / 4 * 18 + (q + 7) % 4 * 2) * 64
-                    let cr7 = y + (q + 7) * 128
-                    for c0 in stride(from: 0, to: 96, by: 48) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_2: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_2: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 576
-                            let bs = wk + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                s6_2 = s6_2.addingProduct(w2, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                s7_2 = s7_2.addingProduct(w2, x7)
-                            }
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr3 + c0 + 0), s3_0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        st16((cr3 + c0 + 32), s3_2)
-                        st16((cr4 + c0 + 0), s4_0)
-                        st16((cr4 + c0 + 16), s4_1)
-                        st16((cr4 + c0 + 32), s4_2)
-                        st16((cr5 + c0 + 0), s5_0)
-                        st16((cr5 + c0 + 16), s5_1)
-                        st16((cr5 + c0 + 32), s5_2)
-                        st16((cr6 + c0 + 0), s6_0)
-                        st16((cr6 + c0 + 16), s6_1)
-                        st16((cr6 + c0 + 32), s6_2)
-                        st16((cr7 + c0 + 0), s7_0)
-                        st16((cr7 + c0 + 16), s7_1)
-                        st16((cr7 + c0 + 32), s7_2)
-                    }
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 576
-                            let bs = wk + s * 24576 + 96
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                            }
-                        }
-                        st16((cr0 + 96 + 0), s0_0)
-                        st16((cr0 + 96 + 16), s0_1)
-                        st16((cr1 + 96 + 0), s1_0)
-                        st16((cr1 + 96 + 16), s1_1)
-                        st16((cr2 + 96 + 0), s2_0)
-                        st16((cr2 + 96 + 16), s2_1)
-                        st16((cr3 + 96 + 0), s3_0)
-                        st16((cr3 + 96 + 16), s3_1)
-                        st16((cr4 + 96 + 0), s4_0)
-                        st16((cr4 + 96 + 16), s4_1)
-                        st16((cr5 + 96 + 0), s5_0)
-                        st16((cr5 + 96 + 16), s5_1)
-                        st16((cr6 + 96 + 0), s6_0)
-                        st16((cr6 + 96 + 16), s6_1)
-                        st16((cr7 + 96 + 0), s7_0)
-                        st16((cr7 + 96 + 16), s7_1)
-                    }
-                }
-            }
+            l9ForwardRows(x, y, 0, 16, t)
         }
     }
 
@@ -3336,7 +1532,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = l9poolIn + t * 2048
-            l9ForwardRows(x, y, 0, 16, t)
+            l9ForwardRowsFused(x, y, 0, 16, t)
             do {
                 let px = y, py = a12 + n * 512
                 for oh in 0..<2 {
@@ -3416,6 +1612,14 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
         } } } }
     }
 
+    // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l9InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<3 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 128 }, b: l9wt + kh * 24576, n: 192, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 9 + (q0 + row) % 4 * 2) * 64 },
+                      GemmReduction(k: 128, ldb: 192), .add)
+        }
+    }
+
     // conv2d_3 backward: dW, db, dx
     private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
@@ -3480,190 +1684,7 @@ public final class FxSeed000KmnistCnnFused: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 4, aOuter: 1152, aInner: 128, bOuter: 512, bInner: 128), .add)
             let dx = g8 + n * 5184
             dx.update(repeating: 0, count: 5184)
-            for kh in 0..<3 {
-                let wtk = l9wt + kh * 24576
-                for q in stride(from: 0, to: 12, by: 6) {
-                    do {
-                        let ar0 = dy + (q + 0) * 128
-                        let cr0 = dx + (((q + 0) / 4 * 2 + kh) * 9 + (q + 0) % 4 * 2) * 64
-                        let ar1 = dy + (q + 1) * 128
-                        let cr1 = dx + (((q + 1) / 4 * 2 + kh) * 9 + (q + 1) % 4 * 2) * 64
-                        let ar2 = dy + (q + 2) * 128
-                        let cr2 = dx + (((q + 2) / 4 * 2 + kh) * 9 + (q + 2) % 4 * 2) * 64
-                        let ar3 = dy + (q + 3) * 128
-                        let cr3 = dx + (((q + 3) / 4 * 2 + kh) * 9 + (q + 3) % 4 * 2) * 64
-                        let ar4 = dy + (q + 4) * 128
-                        let cr4 = dx + (((q + 4) / 4 * 2 + kh) * 9 + (q + 4) % 4 * 2) * 64
-                        let ar5 = dy + (q + 5) * 128
-                        let cr5 = dx + (((q + 5) / 4 * 2 + kh) * 9 + (q + 5) % 4 * 2) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_2: SIMD16<Float> = SIMD16<Float>()
-                            var s4_3: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_2: SIMD16<Float> = SIMD16<Float>()
-                            var s5_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<128 {
-                                let bk = bs + k * 192
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                            st16((cr4 + c0 + 0), ld16((cr4 + c0 + 0)) + s4_0)
-                            st16((cr4 + c0 + 16), ld16((cr4 + c0 + 16)) + s4_1)
-                            st16((cr4 + c0 + 32), ld16((cr4 + c0 + 32)) + s4_2)
-                            st16((cr4 + c0 + 48), ld16((cr4 + c0 + 48)) + s4_3)
-                            st16((cr5 + c0 + 0), ld16((cr5 + c0 + 0)) + s5_0)
-                            st16((cr5 + c0 + 16), ld16((cr5 + c0 + 16)) + s5_1)
-                            st16((cr5 + c0 + 32), ld16((cr5 + c0 + 32)) + s5_2)
-                            st16((cr5 + c0 + 48), ld16((cr5 + c0 + 48)) + s5_3)
-                        }
-                    }
-                }
-                do {
-                    let q = 12
-                    do {
-                        let ar0 = dy + (q + 0) * 128
-                        let cr0 = dx + (((q + 0) / 4 * 2 + kh) * 9 + (q + 0) % 4 * 2) * 64
-                        let ar1 = dy + (q + 1) * 128
-                        let cr1 = dx + (((q + 1) / 4 * 2 + kh) * 9 + (q + 1) % 4 * 2) * 64
-                        let ar2 = dy + (q + 2) * 128
-                        let cr2 = dx + (((q + 2) / 4 * 2 + kh) * 9 + (q + 2) % 4 * 2) * 64
-                        let ar3 = dy + (q + 3) * 128
-                        let cr3 = dx + (((q + 3) / 4 * 2 + kh) * 9 + (q + 3) % 4 * 2) * 64
-                        for c0 in stride(from: 0, to: 192, by: 64) {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s0_2: SIMD16<Float> = SIMD16<Float>()
-                            var s0_3: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_2: SIMD16<Float> = SIMD16<Float>()
-                            var s1_3: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_2: SIMD16<Float> = SIMD16<Float>()
-                            var s2_3: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_2: SIMD16<Float> = SIMD16<Float>()
-                            var s3_3: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + c0
-                            for k in 0..<128 {
-                                let bk = bs + k * 192
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                            }
-                            st16((cr0 + c0 + 0), ld16((cr0 + c0 + 0)) + s0_0)
-                            st16((cr0 + c0 + 16), ld16((cr0 + c0 + 16)) + s0_1)
-                            st16((cr0 + c0 + 32), ld16((cr0 + c0 + 32)) + s0_2)
-                            st16((cr0 + c0 + 48), ld16((cr0 + c0 + 48)) + s0_3)
-                            st16((cr1 + c0 + 0), ld16((cr1 + c0 + 0)) + s1_0)
-                            st16((cr1 + c0 + 16), ld16((cr1 + c0 + 16)) + s1_1)
-                            st16((cr1 + c0 + 32), ld16((cr1 + c0 + 32)) + s1_2)
-                            st16((cr1 + c0 + 48), ld16((cr1 + c0 + 48)) + s1_3)
-                            st16((cr2 + c0 + 0), ld16((cr2 + c0 + 0)) + s2_0)
-                            st16((cr2 + c0 + 16), ld16((cr2 + c0 + 16)) + s2_1)
-                            st16((cr2 + c0 + 32), ld16((cr2 + c0 + 32)) + s2_2)
-                            st16((cr2 + c0 + 48), ld16((cr2 + c0 + 48)) + s2_3)
-                            st16((cr3 + c0 + 0), ld16((cr3 + c0 + 0)) + s3_0)
-                            st16((cr3 + c0 + 16), ld16((cr3 + c0 + 16)) + s3_1)
-                            st16((cr3 + c0 + 32), ld16((cr3 + c0 + 32)) + s3_2)
-                            st16((cr3 + c0 + 48), ld16((cr3 + c0 + 48)) + s3_3)
-                        }
-                    }
-                }
-            }
+            l9InputGradientScatter(dy, dx, 0, 16, t)
         }
     }
 

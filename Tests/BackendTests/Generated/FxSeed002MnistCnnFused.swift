@@ -136,18 +136,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
     private let l5poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
+    private let l5fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
     private let l5wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
     private let l5wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
     private let l5wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
     private let l5wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 10, CO] (per thread)
     private let l5wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l5fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
     private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
     private let l5dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
     private let l5dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
     private let l5dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 10, CO] (per thread)
     private let l5dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
     private let l5dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
@@ -167,17 +167,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
     private let l10xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l10wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l10wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l10wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l10wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l10fold: UnsafeMutablePointer<Float>   // conv2d_3 folded BatchNorm scale and shift per chunk
+    private let l10wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l10wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
+    private let l10wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 8, CO] (per thread)
+    private let l10wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l10wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l10dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let l10dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
     private let l10dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
     private let l10dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
     private let l10dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l10dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
     private let l10dz: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
@@ -192,17 +192,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g13: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l13xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
     private let l13poolIn: UnsafeMutablePointer<Float>   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private let l13wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l13wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l13wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l13wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l13fold: UnsafeMutablePointer<Float>   // conv2d_4 folded BatchNorm scale and shift per chunk
+    private let l13wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l13wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
+    private let l13wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 8, CO] (per thread)
+    private let l13wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l13wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private let l13dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l13dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l13dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l13dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l13dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l13dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l13dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
+    private let l13dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
+    private let l13dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l13dz: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
@@ -223,17 +223,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
     private let g18: UnsafeMutablePointer<Float>   // gradient of conv2d_5 output
     private let l18xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
     private let l18poolIn: UnsafeMutablePointer<Float>   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
+    private let l18fold: UnsafeMutablePointer<Float>   // conv2d_5 folded BatchNorm scale and shift per chunk
     private let l18wu: UnsafeMutablePointer<Float>   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
     private let l18wv: UnsafeMutablePointer<Float>   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
     private let l18wm: UnsafeMutablePointer<Float>   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
     private let l18wh: UnsafeMutablePointer<Float>   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l18fold: UnsafeMutablePointer<Float>   // conv2d_5 folded BatchNorm scale and shift per chunk
     private let l18wf: UnsafeMutablePointer<Float>   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private let l18dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
     private let l18dxwu: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
     private let l18dxwv: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
     private let l18dxwm: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
     private let l18dxwh: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l18dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
     private let l18dz: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
     private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
@@ -333,18 +333,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g5 = zeroed(n * 25088, Float.self)
         l5xp = zeroed(n * 28800, Float.self)
         l5poolIn = zeroed(threads * 25088, Float.self)
+        l5fold = zeroed(threads * 64, Float.self)
         l5wsrc = zeroed(9216, Float.self)
         l5wu = zeroed(37440, Float.self)
         l5wv = zeroed(threads * 11520, Float.self)
         l5wm = zeroed(threads * 11520, Float.self)
         l5wh = zeroed(threads * 576, Float.self)
-        l5fold = zeroed(threads * 64, Float.self)
         l5wf = zeroed(9216, Float.self)
+        l5dyp = zeroed(threads * 28800, Float.self)
         l5dxwu = zeroed(37440, Float.self)
         l5dxwv = zeroed(threads * 11520, Float.self)
         l5dxwm = zeroed(threads * 11520, Float.self)
         l5dxwh = zeroed(threads * 576, Float.self)
-        l5dyp = zeroed(threads * 28800, Float.self)
         l5dz = zeroed(threads * 25088, Float.self)
         a6 = zeroed(n * 25088, Float.self)
         g6 = zeroed(n * 25088, Float.self)
@@ -364,17 +364,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
         l10xp = zeroed(n * 8192, Float.self)
-        l10wu = zeroed(74304, Float.self)
-        l10wv = zeroed(threads * 6912, Float.self)
-        l10wm = zeroed(threads * 13824, Float.self)
-        l10wh = zeroed(threads * 576, Float.self)
         l10fold = zeroed(threads * 128, Float.self)
+        l10wu = zeroed(74304, Float.self)
+        l10wv = zeroed(threads * 9216, Float.self)
+        l10wm = zeroed(threads * 18432, Float.self)
+        l10wh = zeroed(threads * 576, Float.self)
         l10wf = zeroed(18432, Float.self)
+        l10dyp = zeroed(threads * 16384, Float.self)
         l10dxwu = zeroed(74304, Float.self)
         l10dxwv = zeroed(threads * 18432, Float.self)
         l10dxwm = zeroed(threads * 9216, Float.self)
         l10dxwh = zeroed(threads * 576, Float.self)
-        l10dyp = zeroed(threads * 16384, Float.self)
         l10dz = zeroed(threads * 12544, Float.self)
         a11 = zeroed(n * 12544, Float.self)
         g11 = zeroed(n * 12544, Float.self)
@@ -389,17 +389,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g13 = zeroed(n * 12544, Float.self)
         l13xp = zeroed(n * 16384, Float.self)
         l13poolIn = zeroed(threads * 12544, Float.self)
-        l13wu = zeroed(148032, Float.self)
-        l13wv = zeroed(threads * 13824, Float.self)
-        l13wm = zeroed(threads * 13824, Float.self)
-        l13wh = zeroed(threads * 576, Float.self)
         l13fold = zeroed(threads * 128, Float.self)
+        l13wu = zeroed(148032, Float.self)
+        l13wv = zeroed(threads * 18432, Float.self)
+        l13wm = zeroed(threads * 18432, Float.self)
+        l13wh = zeroed(threads * 576, Float.self)
         l13wf = zeroed(36864, Float.self)
-        l13dxwu = zeroed(148032, Float.self)
-        l13dxwv = zeroed(threads * 13824, Float.self)
-        l13dxwm = zeroed(threads * 13824, Float.self)
-        l13dxwh = zeroed(threads * 576, Float.self)
         l13dyp = zeroed(threads * 16384, Float.self)
+        l13dxwu = zeroed(148032, Float.self)
+        l13dxwv = zeroed(threads * 18432, Float.self)
+        l13dxwm = zeroed(threads * 18432, Float.self)
+        l13dxwh = zeroed(threads * 576, Float.self)
         l13dz = zeroed(threads * 12544, Float.self)
         a14 = zeroed(n * 12544, Float.self)
         g14 = zeroed(n * 12544, Float.self)
@@ -420,17 +420,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g18 = zeroed(n * 6272, Float.self)
         l18xp = zeroed(n * 5184, Float.self)
         l18poolIn = zeroed(threads * 6272, Float.self)
+        l18fold = zeroed(threads * 256, Float.self)
         l18wu = zeroed(295488, Float.self)
         l18wv = zeroed(threads * 9216, Float.self)
         l18wm = zeroed(threads * 18432, Float.self)
         l18wh = zeroed(threads * 576, Float.self)
-        l18fold = zeroed(threads * 256, Float.self)
         l18wf = zeroed(73728, Float.self)
+        l18dyp = zeroed(threads * 10368, Float.self)
         l18dxwu = zeroed(295488, Float.self)
         l18dxwv = zeroed(threads * 18432, Float.self)
         l18dxwm = zeroed(threads * 9216, Float.self)
         l18dxwh = zeroed(threads * 576, Float.self)
-        l18dyp = zeroed(threads * 10368, Float.self)
         l18dz = zeroed(threads * 6272, Float.self)
         a19 = zeroed(n * 6272, Float.self)
         g19 = zeroed(n * 6272, Float.self)
@@ -536,18 +536,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g5.deallocate()
         l5xp.deallocate()
         l5poolIn.deallocate()
+        l5fold.deallocate()
         l5wsrc.deallocate()
         l5wu.deallocate()
         l5wv.deallocate()
         l5wm.deallocate()
         l5wh.deallocate()
-        l5fold.deallocate()
         l5wf.deallocate()
+        l5dyp.deallocate()
         l5dxwu.deallocate()
         l5dxwv.deallocate()
         l5dxwm.deallocate()
         l5dxwh.deallocate()
-        l5dyp.deallocate()
         l5dz.deallocate()
         a6.deallocate()
         g6.deallocate()
@@ -567,17 +567,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         a10.deallocate()
         g10.deallocate()
         l10xp.deallocate()
+        l10fold.deallocate()
         l10wu.deallocate()
         l10wv.deallocate()
         l10wm.deallocate()
         l10wh.deallocate()
-        l10fold.deallocate()
         l10wf.deallocate()
+        l10dyp.deallocate()
         l10dxwu.deallocate()
         l10dxwv.deallocate()
         l10dxwm.deallocate()
         l10dxwh.deallocate()
-        l10dyp.deallocate()
         l10dz.deallocate()
         a11.deallocate()
         g11.deallocate()
@@ -592,17 +592,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g13.deallocate()
         l13xp.deallocate()
         l13poolIn.deallocate()
+        l13fold.deallocate()
         l13wu.deallocate()
         l13wv.deallocate()
         l13wm.deallocate()
         l13wh.deallocate()
-        l13fold.deallocate()
         l13wf.deallocate()
+        l13dyp.deallocate()
         l13dxwu.deallocate()
         l13dxwv.deallocate()
         l13dxwm.deallocate()
         l13dxwh.deallocate()
-        l13dyp.deallocate()
         l13dz.deallocate()
         a14.deallocate()
         g14.deallocate()
@@ -623,17 +623,17 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         g18.deallocate()
         l18xp.deallocate()
         l18poolIn.deallocate()
+        l18fold.deallocate()
         l18wu.deallocate()
         l18wv.deallocate()
         l18wm.deallocate()
         l18wh.deallocate()
-        l18fold.deallocate()
         l18wf.deallocate()
+        l18dyp.deallocate()
         l18dxwu.deallocate()
         l18dxwv.deallocate()
         l18dxwm.deallocate()
         l18dxwh.deallocate()
-        l18dyp.deallocate()
         l18dz.deallocate()
         a19.deallocate()
         g19.deallocate()
@@ -882,9 +882,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         l1Forward(lo, hi, t)
         l2PadSingle()
-        splitRows(784, 12) {
+        splitRows(784, 6) {
             q0, q1, t in
-            self.l2ForwardRows(l2xp, l5xp, q0, q1, t)
+            self.l2ForwardRowsFused(l2xp, l5xp, q0, q1, t)
         }
         l5WinogradWeightsIfChanged()
         splitRows(49, 10) {
@@ -894,16 +894,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         l5PoolSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l10ForwardRows(l10xp, l13xp, q0, q1, t)
+            self.l10ForwardRowsFused(l10xp, l13xp, q0, q1, t)
         }
         splitRows(196, 6) {
             q0, q1, t in
-            self.l13ForwardRows(l13xp, l13poolIn, q0, q1, t)
+            self.l13ForwardRowsFused(l13xp, l13poolIn, q0, q1, t)
         }
         l13PoolSingle()
         splitRows(49, 6) {
             q0, q1, t in
-            self.l18ForwardRows(l18xp, l18poolIn, q0, q1, t)
+            self.l18ForwardRowsFused(l18xp, l18poolIn, q0, q1, t)
         }
         l18PoolSingle()
         l23ForwardFused(lo, hi, t)
@@ -1015,8 +1015,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 784 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
-    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        let bias = (parameters + 288)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1
+    @inline(never) private func l2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 288)
         let sc = l2fold + t * 64, sh = sc + 32   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1
@@ -1025,435 +1033,18 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 384))[c]) * k + (parameters + 352)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                let cr4 = y + (992 + (q + 4) / 28 * 960 + (q + 4) % 28 * 32)
-                let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                let cr5 = y + (992 + (q + 5) / 28 * 960 + (q + 5) % 28 * 32)
-                let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                let cr6 = y + (992 + (q + 6) / 28 * 960 + (q + 6) % 28 * 32)
-                let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                let cr7 = y + (992 + (q + 7) / 28 * 960 + (q + 7) % 28 * 32)
-                let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                let cr8 = y + (992 + (q + 8) / 28 * 960 + (q + 8) % 28 * 32)
-                let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                let cr9 = y + (992 + (q + 9) / 28 * 960 + (q + 9) % 28 * 32)
-                let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                let cr10 = y + (992 + (q + 10) / 28 * 960 + (q + 10) % 28 * 32)
-                let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                let cr11 = y + (992 + (q + 11) / 28 * 960 + (q + 11) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_1: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_1: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_1: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_1: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_1: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s6_0 = s6_0.replacing(with: s6_0 * Float(0.3), where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s6_1 = s6_1.replacing(with: s6_1 * Float(0.3), where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s7_0 = s7_0.replacing(with: s7_0 * Float(0.3), where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s7_1 = s7_1.replacing(with: s7_1 * Float(0.3), where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s8_0 = s8_0.replacing(with: s8_0 * Float(0.3), where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s8_1 = s8_1.replacing(with: s8_1 * Float(0.3), where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s9_0 = s9_0.replacing(with: s9_0 * Float(0.3), where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s9_1 = s9_1.replacing(with: s9_1 * Float(0.3), where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s10_0 = s10_0.replacing(with: s10_0 * Float(0.3), where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s10_1 = s10_1.replacing(with: s10_1 * Float(0.3), where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s11_0 = s11_0.replacing(with: s11_0 * Float(0.3), where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s11_1 = s11_1.replacing(with: s11_1 * Float(0.3), where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                let cr0 = y + (992 + (q + 0) / 28 * 960 + (q + 0) % 28 * 32)
-                let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                let cr1 = y + (992 + (q + 1) / 28 * 960 + (q + 1) % 28 * 32)
-                let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                let cr2 = y + (992 + (q + 2) / 28 * 960 + (q + 2) % 28 * 32)
-                let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                let cr3 = y + (992 + (q + 3) / 28 * 960 + (q + 3) % 28 * 32)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 30
-                        let bs = wk + s * 96 + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 784") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (992 + (q0 + row) / 28 * 960 + (q0 + row) % 28 * 32) },
+                  GemmReduction(outer: 3, inner: 3, aOuter: 30, aInner: 1, bOuter: 96, bInner: 32), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
-        let bias = (parameters + 288)
         for n in lo..<hi {
             let src = a1 + n * 784
             let x = l2xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
             let y = a2 + n * 25088
-            for q in stride(from: 0, to: 780, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    let ar4 = x + ((q + 4) / 28 * 30 + (q + 4) % 28 * 1) * 1
-                    let cr4 = y + (q + 4) * 32
-                    let ar5 = x + ((q + 5) / 28 * 30 + (q + 5) % 28 * 1) * 1
-                    let cr5 = y + (q + 5) * 32
-                    let ar6 = x + ((q + 6) / 28 * 30 + (q + 6) % 28 * 1) * 1
-                    let cr6 = y + (q + 6) * 32
-                    let ar7 = x + ((q + 7) / 28 * 30 + (q + 7) % 28 * 1) * 1
-                    let cr7 = y + (q + 7) * 32
-                    let ar8 = x + ((q + 8) / 28 * 30 + (q + 8) % 28 * 1) * 1
-                    let cr8 = y + (q + 8) * 32
-                    let ar9 = x + ((q + 9) / 28 * 30 + (q + 9) % 28 * 1) * 1
-                    let cr9 = y + (q + 9) * 32
-                    let ar10 = x + ((q + 10) / 28 * 30 + (q + 10) % 28 * 1) * 1
-                    let cr10 = y + (q + 10) * 32
-                    let ar11 = x + ((q + 11) / 28 * 30 + (q + 11) % 28 * 1) * 1
-                    let cr11 = y + (q + 11) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 96 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        st16((cr11 + 0 + 0), s11_0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                }
-            }
-            do {
-                let q = 780
-                do {
-                    let ar0 = x + ((q + 0) / 28 * 30 + (q + 0) % 28 * 1) * 1
-                    let cr0 = y + (q + 0) * 32
-                    let ar1 = x + ((q + 1) / 28 * 30 + (q + 1) % 28 * 1) * 1
-                    let cr1 = y + (q + 1) * 32
-                    let ar2 = x + ((q + 2) / 28 * 30 + (q + 2) % 28 * 1) * 1
-                    let cr2 = y + (q + 2) * 32
-                    let ar3 = x + ((q + 3) / 28 * 30 + (q + 3) % 28 * 1) * 1
-                    let cr3 = y + (q + 3) * 32
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<3 {
-                            let ao = s * 30
-                            let bs = wk + s * 96 + 0
-                            for k in 0..<3 {
-                                let bk = bs + k * 32
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 784, t)
         }
     }
 
@@ -1464,7 +1055,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             let x = l2xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
             let y = l5xp + n * 28800
-            l2ForwardRows(x, y, 0, 784, t)
+            l2ForwardRowsFused(x, y, 0, 784, t)
         }
     }
 
@@ -1751,9 +1342,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 10 {
-            for i in 0..<10 {
+        while q < q1 {
+            let rows = min(10, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
                 let vi = v + i * 32
@@ -1804,109 +1395,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 32, ldb: 32), .store)
             }
-            for i in 0..<10 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let yo = y + 0 + ty * 3584 + tx * 128
                 let mi = mm + i * 32
@@ -1968,218 +1460,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 10
+            q += rows
         }
-        if qEnd - q == 9 {
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
-            }
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 = y0 * scv + shv
-                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 = y1 * scv + shv
-                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 = y2 * scv + shv
-                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 = y3 * scv + shv
-                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-            q += 9
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
@@ -2192,9 +1474,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 10 {
-            for i in 0..<10 {
+        while q < q1 {
+            let rows = min(10, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
                 let vi = v + i * 32
@@ -2245,109 +1527,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 32, ldb: 32), .store)
             }
-            for i in 0..<10 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let yo = y + 0 + ty * 3584 + tx * 128
                 let mi = mm + i * 32
@@ -2405,214 +1588,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 10
+            q += rows
         }
-        if qEnd - q == 9 {
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
-            }
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 += bv
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-            q += 9
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -2747,9 +1724,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 10 {
-            for i in 0..<10 {
+        while q < q1 {
+            let rows = min(10, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
                 let vi = v + i * 32
@@ -2800,109 +1777,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 320, mx = mm + xi * 320, ux = l5dxwu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    let ar9 = vx + 288
-                    let cr9 = mx + 288
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        var s9_0: SIMD16<Float> = SIMD16<Float>()
-                        var s9_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 32, ldb: 32), .store)
             }
-            for i in 0..<10 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let yo = y + 0 + ty * 3584 + tx * 128
                 let mi = mm + i * 32
@@ -2955,209 +1833,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 10
+            q += rows
         }
-        if qEnd - q == 9 {
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5dxwu + xi * 1040
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 32
-                    let ar2 = vx + 64
-                    let cr2 = mx + 64
-                    let ar3 = vx + 96
-                    let cr3 = mx + 96
-                    let ar4 = vx + 128
-                    let cr4 = mx + 128
-                    let ar5 = vx + 160
-                    let cr5 = mx + 160
-                    let ar6 = vx + 192
-                    let cr6 = mx + 192
-                    let ar7 = vx + 224
-                    let cr7 = mx + 224
-                    let ar8 = vx + 256
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
-            }
-            for i in 0..<9 {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        let y2 = z2
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        let y3 = z3
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-            q += 9
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 10 ending at 49") }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -3506,16 +2183,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
         }
-        let v = l10wv + t * 6912, mm = l10wm + t * 13824, h = l10wh + t * 576
+        let v = l10wv + t * 9216, mm = l10wm + t * 18432, h = l10wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -3558,122 +2235,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 256 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 256 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 256 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 256 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 256 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 256 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    let ar4 = vx + 128
-                    let cr4 = mx + 256
-                    let ar5 = vx + 160
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 256, mx = mm + xi * 512, ux = l10wu + xi * 2064
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 32, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 1088 + ty * 4096 + tx * 256
                 let mi = mm + i * 64
@@ -3682,12 +2258,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -3738,220 +2314,23 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 32 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 1088 + ty * 4096 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 = y0 * scv + shv
-                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                        st16(yo + a * 1024 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 = y1 * scv + shv
-                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                        st16(yo + a * 1024 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 = y2 * scv + shv
-                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                        if colOut { st16(yo + a * 1024 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 = y3 * scv + shv
-                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                        if colOut { st16(yo + a * 1024 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l10ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
-        let v = l10wv + t * 6912, mm = l10wm + t * 13824, h = l10wh + t * 576
+        let v = l10wv + t * 9216, mm = l10wm + t * 18432, h = l10wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -3994,122 +2373,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 256 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 256 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 256 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 256 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 256 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 256 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    let ar4 = vx + 128
-                    let cr4 = mx + 256
-                    let ar5 = vx + 160
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 256, mx = mm + xi * 512, ux = l10wu + xi * 2064
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 32, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -4118,12 +2396,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -4170,205 +2448,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 32 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 192 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 192 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 192 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 192 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 192 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 192 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 192, mx = mm + xi * 384, ux = l10wu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 64
-                    let ar2 = vx + 64
-                    let cr2 = mx + 128
-                    let ar3 = vx + 96
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 += bv
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_3 + batch_normalization_3 + leaky_re_lu_3
-    @inline(never) private func l10ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l10ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 9824)
         let bias = (parameters + 28256)
         let sc = l10fold + t * 128, sh = sc + 64   // folded conv2d_3 + batch_normalization_3 + leaky_re_lu_3
@@ -4377,275 +2462,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 28448))[c]) * k + (parameters + 28384)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 32
-                let cr4 = y + (1088 + (q + 4) / 14 * 1024 + (q + 4) % 14 * 64)
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 32
-                let cr5 = y + (1088 + (q + 5) / 14 * 1024 + (q + 5) % 14 * 64)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 32
-                let cr0 = y + (1088 + (q + 0) / 14 * 1024 + (q + 0) % 14 * 64)
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 32
-                let cr1 = y + (1088 + (q + 1) / 14 * 1024 + (q + 1) % 14 * 64)
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 32
-                let cr2 = y + (1088 + (q + 2) / 14 * 1024 + (q + 2) % 14 * 64)
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 32
-                let cr3 = y + (1088 + (q + 3) / 14 * 1024 + (q + 3) % 14 * 64)
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 512
-                        let bs = wk + s * 6144 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 196") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (1088 + (q0 + row) / 14 * 1024 + (q0 + row) % 14 * 64) },
+                  GemmReduction(outer: 3, inner: 96, aOuter: 512, aInner: 1, bOuter: 6144, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -4732,9 +2550,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 8 {
-            for i in 0..<8 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -4788,91 +2606,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 512, mx = mm + xi * 256, ux = l10dxwu + xi * 2064
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 32
-                    let ar2 = vx + 128
-                    let cr2 = mx + 64
-                    let ar3 = vx + 192
-                    let cr3 = mx + 96
-                    let ar4 = vx + 256
-                    let cr4 = mx + 128
-                    let ar5 = vx + 320
-                    let cr5 = mx + 160
-                    let ar6 = vx + 384
-                    let cr6 = mx + 192
-                    let ar7 = vx + 448
-                    let cr7 = mx + 224
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 64, ldb: 32), .store)
             }
-            for i in 0..<8 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 1792 + tx * 128
                 let mi = mm + i * 32
@@ -4928,9 +2665,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 8
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 8 ending at 16") }
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -5263,16 +2999,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
         }
-        let v = l13wv + t * 13824, mm = l13wm + t * 13824, h = l13wh + t * 576
+        let v = l13wv + t * 18432, mm = l13wm + t * 18432, h = l13wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -5315,122 +3051,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    let ar4 = vx + 256
-                    let cr4 = mx + 256
-                    let ar5 = vx + 320
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 512, mx = mm + xi * 512, ux = l13wu + xi * 4112
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 64, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -5439,12 +3074,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -5495,220 +3130,23 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let scv = ld16(sc + c0), shv = ld16(sh + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 = y0 * scv + shv
-                        y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 = y1 * scv + shv
-                        y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 = y2 * scv + shv
-                        y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 = y3 * scv + shv
-                        y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l13ForwardTilesTraining(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
-        let v = l13wv + t * 13824, mm = l13wm + t * 13824, h = l13wh + t * 576
+        let v = l13wv + t * 18432, mm = l13wm + t * 18432, h = l13wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -5751,122 +3189,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    let ar4 = vx + 256
-                    let cr4 = mx + 256
-                    let ar5 = vx + 320
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 512, mx = mm + xi * 512, ux = l13wu + xi * 4112
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 64, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -5875,12 +3212,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -5927,205 +3264,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13wu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 += bv
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, fused with conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
-    @inline(never) private func l13ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l13ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28576)
         let bias = (parameters + 65440)
         let sc = l13fold + t * 128, sh = sc + 64   // folded conv2d_4 + batch_normalization_4 + leaky_re_lu_4 + max_pooling2d_2 + dropout_2
@@ -6134,275 +3278,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 65632))[c]) * k + (parameters + 65568)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                let ar4 = x + ((q + 4) / 14 * 16 + (q + 4) % 14 * 1) * 64
-                let cr4 = y + (q + 4) * 64
-                let ar5 = x + ((q + 5) / 14 * 16 + (q + 5) % 14 * 1) * 64
-                let cr5 = y + (q + 5) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                    s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                    st16((cr4 + 0 + 32), s4_2)
-                    s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                    st16((cr4 + 0 + 48), s4_3)
-                    s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                    st16((cr5 + 0 + 32), s5_2)
-                    s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                    st16((cr5 + 0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q == 4 {
-            do {
-                let ar0 = x + ((q + 0) / 14 * 16 + (q + 0) % 14 * 1) * 64
-                let cr0 = y + (q + 0) * 64
-                let ar1 = x + ((q + 1) / 14 * 16 + (q + 1) % 14 * 1) * 64
-                let cr1 = y + (q + 1) * 64
-                let ar2 = x + ((q + 2) / 14 * 16 + (q + 2) % 14 * 1) * 64
-                let cr2 = y + (q + 2) * 64
-                let ar3 = x + ((q + 3) / 14 * 16 + (q + 3) % 14 * 1) * 64
-                let cr3 = y + (q + 3) * 64
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 1024
-                        let bs = wk + s * 12288 + 0
-                        for k in 0..<192 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + 0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + 0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + 0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + 0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + 0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + 0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + 0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + 0 + 48), s3_3)
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 196") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
+                  GemmReduction(outer: 3, inner: 192, aOuter: 1024, aInner: 1, bOuter: 12288, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -6542,16 +3419,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l13InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l13dxwv + t * 13824, mm = l13dxwm + t * 13824, h = l13dxwh + t * 576
+        let v = l13dxwv + t * 18432, mm = l13dxwm + t * 18432, h = l13dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(8, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
                 let colIn = tx < 3
@@ -6594,122 +3471,21 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13dxwu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    let ar4 = vx + 256
-                    let cr4 = mx + 256
-                    let ar5 = vx + 320
-                    let cr5 = mx + 320
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
+                let vx = v + xi * 512, mx = mm + xi * 512, ux = l13dxwu + xi * 4112
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 64, ldb: 64), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let yo = y + 0 + ty * 3584 + tx * 256
                 let mi = mm + i * 64
@@ -6718,12 +3494,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -6765,196 +3541,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if qEnd - q == 4 {
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l13dxwu + xi * 4112
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 64
-                    let ar2 = vx + 128
-                    let cr2 = mx + 128
-                    let ar3 = vx + 192
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<64 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
-            }
-            for i in 0..<4 {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        let y2 = z2
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        let y3 = z3
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += 4
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 16") }
     }
 
     // conv2d_4 backward: dW, db, dx
@@ -7382,9 +3970,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 4 {
-            for i in 0..<4 {
+        while q < q1 {
+            let rows = min(4, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
                 let colIn = tx < 1
@@ -7438,81 +4026,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 256, mx = mm + xi * 512, ux = l18wu + xi * 8208
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 128
-                    let ar2 = vx + 128
-                    let cr2 = mx + 256
-                    let ar3 = vx + 192
-                    let cr3 = mx + 384
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                        st16((cr3 + c0 + 0), s3_0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        st16((cr3 + c0 + 32), s3_2)
-                        st16((cr3 + c0 + 48), s3_3)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 128, c: { row in mx + row * 128 },
+                          GemmReduction(k: 64, ldb: 128), .store)
             }
-            for i in 0..<4 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let yo = y + 0 + ty * 3584 + tx * 512
                 let mi = mm + i * 128
@@ -7577,9 +4094,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 4
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
@@ -7592,9 +4108,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 4 {
-            for i in 0..<4 {
+        while q < q1 {
+            let rows = min(4, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
                 let colIn = tx < 1
@@ -7648,81 +4164,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 256, mx = mm + xi * 512, ux = l18wu + xi * 8208
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 64
-                    let cr1 = mx + 128
-                    let ar2 = vx + 128
-                    let cr2 = mx + 256
-                    let ar3 = vx + 192
-                    let cr3 = mx + 384
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + c0
-                        for k in 0..<64 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                        st16((cr3 + c0 + 0), s3_0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        st16((cr3 + c0 + 32), s3_2)
-                        st16((cr3 + c0 + 48), s3_3)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 128, c: { row in mx + row * 128 },
+                          GemmReduction(k: 64, ldb: 128), .store)
             }
-            for i in 0..<4 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let yo = y + 0 + ty * 3584 + tx * 512
                 let mi = mm + i * 128
@@ -7783,13 +4228,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 4
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, fused with conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
-    @inline(never) private func l18ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l18ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 65760)
         let bias = (parameters + 139488)
         let sc = l18fold + t * 256, sh = sc + 128   // folded conv2d_5 + batch_normalization_5 + leaky_re_lu_5 + max_pooling2d_3 + dropout_3
@@ -7798,206 +4242,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 139872))[c]) * k + (parameters + 139744)[c]
         }
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                let ar1 = x + ((q + 1) / 7 * 9 + (q + 1) % 7 * 1) * 64
-                let cr1 = y + (q + 1) * 128
-                let ar2 = x + ((q + 2) / 7 * 9 + (q + 2) % 7 * 1) * 64
-                let cr2 = y + (q + 2) * 128
-                let ar3 = x + ((q + 3) / 7 * 9 + (q + 3) % 7 * 1) * 64
-                let cr3 = y + (q + 3) * 128
-                let ar4 = x + ((q + 4) / 7 * 9 + (q + 4) % 7 * 1) * 64
-                let cr4 = y + (q + 4) * 128
-                let ar5 = x + ((q + 5) / 7 * 9 + (q + 5) % 7 * 1) * 64
-                let cr5 = y + (q + 5) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_1: SIMD16<Float> = SIMD16<Float>()
-                    var s1_2: SIMD16<Float> = SIMD16<Float>()
-                    var s1_3: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_1: SIMD16<Float> = SIMD16<Float>()
-                    var s2_2: SIMD16<Float> = SIMD16<Float>()
-                    var s2_3: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_1: SIMD16<Float> = SIMD16<Float>()
-                    var s3_2: SIMD16<Float> = SIMD16<Float>()
-                    var s3_3: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_1: SIMD16<Float> = SIMD16<Float>()
-                    var s4_2: SIMD16<Float> = SIMD16<Float>()
-                    var s4_3: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_1: SIMD16<Float> = SIMD16<Float>()
-                    var s5_2: SIMD16<Float> = SIMD16<Float>()
-                    var s5_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            s4_3 = s4_3.addingProduct(w3, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            s5_3 = s5_3.addingProduct(w3, x5)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                    s1_0 = s1_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                    st16((cr1 + c0 + 0), s1_0)
-                    s1_1 = s1_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                    st16((cr1 + c0 + 16), s1_1)
-                    s1_2 = s1_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                    st16((cr1 + c0 + 32), s1_2)
-                    s1_3 = s1_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                    st16((cr1 + c0 + 48), s1_3)
-                    s2_0 = s2_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                    st16((cr2 + c0 + 0), s2_0)
-                    s2_1 = s2_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                    st16((cr2 + c0 + 16), s2_1)
-                    s2_2 = s2_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                    st16((cr2 + c0 + 32), s2_2)
-                    s2_3 = s2_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                    st16((cr2 + c0 + 48), s2_3)
-                    s3_0 = s3_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                    st16((cr3 + c0 + 0), s3_0)
-                    s3_1 = s3_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                    st16((cr3 + c0 + 16), s3_1)
-                    s3_2 = s3_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                    st16((cr3 + c0 + 32), s3_2)
-                    s3_3 = s3_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                    st16((cr3 + c0 + 48), s3_3)
-                    s4_0 = s4_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                    st16((cr4 + c0 + 0), s4_0)
-                    s4_1 = s4_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                    st16((cr4 + c0 + 16), s4_1)
-                    s4_2 = s4_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                    st16((cr4 + c0 + 32), s4_2)
-                    s4_3 = s4_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                    st16((cr4 + c0 + 48), s4_3)
-                    s5_0 = s5_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                    st16((cr5 + c0 + 0), s5_0)
-                    s5_1 = s5_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                    st16((cr5 + c0 + 16), s5_1)
-                    s5_2 = s5_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                    st16((cr5 + c0 + 32), s5_2)
-                    s5_3 = s5_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                    st16((cr5 + c0 + 48), s5_3)
-                }
-            }
-            q += 6
-        }
-        if qEnd - q == 1 {
-            do {
-                let ar0 = x + ((q + 0) / 7 * 9 + (q + 0) % 7 * 1) * 64
-                let cr0 = y + (q + 0) * 128
-                for c0 in stride(from: 0, to: 128, by: 64) {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s0_1: SIMD16<Float> = SIMD16<Float>()
-                    var s0_2: SIMD16<Float> = SIMD16<Float>()
-                    var s0_3: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 576
-                        let bs = wk + s * 24576 + c0
-                        for k in 0..<192 {
-                            let bk = bs + k * 128
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                        }
-                    }
-                    s0_0 = s0_0 * ld16((sc + c0 + 0)) + ld16((sh + c0 + 0))
-                    s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                    st16((cr0 + c0 + 0), s0_0)
-                    s0_1 = s0_1 * ld16((sc + c0 + 16)) + ld16((sh + c0 + 16))
-                    s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                    st16((cr0 + c0 + 16), s0_1)
-                    s0_2 = s0_2 * ld16((sc + c0 + 32)) + ld16((sh + c0 + 32))
-                    s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                    st16((cr0 + c0 + 32), s0_2)
-                    s0_3 = s0_3 * ld16((sc + c0 + 48)) + ld16((sh + c0 + 48))
-                    s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                    st16((cr0 + c0 + 48), s0_3)
-                }
-            }
-            q += 1
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 49") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
+                  GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -8144,9 +4390,9 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 4 {
-            for i in 0..<4 {
+        while q < q1 {
+            let rows = min(4, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let rowIn = ty < 1   // the last tile row's window ends past the image
                 let colIn = tx < 1
@@ -8200,81 +4446,10 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 512, mx = mm + xi * 256, ux = l18dxwu + xi * 8208
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 128
-                    let cr1 = mx + 64
-                    let ar2 = vx + 256
-                    let cr2 = mx + 128
-                    let ar3 = vx + 384
-                    let cr3 = mx + 192
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<128 {
-                            let bk = bs + k * 64
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let w2 = ld16((bk + 32))
-                            let w3 = ld16((bk + 48))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            s0_3 = s0_3.addingProduct(w3, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            s1_3 = s1_3.addingProduct(w3, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            s2_3 = s2_3.addingProduct(w3, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            s3_3 = s3_3.addingProduct(w3, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 128 }, b: ux, n: 64, c: { row in mx + row * 64 },
+                          GemmReduction(k: 128, ldb: 64), .store)
             }
-            for i in 0..<4 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 2, tx = tile % 2
                 let yo = y + 0 + ty * 1792 + tx * 256
                 let mi = mm + i * 64
@@ -8330,9 +4505,8 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 4
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 4 ending at 4") }
     }
 
     // conv2d_5 backward: dW, db, dx
@@ -8842,191 +5016,16 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 1152 { dx[i] = dy[i] * mk[i] }
     }
 
-    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l23Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    @inline(never) private func l23ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 140128)
         let bias = (parameters + 213856)
-        for n in lo..<hi {
-            let src = a22 + n * 1152
-            let x = l23xp + n * 3200
-            for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
-            let y = a23 + n * 576
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 128
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 128
-                    let cr2 = y + (q + 2) * 64
-                    let ar3 = x + ((q + 3) / 3 * 5 + (q + 3) % 3 * 1) * 128
-                    let cr3 = y + (q + 3) * 64
-                    let ar4 = x + ((q + 4) / 3 * 5 + (q + 4) % 3 * 1) * 128
-                    let cr4 = y + (q + 4) * 64
-                    let ar5 = x + ((q + 5) / 3 * 5 + (q + 5) % 3 * 1) * 128
-                    let cr5 = y + (q + 5) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s3_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s4_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s4_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s5_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s5_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        for s in 0..<3 {
-                            let ao = s * 640
-                            let bs = wk + s * 24576 + 0
-                            for k in 0..<384 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 6
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 128
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 128
-                    let cr2 = y + (q + 2) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s0_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s0_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s1_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_2: SIMD16<Float> = ld16((bias + 0 + 32))
-                        var s2_3: SIMD16<Float> = ld16((bias + 0 + 48))
-                        for s in 0..<3 {
-                            let ao = s * 640
-                            let bs = wk + s * 24576 + 0
-                            for k in 0..<384 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                    }
-                }
-            }
-        }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 128 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
+                  GemmReduction(outer: 3, inner: 384, aOuter: 640, aInner: 1, bOuter: 24576, bInner: 64), GemmEpilogue(bias: bias))
     }
 
-    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: inference, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
-    private func l23ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
+    @inline(never) private func l23ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 140128)
         let bias = (parameters + 213856)
         let sc = l23fold + t * 128, sh = sc + 64   // folded conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
@@ -9035,252 +5034,27 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
             sc[c] = k
             sh[c] = (bias[c] - ((parameters + 214048))[c]) * k + (parameters + 213984)[c]
         }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 128 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
+                  GemmReduction(outer: 3, inner: 384, aOuter: 640, aInner: 1, bOuter: 24576, bInner: 64), GemmEpilogue(scale: sc, shift: sh, activation: .leaky(Float(0.3))))
+    }
+
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
+    private func l23Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+        for n in lo..<hi {
+            let src = a22 + n * 1152
+            let x = l23xp + n * 3200
+            for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
+            let y = a23 + n * 576
+            l23ForwardRows(x, y, 0, 9, t)
+        }
+    }
+
+    // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: inference, fused with conv2d_6 + batch_normalization_6 + leaky_re_lu_6 + max_pooling2d_4 + dropout_4
+    private func l23ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = l23xp + n * 3200
             let y = l23poolIn + t * 576
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 128
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 128
-                    let cr2 = y + (q + 2) * 64
-                    let ar3 = x + ((q + 3) / 3 * 5 + (q + 3) % 3 * 1) * 128
-                    let cr3 = y + (q + 3) * 64
-                    let ar4 = x + ((q + 4) / 3 * 5 + (q + 4) % 3 * 1) * 128
-                    let cr4 = y + (q + 4) * 64
-                    let ar5 = x + ((q + 5) / 3 * 5 + (q + 5) % 3 * 1) * 128
-                    let cr5 = y + (q + 5) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 640
-                            let bs = wk + s * 24576 + 0
-                            for k in 0..<384 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + 0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + 0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + 0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + 0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + 0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + 0 + 48), s2_3)
-                        s3_0 = s3_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s3_0 = s3_0.replacing(with: s3_0 * Float(0.3), where: s3_0 .< 0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        s3_1 = s3_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s3_1 = s3_1.replacing(with: s3_1 * Float(0.3), where: s3_1 .< 0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        s3_2 = s3_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s3_2 = s3_2.replacing(with: s3_2 * Float(0.3), where: s3_2 .< 0)
-                        st16((cr3 + 0 + 32), s3_2)
-                        s3_3 = s3_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s3_3 = s3_3.replacing(with: s3_3 * Float(0.3), where: s3_3 .< 0)
-                        st16((cr3 + 0 + 48), s3_3)
-                        s4_0 = s4_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s4_0 = s4_0.replacing(with: s4_0 * Float(0.3), where: s4_0 .< 0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        s4_1 = s4_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s4_1 = s4_1.replacing(with: s4_1 * Float(0.3), where: s4_1 .< 0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        s4_2 = s4_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s4_2 = s4_2.replacing(with: s4_2 * Float(0.3), where: s4_2 .< 0)
-                        st16((cr4 + 0 + 32), s4_2)
-                        s4_3 = s4_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s4_3 = s4_3.replacing(with: s4_3 * Float(0.3), where: s4_3 .< 0)
-                        st16((cr4 + 0 + 48), s4_3)
-                        s5_0 = s5_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s5_0 = s5_0.replacing(with: s5_0 * Float(0.3), where: s5_0 .< 0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        s5_1 = s5_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s5_1 = s5_1.replacing(with: s5_1 * Float(0.3), where: s5_1 .< 0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        s5_2 = s5_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s5_2 = s5_2.replacing(with: s5_2 * Float(0.3), where: s5_2 .< 0)
-                        st16((cr5 + 0 + 32), s5_2)
-                        s5_3 = s5_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s5_3 = s5_3.replacing(with: s5_3 * Float(0.3), where: s5_3 .< 0)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 6
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 5 + (q + 0) % 3 * 1) * 128
-                    let cr0 = y + (q + 0) * 64
-                    let ar1 = x + ((q + 1) / 3 * 5 + (q + 1) % 3 * 1) * 128
-                    let cr1 = y + (q + 1) * 64
-                    let ar2 = x + ((q + 2) / 3 * 5 + (q + 2) % 3 * 1) * 128
-                    let cr2 = y + (q + 2) * 64
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 640
-                            let bs = wk + s * 24576 + 0
-                            for k in 0..<384 {
-                                let bk = bs + k * 64
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                            }
-                        }
-                        s0_0 = s0_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s0_0 = s0_0.replacing(with: s0_0 * Float(0.3), where: s0_0 .< 0)
-                        st16((cr0 + 0 + 0), s0_0)
-                        s0_1 = s0_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s0_1 = s0_1.replacing(with: s0_1 * Float(0.3), where: s0_1 .< 0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        s0_2 = s0_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s0_2 = s0_2.replacing(with: s0_2 * Float(0.3), where: s0_2 .< 0)
-                        st16((cr0 + 0 + 32), s0_2)
-                        s0_3 = s0_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s0_3 = s0_3.replacing(with: s0_3 * Float(0.3), where: s0_3 .< 0)
-                        st16((cr0 + 0 + 48), s0_3)
-                        s1_0 = s1_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s1_0 = s1_0.replacing(with: s1_0 * Float(0.3), where: s1_0 .< 0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        s1_1 = s1_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s1_1 = s1_1.replacing(with: s1_1 * Float(0.3), where: s1_1 .< 0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        s1_2 = s1_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s1_2 = s1_2.replacing(with: s1_2 * Float(0.3), where: s1_2 .< 0)
-                        st16((cr1 + 0 + 32), s1_2)
-                        s1_3 = s1_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s1_3 = s1_3.replacing(with: s1_3 * Float(0.3), where: s1_3 .< 0)
-                        st16((cr1 + 0 + 48), s1_3)
-                        s2_0 = s2_0 * ld16((sc + 0 + 0)) + ld16((sh + 0 + 0))
-                        s2_0 = s2_0.replacing(with: s2_0 * Float(0.3), where: s2_0 .< 0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        s2_1 = s2_1 * ld16((sc + 0 + 16)) + ld16((sh + 0 + 16))
-                        s2_1 = s2_1.replacing(with: s2_1 * Float(0.3), where: s2_1 .< 0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        s2_2 = s2_2 * ld16((sc + 0 + 32)) + ld16((sh + 0 + 32))
-                        s2_2 = s2_2.replacing(with: s2_2 * Float(0.3), where: s2_2 .< 0)
-                        st16((cr2 + 0 + 32), s2_2)
-                        s2_3 = s2_3 * ld16((sc + 0 + 48)) + ld16((sh + 0 + 48))
-                        s2_3 = s2_3.replacing(with: s2_3 * Float(0.3), where: s2_3 .< 0)
-                        st16((cr2 + 0 + 48), s2_3)
-                    }
-                }
-            }
+            l23ForwardRowsFused(x, y, 0, 9, t)
             do {
                 let px = y, py = a27 + n * 64
                 for oh in 0..<1 {
@@ -9319,6 +5093,12 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<128 { for o in 0..<64 {
             l23wf[((kh * 3 + kw) * 64 + o) * 128 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 128 + ci) * 64 + o]
         } } } }
+    }
+
+    // conv2d_6 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l23InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3) * 64 }, b: l23wf, n: 128, c: { row in y + (q0 + row) * 128 },
+                  GemmReduction(outer: 3, inner: 192, aOuter: 320, aInner: 1, bOuter: 24576, bInner: 128), .store)
     }
 
     // conv2d_6 backward: dW, db, dx
@@ -9373,177 +5153,7 @@ public final class FxSeed002MnistCnnFused: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 3, inner: 3, aOuter: 640, aInner: 128, bOuter: 192, bInner: 64), .add)
             let dx = g22 + n * 1152
             for r in 0..<3 { (dyp + ((r + 1) * 5 + 1) * 64).update(from: dy + r * 192, count: 192) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 3 * 5 + (q + 0) % 3) * 64
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dyp + ((q + 1) / 3 * 5 + (q + 1) % 3) * 64
-                    let cr1 = dx + (q + 1) * 128
-                    let ar2 = dyp + ((q + 2) / 3 * 5 + (q + 2) % 3) * 64
-                    let cr2 = dx + (q + 2) * 128
-                    let ar3 = dyp + ((q + 3) / 3 * 5 + (q + 3) % 3) * 64
-                    let cr3 = dx + (q + 3) * 128
-                    let ar4 = dyp + ((q + 4) / 3 * 5 + (q + 4) % 3) * 64
-                    let cr4 = dx + (q + 4) * 128
-                    let ar5 = dyp + ((q + 5) / 3 * 5 + (q + 5) % 3) * 64
-                    let cr5 = dx + (q + 5) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 320
-                            let bs = l23wf + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                        st16((cr3 + c0 + 0), s3_0)
-                        st16((cr3 + c0 + 16), s3_1)
-                        st16((cr3 + c0 + 32), s3_2)
-                        st16((cr3 + c0 + 48), s3_3)
-                        st16((cr4 + c0 + 0), s4_0)
-                        st16((cr4 + c0 + 16), s4_1)
-                        st16((cr4 + c0 + 32), s4_2)
-                        st16((cr4 + c0 + 48), s4_3)
-                        st16((cr5 + c0 + 0), s5_0)
-                        st16((cr5 + c0 + 16), s5_1)
-                        st16((cr5 + c0 + 32), s5_2)
-                        st16((cr5 + c0 + 48), s5_3)
-                    }
-                }
-            }
-            do {
-                let q = 6
-                do {
-                    let ar0 = dyp + ((q + 0) / 3 * 5 + (q + 0) % 3) * 64
-                    let cr0 = dx + (q + 0) * 128
-                    let ar1 = dyp + ((q + 1) / 3 * 5 + (q + 1) % 3) * 64
-                    let cr1 = dx + (q + 1) * 128
-                    let ar2 = dyp + ((q + 2) / 3 * 5 + (q + 2) % 3) * 64
-                    let cr2 = dx + (q + 2) * 128
-                    for c0 in stride(from: 0, to: 128, by: 64) {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 320
-                            let bs = l23wf + s * 24576 + c0
-                            for k in 0..<192 {
-                                let bk = bs + k * 128
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                            }
-                        }
-                        st16((cr0 + c0 + 0), s0_0)
-                        st16((cr0 + c0 + 16), s0_1)
-                        st16((cr0 + c0 + 32), s0_2)
-                        st16((cr0 + c0 + 48), s0_3)
-                        st16((cr1 + c0 + 0), s1_0)
-                        st16((cr1 + c0 + 16), s1_1)
-                        st16((cr1 + c0 + 32), s1_2)
-                        st16((cr1 + c0 + 48), s1_3)
-                        st16((cr2 + c0 + 0), s2_0)
-                        st16((cr2 + c0 + 16), s2_1)
-                        st16((cr2 + c0 + 32), s2_2)
-                        st16((cr2 + c0 + 48), s2_3)
-                    }
-                }
-            }
+            l23InputGradientRows(dyp, dx, 0, 9, t)
         }
     }
 

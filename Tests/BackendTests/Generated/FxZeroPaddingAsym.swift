@@ -190,136 +190,20 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: output pixels q0..<q1 of one image, kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
+                  GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 12, bInner: 2), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 128
             let y = a2 + n * 72
-            for q in stride(from: 0, to: 36, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 8 + (q + 0) % 6 * 1) * 2
-                    let cr0 = y + (q + 0) * 2
-                    let ar1 = x + ((q + 1) / 6 * 8 + (q + 1) % 6 * 1) * 2
-                    let cr1 = y + (q + 1) * 2
-                    let ar2 = x + ((q + 2) / 6 * 8 + (q + 2) % 6 * 1) * 2
-                    let cr2 = y + (q + 2) * 2
-                    let ar3 = x + ((q + 3) / 6 * 8 + (q + 3) % 6 * 1) * 2
-                    let cr3 = y + (q + 3) * 2
-                    let ar4 = x + ((q + 4) / 6 * 8 + (q + 4) % 6 * 1) * 2
-                    let cr4 = y + (q + 4) * 2
-                    let ar5 = x + ((q + 5) / 6 * 8 + (q + 5) % 6 * 1) * 2
-                    let cr5 = y + (q + 5) * 2
-                    let ar6 = x + ((q + 6) / 6 * 8 + (q + 6) % 6 * 1) * 2
-                    let cr6 = y + (q + 6) * 2
-                    let ar7 = x + ((q + 7) / 6 * 8 + (q + 7) % 6 * 1) * 2
-                    let cr7 = y + (q + 7) * 2
-                    let ar8 = x + ((q + 8) / 6 * 8 + (q + 8) % 6 * 1) * 2
-                    let cr8 = y + (q + 8) * 2
-                    let ar9 = x + ((q + 9) / 6 * 8 + (q + 9) % 6 * 1) * 2
-                    let cr9 = y + (q + 9) * 2
-                    let ar10 = x + ((q + 10) / 6 * 8 + (q + 10) % 6 * 1) * 2
-                    let cr10 = y + (q + 10) * 2
-                    let ar11 = x + ((q + 11) / 6 * 8 + (q + 11) % 6 * 1) * 2
-                    let cr11 = y + (q + 11) * 2
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        var s8_0: Float = (bias + 0 + 0).pointee
-                        var s8_1: Float = (bias + 0 + 1).pointee
-                        var s9_0: Float = (bias + 0 + 0).pointee
-                        var s9_1: Float = (bias + 0 + 1).pointee
-                        var s10_0: Float = (bias + 0 + 0).pointee
-                        var s10_1: Float = (bias + 0 + 1).pointee
-                        var s11_0: Float = (bias + 0 + 0).pointee
-                        var s11_1: Float = (bias + 0 + 1).pointee
-                        for s in 0..<3 {
-                            let ao = s * 16
-                            let bs = wk + s * 12 + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 2
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                        (cr9 + 0 + 0).pointee = s9_0
-                        (cr9 + 0 + 1).pointee = s9_1
-                        (cr10 + 0 + 0).pointee = s10_0
-                        (cr10 + 0 + 1).pointee = s10_1
-                        (cr11 + 0 + 0).pointee = s11_0
-                        (cr11 + 0 + 1).pointee = s11_1
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 36, t)
         }
     }
 

@@ -323,121 +323,21 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 216), (248, 48), (296, 6), (320, 162), (482, 3)]
 
+    // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: output pixels q0..<q1 of one image, kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 0)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 3 }, b: wk, n: 8, c: { row in y + (q0 + row) * 8 },
+                  GemmReduction(outer: 3, inner: 9, aOuter: 21, aInner: 1, bOuter: 72, bInner: 8), .store)
+    }
+
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 0)
         for n in lo..<hi {
             let src = a0 + n * 75
             let x = l1xp + n * 147
             for r in 0..<5 { (x + ((r + 1) * 7 + 1) * 3).update(from: src + r * 15, count: 15) }
             let y = a1 + n * 200
-            for q in stride(from: 0, to: 24, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 5 * 7 + (q + 0) % 5 * 1) * 3
-                    let cr0 = y + (q + 0) * 8
-                    let ar1 = x + ((q + 1) / 5 * 7 + (q + 1) % 5 * 1) * 3
-                    let cr1 = y + (q + 1) * 8
-                    let ar2 = x + ((q + 2) / 5 * 7 + (q + 2) % 5 * 1) * 3
-                    let cr2 = y + (q + 2) * 8
-                    let ar3 = x + ((q + 3) / 5 * 7 + (q + 3) % 5 * 1) * 3
-                    let cr3 = y + (q + 3) * 8
-                    let ar4 = x + ((q + 4) / 5 * 7 + (q + 4) % 5 * 1) * 3
-                    let cr4 = y + (q + 4) * 8
-                    let ar5 = x + ((q + 5) / 5 * 7 + (q + 5) % 5 * 1) * 3
-                    let cr5 = y + (q + 5) * 8
-                    let ar6 = x + ((q + 6) / 5 * 7 + (q + 6) % 5 * 1) * 3
-                    let cr6 = y + (q + 6) * 8
-                    let ar7 = x + ((q + 7) / 5 * 7 + (q + 7) % 5 * 1) * 3
-                    let cr7 = y + (q + 7) * 8
-                    let ar8 = x + ((q + 8) / 5 * 7 + (q + 8) % 5 * 1) * 3
-                    let cr8 = y + (q + 8) * 8
-                    let ar9 = x + ((q + 9) / 5 * 7 + (q + 9) % 5 * 1) * 3
-                    let cr9 = y + (q + 9) * 8
-                    let ar10 = x + ((q + 10) / 5 * 7 + (q + 10) % 5 * 1) * 3
-                    let cr10 = y + (q + 10) * 8
-                    let ar11 = x + ((q + 11) / 5 * 7 + (q + 11) % 5 * 1) * 3
-                    let cr11 = y + (q + 11) * 8
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        var s5_0: SIMD8<Float> = SIMD8<Float>()
-                        var s6_0: SIMD8<Float> = SIMD8<Float>()
-                        var s7_0: SIMD8<Float> = SIMD8<Float>()
-                        var s8_0: SIMD8<Float> = SIMD8<Float>()
-                        var s9_0: SIMD8<Float> = SIMD8<Float>()
-                        var s10_0: SIMD8<Float> = SIMD8<Float>()
-                        var s11_0: SIMD8<Float> = SIMD8<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 21
-                            let bs = wk + s * 72 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 8
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                        st8((cr7 + 0 + 0), s7_0)
-                        st8((cr8 + 0 + 0), s8_0)
-                        st8((cr9 + 0 + 0), s9_0)
-                        st8((cr10 + 0 + 0), s10_0)
-                        st8((cr11 + 0 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 24
-                do {
-                    let ar0 = x + ((q + 0) / 5 * 7 + (q + 0) % 5 * 1) * 3
-                    let cr0 = y + (q + 0) * 8
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 21
-                            let bs = wk + s * 72 + 0
-                            for k in 0..<9 {
-                                let bk = bs + k * 8
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                            }
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 25, t)
         }
     }
 
@@ -675,152 +575,20 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: output pixels q0..<q1 of one image, kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 248)
         let bias = (parameters + 296)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3 * 1) * 8 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
+                  GemmReduction(outer: 1, inner: 8, aOuter: 24, aInner: 1, bOuter: 48, bInner: 6), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 72
             let y = a5 + n * 54
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 3 + (q + 0) % 3 * 1) * 8
-                    let cr0 = y + (q + 0) * 6
-                    let ar1 = x + ((q + 1) / 3 * 3 + (q + 1) % 3 * 1) * 8
-                    let cr1 = y + (q + 1) * 6
-                    let ar2 = x + ((q + 2) / 3 * 3 + (q + 2) % 3 * 1) * 8
-                    let cr2 = y + (q + 2) * 6
-                    let ar3 = x + ((q + 3) / 3 * 3 + (q + 3) % 3 * 1) * 8
-                    let cr3 = y + (q + 3) * 6
-                    let ar4 = x + ((q + 4) / 3 * 3 + (q + 4) % 3 * 1) * 8
-                    let cr4 = y + (q + 4) * 6
-                    let ar5 = x + ((q + 5) / 3 * 3 + (q + 5) % 3 * 1) * 8
-                    let cr5 = y + (q + 5) * 6
-                    let ar6 = x + ((q + 6) / 3 * 3 + (q + 6) % 3 * 1) * 8
-                    let cr6 = y + (q + 6) * 6
-                    let ar7 = x + ((q + 7) / 3 * 3 + (q + 7) % 3 * 1) * 8
-                    let cr7 = y + (q + 7) * 6
-                    let ar8 = x + ((q + 8) / 3 * 3 + (q + 8) % 3 * 1) * 8
-                    let cr8 = y + (q + 8) * 6
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<8 {
-                            let bk = bs + k * 6
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                        st4((cr8 + 0 + 0), s8_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s0_1: Float = (bias + 4 + 1).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s1_1: Float = (bias + 4 + 1).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s2_1: Float = (bias + 4 + 1).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s3_1: Float = (bias + 4 + 1).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s4_1: Float = (bias + 4 + 1).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s5_1: Float = (bias + 4 + 1).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        var s6_1: Float = (bias + 4 + 1).pointee
-                        var s7_0: Float = (bias + 4 + 0).pointee
-                        var s7_1: Float = (bias + 4 + 1).pointee
-                        var s8_0: Float = (bias + 4 + 0).pointee
-                        var s8_1: Float = (bias + 4 + 1).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<8 {
-                            let bk = bs + k * 6
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr0 + 4 + 1).pointee = s0_1
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr1 + 4 + 1).pointee = s1_1
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr2 + 4 + 1).pointee = s2_1
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr3 + 4 + 1).pointee = s3_1
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr4 + 4 + 1).pointee = s4_1
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr5 + 4 + 1).pointee = s5_1
-                        (cr6 + 4 + 0).pointee = s6_0
-                        (cr6 + 4 + 1).pointee = s6_1
-                        (cr7 + 4 + 0).pointee = s7_0
-                        (cr7 + 4 + 1).pointee = s7_1
-                        (cr8 + 4 + 0).pointee = s8_0
-                        (cr8 + 4 + 1).pointee = s8_1
-                    }
-                }
-            }
+            l5ForwardRows(x, y, 0, 9, t)
         }
     }
 
@@ -830,6 +598,12 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<8 { for o in 0..<6 {
             l5wf[((kh * 1 + kw) * 6 + o) * 8 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 8 + ci) * 6 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l5InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3) * 6 }, b: l5wf, n: 8, c: { row in y + (q0 + row) * 8 },
+                  GemmReduction(outer: 1, inner: 6, aOuter: 18, aInner: 1, bOuter: 48, bInner: 8), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -848,73 +622,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 3, inner: 3, aOuter: 24, aInner: 8, bOuter: 18, bInner: 6), .add)
             let dx = g4 + n * 72
             for r in 0..<3 { (dyp + ((r + 0) * 3 + 0) * 6).update(from: dy + r * 18, count: 18) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 3 * 3 + (q + 0) % 3) * 6
-                    let cr0 = dx + (q + 0) * 8
-                    let ar1 = dyp + ((q + 1) / 3 * 3 + (q + 1) % 3) * 6
-                    let cr1 = dx + (q + 1) * 8
-                    let ar2 = dyp + ((q + 2) / 3 * 3 + (q + 2) % 3) * 6
-                    let cr2 = dx + (q + 2) * 8
-                    let ar3 = dyp + ((q + 3) / 3 * 3 + (q + 3) % 3) * 6
-                    let cr3 = dx + (q + 3) * 8
-                    let ar4 = dyp + ((q + 4) / 3 * 3 + (q + 4) % 3) * 6
-                    let cr4 = dx + (q + 4) * 8
-                    let ar5 = dyp + ((q + 5) / 3 * 3 + (q + 5) % 3) * 6
-                    let cr5 = dx + (q + 5) * 8
-                    let ar6 = dyp + ((q + 6) / 3 * 3 + (q + 6) % 3) * 6
-                    let cr6 = dx + (q + 6) * 8
-                    let ar7 = dyp + ((q + 7) / 3 * 3 + (q + 7) % 3) * 6
-                    let cr7 = dx + (q + 7) * 8
-                    let ar8 = dyp + ((q + 8) / 3 * 3 + (q + 8) % 3) * 6
-                    let cr8 = dx + (q + 8) * 8
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        var s4_0: SIMD8<Float> = SIMD8<Float>()
-                        var s5_0: SIMD8<Float> = SIMD8<Float>()
-                        var s6_0: SIMD8<Float> = SIMD8<Float>()
-                        var s7_0: SIMD8<Float> = SIMD8<Float>()
-                        var s8_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l5wf + 0
-                        for k in 0..<6 {
-                            let bk = bs + k * 8
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                        st8((cr4 + 0 + 0), s4_0)
-                        st8((cr5 + 0 + 0), s5_0)
-                        st8((cr6 + 0 + 0), s6_0)
-                        st8((cr7 + 0 + 0), s7_0)
-                        st8((cr8 + 0 + 0), s8_0)
-                    }
-                }
-            }
+            l5InputGradientRows(dyp, dx, 0, 9, t)
         }
     }
 

@@ -232,159 +232,22 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 90), (90, 5), (95, 765), (860, 17), (877, 272), (1149, 48), (1197, 3)]
 
-    // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: output pixels q0..<q1 of one image, kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 90)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
+                  GemmReduction(outer: 3, inner: 6, aOuter: 16, aInner: 1, bOuter: 30, bInner: 5), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 72
             let x = l1xp + n * 128
             for r in 0..<6 { (x + ((r + 1) * 8 + 1) * 2).update(from: src + r * 12, count: 12) }
             let y = a1 + n * 180
-            for q in stride(from: 0, to: 36, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 8 + (q + 0) % 6 * 1) * 2
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + ((q + 1) / 6 * 8 + (q + 1) % 6 * 1) * 2
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + ((q + 2) / 6 * 8 + (q + 2) % 6 * 1) * 2
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + ((q + 3) / 6 * 8 + (q + 3) % 6 * 1) * 2
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + ((q + 4) / 6 * 8 + (q + 4) % 6 * 1) * 2
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + ((q + 5) / 6 * 8 + (q + 5) % 6 * 1) * 2
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = x + ((q + 6) / 6 * 8 + (q + 6) % 6 * 1) * 2
-                    let cr6 = y + (q + 6) * 5
-                    let ar7 = x + ((q + 7) / 6 * 8 + (q + 7) % 6 * 1) * 2
-                    let cr7 = y + (q + 7) * 5
-                    let ar8 = x + ((q + 8) / 6 * 8 + (q + 8) % 6 * 1) * 2
-                    let cr8 = y + (q + 8) * 5
-                    let ar9 = x + ((q + 9) / 6 * 8 + (q + 9) % 6 * 1) * 2
-                    let cr9 = y + (q + 9) * 5
-                    let ar10 = x + ((q + 10) / 6 * 8 + (q + 10) % 6 * 1) * 2
-                    let cr10 = y + (q + 10) * 5
-                    let ar11 = x + ((q + 11) / 6 * 8 + (q + 11) % 6 * 1) * 2
-                    let cr11 = y + (q + 11) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 16
-                            let bs = wk + s * 30 + 0
-                            for k in 0..<6 {
-                                let bk = bs + k * 5
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                        st4((cr8 + 0 + 0), s8_0)
-                        st4((cr9 + 0 + 0), s9_0)
-                        st4((cr10 + 0 + 0), s10_0)
-                        st4((cr11 + 0 + 0), s11_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        var s7_0: Float = (bias + 4 + 0).pointee
-                        var s8_0: Float = (bias + 4 + 0).pointee
-                        var s9_0: Float = (bias + 4 + 0).pointee
-                        var s10_0: Float = (bias + 4 + 0).pointee
-                        var s11_0: Float = (bias + 4 + 0).pointee
-                        for s in 0..<3 {
-                            let ao = s * 16
-                            let bs = wk + s * 30 + 4
-                            for k in 0..<6 {
-                                let bk = bs + k * 5
-                                let w0 = (bk + 0).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                        (cr7 + 4 + 0).pointee = s7_0
-                        (cr8 + 4 + 0).pointee = s8_0
-                        (cr9 + 4 + 0).pointee = s9_0
-                        (cr10 + 4 + 0).pointee = s10_0
-                        (cr11 + 4 + 0).pointee = s11_0
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 36, t)
         }
         do {
             let ax = a1 + lo * 180
@@ -415,130 +278,22 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: output pixels q0..<q1 of one image, kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 95)
         let bias = (parameters + 860)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 14 + (q0 + row) % 3 * 2) * 5 }, b: wk, n: 17, c: { row in y + (q0 + row) * 17 },
+                  GemmReduction(outer: 3, inner: 15, aOuter: 35, aInner: 1, bOuter: 255, bInner: 17), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
+    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 180
             let x = l2xp + n * 245
             for r in 0..<6 { (x + ((r + 0) * 7 + 0) * 5).update(from: src + r * 30, count: 30) }
             let y = a2 + n * 153
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 3 * 14 + (q + 0) % 3 * 2) * 5
-                    let cr0 = y + (q + 0) * 17
-                    let ar1 = x + ((q + 1) / 3 * 14 + (q + 1) % 3 * 2) * 5
-                    let cr1 = y + (q + 1) * 17
-                    let ar2 = x + ((q + 2) / 3 * 14 + (q + 2) % 3 * 2) * 5
-                    let cr2 = y + (q + 2) * 17
-                    let ar3 = x + ((q + 3) / 3 * 14 + (q + 3) % 3 * 2) * 5
-                    let cr3 = y + (q + 3) * 17
-                    let ar4 = x + ((q + 4) / 3 * 14 + (q + 4) % 3 * 2) * 5
-                    let cr4 = y + (q + 4) * 17
-                    let ar5 = x + ((q + 5) / 3 * 14 + (q + 5) % 3 * 2) * 5
-                    let cr5 = y + (q + 5) * 17
-                    let ar6 = x + ((q + 6) / 3 * 14 + (q + 6) % 3 * 2) * 5
-                    let cr6 = y + (q + 6) * 17
-                    let ar7 = x + ((q + 7) / 3 * 14 + (q + 7) % 3 * 2) * 5
-                    let cr7 = y + (q + 7) * 17
-                    let ar8 = x + ((q + 8) / 3 * 14 + (q + 8) % 3 * 2) * 5
-                    let cr8 = y + (q + 8) * 17
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        for s in 0..<3 {
-                            let ao = s * 35
-                            let bs = wk + s * 255 + 0
-                            for k in 0..<15 {
-                                let bk = bs + k * 17
-                                let w0 = ld16((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr8 + 0 + 0), s8_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 16 + 0).pointee
-                        var s1_0: Float = (bias + 16 + 0).pointee
-                        var s2_0: Float = (bias + 16 + 0).pointee
-                        var s3_0: Float = (bias + 16 + 0).pointee
-                        var s4_0: Float = (bias + 16 + 0).pointee
-                        var s5_0: Float = (bias + 16 + 0).pointee
-                        var s6_0: Float = (bias + 16 + 0).pointee
-                        var s7_0: Float = (bias + 16 + 0).pointee
-                        var s8_0: Float = (bias + 16 + 0).pointee
-                        for s in 0..<3 {
-                            let ao = s * 35
-                            let bs = wk + s * 255 + 16
-                            for k in 0..<15 {
-                                let bk = bs + k * 17
-                                let w0 = (bk + 0).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                            }
-                        }
-                        (cr0 + 16 + 0).pointee = s0_0
-                        (cr1 + 16 + 0).pointee = s1_0
-                        (cr2 + 16 + 0).pointee = s2_0
-                        (cr3 + 16 + 0).pointee = s3_0
-                        (cr4 + 16 + 0).pointee = s4_0
-                        (cr5 + 16 + 0).pointee = s5_0
-                        (cr6 + 16 + 0).pointee = s6_0
-                        (cr7 + 16 + 0).pointee = s7_0
-                        (cr8 + 16 + 0).pointee = s8_0
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 9, t)
         }
     }
 
@@ -548,6 +303,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<5 { for o in 0..<17 {
             l2wt[(kh * 17 + o) * 15 + kw * 5 + ci] = wk[((kh * 3 + kw) * 5 + ci) * 17 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<3 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 17 }, b: l2wt + kh * 255, n: 15, c: { row in y + (((q0 + row) / 3 * 2 + kh) * 7 + (q0 + row) % 3 * 2) * 5 },
+                      GemmReduction(k: 17, ldb: 15), .add)
+        }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -565,270 +328,25 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 3, inner: 3, aOuter: 70, aInner: 10, bOuter: 51, bInner: 17), .add)
             let dx = l2dxp + n * 245
             dx.update(repeating: 0, count: 245)
-            for kh in 0..<3 {
-                let wtk = l2wt + kh * 255
-                do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 17
-                        let cr0 = dx + (((q + 0) / 3 * 2 + kh) * 7 + (q + 0) % 3 * 2) * 5
-                        let ar1 = dy + (q + 1) * 17
-                        let cr1 = dx + (((q + 1) / 3 * 2 + kh) * 7 + (q + 1) % 3 * 2) * 5
-                        let ar2 = dy + (q + 2) * 17
-                        let cr2 = dx + (((q + 2) / 3 * 2 + kh) * 7 + (q + 2) % 3 * 2) * 5
-                        let ar3 = dy + (q + 3) * 17
-                        let cr3 = dx + (((q + 3) / 3 * 2 + kh) * 7 + (q + 3) % 3 * 2) * 5
-                        let ar4 = dy + (q + 4) * 17
-                        let cr4 = dx + (((q + 4) / 3 * 2 + kh) * 7 + (q + 4) % 3 * 2) * 5
-                        let ar5 = dy + (q + 5) * 17
-                        let cr5 = dx + (((q + 5) / 3 * 2 + kh) * 7 + (q + 5) % 3 * 2) * 5
-                        let ar6 = dy + (q + 6) * 17
-                        let cr6 = dx + (((q + 6) / 3 * 2 + kh) * 7 + (q + 6) % 3 * 2) * 5
-                        let ar7 = dy + (q + 7) * 17
-                        let cr7 = dx + (((q + 7) / 3 * 2 + kh) * 7 + (q + 7) % 3 * 2) * 5
-                        let ar8 = dy + (q + 8) * 17
-                        let cr8 = dx + (((q + 8) / 3 * 2 + kh) * 7 + (q + 8) % 3 * 2) * 5
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            var s4_0: SIMD8<Float> = SIMD8<Float>()
-                            var s5_0: SIMD8<Float> = SIMD8<Float>()
-                            var s6_0: SIMD8<Float> = SIMD8<Float>()
-                            var s7_0: SIMD8<Float> = SIMD8<Float>()
-                            var s8_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<17 {
-                                let bk = bs + k * 15
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                            }
-                            st8((cr0 + 0 + 0), ld8((cr0 + 0 + 0)) + s0_0)
-                            st8((cr1 + 0 + 0), ld8((cr1 + 0 + 0)) + s1_0)
-                            st8((cr2 + 0 + 0), ld8((cr2 + 0 + 0)) + s2_0)
-                            st8((cr3 + 0 + 0), ld8((cr3 + 0 + 0)) + s3_0)
-                            st8((cr4 + 0 + 0), ld8((cr4 + 0 + 0)) + s4_0)
-                            st8((cr5 + 0 + 0), ld8((cr5 + 0 + 0)) + s5_0)
-                            st8((cr6 + 0 + 0), ld8((cr6 + 0 + 0)) + s6_0)
-                            st8((cr7 + 0 + 0), ld8((cr7 + 0 + 0)) + s7_0)
-                            st8((cr8 + 0 + 0), ld8((cr8 + 0 + 0)) + s8_0)
-                        }
-                        do {
-                            var s0_0: SIMD4<Float> = SIMD4<Float>()
-                            var s1_0: SIMD4<Float> = SIMD4<Float>()
-                            var s2_0: SIMD4<Float> = SIMD4<Float>()
-                            var s3_0: SIMD4<Float> = SIMD4<Float>()
-                            var s4_0: SIMD4<Float> = SIMD4<Float>()
-                            var s5_0: SIMD4<Float> = SIMD4<Float>()
-                            var s6_0: SIMD4<Float> = SIMD4<Float>()
-                            var s7_0: SIMD4<Float> = SIMD4<Float>()
-                            var s8_0: SIMD4<Float> = SIMD4<Float>()
-                            let ao = 0
-                            let bs = wtk + 8
-                            for k in 0..<17 {
-                                let bk = bs + k * 15
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                            }
-                            st4((cr0 + 8 + 0), ld4((cr0 + 8 + 0)) + s0_0)
-                            st4((cr1 + 8 + 0), ld4((cr1 + 8 + 0)) + s1_0)
-                            st4((cr2 + 8 + 0), ld4((cr2 + 8 + 0)) + s2_0)
-                            st4((cr3 + 8 + 0), ld4((cr3 + 8 + 0)) + s3_0)
-                            st4((cr4 + 8 + 0), ld4((cr4 + 8 + 0)) + s4_0)
-                            st4((cr5 + 8 + 0), ld4((cr5 + 8 + 0)) + s5_0)
-                            st4((cr6 + 8 + 0), ld4((cr6 + 8 + 0)) + s6_0)
-                            st4((cr7 + 8 + 0), ld4((cr7 + 8 + 0)) + s7_0)
-                            st4((cr8 + 8 + 0), ld4((cr8 + 8 + 0)) + s8_0)
-                        }
-                        do {
-                            var s0_0: Float = Float(0)
-                            var s0_1: Float = Float(0)
-                            var s0_2: Float = Float(0)
-                            var s1_0: Float = Float(0)
-                            var s1_1: Float = Float(0)
-                            var s1_2: Float = Float(0)
-                            var s2_0: Float = Float(0)
-                            var s2_1: Float = Float(0)
-                            var s2_2: Float = Float(0)
-                            var s3_0: Float = Float(0)
-                            var s3_1: Float = Float(0)
-                            var s3_2: Float = Float(0)
-                            var s4_0: Float = Float(0)
-                            var s4_1: Float = Float(0)
-                            var s4_2: Float = Float(0)
-                            var s5_0: Float = Float(0)
-                            var s5_1: Float = Float(0)
-                            var s5_2: Float = Float(0)
-                            var s6_0: Float = Float(0)
-                            var s6_1: Float = Float(0)
-                            var s6_2: Float = Float(0)
-                            var s7_0: Float = Float(0)
-                            var s7_1: Float = Float(0)
-                            var s7_2: Float = Float(0)
-                            var s8_0: Float = Float(0)
-                            var s8_1: Float = Float(0)
-                            var s8_2: Float = Float(0)
-                            let ao = 0
-                            let bs = wtk + 12
-                            for k in 0..<17 {
-                                let bk = bs + k * 15
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                s6_2 = s6_2.addingProduct(w2, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                s7_2 = s7_2.addingProduct(w2, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                s8_2 = s8_2.addingProduct(w2, x8)
-                            }
-                            (cr0 + 12 + 0).pointee = (cr0 + 12 + 0).pointee + s0_0
-                            (cr0 + 12 + 1).pointee = (cr0 + 12 + 1).pointee + s0_1
-                            (cr0 + 12 + 2).pointee = (cr0 + 12 + 2).pointee + s0_2
-                            (cr1 + 12 + 0).pointee = (cr1 + 12 + 0).pointee + s1_0
-                            (cr1 + 12 + 1).pointee = (cr1 + 12 + 1).pointee + s1_1
-                            (cr1 + 12 + 2).pointee = (cr1 + 12 + 2).pointee + s1_2
-                            (cr2 + 12 + 0).pointee = (cr2 + 12 + 0).pointee + s2_0
-                            (cr2 + 12 + 1).pointee = (cr2 + 12 + 1).pointee + s2_1
-                            (cr2 + 12 + 2).pointee = (cr2 + 12 + 2).pointee + s2_2
-                            (cr3 + 12 + 0).pointee = (cr3 + 12 + 0).pointee + s3_0
-                            (cr3 + 12 + 1).pointee = (cr3 + 12 + 1).pointee + s3_1
-                            (cr3 + 12 + 2).pointee = (cr3 + 12 + 2).pointee + s3_2
-                            (cr4 + 12 + 0).pointee = (cr4 + 12 + 0).pointee + s4_0
-                            (cr4 + 12 + 1).pointee = (cr4 + 12 + 1).pointee + s4_1
-                            (cr4 + 12 + 2).pointee = (cr4 + 12 + 2).pointee + s4_2
-                            (cr5 + 12 + 0).pointee = (cr5 + 12 + 0).pointee + s5_0
-                            (cr5 + 12 + 1).pointee = (cr5 + 12 + 1).pointee + s5_1
-                            (cr5 + 12 + 2).pointee = (cr5 + 12 + 2).pointee + s5_2
-                            (cr6 + 12 + 0).pointee = (cr6 + 12 + 0).pointee + s6_0
-                            (cr6 + 12 + 1).pointee = (cr6 + 12 + 1).pointee + s6_1
-                            (cr6 + 12 + 2).pointee = (cr6 + 12 + 2).pointee + s6_2
-                            (cr7 + 12 + 0).pointee = (cr7 + 12 + 0).pointee + s7_0
-                            (cr7 + 12 + 1).pointee = (cr7 + 12 + 1).pointee + s7_1
-                            (cr7 + 12 + 2).pointee = (cr7 + 12 + 2).pointee + s7_2
-                            (cr8 + 12 + 0).pointee = (cr8 + 12 + 0).pointee + s8_0
-                            (cr8 + 12 + 1).pointee = (cr8 + 12 + 1).pointee + s8_1
-                            (cr8 + 12 + 2).pointee = (cr8 + 12 + 2).pointee + s8_2
-                        }
-                    }
-                }
-            }
+            l2InputGradientScatter(dy, dx, 0, 9, t)
             let out = g1 + n * 180
             for r in 0..<6 { (out + r * 30).update(from: dx + ((r + 0) * 7 + 0) * 5, count: 30) }
         }
     }
 
+    // conv2d_3 (Conv2D): [N, 3, 3, 17] -> [N, 2, 2, 4]: output pixels q0..<q1 of one image, kernel 2x2x17x4 stride 1x1 pad t0 b0 l0 r0 sigmoid
+    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 877)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 17 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 2, inner: 34, aOuter: 51, aInner: 1, bOuter: 136, bInner: 4), .store)
+    }
+
     // conv2d_3 (Conv2D): [N, 3, 3, 17] -> [N, 2, 2, 4]: kernel 2x2x17x4 stride 1x1 pad t0 b0 l0 r0 sigmoid
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 877)
         for n in lo..<hi {
             let x = a2 + n * 153
             let y = a3 + n * 16
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 2 * 3 + (q + 0) % 2 * 1) * 17
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 2 * 3 + (q + 1) % 2 * 1) * 17
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 2 * 3 + (q + 2) % 2 * 1) * 17
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 2 * 3 + (q + 3) % 2 * 1) * 17
-                    let cr3 = y + (q + 3) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<2 {
-                            let ao = s * 51
-                            let bs = wk + s * 136 + 0
-                            for k in 0..<34 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                    }
-                }
-            }
+            l3ForwardRows(x, y, 0, 4, t)
         }
         do {
             let ax = a3 + lo * 16
@@ -843,6 +361,14 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<17 { for o in 0..<4 {
             l3wt[(kh * 4 + o) * 34 + kw * 17 + ci] = wk[((kh * 2 + kw) * 17 + ci) * 4 + o]
         } } } }
+    }
+
+    // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<2 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l3wt + kh * 136, n: 34, c: { row in y + (((q0 + row) / 2 * 1 + kh) * 3 + (q0 + row) % 2 * 1) * 17 },
+                      GemmReduction(k: 4, ldb: 34), .add)
+        }
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -863,96 +389,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 2, aOuter: 51, aInner: 17, bOuter: 8, bInner: 4), .add)
             let dx = g2 + n * 153
             dx.update(repeating: 0, count: 153)
-            for kh in 0..<2 {
-                let wtk = l3wt + kh * 136
-                do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 4
-                        let cr0 = dx + (((q + 0) / 2 * 1 + kh) * 3 + (q + 0) % 2 * 1) * 17
-                        let ar1 = dy + (q + 1) * 4
-                        let cr1 = dx + (((q + 1) / 2 * 1 + kh) * 3 + (q + 1) % 2 * 1) * 17
-                        let ar2 = dy + (q + 2) * 4
-                        let cr2 = dx + (((q + 2) / 2 * 1 + kh) * 3 + (q + 2) % 2 * 1) * 17
-                        let ar3 = dy + (q + 3) * 4
-                        let cr3 = dx + (((q + 3) / 2 * 1 + kh) * 3 + (q + 3) % 2 * 1) * 17
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<4 {
-                                let bk = bs + k * 34
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                        }
-                        do {
-                            var s0_0: Float = Float(0)
-                            var s0_1: Float = Float(0)
-                            var s1_0: Float = Float(0)
-                            var s1_1: Float = Float(0)
-                            var s2_0: Float = Float(0)
-                            var s2_1: Float = Float(0)
-                            var s3_0: Float = Float(0)
-                            var s3_1: Float = Float(0)
-                            let ao = 0
-                            let bs = wtk + 32
-                            for k in 0..<4 {
-                                let bk = bs + k * 34
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                            }
-                            (cr0 + 32 + 0).pointee = (cr0 + 32 + 0).pointee + s0_0
-                            (cr0 + 32 + 1).pointee = (cr0 + 32 + 1).pointee + s0_1
-                            (cr1 + 32 + 0).pointee = (cr1 + 32 + 0).pointee + s1_0
-                            (cr1 + 32 + 1).pointee = (cr1 + 32 + 1).pointee + s1_1
-                            (cr2 + 32 + 0).pointee = (cr2 + 32 + 0).pointee + s2_0
-                            (cr2 + 32 + 1).pointee = (cr2 + 32 + 1).pointee + s2_1
-                            (cr3 + 32 + 0).pointee = (cr3 + 32 + 0).pointee + s3_0
-                            (cr3 + 32 + 1).pointee = (cr3 + 32 + 1).pointee + s3_1
-                        }
-                    }
-                }
-            }
+            l3InputGradientScatter(dy, dx, 0, 4, t)
         }
     }
 

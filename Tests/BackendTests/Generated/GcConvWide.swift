@@ -242,266 +242,22 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 600), (600, 40), (640, 5760), (6400, 36), (6436, 22680), (29116, 350), (29466, 5)]
 
-    // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: output pixels q0..<q1 of one image, kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 600)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 11 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 40, c: { row in y + (q0 + row) * 40 },
+                  GemmReduction(outer: 1, inner: 15, aOuter: 33, aInner: 1, bOuter: 600, bInner: 40), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 168
             let x = l1xp + n * 231
             for r in 0..<7 { (x + ((r + 0) * 11 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1120
-            for q in stride(from: 0, to: 24, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 11 + (q + 0) % 4 * 2) * 3
-                    let cr0 = y + (q + 0) * 40
-                    let ar1 = x + ((q + 1) / 4 * 11 + (q + 1) % 4 * 2) * 3
-                    let cr1 = y + (q + 1) * 40
-                    let ar2 = x + ((q + 2) / 4 * 11 + (q + 2) % 4 * 2) * 3
-                    let cr2 = y + (q + 2) * 40
-                    let ar3 = x + ((q + 3) / 4 * 11 + (q + 3) % 4 * 2) * 3
-                    let cr3 = y + (q + 3) * 40
-                    let ar4 = x + ((q + 4) / 4 * 11 + (q + 4) % 4 * 2) * 3
-                    let cr4 = y + (q + 4) * 40
-                    let ar5 = x + ((q + 5) / 4 * 11 + (q + 5) % 4 * 2) * 3
-                    let cr5 = y + (q + 5) * 40
-                    let ar6 = x + ((q + 6) / 4 * 11 + (q + 6) % 4 * 2) * 3
-                    let cr6 = y + (q + 6) * 40
-                    let ar7 = x + ((q + 7) / 4 * 11 + (q + 7) % 4 * 2) * 3
-                    let cr7 = y + (q + 7) * 40
-                    let ar8 = x + ((q + 8) / 4 * 11 + (q + 8) % 4 * 2) * 3
-                    let cr8 = y + (q + 8) * 40
-                    let ar9 = x + ((q + 9) / 4 * 11 + (q + 9) % 4 * 2) * 3
-                    let cr9 = y + (q + 9) * 40
-                    let ar10 = x + ((q + 10) / 4 * 11 + (q + 10) % 4 * 2) * 3
-                    let cr10 = y + (q + 10) * 40
-                    let ar11 = x + ((q + 11) / 4 * 11 + (q + 11) % 4 * 2) * 3
-                    let cr11 = y + (q + 11) * 40
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<15 {
-                            let bk = bs + k * 40
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                        st16((cr9 + 0 + 0), s9_0)
-                        st16((cr9 + 0 + 16), s9_1)
-                        st16((cr10 + 0 + 0), s10_0)
-                        st16((cr10 + 0 + 16), s10_1)
-                        st16((cr11 + 0 + 0), s11_0)
-                        st16((cr11 + 0 + 16), s11_1)
-                    }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s4_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s5_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s6_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s7_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s8_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s9_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s10_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s11_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<15 {
-                            let bk = bs + k * 40
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                        }
-                        st8((cr0 + 32 + 0), s0_0)
-                        st8((cr1 + 32 + 0), s1_0)
-                        st8((cr2 + 32 + 0), s2_0)
-                        st8((cr3 + 32 + 0), s3_0)
-                        st8((cr4 + 32 + 0), s4_0)
-                        st8((cr5 + 32 + 0), s5_0)
-                        st8((cr6 + 32 + 0), s6_0)
-                        st8((cr7 + 32 + 0), s7_0)
-                        st8((cr8 + 32 + 0), s8_0)
-                        st8((cr9 + 32 + 0), s9_0)
-                        st8((cr10 + 32 + 0), s10_0)
-                        st8((cr11 + 32 + 0), s11_0)
-                    }
-                }
-            }
-            do {
-                let q = 24
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 11 + (q + 0) % 4 * 2) * 3
-                    let cr0 = y + (q + 0) * 40
-                    let ar1 = x + ((q + 1) / 4 * 11 + (q + 1) % 4 * 2) * 3
-                    let cr1 = y + (q + 1) * 40
-                    let ar2 = x + ((q + 2) / 4 * 11 + (q + 2) % 4 * 2) * 3
-                    let cr2 = y + (q + 2) * 40
-                    let ar3 = x + ((q + 3) / 4 * 11 + (q + 3) % 4 * 2) * 3
-                    let cr3 = y + (q + 3) * 40
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<15 {
-                            let bk = bs + k * 40
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                    }
-                    do {
-                        var s0_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s1_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s2_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        var s3_0: SIMD8<Float> = ld8((bias + 32 + 0))
-                        let ao = 0
-                        let bs = wk + 32
-                        for k in 0..<15 {
-                            let bk = bs + k * 40
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 32 + 0), s0_0)
-                        st8((cr1 + 32 + 0), s1_0)
-                        st8((cr2 + 32 + 0), s2_0)
-                        st8((cr3 + 32 + 0), s3_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 28, t)
         }
         do {
             let ax = a1 + lo * 1120
@@ -532,143 +288,20 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: output pixels q0..<q1 of one image, kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
+    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         let bias = (parameters + 6400)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 1) * 40 }, b: wk, n: 36, c: { row in y + (q0 + row) * 36 },
+                  GemmReduction(outer: 4, inner: 40, aOuter: 160, aInner: 1, bOuter: 1440, bInner: 36), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
+    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 1120
             let y = a2 + n * 288
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 8 + (q + 0) % 4 * 1) * 40
-                    let cr0 = y + (q + 0) * 36
-                    let ar1 = x + ((q + 1) / 4 * 8 + (q + 1) % 4 * 1) * 40
-                    let cr1 = y + (q + 1) * 36
-                    let ar2 = x + ((q + 2) / 4 * 8 + (q + 2) % 4 * 1) * 40
-                    let cr2 = y + (q + 2) * 36
-                    let ar3 = x + ((q + 3) / 4 * 8 + (q + 3) % 4 * 1) * 40
-                    let cr3 = y + (q + 3) * 36
-                    let ar4 = x + ((q + 4) / 4 * 8 + (q + 4) % 4 * 1) * 40
-                    let cr4 = y + (q + 4) * 36
-                    let ar5 = x + ((q + 5) / 4 * 8 + (q + 5) % 4 * 1) * 40
-                    let cr5 = y + (q + 5) * 36
-                    let ar6 = x + ((q + 6) / 4 * 8 + (q + 6) % 4 * 1) * 40
-                    let cr6 = y + (q + 6) * 36
-                    let ar7 = x + ((q + 7) / 4 * 8 + (q + 7) % 4 * 1) * 40
-                    let cr7 = y + (q + 7) * 36
-                    do {
-                        var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                        var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                        for s in 0..<4 {
-                            let ao = s * 160
-                            let bs = wk + s * 1440 + 0
-                            for k in 0..<40 {
-                                let bk = bs + k * 36
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 32 + 0))
-                        for s in 0..<4 {
-                            let ao = s * 160
-                            let bs = wk + s * 1440 + 32
-                            for k in 0..<40 {
-                                let bk = bs + k * 36
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st4((cr0 + 32 + 0), s0_0)
-                        st4((cr1 + 32 + 0), s1_0)
-                        st4((cr2 + 32 + 0), s2_0)
-                        st4((cr3 + 32 + 0), s3_0)
-                        st4((cr4 + 32 + 0), s4_0)
-                        st4((cr5 + 32 + 0), s5_0)
-                        st4((cr6 + 32 + 0), s6_0)
-                        st4((cr7 + 32 + 0), s7_0)
-                    }
-                }
-            }
+            l2ForwardRows(x, y, 0, 8, t)
         }
         do {
             let ax = a2 + lo * 288
@@ -683,6 +316,14 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         for kh in 0..<4 { for kw in 0..<1 { for ci in 0..<40 { for o in 0..<36 {
             l2wt[(kh * 36 + o) * 40 + kw * 40 + ci] = wk[((kh * 1 + kw) * 40 + ci) * 36 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
+    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        for kh in 0..<4 {
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 36 }, b: l2wt + kh * 1440, n: 40, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 4 + (q0 + row) % 4 * 1) * 40 },
+                      GemmReduction(k: 36, ldb: 40), .add)
+        }
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -706,432 +347,25 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 4, aOuter: 320, aInner: 40, bOuter: 144, bInner: 36), .add)
             let dx = g1 + n * 1120
             dx.update(repeating: 0, count: 1120)
-            for kh in 0..<4 {
-                let wtk = l2wt + kh * 1440
-                do {
-                    let q = 0
-                    do {
-                        let ar0 = dy + (q + 0) * 36
-                        let cr0 = dx + (((q + 0) / 4 * 2 + kh) * 4 + (q + 0) % 4 * 1) * 40
-                        let ar1 = dy + (q + 1) * 36
-                        let cr1 = dx + (((q + 1) / 4 * 2 + kh) * 4 + (q + 1) % 4 * 1) * 40
-                        let ar2 = dy + (q + 2) * 36
-                        let cr2 = dx + (((q + 2) / 4 * 2 + kh) * 4 + (q + 2) % 4 * 1) * 40
-                        let ar3 = dy + (q + 3) * 36
-                        let cr3 = dx + (((q + 3) / 4 * 2 + kh) * 4 + (q + 3) % 4 * 1) * 40
-                        let ar4 = dy + (q + 4) * 36
-                        let cr4 = dx + (((q + 4) / 4 * 2 + kh) * 4 + (q + 4) % 4 * 1) * 40
-                        let ar5 = dy + (q + 5) * 36
-                        let cr5 = dx + (((q + 5) / 4 * 2 + kh) * 4 + (q + 5) % 4 * 1) * 40
-                        let ar6 = dy + (q + 6) * 36
-                        let cr6 = dx + (((q + 6) / 4 * 2 + kh) * 4 + (q + 6) % 4 * 1) * 40
-                        let ar7 = dy + (q + 7) * 36
-                        let cr7 = dx + (((q + 7) / 4 * 2 + kh) * 4 + (q + 7) % 4 * 1) * 40
-                        do {
-                            var s0_0: SIMD16<Float> = SIMD16<Float>()
-                            var s0_1: SIMD16<Float> = SIMD16<Float>()
-                            var s1_0: SIMD16<Float> = SIMD16<Float>()
-                            var s1_1: SIMD16<Float> = SIMD16<Float>()
-                            var s2_0: SIMD16<Float> = SIMD16<Float>()
-                            var s2_1: SIMD16<Float> = SIMD16<Float>()
-                            var s3_0: SIMD16<Float> = SIMD16<Float>()
-                            var s3_1: SIMD16<Float> = SIMD16<Float>()
-                            var s4_0: SIMD16<Float> = SIMD16<Float>()
-                            var s4_1: SIMD16<Float> = SIMD16<Float>()
-                            var s5_0: SIMD16<Float> = SIMD16<Float>()
-                            var s5_1: SIMD16<Float> = SIMD16<Float>()
-                            var s6_0: SIMD16<Float> = SIMD16<Float>()
-                            var s6_1: SIMD16<Float> = SIMD16<Float>()
-                            var s7_0: SIMD16<Float> = SIMD16<Float>()
-                            var s7_1: SIMD16<Float> = SIMD16<Float>()
-                            let ao = 0
-                            let bs = wtk + 0
-                            for k in 0..<36 {
-                                let bk = bs + k * 40
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                            }
-                            st16((cr0 + 0 + 0), ld16((cr0 + 0 + 0)) + s0_0)
-                            st16((cr0 + 0 + 16), ld16((cr0 + 0 + 16)) + s0_1)
-                            st16((cr1 + 0 + 0), ld16((cr1 + 0 + 0)) + s1_0)
-                            st16((cr1 + 0 + 16), ld16((cr1 + 0 + 16)) + s1_1)
-                            st16((cr2 + 0 + 0), ld16((cr2 + 0 + 0)) + s2_0)
-                            st16((cr2 + 0 + 16), ld16((cr2 + 0 + 16)) + s2_1)
-                            st16((cr3 + 0 + 0), ld16((cr3 + 0 + 0)) + s3_0)
-                            st16((cr3 + 0 + 16), ld16((cr3 + 0 + 16)) + s3_1)
-                            st16((cr4 + 0 + 0), ld16((cr4 + 0 + 0)) + s4_0)
-                            st16((cr4 + 0 + 16), ld16((cr4 + 0 + 16)) + s4_1)
-                            st16((cr5 + 0 + 0), ld16((cr5 + 0 + 0)) + s5_0)
-                            st16((cr5 + 0 + 16), ld16((cr5 + 0 + 16)) + s5_1)
-                            st16((cr6 + 0 + 0), ld16((cr6 + 0 + 0)) + s6_0)
-                            st16((cr6 + 0 + 16), ld16((cr6 + 0 + 16)) + s6_1)
-                            st16((cr7 + 0 + 0), ld16((cr7 + 0 + 0)) + s7_0)
-                            st16((cr7 + 0 + 16), ld16((cr7 + 0 + 16)) + s7_1)
-                        }
-                        do {
-                            var s0_0: SIMD8<Float> = SIMD8<Float>()
-                            var s1_0: SIMD8<Float> = SIMD8<Float>()
-                            var s2_0: SIMD8<Float> = SIMD8<Float>()
-                            var s3_0: SIMD8<Float> = SIMD8<Float>()
-                            var s4_0: SIMD8<Float> = SIMD8<Float>()
-                            var s5_0: SIMD8<Float> = SIMD8<Float>()
-                            var s6_0: SIMD8<Float> = SIMD8<Float>()
-                            var s7_0: SIMD8<Float> = SIMD8<Float>()
-                            let ao = 0
-                            let bs = wtk + 32
-                            for k in 0..<36 {
-                                let bk = bs + k * 40
-                                let w0 = ld8((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                            st8((cr0 + 32 + 0), ld8((cr0 + 32 + 0)) + s0_0)
-                            st8((cr1 + 32 + 0), ld8((cr1 + 32 + 0)) + s1_0)
-                            st8((cr2 + 32 + 0), ld8((cr2 + 32 + 0)) + s2_0)
-                            st8((cr3 + 32 + 0), ld8((cr3 + 32 + 0)) + s3_0)
-                            st8((cr4 + 32 + 0), ld8((cr4 + 32 + 0)) + s4_0)
-                            st8((cr5 + 32 + 0), ld8((cr5 + 32 + 0)) + s5_0)
-                            st8((cr6 + 32 + 0), ld8((cr6 + 32 + 0)) + s6_0)
-                            st8((cr7 + 32 + 0), ld8((cr7 + 32 + 0)) + s7_0)
-                        }
-                    }
-                }
-            }
+            l2InputGradientScatter(dy, dx, 0, 8, t)
         }
+    }
+
+    // conv2d_3 (Conv2D): [N, 2, 4, 36] -> [N, 2, 4, 70]: output pixels q0..<q1 of one image, kernel 3x3x36x70 stride 1x1 pad t1 b1 l1 r1 linear
+    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let wk = (parameters + 6436)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 36 }, b: wk, n: 70, c: { row in y + (q0 + row) * 70 },
+                  GemmReduction(outer: 3, inner: 108, aOuter: 216, aInner: 1, bOuter: 7560, bInner: 70), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 4, 36] -> [N, 2, 4, 70]: kernel 3x3x36x70 stride 1x1 pad t1 b1 l1 r1 linear
     private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let wk = (parameters + 6436)
         for n in lo..<hi {
             let src = a2 + n * 288
             let x = l3xp + n * 864
             for r in 0..<2 { (x + ((r + 1) * 6 + 1) * 36).update(from: src + r * 144, count: 144) }
             let y = a3 + n * 560
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 36
-                    let cr0 = y + (q + 0) * 70
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 36
-                    let cr1 = y + (q + 1) * 70
-                    let ar2 = x + ((q + 2) / 4 * 6 + (q + 2) % 4 * 1) * 36
-                    let cr2 = y + (q + 2) * 70
-                    let ar3 = x + ((q + 3) / 4 * 6 + (q + 3) % 4 * 1) * 36
-                    let cr3 = y + (q + 3) * 70
-                    let ar4 = x + ((q + 4) / 4 * 6 + (q + 4) % 4 * 1) * 36
-                    let cr4 = y + (q + 4) * 70
-                    let ar5 = x + ((q + 5) / 4 * 6 + (q + 5) % 4 * 1) * 36
-                    let cr5 = y + (q + 5) * 70
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_2: SIMD16<Float> = SIMD16<Float>()
-                        var s2_3: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_2: SIMD16<Float> = SIMD16<Float>()
-                        var s3_3: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_2: SIMD16<Float> = SIMD16<Float>()
-                        var s4_3: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_2: SIMD16<Float> = SIMD16<Float>()
-                        var s5_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 216
-                            let bs = wk + s * 7560 + 0
-                            for k in 0..<108 {
-                                let bk = bs + k * 70
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                s2_3 = s2_3.addingProduct(w3, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                s3_3 = s3_3.addingProduct(w3, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                s4_3 = s4_3.addingProduct(w3, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                s5_3 = s5_3.addingProduct(w3, x5)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr2 + 0 + 32), s2_2)
-                        st16((cr2 + 0 + 48), s2_3)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr3 + 0 + 32), s3_2)
-                        st16((cr3 + 0 + 48), s3_3)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr4 + 0 + 32), s4_2)
-                        st16((cr4 + 0 + 48), s4_3)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr5 + 0 + 32), s5_2)
-                        st16((cr5 + 0 + 48), s5_3)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 216
-                            let bs = wk + s * 7560 + 64
-                            for k in 0..<108 {
-                                let bk = bs + k * 70
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                            }
-                        }
-                        st4((cr0 + 64 + 0), s0_0)
-                        st4((cr1 + 64 + 0), s1_0)
-                        st4((cr2 + 64 + 0), s2_0)
-                        st4((cr3 + 64 + 0), s3_0)
-                        st4((cr4 + 64 + 0), s4_0)
-                        st4((cr5 + 64 + 0), s5_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s4_1: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        var s5_1: Float = Float(0)
-                        for s in 0..<3 {
-                            let ao = s * 216
-                            let bs = wk + s * 7560 + 68
-                            for k in 0..<108 {
-                                let bk = bs + k * 70
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                            }
-                        }
-                        (cr0 + 68 + 0).pointee = s0_0
-                        (cr0 + 68 + 1).pointee = s0_1
-                        (cr1 + 68 + 0).pointee = s1_0
-                        (cr1 + 68 + 1).pointee = s1_1
-                        (cr2 + 68 + 0).pointee = s2_0
-                        (cr2 + 68 + 1).pointee = s2_1
-                        (cr3 + 68 + 0).pointee = s3_0
-                        (cr3 + 68 + 1).pointee = s3_1
-                        (cr4 + 68 + 0).pointee = s4_0
-                        (cr4 + 68 + 1).pointee = s4_1
-                        (cr5 + 68 + 0).pointee = s5_0
-                        (cr5 + 68 + 1).pointee = s5_1
-                    }
-                }
-            }
-            do {
-                let q = 6
-                do {
-                    let ar0 = x + ((q + 0) / 4 * 6 + (q + 0) % 4 * 1) * 36
-                    let cr0 = y + (q + 0) * 70
-                    let ar1 = x + ((q + 1) / 4 * 6 + (q + 1) % 4 * 1) * 36
-                    let cr1 = y + (q + 1) * 70
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s0_2: SIMD16<Float> = SIMD16<Float>()
-                        var s0_3: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_2: SIMD16<Float> = SIMD16<Float>()
-                        var s1_3: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 216
-                            let bs = wk + s * 7560 + 0
-                            for k in 0..<108 {
-                                let bk = bs + k * 70
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let w2 = ld16((bk + 32))
-                                let w3 = ld16((bk + 48))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                s0_3 = s0_3.addingProduct(w3, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                s1_3 = s1_3.addingProduct(w3, x1)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr0 + 0 + 32), s0_2)
-                        st16((cr0 + 0 + 48), s0_3)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr1 + 0 + 32), s1_2)
-                        st16((cr1 + 0 + 48), s1_3)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 216
-                            let bs = wk + s * 7560 + 64
-                            for k in 0..<108 {
-                                let bk = bs + k * 70
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                            }
-                        }
-                        st4((cr0 + 64 + 0), s0_0)
-                        st4((cr1 + 64 + 0), s1_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        for s in 0..<3 {
-                            let ao = s * 216
-                            let bs = wk + s * 7560 + 68
-                            for k in 0..<108 {
-                                let bk = bs + k * 70
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                            }
-                        }
-                        (cr0 + 68 + 0).pointee = s0_0
-                        (cr0 + 68 + 1).pointee = s0_1
-                        (cr1 + 68 + 0).pointee = s1_0
-                        (cr1 + 68 + 1).pointee = s1_1
-                    }
-                }
-            }
+            l3ForwardRows(x, y, 0, 8, t)
         }
     }
 
@@ -1141,6 +375,12 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<36 { for o in 0..<70 {
             l3wf[((kh * 3 + kw) * 70 + o) * 36 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 36 + ci) * 70 + o]
         } } } }
+    }
+
+    // conv2d_3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 70 }, b: l3wf, n: 36, c: { row in y + (q0 + row) * 36 },
+                  GemmReduction(outer: 3, inner: 210, aOuter: 420, aInner: 1, bOuter: 7560, bInner: 36), .store)
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -1156,136 +396,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 4, aOuter: 216, aInner: 36, bOuter: 280, bInner: 70), .add)
             let dx = g2 + n * 288
             for r in 0..<2 { (dyp + ((r + 1) * 6 + 1) * 70).update(from: dy + r * 280, count: 280) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 4 * 6 + (q + 0) % 4) * 70
-                    let cr0 = dx + (q + 0) * 36
-                    let ar1 = dyp + ((q + 1) / 4 * 6 + (q + 1) % 4) * 70
-                    let cr1 = dx + (q + 1) * 36
-                    let ar2 = dyp + ((q + 2) / 4 * 6 + (q + 2) % 4) * 70
-                    let cr2 = dx + (q + 2) * 36
-                    let ar3 = dyp + ((q + 3) / 4 * 6 + (q + 3) % 4) * 70
-                    let cr3 = dx + (q + 3) * 36
-                    let ar4 = dyp + ((q + 4) / 4 * 6 + (q + 4) % 4) * 70
-                    let cr4 = dx + (q + 4) * 36
-                    let ar5 = dyp + ((q + 5) / 4 * 6 + (q + 5) % 4) * 70
-                    let cr5 = dx + (q + 5) * 36
-                    let ar6 = dyp + ((q + 6) / 4 * 6 + (q + 6) % 4) * 70
-                    let cr6 = dx + (q + 6) * 36
-                    let ar7 = dyp + ((q + 7) / 4 * 6 + (q + 7) % 4) * 70
-                    let cr7 = dx + (q + 7) * 36
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 420
-                            let bs = l3wf + s * 7560 + 0
-                            for k in 0..<210 {
-                                let bk = bs + k * 36
-                                let w0 = ld16((bk + 0))
-                                let w1 = ld16((bk + 16))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                            }
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                    }
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        for s in 0..<3 {
-                            let ao = s * 420
-                            let bs = l3wf + s * 7560 + 32
-                            for k in 0..<210 {
-                                let bk = bs + k * 36
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                            }
-                        }
-                        st4((cr0 + 32 + 0), s0_0)
-                        st4((cr1 + 32 + 0), s1_0)
-                        st4((cr2 + 32 + 0), s2_0)
-                        st4((cr3 + 32 + 0), s3_0)
-                        st4((cr4 + 32 + 0), s4_0)
-                        st4((cr5 + 32 + 0), s5_0)
-                        st4((cr6 + 32 + 0), s6_0)
-                        st4((cr7 + 32 + 0), s7_0)
-                    }
-                }
-            }
+            l3InputGradientRows(dyp, dx, 0, 8, t)
         }
     }
 

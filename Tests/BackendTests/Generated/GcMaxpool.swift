@@ -260,99 +260,20 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 32), (32, 4), (36, 20), (56, 5), (61, 15), (76, 3)]
 
-    // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 32)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 7 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 2, inner: 4, aOuter: 14, aInner: 1, bOuter: 16, bInner: 4), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 98
             let y = a1 + n * 144
-            for q in stride(from: 0, to: 36, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 7 + (q + 0) % 6 * 1) * 2
-                    let cr0 = y + (q + 0) * 4
-                    let ar1 = x + ((q + 1) / 6 * 7 + (q + 1) % 6 * 1) * 2
-                    let cr1 = y + (q + 1) * 4
-                    let ar2 = x + ((q + 2) / 6 * 7 + (q + 2) % 6 * 1) * 2
-                    let cr2 = y + (q + 2) * 4
-                    let ar3 = x + ((q + 3) / 6 * 7 + (q + 3) % 6 * 1) * 2
-                    let cr3 = y + (q + 3) * 4
-                    let ar4 = x + ((q + 4) / 6 * 7 + (q + 4) % 6 * 1) * 2
-                    let cr4 = y + (q + 4) * 4
-                    let ar5 = x + ((q + 5) / 6 * 7 + (q + 5) % 6 * 1) * 2
-                    let cr5 = y + (q + 5) * 4
-                    let ar6 = x + ((q + 6) / 6 * 7 + (q + 6) % 6 * 1) * 2
-                    let cr6 = y + (q + 6) * 4
-                    let ar7 = x + ((q + 7) / 6 * 7 + (q + 7) % 6 * 1) * 2
-                    let cr7 = y + (q + 7) * 4
-                    let ar8 = x + ((q + 8) / 6 * 7 + (q + 8) % 6 * 1) * 2
-                    let cr8 = y + (q + 8) * 4
-                    let ar9 = x + ((q + 9) / 6 * 7 + (q + 9) % 6 * 1) * 2
-                    let cr9 = y + (q + 9) * 4
-                    let ar10 = x + ((q + 10) / 6 * 7 + (q + 10) % 6 * 1) * 2
-                    let cr10 = y + (q + 10) * 4
-                    let ar11 = x + ((q + 11) / 6 * 7 + (q + 11) % 6 * 1) * 2
-                    let cr11 = y + (q + 11) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s9_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s10_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s11_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        for s in 0..<2 {
-                            let ao = s * 14
-                            let bs = wk + s * 16 + 0
-                            for k in 0..<4 {
-                                let bk = bs + k * 4
-                                let w0 = ld4((bk + 0))
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                            }
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                        st4((cr8 + 0 + 0), s8_0)
-                        st4((cr9 + 0 + 0), s9_0)
-                        st4((cr10 + 0 + 0), s10_0)
-                        st4((cr11 + 0 + 0), s11_0)
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 36, t)
         }
         do {
             let ax = a1 + lo * 144
@@ -511,114 +432,20 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: output pixels q0..<q1 of one image, kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 36)
         let bias = (parameters + 56)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2 * 1) * 4 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
+                  GemmReduction(outer: 1, inner: 4, aOuter: 8, aInner: 1, bOuter: 20, bInner: 5), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 32
             let y = a5 + n * 40
-            do {
-                let q = 0
-                do {
-                    let ar0 = x + ((q + 0) / 2 * 2 + (q + 0) % 2 * 1) * 4
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = x + ((q + 1) / 2 * 2 + (q + 1) % 2 * 1) * 4
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = x + ((q + 2) / 2 * 2 + (q + 2) % 2 * 1) * 4
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = x + ((q + 3) / 2 * 2 + (q + 3) % 2 * 1) * 4
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = x + ((q + 4) / 2 * 2 + (q + 4) % 2 * 1) * 4
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = x + ((q + 5) / 2 * 2 + (q + 5) % 2 * 1) * 4
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = x + ((q + 6) / 2 * 2 + (q + 6) % 2 * 1) * 4
-                    let cr6 = y + (q + 6) * 5
-                    let ar7 = x + ((q + 7) / 2 * 2 + (q + 7) % 2 * 1) * 4
-                    let cr7 = y + (q + 7) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<4 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        var s7_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = wk + 4
-                        for k in 0..<4 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                        (cr7 + 4 + 0).pointee = s7_0
-                    }
-                }
-            }
+            l5ForwardRows(x, y, 0, 8, t)
         }
     }
 
@@ -628,6 +455,12 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<4 { for o in 0..<5 {
             l5wf[((kh * 1 + kw) * 5 + o) * 4 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 4 + ci) * 5 + o]
         } } } }
+    }
+
+    // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
+    @inline(never) private func l5InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2) * 5 }, b: l5wf, n: 4, c: { row in y + (q0 + row) * 4 },
+                  GemmReduction(outer: 1, inner: 5, aOuter: 10, aInner: 1, bOuter: 20, bInner: 4), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -646,67 +479,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 2, aOuter: 8, aInner: 4, bOuter: 10, bInner: 5), .add)
             let dx = g4 + n * 32
             for r in 0..<4 { (dyp + ((r + 0) * 2 + 0) * 5).update(from: dy + r * 10, count: 10) }
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + ((q + 0) / 2 * 2 + (q + 0) % 2) * 5
-                    let cr0 = dx + (q + 0) * 4
-                    let ar1 = dyp + ((q + 1) / 2 * 2 + (q + 1) % 2) * 5
-                    let cr1 = dx + (q + 1) * 4
-                    let ar2 = dyp + ((q + 2) / 2 * 2 + (q + 2) % 2) * 5
-                    let cr2 = dx + (q + 2) * 4
-                    let ar3 = dyp + ((q + 3) / 2 * 2 + (q + 3) % 2) * 5
-                    let cr3 = dx + (q + 3) * 4
-                    let ar4 = dyp + ((q + 4) / 2 * 2 + (q + 4) % 2) * 5
-                    let cr4 = dx + (q + 4) * 4
-                    let ar5 = dyp + ((q + 5) / 2 * 2 + (q + 5) % 2) * 5
-                    let cr5 = dx + (q + 5) * 4
-                    let ar6 = dyp + ((q + 6) / 2 * 2 + (q + 6) % 2) * 5
-                    let cr6 = dx + (q + 6) * 4
-                    let ar7 = dyp + ((q + 7) / 2 * 2 + (q + 7) % 2) * 5
-                    let cr7 = dx + (q + 7) * 4
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l5wf + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 4
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                    }
-                }
-            }
+            l5InputGradientRows(dyp, dx, 0, 8, t)
         }
     }
 

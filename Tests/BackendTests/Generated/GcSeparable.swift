@@ -261,171 +261,20 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 9), (9, 3), (12, 54), (66, 6), (72, 54), (126, 30), (156, 5), (161, 40), (201, 180), (381, 216), (597, 3)]
 
-    // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: output pixels q0..<q1 of one image, kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 9)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 6 + (q0 + row) % 6 * 1) * 3 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
+                  GemmReduction(outer: 1, inner: 3, aOuter: 18, aInner: 1, bOuter: 9, bInner: 3), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 108
-            for q in stride(from: 0, to: 36, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 6 * 6 + (q + 0) % 6 * 1) * 3
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + ((q + 1) / 6 * 6 + (q + 1) % 6 * 1) * 3
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + ((q + 2) / 6 * 6 + (q + 2) % 6 * 1) * 3
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + ((q + 3) / 6 * 6 + (q + 3) % 6 * 1) * 3
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + ((q + 4) / 6 * 6 + (q + 4) % 6 * 1) * 3
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + ((q + 5) / 6 * 6 + (q + 5) % 6 * 1) * 3
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + ((q + 6) / 6 * 6 + (q + 6) % 6 * 1) * 3
-                    let cr6 = y + (q + 6) * 3
-                    let ar7 = x + ((q + 7) / 6 * 6 + (q + 7) % 6 * 1) * 3
-                    let cr7 = y + (q + 7) * 3
-                    let ar8 = x + ((q + 8) / 6 * 6 + (q + 8) % 6 * 1) * 3
-                    let cr8 = y + (q + 8) * 3
-                    let ar9 = x + ((q + 9) / 6 * 6 + (q + 9) % 6 * 1) * 3
-                    let cr9 = y + (q + 9) * 3
-                    let ar10 = x + ((q + 10) / 6 * 6 + (q + 10) % 6 * 1) * 3
-                    let cr10 = y + (q + 10) * 3
-                    let ar11 = x + ((q + 11) / 6 * 6 + (q + 11) % 6 * 1) * 3
-                    let cr11 = y + (q + 11) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        var s7_2: Float = (bias + 0 + 2).pointee
-                        var s8_0: Float = (bias + 0 + 0).pointee
-                        var s8_1: Float = (bias + 0 + 1).pointee
-                        var s8_2: Float = (bias + 0 + 2).pointee
-                        var s9_0: Float = (bias + 0 + 0).pointee
-                        var s9_1: Float = (bias + 0 + 1).pointee
-                        var s9_2: Float = (bias + 0 + 2).pointee
-                        var s10_0: Float = (bias + 0 + 0).pointee
-                        var s10_1: Float = (bias + 0 + 1).pointee
-                        var s10_2: Float = (bias + 0 + 2).pointee
-                        var s11_0: Float = (bias + 0 + 0).pointee
-                        var s11_1: Float = (bias + 0 + 1).pointee
-                        var s11_2: Float = (bias + 0 + 2).pointee
-                        let ao = 0
-                        let bs = wk + 0
-                        for k in 0..<3 {
-                            let bk = bs + k * 3
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let w2 = (bk + 2).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            s0_2 = s0_2.addingProduct(w2, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            s1_2 = s1_2.addingProduct(w2, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            s2_2 = s2_2.addingProduct(w2, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            s3_2 = s3_2.addingProduct(w2, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            s4_2 = s4_2.addingProduct(w2, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            s5_2 = s5_2.addingProduct(w2, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            s6_2 = s6_2.addingProduct(w2, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            s7_2 = s7_2.addingProduct(w2, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            s8_2 = s8_2.addingProduct(w2, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            s9_2 = s9_2.addingProduct(w2, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            s10_2 = s10_2.addingProduct(w2, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                            s11_2 = s11_2.addingProduct(w2, x11)
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr7 + 0 + 2).pointee = s7_2
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                        (cr8 + 0 + 2).pointee = s8_2
-                        (cr9 + 0 + 0).pointee = s9_0
-                        (cr9 + 0 + 1).pointee = s9_1
-                        (cr9 + 0 + 2).pointee = s9_2
-                        (cr10 + 0 + 0).pointee = s10_0
-                        (cr10 + 0 + 1).pointee = s10_1
-                        (cr10 + 0 + 2).pointee = s10_2
-                        (cr11 + 0 + 0).pointee = s11_0
-                        (cr11 + 0 + 1).pointee = s11_1
-                        (cr11 + 0 + 2).pointee = s11_2
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 36, t)
         }
     }
 
@@ -525,10 +374,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
             let src = a2 + n * 216
             let x = l3xp + n * 294
             for r in 0..<6 { (x + ((r + 0) * 7 + 0) * 6).update(from: src + r * 36, count: 36) }
-            let md = l3mid + n * 54
             for oh in 0..<3 {
                 for ow in 0..<3 {
-                    let yo = md + (oh * 3 + ow) * 6
+                    let yo = l3mid + n * 54 + (oh * 3 + ow) * 6
                     for j in 0..<6 { yo[j] = 0 }
                     for kh in 0..<3 {
                         for kw in 0..<3 {
@@ -539,119 +387,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            let y = a3 + n * 45
-            do {
-                let q = 0
-                do {
-                    let ar0 = md + (q + 0) * 6
-                    let cr0 = y + (q + 0) * 5
-                    let ar1 = md + (q + 1) * 6
-                    let cr1 = y + (q + 1) * 5
-                    let ar2 = md + (q + 2) * 6
-                    let cr2 = y + (q + 2) * 5
-                    let ar3 = md + (q + 3) * 6
-                    let cr3 = y + (q + 3) * 5
-                    let ar4 = md + (q + 4) * 6
-                    let cr4 = y + (q + 4) * 5
-                    let ar5 = md + (q + 5) * 6
-                    let cr5 = y + (q + 5) * 5
-                    let ar6 = md + (q + 6) * 6
-                    let cr6 = y + (q + 6) * 5
-                    let ar7 = md + (q + 7) * 6
-                    let cr7 = y + (q + 7) * 5
-                    let ar8 = md + (q + 8) * 6
-                    let cr8 = y + (q + 8) * 5
-                    do {
-                        var s0_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s1_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s2_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s3_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s4_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s5_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s6_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s7_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        var s8_0: SIMD4<Float> = ld4((bias + 0 + 0))
-                        let ao = 0
-                        let bs = pw + 0
-                        for k in 0..<6 {
-                            let bk = bs + k * 5
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                        st4((cr8 + 0 + 0), s8_0)
-                    }
-                    do {
-                        var s0_0: Float = (bias + 4 + 0).pointee
-                        var s1_0: Float = (bias + 4 + 0).pointee
-                        var s2_0: Float = (bias + 4 + 0).pointee
-                        var s3_0: Float = (bias + 4 + 0).pointee
-                        var s4_0: Float = (bias + 4 + 0).pointee
-                        var s5_0: Float = (bias + 4 + 0).pointee
-                        var s6_0: Float = (bias + 4 + 0).pointee
-                        var s7_0: Float = (bias + 4 + 0).pointee
-                        var s8_0: Float = (bias + 4 + 0).pointee
-                        let ao = 0
-                        let bs = pw + 4
-                        for k in 0..<6 {
-                            let bk = bs + k * 5
-                            let w0 = (bk + 0).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr6 + 4 + 0).pointee = s6_0
-                        (cr7 + 4 + 0).pointee = s7_0
-                        (cr8 + 4 + 0).pointee = s8_0
-                    }
-                }
-            }
         }
+        Gemm.rows((hi - lo) * 9, a: { row in l3mid + (lo * 9 + row) * 6 }, b: pw, n: 5, c: { row in a3 + (lo * 9 + row) * 5 },
+                  GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         do {
             let ax = a3 + lo * 45
             let ay = a3 + lo * 45
@@ -684,148 +422,10 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let gdw = (gp + 72)
         gdw.update(repeating: 0, count: 54)
         let dw = (parameters + 72)
+        Gemm.rows((hi - lo) * 9, a: { row in g3 + (lo * 9 + row) * 5 }, b: l3wt, n: 6, c: { row in l3dmid + (lo * 9 + row) * 6 },
+                  GemmReduction(k: 5, ldb: 6), .store)
         for n in lo..<hi {
-            let dyp = g3 + n * 45
             let dm = l3dmid + n * 54
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + (q + 0) * 5
-                    let cr0 = dm + (q + 0) * 6
-                    let ar1 = dyp + (q + 1) * 5
-                    let cr1 = dm + (q + 1) * 6
-                    let ar2 = dyp + (q + 2) * 5
-                    let cr2 = dm + (q + 2) * 6
-                    let ar3 = dyp + (q + 3) * 5
-                    let cr3 = dm + (q + 3) * 6
-                    let ar4 = dyp + (q + 4) * 5
-                    let cr4 = dm + (q + 4) * 6
-                    let ar5 = dyp + (q + 5) * 5
-                    let cr5 = dm + (q + 5) * 6
-                    let ar6 = dyp + (q + 6) * 5
-                    let cr6 = dm + (q + 6) * 6
-                    let ar7 = dyp + (q + 7) * 5
-                    let cr7 = dm + (q + 7) * 6
-                    let ar8 = dyp + (q + 8) * 5
-                    let cr8 = dm + (q + 8) * 6
-                    do {
-                        var s0_0: SIMD4<Float> = SIMD4<Float>()
-                        var s1_0: SIMD4<Float> = SIMD4<Float>()
-                        var s2_0: SIMD4<Float> = SIMD4<Float>()
-                        var s3_0: SIMD4<Float> = SIMD4<Float>()
-                        var s4_0: SIMD4<Float> = SIMD4<Float>()
-                        var s5_0: SIMD4<Float> = SIMD4<Float>()
-                        var s6_0: SIMD4<Float> = SIMD4<Float>()
-                        var s7_0: SIMD4<Float> = SIMD4<Float>()
-                        var s8_0: SIMD4<Float> = SIMD4<Float>()
-                        let ao = 0
-                        let bs = l3wt + 0
-                        for k in 0..<5 {
-                            let bk = bs + k * 6
-                            let w0 = ld4((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                        }
-                        st4((cr0 + 0 + 0), s0_0)
-                        st4((cr1 + 0 + 0), s1_0)
-                        st4((cr2 + 0 + 0), s2_0)
-                        st4((cr3 + 0 + 0), s3_0)
-                        st4((cr4 + 0 + 0), s4_0)
-                        st4((cr5 + 0 + 0), s5_0)
-                        st4((cr6 + 0 + 0), s6_0)
-                        st4((cr7 + 0 + 0), s7_0)
-                        st4((cr8 + 0 + 0), s8_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        var s4_0: Float = Float(0)
-                        var s4_1: Float = Float(0)
-                        var s5_0: Float = Float(0)
-                        var s5_1: Float = Float(0)
-                        var s6_0: Float = Float(0)
-                        var s6_1: Float = Float(0)
-                        var s7_0: Float = Float(0)
-                        var s7_1: Float = Float(0)
-                        var s8_0: Float = Float(0)
-                        var s8_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l3wt + 4
-                        for k in 0..<5 {
-                            let bk = bs + k * 6
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        (cr0 + 4 + 0).pointee = s0_0
-                        (cr0 + 4 + 1).pointee = s0_1
-                        (cr1 + 4 + 0).pointee = s1_0
-                        (cr1 + 4 + 1).pointee = s1_1
-                        (cr2 + 4 + 0).pointee = s2_0
-                        (cr2 + 4 + 1).pointee = s2_1
-                        (cr3 + 4 + 0).pointee = s3_0
-                        (cr3 + 4 + 1).pointee = s3_1
-                        (cr4 + 4 + 0).pointee = s4_0
-                        (cr4 + 4 + 1).pointee = s4_1
-                        (cr5 + 4 + 0).pointee = s5_0
-                        (cr5 + 4 + 1).pointee = s5_1
-                        (cr6 + 4 + 0).pointee = s6_0
-                        (cr6 + 4 + 1).pointee = s6_1
-                        (cr7 + 4 + 0).pointee = s7_0
-                        (cr7 + 4 + 1).pointee = s7_1
-                        (cr8 + 4 + 0).pointee = s8_0
-                        (cr8 + 4 + 1).pointee = s8_1
-                    }
-                }
-            }
             let x = l3xp + n * 294
             let dx = l3dxp + n * 294
             dx.update(repeating: 0, count: 294)
@@ -855,10 +455,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let dw = (parameters + 161), pw = (parameters + 201)
         for n in lo..<hi {
             let x = a3 + n * 45
-            let md = l4mid + n * 40
             for oh in 0..<2 {
                 for ow in 0..<2 {
-                    let yo = md + (oh * 2 + ow) * 10
+                    let yo = l4mid + n * 40 + (oh * 2 + ow) * 10
                     for j in 0..<10 { yo[j] = 0 }
                     for kh in 0..<2 {
                         for kw in 0..<2 {
@@ -869,82 +468,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            let y = a4 + n * 72
-            do {
-                let q = 0
-                do {
-                    let ar0 = md + (q + 0) * 10
-                    let cr0 = y + (q + 0) * 18
-                    let ar1 = md + (q + 1) * 10
-                    let cr1 = y + (q + 1) * 18
-                    let ar2 = md + (q + 2) * 10
-                    let cr2 = y + (q + 2) * 18
-                    let ar3 = md + (q + 3) * 10
-                    let cr3 = y + (q + 3) * 18
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = pw + 0
-                        for k in 0..<10 {
-                            let bk = bs + k * 18
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        let ao = 0
-                        let bs = pw + 16
-                        for k in 0..<10 {
-                            let bk = bs + k * 18
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 16 + 0).pointee = s0_0
-                        (cr0 + 16 + 1).pointee = s0_1
-                        (cr1 + 16 + 0).pointee = s1_0
-                        (cr1 + 16 + 1).pointee = s1_1
-                        (cr2 + 16 + 0).pointee = s2_0
-                        (cr2 + 16 + 1).pointee = s2_1
-                        (cr3 + 16 + 0).pointee = s3_0
-                        (cr3 + 16 + 1).pointee = s3_1
-                    }
-                }
-            }
         }
+        Gemm.rows((hi - lo) * 4, a: { row in l4mid + (lo * 4 + row) * 10 }, b: pw, n: 18, c: { row in a4 + (lo * 4 + row) * 18 },
+                  GemmReduction(k: 10, ldb: 18), .store)
     }
 
     // separable_conv2d_2: pointwise Wt[o][i] = Wp[i][o]
@@ -962,83 +488,10 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let gdw = (gp + 161)
         gdw.update(repeating: 0, count: 40)
         let dw = (parameters + 161)
+        Gemm.rows((hi - lo) * 4, a: { row in g4 + (lo * 4 + row) * 18 }, b: l4wt, n: 10, c: { row in l4dmid + (lo * 4 + row) * 10 },
+                  GemmReduction(k: 18, ldb: 10), .store)
         for n in lo..<hi {
-            let dyp = g4 + n * 72
             let dm = l4dmid + n * 40
-            do {
-                let q = 0
-                do {
-                    let ar0 = dyp + (q + 0) * 18
-                    let cr0 = dm + (q + 0) * 10
-                    let ar1 = dyp + (q + 1) * 18
-                    let cr1 = dm + (q + 1) * 10
-                    let ar2 = dyp + (q + 2) * 18
-                    let cr2 = dm + (q + 2) * 10
-                    let ar3 = dyp + (q + 3) * 18
-                    let cr3 = dm + (q + 3) * 10
-                    do {
-                        var s0_0: SIMD8<Float> = SIMD8<Float>()
-                        var s1_0: SIMD8<Float> = SIMD8<Float>()
-                        var s2_0: SIMD8<Float> = SIMD8<Float>()
-                        var s3_0: SIMD8<Float> = SIMD8<Float>()
-                        let ao = 0
-                        let bs = l4wt + 0
-                        for k in 0..<18 {
-                            let bk = bs + k * 10
-                            let w0 = ld8((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                        }
-                        st8((cr0 + 0 + 0), s0_0)
-                        st8((cr1 + 0 + 0), s1_0)
-                        st8((cr2 + 0 + 0), s2_0)
-                        st8((cr3 + 0 + 0), s3_0)
-                    }
-                    do {
-                        var s0_0: Float = Float(0)
-                        var s0_1: Float = Float(0)
-                        var s1_0: Float = Float(0)
-                        var s1_1: Float = Float(0)
-                        var s2_0: Float = Float(0)
-                        var s2_1: Float = Float(0)
-                        var s3_0: Float = Float(0)
-                        var s3_1: Float = Float(0)
-                        let ao = 0
-                        let bs = l4wt + 8
-                        for k in 0..<18 {
-                            let bk = bs + k * 10
-                            let w0 = (bk + 0).pointee
-                            let w1 = (bk + 1).pointee
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                        }
-                        (cr0 + 8 + 0).pointee = s0_0
-                        (cr0 + 8 + 1).pointee = s0_1
-                        (cr1 + 8 + 0).pointee = s1_0
-                        (cr1 + 8 + 1).pointee = s1_1
-                        (cr2 + 8 + 0).pointee = s2_0
-                        (cr2 + 8 + 1).pointee = s2_1
-                        (cr3 + 8 + 0).pointee = s3_0
-                        (cr3 + 8 + 1).pointee = s3_1
-                    }
-                }
-            }
             let x = a3 + n * 45
             let dx = g3 + n * 45
             dx.update(repeating: 0, count: 45)

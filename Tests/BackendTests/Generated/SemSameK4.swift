@@ -179,204 +179,22 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
     /// The parameter ranges `backward` writes as partial sums per chunk (offset, count).
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 3)]
 
-    // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: output pixels q0..<q1 of one image, kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
+    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 96)
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 8 + (q0 + row) % 5 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
+                  GemmReduction(outer: 4, inner: 8, aOuter: 16, aInner: 1, bOuter: 24, bInner: 3), GemmEpilogue(bias: bias))
+    }
+
+    // conv2d_1 (Conv2D): [N, 5, 5, 2] -> [N, 5, 5, 3]: kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
+    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 50
             let x = l1xp + n * 128
             for r in 0..<5 { (x + ((r + 1) * 8 + 1) * 2).update(from: src + r * 10, count: 10) }
             let y = a1 + n * 75
-            for q in stride(from: 0, to: 24, by: 12) {
-                do {
-                    let ar0 = x + ((q + 0) / 5 * 8 + (q + 0) % 5 * 1) * 2
-                    let cr0 = y + (q + 0) * 3
-                    let ar1 = x + ((q + 1) / 5 * 8 + (q + 1) % 5 * 1) * 2
-                    let cr1 = y + (q + 1) * 3
-                    let ar2 = x + ((q + 2) / 5 * 8 + (q + 2) % 5 * 1) * 2
-                    let cr2 = y + (q + 2) * 3
-                    let ar3 = x + ((q + 3) / 5 * 8 + (q + 3) % 5 * 1) * 2
-                    let cr3 = y + (q + 3) * 3
-                    let ar4 = x + ((q + 4) / 5 * 8 + (q + 4) % 5 * 1) * 2
-                    let cr4 = y + (q + 4) * 3
-                    let ar5 = x + ((q + 5) / 5 * 8 + (q + 5) % 5 * 1) * 2
-                    let cr5 = y + (q + 5) * 3
-                    let ar6 = x + ((q + 6) / 5 * 8 + (q + 6) % 5 * 1) * 2
-                    let cr6 = y + (q + 6) * 3
-                    let ar7 = x + ((q + 7) / 5 * 8 + (q + 7) % 5 * 1) * 2
-                    let cr7 = y + (q + 7) * 3
-                    let ar8 = x + ((q + 8) / 5 * 8 + (q + 8) % 5 * 1) * 2
-                    let cr8 = y + (q + 8) * 3
-                    let ar9 = x + ((q + 9) / 5 * 8 + (q + 9) % 5 * 1) * 2
-                    let cr9 = y + (q + 9) * 3
-                    let ar10 = x + ((q + 10) / 5 * 8 + (q + 10) % 5 * 1) * 2
-                    let cr10 = y + (q + 10) * 3
-                    let ar11 = x + ((q + 11) / 5 * 8 + (q + 11) % 5 * 1) * 2
-                    let cr11 = y + (q + 11) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        var s1_0: Float = (bias + 0 + 0).pointee
-                        var s1_1: Float = (bias + 0 + 1).pointee
-                        var s1_2: Float = (bias + 0 + 2).pointee
-                        var s2_0: Float = (bias + 0 + 0).pointee
-                        var s2_1: Float = (bias + 0 + 1).pointee
-                        var s2_2: Float = (bias + 0 + 2).pointee
-                        var s3_0: Float = (bias + 0 + 0).pointee
-                        var s3_1: Float = (bias + 0 + 1).pointee
-                        var s3_2: Float = (bias + 0 + 2).pointee
-                        var s4_0: Float = (bias + 0 + 0).pointee
-                        var s4_1: Float = (bias + 0 + 1).pointee
-                        var s4_2: Float = (bias + 0 + 2).pointee
-                        var s5_0: Float = (bias + 0 + 0).pointee
-                        var s5_1: Float = (bias + 0 + 1).pointee
-                        var s5_2: Float = (bias + 0 + 2).pointee
-                        var s6_0: Float = (bias + 0 + 0).pointee
-                        var s6_1: Float = (bias + 0 + 1).pointee
-                        var s6_2: Float = (bias + 0 + 2).pointee
-                        var s7_0: Float = (bias + 0 + 0).pointee
-                        var s7_1: Float = (bias + 0 + 1).pointee
-                        var s7_2: Float = (bias + 0 + 2).pointee
-                        var s8_0: Float = (bias + 0 + 0).pointee
-                        var s8_1: Float = (bias + 0 + 1).pointee
-                        var s8_2: Float = (bias + 0 + 2).pointee
-                        var s9_0: Float = (bias + 0 + 0).pointee
-                        var s9_1: Float = (bias + 0 + 1).pointee
-                        var s9_2: Float = (bias + 0 + 2).pointee
-                        var s10_0: Float = (bias + 0 + 0).pointee
-                        var s10_1: Float = (bias + 0 + 1).pointee
-                        var s10_2: Float = (bias + 0 + 2).pointee
-                        var s11_0: Float = (bias + 0 + 0).pointee
-                        var s11_1: Float = (bias + 0 + 1).pointee
-                        var s11_2: Float = (bias + 0 + 2).pointee
-                        for s in 0..<4 {
-                            let ao = s * 16
-                            let bs = wk + s * 24 + 0
-                            for k in 0..<8 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                                let x1 = ar1[ao + k]
-                                s1_0 = s1_0.addingProduct(w0, x1)
-                                s1_1 = s1_1.addingProduct(w1, x1)
-                                s1_2 = s1_2.addingProduct(w2, x1)
-                                let x2 = ar2[ao + k]
-                                s2_0 = s2_0.addingProduct(w0, x2)
-                                s2_1 = s2_1.addingProduct(w1, x2)
-                                s2_2 = s2_2.addingProduct(w2, x2)
-                                let x3 = ar3[ao + k]
-                                s3_0 = s3_0.addingProduct(w0, x3)
-                                s3_1 = s3_1.addingProduct(w1, x3)
-                                s3_2 = s3_2.addingProduct(w2, x3)
-                                let x4 = ar4[ao + k]
-                                s4_0 = s4_0.addingProduct(w0, x4)
-                                s4_1 = s4_1.addingProduct(w1, x4)
-                                s4_2 = s4_2.addingProduct(w2, x4)
-                                let x5 = ar5[ao + k]
-                                s5_0 = s5_0.addingProduct(w0, x5)
-                                s5_1 = s5_1.addingProduct(w1, x5)
-                                s5_2 = s5_2.addingProduct(w2, x5)
-                                let x6 = ar6[ao + k]
-                                s6_0 = s6_0.addingProduct(w0, x6)
-                                s6_1 = s6_1.addingProduct(w1, x6)
-                                s6_2 = s6_2.addingProduct(w2, x6)
-                                let x7 = ar7[ao + k]
-                                s7_0 = s7_0.addingProduct(w0, x7)
-                                s7_1 = s7_1.addingProduct(w1, x7)
-                                s7_2 = s7_2.addingProduct(w2, x7)
-                                let x8 = ar8[ao + k]
-                                s8_0 = s8_0.addingProduct(w0, x8)
-                                s8_1 = s8_1.addingProduct(w1, x8)
-                                s8_2 = s8_2.addingProduct(w2, x8)
-                                let x9 = ar9[ao + k]
-                                s9_0 = s9_0.addingProduct(w0, x9)
-                                s9_1 = s9_1.addingProduct(w1, x9)
-                                s9_2 = s9_2.addingProduct(w2, x9)
-                                let x10 = ar10[ao + k]
-                                s10_0 = s10_0.addingProduct(w0, x10)
-                                s10_1 = s10_1.addingProduct(w1, x10)
-                                s10_2 = s10_2.addingProduct(w2, x10)
-                                let x11 = ar11[ao + k]
-                                s11_0 = s11_0.addingProduct(w0, x11)
-                                s11_1 = s11_1.addingProduct(w1, x11)
-                                s11_2 = s11_2.addingProduct(w2, x11)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                        (cr1 + 0 + 0).pointee = s1_0
-                        (cr1 + 0 + 1).pointee = s1_1
-                        (cr1 + 0 + 2).pointee = s1_2
-                        (cr2 + 0 + 0).pointee = s2_0
-                        (cr2 + 0 + 1).pointee = s2_1
-                        (cr2 + 0 + 2).pointee = s2_2
-                        (cr3 + 0 + 0).pointee = s3_0
-                        (cr3 + 0 + 1).pointee = s3_1
-                        (cr3 + 0 + 2).pointee = s3_2
-                        (cr4 + 0 + 0).pointee = s4_0
-                        (cr4 + 0 + 1).pointee = s4_1
-                        (cr4 + 0 + 2).pointee = s4_2
-                        (cr5 + 0 + 0).pointee = s5_0
-                        (cr5 + 0 + 1).pointee = s5_1
-                        (cr5 + 0 + 2).pointee = s5_2
-                        (cr6 + 0 + 0).pointee = s6_0
-                        (cr6 + 0 + 1).pointee = s6_1
-                        (cr6 + 0 + 2).pointee = s6_2
-                        (cr7 + 0 + 0).pointee = s7_0
-                        (cr7 + 0 + 1).pointee = s7_1
-                        (cr7 + 0 + 2).pointee = s7_2
-                        (cr8 + 0 + 0).pointee = s8_0
-                        (cr8 + 0 + 1).pointee = s8_1
-                        (cr8 + 0 + 2).pointee = s8_2
-                        (cr9 + 0 + 0).pointee = s9_0
-                        (cr9 + 0 + 1).pointee = s9_1
-                        (cr9 + 0 + 2).pointee = s9_2
-                        (cr10 + 0 + 0).pointee = s10_0
-                        (cr10 + 0 + 1).pointee = s10_1
-                        (cr10 + 0 + 2).pointee = s10_2
-                        (cr11 + 0 + 0).pointee = s11_0
-                        (cr11 + 0 + 1).pointee = s11_1
-                        (cr11 + 0 + 2).pointee = s11_2
-                    }
-                }
-            }
-            do {
-                let q = 24
-                do {
-                    let ar0 = x + ((q + 0) / 5 * 8 + (q + 0) % 5 * 1) * 2
-                    let cr0 = y + (q + 0) * 3
-                    do {
-                        var s0_0: Float = (bias + 0 + 0).pointee
-                        var s0_1: Float = (bias + 0 + 1).pointee
-                        var s0_2: Float = (bias + 0 + 2).pointee
-                        for s in 0..<4 {
-                            let ao = s * 16
-                            let bs = wk + s * 24 + 0
-                            for k in 0..<8 {
-                                let bk = bs + k * 3
-                                let w0 = (bk + 0).pointee
-                                let w1 = (bk + 1).pointee
-                                let w2 = (bk + 2).pointee
-                                let x0 = ar0[ao + k]
-                                s0_0 = s0_0.addingProduct(w0, x0)
-                                s0_1 = s0_1.addingProduct(w1, x0)
-                                s0_2 = s0_2.addingProduct(w2, x0)
-                            }
-                        }
-                        (cr0 + 0 + 0).pointee = s0_0
-                        (cr0 + 0 + 1).pointee = s0_1
-                        (cr0 + 0 + 2).pointee = s0_2
-                    }
-                }
-            }
+            l1ForwardRows(x, y, 0, 25, t)
         }
     }
 

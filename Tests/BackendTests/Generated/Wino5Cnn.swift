@@ -94,11 +94,11 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private let l2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
     private let l2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
     private let l2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
     private let l2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
     private let l2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
     private let l2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 9, CO] (per thread)
     private let l2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 8, 16]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
@@ -137,11 +137,11 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         l2wm = zeroed(threads * 7056, Float.self)
         l2wh = zeroed(threads * 784, Float.self)
         l2wf = zeroed(12800, Float.self)
+        l2dyp = zeroed(threads * 2112, Float.self)
         l2dxwu = zeroed(25872, Float.self)
         l2dxwv = zeroed(threads * 7056, Float.self)
         l2dxwm = zeroed(threads * 14112, Float.self)
         l2dxwh = zeroed(threads * 784, Float.self)
-        l2dyp = zeroed(threads * 2112, Float.self)
         a3 = zeroed(n * 896, Float.self)
         g3 = zeroed(n * 896, Float.self)
         l3part = zeroed(threads * 32, Float.self)
@@ -174,11 +174,11 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         l2wm.deallocate()
         l2wh.deallocate()
         l2wf.deallocate()
+        l2dyp.deallocate()
         l2dxwu.deallocate()
         l2dxwv.deallocate()
         l2dxwm.deallocate()
         l2dxwh.deallocate()
-        l2dyp.deallocate()
         a3.deallocate()
         g3.deallocate()
         l3part.deallocate()
@@ -257,8 +257,8 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         l2WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
-            l2ForwardInference(lo, hi, t)
+            l1Forward(lo, hi, t)
+            l2Forward(lo, hi, t)
             l3Inference(lo, hi, t)
             l4Forward(lo, hi, t)
             l6Forward(lo, hi, t)
@@ -269,12 +269,12 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(56, 12) {
+        splitRows(56, 6) {
             q0, q1, t in
             self.l1ForwardRows(a0, a1, q0, q1, t)
         }
         l2PadSingle()
-        splitRows(56, 12) {
+        splitRows(56, 6) {
             q0, q1, t in
             self.l2ForwardRows(l2xp, a2, q0, q1, t)
         }
@@ -407,9 +407,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 9 {
-            for i in 0..<9 {
+        while q < q1 {
+            let rows = min(9, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 2   // the last tile row's window ends past the image
                 let colIn = tx < 2
@@ -469,100 +469,10 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<49 {
                 let vx = v + xi * 144, mx = mm + xi * 288, ux = l1wu + xi * 528
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 16
-                    let cr1 = mx + 32
-                    let ar2 = vx + 32
-                    let cr2 = mx + 64
-                    let ar3 = vx + 48
-                    let cr3 = mx + 96
-                    let ar4 = vx + 64
-                    let cr4 = mx + 128
-                    let ar5 = vx + 80
-                    let cr5 = mx + 160
-                    let ar6 = vx + 96
-                    let cr6 = mx + 192
-                    let ar7 = vx + 112
-                    let cr7 = mx + 224
-                    let ar8 = vx + 128
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 16 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 16, ldb: 32), .store)
             }
-            for i in 0..<9 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 768 + tx * 96
                 let mi = mm + i * 32
@@ -622,283 +532,20 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 9
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 9 ending at 9") }
     }
 
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image
+    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 12800)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 16
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 16
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 16
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 16
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 8 * 12 + (q + 4) % 8 * 1) * 16
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 8 * 12 + (q + 5) % 8 * 1) * 16
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 8 * 12 + (q + 6) % 8 * 1) * 16
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 8 * 12 + (q + 7) % 8 * 1) * 16
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 8 * 12 + (q + 8) % 8 * 1) * 16
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 8 * 12 + (q + 9) % 8 * 1) * 16
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 8 * 12 + (q + 10) % 8 * 1) * 16
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 8 * 12 + (q + 11) % 8 * 1) * 16
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 192
-                        let bs = wk + s * 2560 + 0
-                        for k in 0..<80 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 8 {
-            do {
-                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 16
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 16
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 16
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 16
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 8 * 12 + (q + 4) % 8 * 1) * 16
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 8 * 12 + (q + 5) % 8 * 1) * 16
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 8 * 12 + (q + 6) % 8 * 1) * 16
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 8 * 12 + (q + 7) % 8 * 1) * 16
-                let cr7 = y + (q + 7) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<5 {
-                        let ao = s * 192
-                        let bs = wk + s * 2560 + 0
-                        for k in 0..<80 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                }
-            }
-            q += 8
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 56") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, Winograd
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 2112
-            let y = a1 + n * 1792
-            l1ForwardTiles(x, y, 0, 9, t)
-        }
-    }
-
-    // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference, Winograd
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 2112
             let y = a1 + n * 1792
@@ -1017,9 +664,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 9 {
-            for i in 0..<9 {
+        while q < q1 {
+            let rows = min(9, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 2   // the last tile row's window ends past the image
                 let colIn = tx < 2
@@ -1079,72 +726,10 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<49 {
                 let vx = v + xi * 288, mx = mm + xi * 144, ux = l2wu + xi * 528
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 16
-                    let ar2 = vx + 64
-                    let cr2 = mx + 32
-                    let ar3 = vx + 96
-                    let cr3 = mx + 48
-                    let ar4 = vx + 128
-                    let cr4 = mx + 64
-                    let ar5 = vx + 160
-                    let cr5 = mx + 80
-                    let ar6 = vx + 192
-                    let cr6 = mx + 96
-                    let ar7 = vx + 224
-                    let cr7 = mx + 112
-                    let ar8 = vx + 256
-                    let cr8 = mx + 128
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr8 + 0 + 0), s8_0)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 16, c: { row in mx + row * 16 },
+                          GemmReduction(k: 32, ldb: 16), .store)
             }
-            for i in 0..<9 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 384 + tx * 48
                 let mi = mm + i * 16
@@ -1197,182 +782,19 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 9
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 9 ending at 9") }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image
+    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image, kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear
     @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 12832)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 32
-                let cr0 = y + (q + 0) * 16
-                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 32
-                let cr1 = y + (q + 1) * 16
-                let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 32
-                let cr2 = y + (q + 2) * 16
-                let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 32
-                let cr3 = y + (q + 3) * 16
-                let ar4 = x + ((q + 4) / 8 * 12 + (q + 4) % 8 * 1) * 32
-                let cr4 = y + (q + 4) * 16
-                let ar5 = x + ((q + 5) / 8 * 12 + (q + 5) % 8 * 1) * 32
-                let cr5 = y + (q + 5) * 16
-                let ar6 = x + ((q + 6) / 8 * 12 + (q + 6) % 8 * 1) * 32
-                let cr6 = y + (q + 6) * 16
-                let ar7 = x + ((q + 7) / 8 * 12 + (q + 7) % 8 * 1) * 32
-                let cr7 = y + (q + 7) * 16
-                let ar8 = x + ((q + 8) / 8 * 12 + (q + 8) % 8 * 1) * 32
-                let cr8 = y + (q + 8) * 16
-                let ar9 = x + ((q + 9) / 8 * 12 + (q + 9) % 8 * 1) * 32
-                let cr9 = y + (q + 9) * 16
-                let ar10 = x + ((q + 10) / 8 * 12 + (q + 10) % 8 * 1) * 32
-                let cr10 = y + (q + 10) * 16
-                let ar11 = x + ((q + 11) / 8 * 12 + (q + 11) % 8 * 1) * 32
-                let cr11 = y + (q + 11) * 16
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 384
-                        let bs = wk + s * 2560 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr11 + 0 + 0), s11_0)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 8 {
-            do {
-                let ar0 = x + ((q + 0) / 8 * 12 + (q + 0) % 8 * 1) * 32
-                let cr0 = y + (q + 0) * 16
-                let ar1 = x + ((q + 1) / 8 * 12 + (q + 1) % 8 * 1) * 32
-                let cr1 = y + (q + 1) * 16
-                let ar2 = x + ((q + 2) / 8 * 12 + (q + 2) % 8 * 1) * 32
-                let cr2 = y + (q + 2) * 16
-                let ar3 = x + ((q + 3) / 8 * 12 + (q + 3) % 8 * 1) * 32
-                let cr3 = y + (q + 3) * 16
-                let ar4 = x + ((q + 4) / 8 * 12 + (q + 4) % 8 * 1) * 32
-                let cr4 = y + (q + 4) * 16
-                let ar5 = x + ((q + 5) / 8 * 12 + (q + 5) % 8 * 1) * 32
-                let cr5 = y + (q + 5) * 16
-                let ar6 = x + ((q + 6) / 8 * 12 + (q + 6) % 8 * 1) * 32
-                let cr6 = y + (q + 6) * 16
-                let ar7 = x + ((q + 7) / 8 * 12 + (q + 7) % 8 * 1) * 32
-                let cr7 = y + (q + 7) * 16
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<5 {
-                        let ao = s * 384
-                        let bs = wk + s * 2560 + 0
-                        for k in 0..<160 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr7 + 0 + 0), s7_0)
-                }
-            }
-            q += 8
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 56") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
+                  GemmReduction(outer: 5, inner: 160, aOuter: 384, aInner: 1, bOuter: 2560, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear, Winograd
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let src = a1 + n * 1792
-            let x = l2xp + n * 4224
-            for r in 0..<7 { (x + ((r + 2) * 12 + 2) * 32).update(from: src + r * 256, count: 256) }
-            let y = a2 + n * 896
-            l2ForwardTiles(x, y, 0, 9, t)
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear, inference, Winograd
-    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1792
             let x = l2xp + n * 4224
@@ -1485,9 +907,9 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         let c5 = SIMD16<Float>(repeating: 5.0)
         let c6 = SIMD16<Float>(repeating: 6.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 9 {
-            for i in 0..<9 {
+        while q < q1 {
+            let rows = min(9, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 2   // the last tile row's window ends past the image
                 let colIn = tx < 2
@@ -1547,100 +969,10 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<49 {
                 let vx = v + xi * 144, mx = mm + xi * 288, ux = l2dxwu + xi * 528
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 16
-                    let cr1 = mx + 32
-                    let ar2 = vx + 32
-                    let cr2 = mx + 64
-                    let ar3 = vx + 48
-                    let cr3 = mx + 96
-                    let ar4 = vx + 64
-                    let cr4 = mx + 128
-                    let ar5 = vx + 80
-                    let cr5 = mx + 160
-                    let ar6 = vx + 96
-                    let cr6 = mx + 192
-                    let ar7 = vx + 112
-                    let cr7 = mx + 224
-                    let ar8 = vx + 128
-                    let cr8 = mx + 256
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        var s6_0: SIMD16<Float> = SIMD16<Float>()
-                        var s6_1: SIMD16<Float> = SIMD16<Float>()
-                        var s7_0: SIMD16<Float> = SIMD16<Float>()
-                        var s7_1: SIMD16<Float> = SIMD16<Float>()
-                        var s8_0: SIMD16<Float> = SIMD16<Float>()
-                        var s8_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                        st16((cr6 + 0 + 0), s6_0)
-                        st16((cr6 + 0 + 16), s6_1)
-                        st16((cr7 + 0 + 0), s7_0)
-                        st16((cr7 + 0 + 16), s7_1)
-                        st16((cr8 + 0 + 0), s8_0)
-                        st16((cr8 + 0 + 16), s8_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 16 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 16, ldb: 32), .store)
             }
-            for i in 0..<9 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 768 + tx * 96
                 let mi = mm + i * 32
@@ -1693,9 +1025,8 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 9
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 9 ending at 9") }
     }
 
     // conv2d_2 backward: dW, db, dx

@@ -94,11 +94,11 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     private let l2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let l2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
     private let l2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
     private let l2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
     private let l2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
     private let l2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 9, 16]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
@@ -140,11 +140,11 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         l2wm = zeroed(threads * 3456, Float.self)
         l2wh = zeroed(threads * 576, Float.self)
         l2wf = zeroed(4608, Float.self)
+        l2dyp = zeroed(threads * 1584, Float.self)
         l2dxwu = zeroed(19008, Float.self)
         l2dxwv = zeroed(threads * 3456, Float.self)
         l2dxwm = zeroed(threads * 6912, Float.self)
         l2dxwh = zeroed(threads * 576, Float.self)
-        l2dyp = zeroed(threads * 1584, Float.self)
         a3 = zeroed(n * 1008, Float.self)
         g3 = zeroed(n * 1008, Float.self)
         l3part = zeroed(threads * 32, Float.self)
@@ -180,11 +180,11 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         l2wm.deallocate()
         l2wh.deallocate()
         l2wf.deallocate()
+        l2dyp.deallocate()
         l2dxwu.deallocate()
         l2dxwv.deallocate()
         l2dxwm.deallocate()
         l2dxwh.deallocate()
-        l2dyp.deallocate()
         a3.deallocate()
         g3.deallocate()
         l3part.deallocate()
@@ -267,8 +267,8 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         l2WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
-            l2ForwardInference(lo, hi, t)
+            l1Forward(lo, hi, t)
+            l2Forward(lo, hi, t)
             l3Inference(lo, hi, t)
             l4Forward(lo, hi, t)
             l5ForwardInference(lo, hi, t)
@@ -280,12 +280,12 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(63, 12) {
+        splitRows(63, 6) {
             q0, q1, t in
             self.l1ForwardRows(a0, a1, q0, q1, t)
         }
         l2PadSingle()
-        splitRows(63, 12) {
+        splitRows(63, 6) {
             q0, q1, t in
             self.l2ForwardRows(l2xp, a2, q0, q1, t)
         }
@@ -387,9 +387,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(6, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
                 let colIn = tx < 2
@@ -443,73 +443,10 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 96, mx = mm + xi * 192, ux = l1wu + xi * 528
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 16
-                    let cr1 = mx + 32
-                    let ar2 = vx + 32
-                    let cr2 = mx + 64
-                    let ar3 = vx + 48
-                    let cr3 = mx + 96
-                    let ar4 = vx + 64
-                    let cr4 = mx + 128
-                    let ar5 = vx + 80
-                    let cr5 = mx + 160
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 16 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 16, ldb: 32), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 1152 + tx * 128
                 let mi = mm + i * 32
@@ -574,228 +511,20 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
-    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image
+    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
     @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 4608)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 11 + (q + 0) % 9 * 1) * 16
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 9 * 11 + (q + 1) % 9 * 1) * 16
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 9 * 11 + (q + 2) % 9 * 1) * 16
-                let cr2 = y + (q + 2) * 32
-                let ar3 = x + ((q + 3) / 9 * 11 + (q + 3) % 9 * 1) * 16
-                let cr3 = y + (q + 3) * 32
-                let ar4 = x + ((q + 4) / 9 * 11 + (q + 4) % 9 * 1) * 16
-                let cr4 = y + (q + 4) * 32
-                let ar5 = x + ((q + 5) / 9 * 11 + (q + 5) % 9 * 1) * 16
-                let cr5 = y + (q + 5) * 32
-                let ar6 = x + ((q + 6) / 9 * 11 + (q + 6) % 9 * 1) * 16
-                let cr6 = y + (q + 6) * 32
-                let ar7 = x + ((q + 7) / 9 * 11 + (q + 7) % 9 * 1) * 16
-                let cr7 = y + (q + 7) * 32
-                let ar8 = x + ((q + 8) / 9 * 11 + (q + 8) % 9 * 1) * 16
-                let cr8 = y + (q + 8) * 32
-                let ar9 = x + ((q + 9) / 9 * 11 + (q + 9) % 9 * 1) * 16
-                let cr9 = y + (q + 9) * 32
-                let ar10 = x + ((q + 10) / 9 * 11 + (q + 10) % 9 * 1) * 16
-                let cr10 = y + (q + 10) * 32
-                let ar11 = x + ((q + 11) / 9 * 11 + (q + 11) % 9 * 1) * 16
-                let cr11 = y + (q + 11) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s3_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s3_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s4_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s4_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s5_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s5_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s6_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s6_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s7_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s7_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s8_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s8_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s9_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s9_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s10_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s10_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s11_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s11_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 176
-                        let bs = wk + s * 1536 + 0
-                        for k in 0..<48 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            s6_1 = s6_1.addingProduct(w1, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            s7_1 = s7_1.addingProduct(w1, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            s8_1 = s8_1.addingProduct(w1, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            s9_1 = s9_1.addingProduct(w1, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            s10_1 = s10_1.addingProduct(w1, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                            s11_1 = s11_1.addingProduct(w1, x11)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                    s3_0 = s3_0.replacing(with: 0, where: s3_0 .< 0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    s3_1 = s3_1.replacing(with: 0, where: s3_1 .< 0)
-                    st16((cr3 + 0 + 16), s3_1)
-                    s4_0 = s4_0.replacing(with: 0, where: s4_0 .< 0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    s4_1 = s4_1.replacing(with: 0, where: s4_1 .< 0)
-                    st16((cr4 + 0 + 16), s4_1)
-                    s5_0 = s5_0.replacing(with: 0, where: s5_0 .< 0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    s5_1 = s5_1.replacing(with: 0, where: s5_1 .< 0)
-                    st16((cr5 + 0 + 16), s5_1)
-                    s6_0 = s6_0.replacing(with: 0, where: s6_0 .< 0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    s6_1 = s6_1.replacing(with: 0, where: s6_1 .< 0)
-                    st16((cr6 + 0 + 16), s6_1)
-                    s7_0 = s7_0.replacing(with: 0, where: s7_0 .< 0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    s7_1 = s7_1.replacing(with: 0, where: s7_1 .< 0)
-                    st16((cr7 + 0 + 16), s7_1)
-                    s8_0 = s8_0.replacing(with: 0, where: s8_0 .< 0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    s8_1 = s8_1.replacing(with: 0, where: s8_1 .< 0)
-                    st16((cr8 + 0 + 16), s8_1)
-                    s9_0 = s9_0.replacing(with: 0, where: s9_0 .< 0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    s9_1 = s9_1.replacing(with: 0, where: s9_1 .< 0)
-                    st16((cr9 + 0 + 16), s9_1)
-                    s10_0 = s10_0.replacing(with: 0, where: s10_0 .< 0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    s10_1 = s10_1.replacing(with: 0, where: s10_1 .< 0)
-                    st16((cr10 + 0 + 16), s10_1)
-                    s11_0 = s11_0.replacing(with: 0, where: s11_0 .< 0)
-                    st16((cr11 + 0 + 0), s11_0)
-                    s11_1 = s11_1.replacing(with: 0, where: s11_1 .< 0)
-                    st16((cr11 + 0 + 16), s11_1)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 3 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 11 + (q + 0) % 9 * 1) * 16
-                let cr0 = y + (q + 0) * 32
-                let ar1 = x + ((q + 1) / 9 * 11 + (q + 1) % 9 * 1) * 16
-                let cr1 = y + (q + 1) * 32
-                let ar2 = x + ((q + 2) / 9 * 11 + (q + 2) % 9 * 1) * 16
-                let cr2 = y + (q + 2) * 32
-                do {
-                    var s0_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s0_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s1_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s1_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    var s2_0: SIMD16<Float> = ld16((bias + 0 + 0))
-                    var s2_1: SIMD16<Float> = ld16((bias + 0 + 16))
-                    for s in 0..<3 {
-                        let ao = s * 176
-                        let bs = wk + s * 1536 + 0
-                        for k in 0..<48 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                        }
-                    }
-                    s0_0 = s0_0.replacing(with: 0, where: s0_0 .< 0)
-                    st16((cr0 + 0 + 0), s0_0)
-                    s0_1 = s0_1.replacing(with: 0, where: s0_1 .< 0)
-                    st16((cr0 + 0 + 16), s0_1)
-                    s1_0 = s1_0.replacing(with: 0, where: s1_0 .< 0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    s1_1 = s1_1.replacing(with: 0, where: s1_1 .< 0)
-                    st16((cr1 + 0 + 16), s1_1)
-                    s2_0 = s2_0.replacing(with: 0, where: s2_0 .< 0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    s2_1 = s2_1.replacing(with: 0, where: s2_1 .< 0)
-                    st16((cr2 + 0 + 16), s2_1)
-                }
-            }
-            q += 3
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 63") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
+                  GemmReduction(outer: 3, inner: 48, aOuter: 176, aInner: 1, bOuter: 1536, bInner: 32), GemmEpilogue(bias: bias, activation: .relu))
     }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, Winograd
     private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let x = a0 + n * 1584
-            let y = a1 + n * 2016
-            l1ForwardTiles(x, y, 0, 6, t)
-        }
-    }
-
-    // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu, inference, Winograd
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 1584
             let y = a1 + n * 2016
@@ -881,9 +610,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(6, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
                 let colIn = tx < 2
@@ -937,54 +666,10 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 192, mx = mm + xi * 96, ux = l2wu + xi * 528
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 32
-                    let cr1 = mx + 16
-                    let ar2 = vx + 64
-                    let cr2 = mx + 32
-                    let ar3 = vx + 96
-                    let cr3 = mx + 48
-                    let ar4 = vx + 128
-                    let cr4 = mx + 64
-                    let ar5 = vx + 160
-                    let cr5 = mx + 80
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<32 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr5 + 0 + 0), s5_0)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 16, c: { row in mx + row * 16 },
+                          GemmReduction(k: 32, ldb: 16), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 576 + tx * 64
                 let mi = mm + i * 16
@@ -1040,152 +725,19 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
-    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: output pixels q0..<q1 of one image
+    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: output pixels q0..<q1 of one image, kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear
     @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4640)
-        var q = q0
-        let qEnd = q1
-        while qEnd - q >= 12 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 11 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 16
-                let ar1 = x + ((q + 1) / 9 * 11 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 16
-                let ar2 = x + ((q + 2) / 9 * 11 + (q + 2) % 9 * 1) * 32
-                let cr2 = y + (q + 2) * 16
-                let ar3 = x + ((q + 3) / 9 * 11 + (q + 3) % 9 * 1) * 32
-                let cr3 = y + (q + 3) * 16
-                let ar4 = x + ((q + 4) / 9 * 11 + (q + 4) % 9 * 1) * 32
-                let cr4 = y + (q + 4) * 16
-                let ar5 = x + ((q + 5) / 9 * 11 + (q + 5) % 9 * 1) * 32
-                let cr5 = y + (q + 5) * 16
-                let ar6 = x + ((q + 6) / 9 * 11 + (q + 6) % 9 * 1) * 32
-                let cr6 = y + (q + 6) * 16
-                let ar7 = x + ((q + 7) / 9 * 11 + (q + 7) % 9 * 1) * 32
-                let cr7 = y + (q + 7) * 16
-                let ar8 = x + ((q + 8) / 9 * 11 + (q + 8) % 9 * 1) * 32
-                let cr8 = y + (q + 8) * 16
-                let ar9 = x + ((q + 9) / 9 * 11 + (q + 9) % 9 * 1) * 32
-                let cr9 = y + (q + 9) * 16
-                let ar10 = x + ((q + 10) / 9 * 11 + (q + 10) % 9 * 1) * 32
-                let cr10 = y + (q + 10) * 16
-                let ar11 = x + ((q + 11) / 9 * 11 + (q + 11) % 9 * 1) * 32
-                let cr11 = y + (q + 11) * 16
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    var s3_0: SIMD16<Float> = SIMD16<Float>()
-                    var s4_0: SIMD16<Float> = SIMD16<Float>()
-                    var s5_0: SIMD16<Float> = SIMD16<Float>()
-                    var s6_0: SIMD16<Float> = SIMD16<Float>()
-                    var s7_0: SIMD16<Float> = SIMD16<Float>()
-                    var s8_0: SIMD16<Float> = SIMD16<Float>()
-                    var s9_0: SIMD16<Float> = SIMD16<Float>()
-                    var s10_0: SIMD16<Float> = SIMD16<Float>()
-                    var s11_0: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 352
-                        let bs = wk + s * 1536 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            let x6 = ar6[ao + k]
-                            s6_0 = s6_0.addingProduct(w0, x6)
-                            let x7 = ar7[ao + k]
-                            s7_0 = s7_0.addingProduct(w0, x7)
-                            let x8 = ar8[ao + k]
-                            s8_0 = s8_0.addingProduct(w0, x8)
-                            let x9 = ar9[ao + k]
-                            s9_0 = s9_0.addingProduct(w0, x9)
-                            let x10 = ar10[ao + k]
-                            s10_0 = s10_0.addingProduct(w0, x10)
-                            let x11 = ar11[ao + k]
-                            s11_0 = s11_0.addingProduct(w0, x11)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr2 + 0 + 0), s2_0)
-                    st16((cr3 + 0 + 0), s3_0)
-                    st16((cr4 + 0 + 0), s4_0)
-                    st16((cr5 + 0 + 0), s5_0)
-                    st16((cr6 + 0 + 0), s6_0)
-                    st16((cr7 + 0 + 0), s7_0)
-                    st16((cr8 + 0 + 0), s8_0)
-                    st16((cr9 + 0 + 0), s9_0)
-                    st16((cr10 + 0 + 0), s10_0)
-                    st16((cr11 + 0 + 0), s11_0)
-                }
-            }
-            q += 12
-        }
-        if qEnd - q == 3 {
-            do {
-                let ar0 = x + ((q + 0) / 9 * 11 + (q + 0) % 9 * 1) * 32
-                let cr0 = y + (q + 0) * 16
-                let ar1 = x + ((q + 1) / 9 * 11 + (q + 1) % 9 * 1) * 32
-                let cr1 = y + (q + 1) * 16
-                let ar2 = x + ((q + 2) / 9 * 11 + (q + 2) % 9 * 1) * 32
-                let cr2 = y + (q + 2) * 16
-                do {
-                    var s0_0: SIMD16<Float> = SIMD16<Float>()
-                    var s1_0: SIMD16<Float> = SIMD16<Float>()
-                    var s2_0: SIMD16<Float> = SIMD16<Float>()
-                    for s in 0..<3 {
-                        let ao = s * 352
-                        let bs = wk + s * 1536 + 0
-                        for k in 0..<96 {
-                            let bk = bs + k * 16
-                            let w0 = ld16((bk + 0))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                        }
-                    }
-                    st16((cr0 + 0 + 0), s0_0)
-                    st16((cr1 + 0 + 0), s1_0)
-                    st16((cr2 + 0 + 0), s2_0)
-                }
-            }
-            q += 3
-        }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 12 ending at 63") }
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
+                  GemmReduction(outer: 3, inner: 96, aOuter: 352, aInner: 1, bOuter: 1536, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear, Winograd
     private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
-        for n in lo..<hi {
-            let src = a1 + n * 2016
-            let x = l2xp + n * 3168
-            for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
-            let y = a2 + n * 1008
-            l2ForwardTiles(x, y, 0, 6, t)
-        }
-    }
-
-    // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear, inference, Winograd
-    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 2016
             let x = l2xp + n * 3168
@@ -1265,9 +817,9 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         let c4 = SIMD16<Float>(repeating: 4.0)
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
-        let qEnd = q1
-        while qEnd - q >= 6 {
-            for i in 0..<6 {
+        while q < q1 {
+            let rows = min(6, q1 - q)
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let rowIn = ty < 1   // the last tile row's window ends past the image
                 let colIn = tx < 2
@@ -1321,73 +873,10 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             }
             for xi in 0..<36 {
                 let vx = v + xi * 96, mx = mm + xi * 192, ux = l2dxwu + xi * 528
-                do {
-                    let ar0 = vx + 0
-                    let cr0 = mx + 0
-                    let ar1 = vx + 16
-                    let cr1 = mx + 32
-                    let ar2 = vx + 32
-                    let cr2 = mx + 64
-                    let ar3 = vx + 48
-                    let cr3 = mx + 96
-                    let ar4 = vx + 64
-                    let cr4 = mx + 128
-                    let ar5 = vx + 80
-                    let cr5 = mx + 160
-                    do {
-                        var s0_0: SIMD16<Float> = SIMD16<Float>()
-                        var s0_1: SIMD16<Float> = SIMD16<Float>()
-                        var s1_0: SIMD16<Float> = SIMD16<Float>()
-                        var s1_1: SIMD16<Float> = SIMD16<Float>()
-                        var s2_0: SIMD16<Float> = SIMD16<Float>()
-                        var s2_1: SIMD16<Float> = SIMD16<Float>()
-                        var s3_0: SIMD16<Float> = SIMD16<Float>()
-                        var s3_1: SIMD16<Float> = SIMD16<Float>()
-                        var s4_0: SIMD16<Float> = SIMD16<Float>()
-                        var s4_1: SIMD16<Float> = SIMD16<Float>()
-                        var s5_0: SIMD16<Float> = SIMD16<Float>()
-                        var s5_1: SIMD16<Float> = SIMD16<Float>()
-                        let ao = 0
-                        let bs = ux + 0
-                        for k in 0..<16 {
-                            let bk = bs + k * 32
-                            let w0 = ld16((bk + 0))
-                            let w1 = ld16((bk + 16))
-                            let x0 = ar0[ao + k]
-                            s0_0 = s0_0.addingProduct(w0, x0)
-                            s0_1 = s0_1.addingProduct(w1, x0)
-                            let x1 = ar1[ao + k]
-                            s1_0 = s1_0.addingProduct(w0, x1)
-                            s1_1 = s1_1.addingProduct(w1, x1)
-                            let x2 = ar2[ao + k]
-                            s2_0 = s2_0.addingProduct(w0, x2)
-                            s2_1 = s2_1.addingProduct(w1, x2)
-                            let x3 = ar3[ao + k]
-                            s3_0 = s3_0.addingProduct(w0, x3)
-                            s3_1 = s3_1.addingProduct(w1, x3)
-                            let x4 = ar4[ao + k]
-                            s4_0 = s4_0.addingProduct(w0, x4)
-                            s4_1 = s4_1.addingProduct(w1, x4)
-                            let x5 = ar5[ao + k]
-                            s5_0 = s5_0.addingProduct(w0, x5)
-                            s5_1 = s5_1.addingProduct(w1, x5)
-                        }
-                        st16((cr0 + 0 + 0), s0_0)
-                        st16((cr0 + 0 + 16), s0_1)
-                        st16((cr1 + 0 + 0), s1_0)
-                        st16((cr1 + 0 + 16), s1_1)
-                        st16((cr2 + 0 + 0), s2_0)
-                        st16((cr2 + 0 + 16), s2_1)
-                        st16((cr3 + 0 + 0), s3_0)
-                        st16((cr3 + 0 + 16), s3_1)
-                        st16((cr4 + 0 + 0), s4_0)
-                        st16((cr4 + 0 + 16), s4_1)
-                        st16((cr5 + 0 + 0), s5_0)
-                        st16((cr5 + 0 + 16), s5_1)
-                    }
-                }
+                Gemm.rows(rows, a: { row in vx + row * 16 }, b: ux, n: 32, c: { row in mx + row * 32 },
+                          GemmReduction(k: 16, ldb: 32), .store)
             }
-            for i in 0..<6 {
+            for i in 0..<rows {
                 let tile = q + i, ty = tile / 3, tx = tile % 3
                 let yo = y + 0 + ty * 1152 + tx * 128
                 let mi = mm + i * 32
@@ -1443,9 +932,8 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                     }
                 }
             }
-            q += 6
+            q += rows
         }
-        if q != qEnd { fatalError("rows \(q0)..<\(qEnd): not whole blocks of 6 ending at 6") }
     }
 
     // conv2d_2 backward: dW, db, dx

@@ -1,8 +1,8 @@
 // SeparableConv2D: depthwise KHxKW (multiplier M, no bias) into `mid`, then pointwise 1x1
 // [CI*M, CO] + bias + activation.
-//   forward:  mid = depthwise(xp);  y[pixel, :] = act(b + mid[pixel, :] * Wp)   (RowGemm, SIMD over CO)
+//   forward:  mid = depthwise(xp);  y[pixel, :] = act(b + mid[pixel, :] * Wp)   (one Gemm over the chunk's pixels)
 //   backward: dy *= act'(y); db = sum dy; dWp = mid^T * dy (the runtime's Gemm down the columns of mid);
-//             dmid = dy * Wp^T (RowGemm); then the depthwise backward from dmid (dWd, dx).
+//             dmid = dy * Wp^T (one Gemm); then the depthwise backward from dmid (dWd, dx).
 
 import ModelcCore
 
@@ -29,14 +29,14 @@ struct SeparableConv2DEmitter: OpEmitter {
             if hasBias { w.line("let bias = \(c.param(.bias))") }
             w.block("for n in lo..<hi") {
                 DepthwiseCode.padCopy(w, c, g, xp: xp, src: c.x)
-                w.line("let md = \(mid) + n * \(pix * cm)")
-                DepthwiseCode.forward(w, g, mult: multiplier, x: "x", y: "md", dw: "dw", bias: nil)
-                w.line("let y = \(c.y) + n * \(c.outSize)")
-                emitRowBlocks(w, total: pix, rowsPerBlock: UnrolledRowGemm.preferredRows(n: co), index: "q") { rows, q in
-                    UnrolledRowGemm(rows: rows, aRow: { r in "md + (\(q) + \(r)) * \(cm)" }, cRow: { r in "y + (\(q) + \(r)) * \(co)" },
-                            k: cm, b: "pw", ldb: co, n: co, bias: hasBias ? "bias" : nil, epilogue: epi ?? .none).emit(w)
-                }
+                DepthwiseCode.forward(w, g, mult: multiplier, x: "x", y: "\(mid) + n * \(pix * cm)", dw: "dw", bias: nil)
             }
+            // y[pixel, :] = act(b + mid[pixel, :] * Wp) for every pixel of images lo..<hi
+            var gemm = RowGemm(rows: "(hi - lo) * \(pix)", aRow: { r in "\(mid) + (lo * \(pix) + \(r)) * \(cm)" },
+                               cRow: { r in "\(c.y) + (lo * \(pix) + \(r)) * \(co)" }, k: cm, b: "pw", ldb: co, n: co)
+            gemm.bias = hasBias ? "bias" : nil
+            gemm.epilogue = epi ?? .none
+            gemm.emit(w)
             if let post = post {
                 w.block("do") { ActivationCode.emitForward(w, post, x: c.y, y: c.y, size: c.outSize, channels: co) }
             }
@@ -68,13 +68,11 @@ struct SeparableConv2DEmitter: OpEmitter {
             w.line("let gdw = \(c.grad(.depthwiseKernel))")
             w.line("gdw.update(repeating: 0, count: \(g.kh * g.kw * cm))")
             w.line("let dw = \(c.param(.depthwiseKernel))")
+            // dmid[pixel, :] = dy[pixel, :] * Wp^T for every pixel of images lo..<hi
+            RowGemm(rows: "(hi - lo) * \(pix)", aRow: { r in "\(c.gy) + (lo * \(pix) + \(r)) * \(co)" },
+                    cRow: { r in "\(dmid) + (lo * \(pix) + \(r)) * \(cm)" }, k: co, b: wt, ldb: cm, n: cm).emit(w)
             w.block("for n in lo..<hi") {
-                w.line("let dyp = \(c.gy) + n * \(c.outSize)")
                 w.line("let dm = \(dmid) + n * \(pix * cm)")
-                emitRowBlocks(w, total: pix, rowsPerBlock: UnrolledRowGemm.preferredRows(n: cm), index: "q") { rows, q in
-                    UnrolledRowGemm(rows: rows, aRow: { r in "dyp + (\(q) + \(r)) * \(co)" }, cRow: { r in "dm + (\(q) + \(r)) * \(cm)" },
-                            k: co, b: wt, ldb: cm, n: cm).emit(w)
-                }
                 w.line("let x = \(xp) + n * \(g.padded ? g.hp * g.wp * g.c : c.inSize)")
                 DepthwiseCode.backward(w, c, g, mult: multiplier, x: "x", dy: "dm", dw: "dw", gdw: "gdw", gx: c.gx)
             }

@@ -10,7 +10,7 @@
 //   the output size is not a multiple of m). With xi = n i + j indexing the transformed positions:
 //     V[xi][tile][ci]  = (B^T d B)[i][j]         per input channel (SIMD over CI)
 //     U[xi][ci][co]    = (G g G^T)[i][j]         g = W[:, :, ci, co], once per forward / backward call
-//     M[xi]            = V[xi] x U[xi]           n^2 GEMMs [tiles, CI] x [CI, CO] (RowGemm)
+//     M[xi]            = V[xi] x U[xi]           n^2 GEMMs [tiles, CI] x [CI, CO] (the runtime's Gemm)
 //     y[m ty + a][m tx + b] = (A^T M A)[a][b]    then bias or folded BatchNorm, activation
 //   A^T [m, n], G [n, r] and B^T [n, n] come from Cook-Toom (WinogradMatrices below); each 2-D
 //   transform is two passes of straight-line 1-D code with those constants (WinogradCode),
@@ -20,7 +20,7 @@
 //   Training: the forward is Winograd and the backward differentiates the convolution itself
 //   (dW direct; dx Winograd or direct), so gradients match the direct form's up to rounding
 //   (tests: SemanticsTests.testWinogradMatchesDirect, the Keras fixtures, finite differences).
-//   Tiles go R at a time (about UnrolledRowGemm.preferredRows(CO), `block`); a block's V and M (n^2 x R x CI and
+//   Tiles go R at a time (at most 12, `block`); a block's V and M (n^2 x R x CI and
 //   n^2 x R x CO floats, per thread) stay in cache from the input transform to the output one.
 
 /// Winograd minimal filtering F(m, r) by Cook-Toom: y = A^T [(G g) .* (B^T d)] is the valid
@@ -209,10 +209,10 @@ struct WinogradConv {
     /// layers' U do not fit), and the direct row kernels are faster (at 16, seed 002's two 14x14
     /// layers too: 0.245 -> 0.266 ms).
     static let singleImageMinimumTiles = 32
-    /// Tiles per GEMM block: RowGemm's preferred row count, evened out over the image's blocks
-    /// (49 tiles at 12: 10, 10, 10, 10, 9, not 12 x 4 + 1; each block streams all of U).
+    /// Tiles per GEMM block: at most two of the Gemm's 6-row tiles, evened out over the image's
+    /// blocks (49 tiles: 10, 10, 10, 10, 9, not 12 x 4 + 1; each block streams all of U).
     var block: Int {
-        let most = UnrolledRowGemm.preferredRows(n: co), blocks = (tiles + most - 1) / most
+        let most = 12, blocks = (tiles + most - 1) / most
         return (tiles + blocks - 1) / blocks
     }
     let kernelName: String
@@ -272,9 +272,8 @@ struct WinogradConv {
     }
 
     /// The body of `ForwardTiles(x, y, q0, q1, t)`: tiles q0..<q1 of the image whose padded input
-    /// is at x, written to y in layout `out`, R tiles at a time and then the tiles % R left (their
-    /// own unrolled variant; q0 is a multiple of R, q1 one or the tile count, as `splitRows`
-    /// splits). The caller declares bias, or sc/sh for a folded BatchNorm. Each 2-D
+    /// is at x, written to y in layout `out`, up to `block` tiles at a time (the block's V x U
+    /// products are calls of the runtime's Gemm). The caller declares bias, or sc/sh for a folded BatchNorm. Each 2-D
     /// transform runs as two 1-D passes through the per-thread tile h (few live registers,
     /// short code: swiftc compiles it quickly).
     func emitKernelBody(_ w: CodeWriter, out: PixelLayout, bias: String?, scale: String?, shift: String?,
@@ -287,7 +286,10 @@ struct WinogradConv {
         w.line("let v = \(v) + t * \(nn * r * ci), mm = \(mm) + t * \(nn * r * co), h = \(half) + t * \(nn * 16)")
         let code = WinogradCode(), body = CodeWriter()
         func emitTiles(_ w: CodeWriter) {
-            emitDynamicRows(w, from: "q0", to: "q1", rowsPerBlock: r, total: tiles) { rows, q in
+            let q = "q", rows = "rows"
+            w.line("var q = q0")
+            w.block("while q < q1") {
+                w.line("let rows = min(\(r), q1 - q)")
                 // 1. input transform: V[xi][i] for the block's tiles
                 w.block("for i in 0..<\(rows)") {
                     w.line("let tile = \(q) + i, ty = tile / \(tilesW), tx = tile % \(tilesW)")
@@ -320,7 +322,7 @@ struct WinogradConv {
                 // 2. M[xi] = V[xi] x U[xi], n^2 GEMMs of [rows, CI] x [CI, CO]
                 w.block("for xi in 0..<\(nn)") {
                     w.line("let vx = v + xi * \(r * ci), mx = mm + xi * \(r * co), ux = \(u) + xi * \(uStride)")
-                    UnrolledRowGemm(rows: rows, aRow: { "vx + \($0 * ci)" }, cRow: { "mx + \($0 * co)" },
+                    RowGemm(rows: rows, aRow: { "vx + \($0) * \(ci)" }, cRow: { "mx + \($0) * \(co)" },
                             k: ci, b: "ux", ldb: co, n: co).emit(w)
                 }
                 // 3. output transform Y = A^T M A, epilogue, store the tile's m x m pixels
@@ -357,6 +359,7 @@ struct WinogradConv {
                         }
                     }
                 }
+                w.line("q += rows")
             }
         }
         emitTiles(body)

@@ -1,0 +1,173 @@
+// Conv2D backward (the forward and the layouts: Conv2DEmitter.swift), one image at a time so
+// that its dy (and x) stay in cache from db through dW to dx:
+//   dy *= act'(y);  db = sum dy
+//   dW += xp_windows^T * dy      the runtime's Gemm down the window columns, SIMD over CO
+//   dx, direct form (stride 1, 'same'-like padding, few extra MACs): the valid correlation of
+//       the zero-bordered dy with the flipped kernel Wf [KH, KW, CO, CI], each dx pixel computed
+//       once in registers (`InputGradientRows`, or Winograd tiles when there is enough work);
+//   dx, scatter form (otherwise): dxp[pixel rows of kh] += dy * Wt[kh] (Wt[kh] = [CO, KW*CI],
+//       `InputGradientScatter`), then dx = crop(dxp).
+// Training fusion: with a BatchNorm after the layer, each image's dy comes from the BatchNorm's
+// backward-data formula (per-chunk scratch) right before it is used.
+
+import ModelcCore
+
+struct Conv2DBackwardEmitter {
+    let layer: Conv2DLayer
+    var c: LayerContext { layer.c }
+    var g: ConvGeometry { layer.g }
+    var p: String { layer.p }
+    var co: Int { layer.co }
+    // Padding of dy for the direct form, per side.
+    var pt: Int { g.kh - 1 - g.top }
+    var pb: Int { g.kh - 1 - g.bottom }
+    var pl: Int { g.kw - 1 - g.left }
+    var pr: Int { g.kw - 1 - g.right }
+    var direct: Bool {
+        layer.attrs.strideH == 1 && layer.attrs.strideW == 1 && min(pt, pb, pl, pr) >= 0 && g.h * g.w * 5 <= layer.pix * 6
+    }
+    var dyWp: Int { g.ow + pl + pr }
+    var dypSize: Int { (g.oh + pt + pb) * dyWp * co }
+
+    /// The direct form is itself a stride-1 'valid' convolution (input dyp [OH + pt + pb,
+    /// OW + pl + pr, CO], kernel Wf, output dx [H, W, CI]): with enough work, Winograd tiles.
+    var dxWino: WinogradConv? {
+        guard c.gx != nil && direct && layer.winograd && g.h * g.w * g.kh * g.kw * co * g.c >= Conv2DEmitter.splitMinimumMACs else { return nil }
+        var dg = g
+        (dg.h, dg.w, dg.c, dg.oh, dg.ow) = (g.oh, g.ow, co, g.h, g.w)
+        (dg.top, dg.bottom, dg.left, dg.right) = (pt, pb, pl, pr)
+        return WinogradConv(g: dg, co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles")
+    }
+
+    func emit(_ m: ModelEmission) -> [Step] {
+        let dxWino = self.dxWino
+        if c.gx != nil && direct {
+            emitDirectInputGradient(m, dxWino)
+        } else if c.gx != nil {
+            emitScatterInputGradient(m)
+        }
+        if let form = (layer.wino ?? dxWino)?.form {
+            m.winogradLayers.append(WinogradLayer(name: c.name, form: form, forward: layer.wino != nil, inputGradient: dxWino != nil))
+        }
+        m.reduceRanges.append((c.paramOffsets[.kernel] ?? 0, g.kh * layer.kRow * co))
+        if layer.attrs.useBias { m.reduceRanges.append((c.paramOffsets[.bias] ?? 0, co)) }
+        if c.trainingBatchNorm != nil {
+            m.buffer("\(p)dz", perImage: 0, perChunk: c.outSize, "\(c.name) output gradient of one image (from the fused BatchNorm backward), per chunk")
+        }
+        m.chunkFunction("\(p)Backward", comment: "\(c.name) backward: dW, db\(c.gx != nil ? ", dx" : " (first layer: no dx)")") { w in
+            emitBackwardBody(w, dxWino)
+        }
+        return [.chunk("\(p)Backward(lo, hi, t)")]
+    }
+
+    private func emitBackwardBody(_ w: CodeWriter, _ dxWino: WinogradConv?) {
+        w.line("let gp = partials + t * \(c.parameterCount)")
+        if c.activation != .linear {
+            w.block("do") { ActivationCode.emitBackward(w, c.activation, dy: c.gy, y: c.y, dx: c.gy, size: c.outSize, channels: co) }
+        }
+        if layer.attrs.useBias {
+            w.line("let gb = \(c.grad(.bias))")
+            w.line("for o in 0..<\(co) { gb[o] = 0 }")
+        }
+        w.line("let gk = \(c.grad(.kernel))")
+        w.line("gk.update(repeating: 0, count: \(g.kh * layer.kRow * co))")
+        if c.gx != nil && direct { w.line("let dyp = \(p)dyp + t * \(dypSize)") }
+        w.block("for n in lo..<hi") {
+            w.line("let x = \(layer.xp) + n * \(layer.inputStride)")
+            emitOutputGradient(w)
+            if layer.attrs.useBias {
+                w.line("for r in 0..<\(layer.pix) { for o in 0..<\(co) { gb[o] += dy[r * \(co) + o] } }")
+            }
+            // dW[kh][kw*CI + ci][:] += sum over output pixels of xp[window row kh][kw*CI + ci] * dy[pixel][:]
+            let kRow = layer.kRow
+            RowGemm(rows: "\(g.kh * kRow)", aRow: { r in "x + \(r) / \(kRow) * \(g.wp * g.c) + \(r) % \(kRow)" }, cRow: { r in "gk + \(r) * \(co)" },
+                    b: "dy", n: co, outer: "\(g.oh)", inner: "\(g.ow)", aOuter: g.sh * g.wp * g.c, aInner: g.sw * g.c,
+                    bOuter: g.ow * co, bInner: co, accumulate: true).emit(w)
+            if let gx = c.gx { emitInputGradientCall(w, gx, dxWino) }
+        }
+    }
+
+    /// `dy` of image n: this layer's output gradient, or the fused BatchNorm's backward-data result.
+    private func emitOutputGradient(_ w: CodeWriter) {
+        guard let bn = c.trainingBatchNorm else {
+            w.line("let dy = \(c.gy) + n * \(c.outSize)")
+            return
+        }
+        w.line("let dy = \(p)dz + t * \(c.outSize)")
+        w.block("do") {
+            bn.emit(w, rows: "\(layer.pix)", dOutBase: "\(bn.dOut) + n * \(c.outSize)", outBase: "\(bn.out) + n * \(c.outSize)",
+                    xBase: "\(bn.x) + n * \(c.outSize)", dxBase: "dy")
+        }
+    }
+
+    private func emitInputGradientCall(_ w: CodeWriter, _ gx: String, _ dxWino: WinogradConv?) {
+        if direct {
+            w.line("let dx = \(gx) + n * \(c.inSize)")
+            w.line("for r in 0..<\(g.oh) { (dyp + ((r + \(pt)) * \(dyWp) + \(pl)) * \(co)).update(from: dy + r * \(g.ow * co), count: \(g.ow * co)) }")
+            if let wino = dxWino {
+                w.line("\(wino.kernelName)(dyp, dx, 0, \(wino.tiles), t)")
+            } else {
+                w.line("\(p)InputGradientRows(dyp, dx, 0, \(g.h * g.w), t)")
+            }
+            return
+        }
+        w.line("let dx = \(g.padded ? "\(p)dxp + n * \(layer.padSize)" : "\(gx) + n * \(c.inSize)")")
+        w.line("dx.update(repeating: 0, count: \(layer.inputStride))")
+        w.line("\(p)InputGradientScatter(dy, dx, 0, \(layer.pix), t)")
+        if g.padded {
+            w.line("let out = \(gx) + n * \(c.inSize)")
+            w.line("for r in 0..<\(g.h) { (out + r * \(g.w * g.c)).update(from: dx + ((r + \(g.top)) * \(g.wp) + \(g.left)) * \(g.c), count: \(g.w * g.c)) }")
+        }
+    }
+
+    /// Direct form: the flipped kernel, the zero-bordered dy scratch and the dx row kernel (or tiles).
+    private func emitDirectInputGradient(_ m: ModelEmission, _ dxWino: WinogradConv?) {
+        let wf = "\(p)wf"
+        m.buffer(wf, perImage: 0, fixed: g.kh * g.kw * co * g.c, "\(c.name) flipped kernel [KH, KW, CO, CI]")
+        m.serialFunction("\(p)Flip", comment: "\(c.name): Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]") { w in
+            w.line("let wk = \(c.param(.kernel))")
+            w.line("for kh in 0..<\(g.kh) { for kw in 0..<\(g.kw) { for ci in 0..<\(g.c) { for o in 0..<\(co) {")
+            w.line("    \(wf)[((kh * \(g.kw) + kw) * \(co) + o) * \(g.c) + ci] = wk[(((\(g.kh - 1) - kh) * \(g.kw) + \(g.kw - 1) - kw) * \(g.c) + ci) * \(co) + o]")
+            w.line("} } } }")
+        }
+        m.backwardPrologue.append("\(p)Flip")
+        m.buffer("\(p)dyp", perImage: 0, perChunk: dypSize, "\(c.name) output gradient of one image, zero-bordered [\(g.oh + pt + pb), \(dyWp), \(co)] (per chunk)")
+        if let wino = dxWino {
+            wino.emitWeights(m, name: "\(c.name) input gradient", kernel: wf)
+            m.backwardPrologue.append(wino.weightsName)
+            m.imageRowsFunction(wino.kernelName, comment: "\(c.name) input gradient: Winograd \(wino.form) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)") { w in
+                wino.emitKernelBody(w, out: .dense([g.h, g.w, g.c]), bias: nil, scale: nil, shift: nil, epilogue: .none)
+            }
+            return
+        }
+        // dx[h, w, :] = sum_{kh, kw} dyp[h + kh, w + kw, :] * Wf[kh, kw]
+        m.imageRowsFunction("\(p)InputGradientRows", comment: "\(c.name) input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel") { w in
+            RowGemm(rows: "q1 - q0", aRow: { r in "x + ((q0 + \(r)) / \(g.w) * \(dyWp) + (q0 + \(r)) % \(g.w)) * \(co)" },
+                    cRow: { r in "y + (q0 + \(r)) * \(g.c)" }, b: wf, n: g.c, outer: "\(g.kh)", inner: "\(g.kw * co)",
+                    aOuter: dyWp * co, aInner: 1, bOuter: g.kw * co * g.c, bInner: g.c, accumulate: false).emit(w)
+        }
+    }
+
+    /// Scatter form: the transposed kernel, the padded dx and the kernel adding dy * Wt[kh] into it.
+    private func emitScatterInputGradient(_ m: ModelEmission) {
+        let wt = "\(p)wt", kRow = layer.kRow
+        m.buffer(wt, perImage: 0, fixed: g.kh * co * kRow, "\(c.name) transposed kernel [KH, CO, KW*CI]")
+        m.serialFunction("\(p)Transpose", comment: "\(c.name): Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]") { w in
+            w.line("let wk = \(c.param(.kernel))")
+            w.line("for kh in 0..<\(g.kh) { for kw in 0..<\(g.kw) { for ci in 0..<\(g.c) { for o in 0..<\(co) {")
+            w.line("    \(wt)[(kh * \(co) + o) * \(kRow) + kw * \(g.c) + ci] = wk[((kh * \(g.kw) + kw) * \(g.c) + ci) * \(co) + o]")
+            w.line("} } } }")
+        }
+        m.backwardPrologue.append("\(p)Transpose")
+        if g.padded { m.buffer("\(p)dxp", perImage: layer.padSize, "\(c.name) gradient of the padded input") }
+        // dxp[window row kh of output pixel q][kw*CI + ci] += sum_o dy[q][o] * Wt[kh][o][kw*CI + ci]
+        m.imageRowsFunction("\(p)InputGradientScatter", comment: "\(c.name) input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)") { w in
+            w.block("for kh in 0..<\(g.kh)") {
+                RowGemm(rows: "q1 - q0", aRow: { r in "x + (q0 + \(r)) * \(co)" },
+                        cRow: { r in "y + (((q0 + \(r)) / \(g.ow) * \(g.sh) + kh) * \(g.wp) + (q0 + \(r)) % \(g.ow) * \(g.sw)) * \(g.c)" },
+                        b: "\(wt) + kh * \(co * kRow)", n: kRow, outer: "1", inner: "\(co)", aOuter: 0, aInner: 1,
+                        bOuter: 0, bInner: kRow, accumulate: true).emit(w)
+            }
+        }
+    }
+}

@@ -30,17 +30,21 @@ let package = Package(
         // The emitted Swift for every model in models/ (kept in sync by CI), compiled here so
         // that tests can run generated code directly.
         .target(name: "GeneratedModels", dependencies: ["ModelcRuntime"], path: "generated"),
+        // Fuzzing entry points (one per parser or decoder family) for the libFuzzer harnesses in
+        // Tests/Fuzz and the replay tests; linked into no product.
+        .target(name: "ModelcFuzz", dependencies: ["ModelcCore", "ModelcData", "ModelcRuntime"], path: "Sources/ModelcFuzz"),
         // The thin command line.
         .executableTarget(name: "modelc", dependencies: ["ModelcCore", "ModelcBackend", "ModelcData", "ModelcRuntime", "ModelcDownload"], path: "Sources/modelc"),
 
-        .testTarget(name: "FrontendTests", dependencies: ["ModelcCore"], path: "Tests/FrontendTests"),
-        .testTarget(name: "DataTests", dependencies: ["ModelcData"], path: "Tests/DataTests"),
+        .testTarget(name: "FrontendTests", dependencies: ["ModelcCore", "ModelcFuzz"], path: "Tests/FrontendTests"),
+        .testTarget(name: "DataTests", dependencies: ["ModelcData", "ModelcFuzz"], path: "Tests/DataTests"),
         .testTarget(name: "DownloadTests", dependencies: ["ModelcDownload", "ModelcData"], path: "Tests/DownloadTests"),
         // A tiny hand-written CompiledModel shared by the runtime tests and modelc-testtrainer,
         // the real training process that the kill-and-resume tests signal.
         .target(name: "TinyModels", dependencies: ["ModelcRuntime"], path: "Tests/TinyModels"),
         .executableTarget(name: "modelc-testtrainer", dependencies: ["TinyModels", "ModelcRuntime"], path: "Tests/TestTrainer"),
-        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData", "TinyModels", "modelc-testtrainer"], path: "Tests/RuntimeTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["ModelcRuntime", "ModelcData", "ModelcFuzz", "TinyModels", "modelc-testtrainer"],
+                    path: "Tests/RuntimeTests"),
         // `modelc sweep` end to end (runs the built modelc binary; compiles one tiny model).
         .testTarget(name: "SweepTests", dependencies: ["modelc"], path: "Tests/SweepTests"),
         // The backend test models: small hand-built IRs covering every layer kind plus the Keras

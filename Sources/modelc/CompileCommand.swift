@@ -1,7 +1,5 @@
 // `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa FAMILY] [--generated DIR]`
 // (default binary: bin/<model> in the current directory)
-// `modelc generate [--check] [--no-tests]`: regenerate generated/ from models/*.md and the
-// backend's test models (Tests/BackendTests/Generated/); --check only reports differences.
 
 import Foundation
 import ModelcCore
@@ -98,73 +96,5 @@ enum CompileCommand {
 
     static func err(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))
-    }
-}
-
-enum GenerateCommand {
-    static let usage = "usage: modelc generate [--check] [--no-tests] [--models DIR] [--generated DIR]"
-
-    static func run(_ args: [String]) -> Int32 {
-        var check = false
-        var tests = true
-        let repo = URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().path
-        var modelsDir = repo + "/models"
-        var generated = GeneratedFiles.defaultDirectory()
-        var i = 0
-        while i < args.count {
-            switch args[i] {
-            case "--check": check = true
-            case "--no-tests": tests = false
-            case "--models", "--generated":
-                guard i + 1 < args.count else { return CompileCommand.usageError("\(args[i]) needs a value") }
-                if args[i] == "--models" { modelsDir = args[i + 1] } else { generated = args[i + 1] }
-                i += 1
-            case "-h", "--help": print(usage); return 0
-            default:
-                CompileCommand.err("modelc generate: unknown argument '\(args[i])'\n\(usage)")
-                return 2
-            }
-            i += 1
-        }
-        let fm = FileManager.default
-        let expected: [String: String]
-        let stale: [String]
-        do {
-            (expected, stale) = try GeneratedFiles.expected(modelsDirectory: modelsDir, generatedDirectory: generated,
-                                                            testsDirectory: tests ? GeneratedFiles.testModelsDirectory() : nil)
-        } catch {
-            CompileCommand.err("\(error)")
-            return 1
-        }
-        var differ: [String] = []
-        for (path, text) in expected.sorted(by: { $0.key < $1.key }) {
-            if (try? String(contentsOfFile: path, encoding: .utf8)) != text { differ.append(path) }
-        }
-        if check {
-            for p in differ { CompileCommand.err("\(p): differs from what modelc generates") }
-            for p in stale { CompileCommand.err("\(p): stale (no model produces it)") }
-            if differ.isEmpty && stale.isEmpty { print("generated files are up to date (\(expected.count) files)"); return 0 }
-            CompileCommand.err("run `modelc generate` and commit the result")
-            return 1
-        }
-        do {
-            for p in stale { try fm.removeItem(atPath: p) }
-            for path in differ {
-                try fm.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-                try GeneratedFiles.writeIfChanged(expected[path] ?? "", to: path)
-            }
-            // Remove model directories left empty.
-            for d in ((try? fm.contentsOfDirectory(atPath: generated)) ?? []) {
-                let p = "\(generated)/\(d)"
-                var isDir: ObjCBool = false
-                if fm.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue,
-                   ((try? fm.contentsOfDirectory(atPath: p)) ?? []).isEmpty { try fm.removeItem(atPath: p) }
-            }
-        } catch {
-            CompileCommand.err("\(error)")
-            return 1
-        }
-        print("generated: \(differ.count) file(s) written, \(stale.count) removed, \(expected.count - differ.count) unchanged")
-        return 0
     }
 }

@@ -9,7 +9,7 @@ commands:
   check FILE [--json] [--no-fuse]      parse a model summary, infer what it omits, verify every count
   compile FILE [-o BIN] [--emit-only] [--no-fuse] [--no-winograd]
                                        emit fixed-size Swift into generated/<model>/ and build a binary
-  generate [--check]                   regenerate generated/ (and the backend test models) from models/
+  generate [--check]                   regenerate (or verify) generated/ from models/
   download NAME [--dir DIR] [--base URL]
                                        fetch a dataset's official files (checksums, resume, atomic)
   demo [--epochs N] [--limit N]        main job: compile the MNIST seed CNN, train it on the shipped sample, evaluate

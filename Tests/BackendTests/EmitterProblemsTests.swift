@@ -4,6 +4,7 @@
 import XCTest
 import ModelcCore
 import ModelcBackend
+import TestModelSpecs
 
 final class EmitterProblemsTests: XCTestCase {
     private func model(_ op: Op, semantics: Semantics = .keras, input: [Int] = [8, 8, 2]) -> ModelIR {

@@ -6,6 +6,7 @@ import XCTest
 import Foundation
 import ModelcCore
 import ModelcBackend
+import TestModelSpecs
 
 final class GeneratedFilesTests: XCTestCase {
     static let repo: String = {
@@ -15,15 +16,18 @@ final class GeneratedFilesTests: XCTestCase {
     }()
 
     func testCommittedGeneratedFilesAreUpToDate() throws {
-        let (files, stale) = try GeneratedFiles.expected(modelsDirectory: Self.repo + "/models",
-                                                         generatedDirectory: Self.repo + "/generated",
-                                                         testsDirectory: Self.repo + "/Tests/BackendTests/Generated")
-        XCTAssertGreaterThan(files.count, 10)
-        for (path, text) in files.sorted(by: { $0.key < $1.key }) {
-            let onDisk = try? String(contentsOfFile: path, encoding: .utf8)
-            XCTAssertTrue(onDisk == text, "\(path) differs from the emitter's output: run `modelc generate`")
+        let models = try GeneratedFiles.expected(modelsDirectory: Self.repo + "/models", generatedDirectory: Self.repo + "/generated")
+        assertInSync(models, regenerate: "modelc generate")
+        let tests = BackendTestModels.expected(directory: Self.repo + "/Tests/BackendTests/Generated", root: Self.repo)
+        assertInSync(tests, regenerate: "swift run modelc-testmodels")
+    }
+
+    private func assertInSync(_ expected: ExpectedFiles, regenerate: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertGreaterThan(expected.files.count, 10, file: file, line: line)
+        for path in expected.differing() {
+            XCTFail("\(path) differs from the emitter's output: run `\(regenerate)`", file: file, line: line)
         }
-        XCTAssertEqual(stale, [], "stale generated files: run `modelc generate`")
+        XCTAssertEqual(expected.stale, [], "stale generated files: run `\(regenerate)`", file: file, line: line)
     }
 
     func testEmissionIsDeterministic() {

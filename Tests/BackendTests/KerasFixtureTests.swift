@@ -27,7 +27,7 @@ final class KerasFixtureTests: XCTestCase {
     func testEveryFixtureHasAGeneratedModel() {
         let all = cases()
         XCTAssertGreaterThan(all.count, 20, "fixtures not found under \(Self.root)")
-        for c in all { XCTAssertNotNil(backendTestModels["fx_\(c)"], "no generated model for fixture \(c) (run `modelc generate`)") }
+        for c in all { XCTAssertNotNil(backendTestModels["fx_\(c)"], "no generated model for fixture \(c) (run `swift run modelc-testmodels`)") }
     }
 
     func testFixtures() throws {

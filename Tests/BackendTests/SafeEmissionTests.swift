@@ -7,6 +7,7 @@
 import XCTest
 import ModelcCore
 import ModelcBackend
+import TestModelSpecs
 import ModelcRuntime
 
 final class SafeEmissionTests: XCTestCase {

@@ -24,7 +24,7 @@ struct TestRNG {
 
 enum TestModels {
     static func type(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> any CompiledModel.Type {
-        try XCTUnwrap(backendTestModels[name], "no generated test model '\(name)' (run `modelc generate`)", file: file, line: line)
+        try XCTUnwrap(backendTestModels[name], "no generated test model '\(name)' (run `swift run modelc-testmodels`)", file: file, line: line)
     }
 
     /// Fills every parameter with values typical of a trained network (kernels +-0.5, biases

@@ -5,6 +5,7 @@
 import XCTest
 import ModelcCore
 import ModelcBackend
+import TestModelSpecs
 import ModelcRuntime
 import GeneratedModels
 

@@ -5,6 +5,7 @@
 import Foundation
 import XCTest
 @testable import ModelcData
+import ModelcFuzz
 
 final class FuzzRegressionTests: XCTestCase {
     /// Fuzz targets and the DecoderFuzzEntry kind each one runs.

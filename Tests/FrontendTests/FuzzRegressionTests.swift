@@ -3,6 +3,7 @@
 // ModelError (the entry point returns either way); a crash or hang fails the whole test run.
 import XCTest
 @testable import ModelcCore
+import ModelcFuzz
 
 final class FuzzRegressionTests: XCTestCase {
     static func corpus(_ kind: String) -> [String] {

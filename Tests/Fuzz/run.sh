@@ -3,11 +3,13 @@
 #   Tests/Fuzz/run.sh TARGET [SECONDS]     TARGET: model inflate gzip idx npy npz csv png pgm checkpoint
 #   Tests/Fuzz/run.sh all [SECONDS]        every target in turn (default 600 seconds each)
 #   Tests/Fuzz/run.sh build TARGET         only build the harness
-# Each harness is built with swiftc -sanitize=fuzzer,address from the module sources it needs,
-# seeded from Tests/Fuzz/seeds/TARGET and Tests/Fuzz/regressions/TARGET, and run with
-# -max_total_time. The growing corpus, crash artifacts and logs live in .build-fuzz/ (git-ignored).
-# A crashing, hanging or out-of-memory input is copied into Tests/Fuzz/regressions/TARGET/, and
-# the script exits 1. Environment: FUZZ_FLAGS adds libFuzzer flags (e.g. FUZZ_FLAGS=-jobs=2).
+# Each harness is built with swiftc -sanitize=fuzzer,address: the modules it exercises as
+# sanitized modules (.build-fuzz/modules), then its entry point (Sources/ModelcFuzz) and harness
+# file (Tests/Fuzz/Harness) against them. Each run is seeded from Tests/Fuzz/seeds/TARGET and
+# Tests/Fuzz/regressions/TARGET and limited by -max_total_time. The growing corpus, crash
+# artifacts and logs live in .build-fuzz/ (git-ignored). A crashing, hanging or out-of-memory
+# input is copied into Tests/Fuzz/regressions/TARGET/, and the script exits 1. Environment:
+# FUZZ_FLAGS adds libFuzzer flags (e.g. FUZZ_FLAGS=-jobs=2).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -34,31 +36,32 @@ binary_for() {
     esac
 }
 
+# sanitized_module NAME: Sources/NAME as a sanitized module ($OUT/modules/NAME.swiftmodule and
+# NAME.o), against the modules built before it.
+sanitized_module() {
+    "${SWIFTC[@]}" -module-name "$1" -wmo -I "$OUT/modules" -emit-module -emit-module-path "$OUT/modules/$1.swiftmodule" \
+        -c $(find "Sources/$1" -name '*.swift' | sort) -o "$OUT/modules/$1.o"
+}
+
+# link_harness BINARY ENTRY HARNESS MODULE...: builds each MODULE (dependencies first), then the
+# entry point Sources/ModelcFuzz/ENTRY and the harness Tests/Fuzz/Harness/HARNESS against them.
+link_harness() {
+    local bin="$1" entry="Sources/ModelcFuzz/$2" harness="Tests/Fuzz/Harness/$3" objects=() m
+    shift 3
+    if ! needs_build "$bin" "${@/#/Sources/}" "$entry" "$harness"; then return 0; fi
+    echo "building $bin" >&2
+    for m in "$@"; do sanitized_module "$m"; objects+=("$OUT/modules/$m.o"); done
+    "${SWIFTC[@]}" -module-name ModelcFuzz -I "$OUT/modules" "$entry" "$harness" "${objects[@]}" -o "$bin"
+}
+
 build() {
     local target="$1" bin
     bin="$(binary_for "$target")"
     mkdir -p "$OUT/bin" "$OUT/modules"
     case "$target" in
-        model)
-            if needs_build "$bin" Sources/ModelcCore Tests/Fuzz/Harness/ModelFuzz.swift; then
-                echo "building $bin" >&2
-                "${SWIFTC[@]}" -module-name ModelcCore $(find Sources/ModelcCore -name '*.swift' | sort) \
-                    Tests/Fuzz/Harness/ModelFuzz.swift -o "$bin"
-            fi ;;
-        checkpoint)
-            if needs_build "$bin" Sources/ModelcData Sources/ModelcRuntime Tests/Fuzz/Harness/CheckpointFuzz.swift; then
-                echo "building $bin" >&2
-                # ModelcRuntime imports ModelcData: build that as a sanitized module first.
-                "${SWIFTC[@]}" -module-name ModelcData -wmo -emit-module -emit-module-path "$OUT/modules/ModelcData.swiftmodule" \
-                    -c Sources/ModelcData/*.swift -o "$OUT/modules/ModelcData.o"
-                "${SWIFTC[@]}" -module-name ModelcRuntime -I "$OUT/modules" $(find Sources/ModelcRuntime -name '*.swift' | sort) \
-                    Tests/Fuzz/Harness/CheckpointFuzz.swift "$OUT/modules/ModelcData.o" -o "$bin"
-            fi ;;
-        *)
-            if needs_build "$bin" Sources/ModelcData Tests/Fuzz/Harness/DataFuzz.swift; then
-                echo "building $bin" >&2
-                "${SWIFTC[@]}" -module-name ModelcData Sources/ModelcData/*.swift Tests/Fuzz/Harness/DataFuzz.swift -o "$bin"
-            fi ;;
+        model) link_harness "$bin" FrontendFuzzEntry.swift ModelFuzz.swift ModelcCore ;;
+        checkpoint) link_harness "$bin" CheckpointFuzzEntry.swift CheckpointFuzz.swift ModelcData ModelcRuntime ;;
+        *) link_harness "$bin" DecoderFuzzEntry.swift DataFuzz.swift ModelcData ;;
     esac
 }
 

@@ -4,6 +4,7 @@
 import Foundation
 import XCTest
 @testable import ModelcRuntime
+import ModelcFuzz
 
 final class CheckpointFuzzRegressionTests: XCTestCase {
     static func corpus(_ kind: String) -> [String] {

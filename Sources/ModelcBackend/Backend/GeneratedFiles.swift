@@ -1,6 +1,8 @@
 // Writing emitted models into generated/ and keeping the registry generated/AllModels.swift
 // consistent with the directory's contents (rebuilt from the listing after every write, so
-// compiling several models one after another, or in any order, gives the same file).
+// compiling several models one after another, or in any order, gives the same file); what
+// `modelc generate` expects there, and what a flat directory of emitted models with a registry
+// by name (the backend test models) expects.
 
 import Foundation
 import ModelcCore
@@ -9,12 +11,6 @@ public enum GeneratedFiles {
     /// `<repo>/generated`, next to the Sources directory the build driver uses.
     public static func defaultDirectory() -> String {
         URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent().appendingPathComponent("generated").path
-    }
-
-    /// `<repo>/Tests/BackendTests/Generated`.
-    public static func testModelsDirectory() -> String {
-        URL(fileURLWithPath: BuildDriver.sourcesDirectory()).deletingLastPathComponent()
-            .appendingPathComponent("Tests/BackendTests/Generated").path
     }
 
     /// Writes `<dir>/<model>/<Class>.swift` (removing other .swift files of that model
@@ -76,10 +72,8 @@ public enum GeneratedFiles {
 
 extension GeneratedFiles {
     /// What `modelc generate` writes: every file's expected content by path (each `*.md` model of
-    /// `modelsDirectory`, the registry, and the backend test models when `testsDirectory` is
-    /// set), and the existing files no model produces any more (stale).
-    public static func expected(modelsDirectory: String, generatedDirectory: String,
-                                testsDirectory: String?) throws -> (files: [String: String], stale: [String]) {
+    /// `modelsDirectory` and the registry), and the existing files no model produces any more (stale).
+    public static func expected(modelsDirectory: String, generatedDirectory: String) throws -> ExpectedFiles {
         let fm = FileManager.default
         var expected: [String: String] = [:]
         let modelFiles = ((try? fm.contentsOfDirectory(atPath: modelsDirectory)) ?? [])
@@ -104,9 +98,6 @@ extension GeneratedFiles {
         registry += sorted.isEmpty ? "nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = []\n"
             : "nonisolated(unsafe) public let allModels: [any CompiledModel.Type] = [\n" + sorted.map { "    \($0).self,\n" }.joined() + "]\n"
         expected["\(generatedDirectory)/AllModels.swift"] = registry
-        if let testDir = testsDirectory {
-            for e in BackendTestModels.emitted() { expected["\(testDir)/\(e.fileName)"] = e.source }
-        }
         var stale: [String] = []
         for d in ((try? fm.contentsOfDirectory(atPath: generatedDirectory)) ?? []).sorted() {
             var isDir: ObjCBool = false
@@ -117,12 +108,31 @@ extension GeneratedFiles {
                 }
             }
         }
-        if let testDir = testsDirectory {
-            for f in ((try? fm.contentsOfDirectory(atPath: testDir)) ?? []).sorted() where f.hasSuffix(".swift") && expected["\(testDir)/\(f)"] == nil {
-                stale.append("\(testDir)/\(f)")
-            }
+        return ExpectedFiles(directory: generatedDirectory, files: expected, stale: stale)
+    }
+
+    /// The expected content of `directory` when it holds exactly `emitted`, flat
+    /// (`<directory>/<fileName>` each); the other .swift files there are stale.
+    public static func expected(_ emitted: [EmittedModel], flatDirectory directory: String) -> ExpectedFiles {
+        var files: [String: String] = [:]
+        for e in emitted { files["\(directory)/\(e.fileName)"] = e.source }
+        let existing = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        let stale = existing.filter { $0.hasSuffix(".swift") && files["\(directory)/\($0)"] == nil }.map { "\(directory)/\($0)" }
+        return ExpectedFiles(directory: directory, files: files, stale: stale)
+    }
+
+    /// A registry file mapping each model's name to its emitted class:
+    /// `nonisolated(unsafe) let <variable>: [String: any CompiledModel.Type]`, after `comment`.
+    public static func namedRegistry(_ models: [(name: String, model: EmittedModel)], variable: String,
+                                     fileName: String, comment: String) -> EmittedModel {
+        var reg = "// \(comment)\n"
+        reg += "import ModelcRuntime\n\n"
+        reg += "nonisolated(unsafe) let \(variable): [String: any CompiledModel.Type] = [\n"
+        for (name, e) in models {
+            reg += "    \(swiftString(name)): \(e.className).self,\n"
         }
-        return (expected, stale)
+        reg += "]\n"
+        return EmittedModel(className: "", fileName: fileName, directoryName: "", source: reg)
     }
 }
 
@@ -195,7 +205,7 @@ extension Emitter {
             if l.inputShape.isEmpty || l.inputShape.contains(where: { $0 <= 0 }) {
                 out.append(ModelError(file: ir.sourcePath, line: l.line, message: "layer \(l.name): invalid input shape \(l.inputShape)"))
             } else {
-                let expect = ChainBuilder.outputShape(l.op, l.inputShape)
+                let expect = Emitter.outputShape(of: l.op, input: l.inputShape)
                 if expect != l.outputShape {
                     out.append(ModelError(file: ir.sourcePath, line: l.line,
                                           message: "layer \(l.name): output shape \(l.outputShape) does not follow from the operation (expected \(expect))"))

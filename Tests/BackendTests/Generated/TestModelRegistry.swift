@@ -1,4 +1,4 @@
-// Emitted by modelc (`modelc generate`): the backend test models by name. Do not edit.
+// Emitted by modelc (`swift run modelc-testmodels`): the backend test models by name. Do not edit.
 import ModelcRuntime
 
 nonisolated(unsafe) let backendTestModels: [String: any CompiledModel.Type] = [

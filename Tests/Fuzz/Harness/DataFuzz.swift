@@ -1,6 +1,7 @@
-// libFuzzer harness, targets inflate gzip idx npy npz csv png pgm: compiled together with
-// Sources/ModelcData (see Tests/Fuzz/run.sh). The decoder is chosen by MODELC_FUZZ_KIND
-// (one of DecoderFuzzEntry.kinds), which run.sh sets per target.
+// libFuzzer harness, targets inflate gzip idx npy npz csv png pgm: compiled with
+// Sources/ModelcFuzz/DecoderFuzzEntry.swift against a sanitized build of ModelcData (see
+// Tests/Fuzz/run.sh). The decoder is chosen by MODELC_FUZZ_KIND (one of DecoderFuzzEntry.kinds),
+// which run.sh sets per target.
 import Foundation
 
 let fuzzKind: String = {

@@ -1,54 +1,13 @@
 // Small hand-built IRs covering every layer kind, emitted into Tests/BackendTests/Generated/
-// (`modelc generate --tests`) and checked there by finite differences and semantics tests.
-// `ChainBuilder` computes each layer's output shape (Keras rules) so the IRs stay short.
+// (`swift run modelc-testmodels`, TestModelFiles.swift) and checked there by finite
+// differences and semantics tests. Each is a ChainBuilder chain.
 
 import ModelcCore
 
-public struct ChainBuilder {
-    public private(set) var layers: [Layer]
-    private var shape: [Int]
-
-    public init(input: [Int]) {
-        shape = input
-        layers = [Layer(name: "input_1", kind: "InputLayer", op: .input, inputShape: input, outputShape: input, line: 1)]
-    }
-
-    public mutating func add(_ name: String, _ kind: String, _ op: Op) {
-        let out = ChainBuilder.outputShape(op, shape)
-        layers.append(Layer(name: name, kind: kind, op: op, inputShape: shape, outputShape: out, line: layers.count + 1))
-        shape = out
-    }
-
-    public static func outputShape(_ op: Op, _ s: [Int]) -> [Int] {
-        func conv(_ n: Int, _ k: Int, _ st: Int, _ p: Padding, _ explicit: Int?) -> Int {
-            if let e = explicit { return (n + 2 * e - k) / st + 1 }
-            return p == .same ? (n + st - 1) / st : (n - k) / st + 1
-        }
-        switch op {
-        case .input, .batchNorm, .activation, .dropout, .lambda: return s
-        case .zeroPadding(let t, let b, let l, let r): return [s[0] + t + b, s[1] + l + r, s[2]]
-        case .conv2d(let a), .separableConv2d(let a, _):    // effective kernel extent (k - 1) * dilation + 1
-            return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
-                    conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), a.filters]
-        case .depthwiseConv2d(let a, let m):
-            return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
-                    conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), s[2] * m]
-        case .maxPool(let p), .avgPool(let p):
-            return [conv(s[0], p.poolH, p.strideH, p.padding, nil), conv(s[1], p.poolW, p.strideW, p.padding, nil), s[2]]
-        case .globalAvgPool, .globalMaxPool: return [s[s.count - 1]]
-        case .flatten: return [s.reduce(1, *)]
-        case .reshape(let t): return t
-        case .dense(let u, _, _): return Array(s.dropLast()) + [u]
-        }
-    }
-
-    public func ir(_ name: String) -> ModelIR {
-        ModelIR(name: name, sourcePath: "Sources/ModelcBackend/Backend/TestModels.swift", semantics: .keras,
-                inputShape: layers[0].inputShape, layers: layers)
-    }
-}
-
 public enum BackendTestModels {
+    /// This file, as the emitted test models name their source.
+    public static let sourcePath = "Tests/TestModelSpecs/TestModels.swift"
+
     static func conv(_ k: (Int, Int), _ s: (Int, Int), _ p: Padding, _ f: Int, bias: Bool = true, _ act: Activation = .linear) -> Op {
         .conv2d(Conv2DAttrs(kernelH: k.0, kernelW: k.1, strideH: s.0, strideW: s.1, padding: p, filters: f, useBias: bias, activation: act))
     }
@@ -256,74 +215,10 @@ public enum BackendTestModels {
         b.add(n[6], "Activation", .activation(.sigmoid))
         b.add(n[7], "Dense", .dense(units: 3, useBias: true, activation: .softmax))
         var ir = b.ir("safe_names")
-        ir.sourcePath = "Sources/ModelcBackend/Backend/TestModels.swift\n fatalError()"
+        ir.sourcePath = sourcePath + "\n fatalError()"
         ir.classNames = ["a\"); fatalError(\"", "b\\", "ひらがな\n"]
         ir.nativeClassNames = ["\u{2028}", "*/", "\\(fatalError())"]
         ir.dataset = "mnist\"); fatalError(\""
         return ir
-    }
-}
-
-import Foundation
-
-extension BackendTestModels {
-    /// Keras reference fixtures (Tests/Fixtures/numerics/<case>/model.md) that check cleanly,
-    /// with their IRs; the others are reported in `skipped`.
-    public static func fixtureIRs(root: String) -> (irs: [(case: String, ir: ModelIR)], skipped: [String]) {
-        let dir = root + "/Tests/Fixtures/numerics"
-        var irs: [(String, ModelIR)] = []
-        var skipped: [String] = []
-        for c in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
-            let path = "\(dir)/\(c)/model.md"
-            guard FileManager.default.fileExists(atPath: path) else { continue }
-            do {
-                let r = try Frontend.check(path: path)
-                if !r.ok || !Emitter.problems(r.ir).isEmpty {
-                    skipped.append("\(c): does not check: \((r.problems + Emitter.problems(r.ir)).map(\.description).joined(separator: "; "))")
-                    continue
-                }
-                var ir = r.ir
-                ir.sourcePath = "Tests/Fixtures/numerics/\(c)/model.md"
-                irs.append((c, ir))
-            } catch {
-                skipped.append("\(c): \(error)")
-            }
-        }
-        return (irs, skipped)
-    }
-
-    /// Everything emitted into Tests/BackendTests/Generated/: the hand-built models (unfused,
-    /// and fused when they have fusable groups, class name suffixed `Fused`), the Keras
-    /// fixture models (unfused and fused), and `TestModelRegistry.swift` mapping model names
-    /// to classes. `root` is the repository.
-    public static func emitted(root: String? = nil) -> [EmittedModel] {
-        let repo = root ?? URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().path
-        var irs = all
-        for (_, ir) in fixtureIRs(root: repo).irs { irs.append(ir) }
-        // Each model unfused; its fused twin (`_fused`) when it has fusable groups; a twin with
-        // direct convolutions only (`_direct`) when some of its layers use Winograd.
-        var out: [EmittedModel] = []
-        var names: [String] = []
-        func add(_ ir: ModelIR, _ suffix: String, fuse: Bool, winograd: Bool = true) {
-            var v = ir
-            v.name += suffix
-            out.append(Emitter.emit(v, fuse: fuse, winograd: winograd))
-            names.append(v.name)
-        }
-        for ir in irs {
-            let first = out.count
-            add(ir, "", fuse: false)
-            if !Fusion.groups(ir).isEmpty { add(ir, "_fused", fuse: true) }
-            if out[first...].contains(where: { !$0.winogradLayers.isEmpty }) { add(ir, "_direct", fuse: false, winograd: false) }
-        }
-        var reg = "// Emitted by modelc (`modelc generate`): the backend test models by name. Do not edit.\n"
-        reg += "import ModelcRuntime\n\n"
-        reg += "nonisolated(unsafe) let backendTestModels: [String: any CompiledModel.Type] = [\n"
-        for (name, e) in zip(names, out) {
-            reg += "    \(swiftString(name)): \(e.className).self,\n"
-        }
-        reg += "]\n"
-        out.append(EmittedModel(className: "", fileName: "TestModelRegistry.swift", directoryName: "", source: reg))
-        return out
     }
 }

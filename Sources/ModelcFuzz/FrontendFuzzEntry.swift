@@ -1,7 +1,9 @@
-// Entry point for the model-file fuzzing harness (Tests/Fuzz, issue 6) and its regression tests:
-// arbitrary bytes go through the whole front half (markdown scan, Keras or PyTorch parsers,
-// annotations, inference, verification, report rendering) and must give a report or a
-// ModelError, never a crash or a hang.
+// FrontendFuzzEntry: the entry point of the model-file fuzzing harness (Tests/Fuzz, issue 6)
+// and its regression tests: arbitrary bytes go through the whole front half of ModelcCore
+// (markdown scan, Keras or PyTorch parsers, annotations, inference, verification, report
+// rendering) and must give a report or a ModelError, never a crash or a hang.
+
+import ModelcCore
 
 public enum FrontendFuzzEntry {
     /// Checks `bytes` as a model file. Returns true if a report came out, false if it threw.

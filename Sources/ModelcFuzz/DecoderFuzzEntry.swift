@@ -1,5 +1,8 @@
-// One entry point per decoder, for fuzzing harnesses (issue 6) and mutation tests: each takes
-// arbitrary bytes and must either decode them or throw a DataError, never crash or hang.
+// DecoderFuzzEntry: one entry point per ModelcData decoder, for the fuzzing harness
+// (Tests/Fuzz, issue 6) and the replay and mutation tests: each takes arbitrary bytes and must
+// either decode them or throw a DataError, never crash or hang.
+
+import ModelcData
 
 public enum DecoderFuzzEntry {
     public static let kinds = ["inflate", "gzip", "zlib", "idx", "npy", "npz", "zip", "csv", "png", "pgm", "image"]

@@ -1,11 +1,13 @@
-// Entry point for the checkpoint fuzzing harness (Tests/Fuzz, issue 6) and its regression tests.
-// Arbitrary bytes must decode or throw a RuntimeError, never crash or hang.
+// CheckpointFuzzEntry: the entry point of the checkpoint fuzzing harness (Tests/Fuzz, issue 6)
+// and its regression tests. Arbitrary bytes must decode or throw a RuntimeError, never crash or
+// hang.
 //
 // A mutated checkpoint almost always fails the header's CRC-32 check, which would leave the
 // payload parser unexplored; so the bytes are decoded twice: once as they are, and once with the
 // 24-byte header rewritten (magic, version, payload length, CRC-32) to fit the payload.
 
 import ModelcData
+import ModelcRuntime
 
 public enum CheckpointFuzzEntry {
     /// Returns how many of the two decodings succeeded.
@@ -14,14 +16,18 @@ public enum CheckpointFuzzEntry {
         var decoded = 0
         if (try? Checkpoint.decode(bytes, file: "fuzz")) != nil { decoded += 1 }
         let payload = bytes.count > 24 ? Array(bytes[24...]) : bytes
-        var w = BinaryWriter()
-        w.u32(Checkpoint.version); w.u64(UInt64(payload.count)); w.u32(CRC32.checksum(payload[...]))
-        let fixed = Checkpoint.magic + w.bytes + payload
+        let header = littleEndian(Checkpoint.version) + littleEndian(UInt64(payload.count)) + littleEndian(CRC32.checksum(payload[...]))
+        let fixed = Checkpoint.magic + header + payload
         if let c = try? Checkpoint.decode(fixed, file: "fuzz") {
             decoded += 1
             // Re-encoding what was decoded must give a file that decodes again.
             if (try? Checkpoint.decode(c.encode(), file: "fuzz")) == nil { fatalError("checkpoint round trip failed") }
         }
         return decoded
+    }
+
+    /// The bytes of `v`, least significant first (the checkpoint header's byte order).
+    private static func littleEndian<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
+        withUnsafeBytes(of: v.littleEndian) { Array($0) }
     }
 }

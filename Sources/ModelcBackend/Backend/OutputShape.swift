@@ -1,0 +1,30 @@
+// The output shape of each operation on a given input, by the rules the emitted code follows
+// (TF 'same' / 'valid' or explicit padding, dilated kernels by their effective extent).
+// `Emitter.problems` refuses IRs whose shapes do not follow from these.
+
+import ModelcCore
+
+extension Emitter {
+    public static func outputShape(of op: Op, input s: [Int]) -> [Int] {
+        func conv(_ n: Int, _ k: Int, _ st: Int, _ p: Padding, _ explicit: Int?) -> Int {
+            if let e = explicit { return (n + 2 * e - k) / st + 1 }
+            return p == .same ? (n + st - 1) / st : (n - k) / st + 1
+        }
+        switch op {
+        case .input, .batchNorm, .activation, .dropout, .lambda: return s
+        case .zeroPadding(let t, let b, let l, let r): return [s[0] + t + b, s[1] + l + r, s[2]]
+        case .conv2d(let a), .separableConv2d(let a, _):    // effective kernel extent (k - 1) * dilation + 1
+            return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
+                    conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), a.filters]
+        case .depthwiseConv2d(let a, let m):
+            return [conv(s[0], (a.kernelH - 1) * a.dilationH + 1, a.strideH, a.padding, a.explicitPadH),
+                    conv(s[1], (a.kernelW - 1) * a.dilationW + 1, a.strideW, a.padding, a.explicitPadW), s[2] * m]
+        case .maxPool(let p), .avgPool(let p):
+            return [conv(s[0], p.poolH, p.strideH, p.padding, nil), conv(s[1], p.poolW, p.strideW, p.padding, nil), s[2]]
+        case .globalAvgPool, .globalMaxPool: return [s[s.count - 1]]
+        case .flatten: return [s.reduce(1, *)]
+        case .reshape(let t): return t
+        case .dense(let u, _, _): return Array(s.dropLast()) + [u]
+        }
+    }
+}

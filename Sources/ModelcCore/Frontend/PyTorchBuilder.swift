@@ -1,0 +1,117 @@
+// PyTorchBuilder: from a `print(model)` repr and/or a torchsummary table to a ModelIR with
+// PyTorch semantics.
+//
+// Before: a module tree (PyTorchRepr) and/or torchsummary rows (TorchSummary), annotations.
+// After:  a ModelIR (semantics .pytorch, shapes [H, W, C] as everywhere in the IR) whose
+//         layers are in call order, every hyperparameter set; the assumptions made (input
+//         shape, call order, invisible functional ReLU / pooling / flatten calls) are listed.
+//
+// This file holds the entry point, the `layer NAME:` overrides, the published totals and the
+// check that a repr and a table given together agree. The layers come from
+// PyTorchReprBuilder.swift (a repr, with PyTorchForward.swift for `forward:`) or
+// TorchSummaryBuilder.swift (a table), both assembled and shape-checked by PyTorchChain.swift.
+
+enum PyTorchBuilder {
+    static func chw(_ s: [Int]) -> String {
+        s.count == 3 ? "[\(s[2]), \(s[0]), \(s[1])]" : "[" + s.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    static func convOut(_ n: Int, k: Int, s: Int, p: Int, d: Int) -> Int {
+        let v = n + 2 * p - d * (k - 1) - 1
+        return v < 0 ? 0 : v / s + 1
+    }
+
+    // MARK: - Entry
+
+    /// Returns the IR, footer problems, and the lines of the declared total / trainable / non-trainable figures.
+    static func build(repr: PTModule?, summary: TSTable?, annotations ann: Annotations, document doc: Document) throws -> (ModelIR, [ModelError], [Int?]) {
+        var assumptions: [String] = []
+        var footerLines: [Int?] = [summary?.totalLine, summary?.trainableLine, summary?.nonTrainableLine]
+        var ir: ModelIR
+        var extraProblems: [ModelError] = []
+        if let r = repr {
+            ir = try fromRepr(r, ann: ann, doc: doc, assumptions: &assumptions)
+            if let t = summary {
+                var a2: [String] = []
+                let other = try fromSummary(t, ann: ann, doc: doc, assumptions: &a2)
+                try reconcile(ir, other, table: t, doc: doc)
+                ir.declared = t.declared
+            } else {
+                (ir.declared, footerLines) = publishedTotals(doc, skipping: ann.blockLines)
+            }
+        } else if let t = summary {
+            ir = try fromSummary(t, ann: ann, doc: doc, assumptions: &assumptions)
+            ir.declared = t.declared
+            extraProblems = t.footerProblems
+        } else {
+            throw doc.error(nil, "no model description found")
+        }
+        for d in ann.layers where !ir.layers.contains(where: { d.matches($0.name) }) {
+            throw doc.error(d.line, "layer pattern '\(d.pattern)' matches no layer (layers: \(ir.layers.prefix(8).map(\.name).joined(separator: ", "))\(ir.layers.count > 8 ? ", ..." : ""))")
+        }
+        ir.name = ann.name ?? IRBuilder.identifier(fromPath: doc.path)
+        ir.assumptions = assumptions
+        try applyOverrides(&ir, ann: ann, doc: doc)
+        try SemanticDefaults.applyDataset(&ir, annotations: ann, document: doc)
+        SemanticDefaults.applyTraining(&ir, annotations: ann)
+        return (ir, extraProblems, footerLines)
+    }
+
+    /// Dropout rates / slopes / head activation from `layer NAME:` directives.
+    static func applyOverrides(_ ir: inout ModelIR, ann: Annotations, doc: Document) throws {
+        for i in ir.layers.indices {
+            let o = ann.overrides(for: ir.layers[i].name)
+            let line = ann.layers.first { $0.matches(ir.layers[i].name) }?.line
+            switch ir.layers[i].op {
+            case .dropout:
+                if let r = o.rate { ir.layers[i].op = .dropout(rate: r) }
+            case .activation(.leakyRelu):
+                if let a = o.alpha { ir.layers[i].op = .activation(.leakyRelu(alpha: a)) }
+            case .dense(let u, let b, _):
+                if let a = o.activation { ir.layers[i].op = .dense(units: u, useBias: b, activation: a) }
+            case .conv2d(var c):
+                if let a = o.activation { c.activation = a; ir.layers[i].op = .conv2d(c) }
+            default:
+                if o.activation != nil || o.rate != nil {
+                    throw doc.error(line, "layer '\(ir.layers[i].name)' (\(ir.layers[i].kind)) takes no activation=/rate= setting")
+                }
+            }
+        }
+    }
+
+    /// "Total trainable parameters: 421,226", "Total number of parameters: 21,840", ... in the prose.
+    static func publishedTotals(_ doc: Document, skipping: Set<Int>) -> (DeclaredTotals, [Int?]) {
+        var d = DeclaredTotals()
+        var lines: [Int?] = [nil, nil, nil]
+        for (i, l) in doc.lines.enumerated() where !skipping.contains(i + 1) {
+            let low = l.lowercased()
+            guard low.has("param"), !low.has("(mb)"), !low.has("size") else { continue }
+            guard let colon = l.lastIndex(of: ":") else { continue }
+            let v = l[l.index(after: colon)...].trimmed
+            guard let n = v.parsedCount else { continue }
+            let head = low[..<(low.lastIndex(of: ":") ?? low.endIndex)]
+            if head.contains("non-trainable") { d.nonTrainable = n; lines[2] = i + 1 }
+            else if head.contains("total") { d.total = n; lines[0] = i + 1 }
+            else if head.contains("trainable") { d.trainable = n; lines[1] = i + 1 }
+        }
+        return (d, lines)
+    }
+
+    // MARK: - Reconciling a repr with a torchsummary table
+
+    static func reconcile(_ repr: ModelIR, _ ts: ModelIR, table: TSTable, doc: Document) throws {
+        func weighted(_ ir: ModelIR) -> [Layer] {
+            ir.layers.filter { switch $0.op { case .conv2d, .dense, .batchNorm: return true; default: return false } }
+        }
+        let a = weighted(repr), b = weighted(ts)
+        for (x, y) in zip(a, b) {
+            let nx = x.paramCount - x.bufferCount, ny = y.paramCount - y.bufferCount
+            if nx != ny || x.outputShape != y.outputShape {
+                throw doc.error(y.line, "the repr and the torchsummary table disagree: module '\(x.name)' (\(x.kind)) gives \(chw(x.outputShape)) with \(formatCount(nx)) params, the table's \(y.name) \(chw(y.outputShape)) with \(formatCount(ny))")
+            }
+        }
+        if a.count != b.count {
+            throw doc.error(table.headerLine, "the repr has \(a.count) Conv2d/Linear/BatchNorm modules, the torchsummary table \(b.count)")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+// PyTorchChain: the layer chain both PyTorch builders assemble. Each step (a module or a
+// functional call) is appended with PyTorch's shape rules and throws on a shape mismatch; a
+// Flatten is inserted where a Linear meets an image.
+
+struct PTStep {
+    var name: String
+    var op: PTOp
+    var line: Int
+    var functional: Bool = false
+}
+
+extension PyTorchBuilder {
+    struct Chain {
+        var layers: [Layer] = []
+        var shape: [Int]
+        var used = Set<String>()
+
+        mutating func unique(_ base: String) -> String {
+            var n = base, k = 2
+            while used.contains(n) { n = "\(base)_\(k)"; k += 1 }
+            used.insert(n)
+            return n
+        }
+
+        mutating func add(_ name: String, _ kind: String, _ op: Op, _ out: [Int], line: Int, declared: Int? = nil, notes: [String] = []) {
+            let n = unique(name)
+            layers.append(Layer(name: n, kind: kind, op: op, inputShape: shape, outputShape: out, line: line,
+                                declaredParams: declared, notes: notes))
+            shape = out
+        }
+
+        mutating func flatten(line: Int, note: String) {
+            add("flatten", "Flatten", .flatten, [shape.reduce(1, *)], line: line, notes: [note])
+        }
+    }
+
+    /// Appends one module's op to the chain (PyTorch shape rules). Throws on a shape mismatch.
+    static func append(_ st: PTStep, kind: String, to c: inout Chain, doc: Document, declared: Int? = nil, notes: [String] = []) throws {
+        func err(_ m: String) -> ModelError { doc.error(st.line, "module '\(st.name)' (\(kind)): \(m)") }
+        let s = c.shape
+        func image() throws -> (Int, Int, Int) {
+            guard s.count == 3 else { throw err("needs an image input [C, H, W] but gets \(chw(s))") }
+            return (s[0], s[1], s[2])
+        }
+        switch st.op {
+        case .conv(let cin, let cout, let kh, let kw, let sh, let sw, let ph, let pw, let same, let dh, let dw, let bias):
+            let (h, w, ch) = try image()
+            guard ch == cin else { throw err("expects \(cin) input channels but gets \(chw(s))") }
+            let oh = same ? h : convOut(h, k: kh, s: sh, p: ph, d: dh)
+            let ow = same ? w : convOut(w, k: kw, s: sw, p: pw, d: dw)
+            guard oh > 0, ow > 0 else { throw err("a \(kh)x\(kw) kernel does not fit the input \(chw(s))") }
+            var a = Conv2DAttrs(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw, padding: same ? .same : .valid,
+                                filters: cout, useBias: bias)
+            if !same { a.explicitPadH = ph; a.explicitPadW = pw }
+            a.dilationH = dh; a.dilationW = dw
+            c.add(st.name, kind, .conv2d(a), [oh, ow, cout], line: st.line, declared: declared, notes: notes)
+        case .linear(let inF, let outF, let bias):
+            guard s.count == 1 else { throw err("needs a vector input but gets \(chw(s))") }
+            guard s[0] == inF else { throw err("in_features=\(inF) but the input has \(s[0]) features") }
+            c.add(st.name, kind, .dense(units: outF, useBias: bias, activation: .linear), [outF], line: st.line, declared: declared, notes: notes)
+        case .batchNorm(let ch, let eps, let mom, let affine, let dims):
+            if dims == 2 { _ = try image() } else if s.count != 1 { throw err("BatchNorm1d needs a vector input but gets \(chw(s))") }
+            if let ch, ch != s.last { throw err("num_features=\(ch) but the input has \(s.last ?? 0) channels") }
+            let a = BatchNormAttrs(scale: affine, center: affine, epsilon: eps, momentum: 1 - mom, unbiasedRunningVariance: true)
+            c.add(st.name, kind, .batchNorm(a), s, line: st.line, declared: declared, notes: notes)
+        case .maxPool(let kh, let kw, let sh, let sw, _, _), .avgPool(let kh, let kw, let sh, let sw, _, _):
+            let (h, w, ch) = try image()
+            let oh = convOut(h, k: kh, s: sh, p: 0, d: 1), ow = convOut(w, k: kw, s: sw, p: 0, d: 1)
+            guard oh > 0, ow > 0 else { throw err("a \(kh)x\(kw) pool does not fit the input \(chw(s))") }
+            let a = PoolAttrs(poolH: kh, poolW: kw, strideH: sh, strideW: sw, padding: .valid)
+            if case .maxPool = st.op { c.add(st.name, kind, .maxPool(a), [oh, ow, ch], line: st.line, notes: notes) }
+            else { c.add(st.name, kind, .avgPool(a), [oh, ow, ch], line: st.line, notes: notes) }
+        case .adaptiveAvgPool(let oh, let ow), .adaptiveMaxPool(let oh, let ow):
+            let (h, w, ch) = try image()
+            guard h % oh == 0, w % ow == 0 else { throw err("adaptive pooling \(h)x\(w) to \(oh)x\(ow) is not a whole window; not supported") }
+            let a = PoolAttrs(poolH: h / oh, poolW: w / ow, strideH: h / oh, strideW: w / ow, padding: .valid)
+            let note = "adaptive pooling to \(oh)x\(ow) = a \(h / oh)x\(w / ow) pool on this input"
+            if case .adaptiveAvgPool = st.op { c.add(st.name, kind, .avgPool(a), [oh, ow, ch], line: st.line, notes: notes + [note]) }
+            else { c.add(st.name, kind, .maxPool(a), [oh, ow, ch], line: st.line, notes: notes + [note]) }
+        case .relu: c.add(st.name, kind, .activation(.relu), s, line: st.line, notes: notes)
+        case .sigmoid: c.add(st.name, kind, .activation(.sigmoid), s, line: st.line, notes: notes)
+        case .tanh: c.add(st.name, kind, .activation(.tanh), s, line: st.line, notes: notes)
+        case .leakyRelu(let a): c.add(st.name, kind, .activation(.leakyRelu(alpha: a)), s, line: st.line, notes: notes)
+        case .elu(let a): c.add(st.name, kind, .activation(.elu(alpha: a)), s, line: st.line, notes: notes)
+        case .softmax: c.add(st.name, kind, .activation(.softmax), s, line: st.line, notes: notes)
+        case .logSoftmax:
+            c.add(st.name, kind, .activation(.softmax), s, line: st.line,
+                  notes: notes + ["log_softmax + NLL loss = softmax + cross-entropy; predictions report probabilities"])
+        case .identity: break
+        case .dropout(let p, let spatial):
+            c.add(st.name, kind, .dropout(rate: p), s, line: st.line,
+                  notes: notes + (spatial ? ["Dropout2d (whole channels) compiled as element-wise dropout with the same rate"] : []))
+        case .flatten: c.add(st.name, kind, .flatten, [s.reduce(1, *)], line: st.line, notes: notes)
+        case .zeroPad(let l, let r, let t, let b):
+            let (h, w, ch) = try image()
+            c.add(st.name, kind, .zeroPadding(top: t, bottom: b, left: l, right: r), [h + t + b, w + l + r, ch], line: st.line, notes: notes)
+        }
+    }
+
+    static func kindName(_ op: PTOp, fallback: String) -> String {
+        switch op {
+        case .relu: return "ReLU"
+        case .maxPool: return "MaxPool2d"
+        case .avgPool: return "AvgPool2d"
+        case .flatten: return "Flatten"
+        case .logSoftmax: return "LogSoftmax"
+        case .softmax: return "Softmax"
+        case .leakyRelu: return "LeakyReLU"
+        case .sigmoid: return "Sigmoid"
+        case .tanh: return "Tanh"
+        case .dropout: return "Dropout"
+        default: return fallback
+        }
+    }
+
+    /// Assembles steps; a Flatten is inserted before a Linear (or BatchNorm1d) that meets an image.
+    static func assemble(_ steps: [PTStep], kinds: [String: String], input: [Int], doc: Document) throws -> [Layer] {
+        var c = Chain(shape: input)
+        for st in steps {
+            var needsVector = false
+            switch st.op { case .linear: needsVector = true; case .batchNorm(_, _, _, _, 1): needsVector = true; default: break }
+            if needsVector && c.shape.count == 3 {
+                c.flatten(line: st.line, note: "x.view(x.size(0), -1) before '\(st.name)' (NCHW order): not shown by the repr")
+            }
+            let kind = st.functional ? kindName(st.op, fallback: "functional") : (kinds[st.name] ?? "Module")
+            try append(st, kind: kind, to: &c, doc: doc, notes: st.functional ? ["functional call (not a module)"] : [])
+        }
+        return c.layers
+    }
+
+    static func uniqueInputName(_ layers: [Layer]) -> String {
+        var n = "input"
+        while layers.contains(where: { $0.name == n }) { n += "_0" }
+        return n
+    }
+}

@@ -1,0 +1,70 @@
+// PyTorchForward: the `forward:` annotation of a PyTorch repr, read into the steps of the
+// model's call order.
+
+extension PyTorchBuilder {
+    /// Resolves `forward:` tokens to steps: module paths (containers expand to their leaves) and
+    /// functional calls relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]),
+    /// flatten, softmax, log_softmax, dropout(P).
+    static func forwardSteps(_ tokens: [String], root: PTModule, ops: [String: PTOp], line: Int, doc: Document) throws -> [PTStep] {
+        var out: [PTStep] = []
+        var usedWeighted = Set<String>()
+        for tok in tokens {
+            if let m = root.find(tok), !tok.isEmpty {
+                for leaf in m.leaves {
+                    let op = ops[leaf.path] ?? .identity
+                    if op.hasParams {
+                        guard usedWeighted.insert(leaf.path).inserted else {
+                            throw doc.error(line, "forward: module '\(leaf.path)' has parameters and is called twice: shared weights are not supported")
+                        }
+                    }
+                    out.append(PTStep(name: leaf.path, op: op, line: leaf.line))
+                }
+                continue
+            }
+            var name = tok, args: [String] = []
+            if let o = tok.firstIndex(of: "("), tok.hasSuffix(")") {
+                name = String(tok[..<o])
+                args = tok[tok.index(after: o)..<tok.index(before: tok.endIndex)].split(separator: ",").map { $0.trimmed }
+            }
+            func num(_ i: Int, _ def: Float?) throws -> Float {
+                if i < args.count { guard let x = Float(args[i]), x.isFinite else { throw doc.error(line, "forward: '\(tok)': '\(args[i])' is not a number") }; return x }
+                if let d = def { return d }
+                throw doc.error(line, "forward: '\(tok)' needs an argument")
+            }
+            func int(_ i: Int, _ def: Int?) throws -> Int {
+                let x = try num(i, def.map(Float.init))
+                guard x >= 1, x <= 1024, x == x.rounded() else { throw doc.error(line, "forward: '\(tok)': expected a positive integer") }
+                return Int(x)
+            }
+            let op: PTOp
+            switch name.lowercased().replacingOccurrences(of: "f.", with: "") {
+            case "relu": op = .relu
+            case "leaky_relu": op = .leakyRelu(try num(0, 0.01))
+            case "sigmoid": op = .sigmoid
+            case "tanh": op = .tanh
+            case "softmax": op = .softmax
+            case "log_softmax": op = .logSoftmax
+            case "flatten", "view": op = .flatten
+            case "dropout":
+                let p = try num(0, 0.5)
+                guard p >= 0, p < 1 else { throw doc.error(line, "forward: '\(tok)': expected 0 <= p < 1") }
+                op = .dropout(p, spatial: false)
+            case "maxpool", "max_pool2d", "max_pool":
+                let k = try int(0, nil); let s = try int(1, k)
+                op = .maxPool(kh: k, kw: k, sh: s, sw: s, ph: 0, pw: 0)
+            case "avgpool", "avg_pool2d", "avg_pool":
+                let k = try int(0, nil); let s = try int(1, k)
+                op = .avgPool(kh: k, kw: k, sh: s, sw: s, ph: 0, pw: 0)
+            default:
+                let mods = root.leaves.map(\.path).prefix(12).joined(separator: ", ")
+                throw doc.error(line, "forward: '\(tok)' is neither a module (\(mods)) nor a call (relu, leaky_relu(A), sigmoid, tanh, maxpool(K[,S]), avgpool(K[,S]), flatten, dropout(P), softmax, log_softmax)")
+            }
+            out.append(PTStep(name: name.lowercased().replacingOccurrences(of: "f.", with: ""), op: op, line: line, functional: true))
+        }
+        let unused = root.leaves.filter { (ops[$0.path]?.hasParams ?? false) && !usedWeighted.contains($0.path) }
+        if let u = unused.first {
+            throw doc.error(line, "forward: module '\(u.path)' (\(u.type)) has parameters but is never called")
+        }
+        return out
+    }
+}

@@ -1,0 +1,205 @@
+// TorchSummaryBuilder: the layers of a torchsummary table (TorchSummary). Hidden functional
+// calls are inferred from shape changes (a flatten where an image becomes a vector, a 2x2 max
+// pool where a spatial drop needs one) and printed; Conv2d and pooling hyperparameters are
+// solved from the printed shapes and parameter counts.
+
+extension PyTorchBuilder {
+    static func fromSummary(_ t: TSTable, ann: Annotations, doc: Document, assumptions: inout [String]) throws -> ModelIR {
+        guard let first = t.rows.first else { throw doc.error(t.headerLine, "the torchsummary table has no rows") }
+        var inputs: [[Int]] = []
+        if let s = ann.inputShape { inputs = [s.count == 3 ? [s[1], s[2], s[0]] : s] }
+        else {
+            if first.type == "Linear", first.shape.count == 1 {
+                let o = first.shape[0]
+                for b in [1, 0] where first.params % o == 0 && first.params / o - b > 0 {
+                    let n = first.params / o - b
+                    inputs.append(n % 784 == 0 ? [28, 28, n / 784] : [n])
+                }
+            }
+            inputs += [[28, 28, 1], [32, 32, 3], [32, 32, 1], [28, 28, 3]]
+            if first.shape.count == 3 { inputs += [[first.shape[1], first.shape[2], 1], [first.shape[1], first.shape[2], 3]] }
+        }
+        var lastError: ModelError?
+        for inp in inputs {
+            do {
+                let layers = try summaryLayers(t, input: inp, doc: doc)
+                if ann.inputShape == nil {
+                    assumptions.append("input shape [\(inp.count == 3 ? "\(inp[2]), \(inp[0]), \(inp[1])" : "\(inp[0])")] (C x H x W): the first that fits the first row (annotate `input: shape=CxHxW`)")
+                }
+                let hasAct = t.rows.contains { ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "ReLU6"].contains($0.type) }
+                var ls = layers
+                if !hasAct {
+                    ls = insertReLUs(ls)
+                    assumptions.append("relu after every Conv2d/Linear but the last: torchsummary shows no activation rows (functional F.relu assumed)")
+                }
+                let inputLayer = Layer(name: uniqueInputName(ls), kind: "Input", op: .input, inputShape: inp, outputShape: inp, line: t.headerLine,
+                                       notes: ["synthesized: torchsummary prints no input row"])
+                let fnotes = ls.filter { $0.notes.contains { $0.hasPrefix("hidden") } }.map { "\($0.name): \($0.notes.first { $0.hasPrefix("hidden") } ?? "")" }
+                assumptions += fnotes
+                return ModelIR(name: "", sourcePath: doc.path, semantics: .pytorch, inputShape: inp, layers: [inputLayer] + ls)
+            } catch let e as ModelError {
+                if lastError == nil || (e.line ?? 0) > (lastError?.line ?? 0) { lastError = e }
+                if ann.inputShape != nil { throw e }
+            }
+        }
+        throw lastError ?? doc.error(t.headerLine, "no input shape fits the first row; annotate `input: shape=CxHxW`")
+    }
+
+    static func insertReLUs(_ layers: [Layer]) -> [Layer] {
+        let weighted = layers.indices.filter { if case .conv2d = layers[$0].op { return true }; if case .dense = layers[$0].op { return true }; return false }
+        guard let lastW = weighted.last else { return layers }
+        var out: [Layer] = []
+        var used = Set(layers.map(\.name))
+        var pending: Layer?
+        func relu(after l: Layer) -> Layer {
+            var n = "relu", k = 2
+            while used.contains(n) { n = "relu_\(k)"; k += 1 }
+            used.insert(n)
+            return Layer(name: n, kind: "ReLU", op: .activation(.relu), inputShape: l.outputShape, outputShape: l.outputShape,
+                         line: l.line, notes: ["functional call (not shown by torchsummary)"])
+        }
+        for (i, l) in layers.enumerated() {
+            if let p = pending {
+                if case .batchNorm = l.op { out.append(l); pending = l; continue }
+                out.append(relu(after: p)); pending = nil
+            }
+            out.append(l)
+            if weighted.contains(i) && i != lastW { pending = l }
+        }
+        if let p = pending { out.append(relu(after: p)) }
+        return out
+    }
+
+    static let tsActivations: [String: PTOp] = ["ReLU": .relu, "ReLU6": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh,
+                                                "LeakyReLU": .leakyRelu(0.01), "ELU": .elu(1), "Softmax": .softmax,
+                                                "LogSoftmax": .logSoftmax, "Identity": .identity]
+
+    static func summaryLayers(_ t: TSTable, input: [Int], doc: Document) throws -> [Layer] {
+        var c = Chain(shape: input)
+        let pool2 = PTOp.maxPool(kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0)
+        var prevDeclared: [Int]?
+        for r in t.rows {
+            let out = r.shape.count == 3 ? [r.shape[1], r.shape[2], r.shape[0]] : r.shape
+            func err(_ m: String) -> ModelError { doc.error(r.line, "\(r.label): \(m)") }
+            let step = { (op: PTOp) in PTStep(name: r.label, op: op, line: r.line) }
+            func hiddenPool() throws {
+                try append(PTStep(name: "max_pool2d", op: pool2, line: r.line, functional: true), kind: "MaxPool2d", to: &c, doc: doc,
+                           notes: ["hidden max_pool2d(2) before \(r.label): the shapes drop by 2 between rows"])
+            }
+            func hiddenFlatten() {
+                c.flatten(line: r.line, note: "hidden flatten before \(r.label): an image becomes a vector (NCHW order)")
+            }
+            switch r.type {
+            case "Conv2d":
+                guard out.count == 3 else { throw err("Conv2d must output [C, H, W], the table says \(r.shape)") }
+                if let op = solveConv(c.shape, out: out, params: r.params) {
+                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
+                } else if c.shape.count == 3, c.shape[0] / 2 > 0, let op = solveConv([c.shape[0] / 2, c.shape[1] / 2, c.shape[2]], out: out, params: r.params) {
+                    try hiddenPool()
+                    try append(step(op), kind: "Conv2d", to: &c, doc: doc, declared: r.params)
+                } else {
+                    throw err("no kernel/stride/padding/bias maps \(chw(c.shape)) to \(r.shape) with \(formatCount(r.params)) params (nor after a hidden 2x2 max pool)")
+                }
+            case "Linear":
+                guard out.count == 1, let o = out.first else { throw err("Linear must output [N], the table says \(r.shape)") }
+                var inF: [(Int, Bool)] = []
+                if r.params % o == 0 { inF.append((r.params / o - 1, true)); inF.append((r.params / o, false)) }
+                let n = c.shape.reduce(1, *)
+                if let f = inF.first(where: { $0.0 == n }) {
+                    if c.shape.count == 3 { hiddenFlatten() }
+                    try append(step(.linear(inF: f.0, outF: o, bias: f.1)), kind: "Linear", to: &c, doc: doc, declared: r.params)
+                } else if c.shape.count == 3, let f = inF.first(where: { $0.0 == (c.shape[0] / 2) * (c.shape[1] / 2) * c.shape[2] && $0.0 > 0 }) {
+                    try hiddenPool(); hiddenFlatten()
+                    try append(step(.linear(inF: f.0, outF: o, bias: f.1)), kind: "Linear", to: &c, doc: doc, declared: r.params)
+                } else {
+                    let implied = inF.map { "\($0.0) \($0.1 ? "with" : "without") bias" }.joined(separator: " or ")
+                    throw err("\(formatCount(r.params)) params for \(o) outputs imply \(implied.isEmpty ? "no whole number of" : implied) inputs, but the previous output \(chw(c.shape)) has \(n) values (\(n) x \(o) + \(o) = \(formatCount(n * o + o)))")
+                }
+            case "BatchNorm2d", "BatchNorm1d":
+                if r.type == "BatchNorm1d", c.shape.count == 3 { hiddenFlatten() }
+                guard out == c.shape else { throw err("BatchNorm keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
+                let ch = c.shape.last ?? 0
+                guard r.params == 2 * ch || r.params == 0 else { throw err("BatchNorm over \(ch) channels has \(2 * ch) params (affine) or 0, not \(formatCount(r.params))") }
+                try append(step(.batchNorm(channels: ch, eps: 1e-5, momentum: 0.1, affine: r.params > 0, dims: c.shape.count == 3 ? 2 : 1)),
+                           kind: r.type, to: &c, doc: doc, declared: r.params)
+            case "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
+                guard r.params == 0 else { throw err("pooling has no params, the table says \(formatCount(r.params))") }
+                guard c.shape.count == 3, out.count == 3, out[2] == c.shape[2] else { throw err("cannot pool \(chw(c.shape)) to \(r.shape)") }
+                guard let (kh, sh) = solvePool(c.shape[0], out[0]), let (kw, sw) = solvePool(c.shape[1], out[1]) else {
+                    throw err("no pool size/stride maps \(chw(c.shape)) to \(r.shape)")
+                }
+                let isMax = r.type.contains("Max")
+                try append(step(isMax ? .maxPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0) : .avgPool(kh: kh, kw: kw, sh: sh, sw: sw, ph: 0, pw: 0)),
+                           kind: r.type, to: &c, doc: doc, declared: 0)
+            case "Flatten":
+                guard r.params == 0, out == [c.shape.reduce(1, *)] else { throw err("flattening \(chw(c.shape)) cannot give \(r.shape)") }
+                try append(step(.flatten), kind: "Flatten", to: &c, doc: doc, declared: 0)
+            case "Dropout", "Dropout2d":
+                guard r.params == 0 else { throw err("Dropout has no params") }
+                if out.count == 1, c.shape.count == 3, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
+                guard out == c.shape else { throw err("Dropout keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
+                try append(step(.dropout(0.5, spatial: r.type == "Dropout2d")), kind: r.type, to: &c, doc: doc, declared: 0,
+                           notes: ["rate not printed: 0.5 (PyTorch default; annotate `layer \(r.label): rate=...`)"])
+            default:
+                if let op = tsActivations[r.type] {
+                    guard r.params == 0 else { throw err("\(r.type) has no params") }
+                    if out.count == 1, c.shape.count == 3, out[0] == c.shape.reduce(1, *) { hiddenFlatten() }
+                    guard out == c.shape else { throw err("\(r.type) keeps the shape \(chw(c.shape)) but the table says \(r.shape)") }
+                    try append(step(op), kind: r.type, to: &c, doc: doc, declared: 0)
+                } else if r.params == 0, let p = prevDeclared, p == r.shape {
+                    // A container (custom block) row: torchsummary prints it after its children.
+                    if let last = c.layers.indices.last { c.layers[last].notes.append("container row \(r.label) (0 params, same shape) skipped") }
+                } else {
+                    throw err("module class \(r.type) is not supported (supported: \(PyTorchModules.supportedList))")
+                }
+            }
+            prevDeclared = r.shape
+        }
+        if c.shape.count == 3, c.shape[0] == 1, c.shape[1] == 1 {
+            c.flatten(line: t.rows.last?.line ?? t.headerLine, note: "hidden flatten of the final [C, 1, 1] output (classifier logits)")
+        }
+        return c.layers
+    }
+
+    /// (kernel, stride) with floor((n - k)/s) + 1 == out: stride = kernel first, 2x2 first.
+    static func solvePool(_ n: Int, _ out: Int) -> (Int, Int)? {
+        var best: ((Int, Int), Int)?
+        for k in 1...max(1, min(n, 64)) {
+            for s in 1...k where convOut(n, k: k, s: s, p: 0, d: 1) == out {
+                // Stride = kernel, no input rows dropped (a 5x5 pool on 5x5, not 3x3), then near 2x2.
+                let key = (s == k ? 0 : 100000) + ((n - k) % s == 0 ? 0 : 10000) + abs(k - 2) * 10 + s
+                if best == nil || key < best!.1 { best = ((k, s), key) }
+            }
+        }
+        return best?.0
+    }
+
+    /// Conv2d hyperparameters from shapes and the count: bias, square kernel, stride 1, no padding first.
+    static func solveConv(_ input: [Int], out: [Int], params: Int) -> PTOp? {
+        guard input.count == 3, out.count == 3 else { return nil }
+        let (h, w, c) = (input[0], input[1], input[2])
+        let (oh, ow, f) = (out[0], out[1], out[2])
+        guard c > 0, f > 0 else { return nil }
+        var best: (PTOp, Int)?
+        for bias in [true, false] {
+            let r = params - (bias ? f : 0)
+            guard r > 0, r % (f * c) == 0 else { continue }
+            let area = r / (f * c)
+            for kh in 1...min(area, 64) where area % kh == 0 {
+                let kw = area / kh
+                guard kw <= 64 else { continue }
+                for s in 1...4 {
+                    for ph in 0...(kh / 2) where convOut(h, k: kh, s: s, p: ph, d: 1) == oh {
+                        for pw in 0...(kw / 2) where convOut(w, k: kw, s: s, p: pw, d: 1) == ow {
+                            let key = (kh == kw ? 0 : 100000) + (bias ? 0 : 10000) + s * 1000 + (ph == pw ? 0 : 100) + ph + pw
+                            if best == nil || key < best!.1 {
+                                best = (.conv(cin: c, cout: f, kh: kh, kw: kw, sh: s, sw: s, ph: ph, pw: pw, same: false, dh: 1, dw: 1, bias: bias), key)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return best?.0
+    }
+}

@@ -1,5 +1,7 @@
-// modelc check FILE [--json]: parse a model summary (Keras table, PyTorch print(model) repr or
-// torchsummary table), infer what it omits, verify every count.
+// modelc check FILE [--json] [--plan]: parse a model summary (Keras table, PyTorch print(model)
+// repr or torchsummary table), infer what it omits, verify every count; `--plan` also prints the
+// lowering plan `modelc compile` follows (kernels, forms, reasons, threads, buffers), which
+// `--json` always carries under "plan".
 // Exit 0 when everything matches, 1 on a mismatch or model error (FILE:LINE: error: ... on
 // stderr), 2 on a usage error.
 import Foundation
@@ -7,14 +9,15 @@ import ModelcCore
 import ModelcBackend
 
 enum CheckCommand {
-    static let usage = "usage: modelc check FILE [--json]"
+    static let usage = "usage: modelc check FILE [--json] [--plan]"
 
     static func run(_ args: [String]) -> Int32 {
-        var json = false
+        var json = false, showPlan = false
         var file: String?
         for a in args {
             switch a {
             case "--json": json = true
+            case "--plan": showPlan = true
             case "--no-fuse": break   // accepted for symmetry with compile; check does not fuse
             case "-h", "--help":
                 print(usage); return 0
@@ -36,8 +39,12 @@ enum CheckCommand {
                 report = try Frontend.check(path: path)
             }
             let e = report.ok && Emitter.problems(report.ir).isEmpty ? Emitter.emit(report.ir, fuse: true) : nil
-            print(json ? withFusedGroups(json: report.json(), report.ir, winograd: e?.winogradLayers ?? [])
-                       : withFusedGroups(text: report.text(), report.ir, winograd: e?.winogradLayers.summary ?? ""), terminator: "")
+            if json {
+                print(withFusedGroups(json: report.json(), report.ir, winograd: e?.winogradLayers ?? [], plan: e?.plan), terminator: "")
+            } else {
+                print(withFusedGroups(text: report.text(), report.ir, winograd: e?.winogradLayers.summary ?? ""), terminator: "")
+                if showPlan { print(e?.plan.text ?? "Plan: none (the model has errors; see above)") }
+            }
             for p in report.problems { stderr(p.description + "\n") }
             return report.ok ? 0 : 1
         } catch let e as ModelError {
@@ -62,10 +69,11 @@ enum CheckCommand {
         return s
     }
 
-    /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]` and
+    /// Adds `"fused_groups": [["conv2d_1", "batch_normalization_1", "re_lu_1"], ...]`,
     /// `"winograd_layers": [{"name": "conv2d_2", "form": "F(3x3, 5x5)", "forward": true,
-    /// "input_gradient": false}, ...]` as the last keys.
-    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [WinogradLayer] = []) -> String {
+    /// "input_gradient": false}, ...]` and `"plan"` (LoweringPlan.json, null when the model has
+    /// errors) as the last keys.
+    static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [WinogradLayer] = [], plan: LoweringPlan? = nil) -> String {
         func q(_ s: String) -> String {
             var o = "\""
             for u in s.unicodeScalars {
@@ -87,7 +95,8 @@ enum CheckCommand {
         while let last = s.last, last.isWhitespace { s.removeLast() }
         let empty = s.hasSuffix("{")
         let wino = "[" + winograd.map { "{\"name\": \(q($0.name)), \"form\": \(q($0.form)), \"forward\": \($0.forward), \"input_gradient\": \($0.inputGradient)}" }.joined(separator: ", ") + "]"
-        return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + ",\n  \"winograd_layers\": " + wino + "\n}" + tail
+        return s + (empty ? "" : ",") + "\n  \"fused_groups\": " + groups + ",\n  \"winograd_layers\": " + wino +
+            ",\n  \"plan\": " + (plan?.json ?? "null") + "\n}" + tail
     }
 
     static func stderr(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }

@@ -1,6 +1,6 @@
 // `modelc generate [--check] [--models DIR] [--generated DIR]`: regenerate generated/ from
 // models/*.md; --check only reports differences (CI). The backend test models in
-// Tests/BackendTests/Generated/ are emitted by `modelc-testmodels` (Tests/TestModelGenerator).
+// Tests/GeneratedTestModels/ are emitted by `modelc-testmodels` (Tests/TestModelGenerator).
 
 import Foundation
 import ModelcBackend

@@ -18,7 +18,7 @@ final class GeneratedFilesTests: XCTestCase {
     func testCommittedGeneratedFilesAreUpToDate() throws {
         let models = try GeneratedFiles.expected(modelsDirectory: Self.repo + "/models", generatedDirectory: Self.repo + "/generated")
         assertInSync(models, regenerate: "modelc generate")
-        let tests = BackendTestModels.expected(directory: Self.repo + "/Tests/BackendTests/Generated", root: Self.repo)
+        let tests = BackendTestModels.expected(directory: Self.repo + "/Tests/GeneratedTestModels", root: Self.repo)
         assertInSync(tests, regenerate: "swift run modelc-testmodels")
     }
 

@@ -8,6 +8,7 @@
 // it, so their input gradients are exercised through the first layer's weight gradients.
 
 import XCTest
+import GeneratedTestModels
 import ModelcRuntime
 
 final class GradientCheckTests: XCTestCase {

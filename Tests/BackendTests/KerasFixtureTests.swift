@@ -1,5 +1,5 @@
 // Generated code against Keras 3 references (Tests/Fixtures/numerics/, see its README):
-// for each case the fixture's own model.md is compiled (Tests/BackendTests/Generated/Fx*.swift),
+// for each case the fixture's own model.md is compiled (Tests/GeneratedTestModels/Fx*.swift),
 // loaded with weights.npz, and compared on io.npz: inference and training outputs, every
 // trainable weight's gradient for L = sum(output_training * upstream), and the BatchNorm
 // moving statistics after one training forward. Tolerance: max|modelc - ref| <= 1e-4 max|ref|
@@ -8,6 +8,7 @@
 
 import XCTest
 import Foundation
+import GeneratedTestModels
 import ModelcRuntime
 import ModelcData
 

@@ -7,6 +7,7 @@
 
 import XCTest
 import Foundation
+import GeneratedTestModels
 import ModelcRuntime
 import ModelcData
 

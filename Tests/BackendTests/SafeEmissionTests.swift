@@ -8,6 +8,7 @@ import XCTest
 import ModelcCore
 import ModelcBackend
 import TestModelSpecs
+import GeneratedTestModels
 import ModelcRuntime
 
 final class SafeEmissionTests: XCTestCase {

@@ -4,6 +4,7 @@
 // (scaling, determinism from the seed), fused vs unfused agreement.
 
 import XCTest
+import GeneratedTestModels
 import ModelcRuntime
 
 final class SemanticsTests: XCTestCase {
@@ -151,7 +152,7 @@ final class SemanticsTests: XCTestCase {
     /// and every fixture model that has Winograd layers.
     func testWinogradMatchesDirect() throws {
         for (file, form) in [("WinoCnnFused", "F(4x4, 3x3)"), ("Wino5CnnFused", "F(3x3, 5x5)")] {
-            let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/\(file).swift", encoding: .utf8)
+            let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/\(file).swift", encoding: .utf8)
             XCTAssertTrue(src.contains("l1ForwardTiles(x, y, 0, ") && src.contains("l2ForwardTiles(x, y, 0, "), "\(file) does not use Winograd for both convolutions")
             XCTAssertTrue(src.contains("l2ForwardTilesTraining(x, y, 0, ") && src.contains("l2InputGradientTiles(dyp, dx, 0, "),
                           "\(file) does not use Winograd for the training forward and the input gradient")

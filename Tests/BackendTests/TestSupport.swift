@@ -3,6 +3,7 @@
 
 import Foundation
 import XCTest
+import GeneratedTestModels
 import ModelcRuntime
 
 /// SplitMix64: deterministic test data independent of the platform's generator.

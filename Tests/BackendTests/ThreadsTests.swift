@@ -6,6 +6,7 @@ import XCTest
 import ModelcCore
 import ModelcBackend
 import TestModelSpecs
+import GeneratedTestModels
 import ModelcRuntime
 import GeneratedModels
 
@@ -47,7 +48,7 @@ final class ThreadsTests: XCTestCase {
     /// differs by rounding: SemanticsTests.testWinogradMatchesDirect).
     func testSingleImageSplitMatchesBatch() throws {
         typealias M = FxSeed000KmnistCnnDirect
-        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/BackendTests/Generated/FxSeed000KmnistCnnDirect.swift", encoding: .utf8)
+        let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/FxSeed000KmnistCnnDirect.swift", encoding: .utf8)
         XCTAssertTrue(src.contains("splitRows(81, "), "conv2d_2 (81 output pixels) is not split")
         XCTAssertFalse(src.contains("ForwardTiles"), "the direct twin uses Winograd")
         let saved = Parallel.threads

@@ -46,24 +46,32 @@ final class GemmKernelTests: XCTestCase {
         var b = values(k * n, seed: UInt64(n * 17 + k))
         let bias = values(n, seed: 5), scale = values(n, seed: 6), shift = values(n, seed: 7)
         let start = values(rows * ldc, seed: 9)
-        var c = accumulate ? start : [Float](repeating: 42, count: rows * ldc)
         let red = GemmReduction(k: k, ldb: n)
-        let act: GemmEpilogue.Activation = alpha.map { $0 == 0 ? .relu : .leaky($0) } ?? .none
-        a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            bias.withUnsafeBufferPointer { bi in scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
-                let x = ap.baseAddress!, y = cp.baseAddress!
-                let epi = accumulate ? GemmEpilogue.add
-                    : GemmEpilogue(bias: biasOn ? bi.baseAddress! : nil, scale: folded ? sc.baseAddress! : nil,
-                                   shift: folded ? sh.baseAddress! : nil, activation: act)
-                Gemm.rows(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * ldc }, red, epi)
+        // Both forms of the kernel: inlined with the caller's sizes (generated binaries), and
+        // compiled out of line (the package's debug builds).
+        for inlined in [true, false] {
+            var c = accumulate ? start : [Float](repeating: 42, count: rows * ldc)
+            let act: GemmEpilogue.Activation = alpha.map { $0 == 0 ? .relu : .leaky($0) } ?? .none
+            a.withUnsafeMutableBufferPointer { ap in b.withUnsafeMutableBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                bias.withUnsafeBufferPointer { bi in scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
+                    let x = ap.baseAddress!, y = cp.baseAddress!
+                    let epi = accumulate ? GemmEpilogue.add
+                        : GemmEpilogue(bias: biasOn ? bi.baseAddress! : nil, scale: folded ? sc.baseAddress! : nil,
+                                       shift: folded ? sh.baseAddress! : nil, activation: act)
+                    if inlined {
+                        Gemm.inlined(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * ldc }, red, epi)
+                    } else {
+                        Gemm.outOfLine(rows, a: { x + $0 * k }, b: bp.baseAddress!, n: n, c: { y + $0 * ldc }, red, epi)
+                    }
+                } } }
             } } }
-        } } }
-        var want = reference(rows: rows, n: n, aRow: { $0 * k }, red: red, a: a, b: b, bias: biasOn ? bias : nil,
-                             scale: folded ? scale : nil, shift: folded ? shift : nil, alpha: alpha,
-                             c0: accumulate ? start : nil, ldc: ldc)
-        if !accumulate { for r in 0..<rows { for p in n..<ldc { want[r * ldc + p] = 42 } } }
-        for i in 0..<want.count {
-            XCTAssertEqual(c[i], want[i], accuracy: 1e-4 * Float(k), "rows \(rows) n \(n) k \(k): element \(i)", file: file, line: line)
+            var want = reference(rows: rows, n: n, aRow: { $0 * k }, red: red, a: a, b: b, bias: biasOn ? bias : nil,
+                                 scale: folded ? scale : nil, shift: folded ? shift : nil, alpha: alpha,
+                                 c0: accumulate ? start : nil, ldc: ldc)
+            if !accumulate { for r in 0..<rows { for p in n..<ldc { want[r * ldc + p] = 42 } } }
+            for i in 0..<want.count {
+                XCTAssertEqual(c[i], want[i], accuracy: 1e-4 * Float(k), "rows \(rows) n \(n) k \(k) inlined \(inlined): element \(i)", file: file, line: line)
+            }
         }
     }
 
@@ -93,7 +101,7 @@ final class GemmKernelTests: XCTestCase {
         let start = d
         x.withUnsafeMutableBufferPointer { xp in dy.withUnsafeMutableBufferPointer { dp in d.withUnsafeMutableBufferPointer { gp in
             let xb = xp.baseAddress!, g = gp.baseAddress!
-            Gemm.rows(kRow, a: { xb + $0 }, b: dp.baseAddress!, n: co, c: { g + $0 * co }, red, .add)
+            Gemm.inlined(kRow, a: { xb + $0 }, b: dp.baseAddress!, n: co, c: { g + $0 * co }, red, .add)
         } } }
         let want = reference(rows: kRow, n: co, aRow: { $0 }, red: red, a: x, b: dy, bias: nil, scale: nil, shift: nil,
                              alpha: nil, c0: start, ldc: co)

@@ -1,5 +1,5 @@
 // modelc-testmodels [--check] [--directory DIR]: emits the backend test models (TestModelSpecs)
-// into Tests/BackendTests/Generated/, where BackendTests compiles and runs them. With --check it
+// into Tests/GeneratedTestModels/, where BackendTests compiles and runs them. With --check it
 // writes nothing and exits 1 if any file there differs from what the emitter produces now or is
 // stale (CI runs it after `modelc generate --check`).
 

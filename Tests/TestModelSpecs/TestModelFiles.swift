@@ -1,4 +1,4 @@
-// The files emitted into Tests/BackendTests/Generated/ from the test models: the hand-built
+// The files emitted into Tests/GeneratedTestModels/ from the test models: the hand-built
 // models of TestModels.swift and the Keras reference fixtures, each unfused and in its fused /
 // direct-convolution twins, plus TestModelRegistry.swift mapping model names to classes.
 // `modelc-testmodels` writes them (`--check`: verifies them, in CI).
@@ -13,9 +13,9 @@ extension BackendTestModels {
         URL(fileURLWithPath: GeneratedFiles.defaultDirectory()).deletingLastPathComponent().path
     }
 
-    /// `<repo>/Tests/BackendTests/Generated`.
+    /// `<repo>/Tests/GeneratedTestModels`.
     public static func defaultDirectory() -> String {
-        repository() + "/Tests/BackendTests/Generated"
+        repository() + "/Tests/GeneratedTestModels"
     }
 
     /// What `directory` should hold: every emitted file, and the .swift files no test model produces.
@@ -48,7 +48,7 @@ extension BackendTestModels {
         return (irs, skipped)
     }
 
-    /// Everything emitted into Tests/BackendTests/Generated/: the hand-built models (unfused,
+    /// Everything emitted into Tests/GeneratedTestModels/: the hand-built models (unfused,
     /// and fused when they have fusable groups, class name suffixed `Fused`), the Keras
     /// fixture models (unfused and fused), and `TestModelRegistry.swift` mapping model names
     /// to classes. `root` is the repository.

@@ -1,4 +1,4 @@
-// Small hand-built IRs covering every layer kind, emitted into Tests/BackendTests/Generated/
+// Small hand-built IRs covering every layer kind, emitted into Tests/GeneratedTestModels/
 // (`swift run modelc-testmodels`, TestModelFiles.swift) and checked there by finite
 // differences and semantics tests. Each is a ChainBuilder chain.
 

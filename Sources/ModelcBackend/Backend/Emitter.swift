@@ -28,6 +28,8 @@ public struct EmittedModel: Sendable {
     public let source: String
     /// The Conv2D layers that use Winograd (forward, input gradient), in order.
     public var winogradLayers: [WinogradLayer] = []
+    /// The lowering pass's plan, with the buffers every layer declared.
+    public var plan = LoweringPlan(layers: [])
 }
 
 /// A Conv2D that uses Winograd, its form ("F(3x3, 5x5)"), and where: the forward (batch
@@ -295,6 +297,7 @@ public enum Emitter {
         // escaped string literals (tensor keys, summary): never as code.
         let layers = rawLayers.map { l -> Layer in var s = l; s.name = commentSafe(l.name); s.kind = commentSafe(l.kind); return s }
         let plan = fuse ? Fusion.plan(layers) : FusionPlan.none(layers.count)
+        var lowering = Lowering.plan(layers, inputShape: ir.inputShape, fusion: plan, winograd: winograd)
         let m = ModelEmission()
 
         // Parameter offsets in Keras tensor order (the internal layout: HWIO conv kernels,
@@ -332,7 +335,8 @@ public enum Emitter {
         var bnDataInProducer: Set<Int> = []   // BatchNorm positions whose backward-data pass the producer runs
         for (i, l) in layers.enumerated() where i > 0 || !isInput(l) {
             let idx = aName.count
-            var emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics, winograd: winograd)
+            let firstBuffer = m.buffers.count
+            var emitter = opEmitter(l, plan: plan, position: i, semantics: ir.semantics, lowering: lowering.layers[i])
             // training fusion: BatchNorm computes the following activation (Fusion.swift)
             if let a = plan.trainingActivation[i], case .batchNorm(let bn) = l.op, case .activation(let f) = layers[a].op,
                let epi = Fusion.epilogue(f) {
@@ -406,6 +410,9 @@ public enum Emitter {
             }
             aName.append(y); gName.append(gy)
             let steps = emitter.emit(ctx, m)
+            lowering.layers[i].buffers = m.buffers[firstBuffer...].map {
+                PlannedBuffer(name: $0.name, perImage: $0.perImage, perChunk: $0.perChunk, fixed: $0.fixed, description: $0.comment)
+            }
             let fusedInTraining = plan.trainingActivation.values.contains(i)   // its BatchNorm runs it
             if !fusedInTraining { train += steps.train }
             // Layers folded into their producer do not run at inference.
@@ -568,7 +575,7 @@ public enum Emitter {
         }
         _ = owned
         return EmittedModel(className: cls, fileName: "\(cls).swift", directoryName: directoryName(for: ir.name), source: w.text,
-                            winogradLayers: m.winogradLayers)
+                            winogradLayers: m.winogradLayers, plan: lowering)
     }
 
     /// The source path as printed in generated files: relative to the repository when inside
@@ -651,7 +658,7 @@ public enum Emitter {
         }
     }
 
-    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, semantics: Semantics, winograd: Bool) -> OpEmitter {
+    static func opEmitter(_ l: Layer, plan: FusionPlan, position: Int, semantics: Semantics, lowering: LayerLowering) -> OpEmitter {
         switch l.op {
         case .flatten where semantics == .pytorch && l.inputShape.count == 3
                 && l.inputShape[0] * l.inputShape[1] > 1 && l.inputShape[2] > 1:
@@ -659,7 +666,9 @@ public enum Emitter {
         case .input: return ReshapeEmitter()
         case .zeroPadding(let t, let b, let le, let r): return ZeroPaddingEmitter(top: t, bottom: b, left: le, right: r)
         case .conv2d(let a) where a.dilationH > 1 || a.dilationW > 1: return DilatedConv2DEmitter(attrs: a)
-        case .conv2d(let a): return Conv2DEmitter(attrs: a, fold: plan.folds[position], winograd: winograd)
+        case .conv2d(let a):
+            guard let conv = lowering.conv else { fatalError("the lowering pass gave Conv2D \(l.name) no choices") }
+            return Conv2DEmitter(attrs: a, lowering: conv)
         case .separableConv2d(let a, let m): return SeparableConv2DEmitter(attrs: a, multiplier: m)
         case .depthwiseConv2d(let a, let m): return DepthwiseConv2DEmitter(attrs: a, multiplier: m)
         case .batchNorm(let a): return BatchNormEmitter(attrs: a, foldedIntoProducer: plan.foldedBatchNorms.contains(position))

@@ -1,6 +1,6 @@
 // What a directory of emitted code should hold, compared with the disk (`--check`) or written
 // to it. `modelc generate` (models/ -> generated/) and `modelc-testmodels` (the backend test
-// models -> Tests/BackendTests/Generated/) each build one and call `sync`.
+// models -> Tests/GeneratedTestModels/) each build one and call `sync`.
 
 import Foundation
 

@@ -122,12 +122,12 @@ extension GeneratedFiles {
     }
 
     /// A registry file mapping each model's name to its emitted class:
-    /// `nonisolated(unsafe) let <variable>: [String: any CompiledModel.Type]`, after `comment`.
+    /// `nonisolated(unsafe) public let <variable>: [String: any CompiledModel.Type]`, after `comment`.
     public static func namedRegistry(_ models: [(name: String, model: EmittedModel)], variable: String,
                                      fileName: String, comment: String) -> EmittedModel {
         var reg = "// \(comment)\n"
         reg += "import ModelcRuntime\n\n"
-        reg += "nonisolated(unsafe) let \(variable): [String: any CompiledModel.Type] = [\n"
+        reg += "nonisolated(unsafe) public let \(variable): [String: any CompiledModel.Type] = [\n"
         for (name, e) in models {
             reg += "    \(swiftString(name)): \(e.className).self,\n"
         }

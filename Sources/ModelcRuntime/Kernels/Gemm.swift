@@ -66,10 +66,32 @@ public struct GemmEpilogue {
 
 public enum Gemm {
     /// C rows 0..<rows; `n` columns of B and C starting at column 0 (b and c(r) point there).
+    /// Inlined into the caller, sizes and all; with MODELC_KERNELS_OUT_OF_LINE (the package's
+    /// debug builds, Package.swift) a call of `outOfLine` instead, so that unoptimized callers
+    /// (the tests' emitted models) run the kernel compiled with optimization here.
     @_transparent
     public static func rows(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
                             c: (Int) -> UnsafeMutablePointer<Float>,
                             _ red: GemmReduction, _ epi: GemmEpilogue = .store) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        outOfLine(rows, a: a, b: b, n: n, c: c, red, epi)
+        #else
+        inlined(rows, a: a, b: b, n: n, c: c, red, epi)
+        #endif
+    }
+
+    /// The kernel specialized for the vector type only: sizes and row addresses are run-time values.
+    @inline(never)
+    public static func outOfLine(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
+                                 c: (Int) -> UnsafeMutablePointer<Float>, _ red: GemmReduction, _ epi: GemmEpilogue) {
+        inlined(rows, a: a, b: b, n: n, c: c, red, epi)
+    }
+
+    /// The kernel itself, inlined with the caller's sizes.
+    @_transparent
+    public static func inlined(_ rows: Int, a: (Int) -> UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, n: Int,
+                               c: (Int) -> UnsafeMutablePointer<Float>,
+                               _ red: GemmReduction, _ epi: GemmEpilogue = .store) {
         // Full tiles, then the rest: one row alone (a one-image layer: no wasted multiplies),
         // or 2 to 5 rows as a full tile whose extra rows repeat the last and are not stored.
         let tr = KernelTarget.tileRows

@@ -19,24 +19,19 @@ struct Conv2DBackwardEmitter {
     var p: String { layer.p }
     var co: Int { layer.co }
     // Padding of dy for the direct form, per side.
-    var pt: Int { g.kh - 1 - g.top }
-    var pb: Int { g.kh - 1 - g.bottom }
-    var pl: Int { g.kw - 1 - g.left }
-    var pr: Int { g.kw - 1 - g.right }
-    var direct: Bool {
-        layer.attrs.strideH == 1 && layer.attrs.strideW == 1 && min(pt, pb, pl, pr) >= 0 && g.h * g.w * 5 <= layer.pix * 6
-    }
+    var pt: Int { g.dyPadding.top }
+    var pb: Int { g.dyPadding.bottom }
+    var pl: Int { g.dyPadding.left }
+    var pr: Int { g.dyPadding.right }
+    var direct: Bool { layer.lowering.inputGradient == .direct || layer.lowering.inputGradient == .winograd }
     var dyWp: Int { g.ow + pl + pr }
     var dypSize: Int { (g.oh + pt + pb) * dyWp * co }
 
     /// The direct form is itself a stride-1 'valid' convolution (input dyp [OH + pt + pb,
     /// OW + pl + pr, CO], kernel Wf, output dx [H, W, CI]): with enough work, Winograd tiles.
     var dxWino: WinogradConv? {
-        guard c.gx != nil && direct && layer.winograd && g.h * g.w * g.kh * g.kw * co * g.c >= Conv2DEmitter.splitMinimumMACs else { return nil }
-        var dg = g
-        (dg.h, dg.w, dg.c, dg.oh, dg.ow) = (g.oh, g.ow, co, g.h, g.w)
-        (dg.top, dg.bottom, dg.left, dg.right) = (pt, pb, pl, pr)
-        return WinogradConv(g: dg, co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles")
+        guard layer.lowering.inputGradient == .winograd else { return nil }
+        return WinogradConv(g: g.inputGradient(filters: co), co: g.c, prefix: "\(p)dx", kernel: "\(p)InputGradientTiles")
     }
 
     func emit(_ m: ModelEmission) -> [Step] {

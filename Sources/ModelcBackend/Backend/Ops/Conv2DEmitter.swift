@@ -22,17 +22,11 @@ import ModelcCore
 
 struct Conv2DEmitter: OpEmitter {
     let attrs: Conv2DAttrs
-    let fold: FusedGroup?
-    /// Batch inference of a 3x3 or 5x5 stride-1 layer with enough work uses Winograd (WinogradConv.swift).
-    let winograd: Bool
-    /// Below this many multiply-adds per image, splitting one image over threads costs more
-    /// (a dispatch is a few microseconds) than it saves.
-    static let splitMinimumMACs = 150_000
-    /// Output pixels per block when one image is split over the threads: the Gemm's tile height.
-    static let rowsPerBlock = 6
+    /// The lowering pass's choices (Passes/ConvLowering.swift).
+    let lowering: ConvLowering
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
-        let layer = Conv2DLayer(attrs: attrs, c: c, winograd: winograd)
+        let layer = Conv2DLayer(attrs: attrs, c: c, lowering: lowering)
         let forward = layer.emitForward(m)
         let backward = Conv2DBackwardEmitter(layer: layer).emit(m)
         return (forward.train, forward.infer, backward)
@@ -43,7 +37,7 @@ struct Conv2DEmitter: OpEmitter {
 struct Conv2DLayer {
     let attrs: Conv2DAttrs
     let c: LayerContext
-    let winograd: Bool
+    let lowering: ConvLowering
     let g: ConvGeometry
     let co: Int
     /// The register-epilogue activation, or the activation run after the product.
@@ -55,17 +49,15 @@ struct Conv2DLayer {
     /// Single-image inference uses the Winograd tiles.
     let winoSingle: Bool
 
-    init(attrs a: Conv2DAttrs, c: LayerContext, winograd: Bool) {
-        self.attrs = a; self.c = c; self.winograd = winograd
+    init(attrs a: Conv2DAttrs, c: LayerContext, lowering: ConvLowering) {
+        self.attrs = a; self.c = c; self.lowering = lowering
         g = ConvGeometry(conv: a, inShape: c.inShape, outShape: c.outShape)
         co = a.filters
         epi = Fusion.epilogue(c.activation)
         post = epi == nil ? c.activation : nil
-        let macs = g.oh * g.ow * g.kh * g.kw * g.c * co
-        split = macs >= Conv2DEmitter.splitMinimumMACs && g.oh * g.ow >= 2 * Conv2DEmitter.rowsPerBlock
-            && (c.fused != nil || post == nil)
-        wino = winograd && split ? WinogradConv(g: g, co: co, prefix: c.prefix) : nil
-        winoSingle = wino.map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
+        split = lowering.splitSingleImage
+        wino = lowering.winogradTile == nil ? nil : WinogradConv(g: g, co: co, prefix: c.prefix)
+        winoSingle = lowering.winogradSingleImage
     }
 
     var p: String { c.prefix }
@@ -221,7 +213,7 @@ extension Conv2DLayer {
             steps.append(.serial("\(wino.weightsName)IfChanged()"))
             steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: wino.block))
         } else {
-            steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: Conv2DEmitter.rowsPerBlock))
+            steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }
         if let f = fused, let pool = f.pool {
             m.serialFunction("\(p)PoolSingle", comment: "\(c.name): pooling of image 0 (single-image inference, fused)") { w in

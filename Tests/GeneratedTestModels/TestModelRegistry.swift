@@ -1,7 +1,7 @@
 // Emitted by modelc (`swift run modelc-testmodels`): the backend test models by name. Do not edit.
 import ModelcRuntime
 
-nonisolated(unsafe) let backendTestModels: [String: any CompiledModel.Type] = [
+nonisolated(unsafe) public let backendTestModels: [String: any CompiledModel.Type] = [
     "gc_conv": GcConv.self,
     "gc_conv_wide": GcConvWide.self,
     "gc_dense_bn": GcDenseBn.self,

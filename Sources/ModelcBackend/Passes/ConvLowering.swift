@@ -1,0 +1,99 @@
+// The Conv2D part of the lowering pass (Lowering.swift): direct or Winograd forward, how one
+// image is split over the threads, and the form of the input gradient, with the reasons.
+
+import ModelcCore
+
+extension ConvLowering {
+    init(_ a: Conv2DAttrs, inShape: [Int], outShape: [Int], fused: Bool, activation: Activation,
+         hasInputGradient: Bool, winograd: Bool) {
+        let g = ConvGeometry(conv: a, inShape: inShape, outShape: outShape)
+        let registerActivation = Fusion.epilogue(activation) != nil
+        let macs = g.macs(a.filters)
+        splitSingleImage = macs >= ConvLowering.splitMinimumMACs && g.oh * g.ow >= 2 * ConvLowering.rowsPerBlock
+            && (fused || registerActivation)
+        winogradTile = winograd && splitSingleImage ? WinogradConv.tile(g, filters: a.filters) : nil
+        winogradSingleImage = winogradTile.flatMap { _ in WinogradConv(g: g, co: a.filters, prefix: "") }
+            .map { $0.tiles >= WinogradConv.singleImageMinimumTiles } ?? false
+        if !hasInputGradient {
+            inputGradient = .none
+        } else if !g.directInputGradient {
+            inputGradient = .scatter
+        } else if winograd, g.inputGradient(filters: a.filters).macs(g.c) >= ConvLowering.splitMinimumMACs,
+                  WinogradConv.tile(g.inputGradient(filters: a.filters), filters: g.c) != nil {
+            inputGradient = .winograd
+        } else {
+            inputGradient = .direct
+        }
+    }
+
+    /// Fills the layer's choices and reasons.
+    func describe(_ lay: inout LayerLowering, _ a: Conv2DAttrs, inShape: [Int], outShape: [Int], winograd: Bool) {
+        let g = ConvGeometry(conv: a, inShape: inShape, outShape: outShape)
+        let k = "\(a.kernelH)x\(a.kernelW)"
+        if let m = winogradTile, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
+            let saving = Double(m * m * a.kernelH * a.kernelW) / Double(w.t.n * w.t.n)
+            lay.forward = KernelChoice(kernel: "Winograd + Gemm", form: w.form,
+                                       reason: "\(k) stride 1, \(w.tiles) tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)")
+        } else {
+            lay.forward = KernelChoice(kernel: "Gemm", form: "direct", reason: directReason(g, a, winograd: winograd))
+        }
+        lay.weightGradient = KernelChoice(kernel: "Gemm", form: "windows^T x dy",
+                                          reason: "per image: \(g.kh * g.kw * g.c) kernel rows, each a strided read of the input windows")
+        lay.inputGradient = inputGradientChoice(g, filters: a.filters)
+        if winogradSingleImage, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
+            lay.singleImage = "\(w.tiles) Winograd tiles in blocks of \(w.block) over the threads"
+        } else if splitSingleImage {
+            lay.singleImage = "\(g.oh * g.ow) output pixels in blocks of \(ConvLowering.rowsPerBlock) over the threads" +
+                (winogradTile != nil ? " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" : "")
+        } else {
+            lay.singleImage = "one thread (\(g.macs(a.filters)) multiply-adds per image: a split costs more than it saves)"
+        }
+    }
+
+    private func directReason(_ g: ConvGeometry, _ a: Conv2DAttrs, winograd: Bool) -> String {
+        let rows = "each output pixel: \(g.kh) kernel rows of \(g.kw * g.c) contiguous inputs (NHWC)"
+        if !winograd { return "Winograd off (--no-winograd); \(rows)" }
+        if g.macs(a.filters) < ConvLowering.splitMinimumMACs { return "\(g.macs(a.filters)) multiply-adds per image, below \(ConvLowering.splitMinimumMACs): Winograd does not pay; \(rows)" }
+        if WinogradConv.tile(g, filters: a.filters) == nil {
+            return "no Winograd form (needs stride 1, 3x3 or 5x5, channels in multiples of 16, exact 'same' or 'valid'); \(rows)"
+        }
+        return rows
+    }
+
+    private func inputGradientChoice(_ g: ConvGeometry, filters: Int) -> KernelChoice? {
+        switch inputGradient {
+        case .none:
+            return nil
+        case .scatter:
+            let why = g.sh != 1 || g.sw != 1 ? "stride \(g.sh)x\(g.sw)" : "'valid'-like padding (a direct form would multiply over a wide zero border)"
+            return KernelChoice(kernel: "Gemm", form: "scatter", reason: "\(why): each dy pixel adds dy x W^T into its window, then the padding is cropped")
+        case .direct:
+            return KernelChoice(kernel: "Gemm", form: "direct", reason: "stride 1, 'same'-like: dx is the correlation of the zero-bordered dy with the flipped kernel, each dx pixel once in registers")
+        case .winograd:
+            let w = WinogradConv(g: g.inputGradient(filters: filters), co: g.c, prefix: "")
+            return KernelChoice(kernel: "Winograd + Gemm", form: w?.form ?? "",
+                                reason: "stride 1, 'same'-like: the correlation of the zero-bordered dy with the flipped kernel, enough work for Winograd")
+        }
+    }
+}
+
+extension ConvGeometry {
+    /// Multiply-adds of one image with `co` output channels.
+    func macs(_ co: Int) -> Int { oh * ow * kh * kw * c * co }
+    /// Padding of dy for the direct input gradient, per side (negative: no direct form).
+    var dyPadding: (top: Int, bottom: Int, left: Int, right: Int) { (kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right) }
+    /// Stride 1, at most K-1 padding per side, and few extra multiply-adds over the scatter form.
+    var directInputGradient: Bool {
+        let p = dyPadding
+        return sh == 1 && sw == 1 && min(p.top, p.bottom, p.left, p.right) >= 0 && h * w * 5 <= oh * ow * 6
+    }
+    /// The direct input gradient as a stride-1 'valid' convolution: input dyp [OH + pt + pb,
+    /// OW + pl + pr, CO], kernel the flipped W, output dx [H, W, CI].
+    func inputGradient(filters co: Int) -> ConvGeometry {
+        var d = self
+        (d.h, d.w, d.c, d.oh, d.ow) = (oh, ow, co, h, w)
+        let p = dyPadding
+        (d.top, d.bottom, d.left, d.right) = (p.top, p.bottom, p.left, p.right)
+        return d
+    }
+}

@@ -1,0 +1,157 @@
+// Lowering pass.
+//
+// Before: the layer chain the emitter runs (final softmax stripped) and its FusionPlan.
+// After:  a LoweringPlan: for every layer, the kernel and form of its forward pass, its input
+//         gradient and its weight gradient, the fused group it produces or is folded into, how
+//         one image's work is split over the threads, and a one-line reason for each choice.
+//         The operator emitters take their choices from it (Conv2DEmitter: direct or Winograd
+//         forward, pixel rows or tiles for one image, direct, Winograd or scatter input
+//         gradient); the emitter attaches the buffers each layer declares. The layer chain is
+//         unchanged. `modelc check --plan` prints the plan; `--json` carries it under "plan".
+
+import ModelcCore
+
+/// One kernel choice: which kernel of the runtime (or which emitted loop nest), in which form, and why.
+public struct KernelChoice: Equatable, Sendable {
+    public var kernel: String
+    public var form: String
+    public var reason: String
+}
+
+/// A buffer a layer declares: floats per image (activations), per thread chunk (scratch) or fixed.
+public struct PlannedBuffer: Equatable, Sendable {
+    public var name: String
+    public var perImage: Int
+    public var perChunk: Int
+    public var fixed: Int
+    public var description: String
+}
+
+public struct LayerLowering: Equatable, Sendable {
+    public var name: String
+    public var kind: String
+    public var forward: KernelChoice
+    public var inputGradient: KernelChoice?
+    public var weightGradient: KernelChoice?
+    /// "conv2d_1 + batch_normalization_1 + re_lu_1" for a producer, "folded into conv2d_1" for a folded layer.
+    public var fusion: String?
+    /// How one image's inference is spread over the threads.
+    public var singleImage: String
+    public var buffers: [PlannedBuffer] = []
+    /// Conv2D only: the choices the emitter reads.
+    var conv: ConvLowering? = nil
+}
+
+public struct LoweringPlan: Equatable, Sendable {
+    /// How a batch is split over the threads (the same for every layer).
+    public static let batchThreads = "batch: the images are cut into one chunk per thread; each layer runs its chunk, weight gradients are summed over the chunks"
+    public var layers: [LayerLowering]
+}
+
+/// The choices for one Conv2D (stride, padding and kernel as Conv2DAttrs gives them).
+struct ConvLowering: Equatable, Sendable {
+    enum InputGradient: String, Sendable { case none, direct, winograd, scatter }
+    /// One image's output pixels (or tiles) are split over the threads.
+    var splitSingleImage: Bool
+    /// The batch forward (inference and training) runs Winograd F(m x m, r x r) with this m.
+    var winogradTile: Int?
+    /// Single-image inference uses the tiles too.
+    var winogradSingleImage: Bool
+    var inputGradient: InputGradient
+    /// Below this many multiply-adds per image, splitting one image over threads costs more
+    /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
+    static let splitMinimumMACs = 150_000
+    /// Output pixels per block when one image is split over the threads: the Gemm's tile height.
+    static let rowsPerBlock = 6
+}
+
+public enum Lowering {
+    /// The plan for `layers` (the emitter's chain) under fusion plan `fusion`; `winograd: false`
+    /// keeps every convolution direct (`modelc compile --no-winograd`).
+    static func plan(_ layers: [Layer], inputShape: [Int], fusion: FusionPlan, winograd: Bool) -> LoweringPlan {
+        let firstTrainable = layers.firstIndex { $0.trainableParamCount > 0 } ?? layers.count
+        let firstComputing = layers.firstIndex { !Emitter.isInput($0) } ?? 0
+        var folded: [Int: String] = [:]
+        for g in fusion.groups {
+            for p in [g.batchNorm, g.activation, g.pool, g.poolActivation].compactMap({ $0 }) + g.dropouts {
+                folded[p] = layers[g.producer].name
+            }
+        }
+        var out: [LayerLowering] = []
+        var shape = inputShape
+        for (i, l) in layers.enumerated() {
+            let inShape = Emitter.inputShapeOf(l, fallback: shape)
+            let hasDx = i > firstTrainable && i != firstComputing
+            var lay = lower(l, inShape: inShape, fused: fusion.folds[i] != nil, hasInputGradient: hasDx, winograd: winograd)
+            if let g = fusion.folds[i] { lay.fusion = g.description }
+            if let p = folded[i] { lay.fusion = "folded into \(p) at inference" }
+            if i < firstTrainable && lay.weightGradient != nil { lay.weightGradient = nil }
+            out.append(lay)
+            shape = l.outputShape
+        }
+        return LoweringPlan(layers: out)
+    }
+
+    static func lower(_ l: Layer, inShape: [Int], fused: Bool, hasInputGradient dx: Bool, winograd: Bool) -> LayerLowering {
+        let one = "one thread"
+        func choice(_ k: String, _ f: String, _ r: String) -> KernelChoice { KernelChoice(kernel: k, form: f, reason: r) }
+        var lay = LayerLowering(name: l.name, kind: l.kind, forward: choice("copy", "none", "no arithmetic"),
+                                inputGradient: nil, weightGradient: nil, fusion: nil, singleImage: one)
+        let noDx = "first layer with weights, or the first layer: no input gradient"
+        switch l.op {
+        case .conv2d(let a) where a.dilationH > 1 || a.dilationW > 1:
+            lay.forward = choice("loops", "direct, dilated", "dilation \(a.dilationH)x\(a.dilationW): the kernel taps are not contiguous, so no Gemm")
+            lay.inputGradient = dx ? choice("loops", "scatter", "dilated: each dy pixel adds into its taps") : nil
+            lay.weightGradient = choice("loops", "direct", "dilated taps")
+        case .conv2d(let a):
+            let c = ConvLowering(a, inShape: inShape, outShape: l.outputShape, fused: fused,
+                                 activation: Emitter.folded(l), hasInputGradient: dx, winograd: winograd)
+            c.describe(&lay, a, inShape: inShape, outShape: l.outputShape, winograd: winograd)
+            lay.conv = c
+        case .dense(let units, _, _):
+            let nIn = inShape.last ?? 1
+            let big = l.outputShape.count == 1 && units % 64 == 0 && units >= 128 && nIn * units >= DenseEmitter.splitMinimumMACs
+            lay.forward = choice("Gemm", "rows x W", "one Gemm over the chunk's rows: x [rows, \(nIn)] * W [\(nIn), \(units)], SIMD over the outputs")
+            lay.inputGradient = dx ? choice("Gemm", "dy x W^T", "W transposed once per backward, so the product streams rows") : nil
+            lay.weightGradient = choice("Gemm", "x^T x dy", "dW row i reads column i of x: a strided A, one Gemm per chunk")
+            lay.singleImage = big ? "the \(units) outputs in blocks of 64 over the threads (each thread streams its columns of W)"
+                                  : "one thread (\(nIn * units) multiply-adds: a split costs more than it saves)"
+        case .depthwiseConv2d(let a, let m):
+            lay.forward = choice("loops", "direct", "\(a.kernelH)x\(a.kernelW) depthwise x\(m): one multiply per tap and channel, SIMD over channels")
+            lay.inputGradient = dx ? choice("loops", "scatter", "each dy pixel adds into its window") : nil
+            lay.weightGradient = choice("loops", "direct", "sum over output pixels per tap")
+        case .separableConv2d(let a, _):
+            lay.forward = choice("loops + Gemm", "depthwise, then pointwise", "\(a.kernelH)x\(a.kernelW) depthwise loops, then one Gemm over the chunk's pixels for the 1x1 to \(a.filters)")
+            lay.inputGradient = dx ? choice("Gemm + loops", "dy x Wp^T, then depthwise scatter", "pointwise transposed once per backward") : nil
+            lay.weightGradient = choice("Gemm + loops", "mid^T x dy, depthwise taps", "a strided A for the pointwise kernel")
+        case .batchNorm:
+            lay.forward = choice("channel loops", "sum, variance, normalize", "training: batch statistics in channel vectors (population variance); inference: moving statistics")
+            lay.inputGradient = choice("channel loops", "two passes", "sums of dy and dy * x-hat per channel, then dx")
+            lay.weightGradient = choice("channel loops", "with the input gradient", "dgamma, dbeta are the same sums")
+        case .maxPool(let p), .avgPool(let p):
+            lay.forward = choice("loops", "window", "\(p.poolH)x\(p.poolW) stride \(p.strideH)x\(p.strideW), SIMD over channels")
+            lay.inputGradient = choice("loops", "scatter", "each dy pixel goes to its window (max: the first maximum)")
+        case .globalAvgPool, .globalMaxPool:
+            lay.forward = choice("loops", "reduce", "over all pixels, SIMD over channels")
+            lay.inputGradient = choice("loops", "broadcast", "dy spread over the pixels (max: to the first maximum)")
+        case .activation(let f):
+            lay.forward = choice("loops", "elementwise", "\(f.name)")
+            lay.inputGradient = choice("loops", "elementwise", "from the output")
+        case .dropout(let r):
+            lay.forward = choice("loops", "inverted dropout", "rate \(r): kept values scaled by 1/(1-rate) in training, the identity at inference")
+            lay.inputGradient = choice("loops", "mask", "the same mask and scale")
+        case .zeroPadding:
+            lay.forward = choice("copy", "into a zeroed buffer", "border rows and columns")
+            lay.inputGradient = choice("copy", "crop", "the interior of dy")
+        case .input:
+            lay.forward = choice("copy", "none", "the input images, NHWC")
+        case .flatten, .reshape:
+            lay.forward = choice("alias", "none", "same buffer, new shape (Flatten is HWC; a PyTorch model's is CHW, a permuted copy)")
+        case .lambda(let f):
+            lay.forward = choice("loops", "elementwise", "lambda \(f)")
+            lay.inputGradient = choice("loops", "elementwise", "the lambda's derivative")
+        }
+        if !dx && !["alias", "copy"].contains(lay.forward.kernel) { lay.inputGradient = choice("none", "none", noDx) }
+        return lay
+    }
+}

@@ -1,0 +1,32 @@
+// Where every parameter tensor lives in the model's one parameter array.
+
+import ModelcCore
+
+/// Parameter offsets in Keras tensor order (the internal layout: HWIO conv kernels, [in, out]
+/// dense kernels). Keys: Keras "<layer>/<role>", or the PyTorch state_dict name
+/// "<module>.<suffix>" whose file layout (OIHW, [out, in]) is a permutation.
+struct ParameterLayout {
+    /// Per layer position: the offset of each of its tensors.
+    var offsets: [[ParamTensor.Role: Int]] = []
+    var specs: [ParamSpec] = []
+    var count = 0
+
+    init(_ layers: [Layer], semantics: Semantics) {
+        for l in layers {
+            var o: [ParamTensor.Role: Int] = [:]
+            let kernelFanIn = l.paramTensors.first { $0.role == .kernel || $0.role == .depthwiseKernel }.map(ModelInfoEmitter.fanIn) ?? 1
+            for t in l.paramTensors {
+                o[t.role] = count
+                if semantics == .pytorch {
+                    specs.append(ParamSpec(key: "\(l.name).\(t.stateDictSuffix)", tensor: t, offset: count,
+                                           fileShape: t.stateDictShape, filePermutation: t.stateDictPermutation, layerFanIn: kernelFanIn))
+                } else {
+                    specs.append(ParamSpec(key: "\(l.name)/\(t.role.rawValue)", tensor: t, offset: count,
+                                           fileShape: t.shape, filePermutation: Array(0..<t.shape.count), layerFanIn: kernelFanIn))
+                }
+                count += t.count
+            }
+            offsets.append(o)
+        }
+    }
+}

@@ -91,50 +91,50 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 8, 8, 20]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 10, 10, 3]
-    private let l1poolIn: UnsafeMutablePointer<Float>   // conv2d_1 inference: one image's output before pooling, per chunk [N, 8, 8, 20]
-    private let l1fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private let l1dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 10, 10, 3]
+    private let l1_conv2d_1poolIn: UnsafeMutablePointer<Float>   // conv2d_1 inference: one image's output before pooling, per chunk [N, 8, 8, 20]
+    private let l1_conv2d_1fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
+    private let l1_conv2d_1dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 8, 8, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 8, 8, 20]
     private let g3: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 4, 4, 20]
     private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 1, 1, 16]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l5dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l5_conv2d_2fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private let l5_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l5_conv2d_2dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 1, 1, 16]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
-    private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l6mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
+    private let l6_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
+    private let l6_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
+    private let l6_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
+    private let l6_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
     private let a7: UnsafeMutablePointer<Float>   // activation_1 output [N, 1, 1, 16]
     private let g7: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a9: UnsafeMutablePointer<Float>   // dense_1 output [N, 24]
     private let g9: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l9fold: UnsafeMutablePointer<Float>   // dense_1 folded BatchNorm scale and shift per chunk
-    private let l9wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [24, 16]
+    private let l9_dense_1fold: UnsafeMutablePointer<Float>   // dense_1 folded BatchNorm scale and shift per chunk
+    private let l9_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [24, 16]
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 24]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
-    private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l10mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l10mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l10_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
+    private let l10_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
+    private let l10_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
+    private let l10_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
+    private let l10_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
     private let a11: UnsafeMutablePointer<Float>   // dense_2 output [N, 5]
     private let g11: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l11wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 24]
+    private let l11_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 24]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -149,50 +149,50 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 1280, Float.self)
         g1 = zeroed(n * 1280, Float.self)
-        l1xp = zeroed(n * 300, Float.self)
-        l1poolIn = zeroed(threads * 1280, Float.self)
-        l1fold = zeroed(threads * 40, Float.self)
-        l1dz = zeroed(threads * 1280, Float.self)
+        l1_conv2d_1xp = zeroed(n * 300, Float.self)
+        l1_conv2d_1poolIn = zeroed(threads * 1280, Float.self)
+        l1_conv2d_1fold = zeroed(threads * 40, Float.self)
+        l1_conv2d_1dz = zeroed(threads * 1280, Float.self)
         a2 = zeroed(n * 1280, Float.self)
         g2 = zeroed(n * 1280, Float.self)
-        l2part = zeroed(threads * 40, Float.self)
-        l2mean = zeroed(20, Float.self)
-        l2inv = zeroed(20, Float.self)
-        l2mdy = zeroed(20, Float.self)
-        l2mdx = zeroed(20, Float.self)
+        l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
+        l2_batch_normalization_1mean = zeroed(20, Float.self)
+        l2_batch_normalization_1inv = zeroed(20, Float.self)
+        l2_batch_normalization_1mdy = zeroed(20, Float.self)
+        l2_batch_normalization_1mdx = zeroed(20, Float.self)
         a3 = zeroed(n * 1280, Float.self)
         g3 = zeroed(n * 1280, Float.self)
         a4 = zeroed(n * 320, Float.self)
         g4 = zeroed(n * 320, Float.self)
-        l4arg = zeroed(n * 320, Int32.self)
+        l4_max_pooling2d_1arg = zeroed(n * 320, Int32.self)
         a5 = zeroed(n * 16, Float.self)
         g5 = zeroed(n * 16, Float.self)
-        l5fold = zeroed(threads * 32, Float.self)
-        l5wt = zeroed(2880, Float.self)
-        l5dz = zeroed(threads * 16, Float.self)
+        l5_conv2d_2fold = zeroed(threads * 32, Float.self)
+        l5_conv2d_2wt = zeroed(2880, Float.self)
+        l5_conv2d_2dz = zeroed(threads * 16, Float.self)
         a6 = zeroed(n * 16, Float.self)
         g6 = zeroed(n * 16, Float.self)
-        l6part = zeroed(threads * 32, Float.self)
-        l6mean = zeroed(16, Float.self)
-        l6inv = zeroed(16, Float.self)
-        l6mdy = zeroed(16, Float.self)
-        l6mdx = zeroed(16, Float.self)
+        l6_batch_normalization_2part = zeroed(threads * 32, Float.self)
+        l6_batch_normalization_2mean = zeroed(16, Float.self)
+        l6_batch_normalization_2inv = zeroed(16, Float.self)
+        l6_batch_normalization_2mdy = zeroed(16, Float.self)
+        l6_batch_normalization_2mdx = zeroed(16, Float.self)
         a7 = zeroed(n * 16, Float.self)
         g7 = zeroed(n * 16, Float.self)
         a9 = zeroed(n * 24, Float.self)
         g9 = zeroed(n * 24, Float.self)
-        l9fold = zeroed(threads * 48, Float.self)
-        l9wt = zeroed(384, Float.self)
+        l9_dense_1fold = zeroed(threads * 48, Float.self)
+        l9_dense_1wt = zeroed(384, Float.self)
         a10 = zeroed(n * 24, Float.self)
         g10 = zeroed(n * 24, Float.self)
-        l10part = zeroed(threads * 48, Float.self)
-        l10mean = zeroed(24, Float.self)
-        l10inv = zeroed(24, Float.self)
-        l10mdy = zeroed(24, Float.self)
-        l10mdx = zeroed(24, Float.self)
+        l10_batch_normalization_3part = zeroed(threads * 48, Float.self)
+        l10_batch_normalization_3mean = zeroed(24, Float.self)
+        l10_batch_normalization_3inv = zeroed(24, Float.self)
+        l10_batch_normalization_3mdy = zeroed(24, Float.self)
+        l10_batch_normalization_3mdx = zeroed(24, Float.self)
         a11 = zeroed(n * 5, Float.self)
         g11 = zeroed(n * 5, Float.self)
-        l11wt = zeroed(120, Float.self)
+        l11_dense_2wt = zeroed(120, Float.self)
         (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
         (parameters + 3552).update(repeating: 1, count: 16)   // batch_normalization_2/moving_variance
@@ -204,50 +204,50 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
-        l1poolIn.deallocate()
-        l1fold.deallocate()
-        l1dz.deallocate()
+        l1_conv2d_1xp.deallocate()
+        l1_conv2d_1poolIn.deallocate()
+        l1_conv2d_1fold.deallocate()
+        l1_conv2d_1dz.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_batch_normalization_1part.deallocate()
+        l2_batch_normalization_1mean.deallocate()
+        l2_batch_normalization_1inv.deallocate()
+        l2_batch_normalization_1mdy.deallocate()
+        l2_batch_normalization_1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4arg.deallocate()
+        l4_max_pooling2d_1arg.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5fold.deallocate()
-        l5wt.deallocate()
-        l5dz.deallocate()
+        l5_conv2d_2fold.deallocate()
+        l5_conv2d_2wt.deallocate()
+        l5_conv2d_2dz.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6part.deallocate()
-        l6mean.deallocate()
-        l6inv.deallocate()
-        l6mdy.deallocate()
-        l6mdx.deallocate()
+        l6_batch_normalization_2part.deallocate()
+        l6_batch_normalization_2mean.deallocate()
+        l6_batch_normalization_2inv.deallocate()
+        l6_batch_normalization_2mdy.deallocate()
+        l6_batch_normalization_2mdx.deallocate()
         a7.deallocate()
         g7.deallocate()
         a9.deallocate()
         g9.deallocate()
-        l9fold.deallocate()
-        l9wt.deallocate()
+        l9_dense_1fold.deallocate()
+        l9_dense_1wt.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10part.deallocate()
-        l10mean.deallocate()
-        l10inv.deallocate()
-        l10mdy.deallocate()
-        l10mdx.deallocate()
+        l10_batch_normalization_3part.deallocate()
+        l10_batch_normalization_3mean.deallocate()
+        l10_batch_normalization_3inv.deallocate()
+        l10_batch_normalization_3mdy.deallocate()
+        l10_batch_normalization_3mdx.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11wt.deallocate()
+        l11_dense_2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -289,54 +289,54 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_batch_normalization_1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_batch_normalization_1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6SumMean(lo, hi, t)
+            l2_batch_normalization_1Normalize(lo, hi, t)
+            l4_max_pooling2d_1Forward(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_batch_normalization_2SumMean(lo, hi, t)
         }
-        l6ReduceMean()
+        l6_batch_normalization_2ReduceMean()
         parallel {
             lo, hi, t in
-            l6SumVar(lo, hi, t)
+            l6_batch_normalization_2SumVar(lo, hi, t)
         }
-        l6ReduceVar()
+        l6_batch_normalization_2ReduceVar()
         parallel {
             lo, hi, t in
-            l6Normalize(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10SumMean(lo, hi, t)
+            l6_batch_normalization_2Normalize(lo, hi, t)
+            l9_dense_1Forward(lo, hi, t)
+            l10_batch_normalization_3SumMean(lo, hi, t)
         }
-        l10ReduceMean()
+        l10_batch_normalization_3ReduceMean()
         parallel {
             lo, hi, t in
-            l10SumVar(lo, hi, t)
+            l10_batch_normalization_3SumVar(lo, hi, t)
         }
-        l10ReduceVar()
+        l10_batch_normalization_3ReduceVar()
         parallel {
             lo, hi, t in
-            l10Normalize(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l10_batch_normalization_3Normalize(lo, hi, t)
+            l11_dense_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardFused(lo, hi, t)
-            l5ForwardFused(lo, hi, t)
-            l9ForwardFused(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l1_conv2d_1ForwardFused(lo, hi, t)
+            l5_conv2d_2ForwardFused(lo, hi, t)
+            l9_dense_1ForwardFused(lo, hi, t)
+            l11_dense_2Forward(lo, hi, t)
         }
     }
 
@@ -344,10 +344,10 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardFused(lo, hi, t)
-        l5ForwardFused(lo, hi, t)
-        l9ForwardFused(lo, hi, t)
-        l11Forward(lo, hi, t)
+        l1_conv2d_1ForwardFused(lo, hi, t)
+        l5_conv2d_2ForwardFused(lo, hi, t)
+        l9_dense_1ForwardFused(lo, hi, t)
+        l11_dense_2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -362,32 +362,32 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g11.update(from: outputGradient, count: count * 5)
-        l5Transpose()
-        l9Transpose()
-        l11Transpose()
+        l5_conv2d_2Transpose()
+        l9_dense_1Transpose()
+        l11_dense_2Transpose()
         parallel {
             lo, hi, t in
-            l11Backward(lo, hi, t)
-            l10BackwardSums(lo, hi, t)
+            l11_dense_2Backward(lo, hi, t)
+            l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
-        l10BackwardReduce()
+        l10_batch_normalization_3BackwardReduce()
         parallel {
             lo, hi, t in
-            l10BackwardData(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l6BackwardSums(lo, hi, t)
+            l10_batch_normalization_3BackwardData(lo, hi, t)
+            l9_dense_1Backward(lo, hi, t)
+            l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
-        l6BackwardReduce()
+        l6_batch_normalization_2BackwardReduce()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l5_conv2d_2Backward(lo, hi, t)
+            l4_max_pooling2d_1Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 4197, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -396,7 +396,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 2880), (3568, 384), (3952, 24), (4072, 120), (4192, 5)]
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
@@ -404,10 +404,10 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    @inline(never) private func l1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
-        let sc = l1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
+        let sc = l1_conv2d_1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
         for c in 0..<20 {
             let k = (parameters + 560)[c] / (((parameters + 620))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -418,24 +418,24 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 192
-            let x = l1xp + n * 300
+            let x = l1_conv2d_1xp + n * 300
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1280
-            l1ForwardRows(x, y, 0, 64, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 64, t)
         }
     }
 
     // conv2d_1 (Conv2D): [N, 8, 8, 3] -> [N, 8, 8, 20]: inference, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1
-    private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 192
-            let x = l1xp + n * 300
+            let x = l1_conv2d_1xp + n * 300
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 3).update(from: src + r * 24, count: 24) }
-            let y = l1poolIn + t * 1280
-            l1ForwardRowsFused(x, y, 0, 64, t)
+            let y = l1_conv2d_1poolIn + t * 1280
+            l1_conv2d_1ForwardRowsFused(x, y, 0, 64, t)
             do {
                 let px = y, py = a4 + n * 320
                 for oh in 0..<4 {
@@ -470,20 +470,20 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let gb = (gp + 540)
         for o in 0..<20 { gb[o] = 0 }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 540)
         for n in lo..<hi {
-            let x = l1xp + n * 300
-            let dy = l1dz + t * 1280
+            let x = l1_conv2d_1xp + n * 300
+            let dy = l1_conv2d_1dz + t * 1280
             do {
                 do {
-                    let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+                    let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
                     let k0 = ld16(((parameters + 560) + 0)) * iv0
-                    let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
+                    let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
                     for r in 0..<64 {
                         let dyr = g3 + n * 1280 + r * 20, xr = a1 + n * 1280 + r * 20, dxr = dy + r * 20
                         let yr = a3 + n * 1280 + r * 20
@@ -494,9 +494,9 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
                 do {
-                    let iv0 = ld4((l2inv + 16)), m0 = ld4((l2mean + 16))
+                    let iv0 = ld4((l2_batch_normalization_1inv + 16)), m0 = ld4((l2_batch_normalization_1mean + 16))
                     let k0 = ld4(((parameters + 560) + 16)) * iv0
-                    let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
+                    let my0 = ld4((l2_batch_normalization_1mdy + 16)), mx0 = ld4((l2_batch_normalization_1mdx + 16))
                     for r in 0..<64 {
                         let dyr = g3 + n * 1280 + r * 20, xr = a1 + n * 1280 + r * 20, dxr = dy + r * 20
                         let yr = a3 + n * 1280 + r * 20
@@ -514,8 +514,8 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 64 {
@@ -535,22 +535,22 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 64, 1))
         for c in 0..<20 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 40 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
+            l2_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 1280 + r * 20
                 let d0 = ld16((xr + 0)) - m0
@@ -560,7 +560,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 1280 + r * 20
                 let d0 = ld4((xr + 16)) - m0
@@ -571,24 +571,24 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 64, 1)
         let mm = (parameters + 600), mv = (parameters + 620)
         for c in 0..<20 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 40 + c] }
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2mean[c]
+            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 560) + 0))
             let be0 = ld16(((parameters + 580) + 0))
             for r in 0..<(hi - lo) * 64 {
@@ -601,7 +601,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = ld4((l2mean + 16)), k0 = ld4((l2inv + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16)), k0 = ld4((l2_batch_normalization_1inv + 16))
             let ga0 = ld4(((parameters + 560) + 16))
             let be0 = ld4(((parameters + 580) + 16))
             for r in 0..<(hi - lo) * 64 {
@@ -616,9 +616,9 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 600), mv = (parameters + 620)
-        let sc = l2part + t * 40, sh = sc + 20   // this chunk's scale and shift
+        let sc = l2_batch_normalization_1part + t * 40, sh = sc + 20   // this chunk's scale and shift
         for c in 0..<20 {
             let k = (parameters + 560)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -643,11 +643,11 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g3 + lo * 1280 + r * 20
                 let xr = a1 + lo * 1280 + r * 20
@@ -663,7 +663,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 16)), iv0 = ld4((l2inv + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16)), iv0 = ld4((l2_batch_normalization_1inv + 16))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g3 + lo * 1280 + r * 20
                 let xr = a1 + lo * 1280 + r * 20
@@ -680,28 +680,28 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 64, 1))
         for c in 0..<20 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 40 + c]; sdx += l2part[k * 40 + 20 + c] }
+            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 40 + c]; sdx += l2_batch_normalization_1part[k * 40 + 20 + c] }
             gradients[560 + c] = sdx
             gradients[580 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_batch_normalization_1mdy[c] = sdy * scale
+            l2_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20]: y = leaky_relu(0.3)(x)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a2 + lo * 1280
         let ay = a3 + lo * 1280
         for i in 0..<(hi - lo) * 1280 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g3 + lo * 1280
         let by = a3 + lo * 1280
         let bdx = g2 + lo * 1280
@@ -709,10 +709,10 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 1280, y = a4 + n * 320
-            let ag = l4arg + n * 320
+            let ag = l4_max_pooling2d_1arg + n * 320
             for oh in 0..<4 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 8)
                 for ow in 0..<4 {
@@ -731,17 +731,17 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 1280, dy = g4 + n * 320
             dx.update(repeating: 0, count: 1280)
-            let ag = l4arg + n * 320
+            let ag = l4_max_pooling2d_1arg + n * 320
             for i in 0..<320 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 8, 8, 20] -> [N, 4, 4, 20]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a3 + n * 1280, py = a4 + n * 320
             for oh in 0..<4 {
@@ -775,16 +775,16 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 1 * 8 + (q0 + row) % 1 * 2) * 20 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 3, inner: 60, aOuter: 80, aInner: 1, bOuter: 960, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + activation_1
-    @inline(never) private func l5ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
-        let sc = l5fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_2 + activation_1
+        let sc = l5_conv2d_2fold + t * 32, sh = sc + 16   // folded conv2d_2 + batch_normalization_2 + activation_1
         for c in 0..<16 {
             let k = 1 / (((parameters + 3552))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -795,52 +795,52 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: kernel 3x3x20x16 stride 2x2 pad t0 b0 l0 r0 linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 320
             let y = a5 + n * 16
-            l5ForwardRows(x, y, 0, 1, t)
+            l5_conv2d_2ForwardRows(x, y, 0, 1, t)
         }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 20] -> [N, 1, 1, 16]: inference, fused with conv2d_2 + batch_normalization_2 + activation_1
-    private func l5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 320
             let y = a7 + n * 16
-            l5ForwardRowsFused(x, y, 0, 1, t)
+            l5_conv2d_2ForwardRowsFused(x, y, 0, 1, t)
         }
     }
 
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    private func l5_conv2d_2Transpose() {
         let wk = (parameters + 640)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<20 { for o in 0..<16 {
-            l5wt[(kh * 16 + o) * 60 + kw * 20 + ci] = wk[((kh * 3 + kw) * 20 + ci) * 16 + o]
+            l5_conv2d_2wt[(kh * 16 + o) * 60 + kw * 20 + ci] = wk[((kh * 3 + kw) * 20 + ci) * 16 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 16 }, b: l5wt + kh * 960, n: 60, c: { row in y + (((q0 + row) / 1 * 2 + kh) * 4 + (q0 + row) % 1 * 2) * 20 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 16 }, b: l5_conv2d_2wt + kh * 960, n: 60, c: { row in y + (((q0 + row) / 1 * 2 + kh) * 4 + (q0 + row) % 1 * 2) * 20 },
                       GemmReduction(k: 16, ldb: 60), .add)
         }
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let gk = (gp + 640)
         gk.update(repeating: 0, count: 2880)
         for n in lo..<hi {
             let x = a4 + n * 320
-            let dy = l5dz + t * 16
+            let dy = l5_conv2d_2dz + t * 16
             do {
                 do {
-                    let iv0 = ld16((l6inv + 0)), m0 = ld16((l6mean + 0))
+                    let iv0 = ld16((l6_batch_normalization_2inv + 0)), m0 = ld16((l6_batch_normalization_2mean + 0))
                     let k0 = iv0
-                    let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
+                    let my0 = ld16((l6_batch_normalization_2mdy + 0)), mx0 = ld16((l6_batch_normalization_2mdx + 0))
                     for r in 0..<1 {
                         let dyr = g7 + n * 16 + r * 16, xr = a5 + n * 16 + r * 16, dxr = dy + r * 16
                         let yr = a7 + n * 16 + r * 16
@@ -855,13 +855,13 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 1, inner: 1, aOuter: 160, aInner: 40, bOuter: 16, bInner: 16), .add)
             let dx = g4 + n * 320
             dx.update(repeating: 0, count: 320)
-            l5InputGradientScatter(dy, dx, 0, 1, t)
+            l5_conv2d_2InputGradientScatter(dy, dx, 0, 1, t)
         }
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 32
+    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 32
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 1 {
@@ -873,22 +873,22 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch mean from the partial sums
-    private func l6ReduceMean() {
+    private func l6_batch_normalization_2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<16 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 32 + c] }
-            l6mean[c] = s * scale
+            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 32 + c] }
+            l6_batch_normalization_2mean[c] = s * scale
         }
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 32
+    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 32
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6mean + 0))
+            let m0 = ld16((l6_batch_normalization_2mean + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a5 + lo * 16 + r * 16
                 let d0 = ld16((xr + 0)) - m0
@@ -899,24 +899,24 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6ReduceVar() {
+    private func l6_batch_normalization_2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 1, 1)
         let mm = (parameters + 3536), mv = (parameters + 3552)
         for c in 0..<16 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 32 + c] }
+            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 32 + c] }
             let v = s / Float(m)
-            l6inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6mean[c]
+            l6_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6_batch_normalization_2mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = activation_1(gamma * xhat + beta), written as that layer's output
-    private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l6mean + 0)), k0 = ld16((l6inv + 0))
+            let m0 = ld16((l6_batch_normalization_2mean + 0)), k0 = ld16((l6_batch_normalization_2inv + 0))
             let be0 = ld16(((parameters + 3520) + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a5 + lo * 16 + r * 16
@@ -930,9 +930,9 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 3536), mv = (parameters + 3552)
-        let sc = l6part + t * 32, sh = sc + 16   // this chunk's scale and shift
+        let sc = l6_batch_normalization_2part + t * 32, sh = sc + 16   // this chunk's scale and shift
         for c in 0..<16 {
             let k = 1 / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -949,11 +949,11 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dactivation_1 * activation_1'(out)
-    private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 32
+    private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 32
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6mean + 0)), iv0 = ld16((l6inv + 0))
+            let m0 = ld16((l6_batch_normalization_2mean + 0)), iv0 = ld16((l6_batch_normalization_2inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g7 + lo * 16 + r * 16
                 let xr = a5 + lo * 16 + r * 16
@@ -970,27 +970,27 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6BackwardReduce() {
+    private func l6_batch_normalization_2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<16 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6part[k * 32 + c]; sdx += l6part[k * 32 + 16 + c] }
+            for k in 0..<chunks { sdy += l6_batch_normalization_2part[k * 32 + c]; sdx += l6_batch_normalization_2part[k * 32 + 16 + c] }
             gradients[3520 + c] = sdy
-            l6mdy[c] = sdy * scale
-            l6mdx[c] = sdx * scale
+            l6_batch_normalization_2mdy[c] = sdy * scale
+            l6_batch_normalization_2mdx[c] = sdx * scale
         }
     }
 
     // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16]: y = relu(x)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a6 + lo * 16
         let ay = a7 + lo * 16
         for i in 0..<(hi - lo) * 16 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16] backward: dx = dy * relu'(y)
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g7 + lo * 16
         let by = a7 + lo * 16
         let bdx = g6 + lo * 16
@@ -998,7 +998,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: x [16] * W [16, 24] + b linear
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 3568)
         let bias = (parameters + 3952)
         let x = a7, y = a9
@@ -1008,10 +1008,10 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 24]: inference, fused with dense_1 + batch_normalization_3
-    private func l9ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 3568)
         let bias = (parameters + 3952)
-        let sc = l9fold + t * 48, sh = sc + 24   // folded dense_1 + batch_normalization_3
+        let sc = l9_dense_1fold + t * 48, sh = sc + 24   // folded dense_1 + batch_normalization_3
         for c in 0..<24 {
             let k = (parameters + 3976)[c] / (((parameters + 4048))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1024,13 +1024,13 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l9Transpose() {
+    private func l9_dense_1Transpose() {
         let wk = (parameters + 3568)
-        for i in 0..<16 { for o in 0..<24 { l9wt[o * 16 + i] = wk[i * 24 + o] } }
+        for i in 0..<16 { for o in 0..<24 { l9_dense_1wt[o * 16 + i] = wk[i * 24 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a7, dy = g9
         let gb = (gp + 3952)
@@ -1041,13 +1041,13 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 24, n: 24, c: { row in gk + row * 24 },
                   GemmReduction(k: rows, aStride: 16, ldb: 24), .store)
         let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 24 }, b: l9wt, n: 16, c: { row in dx + (r0 + row) * 16 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 24 }, b: l9_dense_1wt, n: 16, c: { row in dx + (r0 + row) * 16 },
                   GemmReduction(k: 24, ldb: 16), .store)
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l10SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 48
+    private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_3part + t * 48
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 1 {
@@ -1067,22 +1067,22 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch mean from the partial sums
-    private func l10ReduceMean() {
+    private func l10_batch_normalization_3ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<24 {
             var s: Float = 0
-            for k in 0..<chunks { s += l10part[k * 48 + c] }
-            l10mean[c] = s * scale
+            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 48 + c] }
+            l10_batch_normalization_3mean[c] = s * scale
         }
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 48
+    private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_3part + t * 48
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 0))
+            let m0 = ld16((l10_batch_normalization_3mean + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a9 + lo * 24 + r * 24
                 let d0 = ld16((xr + 0)) - m0
@@ -1092,7 +1092,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l10mean + 16))
+            let m0 = ld8((l10_batch_normalization_3mean + 16))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a9 + lo * 24 + r * 24
                 let d0 = ld8((xr + 16)) - m0
@@ -1103,24 +1103,24 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10ReduceVar() {
+    private func l10_batch_normalization_3ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 1, 1)
         let mm = (parameters + 4024), mv = (parameters + 4048)
         for c in 0..<24 {
             var s: Float = 0
-            for k in 0..<chunks { s += l10part[k * 48 + c] }
+            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 48 + c] }
             let v = s / Float(m)
-            l10inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10mean[c]
+            l10_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10_batch_normalization_3mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l10mean + 0)), k0 = ld16((l10inv + 0))
+            let m0 = ld16((l10_batch_normalization_3mean + 0)), k0 = ld16((l10_batch_normalization_3inv + 0))
             let ga0 = ld16(((parameters + 3976) + 0))
             let be0 = ld16(((parameters + 4000) + 0))
             for r in 0..<(hi - lo) * 1 {
@@ -1132,7 +1132,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = ld8((l10mean + 16)), k0 = ld8((l10inv + 16))
+            let m0 = ld8((l10_batch_normalization_3mean + 16)), k0 = ld8((l10_batch_normalization_3inv + 16))
             let ga0 = ld8(((parameters + 3976) + 16))
             let be0 = ld8(((parameters + 4000) + 16))
             for r in 0..<(hi - lo) * 1 {
@@ -1146,9 +1146,9 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 4024), mv = (parameters + 4048)
-        let sc = l10part + t * 48, sh = sc + 24   // this chunk's scale and shift
+        let sc = l10_batch_normalization_3part + t * 48, sh = sc + 24   // this chunk's scale and shift
         for c in 0..<24 {
             let k = (parameters + 3976)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1173,11 +1173,11 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l10BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 48
+    private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_3part + t * 48
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
+            let m0 = ld16((l10_batch_normalization_3mean + 0)), iv0 = ld16((l10_batch_normalization_3inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g10 + lo * 24 + r * 24
                 let xr = a9 + lo * 24 + r * 24
@@ -1190,7 +1190,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l10mean + 16)), iv0 = ld8((l10inv + 16))
+            let m0 = ld8((l10_batch_normalization_3mean + 16)), iv0 = ld8((l10_batch_normalization_3inv + 16))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g10 + lo * 24 + r * 24
                 let xr = a9 + lo * 24 + r * 24
@@ -1204,25 +1204,25 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l10BackwardReduce() {
+    private func l10_batch_normalization_3BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<24 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l10part[k * 48 + c]; sdx += l10part[k * 48 + 24 + c] }
+            for k in 0..<chunks { sdy += l10_batch_normalization_3part[k * 48 + c]; sdx += l10_batch_normalization_3part[k * 48 + 24 + c] }
             gradients[3976 + c] = sdx
             gradients[4000 + c] = sdy
-            l10mdy[c] = sdy * scale
-            l10mdx[c] = sdx * scale
+            l10_batch_normalization_3mdy[c] = sdy * scale
+            l10_batch_normalization_3mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+            let iv0 = ld16((l10_batch_normalization_3inv + 0)), m0 = ld16((l10_batch_normalization_3mean + 0))
             let k0 = ld16(((parameters + 3976) + 0)) * iv0
-            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
+            let my0 = ld16((l10_batch_normalization_3mdy + 0)), mx0 = ld16((l10_batch_normalization_3mdx + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g10 + lo * 24 + r * 24, xr = a9 + lo * 24 + r * 24, dxr = g9 + lo * 24 + r * 24
                 let g0 = ld16((dyr + 0))
@@ -1230,9 +1230,9 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let iv0 = ld8((l10inv + 16)), m0 = ld8((l10mean + 16))
+            let iv0 = ld8((l10_batch_normalization_3inv + 16)), m0 = ld8((l10_batch_normalization_3mean + 16))
             let k0 = ld8(((parameters + 3976) + 16)) * iv0
-            let my0 = ld8((l10mdy + 16)), mx0 = ld8((l10mdx + 16))
+            let my0 = ld8((l10_batch_normalization_3mdy + 16)), mx0 = ld8((l10_batch_normalization_3mdx + 16))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g10 + lo * 24 + r * 24, xr = a9 + lo * 24 + r * 24, dxr = g9 + lo * 24 + r * 24
                 let g0 = ld8((dyr + 16))
@@ -1242,7 +1242,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2 (Dense): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4072)
         let bias = (parameters + 4192)
         let x = a10, y = a11
@@ -1252,13 +1252,13 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l11Transpose() {
+    private func l11_dense_2Transpose() {
         let wk = (parameters + 4072)
-        for i in 0..<24 { for o in 0..<5 { l11wt[o * 24 + i] = wk[i * 5 + o] } }
+        for i in 0..<24 { for o in 0..<5 { l11_dense_2wt[o * 24 + i] = wk[i * 5 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4197
         let x = a10, dy = g11
         let gb = (gp + 4192)
@@ -1269,7 +1269,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 24, ldb: 5), .store)
         let dx = g10
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l11wt, n: 24, c: { row in dx + (r0 + row) * 24 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l11_dense_2wt, n: 24, c: { row in dx + (r0 + row) * 24 },
                   GemmReduction(k: 5, ldb: 24), .store)
     }
 

@@ -94,71 +94,71 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 9, 7, 20]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 11, 9, 3]
-    private let l1poolIn: UnsafeMutablePointer<Float>   // conv2d_1 inference: one image's output before pooling, per chunk [N, 9, 7, 20]
-    private let l1fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private let l1dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 11, 9, 3]
+    private let l1_conv2d_1poolIn: UnsafeMutablePointer<Float>   // conv2d_1 inference: one image's output before pooling, per chunk [N, 9, 7, 20]
+    private let l1_conv2d_1fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
+    private let l1_conv2d_1dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 9, 7, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 9, 7, 20]
     private let g3: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 5, 4, 20]
     private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a5: UnsafeMutablePointer<Float>   // dropout_1 output [N, 5, 4, 20]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l5mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l5_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
     private let a6: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 5, 4, 18]
     private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l6xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 7, 6, 20]
-    private let l6poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 5, 4, 18]
-    private let l6fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private let l6wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l6dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [7, 6, 18] (per chunk)
-    private let l6dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l6_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 7, 6, 20]
+    private let l6_conv2d_2poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 5, 4, 18]
+    private let l6_conv2d_2fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private let l6_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l6_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [7, 6, 18] (per chunk)
+    private let l6_conv2d_2dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 5, 4, 18]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l7part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
-    private let l7mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l7inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l7mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l7mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l7_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
+    private let l7_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
+    private let l7_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
+    private let l7_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
+    private let l7_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
     private let a8: UnsafeMutablePointer<Float>   // average_pooling2d_1 output [N, 2, 2, 18]
     private let g8: UnsafeMutablePointer<Float>   // gradient of average_pooling2d_1 output
     private let a9: UnsafeMutablePointer<Float>   // activation_1 output [N, 2, 2, 18]
     private let g9: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a10: UnsafeMutablePointer<Float>   // dropout_2 output [N, 2, 2, 18]
     private let g10: UnsafeMutablePointer<Float>   // gradient of dropout_2 output
-    private let l10mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private let l10_dropout_2mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
     private let a11: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 2, 7]
     private let g11: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l11xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 3, 3, 18]
-    private let l11wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l11dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [3, 3, 7] (per chunk)
+    private let l11_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 3, 3, 18]
+    private let l11_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l11_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [3, 3, 7] (per chunk)
     private let a13: UnsafeMutablePointer<Float>   // dense_1 output [N, 9]
     private let g13: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l13fold: UnsafeMutablePointer<Float>   // dense_1 folded BatchNorm scale and shift per chunk
-    private let l13wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [9, 28]
+    private let l13_dense_1fold: UnsafeMutablePointer<Float>   // dense_1 folded BatchNorm scale and shift per chunk
+    private let l13_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [9, 28]
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 9]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l14part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
-    private let l14mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l14inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l14mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l14mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l14_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
+    private let l14_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
+    private let l14_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
+    private let l14_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
+    private let l14_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
     private let a15: UnsafeMutablePointer<Float>   // re_lu_1 output [N, 9]
     private let g15: UnsafeMutablePointer<Float>   // gradient of re_lu_1 output
     private let a16: UnsafeMutablePointer<Float>   // dropout_3 output [N, 9]
     private let g16: UnsafeMutablePointer<Float>   // gradient of dropout_3 output
-    private let l16mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private let l16_dropout_3mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
     private let a17: UnsafeMutablePointer<Float>   // dense_2 output [N, 5]
     private let g17: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l17wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 9]
+    private let l17_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 9]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -173,71 +173,71 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 1260, Float.self)
         g1 = zeroed(n * 1260, Float.self)
-        l1xp = zeroed(n * 297, Float.self)
-        l1poolIn = zeroed(threads * 1260, Float.self)
-        l1fold = zeroed(threads * 40, Float.self)
-        l1dz = zeroed(threads * 1260, Float.self)
+        l1_conv2d_1xp = zeroed(n * 297, Float.self)
+        l1_conv2d_1poolIn = zeroed(threads * 1260, Float.self)
+        l1_conv2d_1fold = zeroed(threads * 40, Float.self)
+        l1_conv2d_1dz = zeroed(threads * 1260, Float.self)
         a2 = zeroed(n * 1260, Float.self)
         g2 = zeroed(n * 1260, Float.self)
-        l2part = zeroed(threads * 40, Float.self)
-        l2mean = zeroed(20, Float.self)
-        l2inv = zeroed(20, Float.self)
-        l2mdy = zeroed(20, Float.self)
-        l2mdx = zeroed(20, Float.self)
+        l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
+        l2_batch_normalization_1mean = zeroed(20, Float.self)
+        l2_batch_normalization_1inv = zeroed(20, Float.self)
+        l2_batch_normalization_1mdy = zeroed(20, Float.self)
+        l2_batch_normalization_1mdx = zeroed(20, Float.self)
         a3 = zeroed(n * 1260, Float.self)
         g3 = zeroed(n * 1260, Float.self)
         a4 = zeroed(n * 400, Float.self)
         g4 = zeroed(n * 400, Float.self)
-        l4arg = zeroed(n * 400, Int32.self)
+        l4_max_pooling2d_1arg = zeroed(n * 400, Int32.self)
         a5 = zeroed(n * 400, Float.self)
         g5 = zeroed(n * 400, Float.self)
-        l5mask = zeroed(n * 400, Float.self)
+        l5_dropout_1mask = zeroed(n * 400, Float.self)
         a6 = zeroed(n * 360, Float.self)
         g6 = zeroed(n * 360, Float.self)
-        l6xp = zeroed(n * 840, Float.self)
-        l6poolIn = zeroed(threads * 360, Float.self)
-        l6fold = zeroed(threads * 36, Float.self)
-        l6wf = zeroed(3240, Float.self)
-        l6dyp = zeroed(threads * 756, Float.self)
-        l6dz = zeroed(threads * 360, Float.self)
+        l6_conv2d_2xp = zeroed(n * 840, Float.self)
+        l6_conv2d_2poolIn = zeroed(threads * 360, Float.self)
+        l6_conv2d_2fold = zeroed(threads * 36, Float.self)
+        l6_conv2d_2wf = zeroed(3240, Float.self)
+        l6_conv2d_2dyp = zeroed(threads * 756, Float.self)
+        l6_conv2d_2dz = zeroed(threads * 360, Float.self)
         a7 = zeroed(n * 360, Float.self)
         g7 = zeroed(n * 360, Float.self)
-        l7part = zeroed(threads * 36, Float.self)
-        l7mean = zeroed(18, Float.self)
-        l7inv = zeroed(18, Float.self)
-        l7mdy = zeroed(18, Float.self)
-        l7mdx = zeroed(18, Float.self)
+        l7_batch_normalization_2part = zeroed(threads * 36, Float.self)
+        l7_batch_normalization_2mean = zeroed(18, Float.self)
+        l7_batch_normalization_2inv = zeroed(18, Float.self)
+        l7_batch_normalization_2mdy = zeroed(18, Float.self)
+        l7_batch_normalization_2mdx = zeroed(18, Float.self)
         a8 = zeroed(n * 72, Float.self)
         g8 = zeroed(n * 72, Float.self)
         a9 = zeroed(n * 72, Float.self)
         g9 = zeroed(n * 72, Float.self)
         a10 = zeroed(n * 72, Float.self)
         g10 = zeroed(n * 72, Float.self)
-        l10mask = zeroed(n * 72, Float.self)
+        l10_dropout_2mask = zeroed(n * 72, Float.self)
         a11 = zeroed(n * 28, Float.self)
         g11 = zeroed(n * 28, Float.self)
-        l11xp = zeroed(n * 162, Float.self)
-        l11wf = zeroed(504, Float.self)
-        l11dyp = zeroed(threads * 63, Float.self)
+        l11_conv2d_3xp = zeroed(n * 162, Float.self)
+        l11_conv2d_3wf = zeroed(504, Float.self)
+        l11_conv2d_3dyp = zeroed(threads * 63, Float.self)
         a13 = zeroed(n * 9, Float.self)
         g13 = zeroed(n * 9, Float.self)
-        l13fold = zeroed(threads * 18, Float.self)
-        l13wt = zeroed(252, Float.self)
+        l13_dense_1fold = zeroed(threads * 18, Float.self)
+        l13_dense_1wt = zeroed(252, Float.self)
         a14 = zeroed(n * 9, Float.self)
         g14 = zeroed(n * 9, Float.self)
-        l14part = zeroed(threads * 18, Float.self)
-        l14mean = zeroed(9, Float.self)
-        l14inv = zeroed(9, Float.self)
-        l14mdy = zeroed(9, Float.self)
-        l14mdx = zeroed(9, Float.self)
+        l14_batch_normalization_3part = zeroed(threads * 18, Float.self)
+        l14_batch_normalization_3mean = zeroed(9, Float.self)
+        l14_batch_normalization_3inv = zeroed(9, Float.self)
+        l14_batch_normalization_3mdy = zeroed(9, Float.self)
+        l14_batch_normalization_3mdx = zeroed(9, Float.self)
         a15 = zeroed(n * 9, Float.self)
         g15 = zeroed(n * 9, Float.self)
         a16 = zeroed(n * 9, Float.self)
         g16 = zeroed(n * 9, Float.self)
-        l16mask = zeroed(n * 9, Float.self)
+        l16_dropout_3mask = zeroed(n * 9, Float.self)
         a17 = zeroed(n * 5, Float.self)
         g17 = zeroed(n * 5, Float.self)
-        l17wt = zeroed(45, Float.self)
+        l17_dense_2wt = zeroed(45, Float.self)
         (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
         (parameters + 3880).update(repeating: 1, count: 18)   // batch_normalization_2/gamma
@@ -250,71 +250,71 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
-        l1poolIn.deallocate()
-        l1fold.deallocate()
-        l1dz.deallocate()
+        l1_conv2d_1xp.deallocate()
+        l1_conv2d_1poolIn.deallocate()
+        l1_conv2d_1fold.deallocate()
+        l1_conv2d_1dz.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_batch_normalization_1part.deallocate()
+        l2_batch_normalization_1mean.deallocate()
+        l2_batch_normalization_1inv.deallocate()
+        l2_batch_normalization_1mdy.deallocate()
+        l2_batch_normalization_1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4arg.deallocate()
+        l4_max_pooling2d_1arg.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5mask.deallocate()
+        l5_dropout_1mask.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6xp.deallocate()
-        l6poolIn.deallocate()
-        l6fold.deallocate()
-        l6wf.deallocate()
-        l6dyp.deallocate()
-        l6dz.deallocate()
+        l6_conv2d_2xp.deallocate()
+        l6_conv2d_2poolIn.deallocate()
+        l6_conv2d_2fold.deallocate()
+        l6_conv2d_2wf.deallocate()
+        l6_conv2d_2dyp.deallocate()
+        l6_conv2d_2dz.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7part.deallocate()
-        l7mean.deallocate()
-        l7inv.deallocate()
-        l7mdy.deallocate()
-        l7mdx.deallocate()
+        l7_batch_normalization_2part.deallocate()
+        l7_batch_normalization_2mean.deallocate()
+        l7_batch_normalization_2inv.deallocate()
+        l7_batch_normalization_2mdy.deallocate()
+        l7_batch_normalization_2mdx.deallocate()
         a8.deallocate()
         g8.deallocate()
         a9.deallocate()
         g9.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10mask.deallocate()
+        l10_dropout_2mask.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11xp.deallocate()
-        l11wf.deallocate()
-        l11dyp.deallocate()
+        l11_conv2d_3xp.deallocate()
+        l11_conv2d_3wf.deallocate()
+        l11_conv2d_3dyp.deallocate()
         a13.deallocate()
         g13.deallocate()
-        l13fold.deallocate()
-        l13wt.deallocate()
+        l13_dense_1fold.deallocate()
+        l13_dense_1wt.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14part.deallocate()
-        l14mean.deallocate()
-        l14inv.deallocate()
-        l14mdy.deallocate()
-        l14mdx.deallocate()
+        l14_batch_normalization_3part.deallocate()
+        l14_batch_normalization_3mean.deallocate()
+        l14_batch_normalization_3inv.deallocate()
+        l14_batch_normalization_3mdy.deallocate()
+        l14_batch_normalization_3mdx.deallocate()
         a15.deallocate()
         g15.deallocate()
         a16.deallocate()
         g16.deallocate()
-        l16mask.deallocate()
+        l16_dropout_3mask.deallocate()
         a17.deallocate()
         g17.deallocate()
-        l17wt.deallocate()
+        l17_dense_2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -356,61 +356,61 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_batch_normalization_1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_batch_normalization_1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5ForwardTraining(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7SumMean(lo, hi, t)
+            l2_batch_normalization_1Normalize(lo, hi, t)
+            l4_max_pooling2d_1Forward(lo, hi, t)
+            l5_dropout_1ForwardTraining(lo, hi, t)
+            l6_conv2d_2Forward(lo, hi, t)
+            l7_batch_normalization_2SumMean(lo, hi, t)
         }
-        l7ReduceMean()
+        l7_batch_normalization_2ReduceMean()
         parallel {
             lo, hi, t in
-            l7SumVar(lo, hi, t)
+            l7_batch_normalization_2SumVar(lo, hi, t)
         }
-        l7ReduceVar()
+        l7_batch_normalization_2ReduceVar()
         parallel {
             lo, hi, t in
-            l7Normalize(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10ForwardTraining(lo, hi, t)
-            l11Forward(lo, hi, t)
-            l13Forward(lo, hi, t)
-            l14SumMean(lo, hi, t)
+            l7_batch_normalization_2Normalize(lo, hi, t)
+            l8_average_pooling2d_1Forward(lo, hi, t)
+            l9_activation_1Forward(lo, hi, t)
+            l10_dropout_2ForwardTraining(lo, hi, t)
+            l11_conv2d_3Forward(lo, hi, t)
+            l13_dense_1Forward(lo, hi, t)
+            l14_batch_normalization_3SumMean(lo, hi, t)
         }
-        l14ReduceMean()
+        l14_batch_normalization_3ReduceMean()
         parallel {
             lo, hi, t in
-            l14SumVar(lo, hi, t)
+            l14_batch_normalization_3SumVar(lo, hi, t)
         }
-        l14ReduceVar()
+        l14_batch_normalization_3ReduceVar()
         parallel {
             lo, hi, t in
-            l14Normalize(lo, hi, t)
-            l16ForwardTraining(lo, hi, t)
-            l17Forward(lo, hi, t)
+            l14_batch_normalization_3Normalize(lo, hi, t)
+            l16_dropout_3ForwardTraining(lo, hi, t)
+            l17_dense_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardFused(lo, hi, t)
-            l6ForwardFused(lo, hi, t)
-            l11ForwardInference(lo, hi, t)
-            l13ForwardFused(lo, hi, t)
-            l17Forward(lo, hi, t)
+            l1_conv2d_1ForwardFused(lo, hi, t)
+            l6_conv2d_2ForwardFused(lo, hi, t)
+            l11_conv2d_3ForwardInference(lo, hi, t)
+            l13_dense_1ForwardFused(lo, hi, t)
+            l17_dense_2Forward(lo, hi, t)
         }
     }
 
@@ -418,11 +418,11 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardFused(lo, hi, t)
-        l6ForwardFused(lo, hi, t)
-        l11ForwardInference(lo, hi, t)
-        l13ForwardFused(lo, hi, t)
-        l17Forward(lo, hi, t)
+        l1_conv2d_1ForwardFused(lo, hi, t)
+        l6_conv2d_2ForwardFused(lo, hi, t)
+        l11_conv2d_3ForwardInference(lo, hi, t)
+        l13_dense_1ForwardFused(lo, hi, t)
+        l17_dense_2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -437,39 +437,39 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g17.update(from: outputGradient, count: count * 5)
-        l6Flip()
-        l11Flip()
-        l13Transpose()
-        l17Transpose()
+        l6_conv2d_2Flip()
+        l11_conv2d_3Flip()
+        l13_dense_1Transpose()
+        l17_dense_2Transpose()
         parallel {
             lo, hi, t in
-            l17Backward(lo, hi, t)
-            l16Backward(lo, hi, t)
-            l14BackwardSums(lo, hi, t)
+            l17_dense_2Backward(lo, hi, t)
+            l16_dropout_3Backward(lo, hi, t)
+            l14_batch_normalization_3BackwardSums(lo, hi, t)
         }
-        l14BackwardReduce()
+        l14_batch_normalization_3BackwardReduce()
         parallel {
             lo, hi, t in
-            l14BackwardData(lo, hi, t)
-            l13Backward(lo, hi, t)
-            l11Backward(lo, hi, t)
-            l10Backward(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l7BackwardSums(lo, hi, t)
+            l14_batch_normalization_3BackwardData(lo, hi, t)
+            l13_dense_1Backward(lo, hi, t)
+            l11_conv2d_3Backward(lo, hi, t)
+            l10_dropout_2Backward(lo, hi, t)
+            l9_activation_1Backward(lo, hi, t)
+            l8_average_pooling2d_1Backward(lo, hi, t)
+            l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
-        l7BackwardReduce()
+        l7_batch_normalization_2BackwardReduce()
         parallel {
             lo, hi, t in
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l6_conv2d_2Backward(lo, hi, t)
+            l5_dropout_1Backward(lo, hi, t)
+            l4_max_pooling2d_1Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 4810, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -478,7 +478,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 540), (540, 20), (640, 3240), (3952, 504), (4456, 7), (4463, 252), (4715, 9), (4760, 45), (4805, 5)]
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 20, c: { row in y + (q0 + row) * 20 },
@@ -486,10 +486,10 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: output pixels q0..<q1 of one image, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
-    @inline(never) private func l1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 540)
-        let sc = l1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
+        let sc = l1_conv2d_1fold + t * 40, sh = sc + 20   // folded conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
         for c in 0..<20 {
             let k = (parameters + 560)[c] / (((parameters + 620))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -500,26 +500,26 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: kernel 3x3x3x20 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 189
-            let x = l1xp + n * 297
+            let x = l1_conv2d_1xp + n * 297
             for r in 0..<9 { (x + ((r + 1) * 9 + 1) * 3).update(from: src + r * 21, count: 21) }
             let y = a1 + n * 1260
-            l1ForwardRows(x, y, 0, 63, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 63, t)
         }
     }
 
     // conv2d_1 (Conv2D): [N, 9, 7, 3] -> [N, 9, 7, 20]: inference, fused with conv2d_1 + batch_normalization_1 + leaky_re_lu_1 + max_pooling2d_1 + dropout_1
-    private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 189
-            let x = l1xp + n * 297
+            let x = l1_conv2d_1xp + n * 297
             for r in 0..<9 { (x + ((r + 1) * 9 + 1) * 3).update(from: src + r * 21, count: 21) }
-            let y = l1poolIn + t * 1260
-            l1ForwardRowsFused(x, y, 0, 63, t)
+            let y = l1_conv2d_1poolIn + t * 1260
+            l1_conv2d_1ForwardRowsFused(x, y, 0, 63, t)
             do {
-                let px = y, py = l6xp + n * 840
+                let px = y, py = l6_conv2d_2xp + n * 840
                 for oh in 0..<5 {
                     let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 9)
                     for ow in 0..<4 {
@@ -552,20 +552,20 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let gb = (gp + 540)
         for o in 0..<20 { gb[o] = 0 }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 540)
         for n in lo..<hi {
-            let x = l1xp + n * 297
-            let dy = l1dz + t * 1260
+            let x = l1_conv2d_1xp + n * 297
+            let dy = l1_conv2d_1dz + t * 1260
             do {
                 do {
-                    let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+                    let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
                     let k0 = ld16(((parameters + 560) + 0)) * iv0
-                    let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
+                    let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
                     for r in 0..<63 {
                         let dyr = g3 + n * 1260 + r * 20, xr = a1 + n * 1260 + r * 20, dxr = dy + r * 20
                         let yr = a3 + n * 1260 + r * 20
@@ -576,9 +576,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
                     }
                 }
                 do {
-                    let iv0 = ld4((l2inv + 16)), m0 = ld4((l2mean + 16))
+                    let iv0 = ld4((l2_batch_normalization_1inv + 16)), m0 = ld4((l2_batch_normalization_1mean + 16))
                     let k0 = ld4(((parameters + 560) + 16)) * iv0
-                    let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
+                    let my0 = ld4((l2_batch_normalization_1mdy + 16)), mx0 = ld4((l2_batch_normalization_1mdx + 16))
                     for r in 0..<63 {
                         let dyr = g3 + n * 1260 + r * 20, xr = a1 + n * 1260 + r * 20, dxr = dy + r * 20
                         let yr = a3 + n * 1260 + r * 20
@@ -596,8 +596,8 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 63 {
@@ -617,22 +617,22 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 63, 1))
         for c in 0..<20 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 40 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
+            l2_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 63 {
                 let xr = a1 + lo * 1260 + r * 20
                 let d0 = ld16((xr + 0)) - m0
@@ -642,7 +642,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16))
             for r in 0..<(hi - lo) * 63 {
                 let xr = a1 + lo * 1260 + r * 20
                 let d0 = ld4((xr + 16)) - m0
@@ -653,24 +653,24 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 63, 1)
         let mm = (parameters + 600), mv = (parameters + 620)
         for c in 0..<20 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 40 + c] }
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2mean[c]
+            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 560) + 0))
             let be0 = ld16(((parameters + 580) + 0))
             for r in 0..<(hi - lo) * 63 {
@@ -683,7 +683,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = ld4((l2mean + 16)), k0 = ld4((l2inv + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16)), k0 = ld4((l2_batch_normalization_1inv + 16))
             let ga0 = ld4(((parameters + 560) + 16))
             let be0 = ld4(((parameters + 580) + 16))
             for r in 0..<(hi - lo) * 63 {
@@ -698,9 +698,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 600), mv = (parameters + 620)
-        let sc = l2part + t * 40, sh = sc + 20   // this chunk's scale and shift
+        let sc = l2_batch_normalization_1part + t * 40, sh = sc + 20   // this chunk's scale and shift
         for c in 0..<20 {
             let k = (parameters + 560)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -725,11 +725,11 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 63 {
                 let dyr = g3 + lo * 1260 + r * 20
                 let xr = a1 + lo * 1260 + r * 20
@@ -745,7 +745,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 16)), iv0 = ld4((l2inv + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16)), iv0 = ld4((l2_batch_normalization_1inv + 16))
             for r in 0..<(hi - lo) * 63 {
                 let dyr = g3 + lo * 1260 + r * 20
                 let xr = a1 + lo * 1260 + r * 20
@@ -762,28 +762,28 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 63, 1))
         for c in 0..<20 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 40 + c]; sdx += l2part[k * 40 + 20 + c] }
+            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 40 + c]; sdx += l2_batch_normalization_1part[k * 40 + 20 + c] }
             gradients[560 + c] = sdx
             gradients[580 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_batch_normalization_1mdy[c] = sdy * scale
+            l2_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20]: y = leaky_relu(0.3)(x)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a2 + lo * 1260
         let ay = a3 + lo * 1260
         for i in 0..<(hi - lo) * 1260 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g3 + lo * 1260
         let by = a3 + lo * 1260
         let bdx = g2 + lo * 1260
@@ -791,10 +791,10 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 1260, y = a4 + n * 400
-            let ag = l4arg + n * 400
+            let ag = l4_max_pooling2d_1arg + n * 400
             for oh in 0..<5 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 9)
                 for ow in 0..<4 {
@@ -813,17 +813,17 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 1260, dy = g4 + n * 400
             dx.update(repeating: 0, count: 1260)
-            let ag = l4arg + n * 400
+            let ag = l4_max_pooling2d_1arg + n * 400
             for i in 0..<400 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 9, 7, 20] -> [N, 5, 4, 20]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a3 + n * 1260, py = a4 + n * 400
             for oh in 0..<5 {
@@ -857,8 +857,8 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: dropout rate 0.3, training
-    private func l5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a4 + lo * 400, y = a5 + lo * 400, mk = l5mask + lo * 400
+    private func l5_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a4 + lo * 400, y = a5 + lo * 400, mk = l5_dropout_1mask + lo * 400
         let base = seed ^ 1663341875487337577
         for i in 0..<(hi - lo) * 400 {
             let u = Float(mix64(base &+ UInt64(lo * 400 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -869,27 +869,27 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20]: inference, y = x
-    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a5 + lo * 400).update(from: a4 + lo * 400, count: (hi - lo) * 400)
     }
 
     // dropout_1 (Dropout): [N, 5, 4, 20] -> [N, 5, 4, 20] backward: dx = dy * mask
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g5 + lo * 400, dx = g4 + lo * 400, mk = l5mask + lo * 400
+    private func l5_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g5 + lo * 400, dx = g4 + lo * 400, mk = l5_dropout_1mask + lo * 400
         for i in 0..<(hi - lo) * 400 { dx[i] = dy[i] * mk[i] }
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l6_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 20 }, b: wk, n: 18, c: { row in y + (q0 + row) * 18 },
                   GemmReduction(outer: 3, inner: 60, aOuter: 120, aInner: 1, bOuter: 1080, bInner: 18), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: output pixels q0..<q1 of one image, fused with conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
-    @inline(never) private func l6ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l6_conv2d_2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
-        let sc = l6fold + t * 36, sh = sc + 18   // folded conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
+        let sc = l6_conv2d_2fold + t * 36, sh = sc + 18   // folded conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
         for c in 0..<18 {
             let k = (parameters + 3880)[c] / (((parameters + 3934))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -900,24 +900,24 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: kernel 3x3x20x18 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a5 + n * 400
-            let x = l6xp + n * 840
+            let x = l6_conv2d_2xp + n * 840
             for r in 0..<5 { (x + ((r + 1) * 6 + 1) * 20).update(from: src + r * 80, count: 80) }
             let y = a6 + n * 360
-            l6ForwardRows(x, y, 0, 20, t)
+            l6_conv2d_2ForwardRows(x, y, 0, 20, t)
         }
     }
 
     // conv2d_2 (Conv2D): [N, 5, 4, 20] -> [N, 5, 4, 18]: inference, fused with conv2d_2 + batch_normalization_2 + average_pooling2d_1 + activation_1 + dropout_2
-    private func l6ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_conv2d_2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l6xp + n * 840
-            let y = l6poolIn + t * 360
-            l6ForwardRowsFused(x, y, 0, 20, t)
+            let x = l6_conv2d_2xp + n * 840
+            let y = l6_conv2d_2poolIn + t * 360
+            l6_conv2d_2ForwardRowsFused(x, y, 0, 20, t)
             do {
-                let px = y, py = l11xp + n * 162
+                let px = y, py = l11_conv2d_3xp + n * 162
                 for oh in 0..<2 {
                     let hs = oh * 2, he = hs + 2
                     for ow in 0..<2 {
@@ -960,33 +960,33 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l6Flip() {
+    private func l6_conv2d_2Flip() {
         let wk = (parameters + 640)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<20 { for o in 0..<18 {
-            l6wf[((kh * 3 + kw) * 18 + o) * 20 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 20 + ci) * 18 + o]
+            l6_conv2d_2wf[((kh * 3 + kw) * 18 + o) * 20 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 20 + ci) * 18 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l6InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 18 }, b: l6wf, n: 20, c: { row in y + (q0 + row) * 20 },
+    @inline(never) private func l6_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 18 }, b: l6_conv2d_2wf, n: 20, c: { row in y + (q0 + row) * 20 },
                   GemmReduction(outer: 3, inner: 54, aOuter: 108, aInner: 1, bOuter: 1080, bInner: 20), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let gk = (gp + 640)
         gk.update(repeating: 0, count: 3240)
-        let dyp = l6dyp + t * 756
+        let dyp = l6_conv2d_2dyp + t * 756
         for n in lo..<hi {
-            let x = l6xp + n * 840
-            let dy = l6dz + t * 360
+            let x = l6_conv2d_2xp + n * 840
+            let dy = l6_conv2d_2dz + t * 360
             do {
                 do {
-                    let iv0 = ld16((l7inv + 0)), m0 = ld16((l7mean + 0))
+                    let iv0 = ld16((l7_batch_normalization_2inv + 0)), m0 = ld16((l7_batch_normalization_2mean + 0))
                     let k0 = ld16(((parameters + 3880) + 0)) * iv0
-                    let my0 = ld16((l7mdy + 0)), mx0 = ld16((l7mdx + 0))
+                    let my0 = ld16((l7_batch_normalization_2mdy + 0)), mx0 = ld16((l7_batch_normalization_2mdx + 0))
                     for r in 0..<20 {
                         let dyr = g7 + n * 360 + r * 18, xr = a6 + n * 360 + r * 18, dxr = dy + r * 18
                         let g0 = ld16((dyr + 0))
@@ -994,12 +994,12 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
                     }
                 }
                 do {
-                    let iv0 = (l7inv + 16).pointee, m0 = (l7mean + 16).pointee
+                    let iv0 = (l7_batch_normalization_2inv + 16).pointee, m0 = (l7_batch_normalization_2mean + 16).pointee
                     let k0 = ((parameters + 3880) + 16).pointee * iv0
-                    let my0 = (l7mdy + 16).pointee, mx0 = (l7mdx + 16).pointee
-                    let iv1 = (l7inv + 17).pointee, m1 = (l7mean + 17).pointee
+                    let my0 = (l7_batch_normalization_2mdy + 16).pointee, mx0 = (l7_batch_normalization_2mdx + 16).pointee
+                    let iv1 = (l7_batch_normalization_2inv + 17).pointee, m1 = (l7_batch_normalization_2mean + 17).pointee
                     let k1 = ((parameters + 3880) + 17).pointee * iv1
-                    let my1 = (l7mdy + 17).pointee, mx1 = (l7mdx + 17).pointee
+                    let my1 = (l7_batch_normalization_2mdy + 17).pointee, mx1 = (l7_batch_normalization_2mdx + 17).pointee
                     for r in 0..<20 {
                         let dyr = g7 + n * 360 + r * 18, xr = a6 + n * 360 + r * 18, dxr = dy + r * 18
                         let g0 = (dyr + 16).pointee
@@ -1013,13 +1013,13 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 5, inner: 4, aOuter: 120, aInner: 20, bOuter: 72, bInner: 18), .add)
             let dx = g5 + n * 400
             for r in 0..<5 { (dyp + ((r + 1) * 6 + 1) * 18).update(from: dy + r * 72, count: 72) }
-            l6InputGradientRows(dyp, dx, 0, 20, t)
+            l6_conv2d_2InputGradientRows(dyp, dx, 0, 20, t)
         }
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 5, 4, 18] -> [N, 5, 4, 18]: batch norm over 18 channels x 20 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7part + t * 36
+    private func l7_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l7_batch_normalization_2part + t * 36
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 20 {
@@ -1042,22 +1042,22 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch mean from the partial sums
-    private func l7ReduceMean() {
+    private func l7_batch_normalization_2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 20, 1))
         for c in 0..<18 {
             var s: Float = 0
-            for k in 0..<chunks { s += l7part[k * 36 + c] }
-            l7mean[c] = s * scale
+            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 36 + c] }
+            l7_batch_normalization_2mean[c] = s * scale
         }
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7part + t * 36
+    private func l7_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l7_batch_normalization_2part + t * 36
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7mean + 0))
+            let m0 = ld16((l7_batch_normalization_2mean + 0))
             for r in 0..<(hi - lo) * 20 {
                 let xr = a6 + lo * 360 + r * 18
                 let d0 = ld16((xr + 0)) - m0
@@ -1067,9 +1067,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: Float = Float(0)
-            let m0 = (l7mean + 16).pointee
+            let m0 = (l7_batch_normalization_2mean + 16).pointee
             var s1: Float = Float(0)
-            let m1 = (l7mean + 17).pointee
+            let m1 = (l7_batch_normalization_2mean + 17).pointee
             for r in 0..<(hi - lo) * 20 {
                 let xr = a6 + lo * 360 + r * 18
                 let d0 = (xr + 16).pointee - m0
@@ -1083,24 +1083,24 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l7ReduceVar() {
+    private func l7_batch_normalization_2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 20, 1)
         let mm = (parameters + 3916), mv = (parameters + 3934)
         for c in 0..<18 {
             var s: Float = 0
-            for k in 0..<chunks { s += l7part[k * 36 + c] }
+            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 36 + c] }
             let v = s / Float(m)
-            l7inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l7mean[c]
+            l7_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l7_batch_normalization_2mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l7mean + 0)), k0 = ld16((l7inv + 0))
+            let m0 = ld16((l7_batch_normalization_2mean + 0)), k0 = ld16((l7_batch_normalization_2inv + 0))
             let ga0 = ld16(((parameters + 3880) + 0))
             let be0 = ld16(((parameters + 3898) + 0))
             for r in 0..<(hi - lo) * 20 {
@@ -1112,10 +1112,10 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = (l7mean + 16).pointee, k0 = (l7inv + 16).pointee
+            let m0 = (l7_batch_normalization_2mean + 16).pointee, k0 = (l7_batch_normalization_2inv + 16).pointee
             let ga0 = ((parameters + 3880) + 16).pointee
             let be0 = ((parameters + 3898) + 16).pointee
-            let m1 = (l7mean + 17).pointee, k1 = (l7inv + 17).pointee
+            let m1 = (l7_batch_normalization_2mean + 17).pointee, k1 = (l7_batch_normalization_2inv + 17).pointee
             let ga1 = ((parameters + 3880) + 17).pointee
             let be1 = ((parameters + 3898) + 17).pointee
             for r in 0..<(hi - lo) * 20 {
@@ -1132,9 +1132,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 3916), mv = (parameters + 3934)
-        let sc = l7part + t * 36, sh = sc + 18   // this chunk's scale and shift
+        let sc = l7_batch_normalization_2part + t * 36, sh = sc + 18   // this chunk's scale and shift
         for c in 0..<18 {
             let k = (parameters + 3880)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1161,11 +1161,11 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7part + t * 36
+    private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l7_batch_normalization_2part + t * 36
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7mean + 0)), iv0 = ld16((l7inv + 0))
+            let m0 = ld16((l7_batch_normalization_2mean + 0)), iv0 = ld16((l7_batch_normalization_2inv + 0))
             for r in 0..<(hi - lo) * 20 {
                 let dyr = g7 + lo * 360 + r * 18
                 let xr = a6 + lo * 360 + r * 18
@@ -1178,9 +1178,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l7mean + 16).pointee, iv0 = (l7inv + 16).pointee
+            let m0 = (l7_batch_normalization_2mean + 16).pointee, iv0 = (l7_batch_normalization_2inv + 16).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l7mean + 17).pointee, iv1 = (l7inv + 17).pointee
+            let m1 = (l7_batch_normalization_2mean + 17).pointee, iv1 = (l7_batch_normalization_2inv + 17).pointee
             for r in 0..<(hi - lo) * 20 {
                 let dyr = g7 + lo * 360 + r * 18
                 let xr = a6 + lo * 360 + r * 18
@@ -1199,21 +1199,21 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l7BackwardReduce() {
+    private func l7_batch_normalization_2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 20, 1))
         for c in 0..<18 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l7part[k * 36 + c]; sdx += l7part[k * 36 + 18 + c] }
+            for k in 0..<chunks { sdy += l7_batch_normalization_2part[k * 36 + c]; sdx += l7_batch_normalization_2part[k * 36 + 18 + c] }
             gradients[3880 + c] = sdx
             gradients[3898 + c] = sdy
-            l7mdy[c] = sdy * scale
-            l7mdx[c] = sdx * scale
+            l7_batch_normalization_2mdy[c] = sdy * scale
+            l7_batch_normalization_2mdx[c] = sdx * scale
         }
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a7 + n * 360, y = a8 + n * 72
             for oh in 0..<2 {
@@ -1236,7 +1236,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18] backward
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g7 + n * 360, dy = g8 + n * 72
             dx.update(repeating: 0, count: 360)
@@ -1258,7 +1258,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l8ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_average_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a7 + n * 360, py = a8 + n * 72
             for oh in 0..<2 {
@@ -1299,14 +1299,14 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // activation_1 (Activation): [N, 2, 2, 18] -> [N, 2, 2, 18]: y = relu(x)
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a8 + lo * 72
         let ay = a9 + lo * 72
         for i in 0..<(hi - lo) * 72 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // activation_1 (Activation): [N, 2, 2, 18] -> [N, 2, 2, 18] backward: dx = dy * relu'(y)
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g9 + lo * 72
         let by = a9 + lo * 72
         let bdx = g8 + lo * 72
@@ -1314,8 +1314,8 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: dropout rate 0.5, training
-    private func l10ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 72, y = a10 + lo * 72, mk = l10mask + lo * 72
+    private func l10_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a9 + lo * 72, y = a10 + lo * 72, mk = l10_dropout_2mask + lo * 72
         let base = seed ^ 3326683750974675154
         for i in 0..<(hi - lo) * 72 {
             let u = Float(mix64(base &+ UInt64(lo * 72 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -1326,18 +1326,18 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18]: inference, y = x
-    private func l10ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a10 + lo * 72).update(from: a9 + lo * 72, count: (hi - lo) * 72)
     }
 
     // dropout_2 (Dropout): [N, 2, 2, 18] -> [N, 2, 2, 18] backward: dx = dy * mask
-    private func l10Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 72, dx = g9 + lo * 72, mk = l10mask + lo * 72
+    private func l10_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g10 + lo * 72, dx = g9 + lo * 72, mk = l10_dropout_2mask + lo * 72
         for i in 0..<(hi - lo) * 72 { dx[i] = dy[i] * mk[i] }
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: output pixels q0..<q1 of one image, kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
-    @inline(never) private func l11ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l11_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 3952)
         let bias = (parameters + 4456)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 18 }, b: wk, n: 7, c: { row in y + (q0 + row) * 7 },
@@ -1345,61 +1345,61 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a10 + n * 72
-            let x = l11xp + n * 162
+            let x = l11_conv2d_3xp + n * 162
             for r in 0..<2 { (x + ((r + 0) * 3 + 0) * 18).update(from: src + r * 36, count: 36) }
             let y = a11 + n * 28
-            l11ForwardRows(x, y, 0, 4, t)
+            l11_conv2d_3ForwardRows(x, y, 0, 4, t)
         }
     }
 
     // conv2d_3 (Conv2D): [N, 2, 2, 18] -> [N, 2, 2, 7]: kernel 2x2x18x7 stride 1x1 pad t0 b1 l0 r1 +bias linear, inference
-    private func l11ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_conv2d_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l11xp + n * 162
+            let x = l11_conv2d_3xp + n * 162
             let y = a11 + n * 28
-            l11ForwardRows(x, y, 0, 4, t)
+            l11_conv2d_3ForwardRows(x, y, 0, 4, t)
         }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l11Flip() {
+    private func l11_conv2d_3Flip() {
         let wk = (parameters + 3952)
         for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<18 { for o in 0..<7 {
-            l11wf[((kh * 2 + kw) * 7 + o) * 18 + ci] = wk[(((1 - kh) * 2 + 1 - kw) * 18 + ci) * 7 + o]
+            l11_conv2d_3wf[((kh * 2 + kw) * 7 + o) * 18 + ci] = wk[(((1 - kh) * 2 + 1 - kw) * 18 + ci) * 7 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l11InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2) * 7 }, b: l11wf, n: 18, c: { row in y + (q0 + row) * 18 },
+    @inline(never) private func l11_conv2d_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2) * 7 }, b: l11_conv2d_3wf, n: 18, c: { row in y + (q0 + row) * 18 },
                   GemmReduction(outer: 2, inner: 14, aOuter: 21, aInner: 1, bOuter: 252, bInner: 18), .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let gb = (gp + 4456)
         for o in 0..<7 { gb[o] = 0 }
         let gk = (gp + 3952)
         gk.update(repeating: 0, count: 504)
-        let dyp = l11dyp + t * 63
+        let dyp = l11_conv2d_3dyp + t * 63
         for n in lo..<hi {
-            let x = l11xp + n * 162
+            let x = l11_conv2d_3xp + n * 162
             let dy = g11 + n * 28
             for r in 0..<4 { for o in 0..<7 { gb[o] += dy[r * 7 + o] } }
             Gemm.rows(72, a: { row in x + row / 36 * 54 + row % 36 }, b: dy, n: 7, c: { row in gk + row * 7 },
                       GemmReduction(outer: 2, inner: 2, aOuter: 54, aInner: 18, bOuter: 14, bInner: 7), .add)
             let dx = g10 + n * 72
             for r in 0..<2 { (dyp + ((r + 1) * 3 + 1) * 7).update(from: dy + r * 14, count: 14) }
-            l11InputGradientRows(dyp, dx, 0, 4, t)
+            l11_conv2d_3InputGradientRows(dyp, dx, 0, 4, t)
         }
     }
 
     // dense_1 (Dense): [N, 28] -> [N, 9]: x [28] * W [28, 9] + b linear
-    private func l13Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l13_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4463)
         let bias = (parameters + 4715)
         let x = a11, y = a13
@@ -1409,10 +1409,10 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 28] -> [N, 9]: inference, fused with dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
-    private func l13ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l13_dense_1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4463)
         let bias = (parameters + 4715)
-        let sc = l13fold + t * 18, sh = sc + 9   // folded dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
+        let sc = l13_dense_1fold + t * 18, sh = sc + 9   // folded dense_1 + batch_normalization_3 + re_lu_1 + dropout_3
         for c in 0..<9 {
             let k = (parameters + 4724)[c] / (((parameters + 4751))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1425,13 +1425,13 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l13Transpose() {
+    private func l13_dense_1Transpose() {
         let wk = (parameters + 4463)
-        for i in 0..<28 { for o in 0..<9 { l13wt[o * 28 + i] = wk[i * 9 + o] } }
+        for i in 0..<28 { for o in 0..<9 { l13_dense_1wt[o * 28 + i] = wk[i * 9 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l13Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l13_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let x = a11, dy = g13
         let gb = (gp + 4715)
@@ -1442,13 +1442,13 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         Gemm.rows(28, a: { row in x + r0 * 28 + row }, b: dy + r0 * 9, n: 9, c: { row in gk + row * 9 },
                   GemmReduction(k: rows, aStride: 28, ldb: 9), .store)
         let dx = g11
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 9 }, b: l13wt, n: 28, c: { row in dx + (r0 + row) * 28 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 9 }, b: l13_dense_1wt, n: 28, c: { row in dx + (r0 + row) * 28 },
                   GemmReduction(k: 9, ldb: 28), .store)
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 9] -> [N, 9]: batch norm over 9 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l14SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14part + t * 18
+    private func l14_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l14_batch_normalization_3part + t * 18
         do {
             var s0: SIMD8<Float> = SIMD8<Float>()
             for r in 0..<(hi - lo) * 1 {
@@ -1468,22 +1468,22 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch mean from the partial sums
-    private func l14ReduceMean() {
+    private func l14_batch_normalization_3ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<9 {
             var s: Float = 0
-            for k in 0..<chunks { s += l14part[k * 18 + c] }
-            l14mean[c] = s * scale
+            for k in 0..<chunks { s += l14_batch_normalization_3part[k * 18 + c] }
+            l14_batch_normalization_3mean[c] = s * scale
         }
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l14SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14part + t * 18
+    private func l14_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l14_batch_normalization_3part + t * 18
         do {
             var s0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l14mean + 0))
+            let m0 = ld8((l14_batch_normalization_3mean + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a13 + lo * 9 + r * 9
                 let d0 = ld8((xr + 0)) - m0
@@ -1493,7 +1493,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: Float = Float(0)
-            let m0 = (l14mean + 8).pointee
+            let m0 = (l14_batch_normalization_3mean + 8).pointee
             for r in 0..<(hi - lo) * 1 {
                 let xr = a13 + lo * 9 + r * 9
                 let d0 = (xr + 8).pointee - m0
@@ -1504,24 +1504,24 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l14ReduceVar() {
+    private func l14_batch_normalization_3ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 1, 1)
         let mm = (parameters + 4742), mv = (parameters + 4751)
         for c in 0..<9 {
             var s: Float = 0
-            for k in 0..<chunks { s += l14part[k * 18 + c] }
+            for k in 0..<chunks { s += l14_batch_normalization_3part[k * 18 + c] }
             let v = s / Float(m)
-            l14inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l14mean[c]
+            l14_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l14_batch_normalization_3mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = re_lu_1(gamma * xhat + beta), written as that layer's output
-    private func l14Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld8((l14mean + 0)), k0 = ld8((l14inv + 0))
+            let m0 = ld8((l14_batch_normalization_3mean + 0)), k0 = ld8((l14_batch_normalization_3inv + 0))
             let ga0 = ld8(((parameters + 4724) + 0))
             let be0 = ld8(((parameters + 4733) + 0))
             for r in 0..<(hi - lo) * 1 {
@@ -1534,7 +1534,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = (l14mean + 8).pointee, k0 = (l14inv + 8).pointee
+            let m0 = (l14_batch_normalization_3mean + 8).pointee, k0 = (l14_batch_normalization_3inv + 8).pointee
             let ga0 = ((parameters + 4724) + 8).pointee
             let be0 = ((parameters + 4733) + 8).pointee
             for r in 0..<(hi - lo) * 1 {
@@ -1549,9 +1549,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l14Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 4742), mv = (parameters + 4751)
-        let sc = l14part + t * 18, sh = sc + 9   // this chunk's scale and shift
+        let sc = l14_batch_normalization_3part + t * 18, sh = sc + 9   // this chunk's scale and shift
         for c in 0..<9 {
             let k = (parameters + 4724)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1576,11 +1576,11 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dre_lu_1 * re_lu_1'(out)
-    private func l14BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14part + t * 18
+    private func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l14_batch_normalization_3part + t * 18
         do {
             var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l14mean + 0)), iv0 = ld8((l14inv + 0))
+            let m0 = ld8((l14_batch_normalization_3mean + 0)), iv0 = ld8((l14_batch_normalization_3inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g15 + lo * 9 + r * 9
                 let xr = a13 + lo * 9 + r * 9
@@ -1596,7 +1596,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l14mean + 8).pointee, iv0 = (l14inv + 8).pointee
+            let m0 = (l14_batch_normalization_3mean + 8).pointee, iv0 = (l14_batch_normalization_3inv + 8).pointee
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g15 + lo * 9 + r * 9
                 let xr = a13 + lo * 9 + r * 9
@@ -1613,25 +1613,25 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l14BackwardReduce() {
+    private func l14_batch_normalization_3BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<9 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l14part[k * 18 + c]; sdx += l14part[k * 18 + 9 + c] }
+            for k in 0..<chunks { sdy += l14_batch_normalization_3part[k * 18 + c]; sdx += l14_batch_normalization_3part[k * 18 + 9 + c] }
             gradients[4724 + c] = sdx
             gradients[4733 + c] = sdy
-            l14mdy[c] = sdy * scale
-            l14mdx[c] = sdx * scale
+            l14_batch_normalization_3mdy[c] = sdy * scale
+            l14_batch_normalization_3mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l14BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld8((l14inv + 0)), m0 = ld8((l14mean + 0))
+            let iv0 = ld8((l14_batch_normalization_3inv + 0)), m0 = ld8((l14_batch_normalization_3mean + 0))
             let k0 = ld8(((parameters + 4724) + 0)) * iv0
-            let my0 = ld8((l14mdy + 0)), mx0 = ld8((l14mdx + 0))
+            let my0 = ld8((l14_batch_normalization_3mdy + 0)), mx0 = ld8((l14_batch_normalization_3mdx + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g15 + lo * 9 + r * 9, xr = a13 + lo * 9 + r * 9, dxr = g13 + lo * 9 + r * 9
                 let yr = a15 + lo * 9 + r * 9
@@ -1642,9 +1642,9 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let iv0 = (l14inv + 8).pointee, m0 = (l14mean + 8).pointee
+            let iv0 = (l14_batch_normalization_3inv + 8).pointee, m0 = (l14_batch_normalization_3mean + 8).pointee
             let k0 = ((parameters + 4724) + 8).pointee * iv0
-            let my0 = (l14mdy + 8).pointee, mx0 = (l14mdx + 8).pointee
+            let my0 = (l14_batch_normalization_3mdy + 8).pointee, mx0 = (l14_batch_normalization_3mdx + 8).pointee
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g15 + lo * 9 + r * 9, xr = a13 + lo * 9 + r * 9, dxr = g13 + lo * 9 + r * 9
                 let yr = a15 + lo * 9 + r * 9
@@ -1657,14 +1657,14 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // re_lu_1 (ReLU): [N, 9] -> [N, 9]: y = relu(x)
-    private func l15Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l15_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a14 + lo * 9
         let ay = a15 + lo * 9
         for i in 0..<(hi - lo) * 9 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // re_lu_1 (ReLU): [N, 9] -> [N, 9] backward: dx = dy * relu'(y)
-    private func l15Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l15_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g15 + lo * 9
         let by = a15 + lo * 9
         let bdx = g14 + lo * 9
@@ -1672,8 +1672,8 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: dropout rate 0.2, training
-    private func l16ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a15 + lo * 9, y = a16 + lo * 9, mk = l16mask + lo * 9
+    private func l16_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a15 + lo * 9, y = a16 + lo * 9, mk = l16_dropout_3mask + lo * 9
         let base = seed ^ 16390740445785211216
         for i in 0..<(hi - lo) * 9 {
             let u = Float(mix64(base &+ UInt64(lo * 9 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -1684,18 +1684,18 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9]: inference, y = x
-    private func l16ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a16 + lo * 9).update(from: a15 + lo * 9, count: (hi - lo) * 9)
     }
 
     // dropout_3 (Dropout): [N, 9] -> [N, 9] backward: dx = dy * mask
-    private func l16Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g16 + lo * 9, dx = g15 + lo * 9, mk = l16mask + lo * 9
+    private func l16_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g16 + lo * 9, dx = g15 + lo * 9, mk = l16_dropout_3mask + lo * 9
         for i in 0..<(hi - lo) * 9 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_2 (Dense): [N, 9] -> [N, 5]: x [9] * W [9, 5] + b linear
-    private func l17Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l17_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 4760)
         let bias = (parameters + 4805)
         let x = a16, y = a17
@@ -1705,13 +1705,13 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l17Transpose() {
+    private func l17_dense_2Transpose() {
         let wk = (parameters + 4760)
-        for i in 0..<9 { for o in 0..<5 { l17wt[o * 9 + i] = wk[i * 5 + o] } }
+        for i in 0..<9 { for o in 0..<5 { l17_dense_2wt[o * 9 + i] = wk[i * 5 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l17Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l17_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 4810
         let x = a16, dy = g17
         let gb = (gp + 4805)
@@ -1722,7 +1722,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         Gemm.rows(9, a: { row in x + r0 * 9 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 9, ldb: 5), .store)
         let dx = g16
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l17wt, n: 9, c: { row in dx + (r0 + row) * 9 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l17_dense_2wt, n: 9, c: { row in dx + (r0 + row) * 9 },
                   GemmReduction(k: 5, ldb: 9), .store)
     }
 

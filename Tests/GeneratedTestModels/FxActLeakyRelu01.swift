@@ -131,14 +131,14 @@ public final class FxActLeakyRelu01: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_leaky_re_luForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_leaky_re_luForward(lo, hi, t)
         }
     }
 
@@ -146,7 +146,7 @@ public final class FxActLeakyRelu01: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_leaky_re_luForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -163,7 +163,7 @@ public final class FxActLeakyRelu01: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu (LeakyReLU): [N, 4, 5, 3] -> [N, 4, 5, 3]: y = leaky_relu(0.1)(x)
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_leaky_re_luForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a0 + lo * 60
         let ay = a1 + lo * 60
         for i in 0..<(hi - lo) * 60 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.1) : v) }

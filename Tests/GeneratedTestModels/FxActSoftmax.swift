@@ -81,7 +81,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     private let g3: UnsafeMutablePointer<Float>   // gradient of activation output
     private let a4: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g4: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l4wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 6]
+    private let l4_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -100,7 +100,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         g3 = zeroed(n * 6, Float.self)
         a4 = zeroed(n * 3, Float.self)
         g4 = zeroed(n * 3, Float.self)
-        l4wt = zeroed(18, Float.self)
+        l4_dense_1wt = zeroed(18, Float.self)
     }
 
     deinit {
@@ -111,7 +111,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4wt.deallocate()
+        l4_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -153,18 +153,18 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_activationForward(lo, hi, t)
+            l4_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_activationForward(lo, hi, t)
+            l4_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -172,9 +172,9 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l2_denseForward(lo, hi, t)
+        l3_activationForward(lo, hi, t)
+        l4_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -189,12 +189,12 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g4.update(from: outputGradient, count: count * 3)
-        l4Transpose()
+        l4_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l4_dense_1Backward(lo, hi, t)
+            l3_activationBackward(lo, hi, t)
+            l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 171, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -203,7 +203,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 144), (144, 6), (150, 18), (168, 3)]
 
     // dense (Dense): [N, 24] -> [N, 6]: x [24] * W [24, 6] + b linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 144)
         let x = a0, y = a2
@@ -213,7 +213,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 171
         let x = a0, dy = g2
         let gb = (gp + 144)
@@ -226,7 +226,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     }
 
     // activation (Activation): [N, 6] -> [N, 6]: y = softmax(x)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_activationForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a2 + lo * 6
         let ay = a3 + lo * 6
         for r in 0..<(hi - lo) * 1 {
@@ -242,7 +242,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     }
 
     // activation (Activation): [N, 6] -> [N, 6] backward: dx = dy * softmax'(y)
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_activationBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g3 + lo * 6
         let by = a3 + lo * 6
         let bdx = g2 + lo * 6
@@ -255,7 +255,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 150)
         let bias = (parameters + 168)
         let x = a3, y = a4
@@ -265,13 +265,13 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l4Transpose() {
+    private func l4_dense_1Transpose() {
         let wk = (parameters + 150)
-        for i in 0..<6 { for o in 0..<3 { l4wt[o * 6 + i] = wk[i * 3 + o] } }
+        for i in 0..<6 { for o in 0..<3 { l4_dense_1wt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 171
         let x = a3, dy = g4
         let gb = (gp + 168)
@@ -282,7 +282,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
         let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l4_dense_1wt, n: 6, c: { row in dx + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

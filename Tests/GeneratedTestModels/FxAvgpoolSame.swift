@@ -131,14 +131,14 @@ public final class FxAvgpoolSame: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_average_pooling2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
+            l1_average_pooling2dForwardInference(lo, hi, t)
         }
     }
 
@@ -146,7 +146,7 @@ public final class FxAvgpoolSame: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardInference(lo, hi, t)
+        l1_average_pooling2dForwardInference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -163,7 +163,7 @@ public final class FxAvgpoolSame: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 4, 3, 3]: average pool 3x3 stride 2x2 same (pad top 1 left 0)
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 126, y = a1 + n * 36
             for oh in 0..<4 {
@@ -186,7 +186,7 @@ public final class FxAvgpoolSame: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d (AveragePooling2D): [N, 7, 6, 3] -> [N, 4, 3, 3]: average pool 3x3 stride 2x2 same (pad top 1 left 0), inference
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_average_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a0 + n * 126, py = a1 + n * 36
             for oh in 0..<4 {

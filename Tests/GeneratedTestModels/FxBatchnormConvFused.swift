@@ -78,15 +78,15 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 4, 4, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let l1fold: UnsafeMutablePointer<Float>   // conv2d folded BatchNorm scale and shift per chunk
-    private let l1dz: UnsafeMutablePointer<Float>   // conv2d output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l1_conv2dfold: UnsafeMutablePointer<Float>   // conv2d folded BatchNorm scale and shift per chunk
+    private let l1_conv2ddz: UnsafeMutablePointer<Float>   // conv2d output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization output [N, 4, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
-    private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // batch_normalization mean(dy * xhat)
+    private let l2_batch_normalizationpart: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
+    private let l2_batch_normalizationmean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
+    private let l2_batch_normalizationinv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
+    private let l2_batch_normalizationmdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
+    private let l2_batch_normalizationmdx: UnsafeMutablePointer<Float>   // batch_normalization mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -101,15 +101,15 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 64, Float.self)
         g1 = zeroed(n * 64, Float.self)
-        l1fold = zeroed(threads * 8, Float.self)
-        l1dz = zeroed(threads * 64, Float.self)
+        l1_conv2dfold = zeroed(threads * 8, Float.self)
+        l1_conv2ddz = zeroed(threads * 64, Float.self)
         a2 = zeroed(n * 64, Float.self)
         g2 = zeroed(n * 64, Float.self)
-        l2part = zeroed(threads * 8, Float.self)
-        l2mean = zeroed(4, Float.self)
-        l2inv = zeroed(4, Float.self)
-        l2mdy = zeroed(4, Float.self)
-        l2mdx = zeroed(4, Float.self)
+        l2_batch_normalizationpart = zeroed(threads * 8, Float.self)
+        l2_batch_normalizationmean = zeroed(4, Float.self)
+        l2_batch_normalizationinv = zeroed(4, Float.self)
+        l2_batch_normalizationmdy = zeroed(4, Float.self)
+        l2_batch_normalizationmdx = zeroed(4, Float.self)
         (parameters + 108).update(repeating: 1, count: 4)   // batch_normalization/gamma
         (parameters + 120).update(repeating: 1, count: 4)   // batch_normalization/moving_variance
     }
@@ -118,15 +118,15 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1fold.deallocate()
-        l1dz.deallocate()
+        l1_conv2dfold.deallocate()
+        l1_conv2ddz.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_batch_normalizationpart.deallocate()
+        l2_batch_normalizationmean.deallocate()
+        l2_batch_normalizationinv.deallocate()
+        l2_batch_normalizationmdy.deallocate()
+        l2_batch_normalizationmdx.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -168,25 +168,25 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l2_batch_normalizationSumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_batch_normalizationReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_batch_normalizationSumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_batch_normalizationReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
+            l2_batch_normalizationNormalize(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardFused(lo, hi, t)
+            l1_conv2dForwardFused(lo, hi, t)
         }
     }
 
@@ -194,7 +194,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardFused(lo, hi, t)
+        l1_conv2dForwardFused(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -211,12 +211,12 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         g2.update(from: outputGradient, count: count * 64)
         parallel {
             lo, hi, t in
-            l2BackwardSums(lo, hi, t)
+            l2_batch_normalizationBackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_batch_normalizationBackwardReduce()
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 124, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -225,16 +225,16 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108)]
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 18, aInner: 1, bOuter: 36, bInner: 4), .store)
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: output pixels q0..<q1 of one image, fused with conv2d + batch_normalization
-    @inline(never) private func l1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
-        let sc = l1fold + t * 8, sh = sc + 4   // folded conv2d + batch_normalization
+        let sc = l1_conv2dfold + t * 8, sh = sc + 4   // folded conv2d + batch_normalization
         for c in 0..<4 {
             let k = (parameters + 108)[c] / (((parameters + 120))[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -245,36 +245,36 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 64
-            l1ForwardRows(x, y, 0, 16, t)
+            l1_conv2dForwardRows(x, y, 0, 16, t)
         }
     }
 
     // conv2d (Conv2D): [N, 6, 6, 3] -> [N, 4, 4, 4]: inference, fused with conv2d + batch_normalization
-    private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a2 + n * 64
-            l1ForwardRowsFused(x, y, 0, 16, t)
+            l1_conv2dForwardRowsFused(x, y, 0, 16, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 124
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 108)
         for n in lo..<hi {
             let x = a0 + n * 108
-            let dy = l1dz + t * 64
+            let dy = l1_conv2ddz + t * 64
             do {
                 do {
-                    let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+                    let iv0 = ld4((l2_batch_normalizationinv + 0)), m0 = ld4((l2_batch_normalizationmean + 0))
                     let k0 = ld4(((parameters + 108) + 0)) * iv0
-                    let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
+                    let my0 = ld4((l2_batch_normalizationmdy + 0)), mx0 = ld4((l2_batch_normalizationmdx + 0))
                     for r in 0..<16 {
                         let dyr = g2 + n * 64 + r * 4, xr = a1 + n * 64 + r * 4, dxr = dy + r * 4
                         let g0 = ld4((dyr + 0))
@@ -288,8 +288,8 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_batch_normalizationSumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalizationpart + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 16 {
@@ -301,22 +301,22 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_batch_normalizationReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 16, 1))
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 8 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_batch_normalizationpart[k * 8 + c] }
+            l2_batch_normalizationmean[c] = s * scale
         }
     }
 
     // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_batch_normalizationSumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalizationpart + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 0))
+            let m0 = ld4((l2_batch_normalizationmean + 0))
             for r in 0..<(hi - lo) * 16 {
                 let xr = a1 + lo * 64 + r * 4
                 let d0 = ld4((xr + 0)) - m0
@@ -327,24 +327,24 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_batch_normalizationReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 16, 1)
         let mm = (parameters + 116), mv = (parameters + 120)
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 8 + c] }
+            for k in 0..<chunks { s += l2_batch_normalizationpart[k * 8 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2mean[c]
+            l2_batch_normalizationinv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalizationmean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalizationNormalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l2mean + 0)), k0 = ld4((l2inv + 0))
+            let m0 = ld4((l2_batch_normalizationmean + 0)), k0 = ld4((l2_batch_normalizationinv + 0))
             let ga0 = ld4(((parameters + 108) + 0))
             let be0 = ld4(((parameters + 112) + 0))
             for r in 0..<(hi - lo) * 16 {
@@ -358,9 +358,9 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalizationInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 116), mv = (parameters + 120)
-        let sc = l2part + t * 8, sh = sc + 4   // this chunk's scale and shift
+        let sc = l2_batch_normalizationpart + t * 8, sh = sc + 4   // this chunk's scale and shift
         for c in 0..<4 {
             let k = (parameters + 108)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -377,11 +377,11 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalizationpart + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
+            let m0 = ld4((l2_batch_normalizationmean + 0)), iv0 = ld4((l2_batch_normalizationinv + 0))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g2 + lo * 64 + r * 4
                 let xr = a1 + lo * 64 + r * 4
@@ -395,16 +395,16 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_batch_normalizationBackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 16, 1))
         for c in 0..<4 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 8 + c]; sdx += l2part[k * 8 + 4 + c] }
+            for k in 0..<chunks { sdy += l2_batch_normalizationpart[k * 8 + c]; sdx += l2_batch_normalizationpart[k * 8 + 4 + c] }
             gradients[108 + c] = sdx
             gradients[112 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_batch_normalizationmdy[c] = sdy * scale
+            l2_batch_normalizationmdx[c] = sdx * scale
         }
     }
 

@@ -81,11 +81,11 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization output [N, 5]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
-    private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
-    private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
-    private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
-    private let l3mdx: UnsafeMutablePointer<Float>   // batch_normalization mean(dy * xhat)
+    private let l3_batch_normalizationpart: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
+    private let l3_batch_normalizationmean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
+    private let l3_batch_normalizationinv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
+    private let l3_batch_normalizationmdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
+    private let l3_batch_normalizationmdx: UnsafeMutablePointer<Float>   // batch_normalization mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -102,11 +102,11 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 5, Float.self)
         a3 = zeroed(n * 5, Float.self)
         g3 = zeroed(n * 5, Float.self)
-        l3part = zeroed(threads * 10, Float.self)
-        l3mean = zeroed(5, Float.self)
-        l3inv = zeroed(5, Float.self)
-        l3mdy = zeroed(5, Float.self)
-        l3mdx = zeroed(5, Float.self)
+        l3_batch_normalizationpart = zeroed(threads * 10, Float.self)
+        l3_batch_normalizationmean = zeroed(5, Float.self)
+        l3_batch_normalizationinv = zeroed(5, Float.self)
+        l3_batch_normalizationmdy = zeroed(5, Float.self)
+        l3_batch_normalizationmdx = zeroed(5, Float.self)
         (parameters + 65).update(repeating: 1, count: 5)   // batch_normalization/gamma
         (parameters + 80).update(repeating: 1, count: 5)   // batch_normalization/moving_variance
     }
@@ -117,11 +117,11 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3part.deallocate()
-        l3mean.deallocate()
-        l3inv.deallocate()
-        l3mdy.deallocate()
-        l3mdx.deallocate()
+        l3_batch_normalizationpart.deallocate()
+        l3_batch_normalizationmean.deallocate()
+        l3_batch_normalizationinv.deallocate()
+        l3_batch_normalizationmdy.deallocate()
+        l3_batch_normalizationmdx.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -163,26 +163,26 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3SumMean(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_batch_normalizationSumMean(lo, hi, t)
         }
-        l3ReduceMean()
+        l3_batch_normalizationReduceMean()
         parallel {
             lo, hi, t in
-            l3SumVar(lo, hi, t)
+            l3_batch_normalizationSumVar(lo, hi, t)
         }
-        l3ReduceVar()
+        l3_batch_normalizationReduceVar()
         parallel {
             lo, hi, t in
-            l3Normalize(lo, hi, t)
+            l3_batch_normalizationNormalize(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Inference(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_batch_normalizationInference(lo, hi, t)
         }
     }
 
@@ -190,8 +190,8 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Inference(lo, hi, t)
+        l2_denseForward(lo, hi, t)
+        l3_batch_normalizationInference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -208,13 +208,13 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         g3.update(from: outputGradient, count: count * 5)
         parallel {
             lo, hi, t in
-            l3BackwardSums(lo, hi, t)
+            l3_batch_normalizationBackwardSums(lo, hi, t)
         }
-        l3BackwardReduce()
+        l3_batch_normalizationBackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l3_batch_normalizationBackwardData(lo, hi, t)
+            l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 85, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -223,7 +223,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 60), (60, 5)]
 
     // dense (Dense): [N, 12] -> [N, 5]: x [12] * W [12, 5] + b linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 60)
         let x = a0, y = a2
@@ -233,7 +233,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 85
         let x = a0, dy = g2
         let gb = (gp + 60)
@@ -246,8 +246,8 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 10
+    private func l3_batch_normalizationSumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalizationpart + t * 10
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 1 {
@@ -267,22 +267,22 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization: batch mean from the partial sums
-    private func l3ReduceMean() {
+    private func l3_batch_normalizationReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<5 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 10 + c] }
-            l3mean[c] = s * scale
+            for k in 0..<chunks { s += l3_batch_normalizationpart[k * 10 + c] }
+            l3_batch_normalizationmean[c] = s * scale
         }
     }
 
     // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
-    private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 10
+    private func l3_batch_normalizationSumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalizationpart + t * 10
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3mean + 0))
+            let m0 = ld4((l3_batch_normalizationmean + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a2 + lo * 5 + r * 5
                 let d0 = ld4((xr + 0)) - m0
@@ -292,7 +292,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: Float = Float(0)
-            let m0 = (l3mean + 4).pointee
+            let m0 = (l3_batch_normalizationmean + 4).pointee
             for r in 0..<(hi - lo) * 1 {
                 let xr = a2 + lo * 5 + r * 5
                 let d0 = (xr + 4).pointee - m0
@@ -303,24 +303,24 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3ReduceVar() {
+    private func l3_batch_normalizationReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 1, 1)
         let mm = (parameters + 75), mv = (parameters + 80)
         for c in 0..<5 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 10 + c] }
+            for k in 0..<chunks { s += l3_batch_normalizationpart[k * 10 + c] }
             let v = s / Float(m)
-            l3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3mean[c]
+            l3_batch_normalizationinv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalizationmean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalizationNormalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l3mean + 0)), k0 = ld4((l3inv + 0))
+            let m0 = ld4((l3_batch_normalizationmean + 0)), k0 = ld4((l3_batch_normalizationinv + 0))
             let ga0 = ld4(((parameters + 65) + 0))
             let be0 = ld4(((parameters + 70) + 0))
             for r in 0..<(hi - lo) * 1 {
@@ -332,7 +332,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = (l3mean + 4).pointee, k0 = (l3inv + 4).pointee
+            let m0 = (l3_batch_normalizationmean + 4).pointee, k0 = (l3_batch_normalizationinv + 4).pointee
             let ga0 = ((parameters + 65) + 4).pointee
             let be0 = ((parameters + 70) + 4).pointee
             for r in 0..<(hi - lo) * 1 {
@@ -346,9 +346,9 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalizationInference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 75), mv = (parameters + 80)
-        let sc = l3part + t * 10, sh = sc + 5   // this chunk's scale and shift
+        let sc = l3_batch_normalizationpart + t * 10, sh = sc + 5   // this chunk's scale and shift
         for c in 0..<5 {
             let k = (parameters + 65)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -373,11 +373,11 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 10
+    private func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalizationpart + t * 10
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3mean + 0)), iv0 = ld4((l3inv + 0))
+            let m0 = ld4((l3_batch_normalizationmean + 0)), iv0 = ld4((l3_batch_normalizationinv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g3 + lo * 5 + r * 5
                 let xr = a2 + lo * 5 + r * 5
@@ -390,7 +390,7 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l3mean + 4).pointee, iv0 = (l3inv + 4).pointee
+            let m0 = (l3_batch_normalizationmean + 4).pointee, iv0 = (l3_batch_normalizationinv + 4).pointee
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g3 + lo * 5 + r * 5
                 let xr = a2 + lo * 5 + r * 5
@@ -404,25 +404,25 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3BackwardReduce() {
+    private func l3_batch_normalizationBackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<5 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3part[k * 10 + c]; sdx += l3part[k * 10 + 5 + c] }
+            for k in 0..<chunks { sdy += l3_batch_normalizationpart[k * 10 + c]; sdx += l3_batch_normalizationpart[k * 10 + 5 + c] }
             gradients[65 + c] = sdx
             gradients[70 + c] = sdy
-            l3mdy[c] = sdy * scale
-            l3mdx[c] = sdx * scale
+            l3_batch_normalizationmdy[c] = sdy * scale
+            l3_batch_normalizationmdx[c] = sdx * scale
         }
     }
 
     // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalizationBackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld4((l3inv + 0)), m0 = ld4((l3mean + 0))
+            let iv0 = ld4((l3_batch_normalizationinv + 0)), m0 = ld4((l3_batch_normalizationmean + 0))
             let k0 = ld4(((parameters + 65) + 0)) * iv0
-            let my0 = ld4((l3mdy + 0)), mx0 = ld4((l3mdx + 0))
+            let my0 = ld4((l3_batch_normalizationmdy + 0)), mx0 = ld4((l3_batch_normalizationmdx + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g3 + lo * 5 + r * 5, xr = a2 + lo * 5 + r * 5, dxr = g2 + lo * 5 + r * 5
                 let g0 = ld4((dyr + 0))
@@ -430,9 +430,9 @@ public final class FxBatchnormDense: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let iv0 = (l3inv + 4).pointee, m0 = (l3mean + 4).pointee
+            let iv0 = (l3_batch_normalizationinv + 4).pointee, m0 = (l3_batch_normalizationmean + 4).pointee
             let k0 = ((parameters + 65) + 4).pointee * iv0
-            let my0 = (l3mdy + 4).pointee, mx0 = (l3mdx + 4).pointee
+            let my0 = (l3_batch_normalizationmdy + 4).pointee, mx0 = (l3_batch_normalizationmdx + 4).pointee
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g3 + lo * 5 + r * 5, xr = a2 + lo * 5 + r * 5, dxr = g2 + lo * 5 + r * 5
                 let g0 = (dyr + 4).pointee

@@ -81,11 +81,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 4, 4, 3]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l2wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    private let l2_conv2d_1wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 4, 4, 2]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l3wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
+    private let l3_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l3_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -102,11 +102,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 144, Float.self)
         a2 = zeroed(n * 48, Float.self)
         g2 = zeroed(n * 48, Float.self)
-        l2wt = zeroed(108, Float.self)
+        l2_conv2d_1wt = zeroed(108, Float.self)
         a3 = zeroed(n * 32, Float.self)
         g3 = zeroed(n * 32, Float.self)
-        l3wf = zeroed(6, Float.self)
-        l3dyp = zeroed(threads * 32, Float.self)
+        l3_conv2d_2wf = zeroed(6, Float.self)
+        l3_conv2d_2dyp = zeroed(threads * 32, Float.self)
     }
 
     deinit {
@@ -115,11 +115,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2wt.deallocate()
+        l2_conv2d_1wt.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wf.deallocate()
-        l3dyp.deallocate()
+        l3_conv2d_2wf.deallocate()
+        l3_conv2d_2dyp.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -161,18 +161,18 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
+            l3_conv2d_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
+            l3_conv2d_2Forward(lo, hi, t)
         }
     }
 
@@ -180,9 +180,9 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
+        l1_conv2dForward(lo, hi, t)
+        l2_conv2d_1Forward(lo, hi, t)
+        l3_conv2d_2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -197,13 +197,13 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g3.update(from: outputGradient, count: count * 32)
-        l2Transpose()
-        l3Flip()
+        l2_conv2d_1Transpose()
+        l3_conv2d_2Flip()
         parallel {
             lo, hi, t in
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l3_conv2d_2Backward(lo, hi, t)
+            l2_conv2d_1Backward(lo, hi, t)
+            l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 195, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -212,7 +212,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (76, 108), (184, 3), (187, 6), (193, 2)]
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -220,16 +220,16 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 4]: kernel 3x3x2x4 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 128
             let y = a1 + n * 144
-            l1ForwardRows(x, y, 0, 36, t)
+            l1_conv2dForwardRows(x, y, 0, 36, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
             let bdy = g1 + lo * 144
@@ -251,7 +251,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 76)
         let bias = (parameters + 184)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 4 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
@@ -259,11 +259,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 4] -> [N, 4, 4, 3]: kernel 3x3x4x3 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 144
             let y = a2 + n * 48
-            l2ForwardRows(x, y, 0, 16, t)
+            l2_conv2d_1ForwardRows(x, y, 0, 16, t)
         }
         do {
             let ax = a2 + lo * 48
@@ -273,23 +273,23 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2Transpose() {
+    private func l2_conv2d_1Transpose() {
         let wk = (parameters + 76)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<3 {
-            l2wt[(kh * 3 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 3 + o]
+            l2_conv2d_1wt[(kh * 3 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 3 + o]
         } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l2wt + kh * 36, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 6 + (q0 + row) % 4 * 1) * 4 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 3 }, b: l2_conv2d_1wt + kh * 36, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 6 + (q0 + row) % 4 * 1) * 4 },
                       GemmReduction(k: 3, ldb: 12), .add)
         }
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
             let bdy = g2 + lo * 48
@@ -309,12 +309,12 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 4, aOuter: 24, aInner: 4, bOuter: 12, bInner: 3), .add)
             let dx = g1 + n * 144
             dx.update(repeating: 0, count: 144)
-            l2InputGradientScatter(dy, dx, 0, 16, t)
+            l2_conv2d_1InputGradientScatter(dy, dx, 0, 16, t)
         }
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: output pixels q0..<q1 of one image, kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
-    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 187)
         let bias = (parameters + 193)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
@@ -322,11 +322,11 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 4, 4, 3] -> [N, 4, 4, 2]: kernel 1x1x3x2 stride 1x1 pad t0 b0 l0 r0 +bias sigmoid
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 48
             let y = a3 + n * 32
-            l3ForwardRows(x, y, 0, 16, t)
+            l3_conv2d_2ForwardRows(x, y, 0, 16, t)
         }
         do {
             let ax = a3 + lo * 32
@@ -336,21 +336,21 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3Flip() {
+    private func l3_conv2d_2Flip() {
         let wk = (parameters + 187)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<3 { for o in 0..<2 {
-            l3wf[((kh * 1 + kw) * 2 + o) * 3 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 3 + ci) * 2 + o]
+            l3_conv2d_2wf[((kh * 1 + kw) * 2 + o) * 3 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 3 + ci) * 2 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4) * 2 }, b: l3wf, n: 3, c: { row in y + (q0 + row) * 3 },
+    @inline(never) private func l3_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 4 + (q0 + row) % 4) * 2 }, b: l3_conv2d_2wf, n: 3, c: { row in y + (q0 + row) * 3 },
                   GemmReduction(outer: 1, inner: 2, aOuter: 8, aInner: 1, bOuter: 6, bInner: 3), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 195
         do {
             let bdy = g3 + lo * 32
@@ -362,7 +362,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         for o in 0..<2 { gb[o] = 0 }
         let gk = (gp + 187)
         gk.update(repeating: 0, count: 6)
-        let dyp = l3dyp + t * 32
+        let dyp = l3_conv2d_2dyp + t * 32
         for n in lo..<hi {
             let x = a2 + n * 48
             let dy = g3 + n * 32
@@ -371,7 +371,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 4, aOuter: 12, aInner: 3, bOuter: 8, bInner: 2), .add)
             let dx = g2 + n * 48
             for r in 0..<4 { (dyp + ((r + 0) * 4 + 0) * 2).update(from: dy + r * 8, count: 8) }
-            l3InputGradientRows(dyp, dx, 0, 16, t)
+            l3_conv2d_2InputGradientRows(dyp, dx, 0, 16, t)
         }
     }
 

@@ -79,7 +79,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l2wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    private let l2_conv2d_1wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -96,7 +96,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 105, Float.self)
         a2 = zeroed(n * 80, Float.self)
         g2 = zeroed(n * 80, Float.self)
-        l2wt = zeroed(48, Float.self)
+        l2_conv2d_1wt = zeroed(48, Float.self)
     }
 
     deinit {
@@ -105,7 +105,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2wt.deallocate()
+        l2_conv2d_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -147,16 +147,16 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
         }
     }
 
@@ -164,8 +164,8 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
+        l1_conv2dForward(lo, hi, t)
+        l2_conv2d_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -180,11 +180,11 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g2.update(from: outputGradient, count: count * 80)
-        l2Transpose()
+        l2_conv2d_1Transpose()
         parallel {
             lo, hi, t in
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l2_conv2d_1Backward(lo, hi, t)
+            l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -193,7 +193,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 24), (24, 3), (27, 48), (75, 4)]
 
     // conv2d (Conv2D): [N, 8, 7, 2] -> [N, 5, 7, 3]: output pixels q0..<q1 of one image, kernel 4x1x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 24)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 7 + (q0 + row) % 7 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
@@ -201,16 +201,16 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 8, 7, 2] -> [N, 5, 7, 3]: kernel 4x1x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 112
             let y = a1 + n * 105
-            l1ForwardRows(x, y, 0, 35, t)
+            l1_conv2dForwardRows(x, y, 0, 35, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         let gb = (gp + 24)
         for o in 0..<3 { gb[o] = 0 }
@@ -226,7 +226,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 5, 7, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 1x4x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 27)
         let bias = (parameters + 75)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 7 + (q0 + row) % 4 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -234,32 +234,32 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 5, 7, 3] -> [N, 5, 4, 4]: kernel 1x4x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 105
             let y = a2 + n * 80
-            l2ForwardRows(x, y, 0, 20, t)
+            l2_conv2d_1ForwardRows(x, y, 0, 20, t)
         }
     }
 
     // conv2d_1: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2Transpose() {
+    private func l2_conv2d_1Transpose() {
         let wk = (parameters + 27)
         for kh in 0..<1 { for kw in 0..<4 { for ci in 0..<3 { for o in 0..<4 {
-            l2wt[(kh * 4 + o) * 12 + kw * 3 + ci] = wk[((kh * 4 + kw) * 3 + ci) * 4 + o]
+            l2_conv2d_1wt[(kh * 4 + o) * 12 + kw * 3 + ci] = wk[((kh * 4 + kw) * 3 + ci) * 4 + o]
         } } } }
     }
 
     // conv2d_1 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_1InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l2wt + kh * 48, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 7 + (q0 + row) % 4 * 1) * 3 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l2_conv2d_1wt + kh * 48, n: 12, c: { row in y + (((q0 + row) / 4 * 1 + kh) * 7 + (q0 + row) % 4 * 1) * 3 },
                       GemmReduction(k: 4, ldb: 12), .add)
         }
     }
 
     // conv2d_1 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         let gb = (gp + 75)
         for o in 0..<4 { gb[o] = 0 }
@@ -273,7 +273,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 5, inner: 4, aOuter: 21, aInner: 3, bOuter: 16, bInner: 4), .add)
             let dx = g1 + n * 105
             dx.update(repeating: 0, count: 105)
-            l2InputGradientScatter(dy, dx, 0, 20, t)
+            l2_conv2d_1InputGradientScatter(dy, dx, 0, 20, t)
         }
     }
 

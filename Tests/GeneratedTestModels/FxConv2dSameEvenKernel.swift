@@ -75,7 +75,7 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 7, 7, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d zero-padded input [N, 10, 10, 2]
+    private let l1_conv2dxp: UnsafeMutablePointer<Float>   // conv2d zero-padded input [N, 10, 10, 2]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -90,14 +90,14 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 147, Float.self)
         g1 = zeroed(n * 147, Float.self)
-        l1xp = zeroed(n * 200, Float.self)
+        l1_conv2dxp = zeroed(n * 200, Float.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
+        l1_conv2dxp.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -139,14 +139,14 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
         }
     }
 
@@ -154,7 +154,7 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -171,7 +171,7 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
         g1.update(from: outputGradient, count: count * 147)
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -180,7 +180,7 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 3)]
 
     // conv2d (Conv2D): [N, 7, 7, 2] -> [N, 7, 7, 3]: output pixels q0..<q1 of one image, kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 96)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 10 + (q0 + row) % 7 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
@@ -188,25 +188,25 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 7, 7, 2] -> [N, 7, 7, 3]: kernel 4x4x2x3 stride 1x1 pad t1 b2 l1 r2 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 98
-            let x = l1xp + n * 200
+            let x = l1_conv2dxp + n * 200
             for r in 0..<7 { (x + ((r + 1) * 10 + 1) * 2).update(from: src + r * 14, count: 14) }
             let y = a1 + n * 147
-            l1ForwardRows(x, y, 0, 49, t)
+            l1_conv2dForwardRows(x, y, 0, 49, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let gb = (gp + 96)
         for o in 0..<3 { gb[o] = 0 }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 96)
         for n in lo..<hi {
-            let x = l1xp + n * 200
+            let x = l1_conv2dxp + n * 200
             let dy = g1 + n * 147
             for r in 0..<49 { for o in 0..<3 { gb[o] += dy[r * 3 + o] } }
             Gemm.rows(32, a: { row in x + row / 8 * 20 + row % 8 }, b: dy, n: 3, c: { row in gk + row * 3 },

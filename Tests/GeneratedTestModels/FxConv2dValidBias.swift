@@ -136,14 +136,14 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
         }
     }
 
@@ -151,7 +151,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -168,7 +168,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         g1.update(from: outputGradient, count: count * 196)
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 112, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -177,7 +177,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 108), (108, 4)]
 
     // conv2d (Conv2D): [N, 9, 9, 3] -> [N, 7, 7, 4]: output pixels q0..<q1 of one image, kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 108)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -185,16 +185,16 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 9, 9, 3] -> [N, 7, 7, 4]: kernel 3x3x3x4 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 243
             let y = a1 + n * 196
-            l1ForwardRows(x, y, 0, 49, t)
+            l1_conv2dForwardRows(x, y, 0, 49, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 112
         let gb = (gp + 108)
         for o in 0..<4 { gb[o] = 0 }

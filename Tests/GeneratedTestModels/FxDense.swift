@@ -78,7 +78,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
     private let a3: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 7]
+    private let l3_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 7]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -95,7 +95,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 7, Float.self)
         a3 = zeroed(n * 5, Float.self)
         g3 = zeroed(n * 5, Float.self)
-        l3wt = zeroed(35, Float.self)
+        l3_dense_1wt = zeroed(35, Float.self)
     }
 
     deinit {
@@ -104,7 +104,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -146,16 +146,16 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -163,8 +163,8 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
+        l2_denseForward(lo, hi, t)
+        l3_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -179,11 +179,11 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g3.update(from: outputGradient, count: count * 5)
-        l3Transpose()
+        l3_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l3_dense_1Backward(lo, hi, t)
+            l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 126, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -192,7 +192,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 84), (84, 7), (91, 35)]
 
     // dense (Dense): [N, 12] -> [N, 7]: x [12] * W [12, 7] + b linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 84)
         let x = a0, y = a2
@@ -202,7 +202,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 126
         let x = a0, dy = g2
         let gb = (gp + 84)
@@ -215,7 +215,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 7] -> [N, 5]: x [7] * W [7, 5] linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 91)
         let x = a2, y = a3
         let r0 = lo * 1
@@ -224,13 +224,13 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_1Transpose() {
         let wk = (parameters + 91)
-        for i in 0..<7 { for o in 0..<5 { l3wt[o * 7 + i] = wk[i * 5 + o] } }
+        for i in 0..<7 { for o in 0..<5 { l3_dense_1wt[o * 7 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 126
         let x = a2, dy = g3
         let gk = (gp + 91)
@@ -238,7 +238,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
         Gemm.rows(7, a: { row in x + r0 * 7 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 7, ldb: 5), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3wt, n: 7, c: { row in dx + (r0 + row) * 7 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l3_dense_1wt, n: 7, c: { row in dx + (r0 + row) * 7 },
                   GemmReduction(k: 5, ldb: 7), .store)
     }
 

@@ -85,16 +85,16 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
     private let a3: UnsafeMutablePointer<Float>   // dense_1 output [N, 7]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [7, 8]
+    private let l3_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [7, 8]
     private let a4: UnsafeMutablePointer<Float>   // dense_2 output [N, 6]
     private let g4: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l4wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [6, 7]
+    private let l4_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [6, 7]
     private let a5: UnsafeMutablePointer<Float>   // dense_3 output [N, 5]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l5wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [5, 6]
+    private let l5_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [5, 6]
     private let a6: UnsafeMutablePointer<Float>   // dense_4 output [N, 4]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l6wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [4, 5]
+    private let l6_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [4, 5]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -111,16 +111,16 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 8, Float.self)
         a3 = zeroed(n * 7, Float.self)
         g3 = zeroed(n * 7, Float.self)
-        l3wt = zeroed(56, Float.self)
+        l3_dense_1wt = zeroed(56, Float.self)
         a4 = zeroed(n * 6, Float.self)
         g4 = zeroed(n * 6, Float.self)
-        l4wt = zeroed(42, Float.self)
+        l4_dense_2wt = zeroed(42, Float.self)
         a5 = zeroed(n * 5, Float.self)
         g5 = zeroed(n * 5, Float.self)
-        l5wt = zeroed(30, Float.self)
+        l5_dense_3wt = zeroed(30, Float.self)
         a6 = zeroed(n * 4, Float.self)
         g6 = zeroed(n * 4, Float.self)
-        l6wt = zeroed(20, Float.self)
+        l6_dense_4wt = zeroed(20, Float.self)
     }
 
     deinit {
@@ -129,16 +129,16 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_1wt.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4wt.deallocate()
+        l4_dense_2wt.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_dense_3wt.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6wt.deallocate()
+        l6_dense_4wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -180,22 +180,22 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_dense_1Forward(lo, hi, t)
+            l4_dense_2Forward(lo, hi, t)
+            l5_dense_3Forward(lo, hi, t)
+            l6_dense_4Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_dense_1Forward(lo, hi, t)
+            l4_dense_2Forward(lo, hi, t)
+            l5_dense_3Forward(lo, hi, t)
+            l6_dense_4Forward(lo, hi, t)
         }
     }
 
@@ -203,11 +203,11 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
-        l6Forward(lo, hi, t)
+        l2_denseForward(lo, hi, t)
+        l3_dense_1Forward(lo, hi, t)
+        l4_dense_2Forward(lo, hi, t)
+        l5_dense_3Forward(lo, hi, t)
+        l6_dense_4Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -222,17 +222,17 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g6.update(from: outputGradient, count: count * 4)
-        l3Transpose()
-        l4Transpose()
-        l5Transpose()
-        l6Transpose()
+        l3_dense_1Transpose()
+        l4_dense_2Transpose()
+        l5_dense_3Transpose()
+        l6_dense_4Transpose()
         parallel {
             lo, hi, t in
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l6_dense_4Backward(lo, hi, t)
+            l5_dense_3Backward(lo, hi, t)
+            l4_dense_2Backward(lo, hi, t)
+            l3_dense_1Backward(lo, hi, t)
+            l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 274, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -241,7 +241,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 96), (96, 8), (104, 56), (160, 7), (167, 42), (209, 6), (215, 30), (245, 5), (250, 20), (270, 4)]
 
     // dense (Dense): [N, 12] -> [N, 8]: x [12] * W [12, 8] + b relu
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 96)
         let x = a0, y = a2
@@ -251,7 +251,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
             let bdy = g2 + lo * 8
@@ -270,7 +270,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 8] -> [N, 7]: x [8] * W [8, 7] + b sigmoid
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 104)
         let bias = (parameters + 160)
         let x = a2, y = a3
@@ -285,13 +285,13 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_1Transpose() {
         let wk = (parameters + 104)
-        for i in 0..<8 { for o in 0..<7 { l3wt[o * 8 + i] = wk[i * 7 + o] } }
+        for i in 0..<8 { for o in 0..<7 { l3_dense_1wt[o * 8 + i] = wk[i * 7 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
             let bdy = g3 + lo * 7
@@ -308,12 +308,12 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 7, n: 7, c: { row in gk + row * 7 },
                   GemmReduction(k: rows, aStride: 8, ldb: 7), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 7 }, b: l3wt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 7 }, b: l3_dense_1wt, n: 8, c: { row in dx + (r0 + row) * 8 },
                   GemmReduction(k: 7, ldb: 8), .store)
     }
 
     // dense_2 (Dense): [N, 7] -> [N, 6]: x [7] * W [7, 6] + b tanh
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 167)
         let bias = (parameters + 209)
         let x = a3, y = a4
@@ -328,13 +328,13 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l4Transpose() {
+    private func l4_dense_2Transpose() {
         let wk = (parameters + 167)
-        for i in 0..<7 { for o in 0..<6 { l4wt[o * 7 + i] = wk[i * 6 + o] } }
+        for i in 0..<7 { for o in 0..<6 { l4_dense_2wt[o * 7 + i] = wk[i * 6 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
             let bdy = g4 + lo * 6
@@ -351,12 +351,12 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(7, a: { row in x + r0 * 7 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 7, ldb: 6), .store)
         let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l4wt, n: 7, c: { row in dx + (r0 + row) * 7 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l4_dense_2wt, n: 7, c: { row in dx + (r0 + row) * 7 },
                   GemmReduction(k: 6, ldb: 7), .store)
     }
 
     // dense_3 (Dense): [N, 6] -> [N, 5]: x [6] * W [6, 5] + b softmax
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 215)
         let bias = (parameters + 245)
         let x = a4, y = a5
@@ -380,13 +380,13 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_3: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_dense_3Transpose() {
         let wk = (parameters + 215)
-        for i in 0..<6 { for o in 0..<5 { l5wt[o * 6 + i] = wk[i * 5 + o] } }
+        for i in 0..<6 { for o in 0..<5 { l5_dense_3wt[o * 6 + i] = wk[i * 5 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         do {
             let bdy = g5 + lo * 5
@@ -408,12 +408,12 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 6, ldb: 5), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_3wt, n: 6, c: { row in dx + (r0 + row) * 6 },
                   GemmReduction(k: 5, ldb: 6), .store)
     }
 
     // dense_4 (Dense): [N, 5] -> [N, 4]: x [5] * W [5, 4] + b linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 250)
         let bias = (parameters + 270)
         let x = a5, y = a6
@@ -423,13 +423,13 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_4: Wt[o][i] = W[i][o]
-    private func l6Transpose() {
+    private func l6_dense_4Transpose() {
         let wk = (parameters + 250)
-        for i in 0..<5 { for o in 0..<4 { l6wt[o * 5 + i] = wk[i * 4 + o] } }
+        for i in 0..<5 { for o in 0..<4 { l6_dense_4wt[o * 5 + i] = wk[i * 4 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 274
         let x = a5, dy = g6
         let gb = (gp + 270)
@@ -440,7 +440,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 5, ldb: 4), .store)
         let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l6wt, n: 5, c: { row in dx + (r0 + row) * 5 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l6_dense_4wt, n: 5, c: { row in dx + (r0 + row) * 5 },
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 

@@ -79,7 +79,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
     private let a3: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 6]
+    private let l3_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -96,7 +96,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 6, Float.self)
         a3 = zeroed(n * 3, Float.self)
         g3 = zeroed(n * 3, Float.self)
-        l3wt = zeroed(18, Float.self)
+        l3_dense_1wt = zeroed(18, Float.self)
     }
 
     deinit {
@@ -105,7 +105,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -147,16 +147,16 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
+            l3_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -164,8 +164,8 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
+        l2_denseForward(lo, hi, t)
+        l3_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -180,11 +180,11 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g3.update(from: outputGradient, count: count * 3)
-        l3Transpose()
+        l3_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l3_dense_1Backward(lo, hi, t)
+            l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 99, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -193,7 +193,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 6), (78, 18), (96, 3)]
 
     // dense (Dense): [N, 12] -> [N, 6]: x [12] * W [12, 6] + b leaky_relu(0.2)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 72)
         let x = a0, y = a2
@@ -203,7 +203,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         do {
             let bdy = g2 + lo * 6
@@ -222,7 +222,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 6] -> [N, 3]: x [6] * W [6, 3] + b linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 78)
         let bias = (parameters + 96)
         let x = a2, y = a3
@@ -232,13 +232,13 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_1Transpose() {
         let wk = (parameters + 78)
-        for i in 0..<6 { for o in 0..<3 { l3wt[o * 6 + i] = wk[i * 3 + o] } }
+        for i in 0..<6 { for o in 0..<3 { l3_dense_1wt[o * 6 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a2, dy = g3
         let gb = (gp + 96)
@@ -249,7 +249,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
         Gemm.rows(6, a: { row in x + r0 * 6 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 6, ldb: 3), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l3wt, n: 6, c: { row in dx + (r0 + row) * 6 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l3_dense_1wt, n: 6, c: { row in dx + (r0 + row) * 6 },
                   GemmReduction(k: 3, ldb: 6), .store)
     }
 

@@ -136,14 +136,14 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_depthwise_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_depthwise_conv2dForward(lo, hi, t)
         }
     }
 
@@ -151,7 +151,7 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_depthwise_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -168,7 +168,7 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
         g1.update(from: outputGradient, count: count * 150)
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_depthwise_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 60, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -177,7 +177,7 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 6)]
 
     // depthwise_conv2d (DepthwiseConv2D): [N, 7, 7, 3] -> [N, 5, 5, 6]: depthwise 3x3 x2 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_depthwise_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 0)
         let bias = (parameters + 54)
         for n in lo..<hi {
@@ -200,7 +200,7 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
     }
 
     // depthwise_conv2d backward: dWd, db
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_depthwise_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 60
         let gb = (gp + 54)
         for o in 0..<6 { gb[o] = 0 }

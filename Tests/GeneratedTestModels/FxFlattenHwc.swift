@@ -136,14 +136,14 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
+            l2_denseForward(lo, hi, t)
         }
     }
 
@@ -151,7 +151,7 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
+        l2_denseForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -168,7 +168,7 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
         g2.update(from: outputGradient, count: count * 4)
         parallel {
             lo, hi, t in
-            l2Backward(lo, hi, t)
+            l2_denseBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 244, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -177,7 +177,7 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 4)]
 
     // dense (Dense): [N, 60] -> [N, 4]: x [60] * W [60, 4] + b linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 240)
         let x = a0, y = a2
@@ -187,7 +187,7 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
     }
 
     // dense backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 244
         let x = a0, dy = g2
         let gb = (gp + 240)

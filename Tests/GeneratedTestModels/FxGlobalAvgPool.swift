@@ -131,14 +131,14 @@ public final class FxGlobalAvgPool: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_global_average_pooling2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_global_average_pooling2dForward(lo, hi, t)
         }
     }
 
@@ -146,7 +146,7 @@ public final class FxGlobalAvgPool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_global_average_pooling2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -163,7 +163,7 @@ public final class FxGlobalAvgPool: CompiledModel, @unchecked Sendable {
     }
 
     // global_average_pooling2d (GlobalAveragePooling2D): [N, 5, 4, 3] -> [N, 3]: global average pool over 20 pixels
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_global_average_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 60, y = a1 + n * 3
             for c in 0..<3 { y[c] = 0 }

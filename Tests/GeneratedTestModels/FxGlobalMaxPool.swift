@@ -72,7 +72,7 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // global_max_pooling2d output [N, 3]
-    private let l1arg: UnsafeMutablePointer<Int32>   // global_max_pooling2d argmax (input offset)
+    private let l1_global_max_pooling2darg: UnsafeMutablePointer<Int32>   // global_max_pooling2d argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -86,13 +86,13 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
         a0Storage = zeroed(n * 60, Float.self)
         a0 = a0Storage
         a1 = zeroed(n * 3, Float.self)
-        l1arg = zeroed(n * 3, Int32.self)
+        l1_global_max_pooling2darg = zeroed(n * 3, Int32.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
-        l1arg.deallocate()
+        l1_global_max_pooling2darg.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -134,14 +134,14 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_global_max_pooling2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_global_max_pooling2dForward(lo, hi, t)
         }
     }
 
@@ -149,7 +149,7 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_global_max_pooling2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -166,10 +166,10 @@ public final class FxGlobalMaxPool: CompiledModel, @unchecked Sendable {
     }
 
     // global_max_pooling2d (GlobalMaxPooling2D): [N, 5, 4, 3] -> [N, 3]: global max pool over 20 pixels
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_global_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 60, y = a1 + n * 3
-            let ag = l1arg + n * 3
+            let ag = l1_global_max_pooling2darg + n * 3
             for c in 0..<3 { y[c] = x[c]; ag[c] = Int32(c) }
             for p in 1..<20 { for c in 0..<3 { let v = x[p * 3 + c]; if v > y[c] { y[c] = v; ag[c] = Int32(p * 3 + c) } } }
         }

@@ -139,16 +139,16 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l1_lambdaForward(lo, hi, t)
+            l2_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l1_lambdaForward(lo, hi, t)
+            l2_conv2dForward(lo, hi, t)
         }
     }
 
@@ -156,8 +156,8 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
+        l1_lambdaForward(lo, hi, t)
+        l2_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -174,7 +174,7 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         g2.update(from: outputGradient, count: count * 18)
         parallel {
             lo, hi, t in
-            l2Backward(lo, hi, t)
+            l2_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 20, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -183,13 +183,13 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 18), (18, 2)]
 
     // lambda (Lambda): [N, 5, 5, 1] -> [N, 5, 5, 1]: y = (x - 0.1307) / 0.3081
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_lambdaForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a0 + lo * 25, y = a1 + lo * 25
         for i in 0..<(hi - lo) * 25 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
     // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: output pixels q0..<q1 of one image, kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 18)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 1 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
@@ -197,16 +197,16 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 5, 5, 1] -> [N, 3, 3, 2]: kernel 3x3x1x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 25
             let y = a2 + n * 18
-            l2ForwardRows(x, y, 0, 9, t)
+            l2_conv2dForwardRows(x, y, 0, 9, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 20
         let gb = (gp + 18)
         for o in 0..<2 { gb[o] = 0 }

@@ -72,7 +72,7 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // max_pooling2d output [N, 3, 3, 3]
-    private let l1arg: UnsafeMutablePointer<Int32>   // max_pooling2d argmax (input offset)
+    private let l1_max_pooling2darg: UnsafeMutablePointer<Int32>   // max_pooling2d argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -86,13 +86,13 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
         a0Storage = zeroed(n * 126, Float.self)
         a0 = a0Storage
         a1 = zeroed(n * 27, Float.self)
-        l1arg = zeroed(n * 27, Int32.self)
+        l1_max_pooling2darg = zeroed(n * 27, Int32.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
-        l1arg.deallocate()
+        l1_max_pooling2darg.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -134,14 +134,14 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_max_pooling2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
+            l1_max_pooling2dForwardInference(lo, hi, t)
         }
     }
 
@@ -149,7 +149,7 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardInference(lo, hi, t)
+        l1_max_pooling2dForwardInference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -166,10 +166,10 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_max_pooling2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 126, y = a1 + n * 27
-            let ag = l1arg + n * 27
+            let ag = l1_max_pooling2darg + n * 27
             for oh in 0..<3 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
                 for ow in 0..<3 {
@@ -188,7 +188,7 @@ public final class FxMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d (MaxPooling2D): [N, 7, 6, 3] -> [N, 3, 3, 3]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_max_pooling2dForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a0 + n * 126, py = a1 + n * 27
             for oh in 0..<3 {

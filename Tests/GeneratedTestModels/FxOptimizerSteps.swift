@@ -79,7 +79,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
     private let a3: UnsafeMutablePointer<Float>   // dense output [N, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense transposed kernel [4, 48]
+    private let l3_densewt: UnsafeMutablePointer<Float>   // dense transposed kernel [4, 48]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -96,7 +96,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 48, Float.self)
         a3 = zeroed(n * 4, Float.self)
         g3 = zeroed(n * 4, Float.self)
-        l3wt = zeroed(192, Float.self)
+        l3_densewt = zeroed(192, Float.self)
     }
 
     deinit {
@@ -105,7 +105,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_densewt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -147,16 +147,16 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l3_denseForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
+            l1_conv2dForward(lo, hi, t)
+            l3_denseForward(lo, hi, t)
         }
     }
 
@@ -164,8 +164,8 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
+        l1_conv2dForward(lo, hi, t)
+        l3_denseForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -180,11 +180,11 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g3.update(from: outputGradient, count: count * 4)
-        l3Transpose()
+        l3_denseTranspose()
         parallel {
             lo, hi, t in
-            l3Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l3_denseBackward(lo, hi, t)
+            l1_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 226, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -193,7 +193,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 27), (27, 3), (30, 192), (222, 4)]
 
     // conv2d (Conv2D): [N, 6, 6, 1] -> [N, 4, 4, 3]: output pixels q0..<q1 of one image, kernel 3x3x1x3 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 27)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 1 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
@@ -201,16 +201,16 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 6, 6, 1] -> [N, 4, 4, 3]: kernel 3x3x1x3 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 36
             let y = a1 + n * 48
-            l1ForwardRows(x, y, 0, 16, t)
+            l1_conv2dForwardRows(x, y, 0, 16, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         do {
             let bdy = g1 + lo * 48
@@ -232,7 +232,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     }
 
     // dense (Dense): [N, 48] -> [N, 4]: x [48] * W [48, 4] + b linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_denseForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 30)
         let bias = (parameters + 222)
         let x = a1, y = a3
@@ -242,13 +242,13 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     }
 
     // dense: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_denseTranspose() {
         let wk = (parameters + 30)
-        for i in 0..<48 { for o in 0..<4 { l3wt[o * 48 + i] = wk[i * 4 + o] } }
+        for i in 0..<48 { for o in 0..<4 { l3_densewt[o * 48 + i] = wk[i * 4 + o] } }
     }
 
     // dense backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_denseBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 226
         let x = a1, dy = g3
         let gb = (gp + 222)
@@ -259,7 +259,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
         Gemm.rows(48, a: { row in x + r0 * 48 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 48, ldb: 4), .store)
         let dx = g1
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3wt, n: 48, c: { row in dx + (r0 + row) * 48 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l3_densewt, n: 48, c: { row in dx + (r0 + row) * 48 },
                   GemmReduction(k: 4, ldb: 48), .store)
     }
 

@@ -86,43 +86,43 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 8, 8, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 10, 10, 1]
-    private let l1poolIn: UnsafeMutablePointer<Float>   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
-    private let l1fold: UnsafeMutablePointer<Float>   // conv1 folded BatchNorm scale and shift per chunk
-    private let l1dz: UnsafeMutablePointer<Float>   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l1_conv1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 10, 10, 1]
+    private let l1_conv1poolIn: UnsafeMutablePointer<Float>   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
+    private let l1_conv1fold: UnsafeMutablePointer<Float>   // conv1 folded BatchNorm scale and shift per chunk
+    private let l1_conv1dz: UnsafeMutablePointer<Float>   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 8, 8, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private let l2mean: UnsafeMutablePointer<Float>   // bn1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // bn1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // bn1 mean(dy * xhat)
+    private let l2_bn1part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    private let l2_bn1mean: UnsafeMutablePointer<Float>   // bn1 batch mean
+    private let l2_bn1inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
+    private let l2_bn1mdy: UnsafeMutablePointer<Float>   // bn1 mean(dy)
+    private let l2_bn1mdx: UnsafeMutablePointer<Float>   // bn1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // act1 output [N, 8, 8, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of act1 output
     private let a4: UnsafeMutablePointer<Float>   // maxpool output [N, 4, 4, 4]
     private let g4: UnsafeMutablePointer<Float>   // gradient of maxpool output
-    private let l4arg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
+    private let l4_maxpoolarg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
     private let a5: UnsafeMutablePointer<Float>   // conv2 output [N, 2, 2, 6]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l5xp: UnsafeMutablePointer<Float>   // conv2 zero-padded input [N, 6, 6, 4]
-    private let l5fold: UnsafeMutablePointer<Float>   // conv2 folded BatchNorm scale and shift per chunk
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2 transposed kernel [KH, CO, KW*CI]
-    private let l5dxp: UnsafeMutablePointer<Float>   // conv2 gradient of the padded input
-    private let l5dz: UnsafeMutablePointer<Float>   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private let l5_conv2xp: UnsafeMutablePointer<Float>   // conv2 zero-padded input [N, 6, 6, 4]
+    private let l5_conv2fold: UnsafeMutablePointer<Float>   // conv2 folded BatchNorm scale and shift per chunk
+    private let l5_conv2wt: UnsafeMutablePointer<Float>   // conv2 transposed kernel [KH, CO, KW*CI]
+    private let l5_conv2dxp: UnsafeMutablePointer<Float>   // conv2 gradient of the padded input
+    private let l5_conv2dz: UnsafeMutablePointer<Float>   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
     private let a6: UnsafeMutablePointer<Float>   // bn2 output [N, 2, 2, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of bn2 output
-    private let l6part: UnsafeMutablePointer<Float>   // bn2 per-chunk partial sums (chunks x 2 x 6)
-    private let l6mean: UnsafeMutablePointer<Float>   // bn2 batch mean
-    private let l6inv: UnsafeMutablePointer<Float>   // bn2 batch 1/sqrt(var + eps)
-    private let l6mdy: UnsafeMutablePointer<Float>   // bn2 mean(dy)
-    private let l6mdx: UnsafeMutablePointer<Float>   // bn2 mean(dy * xhat)
+    private let l6_bn2part: UnsafeMutablePointer<Float>   // bn2 per-chunk partial sums (chunks x 2 x 6)
+    private let l6_bn2mean: UnsafeMutablePointer<Float>   // bn2 batch mean
+    private let l6_bn2inv: UnsafeMutablePointer<Float>   // bn2 batch 1/sqrt(var + eps)
+    private let l6_bn2mdy: UnsafeMutablePointer<Float>   // bn2 mean(dy)
+    private let l6_bn2mdx: UnsafeMutablePointer<Float>   // bn2 mean(dy * xhat)
     private let a7: UnsafeMutablePointer<Float>   // relu output [N, 2, 2, 6]
     private let g7: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a8: UnsafeMutablePointer<Float>   // flatten output [N, 24]
     private let g8: UnsafeMutablePointer<Float>   // gradient of flatten output
     private let a9: UnsafeMutablePointer<Float>   // fc output [N, 5]
     private let g9: UnsafeMutablePointer<Float>   // gradient of fc output
-    private let l9wt: UnsafeMutablePointer<Float>   // fc transposed kernel [5, 24]
+    private let l9_fcwt: UnsafeMutablePointer<Float>   // fc transposed kernel [5, 24]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -137,43 +137,43 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 256, Float.self)
         g1 = zeroed(n * 256, Float.self)
-        l1xp = zeroed(n * 100, Float.self)
-        l1poolIn = zeroed(threads * 256, Float.self)
-        l1fold = zeroed(threads * 8, Float.self)
-        l1dz = zeroed(threads * 256, Float.self)
+        l1_conv1xp = zeroed(n * 100, Float.self)
+        l1_conv1poolIn = zeroed(threads * 256, Float.self)
+        l1_conv1fold = zeroed(threads * 8, Float.self)
+        l1_conv1dz = zeroed(threads * 256, Float.self)
         a2 = zeroed(n * 256, Float.self)
         g2 = zeroed(n * 256, Float.self)
-        l2part = zeroed(threads * 8, Float.self)
-        l2mean = zeroed(4, Float.self)
-        l2inv = zeroed(4, Float.self)
-        l2mdy = zeroed(4, Float.self)
-        l2mdx = zeroed(4, Float.self)
+        l2_bn1part = zeroed(threads * 8, Float.self)
+        l2_bn1mean = zeroed(4, Float.self)
+        l2_bn1inv = zeroed(4, Float.self)
+        l2_bn1mdy = zeroed(4, Float.self)
+        l2_bn1mdx = zeroed(4, Float.self)
         a3 = zeroed(n * 256, Float.self)
         g3 = zeroed(n * 256, Float.self)
         a4 = zeroed(n * 64, Float.self)
         g4 = zeroed(n * 64, Float.self)
-        l4arg = zeroed(n * 64, Int32.self)
+        l4_maxpoolarg = zeroed(n * 64, Int32.self)
         a5 = zeroed(n * 24, Float.self)
         g5 = zeroed(n * 24, Float.self)
-        l5xp = zeroed(n * 144, Float.self)
-        l5fold = zeroed(threads * 12, Float.self)
-        l5wt = zeroed(216, Float.self)
-        l5dxp = zeroed(n * 144, Float.self)
-        l5dz = zeroed(threads * 24, Float.self)
+        l5_conv2xp = zeroed(n * 144, Float.self)
+        l5_conv2fold = zeroed(threads * 12, Float.self)
+        l5_conv2wt = zeroed(216, Float.self)
+        l5_conv2dxp = zeroed(n * 144, Float.self)
+        l5_conv2dz = zeroed(threads * 24, Float.self)
         a6 = zeroed(n * 24, Float.self)
         g6 = zeroed(n * 24, Float.self)
-        l6part = zeroed(threads * 12, Float.self)
-        l6mean = zeroed(6, Float.self)
-        l6inv = zeroed(6, Float.self)
-        l6mdy = zeroed(6, Float.self)
-        l6mdx = zeroed(6, Float.self)
+        l6_bn2part = zeroed(threads * 12, Float.self)
+        l6_bn2mean = zeroed(6, Float.self)
+        l6_bn2inv = zeroed(6, Float.self)
+        l6_bn2mdy = zeroed(6, Float.self)
+        l6_bn2mdx = zeroed(6, Float.self)
         a7 = zeroed(n * 24, Float.self)
         g7 = zeroed(n * 24, Float.self)
         a8 = zeroed(n * 24, Float.self)
         g8 = zeroed(n * 24, Float.self)
         a9 = zeroed(n * 5, Float.self)
         g9 = zeroed(n * 5, Float.self)
-        l9wt = zeroed(120, Float.self)
+        l9_fcwt = zeroed(120, Float.self)
         (parameters + 40).update(repeating: 1, count: 4)   // bn1.weight
         (parameters + 52).update(repeating: 1, count: 4)   // bn1.running_var
         (parameters + 272).update(repeating: 1, count: 6)   // bn2.weight
@@ -184,43 +184,43 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
-        l1poolIn.deallocate()
-        l1fold.deallocate()
-        l1dz.deallocate()
+        l1_conv1xp.deallocate()
+        l1_conv1poolIn.deallocate()
+        l1_conv1fold.deallocate()
+        l1_conv1dz.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_bn1part.deallocate()
+        l2_bn1mean.deallocate()
+        l2_bn1inv.deallocate()
+        l2_bn1mdy.deallocate()
+        l2_bn1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4arg.deallocate()
+        l4_maxpoolarg.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5xp.deallocate()
-        l5fold.deallocate()
-        l5wt.deallocate()
-        l5dxp.deallocate()
-        l5dz.deallocate()
+        l5_conv2xp.deallocate()
+        l5_conv2fold.deallocate()
+        l5_conv2wt.deallocate()
+        l5_conv2dxp.deallocate()
+        l5_conv2dz.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6part.deallocate()
-        l6mean.deallocate()
-        l6inv.deallocate()
-        l6mdy.deallocate()
-        l6mdx.deallocate()
+        l6_bn2part.deallocate()
+        l6_bn2mean.deallocate()
+        l6_bn2inv.deallocate()
+        l6_bn2mdy.deallocate()
+        l6_bn2mdx.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
         g8.deallocate()
         a9.deallocate()
         g9.deallocate()
-        l9wt.deallocate()
+        l9_fcwt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -262,43 +262,43 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_bn1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_bn1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_bn1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_bn1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6SumMean(lo, hi, t)
+            l2_bn1Normalize(lo, hi, t)
+            l4_maxpoolForward(lo, hi, t)
+            l5_conv2Forward(lo, hi, t)
+            l6_bn2SumMean(lo, hi, t)
         }
-        l6ReduceMean()
+        l6_bn2ReduceMean()
         parallel {
             lo, hi, t in
-            l6SumVar(lo, hi, t)
+            l6_bn2SumVar(lo, hi, t)
         }
-        l6ReduceVar()
+        l6_bn2ReduceVar()
         parallel {
             lo, hi, t in
-            l6Normalize(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
+            l6_bn2Normalize(lo, hi, t)
+            l8_flattenForward(lo, hi, t)
+            l9_fcForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardFused(lo, hi, t)
-            l5ForwardFused(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
+            l1_conv1ForwardFused(lo, hi, t)
+            l5_conv2ForwardFused(lo, hi, t)
+            l8_flattenForward(lo, hi, t)
+            l9_fcForward(lo, hi, t)
         }
     }
 
@@ -306,10 +306,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardFused(lo, hi, t)
-        l5ForwardFused(lo, hi, t)
-        l8Forward(lo, hi, t)
-        l9Forward(lo, hi, t)
+        l1_conv1ForwardFused(lo, hi, t)
+        l5_conv2ForwardFused(lo, hi, t)
+        l8_flattenForward(lo, hi, t)
+        l9_fcForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -324,25 +324,25 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g9.update(from: outputGradient, count: count * 5)
-        l5Transpose()
-        l9Transpose()
+        l5_conv2Transpose()
+        l9_fcTranspose()
         parallel {
             lo, hi, t in
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l6BackwardSums(lo, hi, t)
+            l9_fcBackward(lo, hi, t)
+            l8_flattenBackward(lo, hi, t)
+            l6_bn2BackwardSums(lo, hi, t)
         }
-        l6BackwardReduce()
+        l6_bn2BackwardReduce()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l5_conv2Backward(lo, hi, t)
+            l4_maxpoolBackward(lo, hi, t)
+            l2_bn1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_bn1BackwardReduce()
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 421, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -351,7 +351,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 4), (56, 216), (296, 120), (416, 5)]
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 10 + (q0 + row) % 8 * 1) * 1 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -359,10 +359,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: output pixels q0..<q1 of one image, fused with conv1 + bn1 + act1 + maxpool
-    @inline(never) private func l1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv1ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
-        let sc = l1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
+        let sc = l1_conv1fold + t * 8, sh = sc + 4   // folded conv1 + bn1 + act1 + maxpool
         for c in 0..<4 {
             let k = (parameters + 40)[c] / (((parameters + 52))[c] + Float(1e-05)).squareRoot()
             sc[c] = k
@@ -373,26 +373,26 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: kernel 3x3x1x4 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 64
-            let x = l1xp + n * 100
+            let x = l1_conv1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
             let y = a1 + n * 256
-            l1ForwardRows(x, y, 0, 64, t)
+            l1_conv1ForwardRows(x, y, 0, 64, t)
         }
     }
 
     // conv1 (Conv2d): [N, 8, 8, 1] -> [N, 8, 8, 4]: inference, fused with conv1 + bn1 + act1 + maxpool
-    private func l1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 64
-            let x = l1xp + n * 100
+            let x = l1_conv1xp + n * 100
             for r in 0..<8 { (x + ((r + 1) * 10 + 1) * 1).update(from: src + r * 8, count: 8) }
-            let y = l1poolIn + t * 256
-            l1ForwardRowsFused(x, y, 0, 64, t)
+            let y = l1_conv1poolIn + t * 256
+            l1_conv1ForwardRowsFused(x, y, 0, 64, t)
             do {
-                let px = y, py = l5xp + n * 144
+                let px = y, py = l5_conv2xp + n * 144
                 for oh in 0..<4 {
                     let hs = oh * 2, he = hs + 2
                     for ow in 0..<4 {
@@ -415,20 +415,20 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let gb = (gp + 36)
         for o in 0..<4 { gb[o] = 0 }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 36)
         for n in lo..<hi {
-            let x = l1xp + n * 100
-            let dy = l1dz + t * 256
+            let x = l1_conv1xp + n * 100
+            let dy = l1_conv1dz + t * 256
             do {
                 do {
-                    let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+                    let iv0 = ld4((l2_bn1inv + 0)), m0 = ld4((l2_bn1mean + 0))
                     let k0 = ld4(((parameters + 40) + 0)) * iv0
-                    let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
+                    let my0 = ld4((l2_bn1mdy + 0)), mx0 = ld4((l2_bn1mdx + 0))
                     for r in 0..<64 {
                         let dyr = g3 + n * 256 + r * 4, xr = a1 + n * 256 + r * 4, dxr = dy + r * 4
                         let yr = a3 + n * 256 + r * 4
@@ -446,8 +446,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_bn1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_bn1part + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 64 {
@@ -459,22 +459,22 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_bn1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 64, 1))
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 8 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
+            l2_bn1mean[c] = s * scale
         }
     }
 
     // bn1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_bn1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_bn1part + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 0))
+            let m0 = ld4((l2_bn1mean + 0))
             for r in 0..<(hi - lo) * 64 {
                 let xr = a1 + lo * 256 + r * 4
                 let d0 = ld4((xr + 0)) - m0
@@ -485,24 +485,24 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_bn1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 64, 1)
         let mm = (parameters + 48), mv = (parameters + 52)
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 8 + c] }
+            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(1e-05)).squareRoot()
-            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l2mean[c]
+            l2_bn1inv[c] = 1 / (v + Float(1e-05)).squareRoot()
+            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l2_bn1mean[c]
             mv[c] = Float(0.9) * mv[c] + (1 - Float(0.9)) * (m > 1 ? s / Float(m - 1) : v)
         }
     }
 
     // bn1 training pass 3: xhat = (x - mean) * inv, y = act1(gamma * xhat + beta), written as that layer's output
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_bn1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l2mean + 0)), k0 = ld4((l2inv + 0))
+            let m0 = ld4((l2_bn1mean + 0)), k0 = ld4((l2_bn1inv + 0))
             let ga0 = ld4(((parameters + 40) + 0))
             let be0 = ld4(((parameters + 44) + 0))
             for r in 0..<(hi - lo) * 64 {
@@ -517,9 +517,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_bn1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 48), mv = (parameters + 52)
-        let sc = l2part + t * 8, sh = sc + 4   // this chunk's scale and shift
+        let sc = l2_bn1part + t * 8, sh = sc + 4   // this chunk's scale and shift
         for c in 0..<4 {
             let k = (parameters + 40)[c] / (mv[c] + Float(1e-05)).squareRoot()
             sc[c] = k
@@ -536,11 +536,11 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dact1 * act1'(out)
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_bn1part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
+            let m0 = ld4((l2_bn1mean + 0)), iv0 = ld4((l2_bn1inv + 0))
             for r in 0..<(hi - lo) * 64 {
                 let dyr = g3 + lo * 256 + r * 4
                 let xr = a1 + lo * 256 + r * 4
@@ -557,28 +557,28 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_bn1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 64, 1))
         for c in 0..<4 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 8 + c]; sdx += l2part[k * 8 + 4 + c] }
+            for k in 0..<chunks { sdy += l2_bn1part[k * 8 + c]; sdx += l2_bn1part[k * 8 + 4 + c] }
             gradients[40 + c] = sdx
             gradients[44 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_bn1mdy[c] = sdy * scale
+            l2_bn1mdx[c] = sdx * scale
         }
     }
 
     // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4]: y = leaky_relu(0.01)(x)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a2 + lo * 256
         let ay = a3 + lo * 256
         for i in 0..<(hi - lo) * 256 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.01) : v) }
     }
 
     // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4] backward: dx = dy * leaky_relu(0.01)'(y)
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g3 + lo * 256
         let by = a3 + lo * 256
         let bdx = g2 + lo * 256
@@ -586,10 +586,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 256, y = a4 + n * 64
-            let ag = l4arg + n * 64
+            let ag = l4_maxpoolarg + n * 64
             for oh in 0..<4 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 8)
                 for ow in 0..<4 {
@@ -608,17 +608,17 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 256, dy = g4 + n * 64
             dx.update(repeating: 0, count: 256)
-            let ag = l4arg + n * 64
+            let ag = l4_maxpoolarg + n * 64
             for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // maxpool (MaxPool2d): [N, 8, 8, 4] -> [N, 4, 4, 4]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a3 + n * 256, py = a4 + n * 64
             for oh in 0..<4 {
@@ -642,16 +642,16 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 12 + (q0 + row) % 2 * 2) * 4 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
                   GemmReduction(outer: 3, inner: 12, aOuter: 24, aInner: 1, bOuter: 72, bInner: 6), .store)
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: output pixels q0..<q1 of one image, fused with conv2 + bn2 + relu
-    @inline(never) private func l5ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2ForwardRowsFused(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 56)
-        let sc = l5fold + t * 12, sh = sc + 6   // folded conv2 + bn2 + relu
+        let sc = l5_conv2fold + t * 12, sh = sc + 6   // folded conv2 + bn2 + relu
         for c in 0..<6 {
             let k = (parameters + 272)[c] / (((parameters + 290))[c] + Float(1e-05)).squareRoot()
             sc[c] = k
@@ -662,54 +662,54 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: kernel 3x3x4x6 stride 2x2 pad t1 b1 l1 r1 linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a4 + n * 64
-            let x = l5xp + n * 144
+            let x = l5_conv2xp + n * 144
             for r in 0..<4 { (x + ((r + 1) * 6 + 1) * 4).update(from: src + r * 16, count: 16) }
             let y = a5 + n * 24
-            l5ForwardRows(x, y, 0, 4, t)
+            l5_conv2ForwardRows(x, y, 0, 4, t)
         }
     }
 
     // conv2 (Conv2d): [N, 4, 4, 4] -> [N, 2, 2, 6]: inference, fused with conv2 + bn2 + relu
-    private func l5ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2ForwardFused(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
-            let x = l5xp + n * 144
+            let x = l5_conv2xp + n * 144
             let y = a7 + n * 24
-            l5ForwardRowsFused(x, y, 0, 4, t)
+            l5_conv2ForwardRowsFused(x, y, 0, 4, t)
         }
     }
 
     // conv2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    private func l5_conv2Transpose() {
         let wk = (parameters + 56)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<4 { for o in 0..<6 {
-            l5wt[(kh * 6 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 6 + o]
+            l5_conv2wt[(kh * 6 + o) * 12 + kw * 4 + ci] = wk[((kh * 3 + kw) * 4 + ci) * 6 + o]
         } } } }
     }
 
     // conv2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 6 }, b: l5wt + kh * 72, n: 12, c: { row in y + (((q0 + row) / 2 * 2 + kh) * 6 + (q0 + row) % 2 * 2) * 4 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 6 }, b: l5_conv2wt + kh * 72, n: 12, c: { row in y + (((q0 + row) / 2 * 2 + kh) * 6 + (q0 + row) % 2 * 2) * 4 },
                       GemmReduction(k: 6, ldb: 12), .add)
         }
     }
 
     // conv2 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let gk = (gp + 56)
         gk.update(repeating: 0, count: 216)
         for n in lo..<hi {
-            let x = l5xp + n * 144
-            let dy = l5dz + t * 24
+            let x = l5_conv2xp + n * 144
+            let dy = l5_conv2dz + t * 24
             do {
                 do {
-                    let iv0 = ld4((l6inv + 0)), m0 = ld4((l6mean + 0))
+                    let iv0 = ld4((l6_bn2inv + 0)), m0 = ld4((l6_bn2mean + 0))
                     let k0 = ld4(((parameters + 272) + 0)) * iv0
-                    let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
+                    let my0 = ld4((l6_bn2mdy + 0)), mx0 = ld4((l6_bn2mdx + 0))
                     for r in 0..<4 {
                         let dyr = g7 + n * 24 + r * 6, xr = a5 + n * 24 + r * 6, dxr = dy + r * 6
                         let yr = a7 + n * 24 + r * 6
@@ -720,12 +720,12 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                     }
                 }
                 do {
-                    let iv0 = (l6inv + 4).pointee, m0 = (l6mean + 4).pointee
+                    let iv0 = (l6_bn2inv + 4).pointee, m0 = (l6_bn2mean + 4).pointee
                     let k0 = ((parameters + 272) + 4).pointee * iv0
-                    let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
-                    let iv1 = (l6inv + 5).pointee, m1 = (l6mean + 5).pointee
+                    let my0 = (l6_bn2mdy + 4).pointee, mx0 = (l6_bn2mdx + 4).pointee
+                    let iv1 = (l6_bn2inv + 5).pointee, m1 = (l6_bn2mean + 5).pointee
                     let k1 = ((parameters + 272) + 5).pointee * iv1
-                    let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
+                    let my1 = (l6_bn2mdy + 5).pointee, mx1 = (l6_bn2mdx + 5).pointee
                     for r in 0..<4 {
                         let dyr = g7 + n * 24 + r * 6, xr = a5 + n * 24 + r * 6, dxr = dy + r * 6
                         let yr = a7 + n * 24 + r * 6
@@ -742,17 +742,17 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             }
             Gemm.rows(36, a: { row in x + row / 12 * 24 + row % 12 }, b: dy, n: 6, c: { row in gk + row * 6 },
                       GemmReduction(outer: 2, inner: 2, aOuter: 48, aInner: 8, bOuter: 12, bInner: 6), .add)
-            let dx = l5dxp + n * 144
+            let dx = l5_conv2dxp + n * 144
             dx.update(repeating: 0, count: 144)
-            l5InputGradientScatter(dy, dx, 0, 4, t)
+            l5_conv2InputGradientScatter(dy, dx, 0, 4, t)
             let out = g4 + n * 64
             for r in 0..<4 { (out + r * 16).update(from: dx + ((r + 1) * 6 + 1) * 4, count: 16) }
         }
     }
 
     // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
-    private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 12
+    private func l6_bn2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_bn2part + t * 12
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 4 {
@@ -775,22 +775,22 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn2: batch mean from the partial sums
-    private func l6ReduceMean() {
+    private func l6_bn2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 4, 1))
         for c in 0..<6 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 12 + c] }
-            l6mean[c] = s * scale
+            for k in 0..<chunks { s += l6_bn2part[k * 12 + c] }
+            l6_bn2mean[c] = s * scale
         }
     }
 
     // bn2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 12
+    private func l6_bn2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_bn2part + t * 12
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6mean + 0))
+            let m0 = ld4((l6_bn2mean + 0))
             for r in 0..<(hi - lo) * 4 {
                 let xr = a5 + lo * 24 + r * 6
                 let d0 = ld4((xr + 0)) - m0
@@ -800,9 +800,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: Float = Float(0)
-            let m0 = (l6mean + 4).pointee
+            let m0 = (l6_bn2mean + 4).pointee
             var s1: Float = Float(0)
-            let m1 = (l6mean + 5).pointee
+            let m1 = (l6_bn2mean + 5).pointee
             for r in 0..<(hi - lo) * 4 {
                 let xr = a5 + lo * 24 + r * 6
                 let d0 = (xr + 4).pointee - m0
@@ -816,24 +816,24 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6ReduceVar() {
+    private func l6_bn2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 4, 1)
         let mm = (parameters + 284), mv = (parameters + 290)
         for c in 0..<6 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 12 + c] }
+            for k in 0..<chunks { s += l6_bn2part[k * 12 + c] }
             let v = s / Float(m)
-            l6inv[c] = 1 / (v + Float(1e-05)).squareRoot()
-            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l6mean[c]
+            l6_bn2inv[c] = 1 / (v + Float(1e-05)).squareRoot()
+            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l6_bn2mean[c]
             mv[c] = Float(0.9) * mv[c] + (1 - Float(0.9)) * (m > 1 ? s / Float(m - 1) : v)
         }
     }
 
     // bn2 training pass 3: xhat = (x - mean) * inv, y = relu(gamma * xhat + beta), written as that layer's output
-    private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_bn2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l6mean + 0)), k0 = ld4((l6inv + 0))
+            let m0 = ld4((l6_bn2mean + 0)), k0 = ld4((l6_bn2inv + 0))
             let ga0 = ld4(((parameters + 272) + 0))
             let be0 = ld4(((parameters + 278) + 0))
             for r in 0..<(hi - lo) * 4 {
@@ -846,10 +846,10 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = (l6mean + 4).pointee, k0 = (l6inv + 4).pointee
+            let m0 = (l6_bn2mean + 4).pointee, k0 = (l6_bn2inv + 4).pointee
             let ga0 = ((parameters + 272) + 4).pointee
             let be0 = ((parameters + 278) + 4).pointee
-            let m1 = (l6mean + 5).pointee, k1 = (l6inv + 5).pointee
+            let m1 = (l6_bn2mean + 5).pointee, k1 = (l6_bn2inv + 5).pointee
             let ga1 = ((parameters + 272) + 5).pointee
             let be1 = ((parameters + 278) + 5).pointee
             for r in 0..<(hi - lo) * 4 {
@@ -868,9 +868,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_bn2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 284), mv = (parameters + 290)
-        let sc = l6part + t * 12, sh = sc + 6   // this chunk's scale and shift
+        let sc = l6_bn2part + t * 12, sh = sc + 6   // this chunk's scale and shift
         for c in 0..<6 {
             let k = (parameters + 272)[c] / (mv[c] + Float(1e-05)).squareRoot()
             sc[c] = k
@@ -897,11 +897,11 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = drelu * relu'(out)
-    private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 12
+    private func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_bn2part + t * 12
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6mean + 0)), iv0 = ld4((l6inv + 0))
+            let m0 = ld4((l6_bn2mean + 0)), iv0 = ld4((l6_bn2inv + 0))
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g7 + lo * 24 + r * 6
                 let xr = a5 + lo * 24 + r * 6
@@ -917,9 +917,9 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l6mean + 4).pointee, iv0 = (l6inv + 4).pointee
+            let m0 = (l6_bn2mean + 4).pointee, iv0 = (l6_bn2inv + 4).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l6mean + 5).pointee, iv1 = (l6inv + 5).pointee
+            let m1 = (l6_bn2mean + 5).pointee, iv1 = (l6_bn2inv + 5).pointee
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g7 + lo * 24 + r * 6
                 let xr = a5 + lo * 24 + r * 6
@@ -943,28 +943,28 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6BackwardReduce() {
+    private func l6_bn2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 4, 1))
         for c in 0..<6 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6part[k * 12 + c]; sdx += l6part[k * 12 + 6 + c] }
+            for k in 0..<chunks { sdy += l6_bn2part[k * 12 + c]; sdx += l6_bn2part[k * 12 + 6 + c] }
             gradients[272 + c] = sdx
             gradients[278 + c] = sdy
-            l6mdy[c] = sdy * scale
-            l6mdx[c] = sdx * scale
+            l6_bn2mdy[c] = sdy * scale
+            l6_bn2mdx[c] = sdx * scale
         }
     }
 
     // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6]: y = relu(x)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a6 + lo * 24
         let ay = a7 + lo * 24
         for i in 0..<(hi - lo) * 24 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6] backward: dx = dy * relu'(y)
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g7 + lo * 24
         let by = a7 + lo * 24
         let bdx = g6 + lo * 24
@@ -972,7 +972,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // flatten (Flatten): [N, 2, 2, 6] -> [N, 24]: flatten in NCHW order (4 pixels x 6 channels)
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a7 + n * 24, y = a8 + n * 24
             for p in 0..<4 { for ch in 0..<6 { y[ch * 4 + p] = x[p * 6 + ch] } }
@@ -980,7 +980,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // flatten (Flatten): [N, 2, 2, 6] -> [N, 24] backward: un-permute NCHW to NHWC
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g8 + n * 24, dx = g7 + n * 24
             for p in 0..<4 { for ch in 0..<6 { dx[p * 6 + ch] = dy[ch * 4 + p] } }
@@ -988,7 +988,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // fc (Linear): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 296)
         let bias = (parameters + 416)
         let x = a8, y = a9
@@ -998,13 +998,13 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     // fc: Wt[o][i] = W[i][o]
-    private func l9Transpose() {
+    private func l9_fcTranspose() {
         let wk = (parameters + 296)
-        for i in 0..<24 { for o in 0..<5 { l9wt[o * 24 + i] = wk[i * 5 + o] } }
+        for i in 0..<24 { for o in 0..<5 { l9_fcwt[o * 24 + i] = wk[i * 5 + o] } }
     }
 
     // fc backward: dW, db, dx
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 421
         let x = a8, dy = g9
         let gb = (gp + 416)
@@ -1015,7 +1015,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         Gemm.rows(24, a: { row in x + r0 * 24 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 24, ldb: 5), .store)
         let dx = g8
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l9wt, n: 24, c: { row in dx + (r0 + row) * 24 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l9_fcwt, n: 24, c: { row in dx + (r0 + row) * 24 },
                   GemmReduction(k: 5, ldb: 24), .store)
     }
 

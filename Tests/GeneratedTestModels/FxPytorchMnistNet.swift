@@ -85,38 +85,38 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a3: UnsafeMutablePointer<Float>   // conv2 output [N, 24, 24, 64]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l3wsrc: UnsafeMutablePointer<Float>   // conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private let l3wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l3wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l3wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l3wh: UnsafeMutablePointer<Float>   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l3wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
-    private let l3dxwu: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l3dxwv: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
-    private let l3dxwm: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd products M = V x U of one block [36, 10, CO] (per thread)
-    private let l3dxwh: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l3_conv2wsrc: UnsafeMutablePointer<Float>   // conv2 the kernel U was computed from (bit-compared before single-image inference)
+    private let l3_conv2wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l3_conv2wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l3_conv2wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l3_conv2wh: UnsafeMutablePointer<Float>   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l3_conv2wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
+    private let l3_conv2dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
+    private let l3_conv2dxwu: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l3_conv2dxwv: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l3_conv2dxwm: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l3_conv2dxwh: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a4: UnsafeMutablePointer<Float>   // relu_2 output [N, 24, 24, 64]
     private let g4: UnsafeMutablePointer<Float>   // gradient of relu_2 output
     private let a5: UnsafeMutablePointer<Float>   // maxpool output [N, 12, 12, 64]
     private let g5: UnsafeMutablePointer<Float>   // gradient of maxpool output
-    private let l5arg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
+    private let l5_maxpoolarg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
     private let a6: UnsafeMutablePointer<Float>   // dropout1 output [N, 12, 12, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dropout1 output
-    private let l6mask: UnsafeMutablePointer<Float>   // dropout1 dropout mask (0 or 1/(1-rate))
+    private let l6_dropout1mask: UnsafeMutablePointer<Float>   // dropout1 dropout mask (0 or 1/(1-rate))
     private let a7: UnsafeMutablePointer<Float>   // flatten output [N, 9216]
     private let g7: UnsafeMutablePointer<Float>   // gradient of flatten output
     private let a8: UnsafeMutablePointer<Float>   // fc1 output [N, 128]
     private let g8: UnsafeMutablePointer<Float>   // gradient of fc1 output
-    private let l8wt: UnsafeMutablePointer<Float>   // fc1 transposed kernel [128, 9216]
+    private let l8_fc1wt: UnsafeMutablePointer<Float>   // fc1 transposed kernel [128, 9216]
     private let a9: UnsafeMutablePointer<Float>   // relu_3 output [N, 128]
     private let g9: UnsafeMutablePointer<Float>   // gradient of relu_3 output
     private let a10: UnsafeMutablePointer<Float>   // dropout2 output [N, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of dropout2 output
-    private let l10mask: UnsafeMutablePointer<Float>   // dropout2 dropout mask (0 or 1/(1-rate))
+    private let l10_dropout2mask: UnsafeMutablePointer<Float>   // dropout2 dropout mask (0 or 1/(1-rate))
     private let a11: UnsafeMutablePointer<Float>   // fc2 output [N, 10]
     private let g11: UnsafeMutablePointer<Float>   // gradient of fc2 output
-    private let l11wt: UnsafeMutablePointer<Float>   // fc2 transposed kernel [10, 128]
+    private let l11_fc2wt: UnsafeMutablePointer<Float>   // fc2 transposed kernel [10, 128]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -135,38 +135,38 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 36864, Float.self)
         g3 = zeroed(n * 36864, Float.self)
-        l3wsrc = zeroed(18432, Float.self)
-        l3wu = zeroed(74304, Float.self)
-        l3wv = zeroed(threads * 13824, Float.self)
-        l3wm = zeroed(threads * 27648, Float.self)
-        l3wh = zeroed(threads * 576, Float.self)
-        l3wf = zeroed(18432, Float.self)
-        l3dyp = zeroed(threads * 50176, Float.self)
-        l3dxwu = zeroed(74304, Float.self)
-        l3dxwv = zeroed(threads * 23040, Float.self)
-        l3dxwm = zeroed(threads * 11520, Float.self)
-        l3dxwh = zeroed(threads * 576, Float.self)
+        l3_conv2wsrc = zeroed(18432, Float.self)
+        l3_conv2wu = zeroed(74304, Float.self)
+        l3_conv2wv = zeroed(threads * 13824, Float.self)
+        l3_conv2wm = zeroed(threads * 27648, Float.self)
+        l3_conv2wh = zeroed(threads * 576, Float.self)
+        l3_conv2wf = zeroed(18432, Float.self)
+        l3_conv2dyp = zeroed(threads * 50176, Float.self)
+        l3_conv2dxwu = zeroed(74304, Float.self)
+        l3_conv2dxwv = zeroed(threads * 27648, Float.self)
+        l3_conv2dxwm = zeroed(threads * 13824, Float.self)
+        l3_conv2dxwh = zeroed(threads * 576, Float.self)
         a4 = zeroed(n * 36864, Float.self)
         g4 = zeroed(n * 36864, Float.self)
         a5 = zeroed(n * 9216, Float.self)
         g5 = zeroed(n * 9216, Float.self)
-        l5arg = zeroed(n * 9216, Int32.self)
+        l5_maxpoolarg = zeroed(n * 9216, Int32.self)
         a6 = zeroed(n * 9216, Float.self)
         g6 = zeroed(n * 9216, Float.self)
-        l6mask = zeroed(n * 9216, Float.self)
+        l6_dropout1mask = zeroed(n * 9216, Float.self)
         a7 = zeroed(n * 9216, Float.self)
         g7 = zeroed(n * 9216, Float.self)
         a8 = zeroed(n * 128, Float.self)
         g8 = zeroed(n * 128, Float.self)
-        l8wt = zeroed(1179648, Float.self)
+        l8_fc1wt = zeroed(1179648, Float.self)
         a9 = zeroed(n * 128, Float.self)
         g9 = zeroed(n * 128, Float.self)
         a10 = zeroed(n * 128, Float.self)
         g10 = zeroed(n * 128, Float.self)
-        l10mask = zeroed(n * 128, Float.self)
+        l10_dropout2mask = zeroed(n * 128, Float.self)
         a11 = zeroed(n * 10, Float.self)
         g11 = zeroed(n * 10, Float.self)
-        l11wt = zeroed(1280, Float.self)
+        l11_fc2wt = zeroed(1280, Float.self)
     }
 
     deinit {
@@ -177,38 +177,38 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wsrc.deallocate()
-        l3wu.deallocate()
-        l3wv.deallocate()
-        l3wm.deallocate()
-        l3wh.deallocate()
-        l3wf.deallocate()
-        l3dyp.deallocate()
-        l3dxwu.deallocate()
-        l3dxwv.deallocate()
-        l3dxwm.deallocate()
-        l3dxwh.deallocate()
+        l3_conv2wsrc.deallocate()
+        l3_conv2wu.deallocate()
+        l3_conv2wv.deallocate()
+        l3_conv2wm.deallocate()
+        l3_conv2wh.deallocate()
+        l3_conv2wf.deallocate()
+        l3_conv2dyp.deallocate()
+        l3_conv2dxwu.deallocate()
+        l3_conv2dxwv.deallocate()
+        l3_conv2dxwm.deallocate()
+        l3_conv2dxwh.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5arg.deallocate()
+        l5_maxpoolarg.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6mask.deallocate()
+        l6_dropout1mask.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8wt.deallocate()
+        l8_fc1wt.deallocate()
         a9.deallocate()
         g9.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10mask.deallocate()
+        l10_dropout2mask.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11wt.deallocate()
+        l11_fc2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -248,38 +248,38 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        l3WinogradWeights()
+        l3_conv2WinogradWeights()
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6ForwardTraining(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10ForwardTraining(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_reluForward(lo, hi, t)
+            l3_conv2Forward(lo, hi, t)
+            l4_relu_2Forward(lo, hi, t)
+            l5_maxpoolForward(lo, hi, t)
+            l6_dropout1ForwardTraining(lo, hi, t)
+            l7_flattenForward(lo, hi, t)
+            l8_fc1Forward(lo, hi, t)
+            l9_relu_3Forward(lo, hi, t)
+            l10_dropout2ForwardTraining(lo, hi, t)
+            l11_fc2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        l3WinogradWeights()
+        l3_conv2WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5ForwardInference(lo, hi, t)
-            l6ForwardInference(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10ForwardInference(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_reluForward(lo, hi, t)
+            l3_conv2Forward(lo, hi, t)
+            l4_relu_2Forward(lo, hi, t)
+            l5_maxpoolForwardInference(lo, hi, t)
+            l6_dropout1ForwardInference(lo, hi, t)
+            l7_flattenForward(lo, hi, t)
+            l8_fc1Forward(lo, hi, t)
+            l9_relu_3Forward(lo, hi, t)
+            l10_dropout2ForwardInference(lo, hi, t)
+            l11_fc2Forward(lo, hi, t)
         }
     }
 
@@ -289,25 +289,25 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         splitRows(676, 6) {
             q0, q1, t in
-            self.l1ForwardRows(a0, a1, q0, q1, t)
+            self.l1_conv1ForwardRows(a0, a1, q0, q1, t)
         }
-        l2Forward(lo, hi, t)
-        l3WinogradWeightsIfChanged()
-        splitRows(36, 12) {
+        l2_reluForward(lo, hi, t)
+        l3_conv2WinogradWeightsIfChanged()
+        splitRows(36, 6) {
             q0, q1, t in
-            self.l3ForwardTiles(a2, a3, q0, q1, t)
+            self.l3_conv2ForwardTiles(a2, a3, q0, q1, t)
         }
-        l4Forward(lo, hi, t)
-        l5ForwardInference(lo, hi, t)
-        l6ForwardInference(lo, hi, t)
-        l7Forward(lo, hi, t)
+        l4_relu_2Forward(lo, hi, t)
+        l5_maxpoolForwardInference(lo, hi, t)
+        l6_dropout1ForwardInference(lo, hi, t)
+        l7_flattenForward(lo, hi, t)
         splitRows(128, 64) {
             q0, q1, t in
-            self.l8ForwardColumns(q0, q1, t)
+            self.l8_fc1ForwardColumns(q0, q1, t)
         }
-        l9Forward(lo, hi, t)
-        l10ForwardInference(lo, hi, t)
-        l11Forward(lo, hi, t)
+        l9_relu_3Forward(lo, hi, t)
+        l10_dropout2ForwardInference(lo, hi, t)
+        l11_fc2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -322,23 +322,23 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g11.update(from: outputGradient, count: count * 10)
-        l3Flip()
-        l3dxWinogradWeights()
-        l8Transpose()
-        l11Transpose()
+        l3_conv2Flip()
+        l3_conv2dxWinogradWeights()
+        l8_fc1Transpose()
+        l11_fc2Transpose()
         parallel {
             lo, hi, t in
-            l11Backward(lo, hi, t)
-            l10Backward(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l11_fc2Backward(lo, hi, t)
+            l10_dropout2Backward(lo, hi, t)
+            l9_relu_3Backward(lo, hi, t)
+            l8_fc1Backward(lo, hi, t)
+            l7_flattenBackward(lo, hi, t)
+            l6_dropout1Backward(lo, hi, t)
+            l5_maxpoolBackward(lo, hi, t)
+            l4_relu_2Backward(lo, hi, t)
+            l3_conv2Backward(lo, hi, t)
+            l2_reluBackward(lo, hi, t)
+            l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -347,7 +347,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 18432), (18752, 64), (18816, 1179648), (1198464, 128), (1198592, 1280), (1199872, 10)]
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -355,16 +355,16 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 21632
-            l1ForwardRows(x, y, 0, 676, t)
+            l1_conv1ForwardRows(x, y, 0, 676, t)
         }
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
@@ -380,14 +380,14 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32]: y = relu(x)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a1 + lo * 21632
         let ay = a2 + lo * 21632
         for i in 0..<(hi - lo) * 21632 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32] backward: dx = dy * relu'(y)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g2 + lo * 21632
         let by = a2 + lo * 21632
         let bdx = g1 + lo * 21632
@@ -395,17 +395,17 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // conv2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
-    private func l3WinogradWeightsIfChanged() {
+    private func l3_conv2WinogradWeightsIfChanged() {
         let wk = (parameters + 320)
-        for i in 0..<18432 where wk[i].bitPattern != l3wsrc[i].bitPattern {
-            l3WinogradWeights()
+        for i in 0..<18432 where wk[i].bitPattern != l3_conv2wsrc[i].bitPattern {
+            l3_conv2WinogradWeights()
             return
         }
     }
 
     // conv2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l3WinogradWeights() {
-        let wk = (parameters + 320), h = l3wh
+    private func l3_conv2WinogradWeights() {
+        let wk = (parameters + 320), h = l3_conv2wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -439,22 +439,22 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l3wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
-                    st16(l3wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
-                    st16(l3wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
-                    st16(l3wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
-                    st16(l3wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
-                    st16(l3wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
+                    st16(l3_conv2wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l3_conv2wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l3_conv2wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l3_conv2wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l3_conv2wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l3_conv2wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
                 }
             }
         }
-        l3wsrc.update(from: wk, count: 18432)
+        l3_conv2wsrc.update(from: wk, count: 18432)
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
-    @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 18752)
-        let v = l3wv + t * 13824, mm = l3wm + t * 27648, h = l3wh + t * 576
+        let v = l3_conv2wv + t * 13824, mm = l3_conv2wm + t * 27648, h = l3_conv2wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -513,7 +513,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 768, ux = l3wu + xi * 2064
+                let vx = v + xi * 384, mx = mm + xi * 768, ux = l3_conv2wu + xi * 2064
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 32, ldb: 64), .store)
             }
@@ -580,25 +580,25 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 21632
             let y = a3 + n * 36864
-            l3ForwardTiles(x, y, 0, 36, t)
+            l3_conv2ForwardTiles(x, y, 0, 36, t)
         }
     }
 
     // conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3Flip() {
+    private func l3_conv2Flip() {
         let wk = (parameters + 320)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
+            l3_conv2wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
     // conv2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l3dxWinogradWeights() {
-        let wk = l3wf, h = l3dxwh
+    private func l3_conv2dxWinogradWeights() {
+        let wk = l3_conv2wf, h = l3_conv2dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -632,20 +632,20 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l3dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
-                    st16(l3dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
-                    st16(l3dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
-                    st16(l3dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
-                    st16(l3dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
-                    st16(l3dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
+                    st16(l3_conv2dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
+                    st16(l3_conv2dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
+                    st16(l3_conv2dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
+                    st16(l3_conv2dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
+                    st16(l3_conv2dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
+                    st16(l3_conv2dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
                 }
             }
         }
     }
 
     // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l3dxwv + t * 23040, mm = l3dxwm + t * 11520, h = l3dxwh + t * 576
+    @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l3_conv2dxwv + t * 27648, mm = l3_conv2dxwm + t * 13824, h = l3_conv2dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -653,7 +653,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(10, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let rowIn = ty < 6   // the last tile row's window ends past the image
@@ -697,17 +697,17 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 640 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 640 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 640 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 640 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 640 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 640 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 640, mx = mm + xi * 320, ux = l3dxwu + xi * 2064
+                let vx = v + xi * 768, mx = mm + xi * 384, ux = l3_conv2dxwu + xi * 2064
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 64, ldb: 32), .store)
             }
@@ -720,12 +720,12 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 32, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -772,13 +772,13 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // conv2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let gb = (gp + 18752)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 320)
         gk.update(repeating: 0, count: 18432)
-        let dyp = l3dyp + t * 50176
+        let dyp = l3_conv2dyp + t * 50176
         for n in lo..<hi {
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
@@ -787,19 +787,19 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 24, inner: 24, aOuter: 832, aInner: 32, bOuter: 1536, bInner: 64), .add)
             let dx = g2 + n * 21632
             for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
-            l3InputGradientTiles(dyp, dx, 0, 49, t)
+            l3_conv2InputGradientTiles(dyp, dx, 0, 49, t)
         }
     }
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64]: y = relu(x)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_relu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a3 + lo * 36864
         let ay = a4 + lo * 36864
         for i in 0..<(hi - lo) * 36864 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64] backward: dx = dy * relu'(y)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_relu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g4 + lo * 36864
         let by = a4 + lo * 36864
         let bdx = g3 + lo * 36864
@@ -807,10 +807,10 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 36864, y = a5 + n * 9216
-            let ag = l5arg + n * 9216
+            let ag = l5_maxpoolarg + n * 9216
             for oh in 0..<12 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 24)
                 for ow in 0..<12 {
@@ -829,17 +829,17 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64] backward
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g4 + n * 36864, dy = g5 + n * 9216
             dx.update(repeating: 0, count: 36864)
-            let ag = l5arg + n * 9216
+            let ag = l5_maxpoolarg + n * 9216
             for i in 0..<9216 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a4 + n * 36864, py = a5 + n * 9216
             for oh in 0..<12 {
@@ -872,8 +872,8 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.0, training
-    private func l6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 9216, y = a6 + lo * 9216, mk = l6mask + lo * 9216
+    private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a5 + lo * 9216, y = a6 + lo * 9216, mk = l6_dropout1mask + lo * 9216
         let base = seed ^ 13064056694810536062
         for i in 0..<(hi - lo) * 9216 {
             let u = Float(mix64(base &+ UInt64(lo * 9216 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -884,18 +884,18 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: inference, y = x
-    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dropout1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64] backward: dx = dy * mask
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 9216, dx = g5 + lo * 9216, mk = l6mask + lo * 9216
+    private func l6_dropout1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g6 + lo * 9216, dx = g5 + lo * 9216, mk = l6_dropout1mask + lo * 9216
         for i in 0..<(hi - lo) * 9216 { dx[i] = dy[i] * mk[i] }
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a6 + n * 9216, y = a7 + n * 9216
             for p in 0..<144 { for ch in 0..<64 { y[ch * 144 + p] = x[p * 64 + ch] } }
@@ -903,7 +903,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216] backward: un-permute NCHW to NHWC
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g7 + n * 9216, dx = g6 + n * 9216
             for p in 0..<144 { for ch in 0..<64 { dx[p * 64 + ch] = dy[ch * 144 + p] } }
@@ -911,7 +911,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: x [9216] * W [9216, 128] + b linear
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 18816)
         let bias = (parameters + 1198464)
         let x = a7, y = a8
@@ -921,7 +921,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    private func l8_fc1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18816)
         let bias = (parameters + 1198464)
         let x = a7, y = a8
@@ -932,13 +932,13 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // fc1: Wt[o][i] = W[i][o]
-    private func l8Transpose() {
+    private func l8_fc1Transpose() {
         let wk = (parameters + 18816)
-        for i in 0..<9216 { for o in 0..<128 { l8wt[o * 9216 + i] = wk[i * 128 + o] } }
+        for i in 0..<9216 { for o in 0..<128 { l8_fc1wt[o * 9216 + i] = wk[i * 128 + o] } }
     }
 
     // fc1 backward: dW, db, dx
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a7, dy = g8
         let gb = (gp + 1198464)
@@ -949,19 +949,19 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         Gemm.rows(9216, a: { row in x + r0 * 9216 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 9216, ldb: 128), .store)
         let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8wt, n: 9216, c: { row in dx + (r0 + row) * 9216 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_fc1wt, n: 9216, c: { row in dx + (r0 + row) * 9216 },
                   GemmReduction(k: 128, ldb: 9216), .store)
     }
 
     // relu_3 (ReLU): [N, 128] -> [N, 128]: y = relu(x)
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_relu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a8 + lo * 128
         let ay = a9 + lo * 128
         for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu_3 (ReLU): [N, 128] -> [N, 128] backward: dx = dy * relu'(y)
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_relu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g9 + lo * 128
         let by = a9 + lo * 128
         let bdx = g8 + lo * 128
@@ -969,8 +969,8 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
-    private func l10ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 128, y = a10 + lo * 128, mk = l10mask + lo * 128
+    private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a9 + lo * 128, y = a10 + lo * 128, mk = l10_dropout2mask + lo * 128
         let base = seed ^ 3326683750974675154
         for i in 0..<(hi - lo) * 128 {
             let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -981,18 +981,18 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l10ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dropout2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l10Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 128, dx = g9 + lo * 128, mk = l10mask + lo * 128
+    private func l10_dropout2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g10 + lo * 128, dx = g9 + lo * 128, mk = l10_dropout2mask + lo * 128
         for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1198592)
         let bias = (parameters + 1199872)
         let x = a10, y = a11
@@ -1002,13 +1002,13 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     }
 
     // fc2: Wt[o][i] = W[i][o]
-    private func l11Transpose() {
+    private func l11_fc2Transpose() {
         let wk = (parameters + 1198592)
-        for i in 0..<128 { for o in 0..<10 { l11wt[o * 128 + i] = wk[i * 10 + o] } }
+        for i in 0..<128 { for o in 0..<10 { l11_fc2wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // fc2 backward: dW, db, dx
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a10, dy = g11
         let gb = (gp + 1199872)
@@ -1019,7 +1019,7 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
         let dx = g10
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11_fc2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

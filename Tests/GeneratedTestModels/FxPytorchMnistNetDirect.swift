@@ -85,29 +85,29 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a3: UnsafeMutablePointer<Float>   // conv2 output [N, 24, 24, 64]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l3wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
+    private let l3_conv2wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
+    private let l3_conv2dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // relu_2 output [N, 24, 24, 64]
     private let g4: UnsafeMutablePointer<Float>   // gradient of relu_2 output
     private let a5: UnsafeMutablePointer<Float>   // maxpool output [N, 12, 12, 64]
     private let g5: UnsafeMutablePointer<Float>   // gradient of maxpool output
-    private let l5arg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
+    private let l5_maxpoolarg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
     private let a6: UnsafeMutablePointer<Float>   // dropout1 output [N, 12, 12, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dropout1 output
-    private let l6mask: UnsafeMutablePointer<Float>   // dropout1 dropout mask (0 or 1/(1-rate))
+    private let l6_dropout1mask: UnsafeMutablePointer<Float>   // dropout1 dropout mask (0 or 1/(1-rate))
     private let a7: UnsafeMutablePointer<Float>   // flatten output [N, 9216]
     private let g7: UnsafeMutablePointer<Float>   // gradient of flatten output
     private let a8: UnsafeMutablePointer<Float>   // fc1 output [N, 128]
     private let g8: UnsafeMutablePointer<Float>   // gradient of fc1 output
-    private let l8wt: UnsafeMutablePointer<Float>   // fc1 transposed kernel [128, 9216]
+    private let l8_fc1wt: UnsafeMutablePointer<Float>   // fc1 transposed kernel [128, 9216]
     private let a9: UnsafeMutablePointer<Float>   // relu_3 output [N, 128]
     private let g9: UnsafeMutablePointer<Float>   // gradient of relu_3 output
     private let a10: UnsafeMutablePointer<Float>   // dropout2 output [N, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of dropout2 output
-    private let l10mask: UnsafeMutablePointer<Float>   // dropout2 dropout mask (0 or 1/(1-rate))
+    private let l10_dropout2mask: UnsafeMutablePointer<Float>   // dropout2 dropout mask (0 or 1/(1-rate))
     private let a11: UnsafeMutablePointer<Float>   // fc2 output [N, 10]
     private let g11: UnsafeMutablePointer<Float>   // gradient of fc2 output
-    private let l11wt: UnsafeMutablePointer<Float>   // fc2 transposed kernel [10, 128]
+    private let l11_fc2wt: UnsafeMutablePointer<Float>   // fc2 transposed kernel [10, 128]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -126,29 +126,29 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 36864, Float.self)
         g3 = zeroed(n * 36864, Float.self)
-        l3wf = zeroed(18432, Float.self)
-        l3dyp = zeroed(threads * 50176, Float.self)
+        l3_conv2wf = zeroed(18432, Float.self)
+        l3_conv2dyp = zeroed(threads * 50176, Float.self)
         a4 = zeroed(n * 36864, Float.self)
         g4 = zeroed(n * 36864, Float.self)
         a5 = zeroed(n * 9216, Float.self)
         g5 = zeroed(n * 9216, Float.self)
-        l5arg = zeroed(n * 9216, Int32.self)
+        l5_maxpoolarg = zeroed(n * 9216, Int32.self)
         a6 = zeroed(n * 9216, Float.self)
         g6 = zeroed(n * 9216, Float.self)
-        l6mask = zeroed(n * 9216, Float.self)
+        l6_dropout1mask = zeroed(n * 9216, Float.self)
         a7 = zeroed(n * 9216, Float.self)
         g7 = zeroed(n * 9216, Float.self)
         a8 = zeroed(n * 128, Float.self)
         g8 = zeroed(n * 128, Float.self)
-        l8wt = zeroed(1179648, Float.self)
+        l8_fc1wt = zeroed(1179648, Float.self)
         a9 = zeroed(n * 128, Float.self)
         g9 = zeroed(n * 128, Float.self)
         a10 = zeroed(n * 128, Float.self)
         g10 = zeroed(n * 128, Float.self)
-        l10mask = zeroed(n * 128, Float.self)
+        l10_dropout2mask = zeroed(n * 128, Float.self)
         a11 = zeroed(n * 10, Float.self)
         g11 = zeroed(n * 10, Float.self)
-        l11wt = zeroed(1280, Float.self)
+        l11_fc2wt = zeroed(1280, Float.self)
     }
 
     deinit {
@@ -159,29 +159,29 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wf.deallocate()
-        l3dyp.deallocate()
+        l3_conv2wf.deallocate()
+        l3_conv2dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5arg.deallocate()
+        l5_maxpoolarg.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6mask.deallocate()
+        l6_dropout1mask.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8wt.deallocate()
+        l8_fc1wt.deallocate()
         a9.deallocate()
         g9.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10mask.deallocate()
+        l10_dropout2mask.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11wt.deallocate()
+        l11_fc2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -223,34 +223,34 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6ForwardTraining(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10ForwardTraining(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_reluForward(lo, hi, t)
+            l3_conv2Forward(lo, hi, t)
+            l4_relu_2Forward(lo, hi, t)
+            l5_maxpoolForward(lo, hi, t)
+            l6_dropout1ForwardTraining(lo, hi, t)
+            l7_flattenForward(lo, hi, t)
+            l8_fc1Forward(lo, hi, t)
+            l9_relu_3Forward(lo, hi, t)
+            l10_dropout2ForwardTraining(lo, hi, t)
+            l11_fc2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5ForwardInference(lo, hi, t)
-            l6ForwardInference(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10ForwardInference(lo, hi, t)
-            l11Forward(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_reluForward(lo, hi, t)
+            l3_conv2Forward(lo, hi, t)
+            l4_relu_2Forward(lo, hi, t)
+            l5_maxpoolForwardInference(lo, hi, t)
+            l6_dropout1ForwardInference(lo, hi, t)
+            l7_flattenForward(lo, hi, t)
+            l8_fc1Forward(lo, hi, t)
+            l9_relu_3Forward(lo, hi, t)
+            l10_dropout2ForwardInference(lo, hi, t)
+            l11_fc2Forward(lo, hi, t)
         }
     }
 
@@ -260,24 +260,24 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         splitRows(676, 6) {
             q0, q1, t in
-            self.l1ForwardRows(a0, a1, q0, q1, t)
+            self.l1_conv1ForwardRows(a0, a1, q0, q1, t)
         }
-        l2Forward(lo, hi, t)
+        l2_reluForward(lo, hi, t)
         splitRows(576, 6) {
             q0, q1, t in
-            self.l3ForwardRows(a2, a3, q0, q1, t)
+            self.l3_conv2ForwardRows(a2, a3, q0, q1, t)
         }
-        l4Forward(lo, hi, t)
-        l5ForwardInference(lo, hi, t)
-        l6ForwardInference(lo, hi, t)
-        l7Forward(lo, hi, t)
+        l4_relu_2Forward(lo, hi, t)
+        l5_maxpoolForwardInference(lo, hi, t)
+        l6_dropout1ForwardInference(lo, hi, t)
+        l7_flattenForward(lo, hi, t)
         splitRows(128, 64) {
             q0, q1, t in
-            self.l8ForwardColumns(q0, q1, t)
+            self.l8_fc1ForwardColumns(q0, q1, t)
         }
-        l9Forward(lo, hi, t)
-        l10ForwardInference(lo, hi, t)
-        l11Forward(lo, hi, t)
+        l9_relu_3Forward(lo, hi, t)
+        l10_dropout2ForwardInference(lo, hi, t)
+        l11_fc2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -292,22 +292,22 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g11.update(from: outputGradient, count: count * 10)
-        l3Flip()
-        l8Transpose()
-        l11Transpose()
+        l3_conv2Flip()
+        l8_fc1Transpose()
+        l11_fc2Transpose()
         parallel {
             lo, hi, t in
-            l11Backward(lo, hi, t)
-            l10Backward(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l11_fc2Backward(lo, hi, t)
+            l10_dropout2Backward(lo, hi, t)
+            l9_relu_3Backward(lo, hi, t)
+            l8_fc1Backward(lo, hi, t)
+            l7_flattenBackward(lo, hi, t)
+            l6_dropout1Backward(lo, hi, t)
+            l5_maxpoolBackward(lo, hi, t)
+            l4_relu_2Backward(lo, hi, t)
+            l3_conv2Backward(lo, hi, t)
+            l2_reluBackward(lo, hi, t)
+            l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1199882, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -316,7 +316,7 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (320, 18432), (18752, 64), (18816, 1179648), (1198464, 128), (1198592, 1280), (1199872, 10)]
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -324,16 +324,16 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv1 (Conv2d): [N, 28, 28, 1] -> [N, 26, 26, 32]: kernel 3x3x1x32 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 21632
-            l1ForwardRows(x, y, 0, 676, t)
+            l1_conv1ForwardRows(x, y, 0, 676, t)
         }
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
@@ -349,14 +349,14 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32]: y = relu(x)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_reluForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a1 + lo * 21632
         let ay = a2 + lo * 21632
         for i in 0..<(hi - lo) * 21632 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu (ReLU): [N, 26, 26, 32] -> [N, 26, 26, 32] backward: dx = dy * relu'(y)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_reluBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g2 + lo * 21632
         let by = a2 + lo * 21632
         let bdx = g1 + lo * 21632
@@ -364,7 +364,7 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 320)
         let bias = (parameters + 18752)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 24 * 26 + (q0 + row) % 24 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -372,36 +372,36 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 21632
             let y = a3 + n * 36864
-            l3ForwardRows(x, y, 0, 576, t)
+            l3_conv2ForwardRows(x, y, 0, 576, t)
         }
     }
 
     // conv2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3Flip() {
+    private func l3_conv2Flip() {
         let wk = (parameters + 320)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
+            l3_conv2wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
     // conv2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26) * 64 }, b: l3wf, n: 32, c: { row in y + (q0 + row) * 32 },
+    @inline(never) private func l3_conv2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 28 + (q0 + row) % 26) * 64 }, b: l3_conv2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 1792, aInner: 1, bOuter: 6144, bInner: 32), .store)
     }
 
     // conv2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let gb = (gp + 18752)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 320)
         gk.update(repeating: 0, count: 18432)
-        let dyp = l3dyp + t * 50176
+        let dyp = l3_conv2dyp + t * 50176
         for n in lo..<hi {
             let x = a2 + n * 21632
             let dy = g3 + n * 36864
@@ -410,19 +410,19 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 24, inner: 24, aOuter: 832, aInner: 32, bOuter: 1536, bInner: 64), .add)
             let dx = g2 + n * 21632
             for r in 0..<24 { (dyp + ((r + 2) * 28 + 2) * 64).update(from: dy + r * 1536, count: 1536) }
-            l3InputGradientRows(dyp, dx, 0, 676, t)
+            l3_conv2InputGradientRows(dyp, dx, 0, 676, t)
         }
     }
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64]: y = relu(x)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_relu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a3 + lo * 36864
         let ay = a4 + lo * 36864
         for i in 0..<(hi - lo) * 36864 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu_2 (ReLU): [N, 24, 24, 64] -> [N, 24, 24, 64] backward: dx = dy * relu'(y)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_relu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g4 + lo * 36864
         let by = a4 + lo * 36864
         let bdx = g3 + lo * 36864
@@ -430,10 +430,10 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_maxpoolForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 36864, y = a5 + n * 9216
-            let ag = l5arg + n * 9216
+            let ag = l5_maxpoolarg + n * 9216
             for oh in 0..<12 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 24)
                 for ow in 0..<12 {
@@ -452,17 +452,17 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64] backward
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_maxpoolBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g4 + n * 36864, dy = g5 + n * 9216
             dx.update(repeating: 0, count: 36864)
-            let ag = l5arg + n * 9216
+            let ag = l5_maxpoolarg + n * 9216
             for i in 0..<9216 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // maxpool (MaxPool2d): [N, 24, 24, 64] -> [N, 12, 12, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_maxpoolForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a4 + n * 36864, py = a5 + n * 9216
             for oh in 0..<12 {
@@ -495,8 +495,8 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: dropout rate 0.0, training
-    private func l6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 9216, y = a6 + lo * 9216, mk = l6mask + lo * 9216
+    private func l6_dropout1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a5 + lo * 9216, y = a6 + lo * 9216, mk = l6_dropout1mask + lo * 9216
         let base = seed ^ 13064056694810536062
         for i in 0..<(hi - lo) * 9216 {
             let u = Float(mix64(base &+ UInt64(lo * 9216 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -507,18 +507,18 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64]: inference, y = x
-    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dropout1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a6 + lo * 9216).update(from: a5 + lo * 9216, count: (hi - lo) * 9216)
     }
 
     // dropout1 (Dropout): [N, 12, 12, 64] -> [N, 12, 12, 64] backward: dx = dy * mask
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 9216, dx = g5 + lo * 9216, mk = l6mask + lo * 9216
+    private func l6_dropout1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g6 + lo * 9216, dx = g5 + lo * 9216, mk = l6_dropout1mask + lo * 9216
         for i in 0..<(hi - lo) * 9216 { dx[i] = dy[i] * mk[i] }
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216]: flatten in NCHW order (144 pixels x 64 channels)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a6 + n * 9216, y = a7 + n * 9216
             for p in 0..<144 { for ch in 0..<64 { y[ch * 144 + p] = x[p * 64 + ch] } }
@@ -526,7 +526,7 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // flatten (Flatten): [N, 12, 12, 64] -> [N, 9216] backward: un-permute NCHW to NHWC
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g7 + n * 9216, dx = g6 + n * 9216
             for p in 0..<144 { for ch in 0..<64 { dx[p * 64 + ch] = dy[ch * 144 + p] } }
@@ -534,7 +534,7 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: x [9216] * W [9216, 128] + b linear
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_fc1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 18816)
         let bias = (parameters + 1198464)
         let x = a7, y = a8
@@ -544,7 +544,7 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // fc1 (Linear): [N, 9216] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    private func l8_fc1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18816)
         let bias = (parameters + 1198464)
         let x = a7, y = a8
@@ -555,13 +555,13 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // fc1: Wt[o][i] = W[i][o]
-    private func l8Transpose() {
+    private func l8_fc1Transpose() {
         let wk = (parameters + 18816)
-        for i in 0..<9216 { for o in 0..<128 { l8wt[o * 9216 + i] = wk[i * 128 + o] } }
+        for i in 0..<9216 { for o in 0..<128 { l8_fc1wt[o * 9216 + i] = wk[i * 128 + o] } }
     }
 
     // fc1 backward: dW, db, dx
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_fc1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a7, dy = g8
         let gb = (gp + 1198464)
@@ -572,19 +572,19 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         Gemm.rows(9216, a: { row in x + r0 * 9216 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 9216, ldb: 128), .store)
         let dx = g7
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8wt, n: 9216, c: { row in dx + (r0 + row) * 9216 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_fc1wt, n: 9216, c: { row in dx + (r0 + row) * 9216 },
                   GemmReduction(k: 128, ldb: 9216), .store)
     }
 
     // relu_3 (ReLU): [N, 128] -> [N, 128]: y = relu(x)
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_relu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a8 + lo * 128
         let ay = a9 + lo * 128
         for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // relu_3 (ReLU): [N, 128] -> [N, 128] backward: dx = dy * relu'(y)
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_relu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g9 + lo * 128
         let by = a9 + lo * 128
         let bdx = g8 + lo * 128
@@ -592,8 +592,8 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
-    private func l10ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a9 + lo * 128, y = a10 + lo * 128, mk = l10mask + lo * 128
+    private func l10_dropout2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a9 + lo * 128, y = a10 + lo * 128, mk = l10_dropout2mask + lo * 128
         let base = seed ^ 3326683750974675154
         for i in 0..<(hi - lo) * 128 {
             let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -604,18 +604,18 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l10ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dropout2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a10 + lo * 128).update(from: a9 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dropout2 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l10Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g10 + lo * 128, dx = g9 + lo * 128, mk = l10mask + lo * 128
+    private func l10_dropout2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g10 + lo * 128, dx = g9 + lo * 128, mk = l10_dropout2mask + lo * 128
         for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
     }
 
     // fc2 (Linear): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_fc2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1198592)
         let bias = (parameters + 1199872)
         let x = a10, y = a11
@@ -625,13 +625,13 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
     }
 
     // fc2: Wt[o][i] = W[i][o]
-    private func l11Transpose() {
+    private func l11_fc2Transpose() {
         let wk = (parameters + 1198592)
-        for i in 0..<128 { for o in 0..<10 { l11wt[o * 128 + i] = wk[i * 10 + o] } }
+        for i in 0..<128 { for o in 0..<10 { l11_fc2wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // fc2 backward: dW, db, dx
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_fc2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1199882
         let x = a10, dy = g11
         let gb = (gp + 1199872)
@@ -642,7 +642,7 @@ public final class FxPytorchMnistNetDirect: CompiledModel, @unchecked Sendable {
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
         let dx = g10
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l11_fc2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

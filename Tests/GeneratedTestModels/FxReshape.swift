@@ -136,14 +136,14 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
+            l2_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
+            l2_conv2dForward(lo, hi, t)
         }
     }
 
@@ -151,7 +151,7 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
+        l2_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -168,7 +168,7 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
         g2.update(from: outputGradient, count: count * 24)
         parallel {
             lo, hi, t in
-            l2Backward(lo, hi, t)
+            l2_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -177,7 +177,7 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: output pixels q0..<q1 of one image, kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 54)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 4 + (q0 + row) % 2 * 1) * 2 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
@@ -185,16 +185,16 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 6, 4, 2] -> [N, 4, 2, 3]: kernel 3x3x2x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 48
             let y = a2 + n * 24
-            l2ForwardRows(x, y, 0, 8, t)
+            l2_conv2dForwardRows(x, y, 0, 8, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         let gb = (gp + 54)
         for o in 0..<3 { gb[o] = 0 }

@@ -95,52 +95,52 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 26, 26, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 13, 13, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a5: UnsafeMutablePointer<Float>   // activation_1 output [N, 13, 13, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a6: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 9, 9, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l6wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l6_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l7part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
-    private let l7mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l7inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l7mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l7mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l7_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
+    private let l7_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
+    private let l7_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
+    private let l7_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
+    private let l7_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
     private let a8: UnsafeMutablePointer<Float>   // activation_2 output [N, 9, 9, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of activation_2 output
     private let a9: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 4, 4, 128]
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l9wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private let l9_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 4, 4, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
-    private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l10mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l10mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l10_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
+    private let l10_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
+    private let l10_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
+    private let l10_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
+    private let l10_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
     private let a11: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 2, 2, 128]
     private let g11: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l11arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
+    private let l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
     private let a12: UnsafeMutablePointer<Float>   // activation_3 output [N, 2, 2, 128]
     private let g12: UnsafeMutablePointer<Float>   // gradient of activation_3 output
     private let a14: UnsafeMutablePointer<Float>   // dense_1 output [N, 512]
     private let g14: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l14wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [512, 512]
+    private let l14_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [512, 512]
     private let a15: UnsafeMutablePointer<Float>   // dropout_1 output [N, 512]
     private let g15: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l15mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l15_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
     private let a16: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
     private let g16: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l16wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 512]
+    private let l16_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 512]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -158,52 +158,52 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         g2 = zeroed(n * 21632, Float.self)
         a3 = zeroed(n * 21632, Float.self)
         g3 = zeroed(n * 21632, Float.self)
-        l3part = zeroed(threads * 64, Float.self)
-        l3mean = zeroed(32, Float.self)
-        l3inv = zeroed(32, Float.self)
-        l3mdy = zeroed(32, Float.self)
-        l3mdx = zeroed(32, Float.self)
+        l3_batch_normalization_1part = zeroed(threads * 64, Float.self)
+        l3_batch_normalization_1mean = zeroed(32, Float.self)
+        l3_batch_normalization_1inv = zeroed(32, Float.self)
+        l3_batch_normalization_1mdy = zeroed(32, Float.self)
+        l3_batch_normalization_1mdx = zeroed(32, Float.self)
         a4 = zeroed(n * 5408, Float.self)
         g4 = zeroed(n * 5408, Float.self)
-        l4arg = zeroed(n * 5408, Int32.self)
+        l4_max_pooling2d_1arg = zeroed(n * 5408, Int32.self)
         a5 = zeroed(n * 5408, Float.self)
         g5 = zeroed(n * 5408, Float.self)
         a6 = zeroed(n * 5184, Float.self)
         g6 = zeroed(n * 5184, Float.self)
-        l6wt = zeroed(51200, Float.self)
+        l6_conv2d_2wt = zeroed(51200, Float.self)
         a7 = zeroed(n * 5184, Float.self)
         g7 = zeroed(n * 5184, Float.self)
-        l7part = zeroed(threads * 128, Float.self)
-        l7mean = zeroed(64, Float.self)
-        l7inv = zeroed(64, Float.self)
-        l7mdy = zeroed(64, Float.self)
-        l7mdx = zeroed(64, Float.self)
+        l7_batch_normalization_2part = zeroed(threads * 128, Float.self)
+        l7_batch_normalization_2mean = zeroed(64, Float.self)
+        l7_batch_normalization_2inv = zeroed(64, Float.self)
+        l7_batch_normalization_2mdy = zeroed(64, Float.self)
+        l7_batch_normalization_2mdx = zeroed(64, Float.self)
         a8 = zeroed(n * 5184, Float.self)
         g8 = zeroed(n * 5184, Float.self)
         a9 = zeroed(n * 2048, Float.self)
         g9 = zeroed(n * 2048, Float.self)
-        l9wt = zeroed(73728, Float.self)
+        l9_conv2d_3wt = zeroed(73728, Float.self)
         a10 = zeroed(n * 2048, Float.self)
         g10 = zeroed(n * 2048, Float.self)
-        l10part = zeroed(threads * 256, Float.self)
-        l10mean = zeroed(128, Float.self)
-        l10inv = zeroed(128, Float.self)
-        l10mdy = zeroed(128, Float.self)
-        l10mdx = zeroed(128, Float.self)
+        l10_batch_normalization_3part = zeroed(threads * 256, Float.self)
+        l10_batch_normalization_3mean = zeroed(128, Float.self)
+        l10_batch_normalization_3inv = zeroed(128, Float.self)
+        l10_batch_normalization_3mdy = zeroed(128, Float.self)
+        l10_batch_normalization_3mdx = zeroed(128, Float.self)
         a11 = zeroed(n * 512, Float.self)
         g11 = zeroed(n * 512, Float.self)
-        l11arg = zeroed(n * 512, Int32.self)
+        l11_max_pooling2d_2arg = zeroed(n * 512, Int32.self)
         a12 = zeroed(n * 512, Float.self)
         g12 = zeroed(n * 512, Float.self)
         a14 = zeroed(n * 512, Float.self)
         g14 = zeroed(n * 512, Float.self)
-        l14wt = zeroed(262144, Float.self)
+        l14_dense_1wt = zeroed(262144, Float.self)
         a15 = zeroed(n * 512, Float.self)
         g15 = zeroed(n * 512, Float.self)
-        l15mask = zeroed(n * 512, Float.self)
+        l15_dropout_1mask = zeroed(n * 512, Float.self)
         a16 = zeroed(n * 10, Float.self)
         g16 = zeroed(n * 10, Float.self)
-        l16wt = zeroed(5120, Float.self)
+        l16_dense_2wt = zeroed(5120, Float.self)
         (parameters + 1568).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 1664).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 52896).update(repeating: 1, count: 64)   // batch_normalization_2/gamma
@@ -219,52 +219,52 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3part.deallocate()
-        l3mean.deallocate()
-        l3inv.deallocate()
-        l3mdy.deallocate()
-        l3mdx.deallocate()
+        l3_batch_normalization_1part.deallocate()
+        l3_batch_normalization_1mean.deallocate()
+        l3_batch_normalization_1inv.deallocate()
+        l3_batch_normalization_1mdy.deallocate()
+        l3_batch_normalization_1mdx.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4arg.deallocate()
+        l4_max_pooling2d_1arg.deallocate()
         a5.deallocate()
         g5.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6wt.deallocate()
+        l6_conv2d_2wt.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7part.deallocate()
-        l7mean.deallocate()
-        l7inv.deallocate()
-        l7mdy.deallocate()
-        l7mdx.deallocate()
+        l7_batch_normalization_2part.deallocate()
+        l7_batch_normalization_2mean.deallocate()
+        l7_batch_normalization_2inv.deallocate()
+        l7_batch_normalization_2mdy.deallocate()
+        l7_batch_normalization_2mdx.deallocate()
         a8.deallocate()
         g8.deallocate()
         a9.deallocate()
         g9.deallocate()
-        l9wt.deallocate()
+        l9_conv2d_3wt.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10part.deallocate()
-        l10mean.deallocate()
-        l10inv.deallocate()
-        l10mdy.deallocate()
-        l10mdx.deallocate()
+        l10_batch_normalization_3part.deallocate()
+        l10_batch_normalization_3mean.deallocate()
+        l10_batch_normalization_3inv.deallocate()
+        l10_batch_normalization_3mdy.deallocate()
+        l10_batch_normalization_3mdx.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11arg.deallocate()
+        l11_max_pooling2d_2arg.deallocate()
         a12.deallocate()
         g12.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14wt.deallocate()
+        l14_dense_1wt.deallocate()
         a15.deallocate()
         g15.deallocate()
-        l15mask.deallocate()
+        l15_dropout_1mask.deallocate()
         a16.deallocate()
         g16.deallocate()
-        l16wt.deallocate()
+        l16_dense_2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -306,72 +306,72 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3SumMean(lo, hi, t)
+            l1_zero_padding2d_1Forward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
+            l3_batch_normalization_1SumMean(lo, hi, t)
         }
-        l3ReduceMean()
+        l3_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l3SumVar(lo, hi, t)
+            l3_batch_normalization_1SumVar(lo, hi, t)
         }
-        l3ReduceVar()
+        l3_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l3Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7SumMean(lo, hi, t)
+            l3_batch_normalization_1Normalize(lo, hi, t)
+            l4_max_pooling2d_1Forward(lo, hi, t)
+            l5_activation_1Forward(lo, hi, t)
+            l6_conv2d_2Forward(lo, hi, t)
+            l7_batch_normalization_2SumMean(lo, hi, t)
         }
-        l7ReduceMean()
+        l7_batch_normalization_2ReduceMean()
         parallel {
             lo, hi, t in
-            l7SumVar(lo, hi, t)
+            l7_batch_normalization_2SumVar(lo, hi, t)
         }
-        l7ReduceVar()
+        l7_batch_normalization_2ReduceVar()
         parallel {
             lo, hi, t in
-            l7Normalize(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10SumMean(lo, hi, t)
+            l7_batch_normalization_2Normalize(lo, hi, t)
+            l8_activation_2Forward(lo, hi, t)
+            l9_conv2d_3Forward(lo, hi, t)
+            l10_batch_normalization_3SumMean(lo, hi, t)
         }
-        l10ReduceMean()
+        l10_batch_normalization_3ReduceMean()
         parallel {
             lo, hi, t in
-            l10SumVar(lo, hi, t)
+            l10_batch_normalization_3SumVar(lo, hi, t)
         }
-        l10ReduceVar()
+        l10_batch_normalization_3ReduceVar()
         parallel {
             lo, hi, t in
-            l10Normalize(lo, hi, t)
-            l11Forward(lo, hi, t)
-            l12Forward(lo, hi, t)
-            l14Forward(lo, hi, t)
-            l15ForwardTraining(lo, hi, t)
-            l16Forward(lo, hi, t)
+            l10_batch_normalization_3Normalize(lo, hi, t)
+            l11_max_pooling2d_2Forward(lo, hi, t)
+            l12_activation_3Forward(lo, hi, t)
+            l14_dense_1Forward(lo, hi, t)
+            l15_dropout_1ForwardTraining(lo, hi, t)
+            l16_dense_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Inference(lo, hi, t)
-            l4ForwardInference(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7Inference(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10Inference(lo, hi, t)
-            l11ForwardInference(lo, hi, t)
-            l12Forward(lo, hi, t)
-            l14Forward(lo, hi, t)
-            l15ForwardInference(lo, hi, t)
-            l16Forward(lo, hi, t)
+            l1_zero_padding2d_1Forward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
+            l3_batch_normalization_1Inference(lo, hi, t)
+            l4_max_pooling2d_1ForwardInference(lo, hi, t)
+            l5_activation_1Forward(lo, hi, t)
+            l6_conv2d_2Forward(lo, hi, t)
+            l7_batch_normalization_2Inference(lo, hi, t)
+            l8_activation_2Forward(lo, hi, t)
+            l9_conv2d_3Forward(lo, hi, t)
+            l10_batch_normalization_3Inference(lo, hi, t)
+            l11_max_pooling2d_2ForwardInference(lo, hi, t)
+            l12_activation_3Forward(lo, hi, t)
+            l14_dense_1Forward(lo, hi, t)
+            l15_dropout_1ForwardInference(lo, hi, t)
+            l16_dense_2Forward(lo, hi, t)
         }
     }
 
@@ -379,33 +379,33 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_zero_padding2d_1Forward(lo, hi, t)
         splitRows(676, 6) {
             q0, q1, t in
-            self.l2ForwardRows(a1, a2, q0, q1, t)
+            self.l2_conv2d_1ForwardRows(a1, a2, q0, q1, t)
         }
-        l3Inference(lo, hi, t)
-        l4ForwardInference(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l3_batch_normalization_1Inference(lo, hi, t)
+        l4_max_pooling2d_1ForwardInference(lo, hi, t)
+        l5_activation_1Forward(lo, hi, t)
         splitRows(81, 6) {
             q0, q1, t in
-            self.l6ForwardRows(a5, a6, q0, q1, t)
+            self.l6_conv2d_2ForwardRows(a5, a6, q0, q1, t)
         }
-        l7Inference(lo, hi, t)
-        l8Forward(lo, hi, t)
+        l7_batch_normalization_2Inference(lo, hi, t)
+        l8_activation_2Forward(lo, hi, t)
         splitRows(16, 6) {
             q0, q1, t in
-            self.l9ForwardRows(a8, a9, q0, q1, t)
+            self.l9_conv2d_3ForwardRows(a8, a9, q0, q1, t)
         }
-        l10Inference(lo, hi, t)
-        l11ForwardInference(lo, hi, t)
-        l12Forward(lo, hi, t)
+        l10_batch_normalization_3Inference(lo, hi, t)
+        l11_max_pooling2d_2ForwardInference(lo, hi, t)
+        l12_activation_3Forward(lo, hi, t)
         splitRows(512, 64) {
             q0, q1, t in
-            self.l14ForwardColumns(q0, q1, t)
+            self.l14_dense_1ForwardColumns(q0, q1, t)
         }
-        l15ForwardInference(lo, hi, t)
-        l16Forward(lo, hi, t)
+        l15_dropout_1ForwardInference(lo, hi, t)
+        l16_dense_2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -420,41 +420,41 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g16.update(from: outputGradient, count: count * 10)
-        l6Transpose()
-        l9Transpose()
-        l14Transpose()
-        l16Transpose()
+        l6_conv2d_2Transpose()
+        l9_conv2d_3Transpose()
+        l14_dense_1Transpose()
+        l16_dense_2Transpose()
         parallel {
             lo, hi, t in
-            l16Backward(lo, hi, t)
-            l15Backward(lo, hi, t)
-            l14Backward(lo, hi, t)
-            l12Backward(lo, hi, t)
-            l11Backward(lo, hi, t)
-            l10BackwardSums(lo, hi, t)
+            l16_dense_2Backward(lo, hi, t)
+            l15_dropout_1Backward(lo, hi, t)
+            l14_dense_1Backward(lo, hi, t)
+            l12_activation_3Backward(lo, hi, t)
+            l11_max_pooling2d_2Backward(lo, hi, t)
+            l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
-        l10BackwardReduce()
+        l10_batch_normalization_3BackwardReduce()
         parallel {
             lo, hi, t in
-            l10BackwardData(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l7BackwardSums(lo, hi, t)
+            l10_batch_normalization_3BackwardData(lo, hi, t)
+            l9_conv2d_3Backward(lo, hi, t)
+            l8_activation_2Backward(lo, hi, t)
+            l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
-        l7BackwardReduce()
+        l7_batch_normalization_2BackwardReduce()
         parallel {
             lo, hi, t in
-            l7BackwardData(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3BackwardSums(lo, hi, t)
+            l7_batch_normalization_2BackwardData(lo, hi, t)
+            l6_conv2d_2Backward(lo, hi, t)
+            l5_activation_1Backward(lo, hi, t)
+            l4_max_pooling2d_1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l3BackwardReduce()
+        l3_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardData(lo, hi, t)
+            l2_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 395178, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -463,7 +463,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 1568), (1696, 51200), (53152, 73728), (127392, 262144), (389536, 512), (390048, 5120), (395168, 10)]
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 28, 28, 1] -> [N, 32, 32, 1]: pad top 2 bottom 2 left 2 right 2
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784, y = a1 + n * 1024
             for r in 0..<28 { (y + ((r + 2) * 32 + 2) * 1).update(from: x + r * 28, count: 28) }
@@ -471,23 +471,23 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: output pixels q0..<q1 of one image, kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 26 * 32 + (q0 + row) % 26 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 7, inner: 7, aOuter: 32, aInner: 1, bOuter: 224, bInner: 32), .store)
     }
 
     // conv2d_1 (Conv2D): [N, 32, 32, 1] -> [N, 26, 26, 32]: kernel 7x7x1x32 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 1024
             let y = a2 + n * 21632
-            l2ForwardRows(x, y, 0, 676, t)
+            l2_conv2d_1ForwardRows(x, y, 0, 676, t)
         }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 1568)
@@ -500,8 +500,8 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 64
+    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -516,24 +516,24 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l3ReduceMean() {
+    private func l3_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 676, 1))
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 64 + c] }
-            l3mean[c] = s * scale
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
+            l3_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 64
+    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3mean + 16))
+            let m1 = ld16((l3_batch_normalization_1mean + 16))
             for r in 0..<(hi - lo) * 676 {
                 let xr = a2 + lo * 21632 + r * 32
                 let d0 = ld16((xr + 0)) - m0
@@ -547,27 +547,27 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3ReduceVar() {
+    private func l3_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 676, 1)
         let mm = (parameters + 1632), mv = (parameters + 1664)
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 64 + c] }
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
             let v = s / Float(m)
-            l3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3mean[c]
+            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l3mean + 0)), k0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 1568) + 0))
             let be0 = ld16(((parameters + 1600) + 0))
-            let m1 = ld16((l3mean + 16)), k1 = ld16((l3inv + 16))
+            let m1 = ld16((l3_batch_normalization_1mean + 16)), k1 = ld16((l3_batch_normalization_1inv + 16))
             let ga1 = ld16(((parameters + 1568) + 16))
             let be1 = ld16(((parameters + 1600) + 16))
             for r in 0..<(hi - lo) * 676 {
@@ -584,9 +584,9 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 1632), mv = (parameters + 1664)
-        let sc = l3part + t * 64, sh = sc + 32   // this chunk's scale and shift
+        let sc = l3_batch_normalization_1part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
             let k = (parameters + 1568)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -605,13 +605,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 64
+    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3mean + 16)), iv1 = ld16((l3inv + 16))
+            let m1 = ld16((l3_batch_normalization_1mean + 16)), iv1 = ld16((l3_batch_normalization_1inv + 16))
             for r in 0..<(hi - lo) * 676 {
                 let dyr = g3 + lo * 21632 + r * 32
                 let xr = a2 + lo * 21632 + r * 32
@@ -630,28 +630,28 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3BackwardReduce() {
+    private func l3_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 676, 1))
         for c in 0..<32 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3part[k * 64 + c]; sdx += l3part[k * 64 + 32 + c] }
+            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 64 + c]; sdx += l3_batch_normalization_1part[k * 64 + 32 + c] }
             gradients[1568 + c] = sdx
             gradients[1600 + c] = sdy
-            l3mdy[c] = sdy * scale
-            l3mdx[c] = sdx * scale
+            l3_batch_normalization_1mdy[c] = sdy * scale
+            l3_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+            let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
             let k0 = ld16(((parameters + 1568) + 0)) * iv0
-            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
-            let iv1 = ld16((l3inv + 16)), m1 = ld16((l3mean + 16))
+            let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
+            let iv1 = ld16((l3_batch_normalization_1inv + 16)), m1 = ld16((l3_batch_normalization_1mean + 16))
             let k1 = ld16(((parameters + 1568) + 16)) * iv1
-            let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
+            let my1 = ld16((l3_batch_normalization_1mdy + 16)), mx1 = ld16((l3_batch_normalization_1mdx + 16))
             for r in 0..<(hi - lo) * 676 {
                 let dyr = g3 + lo * 21632 + r * 32, xr = a2 + lo * 21632 + r * 32, dxr = g2 + lo * 21632 + r * 32
                 let g0 = ld16((dyr + 0))
@@ -663,10 +663,10 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 21632, y = a4 + n * 5408
-            let ag = l4arg + n * 5408
+            let ag = l4_max_pooling2d_1arg + n * 5408
             for oh in 0..<13 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 26)
                 for ow in 0..<13 {
@@ -685,17 +685,17 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 21632, dy = g4 + n * 5408
             dx.update(repeating: 0, count: 21632)
-            let ag = l4arg + n * 5408
+            let ag = l4_max_pooling2d_1arg + n * 5408
             for i in 0..<5408 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a3 + n * 21632, py = a4 + n * 5408
             for oh in 0..<13 {
@@ -722,14 +722,14 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // activation_1 (Activation): [N, 13, 13, 32] -> [N, 13, 13, 32]: y = relu(x)
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a4 + lo * 5408
         let ay = a5 + lo * 5408
         for i in 0..<(hi - lo) * 5408 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // activation_1 (Activation): [N, 13, 13, 32] -> [N, 13, 13, 32] backward: dx = dy * relu'(y)
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g5 + lo * 5408
         let by = a5 + lo * 5408
         let bdx = g4 + lo * 5408
@@ -737,39 +737,39 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: output pixels q0..<q1 of one image, kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear
-    @inline(never) private func l6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l6_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 1696)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 13 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
                   GemmReduction(outer: 5, inner: 160, aOuter: 416, aInner: 1, bOuter: 10240, bInner: 64), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 13, 13, 32] -> [N, 9, 9, 64]: kernel 5x5x32x64 stride 1x1 pad t0 b0 l0 r0 linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 5408
             let y = a6 + n * 5184
-            l6ForwardRows(x, y, 0, 81, t)
+            l6_conv2d_2ForwardRows(x, y, 0, 81, t)
         }
     }
 
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l6Transpose() {
+    private func l6_conv2d_2Transpose() {
         let wk = (parameters + 1696)
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<64 {
-            l6wt[(kh * 64 + o) * 160 + kw * 32 + ci] = wk[((kh * 5 + kw) * 32 + ci) * 64 + o]
+            l6_conv2d_2wt[(kh * 64 + o) * 160 + kw * 32 + ci] = wk[((kh * 5 + kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l6InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l6_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<5 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l6wt + kh * 10240, n: 160, c: { row in y + (((q0 + row) / 9 * 1 + kh) * 13 + (q0 + row) % 9 * 1) * 32 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l6_conv2d_2wt + kh * 10240, n: 160, c: { row in y + (((q0 + row) / 9 * 1 + kh) * 13 + (q0 + row) % 9 * 1) * 32 },
                       GemmReduction(k: 64, ldb: 160), .add)
         }
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let gk = (gp + 1696)
         gk.update(repeating: 0, count: 51200)
@@ -780,13 +780,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                       GemmReduction(outer: 9, inner: 9, aOuter: 416, aInner: 32, bOuter: 576, bInner: 64), .add)
             let dx = g5 + n * 5408
             dx.update(repeating: 0, count: 5408)
-            l6InputGradientScatter(dy, dx, 0, 81, t)
+            l6_conv2d_2InputGradientScatter(dy, dx, 0, 81, t)
         }
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7part + t * 128
+    private func l7_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l7_batch_normalization_2part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -807,28 +807,28 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_2: batch mean from the partial sums
-    private func l7ReduceMean() {
+    private func l7_batch_normalization_2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 81, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l7part[k * 128 + c] }
-            l7mean[c] = s * scale
+            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 128 + c] }
+            l7_batch_normalization_2mean[c] = s * scale
         }
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7part + t * 128
+    private func l7_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l7_batch_normalization_2part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7mean + 0))
+            let m0 = ld16((l7_batch_normalization_2mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l7mean + 16))
+            let m1 = ld16((l7_batch_normalization_2mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l7mean + 32))
+            let m2 = ld16((l7_batch_normalization_2mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l7mean + 48))
+            let m3 = ld16((l7_batch_normalization_2mean + 48))
             for r in 0..<(hi - lo) * 81 {
                 let xr = a6 + lo * 5184 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -848,33 +848,33 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l7ReduceVar() {
+    private func l7_batch_normalization_2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 81, 1)
         let mm = (parameters + 53024), mv = (parameters + 53088)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l7part[k * 128 + c] }
+            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 128 + c] }
             let v = s / Float(m)
-            l7inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l7mean[c]
+            l7_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l7_batch_normalization_2mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l7mean + 0)), k0 = ld16((l7inv + 0))
+            let m0 = ld16((l7_batch_normalization_2mean + 0)), k0 = ld16((l7_batch_normalization_2inv + 0))
             let ga0 = ld16(((parameters + 52896) + 0))
             let be0 = ld16(((parameters + 52960) + 0))
-            let m1 = ld16((l7mean + 16)), k1 = ld16((l7inv + 16))
+            let m1 = ld16((l7_batch_normalization_2mean + 16)), k1 = ld16((l7_batch_normalization_2inv + 16))
             let ga1 = ld16(((parameters + 52896) + 16))
             let be1 = ld16(((parameters + 52960) + 16))
-            let m2 = ld16((l7mean + 32)), k2 = ld16((l7inv + 32))
+            let m2 = ld16((l7_batch_normalization_2mean + 32)), k2 = ld16((l7_batch_normalization_2inv + 32))
             let ga2 = ld16(((parameters + 52896) + 32))
             let be2 = ld16(((parameters + 52960) + 32))
-            let m3 = ld16((l7mean + 48)), k3 = ld16((l7inv + 48))
+            let m3 = ld16((l7_batch_normalization_2mean + 48)), k3 = ld16((l7_batch_normalization_2inv + 48))
             let ga3 = ld16(((parameters + 52896) + 48))
             let be3 = ld16(((parameters + 52960) + 48))
             for r in 0..<(hi - lo) * 81 {
@@ -897,9 +897,9 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 53024), mv = (parameters + 53088)
-        let sc = l7part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l7_batch_normalization_2part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 52896)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -922,17 +922,17 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7part + t * 128
+    private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l7_batch_normalization_2part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7mean + 0)), iv0 = ld16((l7inv + 0))
+            let m0 = ld16((l7_batch_normalization_2mean + 0)), iv0 = ld16((l7_batch_normalization_2inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l7mean + 16)), iv1 = ld16((l7inv + 16))
+            let m1 = ld16((l7_batch_normalization_2mean + 16)), iv1 = ld16((l7_batch_normalization_2inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l7mean + 32)), iv2 = ld16((l7inv + 32))
+            let m2 = ld16((l7_batch_normalization_2mean + 32)), iv2 = ld16((l7_batch_normalization_2inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l7mean + 48)), iv3 = ld16((l7inv + 48))
+            let m3 = ld16((l7_batch_normalization_2mean + 48)), iv3 = ld16((l7_batch_normalization_2inv + 48))
             for r in 0..<(hi - lo) * 81 {
                 let dyr = g7 + lo * 5184 + r * 64
                 let xr = a6 + lo * 5184 + r * 64
@@ -961,34 +961,34 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l7BackwardReduce() {
+    private func l7_batch_normalization_2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 81, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l7part[k * 128 + c]; sdx += l7part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l7_batch_normalization_2part[k * 128 + c]; sdx += l7_batch_normalization_2part[k * 128 + 64 + c] }
             gradients[52896 + c] = sdx
             gradients[52960 + c] = sdy
-            l7mdy[c] = sdy * scale
-            l7mdx[c] = sdx * scale
+            l7_batch_normalization_2mdy[c] = sdy * scale
+            l7_batch_normalization_2mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l7inv + 0)), m0 = ld16((l7mean + 0))
+            let iv0 = ld16((l7_batch_normalization_2inv + 0)), m0 = ld16((l7_batch_normalization_2mean + 0))
             let k0 = ld16(((parameters + 52896) + 0)) * iv0
-            let my0 = ld16((l7mdy + 0)), mx0 = ld16((l7mdx + 0))
-            let iv1 = ld16((l7inv + 16)), m1 = ld16((l7mean + 16))
+            let my0 = ld16((l7_batch_normalization_2mdy + 0)), mx0 = ld16((l7_batch_normalization_2mdx + 0))
+            let iv1 = ld16((l7_batch_normalization_2inv + 16)), m1 = ld16((l7_batch_normalization_2mean + 16))
             let k1 = ld16(((parameters + 52896) + 16)) * iv1
-            let my1 = ld16((l7mdy + 16)), mx1 = ld16((l7mdx + 16))
-            let iv2 = ld16((l7inv + 32)), m2 = ld16((l7mean + 32))
+            let my1 = ld16((l7_batch_normalization_2mdy + 16)), mx1 = ld16((l7_batch_normalization_2mdx + 16))
+            let iv2 = ld16((l7_batch_normalization_2inv + 32)), m2 = ld16((l7_batch_normalization_2mean + 32))
             let k2 = ld16(((parameters + 52896) + 32)) * iv2
-            let my2 = ld16((l7mdy + 32)), mx2 = ld16((l7mdx + 32))
-            let iv3 = ld16((l7inv + 48)), m3 = ld16((l7mean + 48))
+            let my2 = ld16((l7_batch_normalization_2mdy + 32)), mx2 = ld16((l7_batch_normalization_2mdx + 32))
+            let iv3 = ld16((l7_batch_normalization_2inv + 48)), m3 = ld16((l7_batch_normalization_2mean + 48))
             let k3 = ld16(((parameters + 52896) + 48)) * iv3
-            let my3 = ld16((l7mdy + 48)), mx3 = ld16((l7mdx + 48))
+            let my3 = ld16((l7_batch_normalization_2mdy + 48)), mx3 = ld16((l7_batch_normalization_2mdx + 48))
             for r in 0..<(hi - lo) * 81 {
                 let dyr = g7 + lo * 5184 + r * 64, xr = a6 + lo * 5184 + r * 64, dxr = g6 + lo * 5184 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -1004,14 +1004,14 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64]: y = relu(x)
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_activation_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a7 + lo * 5184
         let ay = a8 + lo * 5184
         for i in 0..<(hi - lo) * 5184 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64] backward: dx = dy * relu'(y)
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_activation_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g8 + lo * 5184
         let by = a8 + lo * 5184
         let bdx = g7 + lo * 5184
@@ -1019,39 +1019,39 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
-    @inline(never) private func l9ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l9_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 53152)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 18 + (q0 + row) % 4 * 2) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 576, aInner: 1, bOuter: 24576, bInner: 128), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 9, 9, 64] -> [N, 4, 4, 128]: kernel 3x3x64x128 stride 2x2 pad t0 b0 l0 r0 linear
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a8 + n * 5184
             let y = a9 + n * 2048
-            l9ForwardRows(x, y, 0, 16, t)
+            l9_conv2d_3ForwardRows(x, y, 0, 16, t)
         }
     }
 
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l9Transpose() {
+    private func l9_conv2d_3Transpose() {
         let wk = (parameters + 53152)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
-            l9wt[(kh * 128 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 128 + o]
+            l9_conv2d_3wt[(kh * 128 + o) * 192 + kw * 64 + ci] = wk[((kh * 3 + kw) * 64 + ci) * 128 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l9InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l9_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 128 }, b: l9wt + kh * 24576, n: 192, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 9 + (q0 + row) % 4 * 2) * 64 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 128 }, b: l9_conv2d_3wt + kh * 24576, n: 192, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 9 + (q0 + row) % 4 * 2) * 64 },
                       GemmReduction(k: 128, ldb: 192), .add)
         }
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let gk = (gp + 53152)
         gk.update(repeating: 0, count: 73728)
@@ -1062,13 +1062,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                       GemmReduction(outer: 4, inner: 4, aOuter: 1152, aInner: 128, bOuter: 512, bInner: 128), .add)
             let dx = g8 + n * 5184
             dx.update(repeating: 0, count: 5184)
-            l9InputGradientScatter(dy, dx, 0, 16, t)
+            l9_conv2d_3InputGradientScatter(dy, dx, 0, 16, t)
         }
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l10SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 256
+    private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_3part + t * 256
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -1101,36 +1101,36 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_3: batch mean from the partial sums
-    private func l10ReduceMean() {
+    private func l10_batch_normalization_3ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 16, 1))
         for c in 0..<128 {
             var s: Float = 0
-            for k in 0..<chunks { s += l10part[k * 256 + c] }
-            l10mean[c] = s * scale
+            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 256 + c] }
+            l10_batch_normalization_3mean[c] = s * scale
         }
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 256
+    private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_3part + t * 256
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 0))
+            let m0 = ld16((l10_batch_normalization_3mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10mean + 16))
+            let m1 = ld16((l10_batch_normalization_3mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10mean + 32))
+            let m2 = ld16((l10_batch_normalization_3mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10mean + 48))
+            let m3 = ld16((l10_batch_normalization_3mean + 48))
             var s4: SIMD16<Float> = SIMD16<Float>()
-            let m4 = ld16((l10mean + 64))
+            let m4 = ld16((l10_batch_normalization_3mean + 64))
             var s5: SIMD16<Float> = SIMD16<Float>()
-            let m5 = ld16((l10mean + 80))
+            let m5 = ld16((l10_batch_normalization_3mean + 80))
             var s6: SIMD16<Float> = SIMD16<Float>()
-            let m6 = ld16((l10mean + 96))
+            let m6 = ld16((l10_batch_normalization_3mean + 96))
             var s7: SIMD16<Float> = SIMD16<Float>()
-            let m7 = ld16((l10mean + 112))
+            let m7 = ld16((l10_batch_normalization_3mean + 112))
             for r in 0..<(hi - lo) * 16 {
                 let xr = a9 + lo * 2048 + r * 128
                 let d0 = ld16((xr + 0)) - m0
@@ -1162,45 +1162,45 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10ReduceVar() {
+    private func l10_batch_normalization_3ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 16, 1)
         let mm = (parameters + 127136), mv = (parameters + 127264)
         for c in 0..<128 {
             var s: Float = 0
-            for k in 0..<chunks { s += l10part[k * 256 + c] }
+            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 256 + c] }
             let v = s / Float(m)
-            l10inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10mean[c]
+            l10_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10_batch_normalization_3mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l10mean + 0)), k0 = ld16((l10inv + 0))
+            let m0 = ld16((l10_batch_normalization_3mean + 0)), k0 = ld16((l10_batch_normalization_3inv + 0))
             let ga0 = ld16(((parameters + 126880) + 0))
             let be0 = ld16(((parameters + 127008) + 0))
-            let m1 = ld16((l10mean + 16)), k1 = ld16((l10inv + 16))
+            let m1 = ld16((l10_batch_normalization_3mean + 16)), k1 = ld16((l10_batch_normalization_3inv + 16))
             let ga1 = ld16(((parameters + 126880) + 16))
             let be1 = ld16(((parameters + 127008) + 16))
-            let m2 = ld16((l10mean + 32)), k2 = ld16((l10inv + 32))
+            let m2 = ld16((l10_batch_normalization_3mean + 32)), k2 = ld16((l10_batch_normalization_3inv + 32))
             let ga2 = ld16(((parameters + 126880) + 32))
             let be2 = ld16(((parameters + 127008) + 32))
-            let m3 = ld16((l10mean + 48)), k3 = ld16((l10inv + 48))
+            let m3 = ld16((l10_batch_normalization_3mean + 48)), k3 = ld16((l10_batch_normalization_3inv + 48))
             let ga3 = ld16(((parameters + 126880) + 48))
             let be3 = ld16(((parameters + 127008) + 48))
-            let m4 = ld16((l10mean + 64)), k4 = ld16((l10inv + 64))
+            let m4 = ld16((l10_batch_normalization_3mean + 64)), k4 = ld16((l10_batch_normalization_3inv + 64))
             let ga4 = ld16(((parameters + 126880) + 64))
             let be4 = ld16(((parameters + 127008) + 64))
-            let m5 = ld16((l10mean + 80)), k5 = ld16((l10inv + 80))
+            let m5 = ld16((l10_batch_normalization_3mean + 80)), k5 = ld16((l10_batch_normalization_3inv + 80))
             let ga5 = ld16(((parameters + 126880) + 80))
             let be5 = ld16(((parameters + 127008) + 80))
-            let m6 = ld16((l10mean + 96)), k6 = ld16((l10inv + 96))
+            let m6 = ld16((l10_batch_normalization_3mean + 96)), k6 = ld16((l10_batch_normalization_3inv + 96))
             let ga6 = ld16(((parameters + 126880) + 96))
             let be6 = ld16(((parameters + 127008) + 96))
-            let m7 = ld16((l10mean + 112)), k7 = ld16((l10inv + 112))
+            let m7 = ld16((l10_batch_normalization_3mean + 112)), k7 = ld16((l10_batch_normalization_3inv + 112))
             let ga7 = ld16(((parameters + 126880) + 112))
             let be7 = ld16(((parameters + 127008) + 112))
             for r in 0..<(hi - lo) * 16 {
@@ -1235,9 +1235,9 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 127136), mv = (parameters + 127264)
-        let sc = l10part + t * 256, sh = sc + 128   // this chunk's scale and shift
+        let sc = l10_batch_normalization_3part + t * 256, sh = sc + 128   // this chunk's scale and shift
         for c in 0..<128 {
             let k = (parameters + 126880)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1268,17 +1268,17 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l10BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 256
+    private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_3part + t * 256
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
+            let m0 = ld16((l10_batch_normalization_3mean + 0)), iv0 = ld16((l10_batch_normalization_3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10mean + 16)), iv1 = ld16((l10inv + 16))
+            let m1 = ld16((l10_batch_normalization_3mean + 16)), iv1 = ld16((l10_batch_normalization_3inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10mean + 32)), iv2 = ld16((l10inv + 32))
+            let m2 = ld16((l10_batch_normalization_3mean + 32)), iv2 = ld16((l10_batch_normalization_3inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10mean + 48)), iv3 = ld16((l10inv + 48))
+            let m3 = ld16((l10_batch_normalization_3mean + 48)), iv3 = ld16((l10_batch_normalization_3inv + 48))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128
                 let xr = a9 + lo * 2048 + r * 128
@@ -1306,13 +1306,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         }
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 64)), iv0 = ld16((l10inv + 64))
+            let m0 = ld16((l10_batch_normalization_3mean + 64)), iv0 = ld16((l10_batch_normalization_3inv + 64))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10mean + 80)), iv1 = ld16((l10inv + 80))
+            let m1 = ld16((l10_batch_normalization_3mean + 80)), iv1 = ld16((l10_batch_normalization_3inv + 80))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10mean + 96)), iv2 = ld16((l10inv + 96))
+            let m2 = ld16((l10_batch_normalization_3mean + 96)), iv2 = ld16((l10_batch_normalization_3inv + 96))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10mean + 112)), iv3 = ld16((l10inv + 112))
+            let m3 = ld16((l10_batch_normalization_3mean + 112)), iv3 = ld16((l10_batch_normalization_3inv + 112))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128
                 let xr = a9 + lo * 2048 + r * 128
@@ -1341,34 +1341,34 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l10BackwardReduce() {
+    private func l10_batch_normalization_3BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 16, 1))
         for c in 0..<128 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l10part[k * 256 + c]; sdx += l10part[k * 256 + 128 + c] }
+            for k in 0..<chunks { sdy += l10_batch_normalization_3part[k * 256 + c]; sdx += l10_batch_normalization_3part[k * 256 + 128 + c] }
             gradients[126880 + c] = sdx
             gradients[127008 + c] = sdy
-            l10mdy[c] = sdy * scale
-            l10mdx[c] = sdx * scale
+            l10_batch_normalization_3mdy[c] = sdy * scale
+            l10_batch_normalization_3mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+            let iv0 = ld16((l10_batch_normalization_3inv + 0)), m0 = ld16((l10_batch_normalization_3mean + 0))
             let k0 = ld16(((parameters + 126880) + 0)) * iv0
-            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
-            let iv1 = ld16((l10inv + 16)), m1 = ld16((l10mean + 16))
+            let my0 = ld16((l10_batch_normalization_3mdy + 0)), mx0 = ld16((l10_batch_normalization_3mdx + 0))
+            let iv1 = ld16((l10_batch_normalization_3inv + 16)), m1 = ld16((l10_batch_normalization_3mean + 16))
             let k1 = ld16(((parameters + 126880) + 16)) * iv1
-            let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
-            let iv2 = ld16((l10inv + 32)), m2 = ld16((l10mean + 32))
+            let my1 = ld16((l10_batch_normalization_3mdy + 16)), mx1 = ld16((l10_batch_normalization_3mdx + 16))
+            let iv2 = ld16((l10_batch_normalization_3inv + 32)), m2 = ld16((l10_batch_normalization_3mean + 32))
             let k2 = ld16(((parameters + 126880) + 32)) * iv2
-            let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
-            let iv3 = ld16((l10inv + 48)), m3 = ld16((l10mean + 48))
+            let my2 = ld16((l10_batch_normalization_3mdy + 32)), mx2 = ld16((l10_batch_normalization_3mdx + 32))
+            let iv3 = ld16((l10_batch_normalization_3inv + 48)), m3 = ld16((l10_batch_normalization_3mean + 48))
             let k3 = ld16(((parameters + 126880) + 48)) * iv3
-            let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
+            let my3 = ld16((l10_batch_normalization_3mdy + 48)), mx3 = ld16((l10_batch_normalization_3mdx + 48))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128, xr = a9 + lo * 2048 + r * 128, dxr = g9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 0))
@@ -1382,18 +1382,18 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             }
         }
         do {
-            let iv0 = ld16((l10inv + 64)), m0 = ld16((l10mean + 64))
+            let iv0 = ld16((l10_batch_normalization_3inv + 64)), m0 = ld16((l10_batch_normalization_3mean + 64))
             let k0 = ld16(((parameters + 126880) + 64)) * iv0
-            let my0 = ld16((l10mdy + 64)), mx0 = ld16((l10mdx + 64))
-            let iv1 = ld16((l10inv + 80)), m1 = ld16((l10mean + 80))
+            let my0 = ld16((l10_batch_normalization_3mdy + 64)), mx0 = ld16((l10_batch_normalization_3mdx + 64))
+            let iv1 = ld16((l10_batch_normalization_3inv + 80)), m1 = ld16((l10_batch_normalization_3mean + 80))
             let k1 = ld16(((parameters + 126880) + 80)) * iv1
-            let my1 = ld16((l10mdy + 80)), mx1 = ld16((l10mdx + 80))
-            let iv2 = ld16((l10inv + 96)), m2 = ld16((l10mean + 96))
+            let my1 = ld16((l10_batch_normalization_3mdy + 80)), mx1 = ld16((l10_batch_normalization_3mdx + 80))
+            let iv2 = ld16((l10_batch_normalization_3inv + 96)), m2 = ld16((l10_batch_normalization_3mean + 96))
             let k2 = ld16(((parameters + 126880) + 96)) * iv2
-            let my2 = ld16((l10mdy + 96)), mx2 = ld16((l10mdx + 96))
-            let iv3 = ld16((l10inv + 112)), m3 = ld16((l10mean + 112))
+            let my2 = ld16((l10_batch_normalization_3mdy + 96)), mx2 = ld16((l10_batch_normalization_3mdx + 96))
+            let iv3 = ld16((l10_batch_normalization_3inv + 112)), m3 = ld16((l10_batch_normalization_3mean + 112))
             let k3 = ld16(((parameters + 126880) + 112)) * iv3
-            let my3 = ld16((l10mdy + 112)), mx3 = ld16((l10mdx + 112))
+            let my3 = ld16((l10_batch_normalization_3mdy + 112)), mx3 = ld16((l10_batch_normalization_3mdx + 112))
             for r in 0..<(hi - lo) * 16 {
                 let dyr = g10 + lo * 2048 + r * 128, xr = a9 + lo * 2048 + r * 128, dxr = g9 + lo * 2048 + r * 128
                 let g0 = ld16((dyr + 64))
@@ -1409,10 +1409,10 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a10 + n * 2048, y = a11 + n * 512
-            let ag = l11arg + n * 512
+            let ag = l11_max_pooling2d_2arg + n * 512
             for oh in 0..<2 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 4)
                 for ow in 0..<2 {
@@ -1431,17 +1431,17 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128] backward
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g10 + n * 2048, dy = g11 + n * 512
             dx.update(repeating: 0, count: 2048)
-            let ag = l11arg + n * 512
+            let ag = l11_max_pooling2d_2arg + n * 512
             for i in 0..<512 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l11ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a10 + n * 2048, py = a11 + n * 512
             for oh in 0..<2 {
@@ -1474,14 +1474,14 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // activation_3 (Activation): [N, 2, 2, 128] -> [N, 2, 2, 128]: y = relu(x)
-    private func l12Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_activation_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a11 + lo * 512
         let ay = a12 + lo * 512
         for i in 0..<(hi - lo) * 512 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // activation_3 (Activation): [N, 2, 2, 128] -> [N, 2, 2, 128] backward: dx = dy * relu'(y)
-    private func l12Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_activation_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g12 + lo * 512
         let by = a12 + lo * 512
         let bdx = g11 + lo * 512
@@ -1489,7 +1489,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: x [512] * W [512, 512] + b relu
-    private func l14Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 127392)
         let bias = (parameters + 389536)
         let x = a12, y = a14
@@ -1499,7 +1499,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // dense_1 (Dense): [N, 512] -> [N, 512]: outputs q0..<q1 of image 0
-    private func l14ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 127392)
         let bias = (parameters + 389536)
         let x = a12, y = a14
@@ -1510,13 +1510,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l14Transpose() {
+    private func l14_dense_1Transpose() {
         let wk = (parameters + 127392)
-        for i in 0..<512 { for o in 0..<512 { l14wt[o * 512 + i] = wk[i * 512 + o] } }
+        for i in 0..<512 { for o in 0..<512 { l14_dense_1wt[o * 512 + i] = wk[i * 512 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l14Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         do {
             let bdy = g14 + lo * 512
@@ -1533,13 +1533,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 512, n: 512, c: { row in gk + row * 512 },
                   GemmReduction(k: rows, aStride: 512, ldb: 512), .store)
         let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 512 }, b: l14wt, n: 512, c: { row in dx + (r0 + row) * 512 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 512 }, b: l14_dense_1wt, n: 512, c: { row in dx + (r0 + row) * 512 },
                   GemmReduction(k: 512, ldb: 512), .store)
     }
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512]: dropout rate 0.0, training
-    private func l15ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a14 + lo * 512, y = a15 + lo * 512, mk = l15mask + lo * 512
+    private func l15_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a14 + lo * 512, y = a15 + lo * 512, mk = l15_dropout_1mask + lo * 512
         let base = seed ^ 4990025626462012731
         for i in 0..<(hi - lo) * 512 {
             let u = Float(mix64(base &+ UInt64(lo * 512 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -1550,18 +1550,18 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512]: inference, y = x
-    private func l15ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l15_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a15 + lo * 512).update(from: a14 + lo * 512, count: (hi - lo) * 512)
     }
 
     // dropout_1 (Dropout): [N, 512] -> [N, 512] backward: dx = dy * mask
-    private func l15Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g15 + lo * 512, dx = g14 + lo * 512, mk = l15mask + lo * 512
+    private func l15_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g15 + lo * 512, dx = g14 + lo * 512, mk = l15_dropout_1mask + lo * 512
         for i in 0..<(hi - lo) * 512 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_2 (Dense): [N, 512] -> [N, 10]: x [512] * W [512, 10] + b linear
-    private func l16Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 390048)
         let bias = (parameters + 395168)
         let x = a15, y = a16
@@ -1571,13 +1571,13 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l16Transpose() {
+    private func l16_dense_2Transpose() {
         let wk = (parameters + 390048)
-        for i in 0..<512 { for o in 0..<10 { l16wt[o * 512 + i] = wk[i * 10 + o] } }
+        for i in 0..<512 { for o in 0..<10 { l16_dense_2wt[o * 512 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l16Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 395178
         let x = a15, dy = g16
         let gb = (gp + 395168)
@@ -1588,7 +1588,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         Gemm.rows(512, a: { row in x + r0 * 512 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 512, ldb: 10), .store)
         let dx = g15
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16wt, n: 512, c: { row in dx + (r0 + row) * 512 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 512, c: { row in dx + (r0 + row) * 512 },
                   GemmReduction(k: 10, ldb: 512), .store)
     }
 

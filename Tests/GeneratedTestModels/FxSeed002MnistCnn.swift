@@ -120,172 +120,172 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // lambda_1 output [N, 28, 28, 1]
     private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 28, 28, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l2xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 30, 30, 1]
+    private let l2_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 30, 30, 1]
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
-    private let l5wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private let l5wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private let l5wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
-    private let l5wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 10, CO] (per thread)
-    private let l5wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
-    private let l5dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private let l5dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 10, CI] (per thread)
-    private let l5dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 10, CO] (per thread)
-    private let l5dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l5_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
+    private let l5_conv2d_2wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    private let l5_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private let l5_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l5_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l5_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l5_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
+    private let l5_conv2d_2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private let l5_conv2d_2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l5_conv2d_2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l5_conv2d_2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l6mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private let l6_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
+    private let l6_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
+    private let l6_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
+    private let l6_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
     private let a7: UnsafeMutablePointer<Float>   // leaky_re_lu_2 output [N, 28, 28, 32]
     private let g7: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_2 output
     private let a8: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 14, 14, 32]
     private let g8: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l8arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a9: UnsafeMutablePointer<Float>   // dropout_1 output [N, 14, 14, 32]
     private let g9: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l9mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l9_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
     private let a10: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l10xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l10wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l10wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l10wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l10wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l10wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l10dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l10dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l10dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l10dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l10dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l10_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
+    private let l10_conv2d_3wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l10_conv2d_3wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l10_conv2d_3wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l10_conv2d_3wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l10_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l10_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l10_conv2d_3dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l10_conv2d_3dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l10_conv2d_3dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l10_conv2d_3dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l11part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private let l11mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l11inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l11mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l11mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l11_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private let l11_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
+    private let l11_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
+    private let l11_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
+    private let l11_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
     private let a12: UnsafeMutablePointer<Float>   // leaky_re_lu_3 output [N, 14, 14, 64]
     private let g12: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_3 output
     private let a13: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g13: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l13xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l13wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l13wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l13wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l13wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l13wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private let l13dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l13dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l13dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l13dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l13dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l13_conv2d_4xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private let l13_conv2d_4wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l13_conv2d_4wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l13_conv2d_4wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l13_conv2d_4wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l13_conv2d_4wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private let l13_conv2d_4dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l13_conv2d_4dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l13_conv2d_4dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l13_conv2d_4dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l13_conv2d_4dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l14part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private let l14mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
-    private let l14inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
-    private let l14mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
-    private let l14mdx: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy * xhat)
+    private let l14_batch_normalization_4part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private let l14_batch_normalization_4mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
+    private let l14_batch_normalization_4inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
+    private let l14_batch_normalization_4mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
+    private let l14_batch_normalization_4mdx: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy * xhat)
     private let a15: UnsafeMutablePointer<Float>   // leaky_re_lu_4 output [N, 14, 14, 64]
     private let g15: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_4 output
     private let a16: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 7, 7, 64]
     private let g16: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l16arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
+    private let l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
     private let a17: UnsafeMutablePointer<Float>   // dropout_2 output [N, 7, 7, 64]
     private let g17: UnsafeMutablePointer<Float>   // gradient of dropout_2 output
-    private let l17mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private let l17_dropout_2mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
     private let a18: UnsafeMutablePointer<Float>   // conv2d_5 output [N, 7, 7, 128]
     private let g18: UnsafeMutablePointer<Float>   // gradient of conv2d_5 output
-    private let l18xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private let l18wu: UnsafeMutablePointer<Float>   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private let l18wv: UnsafeMutablePointer<Float>   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private let l18wm: UnsafeMutablePointer<Float>   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private let l18wh: UnsafeMutablePointer<Float>   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l18wf: UnsafeMutablePointer<Float>   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private let l18dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
-    private let l18dxwu: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private let l18dxwv: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private let l18dxwm: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private let l18dxwh: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l18_conv2d_5xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
+    private let l18_conv2d_5wu: UnsafeMutablePointer<Float>   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private let l18_conv2d_5wv: UnsafeMutablePointer<Float>   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private let l18_conv2d_5wm: UnsafeMutablePointer<Float>   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private let l18_conv2d_5wh: UnsafeMutablePointer<Float>   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l18_conv2d_5wf: UnsafeMutablePointer<Float>   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private let l18_conv2d_5dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
+    private let l18_conv2d_5dxwu: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private let l18_conv2d_5dxwv: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private let l18_conv2d_5dxwm: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private let l18_conv2d_5dxwh: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
     private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
-    private let l19part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private let l19mean: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean
-    private let l19inv: UnsafeMutablePointer<Float>   // batch_normalization_5 batch 1/sqrt(var + eps)
-    private let l19mdy: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy)
-    private let l19mdx: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy * xhat)
+    private let l19_batch_normalization_5part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private let l19_batch_normalization_5mean: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean
+    private let l19_batch_normalization_5inv: UnsafeMutablePointer<Float>   // batch_normalization_5 batch 1/sqrt(var + eps)
+    private let l19_batch_normalization_5mdy: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy)
+    private let l19_batch_normalization_5mdx: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy * xhat)
     private let a20: UnsafeMutablePointer<Float>   // leaky_re_lu_5 output [N, 7, 7, 128]
     private let g20: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_5 output
     private let a21: UnsafeMutablePointer<Float>   // max_pooling2d_3 output [N, 3, 3, 128]
     private let g21: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_3 output
-    private let l21arg: UnsafeMutablePointer<Int32>   // max_pooling2d_3 argmax (input offset)
+    private let l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32>   // max_pooling2d_3 argmax (input offset)
     private let a22: UnsafeMutablePointer<Float>   // dropout_3 output [N, 3, 3, 128]
     private let g22: UnsafeMutablePointer<Float>   // gradient of dropout_3 output
-    private let l22mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private let l22_dropout_3mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
     private let a23: UnsafeMutablePointer<Float>   // conv2d_6 output [N, 3, 3, 64]
     private let g23: UnsafeMutablePointer<Float>   // gradient of conv2d_6 output
-    private let l23xp: UnsafeMutablePointer<Float>   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private let l23wf: UnsafeMutablePointer<Float>   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private let l23dyp: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private let l23_conv2d_6xp: UnsafeMutablePointer<Float>   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private let l23_conv2d_6wf: UnsafeMutablePointer<Float>   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private let l23_conv2d_6dyp: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
     private let a24: UnsafeMutablePointer<Float>   // batch_normalization_6 output [N, 3, 3, 64]
     private let g24: UnsafeMutablePointer<Float>   // gradient of batch_normalization_6 output
-    private let l24part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private let l24mean: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean
-    private let l24inv: UnsafeMutablePointer<Float>   // batch_normalization_6 batch 1/sqrt(var + eps)
-    private let l24mdy: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy)
-    private let l24mdx: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy * xhat)
+    private let l24_batch_normalization_6part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private let l24_batch_normalization_6mean: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean
+    private let l24_batch_normalization_6inv: UnsafeMutablePointer<Float>   // batch_normalization_6 batch 1/sqrt(var + eps)
+    private let l24_batch_normalization_6mdy: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy)
+    private let l24_batch_normalization_6mdx: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy * xhat)
     private let a25: UnsafeMutablePointer<Float>   // leaky_re_lu_6 output [N, 3, 3, 64]
     private let g25: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_6 output
     private let a26: UnsafeMutablePointer<Float>   // max_pooling2d_4 output [N, 1, 1, 64]
     private let g26: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_4 output
-    private let l26arg: UnsafeMutablePointer<Int32>   // max_pooling2d_4 argmax (input offset)
+    private let l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_4 argmax (input offset)
     private let a27: UnsafeMutablePointer<Float>   // dropout_4 output [N, 1, 1, 64]
     private let g27: UnsafeMutablePointer<Float>   // gradient of dropout_4 output
-    private let l27mask: UnsafeMutablePointer<Float>   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private let l27_dropout_4mask: UnsafeMutablePointer<Float>   // dropout_4 dropout mask (0 or 1/(1-rate))
     private let a29: UnsafeMutablePointer<Float>   // batch_normalization_7 output [N, 64]
     private let g29: UnsafeMutablePointer<Float>   // gradient of batch_normalization_7 output
-    private let l29part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private let l29mean: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean
-    private let l29inv: UnsafeMutablePointer<Float>   // batch_normalization_7 batch 1/sqrt(var + eps)
-    private let l29mdy: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy)
-    private let l29mdx: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy * xhat)
+    private let l29_batch_normalization_7part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private let l29_batch_normalization_7mean: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean
+    private let l29_batch_normalization_7inv: UnsafeMutablePointer<Float>   // batch_normalization_7 batch 1/sqrt(var + eps)
+    private let l29_batch_normalization_7mdy: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy)
+    private let l29_batch_normalization_7mdx: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy * xhat)
     private let a30: UnsafeMutablePointer<Float>   // dropout_5 output [N, 64]
     private let g30: UnsafeMutablePointer<Float>   // gradient of dropout_5 output
-    private let l30mask: UnsafeMutablePointer<Float>   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private let l30_dropout_5mask: UnsafeMutablePointer<Float>   // dropout_5 dropout mask (0 or 1/(1-rate))
     private let a31: UnsafeMutablePointer<Float>   // dense_1 output [N, 256]
     private let g31: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l31wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [256, 64]
+    private let l31_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [256, 64]
     private let a32: UnsafeMutablePointer<Float>   // leaky_re_lu_7 output [N, 256]
     private let g32: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_7 output
     private let a33: UnsafeMutablePointer<Float>   // dropout_6 output [N, 256]
     private let g33: UnsafeMutablePointer<Float>   // gradient of dropout_6 output
-    private let l33mask: UnsafeMutablePointer<Float>   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private let l33_dropout_6mask: UnsafeMutablePointer<Float>   // dropout_6 dropout mask (0 or 1/(1-rate))
     private let a34: UnsafeMutablePointer<Float>   // dense_2 output [N, 128]
     private let g34: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l34wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 256]
+    private let l34_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 256]
     private let a35: UnsafeMutablePointer<Float>   // leaky_re_lu_8 output [N, 128]
     private let g35: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_8 output
     private let a36: UnsafeMutablePointer<Float>   // dropout_7 output [N, 128]
     private let g36: UnsafeMutablePointer<Float>   // gradient of dropout_7 output
-    private let l36mask: UnsafeMutablePointer<Float>   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private let l36_dropout_7mask: UnsafeMutablePointer<Float>   // dropout_7 dropout mask (0 or 1/(1-rate))
     private let a37: UnsafeMutablePointer<Float>   // dense_3 output [N, 10]
     private let g37: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l37wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [10, 128]
+    private let l37_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [10, 128]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -301,172 +301,172 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 784, Float.self)
         a2 = zeroed(n * 25088, Float.self)
         g2 = zeroed(n * 25088, Float.self)
-        l2xp = zeroed(n * 900, Float.self)
+        l2_conv2d_1xp = zeroed(n * 900, Float.self)
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
-        l3part = zeroed(threads * 64, Float.self)
-        l3mean = zeroed(32, Float.self)
-        l3inv = zeroed(32, Float.self)
-        l3mdy = zeroed(32, Float.self)
-        l3mdx = zeroed(32, Float.self)
+        l3_batch_normalization_1part = zeroed(threads * 64, Float.self)
+        l3_batch_normalization_1mean = zeroed(32, Float.self)
+        l3_batch_normalization_1inv = zeroed(32, Float.self)
+        l3_batch_normalization_1mdy = zeroed(32, Float.self)
+        l3_batch_normalization_1mdx = zeroed(32, Float.self)
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
         a5 = zeroed(n * 25088, Float.self)
         g5 = zeroed(n * 25088, Float.self)
-        l5xp = zeroed(n * 28800, Float.self)
-        l5wsrc = zeroed(9216, Float.self)
-        l5wu = zeroed(37440, Float.self)
-        l5wv = zeroed(threads * 11520, Float.self)
-        l5wm = zeroed(threads * 11520, Float.self)
-        l5wh = zeroed(threads * 576, Float.self)
-        l5wf = zeroed(9216, Float.self)
-        l5dyp = zeroed(threads * 28800, Float.self)
-        l5dxwu = zeroed(37440, Float.self)
-        l5dxwv = zeroed(threads * 11520, Float.self)
-        l5dxwm = zeroed(threads * 11520, Float.self)
-        l5dxwh = zeroed(threads * 576, Float.self)
+        l5_conv2d_2xp = zeroed(n * 28800, Float.self)
+        l5_conv2d_2wsrc = zeroed(9216, Float.self)
+        l5_conv2d_2wu = zeroed(37440, Float.self)
+        l5_conv2d_2wv = zeroed(threads * 13824, Float.self)
+        l5_conv2d_2wm = zeroed(threads * 13824, Float.self)
+        l5_conv2d_2wh = zeroed(threads * 576, Float.self)
+        l5_conv2d_2wf = zeroed(9216, Float.self)
+        l5_conv2d_2dyp = zeroed(threads * 28800, Float.self)
+        l5_conv2d_2dxwu = zeroed(37440, Float.self)
+        l5_conv2d_2dxwv = zeroed(threads * 13824, Float.self)
+        l5_conv2d_2dxwm = zeroed(threads * 13824, Float.self)
+        l5_conv2d_2dxwh = zeroed(threads * 576, Float.self)
         a6 = zeroed(n * 25088, Float.self)
         g6 = zeroed(n * 25088, Float.self)
-        l6part = zeroed(threads * 64, Float.self)
-        l6mean = zeroed(32, Float.self)
-        l6inv = zeroed(32, Float.self)
-        l6mdy = zeroed(32, Float.self)
-        l6mdx = zeroed(32, Float.self)
+        l6_batch_normalization_2part = zeroed(threads * 64, Float.self)
+        l6_batch_normalization_2mean = zeroed(32, Float.self)
+        l6_batch_normalization_2inv = zeroed(32, Float.self)
+        l6_batch_normalization_2mdy = zeroed(32, Float.self)
+        l6_batch_normalization_2mdx = zeroed(32, Float.self)
         a7 = zeroed(n * 25088, Float.self)
         g7 = zeroed(n * 25088, Float.self)
         a8 = zeroed(n * 6272, Float.self)
         g8 = zeroed(n * 6272, Float.self)
-        l8arg = zeroed(n * 6272, Int32.self)
+        l8_max_pooling2d_1arg = zeroed(n * 6272, Int32.self)
         a9 = zeroed(n * 6272, Float.self)
         g9 = zeroed(n * 6272, Float.self)
-        l9mask = zeroed(n * 6272, Float.self)
+        l9_dropout_1mask = zeroed(n * 6272, Float.self)
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
-        l10xp = zeroed(n * 8192, Float.self)
-        l10wu = zeroed(74304, Float.self)
-        l10wv = zeroed(threads * 9216, Float.self)
-        l10wm = zeroed(threads * 18432, Float.self)
-        l10wh = zeroed(threads * 576, Float.self)
-        l10wf = zeroed(18432, Float.self)
-        l10dyp = zeroed(threads * 16384, Float.self)
-        l10dxwu = zeroed(74304, Float.self)
-        l10dxwv = zeroed(threads * 18432, Float.self)
-        l10dxwm = zeroed(threads * 9216, Float.self)
-        l10dxwh = zeroed(threads * 576, Float.self)
+        l10_conv2d_3xp = zeroed(n * 8192, Float.self)
+        l10_conv2d_3wu = zeroed(74304, Float.self)
+        l10_conv2d_3wv = zeroed(threads * 13824, Float.self)
+        l10_conv2d_3wm = zeroed(threads * 27648, Float.self)
+        l10_conv2d_3wh = zeroed(threads * 576, Float.self)
+        l10_conv2d_3wf = zeroed(18432, Float.self)
+        l10_conv2d_3dyp = zeroed(threads * 16384, Float.self)
+        l10_conv2d_3dxwu = zeroed(74304, Float.self)
+        l10_conv2d_3dxwv = zeroed(threads * 27648, Float.self)
+        l10_conv2d_3dxwm = zeroed(threads * 13824, Float.self)
+        l10_conv2d_3dxwh = zeroed(threads * 576, Float.self)
         a11 = zeroed(n * 12544, Float.self)
         g11 = zeroed(n * 12544, Float.self)
-        l11part = zeroed(threads * 128, Float.self)
-        l11mean = zeroed(64, Float.self)
-        l11inv = zeroed(64, Float.self)
-        l11mdy = zeroed(64, Float.self)
-        l11mdx = zeroed(64, Float.self)
+        l11_batch_normalization_3part = zeroed(threads * 128, Float.self)
+        l11_batch_normalization_3mean = zeroed(64, Float.self)
+        l11_batch_normalization_3inv = zeroed(64, Float.self)
+        l11_batch_normalization_3mdy = zeroed(64, Float.self)
+        l11_batch_normalization_3mdx = zeroed(64, Float.self)
         a12 = zeroed(n * 12544, Float.self)
         g12 = zeroed(n * 12544, Float.self)
         a13 = zeroed(n * 12544, Float.self)
         g13 = zeroed(n * 12544, Float.self)
-        l13xp = zeroed(n * 16384, Float.self)
-        l13wu = zeroed(148032, Float.self)
-        l13wv = zeroed(threads * 18432, Float.self)
-        l13wm = zeroed(threads * 18432, Float.self)
-        l13wh = zeroed(threads * 576, Float.self)
-        l13wf = zeroed(36864, Float.self)
-        l13dyp = zeroed(threads * 16384, Float.self)
-        l13dxwu = zeroed(148032, Float.self)
-        l13dxwv = zeroed(threads * 18432, Float.self)
-        l13dxwm = zeroed(threads * 18432, Float.self)
-        l13dxwh = zeroed(threads * 576, Float.self)
+        l13_conv2d_4xp = zeroed(n * 16384, Float.self)
+        l13_conv2d_4wu = zeroed(148032, Float.self)
+        l13_conv2d_4wv = zeroed(threads * 27648, Float.self)
+        l13_conv2d_4wm = zeroed(threads * 27648, Float.self)
+        l13_conv2d_4wh = zeroed(threads * 576, Float.self)
+        l13_conv2d_4wf = zeroed(36864, Float.self)
+        l13_conv2d_4dyp = zeroed(threads * 16384, Float.self)
+        l13_conv2d_4dxwu = zeroed(148032, Float.self)
+        l13_conv2d_4dxwv = zeroed(threads * 27648, Float.self)
+        l13_conv2d_4dxwm = zeroed(threads * 27648, Float.self)
+        l13_conv2d_4dxwh = zeroed(threads * 576, Float.self)
         a14 = zeroed(n * 12544, Float.self)
         g14 = zeroed(n * 12544, Float.self)
-        l14part = zeroed(threads * 128, Float.self)
-        l14mean = zeroed(64, Float.self)
-        l14inv = zeroed(64, Float.self)
-        l14mdy = zeroed(64, Float.self)
-        l14mdx = zeroed(64, Float.self)
+        l14_batch_normalization_4part = zeroed(threads * 128, Float.self)
+        l14_batch_normalization_4mean = zeroed(64, Float.self)
+        l14_batch_normalization_4inv = zeroed(64, Float.self)
+        l14_batch_normalization_4mdy = zeroed(64, Float.self)
+        l14_batch_normalization_4mdx = zeroed(64, Float.self)
         a15 = zeroed(n * 12544, Float.self)
         g15 = zeroed(n * 12544, Float.self)
         a16 = zeroed(n * 3136, Float.self)
         g16 = zeroed(n * 3136, Float.self)
-        l16arg = zeroed(n * 3136, Int32.self)
+        l16_max_pooling2d_2arg = zeroed(n * 3136, Int32.self)
         a17 = zeroed(n * 3136, Float.self)
         g17 = zeroed(n * 3136, Float.self)
-        l17mask = zeroed(n * 3136, Float.self)
+        l17_dropout_2mask = zeroed(n * 3136, Float.self)
         a18 = zeroed(n * 6272, Float.self)
         g18 = zeroed(n * 6272, Float.self)
-        l18xp = zeroed(n * 5184, Float.self)
-        l18wu = zeroed(295488, Float.self)
-        l18wv = zeroed(threads * 9216, Float.self)
-        l18wm = zeroed(threads * 18432, Float.self)
-        l18wh = zeroed(threads * 576, Float.self)
-        l18wf = zeroed(73728, Float.self)
-        l18dyp = zeroed(threads * 10368, Float.self)
-        l18dxwu = zeroed(295488, Float.self)
-        l18dxwv = zeroed(threads * 18432, Float.self)
-        l18dxwm = zeroed(threads * 9216, Float.self)
-        l18dxwh = zeroed(threads * 576, Float.self)
+        l18_conv2d_5xp = zeroed(n * 5184, Float.self)
+        l18_conv2d_5wu = zeroed(295488, Float.self)
+        l18_conv2d_5wv = zeroed(threads * 9216, Float.self)
+        l18_conv2d_5wm = zeroed(threads * 18432, Float.self)
+        l18_conv2d_5wh = zeroed(threads * 576, Float.self)
+        l18_conv2d_5wf = zeroed(73728, Float.self)
+        l18_conv2d_5dyp = zeroed(threads * 10368, Float.self)
+        l18_conv2d_5dxwu = zeroed(295488, Float.self)
+        l18_conv2d_5dxwv = zeroed(threads * 18432, Float.self)
+        l18_conv2d_5dxwm = zeroed(threads * 9216, Float.self)
+        l18_conv2d_5dxwh = zeroed(threads * 576, Float.self)
         a19 = zeroed(n * 6272, Float.self)
         g19 = zeroed(n * 6272, Float.self)
-        l19part = zeroed(threads * 256, Float.self)
-        l19mean = zeroed(128, Float.self)
-        l19inv = zeroed(128, Float.self)
-        l19mdy = zeroed(128, Float.self)
-        l19mdx = zeroed(128, Float.self)
+        l19_batch_normalization_5part = zeroed(threads * 256, Float.self)
+        l19_batch_normalization_5mean = zeroed(128, Float.self)
+        l19_batch_normalization_5inv = zeroed(128, Float.self)
+        l19_batch_normalization_5mdy = zeroed(128, Float.self)
+        l19_batch_normalization_5mdx = zeroed(128, Float.self)
         a20 = zeroed(n * 6272, Float.self)
         g20 = zeroed(n * 6272, Float.self)
         a21 = zeroed(n * 1152, Float.self)
         g21 = zeroed(n * 1152, Float.self)
-        l21arg = zeroed(n * 1152, Int32.self)
+        l21_max_pooling2d_3arg = zeroed(n * 1152, Int32.self)
         a22 = zeroed(n * 1152, Float.self)
         g22 = zeroed(n * 1152, Float.self)
-        l22mask = zeroed(n * 1152, Float.self)
+        l22_dropout_3mask = zeroed(n * 1152, Float.self)
         a23 = zeroed(n * 576, Float.self)
         g23 = zeroed(n * 576, Float.self)
-        l23xp = zeroed(n * 3200, Float.self)
-        l23wf = zeroed(73728, Float.self)
-        l23dyp = zeroed(threads * 1600, Float.self)
+        l23_conv2d_6xp = zeroed(n * 3200, Float.self)
+        l23_conv2d_6wf = zeroed(73728, Float.self)
+        l23_conv2d_6dyp = zeroed(threads * 1600, Float.self)
         a24 = zeroed(n * 576, Float.self)
         g24 = zeroed(n * 576, Float.self)
-        l24part = zeroed(threads * 128, Float.self)
-        l24mean = zeroed(64, Float.self)
-        l24inv = zeroed(64, Float.self)
-        l24mdy = zeroed(64, Float.self)
-        l24mdx = zeroed(64, Float.self)
+        l24_batch_normalization_6part = zeroed(threads * 128, Float.self)
+        l24_batch_normalization_6mean = zeroed(64, Float.self)
+        l24_batch_normalization_6inv = zeroed(64, Float.self)
+        l24_batch_normalization_6mdy = zeroed(64, Float.self)
+        l24_batch_normalization_6mdx = zeroed(64, Float.self)
         a25 = zeroed(n * 576, Float.self)
         g25 = zeroed(n * 576, Float.self)
         a26 = zeroed(n * 64, Float.self)
         g26 = zeroed(n * 64, Float.self)
-        l26arg = zeroed(n * 64, Int32.self)
+        l26_max_pooling2d_4arg = zeroed(n * 64, Int32.self)
         a27 = zeroed(n * 64, Float.self)
         g27 = zeroed(n * 64, Float.self)
-        l27mask = zeroed(n * 64, Float.self)
+        l27_dropout_4mask = zeroed(n * 64, Float.self)
         a29 = zeroed(n * 64, Float.self)
         g29 = zeroed(n * 64, Float.self)
-        l29part = zeroed(threads * 128, Float.self)
-        l29mean = zeroed(64, Float.self)
-        l29inv = zeroed(64, Float.self)
-        l29mdy = zeroed(64, Float.self)
-        l29mdx = zeroed(64, Float.self)
+        l29_batch_normalization_7part = zeroed(threads * 128, Float.self)
+        l29_batch_normalization_7mean = zeroed(64, Float.self)
+        l29_batch_normalization_7inv = zeroed(64, Float.self)
+        l29_batch_normalization_7mdy = zeroed(64, Float.self)
+        l29_batch_normalization_7mdx = zeroed(64, Float.self)
         a30 = zeroed(n * 64, Float.self)
         g30 = zeroed(n * 64, Float.self)
-        l30mask = zeroed(n * 64, Float.self)
+        l30_dropout_5mask = zeroed(n * 64, Float.self)
         a31 = zeroed(n * 256, Float.self)
         g31 = zeroed(n * 256, Float.self)
-        l31wt = zeroed(16384, Float.self)
+        l31_dense_1wt = zeroed(16384, Float.self)
         a32 = zeroed(n * 256, Float.self)
         g32 = zeroed(n * 256, Float.self)
         a33 = zeroed(n * 256, Float.self)
         g33 = zeroed(n * 256, Float.self)
-        l33mask = zeroed(n * 256, Float.self)
+        l33_dropout_6mask = zeroed(n * 256, Float.self)
         a34 = zeroed(n * 128, Float.self)
         g34 = zeroed(n * 128, Float.self)
-        l34wt = zeroed(32768, Float.self)
+        l34_dense_2wt = zeroed(32768, Float.self)
         a35 = zeroed(n * 128, Float.self)
         g35 = zeroed(n * 128, Float.self)
         a36 = zeroed(n * 128, Float.self)
         g36 = zeroed(n * 128, Float.self)
-        l36mask = zeroed(n * 128, Float.self)
+        l36_dropout_7mask = zeroed(n * 128, Float.self)
         a37 = zeroed(n * 10, Float.self)
         g37 = zeroed(n * 10, Float.self)
-        l37wt = zeroed(1280, Float.self)
+        l37_dense_3wt = zeroed(1280, Float.self)
         (parameters + 320).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 416).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 9696).update(repeating: 1, count: 32)   // batch_normalization_2/gamma
@@ -488,172 +488,172 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         a1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xp.deallocate()
+        l2_conv2d_1xp.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3part.deallocate()
-        l3mean.deallocate()
-        l3inv.deallocate()
-        l3mdy.deallocate()
-        l3mdx.deallocate()
+        l3_batch_normalization_1part.deallocate()
+        l3_batch_normalization_1mean.deallocate()
+        l3_batch_normalization_1inv.deallocate()
+        l3_batch_normalization_1mdy.deallocate()
+        l3_batch_normalization_1mdx.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5xp.deallocate()
-        l5wsrc.deallocate()
-        l5wu.deallocate()
-        l5wv.deallocate()
-        l5wm.deallocate()
-        l5wh.deallocate()
-        l5wf.deallocate()
-        l5dyp.deallocate()
-        l5dxwu.deallocate()
-        l5dxwv.deallocate()
-        l5dxwm.deallocate()
-        l5dxwh.deallocate()
+        l5_conv2d_2xp.deallocate()
+        l5_conv2d_2wsrc.deallocate()
+        l5_conv2d_2wu.deallocate()
+        l5_conv2d_2wv.deallocate()
+        l5_conv2d_2wm.deallocate()
+        l5_conv2d_2wh.deallocate()
+        l5_conv2d_2wf.deallocate()
+        l5_conv2d_2dyp.deallocate()
+        l5_conv2d_2dxwu.deallocate()
+        l5_conv2d_2dxwv.deallocate()
+        l5_conv2d_2dxwm.deallocate()
+        l5_conv2d_2dxwh.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6part.deallocate()
-        l6mean.deallocate()
-        l6inv.deallocate()
-        l6mdy.deallocate()
-        l6mdx.deallocate()
+        l6_batch_normalization_2part.deallocate()
+        l6_batch_normalization_2mean.deallocate()
+        l6_batch_normalization_2inv.deallocate()
+        l6_batch_normalization_2mdy.deallocate()
+        l6_batch_normalization_2mdx.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8arg.deallocate()
+        l8_max_pooling2d_1arg.deallocate()
         a9.deallocate()
         g9.deallocate()
-        l9mask.deallocate()
+        l9_dropout_1mask.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10xp.deallocate()
-        l10wu.deallocate()
-        l10wv.deallocate()
-        l10wm.deallocate()
-        l10wh.deallocate()
-        l10wf.deallocate()
-        l10dyp.deallocate()
-        l10dxwu.deallocate()
-        l10dxwv.deallocate()
-        l10dxwm.deallocate()
-        l10dxwh.deallocate()
+        l10_conv2d_3xp.deallocate()
+        l10_conv2d_3wu.deallocate()
+        l10_conv2d_3wv.deallocate()
+        l10_conv2d_3wm.deallocate()
+        l10_conv2d_3wh.deallocate()
+        l10_conv2d_3wf.deallocate()
+        l10_conv2d_3dyp.deallocate()
+        l10_conv2d_3dxwu.deallocate()
+        l10_conv2d_3dxwv.deallocate()
+        l10_conv2d_3dxwm.deallocate()
+        l10_conv2d_3dxwh.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11part.deallocate()
-        l11mean.deallocate()
-        l11inv.deallocate()
-        l11mdy.deallocate()
-        l11mdx.deallocate()
+        l11_batch_normalization_3part.deallocate()
+        l11_batch_normalization_3mean.deallocate()
+        l11_batch_normalization_3inv.deallocate()
+        l11_batch_normalization_3mdy.deallocate()
+        l11_batch_normalization_3mdx.deallocate()
         a12.deallocate()
         g12.deallocate()
         a13.deallocate()
         g13.deallocate()
-        l13xp.deallocate()
-        l13wu.deallocate()
-        l13wv.deallocate()
-        l13wm.deallocate()
-        l13wh.deallocate()
-        l13wf.deallocate()
-        l13dyp.deallocate()
-        l13dxwu.deallocate()
-        l13dxwv.deallocate()
-        l13dxwm.deallocate()
-        l13dxwh.deallocate()
+        l13_conv2d_4xp.deallocate()
+        l13_conv2d_4wu.deallocate()
+        l13_conv2d_4wv.deallocate()
+        l13_conv2d_4wm.deallocate()
+        l13_conv2d_4wh.deallocate()
+        l13_conv2d_4wf.deallocate()
+        l13_conv2d_4dyp.deallocate()
+        l13_conv2d_4dxwu.deallocate()
+        l13_conv2d_4dxwv.deallocate()
+        l13_conv2d_4dxwm.deallocate()
+        l13_conv2d_4dxwh.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14part.deallocate()
-        l14mean.deallocate()
-        l14inv.deallocate()
-        l14mdy.deallocate()
-        l14mdx.deallocate()
+        l14_batch_normalization_4part.deallocate()
+        l14_batch_normalization_4mean.deallocate()
+        l14_batch_normalization_4inv.deallocate()
+        l14_batch_normalization_4mdy.deallocate()
+        l14_batch_normalization_4mdx.deallocate()
         a15.deallocate()
         g15.deallocate()
         a16.deallocate()
         g16.deallocate()
-        l16arg.deallocate()
+        l16_max_pooling2d_2arg.deallocate()
         a17.deallocate()
         g17.deallocate()
-        l17mask.deallocate()
+        l17_dropout_2mask.deallocate()
         a18.deallocate()
         g18.deallocate()
-        l18xp.deallocate()
-        l18wu.deallocate()
-        l18wv.deallocate()
-        l18wm.deallocate()
-        l18wh.deallocate()
-        l18wf.deallocate()
-        l18dyp.deallocate()
-        l18dxwu.deallocate()
-        l18dxwv.deallocate()
-        l18dxwm.deallocate()
-        l18dxwh.deallocate()
+        l18_conv2d_5xp.deallocate()
+        l18_conv2d_5wu.deallocate()
+        l18_conv2d_5wv.deallocate()
+        l18_conv2d_5wm.deallocate()
+        l18_conv2d_5wh.deallocate()
+        l18_conv2d_5wf.deallocate()
+        l18_conv2d_5dyp.deallocate()
+        l18_conv2d_5dxwu.deallocate()
+        l18_conv2d_5dxwv.deallocate()
+        l18_conv2d_5dxwm.deallocate()
+        l18_conv2d_5dxwh.deallocate()
         a19.deallocate()
         g19.deallocate()
-        l19part.deallocate()
-        l19mean.deallocate()
-        l19inv.deallocate()
-        l19mdy.deallocate()
-        l19mdx.deallocate()
+        l19_batch_normalization_5part.deallocate()
+        l19_batch_normalization_5mean.deallocate()
+        l19_batch_normalization_5inv.deallocate()
+        l19_batch_normalization_5mdy.deallocate()
+        l19_batch_normalization_5mdx.deallocate()
         a20.deallocate()
         g20.deallocate()
         a21.deallocate()
         g21.deallocate()
-        l21arg.deallocate()
+        l21_max_pooling2d_3arg.deallocate()
         a22.deallocate()
         g22.deallocate()
-        l22mask.deallocate()
+        l22_dropout_3mask.deallocate()
         a23.deallocate()
         g23.deallocate()
-        l23xp.deallocate()
-        l23wf.deallocate()
-        l23dyp.deallocate()
+        l23_conv2d_6xp.deallocate()
+        l23_conv2d_6wf.deallocate()
+        l23_conv2d_6dyp.deallocate()
         a24.deallocate()
         g24.deallocate()
-        l24part.deallocate()
-        l24mean.deallocate()
-        l24inv.deallocate()
-        l24mdy.deallocate()
-        l24mdx.deallocate()
+        l24_batch_normalization_6part.deallocate()
+        l24_batch_normalization_6mean.deallocate()
+        l24_batch_normalization_6inv.deallocate()
+        l24_batch_normalization_6mdy.deallocate()
+        l24_batch_normalization_6mdx.deallocate()
         a25.deallocate()
         g25.deallocate()
         a26.deallocate()
         g26.deallocate()
-        l26arg.deallocate()
+        l26_max_pooling2d_4arg.deallocate()
         a27.deallocate()
         g27.deallocate()
-        l27mask.deallocate()
+        l27_dropout_4mask.deallocate()
         a29.deallocate()
         g29.deallocate()
-        l29part.deallocate()
-        l29mean.deallocate()
-        l29inv.deallocate()
-        l29mdy.deallocate()
-        l29mdx.deallocate()
+        l29_batch_normalization_7part.deallocate()
+        l29_batch_normalization_7mean.deallocate()
+        l29_batch_normalization_7inv.deallocate()
+        l29_batch_normalization_7mdy.deallocate()
+        l29_batch_normalization_7mdx.deallocate()
         a30.deallocate()
         g30.deallocate()
-        l30mask.deallocate()
+        l30_dropout_5mask.deallocate()
         a31.deallocate()
         g31.deallocate()
-        l31wt.deallocate()
+        l31_dense_1wt.deallocate()
         a32.deallocate()
         g32.deallocate()
         a33.deallocate()
         g33.deallocate()
-        l33mask.deallocate()
+        l33_dropout_6mask.deallocate()
         a34.deallocate()
         g34.deallocate()
-        l34wt.deallocate()
+        l34_dense_2wt.deallocate()
         a35.deallocate()
         g35.deallocate()
         a36.deallocate()
         g36.deallocate()
-        l36mask.deallocate()
+        l36_dropout_7mask.deallocate()
         a37.deallocate()
         g37.deallocate()
-        l37wt.deallocate()
+        l37_dense_3wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -693,164 +693,164 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        l5WinogradWeights()
-        l10WinogradWeights()
-        l13WinogradWeights()
-        l18WinogradWeights()
+        l5_conv2d_2WinogradWeights()
+        l10_conv2d_3WinogradWeights()
+        l13_conv2d_4WinogradWeights()
+        l18_conv2d_5WinogradWeights()
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3SumMean(lo, hi, t)
+            l1_lambda_1Forward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
+            l3_batch_normalization_1SumMean(lo, hi, t)
         }
-        l3ReduceMean()
+        l3_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l3SumVar(lo, hi, t)
+            l3_batch_normalization_1SumVar(lo, hi, t)
         }
-        l3ReduceVar()
+        l3_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l3Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6SumMean(lo, hi, t)
+            l3_batch_normalization_1Normalize(lo, hi, t)
+            l4_leaky_re_lu_1Forward(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_batch_normalization_2SumMean(lo, hi, t)
         }
-        l6ReduceMean()
+        l6_batch_normalization_2ReduceMean()
         parallel {
             lo, hi, t in
-            l6SumVar(lo, hi, t)
+            l6_batch_normalization_2SumVar(lo, hi, t)
         }
-        l6ReduceVar()
+        l6_batch_normalization_2ReduceVar()
         parallel {
             lo, hi, t in
-            l6Normalize(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9ForwardTraining(lo, hi, t)
-            l10Forward(lo, hi, t)
-            l11SumMean(lo, hi, t)
+            l6_batch_normalization_2Normalize(lo, hi, t)
+            l7_leaky_re_lu_2Forward(lo, hi, t)
+            l8_max_pooling2d_1Forward(lo, hi, t)
+            l9_dropout_1ForwardTraining(lo, hi, t)
+            l10_conv2d_3Forward(lo, hi, t)
+            l11_batch_normalization_3SumMean(lo, hi, t)
         }
-        l11ReduceMean()
+        l11_batch_normalization_3ReduceMean()
         parallel {
             lo, hi, t in
-            l11SumVar(lo, hi, t)
+            l11_batch_normalization_3SumVar(lo, hi, t)
         }
-        l11ReduceVar()
+        l11_batch_normalization_3ReduceVar()
         parallel {
             lo, hi, t in
-            l11Normalize(lo, hi, t)
-            l12Forward(lo, hi, t)
-            l13Forward(lo, hi, t)
-            l14SumMean(lo, hi, t)
+            l11_batch_normalization_3Normalize(lo, hi, t)
+            l12_leaky_re_lu_3Forward(lo, hi, t)
+            l13_conv2d_4Forward(lo, hi, t)
+            l14_batch_normalization_4SumMean(lo, hi, t)
         }
-        l14ReduceMean()
+        l14_batch_normalization_4ReduceMean()
         parallel {
             lo, hi, t in
-            l14SumVar(lo, hi, t)
+            l14_batch_normalization_4SumVar(lo, hi, t)
         }
-        l14ReduceVar()
+        l14_batch_normalization_4ReduceVar()
         parallel {
             lo, hi, t in
-            l14Normalize(lo, hi, t)
-            l15Forward(lo, hi, t)
-            l16Forward(lo, hi, t)
-            l17ForwardTraining(lo, hi, t)
-            l18Forward(lo, hi, t)
-            l19SumMean(lo, hi, t)
+            l14_batch_normalization_4Normalize(lo, hi, t)
+            l15_leaky_re_lu_4Forward(lo, hi, t)
+            l16_max_pooling2d_2Forward(lo, hi, t)
+            l17_dropout_2ForwardTraining(lo, hi, t)
+            l18_conv2d_5Forward(lo, hi, t)
+            l19_batch_normalization_5SumMean(lo, hi, t)
         }
-        l19ReduceMean()
+        l19_batch_normalization_5ReduceMean()
         parallel {
             lo, hi, t in
-            l19SumVar(lo, hi, t)
+            l19_batch_normalization_5SumVar(lo, hi, t)
         }
-        l19ReduceVar()
+        l19_batch_normalization_5ReduceVar()
         parallel {
             lo, hi, t in
-            l19Normalize(lo, hi, t)
-            l20Forward(lo, hi, t)
-            l21Forward(lo, hi, t)
-            l22ForwardTraining(lo, hi, t)
-            l23Forward(lo, hi, t)
-            l24SumMean(lo, hi, t)
+            l19_batch_normalization_5Normalize(lo, hi, t)
+            l20_leaky_re_lu_5Forward(lo, hi, t)
+            l21_max_pooling2d_3Forward(lo, hi, t)
+            l22_dropout_3ForwardTraining(lo, hi, t)
+            l23_conv2d_6Forward(lo, hi, t)
+            l24_batch_normalization_6SumMean(lo, hi, t)
         }
-        l24ReduceMean()
+        l24_batch_normalization_6ReduceMean()
         parallel {
             lo, hi, t in
-            l24SumVar(lo, hi, t)
+            l24_batch_normalization_6SumVar(lo, hi, t)
         }
-        l24ReduceVar()
+        l24_batch_normalization_6ReduceVar()
         parallel {
             lo, hi, t in
-            l24Normalize(lo, hi, t)
-            l25Forward(lo, hi, t)
-            l26Forward(lo, hi, t)
-            l27ForwardTraining(lo, hi, t)
-            l29SumMean(lo, hi, t)
+            l24_batch_normalization_6Normalize(lo, hi, t)
+            l25_leaky_re_lu_6Forward(lo, hi, t)
+            l26_max_pooling2d_4Forward(lo, hi, t)
+            l27_dropout_4ForwardTraining(lo, hi, t)
+            l29_batch_normalization_7SumMean(lo, hi, t)
         }
-        l29ReduceMean()
+        l29_batch_normalization_7ReduceMean()
         parallel {
             lo, hi, t in
-            l29SumVar(lo, hi, t)
+            l29_batch_normalization_7SumVar(lo, hi, t)
         }
-        l29ReduceVar()
+        l29_batch_normalization_7ReduceVar()
         parallel {
             lo, hi, t in
-            l29Normalize(lo, hi, t)
-            l30ForwardTraining(lo, hi, t)
-            l31Forward(lo, hi, t)
-            l32Forward(lo, hi, t)
-            l33ForwardTraining(lo, hi, t)
-            l34Forward(lo, hi, t)
-            l35Forward(lo, hi, t)
-            l36ForwardTraining(lo, hi, t)
-            l37Forward(lo, hi, t)
+            l29_batch_normalization_7Normalize(lo, hi, t)
+            l30_dropout_5ForwardTraining(lo, hi, t)
+            l31_dense_1Forward(lo, hi, t)
+            l32_leaky_re_lu_7Forward(lo, hi, t)
+            l33_dropout_6ForwardTraining(lo, hi, t)
+            l34_dense_2Forward(lo, hi, t)
+            l35_leaky_re_lu_8Forward(lo, hi, t)
+            l36_dropout_7ForwardTraining(lo, hi, t)
+            l37_dense_3Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        l5WinogradWeights()
-        l10WinogradWeights()
-        l13WinogradWeights()
-        l18WinogradWeights()
+        l5_conv2d_2WinogradWeights()
+        l10_conv2d_3WinogradWeights()
+        l13_conv2d_4WinogradWeights()
+        l18_conv2d_5WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Inference(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Inference(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8ForwardInference(lo, hi, t)
-            l9ForwardInference(lo, hi, t)
-            l10Forward(lo, hi, t)
-            l11Inference(lo, hi, t)
-            l12Forward(lo, hi, t)
-            l13Forward(lo, hi, t)
-            l14Inference(lo, hi, t)
-            l15Forward(lo, hi, t)
-            l16ForwardInference(lo, hi, t)
-            l17ForwardInference(lo, hi, t)
-            l18Forward(lo, hi, t)
-            l19Inference(lo, hi, t)
-            l20Forward(lo, hi, t)
-            l21ForwardInference(lo, hi, t)
-            l22ForwardInference(lo, hi, t)
-            l23Forward(lo, hi, t)
-            l24Inference(lo, hi, t)
-            l25Forward(lo, hi, t)
-            l26ForwardInference(lo, hi, t)
-            l27ForwardInference(lo, hi, t)
-            l29Inference(lo, hi, t)
-            l30ForwardInference(lo, hi, t)
-            l31Forward(lo, hi, t)
-            l32Forward(lo, hi, t)
-            l33ForwardInference(lo, hi, t)
-            l34Forward(lo, hi, t)
-            l35Forward(lo, hi, t)
-            l36ForwardInference(lo, hi, t)
-            l37Forward(lo, hi, t)
+            l1_lambda_1Forward(lo, hi, t)
+            l2_conv2d_1Forward(lo, hi, t)
+            l3_batch_normalization_1Inference(lo, hi, t)
+            l4_leaky_re_lu_1Forward(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_batch_normalization_2Inference(lo, hi, t)
+            l7_leaky_re_lu_2Forward(lo, hi, t)
+            l8_max_pooling2d_1ForwardInference(lo, hi, t)
+            l9_dropout_1ForwardInference(lo, hi, t)
+            l10_conv2d_3Forward(lo, hi, t)
+            l11_batch_normalization_3Inference(lo, hi, t)
+            l12_leaky_re_lu_3Forward(lo, hi, t)
+            l13_conv2d_4Forward(lo, hi, t)
+            l14_batch_normalization_4Inference(lo, hi, t)
+            l15_leaky_re_lu_4Forward(lo, hi, t)
+            l16_max_pooling2d_2ForwardInference(lo, hi, t)
+            l17_dropout_2ForwardInference(lo, hi, t)
+            l18_conv2d_5Forward(lo, hi, t)
+            l19_batch_normalization_5Inference(lo, hi, t)
+            l20_leaky_re_lu_5Forward(lo, hi, t)
+            l21_max_pooling2d_3ForwardInference(lo, hi, t)
+            l22_dropout_3ForwardInference(lo, hi, t)
+            l23_conv2d_6Forward(lo, hi, t)
+            l24_batch_normalization_6Inference(lo, hi, t)
+            l25_leaky_re_lu_6Forward(lo, hi, t)
+            l26_max_pooling2d_4ForwardInference(lo, hi, t)
+            l27_dropout_4ForwardInference(lo, hi, t)
+            l29_batch_normalization_7Inference(lo, hi, t)
+            l30_dropout_5ForwardInference(lo, hi, t)
+            l31_dense_1Forward(lo, hi, t)
+            l32_leaky_re_lu_7Forward(lo, hi, t)
+            l33_dropout_6ForwardInference(lo, hi, t)
+            l34_dense_2Forward(lo, hi, t)
+            l35_leaky_re_lu_8Forward(lo, hi, t)
+            l36_dropout_7ForwardInference(lo, hi, t)
+            l37_dense_3Forward(lo, hi, t)
         }
     }
 
@@ -858,63 +858,63 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2PadSingle()
+        l1_lambda_1Forward(lo, hi, t)
+        l2_conv2d_1PadSingle()
         splitRows(784, 6) {
             q0, q1, t in
-            self.l2ForwardRows(l2xp, a2, q0, q1, t)
+            self.l2_conv2d_1ForwardRows(l2_conv2d_1xp, a2, q0, q1, t)
         }
-        l3Inference(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5PadSingle()
-        l5WinogradWeightsIfChanged()
-        splitRows(49, 10) {
-            q0, q1, t in
-            self.l5ForwardTiles(l5xp, a5, q0, q1, t)
-        }
-        l6Inference(lo, hi, t)
-        l7Forward(lo, hi, t)
-        l8ForwardInference(lo, hi, t)
-        l9ForwardInference(lo, hi, t)
-        l10PadSingle()
-        splitRows(196, 6) {
-            q0, q1, t in
-            self.l10ForwardRows(l10xp, a10, q0, q1, t)
-        }
-        l11Inference(lo, hi, t)
-        l12Forward(lo, hi, t)
-        l13PadSingle()
-        splitRows(196, 6) {
-            q0, q1, t in
-            self.l13ForwardRows(l13xp, a13, q0, q1, t)
-        }
-        l14Inference(lo, hi, t)
-        l15Forward(lo, hi, t)
-        l16ForwardInference(lo, hi, t)
-        l17ForwardInference(lo, hi, t)
-        l18PadSingle()
+        l3_batch_normalization_1Inference(lo, hi, t)
+        l4_leaky_re_lu_1Forward(lo, hi, t)
+        l5_conv2d_2PadSingle()
+        l5_conv2d_2WinogradWeightsIfChanged()
         splitRows(49, 6) {
             q0, q1, t in
-            self.l18ForwardRows(l18xp, a18, q0, q1, t)
+            self.l5_conv2d_2ForwardTiles(l5_conv2d_2xp, a5, q0, q1, t)
         }
-        l19Inference(lo, hi, t)
-        l20Forward(lo, hi, t)
-        l21ForwardInference(lo, hi, t)
-        l22ForwardInference(lo, hi, t)
-        l23Forward(lo, hi, t)
-        l24Inference(lo, hi, t)
-        l25Forward(lo, hi, t)
-        l26ForwardInference(lo, hi, t)
-        l27ForwardInference(lo, hi, t)
-        l29Inference(lo, hi, t)
-        l30ForwardInference(lo, hi, t)
-        l31Forward(lo, hi, t)
-        l32Forward(lo, hi, t)
-        l33ForwardInference(lo, hi, t)
-        l34Forward(lo, hi, t)
-        l35Forward(lo, hi, t)
-        l36ForwardInference(lo, hi, t)
-        l37Forward(lo, hi, t)
+        l6_batch_normalization_2Inference(lo, hi, t)
+        l7_leaky_re_lu_2Forward(lo, hi, t)
+        l8_max_pooling2d_1ForwardInference(lo, hi, t)
+        l9_dropout_1ForwardInference(lo, hi, t)
+        l10_conv2d_3PadSingle()
+        splitRows(196, 6) {
+            q0, q1, t in
+            self.l10_conv2d_3ForwardRows(l10_conv2d_3xp, a10, q0, q1, t)
+        }
+        l11_batch_normalization_3Inference(lo, hi, t)
+        l12_leaky_re_lu_3Forward(lo, hi, t)
+        l13_conv2d_4PadSingle()
+        splitRows(196, 6) {
+            q0, q1, t in
+            self.l13_conv2d_4ForwardRows(l13_conv2d_4xp, a13, q0, q1, t)
+        }
+        l14_batch_normalization_4Inference(lo, hi, t)
+        l15_leaky_re_lu_4Forward(lo, hi, t)
+        l16_max_pooling2d_2ForwardInference(lo, hi, t)
+        l17_dropout_2ForwardInference(lo, hi, t)
+        l18_conv2d_5PadSingle()
+        splitRows(49, 6) {
+            q0, q1, t in
+            self.l18_conv2d_5ForwardRows(l18_conv2d_5xp, a18, q0, q1, t)
+        }
+        l19_batch_normalization_5Inference(lo, hi, t)
+        l20_leaky_re_lu_5Forward(lo, hi, t)
+        l21_max_pooling2d_3ForwardInference(lo, hi, t)
+        l22_dropout_3ForwardInference(lo, hi, t)
+        l23_conv2d_6Forward(lo, hi, t)
+        l24_batch_normalization_6Inference(lo, hi, t)
+        l25_leaky_re_lu_6Forward(lo, hi, t)
+        l26_max_pooling2d_4ForwardInference(lo, hi, t)
+        l27_dropout_4ForwardInference(lo, hi, t)
+        l29_batch_normalization_7Inference(lo, hi, t)
+        l30_dropout_5ForwardInference(lo, hi, t)
+        l31_dense_1Forward(lo, hi, t)
+        l32_leaky_re_lu_7Forward(lo, hi, t)
+        l33_dropout_6ForwardInference(lo, hi, t)
+        l34_dense_2Forward(lo, hi, t)
+        l35_leaky_re_lu_8Forward(lo, hi, t)
+        l36_dropout_7ForwardInference(lo, hi, t)
+        l37_dense_3Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -929,90 +929,90 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g37.update(from: outputGradient, count: count * 10)
-        l5Flip()
-        l5dxWinogradWeights()
-        l10Flip()
-        l10dxWinogradWeights()
-        l13Flip()
-        l13dxWinogradWeights()
-        l18Flip()
-        l18dxWinogradWeights()
-        l23Flip()
-        l31Transpose()
-        l34Transpose()
-        l37Transpose()
+        l5_conv2d_2Flip()
+        l5_conv2d_2dxWinogradWeights()
+        l10_conv2d_3Flip()
+        l10_conv2d_3dxWinogradWeights()
+        l13_conv2d_4Flip()
+        l13_conv2d_4dxWinogradWeights()
+        l18_conv2d_5Flip()
+        l18_conv2d_5dxWinogradWeights()
+        l23_conv2d_6Flip()
+        l31_dense_1Transpose()
+        l34_dense_2Transpose()
+        l37_dense_3Transpose()
         parallel {
             lo, hi, t in
-            l37Backward(lo, hi, t)
-            l36Backward(lo, hi, t)
-            l35Backward(lo, hi, t)
-            l34Backward(lo, hi, t)
-            l33Backward(lo, hi, t)
-            l32Backward(lo, hi, t)
-            l31Backward(lo, hi, t)
-            l30Backward(lo, hi, t)
-            l29BackwardSums(lo, hi, t)
+            l37_dense_3Backward(lo, hi, t)
+            l36_dropout_7Backward(lo, hi, t)
+            l35_leaky_re_lu_8Backward(lo, hi, t)
+            l34_dense_2Backward(lo, hi, t)
+            l33_dropout_6Backward(lo, hi, t)
+            l32_leaky_re_lu_7Backward(lo, hi, t)
+            l31_dense_1Backward(lo, hi, t)
+            l30_dropout_5Backward(lo, hi, t)
+            l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
-        l29BackwardReduce()
+        l29_batch_normalization_7BackwardReduce()
         parallel {
             lo, hi, t in
-            l29BackwardData(lo, hi, t)
-            l27Backward(lo, hi, t)
-            l26Backward(lo, hi, t)
-            l25Backward(lo, hi, t)
-            l24BackwardSums(lo, hi, t)
+            l29_batch_normalization_7BackwardData(lo, hi, t)
+            l27_dropout_4Backward(lo, hi, t)
+            l26_max_pooling2d_4Backward(lo, hi, t)
+            l25_leaky_re_lu_6Backward(lo, hi, t)
+            l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
-        l24BackwardReduce()
+        l24_batch_normalization_6BackwardReduce()
         parallel {
             lo, hi, t in
-            l24BackwardData(lo, hi, t)
-            l23Backward(lo, hi, t)
-            l22Backward(lo, hi, t)
-            l21Backward(lo, hi, t)
-            l20Backward(lo, hi, t)
-            l19BackwardSums(lo, hi, t)
+            l24_batch_normalization_6BackwardData(lo, hi, t)
+            l23_conv2d_6Backward(lo, hi, t)
+            l22_dropout_3Backward(lo, hi, t)
+            l21_max_pooling2d_3Backward(lo, hi, t)
+            l20_leaky_re_lu_5Backward(lo, hi, t)
+            l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
-        l19BackwardReduce()
+        l19_batch_normalization_5BackwardReduce()
         parallel {
             lo, hi, t in
-            l19BackwardData(lo, hi, t)
-            l18Backward(lo, hi, t)
-            l17Backward(lo, hi, t)
-            l16Backward(lo, hi, t)
-            l15Backward(lo, hi, t)
-            l14BackwardSums(lo, hi, t)
+            l19_batch_normalization_5BackwardData(lo, hi, t)
+            l18_conv2d_5Backward(lo, hi, t)
+            l17_dropout_2Backward(lo, hi, t)
+            l16_max_pooling2d_2Backward(lo, hi, t)
+            l15_leaky_re_lu_4Backward(lo, hi, t)
+            l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
-        l14BackwardReduce()
+        l14_batch_normalization_4BackwardReduce()
         parallel {
             lo, hi, t in
-            l14BackwardData(lo, hi, t)
-            l13Backward(lo, hi, t)
-            l12Backward(lo, hi, t)
-            l11BackwardSums(lo, hi, t)
+            l14_batch_normalization_4BackwardData(lo, hi, t)
+            l13_conv2d_4Backward(lo, hi, t)
+            l12_leaky_re_lu_3Backward(lo, hi, t)
+            l11_batch_normalization_3BackwardSums(lo, hi, t)
         }
-        l11BackwardReduce()
+        l11_batch_normalization_3BackwardReduce()
         parallel {
             lo, hi, t in
-            l11BackwardData(lo, hi, t)
-            l10Backward(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
-            l6BackwardSums(lo, hi, t)
+            l11_batch_normalization_3BackwardData(lo, hi, t)
+            l10_conv2d_3Backward(lo, hi, t)
+            l9_dropout_1Backward(lo, hi, t)
+            l8_max_pooling2d_1Backward(lo, hi, t)
+            l7_leaky_re_lu_2Backward(lo, hi, t)
+            l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
-        l6BackwardReduce()
+        l6_batch_normalization_2BackwardReduce()
         parallel {
             lo, hi, t in
-            l6BackwardData(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3BackwardSums(lo, hi, t)
+            l6_batch_normalization_2BackwardData(lo, hi, t)
+            l5_conv2d_2Backward(lo, hi, t)
+            l4_leaky_re_lu_1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l3BackwardReduce()
+        l3_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardData(lo, hi, t)
+            l2_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 265258, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -1021,13 +1021,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 288), (288, 32), (448, 9216), (9664, 32), (9824, 18432), (28256, 64), (28576, 36864), (65440, 64), (65760, 73728), (139488, 128), (140128, 73728), (213856, 64), (214432, 16384), (230816, 256), (231072, 32768), (263840, 128), (263968, 1280), (265248, 10)]
 
     // lambda_1 (Lambda): [N, 28, 28, 1] -> [N, 28, 28, 1]: y = (x - 0.1307) / 0.3081
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a0 + lo * 784, y = a1 + lo * 784
         for i in 0..<(hi - lo) * 784 { let v = x[i]; y[i] = (v - Float(0.1307)) / Float(0.3081) }
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 288)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 30 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -1035,31 +1035,31 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 3x3x1x32 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 784
-            let x = l2xp + n * 900
+            let x = l2_conv2d_1xp + n * 900
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
             let y = a2 + n * 25088
-            l2ForwardRows(x, y, 0, 784, t)
+            l2_conv2d_1ForwardRows(x, y, 0, 784, t)
         }
     }
 
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
-    private func l2PadSingle() {
-        let src = a1, x = l2xp
+    private func l2_conv2d_1PadSingle() {
+        let src = a1, x = l2_conv2d_1xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 1).update(from: src + r * 28, count: 28) }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 288)
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 288)
         for n in lo..<hi {
-            let x = l2xp + n * 900
+            let x = l2_conv2d_1xp + n * 900
             let dy = g2 + n * 25088
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(9, a: { row in x + row / 3 * 30 + row % 3 }, b: dy, n: 32, c: { row in gk + row * 32 },
@@ -1068,8 +1068,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 64
+    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -1084,24 +1084,24 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l3ReduceMean() {
+    private func l3_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 64 + c] }
-            l3mean[c] = s * scale
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
+            l3_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 64
+    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3mean + 16))
+            let m1 = ld16((l3_batch_normalization_1mean + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a2 + lo * 25088 + r * 32
                 let d0 = ld16((xr + 0)) - m0
@@ -1115,27 +1115,27 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3ReduceVar() {
+    private func l3_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 784, 1)
         let mm = (parameters + 384), mv = (parameters + 416)
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 64 + c] }
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
             let v = s / Float(m)
-            l3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3mean[c]
+            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l3mean + 0)), k0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 320) + 0))
             let be0 = ld16(((parameters + 352) + 0))
-            let m1 = ld16((l3mean + 16)), k1 = ld16((l3inv + 16))
+            let m1 = ld16((l3_batch_normalization_1mean + 16)), k1 = ld16((l3_batch_normalization_1inv + 16))
             let ga1 = ld16(((parameters + 320) + 16))
             let be1 = ld16(((parameters + 352) + 16))
             for r in 0..<(hi - lo) * 784 {
@@ -1152,9 +1152,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 384), mv = (parameters + 416)
-        let sc = l3part + t * 64, sh = sc + 32   // this chunk's scale and shift
+        let sc = l3_batch_normalization_1part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
             let k = (parameters + 320)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1173,13 +1173,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 64
+    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3mean + 16)), iv1 = ld16((l3inv + 16))
+            let m1 = ld16((l3_batch_normalization_1mean + 16)), iv1 = ld16((l3_batch_normalization_1inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g3 + lo * 25088 + r * 32
                 let xr = a2 + lo * 25088 + r * 32
@@ -1198,28 +1198,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3BackwardReduce() {
+    private func l3_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3part[k * 64 + c]; sdx += l3part[k * 64 + 32 + c] }
+            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 64 + c]; sdx += l3_batch_normalization_1part[k * 64 + 32 + c] }
             gradients[320 + c] = sdx
             gradients[352 + c] = sdy
-            l3mdy[c] = sdy * scale
-            l3mdx[c] = sdx * scale
+            l3_batch_normalization_1mdy[c] = sdy * scale
+            l3_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+            let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
             let k0 = ld16(((parameters + 320) + 0)) * iv0
-            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
-            let iv1 = ld16((l3inv + 16)), m1 = ld16((l3mean + 16))
+            let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
+            let iv1 = ld16((l3_batch_normalization_1inv + 16)), m1 = ld16((l3_batch_normalization_1mean + 16))
             let k1 = ld16(((parameters + 320) + 16)) * iv1
-            let my1 = ld16((l3mdy + 16)), mx1 = ld16((l3mdx + 16))
+            let my1 = ld16((l3_batch_normalization_1mdy + 16)), mx1 = ld16((l3_batch_normalization_1mdx + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g3 + lo * 25088 + r * 32, xr = a2 + lo * 25088 + r * 32, dxr = g2 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
@@ -1231,14 +1231,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a3 + lo * 25088
         let ay = a4 + lo * 25088
         for i in 0..<(hi - lo) * 25088 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g4 + lo * 25088
         let by = a4 + lo * 25088
         let bdx = g3 + lo * 25088
@@ -1246,17 +1246,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
-    private func l5WinogradWeightsIfChanged() {
+    private func l5_conv2d_2WinogradWeightsIfChanged() {
         let wk = (parameters + 448)
-        for i in 0..<9216 where wk[i].bitPattern != l5wsrc[i].bitPattern {
-            l5WinogradWeights()
+        for i in 0..<9216 where wk[i].bitPattern != l5_conv2d_2wsrc[i].bitPattern {
+            l5_conv2d_2WinogradWeights()
             return
         }
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l5WinogradWeights() {
-        let wk = (parameters + 448), h = l5wh
+    private func l5_conv2d_2WinogradWeights() {
+        let wk = (parameters + 448), h = l5_conv2d_2wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -1290,22 +1290,22 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l5wu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
-                    st16(l5wu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
-                    st16(l5wu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
-                    st16(l5wu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
-                    st16(l5wu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
-                    st16(l5wu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
+                    st16(l5_conv2d_2wu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
+                    st16(l5_conv2d_2wu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
+                    st16(l5_conv2d_2wu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
+                    st16(l5_conv2d_2wu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
+                    st16(l5_conv2d_2wu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
+                    st16(l5_conv2d_2wu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
                 }
             }
         }
-        l5wsrc.update(from: wk, count: 9216)
+        l5_conv2d_2wsrc.update(from: wk, count: 9216)
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
-    @inline(never) private func l5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
-        let v = l5wv + t * 11520, mm = l5wm + t * 11520, h = l5wh + t * 576
+        let v = l5_conv2d_2wv + t * 13824, mm = l5_conv2d_2wm + t * 13824, h = l5_conv2d_2wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -1313,7 +1313,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(10, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -1354,17 +1354,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5wu + xi * 1040
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l5_conv2d_2wu + xi * 1040
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 32, ldb: 32), .store)
             }
@@ -1375,12 +1375,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 32, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1431,33 +1431,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a4 + n * 25088
-            let x = l5xp + n * 28800
+            let x = l5_conv2d_2xp + n * 28800
             for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
             let y = a5 + n * 25088
-            l5ForwardTiles(x, y, 0, 49, t)
+            l5_conv2d_2ForwardTiles(x, y, 0, 49, t)
         }
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l5PadSingle() {
-        let src = a4, x = l5xp
+    private func l5_conv2d_2PadSingle() {
+        let src = a4, x = l5_conv2d_2xp
         for r in 0..<28 { (x + ((r + 1) * 30 + 1) * 32).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5Flip() {
+    private func l5_conv2d_2Flip() {
         let wk = (parameters + 448)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<32 {
-            l5wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
+            l5_conv2d_2wf[((kh * 3 + kw) * 32 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l5dxWinogradWeights() {
-        let wk = l5wf, h = l5dxwh
+    private func l5_conv2d_2dxWinogradWeights() {
+        let wk = l5_conv2d_2wf, h = l5_conv2d_2dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -1491,20 +1491,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l5dxwu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
-                    st16(l5dxwu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
-                    st16(l5dxwu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
-                    st16(l5dxwu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
-                    st16(l5dxwu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
-                    st16(l5dxwu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
+                    st16(l5_conv2d_2dxwu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
+                    st16(l5_conv2d_2dxwu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
+                    st16(l5_conv2d_2dxwu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
+                    st16(l5_conv2d_2dxwu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
+                    st16(l5_conv2d_2dxwu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
+                    st16(l5_conv2d_2dxwu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l5dxwv + t * 11520, mm = l5dxwm + t * 11520, h = l5dxwh + t * 576
+    @inline(never) private func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l5_conv2d_2dxwv + t * 13824, mm = l5_conv2d_2dxwm + t * 13824, h = l5_conv2d_2dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -1512,7 +1512,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(10, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 7, tx = tile % 7
                 let d = x + (ty * 120 + tx * 4) * 32
@@ -1553,17 +1553,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 320 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 320 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 320 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 320 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 320 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 320 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 320, mx = mm + xi * 320, ux = l5dxwu + xi * 1040
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l5_conv2d_2dxwu + xi * 1040
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 32, ldb: 32), .store)
             }
@@ -1574,12 +1574,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 32, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 320 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 320 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 320 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 320 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 320 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 320 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1625,28 +1625,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 9664)
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 448)
         gk.update(repeating: 0, count: 9216)
-        let dyp = l5dyp + t * 28800
+        let dyp = l5_conv2d_2dyp + t * 28800
         for n in lo..<hi {
-            let x = l5xp + n * 28800
+            let x = l5_conv2d_2xp + n * 28800
             let dy = g5 + n * 25088
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(288, a: { row in x + row / 96 * 960 + row % 96 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 28, inner: 28, aOuter: 960, aInner: 32, bOuter: 896, bInner: 32), .add)
             let dx = g4 + n * 25088
             for r in 0..<28 { (dyp + ((r + 1) * 30 + 1) * 32).update(from: dy + r * 896, count: 896) }
-            l5InputGradientTiles(dyp, dx, 0, 49, t)
+            l5_conv2d_2InputGradientTiles(dyp, dx, 0, 49, t)
         }
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 64
+    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -1661,24 +1661,24 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch mean from the partial sums
-    private func l6ReduceMean() {
+    private func l6_batch_normalization_2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 64 + c] }
-            l6mean[c] = s * scale
+            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 64 + c] }
+            l6_batch_normalization_2mean[c] = s * scale
         }
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 64
+    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6mean + 0))
+            let m0 = ld16((l6_batch_normalization_2mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l6mean + 16))
+            let m1 = ld16((l6_batch_normalization_2mean + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a5 + lo * 25088 + r * 32
                 let d0 = ld16((xr + 0)) - m0
@@ -1692,27 +1692,27 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6ReduceVar() {
+    private func l6_batch_normalization_2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 784, 1)
         let mm = (parameters + 9760), mv = (parameters + 9792)
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 64 + c] }
+            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 64 + c] }
             let v = s / Float(m)
-            l6inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6mean[c]
+            l6_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6_batch_normalization_2mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l6mean + 0)), k0 = ld16((l6inv + 0))
+            let m0 = ld16((l6_batch_normalization_2mean + 0)), k0 = ld16((l6_batch_normalization_2inv + 0))
             let ga0 = ld16(((parameters + 9696) + 0))
             let be0 = ld16(((parameters + 9728) + 0))
-            let m1 = ld16((l6mean + 16)), k1 = ld16((l6inv + 16))
+            let m1 = ld16((l6_batch_normalization_2mean + 16)), k1 = ld16((l6_batch_normalization_2inv + 16))
             let ga1 = ld16(((parameters + 9696) + 16))
             let be1 = ld16(((parameters + 9728) + 16))
             for r in 0..<(hi - lo) * 784 {
@@ -1729,9 +1729,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 9760), mv = (parameters + 9792)
-        let sc = l6part + t * 64, sh = sc + 32   // this chunk's scale and shift
+        let sc = l6_batch_normalization_2part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
             let k = (parameters + 9696)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1750,13 +1750,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 64
+    private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6mean + 0)), iv0 = ld16((l6inv + 0))
+            let m0 = ld16((l6_batch_normalization_2mean + 0)), iv0 = ld16((l6_batch_normalization_2inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l6mean + 16)), iv1 = ld16((l6inv + 16))
+            let m1 = ld16((l6_batch_normalization_2mean + 16)), iv1 = ld16((l6_batch_normalization_2inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g6 + lo * 25088 + r * 32
                 let xr = a5 + lo * 25088 + r * 32
@@ -1775,28 +1775,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6BackwardReduce() {
+    private func l6_batch_normalization_2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6part[k * 64 + c]; sdx += l6part[k * 64 + 32 + c] }
+            for k in 0..<chunks { sdy += l6_batch_normalization_2part[k * 64 + c]; sdx += l6_batch_normalization_2part[k * 64 + 32 + c] }
             gradients[9696 + c] = sdx
             gradients[9728 + c] = sdy
-            l6mdy[c] = sdy * scale
-            l6mdx[c] = sdx * scale
+            l6_batch_normalization_2mdy[c] = sdy * scale
+            l6_batch_normalization_2mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l6inv + 0)), m0 = ld16((l6mean + 0))
+            let iv0 = ld16((l6_batch_normalization_2inv + 0)), m0 = ld16((l6_batch_normalization_2mean + 0))
             let k0 = ld16(((parameters + 9696) + 0)) * iv0
-            let my0 = ld16((l6mdy + 0)), mx0 = ld16((l6mdx + 0))
-            let iv1 = ld16((l6inv + 16)), m1 = ld16((l6mean + 16))
+            let my0 = ld16((l6_batch_normalization_2mdy + 0)), mx0 = ld16((l6_batch_normalization_2mdx + 0))
+            let iv1 = ld16((l6_batch_normalization_2inv + 16)), m1 = ld16((l6_batch_normalization_2mean + 16))
             let k1 = ld16(((parameters + 9696) + 16)) * iv1
-            let my1 = ld16((l6mdy + 16)), mx1 = ld16((l6mdx + 16))
+            let my1 = ld16((l6_batch_normalization_2mdy + 16)), mx1 = ld16((l6_batch_normalization_2mdx + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g6 + lo * 25088 + r * 32, xr = a5 + lo * 25088 + r * 32, dxr = g5 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
@@ -1808,14 +1808,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_leaky_re_lu_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a6 + lo * 25088
         let ay = a7 + lo * 25088
         for i in 0..<(hi - lo) * 25088 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_leaky_re_lu_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g7 + lo * 25088
         let by = a7 + lo * 25088
         let bdx = g6 + lo * 25088
@@ -1823,10 +1823,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a7 + n * 25088, y = a8 + n * 6272
-            let ag = l8arg + n * 6272
+            let ag = l8_max_pooling2d_1arg + n * 6272
             for oh in 0..<14 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 28)
                 for ow in 0..<14 {
@@ -1845,17 +1845,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g7 + n * 25088, dy = g8 + n * 6272
             dx.update(repeating: 0, count: 25088)
-            let ag = l8arg + n * 6272
+            let ag = l8_max_pooling2d_1arg + n * 6272
             for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l8ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a7 + n * 25088, py = a8 + n * 6272
             for oh in 0..<14 {
@@ -1882,8 +1882,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.0, training
-    private func l9ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a8 + lo * 6272, y = a9 + lo * 6272, mk = l9mask + lo * 6272
+    private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a8 + lo * 6272, y = a9 + lo * 6272, mk = l9_dropout_1mask + lo * 6272
         let base = seed ^ 10372713005361028285
         for i in 0..<(hi - lo) * 6272 {
             let u = Float(mix64(base &+ UInt64(lo * 6272 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -1894,19 +1894,19 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
-    private func l9ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a9 + lo * 6272).update(from: a8 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g9 + lo * 6272, dx = g8 + lo * 6272, mk = l9mask + lo * 6272
+    private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g9 + lo * 6272, dx = g8 + lo * 6272, mk = l9_dropout_1mask + lo * 6272
         for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
     }
 
     // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l10WinogradWeights() {
-        let wk = (parameters + 9824), h = l10wh
+    private func l10_conv2d_3WinogradWeights() {
+        let wk = (parameters + 9824), h = l10_conv2d_3wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -1940,21 +1940,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l10wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
-                    st16(l10wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
-                    st16(l10wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
-                    st16(l10wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
-                    st16(l10wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
-                    st16(l10wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
+                    st16(l10_conv2d_3wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l10_conv2d_3wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l10_conv2d_3wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l10_conv2d_3wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l10_conv2d_3wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l10_conv2d_3wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l10ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
-        let v = l10wv + t * 9216, mm = l10wm + t * 18432, h = l10wh + t * 576
+        let v = l10_conv2d_3wv + t * 13824, mm = l10_conv2d_3wm + t * 27648, h = l10_conv2d_3wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -1962,7 +1962,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -2006,17 +2006,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 256 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 256 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 256 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 256 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 256 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 256 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 256, mx = mm + xi * 512, ux = l10wu + xi * 2064
+                let vx = v + xi * 384, mx = mm + xi * 768, ux = l10_conv2d_3wu + xi * 2064
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 32, ldb: 64), .store)
             }
@@ -2029,12 +2029,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2086,7 +2086,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l10ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l10_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 9824)
         let bias = (parameters + 28256)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -2094,33 +2094,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l10Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a9 + n * 6272
-            let x = l10xp + n * 8192
+            let x = l10_conv2d_3xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a10 + n * 12544
-            l10ForwardTiles(x, y, 0, 16, t)
+            l10_conv2d_3ForwardTiles(x, y, 0, 16, t)
         }
     }
 
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    private func l10PadSingle() {
-        let src = a9, x = l10xp
+    private func l10_conv2d_3PadSingle() {
+        let src = a9, x = l10_conv2d_3xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l10Flip() {
+    private func l10_conv2d_3Flip() {
         let wk = (parameters + 9824)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l10wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
+            l10_conv2d_3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l10dxWinogradWeights() {
-        let wk = l10wf, h = l10dxwh
+    private func l10_conv2d_3dxWinogradWeights() {
+        let wk = l10_conv2d_3wf, h = l10_conv2d_3dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -2154,20 +2154,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l10dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
-                    st16(l10dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
-                    st16(l10dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
-                    st16(l10dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
-                    st16(l10dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
-                    st16(l10dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
+                    st16(l10_conv2d_3dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
+                    st16(l10_conv2d_3dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
+                    st16(l10_conv2d_3dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
+                    st16(l10_conv2d_3dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
+                    st16(l10_conv2d_3dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
+                    st16(l10_conv2d_3dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l10InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l10dxwv + t * 18432, mm = l10dxwm + t * 9216, h = l10dxwh + t * 576
+    @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l10_conv2d_3dxwv + t * 27648, mm = l10_conv2d_3dxwm + t * 13824, h = l10_conv2d_3dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -2175,7 +2175,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -2219,17 +2219,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 256, ux = l10dxwu + xi * 2064
+                let vx = v + xi * 768, mx = mm + xi * 384, ux = l10_conv2d_3dxwu + xi * 2064
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 64, ldb: 32), .store)
             }
@@ -2242,12 +2242,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 32, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 256 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 256 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 256 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 256 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 256 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 256 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2294,28 +2294,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l10Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 28256)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 9824)
         gk.update(repeating: 0, count: 18432)
-        let dyp = l10dyp + t * 16384
+        let dyp = l10_conv2d_3dyp + t * 16384
         for n in lo..<hi {
-            let x = l10xp + n * 8192
+            let x = l10_conv2d_3xp + n * 8192
             let dy = g10 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(288, a: { row in x + row / 96 * 512 + row % 96 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 14, inner: 14, aOuter: 512, aInner: 32, bOuter: 896, bInner: 64), .add)
             let dx = g9 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l10InputGradientTiles(dyp, dx, 0, 16, t)
+            l10_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l11SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l11part + t * 128
+    private func l11_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l11_batch_normalization_3part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -2336,28 +2336,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch mean from the partial sums
-    private func l11ReduceMean() {
+    private func l11_batch_normalization_3ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l11part[k * 128 + c] }
-            l11mean[c] = s * scale
+            for k in 0..<chunks { s += l11_batch_normalization_3part[k * 128 + c] }
+            l11_batch_normalization_3mean[c] = s * scale
         }
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l11SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l11part + t * 128
+    private func l11_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l11_batch_normalization_3part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l11mean + 0))
+            let m0 = ld16((l11_batch_normalization_3mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l11mean + 16))
+            let m1 = ld16((l11_batch_normalization_3mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l11mean + 32))
+            let m2 = ld16((l11_batch_normalization_3mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l11mean + 48))
+            let m3 = ld16((l11_batch_normalization_3mean + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a10 + lo * 12544 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -2377,33 +2377,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l11ReduceVar() {
+    private func l11_batch_normalization_3ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 196, 1)
         let mm = (parameters + 28448), mv = (parameters + 28512)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l11part[k * 128 + c] }
+            for k in 0..<chunks { s += l11_batch_normalization_3part[k * 128 + c] }
             let v = s / Float(m)
-            l11inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l11mean[c]
+            l11_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l11_batch_normalization_3mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l11Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l11mean + 0)), k0 = ld16((l11inv + 0))
+            let m0 = ld16((l11_batch_normalization_3mean + 0)), k0 = ld16((l11_batch_normalization_3inv + 0))
             let ga0 = ld16(((parameters + 28320) + 0))
             let be0 = ld16(((parameters + 28384) + 0))
-            let m1 = ld16((l11mean + 16)), k1 = ld16((l11inv + 16))
+            let m1 = ld16((l11_batch_normalization_3mean + 16)), k1 = ld16((l11_batch_normalization_3inv + 16))
             let ga1 = ld16(((parameters + 28320) + 16))
             let be1 = ld16(((parameters + 28384) + 16))
-            let m2 = ld16((l11mean + 32)), k2 = ld16((l11inv + 32))
+            let m2 = ld16((l11_batch_normalization_3mean + 32)), k2 = ld16((l11_batch_normalization_3inv + 32))
             let ga2 = ld16(((parameters + 28320) + 32))
             let be2 = ld16(((parameters + 28384) + 32))
-            let m3 = ld16((l11mean + 48)), k3 = ld16((l11inv + 48))
+            let m3 = ld16((l11_batch_normalization_3mean + 48)), k3 = ld16((l11_batch_normalization_3inv + 48))
             let ga3 = ld16(((parameters + 28320) + 48))
             let be3 = ld16(((parameters + 28384) + 48))
             for r in 0..<(hi - lo) * 196 {
@@ -2426,9 +2426,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l11Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 28448), mv = (parameters + 28512)
-        let sc = l11part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l11_batch_normalization_3part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 28320)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -2451,17 +2451,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l11BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l11part + t * 128
+    private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l11_batch_normalization_3part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l11mean + 0)), iv0 = ld16((l11inv + 0))
+            let m0 = ld16((l11_batch_normalization_3mean + 0)), iv0 = ld16((l11_batch_normalization_3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l11mean + 16)), iv1 = ld16((l11inv + 16))
+            let m1 = ld16((l11_batch_normalization_3mean + 16)), iv1 = ld16((l11_batch_normalization_3inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l11mean + 32)), iv2 = ld16((l11inv + 32))
+            let m2 = ld16((l11_batch_normalization_3mean + 32)), iv2 = ld16((l11_batch_normalization_3inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l11mean + 48)), iv3 = ld16((l11inv + 48))
+            let m3 = ld16((l11_batch_normalization_3mean + 48)), iv3 = ld16((l11_batch_normalization_3inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g11 + lo * 12544 + r * 64
                 let xr = a10 + lo * 12544 + r * 64
@@ -2490,34 +2490,34 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l11BackwardReduce() {
+    private func l11_batch_normalization_3BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l11part[k * 128 + c]; sdx += l11part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l11_batch_normalization_3part[k * 128 + c]; sdx += l11_batch_normalization_3part[k * 128 + 64 + c] }
             gradients[28320 + c] = sdx
             gradients[28384 + c] = sdy
-            l11mdy[c] = sdy * scale
-            l11mdx[c] = sdx * scale
+            l11_batch_normalization_3mdy[c] = sdy * scale
+            l11_batch_normalization_3mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l11BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l11inv + 0)), m0 = ld16((l11mean + 0))
+            let iv0 = ld16((l11_batch_normalization_3inv + 0)), m0 = ld16((l11_batch_normalization_3mean + 0))
             let k0 = ld16(((parameters + 28320) + 0)) * iv0
-            let my0 = ld16((l11mdy + 0)), mx0 = ld16((l11mdx + 0))
-            let iv1 = ld16((l11inv + 16)), m1 = ld16((l11mean + 16))
+            let my0 = ld16((l11_batch_normalization_3mdy + 0)), mx0 = ld16((l11_batch_normalization_3mdx + 0))
+            let iv1 = ld16((l11_batch_normalization_3inv + 16)), m1 = ld16((l11_batch_normalization_3mean + 16))
             let k1 = ld16(((parameters + 28320) + 16)) * iv1
-            let my1 = ld16((l11mdy + 16)), mx1 = ld16((l11mdx + 16))
-            let iv2 = ld16((l11inv + 32)), m2 = ld16((l11mean + 32))
+            let my1 = ld16((l11_batch_normalization_3mdy + 16)), mx1 = ld16((l11_batch_normalization_3mdx + 16))
+            let iv2 = ld16((l11_batch_normalization_3inv + 32)), m2 = ld16((l11_batch_normalization_3mean + 32))
             let k2 = ld16(((parameters + 28320) + 32)) * iv2
-            let my2 = ld16((l11mdy + 32)), mx2 = ld16((l11mdx + 32))
-            let iv3 = ld16((l11inv + 48)), m3 = ld16((l11mean + 48))
+            let my2 = ld16((l11_batch_normalization_3mdy + 32)), mx2 = ld16((l11_batch_normalization_3mdx + 32))
+            let iv3 = ld16((l11_batch_normalization_3inv + 48)), m3 = ld16((l11_batch_normalization_3mean + 48))
             let k3 = ld16(((parameters + 28320) + 48)) * iv3
-            let my3 = ld16((l11mdy + 48)), mx3 = ld16((l11mdx + 48))
+            let my3 = ld16((l11_batch_normalization_3mdy + 48)), mx3 = ld16((l11_batch_normalization_3mdx + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g11 + lo * 12544 + r * 64, xr = a10 + lo * 12544 + r * 64, dxr = g10 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -2533,14 +2533,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
-    private func l12Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_leaky_re_lu_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a11 + lo * 12544
         let ay = a12 + lo * 12544
         for i in 0..<(hi - lo) * 12544 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l12Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_leaky_re_lu_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g12 + lo * 12544
         let by = a12 + lo * 12544
         let bdx = g11 + lo * 12544
@@ -2548,8 +2548,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l13WinogradWeights() {
-        let wk = (parameters + 28576), h = l13wh
+    private func l13_conv2d_4WinogradWeights() {
+        let wk = (parameters + 28576), h = l13_conv2d_4wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -2583,21 +2583,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l13wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
-                    st16(l13wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
-                    st16(l13wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
-                    st16(l13wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
-                    st16(l13wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
-                    st16(l13wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
+                    st16(l13_conv2d_4wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
+                    st16(l13_conv2d_4wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
+                    st16(l13_conv2d_4wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
+                    st16(l13_conv2d_4wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
+                    st16(l13_conv2d_4wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
+                    st16(l13_conv2d_4wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l13ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
-        let v = l13wv + t * 18432, mm = l13wm + t * 18432, h = l13wh + t * 576
+        let v = l13_conv2d_4wv + t * 27648, mm = l13_conv2d_4wm + t * 27648, h = l13_conv2d_4wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -2605,7 +2605,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -2649,17 +2649,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 512, ux = l13wu + xi * 4112
+                let vx = v + xi * 768, mx = mm + xi * 768, ux = l13_conv2d_4wu + xi * 4112
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 64, ldb: 64), .store)
             }
@@ -2672,12 +2672,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2729,7 +2729,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l13ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l13_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 28576)
         let bias = (parameters + 65440)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -2737,33 +2737,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l13Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l13_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a12 + n * 12544
-            let x = l13xp + n * 16384
+            let x = l13_conv2d_4xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a13 + n * 12544
-            l13ForwardTiles(x, y, 0, 16, t)
+            l13_conv2d_4ForwardTiles(x, y, 0, 16, t)
         }
     }
 
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    private func l13PadSingle() {
-        let src = a12, x = l13xp
+    private func l13_conv2d_4PadSingle() {
+        let src = a12, x = l13_conv2d_4xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l13Flip() {
+    private func l13_conv2d_4Flip() {
         let wk = (parameters + 28576)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
-            l13wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
+            l13_conv2d_4wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_4 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l13dxWinogradWeights() {
-        let wk = l13wf, h = l13dxwh
+    private func l13_conv2d_4dxWinogradWeights() {
+        let wk = l13_conv2d_4wf, h = l13_conv2d_4dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -2797,20 +2797,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l13dxwu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
-                    st16(l13dxwu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
-                    st16(l13dxwu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
-                    st16(l13dxwu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
-                    st16(l13dxwu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
-                    st16(l13dxwu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
+                    st16(l13_conv2d_4dxwu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
+                    st16(l13_conv2d_4dxwu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
+                    st16(l13_conv2d_4dxwu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
+                    st16(l13_conv2d_4dxwu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
+                    st16(l13_conv2d_4dxwu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
+                    st16(l13_conv2d_4dxwu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l13InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l13dxwv + t * 18432, mm = l13dxwm + t * 18432, h = l13dxwh + t * 576
+    @inline(never) private func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l13_conv2d_4dxwv + t * 27648, mm = l13_conv2d_4dxwm + t * 27648, h = l13_conv2d_4dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -2818,7 +2818,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -2862,17 +2862,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 512, ux = l13dxwu + xi * 4112
+                let vx = v + xi * 768, mx = mm + xi * 768, ux = l13_conv2d_4dxwu + xi * 4112
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 64, ldb: 64), .store)
             }
@@ -2885,12 +2885,12 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2937,28 +2937,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l13Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l13_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 65440)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 28576)
         gk.update(repeating: 0, count: 36864)
-        let dyp = l13dyp + t * 16384
+        let dyp = l13_conv2d_4dyp + t * 16384
         for n in lo..<hi {
-            let x = l13xp + n * 16384
+            let x = l13_conv2d_4xp + n * 16384
             let dy = g13 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(576, a: { row in x + row / 192 * 1024 + row % 192 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 14, inner: 14, aOuter: 1024, aInner: 64, bOuter: 896, bInner: 64), .add)
             let dx = g12 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l13InputGradientTiles(dyp, dx, 0, 16, t)
+            l13_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l14SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14part + t * 128
+    private func l14_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l14_batch_normalization_4part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -2979,28 +2979,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4: batch mean from the partial sums
-    private func l14ReduceMean() {
+    private func l14_batch_normalization_4ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l14part[k * 128 + c] }
-            l14mean[c] = s * scale
+            for k in 0..<chunks { s += l14_batch_normalization_4part[k * 128 + c] }
+            l14_batch_normalization_4mean[c] = s * scale
         }
     }
 
     // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
-    private func l14SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14part + t * 128
+    private func l14_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l14_batch_normalization_4part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l14mean + 0))
+            let m0 = ld16((l14_batch_normalization_4mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l14mean + 16))
+            let m1 = ld16((l14_batch_normalization_4mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l14mean + 32))
+            let m2 = ld16((l14_batch_normalization_4mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l14mean + 48))
+            let m3 = ld16((l14_batch_normalization_4mean + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a13 + lo * 12544 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -3020,33 +3020,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l14ReduceVar() {
+    private func l14_batch_normalization_4ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 196, 1)
         let mm = (parameters + 65632), mv = (parameters + 65696)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l14part[k * 128 + c] }
+            for k in 0..<chunks { s += l14_batch_normalization_4part[k * 128 + c] }
             let v = s / Float(m)
-            l14inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l14mean[c]
+            l14_batch_normalization_4inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l14_batch_normalization_4mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l14Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l14mean + 0)), k0 = ld16((l14inv + 0))
+            let m0 = ld16((l14_batch_normalization_4mean + 0)), k0 = ld16((l14_batch_normalization_4inv + 0))
             let ga0 = ld16(((parameters + 65504) + 0))
             let be0 = ld16(((parameters + 65568) + 0))
-            let m1 = ld16((l14mean + 16)), k1 = ld16((l14inv + 16))
+            let m1 = ld16((l14_batch_normalization_4mean + 16)), k1 = ld16((l14_batch_normalization_4inv + 16))
             let ga1 = ld16(((parameters + 65504) + 16))
             let be1 = ld16(((parameters + 65568) + 16))
-            let m2 = ld16((l14mean + 32)), k2 = ld16((l14inv + 32))
+            let m2 = ld16((l14_batch_normalization_4mean + 32)), k2 = ld16((l14_batch_normalization_4inv + 32))
             let ga2 = ld16(((parameters + 65504) + 32))
             let be2 = ld16(((parameters + 65568) + 32))
-            let m3 = ld16((l14mean + 48)), k3 = ld16((l14inv + 48))
+            let m3 = ld16((l14_batch_normalization_4mean + 48)), k3 = ld16((l14_batch_normalization_4inv + 48))
             let ga3 = ld16(((parameters + 65504) + 48))
             let be3 = ld16(((parameters + 65568) + 48))
             for r in 0..<(hi - lo) * 196 {
@@ -3069,9 +3069,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l14Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 65632), mv = (parameters + 65696)
-        let sc = l14part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l14_batch_normalization_4part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 65504)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -3094,17 +3094,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l14BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14part + t * 128
+    private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l14_batch_normalization_4part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l14mean + 0)), iv0 = ld16((l14inv + 0))
+            let m0 = ld16((l14_batch_normalization_4mean + 0)), iv0 = ld16((l14_batch_normalization_4inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l14mean + 16)), iv1 = ld16((l14inv + 16))
+            let m1 = ld16((l14_batch_normalization_4mean + 16)), iv1 = ld16((l14_batch_normalization_4inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l14mean + 32)), iv2 = ld16((l14inv + 32))
+            let m2 = ld16((l14_batch_normalization_4mean + 32)), iv2 = ld16((l14_batch_normalization_4inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l14mean + 48)), iv3 = ld16((l14inv + 48))
+            let m3 = ld16((l14_batch_normalization_4mean + 48)), iv3 = ld16((l14_batch_normalization_4inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g14 + lo * 12544 + r * 64
                 let xr = a13 + lo * 12544 + r * 64
@@ -3133,34 +3133,34 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l14BackwardReduce() {
+    private func l14_batch_normalization_4BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l14part[k * 128 + c]; sdx += l14part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l14_batch_normalization_4part[k * 128 + c]; sdx += l14_batch_normalization_4part[k * 128 + 64 + c] }
             gradients[65504 + c] = sdx
             gradients[65568 + c] = sdy
-            l14mdy[c] = sdy * scale
-            l14mdx[c] = sdx * scale
+            l14_batch_normalization_4mdy[c] = sdy * scale
+            l14_batch_normalization_4mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l14BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_batch_normalization_4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l14inv + 0)), m0 = ld16((l14mean + 0))
+            let iv0 = ld16((l14_batch_normalization_4inv + 0)), m0 = ld16((l14_batch_normalization_4mean + 0))
             let k0 = ld16(((parameters + 65504) + 0)) * iv0
-            let my0 = ld16((l14mdy + 0)), mx0 = ld16((l14mdx + 0))
-            let iv1 = ld16((l14inv + 16)), m1 = ld16((l14mean + 16))
+            let my0 = ld16((l14_batch_normalization_4mdy + 0)), mx0 = ld16((l14_batch_normalization_4mdx + 0))
+            let iv1 = ld16((l14_batch_normalization_4inv + 16)), m1 = ld16((l14_batch_normalization_4mean + 16))
             let k1 = ld16(((parameters + 65504) + 16)) * iv1
-            let my1 = ld16((l14mdy + 16)), mx1 = ld16((l14mdx + 16))
-            let iv2 = ld16((l14inv + 32)), m2 = ld16((l14mean + 32))
+            let my1 = ld16((l14_batch_normalization_4mdy + 16)), mx1 = ld16((l14_batch_normalization_4mdx + 16))
+            let iv2 = ld16((l14_batch_normalization_4inv + 32)), m2 = ld16((l14_batch_normalization_4mean + 32))
             let k2 = ld16(((parameters + 65504) + 32)) * iv2
-            let my2 = ld16((l14mdy + 32)), mx2 = ld16((l14mdx + 32))
-            let iv3 = ld16((l14inv + 48)), m3 = ld16((l14mean + 48))
+            let my2 = ld16((l14_batch_normalization_4mdy + 32)), mx2 = ld16((l14_batch_normalization_4mdx + 32))
+            let iv3 = ld16((l14_batch_normalization_4inv + 48)), m3 = ld16((l14_batch_normalization_4mean + 48))
             let k3 = ld16(((parameters + 65504) + 48)) * iv3
-            let my3 = ld16((l14mdy + 48)), mx3 = ld16((l14mdx + 48))
+            let my3 = ld16((l14_batch_normalization_4mdy + 48)), mx3 = ld16((l14_batch_normalization_4mdx + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g14 + lo * 12544 + r * 64, xr = a13 + lo * 12544 + r * 64, dxr = g13 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -3176,14 +3176,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
-    private func l15Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l15_leaky_re_lu_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a14 + lo * 12544
         let ay = a15 + lo * 12544
         for i in 0..<(hi - lo) * 12544 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l15Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l15_leaky_re_lu_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g15 + lo * 12544
         let by = a15 + lo * 12544
         let bdx = g14 + lo * 12544
@@ -3191,10 +3191,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l16Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a15 + n * 12544, y = a16 + n * 3136
-            let ag = l16arg + n * 3136
+            let ag = l16_max_pooling2d_2arg + n * 3136
             for oh in 0..<7 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 14)
                 for ow in 0..<7 {
@@ -3213,17 +3213,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
-    private func l16Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g15 + n * 12544, dy = g16 + n * 3136
             dx.update(repeating: 0, count: 12544)
-            let ag = l16arg + n * 3136
+            let ag = l16_max_pooling2d_2arg + n * 3136
             for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l16ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a15 + n * 12544, py = a16 + n * 3136
             for oh in 0..<7 {
@@ -3256,8 +3256,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.0, training
-    private func l17ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a16 + lo * 3136, y = a17 + lo * 3136, mk = l17mask + lo * 3136
+    private func l17_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a16 + lo * 3136, y = a17 + lo * 3136, mk = l17_dropout_2mask + lo * 3136
         let base = seed ^ 9344711191398858085
         for i in 0..<(hi - lo) * 3136 {
             let u = Float(mix64(base &+ UInt64(lo * 3136 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -3268,19 +3268,19 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
-    private func l17ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l17_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a17 + lo * 3136).update(from: a16 + lo * 3136, count: (hi - lo) * 3136)
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
-    private func l17Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g17 + lo * 3136, dx = g16 + lo * 3136, mk = l17mask + lo * 3136
+    private func l17_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g17 + lo * 3136, dx = g16 + lo * 3136, mk = l17_dropout_2mask + lo * 3136
         for i in 0..<(hi - lo) * 3136 { dx[i] = dy[i] * mk[i] }
     }
 
     // conv2d_5: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l18WinogradWeights() {
-        let wk = (parameters + 65760), h = l18wh
+    private func l18_conv2d_5WinogradWeights() {
+        let wk = (parameters + 65760), h = l18_conv2d_5wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -3314,21 +3314,21 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l18wu + (i * 6 + 0) * 8208 + ci * 128 + c0, u0)
-                    st16(l18wu + (i * 6 + 1) * 8208 + ci * 128 + c0, u1)
-                    st16(l18wu + (i * 6 + 2) * 8208 + ci * 128 + c0, u2)
-                    st16(l18wu + (i * 6 + 3) * 8208 + ci * 128 + c0, u3)
-                    st16(l18wu + (i * 6 + 4) * 8208 + ci * 128 + c0, u4)
-                    st16(l18wu + (i * 6 + 5) * 8208 + ci * 128 + c0, h2)
+                    st16(l18_conv2d_5wu + (i * 6 + 0) * 8208 + ci * 128 + c0, u0)
+                    st16(l18_conv2d_5wu + (i * 6 + 1) * 8208 + ci * 128 + c0, u1)
+                    st16(l18_conv2d_5wu + (i * 6 + 2) * 8208 + ci * 128 + c0, u2)
+                    st16(l18_conv2d_5wu + (i * 6 + 3) * 8208 + ci * 128 + c0, u3)
+                    st16(l18_conv2d_5wu + (i * 6 + 4) * 8208 + ci * 128 + c0, u4)
+                    st16(l18_conv2d_5wu + (i * 6 + 5) * 8208 + ci * 128 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
-    @inline(never) private func l18ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
-        let v = l18wv + t * 9216, mm = l18wm + t * 18432, h = l18wh + t * 576
+        let v = l18_conv2d_5wv + t * 9216, mm = l18_conv2d_5wm + t * 18432, h = l18_conv2d_5wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -3390,7 +3390,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 256, mx = mm + xi * 512, ux = l18wu + xi * 8208
+                let vx = v + xi * 256, mx = mm + xi * 512, ux = l18_conv2d_5wu + xi * 8208
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 128, c: { row in mx + row * 128 },
                           GemmReduction(k: 64, ldb: 128), .store)
             }
@@ -3460,7 +3460,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l18ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l18_conv2d_5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 65760)
         let bias = (parameters + 139488)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 7 * 9 + (q0 + row) % 7 * 1) * 64 }, b: wk, n: 128, c: { row in y + (q0 + row) * 128 },
@@ -3468,33 +3468,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
-    private func l18Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l18_conv2d_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a17 + n * 3136
-            let x = l18xp + n * 5184
+            let x = l18_conv2d_5xp + n * 5184
             for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
             let y = a18 + n * 6272
-            l18ForwardTiles(x, y, 0, 4, t)
+            l18_conv2d_5ForwardTiles(x, y, 0, 4, t)
         }
     }
 
     // conv2d_5: zero-padded copy of image 0 (single-image inference)
-    private func l18PadSingle() {
-        let src = a17, x = l18xp
+    private func l18_conv2d_5PadSingle() {
+        let src = a17, x = l18_conv2d_5xp
         for r in 0..<7 { (x + ((r + 1) * 9 + 1) * 64).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_5: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l18Flip() {
+    private func l18_conv2d_5Flip() {
         let wk = (parameters + 65760)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<128 {
-            l18wf[((kh * 3 + kw) * 128 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 128 + o]
+            l18_conv2d_5wf[((kh * 3 + kw) * 128 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 128 + o]
         } } } }
     }
 
     // conv2d_5 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l18dxWinogradWeights() {
-        let wk = l18wf, h = l18dxwh
+    private func l18_conv2d_5dxWinogradWeights() {
+        let wk = l18_conv2d_5wf, h = l18_conv2d_5dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -3528,20 +3528,20 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l18dxwu + (i * 6 + 0) * 8208 + ci * 64 + c0, u0)
-                    st16(l18dxwu + (i * 6 + 1) * 8208 + ci * 64 + c0, u1)
-                    st16(l18dxwu + (i * 6 + 2) * 8208 + ci * 64 + c0, u2)
-                    st16(l18dxwu + (i * 6 + 3) * 8208 + ci * 64 + c0, u3)
-                    st16(l18dxwu + (i * 6 + 4) * 8208 + ci * 64 + c0, u4)
-                    st16(l18dxwu + (i * 6 + 5) * 8208 + ci * 64 + c0, h2)
+                    st16(l18_conv2d_5dxwu + (i * 6 + 0) * 8208 + ci * 64 + c0, u0)
+                    st16(l18_conv2d_5dxwu + (i * 6 + 1) * 8208 + ci * 64 + c0, u1)
+                    st16(l18_conv2d_5dxwu + (i * 6 + 2) * 8208 + ci * 64 + c0, u2)
+                    st16(l18_conv2d_5dxwu + (i * 6 + 3) * 8208 + ci * 64 + c0, u3)
+                    st16(l18_conv2d_5dxwu + (i * 6 + 4) * 8208 + ci * 64 + c0, u4)
+                    st16(l18_conv2d_5dxwu + (i * 6 + 5) * 8208 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l18InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l18dxwv + t * 18432, mm = l18dxwm + t * 9216, h = l18dxwh + t * 576
+    @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l18_conv2d_5dxwv + t * 18432, mm = l18_conv2d_5dxwm + t * 9216, h = l18_conv2d_5dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -3603,7 +3603,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 256, ux = l18dxwu + xi * 8208
+                let vx = v + xi * 512, mx = mm + xi * 256, ux = l18_conv2d_5dxwu + xi * 8208
                 Gemm.rows(rows, a: { row in vx + row * 128 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 128, ldb: 64), .store)
             }
@@ -3668,28 +3668,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_5 backward: dW, db, dx
-    private func l18Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l18_conv2d_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 139488)
         for o in 0..<128 { gb[o] = 0 }
         let gk = (gp + 65760)
         gk.update(repeating: 0, count: 73728)
-        let dyp = l18dyp + t * 10368
+        let dyp = l18_conv2d_5dyp + t * 10368
         for n in lo..<hi {
-            let x = l18xp + n * 5184
+            let x = l18_conv2d_5xp + n * 5184
             let dy = g18 + n * 6272
             for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
             Gemm.rows(576, a: { row in x + row / 192 * 576 + row % 192 }, b: dy, n: 128, c: { row in gk + row * 128 },
                       GemmReduction(outer: 7, inner: 7, aOuter: 576, aInner: 64, bOuter: 896, bInner: 128), .add)
             let dx = g17 + n * 3136
             for r in 0..<7 { (dyp + ((r + 1) * 9 + 1) * 128).update(from: dy + r * 896, count: 896) }
-            l18InputGradientTiles(dyp, dx, 0, 4, t)
+            l18_conv2d_5InputGradientTiles(dyp, dx, 0, 4, t)
         }
     }
 
     // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l19SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l19part + t * 256
+    private func l19_batch_normalization_5SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l19_batch_normalization_5part + t * 256
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -3722,36 +3722,36 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_5: batch mean from the partial sums
-    private func l19ReduceMean() {
+    private func l19_batch_normalization_5ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 49, 1))
         for c in 0..<128 {
             var s: Float = 0
-            for k in 0..<chunks { s += l19part[k * 256 + c] }
-            l19mean[c] = s * scale
+            for k in 0..<chunks { s += l19_batch_normalization_5part[k * 256 + c] }
+            l19_batch_normalization_5mean[c] = s * scale
         }
     }
 
     // batch_normalization_5 training pass 2: per-chunk sums of (x - mean)^2
-    private func l19SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l19part + t * 256
+    private func l19_batch_normalization_5SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l19_batch_normalization_5part + t * 256
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l19mean + 0))
+            let m0 = ld16((l19_batch_normalization_5mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l19mean + 16))
+            let m1 = ld16((l19_batch_normalization_5mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l19mean + 32))
+            let m2 = ld16((l19_batch_normalization_5mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l19mean + 48))
+            let m3 = ld16((l19_batch_normalization_5mean + 48))
             var s4: SIMD16<Float> = SIMD16<Float>()
-            let m4 = ld16((l19mean + 64))
+            let m4 = ld16((l19_batch_normalization_5mean + 64))
             var s5: SIMD16<Float> = SIMD16<Float>()
-            let m5 = ld16((l19mean + 80))
+            let m5 = ld16((l19_batch_normalization_5mean + 80))
             var s6: SIMD16<Float> = SIMD16<Float>()
-            let m6 = ld16((l19mean + 96))
+            let m6 = ld16((l19_batch_normalization_5mean + 96))
             var s7: SIMD16<Float> = SIMD16<Float>()
-            let m7 = ld16((l19mean + 112))
+            let m7 = ld16((l19_batch_normalization_5mean + 112))
             for r in 0..<(hi - lo) * 49 {
                 let xr = a18 + lo * 6272 + r * 128
                 let d0 = ld16((xr + 0)) - m0
@@ -3783,45 +3783,45 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_5: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l19ReduceVar() {
+    private func l19_batch_normalization_5ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 49, 1)
         let mm = (parameters + 139872), mv = (parameters + 140000)
         for c in 0..<128 {
             var s: Float = 0
-            for k in 0..<chunks { s += l19part[k * 256 + c] }
+            for k in 0..<chunks { s += l19_batch_normalization_5part[k * 256 + c] }
             let v = s / Float(m)
-            l19inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l19mean[c]
+            l19_batch_normalization_5inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l19_batch_normalization_5mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_5 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l19Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l19_batch_normalization_5Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l19mean + 0)), k0 = ld16((l19inv + 0))
+            let m0 = ld16((l19_batch_normalization_5mean + 0)), k0 = ld16((l19_batch_normalization_5inv + 0))
             let ga0 = ld16(((parameters + 139616) + 0))
             let be0 = ld16(((parameters + 139744) + 0))
-            let m1 = ld16((l19mean + 16)), k1 = ld16((l19inv + 16))
+            let m1 = ld16((l19_batch_normalization_5mean + 16)), k1 = ld16((l19_batch_normalization_5inv + 16))
             let ga1 = ld16(((parameters + 139616) + 16))
             let be1 = ld16(((parameters + 139744) + 16))
-            let m2 = ld16((l19mean + 32)), k2 = ld16((l19inv + 32))
+            let m2 = ld16((l19_batch_normalization_5mean + 32)), k2 = ld16((l19_batch_normalization_5inv + 32))
             let ga2 = ld16(((parameters + 139616) + 32))
             let be2 = ld16(((parameters + 139744) + 32))
-            let m3 = ld16((l19mean + 48)), k3 = ld16((l19inv + 48))
+            let m3 = ld16((l19_batch_normalization_5mean + 48)), k3 = ld16((l19_batch_normalization_5inv + 48))
             let ga3 = ld16(((parameters + 139616) + 48))
             let be3 = ld16(((parameters + 139744) + 48))
-            let m4 = ld16((l19mean + 64)), k4 = ld16((l19inv + 64))
+            let m4 = ld16((l19_batch_normalization_5mean + 64)), k4 = ld16((l19_batch_normalization_5inv + 64))
             let ga4 = ld16(((parameters + 139616) + 64))
             let be4 = ld16(((parameters + 139744) + 64))
-            let m5 = ld16((l19mean + 80)), k5 = ld16((l19inv + 80))
+            let m5 = ld16((l19_batch_normalization_5mean + 80)), k5 = ld16((l19_batch_normalization_5inv + 80))
             let ga5 = ld16(((parameters + 139616) + 80))
             let be5 = ld16(((parameters + 139744) + 80))
-            let m6 = ld16((l19mean + 96)), k6 = ld16((l19inv + 96))
+            let m6 = ld16((l19_batch_normalization_5mean + 96)), k6 = ld16((l19_batch_normalization_5inv + 96))
             let ga6 = ld16(((parameters + 139616) + 96))
             let be6 = ld16(((parameters + 139744) + 96))
-            let m7 = ld16((l19mean + 112)), k7 = ld16((l19inv + 112))
+            let m7 = ld16((l19_batch_normalization_5mean + 112)), k7 = ld16((l19_batch_normalization_5inv + 112))
             let ga7 = ld16(((parameters + 139616) + 112))
             let be7 = ld16(((parameters + 139744) + 112))
             for r in 0..<(hi - lo) * 49 {
@@ -3856,9 +3856,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_5 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l19Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l19_batch_normalization_5Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 139872), mv = (parameters + 140000)
-        let sc = l19part + t * 256, sh = sc + 128   // this chunk's scale and shift
+        let sc = l19_batch_normalization_5part + t * 256, sh = sc + 128   // this chunk's scale and shift
         for c in 0..<128 {
             let k = (parameters + 139616)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -3889,17 +3889,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l19BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l19part + t * 256
+    private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l19_batch_normalization_5part + t * 256
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l19mean + 0)), iv0 = ld16((l19inv + 0))
+            let m0 = ld16((l19_batch_normalization_5mean + 0)), iv0 = ld16((l19_batch_normalization_5inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l19mean + 16)), iv1 = ld16((l19inv + 16))
+            let m1 = ld16((l19_batch_normalization_5mean + 16)), iv1 = ld16((l19_batch_normalization_5inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l19mean + 32)), iv2 = ld16((l19inv + 32))
+            let m2 = ld16((l19_batch_normalization_5mean + 32)), iv2 = ld16((l19_batch_normalization_5inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l19mean + 48)), iv3 = ld16((l19inv + 48))
+            let m3 = ld16((l19_batch_normalization_5mean + 48)), iv3 = ld16((l19_batch_normalization_5inv + 48))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g19 + lo * 6272 + r * 128
                 let xr = a18 + lo * 6272 + r * 128
@@ -3927,13 +3927,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l19mean + 64)), iv0 = ld16((l19inv + 64))
+            let m0 = ld16((l19_batch_normalization_5mean + 64)), iv0 = ld16((l19_batch_normalization_5inv + 64))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l19mean + 80)), iv1 = ld16((l19inv + 80))
+            let m1 = ld16((l19_batch_normalization_5mean + 80)), iv1 = ld16((l19_batch_normalization_5inv + 80))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l19mean + 96)), iv2 = ld16((l19inv + 96))
+            let m2 = ld16((l19_batch_normalization_5mean + 96)), iv2 = ld16((l19_batch_normalization_5inv + 96))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l19mean + 112)), iv3 = ld16((l19inv + 112))
+            let m3 = ld16((l19_batch_normalization_5mean + 112)), iv3 = ld16((l19_batch_normalization_5inv + 112))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g19 + lo * 6272 + r * 128
                 let xr = a18 + lo * 6272 + r * 128
@@ -3962,34 +3962,34 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l19BackwardReduce() {
+    private func l19_batch_normalization_5BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 49, 1))
         for c in 0..<128 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l19part[k * 256 + c]; sdx += l19part[k * 256 + 128 + c] }
+            for k in 0..<chunks { sdy += l19_batch_normalization_5part[k * 256 + c]; sdx += l19_batch_normalization_5part[k * 256 + 128 + c] }
             gradients[139616 + c] = sdx
             gradients[139744 + c] = sdy
-            l19mdy[c] = sdy * scale
-            l19mdx[c] = sdx * scale
+            l19_batch_normalization_5mdy[c] = sdy * scale
+            l19_batch_normalization_5mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_5 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l19BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l19_batch_normalization_5BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l19inv + 0)), m0 = ld16((l19mean + 0))
+            let iv0 = ld16((l19_batch_normalization_5inv + 0)), m0 = ld16((l19_batch_normalization_5mean + 0))
             let k0 = ld16(((parameters + 139616) + 0)) * iv0
-            let my0 = ld16((l19mdy + 0)), mx0 = ld16((l19mdx + 0))
-            let iv1 = ld16((l19inv + 16)), m1 = ld16((l19mean + 16))
+            let my0 = ld16((l19_batch_normalization_5mdy + 0)), mx0 = ld16((l19_batch_normalization_5mdx + 0))
+            let iv1 = ld16((l19_batch_normalization_5inv + 16)), m1 = ld16((l19_batch_normalization_5mean + 16))
             let k1 = ld16(((parameters + 139616) + 16)) * iv1
-            let my1 = ld16((l19mdy + 16)), mx1 = ld16((l19mdx + 16))
-            let iv2 = ld16((l19inv + 32)), m2 = ld16((l19mean + 32))
+            let my1 = ld16((l19_batch_normalization_5mdy + 16)), mx1 = ld16((l19_batch_normalization_5mdx + 16))
+            let iv2 = ld16((l19_batch_normalization_5inv + 32)), m2 = ld16((l19_batch_normalization_5mean + 32))
             let k2 = ld16(((parameters + 139616) + 32)) * iv2
-            let my2 = ld16((l19mdy + 32)), mx2 = ld16((l19mdx + 32))
-            let iv3 = ld16((l19inv + 48)), m3 = ld16((l19mean + 48))
+            let my2 = ld16((l19_batch_normalization_5mdy + 32)), mx2 = ld16((l19_batch_normalization_5mdx + 32))
+            let iv3 = ld16((l19_batch_normalization_5inv + 48)), m3 = ld16((l19_batch_normalization_5mean + 48))
             let k3 = ld16(((parameters + 139616) + 48)) * iv3
-            let my3 = ld16((l19mdy + 48)), mx3 = ld16((l19mdx + 48))
+            let my3 = ld16((l19_batch_normalization_5mdy + 48)), mx3 = ld16((l19_batch_normalization_5mdx + 48))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g19 + lo * 6272 + r * 128, xr = a18 + lo * 6272 + r * 128, dxr = g18 + lo * 6272 + r * 128
                 let g0 = ld16((dyr + 0))
@@ -4003,18 +4003,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let iv0 = ld16((l19inv + 64)), m0 = ld16((l19mean + 64))
+            let iv0 = ld16((l19_batch_normalization_5inv + 64)), m0 = ld16((l19_batch_normalization_5mean + 64))
             let k0 = ld16(((parameters + 139616) + 64)) * iv0
-            let my0 = ld16((l19mdy + 64)), mx0 = ld16((l19mdx + 64))
-            let iv1 = ld16((l19inv + 80)), m1 = ld16((l19mean + 80))
+            let my0 = ld16((l19_batch_normalization_5mdy + 64)), mx0 = ld16((l19_batch_normalization_5mdx + 64))
+            let iv1 = ld16((l19_batch_normalization_5inv + 80)), m1 = ld16((l19_batch_normalization_5mean + 80))
             let k1 = ld16(((parameters + 139616) + 80)) * iv1
-            let my1 = ld16((l19mdy + 80)), mx1 = ld16((l19mdx + 80))
-            let iv2 = ld16((l19inv + 96)), m2 = ld16((l19mean + 96))
+            let my1 = ld16((l19_batch_normalization_5mdy + 80)), mx1 = ld16((l19_batch_normalization_5mdx + 80))
+            let iv2 = ld16((l19_batch_normalization_5inv + 96)), m2 = ld16((l19_batch_normalization_5mean + 96))
             let k2 = ld16(((parameters + 139616) + 96)) * iv2
-            let my2 = ld16((l19mdy + 96)), mx2 = ld16((l19mdx + 96))
-            let iv3 = ld16((l19inv + 112)), m3 = ld16((l19mean + 112))
+            let my2 = ld16((l19_batch_normalization_5mdy + 96)), mx2 = ld16((l19_batch_normalization_5mdx + 96))
+            let iv3 = ld16((l19_batch_normalization_5inv + 112)), m3 = ld16((l19_batch_normalization_5mean + 112))
             let k3 = ld16(((parameters + 139616) + 112)) * iv3
-            let my3 = ld16((l19mdy + 112)), mx3 = ld16((l19mdx + 112))
+            let my3 = ld16((l19_batch_normalization_5mdy + 112)), mx3 = ld16((l19_batch_normalization_5mdx + 112))
             for r in 0..<(hi - lo) * 49 {
                 let dyr = g19 + lo * 6272 + r * 128, xr = a18 + lo * 6272 + r * 128, dxr = g18 + lo * 6272 + r * 128
                 let g0 = ld16((dyr + 64))
@@ -4030,14 +4030,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128]: y = leaky_relu(0.3)(x)
-    private func l20Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l20_leaky_re_lu_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a19 + lo * 6272
         let ay = a20 + lo * 6272
         for i in 0..<(hi - lo) * 6272 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l20Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l20_leaky_re_lu_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g20 + lo * 6272
         let by = a20 + lo * 6272
         let bdx = g19 + lo * 6272
@@ -4045,10 +4045,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l21Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l21_max_pooling2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a20 + n * 6272, y = a21 + n * 1152
-            let ag = l21arg + n * 1152
+            let ag = l21_max_pooling2d_3arg + n * 1152
             for oh in 0..<3 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
                 for ow in 0..<3 {
@@ -4067,17 +4067,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128] backward
-    private func l21Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l21_max_pooling2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g20 + n * 6272, dy = g21 + n * 1152
             dx.update(repeating: 0, count: 6272)
-            let ag = l21arg + n * 1152
+            let ag = l21_max_pooling2d_3arg + n * 1152
             for i in 0..<1152 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_3 (MaxPooling2D): [N, 7, 7, 128] -> [N, 3, 3, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l21ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l21_max_pooling2d_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a20 + n * 6272, py = a21 + n * 1152
             for oh in 0..<3 {
@@ -4110,8 +4110,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: dropout rate 0.0, training
-    private func l22ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a21 + lo * 1152, y = a22 + lo * 1152, mk = l22mask + lo * 1152
+    private func l22_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a21 + lo * 1152, y = a22 + lo * 1152, mk = l22_dropout_3mask + lo * 1152
         let base = seed ^ 11008053066886195662
         for i in 0..<(hi - lo) * 1152 {
             let u = Float(mix64(base &+ UInt64(lo * 1152 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -4122,18 +4122,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128]: inference, y = x
-    private func l22ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l22_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a22 + lo * 1152).update(from: a21 + lo * 1152, count: (hi - lo) * 1152)
     }
 
     // dropout_3 (Dropout): [N, 3, 3, 128] -> [N, 3, 3, 128] backward: dx = dy * mask
-    private func l22Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g22 + lo * 1152, dx = g21 + lo * 1152, mk = l22mask + lo * 1152
+    private func l22_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g22 + lo * 1152, dx = g21 + lo * 1152, mk = l22_dropout_3mask + lo * 1152
         for i in 0..<(hi - lo) * 1152 { dx[i] = dy[i] * mk[i] }
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: output pixels q0..<q1 of one image, kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l23ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l23_conv2d_6ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 140128)
         let bias = (parameters + 213856)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3 * 1) * 128 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -4141,53 +4141,53 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_6 (Conv2D): [N, 3, 3, 128] -> [N, 3, 3, 64]: kernel 3x3x128x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
-    private func l23Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l23_conv2d_6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a22 + n * 1152
-            let x = l23xp + n * 3200
+            let x = l23_conv2d_6xp + n * 3200
             for r in 0..<3 { (x + ((r + 1) * 5 + 1) * 128).update(from: src + r * 384, count: 384) }
             let y = a23 + n * 576
-            l23ForwardRows(x, y, 0, 9, t)
+            l23_conv2d_6ForwardRows(x, y, 0, 9, t)
         }
     }
 
     // conv2d_6: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l23Flip() {
+    private func l23_conv2d_6Flip() {
         let wk = (parameters + 140128)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<128 { for o in 0..<64 {
-            l23wf[((kh * 3 + kw) * 64 + o) * 128 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 128 + ci) * 64 + o]
+            l23_conv2d_6wf[((kh * 3 + kw) * 64 + o) * 128 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 128 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_6 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l23InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3) * 64 }, b: l23wf, n: 128, c: { row in y + (q0 + row) * 128 },
+    @inline(never) private func l23_conv2d_6InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 5 + (q0 + row) % 3) * 64 }, b: l23_conv2d_6wf, n: 128, c: { row in y + (q0 + row) * 128 },
                   GemmReduction(outer: 3, inner: 192, aOuter: 320, aInner: 1, bOuter: 24576, bInner: 128), .store)
     }
 
     // conv2d_6 backward: dW, db, dx
-    private func l23Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l23_conv2d_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let gb = (gp + 213856)
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 140128)
         gk.update(repeating: 0, count: 73728)
-        let dyp = l23dyp + t * 1600
+        let dyp = l23_conv2d_6dyp + t * 1600
         for n in lo..<hi {
-            let x = l23xp + n * 3200
+            let x = l23_conv2d_6xp + n * 3200
             let dy = g23 + n * 576
             for r in 0..<9 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(1152, a: { row in x + row / 384 * 640 + row % 384 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 640, aInner: 128, bOuter: 192, bInner: 64), .add)
             let dx = g22 + n * 1152
             for r in 0..<3 { (dyp + ((r + 1) * 5 + 1) * 64).update(from: dy + r * 192, count: 192) }
-            l23InputGradientRows(dyp, dx, 0, 9, t)
+            l23_conv2d_6InputGradientRows(dyp, dx, 0, 9, t)
         }
     }
 
     // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l24SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l24part + t * 128
+    private func l24_batch_normalization_6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l24_batch_normalization_6part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -4208,28 +4208,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_6: batch mean from the partial sums
-    private func l24ReduceMean() {
+    private func l24_batch_normalization_6ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 9, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l24part[k * 128 + c] }
-            l24mean[c] = s * scale
+            for k in 0..<chunks { s += l24_batch_normalization_6part[k * 128 + c] }
+            l24_batch_normalization_6mean[c] = s * scale
         }
     }
 
     // batch_normalization_6 training pass 2: per-chunk sums of (x - mean)^2
-    private func l24SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l24part + t * 128
+    private func l24_batch_normalization_6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l24_batch_normalization_6part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l24mean + 0))
+            let m0 = ld16((l24_batch_normalization_6mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l24mean + 16))
+            let m1 = ld16((l24_batch_normalization_6mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l24mean + 32))
+            let m2 = ld16((l24_batch_normalization_6mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l24mean + 48))
+            let m3 = ld16((l24_batch_normalization_6mean + 48))
             for r in 0..<(hi - lo) * 9 {
                 let xr = a23 + lo * 576 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -4249,33 +4249,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_6: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l24ReduceVar() {
+    private func l24_batch_normalization_6ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 9, 1)
         let mm = (parameters + 214048), mv = (parameters + 214112)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l24part[k * 128 + c] }
+            for k in 0..<chunks { s += l24_batch_normalization_6part[k * 128 + c] }
             let v = s / Float(m)
-            l24inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l24mean[c]
+            l24_batch_normalization_6inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l24_batch_normalization_6mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_6 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l24Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l24_batch_normalization_6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l24mean + 0)), k0 = ld16((l24inv + 0))
+            let m0 = ld16((l24_batch_normalization_6mean + 0)), k0 = ld16((l24_batch_normalization_6inv + 0))
             let ga0 = ld16(((parameters + 213920) + 0))
             let be0 = ld16(((parameters + 213984) + 0))
-            let m1 = ld16((l24mean + 16)), k1 = ld16((l24inv + 16))
+            let m1 = ld16((l24_batch_normalization_6mean + 16)), k1 = ld16((l24_batch_normalization_6inv + 16))
             let ga1 = ld16(((parameters + 213920) + 16))
             let be1 = ld16(((parameters + 213984) + 16))
-            let m2 = ld16((l24mean + 32)), k2 = ld16((l24inv + 32))
+            let m2 = ld16((l24_batch_normalization_6mean + 32)), k2 = ld16((l24_batch_normalization_6inv + 32))
             let ga2 = ld16(((parameters + 213920) + 32))
             let be2 = ld16(((parameters + 213984) + 32))
-            let m3 = ld16((l24mean + 48)), k3 = ld16((l24inv + 48))
+            let m3 = ld16((l24_batch_normalization_6mean + 48)), k3 = ld16((l24_batch_normalization_6inv + 48))
             let ga3 = ld16(((parameters + 213920) + 48))
             let be3 = ld16(((parameters + 213984) + 48))
             for r in 0..<(hi - lo) * 9 {
@@ -4298,9 +4298,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_6 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l24Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l24_batch_normalization_6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 214048), mv = (parameters + 214112)
-        let sc = l24part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l24_batch_normalization_6part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 213920)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -4323,17 +4323,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l24BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l24part + t * 128
+    private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l24_batch_normalization_6part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l24mean + 0)), iv0 = ld16((l24inv + 0))
+            let m0 = ld16((l24_batch_normalization_6mean + 0)), iv0 = ld16((l24_batch_normalization_6inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l24mean + 16)), iv1 = ld16((l24inv + 16))
+            let m1 = ld16((l24_batch_normalization_6mean + 16)), iv1 = ld16((l24_batch_normalization_6inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l24mean + 32)), iv2 = ld16((l24inv + 32))
+            let m2 = ld16((l24_batch_normalization_6mean + 32)), iv2 = ld16((l24_batch_normalization_6inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l24mean + 48)), iv3 = ld16((l24inv + 48))
+            let m3 = ld16((l24_batch_normalization_6mean + 48)), iv3 = ld16((l24_batch_normalization_6inv + 48))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g24 + lo * 576 + r * 64
                 let xr = a23 + lo * 576 + r * 64
@@ -4362,34 +4362,34 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l24BackwardReduce() {
+    private func l24_batch_normalization_6BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 9, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l24part[k * 128 + c]; sdx += l24part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l24_batch_normalization_6part[k * 128 + c]; sdx += l24_batch_normalization_6part[k * 128 + 64 + c] }
             gradients[213920 + c] = sdx
             gradients[213984 + c] = sdy
-            l24mdy[c] = sdy * scale
-            l24mdx[c] = sdx * scale
+            l24_batch_normalization_6mdy[c] = sdy * scale
+            l24_batch_normalization_6mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_6 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l24BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l24_batch_normalization_6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l24inv + 0)), m0 = ld16((l24mean + 0))
+            let iv0 = ld16((l24_batch_normalization_6inv + 0)), m0 = ld16((l24_batch_normalization_6mean + 0))
             let k0 = ld16(((parameters + 213920) + 0)) * iv0
-            let my0 = ld16((l24mdy + 0)), mx0 = ld16((l24mdx + 0))
-            let iv1 = ld16((l24inv + 16)), m1 = ld16((l24mean + 16))
+            let my0 = ld16((l24_batch_normalization_6mdy + 0)), mx0 = ld16((l24_batch_normalization_6mdx + 0))
+            let iv1 = ld16((l24_batch_normalization_6inv + 16)), m1 = ld16((l24_batch_normalization_6mean + 16))
             let k1 = ld16(((parameters + 213920) + 16)) * iv1
-            let my1 = ld16((l24mdy + 16)), mx1 = ld16((l24mdx + 16))
-            let iv2 = ld16((l24inv + 32)), m2 = ld16((l24mean + 32))
+            let my1 = ld16((l24_batch_normalization_6mdy + 16)), mx1 = ld16((l24_batch_normalization_6mdx + 16))
+            let iv2 = ld16((l24_batch_normalization_6inv + 32)), m2 = ld16((l24_batch_normalization_6mean + 32))
             let k2 = ld16(((parameters + 213920) + 32)) * iv2
-            let my2 = ld16((l24mdy + 32)), mx2 = ld16((l24mdx + 32))
-            let iv3 = ld16((l24inv + 48)), m3 = ld16((l24mean + 48))
+            let my2 = ld16((l24_batch_normalization_6mdy + 32)), mx2 = ld16((l24_batch_normalization_6mdx + 32))
+            let iv3 = ld16((l24_batch_normalization_6inv + 48)), m3 = ld16((l24_batch_normalization_6mean + 48))
             let k3 = ld16(((parameters + 213920) + 48)) * iv3
-            let my3 = ld16((l24mdy + 48)), mx3 = ld16((l24mdx + 48))
+            let my3 = ld16((l24_batch_normalization_6mdy + 48)), mx3 = ld16((l24_batch_normalization_6mdx + 48))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g24 + lo * 576 + r * 64, xr = a23 + lo * 576 + r * 64, dxr = g23 + lo * 576 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -4405,14 +4405,14 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64]: y = leaky_relu(0.3)(x)
-    private func l25Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l25_leaky_re_lu_6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a24 + lo * 576
         let ay = a25 + lo * 576
         for i in 0..<(hi - lo) * 576 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l25Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l25_leaky_re_lu_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g25 + lo * 576
         let by = a25 + lo * 576
         let bdx = g24 + lo * 576
@@ -4420,10 +4420,10 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l26Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l26_max_pooling2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a25 + n * 576, y = a26 + n * 64
-            let ag = l26arg + n * 64
+            let ag = l26_max_pooling2d_4arg + n * 64
             for oh in 0..<1 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 3)
                 for ow in 0..<1 {
@@ -4442,17 +4442,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64] backward
-    private func l26Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l26_max_pooling2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g25 + n * 576, dy = g26 + n * 64
             dx.update(repeating: 0, count: 576)
-            let ag = l26arg + n * 64
+            let ag = l26_max_pooling2d_4arg + n * 64
             for i in 0..<64 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_4 (MaxPooling2D): [N, 3, 3, 64] -> [N, 1, 1, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l26ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l26_max_pooling2d_4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a25 + n * 576, py = a26 + n * 64
             for oh in 0..<1 {
@@ -4485,8 +4485,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: dropout rate 0.0, training
-    private func l27ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a26 + lo * 64, y = a27 + lo * 64, mk = l27mask + lo * 64
+    private func l27_dropout_4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a26 + lo * 64, y = a27 + lo * 64, mk = l27_dropout_4mask + lo * 64
         let base = seed ^ 12671394942373533239
         for i in 0..<(hi - lo) * 64 {
             let u = Float(mix64(base &+ UInt64(lo * 64 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -4497,19 +4497,19 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64]: inference, y = x
-    private func l27ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l27_dropout_4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a27 + lo * 64).update(from: a26 + lo * 64, count: (hi - lo) * 64)
     }
 
     // dropout_4 (Dropout): [N, 1, 1, 64] -> [N, 1, 1, 64] backward: dx = dy * mask
-    private func l27Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g27 + lo * 64, dx = g26 + lo * 64, mk = l27mask + lo * 64
+    private func l27_dropout_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g27 + lo * 64, dx = g26 + lo * 64, mk = l27_dropout_4mask + lo * 64
         for i in 0..<(hi - lo) * 64 { dx[i] = dy[i] * mk[i] }
     }
 
     // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l29SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l29part + t * 128
+    private func l29_batch_normalization_7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l29_batch_normalization_7part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -4530,28 +4530,28 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_7: batch mean from the partial sums
-    private func l29ReduceMean() {
+    private func l29_batch_normalization_7ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l29part[k * 128 + c] }
-            l29mean[c] = s * scale
+            for k in 0..<chunks { s += l29_batch_normalization_7part[k * 128 + c] }
+            l29_batch_normalization_7mean[c] = s * scale
         }
     }
 
     // batch_normalization_7 training pass 2: per-chunk sums of (x - mean)^2
-    private func l29SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l29part + t * 128
+    private func l29_batch_normalization_7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l29_batch_normalization_7part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l29mean + 0))
+            let m0 = ld16((l29_batch_normalization_7mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l29mean + 16))
+            let m1 = ld16((l29_batch_normalization_7mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l29mean + 32))
+            let m2 = ld16((l29_batch_normalization_7mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l29mean + 48))
+            let m3 = ld16((l29_batch_normalization_7mean + 48))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a27 + lo * 64 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -4571,33 +4571,33 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_7: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l29ReduceVar() {
+    private func l29_batch_normalization_7ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 1, 1)
         let mm = (parameters + 214304), mv = (parameters + 214368)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l29part[k * 128 + c] }
+            for k in 0..<chunks { s += l29_batch_normalization_7part[k * 128 + c] }
             let v = s / Float(m)
-            l29inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l29mean[c]
+            l29_batch_normalization_7inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l29_batch_normalization_7mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_7 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l29Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l29_batch_normalization_7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l29mean + 0)), k0 = ld16((l29inv + 0))
+            let m0 = ld16((l29_batch_normalization_7mean + 0)), k0 = ld16((l29_batch_normalization_7inv + 0))
             let ga0 = ld16(((parameters + 214176) + 0))
             let be0 = ld16(((parameters + 214240) + 0))
-            let m1 = ld16((l29mean + 16)), k1 = ld16((l29inv + 16))
+            let m1 = ld16((l29_batch_normalization_7mean + 16)), k1 = ld16((l29_batch_normalization_7inv + 16))
             let ga1 = ld16(((parameters + 214176) + 16))
             let be1 = ld16(((parameters + 214240) + 16))
-            let m2 = ld16((l29mean + 32)), k2 = ld16((l29inv + 32))
+            let m2 = ld16((l29_batch_normalization_7mean + 32)), k2 = ld16((l29_batch_normalization_7inv + 32))
             let ga2 = ld16(((parameters + 214176) + 32))
             let be2 = ld16(((parameters + 214240) + 32))
-            let m3 = ld16((l29mean + 48)), k3 = ld16((l29inv + 48))
+            let m3 = ld16((l29_batch_normalization_7mean + 48)), k3 = ld16((l29_batch_normalization_7inv + 48))
             let ga3 = ld16(((parameters + 214176) + 48))
             let be3 = ld16(((parameters + 214240) + 48))
             for r in 0..<(hi - lo) * 1 {
@@ -4620,9 +4620,9 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_7 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l29Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l29_batch_normalization_7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 214304), mv = (parameters + 214368)
-        let sc = l29part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l29_batch_normalization_7part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 214176)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -4645,17 +4645,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l29BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l29part + t * 128
+    private func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l29_batch_normalization_7part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l29mean + 0)), iv0 = ld16((l29inv + 0))
+            let m0 = ld16((l29_batch_normalization_7mean + 0)), iv0 = ld16((l29_batch_normalization_7inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l29mean + 16)), iv1 = ld16((l29inv + 16))
+            let m1 = ld16((l29_batch_normalization_7mean + 16)), iv1 = ld16((l29_batch_normalization_7inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l29mean + 32)), iv2 = ld16((l29inv + 32))
+            let m2 = ld16((l29_batch_normalization_7mean + 32)), iv2 = ld16((l29_batch_normalization_7inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l29mean + 48)), iv3 = ld16((l29inv + 48))
+            let m3 = ld16((l29_batch_normalization_7mean + 48)), iv3 = ld16((l29_batch_normalization_7inv + 48))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g29 + lo * 64 + r * 64
                 let xr = a27 + lo * 64 + r * 64
@@ -4684,34 +4684,34 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l29BackwardReduce() {
+    private func l29_batch_normalization_7BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l29part[k * 128 + c]; sdx += l29part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l29_batch_normalization_7part[k * 128 + c]; sdx += l29_batch_normalization_7part[k * 128 + 64 + c] }
             gradients[214176 + c] = sdx
             gradients[214240 + c] = sdy
-            l29mdy[c] = sdy * scale
-            l29mdx[c] = sdx * scale
+            l29_batch_normalization_7mdy[c] = sdy * scale
+            l29_batch_normalization_7mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l29BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l29_batch_normalization_7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l29inv + 0)), m0 = ld16((l29mean + 0))
+            let iv0 = ld16((l29_batch_normalization_7inv + 0)), m0 = ld16((l29_batch_normalization_7mean + 0))
             let k0 = ld16(((parameters + 214176) + 0)) * iv0
-            let my0 = ld16((l29mdy + 0)), mx0 = ld16((l29mdx + 0))
-            let iv1 = ld16((l29inv + 16)), m1 = ld16((l29mean + 16))
+            let my0 = ld16((l29_batch_normalization_7mdy + 0)), mx0 = ld16((l29_batch_normalization_7mdx + 0))
+            let iv1 = ld16((l29_batch_normalization_7inv + 16)), m1 = ld16((l29_batch_normalization_7mean + 16))
             let k1 = ld16(((parameters + 214176) + 16)) * iv1
-            let my1 = ld16((l29mdy + 16)), mx1 = ld16((l29mdx + 16))
-            let iv2 = ld16((l29inv + 32)), m2 = ld16((l29mean + 32))
+            let my1 = ld16((l29_batch_normalization_7mdy + 16)), mx1 = ld16((l29_batch_normalization_7mdx + 16))
+            let iv2 = ld16((l29_batch_normalization_7inv + 32)), m2 = ld16((l29_batch_normalization_7mean + 32))
             let k2 = ld16(((parameters + 214176) + 32)) * iv2
-            let my2 = ld16((l29mdy + 32)), mx2 = ld16((l29mdx + 32))
-            let iv3 = ld16((l29inv + 48)), m3 = ld16((l29mean + 48))
+            let my2 = ld16((l29_batch_normalization_7mdy + 32)), mx2 = ld16((l29_batch_normalization_7mdx + 32))
+            let iv3 = ld16((l29_batch_normalization_7inv + 48)), m3 = ld16((l29_batch_normalization_7mean + 48))
             let k3 = ld16(((parameters + 214176) + 48)) * iv3
-            let my3 = ld16((l29mdy + 48)), mx3 = ld16((l29mdx + 48))
+            let my3 = ld16((l29_batch_normalization_7mdy + 48)), mx3 = ld16((l29_batch_normalization_7mdx + 48))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g29 + lo * 64 + r * 64, xr = a27 + lo * 64 + r * 64, dxr = g27 + lo * 64 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -4727,8 +4727,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.0, training
-    private func l30ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a29 + lo * 64, y = a30 + lo * 64, mk = l30mask + lo * 64
+    private func l30_dropout_5ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a29 + lo * 64, y = a30 + lo * 64, mk = l30_dropout_5mask + lo * 64
         let base = seed ^ 9980051252924025462
         for i in 0..<(hi - lo) * 64 {
             let u = Float(mix64(base &+ UInt64(lo * 64 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -4739,18 +4739,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: inference, y = x
-    private func l30ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l30_dropout_5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a30 + lo * 64).update(from: a29 + lo * 64, count: (hi - lo) * 64)
     }
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64] backward: dx = dy * mask
-    private func l30Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g30 + lo * 64, dx = g29 + lo * 64, mk = l30mask + lo * 64
+    private func l30_dropout_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g30 + lo * 64, dx = g29 + lo * 64, mk = l30_dropout_5mask + lo * 64
         for i in 0..<(hi - lo) * 64 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_1 (Dense): [N, 64] -> [N, 256]: x [64] * W [64, 256] + b linear
-    private func l31Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l31_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 214432)
         let bias = (parameters + 230816)
         let x = a30, y = a31
@@ -4760,13 +4760,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l31Transpose() {
+    private func l31_dense_1Transpose() {
         let wk = (parameters + 214432)
-        for i in 0..<64 { for o in 0..<256 { l31wt[o * 64 + i] = wk[i * 256 + o] } }
+        for i in 0..<64 { for o in 0..<256 { l31_dense_1wt[o * 64 + i] = wk[i * 256 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l31Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l31_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a30, dy = g31
         let gb = (gp + 230816)
@@ -4777,19 +4777,19 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
                   GemmReduction(k: rows, aStride: 64, ldb: 256), .store)
         let dx = g30
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l31wt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l31_dense_1wt, n: 64, c: { row in dx + (r0 + row) * 64 },
                   GemmReduction(k: 256, ldb: 64), .store)
     }
 
     // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256]: y = leaky_relu(0.3)(x)
-    private func l32Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l32_leaky_re_lu_7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a31 + lo * 256
         let ay = a32 + lo * 256
         for i in 0..<(hi - lo) * 256 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_7 (LeakyReLU): [N, 256] -> [N, 256] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l32Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l32_leaky_re_lu_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g32 + lo * 256
         let by = a32 + lo * 256
         let bdx = g31 + lo * 256
@@ -4797,8 +4797,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.0, training
-    private func l33ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a32 + lo * 256, y = a33 + lo * 256, mk = l33mask + lo * 256
+    private func l33_dropout_6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a32 + lo * 256, y = a33 + lo * 256, mk = l33_dropout_6mask + lo * 256
         let base = seed ^ 7288707563474517685
         for i in 0..<(hi - lo) * 256 {
             let u = Float(mix64(base &+ UInt64(lo * 256 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -4809,18 +4809,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256]: inference, y = x
-    private func l33ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l33_dropout_6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a33 + lo * 256).update(from: a32 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dropout_6 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
-    private func l33Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g33 + lo * 256, dx = g32 + lo * 256, mk = l33mask + lo * 256
+    private func l33_dropout_6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g33 + lo * 256, dx = g32 + lo * 256, mk = l33_dropout_6mask + lo * 256
         for i in 0..<(hi - lo) * 256 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b linear
-    private func l34Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l34_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 231072)
         let bias = (parameters + 263840)
         let x = a33, y = a34
@@ -4830,13 +4830,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l34Transpose() {
+    private func l34_dense_2Transpose() {
         let wk = (parameters + 231072)
-        for i in 0..<256 { for o in 0..<128 { l34wt[o * 256 + i] = wk[i * 128 + o] } }
+        for i in 0..<256 { for o in 0..<128 { l34_dense_2wt[o * 256 + i] = wk[i * 128 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l34Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l34_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a33, dy = g34
         let gb = (gp + 263840)
@@ -4847,19 +4847,19 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 256, ldb: 128), .store)
         let dx = g33
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l34wt, n: 256, c: { row in dx + (r0 + row) * 256 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l34_dense_2wt, n: 256, c: { row in dx + (r0 + row) * 256 },
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
     // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128]: y = leaky_relu(0.3)(x)
-    private func l35Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l35_leaky_re_lu_8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a34 + lo * 128
         let ay = a35 + lo * 128
         for i in 0..<(hi - lo) * 128 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_8 (LeakyReLU): [N, 128] -> [N, 128] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l35Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l35_leaky_re_lu_8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g35 + lo * 128
         let by = a35 + lo * 128
         let bdx = g34 + lo * 128
@@ -4867,8 +4867,8 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.0, training
-    private func l36ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a35 + lo * 128, y = a36 + lo * 128, mk = l36mask + lo * 128
+    private func l36_dropout_7ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a35 + lo * 128, y = a36 + lo * 128, mk = l36_dropout_7mask + lo * 128
         let base = seed ^ 4597363874025009908
         for i in 0..<(hi - lo) * 128 {
             let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -4879,18 +4879,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l36ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l36_dropout_7ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a36 + lo * 128).update(from: a35 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dropout_7 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l36Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g36 + lo * 128, dx = g35 + lo * 128, mk = l36mask + lo * 128
+    private func l36_dropout_7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g36 + lo * 128, dx = g35 + lo * 128, mk = l36_dropout_7mask + lo * 128
         for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l37Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l37_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 263968)
         let bias = (parameters + 265248)
         let x = a36, y = a37
@@ -4900,13 +4900,13 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_3: Wt[o][i] = W[i][o]
-    private func l37Transpose() {
+    private func l37_dense_3Transpose() {
         let wk = (parameters + 263968)
-        for i in 0..<128 { for o in 0..<10 { l37wt[o * 128 + i] = wk[i * 10 + o] } }
+        for i in 0..<128 { for o in 0..<10 { l37_dense_3wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
-    private func l37Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l37_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 265258
         let x = a36, dy = g37
         let gb = (gp + 265248)
@@ -4917,7 +4917,7 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
         let dx = g36
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l37wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l37_dense_3wt, n: 128, c: { row in dx + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

@@ -76,9 +76,9 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // separable_conv2d output [N, 6, 6, 5]
     private let g1: UnsafeMutablePointer<Float>   // gradient of separable_conv2d output
-    private let l1mid: UnsafeMutablePointer<Float>   // separable_conv2d depthwise output [N, 6, 6, 3]
-    private let l1dmid: UnsafeMutablePointer<Float>   // separable_conv2d gradient of the depthwise output
-    private let l1wt: UnsafeMutablePointer<Float>   // separable_conv2d transposed pointwise kernel [5, 3]
+    private let l1_separable_conv2dmid: UnsafeMutablePointer<Float>   // separable_conv2d depthwise output [N, 6, 6, 3]
+    private let l1_separable_conv2ddmid: UnsafeMutablePointer<Float>   // separable_conv2d gradient of the depthwise output
+    private let l1_separable_conv2dwt: UnsafeMutablePointer<Float>   // separable_conv2d transposed pointwise kernel [5, 3]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -93,18 +93,18 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 180, Float.self)
         g1 = zeroed(n * 180, Float.self)
-        l1mid = zeroed(n * 108, Float.self)
-        l1dmid = zeroed(n * 108, Float.self)
-        l1wt = zeroed(15, Float.self)
+        l1_separable_conv2dmid = zeroed(n * 108, Float.self)
+        l1_separable_conv2ddmid = zeroed(n * 108, Float.self)
+        l1_separable_conv2dwt = zeroed(15, Float.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1mid.deallocate()
-        l1dmid.deallocate()
-        l1wt.deallocate()
+        l1_separable_conv2dmid.deallocate()
+        l1_separable_conv2ddmid.deallocate()
+        l1_separable_conv2dwt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -146,14 +146,14 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_separable_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_separable_conv2dForward(lo, hi, t)
         }
     }
 
@@ -161,7 +161,7 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_separable_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -176,10 +176,10 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g1.update(from: outputGradient, count: count * 180)
-        l1Transpose()
+        l1_separable_conv2dTranspose()
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_separable_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 47, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -188,14 +188,14 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 27), (27, 15), (42, 5)]
 
     // separable_conv2d (SeparableConv2D): [N, 8, 8, 3] -> [N, 6, 6, 5]: separable 3x3 x1 then 1x1 to 5, stride 1x1 pad t0 b0 l0 r0 linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_separable_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 0), pw = (parameters + 27)
         let bias = (parameters + 42)
         for n in lo..<hi {
             let x = a0 + n * 192
             for oh in 0..<6 {
                 for ow in 0..<6 {
-                    let yo = l1mid + n * 108 + (oh * 6 + ow) * 3
+                    let yo = l1_separable_conv2dmid + n * 108 + (oh * 6 + ow) * 3
                     for j in 0..<3 { yo[j] = 0 }
                     for kh in 0..<3 {
                         for kw in 0..<3 {
@@ -207,33 +207,33 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                 }
             }
         }
-        Gemm.rows((hi - lo) * 36, a: { row in l1mid + (lo * 36 + row) * 3 }, b: pw, n: 5, c: { row in a1 + (lo * 36 + row) * 5 },
+        Gemm.rows((hi - lo) * 36, a: { row in l1_separable_conv2dmid + (lo * 36 + row) * 3 }, b: pw, n: 5, c: { row in a1 + (lo * 36 + row) * 5 },
                   GemmReduction(k: 3, ldb: 5), GemmEpilogue(bias: bias))
     }
 
     // separable_conv2d: pointwise Wt[o][i] = Wp[i][o]
-    private func l1Transpose() {
+    private func l1_separable_conv2dTranspose() {
         let pw = (parameters + 27)
-        for i in 0..<3 { for o in 0..<5 { l1wt[o * 3 + i] = pw[i * 5 + o] } }
+        for i in 0..<3 { for o in 0..<5 { l1_separable_conv2dwt[o * 3 + i] = pw[i * 5 + o] } }
     }
 
     // separable_conv2d backward: dWp, db, dmid, dWd
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_separable_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 47
         let gb = (gp + 42)
         for o in 0..<5 { gb[o] = 0 }
         let dyc = g1 + lo * 180
         for r in 0..<(hi - lo) * 36 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
         let gpw = (gp + 27)
-        Gemm.rows(3, a: { row in l1mid + lo * 108 + row }, b: g1 + lo * 180, n: 5, c: { row in gpw + row * 5 },
+        Gemm.rows(3, a: { row in l1_separable_conv2dmid + lo * 108 + row }, b: g1 + lo * 180, n: 5, c: { row in gpw + row * 5 },
                   GemmReduction(k: (hi - lo) * 36, aStride: 3, ldb: 5), .store)
         let gdw = (gp + 0)
         gdw.update(repeating: 0, count: 27)
         let dw = (parameters + 0)
-        Gemm.rows((hi - lo) * 36, a: { row in g1 + (lo * 36 + row) * 5 }, b: l1wt, n: 3, c: { row in l1dmid + (lo * 36 + row) * 3 },
+        Gemm.rows((hi - lo) * 36, a: { row in g1 + (lo * 36 + row) * 5 }, b: l1_separable_conv2dwt, n: 3, c: { row in l1_separable_conv2ddmid + (lo * 36 + row) * 3 },
                   GemmReduction(k: 5, ldb: 3), .store)
         for n in lo..<hi {
-            let dm = l1dmid + n * 108
+            let dm = l1_separable_conv2ddmid + n * 108
             let x = a0 + n * 192
             for oh in 0..<6 {
                 for ow in 0..<6 {

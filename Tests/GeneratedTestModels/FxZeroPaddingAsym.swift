@@ -139,16 +139,16 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l1_zero_padding2dForward(lo, hi, t)
+            l2_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
+            l1_zero_padding2dForward(lo, hi, t)
+            l2_conv2dForward(lo, hi, t)
         }
     }
 
@@ -156,8 +156,8 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
+        l1_zero_padding2dForward(lo, hi, t)
+        l2_conv2dForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -174,7 +174,7 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
         g2.update(from: outputGradient, count: count * 72)
         parallel {
             lo, hi, t in
-            l2Backward(lo, hi, t)
+            l2_conv2dBackward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 38, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -183,7 +183,7 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 36), (36, 2)]
 
     // zero_padding2d (ZeroPadding2D): [N, 5, 5, 2] -> [N, 8, 8, 2]: pad top 1 bottom 2 left 3 right 0
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_zero_padding2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 50, y = a1 + n * 128
             for r in 0..<5 { (y + ((r + 1) * 8 + 3) * 2).update(from: x + r * 10, count: 10) }
@@ -191,7 +191,7 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: output pixels q0..<q1 of one image, kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2dForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 36)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 2, c: { row in y + (q0 + row) * 2 },
@@ -199,16 +199,16 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d (Conv2D): [N, 8, 8, 2] -> [N, 6, 6, 2]: kernel 3x3x2x2 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2dForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 128
             let y = a2 + n * 72
-            l2ForwardRows(x, y, 0, 36, t)
+            l2_conv2dForwardRows(x, y, 0, 36, t)
         }
     }
 
     // conv2d backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2dBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 38
         let gb = (gp + 36)
         for o in 0..<2 { gb[o] = 0 }

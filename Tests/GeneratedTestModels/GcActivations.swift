@@ -87,28 +87,28 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 8]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [8, 8]
+    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [8, 8]
     private let a4: UnsafeMutablePointer<Float>   // activation_1 output [N, 8]
     private let g4: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a5: UnsafeMutablePointer<Float>   // lambda_1 output [N, 8]
     private let g5: UnsafeMutablePointer<Float>   // gradient of lambda_1 output
     private let a6: UnsafeMutablePointer<Float>   // dense_3 output [N, 12]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l6wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [12, 8]
+    private let l6_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [12, 8]
     private let a7: UnsafeMutablePointer<Float>   // activation_2 output [N, 12]
     private let g7: UnsafeMutablePointer<Float>   // gradient of activation_2 output
     private let a9: UnsafeMutablePointer<Float>   // activation_3 output [N, 3, 4]
     private let g9: UnsafeMutablePointer<Float>   // gradient of activation_3 output
     private let a10: UnsafeMutablePointer<Float>   // dense_4 output [N, 3, 6]
     private let g10: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l10wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [6, 4]
+    private let l10_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [6, 4]
     private let a11: UnsafeMutablePointer<Float>   // lambda_2 output [N, 3, 6]
     private let g11: UnsafeMutablePointer<Float>   // gradient of lambda_2 output
     private let a12: UnsafeMutablePointer<Float>   // activation_4 output [N, 3, 6]
     private let g12: UnsafeMutablePointer<Float>   // gradient of activation_4 output
     private let a14: UnsafeMutablePointer<Float>   // dense_5 output [N, 4]
     private let g14: UnsafeMutablePointer<Float>   // gradient of dense_5 output
-    private let l14wt: UnsafeMutablePointer<Float>   // dense_5 transposed kernel [4, 18]
+    private let l14_dense_5wt: UnsafeMutablePointer<Float>   // dense_5 transposed kernel [4, 18]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -127,28 +127,28 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 8, Float.self)
         a3 = zeroed(n * 8, Float.self)
         g3 = zeroed(n * 8, Float.self)
-        l3wt = zeroed(64, Float.self)
+        l3_dense_2wt = zeroed(64, Float.self)
         a4 = zeroed(n * 8, Float.self)
         g4 = zeroed(n * 8, Float.self)
         a5 = zeroed(n * 8, Float.self)
         g5 = zeroed(n * 8, Float.self)
         a6 = zeroed(n * 12, Float.self)
         g6 = zeroed(n * 12, Float.self)
-        l6wt = zeroed(96, Float.self)
+        l6_dense_3wt = zeroed(96, Float.self)
         a7 = zeroed(n * 12, Float.self)
         g7 = zeroed(n * 12, Float.self)
         a9 = zeroed(n * 12, Float.self)
         g9 = zeroed(n * 12, Float.self)
         a10 = zeroed(n * 18, Float.self)
         g10 = zeroed(n * 18, Float.self)
-        l10wt = zeroed(24, Float.self)
+        l10_dense_4wt = zeroed(24, Float.self)
         a11 = zeroed(n * 18, Float.self)
         g11 = zeroed(n * 18, Float.self)
         a12 = zeroed(n * 18, Float.self)
         g12 = zeroed(n * 18, Float.self)
         a14 = zeroed(n * 4, Float.self)
         g14 = zeroed(n * 4, Float.self)
-        l14wt = zeroed(72, Float.self)
+        l14_dense_5wt = zeroed(72, Float.self)
     }
 
     deinit {
@@ -159,28 +159,28 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_2wt.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6wt.deallocate()
+        l6_dense_3wt.deallocate()
         a7.deallocate()
         g7.deallocate()
         a9.deallocate()
         g9.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10wt.deallocate()
+        l10_dense_4wt.deallocate()
         a11.deallocate()
         g11.deallocate()
         a12.deallocate()
         g12.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14wt.deallocate()
+        l14_dense_5wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -222,36 +222,36 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10Forward(lo, hi, t)
-            l11Forward(lo, hi, t)
-            l12Forward(lo, hi, t)
-            l14Forward(lo, hi, t)
+            l1_dense_1Forward(lo, hi, t)
+            l2_leaky_re_lu_1Forward(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_activation_1Forward(lo, hi, t)
+            l5_lambda_1Forward(lo, hi, t)
+            l6_dense_3Forward(lo, hi, t)
+            l7_activation_2Forward(lo, hi, t)
+            l9_activation_3Forward(lo, hi, t)
+            l10_dense_4Forward(lo, hi, t)
+            l11_lambda_2Forward(lo, hi, t)
+            l12_activation_4Forward(lo, hi, t)
+            l14_dense_5Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10Forward(lo, hi, t)
-            l11Forward(lo, hi, t)
-            l12Forward(lo, hi, t)
-            l14Forward(lo, hi, t)
+            l1_dense_1Forward(lo, hi, t)
+            l2_leaky_re_lu_1Forward(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_activation_1Forward(lo, hi, t)
+            l5_lambda_1Forward(lo, hi, t)
+            l6_dense_3Forward(lo, hi, t)
+            l7_activation_2Forward(lo, hi, t)
+            l9_activation_3Forward(lo, hi, t)
+            l10_dense_4Forward(lo, hi, t)
+            l11_lambda_2Forward(lo, hi, t)
+            l12_activation_4Forward(lo, hi, t)
+            l14_dense_5Forward(lo, hi, t)
         }
     }
 
@@ -259,18 +259,18 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
-        l6Forward(lo, hi, t)
-        l7Forward(lo, hi, t)
-        l9Forward(lo, hi, t)
-        l10Forward(lo, hi, t)
-        l11Forward(lo, hi, t)
-        l12Forward(lo, hi, t)
-        l14Forward(lo, hi, t)
+        l1_dense_1Forward(lo, hi, t)
+        l2_leaky_re_lu_1Forward(lo, hi, t)
+        l3_dense_2Forward(lo, hi, t)
+        l4_activation_1Forward(lo, hi, t)
+        l5_lambda_1Forward(lo, hi, t)
+        l6_dense_3Forward(lo, hi, t)
+        l7_activation_2Forward(lo, hi, t)
+        l9_activation_3Forward(lo, hi, t)
+        l10_dense_4Forward(lo, hi, t)
+        l11_lambda_2Forward(lo, hi, t)
+        l12_activation_4Forward(lo, hi, t)
+        l14_dense_5Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -285,24 +285,24 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g14.update(from: outputGradient, count: count * 4)
-        l3Transpose()
-        l6Transpose()
-        l10Transpose()
-        l14Transpose()
+        l3_dense_2Transpose()
+        l6_dense_3Transpose()
+        l10_dense_4Transpose()
+        l14_dense_5Transpose()
         parallel {
             lo, hi, t in
-            l14Backward(lo, hi, t)
-            l12Backward(lo, hi, t)
-            l11Backward(lo, hi, t)
-            l10Backward(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l7Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l14_dense_5Backward(lo, hi, t)
+            l12_activation_4Backward(lo, hi, t)
+            l11_lambda_2Backward(lo, hi, t)
+            l10_dense_4Backward(lo, hi, t)
+            l9_activation_3Backward(lo, hi, t)
+            l7_activation_2Backward(lo, hi, t)
+            l6_dense_3Backward(lo, hi, t)
+            l5_lambda_1Backward(lo, hi, t)
+            l4_activation_1Backward(lo, hi, t)
+            l3_dense_2Backward(lo, hi, t)
+            l2_leaky_re_lu_1Backward(lo, hi, t)
+            l1_dense_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 374, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -311,7 +311,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 80), (80, 8), (88, 64), (152, 8), (160, 96), (256, 12), (268, 24), (292, 6), (298, 72), (370, 4)]
 
     // dense_1 (Dense): [N, 10] -> [N, 8]: x [10] * W [10, 8] + b linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 80)
         let x = a0, y = a1
@@ -321,7 +321,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a0, dy = g1
         let gb = (gp + 80)
@@ -334,14 +334,14 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8] -> [N, 8]: y = leaky_relu(0.3)(x)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a1 + lo * 8
         let ay = a2 + lo * 8
         for i in 0..<(hi - lo) * 8 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8] -> [N, 8] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g2 + lo * 8
         let by = a2 + lo * 8
         let bdx = g1 + lo * 8
@@ -349,7 +349,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2 (Dense): [N, 8] -> [N, 8]: x [8] * W [8, 8] + b linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 88)
         let bias = (parameters + 152)
         let x = a2, y = a3
@@ -359,13 +359,13 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_2Transpose() {
         let wk = (parameters + 88)
-        for i in 0..<8 { for o in 0..<8 { l3wt[o * 8 + i] = wk[i * 8 + o] } }
+        for i in 0..<8 { for o in 0..<8 { l3_dense_2wt[o * 8 + i] = wk[i * 8 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a2, dy = g3
         let gb = (gp + 152)
@@ -376,19 +376,19 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 8, n: 8, c: { row in gk + row * 8 },
                   GemmReduction(k: rows, aStride: 8, ldb: 8), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 8 }, b: l3wt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 8 }, b: l3_dense_2wt, n: 8, c: { row in dx + (r0 + row) * 8 },
                   GemmReduction(k: 8, ldb: 8), .store)
     }
 
     // activation_1 (Activation): [N, 8] -> [N, 8]: y = sigmoid(x)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a3 + lo * 8
         let ay = a4 + lo * 8
         for i in 0..<(hi - lo) * 8 { let v = ax[i]; ay[i] = (1 / (1 + exp(-v))) }
     }
 
     // activation_1 (Activation): [N, 8] -> [N, 8] backward: dx = dy * sigmoid'(y)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g4 + lo * 8
         let by = a4 + lo * 8
         let bdx = g3 + lo * 8
@@ -396,19 +396,19 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // lambda_1 (Lambda): [N, 8] -> [N, 8]: y = (x - 0.25) / 0.5
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_lambda_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a4 + lo * 8, y = a5 + lo * 8
         for i in 0..<(hi - lo) * 8 { let v = x[i]; y[i] = (v - Float(0.25)) / Float(0.5) }
     }
 
     // lambda_1 (Lambda): [N, 8] -> [N, 8] backward
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_lambda_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dy = g5 + lo * 8, dx = g4 + lo * 8
         for i in 0..<(hi - lo) * 8 { let g = dy[i]; dx[i] = g / Float(0.5) }
     }
 
     // dense_3 (Dense): [N, 8] -> [N, 12]: x [8] * W [8, 12] + b linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 160)
         let bias = (parameters + 256)
         let x = a5, y = a6
@@ -418,13 +418,13 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_3: Wt[o][i] = W[i][o]
-    private func l6Transpose() {
+    private func l6_dense_3Transpose() {
         let wk = (parameters + 160)
-        for i in 0..<8 { for o in 0..<12 { l6wt[o * 8 + i] = wk[i * 12 + o] } }
+        for i in 0..<8 { for o in 0..<12 { l6_dense_3wt[o * 8 + i] = wk[i * 12 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a5, dy = g6
         let gb = (gp + 256)
@@ -435,19 +435,19 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(8, a: { row in x + r0 * 8 + row }, b: dy + r0 * 12, n: 12, c: { row in gk + row * 12 },
                   GemmReduction(k: rows, aStride: 8, ldb: 12), .store)
         let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 12 }, b: l6wt, n: 8, c: { row in dx + (r0 + row) * 8 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 12 }, b: l6_dense_3wt, n: 8, c: { row in dx + (r0 + row) * 8 },
                   GemmReduction(k: 12, ldb: 8), .store)
     }
 
     // activation_2 (Activation): [N, 12] -> [N, 12]: y = tanh(x)
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_activation_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a6 + lo * 12
         let ay = a7 + lo * 12
         for i in 0..<(hi - lo) * 12 { let v = ax[i]; ay[i] = tanh(v) }
     }
 
     // activation_2 (Activation): [N, 12] -> [N, 12] backward: dx = dy * tanh'(y)
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_activation_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g7 + lo * 12
         let by = a7 + lo * 12
         let bdx = g6 + lo * 12
@@ -455,7 +455,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // activation_3 (Softmax): [N, 3, 4] -> [N, 3, 4]: y = softmax(x)
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_activation_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a7 + lo * 12
         let ay = a9 + lo * 12
         for r in 0..<(hi - lo) * 3 {
@@ -471,7 +471,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // activation_3 (Softmax): [N, 3, 4] -> [N, 3, 4] backward: dx = dy * softmax'(y)
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_activation_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g9 + lo * 12
         let by = a9 + lo * 12
         let bdx = g7 + lo * 12
@@ -484,7 +484,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_4 (Dense): [N, 3, 4] -> [N, 3, 6]: x [4] * W [4, 6] + b relu
-    private func l10Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 268)
         let bias = (parameters + 292)
         let x = a9, y = a10
@@ -494,13 +494,13 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_4: Wt[o][i] = W[i][o]
-    private func l10Transpose() {
+    private func l10_dense_4Transpose() {
         let wk = (parameters + 268)
-        for i in 0..<4 { for o in 0..<6 { l10wt[o * 4 + i] = wk[i * 6 + o] } }
+        for i in 0..<4 { for o in 0..<6 { l10_dense_4wt[o * 4 + i] = wk[i * 6 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
-    private func l10Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         do {
             let bdy = g10 + lo * 18
@@ -517,31 +517,31 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 6, n: 6, c: { row in gk + row * 6 },
                   GemmReduction(k: rows, aStride: 4, ldb: 6), .store)
         let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l10wt, n: 4, c: { row in dx + (r0 + row) * 4 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 6 }, b: l10_dense_4wt, n: 4, c: { row in dx + (r0 + row) * 4 },
                   GemmReduction(k: 6, ldb: 4), .store)
     }
 
     // lambda_2 (Lambda): [N, 3, 6] -> [N, 3, 6]: y = x * 2.0 + -1.0
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_lambda_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let x = a10 + lo * 18, y = a11 + lo * 18
         for i in 0..<(hi - lo) * 18 { let v = x[i]; y[i] = v * Float(2.0) + Float(-1.0) }
     }
 
     // lambda_2 (Lambda): [N, 3, 6] -> [N, 3, 6] backward
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_lambda_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dy = g11 + lo * 18, dx = g10 + lo * 18
         for i in 0..<(hi - lo) * 18 { let g = dy[i]; dx[i] = g * Float(2.0) }
     }
 
     // activation_4 (Activation): [N, 3, 6] -> [N, 3, 6]: y = elu(0.7)(x)
-    private func l12Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_activation_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a11 + lo * 18
         let ay = a12 + lo * 18
         for i in 0..<(hi - lo) * 18 { let v = ax[i]; ay[i] = (v > 0 ? v : Float(0.7) * (exp(v) - 1)) }
     }
 
     // activation_4 (Activation): [N, 3, 6] -> [N, 3, 6] backward: dx = dy * elu(0.7)'(y)
-    private func l12Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_activation_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g12 + lo * 18
         let by = a12 + lo * 18
         let bdx = g11 + lo * 18
@@ -549,7 +549,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_5 (Dense): [N, 18] -> [N, 4]: x [18] * W [18, 4] + b linear
-    private func l14Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_dense_5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 298)
         let bias = (parameters + 370)
         let x = a12, y = a14
@@ -559,13 +559,13 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     // dense_5: Wt[o][i] = W[i][o]
-    private func l14Transpose() {
+    private func l14_dense_5Transpose() {
         let wk = (parameters + 298)
-        for i in 0..<18 { for o in 0..<4 { l14wt[o * 18 + i] = wk[i * 4 + o] } }
+        for i in 0..<18 { for o in 0..<4 { l14_dense_5wt[o * 18 + i] = wk[i * 4 + o] } }
     }
 
     // dense_5 backward: dW, db, dx
-    private func l14Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_dense_5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 374
         let x = a12, dy = g14
         let gb = (gp + 370)
@@ -576,7 +576,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         Gemm.rows(18, a: { row in x + r0 * 18 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 18, ldb: 4), .store)
         let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l14wt, n: 18, c: { row in dx + (r0 + row) * 18 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l14_dense_5wt, n: 18, c: { row in dx + (r0 + row) * 18 },
                   GemmReduction(k: 4, ldb: 18), .store)
     }
 

@@ -85,32 +85,32 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 5, 8]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 7, 3]
+    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 7, 3]
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 5, 5, 8]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
-    private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
+    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // activation_1 output [N, 5, 5, 8]
     private let g3: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a4: UnsafeMutablePointer<Float>   // average_pooling2d_1 output [N, 3, 3, 8]
     private let g4: UnsafeMutablePointer<Float>   // gradient of average_pooling2d_1 output
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 3, 3, 6]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
+    private let l5_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 3, 3, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
-    private let l6mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l6inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l6mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l6mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
+    private let l6_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
+    private let l6_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
+    private let l6_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
+    private let l6_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
     private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l8wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 54]
+    private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 54]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -125,32 +125,32 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 200, Float.self)
         g1 = zeroed(n * 200, Float.self)
-        l1xp = zeroed(n * 147, Float.self)
+        l1_conv2d_1xp = zeroed(n * 147, Float.self)
         a2 = zeroed(n * 200, Float.self)
         g2 = zeroed(n * 200, Float.self)
-        l2part = zeroed(threads * 16, Float.self)
-        l2mean = zeroed(8, Float.self)
-        l2inv = zeroed(8, Float.self)
-        l2mdy = zeroed(8, Float.self)
-        l2mdx = zeroed(8, Float.self)
+        l2_batch_normalization_1part = zeroed(threads * 16, Float.self)
+        l2_batch_normalization_1mean = zeroed(8, Float.self)
+        l2_batch_normalization_1inv = zeroed(8, Float.self)
+        l2_batch_normalization_1mdy = zeroed(8, Float.self)
+        l2_batch_normalization_1mdx = zeroed(8, Float.self)
         a3 = zeroed(n * 200, Float.self)
         g3 = zeroed(n * 200, Float.self)
         a4 = zeroed(n * 72, Float.self)
         g4 = zeroed(n * 72, Float.self)
         a5 = zeroed(n * 54, Float.self)
         g5 = zeroed(n * 54, Float.self)
-        l5wf = zeroed(48, Float.self)
-        l5dyp = zeroed(threads * 54, Float.self)
+        l5_conv2d_2wf = zeroed(48, Float.self)
+        l5_conv2d_2dyp = zeroed(threads * 54, Float.self)
         a6 = zeroed(n * 54, Float.self)
         g6 = zeroed(n * 54, Float.self)
-        l6part = zeroed(threads * 12, Float.self)
-        l6mean = zeroed(6, Float.self)
-        l6inv = zeroed(6, Float.self)
-        l6mdy = zeroed(6, Float.self)
-        l6mdx = zeroed(6, Float.self)
+        l6_batch_normalization_2part = zeroed(threads * 12, Float.self)
+        l6_batch_normalization_2mean = zeroed(6, Float.self)
+        l6_batch_normalization_2inv = zeroed(6, Float.self)
+        l6_batch_normalization_2mdy = zeroed(6, Float.self)
+        l6_batch_normalization_2mdx = zeroed(6, Float.self)
         a8 = zeroed(n * 3, Float.self)
         g8 = zeroed(n * 3, Float.self)
-        l8wt = zeroed(162, Float.self)
+        l8_dense_1wt = zeroed(162, Float.self)
         (parameters + 216).update(repeating: 1, count: 8)   // batch_normalization_1/gamma
         (parameters + 240).update(repeating: 1, count: 8)   // batch_normalization_1/moving_variance
         (parameters + 314).update(repeating: 1, count: 6)   // batch_normalization_2/moving_variance
@@ -160,32 +160,32 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
+        l1_conv2d_1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_batch_normalization_1part.deallocate()
+        l2_batch_normalization_1mean.deallocate()
+        l2_batch_normalization_1inv.deallocate()
+        l2_batch_normalization_1mdy.deallocate()
+        l2_batch_normalization_1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wf.deallocate()
-        l5dyp.deallocate()
+        l5_conv2d_2wf.deallocate()
+        l5_conv2d_2dyp.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6part.deallocate()
-        l6mean.deallocate()
-        l6inv.deallocate()
-        l6mdy.deallocate()
-        l6mdx.deallocate()
+        l6_batch_normalization_2part.deallocate()
+        l6_batch_normalization_2mean.deallocate()
+        l6_batch_normalization_2inv.deallocate()
+        l6_batch_normalization_2mdy.deallocate()
+        l6_batch_normalization_2mdx.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8wt.deallocate()
+        l8_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -227,46 +227,46 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_batch_normalization_1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_batch_normalization_1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6SumMean(lo, hi, t)
+            l2_batch_normalization_1Normalize(lo, hi, t)
+            l3_activation_1Forward(lo, hi, t)
+            l4_average_pooling2d_1Forward(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_batch_normalization_2SumMean(lo, hi, t)
         }
-        l6ReduceMean()
+        l6_batch_normalization_2ReduceMean()
         parallel {
             lo, hi, t in
-            l6SumVar(lo, hi, t)
+            l6_batch_normalization_2SumVar(lo, hi, t)
         }
-        l6ReduceVar()
+        l6_batch_normalization_2ReduceVar()
         parallel {
             lo, hi, t in
-            l6Normalize(lo, hi, t)
-            l8Forward(lo, hi, t)
+            l6_batch_normalization_2Normalize(lo, hi, t)
+            l8_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Inference(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4ForwardInference(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Inference(lo, hi, t)
-            l8Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_batch_normalization_1Inference(lo, hi, t)
+            l3_activation_1Forward(lo, hi, t)
+            l4_average_pooling2d_1ForwardInference(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_batch_normalization_2Inference(lo, hi, t)
+            l8_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -274,13 +274,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Inference(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4ForwardInference(lo, hi, t)
-        l5Forward(lo, hi, t)
-        l6Inference(lo, hi, t)
-        l8Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
+        l2_batch_normalization_1Inference(lo, hi, t)
+        l3_activation_1Forward(lo, hi, t)
+        l4_average_pooling2d_1ForwardInference(lo, hi, t)
+        l5_conv2d_2Forward(lo, hi, t)
+        l6_batch_normalization_2Inference(lo, hi, t)
+        l8_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -295,27 +295,27 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g8.update(from: outputGradient, count: count * 3)
-        l5Flip()
-        l8Transpose()
+        l5_conv2d_2Flip()
+        l8_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l8Backward(lo, hi, t)
-            l6BackwardSums(lo, hi, t)
+            l8_dense_1Backward(lo, hi, t)
+            l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
-        l6BackwardReduce()
+        l6_batch_normalization_2BackwardReduce()
         parallel {
             lo, hi, t in
-            l6BackwardData(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l6_batch_normalization_2BackwardData(lo, hi, t)
+            l5_conv2d_2Backward(lo, hi, t)
+            l4_average_pooling2d_1Backward(lo, hi, t)
+            l3_activation_1Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l2BackwardData(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardData(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 485, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -324,30 +324,30 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 216), (248, 48), (296, 6), (320, 162), (482, 3)]
 
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: output pixels q0..<q1 of one image, kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 5 * 7 + (q0 + row) % 5 * 1) * 3 }, b: wk, n: 8, c: { row in y + (q0 + row) * 8 },
                   GemmReduction(outer: 3, inner: 9, aOuter: 21, aInner: 1, bOuter: 72, bInner: 8), .store)
     }
 
     // conv2d_1 (Conv2D): [N, 5, 5, 3] -> [N, 5, 5, 8]: kernel 3x3x3x8 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 75
-            let x = l1xp + n * 147
+            let x = l1_conv2d_1xp + n * 147
             for r in 0..<5 { (x + ((r + 1) * 7 + 1) * 3).update(from: src + r * 15, count: 15) }
             let y = a1 + n * 200
-            l1ForwardRows(x, y, 0, 25, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 25, t)
         }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 216)
         for n in lo..<hi {
-            let x = l1xp + n * 147
+            let x = l1_conv2d_1xp + n * 147
             let dy = g1 + n * 200
             Gemm.rows(27, a: { row in x + row / 9 * 21 + row % 9 }, b: dy, n: 8, c: { row in gk + row * 8 },
                       GemmReduction(outer: 5, inner: 5, aOuter: 21, aInner: 3, bOuter: 40, bInner: 8), .add)
@@ -355,8 +355,8 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 16
+    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 16
         do {
             var s0: SIMD8<Float> = SIMD8<Float>()
             for r in 0..<(hi - lo) * 25 {
@@ -368,22 +368,22 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 25, 1))
         for c in 0..<8 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 16 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 16 + c] }
+            l2_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 16
+    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 16
         do {
             var s0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l2mean + 0))
+            let m0 = ld8((l2_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 25 {
                 let xr = a1 + lo * 200 + r * 8
                 let d0 = ld8((xr + 0)) - m0
@@ -394,24 +394,24 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 25, 1)
         let mm = (parameters + 232), mv = (parameters + 240)
         for c in 0..<8 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 16 + c] }
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 16 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2mean[c]
+            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld8((l2mean + 0)), k0 = ld8((l2inv + 0))
+            let m0 = ld8((l2_batch_normalization_1mean + 0)), k0 = ld8((l2_batch_normalization_1inv + 0))
             let ga0 = ld8(((parameters + 216) + 0))
             let be0 = ld8(((parameters + 224) + 0))
             for r in 0..<(hi - lo) * 25 {
@@ -425,9 +425,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 232), mv = (parameters + 240)
-        let sc = l2part + t * 16, sh = sc + 8   // this chunk's scale and shift
+        let sc = l2_batch_normalization_1part + t * 16, sh = sc + 8   // this chunk's scale and shift
         for c in 0..<8 {
             let k = (parameters + 216)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -444,11 +444,11 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 16
+    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 16
         do {
             var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l2mean + 0)), iv0 = ld8((l2inv + 0))
+            let m0 = ld8((l2_batch_normalization_1mean + 0)), iv0 = ld8((l2_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 25 {
                 let dyr = g2 + lo * 200 + r * 8
                 let xr = a1 + lo * 200 + r * 8
@@ -462,25 +462,25 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 25, 1))
         for c in 0..<8 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 16 + c]; sdx += l2part[k * 16 + 8 + c] }
+            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 16 + c]; sdx += l2_batch_normalization_1part[k * 16 + 8 + c] }
             gradients[216 + c] = sdx
             gradients[224 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_batch_normalization_1mdy[c] = sdy * scale
+            l2_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld8((l2inv + 0)), m0 = ld8((l2mean + 0))
+            let iv0 = ld8((l2_batch_normalization_1inv + 0)), m0 = ld8((l2_batch_normalization_1mean + 0))
             let k0 = ld8(((parameters + 216) + 0)) * iv0
-            let my0 = ld8((l2mdy + 0)), mx0 = ld8((l2mdx + 0))
+            let my0 = ld8((l2_batch_normalization_1mdy + 0)), mx0 = ld8((l2_batch_normalization_1mdx + 0))
             for r in 0..<(hi - lo) * 25 {
                 let dyr = g2 + lo * 200 + r * 8, xr = a1 + lo * 200 + r * 8, dxr = g1 + lo * 200 + r * 8
                 let g0 = ld8((dyr + 0))
@@ -490,14 +490,14 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8]: y = tanh(x)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a2 + lo * 200
         let ay = a3 + lo * 200
         for i in 0..<(hi - lo) * 200 { let v = ax[i]; ay[i] = tanh(v) }
     }
 
     // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8] backward: dx = dy * tanh'(y)
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g3 + lo * 200
         let by = a3 + lo * 200
         let bdx = g2 + lo * 200
@@ -505,7 +505,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 200, y = a4 + n * 72
             for oh in 0..<3 {
@@ -528,7 +528,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 200, dy = g4 + n * 72
             dx.update(repeating: 0, count: 200)
@@ -550,7 +550,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 5, 8] -> [N, 3, 3, 8]: average pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_average_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a3 + n * 200, py = a4 + n * 72
             for oh in 0..<3 {
@@ -576,7 +576,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: output pixels q0..<q1 of one image, kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 248)
         let bias = (parameters + 296)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3 * 1) * 8 }, b: wk, n: 6, c: { row in y + (q0 + row) * 6 },
@@ -584,36 +584,36 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 3, 3, 8] -> [N, 3, 3, 6]: kernel 1x1x8x6 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 72
             let y = a5 + n * 54
-            l5ForwardRows(x, y, 0, 9, t)
+            l5_conv2d_2ForwardRows(x, y, 0, 9, t)
         }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5Flip() {
+    private func l5_conv2d_2Flip() {
         let wk = (parameters + 248)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<8 { for o in 0..<6 {
-            l5wf[((kh * 1 + kw) * 6 + o) * 8 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 8 + ci) * 6 + o]
+            l5_conv2d_2wf[((kh * 1 + kw) * 6 + o) * 8 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 8 + ci) * 6 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l5InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3) * 6 }, b: l5wf, n: 8, c: { row in y + (q0 + row) * 8 },
+    @inline(never) private func l5_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 3 + (q0 + row) % 3) * 6 }, b: l5_conv2d_2wf, n: 8, c: { row in y + (q0 + row) * 8 },
                   GemmReduction(outer: 1, inner: 6, aOuter: 18, aInner: 1, bOuter: 48, bInner: 8), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let gb = (gp + 296)
         for o in 0..<6 { gb[o] = 0 }
         let gk = (gp + 248)
         gk.update(repeating: 0, count: 48)
-        let dyp = l5dyp + t * 54
+        let dyp = l5_conv2d_2dyp + t * 54
         for n in lo..<hi {
             let x = a4 + n * 72
             let dy = g5 + n * 54
@@ -622,13 +622,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 3, inner: 3, aOuter: 24, aInner: 8, bOuter: 18, bInner: 6), .add)
             let dx = g4 + n * 72
             for r in 0..<3 { (dyp + ((r + 0) * 3 + 0) * 6).update(from: dy + r * 18, count: 18) }
-            l5InputGradientRows(dyp, dx, 0, 9, t)
+            l5_conv2d_2InputGradientRows(dyp, dx, 0, 9, t)
         }
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 12
+    private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 12
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 9 {
@@ -651,22 +651,22 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch mean from the partial sums
-    private func l6ReduceMean() {
+    private func l6_batch_normalization_2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 9, 1))
         for c in 0..<6 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 12 + c] }
-            l6mean[c] = s * scale
+            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 12 + c] }
+            l6_batch_normalization_2mean[c] = s * scale
         }
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 12
+    private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 12
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6mean + 0))
+            let m0 = ld4((l6_batch_normalization_2mean + 0))
             for r in 0..<(hi - lo) * 9 {
                 let xr = a5 + lo * 54 + r * 6
                 let d0 = ld4((xr + 0)) - m0
@@ -676,9 +676,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: Float = Float(0)
-            let m0 = (l6mean + 4).pointee
+            let m0 = (l6_batch_normalization_2mean + 4).pointee
             var s1: Float = Float(0)
-            let m1 = (l6mean + 5).pointee
+            let m1 = (l6_batch_normalization_2mean + 5).pointee
             for r in 0..<(hi - lo) * 9 {
                 let xr = a5 + lo * 54 + r * 6
                 let d0 = (xr + 4).pointee - m0
@@ -692,24 +692,24 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l6ReduceVar() {
+    private func l6_batch_normalization_2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 9, 1)
         let mm = (parameters + 308), mv = (parameters + 314)
         for c in 0..<6 {
             var s: Float = 0
-            for k in 0..<chunks { s += l6part[k * 12 + c] }
+            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 12 + c] }
             let v = s / Float(m)
-            l6inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6mean[c]
+            l6_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6_batch_normalization_2mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l6mean + 0)), k0 = ld4((l6inv + 0))
+            let m0 = ld4((l6_batch_normalization_2mean + 0)), k0 = ld4((l6_batch_normalization_2inv + 0))
             let be0 = ld4(((parameters + 302) + 0))
             for r in 0..<(hi - lo) * 9 {
                 let xr = a5 + lo * 54 + r * 6
@@ -720,9 +720,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = (l6mean + 4).pointee, k0 = (l6inv + 4).pointee
+            let m0 = (l6_batch_normalization_2mean + 4).pointee, k0 = (l6_batch_normalization_2inv + 4).pointee
             let be0 = ((parameters + 302) + 4).pointee
-            let m1 = (l6mean + 5).pointee, k1 = (l6inv + 5).pointee
+            let m1 = (l6_batch_normalization_2mean + 5).pointee, k1 = (l6_batch_normalization_2inv + 5).pointee
             let be1 = ((parameters + 302) + 5).pointee
             for r in 0..<(hi - lo) * 9 {
                 let xr = a5 + lo * 54 + r * 6
@@ -738,9 +738,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 308), mv = (parameters + 314)
-        let sc = l6part + t * 12, sh = sc + 6   // this chunk's scale and shift
+        let sc = l6_batch_normalization_2part + t * 12, sh = sc + 6   // this chunk's scale and shift
         for c in 0..<6 {
             let k = 1 / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -767,11 +767,11 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6part + t * 12
+    private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l6_batch_normalization_2part + t * 12
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6mean + 0)), iv0 = ld4((l6inv + 0))
+            let m0 = ld4((l6_batch_normalization_2mean + 0)), iv0 = ld4((l6_batch_normalization_2inv + 0))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g6 + lo * 54 + r * 6
                 let xr = a5 + lo * 54 + r * 6
@@ -784,9 +784,9 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l6mean + 4).pointee, iv0 = (l6inv + 4).pointee
+            let m0 = (l6_batch_normalization_2mean + 4).pointee, iv0 = (l6_batch_normalization_2inv + 4).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l6mean + 5).pointee, iv1 = (l6inv + 5).pointee
+            let m1 = (l6_batch_normalization_2mean + 5).pointee, iv1 = (l6_batch_normalization_2inv + 5).pointee
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g6 + lo * 54 + r * 6
                 let xr = a5 + lo * 54 + r * 6
@@ -805,24 +805,24 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l6BackwardReduce() {
+    private func l6_batch_normalization_2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 9, 1))
         for c in 0..<6 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6part[k * 12 + c]; sdx += l6part[k * 12 + 6 + c] }
+            for k in 0..<chunks { sdy += l6_batch_normalization_2part[k * 12 + c]; sdx += l6_batch_normalization_2part[k * 12 + 6 + c] }
             gradients[302 + c] = sdy
-            l6mdy[c] = sdy * scale
-            l6mdx[c] = sdx * scale
+            l6_batch_normalization_2mdy[c] = sdy * scale
+            l6_batch_normalization_2mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l6BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld4((l6inv + 0)), m0 = ld4((l6mean + 0))
+            let iv0 = ld4((l6_batch_normalization_2inv + 0)), m0 = ld4((l6_batch_normalization_2mean + 0))
             let k0 = iv0
-            let my0 = ld4((l6mdy + 0)), mx0 = ld4((l6mdx + 0))
+            let my0 = ld4((l6_batch_normalization_2mdy + 0)), mx0 = ld4((l6_batch_normalization_2mdx + 0))
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g6 + lo * 54 + r * 6, xr = a5 + lo * 54 + r * 6, dxr = g5 + lo * 54 + r * 6
                 let g0 = ld4((dyr + 0))
@@ -830,12 +830,12 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let iv0 = (l6inv + 4).pointee, m0 = (l6mean + 4).pointee
+            let iv0 = (l6_batch_normalization_2inv + 4).pointee, m0 = (l6_batch_normalization_2mean + 4).pointee
             let k0 = iv0
-            let my0 = (l6mdy + 4).pointee, mx0 = (l6mdx + 4).pointee
-            let iv1 = (l6inv + 5).pointee, m1 = (l6mean + 5).pointee
+            let my0 = (l6_batch_normalization_2mdy + 4).pointee, mx0 = (l6_batch_normalization_2mdx + 4).pointee
+            let iv1 = (l6_batch_normalization_2inv + 5).pointee, m1 = (l6_batch_normalization_2mean + 5).pointee
             let k1 = iv1
-            let my1 = (l6mdy + 5).pointee, mx1 = (l6mdx + 5).pointee
+            let my1 = (l6_batch_normalization_2mdy + 5).pointee, mx1 = (l6_batch_normalization_2mdx + 5).pointee
             for r in 0..<(hi - lo) * 9 {
                 let dyr = g6 + lo * 54 + r * 6, xr = a5 + lo * 54 + r * 6, dxr = g5 + lo * 54 + r * 6
                 let g0 = (dyr + 4).pointee
@@ -847,7 +847,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 54] -> [N, 3]: x [54] * W [54, 3] + b linear
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 320)
         let bias = (parameters + 482)
         let x = a6, y = a8
@@ -857,13 +857,13 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l8Transpose() {
+    private func l8_dense_1Transpose() {
         let wk = (parameters + 320)
-        for i in 0..<54 { for o in 0..<3 { l8wt[o * 54 + i] = wk[i * 3 + o] } }
+        for i in 0..<54 { for o in 0..<3 { l8_dense_1wt[o * 54 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 485
         let x = a6, dy = g8
         let gb = (gp + 482)
@@ -874,7 +874,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         Gemm.rows(54, a: { row in x + r0 * 54 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 54, ldb: 3), .store)
         let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8wt, n: 54, c: { row in dx + (r0 + row) * 54 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l8_dense_1wt, n: 54, c: { row in dx + (r0 + row) * 54 },
                   GemmReduction(k: 3, ldb: 54), .store)
     }
 

@@ -80,18 +80,18 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 5]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 8, 8, 2]
+    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 8, 8, 2]
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 3, 3, 17]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 7, 7, 5]
-    private let l2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l2dxp: UnsafeMutablePointer<Float>   // conv2d_2 gradient of the padded input
+    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 7, 7, 5]
+    private let l2_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l2_conv2d_2dxp: UnsafeMutablePointer<Float>   // conv2d_2 gradient of the padded input
     private let a3: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 2, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private let l3_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
     private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l5wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 16]
+    private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 16]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -106,36 +106,36 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 180, Float.self)
         g1 = zeroed(n * 180, Float.self)
-        l1xp = zeroed(n * 128, Float.self)
+        l1_conv2d_1xp = zeroed(n * 128, Float.self)
         a2 = zeroed(n * 153, Float.self)
         g2 = zeroed(n * 153, Float.self)
-        l2xp = zeroed(n * 245, Float.self)
-        l2wt = zeroed(765, Float.self)
-        l2dxp = zeroed(n * 245, Float.self)
+        l2_conv2d_2xp = zeroed(n * 245, Float.self)
+        l2_conv2d_2wt = zeroed(765, Float.self)
+        l2_conv2d_2dxp = zeroed(n * 245, Float.self)
         a3 = zeroed(n * 16, Float.self)
         g3 = zeroed(n * 16, Float.self)
-        l3wt = zeroed(272, Float.self)
+        l3_conv2d_3wt = zeroed(272, Float.self)
         a5 = zeroed(n * 3, Float.self)
         g5 = zeroed(n * 3, Float.self)
-        l5wt = zeroed(48, Float.self)
+        l5_dense_1wt = zeroed(48, Float.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
+        l1_conv2d_1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xp.deallocate()
-        l2wt.deallocate()
-        l2dxp.deallocate()
+        l2_conv2d_2xp.deallocate()
+        l2_conv2d_2wt.deallocate()
+        l2_conv2d_2dxp.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_conv2d_3wt.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -177,20 +177,20 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_conv2d_3Forward(lo, hi, t)
+            l5_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_conv2d_3Forward(lo, hi, t)
+            l5_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -198,10 +198,10 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
+        l2_conv2d_2Forward(lo, hi, t)
+        l3_conv2d_3Forward(lo, hi, t)
+        l5_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -216,15 +216,15 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 3)
-        l2Transpose()
-        l3Transpose()
-        l5Transpose()
+        l2_conv2d_2Transpose()
+        l3_conv2d_3Transpose()
+        l5_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l5_dense_1Backward(lo, hi, t)
+            l3_conv2d_3Backward(lo, hi, t)
+            l2_conv2d_2Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1200, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -233,7 +233,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 90), (90, 5), (95, 765), (860, 17), (877, 272), (1149, 48), (1197, 3)]
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: output pixels q0..<q1 of one image, kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 90)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 8 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
@@ -241,13 +241,13 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 2] -> [N, 6, 6, 5]: kernel 3x3x2x5 stride 1x1 pad t1 b1 l1 r1 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 72
-            let x = l1xp + n * 128
+            let x = l1_conv2d_1xp + n * 128
             for r in 0..<6 { (x + ((r + 1) * 8 + 1) * 2).update(from: src + r * 12, count: 12) }
             let y = a1 + n * 180
-            l1ForwardRows(x, y, 0, 36, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
         do {
             let ax = a1 + lo * 180
@@ -257,7 +257,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         do {
             let bdy = g1 + lo * 180
@@ -270,7 +270,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 90)
         for n in lo..<hi {
-            let x = l1xp + n * 128
+            let x = l1_conv2d_1xp + n * 128
             let dy = g1 + n * 180
             for r in 0..<36 { for o in 0..<5 { gb[o] += dy[r * 5 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 16 + row % 6 }, b: dy, n: 5, c: { row in gk + row * 5 },
@@ -279,7 +279,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: output pixels q0..<q1 of one image, kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 95)
         let bias = (parameters + 860)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 3 * 14 + (q0 + row) % 3 * 2) * 5 }, b: wk, n: 17, c: { row in y + (q0 + row) * 17 },
@@ -287,66 +287,66 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 6, 6, 5] -> [N, 3, 3, 17]: kernel 3x3x5x17 stride 2x2 pad t0 b1 l0 r1 +bias linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 180
-            let x = l2xp + n * 245
+            let x = l2_conv2d_2xp + n * 245
             for r in 0..<6 { (x + ((r + 0) * 7 + 0) * 5).update(from: src + r * 30, count: 30) }
             let y = a2 + n * 153
-            l2ForwardRows(x, y, 0, 9, t)
+            l2_conv2d_2ForwardRows(x, y, 0, 9, t)
         }
     }
 
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2Transpose() {
+    private func l2_conv2d_2Transpose() {
         let wk = (parameters + 95)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<5 { for o in 0..<17 {
-            l2wt[(kh * 17 + o) * 15 + kw * 5 + ci] = wk[((kh * 3 + kw) * 5 + ci) * 17 + o]
+            l2_conv2d_2wt[(kh * 17 + o) * 15 + kw * 5 + ci] = wk[((kh * 3 + kw) * 5 + ci) * 17 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<3 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 17 }, b: l2wt + kh * 255, n: 15, c: { row in y + (((q0 + row) / 3 * 2 + kh) * 7 + (q0 + row) % 3 * 2) * 5 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 17 }, b: l2_conv2d_2wt + kh * 255, n: 15, c: { row in y + (((q0 + row) / 3 * 2 + kh) * 7 + (q0 + row) % 3 * 2) * 5 },
                       GemmReduction(k: 17, ldb: 15), .add)
         }
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         let gb = (gp + 860)
         for o in 0..<17 { gb[o] = 0 }
         let gk = (gp + 95)
         gk.update(repeating: 0, count: 765)
         for n in lo..<hi {
-            let x = l2xp + n * 245
+            let x = l2_conv2d_2xp + n * 245
             let dy = g2 + n * 153
             for r in 0..<9 { for o in 0..<17 { gb[o] += dy[r * 17 + o] } }
             Gemm.rows(45, a: { row in x + row / 15 * 35 + row % 15 }, b: dy, n: 17, c: { row in gk + row * 17 },
                       GemmReduction(outer: 3, inner: 3, aOuter: 70, aInner: 10, bOuter: 51, bInner: 17), .add)
-            let dx = l2dxp + n * 245
+            let dx = l2_conv2d_2dxp + n * 245
             dx.update(repeating: 0, count: 245)
-            l2InputGradientScatter(dy, dx, 0, 9, t)
+            l2_conv2d_2InputGradientScatter(dy, dx, 0, 9, t)
             let out = g1 + n * 180
             for r in 0..<6 { (out + r * 30).update(from: dx + ((r + 0) * 7 + 0) * 5, count: 30) }
         }
     }
 
     // conv2d_3 (Conv2D): [N, 3, 3, 17] -> [N, 2, 2, 4]: output pixels q0..<q1 of one image, kernel 2x2x17x4 stride 1x1 pad t0 b0 l0 r0 sigmoid
-    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 877)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 3 + (q0 + row) % 2 * 1) * 17 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 2, inner: 34, aOuter: 51, aInner: 1, bOuter: 136, bInner: 4), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 3, 3, 17] -> [N, 2, 2, 4]: kernel 2x2x17x4 stride 1x1 pad t0 b0 l0 r0 sigmoid
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 153
             let y = a3 + n * 16
-            l3ForwardRows(x, y, 0, 4, t)
+            l3_conv2d_3ForwardRows(x, y, 0, 4, t)
         }
         do {
             let ax = a3 + lo * 16
@@ -356,23 +356,23 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l3Transpose() {
+    private func l3_conv2d_3Transpose() {
         let wk = (parameters + 877)
         for kh in 0..<2 { for kw in 0..<2 { for ci in 0..<17 { for o in 0..<4 {
-            l3wt[(kh * 4 + o) * 34 + kw * 17 + ci] = wk[((kh * 2 + kw) * 17 + ci) * 4 + o]
+            l3_conv2d_3wt[(kh * 4 + o) * 34 + kw * 17 + ci] = wk[((kh * 2 + kw) * 17 + ci) * 4 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<2 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l3wt + kh * 136, n: 34, c: { row in y + (((q0 + row) / 2 * 1 + kh) * 3 + (q0 + row) % 2 * 1) * 17 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 4 }, b: l3_conv2d_3wt + kh * 136, n: 34, c: { row in y + (((q0 + row) / 2 * 1 + kh) * 3 + (q0 + row) % 2 * 1) * 17 },
                       GemmReduction(k: 4, ldb: 34), .add)
         }
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         do {
             let bdy = g3 + lo * 16
@@ -389,12 +389,12 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 2, aOuter: 51, aInner: 17, bOuter: 8, bInner: 4), .add)
             let dx = g2 + n * 153
             dx.update(repeating: 0, count: 153)
-            l3InputGradientScatter(dy, dx, 0, 4, t)
+            l3_conv2d_3InputGradientScatter(dy, dx, 0, 4, t)
         }
     }
 
     // dense_1 (Dense): [N, 16] -> [N, 3]: x [16] * W [16, 3] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1149)
         let bias = (parameters + 1197)
         let x = a3, y = a5
@@ -404,13 +404,13 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_dense_1Transpose() {
         let wk = (parameters + 1149)
-        for i in 0..<16 { for o in 0..<3 { l5wt[o * 16 + i] = wk[i * 3 + o] } }
+        for i in 0..<16 { for o in 0..<3 { l5_dense_1wt[o * 16 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1200
         let x = a3, dy = g5
         let gb = (gp + 1197)
@@ -421,7 +421,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         Gemm.rows(16, a: { row in x + r0 * 16 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 16, ldb: 3), .store)
         let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5wt, n: 16, c: { row in dx + (r0 + row) * 16 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 16, c: { row in dx + (r0 + row) * 16 },
                   GemmReduction(k: 3, ldb: 16), .store)
     }
 

@@ -80,20 +80,20 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 4, 40]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 11, 3]
+    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 11, 3]
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 2, 4, 36]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l2_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
     private let a3: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 4, 70]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 4, 6, 36]
-    private let l3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
+    private let l3_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 4, 6, 36]
+    private let l3_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l3_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
     private let a4: UnsafeMutablePointer<Float>   // global_average_pooling2d_1 output [N, 70]
     private let g4: UnsafeMutablePointer<Float>   // gradient of global_average_pooling2d_1 output
     private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l5wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 70]
+    private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 70]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -108,40 +108,40 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 1120, Float.self)
         g1 = zeroed(n * 1120, Float.self)
-        l1xp = zeroed(n * 231, Float.self)
+        l1_conv2d_1xp = zeroed(n * 231, Float.self)
         a2 = zeroed(n * 288, Float.self)
         g2 = zeroed(n * 288, Float.self)
-        l2wt = zeroed(5760, Float.self)
+        l2_conv2d_2wt = zeroed(5760, Float.self)
         a3 = zeroed(n * 560, Float.self)
         g3 = zeroed(n * 560, Float.self)
-        l3xp = zeroed(n * 864, Float.self)
-        l3wf = zeroed(22680, Float.self)
-        l3dyp = zeroed(threads * 1680, Float.self)
+        l3_conv2d_3xp = zeroed(n * 864, Float.self)
+        l3_conv2d_3wf = zeroed(22680, Float.self)
+        l3_conv2d_3dyp = zeroed(threads * 1680, Float.self)
         a4 = zeroed(n * 70, Float.self)
         g4 = zeroed(n * 70, Float.self)
         a5 = zeroed(n * 5, Float.self)
         g5 = zeroed(n * 5, Float.self)
-        l5wt = zeroed(350, Float.self)
+        l5_dense_1wt = zeroed(350, Float.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
+        l1_conv2d_1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2wt.deallocate()
+        l2_conv2d_2wt.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xp.deallocate()
-        l3wf.deallocate()
-        l3dyp.deallocate()
+        l3_conv2d_3xp.deallocate()
+        l3_conv2d_3wf.deallocate()
+        l3_conv2d_3dyp.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -183,22 +183,22 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_conv2d_3Forward(lo, hi, t)
+            l4_global_average_pooling2d_1Forward(lo, hi, t)
+            l5_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_conv2d_3Forward(lo, hi, t)
+            l4_global_average_pooling2d_1Forward(lo, hi, t)
+            l5_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -206,11 +206,11 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
+        l2_conv2d_2Forward(lo, hi, t)
+        l3_conv2d_3Forward(lo, hi, t)
+        l4_global_average_pooling2d_1Forward(lo, hi, t)
+        l5_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -225,16 +225,16 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 5)
-        l2Transpose()
-        l3Flip()
-        l5Transpose()
+        l2_conv2d_2Transpose()
+        l3_conv2d_3Flip()
+        l5_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l5_dense_1Backward(lo, hi, t)
+            l4_global_average_pooling2d_1Backward(lo, hi, t)
+            l3_conv2d_3Backward(lo, hi, t)
+            l2_conv2d_2Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 29471, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -243,7 +243,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 600), (600, 40), (640, 5760), (6400, 36), (6436, 22680), (29116, 350), (29466, 5)]
 
     // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: output pixels q0..<q1 of one image, kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 600)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 11 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 40, c: { row in y + (q0 + row) * 40 },
@@ -251,13 +251,13 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 7, 8, 3] -> [N, 7, 4, 40]: kernel 1x5x3x40 stride 1x2 pad t0 b0 l1 r2 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 168
-            let x = l1xp + n * 231
+            let x = l1_conv2d_1xp + n * 231
             for r in 0..<7 { (x + ((r + 0) * 11 + 1) * 3).update(from: src + r * 24, count: 24) }
             let y = a1 + n * 1120
-            l1ForwardRows(x, y, 0, 28, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 28, t)
         }
         do {
             let ax = a1 + lo * 1120
@@ -267,7 +267,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         do {
             let bdy = g1 + lo * 1120
@@ -280,7 +280,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 600)
         for n in lo..<hi {
-            let x = l1xp + n * 231
+            let x = l1_conv2d_1xp + n * 231
             let dy = g1 + n * 1120
             for r in 0..<28 { for o in 0..<40 { gb[o] += dy[r * 40 + o] } }
             Gemm.rows(15, a: { row in x + row / 15 * 33 + row % 15 }, b: dy, n: 40, c: { row in gk + row * 40 },
@@ -289,7 +289,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: output pixels q0..<q1 of one image, kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 640)
         let bias = (parameters + 6400)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 1) * 40 }, b: wk, n: 36, c: { row in y + (q0 + row) * 36 },
@@ -297,11 +297,11 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 7, 4, 40] -> [N, 2, 4, 36]: kernel 4x1x40x36 stride 2x1 pad t0 b0 l0 r0 +bias elu(1.0)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 1120
             let y = a2 + n * 288
-            l2ForwardRows(x, y, 0, 8, t)
+            l2_conv2d_2ForwardRows(x, y, 0, 8, t)
         }
         do {
             let ax = a2 + lo * 288
@@ -311,23 +311,23 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2Transpose() {
+    private func l2_conv2d_2Transpose() {
         let wk = (parameters + 640)
         for kh in 0..<4 { for kw in 0..<1 { for ci in 0..<40 { for o in 0..<36 {
-            l2wt[(kh * 36 + o) * 40 + kw * 40 + ci] = wk[((kh * 1 + kw) * 40 + ci) * 36 + o]
+            l2_conv2d_2wt[(kh * 36 + o) * 40 + kw * 40 + ci] = wk[((kh * 1 + kw) * 40 + ci) * 36 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<4 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 36 }, b: l2wt + kh * 1440, n: 40, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 4 + (q0 + row) % 4 * 1) * 40 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 36 }, b: l2_conv2d_2wt + kh * 1440, n: 40, c: { row in y + (((q0 + row) / 4 * 2 + kh) * 4 + (q0 + row) % 4 * 1) * 40 },
                       GemmReduction(k: 36, ldb: 40), .add)
         }
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         do {
             let bdy = g2 + lo * 288
@@ -347,61 +347,61 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 2, inner: 4, aOuter: 320, aInner: 40, bOuter: 144, bInner: 36), .add)
             let dx = g1 + n * 1120
             dx.update(repeating: 0, count: 1120)
-            l2InputGradientScatter(dy, dx, 0, 8, t)
+            l2_conv2d_2InputGradientScatter(dy, dx, 0, 8, t)
         }
     }
 
     // conv2d_3 (Conv2D): [N, 2, 4, 36] -> [N, 2, 4, 70]: output pixels q0..<q1 of one image, kernel 3x3x36x70 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 6436)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4 * 1) * 36 }, b: wk, n: 70, c: { row in y + (q0 + row) * 70 },
                   GemmReduction(outer: 3, inner: 108, aOuter: 216, aInner: 1, bOuter: 7560, bInner: 70), .store)
     }
 
     // conv2d_3 (Conv2D): [N, 2, 4, 36] -> [N, 2, 4, 70]: kernel 3x3x36x70 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a2 + n * 288
-            let x = l3xp + n * 864
+            let x = l3_conv2d_3xp + n * 864
             for r in 0..<2 { (x + ((r + 1) * 6 + 1) * 36).update(from: src + r * 144, count: 144) }
             let y = a3 + n * 560
-            l3ForwardRows(x, y, 0, 8, t)
+            l3_conv2d_3ForwardRows(x, y, 0, 8, t)
         }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3Flip() {
+    private func l3_conv2d_3Flip() {
         let wk = (parameters + 6436)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<36 { for o in 0..<70 {
-            l3wf[((kh * 3 + kw) * 70 + o) * 36 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 36 + ci) * 70 + o]
+            l3_conv2d_3wf[((kh * 3 + kw) * 70 + o) * 36 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 36 + ci) * 70 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 70 }, b: l3wf, n: 36, c: { row in y + (q0 + row) * 36 },
+    @inline(never) private func l3_conv2d_3InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 6 + (q0 + row) % 4) * 70 }, b: l3_conv2d_3wf, n: 36, c: { row in y + (q0 + row) * 36 },
                   GemmReduction(outer: 3, inner: 210, aOuter: 420, aInner: 1, bOuter: 7560, bInner: 36), .store)
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         let gk = (gp + 6436)
         gk.update(repeating: 0, count: 22680)
-        let dyp = l3dyp + t * 1680
+        let dyp = l3_conv2d_3dyp + t * 1680
         for n in lo..<hi {
-            let x = l3xp + n * 864
+            let x = l3_conv2d_3xp + n * 864
             let dy = g3 + n * 560
             Gemm.rows(324, a: { row in x + row / 108 * 216 + row % 108 }, b: dy, n: 70, c: { row in gk + row * 70 },
                       GemmReduction(outer: 2, inner: 4, aOuter: 216, aInner: 36, bOuter: 280, bInner: 70), .add)
             let dx = g2 + n * 288
             for r in 0..<2 { (dyp + ((r + 1) * 6 + 1) * 70).update(from: dy + r * 280, count: 280) }
-            l3InputGradientRows(dyp, dx, 0, 8, t)
+            l3_conv2d_3InputGradientRows(dyp, dx, 0, 8, t)
         }
     }
 
     // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70]: global average pool over 8 pixels
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_global_average_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 560, y = a4 + n * 70
             for c in 0..<70 { y[c] = 0 }
@@ -411,7 +411,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // global_average_pooling2d_1 (GlobalAveragePooling2D): [N, 2, 4, 70] -> [N, 70] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_global_average_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 560, dy = g4 + n * 70
             for p in 0..<8 { for c in 0..<70 { dx[p * 70 + c] = dy[c] * Float(0.125) } }
@@ -419,7 +419,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 70] -> [N, 5]: x [70] * W [70, 5] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 29116)
         let bias = (parameters + 29466)
         let x = a4, y = a5
@@ -429,13 +429,13 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_dense_1Transpose() {
         let wk = (parameters + 29116)
-        for i in 0..<70 { for o in 0..<5 { l5wt[o * 70 + i] = wk[i * 5 + o] } }
+        for i in 0..<70 { for o in 0..<5 { l5_dense_1wt[o * 70 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 29471
         let x = a4, dy = g5
         let gb = (gp + 29466)
@@ -446,7 +446,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         Gemm.rows(70, a: { row in x + r0 * 70 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 70, ldb: 5), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5wt, n: 70, c: { row in dx + (r0 + row) * 70 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l5_dense_1wt, n: 70, c: { row in dx + (r0 + row) * 70 },
                   GemmReduction(k: 5, ldb: 70), .store)
     }
 

@@ -84,20 +84,20 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 33]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [33, 20]
+    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [33, 20]
     private let a4: UnsafeMutablePointer<Float>   // dropout_1 output [N, 33]
     private let g4: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l4mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l4_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
     private let a5: UnsafeMutablePointer<Float>   // dense_3 output [N, 4]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l5wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [4, 33]
+    private let l5_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [4, 33]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -114,20 +114,20 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 20, Float.self)
         a2 = zeroed(n * 20, Float.self)
         g2 = zeroed(n * 20, Float.self)
-        l2part = zeroed(threads * 40, Float.self)
-        l2mean = zeroed(20, Float.self)
-        l2inv = zeroed(20, Float.self)
-        l2mdy = zeroed(20, Float.self)
-        l2mdx = zeroed(20, Float.self)
+        l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
+        l2_batch_normalization_1mean = zeroed(20, Float.self)
+        l2_batch_normalization_1inv = zeroed(20, Float.self)
+        l2_batch_normalization_1mdy = zeroed(20, Float.self)
+        l2_batch_normalization_1mdx = zeroed(20, Float.self)
         a3 = zeroed(n * 33, Float.self)
         g3 = zeroed(n * 33, Float.self)
-        l3wt = zeroed(660, Float.self)
+        l3_dense_2wt = zeroed(660, Float.self)
         a4 = zeroed(n * 33, Float.self)
         g4 = zeroed(n * 33, Float.self)
-        l4mask = zeroed(n * 33, Float.self)
+        l4_dropout_1mask = zeroed(n * 33, Float.self)
         a5 = zeroed(n * 4, Float.self)
         g5 = zeroed(n * 4, Float.self)
-        l5wt = zeroed(132, Float.self)
+        l5_dense_3wt = zeroed(132, Float.self)
         (parameters + 260).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 320).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
     }
@@ -138,20 +138,20 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_batch_normalization_1part.deallocate()
+        l2_batch_normalization_1mean.deallocate()
+        l2_batch_normalization_1inv.deallocate()
+        l2_batch_normalization_1mdy.deallocate()
+        l2_batch_normalization_1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_2wt.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4mask.deallocate()
+        l4_dropout_1mask.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_dense_3wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -193,32 +193,32 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_dense_1Forward(lo, hi, t)
+            l2_batch_normalization_1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_batch_normalization_1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4ForwardTraining(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l2_batch_normalization_1Normalize(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_dropout_1ForwardTraining(lo, hi, t)
+            l5_dense_3Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Inference(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4ForwardInference(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_dense_1Forward(lo, hi, t)
+            l2_batch_normalization_1Inference(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_dropout_1ForwardInference(lo, hi, t)
+            l5_dense_3Forward(lo, hi, t)
         }
     }
 
@@ -226,11 +226,11 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Inference(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4ForwardInference(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l1_dense_1Forward(lo, hi, t)
+        l2_batch_normalization_1Inference(lo, hi, t)
+        l3_dense_2Forward(lo, hi, t)
+        l4_dropout_1ForwardInference(lo, hi, t)
+        l5_dense_3Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -245,20 +245,20 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 4)
-        l3Transpose()
-        l5Transpose()
+        l3_dense_2Transpose()
+        l5_dense_3Transpose()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l5_dense_3Backward(lo, hi, t)
+            l4_dropout_1Backward(lo, hi, t)
+            l3_dense_2Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l2BackwardData(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardData(lo, hi, t)
+            l1_dense_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 1136, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -267,7 +267,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 240), (240, 20), (340, 660), (1000, 132), (1132, 4)]
 
     // dense_1 (Dense): [N, 12] -> [N, 20]: x [12] * W [12, 20] + b tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 240)
         let x = a0, y = a1
@@ -282,7 +282,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         do {
             let bdy = g1 + lo * 20
@@ -301,8 +301,8 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 1 {
@@ -322,22 +322,22 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<20 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 40 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
+            l2_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a1 + lo * 20 + r * 20
                 let d0 = ld16((xr + 0)) - m0
@@ -347,7 +347,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         }
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16))
             for r in 0..<(hi - lo) * 1 {
                 let xr = a1 + lo * 20 + r * 20
                 let d0 = ld4((xr + 16)) - m0
@@ -358,24 +358,24 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 1, 1)
         let mm = (parameters + 300), mv = (parameters + 320)
         for c in 0..<20 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 40 + c] }
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2mean[c]
+            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 260) + 0))
             let be0 = ld16(((parameters + 280) + 0))
             for r in 0..<(hi - lo) * 1 {
@@ -387,7 +387,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let m0 = ld4((l2mean + 16)), k0 = ld4((l2inv + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16)), k0 = ld4((l2_batch_normalization_1inv + 16))
             let ga0 = ld4(((parameters + 260) + 16))
             let be0 = ld4(((parameters + 280) + 16))
             for r in 0..<(hi - lo) * 1 {
@@ -401,9 +401,9 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 300), mv = (parameters + 320)
-        let sc = l2part + t * 40, sh = sc + 20   // this chunk's scale and shift
+        let sc = l2_batch_normalization_1part + t * 40, sh = sc + 20   // this chunk's scale and shift
         for c in 0..<20 {
             let k = (parameters + 260)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -428,11 +428,11 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 40
+    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 40
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g2 + lo * 20 + r * 20
                 let xr = a1 + lo * 20 + r * 20
@@ -445,7 +445,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         }
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 16)), iv0 = ld4((l2inv + 16))
+            let m0 = ld4((l2_batch_normalization_1mean + 16)), iv0 = ld4((l2_batch_normalization_1inv + 16))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g2 + lo * 20 + r * 20
                 let xr = a1 + lo * 20 + r * 20
@@ -459,25 +459,25 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 1, 1))
         for c in 0..<20 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 40 + c]; sdx += l2part[k * 40 + 20 + c] }
+            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 40 + c]; sdx += l2_batch_normalization_1part[k * 40 + 20 + c] }
             gradients[260 + c] = sdx
             gradients[280 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_batch_normalization_1mdy[c] = sdy * scale
+            l2_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+            let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
             let k0 = ld16(((parameters + 260) + 0)) * iv0
-            let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
+            let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g2 + lo * 20 + r * 20, xr = a1 + lo * 20 + r * 20, dxr = g1 + lo * 20 + r * 20
                 let g0 = ld16((dyr + 0))
@@ -485,9 +485,9 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             }
         }
         do {
-            let iv0 = ld4((l2inv + 16)), m0 = ld4((l2mean + 16))
+            let iv0 = ld4((l2_batch_normalization_1inv + 16)), m0 = ld4((l2_batch_normalization_1mean + 16))
             let k0 = ld4(((parameters + 260) + 16)) * iv0
-            let my0 = ld4((l2mdy + 16)), mx0 = ld4((l2mdx + 16))
+            let my0 = ld4((l2_batch_normalization_1mdy + 16)), mx0 = ld4((l2_batch_normalization_1mdx + 16))
             for r in 0..<(hi - lo) * 1 {
                 let dyr = g2 + lo * 20 + r * 20, xr = a1 + lo * 20 + r * 20, dxr = g1 + lo * 20 + r * 20
                 let g0 = ld4((dyr + 16))
@@ -497,7 +497,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2 (Dense): [N, 20] -> [N, 33]: x [20] * W [20, 33] sigmoid
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 340)
         let x = a2, y = a3
         let r0 = lo * 1
@@ -511,13 +511,13 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_2Transpose() {
         let wk = (parameters + 340)
-        for i in 0..<20 { for o in 0..<33 { l3wt[o * 20 + i] = wk[i * 33 + o] } }
+        for i in 0..<20 { for o in 0..<33 { l3_dense_2wt[o * 20 + i] = wk[i * 33 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         do {
             let bdy = g3 + lo * 33
@@ -531,13 +531,13 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Gemm.rows(20, a: { row in x + r0 * 20 + row }, b: dy + r0 * 33, n: 33, c: { row in gk + row * 33 },
                   GemmReduction(k: rows, aStride: 20, ldb: 33), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 33 }, b: l3wt, n: 20, c: { row in dx + (r0 + row) * 20 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 33 }, b: l3_dense_2wt, n: 20, c: { row in dx + (r0 + row) * 20 },
                   GemmReduction(k: 33, ldb: 20), .store)
     }
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33]: dropout rate 0.3, training
-    private func l4ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a3 + lo * 33, y = a4 + lo * 33, mk = l4mask + lo * 33
+    private func l4_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a3 + lo * 33, y = a4 + lo * 33, mk = l4_dropout_1mask + lo * 33
         let base = seed ^ 8709371129873690708
         for i in 0..<(hi - lo) * 33 {
             let u = Float(mix64(base &+ UInt64(lo * 33 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -548,18 +548,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33]: inference, y = x
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a4 + lo * 33).update(from: a3 + lo * 33, count: (hi - lo) * 33)
     }
 
     // dropout_1 (Dropout): [N, 33] -> [N, 33] backward: dx = dy * mask
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g4 + lo * 33, dx = g3 + lo * 33, mk = l4mask + lo * 33
+    private func l4_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g4 + lo * 33, dx = g3 + lo * 33, mk = l4_dropout_1mask + lo * 33
         for i in 0..<(hi - lo) * 33 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_3 (Dense): [N, 33] -> [N, 4]: x [33] * W [33, 4] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 1000)
         let bias = (parameters + 1132)
         let x = a4, y = a5
@@ -569,13 +569,13 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_3: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_dense_3Transpose() {
         let wk = (parameters + 1000)
-        for i in 0..<33 { for o in 0..<4 { l5wt[o * 33 + i] = wk[i * 4 + o] } }
+        for i in 0..<33 { for o in 0..<4 { l5_dense_3wt[o * 33 + i] = wk[i * 4 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 1136
         let x = a4, dy = g5
         let gb = (gp + 1132)
@@ -586,7 +586,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         Gemm.rows(33, a: { row in x + r0 * 33 + row }, b: dy + r0 * 4, n: 4, c: { row in gk + row * 4 },
                   GemmReduction(k: rows, aStride: 33, ldb: 4), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l5wt, n: 33, c: { row in dx + (r0 + row) * 33 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 4 }, b: l5_dense_3wt, n: 33, c: { row in dx + (r0 + row) * 33 },
                   GemmReduction(k: 4, ldb: 33), .store)
     }
 

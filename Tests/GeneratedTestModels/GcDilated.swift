@@ -86,14 +86,14 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 4, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
-    private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
+    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l5wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 112]
+    private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 112]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -112,14 +112,14 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 112, Float.self)
         a3 = zeroed(n * 112, Float.self)
         g3 = zeroed(n * 112, Float.self)
-        l3part = zeroed(threads * 8, Float.self)
-        l3mean = zeroed(4, Float.self)
-        l3inv = zeroed(4, Float.self)
-        l3mdy = zeroed(4, Float.self)
-        l3mdx = zeroed(4, Float.self)
+        l3_batch_normalization_1part = zeroed(threads * 8, Float.self)
+        l3_batch_normalization_1mean = zeroed(4, Float.self)
+        l3_batch_normalization_1inv = zeroed(4, Float.self)
+        l3_batch_normalization_1mdy = zeroed(4, Float.self)
+        l3_batch_normalization_1mdx = zeroed(4, Float.self)
         a5 = zeroed(n * 3, Float.self)
         g5 = zeroed(n * 3, Float.self)
-        l5wt = zeroed(336, Float.self)
+        l5_dense_1wt = zeroed(336, Float.self)
         (parameters + 129).update(repeating: 1, count: 4)   // batch_normalization_1/gamma
         (parameters + 141).update(repeating: 1, count: 4)   // batch_normalization_1/moving_variance
     }
@@ -132,14 +132,14 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3part.deallocate()
-        l3mean.deallocate()
-        l3inv.deallocate()
-        l3mdy.deallocate()
-        l3mdx.deallocate()
+        l3_batch_normalization_1part.deallocate()
+        l3_batch_normalization_1mean.deallocate()
+        l3_batch_normalization_1inv.deallocate()
+        l3_batch_normalization_1mdy.deallocate()
+        l3_batch_normalization_1mdx.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -181,30 +181,30 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_batch_normalization_1SumMean(lo, hi, t)
         }
-        l3ReduceMean()
+        l3_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l3SumVar(lo, hi, t)
+            l3_batch_normalization_1SumVar(lo, hi, t)
         }
-        l3ReduceVar()
+        l3_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l3Normalize(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l3_batch_normalization_1Normalize(lo, hi, t)
+            l5_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Inference(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_batch_normalization_1Inference(lo, hi, t)
+            l5_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -212,10 +212,10 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Inference(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
+        l2_conv2d_2Forward(lo, hi, t)
+        l3_batch_normalization_1Inference(lo, hi, t)
+        l5_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -230,18 +230,18 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 3)
-        l5Transpose()
+        l5_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l3BackwardSums(lo, hi, t)
+            l5_dense_1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l3BackwardReduce()
+        l3_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardData(lo, hi, t)
+            l2_conv2d_2Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 484, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -250,7 +250,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3), (57, 72), (145, 336), (481, 3)]
 
     // conv2d_1 (Conv2D): [N, 9, 8, 2] -> [N, 9, 8, 3]: kernel 3x3x2x3 dilation 2x3 stride 1x1 pad top 2 left 3 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 54)
         for n in lo..<hi {
@@ -278,7 +278,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         do {
             let bdy = g1 + lo * 216
@@ -315,7 +315,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 9, 8, 3] -> [N, 7, 4, 4]: kernel 2x3x3x4 dilation 2x2 stride 1x1 pad top 0 left 0 linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 57)
         for n in lo..<hi {
             let x = a1 + n * 216, y = a2 + n * 112
@@ -337,7 +337,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         let wk = (parameters + 57), gk = (gp + 57)
         gk.update(repeating: 0, count: 72)
@@ -367,8 +367,8 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 4, 4] -> [N, 7, 4, 4]: batch norm over 4 channels x 28 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 8
+    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 28 {
@@ -380,22 +380,22 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l3ReduceMean() {
+    private func l3_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 28, 1))
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 8 + c] }
-            l3mean[c] = s * scale
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 8 + c] }
+            l3_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 8
+    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3mean + 0))
+            let m0 = ld4((l3_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 28 {
                 let xr = a2 + lo * 112 + r * 4
                 let d0 = ld4((xr + 0)) - m0
@@ -406,24 +406,24 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3ReduceVar() {
+    private func l3_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 28, 1)
         let mm = (parameters + 137), mv = (parameters + 141)
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 8 + c] }
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 8 + c] }
             let v = s / Float(m)
-            l3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3mean[c]
+            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l3mean + 0)), k0 = ld4((l3inv + 0))
+            let m0 = ld4((l3_batch_normalization_1mean + 0)), k0 = ld4((l3_batch_normalization_1inv + 0))
             let ga0 = ld4(((parameters + 129) + 0))
             let be0 = ld4(((parameters + 133) + 0))
             for r in 0..<(hi - lo) * 28 {
@@ -437,9 +437,9 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 137), mv = (parameters + 141)
-        let sc = l3part + t * 8, sh = sc + 4   // this chunk's scale and shift
+        let sc = l3_batch_normalization_1part + t * 8, sh = sc + 4   // this chunk's scale and shift
         for c in 0..<4 {
             let k = (parameters + 129)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -456,11 +456,11 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 8
+    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3mean + 0)), iv0 = ld4((l3inv + 0))
+            let m0 = ld4((l3_batch_normalization_1mean + 0)), iv0 = ld4((l3_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 28 {
                 let dyr = g3 + lo * 112 + r * 4
                 let xr = a2 + lo * 112 + r * 4
@@ -474,25 +474,25 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3BackwardReduce() {
+    private func l3_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 28, 1))
         for c in 0..<4 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3part[k * 8 + c]; sdx += l3part[k * 8 + 4 + c] }
+            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 8 + c]; sdx += l3_batch_normalization_1part[k * 8 + 4 + c] }
             gradients[129 + c] = sdx
             gradients[133 + c] = sdy
-            l3mdy[c] = sdy * scale
-            l3mdx[c] = sdx * scale
+            l3_batch_normalization_1mdy[c] = sdy * scale
+            l3_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld4((l3inv + 0)), m0 = ld4((l3mean + 0))
+            let iv0 = ld4((l3_batch_normalization_1inv + 0)), m0 = ld4((l3_batch_normalization_1mean + 0))
             let k0 = ld4(((parameters + 129) + 0)) * iv0
-            let my0 = ld4((l3mdy + 0)), mx0 = ld4((l3mdx + 0))
+            let my0 = ld4((l3_batch_normalization_1mdy + 0)), mx0 = ld4((l3_batch_normalization_1mdx + 0))
             for r in 0..<(hi - lo) * 28 {
                 let dyr = g3 + lo * 112 + r * 4, xr = a2 + lo * 112 + r * 4, dxr = g2 + lo * 112 + r * 4
                 let g0 = ld4((dyr + 0))
@@ -502,7 +502,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 112] -> [N, 3]: x [112] * W [112, 3] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 145)
         let bias = (parameters + 481)
         let x = a3, y = a5
@@ -512,13 +512,13 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_dense_1Transpose() {
         let wk = (parameters + 145)
-        for i in 0..<112 { for o in 0..<3 { l5wt[o * 112 + i] = wk[i * 3 + o] } }
+        for i in 0..<112 { for o in 0..<3 { l5_dense_1wt[o * 112 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 484
         let x = a3, dy = g5
         let gb = (gp + 481)
@@ -529,7 +529,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         Gemm.rows(112, a: { row in x + r0 * 112 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 112, ldb: 3), .store)
         let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5wt, n: 112, c: { row in dx + (r0 + row) * 112 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_dense_1wt, n: 112, c: { row in dx + (r0 + row) * 112 },
                   GemmReduction(k: 3, ldb: 112), .store)
     }
 

@@ -81,22 +81,22 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 3, 3, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l2_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a3: UnsafeMutablePointer<Float>   // zero_padding2d_1 output [N, 6, 4, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of zero_padding2d_1 output
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 4, 2, 4]
     private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
+    private let l4_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 4, 2, 5]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l5dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
+    private let l5_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l5_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
     private let a6: UnsafeMutablePointer<Float>   // global_max_pooling2d_1 output [N, 5]
     private let g6: UnsafeMutablePointer<Float>   // gradient of global_max_pooling2d_1 output
-    private let l6arg: UnsafeMutablePointer<Int32>   // global_max_pooling2d_1 argmax (input offset)
+    private let l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // global_max_pooling2d_1 argmax (input offset)
     private let a7: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g7: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l7wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 5]
+    private let l7_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 5]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -113,22 +113,22 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 144, Float.self)
         a2 = zeroed(n * 36, Float.self)
         g2 = zeroed(n * 36, Float.self)
-        l2arg = zeroed(n * 36, Int32.self)
+        l2_max_pooling2d_1arg = zeroed(n * 36, Int32.self)
         a3 = zeroed(n * 96, Float.self)
         g3 = zeroed(n * 96, Float.self)
         a4 = zeroed(n * 32, Float.self)
         g4 = zeroed(n * 32, Float.self)
-        l4arg = zeroed(n * 32, Int32.self)
+        l4_max_pooling2d_2arg = zeroed(n * 32, Int32.self)
         a5 = zeroed(n * 40, Float.self)
         g5 = zeroed(n * 40, Float.self)
-        l5wf = zeroed(20, Float.self)
-        l5dyp = zeroed(threads * 40, Float.self)
+        l5_conv2d_2wf = zeroed(20, Float.self)
+        l5_conv2d_2dyp = zeroed(threads * 40, Float.self)
         a6 = zeroed(n * 5, Float.self)
         g6 = zeroed(n * 5, Float.self)
-        l6arg = zeroed(n * 5, Int32.self)
+        l6_global_max_pooling2d_1arg = zeroed(n * 5, Int32.self)
         a7 = zeroed(n * 3, Float.self)
         g7 = zeroed(n * 3, Float.self)
-        l7wt = zeroed(15, Float.self)
+        l7_dense_1wt = zeroed(15, Float.self)
     }
 
     deinit {
@@ -137,22 +137,22 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2arg.deallocate()
+        l2_max_pooling2d_1arg.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4arg.deallocate()
+        l4_max_pooling2d_2arg.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wf.deallocate()
-        l5dyp.deallocate()
+        l5_conv2d_2wf.deallocate()
+        l5_conv2d_2dyp.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6arg.deallocate()
+        l6_global_max_pooling2d_1arg.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7wt.deallocate()
+        l7_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -194,26 +194,26 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_max_pooling2d_1Forward(lo, hi, t)
+            l3_zero_padding2d_1Forward(lo, hi, t)
+            l4_max_pooling2d_2Forward(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_global_max_pooling2d_1Forward(lo, hi, t)
+            l7_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2ForwardInference(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4ForwardInference(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l7Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_max_pooling2d_1ForwardInference(lo, hi, t)
+            l3_zero_padding2d_1Forward(lo, hi, t)
+            l4_max_pooling2d_2ForwardInference(lo, hi, t)
+            l5_conv2d_2Forward(lo, hi, t)
+            l6_global_max_pooling2d_1Forward(lo, hi, t)
+            l7_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -221,13 +221,13 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2ForwardInference(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4ForwardInference(lo, hi, t)
-        l5Forward(lo, hi, t)
-        l6Forward(lo, hi, t)
-        l7Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
+        l2_max_pooling2d_1ForwardInference(lo, hi, t)
+        l3_zero_padding2d_1Forward(lo, hi, t)
+        l4_max_pooling2d_2ForwardInference(lo, hi, t)
+        l5_conv2d_2Forward(lo, hi, t)
+        l6_global_max_pooling2d_1Forward(lo, hi, t)
+        l7_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -242,17 +242,17 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g7.update(from: outputGradient, count: count * 3)
-        l5Flip()
-        l7Transpose()
+        l5_conv2d_2Flip()
+        l7_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l7Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l7_dense_1Backward(lo, hi, t)
+            l6_global_max_pooling2d_1Backward(lo, hi, t)
+            l5_conv2d_2Backward(lo, hi, t)
+            l4_max_pooling2d_2Backward(lo, hi, t)
+            l3_zero_padding2d_1Backward(lo, hi, t)
+            l2_max_pooling2d_1Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 79, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -261,7 +261,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 32), (32, 4), (36, 20), (56, 5), (61, 15), (76, 3)]
 
     // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: output pixels q0..<q1 of one image, kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 32)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 7 + (q0 + row) % 6 * 1) * 2 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -269,11 +269,11 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 7, 7, 2] -> [N, 6, 6, 4]: kernel 2x2x2x4 stride 1x1 pad t0 b0 l0 r0 +bias tanh
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 98
             let y = a1 + n * 144
-            l1ForwardRows(x, y, 0, 36, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
         do {
             let ax = a1 + lo * 144
@@ -283,7 +283,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         do {
             let bdy = g1 + lo * 144
@@ -305,10 +305,10 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0)
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 144, y = a2 + n * 36
-            let ag = l2arg + n * 36
+            let ag = l2_max_pooling2d_1arg + n * 36
             for oh in 0..<3 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 6)
                 for ow in 0..<3 {
@@ -327,17 +327,17 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4] backward
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g1 + n * 144, dy = g2 + n * 36
             dx.update(repeating: 0, count: 144)
-            let ag = l2arg + n * 36
+            let ag = l2_max_pooling2d_1arg + n * 36
             for i in 0..<36 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 6, 6, 4] -> [N, 3, 3, 4]: max pool 2x2 stride 2x2 same (pad top 0 left 0), inference
-    private func l2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a1 + n * 144, py = a2 + n * 36
             for oh in 0..<3 {
@@ -361,7 +361,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4]: pad top 1 bottom 2 left 0 right 1
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_zero_padding2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 36, y = a3 + n * 96
             for r in 0..<3 { (y + ((r + 1) * 4 + 0) * 4).update(from: x + r * 12, count: 12) }
@@ -369,7 +369,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // zero_padding2d_1 (ZeroPadding2D): [N, 3, 3, 4] -> [N, 6, 4, 4] backward: crop
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_zero_padding2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g2 + n * 36, dy = g3 + n * 96
             for r in 0..<3 { (dx + r * 12).update(from: dy + ((r + 1) * 4 + 0) * 4, count: 12) }
@@ -377,10 +377,10 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 96, y = a4 + n * 32
-            let ag = l4arg + n * 32
+            let ag = l4_max_pooling2d_2arg + n * 32
             for oh in 0..<4 {
                 let h0 = oh * 1 - 0, hs = max(h0, 0), he = min(h0 + 3, 6)
                 for ow in 0..<2 {
@@ -399,17 +399,17 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4] backward
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g3 + n * 96, dy = g4 + n * 32
             dx.update(repeating: 0, count: 96)
-            let ag = l4arg + n * 32
+            let ag = l4_max_pooling2d_2arg + n * 32
             for i in 0..<32 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 4, 4] -> [N, 4, 2, 4]: max pool 3x3 stride 1x1 valid (pad top 0 left 0), inference
-    private func l4ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a3 + n * 96, py = a4 + n * 32
             for oh in 0..<4 {
@@ -433,7 +433,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: output pixels q0..<q1 of one image, kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 36)
         let bias = (parameters + 56)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2 * 1) * 4 }, b: wk, n: 5, c: { row in y + (q0 + row) * 5 },
@@ -441,36 +441,36 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 4, 2, 4] -> [N, 4, 2, 5]: kernel 1x1x4x5 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 32
             let y = a5 + n * 40
-            l5ForwardRows(x, y, 0, 8, t)
+            l5_conv2d_2ForwardRows(x, y, 0, 8, t)
         }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l5Flip() {
+    private func l5_conv2d_2Flip() {
         let wk = (parameters + 36)
         for kh in 0..<1 { for kw in 0..<1 { for ci in 0..<4 { for o in 0..<5 {
-            l5wf[((kh * 1 + kw) * 5 + o) * 4 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 4 + ci) * 5 + o]
+            l5_conv2d_2wf[((kh * 1 + kw) * 5 + o) * 4 + ci] = wk[(((0 - kh) * 1 + 0 - kw) * 4 + ci) * 5 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l5InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2) * 5 }, b: l5wf, n: 4, c: { row in y + (q0 + row) * 4 },
+    @inline(never) private func l5_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 2 * 2 + (q0 + row) % 2) * 5 }, b: l5_conv2d_2wf, n: 4, c: { row in y + (q0 + row) * 4 },
                   GemmReduction(outer: 1, inner: 5, aOuter: 10, aInner: 1, bOuter: 20, bInner: 4), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         let gb = (gp + 56)
         for o in 0..<5 { gb[o] = 0 }
         let gk = (gp + 36)
         gk.update(repeating: 0, count: 20)
-        let dyp = l5dyp + t * 40
+        let dyp = l5_conv2d_2dyp + t * 40
         for n in lo..<hi {
             let x = a4 + n * 32
             let dy = g5 + n * 40
@@ -479,32 +479,32 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 4, inner: 2, aOuter: 8, aInner: 4, bOuter: 10, bInner: 5), .add)
             let dx = g4 + n * 32
             for r in 0..<4 { (dyp + ((r + 0) * 2 + 0) * 5).update(from: dy + r * 10, count: 10) }
-            l5InputGradientRows(dyp, dx, 0, 8, t)
+            l5_conv2d_2InputGradientRows(dyp, dx, 0, 8, t)
         }
     }
 
     // global_max_pooling2d_1 (GlobalMaxPooling2D): [N, 4, 2, 5] -> [N, 5]: global max pool over 8 pixels
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_global_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 40, y = a6 + n * 5
-            let ag = l6arg + n * 5
+            let ag = l6_global_max_pooling2d_1arg + n * 5
             for c in 0..<5 { y[c] = x[c]; ag[c] = Int32(c) }
             for p in 1..<8 { for c in 0..<5 { let v = x[p * 5 + c]; if v > y[c] { y[c] = v; ag[c] = Int32(p * 5 + c) } } }
         }
     }
 
     // global_max_pooling2d_1 (GlobalMaxPooling2D): [N, 4, 2, 5] -> [N, 5] backward
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_global_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g5 + n * 40, dy = g6 + n * 5
-            let ag = l6arg + n * 5
+            let ag = l6_global_max_pooling2d_1arg + n * 5
             dx.update(repeating: 0, count: 40)
             for c in 0..<5 { dx[Int(ag[c])] += dy[c] }
         }
     }
 
     // dense_1 (Dense): [N, 5] -> [N, 3]: x [5] * W [5, 3] + b linear
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 61)
         let bias = (parameters + 76)
         let x = a6, y = a7
@@ -514,13 +514,13 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l7Transpose() {
+    private func l7_dense_1Transpose() {
         let wk = (parameters + 61)
-        for i in 0..<5 { for o in 0..<3 { l7wt[o * 5 + i] = wk[i * 3 + o] } }
+        for i in 0..<5 { for o in 0..<3 { l7_dense_1wt[o * 5 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 79
         let x = a6, dy = g7
         let gb = (gp + 76)
@@ -531,7 +531,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         Gemm.rows(5, a: { row in x + r0 * 5 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 5, ldb: 3), .store)
         let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7wt, n: 5, c: { row in dx + (r0 + row) * 5 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l7_dense_1wt, n: 5, c: { row in dx + (r0 + row) * 5 },
                   GemmReduction(k: 3, ldb: 5), .store)
     }
 

@@ -81,21 +81,21 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 5, 4, 4]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 7, 8, 3]
+    private let l1_conv1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 7, 8, 3]
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 5, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private let l2mean: UnsafeMutablePointer<Float>   // bn1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // bn1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // bn1 mean(dy * xhat)
+    private let l2_bn1part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    private let l2_bn1mean: UnsafeMutablePointer<Float>   // bn1 batch mean
+    private let l2_bn1inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
+    private let l2_bn1mdy: UnsafeMutablePointer<Float>   // bn1 mean(dy)
+    private let l2_bn1mdx: UnsafeMutablePointer<Float>   // bn1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // act1 output [N, 5, 4, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of act1 output
     private let a4: UnsafeMutablePointer<Float>   // flatten output [N, 80]
     private let g4: UnsafeMutablePointer<Float>   // gradient of flatten output
     private let a5: UnsafeMutablePointer<Float>   // fc output [N, 3]
     private let g5: UnsafeMutablePointer<Float>   // gradient of fc output
-    private let l5wt: UnsafeMutablePointer<Float>   // fc transposed kernel [3, 80]
+    private let l5_fcwt: UnsafeMutablePointer<Float>   // fc transposed kernel [3, 80]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -110,21 +110,21 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 80, Float.self)
         g1 = zeroed(n * 80, Float.self)
-        l1xp = zeroed(n * 168, Float.self)
+        l1_conv1xp = zeroed(n * 168, Float.self)
         a2 = zeroed(n * 80, Float.self)
         g2 = zeroed(n * 80, Float.self)
-        l2part = zeroed(threads * 8, Float.self)
-        l2mean = zeroed(4, Float.self)
-        l2inv = zeroed(4, Float.self)
-        l2mdy = zeroed(4, Float.self)
-        l2mdx = zeroed(4, Float.self)
+        l2_bn1part = zeroed(threads * 8, Float.self)
+        l2_bn1mean = zeroed(4, Float.self)
+        l2_bn1inv = zeroed(4, Float.self)
+        l2_bn1mdy = zeroed(4, Float.self)
+        l2_bn1mdx = zeroed(4, Float.self)
         a3 = zeroed(n * 80, Float.self)
         g3 = zeroed(n * 80, Float.self)
         a4 = zeroed(n * 80, Float.self)
         g4 = zeroed(n * 80, Float.self)
         a5 = zeroed(n * 3, Float.self)
         g5 = zeroed(n * 3, Float.self)
-        l5wt = zeroed(240, Float.self)
+        l5_fcwt = zeroed(240, Float.self)
         (parameters + 76).update(repeating: 1, count: 4)   // bn1.weight
         (parameters + 88).update(repeating: 1, count: 4)   // bn1.running_var
     }
@@ -133,21 +133,21 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
+        l1_conv1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_bn1part.deallocate()
+        l2_bn1mean.deallocate()
+        l2_bn1inv.deallocate()
+        l2_bn1mdy.deallocate()
+        l2_bn1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_fcwt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -189,32 +189,32 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_bn1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_bn1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_bn1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_bn1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l2_bn1Normalize(lo, hi, t)
+            l3_act1Forward(lo, hi, t)
+            l4_flattenForward(lo, hi, t)
+            l5_fcForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Inference(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l1_conv1Forward(lo, hi, t)
+            l2_bn1Inference(lo, hi, t)
+            l3_act1Forward(lo, hi, t)
+            l4_flattenForward(lo, hi, t)
+            l5_fcForward(lo, hi, t)
         }
     }
 
@@ -222,11 +222,11 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Inference(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l1_conv1Forward(lo, hi, t)
+        l2_bn1Inference(lo, hi, t)
+        l3_act1Forward(lo, hi, t)
+        l4_flattenForward(lo, hi, t)
+        l5_fcForward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -241,19 +241,19 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 3)
-        l5Transpose()
+        l5_fcTranspose()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l5_fcBackward(lo, hi, t)
+            l4_flattenBackward(lo, hi, t)
+            l3_act1Backward(lo, hi, t)
+            l2_bn1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_bn1BackwardReduce()
         parallel {
             lo, hi, t in
-            l2BackwardData(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l2_bn1BackwardData(lo, hi, t)
+            l1_conv1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 335, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -262,7 +262,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 72), (72, 4), (92, 240), (332, 3)]
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: output pixels q0..<q1 of one image, kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 72)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 4 * 8 + (q0 + row) % 4 * 2) * 3 }, b: wk, n: 4, c: { row in y + (q0 + row) * 4 },
@@ -270,25 +270,25 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // conv1 (Conv2d): [N, 5, 6, 3] -> [N, 5, 4, 4]: kernel 3x2x3x4 stride 1x2 pad t1 b1 l1 r1 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 90
-            let x = l1xp + n * 168
+            let x = l1_conv1xp + n * 168
             for r in 0..<5 { (x + ((r + 1) * 8 + 1) * 3).update(from: src + r * 18, count: 18) }
             let y = a1 + n * 80
-            l1ForwardRows(x, y, 0, 20, t)
+            l1_conv1ForwardRows(x, y, 0, 20, t)
         }
     }
 
     // conv1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 335
         let gb = (gp + 72)
         for o in 0..<4 { gb[o] = 0 }
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 72)
         for n in lo..<hi {
-            let x = l1xp + n * 168
+            let x = l1_conv1xp + n * 168
             let dy = g1 + n * 80
             for r in 0..<20 { for o in 0..<4 { gb[o] += dy[r * 4 + o] } }
             Gemm.rows(18, a: { row in x + row / 6 * 24 + row % 6 }, b: dy, n: 4, c: { row in gk + row * 4 },
@@ -297,8 +297,8 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 (BatchNorm2d): [N, 5, 4, 4] -> [N, 5, 4, 4]: batch norm over 4 channels x 20 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_bn1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_bn1part + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
             for r in 0..<(hi - lo) * 20 {
@@ -310,22 +310,22 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // bn1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_bn1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 20, 1))
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 8 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
+            l2_bn1mean[c] = s * scale
         }
     }
 
     // bn1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_bn1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_bn1part + t * 8
         do {
             var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 0))
+            let m0 = ld4((l2_bn1mean + 0))
             for r in 0..<(hi - lo) * 20 {
                 let xr = a1 + lo * 80 + r * 4
                 let d0 = ld4((xr + 0)) - m0
@@ -336,24 +336,24 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // bn1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_bn1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 20, 1)
         let mm = (parameters + 84), mv = (parameters + 88)
         for c in 0..<4 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 8 + c] }
+            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(1e-05)).squareRoot()
-            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l2mean[c]
+            l2_bn1inv[c] = 1 / (v + Float(1e-05)).squareRoot()
+            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l2_bn1mean[c]
             mv[c] = Float(0.9) * mv[c] + (1 - Float(0.9)) * (m > 1 ? s / Float(m - 1) : v)
         }
     }
 
     // bn1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_bn1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld4((l2mean + 0)), k0 = ld4((l2inv + 0))
+            let m0 = ld4((l2_bn1mean + 0)), k0 = ld4((l2_bn1inv + 0))
             let ga0 = ld4(((parameters + 76) + 0))
             let be0 = ld4(((parameters + 80) + 0))
             for r in 0..<(hi - lo) * 20 {
@@ -367,9 +367,9 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_bn1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 84), mv = (parameters + 88)
-        let sc = l2part + t * 8, sh = sc + 4   // this chunk's scale and shift
+        let sc = l2_bn1part + t * 8, sh = sc + 4   // this chunk's scale and shift
         for c in 0..<4 {
             let k = (parameters + 76)[c] / (mv[c] + Float(1e-05)).squareRoot()
             sc[c] = k
@@ -386,11 +386,11 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 8
+    private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_bn1part + t * 8
         do {
             var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2mean + 0)), iv0 = ld4((l2inv + 0))
+            let m0 = ld4((l2_bn1mean + 0)), iv0 = ld4((l2_bn1inv + 0))
             for r in 0..<(hi - lo) * 20 {
                 let dyr = g2 + lo * 80 + r * 4
                 let xr = a1 + lo * 80 + r * 4
@@ -404,25 +404,25 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_bn1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 20, 1))
         for c in 0..<4 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 8 + c]; sdx += l2part[k * 8 + 4 + c] }
+            for k in 0..<chunks { sdy += l2_bn1part[k * 8 + c]; sdx += l2_bn1part[k * 8 + 4 + c] }
             gradients[76 + c] = sdx
             gradients[80 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_bn1mdy[c] = sdy * scale
+            l2_bn1mdx[c] = sdx * scale
         }
     }
 
     // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_bn1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld4((l2inv + 0)), m0 = ld4((l2mean + 0))
+            let iv0 = ld4((l2_bn1inv + 0)), m0 = ld4((l2_bn1mean + 0))
             let k0 = ld4(((parameters + 76) + 0)) * iv0
-            let my0 = ld4((l2mdy + 0)), mx0 = ld4((l2mdx + 0))
+            let my0 = ld4((l2_bn1mdy + 0)), mx0 = ld4((l2_bn1mdx + 0))
             for r in 0..<(hi - lo) * 20 {
                 let dyr = g2 + lo * 80 + r * 4, xr = a1 + lo * 80 + r * 4, dxr = g1 + lo * 80 + r * 4
                 let g0 = ld4((dyr + 0))
@@ -432,14 +432,14 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4]: y = leaky_relu(0.01)(x)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_act1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a2 + lo * 80
         let ay = a3 + lo * 80
         for i in 0..<(hi - lo) * 80 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.01) : v) }
     }
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4] backward: dx = dy * leaky_relu(0.01)'(y)
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_act1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g3 + lo * 80
         let by = a3 + lo * 80
         let bdx = g2 + lo * 80
@@ -447,7 +447,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80]: flatten in NCHW order (20 pixels x 4 channels)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_flattenForward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 80, y = a4 + n * 80
             for p in 0..<20 { for ch in 0..<4 { y[ch * 20 + p] = x[p * 4 + ch] } }
@@ -455,7 +455,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // flatten (Flatten): [N, 5, 4, 4] -> [N, 80] backward: un-permute NCHW to NHWC
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_flattenBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dy = g4 + n * 80, dx = g3 + n * 80
             for p in 0..<20 { for ch in 0..<4 { dx[p * 4 + ch] = dy[ch * 20 + p] } }
@@ -463,7 +463,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // fc (Linear): [N, 80] -> [N, 3]: x [80] * W [80, 3] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_fcForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 92)
         let bias = (parameters + 332)
         let x = a4, y = a5
@@ -473,13 +473,13 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     }
 
     // fc: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_fcTranspose() {
         let wk = (parameters + 92)
-        for i in 0..<80 { for o in 0..<3 { l5wt[o * 80 + i] = wk[i * 3 + o] } }
+        for i in 0..<80 { for o in 0..<3 { l5_fcwt[o * 80 + i] = wk[i * 3 + o] } }
     }
 
     // fc backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_fcBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 335
         let x = a4, dy = g5
         let gb = (gp + 332)
@@ -490,7 +490,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         Gemm.rows(80, a: { row in x + r0 * 80 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 80, ldb: 3), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5wt, n: 80, c: { row in dx + (r0 + row) * 80 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l5_fcwt, n: 80, c: { row in dx + (r0 + row) * 80 },
                   GemmReduction(k: 3, ldb: 80), .store)
     }
 

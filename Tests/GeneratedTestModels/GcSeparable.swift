@@ -86,23 +86,23 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 output [N, 6, 6, 6]
     private let g2: UnsafeMutablePointer<Float>   // gradient of depthwise_conv2d_1 output
-    private let l2xp: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 zero-padded input [N, 8, 8, 3]
-    private let l2dxp: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 gradient of the padded input
+    private let l2_depthwise_conv2d_1xp: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 zero-padded input [N, 8, 8, 3]
+    private let l2_depthwise_conv2d_1dxp: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 gradient of the padded input
     private let a3: UnsafeMutablePointer<Float>   // separable_conv2d_1 output [N, 3, 3, 5]
     private let g3: UnsafeMutablePointer<Float>   // gradient of separable_conv2d_1 output
-    private let l3xp: UnsafeMutablePointer<Float>   // separable_conv2d_1 zero-padded input [N, 7, 7, 6]
-    private let l3mid: UnsafeMutablePointer<Float>   // separable_conv2d_1 depthwise output [N, 3, 3, 6]
-    private let l3dmid: UnsafeMutablePointer<Float>   // separable_conv2d_1 gradient of the depthwise output
-    private let l3wt: UnsafeMutablePointer<Float>   // separable_conv2d_1 transposed pointwise kernel [5, 6]
-    private let l3dxp: UnsafeMutablePointer<Float>   // separable_conv2d_1 gradient of the padded input
+    private let l3_separable_conv2d_1xp: UnsafeMutablePointer<Float>   // separable_conv2d_1 zero-padded input [N, 7, 7, 6]
+    private let l3_separable_conv2d_1mid: UnsafeMutablePointer<Float>   // separable_conv2d_1 depthwise output [N, 3, 3, 6]
+    private let l3_separable_conv2d_1dmid: UnsafeMutablePointer<Float>   // separable_conv2d_1 gradient of the depthwise output
+    private let l3_separable_conv2d_1wt: UnsafeMutablePointer<Float>   // separable_conv2d_1 transposed pointwise kernel [5, 6]
+    private let l3_separable_conv2d_1dxp: UnsafeMutablePointer<Float>   // separable_conv2d_1 gradient of the padded input
     private let a4: UnsafeMutablePointer<Float>   // separable_conv2d_2 output [N, 2, 2, 18]
     private let g4: UnsafeMutablePointer<Float>   // gradient of separable_conv2d_2 output
-    private let l4mid: UnsafeMutablePointer<Float>   // separable_conv2d_2 depthwise output [N, 2, 2, 10]
-    private let l4dmid: UnsafeMutablePointer<Float>   // separable_conv2d_2 gradient of the depthwise output
-    private let l4wt: UnsafeMutablePointer<Float>   // separable_conv2d_2 transposed pointwise kernel [18, 10]
+    private let l4_separable_conv2d_2mid: UnsafeMutablePointer<Float>   // separable_conv2d_2 depthwise output [N, 2, 2, 10]
+    private let l4_separable_conv2d_2dmid: UnsafeMutablePointer<Float>   // separable_conv2d_2 gradient of the depthwise output
+    private let l4_separable_conv2d_2wt: UnsafeMutablePointer<Float>   // separable_conv2d_2 transposed pointwise kernel [18, 10]
     private let a6: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l6wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 72]
+    private let l6_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 72]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -119,23 +119,23 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 108, Float.self)
         a2 = zeroed(n * 216, Float.self)
         g2 = zeroed(n * 216, Float.self)
-        l2xp = zeroed(n * 192, Float.self)
-        l2dxp = zeroed(n * 192, Float.self)
+        l2_depthwise_conv2d_1xp = zeroed(n * 192, Float.self)
+        l2_depthwise_conv2d_1dxp = zeroed(n * 192, Float.self)
         a3 = zeroed(n * 45, Float.self)
         g3 = zeroed(n * 45, Float.self)
-        l3xp = zeroed(n * 294, Float.self)
-        l3mid = zeroed(n * 54, Float.self)
-        l3dmid = zeroed(n * 54, Float.self)
-        l3wt = zeroed(30, Float.self)
-        l3dxp = zeroed(n * 294, Float.self)
+        l3_separable_conv2d_1xp = zeroed(n * 294, Float.self)
+        l3_separable_conv2d_1mid = zeroed(n * 54, Float.self)
+        l3_separable_conv2d_1dmid = zeroed(n * 54, Float.self)
+        l3_separable_conv2d_1wt = zeroed(30, Float.self)
+        l3_separable_conv2d_1dxp = zeroed(n * 294, Float.self)
         a4 = zeroed(n * 72, Float.self)
         g4 = zeroed(n * 72, Float.self)
-        l4mid = zeroed(n * 40, Float.self)
-        l4dmid = zeroed(n * 40, Float.self)
-        l4wt = zeroed(180, Float.self)
+        l4_separable_conv2d_2mid = zeroed(n * 40, Float.self)
+        l4_separable_conv2d_2dmid = zeroed(n * 40, Float.self)
+        l4_separable_conv2d_2wt = zeroed(180, Float.self)
         a6 = zeroed(n * 3, Float.self)
         g6 = zeroed(n * 3, Float.self)
-        l6wt = zeroed(216, Float.self)
+        l6_dense_1wt = zeroed(216, Float.self)
     }
 
     deinit {
@@ -144,23 +144,23 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xp.deallocate()
-        l2dxp.deallocate()
+        l2_depthwise_conv2d_1xp.deallocate()
+        l2_depthwise_conv2d_1dxp.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xp.deallocate()
-        l3mid.deallocate()
-        l3dmid.deallocate()
-        l3wt.deallocate()
-        l3dxp.deallocate()
+        l3_separable_conv2d_1xp.deallocate()
+        l3_separable_conv2d_1mid.deallocate()
+        l3_separable_conv2d_1dmid.deallocate()
+        l3_separable_conv2d_1wt.deallocate()
+        l3_separable_conv2d_1dxp.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4mid.deallocate()
-        l4dmid.deallocate()
-        l4wt.deallocate()
+        l4_separable_conv2d_2mid.deallocate()
+        l4_separable_conv2d_2dmid.deallocate()
+        l4_separable_conv2d_2wt.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6wt.deallocate()
+        l6_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -202,22 +202,22 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_depthwise_conv2d_1Forward(lo, hi, t)
+            l3_separable_conv2d_1Forward(lo, hi, t)
+            l4_separable_conv2d_2Forward(lo, hi, t)
+            l6_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_depthwise_conv2d_1Forward(lo, hi, t)
+            l3_separable_conv2d_1Forward(lo, hi, t)
+            l4_separable_conv2d_2Forward(lo, hi, t)
+            l6_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -225,11 +225,11 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l6Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
+        l2_depthwise_conv2d_1Forward(lo, hi, t)
+        l3_separable_conv2d_1Forward(lo, hi, t)
+        l4_separable_conv2d_2Forward(lo, hi, t)
+        l6_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -244,16 +244,16 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g6.update(from: outputGradient, count: count * 3)
-        l3Transpose()
-        l4Transpose()
-        l6Transpose()
+        l3_separable_conv2d_1Transpose()
+        l4_separable_conv2d_2Transpose()
+        l6_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l6Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l6_dense_1Backward(lo, hi, t)
+            l4_separable_conv2d_2Backward(lo, hi, t)
+            l3_separable_conv2d_1Backward(lo, hi, t)
+            l2_depthwise_conv2d_1Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 600, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -262,7 +262,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 9), (9, 3), (12, 54), (66, 6), (72, 54), (126, 30), (156, 5), (161, 40), (201, 180), (381, 216), (597, 3)]
 
     // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: output pixels q0..<q1 of one image, kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 9)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 6 + (q0 + row) % 6 * 1) * 3 }, b: wk, n: 3, c: { row in y + (q0 + row) * 3 },
@@ -270,16 +270,16 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 6, 6, 3] -> [N, 6, 6, 3]: kernel 1x1x3x3 stride 1x1 pad t0 b0 l0 r0 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 108
             let y = a1 + n * 108
-            l1ForwardRows(x, y, 0, 36, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 36, t)
         }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let gb = (gp + 9)
         for o in 0..<3 { gb[o] = 0 }
@@ -295,12 +295,12 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // depthwise_conv2d_1 (DepthwiseConv2D): [N, 6, 6, 3] -> [N, 6, 6, 6]: depthwise 3x3 x2 stride 1x1 pad t1 b1 l1 r1 tanh
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_depthwise_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 12)
         let bias = (parameters + 66)
         for n in lo..<hi {
             let src = a1 + n * 108
-            let x = l2xp + n * 192
+            let x = l2_depthwise_conv2d_1xp + n * 192
             for r in 0..<6 { (x + ((r + 1) * 8 + 1) * 3).update(from: src + r * 18, count: 18) }
             let y = a2 + n * 216
             for oh in 0..<6 {
@@ -325,7 +325,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // depthwise_conv2d_1 backward: dWd, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_depthwise_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         do {
             let bdy = g2 + lo * 216
@@ -341,9 +341,9 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         gdw.update(repeating: 0, count: 54)
         let dw = (parameters + 12)
         for n in lo..<hi {
-            let x = l2xp + n * 192
+            let x = l2_depthwise_conv2d_1xp + n * 192
             let dy = g2 + n * 216
-            let dx = l2dxp + n * 192
+            let dx = l2_depthwise_conv2d_1dxp + n * 192
             dx.update(repeating: 0, count: 192)
             for oh in 0..<6 {
                 for ow in 0..<6 {
@@ -367,16 +367,16 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // separable_conv2d_1 (SeparableConv2D): [N, 6, 6, 6] -> [N, 3, 3, 5]: separable 3x3 x1 then 1x1 to 5, stride 2x2 pad t0 b1 l0 r1 sigmoid
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_separable_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 72), pw = (parameters + 126)
         let bias = (parameters + 156)
         for n in lo..<hi {
             let src = a2 + n * 216
-            let x = l3xp + n * 294
+            let x = l3_separable_conv2d_1xp + n * 294
             for r in 0..<6 { (x + ((r + 0) * 7 + 0) * 6).update(from: src + r * 36, count: 36) }
             for oh in 0..<3 {
                 for ow in 0..<3 {
-                    let yo = l3mid + n * 54 + (oh * 3 + ow) * 6
+                    let yo = l3_separable_conv2d_1mid + n * 54 + (oh * 3 + ow) * 6
                     for j in 0..<6 { yo[j] = 0 }
                     for kh in 0..<3 {
                         for kw in 0..<3 {
@@ -388,7 +388,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 }
             }
         }
-        Gemm.rows((hi - lo) * 9, a: { row in l3mid + (lo * 9 + row) * 6 }, b: pw, n: 5, c: { row in a3 + (lo * 9 + row) * 5 },
+        Gemm.rows((hi - lo) * 9, a: { row in l3_separable_conv2d_1mid + (lo * 9 + row) * 6 }, b: pw, n: 5, c: { row in a3 + (lo * 9 + row) * 5 },
                   GemmReduction(k: 6, ldb: 5), GemmEpilogue(bias: bias))
         do {
             let ax = a3 + lo * 45
@@ -398,13 +398,13 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // separable_conv2d_1: pointwise Wt[o][i] = Wp[i][o]
-    private func l3Transpose() {
+    private func l3_separable_conv2d_1Transpose() {
         let pw = (parameters + 126)
-        for i in 0..<6 { for o in 0..<5 { l3wt[o * 6 + i] = pw[i * 5 + o] } }
+        for i in 0..<6 { for o in 0..<5 { l3_separable_conv2d_1wt[o * 6 + i] = pw[i * 5 + o] } }
     }
 
     // separable_conv2d_1 backward: dWp, db, dmid, dWd, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_separable_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         do {
             let bdy = g3 + lo * 45
@@ -417,17 +417,17 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         let dyc = g3 + lo * 45
         for r in 0..<(hi - lo) * 9 { for o in 0..<5 { gb[o] += dyc[r * 5 + o] } }
         let gpw = (gp + 126)
-        Gemm.rows(6, a: { row in l3mid + lo * 54 + row }, b: g3 + lo * 45, n: 5, c: { row in gpw + row * 5 },
+        Gemm.rows(6, a: { row in l3_separable_conv2d_1mid + lo * 54 + row }, b: g3 + lo * 45, n: 5, c: { row in gpw + row * 5 },
                   GemmReduction(k: (hi - lo) * 9, aStride: 6, ldb: 5), .store)
         let gdw = (gp + 72)
         gdw.update(repeating: 0, count: 54)
         let dw = (parameters + 72)
-        Gemm.rows((hi - lo) * 9, a: { row in g3 + (lo * 9 + row) * 5 }, b: l3wt, n: 6, c: { row in l3dmid + (lo * 9 + row) * 6 },
+        Gemm.rows((hi - lo) * 9, a: { row in g3 + (lo * 9 + row) * 5 }, b: l3_separable_conv2d_1wt, n: 6, c: { row in l3_separable_conv2d_1dmid + (lo * 9 + row) * 6 },
                   GemmReduction(k: 5, ldb: 6), .store)
         for n in lo..<hi {
-            let dm = l3dmid + n * 54
-            let x = l3xp + n * 294
-            let dx = l3dxp + n * 294
+            let dm = l3_separable_conv2d_1dmid + n * 54
+            let x = l3_separable_conv2d_1xp + n * 294
+            let dx = l3_separable_conv2d_1dxp + n * 294
             dx.update(repeating: 0, count: 294)
             for oh in 0..<3 {
                 for ow in 0..<3 {
@@ -451,13 +451,13 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // separable_conv2d_2 (SeparableConv2D): [N, 3, 3, 5] -> [N, 2, 2, 18]: separable 2x2 x2 then 1x1 to 18, stride 1x1 pad t0 b0 l0 r0 linear
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_separable_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let dw = (parameters + 161), pw = (parameters + 201)
         for n in lo..<hi {
             let x = a3 + n * 45
             for oh in 0..<2 {
                 for ow in 0..<2 {
-                    let yo = l4mid + n * 40 + (oh * 2 + ow) * 10
+                    let yo = l4_separable_conv2d_2mid + n * 40 + (oh * 2 + ow) * 10
                     for j in 0..<10 { yo[j] = 0 }
                     for kh in 0..<2 {
                         for kw in 0..<2 {
@@ -469,29 +469,29 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                 }
             }
         }
-        Gemm.rows((hi - lo) * 4, a: { row in l4mid + (lo * 4 + row) * 10 }, b: pw, n: 18, c: { row in a4 + (lo * 4 + row) * 18 },
+        Gemm.rows((hi - lo) * 4, a: { row in l4_separable_conv2d_2mid + (lo * 4 + row) * 10 }, b: pw, n: 18, c: { row in a4 + (lo * 4 + row) * 18 },
                   GemmReduction(k: 10, ldb: 18), .store)
     }
 
     // separable_conv2d_2: pointwise Wt[o][i] = Wp[i][o]
-    private func l4Transpose() {
+    private func l4_separable_conv2d_2Transpose() {
         let pw = (parameters + 201)
-        for i in 0..<10 { for o in 0..<18 { l4wt[o * 10 + i] = pw[i * 18 + o] } }
+        for i in 0..<10 { for o in 0..<18 { l4_separable_conv2d_2wt[o * 10 + i] = pw[i * 18 + o] } }
     }
 
     // separable_conv2d_2 backward: dWp, db, dmid, dWd, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_separable_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let gpw = (gp + 201)
-        Gemm.rows(10, a: { row in l4mid + lo * 40 + row }, b: g4 + lo * 72, n: 18, c: { row in gpw + row * 18 },
+        Gemm.rows(10, a: { row in l4_separable_conv2d_2mid + lo * 40 + row }, b: g4 + lo * 72, n: 18, c: { row in gpw + row * 18 },
                   GemmReduction(k: (hi - lo) * 4, aStride: 10, ldb: 18), .store)
         let gdw = (gp + 161)
         gdw.update(repeating: 0, count: 40)
         let dw = (parameters + 161)
-        Gemm.rows((hi - lo) * 4, a: { row in g4 + (lo * 4 + row) * 18 }, b: l4wt, n: 10, c: { row in l4dmid + (lo * 4 + row) * 10 },
+        Gemm.rows((hi - lo) * 4, a: { row in g4 + (lo * 4 + row) * 18 }, b: l4_separable_conv2d_2wt, n: 10, c: { row in l4_separable_conv2d_2dmid + (lo * 4 + row) * 10 },
                   GemmReduction(k: 18, ldb: 10), .store)
         for n in lo..<hi {
-            let dm = l4dmid + n * 40
+            let dm = l4_separable_conv2d_2dmid + n * 40
             let x = a3 + n * 45
             let dx = g3 + n * 45
             dx.update(repeating: 0, count: 45)
@@ -515,7 +515,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 72] -> [N, 3]: x [72] * W [72, 3] + b linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 381)
         let bias = (parameters + 597)
         let x = a4, y = a6
@@ -525,13 +525,13 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l6Transpose() {
+    private func l6_dense_1Transpose() {
         let wk = (parameters + 381)
-        for i in 0..<72 { for o in 0..<3 { l6wt[o * 72 + i] = wk[i * 3 + o] } }
+        for i in 0..<72 { for o in 0..<3 { l6_dense_1wt[o * 72 + i] = wk[i * 3 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 600
         let x = a4, dy = g6
         let gb = (gp + 597)
@@ -542,7 +542,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         Gemm.rows(72, a: { row in x + r0 * 72 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 72, ldb: 3), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6wt, n: 72, c: { row in dx + (r0 + row) * 72 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_dense_1wt, n: 72, c: { row in dx + (r0 + row) * 72 },
                   GemmReduction(k: 3, ldb: 72), .store)
     }
 

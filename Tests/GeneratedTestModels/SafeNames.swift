@@ -101,7 +101,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     private let l5mask: UnsafeMutablePointer<Float>   // \u{5c42}\u{1f600}\u{2028}fatalError() dropout mask (0 or 1/(1-rate))
     private let a6: UnsafeMutablePointer<Float>   // class output [N, 3]
     private let g6: UnsafeMutablePointer<Float>   // gradient of class output
-    private let l6wt: UnsafeMutablePointer<Float>   // class transposed kernel [3, 4]
+    private let l6_classwt: UnsafeMutablePointer<Float>   // class transposed kernel [3, 4]
     private let a7: UnsafeMutablePointer<Float>   // */ fatalError() /* output [N, 3]
     private let g7: UnsafeMutablePointer<Float>   // gradient of */ fatalError() /* output
     private let a8: UnsafeMutablePointer<Float>   // self\u{d}\u{9}\u{0} output [N, 3]
@@ -138,7 +138,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l5mask = zeroed(n * 4, Float.self)
         a6 = zeroed(n * 3, Float.self)
         g6 = zeroed(n * 3, Float.self)
-        l6wt = zeroed(12, Float.self)
+        l6_classwt = zeroed(12, Float.self)
         a7 = zeroed(n * 3, Float.self)
         g7 = zeroed(n * 3, Float.self)
         a8 = zeroed(n * 3, Float.self)
@@ -169,7 +169,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l5mask.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6wt.deallocate()
+        l6_classwt.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
@@ -231,7 +231,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
             lo, hi, t in
             l4Normalize(lo, hi, t)
             l5ForwardTraining(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l6_classForward(lo, hi, t)
             l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
         }
@@ -245,7 +245,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
             l3Forward(lo, hi, t)
             l4Inference(lo, hi, t)
             l5ForwardInference(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l6_classForward(lo, hi, t)
             l7Forward(lo, hi, t)
             l8Forward(lo, hi, t)
         }
@@ -260,7 +260,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l3Forward(lo, hi, t)
         l4Inference(lo, hi, t)
         l5ForwardInference(lo, hi, t)
-        l6Forward(lo, hi, t)
+        l6_classForward(lo, hi, t)
         l7Forward(lo, hi, t)
         l8Forward(lo, hi, t)
     }
@@ -278,13 +278,13 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         self.count = count
         g8.update(from: outputGradient, count: count * 3)
         l3Transpose()
-        l6Transpose()
+        l6_classTranspose()
         l8Transpose()
         parallel {
             lo, hi, t in
             l8Backward(lo, hi, t)
             l7Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
+            l6_classBackward(lo, hi, t)
             l5Backward(lo, hi, t)
             l4BackwardSums(lo, hi, t)
         }
@@ -542,7 +542,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     }
 
     // class (Dense): [N, 4] -> [N, 3]: x [4] * W [4, 3] linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_classForward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 75)
         let x = a5, y = a6
         let r0 = lo * 1
@@ -551,13 +551,13 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     }
 
     // class: Wt[o][i] = W[i][o]
-    private func l6Transpose() {
+    private func l6_classTranspose() {
         let wk = (parameters + 75)
-        for i in 0..<4 { for o in 0..<3 { l6wt[o * 4 + i] = wk[i * 3 + o] } }
+        for i in 0..<4 { for o in 0..<3 { l6_classwt[o * 4 + i] = wk[i * 3 + o] } }
     }
 
     // class backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_classBackward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 99
         let x = a5, dy = g6
         let gk = (gp + 75)
@@ -565,7 +565,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         Gemm.rows(4, a: { row in x + r0 * 4 + row }, b: dy + r0 * 3, n: 3, c: { row in gk + row * 3 },
                   GemmReduction(k: rows, aStride: 4, ldb: 3), .store)
         let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6wt, n: 4, c: { row in dx + (r0 + row) * 4 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 3 }, b: l6_classwt, n: 4, c: { row in dx + (r0 + row) * 4 },
                   GemmReduction(k: 3, ldb: 4), .store)
     }
 

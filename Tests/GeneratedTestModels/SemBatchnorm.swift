@@ -77,11 +77,11 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 2, 2, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
-    private let l1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l1_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
+    private let l1_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l1_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l1_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l1_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -96,11 +96,11 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 12, Float.self)
         g1 = zeroed(n * 12, Float.self)
-        l1part = zeroed(threads * 6, Float.self)
-        l1mean = zeroed(3, Float.self)
-        l1inv = zeroed(3, Float.self)
-        l1mdy = zeroed(3, Float.self)
-        l1mdx = zeroed(3, Float.self)
+        l1_batch_normalization_1part = zeroed(threads * 6, Float.self)
+        l1_batch_normalization_1mean = zeroed(3, Float.self)
+        l1_batch_normalization_1inv = zeroed(3, Float.self)
+        l1_batch_normalization_1mdy = zeroed(3, Float.self)
+        l1_batch_normalization_1mdx = zeroed(3, Float.self)
         (parameters + 0).update(repeating: 1, count: 3)   // batch_normalization_1/gamma
         (parameters + 9).update(repeating: 1, count: 3)   // batch_normalization_1/moving_variance
     }
@@ -109,11 +109,11 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1part.deallocate()
-        l1mean.deallocate()
-        l1inv.deallocate()
-        l1mdy.deallocate()
-        l1mdx.deallocate()
+        l1_batch_normalization_1part.deallocate()
+        l1_batch_normalization_1mean.deallocate()
+        l1_batch_normalization_1inv.deallocate()
+        l1_batch_normalization_1mdy.deallocate()
+        l1_batch_normalization_1mdx.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -155,24 +155,24 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1SumMean(lo, hi, t)
+            l1_batch_normalization_1SumMean(lo, hi, t)
         }
-        l1ReduceMean()
+        l1_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l1SumVar(lo, hi, t)
+            l1_batch_normalization_1SumVar(lo, hi, t)
         }
-        l1ReduceVar()
+        l1_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l1Normalize(lo, hi, t)
+            l1_batch_normalization_1Normalize(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Inference(lo, hi, t)
+            l1_batch_normalization_1Inference(lo, hi, t)
         }
     }
 
@@ -180,7 +180,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Inference(lo, hi, t)
+        l1_batch_normalization_1Inference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -197,14 +197,14 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         g1.update(from: outputGradient, count: count * 12)
         parallel {
             lo, hi, t in
-            l1BackwardSums(lo, hi, t)
+            l1_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l1BackwardReduce()
+        l1_batch_normalization_1BackwardReduce()
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 2, 2, 3] -> [N, 2, 2, 3]: batch norm over 3 channels x 4 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l1part + t * 6
+    private func l1_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l1_batch_normalization_1part + t * 6
         do {
             var s0: Float = Float(0)
             var s1: Float = Float(0)
@@ -222,26 +222,26 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l1ReduceMean() {
+    private func l1_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 4, 1))
         for c in 0..<3 {
             var s: Float = 0
-            for k in 0..<chunks { s += l1part[k * 6 + c] }
-            l1mean[c] = s * scale
+            for k in 0..<chunks { s += l1_batch_normalization_1part[k * 6 + c] }
+            l1_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l1part + t * 6
+    private func l1_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l1_batch_normalization_1part + t * 6
         do {
             var s0: Float = Float(0)
-            let m0 = (l1mean + 0).pointee
+            let m0 = (l1_batch_normalization_1mean + 0).pointee
             var s1: Float = Float(0)
-            let m1 = (l1mean + 1).pointee
+            let m1 = (l1_batch_normalization_1mean + 1).pointee
             var s2: Float = Float(0)
-            let m2 = (l1mean + 2).pointee
+            let m2 = (l1_batch_normalization_1mean + 2).pointee
             for r in 0..<(hi - lo) * 4 {
                 let xr = a0 + lo * 12 + r * 3
                 let d0 = (xr + 0).pointee - m0
@@ -258,30 +258,30 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l1ReduceVar() {
+    private func l1_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 4, 1)
         let mm = (parameters + 6), mv = (parameters + 9)
         for c in 0..<3 {
             var s: Float = 0
-            for k in 0..<chunks { s += l1part[k * 6 + c] }
+            for k in 0..<chunks { s += l1_batch_normalization_1part[k * 6 + c] }
             let v = s / Float(m)
-            l1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l1mean[c]
+            l1_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l1_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = (l1mean + 0).pointee, k0 = (l1inv + 0).pointee
+            let m0 = (l1_batch_normalization_1mean + 0).pointee, k0 = (l1_batch_normalization_1inv + 0).pointee
             let ga0 = ((parameters + 0) + 0).pointee
             let be0 = ((parameters + 3) + 0).pointee
-            let m1 = (l1mean + 1).pointee, k1 = (l1inv + 1).pointee
+            let m1 = (l1_batch_normalization_1mean + 1).pointee, k1 = (l1_batch_normalization_1inv + 1).pointee
             let ga1 = ((parameters + 0) + 1).pointee
             let be1 = ((parameters + 3) + 1).pointee
-            let m2 = (l1mean + 2).pointee, k2 = (l1inv + 2).pointee
+            let m2 = (l1_batch_normalization_1mean + 2).pointee, k2 = (l1_batch_normalization_1inv + 2).pointee
             let ga2 = ((parameters + 0) + 2).pointee
             let be2 = ((parameters + 3) + 2).pointee
             for r in 0..<(hi - lo) * 4 {
@@ -301,9 +301,9 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 6), mv = (parameters + 9)
-        let sc = l1part + t * 6, sh = sc + 3   // this chunk's scale and shift
+        let sc = l1_batch_normalization_1part + t * 6, sh = sc + 3   // this chunk's scale and shift
         for c in 0..<3 {
             let k = (parameters + 0)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -324,15 +324,15 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l1part + t * 6
+    private func l1_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l1_batch_normalization_1part + t * 6
         do {
             var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l1mean + 0).pointee, iv0 = (l1inv + 0).pointee
+            let m0 = (l1_batch_normalization_1mean + 0).pointee, iv0 = (l1_batch_normalization_1inv + 0).pointee
             var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l1mean + 1).pointee, iv1 = (l1inv + 1).pointee
+            let m1 = (l1_batch_normalization_1mean + 1).pointee, iv1 = (l1_batch_normalization_1inv + 1).pointee
             var sy2: Float = Float(0), sx2: Float = Float(0)
-            let m2 = (l1mean + 2).pointee, iv2 = (l1inv + 2).pointee
+            let m2 = (l1_batch_normalization_1mean + 2).pointee, iv2 = (l1_batch_normalization_1inv + 2).pointee
             for r in 0..<(hi - lo) * 4 {
                 let dyr = g1 + lo * 12 + r * 3
                 let xr = a0 + lo * 12 + r * 3
@@ -356,16 +356,16 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l1BackwardReduce() {
+    private func l1_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 4, 1))
         for c in 0..<3 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l1part[k * 6 + c]; sdx += l1part[k * 6 + 3 + c] }
+            for k in 0..<chunks { sdy += l1_batch_normalization_1part[k * 6 + c]; sdx += l1_batch_normalization_1part[k * 6 + 3 + c] }
             gradients[0 + c] = sdx
             gradients[3 + c] = sdy
-            l1mdy[c] = sdy * scale
-            l1mdx[c] = sdx * scale
+            l1_batch_normalization_1mdy[c] = sdy * scale
+            l1_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 

@@ -136,14 +136,14 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
         }
     }
 
@@ -151,7 +151,7 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -168,7 +168,7 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
         g1.update(from: outputGradient, count: count * 126)
         parallel {
             lo, hi, t in
-            l1Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 57, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -177,7 +177,7 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 54), (54, 3)]
 
     // conv2d_1 (Conv2D): [N, 7, 6, 2] -> [N, 7, 6, 3]: kernel 3x3x2x3 dilation 2x2 stride 1x1 pad top 2 left 2 +bias linear
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 54)
         for n in lo..<hi {
@@ -200,7 +200,7 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 57
         let wk = (parameters + 0), gk = (gp + 0)
         gk.update(repeating: 0, count: 54)

@@ -72,7 +72,7 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // dropout_1 output [N, 1000]
-    private let l1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l1_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -86,13 +86,13 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
         a0Storage = zeroed(n * 1000, Float.self)
         a0 = a0Storage
         a1 = zeroed(n * 1000, Float.self)
-        l1mask = zeroed(n * 1000, Float.self)
+        l1_dropout_1mask = zeroed(n * 1000, Float.self)
     }
 
     deinit {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
-        l1mask.deallocate()
+        l1_dropout_1mask.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -134,14 +134,14 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1ForwardTraining(lo, hi, t)
+            l1_dropout_1ForwardTraining(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1ForwardInference(lo, hi, t)
+            l1_dropout_1ForwardInference(lo, hi, t)
         }
     }
 
@@ -149,7 +149,7 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1ForwardInference(lo, hi, t)
+        l1_dropout_1ForwardInference(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -166,8 +166,8 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 1000] -> [N, 1000]: dropout rate 0.25, training
-    private func l1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a0 + lo * 1000, y = a1 + lo * 1000, mk = l1mask + lo * 1000
+    private func l1_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a0 + lo * 1000, y = a1 + lo * 1000, mk = l1_dropout_1mask + lo * 1000
         let base = seed ^ 11400714819323198485
         for i in 0..<(hi - lo) * 1000 {
             let u = Float(mix64(base &+ UInt64(lo * 1000 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -178,7 +178,7 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 1000] -> [N, 1000]: inference, y = x
-    private func l1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a1 + lo * 1000).update(from: a0 + lo * 1000, count: (hi - lo) * 1000)
     }
 

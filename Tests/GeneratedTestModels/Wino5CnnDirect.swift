@@ -84,21 +84,21 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 7, 8, 16]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 11, 12, 32]
-    private let l2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
+    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 11, 12, 32]
+    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 8, 16]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // activation_1 output [N, 7, 8, 16]
     private let g4: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a6: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l6wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 896]
+    private let l6_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -115,21 +115,21 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 1792, Float.self)
         a2 = zeroed(n * 896, Float.self)
         g2 = zeroed(n * 896, Float.self)
-        l2xp = zeroed(n * 4224, Float.self)
-        l2wf = zeroed(12800, Float.self)
-        l2dyp = zeroed(threads * 2112, Float.self)
+        l2_conv2d_2xp = zeroed(n * 4224, Float.self)
+        l2_conv2d_2wf = zeroed(12800, Float.self)
+        l2_conv2d_2dyp = zeroed(threads * 2112, Float.self)
         a3 = zeroed(n * 896, Float.self)
         g3 = zeroed(n * 896, Float.self)
-        l3part = zeroed(threads * 32, Float.self)
-        l3mean = zeroed(16, Float.self)
-        l3inv = zeroed(16, Float.self)
-        l3mdy = zeroed(16, Float.self)
-        l3mdx = zeroed(16, Float.self)
+        l3_batch_normalization_1part = zeroed(threads * 32, Float.self)
+        l3_batch_normalization_1mean = zeroed(16, Float.self)
+        l3_batch_normalization_1inv = zeroed(16, Float.self)
+        l3_batch_normalization_1mdy = zeroed(16, Float.self)
+        l3_batch_normalization_1mdx = zeroed(16, Float.self)
         a4 = zeroed(n * 896, Float.self)
         g4 = zeroed(n * 896, Float.self)
         a6 = zeroed(n * 5, Float.self)
         g6 = zeroed(n * 5, Float.self)
-        l6wt = zeroed(4480, Float.self)
+        l6_dense_1wt = zeroed(4480, Float.self)
         (parameters + 25632).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 25680).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
     }
@@ -140,21 +140,21 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xp.deallocate()
-        l2wf.deallocate()
-        l2dyp.deallocate()
+        l2_conv2d_2xp.deallocate()
+        l2_conv2d_2wf.deallocate()
+        l2_conv2d_2dyp.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3part.deallocate()
-        l3mean.deallocate()
-        l3inv.deallocate()
-        l3mdy.deallocate()
-        l3mdx.deallocate()
+        l3_batch_normalization_1part.deallocate()
+        l3_batch_normalization_1mean.deallocate()
+        l3_batch_normalization_1inv.deallocate()
+        l3_batch_normalization_1mdy.deallocate()
+        l3_batch_normalization_1mdx.deallocate()
         a4.deallocate()
         g4.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6wt.deallocate()
+        l6_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -196,32 +196,32 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_batch_normalization_1SumMean(lo, hi, t)
         }
-        l3ReduceMean()
+        l3_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l3SumVar(lo, hi, t)
+            l3_batch_normalization_1SumVar(lo, hi, t)
         }
-        l3ReduceVar()
+        l3_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l3Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l3_batch_normalization_1Normalize(lo, hi, t)
+            l4_activation_1Forward(lo, hi, t)
+            l6_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Inference(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_batch_normalization_1Inference(lo, hi, t)
+            l4_activation_1Forward(lo, hi, t)
+            l6_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -231,16 +231,16 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         splitRows(56, 6) {
             q0, q1, t in
-            self.l1ForwardRows(a0, a1, q0, q1, t)
+            self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
         }
-        l2PadSingle()
+        l2_conv2d_2PadSingle()
         splitRows(56, 6) {
             q0, q1, t in
-            self.l2ForwardRows(l2xp, a2, q0, q1, t)
+            self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
-        l3Inference(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l6Forward(lo, hi, t)
+        l3_batch_normalization_1Inference(lo, hi, t)
+        l4_activation_1Forward(lo, hi, t)
+        l6_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -255,20 +255,20 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g6.update(from: outputGradient, count: count * 5)
-        l2Flip()
-        l6Transpose()
+        l2_conv2d_2Flip()
+        l6_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l6Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3BackwardSums(lo, hi, t)
+            l6_dense_1Backward(lo, hi, t)
+            l4_activation_1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l3BackwardReduce()
+        l3_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardData(lo, hi, t)
+            l2_conv2d_2Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 30181, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -277,7 +277,7 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 12800), (12800, 32), (12832, 12800), (25696, 4480), (30176, 5)]
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: output pixels q0..<q1 of one image, kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 12800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -285,16 +285,16 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 11, 12, 16] -> [N, 7, 8, 32]: kernel 5x5x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 2112
             let y = a1 + n * 1792
-            l1ForwardRows(x, y, 0, 56, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 56, t)
         }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         do {
             let bdy = g1 + lo * 1792
@@ -316,63 +316,63 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: output pixels q0..<q1 of one image, kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 12832)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 5, inner: 160, aOuter: 384, aInner: 1, bOuter: 2560, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 8, 32] -> [N, 7, 8, 16]: kernel 5x5x32x16 stride 1x1 pad t2 b2 l2 r2 linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 1792
-            let x = l2xp + n * 4224
+            let x = l2_conv2d_2xp + n * 4224
             for r in 0..<7 { (x + ((r + 2) * 12 + 2) * 32).update(from: src + r * 256, count: 256) }
             let y = a2 + n * 896
-            l2ForwardRows(x, y, 0, 56, t)
+            l2_conv2d_2ForwardRows(x, y, 0, 56, t)
         }
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l2PadSingle() {
-        let src = a1, x = l2xp
+    private func l2_conv2d_2PadSingle() {
+        let src = a1, x = l2_conv2d_2xp
         for r in 0..<7 { (x + ((r + 2) * 12 + 2) * 32).update(from: src + r * 256, count: 256) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2Flip() {
+    private func l2_conv2d_2Flip() {
         let wk = (parameters + 12832)
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<16 {
-            l2wf[((kh * 5 + kw) * 16 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 16 + o]
+            l2_conv2d_2wf[((kh * 5 + kw) * 16 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 16 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8) * 16 }, b: l2wf, n: 32, c: { row in y + (q0 + row) * 32 },
+    @inline(never) private func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 8 * 12 + (q0 + row) % 8) * 16 }, b: l2_conv2d_2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 5, inner: 80, aOuter: 192, aInner: 1, bOuter: 2560, bInner: 32), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         let gk = (gp + 12832)
         gk.update(repeating: 0, count: 12800)
-        let dyp = l2dyp + t * 2112
+        let dyp = l2_conv2d_2dyp + t * 2112
         for n in lo..<hi {
-            let x = l2xp + n * 4224
+            let x = l2_conv2d_2xp + n * 4224
             let dy = g2 + n * 896
             Gemm.rows(800, a: { row in x + row / 160 * 384 + row % 160 }, b: dy, n: 16, c: { row in gk + row * 16 },
                       GemmReduction(outer: 7, inner: 8, aOuter: 384, aInner: 32, bOuter: 128, bInner: 16), .add)
             let dx = g1 + n * 1792
             for r in 0..<7 { (dyp + ((r + 2) * 12 + 2) * 16).update(from: dy + r * 128, count: 128) }
-            l2InputGradientRows(dyp, dx, 0, 56, t)
+            l2_conv2d_2InputGradientRows(dyp, dx, 0, 56, t)
         }
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 8, 16] -> [N, 7, 8, 16]: batch norm over 16 channels x 56 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 32
+    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 32
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 56 {
@@ -384,22 +384,22 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l3ReduceMean() {
+    private func l3_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 56, 1))
         for c in 0..<16 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 32 + c] }
-            l3mean[c] = s * scale
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 32 + c] }
+            l3_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 32
+    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 32
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 56 {
                 let xr = a2 + lo * 896 + r * 16
                 let d0 = ld16((xr + 0)) - m0
@@ -410,24 +410,24 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3ReduceVar() {
+    private func l3_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 56, 1)
         let mm = (parameters + 25664), mv = (parameters + 25680)
         for c in 0..<16 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 32 + c] }
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 32 + c] }
             let v = s / Float(m)
-            l3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3mean[c]
+            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l3mean + 0)), k0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 25632) + 0))
             let be0 = ld16(((parameters + 25648) + 0))
             for r in 0..<(hi - lo) * 56 {
@@ -441,9 +441,9 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 25664), mv = (parameters + 25680)
-        let sc = l3part + t * 32, sh = sc + 16   // this chunk's scale and shift
+        let sc = l3_batch_normalization_1part + t * 32, sh = sc + 16   // this chunk's scale and shift
         for c in 0..<16 {
             let k = (parameters + 25632)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -460,11 +460,11 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 32
+    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 32
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 56 {
                 let dyr = g3 + lo * 896 + r * 16
                 let xr = a2 + lo * 896 + r * 16
@@ -478,25 +478,25 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3BackwardReduce() {
+    private func l3_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 56, 1))
         for c in 0..<16 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3part[k * 32 + c]; sdx += l3part[k * 32 + 16 + c] }
+            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 32 + c]; sdx += l3_batch_normalization_1part[k * 32 + 16 + c] }
             gradients[25632 + c] = sdx
             gradients[25648 + c] = sdy
-            l3mdy[c] = sdy * scale
-            l3mdx[c] = sdx * scale
+            l3_batch_normalization_1mdy[c] = sdy * scale
+            l3_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+            let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
             let k0 = ld16(((parameters + 25632) + 0)) * iv0
-            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
+            let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
             for r in 0..<(hi - lo) * 56 {
                 let dyr = g3 + lo * 896 + r * 16, xr = a2 + lo * 896 + r * 16, dxr = g2 + lo * 896 + r * 16
                 let g0 = ld16((dyr + 0))
@@ -506,14 +506,14 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16]: y = relu(x)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_activation_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a3 + lo * 896
         let ay = a4 + lo * 896
         for i in 0..<(hi - lo) * 896 { let v = ax[i]; ay[i] = max(v, 0) }
     }
 
     // activation_1 (Activation): [N, 7, 8, 16] -> [N, 7, 8, 16] backward: dx = dy * relu'(y)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_activation_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g4 + lo * 896
         let by = a4 + lo * 896
         let bdx = g3 + lo * 896
@@ -521,7 +521,7 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 896] -> [N, 5]: x [896] * W [896, 5] + b linear
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 25696)
         let bias = (parameters + 30176)
         let x = a4, y = a6
@@ -531,13 +531,13 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l6Transpose() {
+    private func l6_dense_1Transpose() {
         let wk = (parameters + 25696)
-        for i in 0..<896 { for o in 0..<5 { l6wt[o * 896 + i] = wk[i * 5 + o] } }
+        for i in 0..<896 { for o in 0..<5 { l6_dense_1wt[o * 896 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 30181
         let x = a4, dy = g6
         let gb = (gp + 30176)
@@ -548,7 +548,7 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         Gemm.rows(896, a: { row in x + r0 * 896 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 896, ldb: 5), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l6wt, n: 896, c: { row in dx + (r0 + row) * 896 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l6_dense_1wt, n: 896, c: { row in dx + (r0 + row) * 896 },
                   GemmReduction(k: 5, ldb: 896), .store)
     }
 

@@ -84,24 +84,24 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 7, 9, 16]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 9, 11, 32]
-    private let l2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
+    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 9, 11, 32]
+    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 9, 16]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private let l3mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 7, 9, 16]
     private let g4: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a5: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 3, 4, 16]
     private let g5: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l5arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a7: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
     private let g7: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l7wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 192]
+    private let l7_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 192]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -118,24 +118,24 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 2016, Float.self)
         a2 = zeroed(n * 1008, Float.self)
         g2 = zeroed(n * 1008, Float.self)
-        l2xp = zeroed(n * 3168, Float.self)
-        l2wf = zeroed(4608, Float.self)
-        l2dyp = zeroed(threads * 1584, Float.self)
+        l2_conv2d_2xp = zeroed(n * 3168, Float.self)
+        l2_conv2d_2wf = zeroed(4608, Float.self)
+        l2_conv2d_2dyp = zeroed(threads * 1584, Float.self)
         a3 = zeroed(n * 1008, Float.self)
         g3 = zeroed(n * 1008, Float.self)
-        l3part = zeroed(threads * 32, Float.self)
-        l3mean = zeroed(16, Float.self)
-        l3inv = zeroed(16, Float.self)
-        l3mdy = zeroed(16, Float.self)
-        l3mdx = zeroed(16, Float.self)
+        l3_batch_normalization_1part = zeroed(threads * 32, Float.self)
+        l3_batch_normalization_1mean = zeroed(16, Float.self)
+        l3_batch_normalization_1inv = zeroed(16, Float.self)
+        l3_batch_normalization_1mdy = zeroed(16, Float.self)
+        l3_batch_normalization_1mdx = zeroed(16, Float.self)
         a4 = zeroed(n * 1008, Float.self)
         g4 = zeroed(n * 1008, Float.self)
         a5 = zeroed(n * 192, Float.self)
         g5 = zeroed(n * 192, Float.self)
-        l5arg = zeroed(n * 192, Int32.self)
+        l5_max_pooling2d_1arg = zeroed(n * 192, Int32.self)
         a7 = zeroed(n * 5, Float.self)
         g7 = zeroed(n * 5, Float.self)
-        l7wt = zeroed(960, Float.self)
+        l7_dense_1wt = zeroed(960, Float.self)
         (parameters + 9248).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 9296).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
     }
@@ -146,24 +146,24 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2xp.deallocate()
-        l2wf.deallocate()
-        l2dyp.deallocate()
+        l2_conv2d_2xp.deallocate()
+        l2_conv2d_2wf.deallocate()
+        l2_conv2d_2dyp.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3part.deallocate()
-        l3mean.deallocate()
-        l3inv.deallocate()
-        l3mdy.deallocate()
-        l3mdx.deallocate()
+        l3_batch_normalization_1part.deallocate()
+        l3_batch_normalization_1mean.deallocate()
+        l3_batch_normalization_1inv.deallocate()
+        l3_batch_normalization_1mdy.deallocate()
+        l3_batch_normalization_1mdx.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5arg.deallocate()
+        l5_max_pooling2d_1arg.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7wt.deallocate()
+        l7_dense_1wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -205,34 +205,34 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_batch_normalization_1SumMean(lo, hi, t)
         }
-        l3ReduceMean()
+        l3_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l3SumVar(lo, hi, t)
+            l3_batch_normalization_1SumVar(lo, hi, t)
         }
-        l3ReduceVar()
+        l3_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l3Normalize(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l7Forward(lo, hi, t)
+            l3_batch_normalization_1Normalize(lo, hi, t)
+            l4_leaky_re_lu_1Forward(lo, hi, t)
+            l5_max_pooling2d_1Forward(lo, hi, t)
+            l7_dense_1Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Inference(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5ForwardInference(lo, hi, t)
-            l7Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_batch_normalization_1Inference(lo, hi, t)
+            l4_leaky_re_lu_1Forward(lo, hi, t)
+            l5_max_pooling2d_1ForwardInference(lo, hi, t)
+            l7_dense_1Forward(lo, hi, t)
         }
     }
 
@@ -242,17 +242,17 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         splitRows(63, 6) {
             q0, q1, t in
-            self.l1ForwardRows(a0, a1, q0, q1, t)
+            self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
         }
-        l2PadSingle()
+        l2_conv2d_2PadSingle()
         splitRows(63, 6) {
             q0, q1, t in
-            self.l2ForwardRows(l2xp, a2, q0, q1, t)
+            self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
-        l3Inference(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5ForwardInference(lo, hi, t)
-        l7Forward(lo, hi, t)
+        l3_batch_normalization_1Inference(lo, hi, t)
+        l4_leaky_re_lu_1Forward(lo, hi, t)
+        l5_max_pooling2d_1ForwardInference(lo, hi, t)
+        l7_dense_1Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -267,21 +267,21 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g7.update(from: outputGradient, count: count * 5)
-        l2Flip()
-        l7Transpose()
+        l2_conv2d_2Flip()
+        l7_dense_1Transpose()
         parallel {
             lo, hi, t in
-            l7Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3BackwardSums(lo, hi, t)
+            l7_dense_1Backward(lo, hi, t)
+            l5_max_pooling2d_1Backward(lo, hi, t)
+            l4_leaky_re_lu_1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l3BackwardReduce()
+        l3_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l3BackwardData(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l3_batch_normalization_1BackwardData(lo, hi, t)
+            l2_conv2d_2Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 10277, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -290,7 +290,7 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 4608), (4608, 32), (4640, 4608), (9312, 960), (10272, 5)]
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: output pixels q0..<q1 of one image, kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 4608)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9 * 1) * 16 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -298,16 +298,16 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 9, 11, 16] -> [N, 7, 9, 32]: kernel 3x3x16x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 1584
             let y = a1 + n * 2016
-            l1ForwardRows(x, y, 0, 63, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 63, t)
         }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         do {
             let bdy = g1 + lo * 2016
@@ -329,63 +329,63 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: output pixels q0..<q1 of one image, kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 4640)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9 * 1) * 32 }, b: wk, n: 16, c: { row in y + (q0 + row) * 16 },
                   GemmReduction(outer: 3, inner: 96, aOuter: 352, aInner: 1, bOuter: 1536, bInner: 16), .store)
     }
 
     // conv2d_2 (Conv2D): [N, 7, 9, 32] -> [N, 7, 9, 16]: kernel 3x3x32x16 stride 1x1 pad t1 b1 l1 r1 linear
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a1 + n * 2016
-            let x = l2xp + n * 3168
+            let x = l2_conv2d_2xp + n * 3168
             for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
             let y = a2 + n * 1008
-            l2ForwardRows(x, y, 0, 63, t)
+            l2_conv2d_2ForwardRows(x, y, 0, 63, t)
         }
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l2PadSingle() {
-        let src = a1, x = l2xp
+    private func l2_conv2d_2PadSingle() {
+        let src = a1, x = l2_conv2d_2xp
         for r in 0..<7 { (x + ((r + 1) * 11 + 1) * 32).update(from: src + r * 288, count: 288) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l2Flip() {
+    private func l2_conv2d_2Flip() {
         let wk = (parameters + 4640)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<16 {
-            l2wf[((kh * 3 + kw) * 16 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 16 + o]
+            l2_conv2d_2wf[((kh * 3 + kw) * 16 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 16 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: dx pixels q0..<q1 of one image (y) from its zero-bordered dy (x) and the flipped kernel
-    @inline(never) private func l2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9) * 16 }, b: l2wf, n: 32, c: { row in y + (q0 + row) * 32 },
+    @inline(never) private func l2_conv2d_2InputGradientRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 9 * 11 + (q0 + row) % 9) * 16 }, b: l2_conv2d_2wf, n: 32, c: { row in y + (q0 + row) * 32 },
                   GemmReduction(outer: 3, inner: 48, aOuter: 176, aInner: 1, bOuter: 1536, bInner: 32), .store)
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         let gk = (gp + 4640)
         gk.update(repeating: 0, count: 4608)
-        let dyp = l2dyp + t * 1584
+        let dyp = l2_conv2d_2dyp + t * 1584
         for n in lo..<hi {
-            let x = l2xp + n * 3168
+            let x = l2_conv2d_2xp + n * 3168
             let dy = g2 + n * 1008
             Gemm.rows(288, a: { row in x + row / 96 * 352 + row % 96 }, b: dy, n: 16, c: { row in gk + row * 16 },
                       GemmReduction(outer: 7, inner: 9, aOuter: 352, aInner: 32, bOuter: 144, bInner: 16), .add)
             let dx = g1 + n * 2016
             for r in 0..<7 { (dyp + ((r + 1) * 11 + 1) * 16).update(from: dy + r * 144, count: 144) }
-            l2InputGradientRows(dyp, dx, 0, 63, t)
+            l2_conv2d_2InputGradientRows(dyp, dx, 0, 63, t)
         }
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 32
+    private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 32
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             for r in 0..<(hi - lo) * 63 {
@@ -397,22 +397,22 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l3ReduceMean() {
+    private func l3_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 63, 1))
         for c in 0..<16 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 32 + c] }
-            l3mean[c] = s * scale
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 32 + c] }
+            l3_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 32
+    private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 32
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0))
             for r in 0..<(hi - lo) * 63 {
                 let xr = a2 + lo * 1008 + r * 16
                 let d0 = ld16((xr + 0)) - m0
@@ -423,24 +423,24 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l3ReduceVar() {
+    private func l3_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 63, 1)
         let mm = (parameters + 9280), mv = (parameters + 9296)
         for c in 0..<16 {
             var s: Float = 0
-            for k in 0..<chunks { s += l3part[k * 32 + c] }
+            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 32 + c] }
             let v = s / Float(m)
-            l3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3mean[c]
+            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l3mean + 0)), k0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 9248) + 0))
             let be0 = ld16(((parameters + 9264) + 0))
             for r in 0..<(hi - lo) * 63 {
@@ -454,9 +454,9 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 9280), mv = (parameters + 9296)
-        let sc = l3part + t * 32, sh = sc + 16   // this chunk's scale and shift
+        let sc = l3_batch_normalization_1part + t * 32, sh = sc + 16   // this chunk's scale and shift
         for c in 0..<16 {
             let k = (parameters + 9248)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -473,11 +473,11 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3part + t * 32
+    private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l3_batch_normalization_1part + t * 32
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3mean + 0)), iv0 = ld16((l3inv + 0))
+            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
             for r in 0..<(hi - lo) * 63 {
                 let dyr = g3 + lo * 1008 + r * 16
                 let xr = a2 + lo * 1008 + r * 16
@@ -491,25 +491,25 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l3BackwardReduce() {
+    private func l3_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 63, 1))
         for c in 0..<16 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3part[k * 32 + c]; sdx += l3part[k * 32 + 16 + c] }
+            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 32 + c]; sdx += l3_batch_normalization_1part[k * 32 + 16 + c] }
             gradients[9248 + c] = sdx
             gradients[9264 + c] = sdy
-            l3mdy[c] = sdy * scale
-            l3mdx[c] = sdx * scale
+            l3_batch_normalization_1mdy[c] = sdy * scale
+            l3_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l3inv + 0)), m0 = ld16((l3mean + 0))
+            let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
             let k0 = ld16(((parameters + 9248) + 0)) * iv0
-            let my0 = ld16((l3mdy + 0)), mx0 = ld16((l3mdx + 0))
+            let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
             for r in 0..<(hi - lo) * 63 {
                 let dyr = g3 + lo * 1008 + r * 16, xr = a2 + lo * 1008 + r * 16, dxr = g2 + lo * 1008 + r * 16
                 let g0 = ld16((dyr + 0))
@@ -519,14 +519,14 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16]: y = leaky_relu(0.3)(x)
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_leaky_re_lu_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let ax = a3 + lo * 1008
         let ay = a4 + lo * 1008
         for i in 0..<(hi - lo) * 1008 { let v = ax[i]; ay[i] = (v < 0 ? v * Float(0.3) : v) }
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16] backward: dx = dy * leaky_relu(0.3)'(y)
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_leaky_re_lu_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let bdy = g4 + lo * 1008
         let by = a4 + lo * 1008
         let bdx = g3 + lo * 1008
@@ -534,10 +534,10 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 1008, y = a5 + n * 192
-            let ag = l5arg + n * 192
+            let ag = l5_max_pooling2d_1arg + n * 192
             for oh in 0..<3 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 7)
                 for ow in 0..<4 {
@@ -556,17 +556,17 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16] backward
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g4 + n * 1008, dy = g5 + n * 192
             dx.update(repeating: 0, count: 1008)
-            let ag = l5arg + n * 192
+            let ag = l5_max_pooling2d_1arg + n * 192
             for i in 0..<192 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 7, 9, 16] -> [N, 3, 4, 16]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a4 + n * 1008, py = a5 + n * 192
             for oh in 0..<3 {
@@ -590,7 +590,7 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 192] -> [N, 5]: x [192] * W [192, 5] + b linear
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 9312)
         let bias = (parameters + 10272)
         let x = a5, y = a7
@@ -600,13 +600,13 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l7Transpose() {
+    private func l7_dense_1Transpose() {
         let wk = (parameters + 9312)
-        for i in 0..<192 { for o in 0..<5 { l7wt[o * 192 + i] = wk[i * 5 + o] } }
+        for i in 0..<192 { for o in 0..<5 { l7_dense_1wt[o * 192 + i] = wk[i * 5 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 10277
         let x = a5, dy = g7
         let gb = (gp + 10272)
@@ -617,7 +617,7 @@ public final class WinoCnnDirect: CompiledModel, @unchecked Sendable {
         Gemm.rows(192, a: { row in x + r0 * 192 + row }, b: dy + r0 * 5, n: 5, c: { row in gk + row * 5 },
                   GemmReduction(k: rows, aStride: 192, ldb: 5), .store)
         let dx = g5
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l7wt, n: 192, c: { row in dx + (r0 + row) * 192 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 5 }, b: l7_dense_1wt, n: 192, c: { row in dx + (r0 + row) * 192 },
                   GemmReduction(k: 5, ldb: 192), .store)
     }
 

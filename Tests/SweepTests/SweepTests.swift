@@ -66,7 +66,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(text.status, 0, text.err)
         XCTAssertTrue(text.out.contains("\nPlan (batch: "), text.out)
         XCTAssertTrue(text.out.contains("  conv2d_2 (Conv2D)\n    forward          Winograd + Gemm, F(4x4, 3x3): "), text.out)
-        XCTAssertTrue(text.out.contains("    one image        49 Winograd tiles in blocks of 10 over the threads\n"), text.out)
+        XCTAssertTrue(text.out.contains("    one image        49 Winograd tiles in blocks of 6 over the threads (12 per Gemm block)\n"), text.out)
         let json = try run(["check", model, "--json"])
         XCTAssertEqual(json.status, 0, json.err)
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
@@ -76,7 +76,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual((conv1["forward"] as? [String: String])?["form"], "direct")
         XCTAssertEqual((conv1["input_gradient"] as? [String: String])?["kernel"], "none")
         XCTAssertEqual(conv1["fusion"] as? String, "conv2d_1 + batch_normalization_1 + leaky_re_lu_1")
-        XCTAssertTrue((conv1["buffers"] as? [[String: Any]])?.contains { $0["name"] as? String == "l2xp" } ?? false)
+        XCTAssertTrue((conv1["buffers"] as? [[String: Any]])?.contains { $0["name"] as? String == "l2_conv2d_1xp" } ?? false)
     }
 
     func testSpecErrorsNameFileAndLine() throws {

@@ -81,10 +81,10 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 64]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [64, 128]
+    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [64, 128]
     private let a4: UnsafeMutablePointer<Float>   // dense_3 output [N, 10]
     private let g4: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l4wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [10, 64]
+    private let l4_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [10, 64]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -101,10 +101,10 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         g2 = zeroed(n * 128, Float.self)
         a3 = zeroed(n * 64, Float.self)
         g3 = zeroed(n * 64, Float.self)
-        l3wt = zeroed(8192, Float.self)
+        l3_dense_2wt = zeroed(8192, Float.self)
         a4 = zeroed(n * 10, Float.self)
         g4 = zeroed(n * 10, Float.self)
-        l4wt = zeroed(640, Float.self)
+        l4_dense_3wt = zeroed(640, Float.self)
     }
 
     deinit {
@@ -113,10 +113,10 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_2wt.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4wt.deallocate()
+        l4_dense_3wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -158,18 +158,18 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l2_dense_1Forward(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_dense_3Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
+            l2_dense_1Forward(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_dense_3Forward(lo, hi, t)
         }
     }
 
@@ -179,10 +179,10 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         splitRows(128, 64) {
             q0, q1, t in
-            self.l2ForwardColumns(q0, q1, t)
+            self.l2_dense_1ForwardColumns(q0, q1, t)
         }
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
+        l3_dense_2Forward(lo, hi, t)
+        l4_dense_3Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -197,13 +197,13 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g4.update(from: outputGradient, count: count * 10)
-        l3Transpose()
-        l4Transpose()
+        l3_dense_2Transpose()
+        l4_dense_3Transpose()
         parallel {
             lo, hi, t in
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l4_dense_3Backward(lo, hi, t)
+            l3_dense_2Backward(lo, hi, t)
+            l2_dense_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 109386, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -212,7 +212,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 100352), (100352, 128), (100480, 8192), (108672, 64), (108736, 640), (109376, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: x [784] * W [784, 128] + b relu
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 100352)
         let x = a0, y = a2
@@ -222,7 +222,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 784] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l2ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    private func l2_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 100352)
         let x = a0, y = a2
@@ -233,7 +233,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 109386
         do {
             let bdy = g2 + lo * 128
@@ -252,7 +252,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 64]: x [128] * W [128, 64] + b relu
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 100480)
         let bias = (parameters + 108672)
         let x = a2, y = a3
@@ -262,13 +262,13 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_2Transpose() {
         let wk = (parameters + 100480)
-        for i in 0..<128 { for o in 0..<64 { l3wt[o * 128 + i] = wk[i * 64 + o] } }
+        for i in 0..<128 { for o in 0..<64 { l3_dense_2wt[o * 128 + i] = wk[i * 64 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 109386
         do {
             let bdy = g3 + lo * 64
@@ -285,12 +285,12 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 64, n: 64, c: { row in gk + row * 64 },
                   GemmReduction(k: rows, aStride: 128, ldb: 64), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l3wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l3_dense_2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
                   GemmReduction(k: 64, ldb: 128), .store)
     }
 
     // dense_3 (Dense): [N, 64] -> [N, 10]: x [64] * W [64, 10] + b linear
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 108736)
         let bias = (parameters + 109376)
         let x = a3, y = a4
@@ -300,13 +300,13 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     // dense_3: Wt[o][i] = W[i][o]
-    private func l4Transpose() {
+    private func l4_dense_3Transpose() {
         let wk = (parameters + 108736)
-        for i in 0..<64 { for o in 0..<10 { l4wt[o * 64 + i] = wk[i * 10 + o] } }
+        for i in 0..<64 { for o in 0..<10 { l4_dense_3wt[o * 64 + i] = wk[i * 10 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 109386
         let x = a3, dy = g4
         let gb = (gp + 109376)
@@ -317,7 +317,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 64, ldb: 10), .store)
         let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l4wt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l4_dense_3wt, n: 64, c: { row in dx + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
 

@@ -83,13 +83,13 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private let g2: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 128]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 256]
+    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 256]
     private let a4: UnsafeMutablePointer<Float>   // dense_3 output [N, 64]
     private let g4: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l4wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [64, 128]
+    private let l4_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [64, 128]
     private let a5: UnsafeMutablePointer<Float>   // dense_4 output [N, 10]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l5wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [10, 64]
+    private let l5_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [10, 64]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -106,13 +106,13 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         g2 = zeroed(n * 256, Float.self)
         a3 = zeroed(n * 128, Float.self)
         g3 = zeroed(n * 128, Float.self)
-        l3wt = zeroed(32768, Float.self)
+        l3_dense_2wt = zeroed(32768, Float.self)
         a4 = zeroed(n * 64, Float.self)
         g4 = zeroed(n * 64, Float.self)
-        l4wt = zeroed(8192, Float.self)
+        l4_dense_3wt = zeroed(8192, Float.self)
         a5 = zeroed(n * 10, Float.self)
         g5 = zeroed(n * 10, Float.self)
-        l5wt = zeroed(640, Float.self)
+        l5_dense_4wt = zeroed(640, Float.self)
     }
 
     deinit {
@@ -121,13 +121,13 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         g2.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3wt.deallocate()
+        l3_dense_2wt.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4wt.deallocate()
+        l4_dense_3wt.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_dense_4wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -169,20 +169,20 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l2_dense_1Forward(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_dense_3Forward(lo, hi, t)
+            l5_dense_4Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
+            l2_dense_1Forward(lo, hi, t)
+            l3_dense_2Forward(lo, hi, t)
+            l4_dense_3Forward(lo, hi, t)
+            l5_dense_4Forward(lo, hi, t)
         }
     }
 
@@ -190,10 +190,10 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l2Forward(lo, hi, t)
-        l3Forward(lo, hi, t)
-        l4Forward(lo, hi, t)
-        l5Forward(lo, hi, t)
+        l2_dense_1Forward(lo, hi, t)
+        l3_dense_2Forward(lo, hi, t)
+        l4_dense_3Forward(lo, hi, t)
+        l5_dense_4Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -208,15 +208,15 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 10)
-        l3Transpose()
-        l4Transpose()
-        l5Transpose()
+        l3_dense_2Transpose()
+        l4_dense_3Transpose()
+        l5_dense_4Transpose()
         parallel {
             lo, hi, t in
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
+            l5_dense_4Backward(lo, hi, t)
+            l4_dense_3Backward(lo, hi, t)
+            l3_dense_2Backward(lo, hi, t)
+            l2_dense_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 242762, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -225,7 +225,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 200704), (200704, 256), (200960, 32768), (233728, 128), (233856, 8192), (242048, 64), (242112, 640), (242752, 10)]
 
     // dense_1 (Dense): [N, 784] -> [N, 256]: x [784] * W [784, 256] + b sigmoid
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 200704)
         let x = a0, y = a2
@@ -240,7 +240,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     // dense_1 backward: dW, db (first layer: no dx)
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
             let bdy = g2 + lo * 256
@@ -259,7 +259,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 128]: x [256] * W [256, 128] + b sigmoid
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 200960)
         let bias = (parameters + 233728)
         let x = a2, y = a3
@@ -274,13 +274,13 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l3Transpose() {
+    private func l3_dense_2Transpose() {
         let wk = (parameters + 200960)
-        for i in 0..<256 { for o in 0..<128 { l3wt[o * 256 + i] = wk[i * 128 + o] } }
+        for i in 0..<256 { for o in 0..<128 { l3_dense_2wt[o * 256 + i] = wk[i * 128 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
             let bdy = g3 + lo * 128
@@ -297,12 +297,12 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 256, ldb: 128), .store)
         let dx = g2
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l3wt, n: 256, c: { row in dx + (r0 + row) * 256 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l3_dense_2wt, n: 256, c: { row in dx + (r0 + row) * 256 },
                   GemmReduction(k: 128, ldb: 256), .store)
     }
 
     // dense_3 (Dense): [N, 128] -> [N, 64]: x [128] * W [128, 64] + b sigmoid
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 233856)
         let bias = (parameters + 242048)
         let x = a3, y = a4
@@ -317,13 +317,13 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     // dense_3: Wt[o][i] = W[i][o]
-    private func l4Transpose() {
+    private func l4_dense_3Transpose() {
         let wk = (parameters + 233856)
-        for i in 0..<128 { for o in 0..<64 { l4wt[o * 128 + i] = wk[i * 64 + o] } }
+        for i in 0..<128 { for o in 0..<64 { l4_dense_3wt[o * 128 + i] = wk[i * 64 + o] } }
     }
 
     // dense_3 backward: dW, db, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_dense_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         do {
             let bdy = g4 + lo * 64
@@ -340,12 +340,12 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 64, n: 64, c: { row in gk + row * 64 },
                   GemmReduction(k: rows, aStride: 128, ldb: 64), .store)
         let dx = g3
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l4wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 64 }, b: l4_dense_3wt, n: 128, c: { row in dx + (r0 + row) * 128 },
                   GemmReduction(k: 64, ldb: 128), .store)
     }
 
     // dense_4 (Dense): [N, 64] -> [N, 10]: x [64] * W [64, 10] + b linear
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 242112)
         let bias = (parameters + 242752)
         let x = a4, y = a5
@@ -355,13 +355,13 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     // dense_4: Wt[o][i] = W[i][o]
-    private func l5Transpose() {
+    private func l5_dense_4Transpose() {
         let wk = (parameters + 242112)
-        for i in 0..<64 { for o in 0..<10 { l5wt[o * 64 + i] = wk[i * 10 + o] } }
+        for i in 0..<64 { for o in 0..<10 { l5_dense_4wt[o * 64 + i] = wk[i * 10 + o] } }
     }
 
     // dense_4 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_dense_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 242762
         let x = a4, dy = g5
         let gb = (gp + 242752)
@@ -372,7 +372,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         Gemm.rows(64, a: { row in x + r0 * 64 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 64, ldb: 10), .store)
         let dx = g4
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5wt, n: 64, c: { row in dx + (r0 + row) * 64 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l5_dense_4wt, n: 64, c: { row in dx + (r0 + row) * 64 },
                   GemmReduction(k: 10, ldb: 64), .store)
     }
 

@@ -87,28 +87,28 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
     private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 23, 23, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private let l2_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
     private let a3: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 11, 11, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l3arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a4: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 6, 11, 64]
     private let g4: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l4wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private let l4_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
     private let a5: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 6, 6, 64]
     private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l5wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    private let l5_conv2d_4wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
     private let a6: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 3, 3, 64]
     private let g6: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l6arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
+    private let l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
     private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 128]
     private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l8wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [128, 576]
+    private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [128, 576]
     private let a9: UnsafeMutablePointer<Float>   // dropout_1 output [N, 128]
     private let g9: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l9mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l9_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
     private let a10: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
     private let g10: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l10wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 128]
+    private let l10_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 128]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -125,28 +125,28 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         g1 = zeroed(n * 20608, Float.self)
         a2 = zeroed(n * 16928, Float.self)
         g2 = zeroed(n * 16928, Float.self)
-        l2wt = zeroed(6144, Float.self)
+        l2_conv2d_2wt = zeroed(6144, Float.self)
         a3 = zeroed(n * 3872, Float.self)
         g3 = zeroed(n * 3872, Float.self)
-        l3arg = zeroed(n * 3872, Int32.self)
+        l3_max_pooling2d_1arg = zeroed(n * 3872, Int32.self)
         a4 = zeroed(n * 4224, Float.self)
         g4 = zeroed(n * 4224, Float.self)
-        l4wt = zeroed(12288, Float.self)
+        l4_conv2d_3wt = zeroed(12288, Float.self)
         a5 = zeroed(n * 2304, Float.self)
         g5 = zeroed(n * 2304, Float.self)
-        l5wt = zeroed(24576, Float.self)
+        l5_conv2d_4wt = zeroed(24576, Float.self)
         a6 = zeroed(n * 576, Float.self)
         g6 = zeroed(n * 576, Float.self)
-        l6arg = zeroed(n * 576, Int32.self)
+        l6_max_pooling2d_2arg = zeroed(n * 576, Int32.self)
         a8 = zeroed(n * 128, Float.self)
         g8 = zeroed(n * 128, Float.self)
-        l8wt = zeroed(73728, Float.self)
+        l8_dense_1wt = zeroed(73728, Float.self)
         a9 = zeroed(n * 128, Float.self)
         g9 = zeroed(n * 128, Float.self)
-        l9mask = zeroed(n * 128, Float.self)
+        l9_dropout_1mask = zeroed(n * 128, Float.self)
         a10 = zeroed(n * 10, Float.self)
         g10 = zeroed(n * 10, Float.self)
-        l10wt = zeroed(1280, Float.self)
+        l10_dense_2wt = zeroed(1280, Float.self)
     }
 
     deinit {
@@ -155,28 +155,28 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         g1.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2wt.deallocate()
+        l2_conv2d_2wt.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3arg.deallocate()
+        l3_max_pooling2d_1arg.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4wt.deallocate()
+        l4_conv2d_3wt.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5wt.deallocate()
+        l5_conv2d_4wt.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6arg.deallocate()
+        l6_max_pooling2d_2arg.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8wt.deallocate()
+        l8_dense_1wt.deallocate()
         a9.deallocate()
         g9.deallocate()
-        l9mask.deallocate()
+        l9_dropout_1mask.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10wt.deallocate()
+        l10_dense_2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -218,30 +218,30 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6Forward(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9ForwardTraining(lo, hi, t)
-            l10Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_max_pooling2d_1Forward(lo, hi, t)
+            l4_conv2d_3Forward(lo, hi, t)
+            l5_conv2d_4Forward(lo, hi, t)
+            l6_max_pooling2d_2Forward(lo, hi, t)
+            l8_dense_1Forward(lo, hi, t)
+            l9_dropout_1ForwardTraining(lo, hi, t)
+            l10_dense_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Forward(lo, hi, t)
-            l3ForwardInference(lo, hi, t)
-            l4Forward(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6ForwardInference(lo, hi, t)
-            l8Forward(lo, hi, t)
-            l9ForwardInference(lo, hi, t)
-            l10Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_conv2d_2Forward(lo, hi, t)
+            l3_max_pooling2d_1ForwardInference(lo, hi, t)
+            l4_conv2d_3Forward(lo, hi, t)
+            l5_conv2d_4Forward(lo, hi, t)
+            l6_max_pooling2d_2ForwardInference(lo, hi, t)
+            l8_dense_1Forward(lo, hi, t)
+            l9_dropout_1ForwardInference(lo, hi, t)
+            l10_dense_2Forward(lo, hi, t)
         }
     }
 
@@ -249,27 +249,27 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1Forward(lo, hi, t)
+        l1_conv2d_1Forward(lo, hi, t)
         splitRows(529, 6) {
             q0, q1, t in
-            self.l2ForwardRows(a1, a2, q0, q1, t)
+            self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t)
         }
-        l3ForwardInference(lo, hi, t)
+        l3_max_pooling2d_1ForwardInference(lo, hi, t)
         splitRows(66, 6) {
             q0, q1, t in
-            self.l4ForwardRows(a3, a4, q0, q1, t)
+            self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t)
         }
         splitRows(36, 6) {
             q0, q1, t in
-            self.l5ForwardRows(a4, a5, q0, q1, t)
+            self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t)
         }
-        l6ForwardInference(lo, hi, t)
+        l6_max_pooling2d_2ForwardInference(lo, hi, t)
         splitRows(128, 64) {
             q0, q1, t in
-            self.l8ForwardColumns(q0, q1, t)
+            self.l8_dense_1ForwardColumns(q0, q1, t)
         }
-        l9ForwardInference(lo, hi, t)
-        l10Forward(lo, hi, t)
+        l9_dropout_1ForwardInference(lo, hi, t)
+        l10_dense_2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -284,22 +284,22 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g10.update(from: outputGradient, count: count * 10)
-        l2Transpose()
-        l4Transpose()
-        l5Transpose()
-        l8Transpose()
-        l10Transpose()
+        l2_conv2d_2Transpose()
+        l4_conv2d_3Transpose()
+        l5_conv2d_4Transpose()
+        l8_dense_1Transpose()
+        l10_dense_2Transpose()
         parallel {
             lo, hi, t in
-            l10Backward(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4Backward(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2Backward(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l10_dense_2Backward(lo, hi, t)
+            l9_dropout_1Backward(lo, hi, t)
+            l8_dense_1Backward(lo, hi, t)
+            l6_max_pooling2d_2Backward(lo, hi, t)
+            l5_conv2d_4Backward(lo, hi, t)
+            l4_conv2d_3Backward(lo, hi, t)
+            l3_max_pooling2d_1Backward(lo, hi, t)
+            l2_conv2d_2Backward(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 118538, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -308,7 +308,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 192), (192, 32), (224, 6144), (6368, 32), (6400, 12288), (18688, 64), (18752, 24576), (43328, 64), (43392, 73728), (117120, 128), (117248, 1280), (118528, 10)]
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 23, 28, 32]: output pixels q0..<q1 of one image, kernel 6x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 192)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 28 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -316,16 +316,16 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 23, 28, 32]: kernel 6x1x1x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a0 + n * 784
             let y = a1 + n * 20608
-            l1ForwardRows(x, y, 0, 644, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 644, t)
         }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         do {
             let bdy = g1 + lo * 20608
@@ -347,7 +347,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 23, 28, 32] -> [N, 23, 23, 32]: output pixels q0..<q1 of one image, kernel 1x6x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 224)
         let bias = (parameters + 6368)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 23 * 28 + (q0 + row) % 23 * 1) * 32 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -355,32 +355,32 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 23, 28, 32] -> [N, 23, 23, 32]: kernel 1x6x32x32 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a1 + n * 20608
             let y = a2 + n * 16928
-            l2ForwardRows(x, y, 0, 529, t)
+            l2_conv2d_2ForwardRows(x, y, 0, 529, t)
         }
     }
 
     // conv2d_2: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l2Transpose() {
+    private func l2_conv2d_2Transpose() {
         let wk = (parameters + 224)
         for kh in 0..<1 { for kw in 0..<6 { for ci in 0..<32 { for o in 0..<32 {
-            l2wt[(kh * 32 + o) * 192 + kw * 32 + ci] = wk[((kh * 6 + kw) * 32 + ci) * 32 + o]
+            l2_conv2d_2wt[(kh * 32 + o) * 192 + kw * 32 + ci] = wk[((kh * 6 + kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l2_conv2d_2InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 32 }, b: l2wt + kh * 6144, n: 192, c: { row in y + (((q0 + row) / 23 * 1 + kh) * 28 + (q0 + row) % 23 * 1) * 32 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 32 }, b: l2_conv2d_2wt + kh * 6144, n: 192, c: { row in y + (((q0 + row) / 23 * 1 + kh) * 28 + (q0 + row) % 23 * 1) * 32 },
                       GemmReduction(k: 32, ldb: 192), .add)
         }
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         do {
             let bdy = g2 + lo * 16928
@@ -400,15 +400,15 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 23, inner: 23, aOuter: 896, aInner: 32, bOuter: 736, bInner: 32), .add)
             let dx = g1 + n * 20608
             dx.update(repeating: 0, count: 20608)
-            l2InputGradientScatter(dy, dx, 0, 529, t)
+            l2_conv2d_2InputGradientScatter(dy, dx, 0, 529, t)
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a2 + n * 16928, y = a3 + n * 3872
-            let ag = l3arg + n * 3872
+            let ag = l3_max_pooling2d_1arg + n * 3872
             for oh in 0..<11 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 23)
                 for ow in 0..<11 {
@@ -427,17 +427,17 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32] backward
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g2 + n * 16928, dy = g3 + n * 3872
             dx.update(repeating: 0, count: 16928)
-            let ag = l3arg + n * 3872
+            let ag = l3_max_pooling2d_1arg + n * 3872
             for i in 0..<3872 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 23, 23, 32] -> [N, 11, 11, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a2 + n * 16928, py = a3 + n * 3872
             for oh in 0..<11 {
@@ -464,7 +464,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: output pixels q0..<q1 of one image, kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l4_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 6400)
         let bias = (parameters + 18688)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 11 * 11 + (q0 + row) % 11 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -472,32 +472,32 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 11, 11, 32] -> [N, 6, 11, 64]: kernel 6x1x32x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a3 + n * 3872
             let y = a4 + n * 4224
-            l4ForwardRows(x, y, 0, 66, t)
+            l4_conv2d_3ForwardRows(x, y, 0, 66, t)
         }
     }
 
     // conv2d_3: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l4Transpose() {
+    private func l4_conv2d_3Transpose() {
         let wk = (parameters + 6400)
         for kh in 0..<6 { for kw in 0..<1 { for ci in 0..<32 { for o in 0..<64 {
-            l4wt[(kh * 64 + o) * 32 + kw * 32 + ci] = wk[((kh * 1 + kw) * 32 + ci) * 64 + o]
+            l4_conv2d_3wt[(kh * 64 + o) * 32 + kw * 32 + ci] = wk[((kh * 1 + kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l4_conv2d_3InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<6 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l4wt + kh * 2048, n: 32, c: { row in y + (((q0 + row) / 11 * 1 + kh) * 11 + (q0 + row) % 11 * 1) * 32 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l4_conv2d_3wt + kh * 2048, n: 32, c: { row in y + (((q0 + row) / 11 * 1 + kh) * 11 + (q0 + row) % 11 * 1) * 32 },
                       GemmReduction(k: 64, ldb: 32), .add)
         }
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         do {
             let bdy = g4 + lo * 4224
@@ -517,12 +517,12 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 6, inner: 11, aOuter: 352, aInner: 32, bOuter: 704, bInner: 64), .add)
             let dx = g3 + n * 3872
             dx.update(repeating: 0, count: 3872)
-            l4InputGradientScatter(dy, dx, 0, 66, t)
+            l4_conv2d_3InputGradientScatter(dy, dx, 0, 66, t)
         }
     }
 
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: output pixels q0..<q1 of one image, kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    @inline(never) private func l5ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 18752)
         let bias = (parameters + 43328)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 6 * 11 + (q0 + row) % 6 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -530,32 +530,32 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 (Conv2D): [N, 6, 11, 64] -> [N, 6, 6, 64]: kernel 1x6x64x64 stride 1x1 pad t0 b0 l0 r0 +bias relu
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 4224
             let y = a5 + n * 2304
-            l5ForwardRows(x, y, 0, 36, t)
+            l5_conv2d_4ForwardRows(x, y, 0, 36, t)
         }
     }
 
     // conv2d_4: Wt[kh][co][kw*CI + ci] = W[kh][kw][ci][co]
-    private func l5Transpose() {
+    private func l5_conv2d_4Transpose() {
         let wk = (parameters + 18752)
         for kh in 0..<1 { for kw in 0..<6 { for ci in 0..<64 { for o in 0..<64 {
-            l5wt[(kh * 64 + o) * 384 + kw * 64 + ci] = wk[((kh * 6 + kw) * 64 + ci) * 64 + o]
+            l5_conv2d_4wt[(kh * 64 + o) * 384 + kw * 64 + ci] = wk[((kh * 6 + kw) * 64 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_4 input gradient: adds dy pixels q0..<q1 of one image (x) times Wt into its padded dx (y)
-    @inline(never) private func l5InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l5_conv2d_4InputGradientScatter(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         for kh in 0..<1 {
-            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l5wt + kh * 24576, n: 384, c: { row in y + (((q0 + row) / 6 * 1 + kh) * 11 + (q0 + row) % 6 * 1) * 64 },
+            Gemm.rows(q1 - q0, a: { row in x + (q0 + row) * 64 }, b: l5_conv2d_4wt + kh * 24576, n: 384, c: { row in y + (((q0 + row) / 6 * 1 + kh) * 11 + (q0 + row) % 6 * 1) * 64 },
                       GemmReduction(k: 64, ldb: 384), .add)
         }
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         do {
             let bdy = g5 + lo * 2304
@@ -575,15 +575,15 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                       GemmReduction(outer: 6, inner: 6, aOuter: 704, aInner: 64, bOuter: 384, bInner: 64), .add)
             let dx = g4 + n * 4224
             dx.update(repeating: 0, count: 4224)
-            l5InputGradientScatter(dy, dx, 0, 36, t)
+            l5_conv2d_4InputGradientScatter(dy, dx, 0, 36, t)
         }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l6Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a5 + n * 2304, y = a6 + n * 576
-            let ag = l6arg + n * 576
+            let ag = l6_max_pooling2d_2arg + n * 576
             for oh in 0..<3 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 6)
                 for ow in 0..<3 {
@@ -602,17 +602,17 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64] backward
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g5 + n * 2304, dy = g6 + n * 576
             dx.update(repeating: 0, count: 2304)
-            let ag = l6arg + n * 576
+            let ag = l6_max_pooling2d_2arg + n * 576
             for i in 0..<576 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 6, 6, 64] -> [N, 3, 3, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a5 + n * 2304, py = a6 + n * 576
             for oh in 0..<3 {
@@ -645,7 +645,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: x [576] * W [576, 128] + b relu
-    private func l8Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 43392)
         let bias = (parameters + 117120)
         let x = a6, y = a8
@@ -655,7 +655,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 576] -> [N, 128]: outputs q0..<q1 of image 0
-    private func l8ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    private func l8_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 43392)
         let bias = (parameters + 117120)
         let x = a6, y = a8
@@ -666,13 +666,13 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l8Transpose() {
+    private func l8_dense_1Transpose() {
         let wk = (parameters + 43392)
-        for i in 0..<576 { for o in 0..<128 { l8wt[o * 576 + i] = wk[i * 128 + o] } }
+        for i in 0..<576 { for o in 0..<128 { l8_dense_1wt[o * 576 + i] = wk[i * 128 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l8Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         do {
             let bdy = g8 + lo * 128
@@ -689,13 +689,13 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         Gemm.rows(576, a: { row in x + r0 * 576 + row }, b: dy + r0 * 128, n: 128, c: { row in gk + row * 128 },
                   GemmReduction(k: rows, aStride: 576, ldb: 128), .store)
         let dx = g6
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8wt, n: 576, c: { row in dx + (r0 + row) * 576 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 128 }, b: l8_dense_1wt, n: 576, c: { row in dx + (r0 + row) * 576 },
                   GemmReduction(k: 128, ldb: 576), .store)
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: dropout rate 0.5, training
-    private func l9ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a8 + lo * 128, y = a9 + lo * 128, mk = l9mask + lo * 128
+    private func l9_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a8 + lo * 128, y = a9 + lo * 128, mk = l9_dropout_1mask + lo * 128
         let base = seed ^ 10372713005361028285
         for i in 0..<(hi - lo) * 128 {
             let u = Float(mix64(base &+ UInt64(lo * 128 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -706,18 +706,18 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128]: inference, y = x
-    private func l9ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a9 + lo * 128).update(from: a8 + lo * 128, count: (hi - lo) * 128)
     }
 
     // dropout_1 (Dropout): [N, 128] -> [N, 128] backward: dx = dy * mask
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g9 + lo * 128, dx = g8 + lo * 128, mk = l9mask + lo * 128
+    private func l9_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g9 + lo * 128, dx = g8 + lo * 128, mk = l9_dropout_1mask + lo * 128
         for i in 0..<(hi - lo) * 128 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_2 (Dense): [N, 128] -> [N, 10]: x [128] * W [128, 10] + b linear
-    private func l10Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 117248)
         let bias = (parameters + 118528)
         let x = a9, y = a10
@@ -727,13 +727,13 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l10Transpose() {
+    private func l10_dense_2Transpose() {
         let wk = (parameters + 117248)
-        for i in 0..<128 { for o in 0..<10 { l10wt[o * 128 + i] = wk[i * 10 + o] } }
+        for i in 0..<128 { for o in 0..<10 { l10_dense_2wt[o * 128 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l10Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 118538
         let x = a9, dy = g10
         let gb = (gp + 118528)
@@ -744,7 +744,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         Gemm.rows(128, a: { row in x + r0 * 128 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 128, ldb: 10), .store)
         let dx = g9
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10wt, n: 128, c: { row in dx + (r0 + row) * 128 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l10_dense_2wt, n: 128, c: { row in dx + (r0 + row) * 128 },
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 

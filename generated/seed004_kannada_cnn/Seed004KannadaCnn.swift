@@ -101,96 +101,96 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private var a0: UnsafeMutablePointer<Float>
     private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 28, 28, 32]
     private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 32, 32, 1]
+    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 32, 32, 1]
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l2mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
+    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
+    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
+    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l3xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
-    private let l3wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private let l3wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private let l3wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private let l3wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private let l3wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let l3wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l3dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
-    private let l3dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private let l3dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private let l3dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private let l3dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private let l3_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
+    private let l3_conv2d_2wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    private let l3_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    private let l3_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private let l3_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private let l3_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private let l3_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private let l3_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
+    private let l3_conv2d_2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    private let l3_conv2d_2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private let l3_conv2d_2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private let l3_conv2d_2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
     private let a4: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l4part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private let l4mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l4inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l4mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l4mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l4_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private let l4_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
+    private let l4_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
+    private let l4_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
+    private let l4_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
     private let a5: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 14, 14, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l5arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
+    private let l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
     private let a6: UnsafeMutablePointer<Float>   // dropout_1 output [N, 14, 14, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l6mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private let l6_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
     private let a7: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l7xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l7wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l7wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l7wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l7wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l7wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l7dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l7dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l7dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l7dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l7dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l7_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
+    private let l7_conv2d_3wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l7_conv2d_3wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l7_conv2d_3wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l7_conv2d_3wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l7_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private let l7_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l7_conv2d_3dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private let l7_conv2d_3dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l7_conv2d_3dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l7_conv2d_3dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a8: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l8part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private let l8mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l8inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l8mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l8mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l8_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private let l8_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
+    private let l8_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
+    private let l8_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
+    private let l8_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
     private let a9: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l9xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l9wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l9wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l9wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l9wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l9wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private let l9dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l9dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l9dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 8, CI] (per thread)
-    private let l9dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 8, CO] (per thread)
-    private let l9dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l9_conv2d_4xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private let l9_conv2d_4wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l9_conv2d_4wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l9_conv2d_4wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l9_conv2d_4wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private let l9_conv2d_4wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private let l9_conv2d_4dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private let l9_conv2d_4dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private let l9_conv2d_4dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private let l9_conv2d_4dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private let l9_conv2d_4dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l10part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private let l10mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
-    private let l10inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
-    private let l10mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
-    private let l10mdx: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy * xhat)
+    private let l10_batch_normalization_4part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private let l10_batch_normalization_4mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
+    private let l10_batch_normalization_4inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
+    private let l10_batch_normalization_4mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
+    private let l10_batch_normalization_4mdx: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy * xhat)
     private let a11: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 7, 7, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l11arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
+    private let l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
     private let a12: UnsafeMutablePointer<Float>   // dropout_2 output [N, 7, 7, 64]
     private let g12: UnsafeMutablePointer<Float>   // gradient of dropout_2 output
-    private let l12mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private let l12_dropout_2mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
     private let a14: UnsafeMutablePointer<Float>   // dense_1 output [N, 256]
     private let g14: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l14wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [256, 3136]
+    private let l14_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [256, 3136]
     private let a15: UnsafeMutablePointer<Float>   // dropout_3 output [N, 256]
     private let g15: UnsafeMutablePointer<Float>   // gradient of dropout_3 output
-    private let l15mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private let l15_dropout_3mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
     private let a16: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
     private let g16: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l16wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 256]
+    private let l16_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 256]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -205,96 +205,96 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a0 = a0Storage
         a1 = zeroed(n * 25088, Float.self)
         g1 = zeroed(n * 25088, Float.self)
-        l1xp = zeroed(n * 1024, Float.self)
+        l1_conv2d_1xp = zeroed(n * 1024, Float.self)
         a2 = zeroed(n * 25088, Float.self)
         g2 = zeroed(n * 25088, Float.self)
-        l2part = zeroed(threads * 64, Float.self)
-        l2mean = zeroed(32, Float.self)
-        l2inv = zeroed(32, Float.self)
-        l2mdy = zeroed(32, Float.self)
-        l2mdx = zeroed(32, Float.self)
+        l2_batch_normalization_1part = zeroed(threads * 64, Float.self)
+        l2_batch_normalization_1mean = zeroed(32, Float.self)
+        l2_batch_normalization_1inv = zeroed(32, Float.self)
+        l2_batch_normalization_1mdy = zeroed(32, Float.self)
+        l2_batch_normalization_1mdx = zeroed(32, Float.self)
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
-        l3xp = zeroed(n * 32768, Float.self)
-        l3wsrc = zeroed(25600, Float.self)
-        l3wu = zeroed(50960, Float.self)
-        l3wv = zeroed(threads * 18816, Float.self)
-        l3wm = zeroed(threads * 18816, Float.self)
-        l3wh = zeroed(threads * 784, Float.self)
-        l3wf = zeroed(25600, Float.self)
-        l3dyp = zeroed(threads * 32768, Float.self)
-        l3dxwu = zeroed(50960, Float.self)
-        l3dxwv = zeroed(threads * 18816, Float.self)
-        l3dxwm = zeroed(threads * 18816, Float.self)
-        l3dxwh = zeroed(threads * 784, Float.self)
+        l3_conv2d_2xp = zeroed(n * 32768, Float.self)
+        l3_conv2d_2wsrc = zeroed(25600, Float.self)
+        l3_conv2d_2wu = zeroed(50960, Float.self)
+        l3_conv2d_2wv = zeroed(threads * 18816, Float.self)
+        l3_conv2d_2wm = zeroed(threads * 18816, Float.self)
+        l3_conv2d_2wh = zeroed(threads * 784, Float.self)
+        l3_conv2d_2wf = zeroed(25600, Float.self)
+        l3_conv2d_2dyp = zeroed(threads * 32768, Float.self)
+        l3_conv2d_2dxwu = zeroed(50960, Float.self)
+        l3_conv2d_2dxwv = zeroed(threads * 18816, Float.self)
+        l3_conv2d_2dxwm = zeroed(threads * 18816, Float.self)
+        l3_conv2d_2dxwh = zeroed(threads * 784, Float.self)
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
-        l4part = zeroed(threads * 64, Float.self)
-        l4mean = zeroed(32, Float.self)
-        l4inv = zeroed(32, Float.self)
-        l4mdy = zeroed(32, Float.self)
-        l4mdx = zeroed(32, Float.self)
+        l4_batch_normalization_2part = zeroed(threads * 64, Float.self)
+        l4_batch_normalization_2mean = zeroed(32, Float.self)
+        l4_batch_normalization_2inv = zeroed(32, Float.self)
+        l4_batch_normalization_2mdy = zeroed(32, Float.self)
+        l4_batch_normalization_2mdx = zeroed(32, Float.self)
         a5 = zeroed(n * 6272, Float.self)
         g5 = zeroed(n * 6272, Float.self)
-        l5arg = zeroed(n * 6272, Int32.self)
+        l5_max_pooling2d_1arg = zeroed(n * 6272, Int32.self)
         a6 = zeroed(n * 6272, Float.self)
         g6 = zeroed(n * 6272, Float.self)
-        l6mask = zeroed(n * 6272, Float.self)
+        l6_dropout_1mask = zeroed(n * 6272, Float.self)
         a7 = zeroed(n * 12544, Float.self)
         g7 = zeroed(n * 12544, Float.self)
-        l7xp = zeroed(n * 8192, Float.self)
-        l7wu = zeroed(74304, Float.self)
-        l7wv = zeroed(threads * 9216, Float.self)
-        l7wm = zeroed(threads * 18432, Float.self)
-        l7wh = zeroed(threads * 576, Float.self)
-        l7wf = zeroed(18432, Float.self)
-        l7dyp = zeroed(threads * 16384, Float.self)
-        l7dxwu = zeroed(74304, Float.self)
-        l7dxwv = zeroed(threads * 18432, Float.self)
-        l7dxwm = zeroed(threads * 9216, Float.self)
-        l7dxwh = zeroed(threads * 576, Float.self)
+        l7_conv2d_3xp = zeroed(n * 8192, Float.self)
+        l7_conv2d_3wu = zeroed(74304, Float.self)
+        l7_conv2d_3wv = zeroed(threads * 13824, Float.self)
+        l7_conv2d_3wm = zeroed(threads * 27648, Float.self)
+        l7_conv2d_3wh = zeroed(threads * 576, Float.self)
+        l7_conv2d_3wf = zeroed(18432, Float.self)
+        l7_conv2d_3dyp = zeroed(threads * 16384, Float.self)
+        l7_conv2d_3dxwu = zeroed(74304, Float.self)
+        l7_conv2d_3dxwv = zeroed(threads * 27648, Float.self)
+        l7_conv2d_3dxwm = zeroed(threads * 13824, Float.self)
+        l7_conv2d_3dxwh = zeroed(threads * 576, Float.self)
         a8 = zeroed(n * 12544, Float.self)
         g8 = zeroed(n * 12544, Float.self)
-        l8part = zeroed(threads * 128, Float.self)
-        l8mean = zeroed(64, Float.self)
-        l8inv = zeroed(64, Float.self)
-        l8mdy = zeroed(64, Float.self)
-        l8mdx = zeroed(64, Float.self)
+        l8_batch_normalization_3part = zeroed(threads * 128, Float.self)
+        l8_batch_normalization_3mean = zeroed(64, Float.self)
+        l8_batch_normalization_3inv = zeroed(64, Float.self)
+        l8_batch_normalization_3mdy = zeroed(64, Float.self)
+        l8_batch_normalization_3mdx = zeroed(64, Float.self)
         a9 = zeroed(n * 12544, Float.self)
         g9 = zeroed(n * 12544, Float.self)
-        l9xp = zeroed(n * 16384, Float.self)
-        l9wu = zeroed(148032, Float.self)
-        l9wv = zeroed(threads * 18432, Float.self)
-        l9wm = zeroed(threads * 18432, Float.self)
-        l9wh = zeroed(threads * 576, Float.self)
-        l9wf = zeroed(36864, Float.self)
-        l9dyp = zeroed(threads * 16384, Float.self)
-        l9dxwu = zeroed(148032, Float.self)
-        l9dxwv = zeroed(threads * 18432, Float.self)
-        l9dxwm = zeroed(threads * 18432, Float.self)
-        l9dxwh = zeroed(threads * 576, Float.self)
+        l9_conv2d_4xp = zeroed(n * 16384, Float.self)
+        l9_conv2d_4wu = zeroed(148032, Float.self)
+        l9_conv2d_4wv = zeroed(threads * 27648, Float.self)
+        l9_conv2d_4wm = zeroed(threads * 27648, Float.self)
+        l9_conv2d_4wh = zeroed(threads * 576, Float.self)
+        l9_conv2d_4wf = zeroed(36864, Float.self)
+        l9_conv2d_4dyp = zeroed(threads * 16384, Float.self)
+        l9_conv2d_4dxwu = zeroed(148032, Float.self)
+        l9_conv2d_4dxwv = zeroed(threads * 27648, Float.self)
+        l9_conv2d_4dxwm = zeroed(threads * 27648, Float.self)
+        l9_conv2d_4dxwh = zeroed(threads * 576, Float.self)
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
-        l10part = zeroed(threads * 128, Float.self)
-        l10mean = zeroed(64, Float.self)
-        l10inv = zeroed(64, Float.self)
-        l10mdy = zeroed(64, Float.self)
-        l10mdx = zeroed(64, Float.self)
+        l10_batch_normalization_4part = zeroed(threads * 128, Float.self)
+        l10_batch_normalization_4mean = zeroed(64, Float.self)
+        l10_batch_normalization_4inv = zeroed(64, Float.self)
+        l10_batch_normalization_4mdy = zeroed(64, Float.self)
+        l10_batch_normalization_4mdx = zeroed(64, Float.self)
         a11 = zeroed(n * 3136, Float.self)
         g11 = zeroed(n * 3136, Float.self)
-        l11arg = zeroed(n * 3136, Int32.self)
+        l11_max_pooling2d_2arg = zeroed(n * 3136, Int32.self)
         a12 = zeroed(n * 3136, Float.self)
         g12 = zeroed(n * 3136, Float.self)
-        l12mask = zeroed(n * 3136, Float.self)
+        l12_dropout_2mask = zeroed(n * 3136, Float.self)
         a14 = zeroed(n * 256, Float.self)
         g14 = zeroed(n * 256, Float.self)
-        l14wt = zeroed(802816, Float.self)
+        l14_dense_1wt = zeroed(802816, Float.self)
         a15 = zeroed(n * 256, Float.self)
         g15 = zeroed(n * 256, Float.self)
-        l15mask = zeroed(n * 256, Float.self)
+        l15_dropout_3mask = zeroed(n * 256, Float.self)
         a16 = zeroed(n * 10, Float.self)
         g16 = zeroed(n * 10, Float.self)
-        l16wt = zeroed(2560, Float.self)
+        l16_dense_2wt = zeroed(2560, Float.self)
         (parameters + 832).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 928).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 26592).update(repeating: 1, count: 32)   // batch_normalization_2/gamma
@@ -309,96 +309,96 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
         a1.deallocate()
         g1.deallocate()
-        l1xp.deallocate()
+        l1_conv2d_1xp.deallocate()
         a2.deallocate()
         g2.deallocate()
-        l2part.deallocate()
-        l2mean.deallocate()
-        l2inv.deallocate()
-        l2mdy.deallocate()
-        l2mdx.deallocate()
+        l2_batch_normalization_1part.deallocate()
+        l2_batch_normalization_1mean.deallocate()
+        l2_batch_normalization_1inv.deallocate()
+        l2_batch_normalization_1mdy.deallocate()
+        l2_batch_normalization_1mdx.deallocate()
         a3.deallocate()
         g3.deallocate()
-        l3xp.deallocate()
-        l3wsrc.deallocate()
-        l3wu.deallocate()
-        l3wv.deallocate()
-        l3wm.deallocate()
-        l3wh.deallocate()
-        l3wf.deallocate()
-        l3dyp.deallocate()
-        l3dxwu.deallocate()
-        l3dxwv.deallocate()
-        l3dxwm.deallocate()
-        l3dxwh.deallocate()
+        l3_conv2d_2xp.deallocate()
+        l3_conv2d_2wsrc.deallocate()
+        l3_conv2d_2wu.deallocate()
+        l3_conv2d_2wv.deallocate()
+        l3_conv2d_2wm.deallocate()
+        l3_conv2d_2wh.deallocate()
+        l3_conv2d_2wf.deallocate()
+        l3_conv2d_2dyp.deallocate()
+        l3_conv2d_2dxwu.deallocate()
+        l3_conv2d_2dxwv.deallocate()
+        l3_conv2d_2dxwm.deallocate()
+        l3_conv2d_2dxwh.deallocate()
         a4.deallocate()
         g4.deallocate()
-        l4part.deallocate()
-        l4mean.deallocate()
-        l4inv.deallocate()
-        l4mdy.deallocate()
-        l4mdx.deallocate()
+        l4_batch_normalization_2part.deallocate()
+        l4_batch_normalization_2mean.deallocate()
+        l4_batch_normalization_2inv.deallocate()
+        l4_batch_normalization_2mdy.deallocate()
+        l4_batch_normalization_2mdx.deallocate()
         a5.deallocate()
         g5.deallocate()
-        l5arg.deallocate()
+        l5_max_pooling2d_1arg.deallocate()
         a6.deallocate()
         g6.deallocate()
-        l6mask.deallocate()
+        l6_dropout_1mask.deallocate()
         a7.deallocate()
         g7.deallocate()
-        l7xp.deallocate()
-        l7wu.deallocate()
-        l7wv.deallocate()
-        l7wm.deallocate()
-        l7wh.deallocate()
-        l7wf.deallocate()
-        l7dyp.deallocate()
-        l7dxwu.deallocate()
-        l7dxwv.deallocate()
-        l7dxwm.deallocate()
-        l7dxwh.deallocate()
+        l7_conv2d_3xp.deallocate()
+        l7_conv2d_3wu.deallocate()
+        l7_conv2d_3wv.deallocate()
+        l7_conv2d_3wm.deallocate()
+        l7_conv2d_3wh.deallocate()
+        l7_conv2d_3wf.deallocate()
+        l7_conv2d_3dyp.deallocate()
+        l7_conv2d_3dxwu.deallocate()
+        l7_conv2d_3dxwv.deallocate()
+        l7_conv2d_3dxwm.deallocate()
+        l7_conv2d_3dxwh.deallocate()
         a8.deallocate()
         g8.deallocate()
-        l8part.deallocate()
-        l8mean.deallocate()
-        l8inv.deallocate()
-        l8mdy.deallocate()
-        l8mdx.deallocate()
+        l8_batch_normalization_3part.deallocate()
+        l8_batch_normalization_3mean.deallocate()
+        l8_batch_normalization_3inv.deallocate()
+        l8_batch_normalization_3mdy.deallocate()
+        l8_batch_normalization_3mdx.deallocate()
         a9.deallocate()
         g9.deallocate()
-        l9xp.deallocate()
-        l9wu.deallocate()
-        l9wv.deallocate()
-        l9wm.deallocate()
-        l9wh.deallocate()
-        l9wf.deallocate()
-        l9dyp.deallocate()
-        l9dxwu.deallocate()
-        l9dxwv.deallocate()
-        l9dxwm.deallocate()
-        l9dxwh.deallocate()
+        l9_conv2d_4xp.deallocate()
+        l9_conv2d_4wu.deallocate()
+        l9_conv2d_4wv.deallocate()
+        l9_conv2d_4wm.deallocate()
+        l9_conv2d_4wh.deallocate()
+        l9_conv2d_4wf.deallocate()
+        l9_conv2d_4dyp.deallocate()
+        l9_conv2d_4dxwu.deallocate()
+        l9_conv2d_4dxwv.deallocate()
+        l9_conv2d_4dxwm.deallocate()
+        l9_conv2d_4dxwh.deallocate()
         a10.deallocate()
         g10.deallocate()
-        l10part.deallocate()
-        l10mean.deallocate()
-        l10inv.deallocate()
-        l10mdy.deallocate()
-        l10mdx.deallocate()
+        l10_batch_normalization_4part.deallocate()
+        l10_batch_normalization_4mean.deallocate()
+        l10_batch_normalization_4inv.deallocate()
+        l10_batch_normalization_4mdy.deallocate()
+        l10_batch_normalization_4mdx.deallocate()
         a11.deallocate()
         g11.deallocate()
-        l11arg.deallocate()
+        l11_max_pooling2d_2arg.deallocate()
         a12.deallocate()
         g12.deallocate()
-        l12mask.deallocate()
+        l12_dropout_2mask.deallocate()
         a14.deallocate()
         g14.deallocate()
-        l14wt.deallocate()
+        l14_dense_1wt.deallocate()
         a15.deallocate()
         g15.deallocate()
-        l15mask.deallocate()
+        l15_dropout_3mask.deallocate()
         a16.deallocate()
         g16.deallocate()
-        l16wt.deallocate()
+        l16_dense_2wt.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -438,90 +438,90 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        l3WinogradWeights()
-        l7WinogradWeights()
-        l9WinogradWeights()
+        l3_conv2d_2WinogradWeights()
+        l7_conv2d_3WinogradWeights()
+        l9_conv2d_4WinogradWeights()
         parallel {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2SumMean(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_batch_normalization_1SumMean(lo, hi, t)
         }
-        l2ReduceMean()
+        l2_batch_normalization_1ReduceMean()
         parallel {
             lo, hi, t in
-            l2SumVar(lo, hi, t)
+            l2_batch_normalization_1SumVar(lo, hi, t)
         }
-        l2ReduceVar()
+        l2_batch_normalization_1ReduceVar()
         parallel {
             lo, hi, t in
-            l2Normalize(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4SumMean(lo, hi, t)
+            l2_batch_normalization_1Normalize(lo, hi, t)
+            l3_conv2d_2Forward(lo, hi, t)
+            l4_batch_normalization_2SumMean(lo, hi, t)
         }
-        l4ReduceMean()
+        l4_batch_normalization_2ReduceMean()
         parallel {
             lo, hi, t in
-            l4SumVar(lo, hi, t)
+            l4_batch_normalization_2SumVar(lo, hi, t)
         }
-        l4ReduceVar()
+        l4_batch_normalization_2ReduceVar()
         parallel {
             lo, hi, t in
-            l4Normalize(lo, hi, t)
-            l5Forward(lo, hi, t)
-            l6ForwardTraining(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8SumMean(lo, hi, t)
+            l4_batch_normalization_2Normalize(lo, hi, t)
+            l5_max_pooling2d_1Forward(lo, hi, t)
+            l6_dropout_1ForwardTraining(lo, hi, t)
+            l7_conv2d_3Forward(lo, hi, t)
+            l8_batch_normalization_3SumMean(lo, hi, t)
         }
-        l8ReduceMean()
+        l8_batch_normalization_3ReduceMean()
         parallel {
             lo, hi, t in
-            l8SumVar(lo, hi, t)
+            l8_batch_normalization_3SumVar(lo, hi, t)
         }
-        l8ReduceVar()
+        l8_batch_normalization_3ReduceVar()
         parallel {
             lo, hi, t in
-            l8Normalize(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10SumMean(lo, hi, t)
+            l8_batch_normalization_3Normalize(lo, hi, t)
+            l9_conv2d_4Forward(lo, hi, t)
+            l10_batch_normalization_4SumMean(lo, hi, t)
         }
-        l10ReduceMean()
+        l10_batch_normalization_4ReduceMean()
         parallel {
             lo, hi, t in
-            l10SumVar(lo, hi, t)
+            l10_batch_normalization_4SumVar(lo, hi, t)
         }
-        l10ReduceVar()
+        l10_batch_normalization_4ReduceVar()
         parallel {
             lo, hi, t in
-            l10Normalize(lo, hi, t)
-            l11Forward(lo, hi, t)
-            l12ForwardTraining(lo, hi, t)
-            l14Forward(lo, hi, t)
-            l15ForwardTraining(lo, hi, t)
-            l16Forward(lo, hi, t)
+            l10_batch_normalization_4Normalize(lo, hi, t)
+            l11_max_pooling2d_2Forward(lo, hi, t)
+            l12_dropout_2ForwardTraining(lo, hi, t)
+            l14_dense_1Forward(lo, hi, t)
+            l15_dropout_3ForwardTraining(lo, hi, t)
+            l16_dense_2Forward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        l3WinogradWeights()
-        l7WinogradWeights()
-        l9WinogradWeights()
+        l3_conv2d_2WinogradWeights()
+        l7_conv2d_3WinogradWeights()
+        l9_conv2d_4WinogradWeights()
         parallelImages {
             lo, hi, t in
-            l1Forward(lo, hi, t)
-            l2Inference(lo, hi, t)
-            l3Forward(lo, hi, t)
-            l4Inference(lo, hi, t)
-            l5ForwardInference(lo, hi, t)
-            l6ForwardInference(lo, hi, t)
-            l7Forward(lo, hi, t)
-            l8Inference(lo, hi, t)
-            l9Forward(lo, hi, t)
-            l10Inference(lo, hi, t)
-            l11ForwardInference(lo, hi, t)
-            l12ForwardInference(lo, hi, t)
-            l14Forward(lo, hi, t)
-            l15ForwardInference(lo, hi, t)
-            l16Forward(lo, hi, t)
+            l1_conv2d_1Forward(lo, hi, t)
+            l2_batch_normalization_1Inference(lo, hi, t)
+            l3_conv2d_2Forward(lo, hi, t)
+            l4_batch_normalization_2Inference(lo, hi, t)
+            l5_max_pooling2d_1ForwardInference(lo, hi, t)
+            l6_dropout_1ForwardInference(lo, hi, t)
+            l7_conv2d_3Forward(lo, hi, t)
+            l8_batch_normalization_3Inference(lo, hi, t)
+            l9_conv2d_4Forward(lo, hi, t)
+            l10_batch_normalization_4Inference(lo, hi, t)
+            l11_max_pooling2d_2ForwardInference(lo, hi, t)
+            l12_dropout_2ForwardInference(lo, hi, t)
+            l14_dense_1Forward(lo, hi, t)
+            l15_dropout_3ForwardInference(lo, hi, t)
+            l16_dense_2Forward(lo, hi, t)
         }
     }
 
@@ -529,41 +529,41 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        l1PadSingle()
+        l1_conv2d_1PadSingle()
         splitRows(784, 6) {
             q0, q1, t in
-            self.l1ForwardRows(l1xp, a1, q0, q1, t)
+            self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t)
         }
-        l2Inference(lo, hi, t)
-        l3PadSingle()
-        l3WinogradWeightsIfChanged()
-        splitRows(100, 12) {
+        l2_batch_normalization_1Inference(lo, hi, t)
+        l3_conv2d_2PadSingle()
+        l3_conv2d_2WinogradWeightsIfChanged()
+        splitRows(100, 6) {
             q0, q1, t in
-            self.l3ForwardTiles(l3xp, a3, q0, q1, t)
+            self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t)
         }
-        l4Inference(lo, hi, t)
-        l5ForwardInference(lo, hi, t)
-        l6ForwardInference(lo, hi, t)
-        l7PadSingle()
+        l4_batch_normalization_2Inference(lo, hi, t)
+        l5_max_pooling2d_1ForwardInference(lo, hi, t)
+        l6_dropout_1ForwardInference(lo, hi, t)
+        l7_conv2d_3PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l7ForwardRows(l7xp, a7, q0, q1, t)
+            self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t)
         }
-        l8Inference(lo, hi, t)
-        l9PadSingle()
+        l8_batch_normalization_3Inference(lo, hi, t)
+        l9_conv2d_4PadSingle()
         splitRows(196, 6) {
             q0, q1, t in
-            self.l9ForwardRows(l9xp, a9, q0, q1, t)
+            self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t)
         }
-        l10Inference(lo, hi, t)
-        l11ForwardInference(lo, hi, t)
-        l12ForwardInference(lo, hi, t)
+        l10_batch_normalization_4Inference(lo, hi, t)
+        l11_max_pooling2d_2ForwardInference(lo, hi, t)
+        l12_dropout_2ForwardInference(lo, hi, t)
         splitRows(256, 64) {
             q0, q1, t in
-            self.l14ForwardColumns(q0, q1, t)
+            self.l14_dense_1ForwardColumns(q0, q1, t)
         }
-        l15ForwardInference(lo, hi, t)
-        l16Forward(lo, hi, t)
+        l15_dropout_3ForwardInference(lo, hi, t)
+        l16_dense_2Forward(lo, hi, t)
     }
 
     /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
@@ -578,51 +578,51 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g16.update(from: outputGradient, count: count * 10)
-        l3Flip()
-        l3dxWinogradWeights()
-        l7Flip()
-        l7dxWinogradWeights()
-        l9Flip()
-        l9dxWinogradWeights()
-        l14Transpose()
-        l16Transpose()
+        l3_conv2d_2Flip()
+        l3_conv2d_2dxWinogradWeights()
+        l7_conv2d_3Flip()
+        l7_conv2d_3dxWinogradWeights()
+        l9_conv2d_4Flip()
+        l9_conv2d_4dxWinogradWeights()
+        l14_dense_1Transpose()
+        l16_dense_2Transpose()
         parallel {
             lo, hi, t in
-            l16Backward(lo, hi, t)
-            l15Backward(lo, hi, t)
-            l14Backward(lo, hi, t)
-            l12Backward(lo, hi, t)
-            l11Backward(lo, hi, t)
-            l10BackwardSums(lo, hi, t)
+            l16_dense_2Backward(lo, hi, t)
+            l15_dropout_3Backward(lo, hi, t)
+            l14_dense_1Backward(lo, hi, t)
+            l12_dropout_2Backward(lo, hi, t)
+            l11_max_pooling2d_2Backward(lo, hi, t)
+            l10_batch_normalization_4BackwardSums(lo, hi, t)
         }
-        l10BackwardReduce()
+        l10_batch_normalization_4BackwardReduce()
         parallel {
             lo, hi, t in
-            l10BackwardData(lo, hi, t)
-            l9Backward(lo, hi, t)
-            l8BackwardSums(lo, hi, t)
+            l10_batch_normalization_4BackwardData(lo, hi, t)
+            l9_conv2d_4Backward(lo, hi, t)
+            l8_batch_normalization_3BackwardSums(lo, hi, t)
         }
-        l8BackwardReduce()
+        l8_batch_normalization_3BackwardReduce()
         parallel {
             lo, hi, t in
-            l8BackwardData(lo, hi, t)
-            l7Backward(lo, hi, t)
-            l6Backward(lo, hi, t)
-            l5Backward(lo, hi, t)
-            l4BackwardSums(lo, hi, t)
+            l8_batch_normalization_3BackwardData(lo, hi, t)
+            l7_conv2d_3Backward(lo, hi, t)
+            l6_dropout_1Backward(lo, hi, t)
+            l5_max_pooling2d_1Backward(lo, hi, t)
+            l4_batch_normalization_2BackwardSums(lo, hi, t)
         }
-        l4BackwardReduce()
+        l4_batch_normalization_2BackwardReduce()
         parallel {
             lo, hi, t in
-            l4BackwardData(lo, hi, t)
-            l3Backward(lo, hi, t)
-            l2BackwardSums(lo, hi, t)
+            l4_batch_normalization_2BackwardData(lo, hi, t)
+            l3_conv2d_2Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
-        l2BackwardReduce()
+        l2_batch_normalization_1BackwardReduce()
         parallel {
             lo, hi, t in
-            l2BackwardData(lo, hi, t)
-            l1Backward(lo, hi, t)
+            l2_batch_normalization_1BackwardData(lo, hi, t)
+            l1_conv2d_1Backward(lo, hi, t)
         }
         Parallel.sumPartials(partials, into: gradients, stride: 888298, chunks: max(1, min(threads, count)), segments: reduceSegments)
     }
@@ -631,7 +631,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let reduceSegments: [(offset: Int, count: Int)] = [(0, 800), (800, 32), (960, 25600), (26560, 32), (26720, 18432), (45152, 64), (45472, 36864), (82336, 64), (82656, 802816), (885472, 256), (885728, 2560), (888288, 10)]
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: output pixels q0..<q1 of one image, kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
-    @inline(never) private func l1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l1_conv2d_1ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 0)
         let bias = (parameters + 800)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 28 * 32 + (q0 + row) % 28 * 1) * 1 }, b: wk, n: 32, c: { row in y + (q0 + row) * 32 },
@@ -639,24 +639,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_1 (Conv2D): [N, 28, 28, 1] -> [N, 28, 28, 32]: kernel 5x5x1x32 stride 1x1 pad t2 b2 l2 r2 +bias relu
-    private func l1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a0 + n * 784
-            let x = l1xp + n * 1024
+            let x = l1_conv2d_1xp + n * 1024
             for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
             let y = a1 + n * 25088
-            l1ForwardRows(x, y, 0, 784, t)
+            l1_conv2d_1ForwardRows(x, y, 0, 784, t)
         }
     }
 
     // conv2d_1: zero-padded copy of image 0 (single-image inference)
-    private func l1PadSingle() {
-        let src = a0, x = l1xp
+    private func l1_conv2d_1PadSingle() {
+        let src = a0, x = l1_conv2d_1xp
         for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 1).update(from: src + r * 28, count: 28) }
     }
 
     // conv2d_1 backward: dW, db (first layer: no dx)
-    private func l1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l1_conv2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
             let bdy = g1 + lo * 25088
@@ -669,7 +669,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let gk = (gp + 0)
         gk.update(repeating: 0, count: 800)
         for n in lo..<hi {
-            let x = l1xp + n * 1024
+            let x = l1_conv2d_1xp + n * 1024
             let dy = g1 + n * 25088
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(25, a: { row in x + row / 5 * 32 + row % 5 }, b: dy, n: 32, c: { row in gk + row * 32 },
@@ -678,8 +678,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 64
+    private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -694,24 +694,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch mean from the partial sums
-    private func l2ReduceMean() {
+    private func l2_batch_normalization_1ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 64 + c] }
-            l2mean[c] = s * scale
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 64 + c] }
+            l2_batch_normalization_1mean[c] = s * scale
         }
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
-    private func l2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 64
+    private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l2mean + 16))
+            let m1 = ld16((l2_batch_normalization_1mean + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a1 + lo * 25088 + r * 32
                 let d0 = ld16((xr + 0)) - m0
@@ -725,27 +725,27 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l2ReduceVar() {
+    private func l2_batch_normalization_1ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 784, 1)
         let mm = (parameters + 896), mv = (parameters + 928)
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l2part[k * 64 + c] }
+            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 64 + c] }
             let v = s / Float(m)
-            l2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2mean[c]
+            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l2mean + 0)), k0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
             let ga0 = ld16(((parameters + 832) + 0))
             let be0 = ld16(((parameters + 864) + 0))
-            let m1 = ld16((l2mean + 16)), k1 = ld16((l2inv + 16))
+            let m1 = ld16((l2_batch_normalization_1mean + 16)), k1 = ld16((l2_batch_normalization_1inv + 16))
             let ga1 = ld16(((parameters + 832) + 16))
             let be1 = ld16(((parameters + 864) + 16))
             for r in 0..<(hi - lo) * 784 {
@@ -762,9 +762,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 896), mv = (parameters + 928)
-        let sc = l2part + t * 64, sh = sc + 32   // this chunk's scale and shift
+        let sc = l2_batch_normalization_1part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
             let k = (parameters + 832)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -783,13 +783,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2part + t * 64
+    private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l2_batch_normalization_1part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2mean + 0)), iv0 = ld16((l2inv + 0))
+            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l2mean + 16)), iv1 = ld16((l2inv + 16))
+            let m1 = ld16((l2_batch_normalization_1mean + 16)), iv1 = ld16((l2_batch_normalization_1inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g2 + lo * 25088 + r * 32
                 let xr = a1 + lo * 25088 + r * 32
@@ -808,28 +808,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l2BackwardReduce() {
+    private func l2_batch_normalization_1BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2part[k * 64 + c]; sdx += l2part[k * 64 + 32 + c] }
+            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 64 + c]; sdx += l2_batch_normalization_1part[k * 64 + 32 + c] }
             gradients[832 + c] = sdx
             gradients[864 + c] = sdy
-            l2mdy[c] = sdy * scale
-            l2mdx[c] = sdx * scale
+            l2_batch_normalization_1mdy[c] = sdy * scale
+            l2_batch_normalization_1mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l2inv + 0)), m0 = ld16((l2mean + 0))
+            let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
             let k0 = ld16(((parameters + 832) + 0)) * iv0
-            let my0 = ld16((l2mdy + 0)), mx0 = ld16((l2mdx + 0))
-            let iv1 = ld16((l2inv + 16)), m1 = ld16((l2mean + 16))
+            let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
+            let iv1 = ld16((l2_batch_normalization_1inv + 16)), m1 = ld16((l2_batch_normalization_1mean + 16))
             let k1 = ld16(((parameters + 832) + 16)) * iv1
-            let my1 = ld16((l2mdy + 16)), mx1 = ld16((l2mdx + 16))
+            let my1 = ld16((l2_batch_normalization_1mdy + 16)), mx1 = ld16((l2_batch_normalization_1mdx + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g2 + lo * 25088 + r * 32, xr = a1 + lo * 25088 + r * 32, dxr = g1 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
@@ -841,17 +841,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
-    private func l3WinogradWeightsIfChanged() {
+    private func l3_conv2d_2WinogradWeightsIfChanged() {
         let wk = (parameters + 960)
-        for i in 0..<25600 where wk[i].bitPattern != l3wsrc[i].bitPattern {
-            l3WinogradWeights()
+        for i in 0..<25600 where wk[i].bitPattern != l3_conv2d_2wsrc[i].bitPattern {
+            l3_conv2d_2WinogradWeights()
             return
         }
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l3WinogradWeights() {
-        let wk = (parameters + 960), h = l3wh
+    private func l3_conv2d_2WinogradWeights() {
+        let wk = (parameters + 960), h = l3_conv2d_2wh
         let cm0_13333334 = SIMD16<Float>(repeating: -0.13333334)
         let cm0_11111111 = SIMD16<Float>(repeating: -0.11111111)
         let cm0_033333335 = SIMD16<Float>(repeating: -0.033333335)
@@ -906,23 +906,23 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u3 = ((((h0 * c0_027777778).addingProduct(h1, c0_055555556)).addingProduct(h2, c0_11111111)).addingProduct(h3, c0_22222222)).addingProduct(h4, c0_44444445)
                     let u4 = ((((h0 * c0_016666668).addingProduct(h1, cm0_033333335)).addingProduct(h2, c0_06666667)).addingProduct(h3, cm0_13333334)).addingProduct(h4, c0_26666668)
                     let u5 = ((((h0 * c0_7111111).addingProduct(h1, c0_35555556)).addingProduct(h2, c0_17777778)).addingProduct(h3, c0_08888889)).addingProduct(h4, c0_044444446)
-                    st16(l3wu + (i * 7 + 0) * 1040 + ci * 32 + c0, u0)
-                    st16(l3wu + (i * 7 + 1) * 1040 + ci * 32 + c0, u1)
-                    st16(l3wu + (i * 7 + 2) * 1040 + ci * 32 + c0, u2)
-                    st16(l3wu + (i * 7 + 3) * 1040 + ci * 32 + c0, u3)
-                    st16(l3wu + (i * 7 + 4) * 1040 + ci * 32 + c0, u4)
-                    st16(l3wu + (i * 7 + 5) * 1040 + ci * 32 + c0, u5)
-                    st16(l3wu + (i * 7 + 6) * 1040 + ci * 32 + c0, h4)
+                    st16(l3_conv2d_2wu + (i * 7 + 0) * 1040 + ci * 32 + c0, u0)
+                    st16(l3_conv2d_2wu + (i * 7 + 1) * 1040 + ci * 32 + c0, u1)
+                    st16(l3_conv2d_2wu + (i * 7 + 2) * 1040 + ci * 32 + c0, u2)
+                    st16(l3_conv2d_2wu + (i * 7 + 3) * 1040 + ci * 32 + c0, u3)
+                    st16(l3_conv2d_2wu + (i * 7 + 4) * 1040 + ci * 32 + c0, u4)
+                    st16(l3_conv2d_2wu + (i * 7 + 5) * 1040 + ci * 32 + c0, u5)
+                    st16(l3_conv2d_2wu + (i * 7 + 6) * 1040 + ci * 32 + c0, h4)
                 }
             }
         }
-        l3wsrc.update(from: wk, count: 25600)
+        l3_conv2d_2wsrc.update(from: wk, count: 25600)
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(3x3, 5x5), output tiles q0..<q1 (of 100, 3x3 pixels each) of one image
-    @inline(never) private func l3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l3_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 26560)
-        let v = l3wv + t * 18816, mm = l3wm + t * 18816, h = l3wh + t * 784
+        let v = l3_conv2d_2wv + t * 18816, mm = l3_conv2d_2wm + t * 18816, h = l3_conv2d_2wh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
         let cm3_5 = SIMD16<Float>(repeating: -3.5)
@@ -1001,7 +1001,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3wu + xi * 1040
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3_conv2d_2wu + xi * 1040
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 32, ldb: 32), .store)
             }
@@ -1070,33 +1070,33 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 5x5x32x32 stride 1x1 pad t2 b2 l2 r2 +bias relu, Winograd
-    private func l3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a2 + n * 25088
-            let x = l3xp + n * 32768
+            let x = l3_conv2d_2xp + n * 32768
             for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
             let y = a3 + n * 25088
-            l3ForwardTiles(x, y, 0, 100, t)
+            l3_conv2d_2ForwardTiles(x, y, 0, 100, t)
         }
     }
 
     // conv2d_2: zero-padded copy of image 0 (single-image inference)
-    private func l3PadSingle() {
-        let src = a2, x = l3xp
+    private func l3_conv2d_2PadSingle() {
+        let src = a2, x = l3_conv2d_2xp
         for r in 0..<28 { (x + ((r + 2) * 32 + 2) * 32).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_2: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l3Flip() {
+    private func l3_conv2d_2Flip() {
         let wk = (parameters + 960)
         for kh in 0..<5 { for kw in 0..<5 { for ci in 0..<32 { for o in 0..<32 {
-            l3wf[((kh * 5 + kw) * 32 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 32 + o]
+            l3_conv2d_2wf[((kh * 5 + kw) * 32 + o) * 32 + ci] = wk[(((4 - kh) * 5 + 4 - kw) * 32 + ci) * 32 + o]
         } } } }
     }
 
     // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 7][xi % 7], g = W[:, :, ci, co] (Winograd F(3x3, 5x5))
-    private func l3dxWinogradWeights() {
-        let wk = l3wf, h = l3dxwh
+    private func l3_conv2d_2dxWinogradWeights() {
+        let wk = l3_conv2d_2wf, h = l3_conv2d_2dxwh
         let cm0_13333334 = SIMD16<Float>(repeating: -0.13333334)
         let cm0_11111111 = SIMD16<Float>(repeating: -0.11111111)
         let cm0_033333335 = SIMD16<Float>(repeating: -0.033333335)
@@ -1151,21 +1151,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u3 = ((((h0 * c0_027777778).addingProduct(h1, c0_055555556)).addingProduct(h2, c0_11111111)).addingProduct(h3, c0_22222222)).addingProduct(h4, c0_44444445)
                     let u4 = ((((h0 * c0_016666668).addingProduct(h1, cm0_033333335)).addingProduct(h2, c0_06666667)).addingProduct(h3, cm0_13333334)).addingProduct(h4, c0_26666668)
                     let u5 = ((((h0 * c0_7111111).addingProduct(h1, c0_35555556)).addingProduct(h2, c0_17777778)).addingProduct(h3, c0_08888889)).addingProduct(h4, c0_044444446)
-                    st16(l3dxwu + (i * 7 + 0) * 1040 + ci * 32 + c0, u0)
-                    st16(l3dxwu + (i * 7 + 1) * 1040 + ci * 32 + c0, u1)
-                    st16(l3dxwu + (i * 7 + 2) * 1040 + ci * 32 + c0, u2)
-                    st16(l3dxwu + (i * 7 + 3) * 1040 + ci * 32 + c0, u3)
-                    st16(l3dxwu + (i * 7 + 4) * 1040 + ci * 32 + c0, u4)
-                    st16(l3dxwu + (i * 7 + 5) * 1040 + ci * 32 + c0, u5)
-                    st16(l3dxwu + (i * 7 + 6) * 1040 + ci * 32 + c0, h4)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 0) * 1040 + ci * 32 + c0, u0)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 1) * 1040 + ci * 32 + c0, u1)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 2) * 1040 + ci * 32 + c0, u2)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 3) * 1040 + ci * 32 + c0, u3)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 4) * 1040 + ci * 32 + c0, u4)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 5) * 1040 + ci * 32 + c0, u5)
+                    st16(l3_conv2d_2dxwu + (i * 7 + 6) * 1040 + ci * 32 + c0, h4)
                 }
             }
         }
     }
 
     // conv2d_2 input gradient: Winograd F(3x3, 5x5) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l3dxwv + t * 18816, mm = l3dxwm + t * 18816, h = l3dxwh + t * 784
+    @inline(never) private func l3_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l3_conv2d_2dxwv + t * 18816, mm = l3_conv2d_2dxwm + t * 18816, h = l3_conv2d_2dxwh + t * 784
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm4 = SIMD16<Float>(repeating: -4.0)
         let cm3_5 = SIMD16<Float>(repeating: -3.5)
@@ -1244,7 +1244,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 }
             }
             for xi in 0..<49 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3dxwu + xi * 1040
+                let vx = v + xi * 384, mx = mm + xi * 384, ux = l3_conv2d_2dxwu + xi * 1040
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 32, ldb: 32), .store)
             }
@@ -1306,7 +1306,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_2 backward: dW, db, dx
-    private func l3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l3_conv2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
             let bdy = g3 + lo * 25088
@@ -1318,22 +1318,22 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<32 { gb[o] = 0 }
         let gk = (gp + 960)
         gk.update(repeating: 0, count: 25600)
-        let dyp = l3dyp + t * 32768
+        let dyp = l3_conv2d_2dyp + t * 32768
         for n in lo..<hi {
-            let x = l3xp + n * 32768
+            let x = l3_conv2d_2xp + n * 32768
             let dy = g3 + n * 25088
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(800, a: { row in x + row / 160 * 1024 + row % 160 }, b: dy, n: 32, c: { row in gk + row * 32 },
                       GemmReduction(outer: 28, inner: 28, aOuter: 1024, aInner: 32, bOuter: 896, bInner: 32), .add)
             let dx = g2 + n * 25088
             for r in 0..<28 { (dyp + ((r + 2) * 32 + 2) * 32).update(from: dy + r * 896, count: 896) }
-            l3InputGradientTiles(dyp, dx, 0, 100, t)
+            l3_conv2d_2InputGradientTiles(dyp, dx, 0, 100, t)
         }
     }
 
     // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4part + t * 64
+    private func l4_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l4_batch_normalization_2part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -1348,24 +1348,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch mean from the partial sums
-    private func l4ReduceMean() {
+    private func l4_batch_normalization_2ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l4part[k * 64 + c] }
-            l4mean[c] = s * scale
+            for k in 0..<chunks { s += l4_batch_normalization_2part[k * 64 + c] }
+            l4_batch_normalization_2mean[c] = s * scale
         }
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
-    private func l4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4part + t * 64
+    private func l4_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l4_batch_normalization_2part + t * 64
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l4mean + 0))
+            let m0 = ld16((l4_batch_normalization_2mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l4mean + 16))
+            let m1 = ld16((l4_batch_normalization_2mean + 16))
             for r in 0..<(hi - lo) * 784 {
                 let xr = a3 + lo * 25088 + r * 32
                 let d0 = ld16((xr + 0)) - m0
@@ -1379,27 +1379,27 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l4ReduceVar() {
+    private func l4_batch_normalization_2ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 784, 1)
         let mm = (parameters + 26656), mv = (parameters + 26688)
         for c in 0..<32 {
             var s: Float = 0
-            for k in 0..<chunks { s += l4part[k * 64 + c] }
+            for k in 0..<chunks { s += l4_batch_normalization_2part[k * 64 + c] }
             let v = s / Float(m)
-            l4inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l4mean[c]
+            l4_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l4_batch_normalization_2mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l4mean + 0)), k0 = ld16((l4inv + 0))
+            let m0 = ld16((l4_batch_normalization_2mean + 0)), k0 = ld16((l4_batch_normalization_2inv + 0))
             let ga0 = ld16(((parameters + 26592) + 0))
             let be0 = ld16(((parameters + 26624) + 0))
-            let m1 = ld16((l4mean + 16)), k1 = ld16((l4inv + 16))
+            let m1 = ld16((l4_batch_normalization_2mean + 16)), k1 = ld16((l4_batch_normalization_2inv + 16))
             let ga1 = ld16(((parameters + 26592) + 16))
             let be1 = ld16(((parameters + 26624) + 16))
             for r in 0..<(hi - lo) * 784 {
@@ -1416,9 +1416,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 26656), mv = (parameters + 26688)
-        let sc = l4part + t * 64, sh = sc + 32   // this chunk's scale and shift
+        let sc = l4_batch_normalization_2part + t * 64, sh = sc + 32   // this chunk's scale and shift
         for c in 0..<32 {
             let k = (parameters + 26592)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -1437,13 +1437,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4part + t * 64
+    private func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l4_batch_normalization_2part + t * 64
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l4mean + 0)), iv0 = ld16((l4inv + 0))
+            let m0 = ld16((l4_batch_normalization_2mean + 0)), iv0 = ld16((l4_batch_normalization_2inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l4mean + 16)), iv1 = ld16((l4inv + 16))
+            let m1 = ld16((l4_batch_normalization_2mean + 16)), iv1 = ld16((l4_batch_normalization_2inv + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g4 + lo * 25088 + r * 32
                 let xr = a3 + lo * 25088 + r * 32
@@ -1462,28 +1462,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l4BackwardReduce() {
+    private func l4_batch_normalization_2BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 784, 1))
         for c in 0..<32 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l4part[k * 64 + c]; sdx += l4part[k * 64 + 32 + c] }
+            for k in 0..<chunks { sdy += l4_batch_normalization_2part[k * 64 + c]; sdx += l4_batch_normalization_2part[k * 64 + 32 + c] }
             gradients[26592 + c] = sdx
             gradients[26624 + c] = sdy
-            l4mdy[c] = sdy * scale
-            l4mdx[c] = sdx * scale
+            l4_batch_normalization_2mdy[c] = sdy * scale
+            l4_batch_normalization_2mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l4_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l4inv + 0)), m0 = ld16((l4mean + 0))
+            let iv0 = ld16((l4_batch_normalization_2inv + 0)), m0 = ld16((l4_batch_normalization_2mean + 0))
             let k0 = ld16(((parameters + 26592) + 0)) * iv0
-            let my0 = ld16((l4mdy + 0)), mx0 = ld16((l4mdx + 0))
-            let iv1 = ld16((l4inv + 16)), m1 = ld16((l4mean + 16))
+            let my0 = ld16((l4_batch_normalization_2mdy + 0)), mx0 = ld16((l4_batch_normalization_2mdx + 0))
+            let iv1 = ld16((l4_batch_normalization_2inv + 16)), m1 = ld16((l4_batch_normalization_2mean + 16))
             let k1 = ld16(((parameters + 26592) + 16)) * iv1
-            let my1 = ld16((l4mdy + 16)), mx1 = ld16((l4mdx + 16))
+            let my1 = ld16((l4_batch_normalization_2mdy + 16)), mx1 = ld16((l4_batch_normalization_2mdx + 16))
             for r in 0..<(hi - lo) * 784 {
                 let dyr = g4 + lo * 25088 + r * 32, xr = a3 + lo * 25088 + r * 32, dxr = g3 + lo * 25088 + r * 32
                 let g0 = ld16((dyr + 0))
@@ -1495,10 +1495,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l5Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_max_pooling2d_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a4 + n * 25088, y = a5 + n * 6272
-            let ag = l5arg + n * 6272
+            let ag = l5_max_pooling2d_1arg + n * 6272
             for oh in 0..<14 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 28)
                 for ow in 0..<14 {
@@ -1517,17 +1517,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32] backward
-    private func l5Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_max_pooling2d_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g4 + n * 25088, dy = g5 + n * 6272
             dx.update(repeating: 0, count: 25088)
-            let ag = l5arg + n * 6272
+            let ag = l5_max_pooling2d_1arg + n * 6272
             for i in 0..<6272 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l5ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l5_max_pooling2d_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a4 + n * 25088, py = a5 + n * 6272
             for oh in 0..<14 {
@@ -1554,8 +1554,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: dropout rate 0.25, training
-    private func l6ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a5 + lo * 6272, y = a6 + lo * 6272, mk = l6mask + lo * 6272
+    private func l6_dropout_1ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a5 + lo * 6272, y = a6 + lo * 6272, mk = l6_dropout_1mask + lo * 6272
         let base = seed ^ 13064056694810536062
         for i in 0..<(hi - lo) * 6272 {
             let u = Float(mix64(base &+ UInt64(lo * 6272 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -1566,19 +1566,19 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32]: inference, y = x
-    private func l6ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l6_dropout_1ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a6 + lo * 6272).update(from: a5 + lo * 6272, count: (hi - lo) * 6272)
     }
 
     // dropout_1 (Dropout): [N, 14, 14, 32] -> [N, 14, 14, 32] backward: dx = dy * mask
-    private func l6Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g6 + lo * 6272, dx = g5 + lo * 6272, mk = l6mask + lo * 6272
+    private func l6_dropout_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g6 + lo * 6272, dx = g5 + lo * 6272, mk = l6_dropout_1mask + lo * 6272
         for i in 0..<(hi - lo) * 6272 { dx[i] = dy[i] * mk[i] }
     }
 
     // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l7WinogradWeights() {
-        let wk = (parameters + 26720), h = l7wh
+    private func l7_conv2d_3WinogradWeights() {
+        let wk = (parameters + 26720), h = l7_conv2d_3wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -1612,21 +1612,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l7wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
-                    st16(l7wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
-                    st16(l7wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
-                    st16(l7wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
-                    st16(l7wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
-                    st16(l7wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
+                    st16(l7_conv2d_3wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
+                    st16(l7_conv2d_3wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
+                    st16(l7_conv2d_3wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
+                    st16(l7_conv2d_3wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
+                    st16(l7_conv2d_3wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
+                    st16(l7_conv2d_3wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l7ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l7_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 45152)
-        let v = l7wv + t * 9216, mm = l7wm + t * 18432, h = l7wh + t * 576
+        let v = l7_conv2d_3wv + t * 13824, mm = l7_conv2d_3wm + t * 27648, h = l7_conv2d_3wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -1634,7 +1634,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -1678,17 +1678,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 256 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 256 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 256 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 256 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 256 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 256 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 256, mx = mm + xi * 512, ux = l7wu + xi * 2064
+                let vx = v + xi * 384, mx = mm + xi * 768, ux = l7_conv2d_3wu + xi * 2064
                 Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 32, ldb: 64), .store)
             }
@@ -1701,12 +1701,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1762,7 +1762,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) private func l7ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l7_conv2d_3ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 26720)
         let bias = (parameters + 45152)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 32 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -1770,33 +1770,33 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
-    private func l7Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_conv2d_3Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a6 + n * 6272
-            let x = l7xp + n * 8192
+            let x = l7_conv2d_3xp + n * 8192
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
             let y = a7 + n * 12544
-            l7ForwardTiles(x, y, 0, 16, t)
+            l7_conv2d_3ForwardTiles(x, y, 0, 16, t)
         }
     }
 
     // conv2d_3: zero-padded copy of image 0 (single-image inference)
-    private func l7PadSingle() {
-        let src = a6, x = l7xp
+    private func l7_conv2d_3PadSingle() {
+        let src = a6, x = l7_conv2d_3xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 32).update(from: src + r * 448, count: 448) }
     }
 
     // conv2d_3: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l7Flip() {
+    private func l7_conv2d_3Flip() {
         let wk = (parameters + 26720)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<32 { for o in 0..<64 {
-            l7wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
+            l7_conv2d_3wf[((kh * 3 + kw) * 64 + o) * 32 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 32 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_3 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l7dxWinogradWeights() {
-        let wk = l7wf, h = l7dxwh
+    private func l7_conv2d_3dxWinogradWeights() {
+        let wk = l7_conv2d_3wf, h = l7_conv2d_3dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -1830,20 +1830,20 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l7dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
-                    st16(l7dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
-                    st16(l7dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
-                    st16(l7dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
-                    st16(l7dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
-                    st16(l7dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
+                    st16(l7_conv2d_3dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
+                    st16(l7_conv2d_3dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
+                    st16(l7_conv2d_3dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
+                    st16(l7_conv2d_3dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
+                    st16(l7_conv2d_3dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
+                    st16(l7_conv2d_3dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l7InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l7dxwv + t * 18432, mm = l7dxwm + t * 9216, h = l7dxwh + t * 576
+    @inline(never) private func l7_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l7_conv2d_3dxwv + t * 27648, mm = l7_conv2d_3dxwm + t * 13824, h = l7_conv2d_3dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -1851,7 +1851,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -1895,17 +1895,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 256, ux = l7dxwu + xi * 2064
+                let vx = v + xi * 768, mx = mm + xi * 384, ux = l7_conv2d_3dxwu + xi * 2064
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
                           GemmReduction(k: 64, ldb: 32), .store)
             }
@@ -1918,12 +1918,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 32, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 256 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 256 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 256 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 256 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 256 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 256 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -1970,7 +1970,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_3 backward: dW, db, dx
-    private func l7Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l7_conv2d_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
             let bdy = g7 + lo * 12544
@@ -1982,22 +1982,22 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 26720)
         gk.update(repeating: 0, count: 18432)
-        let dyp = l7dyp + t * 16384
+        let dyp = l7_conv2d_3dyp + t * 16384
         for n in lo..<hi {
-            let x = l7xp + n * 8192
+            let x = l7_conv2d_3xp + n * 8192
             let dy = g7 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(288, a: { row in x + row / 96 * 512 + row % 96 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 14, inner: 14, aOuter: 512, aInner: 32, bOuter: 896, bInner: 64), .add)
             let dx = g6 + n * 6272
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l7InputGradientTiles(dyp, dx, 0, 16, t)
+            l7_conv2d_3InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
     // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l8SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l8part + t * 128
+    private func l8_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l8_batch_normalization_3part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -2018,28 +2018,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch mean from the partial sums
-    private func l8ReduceMean() {
+    private func l8_batch_normalization_3ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l8part[k * 128 + c] }
-            l8mean[c] = s * scale
+            for k in 0..<chunks { s += l8_batch_normalization_3part[k * 128 + c] }
+            l8_batch_normalization_3mean[c] = s * scale
         }
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
-    private func l8SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l8part + t * 128
+    private func l8_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l8_batch_normalization_3part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l8mean + 0))
+            let m0 = ld16((l8_batch_normalization_3mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l8mean + 16))
+            let m1 = ld16((l8_batch_normalization_3mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l8mean + 32))
+            let m2 = ld16((l8_batch_normalization_3mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l8mean + 48))
+            let m3 = ld16((l8_batch_normalization_3mean + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a7 + lo * 12544 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -2059,33 +2059,33 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l8ReduceVar() {
+    private func l8_batch_normalization_3ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 196, 1)
         let mm = (parameters + 45344), mv = (parameters + 45408)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l8part[k * 128 + c] }
+            for k in 0..<chunks { s += l8_batch_normalization_3part[k * 128 + c] }
             let v = s / Float(m)
-            l8inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l8mean[c]
+            l8_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l8_batch_normalization_3mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l8Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l8mean + 0)), k0 = ld16((l8inv + 0))
+            let m0 = ld16((l8_batch_normalization_3mean + 0)), k0 = ld16((l8_batch_normalization_3inv + 0))
             let ga0 = ld16(((parameters + 45216) + 0))
             let be0 = ld16(((parameters + 45280) + 0))
-            let m1 = ld16((l8mean + 16)), k1 = ld16((l8inv + 16))
+            let m1 = ld16((l8_batch_normalization_3mean + 16)), k1 = ld16((l8_batch_normalization_3inv + 16))
             let ga1 = ld16(((parameters + 45216) + 16))
             let be1 = ld16(((parameters + 45280) + 16))
-            let m2 = ld16((l8mean + 32)), k2 = ld16((l8inv + 32))
+            let m2 = ld16((l8_batch_normalization_3mean + 32)), k2 = ld16((l8_batch_normalization_3inv + 32))
             let ga2 = ld16(((parameters + 45216) + 32))
             let be2 = ld16(((parameters + 45280) + 32))
-            let m3 = ld16((l8mean + 48)), k3 = ld16((l8inv + 48))
+            let m3 = ld16((l8_batch_normalization_3mean + 48)), k3 = ld16((l8_batch_normalization_3inv + 48))
             let ga3 = ld16(((parameters + 45216) + 48))
             let be3 = ld16(((parameters + 45280) + 48))
             for r in 0..<(hi - lo) * 196 {
@@ -2108,9 +2108,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l8Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 45344), mv = (parameters + 45408)
-        let sc = l8part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l8_batch_normalization_3part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 45216)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -2133,17 +2133,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l8BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l8part + t * 128
+    private func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l8_batch_normalization_3part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l8mean + 0)), iv0 = ld16((l8inv + 0))
+            let m0 = ld16((l8_batch_normalization_3mean + 0)), iv0 = ld16((l8_batch_normalization_3inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l8mean + 16)), iv1 = ld16((l8inv + 16))
+            let m1 = ld16((l8_batch_normalization_3mean + 16)), iv1 = ld16((l8_batch_normalization_3inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l8mean + 32)), iv2 = ld16((l8inv + 32))
+            let m2 = ld16((l8_batch_normalization_3mean + 32)), iv2 = ld16((l8_batch_normalization_3inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l8mean + 48)), iv3 = ld16((l8inv + 48))
+            let m3 = ld16((l8_batch_normalization_3mean + 48)), iv3 = ld16((l8_batch_normalization_3inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g8 + lo * 12544 + r * 64
                 let xr = a7 + lo * 12544 + r * 64
@@ -2172,34 +2172,34 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l8BackwardReduce() {
+    private func l8_batch_normalization_3BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l8part[k * 128 + c]; sdx += l8part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l8_batch_normalization_3part[k * 128 + c]; sdx += l8_batch_normalization_3part[k * 128 + 64 + c] }
             gradients[45216 + c] = sdx
             gradients[45280 + c] = sdy
-            l8mdy[c] = sdy * scale
-            l8mdx[c] = sdx * scale
+            l8_batch_normalization_3mdy[c] = sdy * scale
+            l8_batch_normalization_3mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l8BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l8_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l8inv + 0)), m0 = ld16((l8mean + 0))
+            let iv0 = ld16((l8_batch_normalization_3inv + 0)), m0 = ld16((l8_batch_normalization_3mean + 0))
             let k0 = ld16(((parameters + 45216) + 0)) * iv0
-            let my0 = ld16((l8mdy + 0)), mx0 = ld16((l8mdx + 0))
-            let iv1 = ld16((l8inv + 16)), m1 = ld16((l8mean + 16))
+            let my0 = ld16((l8_batch_normalization_3mdy + 0)), mx0 = ld16((l8_batch_normalization_3mdx + 0))
+            let iv1 = ld16((l8_batch_normalization_3inv + 16)), m1 = ld16((l8_batch_normalization_3mean + 16))
             let k1 = ld16(((parameters + 45216) + 16)) * iv1
-            let my1 = ld16((l8mdy + 16)), mx1 = ld16((l8mdx + 16))
-            let iv2 = ld16((l8inv + 32)), m2 = ld16((l8mean + 32))
+            let my1 = ld16((l8_batch_normalization_3mdy + 16)), mx1 = ld16((l8_batch_normalization_3mdx + 16))
+            let iv2 = ld16((l8_batch_normalization_3inv + 32)), m2 = ld16((l8_batch_normalization_3mean + 32))
             let k2 = ld16(((parameters + 45216) + 32)) * iv2
-            let my2 = ld16((l8mdy + 32)), mx2 = ld16((l8mdx + 32))
-            let iv3 = ld16((l8inv + 48)), m3 = ld16((l8mean + 48))
+            let my2 = ld16((l8_batch_normalization_3mdy + 32)), mx2 = ld16((l8_batch_normalization_3mdx + 32))
+            let iv3 = ld16((l8_batch_normalization_3inv + 48)), m3 = ld16((l8_batch_normalization_3mean + 48))
             let k3 = ld16(((parameters + 45216) + 48)) * iv3
-            let my3 = ld16((l8mdy + 48)), mx3 = ld16((l8mdx + 48))
+            let my3 = ld16((l8_batch_normalization_3mdy + 48)), mx3 = ld16((l8_batch_normalization_3mdx + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g8 + lo * 12544 + r * 64, xr = a7 + lo * 12544 + r * 64, dxr = g7 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -2215,8 +2215,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l9WinogradWeights() {
-        let wk = (parameters + 45472), h = l9wh
+    private func l9_conv2d_4WinogradWeights() {
+        let wk = (parameters + 45472), h = l9_conv2d_4wh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -2250,21 +2250,21 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l9wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
-                    st16(l9wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
-                    st16(l9wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
-                    st16(l9wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
-                    st16(l9wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
-                    st16(l9wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
+                    st16(l9_conv2d_4wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
+                    st16(l9_conv2d_4wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
+                    st16(l9_conv2d_4wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
+                    st16(l9_conv2d_4wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
+                    st16(l9_conv2d_4wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
+                    st16(l9_conv2d_4wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
-    @inline(never) private func l9ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l9_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 82336)
-        let v = l9wv + t * 18432, mm = l9wm + t * 18432, h = l9wh + t * 576
+        let v = l9_conv2d_4wv + t * 27648, mm = l9_conv2d_4wm + t * 27648, h = l9_conv2d_4wh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -2272,7 +2272,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -2316,17 +2316,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 512, ux = l9wu + xi * 4112
+                let vx = v + xi * 768, mx = mm + xi * 768, ux = l9_conv2d_4wu + xi * 4112
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 64, ldb: 64), .store)
             }
@@ -2339,12 +2339,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2400,7 +2400,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu
-    @inline(never) private func l9ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+    @inline(never) private func l9_conv2d_4ForwardRows(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 45472)
         let bias = (parameters + 82336)
         Gemm.rows(q1 - q0, a: { row in x + ((q0 + row) / 14 * 16 + (q0 + row) % 14 * 1) * 64 }, b: wk, n: 64, c: { row in y + (q0 + row) * 64 },
@@ -2408,33 +2408,33 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias relu, Winograd
-    private func l9Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_conv2d_4Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let src = a8 + n * 12544
-            let x = l9xp + n * 16384
+            let x = l9_conv2d_4xp + n * 16384
             for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
             let y = a9 + n * 12544
-            l9ForwardTiles(x, y, 0, 16, t)
+            l9_conv2d_4ForwardTiles(x, y, 0, 16, t)
         }
     }
 
     // conv2d_4: zero-padded copy of image 0 (single-image inference)
-    private func l9PadSingle() {
-        let src = a8, x = l9xp
+    private func l9_conv2d_4PadSingle() {
+        let src = a8, x = l9_conv2d_4xp
         for r in 0..<14 { (x + ((r + 1) * 16 + 1) * 64).update(from: src + r * 896, count: 896) }
     }
 
     // conv2d_4: Wf[kh][kw][co][ci] = W[KH-1-kh][KW-1-kw][ci][co]
-    private func l9Flip() {
+    private func l9_conv2d_4Flip() {
         let wk = (parameters + 45472)
         for kh in 0..<3 { for kw in 0..<3 { for ci in 0..<64 { for o in 0..<64 {
-            l9wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
+            l9_conv2d_4wf[((kh * 3 + kw) * 64 + o) * 64 + ci] = wk[(((2 - kh) * 3 + 2 - kw) * 64 + ci) * 64 + o]
         } } } }
     }
 
     // conv2d_4 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
-    private func l9dxWinogradWeights() {
-        let wk = l9wf, h = l9dxwh
+    private func l9_conv2d_4dxWinogradWeights() {
+        let wk = l9_conv2d_4wf, h = l9_conv2d_4dxwh
         let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
         let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
         let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
@@ -2468,20 +2468,20 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                     let u1 = ue1 + uo1, u2 = ue1 - uo1
                     let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
                     let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l9dxwu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
-                    st16(l9dxwu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
-                    st16(l9dxwu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
-                    st16(l9dxwu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
-                    st16(l9dxwu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
-                    st16(l9dxwu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
+                    st16(l9_conv2d_4dxwu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
+                    st16(l9_conv2d_4dxwu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
+                    st16(l9_conv2d_4dxwu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
+                    st16(l9_conv2d_4dxwu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
+                    st16(l9_conv2d_4dxwu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
+                    st16(l9_conv2d_4dxwu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
                 }
             }
         }
     }
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
-    @inline(never) private func l9InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l9dxwv + t * 18432, mm = l9dxwm + t * 18432, h = l9dxwh + t * 576
+    @inline(never) private func l9_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
+        let v = l9_conv2d_4dxwv + t * 27648, mm = l9_conv2d_4dxwm + t * 27648, h = l9_conv2d_4dxwh + t * 576
         let cm5 = SIMD16<Float>(repeating: -5.0)
         let cm2 = SIMD16<Float>(repeating: -2.0)
         let c2 = SIMD16<Float>(repeating: 2.0)
@@ -2489,7 +2489,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let c8 = SIMD16<Float>(repeating: 8.0)
         var q = q0
         while q < q1 {
-            let rows = min(8, q1 - q)
+            let rows = min(12, q1 - q)
             for i in 0..<rows {
                 let tile = q + i, ty = tile / 4, tx = tile % 4
                 let rowIn = ty < 3   // the last tile row's window ends past the image
@@ -2533,17 +2533,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                         let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
                         let b3 = be3 + bo3, b4 = be3 - bo3
                         let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
+                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
+                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
+                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
+                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
+                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
+                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
                     }
                 }
             }
             for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 512, ux = l9dxwu + xi * 4112
+                let vx = v + xi * 768, mx = mm + xi * 768, ux = l9_conv2d_4dxwu + xi * 4112
                 Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
                           GemmReduction(k: 64, ldb: 64), .store)
             }
@@ -2556,12 +2556,12 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                 for c0 in stride(from: 0, to: 64, by: 16) {
                     // A^T M: column cc -> h[0..<4][cc]
                     for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
+                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
+                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
+                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
+                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
+                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
+                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
                         let as1 = m1 + m2
                         let ad1 = m1 - m2
                         let as3 = m3 + m4
@@ -2608,7 +2608,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // conv2d_4 backward: dW, db, dx
-    private func l9Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l9_conv2d_4Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
             let bdy = g9 + lo * 12544
@@ -2620,22 +2620,22 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         for o in 0..<64 { gb[o] = 0 }
         let gk = (gp + 45472)
         gk.update(repeating: 0, count: 36864)
-        let dyp = l9dyp + t * 16384
+        let dyp = l9_conv2d_4dyp + t * 16384
         for n in lo..<hi {
-            let x = l9xp + n * 16384
+            let x = l9_conv2d_4xp + n * 16384
             let dy = g9 + n * 12544
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(576, a: { row in x + row / 192 * 1024 + row % 192 }, b: dy, n: 64, c: { row in gk + row * 64 },
                       GemmReduction(outer: 14, inner: 14, aOuter: 1024, aInner: 64, bOuter: 896, bInner: 64), .add)
             let dx = g8 + n * 12544
             for r in 0..<14 { (dyp + ((r + 1) * 16 + 1) * 64).update(from: dy + r * 896, count: 896) }
-            l9InputGradientTiles(dyp, dx, 0, 16, t)
+            l9_conv2d_4InputGradientTiles(dyp, dx, 0, 16, t)
         }
     }
 
     // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
-    private func l10SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 128
+    private func l10_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_4part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
             var s1: SIMD16<Float> = SIMD16<Float>()
@@ -2656,28 +2656,28 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4: batch mean from the partial sums
-    private func l10ReduceMean() {
+    private func l10_batch_normalization_4ReduceMean() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l10part[k * 128 + c] }
-            l10mean[c] = s * scale
+            for k in 0..<chunks { s += l10_batch_normalization_4part[k * 128 + c] }
+            l10_batch_normalization_4mean[c] = s * scale
         }
     }
 
     // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
-    private func l10SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 128
+    private func l10_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_4part + t * 128
         do {
             var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 0))
+            let m0 = ld16((l10_batch_normalization_4mean + 0))
             var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10mean + 16))
+            let m1 = ld16((l10_batch_normalization_4mean + 16))
             var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10mean + 32))
+            let m2 = ld16((l10_batch_normalization_4mean + 32))
             var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10mean + 48))
+            let m3 = ld16((l10_batch_normalization_4mean + 48))
             for r in 0..<(hi - lo) * 196 {
                 let xr = a9 + lo * 12544 + r * 64
                 let d0 = ld16((xr + 0)) - m0
@@ -2697,33 +2697,33 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
-    private func l10ReduceVar() {
+    private func l10_batch_normalization_4ReduceVar() {
         let chunks = max(1, min(threads, count))
         let m = max(count * 196, 1)
         let mm = (parameters + 82528), mv = (parameters + 82592)
         for c in 0..<64 {
             var s: Float = 0
-            for k in 0..<chunks { s += l10part[k * 128 + c] }
+            for k in 0..<chunks { s += l10_batch_normalization_4part[k * 128 + c] }
             let v = s / Float(m)
-            l10inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10mean[c]
+            l10_batch_normalization_4inv[c] = 1 / (v + Float(0.001)).squareRoot()
+            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10_batch_normalization_4mean[c]
             mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
         }
     }
 
     // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
-    private func l10Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let m0 = ld16((l10mean + 0)), k0 = ld16((l10inv + 0))
+            let m0 = ld16((l10_batch_normalization_4mean + 0)), k0 = ld16((l10_batch_normalization_4inv + 0))
             let ga0 = ld16(((parameters + 82400) + 0))
             let be0 = ld16(((parameters + 82464) + 0))
-            let m1 = ld16((l10mean + 16)), k1 = ld16((l10inv + 16))
+            let m1 = ld16((l10_batch_normalization_4mean + 16)), k1 = ld16((l10_batch_normalization_4inv + 16))
             let ga1 = ld16(((parameters + 82400) + 16))
             let be1 = ld16(((parameters + 82464) + 16))
-            let m2 = ld16((l10mean + 32)), k2 = ld16((l10inv + 32))
+            let m2 = ld16((l10_batch_normalization_4mean + 32)), k2 = ld16((l10_batch_normalization_4inv + 32))
             let ga2 = ld16(((parameters + 82400) + 32))
             let be2 = ld16(((parameters + 82464) + 32))
-            let m3 = ld16((l10mean + 48)), k3 = ld16((l10inv + 48))
+            let m3 = ld16((l10_batch_normalization_4mean + 48)), k3 = ld16((l10_batch_normalization_4inv + 48))
             let ga3 = ld16(((parameters + 82400) + 48))
             let be3 = ld16(((parameters + 82464) + 48))
             for r in 0..<(hi - lo) * 196 {
@@ -2746,9 +2746,9 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
-    private func l10Inference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
         let mm = (parameters + 82528), mv = (parameters + 82592)
-        let sc = l10part + t * 128, sh = sc + 64   // this chunk's scale and shift
+        let sc = l10_batch_normalization_4part + t * 128, sh = sc + 64   // this chunk's scale and shift
         for c in 0..<64 {
             let k = (parameters + 82400)[c] / (mv[c] + Float(0.001)).squareRoot()
             sc[c] = k
@@ -2771,17 +2771,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
-    private func l10BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10part + t * 128
+    private func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
+        let s = l10_batch_normalization_4part + t * 128
         do {
             var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10mean + 0)), iv0 = ld16((l10inv + 0))
+            let m0 = ld16((l10_batch_normalization_4mean + 0)), iv0 = ld16((l10_batch_normalization_4inv + 0))
             var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10mean + 16)), iv1 = ld16((l10inv + 16))
+            let m1 = ld16((l10_batch_normalization_4mean + 16)), iv1 = ld16((l10_batch_normalization_4inv + 16))
             var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10mean + 32)), iv2 = ld16((l10inv + 32))
+            let m2 = ld16((l10_batch_normalization_4mean + 32)), iv2 = ld16((l10_batch_normalization_4inv + 32))
             var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10mean + 48)), iv3 = ld16((l10inv + 48))
+            let m3 = ld16((l10_batch_normalization_4mean + 48)), iv3 = ld16((l10_batch_normalization_4inv + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g10 + lo * 12544 + r * 64
                 let xr = a9 + lo * 12544 + r * 64
@@ -2810,34 +2810,34 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
-    private func l10BackwardReduce() {
+    private func l10_batch_normalization_4BackwardReduce() {
         let chunks = max(1, min(threads, count))
         let scale = 1 / Float(max(count * 196, 1))
         for c in 0..<64 {
             var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l10part[k * 128 + c]; sdx += l10part[k * 128 + 64 + c] }
+            for k in 0..<chunks { sdy += l10_batch_normalization_4part[k * 128 + c]; sdx += l10_batch_normalization_4part[k * 128 + 64 + c] }
             gradients[82400 + c] = sdx
             gradients[82464 + c] = sdy
-            l10mdy[c] = sdy * scale
-            l10mdx[c] = sdx * scale
+            l10_batch_normalization_4mdy[c] = sdy * scale
+            l10_batch_normalization_4mdx[c] = sdx * scale
         }
     }
 
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
-    private func l10BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l10_batch_normalization_4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
         do {
-            let iv0 = ld16((l10inv + 0)), m0 = ld16((l10mean + 0))
+            let iv0 = ld16((l10_batch_normalization_4inv + 0)), m0 = ld16((l10_batch_normalization_4mean + 0))
             let k0 = ld16(((parameters + 82400) + 0)) * iv0
-            let my0 = ld16((l10mdy + 0)), mx0 = ld16((l10mdx + 0))
-            let iv1 = ld16((l10inv + 16)), m1 = ld16((l10mean + 16))
+            let my0 = ld16((l10_batch_normalization_4mdy + 0)), mx0 = ld16((l10_batch_normalization_4mdx + 0))
+            let iv1 = ld16((l10_batch_normalization_4inv + 16)), m1 = ld16((l10_batch_normalization_4mean + 16))
             let k1 = ld16(((parameters + 82400) + 16)) * iv1
-            let my1 = ld16((l10mdy + 16)), mx1 = ld16((l10mdx + 16))
-            let iv2 = ld16((l10inv + 32)), m2 = ld16((l10mean + 32))
+            let my1 = ld16((l10_batch_normalization_4mdy + 16)), mx1 = ld16((l10_batch_normalization_4mdx + 16))
+            let iv2 = ld16((l10_batch_normalization_4inv + 32)), m2 = ld16((l10_batch_normalization_4mean + 32))
             let k2 = ld16(((parameters + 82400) + 32)) * iv2
-            let my2 = ld16((l10mdy + 32)), mx2 = ld16((l10mdx + 32))
-            let iv3 = ld16((l10inv + 48)), m3 = ld16((l10mean + 48))
+            let my2 = ld16((l10_batch_normalization_4mdy + 32)), mx2 = ld16((l10_batch_normalization_4mdx + 32))
+            let iv3 = ld16((l10_batch_normalization_4inv + 48)), m3 = ld16((l10_batch_normalization_4mean + 48))
             let k3 = ld16(((parameters + 82400) + 48)) * iv3
-            let my3 = ld16((l10mdy + 48)), mx3 = ld16((l10mdx + 48))
+            let my3 = ld16((l10_batch_normalization_4mdy + 48)), mx3 = ld16((l10_batch_normalization_4mdx + 48))
             for r in 0..<(hi - lo) * 196 {
                 let dyr = g10 + lo * 12544 + r * 64, xr = a9 + lo * 12544 + r * 64, dxr = g9 + lo * 12544 + r * 64
                 let g0 = ld16((dyr + 0))
@@ -2853,10 +2853,10 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
-    private func l11Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_max_pooling2d_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let x = a10 + n * 12544, y = a11 + n * 3136
-            let ag = l11arg + n * 3136
+            let ag = l11_max_pooling2d_2arg + n * 3136
             for oh in 0..<7 {
                 let h0 = oh * 2 - 0, hs = max(h0, 0), he = min(h0 + 2, 14)
                 for ow in 0..<7 {
@@ -2875,17 +2875,17 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64] backward
-    private func l11Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_max_pooling2d_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let dx = g10 + n * 12544, dy = g11 + n * 3136
             dx.update(repeating: 0, count: 12544)
-            let ag = l11arg + n * 3136
+            let ag = l11_max_pooling2d_2arg + n * 3136
             for i in 0..<3136 { dx[Int(ag[i])] += dy[i] }
         }
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0), inference
-    private func l11ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l11_max_pooling2d_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         for n in lo..<hi {
             let px = a10 + n * 12544, py = a11 + n * 3136
             for oh in 0..<7 {
@@ -2918,8 +2918,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: dropout rate 0.25, training
-    private func l12ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a11 + lo * 3136, y = a12 + lo * 3136, mk = l12mask + lo * 3136
+    private func l12_dropout_2ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a11 + lo * 3136, y = a12 + lo * 3136, mk = l12_dropout_2mask + lo * 3136
         let base = seed ^ 7681369315911520508
         for i in 0..<(hi - lo) * 3136 {
             let u = Float(mix64(base &+ UInt64(lo * 3136 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -2930,18 +2930,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64]: inference, y = x
-    private func l12ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l12_dropout_2ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a12 + lo * 3136).update(from: a11 + lo * 3136, count: (hi - lo) * 3136)
     }
 
     // dropout_2 (Dropout): [N, 7, 7, 64] -> [N, 7, 7, 64] backward: dx = dy * mask
-    private func l12Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g12 + lo * 3136, dx = g11 + lo * 3136, mk = l12mask + lo * 3136
+    private func l12_dropout_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g12 + lo * 3136, dx = g11 + lo * 3136, mk = l12_dropout_2mask + lo * 3136
         for i in 0..<(hi - lo) * 3136 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: x [3136] * W [3136, 256] + b relu
-    private func l14Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_dense_1Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 82656)
         let bias = (parameters + 885472)
         let x = a12, y = a14
@@ -2951,7 +2951,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1 (Dense): [N, 3136] -> [N, 256]: outputs q0..<q1 of image 0
-    private func l14ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
+    private func l14_dense_1ForwardColumns(_ q0: Int, _ q1: Int, _ t: Int) {
         let wk = (parameters + 82656)
         let bias = (parameters + 885472)
         let x = a12, y = a14
@@ -2962,13 +2962,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_1: Wt[o][i] = W[i][o]
-    private func l14Transpose() {
+    private func l14_dense_1Transpose() {
         let wk = (parameters + 82656)
-        for i in 0..<3136 { for o in 0..<256 { l14wt[o * 3136 + i] = wk[i * 256 + o] } }
+        for i in 0..<3136 { for o in 0..<256 { l14_dense_1wt[o * 3136 + i] = wk[i * 256 + o] } }
     }
 
     // dense_1 backward: dW, db, dx
-    private func l14Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l14_dense_1Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         do {
             let bdy = g14 + lo * 256
@@ -2985,13 +2985,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         Gemm.rows(3136, a: { row in x + r0 * 3136 + row }, b: dy + r0 * 256, n: 256, c: { row in gk + row * 256 },
                   GemmReduction(k: rows, aStride: 3136, ldb: 256), .store)
         let dx = g12
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l14wt, n: 3136, c: { row in dx + (r0 + row) * 3136 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 256 }, b: l14_dense_1wt, n: 3136, c: { row in dx + (r0 + row) * 3136 },
                   GemmReduction(k: 256, ldb: 3136), .store)
     }
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256]: dropout rate 0.5, training
-    private func l15ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
-        let x = a14 + lo * 256, y = a15 + lo * 256, mk = l15mask + lo * 256
+    private func l15_dropout_3ForwardTraining(_ lo: Int, _ hi: Int, _ t: Int) {
+        let x = a14 + lo * 256, y = a15 + lo * 256, mk = l15_dropout_3mask + lo * 256
         let base = seed ^ 4990025626462012731
         for i in 0..<(hi - lo) * 256 {
             let u = Float(mix64(base &+ UInt64(lo * 256 + i)) >> 40) * Float(1.0 / 16777216.0)
@@ -3002,18 +3002,18 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256]: inference, y = x
-    private func l15ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l15_dropout_3ForwardInference(_ lo: Int, _ hi: Int, _ t: Int) {
         (a15 + lo * 256).update(from: a14 + lo * 256, count: (hi - lo) * 256)
     }
 
     // dropout_3 (Dropout): [N, 256] -> [N, 256] backward: dx = dy * mask
-    private func l15Backward(_ lo: Int, _ hi: Int, _ t: Int) {
-        let dy = g15 + lo * 256, dx = g14 + lo * 256, mk = l15mask + lo * 256
+    private func l15_dropout_3Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+        let dy = g15 + lo * 256, dx = g14 + lo * 256, mk = l15_dropout_3mask + lo * 256
         for i in 0..<(hi - lo) * 256 { dx[i] = dy[i] * mk[i] }
     }
 
     // dense_2 (Dense): [N, 256] -> [N, 10]: x [256] * W [256, 10] + b linear
-    private func l16Forward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_dense_2Forward(_ lo: Int, _ hi: Int, _ t: Int) {
         let wk = (parameters + 885728)
         let bias = (parameters + 888288)
         let x = a15, y = a16
@@ -3023,13 +3023,13 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     }
 
     // dense_2: Wt[o][i] = W[i][o]
-    private func l16Transpose() {
+    private func l16_dense_2Transpose() {
         let wk = (parameters + 885728)
-        for i in 0..<256 { for o in 0..<10 { l16wt[o * 256 + i] = wk[i * 10 + o] } }
+        for i in 0..<256 { for o in 0..<10 { l16_dense_2wt[o * 256 + i] = wk[i * 10 + o] } }
     }
 
     // dense_2 backward: dW, db, dx
-    private func l16Backward(_ lo: Int, _ hi: Int, _ t: Int) {
+    private func l16_dense_2Backward(_ lo: Int, _ hi: Int, _ t: Int) {
         let gp = partials + t * 888298
         let x = a15, dy = g16
         let gb = (gp + 888288)
@@ -3040,7 +3040,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         Gemm.rows(256, a: { row in x + r0 * 256 + row }, b: dy + r0 * 10, n: 10, c: { row in gk + row * 10 },
                   GemmReduction(k: rows, aStride: 256, ldb: 10), .store)
         let dx = g15
-        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16wt, n: 256, c: { row in dx + (r0 + row) * 256 },
+        Gemm.rows(rows, a: { row in dy + (r0 + row) * 10 }, b: l16_dense_2wt, n: 256, c: { row in dx + (r0 + row) * 256 },
                   GemmReduction(k: 10, ldb: 256), .store)
     }
 

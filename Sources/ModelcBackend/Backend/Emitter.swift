@@ -97,7 +97,13 @@ struct LayerContext {
     /// this layer's backward runs per image to get its output gradient.
     var trainingBatchNorm: BatchNormBackwardData? = nil
 
-    var prefix: String { "l\(index)" }
+    var prefix: String { LayerContext.prefix(index, layer.name) }
+    /// The prefix of a layer's functions and buffers: `l<index>_<name>` when the name is a short
+    /// ASCII identifier (`l5_conv2d_2Forward`), else `l<index>`.
+    static func prefix(_ index: Int, _ name: String) -> String {
+        let plain = !name.isEmpty && name.count <= 40 && name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || CharacterSet.alphanumerics.contains($0)) }
+        return plain ? "l\(index)_\(name)" : "l\(index)"
+    }
     var inSize: Int { inShape.reduce(1, *) }
     var outSize: Int { outShape.reduce(1, *) }
     var name: String { layer.name }

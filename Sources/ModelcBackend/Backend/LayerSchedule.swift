@@ -103,7 +103,7 @@ struct LayerSchedule {
             let consumer = layers[g.last + 1]
             let cg = ConvGeometry(conv: ca, inShape: Emitter.inputShapeOf(consumer, fallback: layers[g.last].outputShape), outShape: consumer.outputShape)
             if cg.padded {
-                target = "l\(idx + g.last + 1 - i)xp"
+                target = LayerContext.prefix(idx + g.last + 1 - i, consumer.name) + "xp"
                 layout = .padded(cg)
                 prePadded.insert(g.last + 1)
             }
@@ -136,7 +136,7 @@ struct LayerSchedule {
         let bnIdx = idx + bnPos - i
         bnDataInProducer.insert(bnPos)
         return BatchNormBackwardData(
-            prefix: "l\(bnIdx)", channels: layers[i].outputShape.last ?? 1,
+            prefix: LayerContext.prefix(bnIdx, layers[bnPos].name), channels: layers[i].outputShape.last ?? 1,
             gamma: params.offsets[bnPos][.gamma].map { "(parameters + \($0))" },
             dOut: a.map { "g\(idx + $0 - i)" } ?? "g\(bnIdx)", out: a.map { "a\(idx + $0 - i)" } ?? "a\(bnIdx)",
             x: x, activation: trainEpi)

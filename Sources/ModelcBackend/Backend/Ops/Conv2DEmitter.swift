@@ -211,7 +211,7 @@ extension Conv2DLayer {
         }
         if let wino = wino, winoSingle {
             steps.append(.serial("\(wino.weightsName)IfChanged()"))
-            steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: wino.block))
+            steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: WinogradConv.splitBlock))
         } else {
             steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }

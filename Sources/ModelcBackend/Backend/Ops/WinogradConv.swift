@@ -209,12 +209,11 @@ struct WinogradConv {
     /// layers' U do not fit), and the direct row kernels are faster (at 16, seed 002's two 14x14
     /// layers too: 0.245 -> 0.266 ms).
     static let singleImageMinimumTiles = 32
-    /// Tiles per GEMM block: at most two of the Gemm's 6-row tiles, evened out over the image's
-    /// blocks (49 tiles: 10, 10, 10, 10, 9, not 12 x 4 + 1; each block streams all of U).
-    var block: Int {
-        let most = 12, blocks = (tiles + most - 1) / most
-        return (tiles + blocks - 1) / blocks
-    }
+    /// Tiles per GEMM block: two of the Gemm's 6-row tiles, so that only an image's last block
+    /// has a partial tile (each block streams all of U; a 10-tile block would compute 12).
+    var block: Int { min(12, tiles) }
+    /// Tiles per part when one image's tiles are split over the threads: one Gemm tile.
+    static let splitBlock = 6
     let kernelName: String
     var weightsName: String { "\(prefix)WinogradWeights" }
     private var u: String { "\(prefix)wu" }

@@ -44,6 +44,54 @@ enum TrainCommand<M: CompiledModel> {
     static func run(_ args: [String], console: Console, program: String) throws {
         let f = try CommandLineFlags(args, command: "train", valueFlags: valueFlags, switchFlags: switchFlags)
         let info = M.info
+        let (config, resumeFrom, checkpointPath) = try settings(f, console: console)
+        let reportDirectory = f.string("report")
+        if let dir = reportDirectory { try RunReport.prepare(dir) }   // unwritable: fail before training
+
+        // data
+        let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
+
+        // model and starting point
+        let model = M(maxBatch: max(config.batchSize, min(256, trainSet.count + (valSet?.count ?? 0))))
+        let trainer = try Trainer(model: model, config: config, train: trainSet, validation: valSet)
+        trainer.checkpointPath = checkpointPath
+        try start(trainer, from: resumeFrom, checkpoint: checkpointPath, flags: f, console: console)
+        if trainer.isFinished {
+            console.err("nothing to do: the run in \(checkpointPath) already finished \(trainer.progress.epochsDone) epochs\(trainer.progress.stopped ? " (early stopping)" : ""); raise --epochs to continue")
+            return
+        }
+
+        let json = f.has("json")
+        // --test-each-epoch: the test set after every epoch (for time-to-accuracy measurements;
+        // it never influences training, checkpoints or early stopping)
+        let testEachEpoch = f.has("test-each-epoch")
+        let perEpochTest = testEachEpoch ? try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console) : nil
+        if !json {
+            console.out("training \(info.name) on \(config.dataset): \(trainSet.count) images, \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue), schedule \(config.schedule), seed \(config.seed)")
+        }
+        let bar = ProgressBar(enabled: console.isTTY)
+        trainer.observer = observer(trainer, bar: bar, json: json, perEpochTest: perEpochTest, console: console)
+        Interruption.install()
+        do {
+            try trainer.run()
+        } catch {
+            bar.clear()
+            throw error
+        }
+        if let dir = reportDirectory {
+            try writeReport(trainer, to: dir, checkpoint: checkpointPath, flags: f, console: console)
+        }
+        var done = "checkpoint: \(checkpointPath)"
+        if let best = trainer.progress.bestValAccuracy {
+            done += String(format: "; best validation accuracy %.4f in epoch %d: %@", best, trainer.progress.bestEpoch, Trainer<M>.bestPath(for: checkpointPath))
+        }
+        console.err(done)
+    }
+
+    /// The run's settings: model file defaults < checkpoint (with --resume) < flags; the checkpoint
+    /// to resume from (with --resume) and the checkpoint path. Sets the run's thread count.
+    static func settings(_ f: CommandLineFlags, console: Console) throws -> (config: TrainingConfig, resumeFrom: Checkpoint?, checkpointPath: String) {
+        let info = M.info
         let threads = try CommandSupport.setThreads(f)
         let resume = f.has("resume")
         if resume && f.has("weights") { throw UsageError("train: --resume continues from --checkpoint; it cannot be combined with --weights") }
@@ -75,16 +123,13 @@ enum TrainCommand<M: CompiledModel> {
             }
             config.threads = threads
         }
-        let reportDirectory = f.string("report")
-        if let dir = reportDirectory { try RunReport.prepare(dir) }   // unwritable: fail before training
+        return (config, resumeFrom, checkpointPath)
+    }
 
-        // data
-        let (trainSet, valSet) = try CommandSupport.trainingImages(config, flags: f, info: info, console: console)
-
-        // model and starting point
-        let model = M(maxBatch: max(config.batchSize, min(256, trainSet.count + (valSet?.count ?? 0))))
-        let trainer = try Trainer(model: model, config: config, train: trainSet, validation: valSet)
-        trainer.checkpointPath = checkpointPath
+    /// The starting point: the checkpoint's state with --resume, else fresh parameters (or
+    /// --weights), written to the checkpoint path at once.
+    static func start(_ trainer: Trainer<M>, from resumeFrom: Checkpoint?, checkpoint checkpointPath: String,
+                      flags f: CommandLineFlags, console: Console) throws {
         if let c = resumeFrom {
             try trainer.restore(c, file: checkpointPath)
             console.err("resuming \(checkpointPath): \(trainer.progress.epochsDone) epochs and \(trainer.progress.stepInEpoch) steps of epoch \(trainer.progress.epochsDone + 1) done")
@@ -92,28 +137,20 @@ enum TrainCommand<M: CompiledModel> {
             if FileIO.exists(checkpointPath) {
                 console.err("note: starting a new run over the existing checkpoint \(checkpointPath) (use --resume to continue it instead)")
             }
-            initializeParameters(model.parameters, tensors: info.tensors, seed: config.seed)
-            if let w = f.string("weights") { try WeightsFile.load(w, into: model) }
+            initializeParameters(trainer.model.parameters, tensors: M.info.tensors, seed: trainer.config.seed)
+            if let w = f.string("weights") { try WeightsFile.load(w, into: trainer.model) }
             // fail on an unwritable path now rather than after the first epoch
             try trainer.snapshot().write(to: checkpointPath)
         }
-        if trainer.isFinished {
-            console.err("nothing to do: the run in \(checkpointPath) already finished \(trainer.progress.epochsDone) epochs\(trainer.progress.stopped ? " (early stopping)" : ""); raise --epochs to continue")
-            return
-        }
+    }
 
-        let json = f.has("json")
-        // --test-each-epoch: the test set after every epoch (for time-to-accuracy measurements;
-        // it never influences training, checkpoints or early stopping)
-        let testEachEpoch = f.has("test-each-epoch")
-        let perEpochTest = testEachEpoch ? try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console) : nil
-        let testLoss = Loss(kind: config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
-        if !json {
-            console.out("training \(info.name) on \(config.dataset): \(trainSet.count) images, \(valSet?.count ?? 0) for validation; \(config.optimizer.kind.rawValue) lr \(config.learningRate) batch \(config.batchSize), \(config.epochs) epochs, loss \(config.loss.rawValue), schedule \(config.schedule), seed \(config.seed)")
-        }
-        let bar = ProgressBar(enabled: console.isTTY)
+    /// Progress bar updates, one line (or JSON object) per epoch, messages on stderr.
+    static func observer(_ trainer: Trainer<M>, bar: ProgressBar, json: Bool, perEpochTest: LabeledImages?,
+                         console: Console) -> TrainingObserver {
+        let model = trainer.model, trainCount = trainer.train.count
+        let testLoss = Loss(kind: trainer.config.loss, modelEndsWithSoftmax: M.endsWithSoftmax)
         var observer = TrainingObserver()
-        let epochs = config.epochs
+        let epochs = trainer.config.epochs
         observer.step = { epoch, _, _, done, total, seconds, loss, acc in
             bar.update(label: "epoch \(epoch)/\(epochs)", done: done, total: total, seconds: seconds,
                        extra: String(format: "loss %.4f acc %.4f", loss, acc))
@@ -121,49 +158,47 @@ enum TrainCommand<M: CompiledModel> {
         observer.epoch = { r in
             bar.clear()
             let test = perEpochTest.map { Evaluator.evaluate(model, images: $0, loss: testLoss, batch: model.maxBatch) }
-            if json {
-                var fields = [("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(r.accuracy)),
-                              ("val_loss", JSON.number(r.valLoss)), ("val_accuracy", JSON.number(r.valAccuracy)),
-                              ("seconds", JSON.number(r.seconds)), ("images_per_s", JSON.number(r.imagesPerSecond))]
-                if let t = test {
-                    fields += [("train_seconds", JSON.number(Double(trainSet.count) / max(r.imagesPerSecond, 1e-9))),
-                               ("test_loss", JSON.number(t.loss)), ("test_accuracy", JSON.number(t.accuracy))]
-                }
-                console.out(JSON.object(fields))
-            } else {
-                var line = String(format: "epoch %d/%d  loss %.4f  accuracy %.4f", r.epoch, epochs, r.loss, r.accuracy)
-                if let vl = r.valLoss, let va = r.valAccuracy { line += String(format: "  val_loss %.4f  val_accuracy %.4f", vl, va) }
-                if let t = test { line += String(format: "  test_loss %.4f  test_accuracy %.4f", t.loss, t.accuracy) }
-                line += String(format: "  %.1fs  %.0f img/s", r.seconds, r.imagesPerSecond)
-                console.out(line)
-            }
+            console.out(json ? epochJSON(r, test: test, trainCount: trainCount) : epochLine(r, epochs: epochs, test: test))
         }
         observer.message = { console.err($0) }
-        trainer.observer = observer
-        Interruption.install()
-        do {
-            try trainer.run()
-        } catch {
-            bar.clear()
-            throw error
+        return observer
+    }
+
+    /// One epoch as a JSON object (--json).
+    static func epochJSON(_ r: EpochRecord, test: ClassificationMetrics?, trainCount: Int) -> String {
+        var fields = [("epoch", "\(r.epoch)"), ("loss", JSON.number(r.loss)), ("accuracy", JSON.number(r.accuracy)),
+                      ("val_loss", JSON.number(r.valLoss)), ("val_accuracy", JSON.number(r.valAccuracy)),
+                      ("seconds", JSON.number(r.seconds)), ("images_per_s", JSON.number(r.imagesPerSecond))]
+        if let t = test {
+            fields += [("train_seconds", JSON.number(Double(trainCount) / max(r.imagesPerSecond, 1e-9))),
+                       ("test_loss", JSON.number(t.loss)), ("test_accuracy", JSON.number(t.accuracy))]
         }
-        if let dir = reportDirectory {
-            let test = try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)
-            var splits = [("train", trainSet)]
-            if let v = valSet { splits.append(("val", v)) }
-            splits.append(("test", test))
-            let written = try RunReport.write(
-                to: dir, model: model, config: config,
-                history: RunReport.history(trainer.progress.history, config: config, stepsPerEpoch: trainer.stepsPerEpoch),
-                splits: splits, samplesFrom: "test",
-                info: [("weights", "final state after epoch \(trainer.progress.epochsDone) (\(checkpointPath))")],
-                names: CommandSupport.classNames(info, dataset: config.dataset), batch: model.maxBatch)
-            console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
-        }
-        var done = "checkpoint: \(checkpointPath)"
-        if let best = trainer.progress.bestValAccuracy {
-            done += String(format: "; best validation accuracy %.4f in epoch %d: %@", best, trainer.progress.bestEpoch, Trainer<M>.bestPath(for: checkpointPath))
-        }
-        console.err(done)
+        return JSON.object(fields)
+    }
+
+    /// One epoch as a line of text.
+    static func epochLine(_ r: EpochRecord, epochs: Int, test: ClassificationMetrics?) -> String {
+        var line = String(format: "epoch %d/%d  loss %.4f  accuracy %.4f", r.epoch, epochs, r.loss, r.accuracy)
+        if let vl = r.valLoss, let va = r.valAccuracy { line += String(format: "  val_loss %.4f  val_accuracy %.4f", vl, va) }
+        if let t = test { line += String(format: "  test_loss %.4f  test_accuracy %.4f", t.loss, t.accuracy) }
+        line += String(format: "  %.1fs  %.0f img/s", r.seconds, r.imagesPerSecond)
+        return line
+    }
+
+    /// --report: the run report over the train, validation and test splits, after training.
+    static func writeReport(_ trainer: Trainer<M>, to dir: String, checkpoint checkpointPath: String,
+                            flags f: CommandLineFlags, console: Console) throws {
+        let info = M.info, config = trainer.config, model = trainer.model
+        let test = try CommandSupport.testImages(config, limit: 0, flags: f, info: info, console: console)
+        var splits = [("train", trainer.train)]
+        if let v = trainer.validation { splits.append(("val", v)) }
+        splits.append(("test", test))
+        let written = try RunReport.write(
+            to: dir, model: model, config: config,
+            history: RunReport.history(trainer.progress.history, config: config, stepsPerEpoch: trainer.stepsPerEpoch),
+            splits: splits, samplesFrom: "test",
+            info: [("weights", "final state after epoch \(trainer.progress.epochsDone) (\(checkpointPath))")],
+            names: CommandSupport.classNames(info, dataset: config.dataset), batch: model.maxBatch)
+        console.err("report: \(written.count) files in \(dir) (open \(ReportWriter.join(dir, "report.html")))")
     }
 }

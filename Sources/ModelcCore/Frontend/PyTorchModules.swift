@@ -1,5 +1,6 @@
 // PyTorchModules: the supported torch.nn module classes and the reading of their repr
-// arguments (modern keyword form, short positional form, pre-0.4 forms) into PTOp.
+// arguments (modern keyword form, short positional form, pre-0.4 forms) into PTOp; the
+// argument readers are in PyTorchModuleArgs.swift.
 
 enum PTOp: Equatable {
     case conv(cin: Int, cout: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, same: Bool, dh: Int, dw: Int, bias: Bool)
@@ -37,105 +38,15 @@ enum PyTorchModules {
 
     /// Reads one leaf module. Throws for unsupported classes and unreadable arguments.
     static func op(_ m: PTModule, doc: Document) throws -> PTOp {
-        let a = PTArgs(m.args.replacingOccurrences(of: " = ", with: "="))
-        func err(_ s: String) -> ModelError { doc.error(m.line, "module '\(m.path)' (\(m.type)): \(s)") }
-        func int(_ key: String, _ pos: Int?, _ def: Int? = nil) throws -> Int {
-            if let v = a.keyword[key] { guard let n = Int(v) else { throw err("\(key)=\(v): expected an integer") }; return n }
-            if let p = pos, p < a.positional.count {
-                guard let n = Int(a.positional[p]) else { throw err("argument \(p + 1) '\(a.positional[p])': expected an integer") }
-                return n
-            }
-            if let d = def { return d }
-            throw err("missing \(key)")
-        }
-        func pair(_ keys: [String], _ pos: Int?, _ def: (Int, Int)?) throws -> (Int, Int) {
-            for k in keys { if let v = a.keyword[k] {
-                guard let p = PTArgs.pair(v) else { throw err("\(k)=\(v): expected N or (H, W)") }
-                return p
-            } }
-            if let p = pos, p < a.positional.count {
-                guard let v = PTArgs.pair(a.positional[p]) else { throw err("argument \(p + 1) '\(a.positional[p])': expected N or (H, W)") }
-                return v
-            }
-            if let d = def { return d }
-            throw err("missing \(keys[0])")
-        }
-        func float(_ key: String, _ pos: Int?, _ def: Float) throws -> Float {
-            if let v = a.keyword[key] ?? (pos.flatMap { $0 < a.positional.count ? a.positional[$0] : nil }) {
-                guard let x = Float(v), x.isFinite else { throw err("\(key)=\(v): expected a number") }
-                return x
-            }
-            return def
-        }
-        func bool(_ key: String, _ def: Bool) throws -> Bool {
-            guard let v = a.keyword[key] else { return def }
-            guard let b = PTArgs.bool(v) else { throw err("\(key)=\(v): expected True or False") }
-            return b
-        }
+        let r = PTModuleArgs(m, doc: doc)
         switch m.type {
-        case "Conv2d":
-            let cin = try int("in_channels", 0), cout = try int("out_channels", 1)
-            let k = try pair(["kernel_size"], 2, nil)
-            let s = try pair(["stride"], 3, (1, 1))
-            var same = false
-            var p = (0, 0)
-            if let v = a.keyword["padding"], v.contains("same") || v.contains("valid") {
-                same = v.contains("same")
-            } else {
-                p = try pair(["padding"], 4, (0, 0))
-            }
-            let d = try pair(["dilation"], 5, (1, 1))
-            if let g = a.keyword["groups"], g != "1" { throw err("groups=\(g): grouped convolutions are not supported") }
-            if let pm = a.keyword["padding_mode"], !pm.contains("zeros") { throw err("padding_mode=\(pm): only zero padding is supported") }
-            guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, d.0 > 0, d.1 > 0,
-                  cin <= 65536, cout <= 65536, k.0 <= 64, k.1 <= 64, p.0 <= 1024, p.1 <= 1024,
-                  s.0 <= 1024, s.1 <= 1024, d.0 <= 64, d.1 <= 64 else { throw err("implausible sizes in '\(m.args)'") }
-            return .conv(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, same: same,
-                         dh: d.0, dw: d.1, bias: try bool("bias", true))
-        case "Linear":
-            var inF: Int, outF: Int
-            if a.positional.count == 1, a.keyword.isEmpty, a.positional[0].contains("->") {
-                // Pre-0.4: "400 -> 120".
-                let parts = a.positional[0].components(separatedBy: "->").map { $0.trimmed }
-                guard parts.count == 2, let i = Int(parts[0]), let o = Int(parts[1]) else { throw err("expected 'IN -> OUT', found '\(m.args)'") }
-                inF = i; outF = o
-            } else {
-                inF = try int("in_features", 0); outF = try int("out_features", 1)
-            }
-            guard inF > 0, outF > 0, inF <= TableScanner.maxDim, outF <= TableScanner.maxDim else { throw err("implausible sizes in '\(m.args)'") }
-            return .linear(inF: inF, outF: outF, bias: try bool("bias", true))
-        case "BatchNorm2d", "BatchNorm1d":
-            let c = try int("num_features", 0)
-            guard c > 0, c <= TableScanner.maxDim else { throw err("implausible channel count \(c)") }
-            let mom = try float("momentum", 2, 0.1)
-            guard mom >= 0, mom <= 1 else { throw err("momentum=\(mom): expected 0...1") }
-            let eps = try float("eps", 1, 1e-5)
-            guard eps > 0 else { throw err("eps=\(eps): must be > 0") }
-            if let t = a.keyword["track_running_stats"], PTArgs.bool(t) == false {
-                throw err("track_running_stats=False (batch statistics at inference) is not supported")
-            }
-            return .batchNorm(channels: c, eps: eps, momentum: mom, affine: try bool("affine", true),
-                              dims: m.type == "BatchNorm2d" ? 2 : 1)
-        case "MaxPool2d", "AvgPool2d":
-            let k = try pair(["kernel_size", "size"], 0, nil)
-            let s = try pair(["stride"], 1, k)
-            let p = try pair(["padding"], 2, (0, 0))
-            if try bool("ceil_mode", false) { throw err("ceil_mode=True is not supported") }
-            if m.type == "MaxPool2d", let dv = a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
-                throw err("dilation=\(dv) is not supported")
-            }
-            if m.type == "AvgPool2d", p != (0, 0), try bool("count_include_pad", true) == false {
-                throw err("count_include_pad=False is not supported")
-            }
-            guard k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, k.0 <= 1024, k.1 <= 1024, s.0 <= 1024, s.1 <= 1024 else {
-                throw err("implausible sizes in '\(m.args)'")
-            }
-            if p != (0, 0) { throw err("padding=\(p.0),\(p.1): padded pooling is not supported") }
-            return m.type == "MaxPool2d" ? .maxPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
-                                         : .avgPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
+        case "Conv2d": return try conv(r)
+        case "Linear": return try linear(r)
+        case "BatchNorm2d", "BatchNorm1d": return try batchNorm(r)
+        case "MaxPool2d", "AvgPool2d": return try pool(r)
         case "AdaptiveAvgPool2d", "AdaptiveMaxPool2d":
-            let o = try pair(["output_size"], 0, nil)
-            guard o.0 > 0, o.1 > 0, o.0 <= 4096, o.1 <= 4096 else { throw err("output_size \(o.0)x\(o.1): expected 1...4096") }
+            let o = try r.pair(["output_size"], 0, nil)
+            guard o.0 > 0, o.1 > 0, o.0 <= 4096, o.1 <= 4096 else { throw r.err("output_size \(o.0)x\(o.1): expected 1...4096") }
             return m.type == "AdaptiveAvgPool2d" ? .adaptiveAvgPool(oh: o.0, ow: o.1) : .adaptiveMaxPool(oh: o.0, ow: o.1)
         case "ReLU": return .relu
         case "Sigmoid": return .sigmoid
@@ -143,26 +54,106 @@ enum PyTorchModules {
         case "Identity": return .identity
         case "Softmax": return .softmax
         case "LogSoftmax": return .logSoftmax
-        case "LeakyReLU": return .leakyRelu(try float("negative_slope", 0, 0.01))
-        case "ELU": return .elu(try float("alpha", 0, 1.0))
+        case "LeakyReLU": return .leakyRelu(try r.float("negative_slope", 0, 0.01))
+        case "ELU": return .elu(try r.float("alpha", 0, 1.0))
         case "Dropout", "Dropout2d":
-            let p = try float("p", 0, 0.5)
-            guard p >= 0, p < 1 else { throw err("p=\(p): expected 0 <= p < 1") }
+            let p = try r.float("p", 0, 0.5)
+            guard p >= 0, p < 1 else { throw r.err("p=\(p): expected 0 <= p < 1") }
             return .dropout(p, spatial: m.type == "Dropout2d")
         case "Flatten":
-            let s = try int("start_dim", 0, 1)
-            let e = try int("end_dim", 1, -1)
-            guard s == 1, e == -1 else { throw err("only Flatten(start_dim=1, end_dim=-1) is supported") }
+            let s = try r.int("start_dim", 0, 1)
+            let e = try r.int("end_dim", 1, -1)
+            guard s == 1, e == -1 else { throw r.err("only Flatten(start_dim=1, end_dim=-1) is supported") }
             return .flatten
-        case "ZeroPad2d":
-            let v = m.args.components(separatedBy: "padding=").last ?? m.args
-            let nums = v.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-            guard nums.allSatisfy({ $0 <= 4096 }) else { throw err("implausible padding in '\(m.args)'") }
-            if nums.count == 1 { return .zeroPad(left: nums[0], right: nums[0], top: nums[0], bottom: nums[0]) }
-            guard nums.count == 4 else { throw err("expected padding=(left, right, top, bottom)") }
-            return .zeroPad(left: nums[0], right: nums[1], top: nums[2], bottom: nums[3])
+        case "ZeroPad2d": return try zeroPad(r)
         default:
-            throw err("module class \(m.type) is not supported (supported: \(supportedList))")
+            throw r.err("module class \(m.type) is not supported (supported: \(supportedList))")
         }
+    }
+
+    /// Conv2d: sizes as N or (H, W), padding as numbers or 'same'/'valid'; no groups, zero padding only.
+    static func conv(_ r: PTModuleArgs) throws -> PTOp {
+        let a = r.a, m = r.module
+        let cin = try r.int("in_channels", 0), cout = try r.int("out_channels", 1)
+        let k = try r.pair(["kernel_size"], 2, nil)
+        let s = try r.pair(["stride"], 3, (1, 1))
+        var same = false
+        var p = (0, 0)
+        if let v = a.keyword["padding"], v.contains("same") || v.contains("valid") {
+            same = v.contains("same")
+        } else {
+            p = try r.pair(["padding"], 4, (0, 0))
+        }
+        let d = try r.pair(["dilation"], 5, (1, 1))
+        if let g = a.keyword["groups"], g != "1" { throw r.err("groups=\(g): grouped convolutions are not supported") }
+        if let pm = a.keyword["padding_mode"], !pm.contains("zeros") { throw r.err("padding_mode=\(pm): only zero padding is supported") }
+        guard cin > 0, cout > 0, k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, d.0 > 0, d.1 > 0,
+              cin <= 65536, cout <= 65536, k.0 <= 64, k.1 <= 64, p.0 <= 1024, p.1 <= 1024,
+              s.0 <= 1024, s.1 <= 1024, d.0 <= 64, d.1 <= 64 else { throw r.err("implausible sizes in '\(m.args)'") }
+        return .conv(cin: cin, cout: cout, kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1, same: same,
+                     dh: d.0, dw: d.1, bias: try r.bool("bias", true))
+    }
+
+    /// Linear, in the modern form or the pre-0.4 "IN -> OUT".
+    static func linear(_ r: PTModuleArgs) throws -> PTOp {
+        let a = r.a, m = r.module
+        var inF: Int, outF: Int
+        if a.positional.count == 1, a.keyword.isEmpty, a.positional[0].contains("->") {
+            // Pre-0.4: "400 -> 120".
+            let parts = a.positional[0].components(separatedBy: "->").map { $0.trimmed }
+            guard parts.count == 2, let i = Int(parts[0]), let o = Int(parts[1]) else { throw r.err("expected 'IN -> OUT', found '\(m.args)'") }
+            inF = i; outF = o
+        } else {
+            inF = try r.int("in_features", 0); outF = try r.int("out_features", 1)
+        }
+        guard inF > 0, outF > 0, inF <= TableScanner.maxDim, outF <= TableScanner.maxDim else { throw r.err("implausible sizes in '\(m.args)'") }
+        return .linear(inF: inF, outF: outF, bias: try r.bool("bias", true))
+    }
+
+    /// BatchNorm2d and BatchNorm1d with running statistics.
+    static func batchNorm(_ r: PTModuleArgs) throws -> PTOp {
+        let c = try r.int("num_features", 0)
+        guard c > 0, c <= TableScanner.maxDim else { throw r.err("implausible channel count \(c)") }
+        let mom = try r.float("momentum", 2, 0.1)
+        guard mom >= 0, mom <= 1 else { throw r.err("momentum=\(mom): expected 0...1") }
+        let eps = try r.float("eps", 1, 1e-5)
+        guard eps > 0 else { throw r.err("eps=\(eps): must be > 0") }
+        if let t = r.a.keyword["track_running_stats"], PTArgs.bool(t) == false {
+            throw r.err("track_running_stats=False (batch statistics at inference) is not supported")
+        }
+        return .batchNorm(channels: c, eps: eps, momentum: mom, affine: try r.bool("affine", true),
+                          dims: r.module.type == "BatchNorm2d" ? 2 : 1)
+    }
+
+    /// MaxPool2d and AvgPool2d: unpadded, floor mode, no dilation.
+    static func pool(_ r: PTModuleArgs) throws -> PTOp {
+        let a = r.a, m = r.module
+        let k = try r.pair(["kernel_size", "size"], 0, nil)
+        let s = try r.pair(["stride"], 1, k)
+        let p = try r.pair(["padding"], 2, (0, 0))
+        if try r.bool("ceil_mode", false) { throw r.err("ceil_mode=True is not supported") }
+        if m.type == "MaxPool2d", let dv = a.keyword["dilation"], let d = PTArgs.pair(dv), d != (1, 1) {
+            throw r.err("dilation=\(dv) is not supported")
+        }
+        if m.type == "AvgPool2d", p != (0, 0), try r.bool("count_include_pad", true) == false {
+            throw r.err("count_include_pad=False is not supported")
+        }
+        guard k.0 > 0, k.1 > 0, s.0 > 0, s.1 > 0, p.0 >= 0, p.1 >= 0, k.0 <= 1024, k.1 <= 1024, s.0 <= 1024, s.1 <= 1024 else {
+            throw r.err("implausible sizes in '\(m.args)'")
+        }
+        if p != (0, 0) { throw r.err("padding=\(p.0),\(p.1): padded pooling is not supported") }
+        return m.type == "MaxPool2d" ? .maxPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
+                                     : .avgPool(kh: k.0, kw: k.1, sh: s.0, sw: s.1, ph: p.0, pw: p.1)
+    }
+
+    /// ZeroPad2d: one number for all sides, or (left, right, top, bottom).
+    static func zeroPad(_ r: PTModuleArgs) throws -> PTOp {
+        let m = r.module
+        let v = m.args.components(separatedBy: "padding=").last ?? m.args
+        let nums = v.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        guard nums.allSatisfy({ $0 <= 4096 }) else { throw r.err("implausible padding in '\(m.args)'") }
+        if nums.count == 1 { return .zeroPad(left: nums[0], right: nums[0], top: nums[0], bottom: nums[0]) }
+        guard nums.count == 4 else { throw r.err("expected padding=(left, right, top, bottom)") }
+        return .zeroPad(left: nums[0], right: nums[1], top: nums[2], bottom: nums[3])
     }
 }

@@ -8,25 +8,54 @@
 extension ReportPlots {
     /// `labels` are the class names shown on the axes (one per class, same order as the matrix).
     public static func confusionHeatMap(_ m: ReportSplitMetrics, labels: [String], modelName: String) -> String {
-        let k = m.confusion.count
-        let name: (Int) -> String = { $0 < labels.count ? labels[$0] : "class \($0)" }
-        let cell = max(16, min(56, 560 / Double(max(1, k))))
-        let font = max(8, min(13, cell * 0.27))
+        ConfusionHeatMap(m, labels: labels).render(modelName: modelName)
+    }
+}
+
+/// One confusion heat map: its geometry (cells, fonts, margins, color bars) and its parts.
+struct ConfusionHeatMap {
+    let m: ReportSplitMetrics
+    let labels: [String]
+    /// Classes (rows and columns).
+    let k: Int
+    let cell: Double, font: Double, labelFont: Double
+    let yLabelW: Double, xLabelW: Double, rotateX: Bool
+    let left: Double, top: Double, gridW: Double, bottomBand: Double
+    let width: Double, height: Double
+    /// Height of each color bar.
+    let barH: Double
+    /// The largest share of a row outside the diagonal (the top of the errors' scale).
+    let maxErr: Double
+
+    init(_ m: ReportSplitMetrics, labels: [String]) {
+        self.m = m
+        self.labels = labels
+        k = m.confusion.count
+        cell = max(16, min(56, 560 / Double(max(1, k))))
+        font = max(8, min(13, cell * 0.27))
         let labelFont = max(9, min(12.5, cell * 0.5))
+        self.labelFont = labelFont
         let maxLabel = 150.0
-        let yLabelW = min(maxLabel, (0..<k).map { ReportText.width(name($0), size: labelFont) }.max() ?? 0)
-        let xLabelW = yLabelW
-        let rotateX = xLabelW > cell - 6
-        let left = 20 + 22 + yLabelW + 10              // axis title, labels, gap
-        let top = 62.0
-        let gridW = cell * Double(k)
-        let bottomBand = (rotateX ? xLabelW * 0.72 + 16 : 22) + 34
-        let width = max(left + gridW + 120, 520)
-        let barH = max(60, min(gridW / 2 - 30, 200.0))       // height of each color bar
-        let height = max(top + gridW + bottomBand + 10, top + 16 + 2 * (barH + 46) + 10)
+        yLabelW = min(maxLabel, (0..<k).map { ReportText.width(Self.name($0, labels), size: labelFont) }.max() ?? 0)
+        xLabelW = yLabelW
+        rotateX = xLabelW > cell - 6
+        left = 20 + 22 + yLabelW + 10              // axis title, labels, gap
+        top = 62.0
+        gridW = cell * Double(k)
+        bottomBand = (rotateX ? xLabelW * 0.72 + 16 : 22) + 34
+        width = max(left + gridW + 120, 520)
+        barH = max(60, min(gridW / 2 - 30, 200.0))
+        height = max(top + gridW + bottomBand + 10, top + 16 + 2 * (barH + 46) + 10)
+        maxErr = ReportPalette.maxErrorShare(m.confusion)
+    }
+
+    /// Class `i`'s label, or "class i" past the end of `labels`.
+    static func name(_ i: Int, _ labels: [String]) -> String { i < labels.count ? labels[i] : "class \(i)" }
+    func name(_ i: Int) -> String { Self.name(i, labels) }
+
+    func render(modelName: String) -> String {
         let total = m.confusion.reduce(0) { $0 + $1.reduce(0, +) }
         let correct = (0..<k).reduce(0) { $0 + (($1 < m.confusion[$1].count) ? m.confusion[$1][$1] : 0) }
-
         var svg = SVGWriter(width: width, height: height, title: "Confusion matrix of \(modelName) on \(m.split)",
                             desc: "Rows are true classes, columns predicted classes; shading is the share of the row.")
         svg.text("Confusion matrix — \(m.split)", x: 20, y: 26, size: 15, weight: "bold")
@@ -34,16 +63,27 @@ extension ReportPlots {
         svg.text(ReportText.fit("\(ReportFormat.grouped(total)) examples, \(ReportFormat.grouped(correct)) on the diagonal (\(acc)); \(modelName)",
                                 size: 12, maxWidth: width - 40),
                  x: 20, y: 46, size: 12, fill: ReportPalette.muted)
+        drawCells(&svg)
+        if cell >= 18 { drawCounts(&svg) }
+        drawAxisLabels(&svg)
+        drawScales(&svg)
+        return svg.render()
+    }
 
-        // Cells.
-        let maxErr = ReportPalette.maxErrorShare(m.confusion)
+    /// Count and share of the row of cell (r, c).
+    func entry(_ r: Int, _ c: Int) -> (count: Int, share: Double) {
+        let row = m.confusion[r]
+        let rowSum = row.reduce(0, +)
+        let v = c < row.count ? row[c] : 0
+        return (v, rowSum > 0 ? Double(v) / Double(rowSum) : 0)
+    }
+
+    /// The cells, shaded, with a tooltip each.
+    func drawCells(_ svg: inout SVGWriter) {
         svg.beginGroup(cls: "cells")
         for r in 0..<k {
-            let row = m.confusion[r]
-            let rowSum = row.reduce(0, +)
             for c in 0..<k {
-                let v = c < row.count ? row[c] : 0
-                let share = rowSum > 0 ? Double(v) / Double(rowSum) : 0
+                let (v, share) = entry(r, c)
                 let x = left + Double(c) * cell, y = top + Double(r) * cell
                 let colors = ReportPalette.confusionCell(count: v, share: share, diagonal: r == c, maxErrorShare: maxErr)
                 svg.rect(x: x, y: y, width: cell, height: cell, fill: colors.fill, stroke: "#ffffff",
@@ -52,28 +92,27 @@ extension ReportPlots {
             }
         }
         svg.endGroup()
+    }
 
-        // Counts.
-        if cell >= 18 {
-            svg.beginGroup(cls: "counts")
-            for r in 0..<k {
-                let row = m.confusion[r]
-                let rowSum = row.reduce(0, +)
-                for c in 0..<k {
-                    let v = c < row.count ? row[c] : 0
-                    let share = rowSum > 0 ? Double(v) / Double(rowSum) : 0
-                    let s = String(v)
-                    let f = min(font, (cell - 4) / max(1, Double(s.count) * 0.62))
-                    svg.text(s, x: left + (Double(c) + 0.5) * cell, y: top + (Double(r) + 0.5) * cell + f * 0.36,
-                             size: f, anchor: .middle,
-                             fill: ReportPalette.confusionCell(count: v, share: share, diagonal: r == c, maxErrorShare: maxErr).text,
-                             weight: r == c ? "bold" : nil)
-                }
+    /// The count in each cell, in the text color of its shade.
+    func drawCounts(_ svg: inout SVGWriter) {
+        svg.beginGroup(cls: "counts")
+        for r in 0..<k {
+            for c in 0..<k {
+                let (v, share) = entry(r, c)
+                let s = String(v)
+                let f = min(font, (cell - 4) / max(1, Double(s.count) * 0.62))
+                svg.text(s, x: left + (Double(c) + 0.5) * cell, y: top + (Double(r) + 0.5) * cell + f * 0.36,
+                         size: f, anchor: .middle,
+                         fill: ReportPalette.confusionCell(count: v, share: share, diagonal: r == c, maxErrorShare: maxErr).text,
+                         weight: r == c ? "bold" : nil)
             }
-            svg.endGroup()
         }
+        svg.endGroup()
+    }
 
-        // Axis labels.
+    /// Class names down the left (true) and along the bottom (predicted, rotated when long).
+    func drawAxisLabels(_ svg: inout SVGWriter) {
         svg.beginGroup(cls: "y-labels")
         for r in 0..<k {
             svg.text(ReportText.fit(name(r), size: labelFont, maxWidth: yLabelW), x: left - 8,
@@ -96,8 +135,10 @@ extension ReportPlots {
         svg.text("predicted class", x: left + gridW / 2, y: top + gridW + bottomBand - 14, size: 12.5, anchor: .middle,
                  fill: ReportPalette.text, weight: "bold")
         svg.endGroup()
+    }
 
-        // Color scales: diagonal (blues, 0...100% of the row) and errors (reds, 0...largest error share).
+    /// Color scales: diagonal (blues, 0...100% of the row) and errors (reds, 0...largest error share).
+    func drawScales(_ svg: inout SVGWriter) {
         let steps = 10
         svg.beginGroup(cls: "scale")
         let scales: [(String, Double, String, (Double) -> String)] = [
@@ -119,6 +160,5 @@ extension ReportPlots {
         }
         svg.text("share of row", x: left + gridW + 24, y: top + 16 + 2 * (barH + 46) - 18, size: 10.5, fill: ReportPalette.muted)
         svg.endGroup()
-        return svg.render()
     }
 }

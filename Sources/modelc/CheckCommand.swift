@@ -74,18 +74,7 @@ enum CheckCommand {
     /// "input_gradient": false}, ...]` and `"plan"` (LoweringPlan.json, null when the model has
     /// errors) as the last keys.
     static func withFusedGroups(json: String, _ ir: ModelIR, winograd: [WinogradLayer] = [], plan: LoweringPlan? = nil) -> String {
-        func q(_ s: String) -> String {
-            var o = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": o += "\\\""
-                case "\\": o += "\\\\"
-                default:
-                    if u.value < 0x20 { o += String(format: "\\u%04x", u.value) } else { o.unicodeScalars.append(u) }
-                }
-            }
-            return o + "\""
-        }
+        let q = JSON.string
         let groups = "[" + Fusion.groups(ir).map { "[" + $0.names.map(q).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
         var s = json
         var tail = ""

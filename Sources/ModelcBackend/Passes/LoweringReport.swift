@@ -1,5 +1,7 @@
 // The lowering plan as `modelc check --plan` prints it and as `--json` carries it ("plan").
 
+import ModelcCore
+
 extension LoweringPlan {
     /// One block per layer: its kernels, forms and reasons, the one-image split, fusion, buffers.
     public var text: String {
@@ -28,18 +30,18 @@ extension LoweringPlan {
     public var json: String {
         func choice(_ c: KernelChoice?) -> String {
             guard let c = c else { return "null" }
-            return "{\"kernel\": \(jsonString(c.kernel)), \"form\": \(jsonString(c.form)), \"reason\": \(jsonString(c.reason))}"
+            return "{\"kernel\": \(JSON.string(c.kernel)), \"form\": \(JSON.string(c.form)), \"reason\": \(JSON.string(c.reason))}"
         }
         let items = layers.map { l -> String in
             let buffers = l.buffers.map {
-                "{\"name\": \(jsonString($0.name)), \"floats_per_image\": \($0.perImage), \"floats_per_chunk\": \($0.perChunk), \"floats_fixed\": \($0.fixed), \"description\": \(jsonString($0.description))}"
+                "{\"name\": \(JSON.string($0.name)), \"floats_per_image\": \($0.perImage), \"floats_per_chunk\": \($0.perChunk), \"floats_fixed\": \($0.fixed), \"description\": \(JSON.string($0.description))}"
             }
-            return "{\"name\": \(jsonString(l.name)), \"kind\": \(jsonString(l.kind)), \"forward\": \(choice(l.forward)), " +
+            return "{\"name\": \(JSON.string(l.name)), \"kind\": \(JSON.string(l.kind)), \"forward\": \(choice(l.forward)), " +
                 "\"input_gradient\": \(choice(l.inputGradient)), \"weight_gradient\": \(choice(l.weightGradient)), " +
-                "\"single_image\": \(jsonString(l.singleImage)), \"fusion\": \(l.fusion.map(jsonString) ?? "null"), " +
+                "\"single_image\": \(JSON.string(l.singleImage)), \"fusion\": \(l.fusion.map(JSON.string) ?? "null"), " +
                 "\"buffers\": [\(buffers.joined(separator: ", "))]}"
         }
-        return "{\"batch_threads\": \(jsonString(LoweringPlan.batchThreads)), \"layers\": [\n    " + items.joined(separator: ",\n    ") + "\n  ]}"
+        return "{\"batch_threads\": \(JSON.string(LoweringPlan.batchThreads)), \"layers\": [\n    " + items.joined(separator: ",\n    ") + "\n  ]}"
     }
 }
 
@@ -51,24 +53,4 @@ extension PlannedBuffer {
         if fixed > 0 { parts.append("\(fixed) fixed") }
         return parts.isEmpty ? "empty" : parts.joined(separator: " + ")
     }
-}
-
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var o = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": o += "\\\""
-        case "\\": o += "\\\\"
-        case "\n": o += "\\n"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                o += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                o.unicodeScalars.append(u)
-            }
-        }
-    }
-    return o + "\""
 }

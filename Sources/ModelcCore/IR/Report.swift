@@ -70,8 +70,8 @@ extension String {
 }
 
 /// A tiny JSON writer (no Foundation encoder: key order must be stable and exact).
-enum JSON {
-    static func string(_ s: String) -> String {
+public enum JSON {
+    public static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -1,12 +1,13 @@
-// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa FAMILY] [--generated DIR]`
-// (default binary: bin/<model> in the current directory)
+// `modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa FAMILY] [--sanitize KIND] [--generated DIR]`
+// (default binary: bin/<model> in the current directory; `--sanitize thread|address` builds the
+// runtime and the model with ThreadSanitizer or AddressSanitizer, for Tests/Sanitizers/run.sh)
 
 import Foundation
 import ModelcCore
 import ModelcBackend
 
 enum CompileCommand {
-    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--generated DIR]"
+    static let usage = "usage: modelc compile MODEL... [-o BIN] [--emit-only] [--no-fuse] [--no-winograd] [--isa avx2|avx512|neon|native] [--sanitize thread|address] [--generated DIR]"
 
     static func run(_ args: [String]) -> Int32 {
         var models: [String] = []
@@ -16,6 +17,7 @@ enum CompileCommand {
         var winograd = true
         var generated = GeneratedFiles.defaultDirectory()
         var isa = TargetISA.host()
+        var sanitize: Sanitizer?
         var i = 0
         while i < args.count {
             let a = args[i]
@@ -30,6 +32,13 @@ enum CompileCommand {
                     return usageError("--isa: expected avx2, avx512, neon or native, found '\(args[i + 1])'")
                 }
                 isa = v
+                i += 1
+            case "--sanitize":
+                guard i + 1 < args.count else { return usageError("--sanitize needs a value") }
+                guard let v = Sanitizer.parse(args[i + 1]) else {
+                    return usageError("--sanitize: expected thread or address, found '\(args[i + 1])'")
+                }
+                sanitize = v
                 i += 1
             case "--emit-only": emitOnly = true
             case "--no-fuse": fuse = false
@@ -57,8 +66,9 @@ enum CompileCommand {
             if emitOnly { continue }
             let bin = output ?? "bin/\(e.directoryName)"
             do {
-                print("  target: \(isa.rawValue) (-target-cpu \(isa.targetCPU))")
-                let path = try BuildDriver.build(generatedFile: file, className: e.className, output: bin, isa: isa) { print("  \($0)") }
+                print("  target: \(isa.rawValue) (-target-cpu \(isa.targetCPU))" + (sanitize.map { ", \($0.flag) -O" } ?? ""))
+                let path = try BuildDriver.build(generatedFile: file, className: e.className, output: bin, isa: isa,
+                                                 sanitize: sanitize) { print("  \($0)") }
                 print(String(format: "built %@ in %.1f s", path, Date().timeIntervalSince(start)))
                 print(path)
             } catch {

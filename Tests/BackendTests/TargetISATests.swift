@@ -25,4 +25,26 @@ final class TargetISATests: XCTestCase {
         if TargetISA.host() != .avx2 { XCTAssertEqual(TargetISA.avx2.targetCPU, "haswell") }
         if TargetISA.host() != .avx512 { XCTAssertEqual(TargetISA.avx512.targetCPU, "skylake-avx512") }
     }
+
+    /// A sanitized build keeps the checks (-O, not -Ounchecked), adds -g and -sanitize=KIND, and
+    /// keeps the family's CPU and tile; the flags (hence the runtime cache key) differ per kind.
+    func testSanitizedFlagsKeepTargetAndDropUnchecked() {
+        XCTAssertEqual(Sanitizer.parse("thread"), .thread)
+        XCTAssertEqual(Sanitizer.parse("address"), .address)
+        XCTAssertNil(Sanitizer.parse("memory"))
+        XCTAssertNil(Sanitizer.parse(""))
+        let isa = TargetISA.host()
+        let plain = BuildDriver.optimizationFlags(isa)
+        XCTAssertTrue(plain.contains("-Ounchecked"))
+        XCTAssertFalse(plain.contains { $0.hasPrefix("-sanitize") })
+        var seen: Set<[String]> = [plain]
+        for s in Sanitizer.allCases {
+            let flags = BuildDriver.optimizationFlags(isa, sanitize: s)
+            XCTAssertTrue(flags.contains("-sanitize=\(s.rawValue)"), "\(flags)")
+            XCTAssertTrue(flags.contains("-O"), "\(flags)")
+            XCTAssertFalse(flags.contains("-Ounchecked"), "\(flags)")
+            XCTAssertEqual(Array(flags.suffix(5)), Array(plain.suffix(5)), "same -wmo, CPU and tile family")
+            XCTAssertTrue(seen.insert(flags).inserted, "\(s): flags must differ from the other builds'")
+        }
+    }
 }

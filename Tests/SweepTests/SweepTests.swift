@@ -79,6 +79,23 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue((conv1["buffers"] as? [[String: Any]])?.contains { $0["name"] as? String == "l2_conv2d_1xp" } ?? false)
     }
 
+    /// `compile --sanitize` takes thread or address; anything else is a usage error (exit 2)
+    /// naming what was expected and what was found, before any work.
+    func testCompileRejectsUnknownSanitizer() throws {
+        for (args, expected) in [
+            (["compile", "models/seed001_mlp_128_64_relu_adam.md", "--sanitize", "memory"],
+             "--sanitize: expected thread or address, found 'memory'"),
+            (["compile", "models/seed001_mlp_128_64_relu_adam.md", "--sanitize", "thread,address"],
+             "--sanitize: expected thread or address, found 'thread,address'"),
+            (["compile", "models/seed001_mlp_128_64_relu_adam.md", "--sanitize"], "--sanitize needs a value"),
+        ] {
+            let r = try run(args.map { $0.hasPrefix("models/") ? repo.appendingPathComponent($0).path : $0 })
+            XCTAssertEqual(r.status, 2, r.err)
+            XCTAssertTrue(r.err.contains(expected), "stderr: \(r.err)")
+            XCTAssertTrue(r.err.contains("[--sanitize thread|address]"), "usage line: \(r.err)")
+        }
+    }
+
     func testSpecErrorsNameFileAndLine() throws {
         let dir = temp()
         let cases: [(String, String)] = [

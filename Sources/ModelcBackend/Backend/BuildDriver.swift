@@ -10,6 +10,11 @@
 //    `ModelcApp.main(<Class>.self)`) are compiled and linked against them with
 //    `-Ounchecked -wmo -target-cpu native -D MODELC_ISA_<family> -static-stdlib` (TargetISA.swift):
 //    one binary that needs no toolchain.
+// A sanitized build (`--sanitize thread|address`, Sanitizer below) compiles the runtime and the
+// model with `-O -g -sanitize=<kind>` instead of -Ounchecked (which drops the checks the
+// sanitizers should see fail) and links the Swift libraries dynamically (the binary then needs
+// the toolchain; see build()); the flags are part of the cache key, so sanitized and plain
+// runtimes live in different cache entries.
 // Outputs are written to a temporary name and renamed into place (atomic).
 
 import Foundation
@@ -19,10 +24,24 @@ public struct BuildError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// `modelc compile --sanitize KIND`: builds the runtime and the model with a sanitizer.
+public enum Sanitizer: String, CaseIterable, Sendable {
+    case thread, address
+
+    /// `--sanitize NAME`: thread or address (swiftc's names).
+    public static func parse(_ name: String) -> Sanitizer? { Sanitizer(rawValue: name) }
+
+    /// The swiftc flag.
+    public var flag: String { "-sanitize=\(rawValue)" }
+}
+
 public enum BuildDriver {
     /// Flags for the runtime and the model: the kernels' tile family and the CPU to tune for.
-    public static func optimizationFlags(_ isa: TargetISA) -> [String] {
-        ["-Ounchecked", "-wmo", "-target-cpu", isa.targetCPU, "-D", isa.define]
+    /// With a sanitizer: -O -g (checks kept, reports symbolized) and -sanitize=KIND, the same
+    /// CPU and tile family.
+    public static func optimizationFlags(_ isa: TargetISA, sanitize: Sanitizer? = nil) -> [String] {
+        let level = sanitize.map { ["-O", "-g", $0.flag] } ?? ["-Ounchecked"]
+        return level + ["-wmo", "-target-cpu", isa.targetCPU, "-D", isa.define]
     }
 
     /// The directory holding ModelcData/ and ModelcRuntime/ (the repository's Sources).
@@ -56,12 +75,13 @@ public enum BuildDriver {
     ///   - className: the emitted class.
     ///   - output: binary path.
     ///   - log: receives progress lines (e.g. "building runtime (cached)").
+    ///   - sanitize: builds the runtime and the model with this sanitizer (nil: none).
     public static func build(generatedFile: String, className: String, output: String, isa: TargetISA = .host(),
-                             log: (String) -> Void = { _ in }) throws -> String {
+                             sanitize: Sanitizer? = nil, log: (String) -> Void = { _ in }) throws -> String {
         let fm = FileManager.default
         let sources = sourcesDirectory()
         let compiler = try swiftc()
-        let runtimeDir = try buildRuntime(sources: sources, compiler: compiler, isa: isa, log: log)
+        let runtimeDir = try buildRuntime(sources: sources, compiler: compiler, isa: isa, sanitize: sanitize, log: log)
 
         let outURL = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)).standardizedFileURL
         let work = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).build-\(getpid())")
@@ -71,8 +91,14 @@ public enum BuildDriver {
         let main = work.appendingPathComponent("main.swift")
         try "import ModelcRuntime\nModelcApp.main(\(className).self)\n".write(to: main, atomically: true, encoding: .utf8)
         let tmp = work.appendingPathComponent(outURL.lastPathComponent)
-        var args = ["-swift-version", "6", "-module-name", className + "Program"] + optimizationFlags(isa)
-        args += ["-static-stdlib", "-I", runtimeDir]
+        var args = ["-swift-version", "6", "-module-name", className + "Program"] + optimizationFlags(isa, sanitize: sanitize)
+        // A sanitized binary links the Swift runtime and Foundation dynamically (rpath into the
+        // toolchain): -static-stdlib links with `--exclude-libs ALL`, which also hides the
+        // sanitizer runtime's malloc/free and other interceptors from libc, so memory that glibc
+        // allocates internally is freed by the sanitizer's allocator (TSan aborts with a CHECK
+        // failure in ProcessInfo.environment) and ASan would not see shared-library calls.
+        if sanitize == nil { args.append("-static-stdlib") }
+        args += ["-I", runtimeDir]
         args += [generatedFile, main.path, "\(runtimeDir)/ModelcRuntime.o", "\(runtimeDir)/ModelcData.o", "-o", tmp.path]
         log("compiling \(generatedFile)")
         try run(compiler, args)
@@ -82,13 +108,14 @@ public enum BuildDriver {
     }
 
     /// Compiles ModelcData and ModelcRuntime into the cache (once per source/flag hash).
-    public static func buildRuntime(sources: String, compiler: String, isa: TargetISA = .host(), log: (String) -> Void) throws -> String {
+    public static func buildRuntime(sources: String, compiler: String, isa: TargetISA = .host(), sanitize: Sanitizer? = nil,
+                                    log: (String) -> Void) throws -> String {
         let fm = FileManager.default
         let modules = ["ModelcData", "ModelcRuntime"]
         var files: [String: [String]] = [:]
         var hash = FNV64()
         hash.add(try run(compiler, ["--version"], capture: true))
-        hash.add(optimizationFlags(isa).joined(separator: " "))
+        hash.add(optimizationFlags(isa, sanitize: sanitize).joined(separator: " "))
         for m in modules {
             let dir = URL(fileURLWithPath: sources).appendingPathComponent(m)
             guard let e = fm.enumerator(atPath: dir.path) else {
@@ -117,7 +144,7 @@ public enum BuildDriver {
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         for m in modules {
             log("runtime: compiling \(m)")
-            var args = ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags(isa)
+            var args = ["-swift-version", "6", "-parse-as-library", "-module-name", m] + optimizationFlags(isa, sanitize: sanitize)
             args += ["-emit-module", "-emit-module-path", "\(tmp)/\(m).swiftmodule",
                      "-c", "-o", "\(tmp)/\(m).o", "-I", tmp]
             args += files[m] ?? []

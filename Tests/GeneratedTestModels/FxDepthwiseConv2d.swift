@@ -208,7 +208,6 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
         for r in 0..<(hi - lo) * 25 { for o in 0..<6 { gb[o] += dyc[r * 6 + o] } }
         let gdw = (gp + 0)
         gdw.update(repeating: 0, count: 54)
-        let dw = (parameters + 0)
         for n in lo..<hi {
             let x = a0 + n * 147
             let dy = g1 + n * 150

@@ -229,7 +229,6 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: (hi - lo) * 36, aStride: 3, ldb: 5), .store)
         let gdw = (gp + 0)
         gdw.update(repeating: 0, count: 27)
-        let dw = (parameters + 0)
         Gemm.rows((hi - lo) * 36, a: { row in g1 + (lo * 36 + row) * 5 }, b: l1_separable_conv2dwt, n: 3, c: { row in l1_separable_conv2ddmid + (lo * 36 + row) * 3 },
                   GemmReduction(k: 5, ldb: 3), .store)
         for n in lo..<hi {

@@ -45,7 +45,7 @@ struct DepthwiseConv2DEmitter: OpEmitter {
             }
             w.line("let gdw = \(c.grad(.depthwiseKernel))")
             w.line("gdw.update(repeating: 0, count: \(g.kh * g.kw * co))")
-            w.line("let dw = \(c.param(.depthwiseKernel))")
+            if c.gx != nil { w.line("let dw = \(c.param(.depthwiseKernel))") }   // read by the input gradient only
             w.block("for n in lo..<hi") {
                 w.line("let x = \(xp) + n * \(g.padded ? g.hp * g.wp * g.c : c.inSize)")
                 w.line("let dy = \(c.gy) + n * \(c.outSize)")

@@ -67,7 +67,7 @@ struct SeparableConv2DEmitter: OpEmitter {
                     bOuter: 0, bInner: co, accumulate: false).emit(w)
             w.line("let gdw = \(c.grad(.depthwiseKernel))")
             w.line("gdw.update(repeating: 0, count: \(g.kh * g.kw * cm))")
-            w.line("let dw = \(c.param(.depthwiseKernel))")
+            if c.gx != nil { w.line("let dw = \(c.param(.depthwiseKernel))") }   // read by the input gradient only
             // dmid[pixel, :] = dy[pixel, :] * Wp^T for every pixel of images lo..<hi
             RowGemm(rows: "(hi - lo) * \(pix)", aRow: { r in "\(c.gy) + (lo * \(pix) + \(r)) * \(co)" },
                     cRow: { r in "\(dmid) + (lo * \(pix) + \(r)) * \(cm)" }, k: co, b: wt, ldb: cm, n: cm).emit(w)

@@ -26,19 +26,16 @@ enum CompileCommand {
                 guard i + 1 < args.count else { return usageError("\(a) needs a value") }
                 if a == "--generated" { generated = args[i + 1] } else { output = args[i + 1] }
                 i += 1
-            case "--isa":
-                guard i + 1 < args.count else { return usageError("--isa needs a value") }
-                guard let v = TargetISA.parse(args[i + 1]) else {
-                    return usageError("--isa: expected avx2, avx512, neon or native, found '\(args[i + 1])'")
+            case "--isa", "--sanitize":
+                guard i + 1 < args.count else { return usageError("\(a) needs a value") }
+                let v = args[i + 1]
+                if a == "--isa" {
+                    guard let family = TargetISA.parse(v) else { return usageError("--isa: expected avx2, avx512, neon or native, found '\(v)'") }
+                    isa = family
+                } else {
+                    guard let kind = Sanitizer.parse(v) else { return usageError("--sanitize: expected thread or address, found '\(v)'") }
+                    sanitize = kind
                 }
-                isa = v
-                i += 1
-            case "--sanitize":
-                guard i + 1 < args.count else { return usageError("--sanitize needs a value") }
-                guard let v = Sanitizer.parse(args[i + 1]) else {
-                    return usageError("--sanitize: expected thread or address, found '\(args[i + 1])'")
-                }
-                sanitize = v
                 i += 1
             case "--emit-only": emitOnly = true
             case "--no-fuse": fuse = false

@@ -41,7 +41,7 @@ extension ConvLowering {
                                           reason: "per image: \(g.kh * g.kw * g.c) kernel rows, each a strided read of the input windows")
         lay.inputGradient = inputGradientChoice(g, filters: a.filters)
         if winogradSingleImage, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
-            lay.singleImage = "\(w.tiles) Winograd tiles in blocks of \(WinogradConv.splitBlock) over the threads (\(w.block) per Gemm block)"
+            lay.singleImage = "\(w.tiles) Winograd tiles in blocks of \(ConvLowering.rowsPerBlock) over the threads (\(w.block) per Gemm block)"
         } else if splitSingleImage {
             lay.singleImage = "\(g.oh * g.ow) output pixels in blocks of \(ConvLowering.rowsPerBlock) over the threads" +
                 (winogradTile != nil ? " (direct: fewer than \(WinogradConv.singleImageMinimumTiles) tiles do not pay for reading U)" : "")

@@ -61,7 +61,8 @@ struct ConvLowering: Equatable, Sendable {
     /// Below this many multiply-adds per image, splitting one image over threads costs more
     /// (a dispatch is a few microseconds) than it saves; Winograd needs the same amount.
     static let splitMinimumMACs = 150_000
-    /// Output pixels per block when one image is split over the threads: the Gemm's tile height.
+    /// Output pixels (or Winograd tiles) per block when one image is split over the threads: the
+    /// Gemm's tile height.
     static let rowsPerBlock = 6
 }
 
@@ -85,7 +86,7 @@ public enum Lowering {
             var lay = lower(l, inShape: inShape, fused: fusion.folds[i] != nil, hasInputGradient: hasDx, winograd: winograd)
             if let g = fusion.folds[i] { lay.fusion = g.description }
             if let p = folded[i] { lay.fusion = "folded into \(p) at inference" }
-            if i < firstTrainable && lay.weightGradient != nil { lay.weightGradient = nil }
+            if i < firstTrainable { lay.weightGradient = nil }
             out.append(lay)
             shape = l.outputShape
         }
@@ -110,7 +111,8 @@ public enum Lowering {
             lay.conv = c
         case .dense(let units, _, _):
             let nIn = inShape.last ?? 1
-            let big = l.outputShape.count == 1 && units % 64 == 0 && units >= 128 && nIn * units >= DenseEmitter.splitMinimumMACs
+            let big = DenseEmitter.splitsSingleImage(nIn: nIn, nOut: units, rowsPerImage: inShape.reduce(1, *) / max(nIn, 1),
+                                                     fused: fused, activation: Emitter.folded(l))
             lay.forward = choice("Gemm", "rows x W", "one Gemm over the chunk's rows: x [rows, \(nIn)] * W [\(nIn), \(units)], SIMD over the outputs")
             lay.inputGradient = dx ? choice("Gemm", "dy x W^T", "W transposed once per backward, so the product streams rows") : nil
             lay.weightGradient = choice("Gemm", "x^T x dy", "dW row i reads column i of x: a strided A, one Gemm per chunk")

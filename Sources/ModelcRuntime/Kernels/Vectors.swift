@@ -54,10 +54,10 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
     public func scaled(_ scale: Self, _ shift: Self) -> Self { self * scale + shift }
 }
 
-// relu clears the negative lanes with a compare and a bit mask (`replacing(with: 0, where:)`
-// compiled to a lane loop in a Dense epilogue); leaky selects with `replacing(with:where:)`
-// (bit-casting the product as well made LLVM split the tile's accumulators into 64-bit pieces,
-// a 25x slower kernel).
+// relu clears the negative lanes with a compare and a bit mask, because `replacing(with: 0,
+// where:)` can compile to a lane loop in an epilogue; leaky selects with
+// `replacing(with:where:)`, because a bit-cast select of the product leads LLVM to split the
+// tile's accumulators into 64-bit pieces (Tests/Peers/RESULTS.md, ninth session).
 extension SIMD2 where Scalar == Float {
     @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
     @_transparent public func relu() -> Self {

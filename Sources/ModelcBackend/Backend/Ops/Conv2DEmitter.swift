@@ -43,11 +43,11 @@ struct Conv2DLayer {
     /// The register-epilogue activation, or the activation run after the product.
     let epi: EpilogueActivation?
     let post: Activation?
-    /// One image's output pixels are split over the threads (enough work).
-    let split: Bool
     let wino: WinogradConv?
+    /// One image's output pixels are split over the threads (enough work).
+    var split: Bool { lowering.splitSingleImage }
     /// Single-image inference uses the Winograd tiles.
-    let winoSingle: Bool
+    var winoSingle: Bool { lowering.winogradSingleImage }
 
     init(attrs a: Conv2DAttrs, c: LayerContext, lowering: ConvLowering) {
         self.attrs = a; self.c = c; self.lowering = lowering
@@ -55,9 +55,7 @@ struct Conv2DLayer {
         co = a.filters
         epi = Fusion.epilogue(c.activation)
         post = epi == nil ? c.activation : nil
-        split = lowering.splitSingleImage
         wino = lowering.winogradTile == nil ? nil : WinogradConv(g: g, co: co, prefix: c.prefix)
-        winoSingle = lowering.winogradSingleImage
     }
 
     var p: String { c.prefix }
@@ -211,7 +209,7 @@ extension Conv2DLayer {
         }
         if let wino = wino, winoSingle {
             steps.append(.serial("\(wino.weightsName)IfChanged()"))
-            steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: WinogradConv.splitBlock))
+            steps.append(.rows("\(wino.kernelName)(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: wino.tiles, block: ConvLowering.rowsPerBlock))
         } else {
             steps.append(.rows("\(rowsName(fused))(\(xp), \(outputBuffer(fused)), q0, q1, t)", total: pix, block: ConvLowering.rowsPerBlock))
         }

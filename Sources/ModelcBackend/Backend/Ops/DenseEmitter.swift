@@ -10,6 +10,13 @@ struct DenseEmitter: OpEmitter {
     /// Below this many multiply-adds per image one thread is faster than a split.
     static let splitMinimumMACs = 65_536
 
+    /// Whether one image's outputs are split over the threads in blocks of 64: one row per
+    /// image, enough work, and an activation the epilogue applies (or a fused group).
+    static func splitsSingleImage(nIn: Int, nOut: Int, rowsPerImage: Int, fused: Bool, activation: Activation) -> Bool {
+        rowsPerImage == 1 && nOut % 64 == 0 && nOut >= 128 && nIn * nOut >= splitMinimumMACs
+            && (fused || Fusion.epilogue(activation) != nil)
+    }
+
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let nIn = c.inShape.last ?? 1
         let nOut = c.outShape.last ?? 1
@@ -44,8 +51,7 @@ struct DenseEmitter: OpEmitter {
 
         // Single-image inference of a big layer: its outputs are split over the threads in
         // blocks of 64 (each thread streams only its columns of W), one row, 4 SIMD16 vectors.
-        if rowsPerImage == 1 && nOut % 64 == 0 && nOut >= 128 && nIn * nOut >= DenseEmitter.splitMinimumMACs
-            && (c.fused != nil || post == nil) {
+        if DenseEmitter.splitsSingleImage(nIn: nIn, nOut: nOut, rowsPerImage: rowsPerImage, fused: c.fused != nil, activation: c.activation) {
             let fused = c.fused
             m.rowsFunction("\(p)ForwardColumns", comment: "\(c.header): outputs q0..<q1 of image 0\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 w.line("let wk = \(c.param(.kernel))")

@@ -211,9 +211,7 @@ struct WinogradConv {
     static let singleImageMinimumTiles = 32
     /// Tiles per GEMM block: two of the Gemm's 6-row tiles, so that only an image's last block
     /// has a partial tile (each block streams all of U; a 10-tile block would compute 12).
-    var block: Int { min(12, tiles) }
-    /// Tiles per part when one image's tiles are split over the threads: one Gemm tile.
-    static let splitBlock = 6
+    var block: Int { min(2 * ConvLowering.rowsPerBlock, tiles) }
     let kernelName: String
     var weightsName: String { "\(prefix)WinogradWeights" }
     private var u: String { "\(prefix)wu" }

@@ -396,187 +396,24 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
 
     // conv2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
     private func l3_conv2WinogradWeightsIfChanged() {
-        let wk = (parameters + 320)
-        for i in 0..<18432 where wk[i].bitPattern != l3_conv2wsrc[i].bitPattern {
-            l3_conv2WinogradWeights()
-            return
-        }
+        Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 320), source: l3_conv2wsrc, l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
     }
 
     // conv2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l3_conv2WinogradWeights() {
-        let wk = (parameters + 320), h = l3_conv2wh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<32 {
-            for c0 in stride(from: 0, to: 64, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 2048 + ci * 64 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 2048 + ci * 64 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 2048 + ci * 64 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l3_conv2wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
-                    st16(l3_conv2wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
-                    st16(l3_conv2wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
-                    st16(l3_conv2wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
-                    st16(l3_conv2wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
-                    st16(l3_conv2wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
-                }
-            }
-        }
-        l3_conv2wsrc.update(from: wk, count: 18432)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 320), l3_conv2wu, l3_conv2wh, channels: 32, filters: 64, uStride: 2064)
+        l3_conv2wsrc.update(from: (parameters + 320), count: 18432)
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 36, 4x4 pixels each) of one image
     @inline(never) private func l3_conv2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 18752)
-        let v = l3_conv2wv + t * 13824, mm = l3_conv2wm + t * 27648, h = l3_conv2wh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 6, tx = tile % 6
-                let d = x + (ty * 104 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (26 + cc) * 32 + c0)
-                        let d2 = ld16(d + (52 + cc) * 32 + c0)
-                        let d3 = ld16(d + (78 + cc) * 32 + c0)
-                        let d4 = ld16(d + (104 + cc) * 32 + c0)
-                        let d5 = ld16(d + (130 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 768, ux = l3_conv2wu + xi * 2064
-                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
-                          GemmReduction(k: 32, ldb: 64), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 6, tx = tile % 6
-                let yo = y + 0 + ty * 6144 + tx * 256
-                let mi = mm + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 1536 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 1536 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        st16(yo + a * 1536 + 128 + c0, y2)
-                        var y3 = z3
-                        y3 += bv
-                        st16(yo + a * 1536 + 192 + c0, y3)
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 26, inputWidth: 26, channels: 32,
+                                        outputHeight: 24, outputWidth: 24, filters: 64,
+                                        outputOffset: 0, outputRowStride: 1536, outputPixelStride: 64,
+                                        block: 12, uStride: 2064)
+        let buffers = WinogradBuffers(u: l3_conv2wu, v: l3_conv2wv + t * 13824, m: l3_conv2wm + t * 27648, h: l3_conv2wh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2 (Conv2d): [N, 26, 26, 32] -> [N, 24, 24, 64]: kernel 3x3x32x64 stride 1x1 pad t0 b0 l0 r0 +bias linear, Winograd
@@ -598,177 +435,17 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
 
     // conv2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l3_conv2dxWinogradWeights() {
-        let wk = l3_conv2wf, h = l3_conv2dxwh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<64 {
-            for c0 in stride(from: 0, to: 32, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 2048 + ci * 32 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 2048 + ci * 32 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 2048 + ci * 32 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l3_conv2dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
-                    st16(l3_conv2dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
-                    st16(l3_conv2dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
-                    st16(l3_conv2dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
-                    st16(l3_conv2dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
-                    st16(l3_conv2dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights(l3_conv2wf, l3_conv2dxwu, l3_conv2dxwh, channels: 64, filters: 32, uStride: 2064)
     }
 
     // conv2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l3_conv2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l3_conv2dxwv + t * 27648, mm = l3_conv2dxwm + t * 13824, h = l3_conv2dxwh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let rowIn = ty < 6   // the last tile row's window ends past the image
-                let colIn = tx < 6
-                let d = x + (ty * 112 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (28 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (56 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (84 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (112 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (140 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 768, mx = mm + xi * 384, ux = l3_conv2dxwu + xi * 2064
-                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
-                          GemmReduction(k: 64, ldb: 32), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3328 + tx * 128
-                let mi = mm + i * 32
-                let rowOut = ty < 6   // the last tile row has 2 output rows
-                let colOut = tx < 6
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 832 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 832 + 32 + c0, y1)
-                        let y2 = z2
-                        if colOut { st16(yo + a * 832 + 64 + c0, y2) }
-                        let y3 = z3
-                        if colOut { st16(yo + a * 832 + 96 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 28, inputWidth: 28, channels: 64,
+                                        outputHeight: 26, outputWidth: 26, filters: 32,
+                                        outputOffset: 0, outputRowStride: 832, outputPixelStride: 32,
+                                        block: 12, uStride: 2064)
+        let buffers = WinogradBuffers(u: l3_conv2dxwu, v: l3_conv2dxwv + t * 27648, m: l3_conv2dxwm + t * 13824, h: l3_conv2dxwh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
     }
 
     // conv2 backward: dW, db, dx

@@ -1247,187 +1247,24 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
     private func l5_conv2d_2WinogradWeightsIfChanged() {
-        let wk = (parameters + 448)
-        for i in 0..<9216 where wk[i].bitPattern != l5_conv2d_2wsrc[i].bitPattern {
-            l5_conv2d_2WinogradWeights()
-            return
-        }
+        Winograd<WinogradF4x4x3x3>.weightsIfChanged((parameters + 448), source: l5_conv2d_2wsrc, l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
     }
 
     // conv2d_2: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l5_conv2d_2WinogradWeights() {
-        let wk = (parameters + 448), h = l5_conv2d_2wh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<32 {
-            for c0 in stride(from: 0, to: 32, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 1024 + ci * 32 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 1024 + ci * 32 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 1024 + ci * 32 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l5_conv2d_2wu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
-                    st16(l5_conv2d_2wu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
-                    st16(l5_conv2d_2wu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
-                    st16(l5_conv2d_2wu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
-                    st16(l5_conv2d_2wu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
-                    st16(l5_conv2d_2wu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
-                }
-            }
-        }
-        l5_conv2d_2wsrc.update(from: wk, count: 9216)
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 448), l5_conv2d_2wu, l5_conv2d_2wh, channels: 32, filters: 32, uStride: 1040)
+        l5_conv2d_2wsrc.update(from: (parameters + 448), count: 9216)
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 49, 4x4 pixels each) of one image
     @inline(never) private func l5_conv2d_2ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 9664)
-        let v = l5_conv2d_2wv + t * 13824, mm = l5_conv2d_2wm + t * 13824, h = l5_conv2d_2wh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l5_conv2d_2wu + xi * 1040
-                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
-                          GemmReduction(k: 32, ldb: 32), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        var y3 = z3
-                        y3 += bv
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
+                                        outputHeight: 28, outputWidth: 28, filters: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
+                                        block: 12, uStride: 1040)
+        let buffers = WinogradBuffers(u: l5_conv2d_2wu, v: l5_conv2d_2wv + t * 13824, m: l5_conv2d_2wm + t * 13824, h: l5_conv2d_2wh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_2 (Conv2D): [N, 28, 28, 32] -> [N, 28, 28, 32]: kernel 3x3x32x32 stride 1x1 pad t1 b1 l1 r1 +bias linear, Winograd
@@ -1457,171 +1294,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_2 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l5_conv2d_2dxWinogradWeights() {
-        let wk = l5_conv2d_2wf, h = l5_conv2d_2dxwh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<32 {
-            for c0 in stride(from: 0, to: 32, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 1024 + ci * 32 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 1024 + ci * 32 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 1024 + ci * 32 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l5_conv2d_2dxwu + (i * 6 + 0) * 1040 + ci * 32 + c0, u0)
-                    st16(l5_conv2d_2dxwu + (i * 6 + 1) * 1040 + ci * 32 + c0, u1)
-                    st16(l5_conv2d_2dxwu + (i * 6 + 2) * 1040 + ci * 32 + c0, u2)
-                    st16(l5_conv2d_2dxwu + (i * 6 + 3) * 1040 + ci * 32 + c0, u3)
-                    st16(l5_conv2d_2dxwu + (i * 6 + 4) * 1040 + ci * 32 + c0, u4)
-                    st16(l5_conv2d_2dxwu + (i * 6 + 5) * 1040 + ci * 32 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights(l5_conv2d_2wf, l5_conv2d_2dxwu, l5_conv2d_2dxwh, channels: 32, filters: 32, uStride: 1040)
     }
 
     // conv2d_2 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l5_conv2d_2InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l5_conv2d_2dxwv + t * 13824, mm = l5_conv2d_2dxwm + t * 13824, h = l5_conv2d_2dxwh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let d = x + (ty * 120 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let d0 = ld16(d + (0 + cc) * 32 + c0)
-                        let d1 = ld16(d + (30 + cc) * 32 + c0)
-                        let d2 = ld16(d + (60 + cc) * 32 + c0)
-                        let d3 = ld16(d + (90 + cc) * 32 + c0)
-                        let d4 = ld16(d + (120 + cc) * 32 + c0)
-                        let d5 = ld16(d + (150 + cc) * 32 + c0)
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 384, ux = l5_conv2d_2dxwu + xi * 1040
-                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 32, c: { row in mx + row * 32 },
-                          GemmReduction(k: 32, ldb: 32), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 7, tx = tile % 7
-                let yo = y + 0 + ty * 3584 + tx * 128
-                let mi = mm + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 896 + 32 + c0, y1)
-                        let y2 = z2
-                        st16(yo + a * 896 + 64 + c0, y2)
-                        let y3 = z3
-                        st16(yo + a * 896 + 96 + c0, y3)
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 30, inputWidth: 30, channels: 32,
+                                        outputHeight: 28, outputWidth: 28, filters: 32,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 32,
+                                        block: 12, uStride: 1040)
+        let buffers = WinogradBuffers(u: l5_conv2d_2dxwu, v: l5_conv2d_2dxwv + t * 13824, m: l5_conv2d_2dxwm + t * 13824, h: l5_conv2d_2dxwh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
     }
 
     // conv2d_2 backward: dW, db, dx
@@ -1906,183 +1589,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_3: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l10_conv2d_3WinogradWeights() {
-        let wk = (parameters + 9824), h = l10_conv2d_3wh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<32 {
-            for c0 in stride(from: 0, to: 64, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 2048 + ci * 64 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 2048 + ci * 64 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 2048 + ci * 64 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l10_conv2d_3wu + (i * 6 + 0) * 2064 + ci * 64 + c0, u0)
-                    st16(l10_conv2d_3wu + (i * 6 + 1) * 2064 + ci * 64 + c0, u1)
-                    st16(l10_conv2d_3wu + (i * 6 + 2) * 2064 + ci * 64 + c0, u2)
-                    st16(l10_conv2d_3wu + (i * 6 + 3) * 2064 + ci * 64 + c0, u3)
-                    st16(l10_conv2d_3wu + (i * 6 + 4) * 2064 + ci * 64 + c0, u4)
-                    st16(l10_conv2d_3wu + (i * 6 + 5) * 2064 + ci * 64 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 9824), l10_conv2d_3wu, l10_conv2d_3wh, channels: 32, filters: 64, uStride: 2064)
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l10_conv2d_3ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 28256)
-        let v = l10_conv2d_3wv + t * 13824, mm = l10_conv2d_3wm + t * 27648, h = l10_conv2d_3wh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 32
-                let vi = v + i * 32
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 32 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 32 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 384 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 384 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 384 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 384 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 384 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 384 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 384, mx = mm + xi * 768, ux = l10_conv2d_3wu + xi * 2064
-                Gemm.rows(rows, a: { row in vx + row * 32 }, b: ux, n: 64, c: { row in mx + row * 64 },
-                          GemmReduction(k: 32, ldb: 64), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 += bv
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 32,
+                                        outputHeight: 14, outputWidth: 14, filters: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        block: 12, uStride: 2064)
+        let buffers = WinogradBuffers(u: l10_conv2d_3wu, v: l10_conv2d_3wv + t * 13824, m: l10_conv2d_3wm + t * 27648, h: l10_conv2d_3wh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_3 (Conv2D): [N, 14, 14, 32] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x32x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -2120,177 +1638,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_3 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l10_conv2d_3dxWinogradWeights() {
-        let wk = l10_conv2d_3wf, h = l10_conv2d_3dxwh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<64 {
-            for c0 in stride(from: 0, to: 32, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 2048 + ci * 32 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 2048 + ci * 32 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 2048 + ci * 32 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l10_conv2d_3dxwu + (i * 6 + 0) * 2064 + ci * 32 + c0, u0)
-                    st16(l10_conv2d_3dxwu + (i * 6 + 1) * 2064 + ci * 32 + c0, u1)
-                    st16(l10_conv2d_3dxwu + (i * 6 + 2) * 2064 + ci * 32 + c0, u2)
-                    st16(l10_conv2d_3dxwu + (i * 6 + 3) * 2064 + ci * 32 + c0, u3)
-                    st16(l10_conv2d_3dxwu + (i * 6 + 4) * 2064 + ci * 32 + c0, u4)
-                    st16(l10_conv2d_3dxwu + (i * 6 + 5) * 2064 + ci * 32 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights(l10_conv2d_3wf, l10_conv2d_3dxwu, l10_conv2d_3dxwh, channels: 64, filters: 32, uStride: 2064)
     }
 
     // conv2d_3 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l10_conv2d_3InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l10_conv2d_3dxwv + t * 27648, mm = l10_conv2d_3dxwm + t * 13824, h = l10_conv2d_3dxwh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 768, mx = mm + xi * 384, ux = l10_conv2d_3dxwu + xi * 2064
-                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 32, c: { row in mx + row * 32 },
-                          GemmReduction(k: 64, ldb: 32), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 1792 + tx * 128
-                let mi = mm + i * 32
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 32, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 384 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 384 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 384 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 384 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 384 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 384 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 448 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 448 + 32 + c0, y1)
-                        let y2 = z2
-                        if colOut { st16(yo + a * 448 + 64 + c0, y2) }
-                        let y3 = z3
-                        if colOut { st16(yo + a * 448 + 96 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+                                        outputHeight: 14, outputWidth: 14, filters: 32,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 32,
+                                        block: 12, uStride: 2064)
+        let buffers = WinogradBuffers(u: l10_conv2d_3dxwu, v: l10_conv2d_3dxwv + t * 27648, m: l10_conv2d_3dxwm + t * 13824, h: l10_conv2d_3dxwh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
     }
 
     // conv2d_3 backward: dW, db, dx
@@ -2549,183 +1907,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l13_conv2d_4WinogradWeights() {
-        let wk = (parameters + 28576), h = l13_conv2d_4wh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<64 {
-            for c0 in stride(from: 0, to: 64, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 4096 + ci * 64 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 4096 + ci * 64 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 4096 + ci * 64 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l13_conv2d_4wu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
-                    st16(l13_conv2d_4wu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
-                    st16(l13_conv2d_4wu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
-                    st16(l13_conv2d_4wu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
-                    st16(l13_conv2d_4wu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
-                    st16(l13_conv2d_4wu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 28576), l13_conv2d_4wu, l13_conv2d_4wh, channels: 64, filters: 64, uStride: 4112)
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 16, 4x4 pixels each) of one image
     @inline(never) private func l13_conv2d_4ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 65440)
-        let v = l13_conv2d_4wv + t * 27648, mm = l13_conv2d_4wm + t * 27648, h = l13_conv2d_4wh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 768, mx = mm + xi * 768, ux = l13_conv2d_4wu + xi * 4112
-                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
-                          GemmReduction(k: 64, ldb: 64), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        var y3 = z3
-                        y3 += bv
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+                                        outputHeight: 14, outputWidth: 14, filters: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        block: 12, uStride: 4112)
+        let buffers = WinogradBuffers(u: l13_conv2d_4wu, v: l13_conv2d_4wv + t * 27648, m: l13_conv2d_4wm + t * 27648, h: l13_conv2d_4wh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_4 (Conv2D): [N, 14, 14, 64] -> [N, 14, 14, 64]: output pixels q0..<q1 of one image, kernel 3x3x64x64 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -2763,177 +1956,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_4 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l13_conv2d_4dxWinogradWeights() {
-        let wk = l13_conv2d_4wf, h = l13_conv2d_4dxwh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<64 {
-            for c0 in stride(from: 0, to: 64, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 4096 + ci * 64 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 4096 + ci * 64 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 4096 + ci * 64 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l13_conv2d_4dxwu + (i * 6 + 0) * 4112 + ci * 64 + c0, u0)
-                    st16(l13_conv2d_4dxwu + (i * 6 + 1) * 4112 + ci * 64 + c0, u1)
-                    st16(l13_conv2d_4dxwu + (i * 6 + 2) * 4112 + ci * 64 + c0, u2)
-                    st16(l13_conv2d_4dxwu + (i * 6 + 3) * 4112 + ci * 64 + c0, u3)
-                    st16(l13_conv2d_4dxwu + (i * 6 + 4) * 4112 + ci * 64 + c0, u4)
-                    st16(l13_conv2d_4dxwu + (i * 6 + 5) * 4112 + ci * 64 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights(l13_conv2d_4wf, l13_conv2d_4dxwu, l13_conv2d_4dxwh, channels: 64, filters: 64, uStride: 4112)
     }
 
     // conv2d_4 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l13_conv2d_4InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l13_conv2d_4dxwv + t * 27648, mm = l13_conv2d_4dxwm + t * 27648, h = l13_conv2d_4dxwh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(12, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let rowIn = ty < 3   // the last tile row's window ends past the image
-                let colIn = tx < 3
-                let d = x + (ty * 64 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 4
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (16 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (32 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (48 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside && rowIn ? ld16(d + (64 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (80 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 768 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 768 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 768 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 768 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 768 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 768 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 768, mx = mm + xi * 768, ux = l13_conv2d_4dxwu + xi * 4112
-                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 64, c: { row in mx + row * 64 },
-                          GemmReduction(k: 64, ldb: 64), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 4, tx = tile % 4
-                let yo = y + 0 + ty * 3584 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 3   // the last tile row has 2 output rows
-                let colOut = tx < 3
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 768 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 768 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 768 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 768 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 768 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 768 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 2 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 896 + 64 + c0, y1)
-                        let y2 = z2
-                        if colOut { st16(yo + a * 896 + 128 + c0, y2) }
-                        let y3 = z3
-                        if colOut { st16(yo + a * 896 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 16, inputWidth: 16, channels: 64,
+                                        outputHeight: 14, outputWidth: 14, filters: 64,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 64,
+                                        block: 12, uStride: 4112)
+        let buffers = WinogradBuffers(u: l13_conv2d_4dxwu, v: l13_conv2d_4dxwv + t * 27648, m: l13_conv2d_4dxwm + t * 27648, h: l13_conv2d_4dxwh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
     }
 
     // conv2d_4 backward: dW, db, dx
@@ -3280,183 +2313,18 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_5: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l18_conv2d_5WinogradWeights() {
-        let wk = (parameters + 65760), h = l18_conv2d_5wh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<64 {
-            for c0 in stride(from: 0, to: 128, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 8192 + ci * 128 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 8192 + ci * 128 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 8192 + ci * 128 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l18_conv2d_5wu + (i * 6 + 0) * 8208 + ci * 128 + c0, u0)
-                    st16(l18_conv2d_5wu + (i * 6 + 1) * 8208 + ci * 128 + c0, u1)
-                    st16(l18_conv2d_5wu + (i * 6 + 2) * 8208 + ci * 128 + c0, u2)
-                    st16(l18_conv2d_5wu + (i * 6 + 3) * 8208 + ci * 128 + c0, u3)
-                    st16(l18_conv2d_5wu + (i * 6 + 4) * 8208 + ci * 128 + c0, u4)
-                    st16(l18_conv2d_5wu + (i * 6 + 5) * 8208 + ci * 128 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights((parameters + 65760), l18_conv2d_5wu, l18_conv2d_5wh, channels: 64, filters: 128, uStride: 8208)
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: Winograd F(4x4, 3x3), output tiles q0..<q1 (of 4, 4x4 pixels each) of one image
     @inline(never) private func l18_conv2d_5ForwardTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
         let bias = (parameters + 139488)
-        let v = l18_conv2d_5wv + t * 9216, mm = l18_conv2d_5wm + t * 18432, h = l18_conv2d_5wh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(4, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 2, tx = tile % 2
-                let rowIn = ty < 1   // the last tile row's window ends past the image
-                let colIn = tx < 1
-                let d = x + (ty * 36 + tx * 4) * 64
-                let vi = v + i * 64
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 5
-                        let d0 = inside ? ld16(d + (0 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (9 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (18 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (27 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d4 = inside ? ld16(d + (36 + cc) * 64 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (45 + cc) * 64 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 256 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 256 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 256 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 256 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 256 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 256 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 256, mx = mm + xi * 512, ux = l18_conv2d_5wu + xi * 8208
-                Gemm.rows(rows, a: { row in vx + row * 64 }, b: ux, n: 128, c: { row in mx + row * 128 },
-                          GemmReduction(k: 64, ldb: 128), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 2, tx = tile % 2
-                let yo = y + 0 + ty * 3584 + tx * 512
-                let mi = mm + i * 128
-                let rowOut = ty < 1   // the last tile row has 3 output rows
-                let colOut = tx < 1
-                for c0 in stride(from: 0, to: 128, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 512 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 512 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 512 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 512 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 512 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 512 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    let bv = ld16(bias + c0)
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 3 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        var y0 = z0
-                        y0 += bv
-                        st16(yo + a * 896 + 0 + c0, y0)
-                        var y1 = z1
-                        y1 += bv
-                        st16(yo + a * 896 + 128 + c0, y1)
-                        var y2 = z2
-                        y2 += bv
-                        st16(yo + a * 896 + 256 + c0, y2)
-                        var y3 = z3
-                        y3 += bv
-                        if colOut { st16(yo + a * 896 + 384 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 64,
+                                        outputHeight: 7, outputWidth: 7, filters: 128,
+                                        outputOffset: 0, outputRowStride: 896, outputPixelStride: 128,
+                                        block: 4, uStride: 8208)
+        let buffers = WinogradBuffers(u: l18_conv2d_5wu, v: l18_conv2d_5wv + t * 9216, m: l18_conv2d_5wm + t * 18432, h: l18_conv2d_5wh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, GemmEpilogue(bias: bias))
     }
 
     // conv2d_5 (Conv2D): [N, 7, 7, 64] -> [N, 7, 7, 128]: output pixels q0..<q1 of one image, kernel 3x3x64x128 stride 1x1 pad t1 b1 l1 r1 +bias linear
@@ -3494,177 +2362,17 @@ public final class FxSeed002MnistCnn: CompiledModel, @unchecked Sendable {
 
     // conv2d_5 input gradient: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
     private func l18_conv2d_5dxWinogradWeights() {
-        let wk = l18_conv2d_5wf, h = l18_conv2d_5dxwh
-        let c0_041666668 = SIMD16<Float>(repeating: 0.041666668)
-        let c0_083333336 = SIMD16<Float>(repeating: 0.083333336)
-        let c0_16666667 = SIMD16<Float>(repeating: 0.16666667)
-        let c0_25 = SIMD16<Float>(repeating: 0.25)
-        for ci in 0..<128 {
-            for c0 in stride(from: 0, to: 64, by: 16) {
-                // G g: kernel column kw -> h[0..<6][kw]
-                for kw in 0..<3 {
-                    let g0 = ld16(wk + (0 + kw) * 8192 + ci * 64 + c0)
-                    let g1 = ld16(wk + (3 + kw) * 8192 + ci * 64 + c0)
-                    let g2 = ld16(wk + (6 + kw) * 8192 + ci * 64 + c0)
-                    let gg0 = g0 * c0_25
-                    let gge1 = (g0 * c0_16666667).addingProduct(g2, c0_16666667), ggo1 = g1 * c0_16666667
-                    let gg1 = gge1 + ggo1, gg2 = gge1 - ggo1
-                    let gge3 = (g0 * c0_041666668).addingProduct(g2, c0_16666667), ggo3 = g1 * c0_083333336
-                    let gg3 = gge3 + ggo3, gg4 = gge3 - ggo3
-                    st16(h + (0 + kw) * 16, gg0)
-                    st16(h + (6 + kw) * 16, gg1)
-                    st16(h + (12 + kw) * 16, gg2)
-                    st16(h + (18 + kw) * 16, gg3)
-                    st16(h + (24 + kw) * 16, gg4)
-                    st16(h + (30 + kw) * 16, g2)
-                }
-                // (G g) G^T: row i -> U[i][0..<6]
-                for i in 0..<6 {
-                    let h0 = ld16(h + (i * 6 + 0) * 16)
-                    let h1 = ld16(h + (i * 6 + 1) * 16)
-                    let h2 = ld16(h + (i * 6 + 2) * 16)
-                    let u0 = h0 * c0_25
-                    let ue1 = (h0 * c0_16666667).addingProduct(h2, c0_16666667), uo1 = h1 * c0_16666667
-                    let u1 = ue1 + uo1, u2 = ue1 - uo1
-                    let ue3 = (h0 * c0_041666668).addingProduct(h2, c0_16666667), uo3 = h1 * c0_083333336
-                    let u3 = ue3 + uo3, u4 = ue3 - uo3
-                    st16(l18_conv2d_5dxwu + (i * 6 + 0) * 8208 + ci * 64 + c0, u0)
-                    st16(l18_conv2d_5dxwu + (i * 6 + 1) * 8208 + ci * 64 + c0, u1)
-                    st16(l18_conv2d_5dxwu + (i * 6 + 2) * 8208 + ci * 64 + c0, u2)
-                    st16(l18_conv2d_5dxwu + (i * 6 + 3) * 8208 + ci * 64 + c0, u3)
-                    st16(l18_conv2d_5dxwu + (i * 6 + 4) * 8208 + ci * 64 + c0, u4)
-                    st16(l18_conv2d_5dxwu + (i * 6 + 5) * 8208 + ci * 64 + c0, h2)
-                }
-            }
-        }
+        Winograd<WinogradF4x4x3x3>.weights(l18_conv2d_5wf, l18_conv2d_5dxwu, l18_conv2d_5dxwh, channels: 128, filters: 64, uStride: 8208)
     }
 
     // conv2d_5 input gradient: Winograd F(4x4, 3x3) of the zero-bordered dy at x with the flipped kernel, into dx at y (tiles q0..<q1)
     @inline(never) private func l18_conv2d_5InputGradientTiles(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int, _ t: Int) {
-        let v = l18_conv2d_5dxwv + t * 18432, mm = l18_conv2d_5dxwm + t * 9216, h = l18_conv2d_5dxwh + t * 576
-        let cm5 = SIMD16<Float>(repeating: -5.0)
-        let cm2 = SIMD16<Float>(repeating: -2.0)
-        let c2 = SIMD16<Float>(repeating: 2.0)
-        let c4 = SIMD16<Float>(repeating: 4.0)
-        let c8 = SIMD16<Float>(repeating: 8.0)
-        var q = q0
-        while q < q1 {
-            let rows = min(4, q1 - q)
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 2, tx = tile % 2
-                let rowIn = ty < 1   // the last tile row's window ends past the image
-                let colIn = tx < 1
-                let d = x + (ty * 36 + tx * 4) * 128
-                let vi = v + i * 128
-                for c0 in stride(from: 0, to: 128, by: 16) {
-                    // B^T d: window column cc -> h[0..<6][cc]
-                    for cc in 0..<6 {
-                        let inside = colIn || cc < 5
-                        let d0 = inside ? ld16(d + (0 + cc) * 128 + c0) : SIMD16<Float>()
-                        let d1 = inside ? ld16(d + (9 + cc) * 128 + c0) : SIMD16<Float>()
-                        let d2 = inside ? ld16(d + (18 + cc) * 128 + c0) : SIMD16<Float>()
-                        let d3 = inside ? ld16(d + (27 + cc) * 128 + c0) : SIMD16<Float>()
-                        let d4 = inside ? ld16(d + (36 + cc) * 128 + c0) : SIMD16<Float>()
-                        let d5 = inside && rowIn ? ld16(d + (45 + cc) * 128 + c0) : SIMD16<Float>()
-                        let b0 = ((d4).addingProduct(d0, c4)).addingProduct(d2, cm5)
-                        let be1 = (-d4).addingProduct(d2, c4), bo1 = (-d3).addingProduct(d1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -d2 + d4, bo3 = (d1 * cm2).addingProduct(d3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((d5).addingProduct(d1, c4)).addingProduct(d3, cm5)
-                        st16(h + (0 + cc) * 16, b0)
-                        st16(h + (6 + cc) * 16, b1)
-                        st16(h + (12 + cc) * 16, b2)
-                        st16(h + (18 + cc) * 16, b3)
-                        st16(h + (24 + cc) * 16, b4)
-                        st16(h + (30 + cc) * 16, b5)
-                    }
-                    // (B^T d) B: row i -> V[i][0..<6]
-                    for i in 0..<6 {
-                        let h0 = ld16(h + (i * 6 + 0) * 16)
-                        let h1 = ld16(h + (i * 6 + 1) * 16)
-                        let h2 = ld16(h + (i * 6 + 2) * 16)
-                        let h3 = ld16(h + (i * 6 + 3) * 16)
-                        let h4 = ld16(h + (i * 6 + 4) * 16)
-                        let h5 = ld16(h + (i * 6 + 5) * 16)
-                        let b0 = ((h4).addingProduct(h0, c4)).addingProduct(h2, cm5)
-                        let be1 = (-h4).addingProduct(h2, c4), bo1 = (-h3).addingProduct(h1, c4)
-                        let b1 = be1 + bo1, b2 = be1 - bo1
-                        let be3 = -h2 + h4, bo3 = (h1 * cm2).addingProduct(h3, c2)
-                        let b3 = be3 + bo3, b4 = be3 - bo3
-                        let b5 = ((h5).addingProduct(h1, c4)).addingProduct(h3, cm5)
-                        st16(vi + (i * 6 + 0) * 512 + c0, b0)
-                        st16(vi + (i * 6 + 1) * 512 + c0, b1)
-                        st16(vi + (i * 6 + 2) * 512 + c0, b2)
-                        st16(vi + (i * 6 + 3) * 512 + c0, b3)
-                        st16(vi + (i * 6 + 4) * 512 + c0, b4)
-                        st16(vi + (i * 6 + 5) * 512 + c0, b5)
-                    }
-                }
-            }
-            for xi in 0..<36 {
-                let vx = v + xi * 512, mx = mm + xi * 256, ux = l18_conv2d_5dxwu + xi * 8208
-                Gemm.rows(rows, a: { row in vx + row * 128 }, b: ux, n: 64, c: { row in mx + row * 64 },
-                          GemmReduction(k: 128, ldb: 64), .store)
-            }
-            for i in 0..<rows {
-                let tile = q + i, ty = tile / 2, tx = tile % 2
-                let yo = y + 0 + ty * 1792 + tx * 256
-                let mi = mm + i * 64
-                let rowOut = ty < 1   // the last tile row has 3 output rows
-                let colOut = tx < 1
-                for c0 in stride(from: 0, to: 64, by: 16) {
-                    // A^T M: column cc -> h[0..<4][cc]
-                    for cc in 0..<6 {
-                        let m0 = ld16(mi + (0 + cc) * 256 + c0)
-                        let m1 = ld16(mi + (6 + cc) * 256 + c0)
-                        let m2 = ld16(mi + (12 + cc) * 256 + c0)
-                        let m3 = ld16(mi + (18 + cc) * 256 + c0)
-                        let m4 = ld16(mi + (24 + cc) * 256 + c0)
-                        let m5 = ld16(mi + (30 + cc) * 256 + c0)
-                        let as1 = m1 + m2
-                        let ad1 = m1 - m2
-                        let as3 = m3 + m4
-                        let ad3 = m3 - m4
-                        let a0 = m0 + as1 + as3
-                        let a1 = (ad1).addingProduct(ad3, c2)
-                        let a2 = (as1).addingProduct(as3, c4)
-                        let a3 = (m5 + ad1).addingProduct(ad3, c8)
-                        st16(h + (0 + cc) * 16, a0)
-                        st16(h + (6 + cc) * 16, a1)
-                        st16(h + (12 + cc) * 16, a2)
-                        st16(h + (18 + cc) * 16, a3)
-                    }
-                    // (A^T M) A: row a -> output row a, then the epilogue
-                    for a in 0..<4 {
-                        if !rowOut && a >= 3 { break }
-                        let s0 = ld16(h + (a * 6 + 0) * 16)
-                        let s1 = ld16(h + (a * 6 + 1) * 16)
-                        let s2 = ld16(h + (a * 6 + 2) * 16)
-                        let s3 = ld16(h + (a * 6 + 3) * 16)
-                        let s4 = ld16(h + (a * 6 + 4) * 16)
-                        let s5 = ld16(h + (a * 6 + 5) * 16)
-                        let zs1 = s1 + s2
-                        let zd1 = s1 - s2
-                        let zs3 = s3 + s4
-                        let zd3 = s3 - s4
-                        let z0 = s0 + zs1 + zs3
-                        let z1 = (zd1).addingProduct(zd3, c2)
-                        let z2 = (zs1).addingProduct(zs3, c4)
-                        let z3 = (s5 + zd1).addingProduct(zd3, c8)
-                        let y0 = z0
-                        st16(yo + a * 448 + 0 + c0, y0)
-                        let y1 = z1
-                        st16(yo + a * 448 + 64 + c0, y1)
-                        let y2 = z2
-                        st16(yo + a * 448 + 128 + c0, y2)
-                        let y3 = z3
-                        if colOut { st16(yo + a * 448 + 192 + c0, y3) }
-                    }
-                }
-            }
-            q += rows
-        }
+        let geometry = WinogradGeometry(inputHeight: 9, inputWidth: 9, channels: 128,
+                                        outputHeight: 7, outputWidth: 7, filters: 64,
+                                        outputOffset: 0, outputRowStride: 448, outputPixelStride: 64,
+                                        block: 4, uStride: 8208)
+        let buffers = WinogradBuffers(u: l18_conv2d_5dxwu, v: l18_conv2d_5dxwv + t * 18432, m: l18_conv2d_5dxwm + t * 9216, h: l18_conv2d_5dxwh + t * 576)
+        Winograd<WinogradF4x4x3x3>.tiles(x, y, q0, q1, geometry, buffers, .store)
     }
 
     // conv2d_5 backward: dW, db, dx

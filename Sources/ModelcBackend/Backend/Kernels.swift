@@ -148,6 +148,12 @@ struct RowGemm {
     }
 
     var epilogueText: String {
+        RowGemm.epilogueText(bias: bias, scale: scale, shift: shift, epilogue: epilogue, accumulate: accumulate)
+    }
+
+    /// The `GemmEpilogue` argument (also the Winograd tiles').
+    static func epilogueText(bias: String?, scale: String?, shift: String?, epilogue: EpilogueActivation,
+                             accumulate: Bool = false) -> String {
         if accumulate { return ".add" }
         var parts: [String] = []
         if let b = bias { parts.append("bias: \(b)") }

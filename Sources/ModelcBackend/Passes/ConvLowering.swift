@@ -31,7 +31,7 @@ extension ConvLowering {
         let g = ConvGeometry(conv: a, inShape: inShape, outShape: outShape)
         let k = "\(a.kernelH)x\(a.kernelW)"
         if let m = winogradTile, let w = WinogradConv(g: g, co: a.filters, prefix: "") {
-            let saving = Double(m * m * a.kernelH * a.kernelW) / Double(w.t.n * w.t.n)
+            let saving = Double(m * m * a.kernelH * a.kernelW) / Double(w.n * w.n)
             lay.forward = KernelChoice(kernel: "Winograd + Gemm", form: w.form,
                                        reason: "\(k) stride 1, \(w.tiles) tiles per image: \(String(format: "%.1f", saving))x fewer multiplies than direct (training forward too)")
         } else {

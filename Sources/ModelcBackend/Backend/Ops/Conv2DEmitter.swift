@@ -154,7 +154,7 @@ extension Conv2DLayer {
         m.inferencePrologue.append(wino.weightsName)
         m.trainingPrologue.append(wino.weightsName)
         func emitTiles(_ name: String, _ fused: FusedOutput?) {
-            m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (of \(wino.tiles), \(wino.t.m)x\(wino.t.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
+            m.imageRowsFunction(name, comment: "\(c.header): Winograd \(wino.form), output tiles q0..<q1 (of \(wino.tiles), \(wino.m)x\(wino.m) pixels each) of one image\(fused.map { ", fused with \($0.names)" } ?? "")") { w in
                 weightsPreamble(w, fused, kernel: false)   // the kernel is read as U (WinogradWeights)
                 wino.emitKernelBody(w, out: outputLayout(fused), bias: (attrs.useBias && fused == nil) ? "bias" : nil,
                                     scale: fused == nil ? nil : "sc", shift: fused == nil ? nil : "sh",

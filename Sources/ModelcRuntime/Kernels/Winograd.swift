@@ -1,0 +1,194 @@
+// Winograd convolution: an r x r stride-1 'valid' correlation of a padded NHWC image, computed
+// tile by tile in a form F(m x m, r x r) (Kernels/WinogradForms.swift; Lavin & Gray, 2015).
+//
+//   tile (ty, tx) reads the n x n window d of the padded input at (m ty, m tx); rows and columns
+//   past the padded image read as zero (when the output is not a multiple of m).
+//     V[xi][tile][ci] = (B^T d B)[i][j]      xi = n i + j, SIMD over 16 input channels
+//     U[xi][ci][co]   = (G g G^T)[i][j]      g = W[:, :, ci, co]   (`weights`, once per pass)
+//     M[xi]           = V[xi] x U[xi]        n^2 GEMMs [tiles, CI] x [CI, CO] (Gemm.rows)
+//     y[m ty + a][m tx + b] = (A^T M A)[a][b], then the epilogue (bias or folded BatchNorm,
+//                                              activation), stored where the layout says
+//   Tiles go `block` at a time; a block's V and M (per thread) stay in cache from the input
+//   transform to the output one. Each 2-D transform is two 1-D passes through a per-thread
+//   n x n x 16 scratch tile h. The compiler (ConvLowering) chooses where Winograd is used.
+//
+// Like the Gemm, these functions are @_transparent: the emitted model passes its geometry as
+// literals, so after inlining every bound, stride and guard is a constant. With
+// MODELC_KERNELS_OUT_OF_LINE (debug builds) they call a copy compiled here instead.
+
+/// One layer's tiling, all sizes in floats (a literal at every call).
+public struct WinogradGeometry {
+    /// The padded input: height, width and channels (CI).
+    public var inputHeight: Int, inputWidth: Int, channels: Int
+    /// The output: height, width and channels (CO).
+    public var outputHeight: Int, outputWidth: Int, filters: Int
+    /// Where output pixel (0, 0) is in y, the floats from one output row to the next, and from
+    /// one pixel to the next (a padded or strided target layout).
+    public var outputOffset: Int, outputRowStride: Int, outputPixelStride: Int
+    /// Tiles per GEMM block, and the floats from U[xi] to U[xi + 1] (CI x CO plus padding that
+    /// keeps the n^2 matrices off the same cache sets).
+    public var block: Int, uStride: Int
+
+    @_transparent
+    public init(inputHeight: Int, inputWidth: Int, channels: Int, outputHeight: Int, outputWidth: Int, filters: Int,
+                outputOffset: Int, outputRowStride: Int, outputPixelStride: Int, block: Int, uStride: Int) {
+        self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.channels = channels
+        self.outputHeight = outputHeight; self.outputWidth = outputWidth; self.filters = filters
+        self.outputOffset = outputOffset; self.outputRowStride = outputRowStride; self.outputPixelStride = outputPixelStride
+        self.block = block; self.uStride = uStride
+    }
+}
+
+/// The per-thread buffers of one layer's tiles: U (shared, read only), V, M and the scratch tile.
+public struct WinogradBuffers {
+    public var u: UnsafePointer<Float>, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
+    public var h: UnsafeMutablePointer<Float>
+
+    @_transparent
+    public init(u: UnsafePointer<Float>, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>) {
+        self.u = u; self.v = v; self.m = m; self.h = h
+    }
+}
+
+public enum Winograd<F: WinogradForm> {
+    /// Output tiles q0..<q1 (row-major over the tile grid) of the image whose padded input is at x.
+    @_transparent
+    public static func tiles(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int,
+                             _ g: WinogradGeometry, _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        tilesOutOfLine(x, y, q0, q1, g, buf, epi)
+        #else
+        tilesInlined(x, y, q0, q1, g, buf, epi)
+        #endif
+    }
+
+    @inline(never)
+    @_specialize(exported: true, where F == WinogradF4x4x3x3)
+    @_specialize(exported: true, where F == WinogradF3x3x5x5)
+    public static func tilesOutOfLine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int,
+                                      _ g: WinogradGeometry, _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
+        tilesInlined(x, y, q0, q1, g, buf, epi)
+    }
+
+    @_transparent
+    public static func tilesInlined(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ q0: Int, _ q1: Int,
+                                    _ g: WinogradGeometry, _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
+        let n = F.n, ci = g.channels, co = g.filters
+        var q = q0
+        while q < q1 {
+            let rows = min(g.block, q1 - q)
+            for i in 0..<rows { inputTile(x, q + i, i, g, buf) }
+            for xi in 0..<(n * n) {
+                let vx = buf.v + xi * g.block * ci, mx = buf.m + xi * g.block * co
+                Gemm.rows(rows, a: { row in vx + row * ci }, b: buf.u + xi * g.uStride, n: co, c: { row in mx + row * co },
+                          GemmReduction(k: ci, ldb: co), .store)
+            }
+            for i in 0..<rows { outputTile(y, q + i, i, g, buf, epi) }
+            q += rows
+        }
+    }
+
+    /// V[xi][i] = (B^T d B)[xi] for tile `tile`, the block's i-th.
+    @_transparent @usableFromInline
+    static func inputTile(_ x: UnsafePointer<Float>, _ tile: Int, _ i: Int, _ g: WinogradGeometry, _ buf: WinogradBuffers) {
+        let n = F.n, m = F.m, ci = g.channels
+        let tilesH = (g.outputHeight + m - 1) / m, tilesW = (g.outputWidth + m - 1) / m
+        let ty = tile / tilesW, tx = tile % tilesW
+        // Only the last tile row (column) can read past the padded image, from lastRow (lastCol) on.
+        let lastRow = g.inputHeight - (tilesH - 1) * m, lastCol = g.inputWidth - (tilesW - 1) * m
+        let rowIn = ty < tilesH - 1, colIn = tx < tilesW - 1
+        let d = x + (ty * m * g.inputWidth + tx * m) * ci
+        let h = buf.h, vi = buf.v + i * ci
+        for c0 in stride(from: 0, to: ci, by: 16) {
+            for cc in 0..<n {   // B^T d: window column cc -> h[0..<n][cc]
+                let inside = cc < lastCol || colIn
+                F.input({ k in inside && (k < lastRow || rowIn) ? .load(d + (k * g.inputWidth + cc) * ci + c0) : SIMD16() },
+                        { j, b in b.store(h + (j * n + cc) * 16) })
+            }
+            for r in 0..<n {    // (B^T d) B: row r -> V[r][0..<n]
+                F.input({ k in .load(h + (r * n + k) * 16) }, { j, b in b.store(vi + (r * n + j) * g.block * ci + c0) })
+            }
+        }
+    }
+
+    /// y's m x m pixels of tile `tile` = (A^T M A) of the block's i-th tile, through the epilogue.
+    @_transparent @usableFromInline
+    static func outputTile(_ y: UnsafeMutablePointer<Float>, _ tile: Int, _ i: Int, _ g: WinogradGeometry,
+                           _ buf: WinogradBuffers, _ epi: GemmEpilogue) {
+        let n = F.n, m = F.m, co = g.filters
+        let tilesH = (g.outputHeight + m - 1) / m, tilesW = (g.outputWidth + m - 1) / m
+        let ty = tile / tilesW, tx = tile % tilesW
+        // Only the last tile row (column) has fewer than m output rows (columns).
+        let lastRow = g.outputHeight - (tilesH - 1) * m, lastCol = g.outputWidth - (tilesW - 1) * m
+        let rowOut = ty < tilesH - 1, colOut = tx < tilesW - 1
+        let yo = y + g.outputOffset + ty * m * g.outputRowStride + tx * m * g.outputPixelStride
+        let h = buf.h, mi = buf.m + i * co
+        for c0 in stride(from: 0, to: co, by: 16) {
+            for cc in 0..<n {   // A^T M: column cc -> h[0..<m][cc]
+                F.output({ k in .load(mi + (k * n + cc) * g.block * co + c0) }, { a, s in s.store(h + (a * n + cc) * 16) })
+            }
+            let bias: SIMD16<Float> = epi.bias.map { .load($0 + c0) } ?? SIMD16()
+            let row = h + m * n * 16   // h's rows past m hold one output row
+            for a in 0..<m where a < lastRow || rowOut {   // (A^T M) A: row a -> output row a
+                F.output({ k in .load(h + (a * n + k) * 16) }, { b, z in z.store(row + b * 16) })
+                for b in 0..<m where b < lastCol || colOut {
+                    var v = SIMD16<Float>.load(row + b * 16)
+                    if epi.bias != nil { v += bias }
+                    if let sc = epi.scale, let sh = epi.shift { v = v.scaled(.load(sc + c0), .load(sh + c0)) }
+                    v = vactivate(v, epi.activation)
+                    v.store(yo + a * g.outputRowStride + b * g.outputPixelStride + c0)
+                }
+            }
+        }
+    }
+
+    /// U[xi][ci][co] = (G g G^T)[xi / n][xi % n] for g = W[:, :, ci, co] of the HWIO kernel at wk
+    /// ([r, r, channels, filters]), through the scratch tile h.
+    @_transparent
+    public static func weights(_ wk: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               channels ci: Int, filters co: Int, uStride: Int) {
+        #if MODELC_KERNELS_OUT_OF_LINE
+        weightsOutOfLine(wk, u, h, channels: ci, filters: co, uStride: uStride)
+        #else
+        weightsInlined(wk, u, h, channels: ci, filters: co, uStride: uStride)
+        #endif
+    }
+
+    @inline(never)
+    @_specialize(exported: true, where F == WinogradF4x4x3x3)
+    @_specialize(exported: true, where F == WinogradF3x3x5x5)
+    public static func weightsOutOfLine(_ wk: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                                        channels ci: Int, filters co: Int, uStride: Int) {
+        weightsInlined(wk, u, h, channels: ci, filters: co, uStride: uStride)
+    }
+
+    @_transparent
+    public static func weightsInlined(_ wk: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                                      channels ci: Int, filters co: Int, uStride: Int) {
+        let n = F.n, r = F.r
+        for c in 0..<ci {
+            for c0 in stride(from: 0, to: co, by: 16) {
+                for kw in 0..<r {   // G g: kernel column kw -> h[0..<n][kw]
+                    F.kernel({ kh in .load(wk + (kh * r + kw) * ci * co + c * co + c0) }, { i, v in v.store(h + (i * n + kw) * 16) })
+                }
+                for i in 0..<n {    // (G g) G^T: row i -> U[i][0..<n]
+                    F.kernel({ k in .load(h + (i * n + k) * 16) }, { j, v in v.store(u + (i * n + j) * uStride + c * co + c0) })
+                }
+            }
+        }
+    }
+
+    /// `weights`, unless the kernel at wk equals, bit for bit, the copy at `source` that U was
+    /// last made from (then nothing); refreshes the copy.
+    @inlinable
+    public static func weightsIfChanged(_ wk: UnsafePointer<Float>, source: UnsafeMutablePointer<Float>,
+                                        _ u: UnsafeMutablePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                                        channels ci: Int, filters co: Int, uStride: Int) {
+        let count = F.r * F.r * ci * co
+        for i in 0..<count where wk[i].bitPattern != source[i].bitPattern {
+            weights(wk, u, h, channels: ci, filters: co, uStride: uStride)
+            source.update(from: wk, count: count)
+            return
+        }
+    }
+}

@@ -95,10 +95,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 8, 8, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 8, 8, 20]
     private let g3: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 4, 4, 20]
@@ -110,10 +107,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 1, 1, 16]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
-    private let l6_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l6_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l6_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l6_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l6_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a7: UnsafeMutablePointer<Float>   // activation_1 output [N, 1, 1, 16]
     private let g7: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a9: UnsafeMutablePointer<Float>   // dense_1 output [N, 24]
@@ -122,10 +116,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 24]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l10_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
-    private let l10_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l10_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l10_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l10_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l10_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a11: UnsafeMutablePointer<Float>   // dense_2 output [N, 5]
     private let g11: UnsafeMutablePointer<Float>   // gradient of dense_2 output
     private let l11_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 24]
@@ -147,10 +138,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 1280, Float.self)
         g2 = zeroed(n * 1280, Float.self)
         l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
-        l2_batch_normalization_1mean = zeroed(20, Float.self)
-        l2_batch_normalization_1inv = zeroed(20, Float.self)
-        l2_batch_normalization_1mdy = zeroed(20, Float.self)
-        l2_batch_normalization_1mdx = zeroed(20, Float.self)
+        l2_batch_normalization_1stats = zeroed(80, Float.self)
         a3 = zeroed(n * 1280, Float.self)
         g3 = zeroed(n * 1280, Float.self)
         a4 = zeroed(n * 320, Float.self)
@@ -162,10 +150,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 16, Float.self)
         g6 = zeroed(n * 16, Float.self)
         l6_batch_normalization_2part = zeroed(threads * 32, Float.self)
-        l6_batch_normalization_2mean = zeroed(16, Float.self)
-        l6_batch_normalization_2inv = zeroed(16, Float.self)
-        l6_batch_normalization_2mdy = zeroed(16, Float.self)
-        l6_batch_normalization_2mdx = zeroed(16, Float.self)
+        l6_batch_normalization_2stats = zeroed(64, Float.self)
         a7 = zeroed(n * 16, Float.self)
         g7 = zeroed(n * 16, Float.self)
         a9 = zeroed(n * 24, Float.self)
@@ -174,10 +159,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 24, Float.self)
         g10 = zeroed(n * 24, Float.self)
         l10_batch_normalization_3part = zeroed(threads * 48, Float.self)
-        l10_batch_normalization_3mean = zeroed(24, Float.self)
-        l10_batch_normalization_3inv = zeroed(24, Float.self)
-        l10_batch_normalization_3mdy = zeroed(24, Float.self)
-        l10_batch_normalization_3mdx = zeroed(24, Float.self)
+        l10_batch_normalization_3stats = zeroed(96, Float.self)
         a11 = zeroed(n * 5, Float.self)
         g11 = zeroed(n * 5, Float.self)
         l11_dense_2wt = zeroed(120, Float.self)
@@ -196,10 +178,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1mean.deallocate()
-        l2_batch_normalization_1inv.deallocate()
-        l2_batch_normalization_1mdy.deallocate()
-        l2_batch_normalization_1mdx.deallocate()
+        l2_batch_normalization_1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
@@ -211,10 +190,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a6.deallocate()
         g6.deallocate()
         l6_batch_normalization_2part.deallocate()
-        l6_batch_normalization_2mean.deallocate()
-        l6_batch_normalization_2inv.deallocate()
-        l6_batch_normalization_2mdy.deallocate()
-        l6_batch_normalization_2mdx.deallocate()
+        l6_batch_normalization_2stats.deallocate()
         a7.deallocate()
         g7.deallocate()
         a9.deallocate()
@@ -223,10 +199,7 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         a10.deallocate()
         g10.deallocate()
         l10_batch_normalization_3part.deallocate()
-        l10_batch_normalization_3mean.deallocate()
-        l10_batch_normalization_3inv.deallocate()
-        l10_batch_normalization_3mdy.deallocate()
-        l10_batch_normalization_3mdx.deallocate()
+        l10_batch_normalization_3stats.deallocate()
         a11.deallocate()
         g11.deallocate()
         l11_dense_2wt.deallocate()
@@ -430,200 +403,58 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 8, 8, 20] -> [N, 8, 8, 20]: batch norm over 20 channels x 64 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
+                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                s0 += ld4((xr + 16))
-            }
-            st4((s + 16), s0)
-        }
+        BatchNorm.sums(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l2_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 64, 1))
-        for c in 0..<20 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
-            l2_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalization_1mean + 16))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                let d0 = ld4((xr + 16)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 16), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 64, 1)
-        let mm = (parameters + 600), mv = (parameters + 620)
-        for c in 0..<20 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
-            let v = s / Float(m)
-            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 560) + 0))
-            let be0 = ld16(((parameters + 580) + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                let yr = a2 + lo * 1280 + r * 20
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = ld4((l2_batch_normalization_1mean + 16)), k0 = ld4((l2_batch_normalization_1inv + 16))
-            let ga0 = ld4(((parameters + 560) + 16))
-            let be0 = ld4(((parameters + 580) + 16))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                let yr = a2 + lo * 1280 + r * 20
-                let v0 = (ld4((xr + 16)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 16), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 600), mv = (parameters + 620)
-        let sc = l2_batch_normalization_1part + t * 40, sh = sc + 20   // this chunk's scale and shift
-        for c in 0..<20 {
-            let k = (parameters + 560)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 580)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                let yr = a2 + lo * 1280 + r * 20
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = ld4((sc + 16)), b0 = ld4((sh + 16))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 1280 + r * 20
-                let yr = a2 + lo * 1280 + r * 20
-                st4((yr + 16), ld4((xr + 16)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 1280, a2 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 1280 + r * 20
-                let xr = a1 + lo * 1280 + r * 20
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 20) + 0), sx0)
-        }
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalization_1mean + 16)), iv0 = ld4((l2_batch_normalization_1inv + 16))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 1280 + r * 20
-                let xr = a1 + lo * 1280 + r * 20
-                let g0 = ld4((dyr + 16))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 16)) - m0) * iv0)
-            }
-            st4((s + 16), sy0)
-            st4(((s + 20) + 16), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, rows: (hi - lo) * 64,
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 64, 1))
-        for c in 0..<20 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 40 + c]; sdx += l2_batch_normalization_1part[k * 40 + 20 + c] }
-            gradients[560 + c] = sdx
-            gradients[580 + c] = sdy
-            l2_batch_normalization_1mdy[c] = sdy * scale
-            l2_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_batch_normalization_1bn,
+                                 dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
-            let k0 = ld16(((parameters + 560) + 0)) * iv0
-            let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 1280 + r * 20, xr = a1 + lo * 1280 + r * 20, dxr = g1 + lo * 1280 + r * 20
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = ld4((l2_batch_normalization_1inv + 16)), m0 = ld4((l2_batch_normalization_1mean + 16))
-            let k0 = ld4(((parameters + 560) + 16)) * iv0
-            let my0 = ld4((l2_batch_normalization_1mdy + 16)), mx0 = ld4((l2_batch_normalization_1mdx + 16))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 1280 + r * 20, xr = a1 + lo * 1280 + r * 20, dxr = g1 + lo * 1280 + r * 20
-                let g0 = ld4((dyr + 16))
-                st4((dxr + 16), k0 * (g0 - my0 - ((ld4((xr + 16)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g2 + lo * 1280, a2 + lo * 1280, a1 + lo * 1280, g1 + lo * 1280, rows: (hi - lo) * 64, l2_batch_normalization_1bn)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 8, 8, 20] -> [N, 8, 8, 20]: y = leaky_relu(0.3)(x)
@@ -755,137 +586,58 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_2 (BatchNormalization): [N, 1, 1, 16] -> [N, 1, 1, 16]: batch norm over 16 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 3520),
+                       movingMean: (parameters + 3536), movingVariance: (parameters + 3552),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 training pass 1: per-chunk sums of x
     private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 32
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a5 + lo * 16 + r * 16
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
+        BatchNorm.sums(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
     }
 
     // batch_normalization_2: batch mean from the partial sums
     private func l6_batch_normalization_2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<16 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 32 + c] }
-            l6_batch_normalization_2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 32
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6_batch_normalization_2mean + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a5 + lo * 16 + r * 16
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l6_batch_normalization_2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 3536), mv = (parameters + 3552)
-        for c in 0..<16 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 32 + c] }
-            let v = s / Float(m)
-            l6_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6_batch_normalization_2mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l6_batch_normalization_2mean + 0)), k0 = ld16((l6_batch_normalization_2inv + 0))
-            let be0 = ld16(((parameters + 3520) + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a5 + lo * 16 + r * 16
-                let yr = a6 + lo * 16 + r * 16
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = v0 + be0
-                st16((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 3536), mv = (parameters + 3552)
-        let sc = l6_batch_normalization_2part + t * 32, sh = sc + 16   // this chunk's scale and shift
-        for c in 0..<16 {
-            let k = 1 / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 3520)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a5 + lo * 16 + r * 16
-                let yr = a6 + lo * 16 + r * 16
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a5 + lo * 16, a6 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 32)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 32
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6_batch_normalization_2mean + 0)), iv0 = ld16((l6_batch_normalization_2inv + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g6 + lo * 16 + r * 16
-                let xr = a5 + lo * 16 + r * 16
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 16) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, rows: (hi - lo) * 1,
+                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 32)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<16 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6_batch_normalization_2part[k * 32 + c]; sdx += l6_batch_normalization_2part[k * 32 + 16 + c] }
-            gradients[3520 + c] = sdy
-            l6_batch_normalization_2mdy[c] = sdy * scale
-            l6_batch_normalization_2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 1, l6_batch_normalization_2bn,
+                                 dGamma: nil, dBeta: gradients + 3520)
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l6_batch_normalization_2inv + 0)), m0 = ld16((l6_batch_normalization_2mean + 0))
-            let k0 = iv0
-            let my0 = ld16((l6_batch_normalization_2mdy + 0)), mx0 = ld16((l6_batch_normalization_2mdx + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g6 + lo * 16 + r * 16, xr = a5 + lo * 16 + r * 16, dxr = g5 + lo * 16 + r * 16
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g6 + lo * 16, a6 + lo * 16, a5 + lo * 16, g5 + lo * 16, rows: (hi - lo) * 1, l6_batch_normalization_2bn)
     }
 
     // activation_1 (Activation): [N, 1, 1, 16] -> [N, 1, 1, 16]: y = relu(x)
@@ -935,200 +687,58 @@ public final class FuseCnn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 24, ldb: 16), .store)
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_3 (BatchNormalization): [N, 24] -> [N, 24]: batch norm over 24 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 24, statistics: l10_batch_normalization_3stats, gamma: (parameters + 3976), beta: (parameters + 4000),
+                       movingMean: (parameters + 4024), movingVariance: (parameters + 4048),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 training pass 1: per-chunk sums of x
     private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_3part + t * 48
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD8<Float> = SIMD8<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                s0 += ld8((xr + 16))
-            }
-            st8((s + 16), s0)
-        }
+        BatchNorm.sums(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
     }
 
     // batch_normalization_3: batch mean from the partial sums
     private func l10_batch_normalization_3ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<24 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 48 + c] }
-            l10_batch_normalization_3mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_3part + t * 48
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_3mean + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l10_batch_normalization_3mean + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                let d0 = ld8((xr + 16)) - m0
-                s0 += d0 * d0
-            }
-            st8((s + 16), s0)
-        }
+        BatchNorm.squaredDeviations(a9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
     private func l10_batch_normalization_3ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 4024), mv = (parameters + 4048)
-        for c in 0..<24 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 48 + c] }
-            let v = s / Float(m)
-            l10_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10_batch_normalization_3mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l10_batch_normalization_3mean + 0)), k0 = ld16((l10_batch_normalization_3inv + 0))
-            let ga0 = ld16(((parameters + 3976) + 0))
-            let be0 = ld16(((parameters + 4000) + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                let yr = a10 + lo * 24 + r * 24
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = ld8((l10_batch_normalization_3mean + 16)), k0 = ld8((l10_batch_normalization_3inv + 16))
-            let ga0 = ld8(((parameters + 3976) + 16))
-            let be0 = ld8(((parameters + 4000) + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                let yr = a10 + lo * 24 + r * 24
-                let v0 = (ld8((xr + 16)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st8((yr + 16), y0)
-            }
-        }
+        BatchNorm.normalize(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 4024), mv = (parameters + 4048)
-        let sc = l10_batch_normalization_3part + t * 48, sh = sc + 24   // this chunk's scale and shift
-        for c in 0..<24 {
-            let k = (parameters + 3976)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 4000)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                let yr = a10 + lo * 24 + r * 24
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = ld8((sc + 16)), b0 = ld8((sh + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a9 + lo * 24 + r * 24
-                let yr = a10 + lo * 24 + r * 24
-                st8((yr + 16), ld8((xr + 16)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a9 + lo * 24, a10 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 48)
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_3part + t * 48
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_3mean + 0)), iv0 = ld16((l10_batch_normalization_3inv + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g10 + lo * 24 + r * 24
-                let xr = a9 + lo * 24 + r * 24
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 24) + 0), sx0)
-        }
-        do {
-            var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l10_batch_normalization_3mean + 16)), iv0 = ld8((l10_batch_normalization_3inv + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g10 + lo * 24 + r * 24
-                let xr = a9 + lo * 24 + r * 24
-                let g0 = ld8((dyr + 16))
-                sy0 += g0
-                sx0 += g0 * ((ld8((xr + 16)) - m0) * iv0)
-            }
-            st8((s + 16), sy0)
-            st8(((s + 24) + 16), sx0)
-        }
+        BatchNorm.backwardSums(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, rows: (hi - lo) * 1,
+                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 48)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_3BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<24 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l10_batch_normalization_3part[k * 48 + c]; sdx += l10_batch_normalization_3part[k * 48 + 24 + c] }
-            gradients[3976 + c] = sdx
-            gradients[4000 + c] = sdy
-            l10_batch_normalization_3mdy[c] = sdy * scale
-            l10_batch_normalization_3mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l10_batch_normalization_3bn,
+                                 dGamma: gradients + 3976, dBeta: gradients + 4000)
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l10_batch_normalization_3inv + 0)), m0 = ld16((l10_batch_normalization_3mean + 0))
-            let k0 = ld16(((parameters + 3976) + 0)) * iv0
-            let my0 = ld16((l10_batch_normalization_3mdy + 0)), mx0 = ld16((l10_batch_normalization_3mdx + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g10 + lo * 24 + r * 24, xr = a9 + lo * 24 + r * 24, dxr = g9 + lo * 24 + r * 24
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = ld8((l10_batch_normalization_3inv + 16)), m0 = ld8((l10_batch_normalization_3mean + 16))
-            let k0 = ld8(((parameters + 3976) + 16)) * iv0
-            let my0 = ld8((l10_batch_normalization_3mdy + 16)), mx0 = ld8((l10_batch_normalization_3mdx + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g10 + lo * 24 + r * 24, xr = a9 + lo * 24 + r * 24, dxr = g9 + lo * 24 + r * 24
-                let g0 = ld8((dyr + 16))
-                st8((dxr + 16), k0 * (g0 - my0 - ((ld8((xr + 16)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g10 + lo * 24, a10 + lo * 24, a9 + lo * 24, g9 + lo * 24, rows: (hi - lo) * 1, l10_batch_normalization_3bn)
     }
 
     // dense_2 (Dense): [N, 24] -> [N, 5]: x [24] * W [24, 5] + b linear

@@ -98,10 +98,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 9, 7, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 9, 7, 20]
     private let g3: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 5, 4, 20]
@@ -118,10 +115,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 5, 4, 18]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l7_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
-    private let l7_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l7_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l7_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l7_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l7_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a8: UnsafeMutablePointer<Float>   // average_pooling2d_1 output [N, 2, 2, 18]
     private let g8: UnsafeMutablePointer<Float>   // gradient of average_pooling2d_1 output
     private let a9: UnsafeMutablePointer<Float>   // activation_1 output [N, 2, 2, 18]
@@ -140,10 +134,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 9]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l14_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
-    private let l14_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l14_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l14_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l14_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l14_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a15: UnsafeMutablePointer<Float>   // re_lu_1 output [N, 9]
     private let g15: UnsafeMutablePointer<Float>   // gradient of re_lu_1 output
     private let a16: UnsafeMutablePointer<Float>   // dropout_3 output [N, 9]
@@ -170,10 +161,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 1260, Float.self)
         g2 = zeroed(n * 1260, Float.self)
         l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
-        l2_batch_normalization_1mean = zeroed(20, Float.self)
-        l2_batch_normalization_1inv = zeroed(20, Float.self)
-        l2_batch_normalization_1mdy = zeroed(20, Float.self)
-        l2_batch_normalization_1mdx = zeroed(20, Float.self)
+        l2_batch_normalization_1stats = zeroed(80, Float.self)
         a3 = zeroed(n * 1260, Float.self)
         g3 = zeroed(n * 1260, Float.self)
         a4 = zeroed(n * 400, Float.self)
@@ -190,10 +178,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         a7 = zeroed(n * 360, Float.self)
         g7 = zeroed(n * 360, Float.self)
         l7_batch_normalization_2part = zeroed(threads * 36, Float.self)
-        l7_batch_normalization_2mean = zeroed(18, Float.self)
-        l7_batch_normalization_2inv = zeroed(18, Float.self)
-        l7_batch_normalization_2mdy = zeroed(18, Float.self)
-        l7_batch_normalization_2mdx = zeroed(18, Float.self)
+        l7_batch_normalization_2stats = zeroed(72, Float.self)
         a8 = zeroed(n * 72, Float.self)
         g8 = zeroed(n * 72, Float.self)
         a9 = zeroed(n * 72, Float.self)
@@ -212,10 +197,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         a14 = zeroed(n * 9, Float.self)
         g14 = zeroed(n * 9, Float.self)
         l14_batch_normalization_3part = zeroed(threads * 18, Float.self)
-        l14_batch_normalization_3mean = zeroed(9, Float.self)
-        l14_batch_normalization_3inv = zeroed(9, Float.self)
-        l14_batch_normalization_3mdy = zeroed(9, Float.self)
-        l14_batch_normalization_3mdx = zeroed(9, Float.self)
+        l14_batch_normalization_3stats = zeroed(36, Float.self)
         a15 = zeroed(n * 9, Float.self)
         g15 = zeroed(n * 9, Float.self)
         a16 = zeroed(n * 9, Float.self)
@@ -240,10 +222,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1mean.deallocate()
-        l2_batch_normalization_1inv.deallocate()
-        l2_batch_normalization_1mdy.deallocate()
-        l2_batch_normalization_1mdx.deallocate()
+        l2_batch_normalization_1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
@@ -260,10 +239,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         a7.deallocate()
         g7.deallocate()
         l7_batch_normalization_2part.deallocate()
-        l7_batch_normalization_2mean.deallocate()
-        l7_batch_normalization_2inv.deallocate()
-        l7_batch_normalization_2mdy.deallocate()
-        l7_batch_normalization_2mdx.deallocate()
+        l7_batch_normalization_2stats.deallocate()
         a8.deallocate()
         g8.deallocate()
         a9.deallocate()
@@ -282,10 +258,7 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         a14.deallocate()
         g14.deallocate()
         l14_batch_normalization_3part.deallocate()
-        l14_batch_normalization_3mean.deallocate()
-        l14_batch_normalization_3inv.deallocate()
-        l14_batch_normalization_3mdy.deallocate()
-        l14_batch_normalization_3mdx.deallocate()
+        l14_batch_normalization_3stats.deallocate()
         a15.deallocate()
         g15.deallocate()
         a16.deallocate()
@@ -519,200 +492,58 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 9, 7, 20] -> [N, 9, 7, 20]: batch norm over 20 channels x 63 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 560), beta: (parameters + 580),
+                       movingMean: (parameters + 600), movingVariance: (parameters + 620),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                s0 += ld4((xr + 16))
-            }
-            st4((s + 16), s0)
-        }
+        BatchNorm.sums(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l2_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 63, 1))
-        for c in 0..<20 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
-            l2_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalization_1mean + 16))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                let d0 = ld4((xr + 16)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 16), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 63, 1)
-        let mm = (parameters + 600), mv = (parameters + 620)
-        for c in 0..<20 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
-            let v = s / Float(m)
-            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 560) + 0))
-            let be0 = ld16(((parameters + 580) + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                let yr = a2 + lo * 1260 + r * 20
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = ld4((l2_batch_normalization_1mean + 16)), k0 = ld4((l2_batch_normalization_1inv + 16))
-            let ga0 = ld4(((parameters + 560) + 16))
-            let be0 = ld4(((parameters + 580) + 16))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                let yr = a2 + lo * 1260 + r * 20
-                let v0 = (ld4((xr + 16)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 16), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 600), mv = (parameters + 620)
-        let sc = l2_batch_normalization_1part + t * 40, sh = sc + 20   // this chunk's scale and shift
-        for c in 0..<20 {
-            let k = (parameters + 560)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 580)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                let yr = a2 + lo * 1260 + r * 20
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = ld4((sc + 16)), b0 = ld4((sh + 16))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a1 + lo * 1260 + r * 20
-                let yr = a2 + lo * 1260 + r * 20
-                st4((yr + 16), ld4((xr + 16)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 1260, a2 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let dyr = g2 + lo * 1260 + r * 20
-                let xr = a1 + lo * 1260 + r * 20
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 20) + 0), sx0)
-        }
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalization_1mean + 16)), iv0 = ld4((l2_batch_normalization_1inv + 16))
-            for r in 0..<(hi - lo) * 63 {
-                let dyr = g2 + lo * 1260 + r * 20
-                let xr = a1 + lo * 1260 + r * 20
-                let g0 = ld4((dyr + 16))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 16)) - m0) * iv0)
-            }
-            st4((s + 16), sy0)
-            st4(((s + 20) + 16), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, rows: (hi - lo) * 63,
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 63, 1))
-        for c in 0..<20 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 40 + c]; sdx += l2_batch_normalization_1part[k * 40 + 20 + c] }
-            gradients[560 + c] = sdx
-            gradients[580 + c] = sdy
-            l2_batch_normalization_1mdy[c] = sdy * scale
-            l2_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l2_batch_normalization_1bn,
+                                 dGamma: gradients + 560, dBeta: gradients + 580)
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
-            let k0 = ld16(((parameters + 560) + 0)) * iv0
-            let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let dyr = g2 + lo * 1260 + r * 20, xr = a1 + lo * 1260 + r * 20, dxr = g1 + lo * 1260 + r * 20
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = ld4((l2_batch_normalization_1inv + 16)), m0 = ld4((l2_batch_normalization_1mean + 16))
-            let k0 = ld4(((parameters + 560) + 16)) * iv0
-            let my0 = ld4((l2_batch_normalization_1mdy + 16)), mx0 = ld4((l2_batch_normalization_1mdx + 16))
-            for r in 0..<(hi - lo) * 63 {
-                let dyr = g2 + lo * 1260 + r * 20, xr = a1 + lo * 1260 + r * 20, dxr = g1 + lo * 1260 + r * 20
-                let g0 = ld4((dyr + 16))
-                st4((dxr + 16), k0 * (g0 - my0 - ((ld4((xr + 16)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g2 + lo * 1260, a2 + lo * 1260, a1 + lo * 1260, g1 + lo * 1260, rows: (hi - lo) * 63, l2_batch_normalization_1bn)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 9, 7, 20] -> [N, 9, 7, 20]: y = leaky_relu(0.3)(x)
@@ -868,228 +699,58 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 5, 4, 18] -> [N, 5, 4, 18]: batch norm over 18 channels x 20 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_2 (BatchNormalization): [N, 5, 4, 18] -> [N, 5, 4, 18]: batch norm over 18 channels x 20 pixels, eps 0.001, momentum 0.99
+    private var l7_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 18, statistics: l7_batch_normalization_2stats, gamma: (parameters + 3880), beta: (parameters + 3898),
+                       movingMean: (parameters + 3916), movingVariance: (parameters + 3934),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 training pass 1: per-chunk sums of x
     private func l7_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7_batch_normalization_2part + t * 36
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            var s1: Float = Float(0)
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                s0 += (xr + 16).pointee
-                s1 += (xr + 17).pointee
-            }
-            (s + 16).pointee = s0
-            (s + 17).pointee = s1
-        }
+        BatchNorm.sums(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
     }
 
     // batch_normalization_2: batch mean from the partial sums
     private func l7_batch_normalization_2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 20, 1))
-        for c in 0..<18 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 36 + c] }
-            l7_batch_normalization_2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l7_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7_batch_normalization_2part + t * 36
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7_batch_normalization_2mean + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            let m0 = (l7_batch_normalization_2mean + 16).pointee
-            var s1: Float = Float(0)
-            let m1 = (l7_batch_normalization_2mean + 17).pointee
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                let d0 = (xr + 16).pointee - m0
-                s0 += d0 * d0
-                let d1 = (xr + 17).pointee - m1
-                s1 += d1 * d1
-            }
-            (s + 16).pointee = s0
-            (s + 17).pointee = s1
-        }
+        BatchNorm.squaredDeviations(a6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l7_batch_normalization_2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 20, 1)
-        let mm = (parameters + 3916), mv = (parameters + 3934)
-        for c in 0..<18 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 36 + c] }
-            let v = s / Float(m)
-            l7_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l7_batch_normalization_2mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l7_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l7_batch_normalization_2mean + 0)), k0 = ld16((l7_batch_normalization_2inv + 0))
-            let ga0 = ld16(((parameters + 3880) + 0))
-            let be0 = ld16(((parameters + 3898) + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                let yr = a7 + lo * 360 + r * 18
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = (l7_batch_normalization_2mean + 16).pointee, k0 = (l7_batch_normalization_2inv + 16).pointee
-            let ga0 = ((parameters + 3880) + 16).pointee
-            let be0 = ((parameters + 3898) + 16).pointee
-            let m1 = (l7_batch_normalization_2mean + 17).pointee, k1 = (l7_batch_normalization_2inv + 17).pointee
-            let ga1 = ((parameters + 3880) + 17).pointee
-            let be1 = ((parameters + 3898) + 17).pointee
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                let yr = a7 + lo * 360 + r * 18
-                let v0 = ((xr + 16).pointee - m0) * k0
-                let y0 = ga0 * v0 + be0
-                (yr + 16).pointee = y0
-                let v1 = ((xr + 17).pointee - m1) * k1
-                let y1 = ga1 * v1 + be1
-                (yr + 17).pointee = y1
-            }
-        }
+        BatchNorm.normalize(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l7_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 3916), mv = (parameters + 3934)
-        let sc = l7_batch_normalization_2part + t * 36, sh = sc + 18   // this chunk's scale and shift
-        for c in 0..<18 {
-            let k = (parameters + 3880)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 3898)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                let yr = a7 + lo * 360 + r * 18
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = (sc + 16).pointee, b0 = (sh + 16).pointee
-            let k1 = (sc + 17).pointee, b1 = (sh + 17).pointee
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a6 + lo * 360 + r * 18
-                let yr = a7 + lo * 360 + r * 18
-                (yr + 16).pointee = (xr + 16).pointee * k0 + b0
-                (yr + 17).pointee = (xr + 17).pointee * k1 + b1
-            }
-        }
+        BatchNorm.inference(a6 + lo * 360, a7 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 36)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7_batch_normalization_2part + t * 36
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7_batch_normalization_2mean + 0)), iv0 = ld16((l7_batch_normalization_2inv + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let dyr = g7 + lo * 360 + r * 18
-                let xr = a6 + lo * 360 + r * 18
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 18) + 0), sx0)
-        }
-        do {
-            var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l7_batch_normalization_2mean + 16).pointee, iv0 = (l7_batch_normalization_2inv + 16).pointee
-            var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l7_batch_normalization_2mean + 17).pointee, iv1 = (l7_batch_normalization_2inv + 17).pointee
-            for r in 0..<(hi - lo) * 20 {
-                let dyr = g7 + lo * 360 + r * 18
-                let xr = a6 + lo * 360 + r * 18
-                let g0 = (dyr + 16).pointee
-                sy0 += g0
-                sx0 += g0 * (((xr + 16).pointee - m0) * iv0)
-                let g1 = (dyr + 17).pointee
-                sy1 += g1
-                sx1 += g1 * (((xr + 17).pointee - m1) * iv1)
-            }
-            (s + 16).pointee = sy0
-            ((s + 18) + 16).pointee = sx0
-            (s + 17).pointee = sy1
-            ((s + 18) + 17).pointee = sx1
-        }
+        BatchNorm.backwardSums(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, rows: (hi - lo) * 20,
+                               l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 36)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l7_batch_normalization_2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 20, 1))
-        for c in 0..<18 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l7_batch_normalization_2part[k * 36 + c]; sdx += l7_batch_normalization_2part[k * 36 + 18 + c] }
-            gradients[3880 + c] = sdx
-            gradients[3898 + c] = sdy
-            l7_batch_normalization_2mdy[c] = sdy * scale
-            l7_batch_normalization_2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 20, l7_batch_normalization_2bn,
+                                 dGamma: gradients + 3880, dBeta: gradients + 3898)
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l7_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l7_batch_normalization_2inv + 0)), m0 = ld16((l7_batch_normalization_2mean + 0))
-            let k0 = ld16(((parameters + 3880) + 0)) * iv0
-            let my0 = ld16((l7_batch_normalization_2mdy + 0)), mx0 = ld16((l7_batch_normalization_2mdx + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let dyr = g7 + lo * 360 + r * 18, xr = a6 + lo * 360 + r * 18, dxr = g6 + lo * 360 + r * 18
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = (l7_batch_normalization_2inv + 16).pointee, m0 = (l7_batch_normalization_2mean + 16).pointee
-            let k0 = ((parameters + 3880) + 16).pointee * iv0
-            let my0 = (l7_batch_normalization_2mdy + 16).pointee, mx0 = (l7_batch_normalization_2mdx + 16).pointee
-            let iv1 = (l7_batch_normalization_2inv + 17).pointee, m1 = (l7_batch_normalization_2mean + 17).pointee
-            let k1 = ((parameters + 3880) + 17).pointee * iv1
-            let my1 = (l7_batch_normalization_2mdy + 17).pointee, mx1 = (l7_batch_normalization_2mdx + 17).pointee
-            for r in 0..<(hi - lo) * 20 {
-                let dyr = g7 + lo * 360 + r * 18, xr = a6 + lo * 360 + r * 18, dxr = g6 + lo * 360 + r * 18
-                let g0 = (dyr + 16).pointee
-                (dxr + 16).pointee = k0 * (g0 - my0 - (((xr + 16).pointee - m0) * iv0) * mx0)
-                let g1 = (dyr + 17).pointee
-                (dxr + 17).pointee = k1 * (g1 - my1 - (((xr + 17).pointee - m1) * iv1) * mx1)
-            }
-        }
+        BatchNorm.backwardData(g7 + lo * 360, a7 + lo * 360, a6 + lo * 360, g6 + lo * 360, rows: (hi - lo) * 20, l7_batch_normalization_2bn)
     }
 
     // average_pooling2d_1 (AveragePooling2D): [N, 5, 4, 18] -> [N, 2, 2, 18]: average pool 2x2 stride 2x2 valid (pad top 0 left 0)
@@ -1301,200 +962,58 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 9, ldb: 28), .store)
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 9] -> [N, 9]: batch norm over 9 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_3 (BatchNormalization): [N, 9] -> [N, 9]: batch norm over 9 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l14_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 9, statistics: l14_batch_normalization_3stats, gamma: (parameters + 4724), beta: (parameters + 4733),
+                       movingMean: (parameters + 4742), movingVariance: (parameters + 4751),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 training pass 1: per-chunk sums of x
     private func l14_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14_batch_normalization_3part + t * 18
-        do {
-            var s0: SIMD8<Float> = SIMD8<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                s0 += ld8((xr + 0))
-            }
-            st8((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                s0 += (xr + 8).pointee
-            }
-            (s + 8).pointee = s0
-        }
+        BatchNorm.sums(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
     }
 
     // batch_normalization_3: batch mean from the partial sums
     private func l14_batch_normalization_3ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<9 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l14_batch_normalization_3part[k * 18 + c] }
-            l14_batch_normalization_3mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l14_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14_batch_normalization_3part + t * 18
-        do {
-            var s0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l14_batch_normalization_3mean + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                let d0 = ld8((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st8((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            let m0 = (l14_batch_normalization_3mean + 8).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                let d0 = (xr + 8).pointee - m0
-                s0 += d0 * d0
-            }
-            (s + 8).pointee = s0
-        }
+        BatchNorm.squaredDeviations(a13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
     private func l14_batch_normalization_3ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 4742), mv = (parameters + 4751)
-        for c in 0..<9 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l14_batch_normalization_3part[k * 18 + c] }
-            let v = s / Float(m)
-            l14_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l14_batch_normalization_3mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l14_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld8((l14_batch_normalization_3mean + 0)), k0 = ld8((l14_batch_normalization_3inv + 0))
-            let ga0 = ld8(((parameters + 4724) + 0))
-            let be0 = ld8(((parameters + 4733) + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                let yr = a14 + lo * 9 + r * 9
-                let v0 = (ld8((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st8((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = (l14_batch_normalization_3mean + 8).pointee, k0 = (l14_batch_normalization_3inv + 8).pointee
-            let ga0 = ((parameters + 4724) + 8).pointee
-            let be0 = ((parameters + 4733) + 8).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                let yr = a14 + lo * 9 + r * 9
-                let v0 = ((xr + 8).pointee - m0) * k0
-                let y0 = ga0 * v0 + be0
-                (yr + 8).pointee = y0
-            }
-        }
+        BatchNorm.normalize(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l14_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 4742), mv = (parameters + 4751)
-        let sc = l14_batch_normalization_3part + t * 18, sh = sc + 9   // this chunk's scale and shift
-        for c in 0..<9 {
-            let k = (parameters + 4724)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 4733)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld8((sc + 0)), b0 = ld8((sh + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                let yr = a14 + lo * 9 + r * 9
-                st8((yr + 0), ld8((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = (sc + 8).pointee, b0 = (sh + 8).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a13 + lo * 9 + r * 9
-                let yr = a14 + lo * 9 + r * 9
-                (yr + 8).pointee = (xr + 8).pointee * k0 + b0
-            }
-        }
+        BatchNorm.inference(a13 + lo * 9, a14 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn, fold: l14_batch_normalization_3part + t * 18)
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l14_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14_batch_normalization_3part + t * 18
-        do {
-            var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l14_batch_normalization_3mean + 0)), iv0 = ld8((l14_batch_normalization_3inv + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g14 + lo * 9 + r * 9
-                let xr = a13 + lo * 9 + r * 9
-                let g0 = ld8((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld8((xr + 0)) - m0) * iv0)
-            }
-            st8((s + 0), sy0)
-            st8(((s + 9) + 0), sx0)
-        }
-        do {
-            var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l14_batch_normalization_3mean + 8).pointee, iv0 = (l14_batch_normalization_3inv + 8).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g14 + lo * 9 + r * 9
-                let xr = a13 + lo * 9 + r * 9
-                let g0 = (dyr + 8).pointee
-                sy0 += g0
-                sx0 += g0 * (((xr + 8).pointee - m0) * iv0)
-            }
-            (s + 8).pointee = sy0
-            ((s + 9) + 8).pointee = sx0
-        }
+        BatchNorm.backwardSums(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, rows: (hi - lo) * 1,
+                               l14_batch_normalization_3bn, into: l14_batch_normalization_3part + t * 18)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l14_batch_normalization_3BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<9 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l14_batch_normalization_3part[k * 18 + c]; sdx += l14_batch_normalization_3part[k * 18 + 9 + c] }
-            gradients[4724 + c] = sdx
-            gradients[4733 + c] = sdy
-            l14_batch_normalization_3mdy[c] = sdy * scale
-            l14_batch_normalization_3mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l14_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 1, l14_batch_normalization_3bn,
+                                 dGamma: gradients + 4724, dBeta: gradients + 4733)
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l14_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld8((l14_batch_normalization_3inv + 0)), m0 = ld8((l14_batch_normalization_3mean + 0))
-            let k0 = ld8(((parameters + 4724) + 0)) * iv0
-            let my0 = ld8((l14_batch_normalization_3mdy + 0)), mx0 = ld8((l14_batch_normalization_3mdx + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g14 + lo * 9 + r * 9, xr = a13 + lo * 9 + r * 9, dxr = g13 + lo * 9 + r * 9
-                let g0 = ld8((dyr + 0))
-                st8((dxr + 0), k0 * (g0 - my0 - ((ld8((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = (l14_batch_normalization_3inv + 8).pointee, m0 = (l14_batch_normalization_3mean + 8).pointee
-            let k0 = ((parameters + 4724) + 8).pointee * iv0
-            let my0 = (l14_batch_normalization_3mdy + 8).pointee, mx0 = (l14_batch_normalization_3mdx + 8).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g14 + lo * 9 + r * 9, xr = a13 + lo * 9 + r * 9, dxr = g13 + lo * 9 + r * 9
-                let g0 = (dyr + 8).pointee
-                (dxr + 8).pointee = k0 * (g0 - my0 - (((xr + 8).pointee - m0) * iv0) * mx0)
-            }
-        }
+        BatchNorm.backwardData(g14 + lo * 9, a14 + lo * 9, a13 + lo * 9, g13 + lo * 9, rows: (hi - lo) * 1, l14_batch_normalization_3bn)
     }
 
     // re_lu_1 (ReLU): [N, 9] -> [N, 9]: y = relu(x)

@@ -83,10 +83,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization output [N, 4, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
     private let l2_batch_normalizationpart: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
-    private let l2_batch_normalizationmean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
-    private let l2_batch_normalizationinv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
-    private let l2_batch_normalizationmdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
-    private let l2_batch_normalizationmdx: UnsafeMutablePointer<Float>   // batch_normalization mean(dy * xhat)
+    private let l2_batch_normalizationstats: UnsafeMutablePointer<Float>   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -106,10 +103,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 64, Float.self)
         g2 = zeroed(n * 64, Float.self)
         l2_batch_normalizationpart = zeroed(threads * 8, Float.self)
-        l2_batch_normalizationmean = zeroed(4, Float.self)
-        l2_batch_normalizationinv = zeroed(4, Float.self)
-        l2_batch_normalizationmdy = zeroed(4, Float.self)
-        l2_batch_normalizationmdx = zeroed(4, Float.self)
+        l2_batch_normalizationstats = zeroed(16, Float.self)
         (parameters + 108).update(repeating: 1, count: 4)   // batch_normalization/gamma
         (parameters + 120).update(repeating: 1, count: 4)   // batch_normalization/moving_variance
     }
@@ -123,10 +117,7 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_batch_normalizationpart.deallocate()
-        l2_batch_normalizationmean.deallocate()
-        l2_batch_normalizationinv.deallocate()
-        l2_batch_normalizationmdy.deallocate()
-        l2_batch_normalizationmdx.deallocate()
+        l2_batch_normalizationstats.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -271,141 +262,60 @@ public final class FxBatchnormConvFused: CompiledModel, @unchecked Sendable {
             let x = a0 + n * 108
             let dy = l1_conv2ddz + t * 64
             do {
-                do {
-                    let iv0 = ld4((l2_batch_normalizationinv + 0)), m0 = ld4((l2_batch_normalizationmean + 0))
-                    let k0 = ld4(((parameters + 108) + 0)) * iv0
-                    let my0 = ld4((l2_batch_normalizationmdy + 0)), mx0 = ld4((l2_batch_normalizationmdx + 0))
-                    for r in 0..<16 {
-                        let dyr = g2 + n * 64 + r * 4, xr = a1 + n * 64 + r * 4, dxr = dy + r * 4
-                        let g0 = ld4((dyr + 0))
-                        st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-                    }
-                }
+                BatchNorm.backwardData(g2 + n * 64, a2 + n * 64, a1 + n * 64, dy, rows: 16, l2_batch_normalizationbn)
             }
             Gemm.rows(27, a: { row in x + row / 9 * 18 + row % 9 }, b: dy, n: 4, c: { row in gk + row * 4 },
                       GemmReduction(outer: 4, inner: 4, aOuter: 18, aInner: 3, bOuter: 16, bInner: 4), .add)
         }
     }
 
-    // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization (BatchNormalization): [N, 4, 4, 4] -> [N, 4, 4, 4]: batch norm over 4 channels x 16 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalizationbn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l2_batch_normalizationstats, gamma: (parameters + 108), beta: (parameters + 112),
+                       movingMean: (parameters + 116), movingVariance: (parameters + 120),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization training pass 1: per-chunk sums of x
     private func l2_batch_normalizationSumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalizationpart + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a1 + lo * 64 + r * 4
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.sums(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
     }
 
     // batch_normalization: batch mean from the partial sums
     private func l2_batch_normalizationReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 16, 1))
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalizationpart[k * 8 + c] }
-            l2_batch_normalizationmean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
     }
 
     // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
     private func l2_batch_normalizationSumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalizationpart + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalizationmean + 0))
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a1 + lo * 64 + r * 4
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
     }
 
     // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_batch_normalizationReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 16, 1)
-        let mm = (parameters + 116), mv = (parameters + 120)
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalizationpart[k * 8 + c] }
-            let v = s / Float(m)
-            l2_batch_normalizationinv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalizationmean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn)
     }
 
     // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_batch_normalizationNormalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l2_batch_normalizationmean + 0)), k0 = ld4((l2_batch_normalizationinv + 0))
-            let ga0 = ld4(((parameters + 108) + 0))
-            let be0 = ld4(((parameters + 112) + 0))
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a1 + lo * 64 + r * 4
-                let yr = a2 + lo * 64 + r * 4
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn)
     }
 
     // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_batch_normalizationInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 116), mv = (parameters + 120)
-        let sc = l2_batch_normalizationpart + t * 8, sh = sc + 4   // this chunk's scale and shift
-        for c in 0..<4 {
-            let k = (parameters + 108)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 112)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a1 + lo * 64 + r * 4
-                let yr = a2 + lo * 64 + r * 4
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 64, a2 + lo * 64, rows: (hi - lo) * 16, l2_batch_normalizationbn, fold: l2_batch_normalizationpart + t * 8)
     }
 
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalizationpart + t * 8
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalizationmean + 0)), iv0 = ld4((l2_batch_normalizationinv + 0))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g2 + lo * 64 + r * 4
-                let xr = a1 + lo * 64 + r * 4
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 4) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 64, a2 + lo * 64, a1 + lo * 64, rows: (hi - lo) * 16,
+                               l2_batch_normalizationbn, into: l2_batch_normalizationpart + t * 8)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalizationBackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 16, 1))
-        for c in 0..<4 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_batch_normalizationpart[k * 8 + c]; sdx += l2_batch_normalizationpart[k * 8 + 4 + c] }
-            gradients[108 + c] = sdx
-            gradients[112 + c] = sdy
-            l2_batch_normalizationmdy[c] = sdy * scale
-            l2_batch_normalizationmdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 16, l2_batch_normalizationbn,
+                                 dGamma: gradients + 108, dBeta: gradients + 112)
     }
 
 }

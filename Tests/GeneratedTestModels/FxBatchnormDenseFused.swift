@@ -83,10 +83,7 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization output [N, 5]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
     private let l3_batch_normalizationpart: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
-    private let l3_batch_normalizationmean: UnsafeMutablePointer<Float>   // batch_normalization batch mean
-    private let l3_batch_normalizationinv: UnsafeMutablePointer<Float>   // batch_normalization batch 1/sqrt(var + eps)
-    private let l3_batch_normalizationmdy: UnsafeMutablePointer<Float>   // batch_normalization mean(dy)
-    private let l3_batch_normalizationmdx: UnsafeMutablePointer<Float>   // batch_normalization mean(dy * xhat)
+    private let l3_batch_normalizationstats: UnsafeMutablePointer<Float>   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -105,10 +102,7 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 5, Float.self)
         g3 = zeroed(n * 5, Float.self)
         l3_batch_normalizationpart = zeroed(threads * 10, Float.self)
-        l3_batch_normalizationmean = zeroed(5, Float.self)
-        l3_batch_normalizationinv = zeroed(5, Float.self)
-        l3_batch_normalizationmdy = zeroed(5, Float.self)
-        l3_batch_normalizationmdx = zeroed(5, Float.self)
+        l3_batch_normalizationstats = zeroed(20, Float.self)
         (parameters + 65).update(repeating: 1, count: 5)   // batch_normalization/gamma
         (parameters + 80).update(repeating: 1, count: 5)   // batch_normalization/moving_variance
     }
@@ -121,10 +115,7 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3_batch_normalizationpart.deallocate()
-        l3_batch_normalizationmean.deallocate()
-        l3_batch_normalizationinv.deallocate()
-        l3_batch_normalizationmdy.deallocate()
-        l3_batch_normalizationmdx.deallocate()
+        l3_batch_normalizationstats.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -262,200 +253,58 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: rows, aStride: 12, ldb: 5), .store)
     }
 
-    // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization (BatchNormalization): [N, 5] -> [N, 5]: batch norm over 5 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalizationbn: BatchNormLayer {
+        BatchNormLayer(channels: 5, statistics: l3_batch_normalizationstats, gamma: (parameters + 65), beta: (parameters + 70),
+                       movingMean: (parameters + 75), movingVariance: (parameters + 80),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization training pass 1: per-chunk sums of x
     private func l3_batch_normalizationSumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalizationpart + t * 10
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                s0 += (xr + 4).pointee
-            }
-            (s + 4).pointee = s0
-        }
+        BatchNorm.sums(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
     }
 
     // batch_normalization: batch mean from the partial sums
     private func l3_batch_normalizationReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<5 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalizationpart[k * 10 + c] }
-            l3_batch_normalizationmean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
     }
 
     // batch_normalization training pass 2: per-chunk sums of (x - mean)^2
     private func l3_batch_normalizationSumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalizationpart + t * 10
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3_batch_normalizationmean + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            let m0 = (l3_batch_normalizationmean + 4).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                let d0 = (xr + 4).pointee - m0
-                s0 += d0 * d0
-            }
-            (s + 4).pointee = s0
-        }
+        BatchNorm.squaredDeviations(a2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
     }
 
     // batch_normalization: batch variance, 1/sqrt(var + eps), moving statistics
     private func l3_batch_normalizationReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 75), mv = (parameters + 80)
-        for c in 0..<5 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalizationpart[k * 10 + c] }
-            let v = s / Float(m)
-            l3_batch_normalizationinv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalizationmean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn)
     }
 
     // batch_normalization training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l3_batch_normalizationNormalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l3_batch_normalizationmean + 0)), k0 = ld4((l3_batch_normalizationinv + 0))
-            let ga0 = ld4(((parameters + 65) + 0))
-            let be0 = ld4(((parameters + 70) + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                let yr = a3 + lo * 5 + r * 5
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = (l3_batch_normalizationmean + 4).pointee, k0 = (l3_batch_normalizationinv + 4).pointee
-            let ga0 = ((parameters + 65) + 4).pointee
-            let be0 = ((parameters + 70) + 4).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                let yr = a3 + lo * 5 + r * 5
-                let v0 = ((xr + 4).pointee - m0) * k0
-                let y0 = ga0 * v0 + be0
-                (yr + 4).pointee = y0
-            }
-        }
+        BatchNorm.normalize(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
     }
 
     // batch_normalization inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3_batch_normalizationInference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 75), mv = (parameters + 80)
-        let sc = l3_batch_normalizationpart + t * 10, sh = sc + 5   // this chunk's scale and shift
-        for c in 0..<5 {
-            let k = (parameters + 65)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 70)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                let yr = a3 + lo * 5 + r * 5
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = (sc + 4).pointee, b0 = (sh + 4).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a2 + lo * 5 + r * 5
-                let yr = a3 + lo * 5 + r * 5
-                (yr + 4).pointee = (xr + 4).pointee * k0 + b0
-            }
-        }
+        BatchNorm.inference(a2 + lo * 5, a3 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn, fold: l3_batch_normalizationpart + t * 10)
     }
 
     // batch_normalization backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalizationBackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalizationpart + t * 10
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3_batch_normalizationmean + 0)), iv0 = ld4((l3_batch_normalizationinv + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g3 + lo * 5 + r * 5
-                let xr = a2 + lo * 5 + r * 5
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 5) + 0), sx0)
-        }
-        do {
-            var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l3_batch_normalizationmean + 4).pointee, iv0 = (l3_batch_normalizationinv + 4).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g3 + lo * 5 + r * 5
-                let xr = a2 + lo * 5 + r * 5
-                let g0 = (dyr + 4).pointee
-                sy0 += g0
-                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
-            }
-            (s + 4).pointee = sy0
-            ((s + 5) + 4).pointee = sx0
-        }
+        BatchNorm.backwardSums(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, rows: (hi - lo) * 1,
+                               l3_batch_normalizationbn, into: l3_batch_normalizationpart + t * 10)
     }
 
     // batch_normalization backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalizationBackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<5 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3_batch_normalizationpart[k * 10 + c]; sdx += l3_batch_normalizationpart[k * 10 + 5 + c] }
-            gradients[65 + c] = sdx
-            gradients[70 + c] = sdy
-            l3_batch_normalizationmdy[c] = sdy * scale
-            l3_batch_normalizationmdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l3_batch_normalizationpart, chunks: max(1, min(threads, count)), rows: count * 1, l3_batch_normalizationbn,
+                                 dGamma: gradients + 65, dBeta: gradients + 70)
     }
 
     // batch_normalization backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3_batch_normalizationBackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld4((l3_batch_normalizationinv + 0)), m0 = ld4((l3_batch_normalizationmean + 0))
-            let k0 = ld4(((parameters + 65) + 0)) * iv0
-            let my0 = ld4((l3_batch_normalizationmdy + 0)), mx0 = ld4((l3_batch_normalizationmdx + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g3 + lo * 5 + r * 5, xr = a2 + lo * 5 + r * 5, dxr = g2 + lo * 5 + r * 5
-                let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = (l3_batch_normalizationinv + 4).pointee, m0 = (l3_batch_normalizationmean + 4).pointee
-            let k0 = ((parameters + 65) + 4).pointee * iv0
-            let my0 = (l3_batch_normalizationmdy + 4).pointee, mx0 = (l3_batch_normalizationmdx + 4).pointee
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g3 + lo * 5 + r * 5, xr = a2 + lo * 5 + r * 5, dxr = g2 + lo * 5 + r * 5
-                let g0 = (dyr + 4).pointee
-                (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
-            }
-        }
+        BatchNorm.backwardData(g3 + lo * 5, a3 + lo * 5, a2 + lo * 5, g2 + lo * 5, rows: (hi - lo) * 1, l3_batch_normalizationbn)
     }
 
 }

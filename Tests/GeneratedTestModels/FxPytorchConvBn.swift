@@ -90,10 +90,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 8, 8, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
     private let l2_bn1part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private let l2_bn1mean: UnsafeMutablePointer<Float>   // bn1 batch mean
-    private let l2_bn1inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
-    private let l2_bn1mdy: UnsafeMutablePointer<Float>   // bn1 mean(dy)
-    private let l2_bn1mdx: UnsafeMutablePointer<Float>   // bn1 mean(dy * xhat)
+    private let l2_bn1stats: UnsafeMutablePointer<Float>   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // act1 output [N, 8, 8, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of act1 output
     private let a4: UnsafeMutablePointer<Float>   // maxpool output [N, 4, 4, 4]
@@ -107,10 +104,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // bn2 output [N, 2, 2, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of bn2 output
     private let l6_bn2part: UnsafeMutablePointer<Float>   // bn2 per-chunk partial sums (chunks x 2 x 6)
-    private let l6_bn2mean: UnsafeMutablePointer<Float>   // bn2 batch mean
-    private let l6_bn2inv: UnsafeMutablePointer<Float>   // bn2 batch 1/sqrt(var + eps)
-    private let l6_bn2mdy: UnsafeMutablePointer<Float>   // bn2 mean(dy)
-    private let l6_bn2mdx: UnsafeMutablePointer<Float>   // bn2 mean(dy * xhat)
+    private let l6_bn2stats: UnsafeMutablePointer<Float>   // bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a7: UnsafeMutablePointer<Float>   // relu output [N, 2, 2, 6]
     private let g7: UnsafeMutablePointer<Float>   // gradient of relu output
     private let a8: UnsafeMutablePointer<Float>   // flatten output [N, 24]
@@ -136,10 +130,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 256, Float.self)
         g2 = zeroed(n * 256, Float.self)
         l2_bn1part = zeroed(threads * 8, Float.self)
-        l2_bn1mean = zeroed(4, Float.self)
-        l2_bn1inv = zeroed(4, Float.self)
-        l2_bn1mdy = zeroed(4, Float.self)
-        l2_bn1mdx = zeroed(4, Float.self)
+        l2_bn1stats = zeroed(16, Float.self)
         a3 = zeroed(n * 256, Float.self)
         g3 = zeroed(n * 256, Float.self)
         a4 = zeroed(n * 64, Float.self)
@@ -153,10 +144,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 24, Float.self)
         g6 = zeroed(n * 24, Float.self)
         l6_bn2part = zeroed(threads * 12, Float.self)
-        l6_bn2mean = zeroed(6, Float.self)
-        l6_bn2inv = zeroed(6, Float.self)
-        l6_bn2mdy = zeroed(6, Float.self)
-        l6_bn2mdx = zeroed(6, Float.self)
+        l6_bn2stats = zeroed(24, Float.self)
         a7 = zeroed(n * 24, Float.self)
         g7 = zeroed(n * 24, Float.self)
         a8 = zeroed(n * 24, Float.self)
@@ -178,10 +166,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_bn1part.deallocate()
-        l2_bn1mean.deallocate()
-        l2_bn1inv.deallocate()
-        l2_bn1mdy.deallocate()
-        l2_bn1mdx.deallocate()
+        l2_bn1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
@@ -195,10 +180,7 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         a6.deallocate()
         g6.deallocate()
         l6_bn2part.deallocate()
-        l6_bn2mean.deallocate()
-        l6_bn2inv.deallocate()
-        l6_bn2mdy.deallocate()
-        l6_bn2mdx.deallocate()
+        l6_bn2stats.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
@@ -386,139 +368,58 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
+    // bn1 (BatchNorm2d): [N, 8, 8, 4] -> [N, 8, 8, 4]: batch norm over 4 channels x 64 pixels, eps 1e-05, momentum 0.9
+    private var l2_bn1bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 40), beta: (parameters + 44),
+                       movingMean: (parameters + 48), movingVariance: (parameters + 52),
+                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
+    }
+
+    // bn1 training pass 1: per-chunk sums of x
     private func l2_bn1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_bn1part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 256 + r * 4
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.sums(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
     }
 
     // bn1: batch mean from the partial sums
     private func l2_bn1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 64, 1))
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
-            l2_bn1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
     }
 
     // bn1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_bn1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_bn1part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_bn1mean + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 256 + r * 4
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, into: l2_bn1part + t * 8)
     }
 
     // bn1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_bn1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 64, 1)
-        let mm = (parameters + 48), mv = (parameters + 52)
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
-            let v = s / Float(m)
-            l2_bn1inv[c] = 1 / (v + Float(1e-05)).squareRoot()
-            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l2_bn1mean[c]
-            mv[c] = Float(0.9) * mv[c] + (1 - Float(0.9)) * (m > 1 ? s / Float(m - 1) : v)
-        }
+        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn)
     }
 
     // bn1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_bn1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l2_bn1mean + 0)), k0 = ld4((l2_bn1inv + 0))
-            let ga0 = ld4(((parameters + 40) + 0))
-            let be0 = ld4(((parameters + 44) + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 256 + r * 4
-                let yr = a2 + lo * 256 + r * 4
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 256, a2 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn)
     }
 
     // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_bn1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 48), mv = (parameters + 52)
-        let sc = l2_bn1part + t * 8, sh = sc + 4   // this chunk's scale and shift
-        for c in 0..<4 {
-            let k = (parameters + 40)[c] / (mv[c] + Float(1e-05)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 44)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let xr = a1 + lo * 256 + r * 4
-                let yr = a2 + lo * 256 + r * 4
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 256, a2 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn, fold: l2_bn1part + t * 8)
     }
 
     // bn1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_bn1part + t * 8
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_bn1mean + 0)), iv0 = ld4((l2_bn1inv + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 256 + r * 4
-                let xr = a1 + lo * 256 + r * 4
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 4) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 256, a2 + lo * 256, a1 + lo * 256, rows: (hi - lo) * 64,
+                               l2_bn1bn, into: l2_bn1part + t * 8)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bn1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 64, 1))
-        for c in 0..<4 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_bn1part[k * 8 + c]; sdx += l2_bn1part[k * 8 + 4 + c] }
-            gradients[40 + c] = sdx
-            gradients[44 + c] = sdy
-            l2_bn1mdy[c] = sdy * scale
-            l2_bn1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 64, l2_bn1bn,
+                                 dGamma: gradients + 40, dBeta: gradients + 44)
     }
 
     // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2_bn1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld4((l2_bn1inv + 0)), m0 = ld4((l2_bn1mean + 0))
-            let k0 = ld4(((parameters + 40) + 0)) * iv0
-            let my0 = ld4((l2_bn1mdy + 0)), mx0 = ld4((l2_bn1mdx + 0))
-            for r in 0..<(hi - lo) * 64 {
-                let dyr = g2 + lo * 256 + r * 4, xr = a1 + lo * 256 + r * 4, dxr = g1 + lo * 256 + r * 4
-                let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g2 + lo * 256, a2 + lo * 256, a1 + lo * 256, g1 + lo * 256, rows: (hi - lo) * 64, l2_bn1bn)
     }
 
     // act1 (LeakyReLU): [N, 8, 8, 4] -> [N, 8, 8, 4]: y = leaky_relu(0.01)(x)
@@ -644,228 +545,58 @@ public final class FxPytorchConvBn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
+    // bn2 (BatchNorm2d): [N, 2, 2, 6] -> [N, 2, 2, 6]: batch norm over 6 channels x 4 pixels, eps 1e-05, momentum 0.9
+    private var l6_bn2bn: BatchNormLayer {
+        BatchNormLayer(channels: 6, statistics: l6_bn2stats, gamma: (parameters + 272), beta: (parameters + 278),
+                       movingMean: (parameters + 284), movingVariance: (parameters + 290),
+                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
+    }
+
+    // bn2 training pass 1: per-chunk sums of x
     private func l6_bn2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_bn2part + t * 12
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            var s1: Float = Float(0)
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                s0 += (xr + 4).pointee
-                s1 += (xr + 5).pointee
-            }
-            (s + 4).pointee = s0
-            (s + 5).pointee = s1
-        }
+        BatchNorm.sums(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
     }
 
     // bn2: batch mean from the partial sums
     private func l6_bn2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 4, 1))
-        for c in 0..<6 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_bn2part[k * 12 + c] }
-            l6_bn2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
     }
 
     // bn2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6_bn2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_bn2part + t * 12
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6_bn2mean + 0))
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            let m0 = (l6_bn2mean + 4).pointee
-            var s1: Float = Float(0)
-            let m1 = (l6_bn2mean + 5).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                let d0 = (xr + 4).pointee - m0
-                s0 += d0 * d0
-                let d1 = (xr + 5).pointee - m1
-                s1 += d1 * d1
-            }
-            (s + 4).pointee = s0
-            (s + 5).pointee = s1
-        }
+        BatchNorm.squaredDeviations(a5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, into: l6_bn2part + t * 12)
     }
 
     // bn2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l6_bn2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 4, 1)
-        let mm = (parameters + 284), mv = (parameters + 290)
-        for c in 0..<6 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_bn2part[k * 12 + c] }
-            let v = s / Float(m)
-            l6_bn2inv[c] = 1 / (v + Float(1e-05)).squareRoot()
-            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l6_bn2mean[c]
-            mv[c] = Float(0.9) * mv[c] + (1 - Float(0.9)) * (m > 1 ? s / Float(m - 1) : v)
-        }
+        BatchNorm.reduceVariance(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn)
     }
 
     // bn2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l6_bn2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l6_bn2mean + 0)), k0 = ld4((l6_bn2inv + 0))
-            let ga0 = ld4(((parameters + 272) + 0))
-            let be0 = ld4(((parameters + 278) + 0))
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                let yr = a6 + lo * 24 + r * 6
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = (l6_bn2mean + 4).pointee, k0 = (l6_bn2inv + 4).pointee
-            let ga0 = ((parameters + 272) + 4).pointee
-            let be0 = ((parameters + 278) + 4).pointee
-            let m1 = (l6_bn2mean + 5).pointee, k1 = (l6_bn2inv + 5).pointee
-            let ga1 = ((parameters + 272) + 5).pointee
-            let be1 = ((parameters + 278) + 5).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                let yr = a6 + lo * 24 + r * 6
-                let v0 = ((xr + 4).pointee - m0) * k0
-                let y0 = ga0 * v0 + be0
-                (yr + 4).pointee = y0
-                let v1 = ((xr + 5).pointee - m1) * k1
-                let y1 = ga1 * v1 + be1
-                (yr + 5).pointee = y1
-            }
-        }
+        BatchNorm.normalize(a5 + lo * 24, a6 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn)
     }
 
     // bn2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6_bn2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 284), mv = (parameters + 290)
-        let sc = l6_bn2part + t * 12, sh = sc + 6   // this chunk's scale and shift
-        for c in 0..<6 {
-            let k = (parameters + 272)[c] / (mv[c] + Float(1e-05)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 278)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                let yr = a6 + lo * 24 + r * 6
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = (sc + 4).pointee, b0 = (sh + 4).pointee
-            let k1 = (sc + 5).pointee, b1 = (sh + 5).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a5 + lo * 24 + r * 6
-                let yr = a6 + lo * 24 + r * 6
-                (yr + 4).pointee = (xr + 4).pointee * k0 + b0
-                (yr + 5).pointee = (xr + 5).pointee * k1 + b1
-            }
-        }
+        BatchNorm.inference(a5 + lo * 24, a6 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn, fold: l6_bn2part + t * 12)
     }
 
     // bn2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6_bn2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_bn2part + t * 12
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6_bn2mean + 0)), iv0 = ld4((l6_bn2inv + 0))
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g6 + lo * 24 + r * 6
-                let xr = a5 + lo * 24 + r * 6
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 6) + 0), sx0)
-        }
-        do {
-            var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l6_bn2mean + 4).pointee, iv0 = (l6_bn2inv + 4).pointee
-            var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l6_bn2mean + 5).pointee, iv1 = (l6_bn2inv + 5).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g6 + lo * 24 + r * 6
-                let xr = a5 + lo * 24 + r * 6
-                let g0 = (dyr + 4).pointee
-                sy0 += g0
-                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
-                let g1 = (dyr + 5).pointee
-                sy1 += g1
-                sx1 += g1 * (((xr + 5).pointee - m1) * iv1)
-            }
-            (s + 4).pointee = sy0
-            ((s + 6) + 4).pointee = sx0
-            (s + 5).pointee = sy1
-            ((s + 6) + 5).pointee = sx1
-        }
+        BatchNorm.backwardSums(g6 + lo * 24, a6 + lo * 24, a5 + lo * 24, rows: (hi - lo) * 4,
+                               l6_bn2bn, into: l6_bn2part + t * 12)
     }
 
     // bn2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_bn2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 4, 1))
-        for c in 0..<6 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6_bn2part[k * 12 + c]; sdx += l6_bn2part[k * 12 + 6 + c] }
-            gradients[272 + c] = sdx
-            gradients[278 + c] = sdy
-            l6_bn2mdy[c] = sdy * scale
-            l6_bn2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l6_bn2part, chunks: max(1, min(threads, count)), rows: count * 4, l6_bn2bn,
+                                 dGamma: gradients + 272, dBeta: gradients + 278)
     }
 
     // bn2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l6_bn2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld4((l6_bn2inv + 0)), m0 = ld4((l6_bn2mean + 0))
-            let k0 = ld4(((parameters + 272) + 0)) * iv0
-            let my0 = ld4((l6_bn2mdy + 0)), mx0 = ld4((l6_bn2mdx + 0))
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g6 + lo * 24 + r * 6, xr = a5 + lo * 24 + r * 6, dxr = g5 + lo * 24 + r * 6
-                let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = (l6_bn2inv + 4).pointee, m0 = (l6_bn2mean + 4).pointee
-            let k0 = ((parameters + 272) + 4).pointee * iv0
-            let my0 = (l6_bn2mdy + 4).pointee, mx0 = (l6_bn2mdx + 4).pointee
-            let iv1 = (l6_bn2inv + 5).pointee, m1 = (l6_bn2mean + 5).pointee
-            let k1 = ((parameters + 272) + 5).pointee * iv1
-            let my1 = (l6_bn2mdy + 5).pointee, mx1 = (l6_bn2mdx + 5).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g6 + lo * 24 + r * 6, xr = a5 + lo * 24 + r * 6, dxr = g5 + lo * 24 + r * 6
-                let g0 = (dyr + 4).pointee
-                (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
-                let g1 = (dyr + 5).pointee
-                (dxr + 5).pointee = k1 * (g1 - my1 - (((xr + 5).pointee - m1) * iv1) * mx1)
-            }
-        }
+        BatchNorm.backwardData(g6 + lo * 24, a6 + lo * 24, a5 + lo * 24, g5 + lo * 24, rows: (hi - lo) * 4, l6_bn2bn)
     }
 
     // relu (ReLU): [N, 2, 2, 6] -> [N, 2, 2, 6]: y = relu(x)

@@ -96,10 +96,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 26, 26, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 13, 13, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
     private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
@@ -115,10 +112,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
     private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l7_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
-    private let l7_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l7_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l7_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l7_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l7_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a8: UnsafeMutablePointer<Float>   // activation_2 output [N, 9, 9, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of activation_2 output
     private let a9: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 4, 4, 128]
@@ -127,10 +121,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 4, 4, 128]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l10_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
-    private let l10_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l10_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l10_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l10_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l10_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a11: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 2, 2, 128]
     private let g11: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
     private let l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
@@ -163,10 +154,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 21632, Float.self)
         g3 = zeroed(n * 21632, Float.self)
         l3_batch_normalization_1part = zeroed(threads * 64, Float.self)
-        l3_batch_normalization_1mean = zeroed(32, Float.self)
-        l3_batch_normalization_1inv = zeroed(32, Float.self)
-        l3_batch_normalization_1mdy = zeroed(32, Float.self)
-        l3_batch_normalization_1mdx = zeroed(32, Float.self)
+        l3_batch_normalization_1stats = zeroed(128, Float.self)
         a4 = zeroed(n * 5408, Float.self)
         g4 = zeroed(n * 5408, Float.self)
         l4_max_pooling2d_1arg = zeroed(n * 5408, Int32.self)
@@ -182,10 +170,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a7 = zeroed(n * 5184, Float.self)
         g7 = zeroed(n * 5184, Float.self)
         l7_batch_normalization_2part = zeroed(threads * 128, Float.self)
-        l7_batch_normalization_2mean = zeroed(64, Float.self)
-        l7_batch_normalization_2inv = zeroed(64, Float.self)
-        l7_batch_normalization_2mdy = zeroed(64, Float.self)
-        l7_batch_normalization_2mdx = zeroed(64, Float.self)
+        l7_batch_normalization_2stats = zeroed(256, Float.self)
         a8 = zeroed(n * 5184, Float.self)
         g8 = zeroed(n * 5184, Float.self)
         a9 = zeroed(n * 2048, Float.self)
@@ -194,10 +179,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 2048, Float.self)
         g10 = zeroed(n * 2048, Float.self)
         l10_batch_normalization_3part = zeroed(threads * 256, Float.self)
-        l10_batch_normalization_3mean = zeroed(128, Float.self)
-        l10_batch_normalization_3inv = zeroed(128, Float.self)
-        l10_batch_normalization_3mdy = zeroed(128, Float.self)
-        l10_batch_normalization_3mdx = zeroed(128, Float.self)
+        l10_batch_normalization_3stats = zeroed(512, Float.self)
         a11 = zeroed(n * 512, Float.self)
         g11 = zeroed(n * 512, Float.self)
         l11_max_pooling2d_2arg = zeroed(n * 512, Int32.self)
@@ -228,10 +210,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1mean.deallocate()
-        l3_batch_normalization_1inv.deallocate()
-        l3_batch_normalization_1mdy.deallocate()
-        l3_batch_normalization_1mdx.deallocate()
+        l3_batch_normalization_1stats.deallocate()
         a4.deallocate()
         g4.deallocate()
         l4_max_pooling2d_1arg.deallocate()
@@ -247,10 +226,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a7.deallocate()
         g7.deallocate()
         l7_batch_normalization_2part.deallocate()
-        l7_batch_normalization_2mean.deallocate()
-        l7_batch_normalization_2inv.deallocate()
-        l7_batch_normalization_2mdy.deallocate()
-        l7_batch_normalization_2mdx.deallocate()
+        l7_batch_normalization_2stats.deallocate()
         a8.deallocate()
         g8.deallocate()
         a9.deallocate()
@@ -259,10 +235,7 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         a10.deallocate()
         g10.deallocate()
         l10_batch_normalization_3part.deallocate()
-        l10_batch_normalization_3mean.deallocate()
-        l10_batch_normalization_3inv.deallocate()
-        l10_batch_normalization_3mdy.deallocate()
-        l10_batch_normalization_3mdx.deallocate()
+        l10_batch_normalization_3stats.deallocate()
         a11.deallocate()
         g11.deallocate()
         l11_max_pooling2d_2arg.deallocate()
@@ -513,167 +486,58 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 26, 26, 32] -> [N, 26, 26, 32]: batch norm over 32 channels x 676 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 1568), beta: (parameters + 1600),
+                       movingMean: (parameters + 1632), movingVariance: (parameters + 1664),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 676 {
-                let xr = a2 + lo * 21632 + r * 32
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.sums(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l3_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 676, 1))
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
-            l3_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3_batch_normalization_1mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3_batch_normalization_1mean + 16))
-            for r in 0..<(hi - lo) * 676 {
-                let xr = a2 + lo * 21632 + r * 32
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.squaredDeviations(a2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l3_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 676, 1)
-        let mm = (parameters + 1632), mv = (parameters + 1664)
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
-            let v = s / Float(m)
-            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 1568) + 0))
-            let be0 = ld16(((parameters + 1600) + 0))
-            let m1 = ld16((l3_batch_normalization_1mean + 16)), k1 = ld16((l3_batch_normalization_1inv + 16))
-            let ga1 = ld16(((parameters + 1568) + 16))
-            let be1 = ld16(((parameters + 1600) + 16))
-            for r in 0..<(hi - lo) * 676 {
-                let xr = a2 + lo * 21632 + r * 32
-                let yr = a3 + lo * 21632 + r * 32
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-            }
-        }
+        BatchNorm.normalize(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 1632), mv = (parameters + 1664)
-        let sc = l3_batch_normalization_1part + t * 64, sh = sc + 32   // this chunk's scale and shift
-        for c in 0..<32 {
-            let k = (parameters + 1568)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 1600)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            for r in 0..<(hi - lo) * 676 {
-                let xr = a2 + lo * 21632 + r * 32
-                let yr = a3 + lo * 21632 + r * 32
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-            }
-        }
+        BatchNorm.inference(a2 + lo * 21632, a3 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 64
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3_batch_normalization_1mean + 16)), iv1 = ld16((l3_batch_normalization_1inv + 16))
-            for r in 0..<(hi - lo) * 676 {
-                let dyr = g3 + lo * 21632 + r * 32
-                let xr = a2 + lo * 21632 + r * 32
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 32) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 32) + 16), sx1)
-        }
+        BatchNorm.backwardSums(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, rows: (hi - lo) * 676,
+                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 676, 1))
-        for c in 0..<32 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 64 + c]; sdx += l3_batch_normalization_1part[k * 64 + 32 + c] }
-            gradients[1568 + c] = sdx
-            gradients[1600 + c] = sdy
-            l3_batch_normalization_1mdy[c] = sdy * scale
-            l3_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 676, l3_batch_normalization_1bn,
+                                 dGamma: gradients + 1568, dBeta: gradients + 1600)
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
-            let k0 = ld16(((parameters + 1568) + 0)) * iv0
-            let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
-            let iv1 = ld16((l3_batch_normalization_1inv + 16)), m1 = ld16((l3_batch_normalization_1mean + 16))
-            let k1 = ld16(((parameters + 1568) + 16)) * iv1
-            let my1 = ld16((l3_batch_normalization_1mdy + 16)), mx1 = ld16((l3_batch_normalization_1mdx + 16))
-            for r in 0..<(hi - lo) * 676 {
-                let dyr = g3 + lo * 21632 + r * 32, xr = a2 + lo * 21632 + r * 32, dxr = g2 + lo * 21632 + r * 32
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-            }
-        }
+        BatchNorm.backwardData(g3 + lo * 21632, a3 + lo * 21632, a2 + lo * 21632, g2 + lo * 21632, rows: (hi - lo) * 676, l3_batch_normalization_1bn)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 26, 26, 32] -> [N, 13, 13, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
@@ -813,223 +677,58 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_2 (BatchNormalization): [N, 9, 9, 64] -> [N, 9, 9, 64]: batch norm over 64 channels x 81 pixels, eps 0.001, momentum 0.99
+    private var l7_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l7_batch_normalization_2stats, gamma: (parameters + 52896), beta: (parameters + 52960),
+                       movingMean: (parameters + 53024), movingVariance: (parameters + 53088),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 training pass 1: per-chunk sums of x
     private func l7_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7_batch_normalization_2part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 81 {
-                let xr = a6 + lo * 5184 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
     }
 
     // batch_normalization_2: batch mean from the partial sums
     private func l7_batch_normalization_2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 81, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 128 + c] }
-            l7_batch_normalization_2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l7_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7_batch_normalization_2part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7_batch_normalization_2mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l7_batch_normalization_2mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l7_batch_normalization_2mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l7_batch_normalization_2mean + 48))
-            for r in 0..<(hi - lo) * 81 {
-                let xr = a6 + lo * 5184 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l7_batch_normalization_2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 81, 1)
-        let mm = (parameters + 53024), mv = (parameters + 53088)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l7_batch_normalization_2part[k * 128 + c] }
-            let v = s / Float(m)
-            l7_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l7_batch_normalization_2mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l7_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l7_batch_normalization_2mean + 0)), k0 = ld16((l7_batch_normalization_2inv + 0))
-            let ga0 = ld16(((parameters + 52896) + 0))
-            let be0 = ld16(((parameters + 52960) + 0))
-            let m1 = ld16((l7_batch_normalization_2mean + 16)), k1 = ld16((l7_batch_normalization_2inv + 16))
-            let ga1 = ld16(((parameters + 52896) + 16))
-            let be1 = ld16(((parameters + 52960) + 16))
-            let m2 = ld16((l7_batch_normalization_2mean + 32)), k2 = ld16((l7_batch_normalization_2inv + 32))
-            let ga2 = ld16(((parameters + 52896) + 32))
-            let be2 = ld16(((parameters + 52960) + 32))
-            let m3 = ld16((l7_batch_normalization_2mean + 48)), k3 = ld16((l7_batch_normalization_2inv + 48))
-            let ga3 = ld16(((parameters + 52896) + 48))
-            let be3 = ld16(((parameters + 52960) + 48))
-            for r in 0..<(hi - lo) * 81 {
-                let xr = a6 + lo * 5184 + r * 64
-                let yr = a7 + lo * 5184 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                let y2 = ga2 * v2 + be2
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                let y3 = ga3 * v3 + be3
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l7_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 53024), mv = (parameters + 53088)
-        let sc = l7_batch_normalization_2part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 52896)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 52960)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 81 {
-                let xr = a6 + lo * 5184 + r * 64
-                let yr = a7 + lo * 5184 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a6 + lo * 5184, a7 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn, fold: l7_batch_normalization_2part + t * 128)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l7_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l7_batch_normalization_2part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l7_batch_normalization_2mean + 0)), iv0 = ld16((l7_batch_normalization_2inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l7_batch_normalization_2mean + 16)), iv1 = ld16((l7_batch_normalization_2inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l7_batch_normalization_2mean + 32)), iv2 = ld16((l7_batch_normalization_2inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l7_batch_normalization_2mean + 48)), iv3 = ld16((l7_batch_normalization_2inv + 48))
-            for r in 0..<(hi - lo) * 81 {
-                let dyr = g7 + lo * 5184 + r * 64
-                let xr = a6 + lo * 5184 + r * 64
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                let g2 = ld16((dyr + 32))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                let g3 = ld16((dyr + 48))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g7 + lo * 5184, a7 + lo * 5184, a6 + lo * 5184, rows: (hi - lo) * 81,
+                               l7_batch_normalization_2bn, into: l7_batch_normalization_2part + t * 128)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l7_batch_normalization_2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 81, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l7_batch_normalization_2part[k * 128 + c]; sdx += l7_batch_normalization_2part[k * 128 + 64 + c] }
-            gradients[52896 + c] = sdx
-            gradients[52960 + c] = sdy
-            l7_batch_normalization_2mdy[c] = sdy * scale
-            l7_batch_normalization_2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l7_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 81, l7_batch_normalization_2bn,
+                                 dGamma: gradients + 52896, dBeta: gradients + 52960)
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l7_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l7_batch_normalization_2inv + 0)), m0 = ld16((l7_batch_normalization_2mean + 0))
-            let k0 = ld16(((parameters + 52896) + 0)) * iv0
-            let my0 = ld16((l7_batch_normalization_2mdy + 0)), mx0 = ld16((l7_batch_normalization_2mdx + 0))
-            let iv1 = ld16((l7_batch_normalization_2inv + 16)), m1 = ld16((l7_batch_normalization_2mean + 16))
-            let k1 = ld16(((parameters + 52896) + 16)) * iv1
-            let my1 = ld16((l7_batch_normalization_2mdy + 16)), mx1 = ld16((l7_batch_normalization_2mdx + 16))
-            let iv2 = ld16((l7_batch_normalization_2inv + 32)), m2 = ld16((l7_batch_normalization_2mean + 32))
-            let k2 = ld16(((parameters + 52896) + 32)) * iv2
-            let my2 = ld16((l7_batch_normalization_2mdy + 32)), mx2 = ld16((l7_batch_normalization_2mdx + 32))
-            let iv3 = ld16((l7_batch_normalization_2inv + 48)), m3 = ld16((l7_batch_normalization_2mean + 48))
-            let k3 = ld16(((parameters + 52896) + 48)) * iv3
-            let my3 = ld16((l7_batch_normalization_2mdy + 48)), mx3 = ld16((l7_batch_normalization_2mdx + 48))
-            for r in 0..<(hi - lo) * 81 {
-                let dyr = g7 + lo * 5184 + r * 64, xr = a6 + lo * 5184 + r * 64, dxr = g6 + lo * 5184 + r * 64
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-            }
-        }
+        BatchNorm.backwardData(g7 + lo * 5184, a7 + lo * 5184, a6 + lo * 5184, g6 + lo * 5184, rows: (hi - lo) * 81, l7_batch_normalization_2bn)
     }
 
     // activation_2 (Activation): [N, 9, 9, 64] -> [N, 9, 9, 64]: y = relu(x)
@@ -1095,346 +794,58 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_3 (BatchNormalization): [N, 4, 4, 128] -> [N, 4, 4, 128]: batch norm over 128 channels x 16 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 128, statistics: l10_batch_normalization_3stats, gamma: (parameters + 126880), beta: (parameters + 127008),
+                       movingMean: (parameters + 127136), movingVariance: (parameters + 127264),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 training pass 1: per-chunk sums of x
     private func l10_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_3part + t * 256
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            var s4: SIMD16<Float> = SIMD16<Float>()
-            var s5: SIMD16<Float> = SIMD16<Float>()
-            var s6: SIMD16<Float> = SIMD16<Float>()
-            var s7: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a9 + lo * 2048 + r * 128
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-                s4 += ld16((xr + 64))
-                s5 += ld16((xr + 80))
-                s6 += ld16((xr + 96))
-                s7 += ld16((xr + 112))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-            st16((s + 64), s4)
-            st16((s + 80), s5)
-            st16((s + 96), s6)
-            st16((s + 112), s7)
-        }
+        BatchNorm.sums(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
     }
 
     // batch_normalization_3: batch mean from the partial sums
     private func l10_batch_normalization_3ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 16, 1))
-        for c in 0..<128 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 256 + c] }
-            l10_batch_normalization_3mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l10_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_3part + t * 256
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_3mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10_batch_normalization_3mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10_batch_normalization_3mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10_batch_normalization_3mean + 48))
-            var s4: SIMD16<Float> = SIMD16<Float>()
-            let m4 = ld16((l10_batch_normalization_3mean + 64))
-            var s5: SIMD16<Float> = SIMD16<Float>()
-            let m5 = ld16((l10_batch_normalization_3mean + 80))
-            var s6: SIMD16<Float> = SIMD16<Float>()
-            let m6 = ld16((l10_batch_normalization_3mean + 96))
-            var s7: SIMD16<Float> = SIMD16<Float>()
-            let m7 = ld16((l10_batch_normalization_3mean + 112))
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a9 + lo * 2048 + r * 128
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-                let d4 = ld16((xr + 64)) - m4
-                s4 += d4 * d4
-                let d5 = ld16((xr + 80)) - m5
-                s5 += d5 * d5
-                let d6 = ld16((xr + 96)) - m6
-                s6 += d6 * d6
-                let d7 = ld16((xr + 112)) - m7
-                s7 += d7 * d7
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-            st16((s + 64), s4)
-            st16((s + 80), s5)
-            st16((s + 96), s6)
-            st16((s + 112), s7)
-        }
+        BatchNorm.squaredDeviations(a9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
     private func l10_batch_normalization_3ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 16, 1)
-        let mm = (parameters + 127136), mv = (parameters + 127264)
-        for c in 0..<128 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l10_batch_normalization_3part[k * 256 + c] }
-            let v = s / Float(m)
-            l10_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10_batch_normalization_3mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l10_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l10_batch_normalization_3mean + 0)), k0 = ld16((l10_batch_normalization_3inv + 0))
-            let ga0 = ld16(((parameters + 126880) + 0))
-            let be0 = ld16(((parameters + 127008) + 0))
-            let m1 = ld16((l10_batch_normalization_3mean + 16)), k1 = ld16((l10_batch_normalization_3inv + 16))
-            let ga1 = ld16(((parameters + 126880) + 16))
-            let be1 = ld16(((parameters + 127008) + 16))
-            let m2 = ld16((l10_batch_normalization_3mean + 32)), k2 = ld16((l10_batch_normalization_3inv + 32))
-            let ga2 = ld16(((parameters + 126880) + 32))
-            let be2 = ld16(((parameters + 127008) + 32))
-            let m3 = ld16((l10_batch_normalization_3mean + 48)), k3 = ld16((l10_batch_normalization_3inv + 48))
-            let ga3 = ld16(((parameters + 126880) + 48))
-            let be3 = ld16(((parameters + 127008) + 48))
-            let m4 = ld16((l10_batch_normalization_3mean + 64)), k4 = ld16((l10_batch_normalization_3inv + 64))
-            let ga4 = ld16(((parameters + 126880) + 64))
-            let be4 = ld16(((parameters + 127008) + 64))
-            let m5 = ld16((l10_batch_normalization_3mean + 80)), k5 = ld16((l10_batch_normalization_3inv + 80))
-            let ga5 = ld16(((parameters + 126880) + 80))
-            let be5 = ld16(((parameters + 127008) + 80))
-            let m6 = ld16((l10_batch_normalization_3mean + 96)), k6 = ld16((l10_batch_normalization_3inv + 96))
-            let ga6 = ld16(((parameters + 126880) + 96))
-            let be6 = ld16(((parameters + 127008) + 96))
-            let m7 = ld16((l10_batch_normalization_3mean + 112)), k7 = ld16((l10_batch_normalization_3inv + 112))
-            let ga7 = ld16(((parameters + 126880) + 112))
-            let be7 = ld16(((parameters + 127008) + 112))
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a9 + lo * 2048 + r * 128
-                let yr = a10 + lo * 2048 + r * 128
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                let y2 = ga2 * v2 + be2
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                let y3 = ga3 * v3 + be3
-                st16((yr + 48), y3)
-                let v4 = (ld16((xr + 64)) - m4) * k4
-                let y4 = ga4 * v4 + be4
-                st16((yr + 64), y4)
-                let v5 = (ld16((xr + 80)) - m5) * k5
-                let y5 = ga5 * v5 + be5
-                st16((yr + 80), y5)
-                let v6 = (ld16((xr + 96)) - m6) * k6
-                let y6 = ga6 * v6 + be6
-                st16((yr + 96), y6)
-                let v7 = (ld16((xr + 112)) - m7) * k7
-                let y7 = ga7 * v7 + be7
-                st16((yr + 112), y7)
-            }
-        }
+        BatchNorm.normalize(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l10_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 127136), mv = (parameters + 127264)
-        let sc = l10_batch_normalization_3part + t * 256, sh = sc + 128   // this chunk's scale and shift
-        for c in 0..<128 {
-            let k = (parameters + 126880)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 127008)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            let k4 = ld16((sc + 64)), b4 = ld16((sh + 64))
-            let k5 = ld16((sc + 80)), b5 = ld16((sh + 80))
-            let k6 = ld16((sc + 96)), b6 = ld16((sh + 96))
-            let k7 = ld16((sc + 112)), b7 = ld16((sh + 112))
-            for r in 0..<(hi - lo) * 16 {
-                let xr = a9 + lo * 2048 + r * 128
-                let yr = a10 + lo * 2048 + r * 128
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-                st16((yr + 64), ld16((xr + 64)) * k4 + b4)
-                st16((yr + 80), ld16((xr + 80)) * k5 + b5)
-                st16((yr + 96), ld16((xr + 96)) * k6 + b6)
-                st16((yr + 112), ld16((xr + 112)) * k7 + b7)
-            }
-        }
+        BatchNorm.inference(a9 + lo * 2048, a10 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn, fold: l10_batch_normalization_3part + t * 256)
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_3part + t * 256
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_3mean + 0)), iv0 = ld16((l10_batch_normalization_3inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10_batch_normalization_3mean + 16)), iv1 = ld16((l10_batch_normalization_3inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10_batch_normalization_3mean + 32)), iv2 = ld16((l10_batch_normalization_3inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10_batch_normalization_3mean + 48)), iv3 = ld16((l10_batch_normalization_3inv + 48))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128
-                let xr = a9 + lo * 2048 + r * 128
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                let g2 = ld16((dyr + 32))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                let g3 = ld16((dyr + 48))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 128) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 128) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 128) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 128) + 48), sx3)
-        }
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_3mean + 64)), iv0 = ld16((l10_batch_normalization_3inv + 64))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10_batch_normalization_3mean + 80)), iv1 = ld16((l10_batch_normalization_3inv + 80))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10_batch_normalization_3mean + 96)), iv2 = ld16((l10_batch_normalization_3inv + 96))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10_batch_normalization_3mean + 112)), iv3 = ld16((l10_batch_normalization_3inv + 112))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128
-                let xr = a9 + lo * 2048 + r * 128
-                let g0 = ld16((dyr + 64))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 64)) - m0) * iv0)
-                let g1 = ld16((dyr + 80))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 80)) - m1) * iv1)
-                let g2 = ld16((dyr + 96))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 96)) - m2) * iv2)
-                let g3 = ld16((dyr + 112))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 112)) - m3) * iv3)
-            }
-            st16((s + 64), sy0)
-            st16(((s + 128) + 64), sx0)
-            st16((s + 80), sy1)
-            st16(((s + 128) + 80), sx1)
-            st16((s + 96), sy2)
-            st16(((s + 128) + 96), sx2)
-            st16((s + 112), sy3)
-            st16(((s + 128) + 112), sx3)
-        }
+        BatchNorm.backwardSums(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, rows: (hi - lo) * 16,
+                               l10_batch_normalization_3bn, into: l10_batch_normalization_3part + t * 256)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_3BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 16, 1))
-        for c in 0..<128 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l10_batch_normalization_3part[k * 256 + c]; sdx += l10_batch_normalization_3part[k * 256 + 128 + c] }
-            gradients[126880 + c] = sdx
-            gradients[127008 + c] = sdy
-            l10_batch_normalization_3mdy[c] = sdy * scale
-            l10_batch_normalization_3mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l10_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 16, l10_batch_normalization_3bn,
+                                 dGamma: gradients + 126880, dBeta: gradients + 127008)
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l10_batch_normalization_3inv + 0)), m0 = ld16((l10_batch_normalization_3mean + 0))
-            let k0 = ld16(((parameters + 126880) + 0)) * iv0
-            let my0 = ld16((l10_batch_normalization_3mdy + 0)), mx0 = ld16((l10_batch_normalization_3mdx + 0))
-            let iv1 = ld16((l10_batch_normalization_3inv + 16)), m1 = ld16((l10_batch_normalization_3mean + 16))
-            let k1 = ld16(((parameters + 126880) + 16)) * iv1
-            let my1 = ld16((l10_batch_normalization_3mdy + 16)), mx1 = ld16((l10_batch_normalization_3mdx + 16))
-            let iv2 = ld16((l10_batch_normalization_3inv + 32)), m2 = ld16((l10_batch_normalization_3mean + 32))
-            let k2 = ld16(((parameters + 126880) + 32)) * iv2
-            let my2 = ld16((l10_batch_normalization_3mdy + 32)), mx2 = ld16((l10_batch_normalization_3mdx + 32))
-            let iv3 = ld16((l10_batch_normalization_3inv + 48)), m3 = ld16((l10_batch_normalization_3mean + 48))
-            let k3 = ld16(((parameters + 126880) + 48)) * iv3
-            let my3 = ld16((l10_batch_normalization_3mdy + 48)), mx3 = ld16((l10_batch_normalization_3mdx + 48))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128, xr = a9 + lo * 2048 + r * 128, dxr = g9 + lo * 2048 + r * 128
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-            }
-        }
-        do {
-            let iv0 = ld16((l10_batch_normalization_3inv + 64)), m0 = ld16((l10_batch_normalization_3mean + 64))
-            let k0 = ld16(((parameters + 126880) + 64)) * iv0
-            let my0 = ld16((l10_batch_normalization_3mdy + 64)), mx0 = ld16((l10_batch_normalization_3mdx + 64))
-            let iv1 = ld16((l10_batch_normalization_3inv + 80)), m1 = ld16((l10_batch_normalization_3mean + 80))
-            let k1 = ld16(((parameters + 126880) + 80)) * iv1
-            let my1 = ld16((l10_batch_normalization_3mdy + 80)), mx1 = ld16((l10_batch_normalization_3mdx + 80))
-            let iv2 = ld16((l10_batch_normalization_3inv + 96)), m2 = ld16((l10_batch_normalization_3mean + 96))
-            let k2 = ld16(((parameters + 126880) + 96)) * iv2
-            let my2 = ld16((l10_batch_normalization_3mdy + 96)), mx2 = ld16((l10_batch_normalization_3mdx + 96))
-            let iv3 = ld16((l10_batch_normalization_3inv + 112)), m3 = ld16((l10_batch_normalization_3mean + 112))
-            let k3 = ld16(((parameters + 126880) + 112)) * iv3
-            let my3 = ld16((l10_batch_normalization_3mdy + 112)), mx3 = ld16((l10_batch_normalization_3mdx + 112))
-            for r in 0..<(hi - lo) * 16 {
-                let dyr = g10 + lo * 2048 + r * 128, xr = a9 + lo * 2048 + r * 128, dxr = g9 + lo * 2048 + r * 128
-                let g0 = ld16((dyr + 64))
-                st16((dxr + 64), k0 * (g0 - my0 - ((ld16((xr + 64)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 80))
-                st16((dxr + 80), k1 * (g1 - my1 - ((ld16((xr + 80)) - m1) * iv1) * mx1))
-                let g2 = ld16((dyr + 96))
-                st16((dxr + 96), k2 * (g2 - my2 - ((ld16((xr + 96)) - m2) * iv2) * mx2))
-                let g3 = ld16((dyr + 112))
-                st16((dxr + 112), k3 * (g3 - my3 - ((ld16((xr + 112)) - m3) * iv3) * mx3))
-            }
-        }
+        BatchNorm.backwardData(g10 + lo * 2048, a10 + lo * 2048, a9 + lo * 2048, g9 + lo * 2048, rows: (hi - lo) * 16, l10_batch_normalization_3bn)
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 4, 4, 128] -> [N, 2, 2, 128]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)

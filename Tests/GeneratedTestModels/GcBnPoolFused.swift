@@ -91,10 +91,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 5, 5, 8]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
-    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // activation_1 output [N, 5, 5, 8]
     private let g3: UnsafeMutablePointer<Float>   // gradient of activation_1 output
     private let a4: UnsafeMutablePointer<Float>   // average_pooling2d_1 output [N, 3, 3, 8]
@@ -108,10 +105,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 3, 3, 6]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
-    private let l6_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l6_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l6_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l6_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l6_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 54]
@@ -135,10 +129,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 200, Float.self)
         g2 = zeroed(n * 200, Float.self)
         l2_batch_normalization_1part = zeroed(threads * 16, Float.self)
-        l2_batch_normalization_1mean = zeroed(8, Float.self)
-        l2_batch_normalization_1inv = zeroed(8, Float.self)
-        l2_batch_normalization_1mdy = zeroed(8, Float.self)
-        l2_batch_normalization_1mdx = zeroed(8, Float.self)
+        l2_batch_normalization_1stats = zeroed(32, Float.self)
         a3 = zeroed(n * 200, Float.self)
         g3 = zeroed(n * 200, Float.self)
         a4 = zeroed(n * 72, Float.self)
@@ -152,10 +143,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 54, Float.self)
         g6 = zeroed(n * 54, Float.self)
         l6_batch_normalization_2part = zeroed(threads * 12, Float.self)
-        l6_batch_normalization_2mean = zeroed(6, Float.self)
-        l6_batch_normalization_2inv = zeroed(6, Float.self)
-        l6_batch_normalization_2mdy = zeroed(6, Float.self)
-        l6_batch_normalization_2mdx = zeroed(6, Float.self)
+        l6_batch_normalization_2stats = zeroed(24, Float.self)
         a8 = zeroed(n * 3, Float.self)
         g8 = zeroed(n * 3, Float.self)
         l8_dense_1wt = zeroed(162, Float.self)
@@ -174,10 +162,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1mean.deallocate()
-        l2_batch_normalization_1inv.deallocate()
-        l2_batch_normalization_1mdy.deallocate()
-        l2_batch_normalization_1mdx.deallocate()
+        l2_batch_normalization_1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
@@ -191,10 +176,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         a6.deallocate()
         g6.deallocate()
         l6_batch_normalization_2part.deallocate()
-        l6_batch_normalization_2mean.deallocate()
-        l6_batch_normalization_2inv.deallocate()
-        l6_batch_normalization_2mdy.deallocate()
-        l6_batch_normalization_2mdx.deallocate()
+        l6_batch_normalization_2stats.deallocate()
         a8.deallocate()
         g8.deallocate()
         l8_dense_1wt.deallocate()
@@ -380,141 +362,60 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
             let x = l1_conv2d_1xp + n * 147
             let dy = l1_conv2d_1dz + t * 200
             do {
-                do {
-                    let iv0 = ld8((l2_batch_normalization_1inv + 0)), m0 = ld8((l2_batch_normalization_1mean + 0))
-                    let k0 = ld8(((parameters + 216) + 0)) * iv0
-                    let my0 = ld8((l2_batch_normalization_1mdy + 0)), mx0 = ld8((l2_batch_normalization_1mdx + 0))
-                    for r in 0..<25 {
-                        let dyr = g2 + n * 200 + r * 8, xr = a1 + n * 200 + r * 8, dxr = dy + r * 8
-                        let g0 = ld8((dyr + 0))
-                        st8((dxr + 0), k0 * (g0 - my0 - ((ld8((xr + 0)) - m0) * iv0) * mx0))
-                    }
-                }
+                BatchNorm.backwardData(g2 + n * 200, a2 + n * 200, a1 + n * 200, dy, rows: 25, l2_batch_normalization_1bn)
             }
             Gemm.rows(27, a: { row in x + row / 9 * 21 + row % 9 }, b: dy, n: 8, c: { row in gk + row * 8 },
                       GemmReduction(outer: 5, inner: 5, aOuter: 21, aInner: 3, bOuter: 40, bInner: 8), .add)
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 5, 5, 8] -> [N, 5, 5, 8]: batch norm over 8 channels x 25 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 8, statistics: l2_batch_normalization_1stats, gamma: (parameters + 216), beta: (parameters + 224),
+                       movingMean: (parameters + 232), movingVariance: (parameters + 240),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 16
-        do {
-            var s0: SIMD8<Float> = SIMD8<Float>()
-            for r in 0..<(hi - lo) * 25 {
-                let xr = a1 + lo * 200 + r * 8
-                s0 += ld8((xr + 0))
-            }
-            st8((s + 0), s0)
-        }
+        BatchNorm.sums(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l2_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 25, 1))
-        for c in 0..<8 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 16 + c] }
-            l2_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 16
-        do {
-            var s0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l2_batch_normalization_1mean + 0))
-            for r in 0..<(hi - lo) * 25 {
-                let xr = a1 + lo * 200 + r * 8
-                let d0 = ld8((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st8((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 25, 1)
-        let mm = (parameters + 232), mv = (parameters + 240)
-        for c in 0..<8 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 16 + c] }
-            let v = s / Float(m)
-            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld8((l2_batch_normalization_1mean + 0)), k0 = ld8((l2_batch_normalization_1inv + 0))
-            let ga0 = ld8(((parameters + 216) + 0))
-            let be0 = ld8(((parameters + 224) + 0))
-            for r in 0..<(hi - lo) * 25 {
-                let xr = a1 + lo * 200 + r * 8
-                let yr = a2 + lo * 200 + r * 8
-                let v0 = (ld8((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st8((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 232), mv = (parameters + 240)
-        let sc = l2_batch_normalization_1part + t * 16, sh = sc + 8   // this chunk's scale and shift
-        for c in 0..<8 {
-            let k = (parameters + 216)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 224)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld8((sc + 0)), b0 = ld8((sh + 0))
-            for r in 0..<(hi - lo) * 25 {
-                let xr = a1 + lo * 200 + r * 8
-                let yr = a2 + lo * 200 + r * 8
-                st8((yr + 0), ld8((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 200, a2 + lo * 200, rows: (hi - lo) * 25, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 16)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 16
-        do {
-            var sy0: SIMD8<Float> = SIMD8<Float>(), sx0: SIMD8<Float> = SIMD8<Float>()
-            let m0 = ld8((l2_batch_normalization_1mean + 0)), iv0 = ld8((l2_batch_normalization_1inv + 0))
-            for r in 0..<(hi - lo) * 25 {
-                let dyr = g2 + lo * 200 + r * 8
-                let xr = a1 + lo * 200 + r * 8
-                let g0 = ld8((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld8((xr + 0)) - m0) * iv0)
-            }
-            st8((s + 0), sy0)
-            st8(((s + 8) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 200, a2 + lo * 200, a1 + lo * 200, rows: (hi - lo) * 25,
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 16)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 25, 1))
-        for c in 0..<8 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 16 + c]; sdx += l2_batch_normalization_1part[k * 16 + 8 + c] }
-            gradients[216 + c] = sdx
-            gradients[224 + c] = sdy
-            l2_batch_normalization_1mdy[c] = sdy * scale
-            l2_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 25, l2_batch_normalization_1bn,
+                                 dGamma: gradients + 216, dBeta: gradients + 224)
     }
 
     // activation_1 (Activation): [N, 5, 5, 8] -> [N, 5, 5, 8]: y = tanh(x)
@@ -669,31 +570,7 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
             let x = a4 + n * 72
             let dy = l5_conv2d_2dz + t * 54
             do {
-                do {
-                    let iv0 = ld4((l6_batch_normalization_2inv + 0)), m0 = ld4((l6_batch_normalization_2mean + 0))
-                    let k0 = iv0
-                    let my0 = ld4((l6_batch_normalization_2mdy + 0)), mx0 = ld4((l6_batch_normalization_2mdx + 0))
-                    for r in 0..<9 {
-                        let dyr = g6 + n * 54 + r * 6, xr = a5 + n * 54 + r * 6, dxr = dy + r * 6
-                        let g0 = ld4((dyr + 0))
-                        st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-                    }
-                }
-                do {
-                    let iv0 = (l6_batch_normalization_2inv + 4).pointee, m0 = (l6_batch_normalization_2mean + 4).pointee
-                    let k0 = iv0
-                    let my0 = (l6_batch_normalization_2mdy + 4).pointee, mx0 = (l6_batch_normalization_2mdx + 4).pointee
-                    let iv1 = (l6_batch_normalization_2inv + 5).pointee, m1 = (l6_batch_normalization_2mean + 5).pointee
-                    let k1 = iv1
-                    let my1 = (l6_batch_normalization_2mdy + 5).pointee, mx1 = (l6_batch_normalization_2mdx + 5).pointee
-                    for r in 0..<9 {
-                        let dyr = g6 + n * 54 + r * 6, xr = a5 + n * 54 + r * 6, dxr = dy + r * 6
-                        let g0 = (dyr + 4).pointee
-                        (dxr + 4).pointee = k0 * (g0 - my0 - (((xr + 4).pointee - m0) * iv0) * mx0)
-                        let g1 = (dyr + 5).pointee
-                        (dxr + 5).pointee = k1 * (g1 - my1 - (((xr + 5).pointee - m1) * iv1) * mx1)
-                    }
-                }
+                BatchNorm.backwardData(g6 + n * 54, a6 + n * 54, a5 + n * 54, dy, rows: 9, l6_batch_normalization_2bn)
             }
             for r in 0..<9 { for o in 0..<6 { gb[o] += dy[r * 6 + o] } }
             Gemm.rows(8, a: { row in x + row / 8 * 24 + row % 8 }, b: dy, n: 6, c: { row in gk + row * 6 },
@@ -704,195 +581,53 @@ public final class GcBnPoolFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_2 (BatchNormalization): [N, 3, 3, 6] -> [N, 3, 3, 6]: batch norm over 6 channels x 9 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 6, statistics: l6_batch_normalization_2stats, gamma: nil, beta: (parameters + 302),
+                       movingMean: (parameters + 308), movingVariance: (parameters + 314),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 training pass 1: per-chunk sums of x
     private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 12
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            var s1: Float = Float(0)
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                s0 += (xr + 4).pointee
-                s1 += (xr + 5).pointee
-            }
-            (s + 4).pointee = s0
-            (s + 5).pointee = s1
-        }
+        BatchNorm.sums(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
     }
 
     // batch_normalization_2: batch mean from the partial sums
     private func l6_batch_normalization_2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 9, 1))
-        for c in 0..<6 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 12 + c] }
-            l6_batch_normalization_2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 12
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6_batch_normalization_2mean + 0))
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
-        do {
-            var s0: Float = Float(0)
-            let m0 = (l6_batch_normalization_2mean + 4).pointee
-            var s1: Float = Float(0)
-            let m1 = (l6_batch_normalization_2mean + 5).pointee
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                let d0 = (xr + 4).pointee - m0
-                s0 += d0 * d0
-                let d1 = (xr + 5).pointee - m1
-                s1 += d1 * d1
-            }
-            (s + 4).pointee = s0
-            (s + 5).pointee = s1
-        }
+        BatchNorm.squaredDeviations(a5 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l6_batch_normalization_2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 9, 1)
-        let mm = (parameters + 308), mv = (parameters + 314)
-        for c in 0..<6 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 12 + c] }
-            let v = s / Float(m)
-            l6_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6_batch_normalization_2mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l6_batch_normalization_2mean + 0)), k0 = ld4((l6_batch_normalization_2inv + 0))
-            let be0 = ld4(((parameters + 302) + 0))
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                let yr = a6 + lo * 54 + r * 6
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = (l6_batch_normalization_2mean + 4).pointee, k0 = (l6_batch_normalization_2inv + 4).pointee
-            let be0 = ((parameters + 302) + 4).pointee
-            let m1 = (l6_batch_normalization_2mean + 5).pointee, k1 = (l6_batch_normalization_2inv + 5).pointee
-            let be1 = ((parameters + 302) + 5).pointee
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                let yr = a6 + lo * 54 + r * 6
-                let v0 = ((xr + 4).pointee - m0) * k0
-                let y0 = v0 + be0
-                (yr + 4).pointee = y0
-                let v1 = ((xr + 5).pointee - m1) * k1
-                let y1 = v1 + be1
-                (yr + 5).pointee = y1
-            }
-        }
+        BatchNorm.normalize(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 308), mv = (parameters + 314)
-        let sc = l6_batch_normalization_2part + t * 12, sh = sc + 6   // this chunk's scale and shift
-        for c in 0..<6 {
-            let k = 1 / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 302)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                let yr = a6 + lo * 54 + r * 6
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = (sc + 4).pointee, b0 = (sh + 4).pointee
-            let k1 = (sc + 5).pointee, b1 = (sh + 5).pointee
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a5 + lo * 54 + r * 6
-                let yr = a6 + lo * 54 + r * 6
-                (yr + 4).pointee = (xr + 4).pointee * k0 + b0
-                (yr + 5).pointee = (xr + 5).pointee * k1 + b1
-            }
-        }
+        BatchNorm.inference(a5 + lo * 54, a6 + lo * 54, rows: (hi - lo) * 9, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 12)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 12
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l6_batch_normalization_2mean + 0)), iv0 = ld4((l6_batch_normalization_2inv + 0))
-            for r in 0..<(hi - lo) * 9 {
-                let dyr = g6 + lo * 54 + r * 6
-                let xr = a5 + lo * 54 + r * 6
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 6) + 0), sx0)
-        }
-        do {
-            var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l6_batch_normalization_2mean + 4).pointee, iv0 = (l6_batch_normalization_2inv + 4).pointee
-            var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l6_batch_normalization_2mean + 5).pointee, iv1 = (l6_batch_normalization_2inv + 5).pointee
-            for r in 0..<(hi - lo) * 9 {
-                let dyr = g6 + lo * 54 + r * 6
-                let xr = a5 + lo * 54 + r * 6
-                let g0 = (dyr + 4).pointee
-                sy0 += g0
-                sx0 += g0 * (((xr + 4).pointee - m0) * iv0)
-                let g1 = (dyr + 5).pointee
-                sy1 += g1
-                sx1 += g1 * (((xr + 5).pointee - m1) * iv1)
-            }
-            (s + 4).pointee = sy0
-            ((s + 6) + 4).pointee = sx0
-            (s + 5).pointee = sy1
-            ((s + 6) + 5).pointee = sx1
-        }
+        BatchNorm.backwardSums(g6 + lo * 54, a6 + lo * 54, a5 + lo * 54, rows: (hi - lo) * 9,
+                               l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 12)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 9, 1))
-        for c in 0..<6 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6_batch_normalization_2part[k * 12 + c]; sdx += l6_batch_normalization_2part[k * 12 + 6 + c] }
-            gradients[302 + c] = sdy
-            l6_batch_normalization_2mdy[c] = sdy * scale
-            l6_batch_normalization_2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 9, l6_batch_normalization_2bn,
+                                 dGamma: nil, dBeta: gradients + 302)
     }
 
     // dense_1 (Dense): [N, 54] -> [N, 3]: x [54] * W [54, 3] + b linear

@@ -85,10 +85,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 20]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 33]
     private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
     private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [33, 20]
@@ -115,10 +112,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 20, Float.self)
         g2 = zeroed(n * 20, Float.self)
         l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
-        l2_batch_normalization_1mean = zeroed(20, Float.self)
-        l2_batch_normalization_1inv = zeroed(20, Float.self)
-        l2_batch_normalization_1mdy = zeroed(20, Float.self)
-        l2_batch_normalization_1mdx = zeroed(20, Float.self)
+        l2_batch_normalization_1stats = zeroed(80, Float.self)
         a3 = zeroed(n * 33, Float.self)
         g3 = zeroed(n * 33, Float.self)
         l3_dense_2wt = zeroed(660, Float.self)
@@ -139,10 +133,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1mean.deallocate()
-        l2_batch_normalization_1inv.deallocate()
-        l2_batch_normalization_1mdy.deallocate()
-        l2_batch_normalization_1mdx.deallocate()
+        l2_batch_normalization_1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         l3_dense_2wt.deallocate()
@@ -300,200 +291,58 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: rows, aStride: 12, ldb: 20), .store)
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 20] -> [N, 20]: batch norm over 20 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 20, statistics: l2_batch_normalization_1stats, gamma: (parameters + 260), beta: (parameters + 280),
+                       movingMean: (parameters + 300), movingVariance: (parameters + 320),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                s0 += ld4((xr + 16))
-            }
-            st4((s + 16), s0)
-        }
+        BatchNorm.sums(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l2_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<20 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
-            l2_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalization_1mean + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                let d0 = ld4((xr + 16)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 16), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 300), mv = (parameters + 320)
-        for c in 0..<20 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 40 + c] }
-            let v = s / Float(m)
-            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 260) + 0))
-            let be0 = ld16(((parameters + 280) + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                let yr = a2 + lo * 20 + r * 20
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-            }
-        }
-        do {
-            let m0 = ld4((l2_batch_normalization_1mean + 16)), k0 = ld4((l2_batch_normalization_1inv + 16))
-            let ga0 = ld4(((parameters + 260) + 16))
-            let be0 = ld4(((parameters + 280) + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                let yr = a2 + lo * 20 + r * 20
-                let v0 = (ld4((xr + 16)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 16), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 300), mv = (parameters + 320)
-        let sc = l2_batch_normalization_1part + t * 40, sh = sc + 20   // this chunk's scale and shift
-        for c in 0..<20 {
-            let k = (parameters + 260)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 280)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                let yr = a2 + lo * 20 + r * 20
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
-        do {
-            let k0 = ld4((sc + 16)), b0 = ld4((sh + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a1 + lo * 20 + r * 20
-                let yr = a2 + lo * 20 + r * 20
-                st4((yr + 16), ld4((xr + 16)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 20, a2 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 40
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g2 + lo * 20 + r * 20
-                let xr = a1 + lo * 20 + r * 20
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 20) + 0), sx0)
-        }
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_batch_normalization_1mean + 16)), iv0 = ld4((l2_batch_normalization_1inv + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g2 + lo * 20 + r * 20
-                let xr = a1 + lo * 20 + r * 20
-                let g0 = ld4((dyr + 16))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 16)) - m0) * iv0)
-            }
-            st4((s + 16), sy0)
-            st4(((s + 20) + 16), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, rows: (hi - lo) * 1,
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 40)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<20 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 40 + c]; sdx += l2_batch_normalization_1part[k * 40 + 20 + c] }
-            gradients[260 + c] = sdx
-            gradients[280 + c] = sdy
-            l2_batch_normalization_1mdy[c] = sdy * scale
-            l2_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 1, l2_batch_normalization_1bn,
+                                 dGamma: gradients + 260, dBeta: gradients + 280)
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
-            let k0 = ld16(((parameters + 260) + 0)) * iv0
-            let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g2 + lo * 20 + r * 20, xr = a1 + lo * 20 + r * 20, dxr = g1 + lo * 20 + r * 20
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
-        do {
-            let iv0 = ld4((l2_batch_normalization_1inv + 16)), m0 = ld4((l2_batch_normalization_1mean + 16))
-            let k0 = ld4(((parameters + 260) + 16)) * iv0
-            let my0 = ld4((l2_batch_normalization_1mdy + 16)), mx0 = ld4((l2_batch_normalization_1mdx + 16))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g2 + lo * 20 + r * 20, xr = a1 + lo * 20 + r * 20, dxr = g1 + lo * 20 + r * 20
-                let g0 = ld4((dyr + 16))
-                st4((dxr + 16), k0 * (g0 - my0 - ((ld4((xr + 16)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g2 + lo * 20, a2 + lo * 20, a1 + lo * 20, g1 + lo * 20, rows: (hi - lo) * 1, l2_batch_normalization_1bn)
     }
 
     // dense_2 (Dense): [N, 20] -> [N, 33]: x [20] * W [20, 33] sigmoid

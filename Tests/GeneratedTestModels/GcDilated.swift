@@ -87,10 +87,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 4, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
-    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
     private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
     private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 112]
@@ -113,10 +110,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 112, Float.self)
         g3 = zeroed(n * 112, Float.self)
         l3_batch_normalization_1part = zeroed(threads * 8, Float.self)
-        l3_batch_normalization_1mean = zeroed(4, Float.self)
-        l3_batch_normalization_1inv = zeroed(4, Float.self)
-        l3_batch_normalization_1mdy = zeroed(4, Float.self)
-        l3_batch_normalization_1mdx = zeroed(4, Float.self)
+        l3_batch_normalization_1stats = zeroed(16, Float.self)
         a5 = zeroed(n * 3, Float.self)
         g5 = zeroed(n * 3, Float.self)
         l5_dense_1wt = zeroed(336, Float.self)
@@ -133,10 +127,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1mean.deallocate()
-        l3_batch_normalization_1inv.deallocate()
-        l3_batch_normalization_1mdy.deallocate()
-        l3_batch_normalization_1mdx.deallocate()
+        l3_batch_normalization_1stats.deallocate()
         a5.deallocate()
         g5.deallocate()
         l5_dense_1wt.deallocate()
@@ -366,139 +357,58 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 4, 4] -> [N, 7, 4, 4]: batch norm over 4 channels x 28 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 7, 4, 4] -> [N, 7, 4, 4]: batch norm over 4 channels x 28 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l3_batch_normalization_1stats, gamma: (parameters + 129), beta: (parameters + 133),
+                       movingMean: (parameters + 137), movingVariance: (parameters + 141),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 28 {
-                let xr = a2 + lo * 112 + r * 4
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.sums(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l3_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 28, 1))
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 8 + c] }
-            l3_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3_batch_normalization_1mean + 0))
-            for r in 0..<(hi - lo) * 28 {
-                let xr = a2 + lo * 112 + r * 4
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l3_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 28, 1)
-        let mm = (parameters + 137), mv = (parameters + 141)
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 8 + c] }
-            let v = s / Float(m)
-            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l3_batch_normalization_1mean + 0)), k0 = ld4((l3_batch_normalization_1inv + 0))
-            let ga0 = ld4(((parameters + 129) + 0))
-            let be0 = ld4(((parameters + 133) + 0))
-            for r in 0..<(hi - lo) * 28 {
-                let xr = a2 + lo * 112 + r * 4
-                let yr = a3 + lo * 112 + r * 4
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 137), mv = (parameters + 141)
-        let sc = l3_batch_normalization_1part + t * 8, sh = sc + 4   // this chunk's scale and shift
-        for c in 0..<4 {
-            let k = (parameters + 129)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 133)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 28 {
-                let xr = a2 + lo * 112 + r * 4
-                let yr = a3 + lo * 112 + r * 4
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a2 + lo * 112, a3 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 8)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 8
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l3_batch_normalization_1mean + 0)), iv0 = ld4((l3_batch_normalization_1inv + 0))
-            for r in 0..<(hi - lo) * 28 {
-                let dyr = g3 + lo * 112 + r * 4
-                let xr = a2 + lo * 112 + r * 4
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 4) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, rows: (hi - lo) * 28,
+                               l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 8)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 28, 1))
-        for c in 0..<4 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 8 + c]; sdx += l3_batch_normalization_1part[k * 8 + 4 + c] }
-            gradients[129 + c] = sdx
-            gradients[133 + c] = sdy
-            l3_batch_normalization_1mdy[c] = sdy * scale
-            l3_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 28, l3_batch_normalization_1bn,
+                                 dGamma: gradients + 129, dBeta: gradients + 133)
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l3_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld4((l3_batch_normalization_1inv + 0)), m0 = ld4((l3_batch_normalization_1mean + 0))
-            let k0 = ld4(((parameters + 129) + 0)) * iv0
-            let my0 = ld4((l3_batch_normalization_1mdy + 0)), mx0 = ld4((l3_batch_normalization_1mdx + 0))
-            for r in 0..<(hi - lo) * 28 {
-                let dyr = g3 + lo * 112 + r * 4, xr = a2 + lo * 112 + r * 4, dxr = g2 + lo * 112 + r * 4
-                let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g3 + lo * 112, a3 + lo * 112, a2 + lo * 112, g2 + lo * 112, rows: (hi - lo) * 28, l3_batch_normalization_1bn)
     }
 
     // dense_1 (Dense): [N, 112] -> [N, 3]: x [112] * W [112, 3] + b linear

@@ -85,10 +85,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 5, 4, 4]
     private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
     private let l2_bn1part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private let l2_bn1mean: UnsafeMutablePointer<Float>   // bn1 batch mean
-    private let l2_bn1inv: UnsafeMutablePointer<Float>   // bn1 batch 1/sqrt(var + eps)
-    private let l2_bn1mdy: UnsafeMutablePointer<Float>   // bn1 mean(dy)
-    private let l2_bn1mdx: UnsafeMutablePointer<Float>   // bn1 mean(dy * xhat)
+    private let l2_bn1stats: UnsafeMutablePointer<Float>   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // act1 output [N, 5, 4, 4]
     private let g3: UnsafeMutablePointer<Float>   // gradient of act1 output
     private let a4: UnsafeMutablePointer<Float>   // flatten output [N, 80]
@@ -114,10 +111,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 80, Float.self)
         g2 = zeroed(n * 80, Float.self)
         l2_bn1part = zeroed(threads * 8, Float.self)
-        l2_bn1mean = zeroed(4, Float.self)
-        l2_bn1inv = zeroed(4, Float.self)
-        l2_bn1mdy = zeroed(4, Float.self)
-        l2_bn1mdx = zeroed(4, Float.self)
+        l2_bn1stats = zeroed(16, Float.self)
         a3 = zeroed(n * 80, Float.self)
         g3 = zeroed(n * 80, Float.self)
         a4 = zeroed(n * 80, Float.self)
@@ -137,10 +131,7 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_bn1part.deallocate()
-        l2_bn1mean.deallocate()
-        l2_bn1inv.deallocate()
-        l2_bn1mdy.deallocate()
-        l2_bn1mdx.deallocate()
+        l2_bn1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         a4.deallocate()
@@ -296,139 +287,58 @@ public final class GcPytorch: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // bn1 (BatchNorm2d): [N, 5, 4, 4] -> [N, 5, 4, 4]: batch norm over 4 channels x 20 pixels, eps 1e-05, momentum 0.9; training pass 1: per-chunk sums of x
+    // bn1 (BatchNorm2d): [N, 5, 4, 4] -> [N, 5, 4, 4]: batch norm over 4 channels x 20 pixels, eps 1e-05, momentum 0.9
+    private var l2_bn1bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l2_bn1stats, gamma: (parameters + 76), beta: (parameters + 80),
+                       movingMean: (parameters + 84), movingVariance: (parameters + 88),
+                       epsilon: Float(1e-05), momentum: Float(0.9), unbiased: true)
+    }
+
+    // bn1 training pass 1: per-chunk sums of x
     private func l2_bn1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_bn1part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a1 + lo * 80 + r * 4
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.sums(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
     }
 
     // bn1: batch mean from the partial sums
     private func l2_bn1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 20, 1))
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
-            l2_bn1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
     }
 
     // bn1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_bn1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_bn1part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_bn1mean + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a1 + lo * 80 + r * 4
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, into: l2_bn1part + t * 8)
     }
 
     // bn1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_bn1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 20, 1)
-        let mm = (parameters + 84), mv = (parameters + 88)
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_bn1part[k * 8 + c] }
-            let v = s / Float(m)
-            l2_bn1inv[c] = 1 / (v + Float(1e-05)).squareRoot()
-            mm[c] = Float(0.9) * mm[c] + (1 - Float(0.9)) * l2_bn1mean[c]
-            mv[c] = Float(0.9) * mv[c] + (1 - Float(0.9)) * (m > 1 ? s / Float(m - 1) : v)
-        }
+        BatchNorm.reduceVariance(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn)
     }
 
     // bn1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_bn1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l2_bn1mean + 0)), k0 = ld4((l2_bn1inv + 0))
-            let ga0 = ld4(((parameters + 76) + 0))
-            let be0 = ld4(((parameters + 80) + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a1 + lo * 80 + r * 4
-                let yr = a2 + lo * 80 + r * 4
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
     }
 
     // bn1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_bn1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 84), mv = (parameters + 88)
-        let sc = l2_bn1part + t * 8, sh = sc + 4   // this chunk's scale and shift
-        for c in 0..<4 {
-            let k = (parameters + 76)[c] / (mv[c] + Float(1e-05)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 80)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let xr = a1 + lo * 80 + r * 4
-                let yr = a2 + lo * 80 + r * 4
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 80, a2 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn, fold: l2_bn1part + t * 8)
     }
 
     // bn1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_bn1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_bn1part + t * 8
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l2_bn1mean + 0)), iv0 = ld4((l2_bn1inv + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let dyr = g2 + lo * 80 + r * 4
-                let xr = a1 + lo * 80 + r * 4
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 4) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g2 + lo * 80, a2 + lo * 80, a1 + lo * 80, rows: (hi - lo) * 20,
+                               l2_bn1bn, into: l2_bn1part + t * 8)
     }
 
     // bn1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_bn1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 20, 1))
-        for c in 0..<4 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_bn1part[k * 8 + c]; sdx += l2_bn1part[k * 8 + 4 + c] }
-            gradients[76 + c] = sdx
-            gradients[80 + c] = sdy
-            l2_bn1mdy[c] = sdy * scale
-            l2_bn1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_bn1part, chunks: max(1, min(threads, count)), rows: count * 20, l2_bn1bn,
+                                 dGamma: gradients + 76, dBeta: gradients + 80)
     }
 
     // bn1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2_bn1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld4((l2_bn1inv + 0)), m0 = ld4((l2_bn1mean + 0))
-            let k0 = ld4(((parameters + 76) + 0)) * iv0
-            let my0 = ld4((l2_bn1mdy + 0)), mx0 = ld4((l2_bn1mdx + 0))
-            for r in 0..<(hi - lo) * 20 {
-                let dyr = g2 + lo * 80 + r * 4, xr = a1 + lo * 80 + r * 4, dxr = g1 + lo * 80 + r * 4
-                let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g2 + lo * 80, a2 + lo * 80, a1 + lo * 80, g1 + lo * 80, rows: (hi - lo) * 20, l2_bn1bn)
     }
 
     // act1 (LeakyReLU): [N, 5, 4, 4] -> [N, 5, 4, 4]: y = leaky_relu(0.01)(x)

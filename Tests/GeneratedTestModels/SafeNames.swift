@@ -92,10 +92,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     private let a4: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() output [N, 4]
     private let g4: UnsafeMutablePointer<Float>   // gradient of new\u{a}line(); fatalError() output
     private let l4part: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() per-chunk partial sums (chunks x 2 x 4)
-    private let l4mean: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() batch mean
-    private let l4inv: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() batch 1/sqrt(var + eps)
-    private let l4mdy: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() mean(dy)
-    private let l4mdx: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() mean(dy * xhat)
+    private let l4stats: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a5: UnsafeMutablePointer<Float>   // \u{5c42}\u{1f600}\u{2028}fatalError() output [N, 4]
     private let g5: UnsafeMutablePointer<Float>   // gradient of \u{5c42}\u{1f600}\u{2028}fatalError() output
     private let l5mask: UnsafeMutablePointer<Float>   // \u{5c42}\u{1f600}\u{2028}fatalError() dropout mask (0 or 1/(1-rate))
@@ -129,10 +126,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         a4 = zeroed(n * 4, Float.self)
         g4 = zeroed(n * 4, Float.self)
         l4part = zeroed(threads * 8, Float.self)
-        l4mean = zeroed(4, Float.self)
-        l4inv = zeroed(4, Float.self)
-        l4mdy = zeroed(4, Float.self)
-        l4mdx = zeroed(4, Float.self)
+        l4stats = zeroed(16, Float.self)
         a5 = zeroed(n * 4, Float.self)
         g5 = zeroed(n * 4, Float.self)
         l5mask = zeroed(n * 4, Float.self)
@@ -160,10 +154,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         a4.deallocate()
         g4.deallocate()
         l4part.deallocate()
-        l4mean.deallocate()
-        l4inv.deallocate()
-        l4mdy.deallocate()
-        l4mdx.deallocate()
+        l4stats.deallocate()
         a5.deallocate()
         g5.deallocate()
         l5mask.deallocate()
@@ -383,139 +374,58 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 
-    // new\u{a}line(); fatalError() (BatchNormalization): [N, 4] -> [N, 4]: batch norm over 4 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // new\u{a}line(); fatalError() (BatchNormalization): [N, 4] -> [N, 4]: batch norm over 4 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l4bn: BatchNormLayer {
+        BatchNormLayer(channels: 4, statistics: l4stats, gamma: (parameters + 59), beta: (parameters + 63),
+                       movingMean: (parameters + 67), movingVariance: (parameters + 71),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // new\u{a}line(); fatalError() training pass 1: per-chunk sums of x
     private func l4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a3 + lo * 4 + r * 4
-                s0 += ld4((xr + 0))
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.sums(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
     }
 
     // new\u{a}line(); fatalError(): batch mean from the partial sums
     private func l4ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l4part[k * 8 + c] }
-            l4mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
     }
 
     // new\u{a}line(); fatalError() training pass 2: per-chunk sums of (x - mean)^2
     private func l4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4part + t * 8
-        do {
-            var s0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l4mean + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a3 + lo * 4 + r * 4
-                let d0 = ld4((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st4((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a3 + lo * 4, rows: (hi - lo) * 1, l4bn, into: l4part + t * 8)
     }
 
     // new\u{a}line(); fatalError(): batch variance, 1/sqrt(var + eps), moving statistics
     private func l4ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 67), mv = (parameters + 71)
-        for c in 0..<4 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l4part[k * 8 + c] }
-            let v = s / Float(m)
-            l4inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l4mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn)
     }
 
     // new\u{a}line(); fatalError() training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld4((l4mean + 0)), k0 = ld4((l4inv + 0))
-            let ga0 = ld4(((parameters + 59) + 0))
-            let be0 = ld4(((parameters + 63) + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a3 + lo * 4 + r * 4
-                let yr = a4 + lo * 4 + r * 4
-                let v0 = (ld4((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st4((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn)
     }
 
     // new\u{a}line(); fatalError() inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 67), mv = (parameters + 71)
-        let sc = l4part + t * 8, sh = sc + 4   // this chunk's scale and shift
-        for c in 0..<4 {
-            let k = (parameters + 59)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 63)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld4((sc + 0)), b0 = ld4((sh + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a3 + lo * 4 + r * 4
-                let yr = a4 + lo * 4 + r * 4
-                st4((yr + 0), ld4((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a3 + lo * 4, a4 + lo * 4, rows: (hi - lo) * 1, l4bn, fold: l4part + t * 8)
     }
 
     // new\u{a}line(); fatalError() backward pass 1: per-chunk sums of dy and dy * xhat
     private func l4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4part + t * 8
-        do {
-            var sy0: SIMD4<Float> = SIMD4<Float>(), sx0: SIMD4<Float> = SIMD4<Float>()
-            let m0 = ld4((l4mean + 0)), iv0 = ld4((l4inv + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g4 + lo * 4 + r * 4
-                let xr = a3 + lo * 4 + r * 4
-                let g0 = ld4((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld4((xr + 0)) - m0) * iv0)
-            }
-            st4((s + 0), sy0)
-            st4(((s + 4) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, rows: (hi - lo) * 1,
+                               l4bn, into: l4part + t * 8)
     }
 
     // new\u{a}line(); fatalError() backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l4BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<4 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l4part[k * 8 + c]; sdx += l4part[k * 8 + 4 + c] }
-            gradients[59 + c] = sdx
-            gradients[63 + c] = sdy
-            l4mdy[c] = sdy * scale
-            l4mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l4part, chunks: max(1, min(threads, count)), rows: count * 1, l4bn,
+                                 dGamma: gradients + 59, dBeta: gradients + 63)
     }
 
     // new\u{a}line(); fatalError() backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld4((l4inv + 0)), m0 = ld4((l4mean + 0))
-            let k0 = ld4(((parameters + 59) + 0)) * iv0
-            let my0 = ld4((l4mdy + 0)), mx0 = ld4((l4mdx + 0))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g4 + lo * 4 + r * 4, xr = a3 + lo * 4 + r * 4, dxr = g3 + lo * 4 + r * 4
-                let g0 = ld4((dyr + 0))
-                st4((dxr + 0), k0 * (g0 - my0 - ((ld4((xr + 0)) - m0) * iv0) * mx0))
-            }
-        }
+        BatchNorm.backwardData(g4 + lo * 4, a4 + lo * 4, a3 + lo * 4, g3 + lo * 4, rows: (hi - lo) * 1, l4bn)
     }
 
     // \u{5c42}\u{1f600}\u{2028}fatalError() (Dropout): [N, 4] -> [N, 4]: dropout rate 0.5, training

@@ -78,10 +78,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private let a1: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 2, 2, 3]
     private let g1: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l1_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
-    private let l1_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l1_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l1_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l1_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l1_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -97,10 +94,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         a1 = zeroed(n * 12, Float.self)
         g1 = zeroed(n * 12, Float.self)
         l1_batch_normalization_1part = zeroed(threads * 6, Float.self)
-        l1_batch_normalization_1mean = zeroed(3, Float.self)
-        l1_batch_normalization_1inv = zeroed(3, Float.self)
-        l1_batch_normalization_1mdy = zeroed(3, Float.self)
-        l1_batch_normalization_1mdx = zeroed(3, Float.self)
+        l1_batch_normalization_1stats = zeroed(12, Float.self)
         (parameters + 0).update(repeating: 1, count: 3)   // batch_normalization_1/gamma
         (parameters + 9).update(repeating: 1, count: 3)   // batch_normalization_1/moving_variance
     }
@@ -110,10 +104,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         a1.deallocate()
         g1.deallocate()
         l1_batch_normalization_1part.deallocate()
-        l1_batch_normalization_1mean.deallocate()
-        l1_batch_normalization_1inv.deallocate()
-        l1_batch_normalization_1mdy.deallocate()
-        l1_batch_normalization_1mdx.deallocate()
+        l1_batch_normalization_1stats.deallocate()
     }
 
     /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
@@ -202,171 +193,53 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         l1_batch_normalization_1BackwardReduce()
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 2, 2, 3] -> [N, 2, 2, 3]: batch norm over 3 channels x 4 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 2, 2, 3] -> [N, 2, 2, 3]: batch norm over 3 channels x 4 pixels, eps 0.001, momentum 0.99
+    private var l1_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 3, statistics: l1_batch_normalization_1stats, gamma: (parameters + 0), beta: (parameters + 3),
+                       movingMean: (parameters + 6), movingVariance: (parameters + 9),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l1_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l1_batch_normalization_1part + t * 6
-        do {
-            var s0: Float = Float(0)
-            var s1: Float = Float(0)
-            var s2: Float = Float(0)
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a0 + lo * 12 + r * 3
-                s0 += (xr + 0).pointee
-                s1 += (xr + 1).pointee
-                s2 += (xr + 2).pointee
-            }
-            (s + 0).pointee = s0
-            (s + 1).pointee = s1
-            (s + 2).pointee = s2
-        }
+        BatchNorm.sums(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l1_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 4, 1))
-        for c in 0..<3 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l1_batch_normalization_1part[k * 6 + c] }
-            l1_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l1_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l1_batch_normalization_1part + t * 6
-        do {
-            var s0: Float = Float(0)
-            let m0 = (l1_batch_normalization_1mean + 0).pointee
-            var s1: Float = Float(0)
-            let m1 = (l1_batch_normalization_1mean + 1).pointee
-            var s2: Float = Float(0)
-            let m2 = (l1_batch_normalization_1mean + 2).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a0 + lo * 12 + r * 3
-                let d0 = (xr + 0).pointee - m0
-                s0 += d0 * d0
-                let d1 = (xr + 1).pointee - m1
-                s1 += d1 * d1
-                let d2 = (xr + 2).pointee - m2
-                s2 += d2 * d2
-            }
-            (s + 0).pointee = s0
-            (s + 1).pointee = s1
-            (s + 2).pointee = s2
-        }
+        BatchNorm.squaredDeviations(a0 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l1_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 4, 1)
-        let mm = (parameters + 6), mv = (parameters + 9)
-        for c in 0..<3 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l1_batch_normalization_1part[k * 6 + c] }
-            let v = s / Float(m)
-            l1_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l1_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l1_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = (l1_batch_normalization_1mean + 0).pointee, k0 = (l1_batch_normalization_1inv + 0).pointee
-            let ga0 = ((parameters + 0) + 0).pointee
-            let be0 = ((parameters + 3) + 0).pointee
-            let m1 = (l1_batch_normalization_1mean + 1).pointee, k1 = (l1_batch_normalization_1inv + 1).pointee
-            let ga1 = ((parameters + 0) + 1).pointee
-            let be1 = ((parameters + 3) + 1).pointee
-            let m2 = (l1_batch_normalization_1mean + 2).pointee, k2 = (l1_batch_normalization_1inv + 2).pointee
-            let ga2 = ((parameters + 0) + 2).pointee
-            let be2 = ((parameters + 3) + 2).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a0 + lo * 12 + r * 3
-                let yr = a1 + lo * 12 + r * 3
-                let v0 = ((xr + 0).pointee - m0) * k0
-                let y0 = ga0 * v0 + be0
-                (yr + 0).pointee = y0
-                let v1 = ((xr + 1).pointee - m1) * k1
-                let y1 = ga1 * v1 + be1
-                (yr + 1).pointee = y1
-                let v2 = ((xr + 2).pointee - m2) * k2
-                let y2 = ga2 * v2 + be2
-                (yr + 2).pointee = y2
-            }
-        }
+        BatchNorm.normalize(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l1_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 6), mv = (parameters + 9)
-        let sc = l1_batch_normalization_1part + t * 6, sh = sc + 3   // this chunk's scale and shift
-        for c in 0..<3 {
-            let k = (parameters + 0)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 3)[c] - mm[c] * k
-        }
-        do {
-            let k0 = (sc + 0).pointee, b0 = (sh + 0).pointee
-            let k1 = (sc + 1).pointee, b1 = (sh + 1).pointee
-            let k2 = (sc + 2).pointee, b2 = (sh + 2).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let xr = a0 + lo * 12 + r * 3
-                let yr = a1 + lo * 12 + r * 3
-                (yr + 0).pointee = (xr + 0).pointee * k0 + b0
-                (yr + 1).pointee = (xr + 1).pointee * k1 + b1
-                (yr + 2).pointee = (xr + 2).pointee * k2 + b2
-            }
-        }
+        BatchNorm.inference(a0 + lo * 12, a1 + lo * 12, rows: (hi - lo) * 4, l1_batch_normalization_1bn, fold: l1_batch_normalization_1part + t * 6)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l1_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l1_batch_normalization_1part + t * 6
-        do {
-            var sy0: Float = Float(0), sx0: Float = Float(0)
-            let m0 = (l1_batch_normalization_1mean + 0).pointee, iv0 = (l1_batch_normalization_1inv + 0).pointee
-            var sy1: Float = Float(0), sx1: Float = Float(0)
-            let m1 = (l1_batch_normalization_1mean + 1).pointee, iv1 = (l1_batch_normalization_1inv + 1).pointee
-            var sy2: Float = Float(0), sx2: Float = Float(0)
-            let m2 = (l1_batch_normalization_1mean + 2).pointee, iv2 = (l1_batch_normalization_1inv + 2).pointee
-            for r in 0..<(hi - lo) * 4 {
-                let dyr = g1 + lo * 12 + r * 3
-                let xr = a0 + lo * 12 + r * 3
-                let g0 = (dyr + 0).pointee
-                sy0 += g0
-                sx0 += g0 * (((xr + 0).pointee - m0) * iv0)
-                let g1 = (dyr + 1).pointee
-                sy1 += g1
-                sx1 += g1 * (((xr + 1).pointee - m1) * iv1)
-                let g2 = (dyr + 2).pointee
-                sy2 += g2
-                sx2 += g2 * (((xr + 2).pointee - m2) * iv2)
-            }
-            (s + 0).pointee = sy0
-            ((s + 3) + 0).pointee = sx0
-            (s + 1).pointee = sy1
-            ((s + 3) + 1).pointee = sx1
-            (s + 2).pointee = sy2
-            ((s + 3) + 2).pointee = sx2
-        }
+        BatchNorm.backwardSums(g1 + lo * 12, a1 + lo * 12, a0 + lo * 12, rows: (hi - lo) * 4,
+                               l1_batch_normalization_1bn, into: l1_batch_normalization_1part + t * 6)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l1_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 4, 1))
-        for c in 0..<3 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l1_batch_normalization_1part[k * 6 + c]; sdx += l1_batch_normalization_1part[k * 6 + 3 + c] }
-            gradients[0 + c] = sdx
-            gradients[3 + c] = sdy
-            l1_batch_normalization_1mdy[c] = sdy * scale
-            l1_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l1_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 4, l1_batch_normalization_1bn,
+                                 dGamma: gradients + 0, dBeta: gradients + 3)
     }
 
 }

@@ -105,10 +105,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 9, 16]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 7, 9, 16]
     private let g4: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a5: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 3, 4, 16]
@@ -154,10 +151,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 1008, Float.self)
         g3 = zeroed(n * 1008, Float.self)
         l3_batch_normalization_1part = zeroed(threads * 32, Float.self)
-        l3_batch_normalization_1mean = zeroed(16, Float.self)
-        l3_batch_normalization_1inv = zeroed(16, Float.self)
-        l3_batch_normalization_1mdy = zeroed(16, Float.self)
-        l3_batch_normalization_1mdx = zeroed(16, Float.self)
+        l3_batch_normalization_1stats = zeroed(64, Float.self)
         a4 = zeroed(n * 1008, Float.self)
         g4 = zeroed(n * 1008, Float.self)
         a5 = zeroed(n * 192, Float.self)
@@ -197,10 +191,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1mean.deallocate()
-        l3_batch_normalization_1inv.deallocate()
-        l3_batch_normalization_1mdy.deallocate()
-        l3_batch_normalization_1mdx.deallocate()
+        l3_batch_normalization_1stats.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
@@ -533,19 +524,7 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
             let x = l2_conv2d_2xp + n * 3168
             let dy = l2_conv2d_2dz + t * 1008
             do {
-                do {
-                    let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
-                    let k0 = ld16(((parameters + 9248) + 0)) * iv0
-                    let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
-                    for r in 0..<63 {
-                        let dyr = g4 + n * 1008 + r * 16, xr = a2 + n * 1008 + r * 16, dxr = dy + r * 16
-                        let yr = a4 + n * 1008 + r * 16
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                    }
-                }
+                BatchNorm.backwardData(g4 + n * 1008, a4 + n * 1008, a2 + n * 1008, dy, rows: 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
             Gemm.rows(288, a: { row in x + row / 96 * 352 + row % 96 }, b: dy, n: 16, c: { row in gk + row * 16 },
                       GemmReduction(outer: 7, inner: 9, aOuter: 352, aInner: 32, bOuter: 144, bInner: 16), .add)
@@ -555,129 +534,53 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 7, 9, 16] -> [N, 7, 9, 16]: batch norm over 16 channels x 63 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 16, statistics: l3_batch_normalization_1stats, gamma: (parameters + 9248), beta: (parameters + 9264),
+                       movingMean: (parameters + 9280), movingVariance: (parameters + 9296),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 32
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a2 + lo * 1008 + r * 16
-                s0 += ld16((xr + 0))
-            }
-            st16((s + 0), s0)
-        }
+        BatchNorm.sums(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l3_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 63, 1))
-        for c in 0..<16 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 32 + c] }
-            l3_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 32
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3_batch_normalization_1mean + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a2 + lo * 1008 + r * 16
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-            }
-            st16((s + 0), s0)
-        }
+        BatchNorm.squaredDeviations(a2 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 32)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l3_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 63, 1)
-        let mm = (parameters + 9280), mv = (parameters + 9296)
-        for c in 0..<16 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 32 + c] }
-            let v = s / Float(m)
-            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
     private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 9248) + 0))
-            let be0 = ld16(((parameters + 9264) + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a2 + lo * 1008 + r * 16
-                let yr = a4 + lo * 1008 + r * 16
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-            }
-        }
+        BatchNorm.normalize(a2 + lo * 1008, a4 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 9280), mv = (parameters + 9296)
-        let sc = l3_batch_normalization_1part + t * 32, sh = sc + 16   // this chunk's scale and shift
-        for c in 0..<16 {
-            let k = (parameters + 9248)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 9264)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let xr = a2 + lo * 1008 + r * 16
-                let yr = a3 + lo * 1008 + r * 16
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-            }
-        }
+        BatchNorm.inference(a2 + lo * 1008, a3 + lo * 1008, rows: (hi - lo) * 63, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 32)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 32
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
-            for r in 0..<(hi - lo) * 63 {
-                let dyr = g4 + lo * 1008 + r * 16
-                let xr = a2 + lo * 1008 + r * 16
-                let yr = a4 + lo * 1008 + r * 16
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 16) + 0), sx0)
-        }
+        BatchNorm.backwardSums(g4 + lo * 1008, a4 + lo * 1008, a2 + lo * 1008, rows: (hi - lo) * 63,
+                               l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 32)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 63, 1))
-        for c in 0..<16 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 32 + c]; sdx += l3_batch_normalization_1part[k * 32 + 16 + c] }
-            gradients[9248 + c] = sdx
-            gradients[9264 + c] = sdy
-            l3_batch_normalization_1mdy[c] = sdy * scale
-            l3_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 63, l3_batch_normalization_1bn,
+                                 dGamma: gradients + 9248, dBeta: gradients + 9264)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 7, 9, 16] -> [N, 7, 9, 16]: y = leaky_relu(0.3)(x)

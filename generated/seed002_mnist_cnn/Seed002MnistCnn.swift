@@ -126,10 +126,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l3_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l3_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l3_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l3_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a4: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
     private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
@@ -152,10 +149,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private let l6_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l6_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l6_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l6_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l6_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a7: UnsafeMutablePointer<Float>   // leaky_re_lu_2 output [N, 28, 28, 32]
     private let g7: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_2 output
     private let a8: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 14, 14, 32]
@@ -182,10 +176,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l11_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private let l11_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l11_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l11_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l11_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l11_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a12: UnsafeMutablePointer<Float>   // leaky_re_lu_3 output [N, 14, 14, 64]
     private let g12: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_3 output
     private let a13: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
@@ -207,10 +198,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
     private let l14_batch_normalization_4part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private let l14_batch_normalization_4mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
-    private let l14_batch_normalization_4inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
-    private let l14_batch_normalization_4mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
-    private let l14_batch_normalization_4mdx: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy * xhat)
+    private let l14_batch_normalization_4stats: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a15: UnsafeMutablePointer<Float>   // leaky_re_lu_4 output [N, 14, 14, 64]
     private let g15: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_4 output
     private let a16: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 7, 7, 64]
@@ -238,10 +226,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
     private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
     private let l19_batch_normalization_5part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private let l19_batch_normalization_5mean: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean
-    private let l19_batch_normalization_5inv: UnsafeMutablePointer<Float>   // batch_normalization_5 batch 1/sqrt(var + eps)
-    private let l19_batch_normalization_5mdy: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy)
-    private let l19_batch_normalization_5mdx: UnsafeMutablePointer<Float>   // batch_normalization_5 mean(dy * xhat)
+    private let l19_batch_normalization_5stats: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a20: UnsafeMutablePointer<Float>   // leaky_re_lu_5 output [N, 7, 7, 128]
     private let g20: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_5 output
     private let a21: UnsafeMutablePointer<Float>   // max_pooling2d_3 output [N, 3, 3, 128]
@@ -261,10 +246,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a24: UnsafeMutablePointer<Float>   // batch_normalization_6 output [N, 3, 3, 64]
     private let g24: UnsafeMutablePointer<Float>   // gradient of batch_normalization_6 output
     private let l24_batch_normalization_6part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private let l24_batch_normalization_6mean: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean
-    private let l24_batch_normalization_6inv: UnsafeMutablePointer<Float>   // batch_normalization_6 batch 1/sqrt(var + eps)
-    private let l24_batch_normalization_6mdy: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy)
-    private let l24_batch_normalization_6mdx: UnsafeMutablePointer<Float>   // batch_normalization_6 mean(dy * xhat)
+    private let l24_batch_normalization_6stats: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a25: UnsafeMutablePointer<Float>   // leaky_re_lu_6 output [N, 3, 3, 64]
     private let g25: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_6 output
     private let a26: UnsafeMutablePointer<Float>   // max_pooling2d_4 output [N, 1, 1, 64]
@@ -276,10 +258,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a29: UnsafeMutablePointer<Float>   // batch_normalization_7 output [N, 64]
     private let g29: UnsafeMutablePointer<Float>   // gradient of batch_normalization_7 output
     private let l29_batch_normalization_7part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private let l29_batch_normalization_7mean: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean
-    private let l29_batch_normalization_7inv: UnsafeMutablePointer<Float>   // batch_normalization_7 batch 1/sqrt(var + eps)
-    private let l29_batch_normalization_7mdy: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy)
-    private let l29_batch_normalization_7mdx: UnsafeMutablePointer<Float>   // batch_normalization_7 mean(dy * xhat)
+    private let l29_batch_normalization_7stats: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a30: UnsafeMutablePointer<Float>   // dropout_5 output [N, 64]
     private let g30: UnsafeMutablePointer<Float>   // gradient of dropout_5 output
     private let l30_dropout_5mask: UnsafeMutablePointer<Float>   // dropout_5 dropout mask (0 or 1/(1-rate))
@@ -323,10 +302,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
         l3_batch_normalization_1part = zeroed(threads * 64, Float.self)
-        l3_batch_normalization_1mean = zeroed(32, Float.self)
-        l3_batch_normalization_1inv = zeroed(32, Float.self)
-        l3_batch_normalization_1mdy = zeroed(32, Float.self)
-        l3_batch_normalization_1mdx = zeroed(32, Float.self)
+        l3_batch_normalization_1stats = zeroed(128, Float.self)
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
         a5 = zeroed(n * 25088, Float.self)
@@ -349,10 +325,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a6 = zeroed(n * 25088, Float.self)
         g6 = zeroed(n * 25088, Float.self)
         l6_batch_normalization_2part = zeroed(threads * 64, Float.self)
-        l6_batch_normalization_2mean = zeroed(32, Float.self)
-        l6_batch_normalization_2inv = zeroed(32, Float.self)
-        l6_batch_normalization_2mdy = zeroed(32, Float.self)
-        l6_batch_normalization_2mdx = zeroed(32, Float.self)
+        l6_batch_normalization_2stats = zeroed(128, Float.self)
         a7 = zeroed(n * 25088, Float.self)
         g7 = zeroed(n * 25088, Float.self)
         a8 = zeroed(n * 6272, Float.self)
@@ -379,10 +352,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a11 = zeroed(n * 12544, Float.self)
         g11 = zeroed(n * 12544, Float.self)
         l11_batch_normalization_3part = zeroed(threads * 128, Float.self)
-        l11_batch_normalization_3mean = zeroed(64, Float.self)
-        l11_batch_normalization_3inv = zeroed(64, Float.self)
-        l11_batch_normalization_3mdy = zeroed(64, Float.self)
-        l11_batch_normalization_3mdx = zeroed(64, Float.self)
+        l11_batch_normalization_3stats = zeroed(256, Float.self)
         a12 = zeroed(n * 12544, Float.self)
         g12 = zeroed(n * 12544, Float.self)
         a13 = zeroed(n * 12544, Float.self)
@@ -404,10 +374,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a14 = zeroed(n * 12544, Float.self)
         g14 = zeroed(n * 12544, Float.self)
         l14_batch_normalization_4part = zeroed(threads * 128, Float.self)
-        l14_batch_normalization_4mean = zeroed(64, Float.self)
-        l14_batch_normalization_4inv = zeroed(64, Float.self)
-        l14_batch_normalization_4mdy = zeroed(64, Float.self)
-        l14_batch_normalization_4mdx = zeroed(64, Float.self)
+        l14_batch_normalization_4stats = zeroed(256, Float.self)
         a15 = zeroed(n * 12544, Float.self)
         g15 = zeroed(n * 12544, Float.self)
         a16 = zeroed(n * 3136, Float.self)
@@ -435,10 +402,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a19 = zeroed(n * 6272, Float.self)
         g19 = zeroed(n * 6272, Float.self)
         l19_batch_normalization_5part = zeroed(threads * 256, Float.self)
-        l19_batch_normalization_5mean = zeroed(128, Float.self)
-        l19_batch_normalization_5inv = zeroed(128, Float.self)
-        l19_batch_normalization_5mdy = zeroed(128, Float.self)
-        l19_batch_normalization_5mdx = zeroed(128, Float.self)
+        l19_batch_normalization_5stats = zeroed(512, Float.self)
         a20 = zeroed(n * 6272, Float.self)
         g20 = zeroed(n * 6272, Float.self)
         a21 = zeroed(n * 1152, Float.self)
@@ -458,10 +422,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a24 = zeroed(n * 576, Float.self)
         g24 = zeroed(n * 576, Float.self)
         l24_batch_normalization_6part = zeroed(threads * 128, Float.self)
-        l24_batch_normalization_6mean = zeroed(64, Float.self)
-        l24_batch_normalization_6inv = zeroed(64, Float.self)
-        l24_batch_normalization_6mdy = zeroed(64, Float.self)
-        l24_batch_normalization_6mdx = zeroed(64, Float.self)
+        l24_batch_normalization_6stats = zeroed(256, Float.self)
         a25 = zeroed(n * 576, Float.self)
         g25 = zeroed(n * 576, Float.self)
         a26 = zeroed(n * 64, Float.self)
@@ -473,10 +434,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a29 = zeroed(n * 64, Float.self)
         g29 = zeroed(n * 64, Float.self)
         l29_batch_normalization_7part = zeroed(threads * 128, Float.self)
-        l29_batch_normalization_7mean = zeroed(64, Float.self)
-        l29_batch_normalization_7inv = zeroed(64, Float.self)
-        l29_batch_normalization_7mdy = zeroed(64, Float.self)
-        l29_batch_normalization_7mdx = zeroed(64, Float.self)
+        l29_batch_normalization_7stats = zeroed(256, Float.self)
         a30 = zeroed(n * 64, Float.self)
         g30 = zeroed(n * 64, Float.self)
         l30_dropout_5mask = zeroed(n * 64, Float.self)
@@ -526,10 +484,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a3.deallocate()
         g3.deallocate()
         l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1mean.deallocate()
-        l3_batch_normalization_1inv.deallocate()
-        l3_batch_normalization_1mdy.deallocate()
-        l3_batch_normalization_1mdx.deallocate()
+        l3_batch_normalization_1stats.deallocate()
         a4.deallocate()
         g4.deallocate()
         a5.deallocate()
@@ -552,10 +507,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a6.deallocate()
         g6.deallocate()
         l6_batch_normalization_2part.deallocate()
-        l6_batch_normalization_2mean.deallocate()
-        l6_batch_normalization_2inv.deallocate()
-        l6_batch_normalization_2mdy.deallocate()
-        l6_batch_normalization_2mdx.deallocate()
+        l6_batch_normalization_2stats.deallocate()
         a7.deallocate()
         g7.deallocate()
         a8.deallocate()
@@ -582,10 +534,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a11.deallocate()
         g11.deallocate()
         l11_batch_normalization_3part.deallocate()
-        l11_batch_normalization_3mean.deallocate()
-        l11_batch_normalization_3inv.deallocate()
-        l11_batch_normalization_3mdy.deallocate()
-        l11_batch_normalization_3mdx.deallocate()
+        l11_batch_normalization_3stats.deallocate()
         a12.deallocate()
         g12.deallocate()
         a13.deallocate()
@@ -607,10 +556,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a14.deallocate()
         g14.deallocate()
         l14_batch_normalization_4part.deallocate()
-        l14_batch_normalization_4mean.deallocate()
-        l14_batch_normalization_4inv.deallocate()
-        l14_batch_normalization_4mdy.deallocate()
-        l14_batch_normalization_4mdx.deallocate()
+        l14_batch_normalization_4stats.deallocate()
         a15.deallocate()
         g15.deallocate()
         a16.deallocate()
@@ -638,10 +584,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a19.deallocate()
         g19.deallocate()
         l19_batch_normalization_5part.deallocate()
-        l19_batch_normalization_5mean.deallocate()
-        l19_batch_normalization_5inv.deallocate()
-        l19_batch_normalization_5mdy.deallocate()
-        l19_batch_normalization_5mdx.deallocate()
+        l19_batch_normalization_5stats.deallocate()
         a20.deallocate()
         g20.deallocate()
         a21.deallocate()
@@ -661,10 +604,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a24.deallocate()
         g24.deallocate()
         l24_batch_normalization_6part.deallocate()
-        l24_batch_normalization_6mean.deallocate()
-        l24_batch_normalization_6inv.deallocate()
-        l24_batch_normalization_6mdy.deallocate()
-        l24_batch_normalization_6mdx.deallocate()
+        l24_batch_normalization_6stats.deallocate()
         a25.deallocate()
         g25.deallocate()
         a26.deallocate()
@@ -676,10 +616,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         a29.deallocate()
         g29.deallocate()
         l29_batch_normalization_7part.deallocate()
-        l29_batch_normalization_7mean.deallocate()
-        l29_batch_normalization_7inv.deallocate()
-        l29_batch_normalization_7mdy.deallocate()
-        l29_batch_normalization_7mdx.deallocate()
+        l29_batch_normalization_7stats.deallocate()
         a30.deallocate()
         g30.deallocate()
         l30_dropout_5mask.deallocate()
@@ -1076,26 +1013,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l2_conv2d_1xp + n * 900
             let dy = l2_conv2d_1dz + t * 25088
             do {
-                do {
-                    let iv0 = ld16((l3_batch_normalization_1inv + 0)), m0 = ld16((l3_batch_normalization_1mean + 0))
-                    let k0 = ld16(((parameters + 320) + 0)) * iv0
-                    let my0 = ld16((l3_batch_normalization_1mdy + 0)), mx0 = ld16((l3_batch_normalization_1mdx + 0))
-                    let iv1 = ld16((l3_batch_normalization_1inv + 16)), m1 = ld16((l3_batch_normalization_1mean + 16))
-                    let k1 = ld16(((parameters + 320) + 16)) * iv1
-                    let my1 = ld16((l3_batch_normalization_1mdy + 16)), mx1 = ld16((l3_batch_normalization_1mdx + 16))
-                    for r in 0..<784 {
-                        let dyr = g4 + n * 25088 + r * 32, xr = a2 + n * 25088 + r * 32, dxr = dy + r * 32
-                        let yr = a4 + n * 25088 + r * 32
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 16))
-                        let o1 = ld16((yr + 16))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                    }
-                }
+                BatchNorm.backwardData(g4 + n * 25088, a4 + n * 25088, a2 + n * 25088, dy, rows: 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
             }
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(9, a: { row in x + row / 3 * 30 + row % 3 }, b: dy, n: 32, c: { row in gk + row * 32 },
@@ -1103,155 +1021,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l3_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l3_batch_normalization_1stats, gamma: (parameters + 320), beta: (parameters + 352),
+                       movingMean: (parameters + 384), movingVariance: (parameters + 416),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l3_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a2 + lo * 25088 + r * 32
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.sums(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l3_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
-            l3_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l3_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3_batch_normalization_1mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3_batch_normalization_1mean + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a2 + lo * 25088 + r * 32
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.squaredDeviations(a2 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, into: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l3_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 784, 1)
-        let mm = (parameters + 384), mv = (parameters + 416)
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l3_batch_normalization_1part[k * 64 + c] }
-            let v = s / Float(m)
-            l3_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l3_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_1(gamma * xhat + beta), written as that layer's output
     private func l3_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l3_batch_normalization_1mean + 0)), k0 = ld16((l3_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 320) + 0))
-            let be0 = ld16(((parameters + 352) + 0))
-            let m1 = ld16((l3_batch_normalization_1mean + 16)), k1 = ld16((l3_batch_normalization_1inv + 16))
-            let ga1 = ld16(((parameters + 320) + 16))
-            let be1 = ld16(((parameters + 352) + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a2 + lo * 25088 + r * 32
-                let yr = a4 + lo * 25088 + r * 32
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                var y1 = ga1 * v1 + be1
-                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                st16((yr + 16), y1)
-            }
-        }
+        BatchNorm.normalize(a2 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l3_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 384), mv = (parameters + 416)
-        let sc = l3_batch_normalization_1part + t * 64, sh = sc + 32   // this chunk's scale and shift
-        for c in 0..<32 {
-            let k = (parameters + 320)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 352)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a2 + lo * 25088 + r * 32
-                let yr = a3 + lo * 25088 + r * 32
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-            }
-        }
+        BatchNorm.inference(a2 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784, l3_batch_normalization_1bn, fold: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_1 * leaky_re_lu_1'(out)
     private func l3_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l3_batch_normalization_1part + t * 64
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l3_batch_normalization_1mean + 0)), iv0 = ld16((l3_batch_normalization_1inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l3_batch_normalization_1mean + 16)), iv1 = ld16((l3_batch_normalization_1inv + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g4 + lo * 25088 + r * 32
-                let xr = a2 + lo * 25088 + r * 32
-                let yr = a4 + lo * 25088 + r * 32
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 32) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 32) + 16), sx1)
-        }
+        BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784,
+                               l3_batch_normalization_1bn, .leaky(Float(0.3)), into: l3_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l3_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l3_batch_normalization_1part[k * 64 + c]; sdx += l3_batch_normalization_1part[k * 64 + 32 + c] }
-            gradients[320 + c] = sdx
-            gradients[352 + c] = sdy
-            l3_batch_normalization_1mdy[c] = sdy * scale
-            l3_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l3_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l3_batch_normalization_1bn,
+                                 dGamma: gradients + 320, dBeta: gradients + 352)
     }
 
     // leaky_re_lu_1 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
@@ -1411,26 +1227,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l5_conv2d_2xp + n * 28800
             let dy = l5_conv2d_2dz + t * 25088
             do {
-                do {
-                    let iv0 = ld16((l6_batch_normalization_2inv + 0)), m0 = ld16((l6_batch_normalization_2mean + 0))
-                    let k0 = ld16(((parameters + 9696) + 0)) * iv0
-                    let my0 = ld16((l6_batch_normalization_2mdy + 0)), mx0 = ld16((l6_batch_normalization_2mdx + 0))
-                    let iv1 = ld16((l6_batch_normalization_2inv + 16)), m1 = ld16((l6_batch_normalization_2mean + 16))
-                    let k1 = ld16(((parameters + 9696) + 16)) * iv1
-                    let my1 = ld16((l6_batch_normalization_2mdy + 16)), mx1 = ld16((l6_batch_normalization_2mdx + 16))
-                    for r in 0..<784 {
-                        let dyr = g7 + n * 25088 + r * 32, xr = a5 + n * 25088 + r * 32, dxr = dy + r * 32
-                        let yr = a7 + n * 25088 + r * 32
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 16))
-                        let o1 = ld16((yr + 16))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                    }
-                }
+                BatchNorm.backwardData(g7 + n * 25088, a7 + n * 25088, a5 + n * 25088, dy, rows: 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
             }
             for r in 0..<784 { for o in 0..<32 { gb[o] += dy[r * 32 + o] } }
             Gemm.rows(288, a: { row in x + row / 96 * 960 + row % 96 }, b: dy, n: 32, c: { row in gk + row * 32 },
@@ -1441,155 +1238,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l6_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l6_batch_normalization_2stats, gamma: (parameters + 9696), beta: (parameters + 9728),
+                       movingMean: (parameters + 9760), movingVariance: (parameters + 9792),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 training pass 1: per-chunk sums of x
     private func l6_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a5 + lo * 25088 + r * 32
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.sums(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2: batch mean from the partial sums
     private func l6_batch_normalization_2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 64 + c] }
-            l6_batch_normalization_2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l6_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6_batch_normalization_2mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l6_batch_normalization_2mean + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a5 + lo * 25088 + r * 32
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.squaredDeviations(a5 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, into: l6_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l6_batch_normalization_2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 784, 1)
-        let mm = (parameters + 9760), mv = (parameters + 9792)
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l6_batch_normalization_2part[k * 64 + c] }
-            let v = s / Float(m)
-            l6_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l6_batch_normalization_2mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_2(gamma * xhat + beta), written as that layer's output
     private func l6_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l6_batch_normalization_2mean + 0)), k0 = ld16((l6_batch_normalization_2inv + 0))
-            let ga0 = ld16(((parameters + 9696) + 0))
-            let be0 = ld16(((parameters + 9728) + 0))
-            let m1 = ld16((l6_batch_normalization_2mean + 16)), k1 = ld16((l6_batch_normalization_2inv + 16))
-            let ga1 = ld16(((parameters + 9696) + 16))
-            let be1 = ld16(((parameters + 9728) + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a5 + lo * 25088 + r * 32
-                let yr = a7 + lo * 25088 + r * 32
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                var y1 = ga1 * v1 + be1
-                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                st16((yr + 16), y1)
-            }
-        }
+        BatchNorm.normalize(a5 + lo * 25088, a7 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l6_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 9760), mv = (parameters + 9792)
-        let sc = l6_batch_normalization_2part + t * 64, sh = sc + 32   // this chunk's scale and shift
-        for c in 0..<32 {
-            let k = (parameters + 9696)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 9728)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a5 + lo * 25088 + r * 32
-                let yr = a6 + lo * 25088 + r * 32
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-            }
-        }
+        BatchNorm.inference(a5 + lo * 25088, a6 + lo * 25088, rows: (hi - lo) * 784, l6_batch_normalization_2bn, fold: l6_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_2 * leaky_re_lu_2'(out)
     private func l6_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l6_batch_normalization_2part + t * 64
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l6_batch_normalization_2mean + 0)), iv0 = ld16((l6_batch_normalization_2inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l6_batch_normalization_2mean + 16)), iv1 = ld16((l6_batch_normalization_2inv + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g7 + lo * 25088 + r * 32
-                let xr = a5 + lo * 25088 + r * 32
-                let yr = a7 + lo * 25088 + r * 32
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 32) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 32) + 16), sx1)
-        }
+        BatchNorm.backwardSums(g7 + lo * 25088, a7 + lo * 25088, a5 + lo * 25088, rows: (hi - lo) * 784,
+                               l6_batch_normalization_2bn, .leaky(Float(0.3)), into: l6_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l6_batch_normalization_2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l6_batch_normalization_2part[k * 64 + c]; sdx += l6_batch_normalization_2part[k * 64 + 32 + c] }
-            gradients[9696 + c] = sdx
-            gradients[9728 + c] = sdy
-            l6_batch_normalization_2mdy[c] = sdy * scale
-            l6_batch_normalization_2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l6_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l6_batch_normalization_2bn,
+                                 dGamma: gradients + 9696, dBeta: gradients + 9728)
     }
 
     // leaky_re_lu_2 (LeakyReLU): [N, 28, 28, 32] -> [N, 28, 28, 32]: y = leaky_relu(0.3)(x)
@@ -1791,40 +1486,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l10_conv2d_3xp + n * 8192
             let dy = l10_conv2d_3dz + t * 12544
             do {
-                do {
-                    let iv0 = ld16((l11_batch_normalization_3inv + 0)), m0 = ld16((l11_batch_normalization_3mean + 0))
-                    let k0 = ld16(((parameters + 28320) + 0)) * iv0
-                    let my0 = ld16((l11_batch_normalization_3mdy + 0)), mx0 = ld16((l11_batch_normalization_3mdx + 0))
-                    let iv1 = ld16((l11_batch_normalization_3inv + 16)), m1 = ld16((l11_batch_normalization_3mean + 16))
-                    let k1 = ld16(((parameters + 28320) + 16)) * iv1
-                    let my1 = ld16((l11_batch_normalization_3mdy + 16)), mx1 = ld16((l11_batch_normalization_3mdx + 16))
-                    let iv2 = ld16((l11_batch_normalization_3inv + 32)), m2 = ld16((l11_batch_normalization_3mean + 32))
-                    let k2 = ld16(((parameters + 28320) + 32)) * iv2
-                    let my2 = ld16((l11_batch_normalization_3mdy + 32)), mx2 = ld16((l11_batch_normalization_3mdx + 32))
-                    let iv3 = ld16((l11_batch_normalization_3inv + 48)), m3 = ld16((l11_batch_normalization_3mean + 48))
-                    let k3 = ld16(((parameters + 28320) + 48)) * iv3
-                    let my3 = ld16((l11_batch_normalization_3mdy + 48)), mx3 = ld16((l11_batch_normalization_3mdx + 48))
-                    for r in 0..<196 {
-                        let dyr = g12 + n * 12544 + r * 64, xr = a10 + n * 12544 + r * 64, dxr = dy + r * 64
-                        let yr = a12 + n * 12544 + r * 64
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 16))
-                        let o1 = ld16((yr + 16))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                        var g2 = ld16((dyr + 32))
-                        let o2 = ld16((yr + 32))
-                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                        var g3 = ld16((dyr + 48))
-                        let o3 = ld16((yr + 48))
-                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-                    }
-                }
+                BatchNorm.backwardData(g12 + n * 12544, a12 + n * 12544, a10 + n * 12544, dy, rows: 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
             }
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(288, a: { row in x + row / 96 * 512 + row % 96 }, b: dy, n: 64, c: { row in gk + row * 64 },
@@ -1835,207 +1497,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l11_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l11_batch_normalization_3stats, gamma: (parameters + 28320), beta: (parameters + 28384),
+                       movingMean: (parameters + 28448), movingVariance: (parameters + 28512),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 training pass 1: per-chunk sums of x
     private func l11_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l11_batch_normalization_3part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a10 + lo * 12544 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3: batch mean from the partial sums
     private func l11_batch_normalization_3ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l11_batch_normalization_3part[k * 128 + c] }
-            l11_batch_normalization_3mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l11_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l11_batch_normalization_3part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l11_batch_normalization_3mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l11_batch_normalization_3mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l11_batch_normalization_3mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l11_batch_normalization_3mean + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a10 + lo * 12544 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a10 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, into: l11_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
     private func l11_batch_normalization_3ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 196, 1)
-        let mm = (parameters + 28448), mv = (parameters + 28512)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l11_batch_normalization_3part[k * 128 + c] }
-            let v = s / Float(m)
-            l11_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l11_batch_normalization_3mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_3(gamma * xhat + beta), written as that layer's output
     private func l11_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l11_batch_normalization_3mean + 0)), k0 = ld16((l11_batch_normalization_3inv + 0))
-            let ga0 = ld16(((parameters + 28320) + 0))
-            let be0 = ld16(((parameters + 28384) + 0))
-            let m1 = ld16((l11_batch_normalization_3mean + 16)), k1 = ld16((l11_batch_normalization_3inv + 16))
-            let ga1 = ld16(((parameters + 28320) + 16))
-            let be1 = ld16(((parameters + 28384) + 16))
-            let m2 = ld16((l11_batch_normalization_3mean + 32)), k2 = ld16((l11_batch_normalization_3inv + 32))
-            let ga2 = ld16(((parameters + 28320) + 32))
-            let be2 = ld16(((parameters + 28384) + 32))
-            let m3 = ld16((l11_batch_normalization_3mean + 48)), k3 = ld16((l11_batch_normalization_3inv + 48))
-            let ga3 = ld16(((parameters + 28320) + 48))
-            let be3 = ld16(((parameters + 28384) + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a10 + lo * 12544 + r * 64
-                let yr = a12 + lo * 12544 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                var y1 = ga1 * v1 + be1
-                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                var y2 = ga2 * v2 + be2
-                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                var y3 = ga3 * v3 + be3
-                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a10 + lo * 12544, a12 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l11_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 28448), mv = (parameters + 28512)
-        let sc = l11_batch_normalization_3part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 28320)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 28384)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a10 + lo * 12544 + r * 64
-                let yr = a11 + lo * 12544 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a10 + lo * 12544, a11 + lo * 12544, rows: (hi - lo) * 196, l11_batch_normalization_3bn, fold: l11_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_3 * leaky_re_lu_3'(out)
     private func l11_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l11_batch_normalization_3part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l11_batch_normalization_3mean + 0)), iv0 = ld16((l11_batch_normalization_3inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l11_batch_normalization_3mean + 16)), iv1 = ld16((l11_batch_normalization_3inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l11_batch_normalization_3mean + 32)), iv2 = ld16((l11_batch_normalization_3inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l11_batch_normalization_3mean + 48)), iv3 = ld16((l11_batch_normalization_3inv + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g12 + lo * 12544 + r * 64
-                let xr = a10 + lo * 12544 + r * 64
-                let yr = a12 + lo * 12544 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g12 + lo * 12544, a12 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196,
+                               l11_batch_normalization_3bn, .leaky(Float(0.3)), into: l11_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l11_batch_normalization_3BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l11_batch_normalization_3part[k * 128 + c]; sdx += l11_batch_normalization_3part[k * 128 + 64 + c] }
-            gradients[28320 + c] = sdx
-            gradients[28384 + c] = sdy
-            l11_batch_normalization_3mdy[c] = sdy * scale
-            l11_batch_normalization_3mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l11_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l11_batch_normalization_3bn,
+                                 dGamma: gradients + 28320, dBeta: gradients + 28384)
     }
 
     // leaky_re_lu_3 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
@@ -2215,40 +1723,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l13_conv2d_4xp + n * 16384
             let dy = l13_conv2d_4dz + t * 12544
             do {
-                do {
-                    let iv0 = ld16((l14_batch_normalization_4inv + 0)), m0 = ld16((l14_batch_normalization_4mean + 0))
-                    let k0 = ld16(((parameters + 65504) + 0)) * iv0
-                    let my0 = ld16((l14_batch_normalization_4mdy + 0)), mx0 = ld16((l14_batch_normalization_4mdx + 0))
-                    let iv1 = ld16((l14_batch_normalization_4inv + 16)), m1 = ld16((l14_batch_normalization_4mean + 16))
-                    let k1 = ld16(((parameters + 65504) + 16)) * iv1
-                    let my1 = ld16((l14_batch_normalization_4mdy + 16)), mx1 = ld16((l14_batch_normalization_4mdx + 16))
-                    let iv2 = ld16((l14_batch_normalization_4inv + 32)), m2 = ld16((l14_batch_normalization_4mean + 32))
-                    let k2 = ld16(((parameters + 65504) + 32)) * iv2
-                    let my2 = ld16((l14_batch_normalization_4mdy + 32)), mx2 = ld16((l14_batch_normalization_4mdx + 32))
-                    let iv3 = ld16((l14_batch_normalization_4inv + 48)), m3 = ld16((l14_batch_normalization_4mean + 48))
-                    let k3 = ld16(((parameters + 65504) + 48)) * iv3
-                    let my3 = ld16((l14_batch_normalization_4mdy + 48)), mx3 = ld16((l14_batch_normalization_4mdx + 48))
-                    for r in 0..<196 {
-                        let dyr = g15 + n * 12544 + r * 64, xr = a13 + n * 12544 + r * 64, dxr = dy + r * 64
-                        let yr = a15 + n * 12544 + r * 64
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 16))
-                        let o1 = ld16((yr + 16))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                        var g2 = ld16((dyr + 32))
-                        let o2 = ld16((yr + 32))
-                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                        var g3 = ld16((dyr + 48))
-                        let o3 = ld16((yr + 48))
-                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-                    }
-                }
+                BatchNorm.backwardData(g15 + n * 12544, a15 + n * 12544, a13 + n * 12544, dy, rows: 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
             }
             for r in 0..<196 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(576, a: { row in x + row / 192 * 1024 + row % 192 }, b: dy, n: 64, c: { row in gk + row * 64 },
@@ -2259,207 +1734,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l14_batch_normalization_4bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l14_batch_normalization_4stats, gamma: (parameters + 65504), beta: (parameters + 65568),
+                       movingMean: (parameters + 65632), movingVariance: (parameters + 65696),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_4 training pass 1: per-chunk sums of x
     private func l14_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14_batch_normalization_4part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a13 + lo * 12544 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4: batch mean from the partial sums
     private func l14_batch_normalization_4ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l14_batch_normalization_4part[k * 128 + c] }
-            l14_batch_normalization_4mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
     }
 
     // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
     private func l14_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14_batch_normalization_4part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l14_batch_normalization_4mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l14_batch_normalization_4mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l14_batch_normalization_4mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l14_batch_normalization_4mean + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a13 + lo * 12544 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a13 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, into: l14_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
     private func l14_batch_normalization_4ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 196, 1)
-        let mm = (parameters + 65632), mv = (parameters + 65696)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l14_batch_normalization_4part[k * 128 + c] }
-            let v = s / Float(m)
-            l14_batch_normalization_4inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l14_batch_normalization_4mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn)
     }
 
     // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_4(gamma * xhat + beta), written as that layer's output
     private func l14_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l14_batch_normalization_4mean + 0)), k0 = ld16((l14_batch_normalization_4inv + 0))
-            let ga0 = ld16(((parameters + 65504) + 0))
-            let be0 = ld16(((parameters + 65568) + 0))
-            let m1 = ld16((l14_batch_normalization_4mean + 16)), k1 = ld16((l14_batch_normalization_4inv + 16))
-            let ga1 = ld16(((parameters + 65504) + 16))
-            let be1 = ld16(((parameters + 65568) + 16))
-            let m2 = ld16((l14_batch_normalization_4mean + 32)), k2 = ld16((l14_batch_normalization_4inv + 32))
-            let ga2 = ld16(((parameters + 65504) + 32))
-            let be2 = ld16(((parameters + 65568) + 32))
-            let m3 = ld16((l14_batch_normalization_4mean + 48)), k3 = ld16((l14_batch_normalization_4inv + 48))
-            let ga3 = ld16(((parameters + 65504) + 48))
-            let be3 = ld16(((parameters + 65568) + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a13 + lo * 12544 + r * 64
-                let yr = a15 + lo * 12544 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                var y1 = ga1 * v1 + be1
-                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                var y2 = ga2 * v2 + be2
-                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                var y3 = ga3 * v3 + be3
-                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a13 + lo * 12544, a15 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l14_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 65632), mv = (parameters + 65696)
-        let sc = l14_batch_normalization_4part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 65504)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 65568)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a13 + lo * 12544 + r * 64
-                let yr = a14 + lo * 12544 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a13 + lo * 12544, a14 + lo * 12544, rows: (hi - lo) * 196, l14_batch_normalization_4bn, fold: l14_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_4 * leaky_re_lu_4'(out)
     private func l14_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l14_batch_normalization_4part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l14_batch_normalization_4mean + 0)), iv0 = ld16((l14_batch_normalization_4inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l14_batch_normalization_4mean + 16)), iv1 = ld16((l14_batch_normalization_4inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l14_batch_normalization_4mean + 32)), iv2 = ld16((l14_batch_normalization_4inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l14_batch_normalization_4mean + 48)), iv3 = ld16((l14_batch_normalization_4inv + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g15 + lo * 12544 + r * 64
-                let xr = a13 + lo * 12544 + r * 64
-                let yr = a15 + lo * 12544 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g15 + lo * 12544, a15 + lo * 12544, a13 + lo * 12544, rows: (hi - lo) * 196,
+                               l14_batch_normalization_4bn, .leaky(Float(0.3)), into: l14_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l14_batch_normalization_4BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l14_batch_normalization_4part[k * 128 + c]; sdx += l14_batch_normalization_4part[k * 128 + 64 + c] }
-            gradients[65504 + c] = sdx
-            gradients[65568 + c] = sdy
-            l14_batch_normalization_4mdy[c] = sdy * scale
-            l14_batch_normalization_4mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l14_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l14_batch_normalization_4bn,
+                                 dGamma: gradients + 65504, dBeta: gradients + 65568)
     }
 
     // leaky_re_lu_4 (LeakyReLU): [N, 14, 14, 64] -> [N, 14, 14, 64]: y = leaky_relu(0.3)(x)
@@ -2727,74 +2048,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l18_conv2d_5xp + n * 5184
             let dy = l18_conv2d_5dz + t * 6272
             do {
-                do {
-                    let iv0 = ld16((l19_batch_normalization_5inv + 0)), m0 = ld16((l19_batch_normalization_5mean + 0))
-                    let k0 = ld16(((parameters + 139616) + 0)) * iv0
-                    let my0 = ld16((l19_batch_normalization_5mdy + 0)), mx0 = ld16((l19_batch_normalization_5mdx + 0))
-                    let iv1 = ld16((l19_batch_normalization_5inv + 16)), m1 = ld16((l19_batch_normalization_5mean + 16))
-                    let k1 = ld16(((parameters + 139616) + 16)) * iv1
-                    let my1 = ld16((l19_batch_normalization_5mdy + 16)), mx1 = ld16((l19_batch_normalization_5mdx + 16))
-                    let iv2 = ld16((l19_batch_normalization_5inv + 32)), m2 = ld16((l19_batch_normalization_5mean + 32))
-                    let k2 = ld16(((parameters + 139616) + 32)) * iv2
-                    let my2 = ld16((l19_batch_normalization_5mdy + 32)), mx2 = ld16((l19_batch_normalization_5mdx + 32))
-                    let iv3 = ld16((l19_batch_normalization_5inv + 48)), m3 = ld16((l19_batch_normalization_5mean + 48))
-                    let k3 = ld16(((parameters + 139616) + 48)) * iv3
-                    let my3 = ld16((l19_batch_normalization_5mdy + 48)), mx3 = ld16((l19_batch_normalization_5mdx + 48))
-                    for r in 0..<49 {
-                        let dyr = g20 + n * 6272 + r * 128, xr = a18 + n * 6272 + r * 128, dxr = dy + r * 128
-                        let yr = a20 + n * 6272 + r * 128
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 16))
-                        let o1 = ld16((yr + 16))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                        var g2 = ld16((dyr + 32))
-                        let o2 = ld16((yr + 32))
-                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                        var g3 = ld16((dyr + 48))
-                        let o3 = ld16((yr + 48))
-                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-                    }
-                }
-                do {
-                    let iv0 = ld16((l19_batch_normalization_5inv + 64)), m0 = ld16((l19_batch_normalization_5mean + 64))
-                    let k0 = ld16(((parameters + 139616) + 64)) * iv0
-                    let my0 = ld16((l19_batch_normalization_5mdy + 64)), mx0 = ld16((l19_batch_normalization_5mdx + 64))
-                    let iv1 = ld16((l19_batch_normalization_5inv + 80)), m1 = ld16((l19_batch_normalization_5mean + 80))
-                    let k1 = ld16(((parameters + 139616) + 80)) * iv1
-                    let my1 = ld16((l19_batch_normalization_5mdy + 80)), mx1 = ld16((l19_batch_normalization_5mdx + 80))
-                    let iv2 = ld16((l19_batch_normalization_5inv + 96)), m2 = ld16((l19_batch_normalization_5mean + 96))
-                    let k2 = ld16(((parameters + 139616) + 96)) * iv2
-                    let my2 = ld16((l19_batch_normalization_5mdy + 96)), mx2 = ld16((l19_batch_normalization_5mdx + 96))
-                    let iv3 = ld16((l19_batch_normalization_5inv + 112)), m3 = ld16((l19_batch_normalization_5mean + 112))
-                    let k3 = ld16(((parameters + 139616) + 112)) * iv3
-                    let my3 = ld16((l19_batch_normalization_5mdy + 112)), mx3 = ld16((l19_batch_normalization_5mdx + 112))
-                    for r in 0..<49 {
-                        let dyr = g20 + n * 6272 + r * 128, xr = a18 + n * 6272 + r * 128, dxr = dy + r * 128
-                        let yr = a20 + n * 6272 + r * 128
-                        var g0 = ld16((dyr + 64))
-                        let o0 = ld16((yr + 64))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 64), k0 * (g0 - my0 - ((ld16((xr + 64)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 80))
-                        let o1 = ld16((yr + 80))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 80), k1 * (g1 - my1 - ((ld16((xr + 80)) - m1) * iv1) * mx1))
-                        var g2 = ld16((dyr + 96))
-                        let o2 = ld16((yr + 96))
-                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                        st16((dxr + 96), k2 * (g2 - my2 - ((ld16((xr + 96)) - m2) * iv2) * mx2))
-                        var g3 = ld16((dyr + 112))
-                        let o3 = ld16((yr + 112))
-                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                        st16((dxr + 112), k3 * (g3 - my3 - ((ld16((xr + 112)) - m3) * iv3) * mx3))
-                    }
-                }
+                BatchNorm.backwardData(g20 + n * 6272, a20 + n * 6272, a18 + n * 6272, dy, rows: 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
             }
             for r in 0..<49 { for o in 0..<128 { gb[o] += dy[r * 128 + o] } }
             Gemm.rows(576, a: { row in x + row / 192 * 576 + row % 192 }, b: dy, n: 128, c: { row in gk + row * 128 },
@@ -2805,318 +2059,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_5 (BatchNormalization): [N, 7, 7, 128] -> [N, 7, 7, 128]: batch norm over 128 channels x 49 pixels, eps 0.001, momentum 0.99
+    private var l19_batch_normalization_5bn: BatchNormLayer {
+        BatchNormLayer(channels: 128, statistics: l19_batch_normalization_5stats, gamma: (parameters + 139616), beta: (parameters + 139744),
+                       movingMean: (parameters + 139872), movingVariance: (parameters + 140000),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_5 training pass 1: per-chunk sums of x
     private func l19_batch_normalization_5SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l19_batch_normalization_5part + t * 256
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            var s4: SIMD16<Float> = SIMD16<Float>()
-            var s5: SIMD16<Float> = SIMD16<Float>()
-            var s6: SIMD16<Float> = SIMD16<Float>()
-            var s7: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 49 {
-                let xr = a18 + lo * 6272 + r * 128
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-                s4 += ld16((xr + 64))
-                s5 += ld16((xr + 80))
-                s6 += ld16((xr + 96))
-                s7 += ld16((xr + 112))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-            st16((s + 64), s4)
-            st16((s + 80), s5)
-            st16((s + 96), s6)
-            st16((s + 112), s7)
-        }
+        BatchNorm.sums(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
     }
 
     // batch_normalization_5: batch mean from the partial sums
     private func l19_batch_normalization_5ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 49, 1))
-        for c in 0..<128 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l19_batch_normalization_5part[k * 256 + c] }
-            l19_batch_normalization_5mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
     }
 
     // batch_normalization_5 training pass 2: per-chunk sums of (x - mean)^2
     private func l19_batch_normalization_5SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l19_batch_normalization_5part + t * 256
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l19_batch_normalization_5mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l19_batch_normalization_5mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l19_batch_normalization_5mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l19_batch_normalization_5mean + 48))
-            var s4: SIMD16<Float> = SIMD16<Float>()
-            let m4 = ld16((l19_batch_normalization_5mean + 64))
-            var s5: SIMD16<Float> = SIMD16<Float>()
-            let m5 = ld16((l19_batch_normalization_5mean + 80))
-            var s6: SIMD16<Float> = SIMD16<Float>()
-            let m6 = ld16((l19_batch_normalization_5mean + 96))
-            var s7: SIMD16<Float> = SIMD16<Float>()
-            let m7 = ld16((l19_batch_normalization_5mean + 112))
-            for r in 0..<(hi - lo) * 49 {
-                let xr = a18 + lo * 6272 + r * 128
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-                let d4 = ld16((xr + 64)) - m4
-                s4 += d4 * d4
-                let d5 = ld16((xr + 80)) - m5
-                s5 += d5 * d5
-                let d6 = ld16((xr + 96)) - m6
-                s6 += d6 * d6
-                let d7 = ld16((xr + 112)) - m7
-                s7 += d7 * d7
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-            st16((s + 64), s4)
-            st16((s + 80), s5)
-            st16((s + 96), s6)
-            st16((s + 112), s7)
-        }
+        BatchNorm.squaredDeviations(a18 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, into: l19_batch_normalization_5part + t * 256)
     }
 
     // batch_normalization_5: batch variance, 1/sqrt(var + eps), moving statistics
     private func l19_batch_normalization_5ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 49, 1)
-        let mm = (parameters + 139872), mv = (parameters + 140000)
-        for c in 0..<128 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l19_batch_normalization_5part[k * 256 + c] }
-            let v = s / Float(m)
-            l19_batch_normalization_5inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l19_batch_normalization_5mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn)
     }
 
     // batch_normalization_5 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_5(gamma * xhat + beta), written as that layer's output
     private func l19_batch_normalization_5Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l19_batch_normalization_5mean + 0)), k0 = ld16((l19_batch_normalization_5inv + 0))
-            let ga0 = ld16(((parameters + 139616) + 0))
-            let be0 = ld16(((parameters + 139744) + 0))
-            let m1 = ld16((l19_batch_normalization_5mean + 16)), k1 = ld16((l19_batch_normalization_5inv + 16))
-            let ga1 = ld16(((parameters + 139616) + 16))
-            let be1 = ld16(((parameters + 139744) + 16))
-            let m2 = ld16((l19_batch_normalization_5mean + 32)), k2 = ld16((l19_batch_normalization_5inv + 32))
-            let ga2 = ld16(((parameters + 139616) + 32))
-            let be2 = ld16(((parameters + 139744) + 32))
-            let m3 = ld16((l19_batch_normalization_5mean + 48)), k3 = ld16((l19_batch_normalization_5inv + 48))
-            let ga3 = ld16(((parameters + 139616) + 48))
-            let be3 = ld16(((parameters + 139744) + 48))
-            let m4 = ld16((l19_batch_normalization_5mean + 64)), k4 = ld16((l19_batch_normalization_5inv + 64))
-            let ga4 = ld16(((parameters + 139616) + 64))
-            let be4 = ld16(((parameters + 139744) + 64))
-            let m5 = ld16((l19_batch_normalization_5mean + 80)), k5 = ld16((l19_batch_normalization_5inv + 80))
-            let ga5 = ld16(((parameters + 139616) + 80))
-            let be5 = ld16(((parameters + 139744) + 80))
-            let m6 = ld16((l19_batch_normalization_5mean + 96)), k6 = ld16((l19_batch_normalization_5inv + 96))
-            let ga6 = ld16(((parameters + 139616) + 96))
-            let be6 = ld16(((parameters + 139744) + 96))
-            let m7 = ld16((l19_batch_normalization_5mean + 112)), k7 = ld16((l19_batch_normalization_5inv + 112))
-            let ga7 = ld16(((parameters + 139616) + 112))
-            let be7 = ld16(((parameters + 139744) + 112))
-            for r in 0..<(hi - lo) * 49 {
-                let xr = a18 + lo * 6272 + r * 128
-                let yr = a20 + lo * 6272 + r * 128
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                var y1 = ga1 * v1 + be1
-                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                var y2 = ga2 * v2 + be2
-                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                var y3 = ga3 * v3 + be3
-                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                st16((yr + 48), y3)
-                let v4 = (ld16((xr + 64)) - m4) * k4
-                var y4 = ga4 * v4 + be4
-                y4 = y4.replacing(with: y4 * Float(0.3), where: y4 .< 0)
-                st16((yr + 64), y4)
-                let v5 = (ld16((xr + 80)) - m5) * k5
-                var y5 = ga5 * v5 + be5
-                y5 = y5.replacing(with: y5 * Float(0.3), where: y5 .< 0)
-                st16((yr + 80), y5)
-                let v6 = (ld16((xr + 96)) - m6) * k6
-                var y6 = ga6 * v6 + be6
-                y6 = y6.replacing(with: y6 * Float(0.3), where: y6 .< 0)
-                st16((yr + 96), y6)
-                let v7 = (ld16((xr + 112)) - m7) * k7
-                var y7 = ga7 * v7 + be7
-                y7 = y7.replacing(with: y7 * Float(0.3), where: y7 .< 0)
-                st16((yr + 112), y7)
-            }
-        }
+        BatchNorm.normalize(a18 + lo * 6272, a20 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_5 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l19_batch_normalization_5Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 139872), mv = (parameters + 140000)
-        let sc = l19_batch_normalization_5part + t * 256, sh = sc + 128   // this chunk's scale and shift
-        for c in 0..<128 {
-            let k = (parameters + 139616)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 139744)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            let k4 = ld16((sc + 64)), b4 = ld16((sh + 64))
-            let k5 = ld16((sc + 80)), b5 = ld16((sh + 80))
-            let k6 = ld16((sc + 96)), b6 = ld16((sh + 96))
-            let k7 = ld16((sc + 112)), b7 = ld16((sh + 112))
-            for r in 0..<(hi - lo) * 49 {
-                let xr = a18 + lo * 6272 + r * 128
-                let yr = a19 + lo * 6272 + r * 128
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-                st16((yr + 64), ld16((xr + 64)) * k4 + b4)
-                st16((yr + 80), ld16((xr + 80)) * k5 + b5)
-                st16((yr + 96), ld16((xr + 96)) * k6 + b6)
-                st16((yr + 112), ld16((xr + 112)) * k7 + b7)
-            }
-        }
+        BatchNorm.inference(a18 + lo * 6272, a19 + lo * 6272, rows: (hi - lo) * 49, l19_batch_normalization_5bn, fold: l19_batch_normalization_5part + t * 256)
     }
 
     // batch_normalization_5 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_5 * leaky_re_lu_5'(out)
     private func l19_batch_normalization_5BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l19_batch_normalization_5part + t * 256
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l19_batch_normalization_5mean + 0)), iv0 = ld16((l19_batch_normalization_5inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l19_batch_normalization_5mean + 16)), iv1 = ld16((l19_batch_normalization_5inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l19_batch_normalization_5mean + 32)), iv2 = ld16((l19_batch_normalization_5inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l19_batch_normalization_5mean + 48)), iv3 = ld16((l19_batch_normalization_5inv + 48))
-            for r in 0..<(hi - lo) * 49 {
-                let dyr = g20 + lo * 6272 + r * 128
-                let xr = a18 + lo * 6272 + r * 128
-                let yr = a20 + lo * 6272 + r * 128
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 128) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 128) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 128) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 128) + 48), sx3)
-        }
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l19_batch_normalization_5mean + 64)), iv0 = ld16((l19_batch_normalization_5inv + 64))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l19_batch_normalization_5mean + 80)), iv1 = ld16((l19_batch_normalization_5inv + 80))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l19_batch_normalization_5mean + 96)), iv2 = ld16((l19_batch_normalization_5inv + 96))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l19_batch_normalization_5mean + 112)), iv3 = ld16((l19_batch_normalization_5inv + 112))
-            for r in 0..<(hi - lo) * 49 {
-                let dyr = g20 + lo * 6272 + r * 128
-                let xr = a18 + lo * 6272 + r * 128
-                let yr = a20 + lo * 6272 + r * 128
-                var g0 = ld16((dyr + 64))
-                let o0 = ld16((yr + 64))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 64)) - m0) * iv0)
-                var g1 = ld16((dyr + 80))
-                let o1 = ld16((yr + 80))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 80)) - m1) * iv1)
-                var g2 = ld16((dyr + 96))
-                let o2 = ld16((yr + 96))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 96)) - m2) * iv2)
-                var g3 = ld16((dyr + 112))
-                let o3 = ld16((yr + 112))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 112)) - m3) * iv3)
-            }
-            st16((s + 64), sy0)
-            st16(((s + 128) + 64), sx0)
-            st16((s + 80), sy1)
-            st16(((s + 128) + 80), sx1)
-            st16((s + 96), sy2)
-            st16(((s + 128) + 96), sx2)
-            st16((s + 112), sy3)
-            st16(((s + 128) + 112), sx3)
-        }
+        BatchNorm.backwardSums(g20 + lo * 6272, a20 + lo * 6272, a18 + lo * 6272, rows: (hi - lo) * 49,
+                               l19_batch_normalization_5bn, .leaky(Float(0.3)), into: l19_batch_normalization_5part + t * 256)
     }
 
     // batch_normalization_5 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l19_batch_normalization_5BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 49, 1))
-        for c in 0..<128 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l19_batch_normalization_5part[k * 256 + c]; sdx += l19_batch_normalization_5part[k * 256 + 128 + c] }
-            gradients[139616 + c] = sdx
-            gradients[139744 + c] = sdy
-            l19_batch_normalization_5mdy[c] = sdy * scale
-            l19_batch_normalization_5mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l19_batch_normalization_5part, chunks: max(1, min(threads, count)), rows: count * 49, l19_batch_normalization_5bn,
+                                 dGamma: gradients + 139616, dBeta: gradients + 139744)
     }
 
     // leaky_re_lu_5 (LeakyReLU): [N, 7, 7, 128] -> [N, 7, 7, 128]: y = leaky_relu(0.3)(x)
@@ -3319,40 +2308,7 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
             let x = l23_conv2d_6xp + n * 3200
             let dy = l23_conv2d_6dz + t * 576
             do {
-                do {
-                    let iv0 = ld16((l24_batch_normalization_6inv + 0)), m0 = ld16((l24_batch_normalization_6mean + 0))
-                    let k0 = ld16(((parameters + 213920) + 0)) * iv0
-                    let my0 = ld16((l24_batch_normalization_6mdy + 0)), mx0 = ld16((l24_batch_normalization_6mdx + 0))
-                    let iv1 = ld16((l24_batch_normalization_6inv + 16)), m1 = ld16((l24_batch_normalization_6mean + 16))
-                    let k1 = ld16(((parameters + 213920) + 16)) * iv1
-                    let my1 = ld16((l24_batch_normalization_6mdy + 16)), mx1 = ld16((l24_batch_normalization_6mdx + 16))
-                    let iv2 = ld16((l24_batch_normalization_6inv + 32)), m2 = ld16((l24_batch_normalization_6mean + 32))
-                    let k2 = ld16(((parameters + 213920) + 32)) * iv2
-                    let my2 = ld16((l24_batch_normalization_6mdy + 32)), mx2 = ld16((l24_batch_normalization_6mdx + 32))
-                    let iv3 = ld16((l24_batch_normalization_6inv + 48)), m3 = ld16((l24_batch_normalization_6mean + 48))
-                    let k3 = ld16(((parameters + 213920) + 48)) * iv3
-                    let my3 = ld16((l24_batch_normalization_6mdy + 48)), mx3 = ld16((l24_batch_normalization_6mdx + 48))
-                    for r in 0..<9 {
-                        let dyr = g25 + n * 576 + r * 64, xr = a23 + n * 576 + r * 64, dxr = dy + r * 64
-                        let yr = a25 + n * 576 + r * 64
-                        var g0 = ld16((dyr + 0))
-                        let o0 = ld16((yr + 0))
-                        g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                        st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                        var g1 = ld16((dyr + 16))
-                        let o1 = ld16((yr + 16))
-                        g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                        st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                        var g2 = ld16((dyr + 32))
-                        let o2 = ld16((yr + 32))
-                        g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                        st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                        var g3 = ld16((dyr + 48))
-                        let o3 = ld16((yr + 48))
-                        g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                        st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-                    }
-                }
+                BatchNorm.backwardData(g25 + n * 576, a25 + n * 576, a23 + n * 576, dy, rows: 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
             }
             for r in 0..<9 { for o in 0..<64 { gb[o] += dy[r * 64 + o] } }
             Gemm.rows(1152, a: { row in x + row / 384 * 640 + row % 384 }, b: dy, n: 64, c: { row in gk + row * 64 },
@@ -3363,207 +2319,53 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_6 (BatchNormalization): [N, 3, 3, 64] -> [N, 3, 3, 64]: batch norm over 64 channels x 9 pixels, eps 0.001, momentum 0.99
+    private var l24_batch_normalization_6bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l24_batch_normalization_6stats, gamma: (parameters + 213920), beta: (parameters + 213984),
+                       movingMean: (parameters + 214048), movingVariance: (parameters + 214112),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_6 training pass 1: per-chunk sums of x
     private func l24_batch_normalization_6SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l24_batch_normalization_6part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a23 + lo * 576 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
     }
 
     // batch_normalization_6: batch mean from the partial sums
     private func l24_batch_normalization_6ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 9, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l24_batch_normalization_6part[k * 128 + c] }
-            l24_batch_normalization_6mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
     }
 
     // batch_normalization_6 training pass 2: per-chunk sums of (x - mean)^2
     private func l24_batch_normalization_6SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l24_batch_normalization_6part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l24_batch_normalization_6mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l24_batch_normalization_6mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l24_batch_normalization_6mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l24_batch_normalization_6mean + 48))
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a23 + lo * 576 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a23 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, into: l24_batch_normalization_6part + t * 128)
     }
 
     // batch_normalization_6: batch variance, 1/sqrt(var + eps), moving statistics
     private func l24_batch_normalization_6ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 9, 1)
-        let mm = (parameters + 214048), mv = (parameters + 214112)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l24_batch_normalization_6part[k * 128 + c] }
-            let v = s / Float(m)
-            l24_batch_normalization_6inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l24_batch_normalization_6mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn)
     }
 
     // batch_normalization_6 training pass 3: xhat = (x - mean) * inv, y = leaky_re_lu_6(gamma * xhat + beta), written as that layer's output
     private func l24_batch_normalization_6Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l24_batch_normalization_6mean + 0)), k0 = ld16((l24_batch_normalization_6inv + 0))
-            let ga0 = ld16(((parameters + 213920) + 0))
-            let be0 = ld16(((parameters + 213984) + 0))
-            let m1 = ld16((l24_batch_normalization_6mean + 16)), k1 = ld16((l24_batch_normalization_6inv + 16))
-            let ga1 = ld16(((parameters + 213920) + 16))
-            let be1 = ld16(((parameters + 213984) + 16))
-            let m2 = ld16((l24_batch_normalization_6mean + 32)), k2 = ld16((l24_batch_normalization_6inv + 32))
-            let ga2 = ld16(((parameters + 213920) + 32))
-            let be2 = ld16(((parameters + 213984) + 32))
-            let m3 = ld16((l24_batch_normalization_6mean + 48)), k3 = ld16((l24_batch_normalization_6inv + 48))
-            let ga3 = ld16(((parameters + 213920) + 48))
-            let be3 = ld16(((parameters + 213984) + 48))
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a23 + lo * 576 + r * 64
-                let yr = a25 + lo * 576 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                var y0 = ga0 * v0 + be0
-                y0 = y0.replacing(with: y0 * Float(0.3), where: y0 .< 0)
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                var y1 = ga1 * v1 + be1
-                y1 = y1.replacing(with: y1 * Float(0.3), where: y1 .< 0)
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                var y2 = ga2 * v2 + be2
-                y2 = y2.replacing(with: y2 * Float(0.3), where: y2 .< 0)
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                var y3 = ga3 * v3 + be3
-                y3 = y3.replacing(with: y3 * Float(0.3), where: y3 .< 0)
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a23 + lo * 576, a25 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, .leaky(Float(0.3)))
     }
 
     // batch_normalization_6 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l24_batch_normalization_6Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 214048), mv = (parameters + 214112)
-        let sc = l24_batch_normalization_6part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 213920)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 213984)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 9 {
-                let xr = a23 + lo * 576 + r * 64
-                let yr = a24 + lo * 576 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a23 + lo * 576, a24 + lo * 576, rows: (hi - lo) * 9, l24_batch_normalization_6bn, fold: l24_batch_normalization_6part + t * 128)
     }
 
     // batch_normalization_6 backward pass 1: per-chunk sums of dy and dy * xhat, dy = dleaky_re_lu_6 * leaky_re_lu_6'(out)
     private func l24_batch_normalization_6BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l24_batch_normalization_6part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l24_batch_normalization_6mean + 0)), iv0 = ld16((l24_batch_normalization_6inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l24_batch_normalization_6mean + 16)), iv1 = ld16((l24_batch_normalization_6inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l24_batch_normalization_6mean + 32)), iv2 = ld16((l24_batch_normalization_6inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l24_batch_normalization_6mean + 48)), iv3 = ld16((l24_batch_normalization_6inv + 48))
-            for r in 0..<(hi - lo) * 9 {
-                let dyr = g25 + lo * 576 + r * 64
-                let xr = a23 + lo * 576 + r * 64
-                let yr = a25 + lo * 576 + r * 64
-                var g0 = ld16((dyr + 0))
-                let o0 = ld16((yr + 0))
-                g0 = g0.replacing(with: g0 * Float(0.3), where: .!(o0 .> 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                var g1 = ld16((dyr + 16))
-                let o1 = ld16((yr + 16))
-                g1 = g1.replacing(with: g1 * Float(0.3), where: .!(o1 .> 0))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                var g2 = ld16((dyr + 32))
-                let o2 = ld16((yr + 32))
-                g2 = g2.replacing(with: g2 * Float(0.3), where: .!(o2 .> 0))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                var g3 = ld16((dyr + 48))
-                let o3 = ld16((yr + 48))
-                g3 = g3.replacing(with: g3 * Float(0.3), where: .!(o3 .> 0))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g25 + lo * 576, a25 + lo * 576, a23 + lo * 576, rows: (hi - lo) * 9,
+                               l24_batch_normalization_6bn, .leaky(Float(0.3)), into: l24_batch_normalization_6part + t * 128)
     }
 
     // batch_normalization_6 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l24_batch_normalization_6BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 9, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l24_batch_normalization_6part[k * 128 + c]; sdx += l24_batch_normalization_6part[k * 128 + 64 + c] }
-            gradients[213920 + c] = sdx
-            gradients[213984 + c] = sdy
-            l24_batch_normalization_6mdy[c] = sdy * scale
-            l24_batch_normalization_6mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l24_batch_normalization_6part, chunks: max(1, min(threads, count)), rows: count * 9, l24_batch_normalization_6bn,
+                                 dGamma: gradients + 213920, dBeta: gradients + 213984)
     }
 
     // leaky_re_lu_6 (LeakyReLU): [N, 3, 3, 64] -> [N, 3, 3, 64]: y = leaky_relu(0.3)(x)
@@ -3669,223 +2471,58 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         for i in 0..<(hi - lo) * 64 { dx[i] = dy[i] * mk[i] }
     }
 
-    // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_7 (BatchNormalization): [N, 64] -> [N, 64]: batch norm over 64 channels x 1 pixels, eps 0.001, momentum 0.99
+    private var l29_batch_normalization_7bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l29_batch_normalization_7stats, gamma: (parameters + 214176), beta: (parameters + 214240),
+                       movingMean: (parameters + 214304), movingVariance: (parameters + 214368),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_7 training pass 1: per-chunk sums of x
     private func l29_batch_normalization_7SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l29_batch_normalization_7part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a27 + lo * 64 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
     }
 
     // batch_normalization_7: batch mean from the partial sums
     private func l29_batch_normalization_7ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l29_batch_normalization_7part[k * 128 + c] }
-            l29_batch_normalization_7mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
     }
 
     // batch_normalization_7 training pass 2: per-chunk sums of (x - mean)^2
     private func l29_batch_normalization_7SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l29_batch_normalization_7part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l29_batch_normalization_7mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l29_batch_normalization_7mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l29_batch_normalization_7mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l29_batch_normalization_7mean + 48))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a27 + lo * 64 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
     }
 
     // batch_normalization_7: batch variance, 1/sqrt(var + eps), moving statistics
     private func l29_batch_normalization_7ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 1, 1)
-        let mm = (parameters + 214304), mv = (parameters + 214368)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l29_batch_normalization_7part[k * 128 + c] }
-            let v = s / Float(m)
-            l29_batch_normalization_7inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l29_batch_normalization_7mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn)
     }
 
     // batch_normalization_7 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l29_batch_normalization_7Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l29_batch_normalization_7mean + 0)), k0 = ld16((l29_batch_normalization_7inv + 0))
-            let ga0 = ld16(((parameters + 214176) + 0))
-            let be0 = ld16(((parameters + 214240) + 0))
-            let m1 = ld16((l29_batch_normalization_7mean + 16)), k1 = ld16((l29_batch_normalization_7inv + 16))
-            let ga1 = ld16(((parameters + 214176) + 16))
-            let be1 = ld16(((parameters + 214240) + 16))
-            let m2 = ld16((l29_batch_normalization_7mean + 32)), k2 = ld16((l29_batch_normalization_7inv + 32))
-            let ga2 = ld16(((parameters + 214176) + 32))
-            let be2 = ld16(((parameters + 214240) + 32))
-            let m3 = ld16((l29_batch_normalization_7mean + 48)), k3 = ld16((l29_batch_normalization_7inv + 48))
-            let ga3 = ld16(((parameters + 214176) + 48))
-            let be3 = ld16(((parameters + 214240) + 48))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a27 + lo * 64 + r * 64
-                let yr = a29 + lo * 64 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                let y2 = ga2 * v2 + be2
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                let y3 = ga3 * v3 + be3
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
     }
 
     // batch_normalization_7 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l29_batch_normalization_7Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 214304), mv = (parameters + 214368)
-        let sc = l29_batch_normalization_7part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 214176)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 214240)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 1 {
-                let xr = a27 + lo * 64 + r * 64
-                let yr = a29 + lo * 64 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a27 + lo * 64, a29 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn, fold: l29_batch_normalization_7part + t * 128)
     }
 
     // batch_normalization_7 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l29_batch_normalization_7BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l29_batch_normalization_7part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l29_batch_normalization_7mean + 0)), iv0 = ld16((l29_batch_normalization_7inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l29_batch_normalization_7mean + 16)), iv1 = ld16((l29_batch_normalization_7inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l29_batch_normalization_7mean + 32)), iv2 = ld16((l29_batch_normalization_7inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l29_batch_normalization_7mean + 48)), iv3 = ld16((l29_batch_normalization_7inv + 48))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g29 + lo * 64 + r * 64
-                let xr = a27 + lo * 64 + r * 64
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                let g2 = ld16((dyr + 32))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                let g3 = ld16((dyr + 48))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, rows: (hi - lo) * 1,
+                               l29_batch_normalization_7bn, into: l29_batch_normalization_7part + t * 128)
     }
 
     // batch_normalization_7 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l29_batch_normalization_7BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 1, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l29_batch_normalization_7part[k * 128 + c]; sdx += l29_batch_normalization_7part[k * 128 + 64 + c] }
-            gradients[214176 + c] = sdx
-            gradients[214240 + c] = sdy
-            l29_batch_normalization_7mdy[c] = sdy * scale
-            l29_batch_normalization_7mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l29_batch_normalization_7part, chunks: max(1, min(threads, count)), rows: count * 1, l29_batch_normalization_7bn,
+                                 dGamma: gradients + 214176, dBeta: gradients + 214240)
     }
 
     // batch_normalization_7 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l29_batch_normalization_7BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l29_batch_normalization_7inv + 0)), m0 = ld16((l29_batch_normalization_7mean + 0))
-            let k0 = ld16(((parameters + 214176) + 0)) * iv0
-            let my0 = ld16((l29_batch_normalization_7mdy + 0)), mx0 = ld16((l29_batch_normalization_7mdx + 0))
-            let iv1 = ld16((l29_batch_normalization_7inv + 16)), m1 = ld16((l29_batch_normalization_7mean + 16))
-            let k1 = ld16(((parameters + 214176) + 16)) * iv1
-            let my1 = ld16((l29_batch_normalization_7mdy + 16)), mx1 = ld16((l29_batch_normalization_7mdx + 16))
-            let iv2 = ld16((l29_batch_normalization_7inv + 32)), m2 = ld16((l29_batch_normalization_7mean + 32))
-            let k2 = ld16(((parameters + 214176) + 32)) * iv2
-            let my2 = ld16((l29_batch_normalization_7mdy + 32)), mx2 = ld16((l29_batch_normalization_7mdx + 32))
-            let iv3 = ld16((l29_batch_normalization_7inv + 48)), m3 = ld16((l29_batch_normalization_7mean + 48))
-            let k3 = ld16(((parameters + 214176) + 48)) * iv3
-            let my3 = ld16((l29_batch_normalization_7mdy + 48)), mx3 = ld16((l29_batch_normalization_7mdx + 48))
-            for r in 0..<(hi - lo) * 1 {
-                let dyr = g29 + lo * 64 + r * 64, xr = a27 + lo * 64 + r * 64, dxr = g27 + lo * 64 + r * 64
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-            }
-        }
+        BatchNorm.backwardData(g29 + lo * 64, a29 + lo * 64, a27 + lo * 64, g27 + lo * 64, rows: (hi - lo) * 1, l29_batch_normalization_7bn)
     }
 
     // dropout_5 (Dropout): [N, 64] -> [N, 64]: dropout rate 0.25, training

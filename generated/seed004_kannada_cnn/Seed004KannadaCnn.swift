@@ -105,10 +105,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
     private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
     private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l2_batch_normalization_1mean: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean
-    private let l2_batch_normalization_1inv: UnsafeMutablePointer<Float>   // batch_normalization_1 batch 1/sqrt(var + eps)
-    private let l2_batch_normalization_1mdy: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy)
-    private let l2_batch_normalization_1mdx: UnsafeMutablePointer<Float>   // batch_normalization_1 mean(dy * xhat)
+    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
     private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
     private let l3_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
@@ -126,10 +123,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a4: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
     private let g4: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
     private let l4_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private let l4_batch_normalization_2mean: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean
-    private let l4_batch_normalization_2inv: UnsafeMutablePointer<Float>   // batch_normalization_2 batch 1/sqrt(var + eps)
-    private let l4_batch_normalization_2mdy: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy)
-    private let l4_batch_normalization_2mdx: UnsafeMutablePointer<Float>   // batch_normalization_2 mean(dy * xhat)
+    private let l4_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a5: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 14, 14, 32]
     private let g5: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
     private let l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
@@ -152,10 +146,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a8: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
     private let g8: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
     private let l8_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private let l8_batch_normalization_3mean: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean
-    private let l8_batch_normalization_3inv: UnsafeMutablePointer<Float>   // batch_normalization_3 batch 1/sqrt(var + eps)
-    private let l8_batch_normalization_3mdy: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy)
-    private let l8_batch_normalization_3mdx: UnsafeMutablePointer<Float>   // batch_normalization_3 mean(dy * xhat)
+    private let l8_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a9: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
     private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
     private let l9_conv2d_4xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
@@ -172,10 +163,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a10: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
     private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
     private let l10_batch_normalization_4part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private let l10_batch_normalization_4mean: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean
-    private let l10_batch_normalization_4inv: UnsafeMutablePointer<Float>   // batch_normalization_4 batch 1/sqrt(var + eps)
-    private let l10_batch_normalization_4mdy: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy)
-    private let l10_batch_normalization_4mdx: UnsafeMutablePointer<Float>   // batch_normalization_4 mean(dy * xhat)
+    private let l10_batch_normalization_4stats: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
     private let a11: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 7, 7, 64]
     private let g11: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
     private let l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
@@ -209,10 +197,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a2 = zeroed(n * 25088, Float.self)
         g2 = zeroed(n * 25088, Float.self)
         l2_batch_normalization_1part = zeroed(threads * 64, Float.self)
-        l2_batch_normalization_1mean = zeroed(32, Float.self)
-        l2_batch_normalization_1inv = zeroed(32, Float.self)
-        l2_batch_normalization_1mdy = zeroed(32, Float.self)
-        l2_batch_normalization_1mdx = zeroed(32, Float.self)
+        l2_batch_normalization_1stats = zeroed(128, Float.self)
         a3 = zeroed(n * 25088, Float.self)
         g3 = zeroed(n * 25088, Float.self)
         l3_conv2d_2xp = zeroed(n * 32768, Float.self)
@@ -230,10 +215,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a4 = zeroed(n * 25088, Float.self)
         g4 = zeroed(n * 25088, Float.self)
         l4_batch_normalization_2part = zeroed(threads * 64, Float.self)
-        l4_batch_normalization_2mean = zeroed(32, Float.self)
-        l4_batch_normalization_2inv = zeroed(32, Float.self)
-        l4_batch_normalization_2mdy = zeroed(32, Float.self)
-        l4_batch_normalization_2mdx = zeroed(32, Float.self)
+        l4_batch_normalization_2stats = zeroed(128, Float.self)
         a5 = zeroed(n * 6272, Float.self)
         g5 = zeroed(n * 6272, Float.self)
         l5_max_pooling2d_1arg = zeroed(n * 6272, Int32.self)
@@ -256,10 +238,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a8 = zeroed(n * 12544, Float.self)
         g8 = zeroed(n * 12544, Float.self)
         l8_batch_normalization_3part = zeroed(threads * 128, Float.self)
-        l8_batch_normalization_3mean = zeroed(64, Float.self)
-        l8_batch_normalization_3inv = zeroed(64, Float.self)
-        l8_batch_normalization_3mdy = zeroed(64, Float.self)
-        l8_batch_normalization_3mdx = zeroed(64, Float.self)
+        l8_batch_normalization_3stats = zeroed(256, Float.self)
         a9 = zeroed(n * 12544, Float.self)
         g9 = zeroed(n * 12544, Float.self)
         l9_conv2d_4xp = zeroed(n * 16384, Float.self)
@@ -276,10 +255,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a10 = zeroed(n * 12544, Float.self)
         g10 = zeroed(n * 12544, Float.self)
         l10_batch_normalization_4part = zeroed(threads * 128, Float.self)
-        l10_batch_normalization_4mean = zeroed(64, Float.self)
-        l10_batch_normalization_4inv = zeroed(64, Float.self)
-        l10_batch_normalization_4mdy = zeroed(64, Float.self)
-        l10_batch_normalization_4mdx = zeroed(64, Float.self)
+        l10_batch_normalization_4stats = zeroed(256, Float.self)
         a11 = zeroed(n * 3136, Float.self)
         g11 = zeroed(n * 3136, Float.self)
         l11_max_pooling2d_2arg = zeroed(n * 3136, Int32.self)
@@ -313,10 +289,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a2.deallocate()
         g2.deallocate()
         l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1mean.deallocate()
-        l2_batch_normalization_1inv.deallocate()
-        l2_batch_normalization_1mdy.deallocate()
-        l2_batch_normalization_1mdx.deallocate()
+        l2_batch_normalization_1stats.deallocate()
         a3.deallocate()
         g3.deallocate()
         l3_conv2d_2xp.deallocate()
@@ -334,10 +307,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a4.deallocate()
         g4.deallocate()
         l4_batch_normalization_2part.deallocate()
-        l4_batch_normalization_2mean.deallocate()
-        l4_batch_normalization_2inv.deallocate()
-        l4_batch_normalization_2mdy.deallocate()
-        l4_batch_normalization_2mdx.deallocate()
+        l4_batch_normalization_2stats.deallocate()
         a5.deallocate()
         g5.deallocate()
         l5_max_pooling2d_1arg.deallocate()
@@ -360,10 +330,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a8.deallocate()
         g8.deallocate()
         l8_batch_normalization_3part.deallocate()
-        l8_batch_normalization_3mean.deallocate()
-        l8_batch_normalization_3inv.deallocate()
-        l8_batch_normalization_3mdy.deallocate()
-        l8_batch_normalization_3mdx.deallocate()
+        l8_batch_normalization_3stats.deallocate()
         a9.deallocate()
         g9.deallocate()
         l9_conv2d_4xp.deallocate()
@@ -380,10 +347,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         a10.deallocate()
         g10.deallocate()
         l10_batch_normalization_4part.deallocate()
-        l10_batch_normalization_4mean.deallocate()
-        l10_batch_normalization_4inv.deallocate()
-        l10_batch_normalization_4mdy.deallocate()
-        l10_batch_normalization_4mdx.deallocate()
+        l10_batch_normalization_4stats.deallocate()
         a11.deallocate()
         g11.deallocate()
         l11_max_pooling2d_2arg.deallocate()
@@ -677,167 +641,58 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_1 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l2_batch_normalization_1bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l2_batch_normalization_1stats, gamma: (parameters + 832), beta: (parameters + 864),
+                       movingMean: (parameters + 896), movingVariance: (parameters + 928),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_1 training pass 1: per-chunk sums of x
     private func l2_batch_normalization_1SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a1 + lo * 25088 + r * 32
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.sums(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1: batch mean from the partial sums
     private func l2_batch_normalization_1ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 64 + c] }
-            l2_batch_normalization_1mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 2: per-chunk sums of (x - mean)^2
     private func l2_batch_normalization_1SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l2_batch_normalization_1mean + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a1 + lo * 25088 + r * 32
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.squaredDeviations(a1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1: batch variance, 1/sqrt(var + eps), moving statistics
     private func l2_batch_normalization_1ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 784, 1)
-        let mm = (parameters + 896), mv = (parameters + 928)
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l2_batch_normalization_1part[k * 64 + c] }
-            let v = s / Float(m)
-            l2_batch_normalization_1inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l2_batch_normalization_1mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l2_batch_normalization_1Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), k0 = ld16((l2_batch_normalization_1inv + 0))
-            let ga0 = ld16(((parameters + 832) + 0))
-            let be0 = ld16(((parameters + 864) + 0))
-            let m1 = ld16((l2_batch_normalization_1mean + 16)), k1 = ld16((l2_batch_normalization_1inv + 16))
-            let ga1 = ld16(((parameters + 832) + 16))
-            let be1 = ld16(((parameters + 864) + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a1 + lo * 25088 + r * 32
-                let yr = a2 + lo * 25088 + r * 32
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-            }
-        }
+        BatchNorm.normalize(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
     }
 
     // batch_normalization_1 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l2_batch_normalization_1Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 896), mv = (parameters + 928)
-        let sc = l2_batch_normalization_1part + t * 64, sh = sc + 32   // this chunk's scale and shift
-        for c in 0..<32 {
-            let k = (parameters + 832)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 864)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a1 + lo * 25088 + r * 32
-                let yr = a2 + lo * 25088 + r * 32
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-            }
-        }
+        BatchNorm.inference(a1 + lo * 25088, a2 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn, fold: l2_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l2_batch_normalization_1BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l2_batch_normalization_1part + t * 64
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l2_batch_normalization_1mean + 0)), iv0 = ld16((l2_batch_normalization_1inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l2_batch_normalization_1mean + 16)), iv1 = ld16((l2_batch_normalization_1inv + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g2 + lo * 25088 + r * 32
-                let xr = a1 + lo * 25088 + r * 32
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 32) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 32) + 16), sx1)
-        }
+        BatchNorm.backwardSums(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, rows: (hi - lo) * 784,
+                               l2_batch_normalization_1bn, into: l2_batch_normalization_1part + t * 64)
     }
 
     // batch_normalization_1 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l2_batch_normalization_1BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l2_batch_normalization_1part[k * 64 + c]; sdx += l2_batch_normalization_1part[k * 64 + 32 + c] }
-            gradients[832 + c] = sdx
-            gradients[864 + c] = sdy
-            l2_batch_normalization_1mdy[c] = sdy * scale
-            l2_batch_normalization_1mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l2_batch_normalization_1part, chunks: max(1, min(threads, count)), rows: count * 784, l2_batch_normalization_1bn,
+                                 dGamma: gradients + 832, dBeta: gradients + 864)
     }
 
     // batch_normalization_1 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l2_batch_normalization_1BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l2_batch_normalization_1inv + 0)), m0 = ld16((l2_batch_normalization_1mean + 0))
-            let k0 = ld16(((parameters + 832) + 0)) * iv0
-            let my0 = ld16((l2_batch_normalization_1mdy + 0)), mx0 = ld16((l2_batch_normalization_1mdx + 0))
-            let iv1 = ld16((l2_batch_normalization_1inv + 16)), m1 = ld16((l2_batch_normalization_1mean + 16))
-            let k1 = ld16(((parameters + 832) + 16)) * iv1
-            let my1 = ld16((l2_batch_normalization_1mdy + 16)), mx1 = ld16((l2_batch_normalization_1mdx + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g2 + lo * 25088 + r * 32, xr = a1 + lo * 25088 + r * 32, dxr = g1 + lo * 25088 + r * 32
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-            }
-        }
+        BatchNorm.backwardData(g2 + lo * 25088, a2 + lo * 25088, a1 + lo * 25088, g1 + lo * 25088, rows: (hi - lo) * 784, l2_batch_normalization_1bn)
     }
 
     // conv2d_2: U = G g G^T unless the kernel equals (bit for bit) the one U was made from
@@ -928,167 +783,58 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_2 (BatchNormalization): [N, 28, 28, 32] -> [N, 28, 28, 32]: batch norm over 32 channels x 784 pixels, eps 0.001, momentum 0.99
+    private var l4_batch_normalization_2bn: BatchNormLayer {
+        BatchNormLayer(channels: 32, statistics: l4_batch_normalization_2stats, gamma: (parameters + 26592), beta: (parameters + 26624),
+                       movingMean: (parameters + 26656), movingVariance: (parameters + 26688),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_2 training pass 1: per-chunk sums of x
     private func l4_batch_normalization_2SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4_batch_normalization_2part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a3 + lo * 25088 + r * 32
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.sums(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2: batch mean from the partial sums
     private func l4_batch_normalization_2ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l4_batch_normalization_2part[k * 64 + c] }
-            l4_batch_normalization_2mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 2: per-chunk sums of (x - mean)^2
     private func l4_batch_normalization_2SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4_batch_normalization_2part + t * 64
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l4_batch_normalization_2mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l4_batch_normalization_2mean + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a3 + lo * 25088 + r * 32
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-        }
+        BatchNorm.squaredDeviations(a3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2: batch variance, 1/sqrt(var + eps), moving statistics
     private func l4_batch_normalization_2ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 784, 1)
-        let mm = (parameters + 26656), mv = (parameters + 26688)
-        for c in 0..<32 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l4_batch_normalization_2part[k * 64 + c] }
-            let v = s / Float(m)
-            l4_batch_normalization_2inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l4_batch_normalization_2mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn)
     }
 
     // batch_normalization_2 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l4_batch_normalization_2Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l4_batch_normalization_2mean + 0)), k0 = ld16((l4_batch_normalization_2inv + 0))
-            let ga0 = ld16(((parameters + 26592) + 0))
-            let be0 = ld16(((parameters + 26624) + 0))
-            let m1 = ld16((l4_batch_normalization_2mean + 16)), k1 = ld16((l4_batch_normalization_2inv + 16))
-            let ga1 = ld16(((parameters + 26592) + 16))
-            let be1 = ld16(((parameters + 26624) + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a3 + lo * 25088 + r * 32
-                let yr = a4 + lo * 25088 + r * 32
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-            }
-        }
+        BatchNorm.normalize(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
     }
 
     // batch_normalization_2 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l4_batch_normalization_2Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 26656), mv = (parameters + 26688)
-        let sc = l4_batch_normalization_2part + t * 64, sh = sc + 32   // this chunk's scale and shift
-        for c in 0..<32 {
-            let k = (parameters + 26592)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 26624)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let xr = a3 + lo * 25088 + r * 32
-                let yr = a4 + lo * 25088 + r * 32
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-            }
-        }
+        BatchNorm.inference(a3 + lo * 25088, a4 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn, fold: l4_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l4_batch_normalization_2BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l4_batch_normalization_2part + t * 64
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l4_batch_normalization_2mean + 0)), iv0 = ld16((l4_batch_normalization_2inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l4_batch_normalization_2mean + 16)), iv1 = ld16((l4_batch_normalization_2inv + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g4 + lo * 25088 + r * 32
-                let xr = a3 + lo * 25088 + r * 32
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 32) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 32) + 16), sx1)
-        }
+        BatchNorm.backwardSums(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, rows: (hi - lo) * 784,
+                               l4_batch_normalization_2bn, into: l4_batch_normalization_2part + t * 64)
     }
 
     // batch_normalization_2 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l4_batch_normalization_2BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 784, 1))
-        for c in 0..<32 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l4_batch_normalization_2part[k * 64 + c]; sdx += l4_batch_normalization_2part[k * 64 + 32 + c] }
-            gradients[26592 + c] = sdx
-            gradients[26624 + c] = sdy
-            l4_batch_normalization_2mdy[c] = sdy * scale
-            l4_batch_normalization_2mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l4_batch_normalization_2part, chunks: max(1, min(threads, count)), rows: count * 784, l4_batch_normalization_2bn,
+                                 dGamma: gradients + 26592, dBeta: gradients + 26624)
     }
 
     // batch_normalization_2 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l4_batch_normalization_2BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l4_batch_normalization_2inv + 0)), m0 = ld16((l4_batch_normalization_2mean + 0))
-            let k0 = ld16(((parameters + 26592) + 0)) * iv0
-            let my0 = ld16((l4_batch_normalization_2mdy + 0)), mx0 = ld16((l4_batch_normalization_2mdx + 0))
-            let iv1 = ld16((l4_batch_normalization_2inv + 16)), m1 = ld16((l4_batch_normalization_2mean + 16))
-            let k1 = ld16(((parameters + 26592) + 16)) * iv1
-            let my1 = ld16((l4_batch_normalization_2mdy + 16)), mx1 = ld16((l4_batch_normalization_2mdx + 16))
-            for r in 0..<(hi - lo) * 784 {
-                let dyr = g4 + lo * 25088 + r * 32, xr = a3 + lo * 25088 + r * 32, dxr = g3 + lo * 25088 + r * 32
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-            }
-        }
+        BatchNorm.backwardData(g4 + lo * 25088, a4 + lo * 25088, a3 + lo * 25088, g3 + lo * 25088, rows: (hi - lo) * 784, l4_batch_normalization_2bn)
     }
 
     // max_pooling2d_1 (MaxPooling2D): [N, 28, 28, 32] -> [N, 14, 14, 32]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)
@@ -1263,223 +1009,58 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_3 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l8_batch_normalization_3bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l8_batch_normalization_3stats, gamma: (parameters + 45216), beta: (parameters + 45280),
+                       movingMean: (parameters + 45344), movingVariance: (parameters + 45408),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_3 training pass 1: per-chunk sums of x
     private func l8_batch_normalization_3SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l8_batch_normalization_3part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a7 + lo * 12544 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3: batch mean from the partial sums
     private func l8_batch_normalization_3ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l8_batch_normalization_3part[k * 128 + c] }
-            l8_batch_normalization_3mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 2: per-chunk sums of (x - mean)^2
     private func l8_batch_normalization_3SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l8_batch_normalization_3part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l8_batch_normalization_3mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l8_batch_normalization_3mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l8_batch_normalization_3mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l8_batch_normalization_3mean + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a7 + lo * 12544 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3: batch variance, 1/sqrt(var + eps), moving statistics
     private func l8_batch_normalization_3ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 196, 1)
-        let mm = (parameters + 45344), mv = (parameters + 45408)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l8_batch_normalization_3part[k * 128 + c] }
-            let v = s / Float(m)
-            l8_batch_normalization_3inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l8_batch_normalization_3mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn)
     }
 
     // batch_normalization_3 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l8_batch_normalization_3Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l8_batch_normalization_3mean + 0)), k0 = ld16((l8_batch_normalization_3inv + 0))
-            let ga0 = ld16(((parameters + 45216) + 0))
-            let be0 = ld16(((parameters + 45280) + 0))
-            let m1 = ld16((l8_batch_normalization_3mean + 16)), k1 = ld16((l8_batch_normalization_3inv + 16))
-            let ga1 = ld16(((parameters + 45216) + 16))
-            let be1 = ld16(((parameters + 45280) + 16))
-            let m2 = ld16((l8_batch_normalization_3mean + 32)), k2 = ld16((l8_batch_normalization_3inv + 32))
-            let ga2 = ld16(((parameters + 45216) + 32))
-            let be2 = ld16(((parameters + 45280) + 32))
-            let m3 = ld16((l8_batch_normalization_3mean + 48)), k3 = ld16((l8_batch_normalization_3inv + 48))
-            let ga3 = ld16(((parameters + 45216) + 48))
-            let be3 = ld16(((parameters + 45280) + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a7 + lo * 12544 + r * 64
-                let yr = a8 + lo * 12544 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                let y2 = ga2 * v2 + be2
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                let y3 = ga3 * v3 + be3
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
     }
 
     // batch_normalization_3 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l8_batch_normalization_3Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 45344), mv = (parameters + 45408)
-        let sc = l8_batch_normalization_3part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 45216)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 45280)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a7 + lo * 12544 + r * 64
-                let yr = a8 + lo * 12544 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a7 + lo * 12544, a8 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn, fold: l8_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l8_batch_normalization_3BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l8_batch_normalization_3part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l8_batch_normalization_3mean + 0)), iv0 = ld16((l8_batch_normalization_3inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l8_batch_normalization_3mean + 16)), iv1 = ld16((l8_batch_normalization_3inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l8_batch_normalization_3mean + 32)), iv2 = ld16((l8_batch_normalization_3inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l8_batch_normalization_3mean + 48)), iv3 = ld16((l8_batch_normalization_3inv + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g8 + lo * 12544 + r * 64
-                let xr = a7 + lo * 12544 + r * 64
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                let g2 = ld16((dyr + 32))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                let g3 = ld16((dyr + 48))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, rows: (hi - lo) * 196,
+                               l8_batch_normalization_3bn, into: l8_batch_normalization_3part + t * 128)
     }
 
     // batch_normalization_3 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l8_batch_normalization_3BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l8_batch_normalization_3part[k * 128 + c]; sdx += l8_batch_normalization_3part[k * 128 + 64 + c] }
-            gradients[45216 + c] = sdx
-            gradients[45280 + c] = sdy
-            l8_batch_normalization_3mdy[c] = sdy * scale
-            l8_batch_normalization_3mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l8_batch_normalization_3part, chunks: max(1, min(threads, count)), rows: count * 196, l8_batch_normalization_3bn,
+                                 dGamma: gradients + 45216, dBeta: gradients + 45280)
     }
 
     // batch_normalization_3 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l8_batch_normalization_3BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l8_batch_normalization_3inv + 0)), m0 = ld16((l8_batch_normalization_3mean + 0))
-            let k0 = ld16(((parameters + 45216) + 0)) * iv0
-            let my0 = ld16((l8_batch_normalization_3mdy + 0)), mx0 = ld16((l8_batch_normalization_3mdx + 0))
-            let iv1 = ld16((l8_batch_normalization_3inv + 16)), m1 = ld16((l8_batch_normalization_3mean + 16))
-            let k1 = ld16(((parameters + 45216) + 16)) * iv1
-            let my1 = ld16((l8_batch_normalization_3mdy + 16)), mx1 = ld16((l8_batch_normalization_3mdx + 16))
-            let iv2 = ld16((l8_batch_normalization_3inv + 32)), m2 = ld16((l8_batch_normalization_3mean + 32))
-            let k2 = ld16(((parameters + 45216) + 32)) * iv2
-            let my2 = ld16((l8_batch_normalization_3mdy + 32)), mx2 = ld16((l8_batch_normalization_3mdx + 32))
-            let iv3 = ld16((l8_batch_normalization_3inv + 48)), m3 = ld16((l8_batch_normalization_3mean + 48))
-            let k3 = ld16(((parameters + 45216) + 48)) * iv3
-            let my3 = ld16((l8_batch_normalization_3mdy + 48)), mx3 = ld16((l8_batch_normalization_3mdx + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g8 + lo * 12544 + r * 64, xr = a7 + lo * 12544 + r * 64, dxr = g7 + lo * 12544 + r * 64
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-            }
-        }
+        BatchNorm.backwardData(g8 + lo * 12544, a8 + lo * 12544, a7 + lo * 12544, g7 + lo * 12544, rows: (hi - lo) * 196, l8_batch_normalization_3bn)
     }
 
     // conv2d_4: U[xi][ci][co] = (G g G^T)[xi / 6][xi % 6], g = W[:, :, ci, co] (Winograd F(4x4, 3x3))
@@ -1572,223 +1153,58 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         }
     }
 
-    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99; training pass 1: per-chunk sums of x
+    // batch_normalization_4 (BatchNormalization): [N, 14, 14, 64] -> [N, 14, 14, 64]: batch norm over 64 channels x 196 pixels, eps 0.001, momentum 0.99
+    private var l10_batch_normalization_4bn: BatchNormLayer {
+        BatchNormLayer(channels: 64, statistics: l10_batch_normalization_4stats, gamma: (parameters + 82400), beta: (parameters + 82464),
+                       movingMean: (parameters + 82528), movingVariance: (parameters + 82592),
+                       epsilon: Float(0.001), momentum: Float(0.99))
+    }
+
+    // batch_normalization_4 training pass 1: per-chunk sums of x
     private func l10_batch_normalization_4SumMean(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_4part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a9 + lo * 12544 + r * 64
-                s0 += ld16((xr + 0))
-                s1 += ld16((xr + 16))
-                s2 += ld16((xr + 32))
-                s3 += ld16((xr + 48))
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.sums(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4: batch mean from the partial sums
     private func l10_batch_normalization_4ReduceMean() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l10_batch_normalization_4part[k * 128 + c] }
-            l10_batch_normalization_4mean[c] = s * scale
-        }
+        BatchNorm.reduceMean(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
     }
 
     // batch_normalization_4 training pass 2: per-chunk sums of (x - mean)^2
     private func l10_batch_normalization_4SumVar(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_4part + t * 128
-        do {
-            var s0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_4mean + 0))
-            var s1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10_batch_normalization_4mean + 16))
-            var s2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10_batch_normalization_4mean + 32))
-            var s3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10_batch_normalization_4mean + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a9 + lo * 12544 + r * 64
-                let d0 = ld16((xr + 0)) - m0
-                s0 += d0 * d0
-                let d1 = ld16((xr + 16)) - m1
-                s1 += d1 * d1
-                let d2 = ld16((xr + 32)) - m2
-                s2 += d2 * d2
-                let d3 = ld16((xr + 48)) - m3
-                s3 += d3 * d3
-            }
-            st16((s + 0), s0)
-            st16((s + 16), s1)
-            st16((s + 32), s2)
-            st16((s + 48), s3)
-        }
+        BatchNorm.squaredDeviations(a9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4: batch variance, 1/sqrt(var + eps), moving statistics
     private func l10_batch_normalization_4ReduceVar() {
-        let chunks = max(1, min(threads, count))
-        let m = max(count * 196, 1)
-        let mm = (parameters + 82528), mv = (parameters + 82592)
-        for c in 0..<64 {
-            var s: Float = 0
-            for k in 0..<chunks { s += l10_batch_normalization_4part[k * 128 + c] }
-            let v = s / Float(m)
-            l10_batch_normalization_4inv[c] = 1 / (v + Float(0.001)).squareRoot()
-            mm[c] = Float(0.99) * mm[c] + (1 - Float(0.99)) * l10_batch_normalization_4mean[c]
-            mv[c] = Float(0.99) * mv[c] + (1 - Float(0.99)) * v
-        }
+        BatchNorm.reduceVariance(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn)
     }
 
     // batch_normalization_4 training pass 3: xhat = (x - mean) * inv, y = gamma * xhat + beta
     private func l10_batch_normalization_4Normalize(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let m0 = ld16((l10_batch_normalization_4mean + 0)), k0 = ld16((l10_batch_normalization_4inv + 0))
-            let ga0 = ld16(((parameters + 82400) + 0))
-            let be0 = ld16(((parameters + 82464) + 0))
-            let m1 = ld16((l10_batch_normalization_4mean + 16)), k1 = ld16((l10_batch_normalization_4inv + 16))
-            let ga1 = ld16(((parameters + 82400) + 16))
-            let be1 = ld16(((parameters + 82464) + 16))
-            let m2 = ld16((l10_batch_normalization_4mean + 32)), k2 = ld16((l10_batch_normalization_4inv + 32))
-            let ga2 = ld16(((parameters + 82400) + 32))
-            let be2 = ld16(((parameters + 82464) + 32))
-            let m3 = ld16((l10_batch_normalization_4mean + 48)), k3 = ld16((l10_batch_normalization_4inv + 48))
-            let ga3 = ld16(((parameters + 82400) + 48))
-            let be3 = ld16(((parameters + 82464) + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a9 + lo * 12544 + r * 64
-                let yr = a10 + lo * 12544 + r * 64
-                let v0 = (ld16((xr + 0)) - m0) * k0
-                let y0 = ga0 * v0 + be0
-                st16((yr + 0), y0)
-                let v1 = (ld16((xr + 16)) - m1) * k1
-                let y1 = ga1 * v1 + be1
-                st16((yr + 16), y1)
-                let v2 = (ld16((xr + 32)) - m2) * k2
-                let y2 = ga2 * v2 + be2
-                st16((yr + 32), y2)
-                let v3 = (ld16((xr + 48)) - m3) * k3
-                let y3 = ga3 * v3 + be3
-                st16((yr + 48), y3)
-            }
-        }
+        BatchNorm.normalize(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
     }
 
     // batch_normalization_4 inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
     private func l10_batch_normalization_4Inference(_ lo: Int, _ hi: Int, _ t: Int) {
-        let mm = (parameters + 82528), mv = (parameters + 82592)
-        let sc = l10_batch_normalization_4part + t * 128, sh = sc + 64   // this chunk's scale and shift
-        for c in 0..<64 {
-            let k = (parameters + 82400)[c] / (mv[c] + Float(0.001)).squareRoot()
-            sc[c] = k
-            sh[c] = (parameters + 82464)[c] - mm[c] * k
-        }
-        do {
-            let k0 = ld16((sc + 0)), b0 = ld16((sh + 0))
-            let k1 = ld16((sc + 16)), b1 = ld16((sh + 16))
-            let k2 = ld16((sc + 32)), b2 = ld16((sh + 32))
-            let k3 = ld16((sc + 48)), b3 = ld16((sh + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let xr = a9 + lo * 12544 + r * 64
-                let yr = a10 + lo * 12544 + r * 64
-                st16((yr + 0), ld16((xr + 0)) * k0 + b0)
-                st16((yr + 16), ld16((xr + 16)) * k1 + b1)
-                st16((yr + 32), ld16((xr + 32)) * k2 + b2)
-                st16((yr + 48), ld16((xr + 48)) * k3 + b3)
-            }
-        }
+        BatchNorm.inference(a9 + lo * 12544, a10 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn, fold: l10_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4 backward pass 1: per-chunk sums of dy and dy * xhat
     private func l10_batch_normalization_4BackwardSums(_ lo: Int, _ hi: Int, _ t: Int) {
-        let s = l10_batch_normalization_4part + t * 128
-        do {
-            var sy0: SIMD16<Float> = SIMD16<Float>(), sx0: SIMD16<Float> = SIMD16<Float>()
-            let m0 = ld16((l10_batch_normalization_4mean + 0)), iv0 = ld16((l10_batch_normalization_4inv + 0))
-            var sy1: SIMD16<Float> = SIMD16<Float>(), sx1: SIMD16<Float> = SIMD16<Float>()
-            let m1 = ld16((l10_batch_normalization_4mean + 16)), iv1 = ld16((l10_batch_normalization_4inv + 16))
-            var sy2: SIMD16<Float> = SIMD16<Float>(), sx2: SIMD16<Float> = SIMD16<Float>()
-            let m2 = ld16((l10_batch_normalization_4mean + 32)), iv2 = ld16((l10_batch_normalization_4inv + 32))
-            var sy3: SIMD16<Float> = SIMD16<Float>(), sx3: SIMD16<Float> = SIMD16<Float>()
-            let m3 = ld16((l10_batch_normalization_4mean + 48)), iv3 = ld16((l10_batch_normalization_4inv + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g10 + lo * 12544 + r * 64
-                let xr = a9 + lo * 12544 + r * 64
-                let g0 = ld16((dyr + 0))
-                sy0 += g0
-                sx0 += g0 * ((ld16((xr + 0)) - m0) * iv0)
-                let g1 = ld16((dyr + 16))
-                sy1 += g1
-                sx1 += g1 * ((ld16((xr + 16)) - m1) * iv1)
-                let g2 = ld16((dyr + 32))
-                sy2 += g2
-                sx2 += g2 * ((ld16((xr + 32)) - m2) * iv2)
-                let g3 = ld16((dyr + 48))
-                sy3 += g3
-                sx3 += g3 * ((ld16((xr + 48)) - m3) * iv3)
-            }
-            st16((s + 0), sy0)
-            st16(((s + 64) + 0), sx0)
-            st16((s + 16), sy1)
-            st16(((s + 64) + 16), sx1)
-            st16((s + 32), sy2)
-            st16(((s + 64) + 32), sx2)
-            st16((s + 48), sy3)
-            st16(((s + 64) + 48), sx3)
-        }
+        BatchNorm.backwardSums(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, rows: (hi - lo) * 196,
+                               l10_batch_normalization_4bn, into: l10_batch_normalization_4part + t * 128)
     }
 
     // batch_normalization_4 backward: dgamma, dbeta, mean(dy), mean(dy * xhat)
     private func l10_batch_normalization_4BackwardReduce() {
-        let chunks = max(1, min(threads, count))
-        let scale = 1 / Float(max(count * 196, 1))
-        for c in 0..<64 {
-            var sdy: Float = 0, sdx: Float = 0
-            for k in 0..<chunks { sdy += l10_batch_normalization_4part[k * 128 + c]; sdx += l10_batch_normalization_4part[k * 128 + 64 + c] }
-            gradients[82400 + c] = sdx
-            gradients[82464 + c] = sdy
-            l10_batch_normalization_4mdy[c] = sdy * scale
-            l10_batch_normalization_4mdx[c] = sdx * scale
-        }
+        BatchNorm.backwardReduce(l10_batch_normalization_4part, chunks: max(1, min(threads, count)), rows: count * 196, l10_batch_normalization_4bn,
+                                 dGamma: gradients + 82400, dBeta: gradients + 82464)
     }
 
     // batch_normalization_4 backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
     private func l10_batch_normalization_4BackwardData(_ lo: Int, _ hi: Int, _ t: Int) {
-        do {
-            let iv0 = ld16((l10_batch_normalization_4inv + 0)), m0 = ld16((l10_batch_normalization_4mean + 0))
-            let k0 = ld16(((parameters + 82400) + 0)) * iv0
-            let my0 = ld16((l10_batch_normalization_4mdy + 0)), mx0 = ld16((l10_batch_normalization_4mdx + 0))
-            let iv1 = ld16((l10_batch_normalization_4inv + 16)), m1 = ld16((l10_batch_normalization_4mean + 16))
-            let k1 = ld16(((parameters + 82400) + 16)) * iv1
-            let my1 = ld16((l10_batch_normalization_4mdy + 16)), mx1 = ld16((l10_batch_normalization_4mdx + 16))
-            let iv2 = ld16((l10_batch_normalization_4inv + 32)), m2 = ld16((l10_batch_normalization_4mean + 32))
-            let k2 = ld16(((parameters + 82400) + 32)) * iv2
-            let my2 = ld16((l10_batch_normalization_4mdy + 32)), mx2 = ld16((l10_batch_normalization_4mdx + 32))
-            let iv3 = ld16((l10_batch_normalization_4inv + 48)), m3 = ld16((l10_batch_normalization_4mean + 48))
-            let k3 = ld16(((parameters + 82400) + 48)) * iv3
-            let my3 = ld16((l10_batch_normalization_4mdy + 48)), mx3 = ld16((l10_batch_normalization_4mdx + 48))
-            for r in 0..<(hi - lo) * 196 {
-                let dyr = g10 + lo * 12544 + r * 64, xr = a9 + lo * 12544 + r * 64, dxr = g9 + lo * 12544 + r * 64
-                let g0 = ld16((dyr + 0))
-                st16((dxr + 0), k0 * (g0 - my0 - ((ld16((xr + 0)) - m0) * iv0) * mx0))
-                let g1 = ld16((dyr + 16))
-                st16((dxr + 16), k1 * (g1 - my1 - ((ld16((xr + 16)) - m1) * iv1) * mx1))
-                let g2 = ld16((dyr + 32))
-                st16((dxr + 32), k2 * (g2 - my2 - ((ld16((xr + 32)) - m2) * iv2) * mx2))
-                let g3 = ld16((dyr + 48))
-                st16((dxr + 48), k3 * (g3 - my3 - ((ld16((xr + 48)) - m3) * iv3) * mx3))
-            }
-        }
+        BatchNorm.backwardData(g10 + lo * 12544, a10 + lo * 12544, a9 + lo * 12544, g9 + lo * 12544, rows: (hi - lo) * 196, l10_batch_normalization_4bn)
     }
 
     // max_pooling2d_2 (MaxPooling2D): [N, 14, 14, 64] -> [N, 7, 7, 64]: max pool 2x2 stride 2x2 valid (pad top 0 left 0)

@@ -136,8 +136,7 @@ struct LayerSchedule {
         let bnIdx = idx + bnPos - i
         bnDataInProducer.insert(bnPos)
         return BatchNormBackwardData(
-            prefix: LayerContext.prefix(bnIdx, layers[bnPos].name), channels: layers[i].outputShape.last ?? 1,
-            gamma: params.offsets[bnPos][.gamma].map { "(parameters + \($0))" },
+            layer: BatchNormPasses.layerValue(LayerContext.prefix(bnIdx, layers[bnPos].name)),
             dOut: a.map { "g\(idx + $0 - i)" } ?? "g\(bnIdx)", out: a.map { "a\(idx + $0 - i)" } ?? "a\(bnIdx)",
             x: x, activation: trainEpi)
     }

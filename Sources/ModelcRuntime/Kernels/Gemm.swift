@@ -195,3 +195,13 @@ public func vactivate<V: FloatVector>(_ s: V, _ act: GemmEpilogue.Activation) ->
     case .leaky(let alpha): return s.leaky(alpha)
     }
 }
+
+/// The gradient g times act'(out), given the activation's output; NaN outputs count as not > 0.
+@_transparent
+public func vgradient<V: FloatVector>(_ g: V, through out: V, _ act: GemmEpilogue.Activation) -> V {
+    switch act {
+    case .none: return g
+    case .relu: return g.reluGradient(out)
+    case .leaky(let alpha): return g.leakyGradient(out, alpha)
+    }
+}

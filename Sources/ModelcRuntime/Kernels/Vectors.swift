@@ -21,6 +21,12 @@ public protocol FloatVector {
     func leaky(_ alpha: Float) -> Self
     /// Lanes below zero become +0; NaN passes through.
     func relu() -> Self
+    func minus(_ o: Self) -> Self
+    func times(_ o: Self) -> Self
+    /// self (a gradient) times leaky'(out): lanes where out is not > 0 times alpha.
+    func leakyGradient(_ out: Self, _ alpha: Float) -> Self
+    /// self (a gradient) times relu'(out): lanes where out is not > 0 become 0.
+    func reluGradient(_ out: Self) -> Self
 }
 
 extension Float: FloatVector {
@@ -32,6 +38,10 @@ extension Float: FloatVector {
     @inlinable @inline(__always) public func scaled(_ scale: Float, _ shift: Float) -> Float { self * scale + shift }
     @inlinable @inline(__always) public func leaky(_ alpha: Float) -> Float { self < 0 ? self * alpha : self }
     @inlinable @inline(__always) public func relu() -> Float { Swift.max(self, 0) }
+    @inlinable @inline(__always) public func minus(_ o: Float) -> Float { self - o }
+    @inlinable @inline(__always) public func times(_ o: Float) -> Float { self * o }
+    @inlinable @inline(__always) public func leakyGradient(_ out: Float, _ alpha: Float) -> Float { out > 0 ? self : self * alpha }
+    @inlinable @inline(__always) public func reluGradient(_ out: Float) -> Float { out > 0 ? self : 0 }
 }
 
 
@@ -52,6 +62,10 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
     public func plus(_ o: Self) -> Self { self + o }
     @inlinable @inline(__always)
     public func scaled(_ scale: Self, _ shift: Self) -> Self { self * scale + shift }
+    @inlinable @inline(__always)
+    public func minus(_ o: Self) -> Self { self - o }
+    @inlinable @inline(__always)
+    public func times(_ o: Self) -> Self { self * o }
 }
 
 // relu clears the negative lanes with a compare and a bit mask, because `replacing(with: 0,
@@ -60,6 +74,8 @@ extension FloatVector where Self: SIMD, Self.Scalar == Float {
 // tile's accumulators into 64-bit pieces (Tests/Peers/RESULTS.md, ninth session).
 extension SIMD2 where Scalar == Float {
     @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func leakyGradient(_ out: Self, _ alpha: Float) -> Self { replacing(with: self * alpha, where: .!(out .> Self())) }
+    @_transparent public func reluGradient(_ out: Self) -> Self { replacing(with: 0, where: .!(out .> Self())) }
     @_transparent public func relu() -> Self {
         let negative = unsafeBitCast(self .< Self(), to: SIMD2<Int32>.self)
         return unsafeBitCast(unsafeBitCast(self, to: SIMD2<Int32>.self) & ~negative, to: Self.self)
@@ -67,6 +83,8 @@ extension SIMD2 where Scalar == Float {
 }
 extension SIMD4 where Scalar == Float {
     @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func leakyGradient(_ out: Self, _ alpha: Float) -> Self { replacing(with: self * alpha, where: .!(out .> Self())) }
+    @_transparent public func reluGradient(_ out: Self) -> Self { replacing(with: 0, where: .!(out .> Self())) }
     @_transparent public func relu() -> Self {
         let negative = unsafeBitCast(self .< Self(), to: SIMD4<Int32>.self)
         return unsafeBitCast(unsafeBitCast(self, to: SIMD4<Int32>.self) & ~negative, to: Self.self)
@@ -74,6 +92,8 @@ extension SIMD4 where Scalar == Float {
 }
 extension SIMD8 where Scalar == Float {
     @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func leakyGradient(_ out: Self, _ alpha: Float) -> Self { replacing(with: self * alpha, where: .!(out .> Self())) }
+    @_transparent public func reluGradient(_ out: Self) -> Self { replacing(with: 0, where: .!(out .> Self())) }
     @_transparent public func relu() -> Self {
         let negative = unsafeBitCast(self .< Self(), to: SIMD8<Int32>.self)
         return unsafeBitCast(unsafeBitCast(self, to: SIMD8<Int32>.self) & ~negative, to: Self.self)
@@ -81,6 +101,8 @@ extension SIMD8 where Scalar == Float {
 }
 extension SIMD16 where Scalar == Float {
     @_transparent public func leaky(_ alpha: Float) -> Self { replacing(with: self * alpha, where: self .< Self()) }
+    @_transparent public func leakyGradient(_ out: Self, _ alpha: Float) -> Self { replacing(with: self * alpha, where: .!(out .> Self())) }
+    @_transparent public func reluGradient(_ out: Self) -> Self { replacing(with: 0, where: .!(out .> Self())) }
     @_transparent public func relu() -> Self {
         let negative = unsafeBitCast(self .< Self(), to: SIMD16<Int32>.self)
         return unsafeBitCast(unsafeBitCast(self, to: SIMD16<Int32>.self) & ~negative, to: Self.self)
@@ -108,4 +130,12 @@ public struct VectorPair<V: FloatVector>: FloatVector {
     public func leaky(_ alpha: Float) -> Self { Self(lo.leaky(alpha), hi.leaky(alpha)) }
     @_transparent
     public func relu() -> Self { Self(lo.relu(), hi.relu()) }
+    @_transparent
+    public func minus(_ o: Self) -> Self { Self(lo.minus(o.lo), hi.minus(o.hi)) }
+    @_transparent
+    public func times(_ o: Self) -> Self { Self(lo.times(o.lo), hi.times(o.hi)) }
+    @_transparent
+    public func leakyGradient(_ out: Self, _ alpha: Float) -> Self { Self(lo.leakyGradient(out.lo, alpha), hi.leakyGradient(out.hi, alpha)) }
+    @_transparent
+    public func reluGradient(_ out: Self) -> Self { Self(lo.reluGradient(out.lo), hi.reluGradient(out.hi)) }
 }

@@ -6,9 +6,9 @@
 //   inference: y = (x - moving_mean) / sqrt(moving_var + eps) * gamma + beta
 //   backward:  dbeta = sum dy, dgamma = sum dy * xhat,
 //              dx = gamma / sqrt(var + eps) * (dy - mean(dy) - xhat * mean(dy * xhat))
-// Batch-wide sums are per-chunk partials reduced in serial steps between parallel regions.
-// Every pass keeps the channels in SIMD registers (emitChannelLoops): each lane is one
-// channel and visits the pixels in order, so the sums are those of the plain scalar loops.
+// The passes are calls of the runtime's BatchNorm kernels (Sources/ModelcRuntime/Kernels/
+// BatchNorm.swift): batch-wide sums are per-chunk partials reduced in serial steps between
+// parallel regions.
 //
 // Training fusion (the fusion pass's groups): when a ReLU/LeakyReLU layer follows, the
 // normalize pass writes act(y) straight into that layer's output, and both backward passes
@@ -30,7 +30,7 @@ struct BatchNormEmitter: OpEmitter {
 
     func emit(_ c: LayerContext, _ m: ModelEmission) -> (train: [Step], infer: [Step], backward: [Step]) {
         let passes = BatchNormPasses(attrs: attrs, c: c, activation: trainActivation)
-        passes.declareBuffers(m)
+        passes.declare(m)
         passes.emitMean(m)
         passes.emitVariance(m)
         passes.emitNormalize(m)
@@ -55,38 +55,23 @@ struct BatchNormEmitter: OpEmitter {
 ///   dy = dOut * act'(out) when an activation is fused.
 /// Run by the layer over its chunk, or by the producer Conv2D on one image at a time.
 struct BatchNormBackwardData {
-    let prefix: String
-    let channels: Int
-    let gamma: String?
+    /// The layer's `BatchNormLayer` value (BatchNormPasses.layerValue).
+    let layer: String
     let dOut: String
     let out: String
     let x: String
     let activation: EpilogueActivation?
 
-    /// `let gN = dy` for vector j of row r (act' applied when an activation is fused).
-    func emitDy(_ w: CodeWriter, _ l: ChannelLanes, _ j: Int) {
-        w.line("\(activation == nil ? "let" : "var") g\(j) = \(l.load("dyr", j))")
-        if let a = activation {
-            w.line("let o\(j) = \(l.load("yr", j))")
-            w.line(SIMDText.backward(l.width, "g\(j)", y: "o\(j)", a))
+    /// `, .leaky(0.3)`: the fused activation argument of a BatchNorm pass ("" without one).
+    static func activationArgument(_ a: EpilogueActivation?) -> String {
+        switch a ?? .none {
+        case .none: return ""
+        case .relu: return ", .relu"
+        case .leaky(let alpha): return ", .leaky(\(floatLiteral(alpha)))"
         }
     }
 
     func emit(_ w: CodeWriter, rows: String, dOutBase: String, outBase: String, xBase: String, dxBase: String) {
-        let p = prefix, ch = channels
-        emitChannelLoops(w, rows: rows, channels: ch, maxVectors: 4, pre: { l in
-            for j in 0..<l.count {
-                w.line("let iv\(j) = \(l.load("\(p)inv", j)), m\(j) = \(l.load("\(p)mean", j))")
-                w.line("let k\(j) = \(gamma != nil ? "\(l.load(gamma!, j)) * " : "")iv\(j)")
-                w.line("let my\(j) = \(l.load("\(p)mdy", j)), mx\(j) = \(l.load("\(p)mdx", j))")
-            }
-        }, body: { l in
-            w.line("let dyr = \(dOutBase) + r * \(ch), xr = \(xBase) + r * \(ch), dxr = \(dxBase) + r * \(ch)")
-            if activation != nil { w.line("let yr = \(outBase) + r * \(ch)") }
-            for j in 0..<l.count {
-                emitDy(w, l, j)
-                w.line(l.store("dxr", j, "k\(j) * (g\(j) - my\(j) - ((\(l.load("xr", j)) - m\(j)) * iv\(j)) * mx\(j))"))
-            }
-        }, post: { _ in })
+        w.line("BatchNorm.backwardData(\(dOutBase), \(outBase), \(xBase), \(dxBase), rows: \(rows), \(layer)\(BatchNormBackwardData.activationArgument(activation)))")
     }
 }

@@ -1,0 +1,260 @@
+// BatchNormalization over the channels of NHWC rows, as the emitted model's passes call it.
+//   training:  mean, var = batch statistics over all rows (population variance, two passes),
+//              xhat = (x - mean) * inv, inv = 1 / sqrt(var + eps) (xhat is never stored: the
+//              backward recomputes it from x with the same operations),
+//              y = act(gamma * xhat + beta), act = a fused ReLU/LeakyReLU or none,
+//              moving = momentum * moving + (1 - momentum) * batch (unbiased variance for PyTorch)
+//   inference: y = x * scale + shift, scale = gamma / sqrt(moving_var + eps),
+//              shift = beta - moving_mean * scale
+//   backward:  dy = dOut * act'(out), dbeta = sum dy, dgamma = sum dy * xhat,
+//              dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat))
+// The batch-wide sums are per-chunk partials (each chunk of images on its own thread), which
+// the serial `reduce` steps add up between the parallel passes. The row passes are
+// @_transparent: the emitted call's literal sizes reach the loops (ChannelPasses.swift).
+
+/// One BatchNorm layer: its per-channel statistics buffer, parameters and constants.
+public struct BatchNormLayer {
+    public var channels: Int
+    /// [mean, inv, mean(dy), mean(dy * xhat)], `channels` floats each.
+    public var statistics: UnsafeMutablePointer<Float>
+    /// Keras's scale and center (nil when switched off).
+    public var gamma: UnsafeMutablePointer<Float>?, beta: UnsafeMutablePointer<Float>?
+    public var movingMean: UnsafeMutablePointer<Float>, movingVariance: UnsafeMutablePointer<Float>
+    public var epsilon: Float, momentum: Float
+    /// The moving variance takes the unbiased batch variance (PyTorch).
+    public var unbiased: Bool
+
+    @_transparent
+    public init(channels: Int, statistics: UnsafeMutablePointer<Float>, gamma: UnsafeMutablePointer<Float>?,
+                beta: UnsafeMutablePointer<Float>?, movingMean: UnsafeMutablePointer<Float>,
+                movingVariance: UnsafeMutablePointer<Float>, epsilon: Float, momentum: Float, unbiased: Bool = false) {
+        self.channels = channels; self.statistics = statistics; self.gamma = gamma; self.beta = beta
+        self.movingMean = movingMean; self.movingVariance = movingVariance
+        self.epsilon = epsilon; self.momentum = momentum; self.unbiased = unbiased
+    }
+
+    @_transparent public var mean: UnsafeMutablePointer<Float> { statistics }
+    @_transparent public var inv: UnsafeMutablePointer<Float> { statistics + channels }
+    @_transparent public var meanDy: UnsafeMutablePointer<Float> { statistics + 2 * channels }
+    @_transparent public var meanDyXhat: UnsafeMutablePointer<Float> { statistics + 3 * channels }
+}
+
+public enum BatchNorm {
+    // MARK: training statistics
+
+    /// Pass 1 over one chunk's rows: part[c] = sum_r x[r][c].
+    @_transparent
+    public static func sums(_ x: UnsafePointer<Float>, rows: Int, _ l: BatchNormLayer, into part: UnsafeMutablePointer<Float>) {
+        forEachChannelBlock(l.channels, Sums(x: x, rows: rows, channels: l.channels, mean: nil, part: part))
+    }
+
+    /// Pass 2 over one chunk's rows: part[c] = sum_r (x[r][c] - mean[c])^2.
+    @_transparent
+    public static func squaredDeviations(_ x: UnsafePointer<Float>, rows: Int, _ l: BatchNormLayer, into part: UnsafeMutablePointer<Float>) {
+        forEachChannelBlock(l.channels, Sums(x: x, rows: rows, channels: l.channels, mean: l.mean, part: part))
+    }
+
+    /// The batch mean from the chunks' pass-1 sums (`part`: chunks x 2 x channels).
+    @inlinable
+    public static func reduceMean(_ part: UnsafePointer<Float>, chunks: Int, rows: Int, _ l: BatchNormLayer) {
+        let ch = l.channels, scale = 1 / Float(max(rows, 1))
+        for c in 0..<ch {
+            var s: Float = 0
+            for k in 0..<chunks { s += part[k * 2 * ch + c] }
+            l.mean[c] = s * scale
+        }
+    }
+
+    /// The batch variance from the chunks' pass-2 sums: inv, and the moving statistics.
+    @inlinable
+    public static func reduceVariance(_ part: UnsafePointer<Float>, chunks: Int, rows: Int, _ l: BatchNormLayer) {
+        let ch = l.channels, m = max(rows, 1), mom = l.momentum
+        for c in 0..<ch {
+            var s: Float = 0
+            for k in 0..<chunks { s += part[k * 2 * ch + c] }
+            let v = s / Float(m)
+            l.inv[c] = 1 / (v + l.epsilon).squareRoot()
+            l.movingMean[c] = mom * l.movingMean[c] + (1 - mom) * l.mean[c]
+            let batch = l.unbiased && m > 1 ? s / Float(m - 1) : v
+            l.movingVariance[c] = mom * l.movingVariance[c] + (1 - mom) * batch
+        }
+    }
+
+    // MARK: forward
+
+    /// Pass 3: y = act(gamma * (x - mean) * inv + beta).
+    @_transparent
+    public static func normalize(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, _ l: BatchNormLayer,
+                                 _ act: GemmEpilogue.Activation = .none) {
+        forEachChannelBlock(l.channels, Normalize(x: x, y: y, rows: rows, l: l, act: act))
+    }
+
+    /// Inference: this chunk's scale and shift from the moving statistics into `fold`
+    /// (2 x channels), then y = x * scale + shift.
+    @_transparent
+    public static func inference(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, _ l: BatchNormLayer,
+                                 fold: UnsafeMutablePointer<Float>) {
+        let ch = l.channels
+        for c in 0..<ch {
+            let k = (l.gamma?[c] ?? 1) / (l.movingVariance[c] + l.epsilon).squareRoot()
+            fold[c] = k
+            fold[ch + c] = (l.beta?[c] ?? 0) - l.movingMean[c] * k
+        }
+        forEachChannelBlock(ch, Affine(x: x, y: y, rows: rows, channels: ch, scale: fold, shift: fold + ch))
+    }
+
+    // MARK: backward
+
+    /// Backward pass 1 over one chunk's rows: part[c] = sum dy, part[ch + c] = sum dy * xhat,
+    /// dy = dOut * act'(out) (`out` is read only with an activation).
+    @_transparent
+    public static func backwardSums(_ dOut: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int,
+                                    _ l: BatchNormLayer, _ act: GemmEpilogue.Activation = .none, into part: UnsafeMutablePointer<Float>) {
+        forEachChannelBlock(l.channels, BackwardSums(dOut: dOut, out: out, x: x, rows: rows, l: l, act: act, part: part))
+    }
+
+    /// The backward's reduction: dgamma, dbeta (into the gradients, when the layer has them),
+    /// mean(dy) and mean(dy * xhat).
+    @inlinable
+    public static func backwardReduce(_ part: UnsafePointer<Float>, chunks: Int, rows: Int, _ l: BatchNormLayer,
+                                      dGamma: UnsafeMutablePointer<Float>?, dBeta: UnsafeMutablePointer<Float>?) {
+        let ch = l.channels, scale = 1 / Float(max(rows, 1))
+        for c in 0..<ch {
+            var sdy: Float = 0, sdx: Float = 0
+            for k in 0..<chunks { sdy += part[k * 2 * ch + c]; sdx += part[k * 2 * ch + ch + c] }
+            dGamma?[c] = sdx
+            dBeta?[c] = sdy
+            l.meanDy[c] = sdy * scale
+            l.meanDyXhat[c] = sdx * scale
+        }
+    }
+
+    /// Backward pass 2: dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat)).
+    @_transparent
+    public static func backwardData(_ dOut: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                    _ dx: UnsafeMutablePointer<Float>, rows: Int, _ l: BatchNormLayer,
+                                    _ act: GemmEpilogue.Activation = .none) {
+        forEachChannelBlock(l.channels, BackwardData(dOut: dOut, out: out, x: x, dx: dx, rows: rows, l: l, act: act))
+    }
+}
+
+// MARK: the passes on one channel block
+
+/// sum_r x (mean nil) or sum_r (x - mean)^2.
+@usableFromInline
+struct Sums: ChannelPass {
+    @usableFromInline let x: UnsafePointer<Float>, rows: Int, channels: Int
+    @usableFromInline let mean: UnsafePointer<Float>?, part: UnsafeMutablePointer<Float>
+
+    @_transparent @usableFromInline
+    init(x: UnsafePointer<Float>, rows: Int, channels: Int, mean: UnsafePointer<Float>?, part: UnsafeMutablePointer<Float>) {
+        self.x = x; self.rows = rows; self.channels = channels; self.mean = mean; self.part = part
+    }
+
+    @inlinable @inline(__always)
+    func run<V: FloatVector>(_: V.Type, _ c0: Int) {
+        var s = V()
+        if let mean = mean {
+            let m = V.load(mean + c0)
+            for r in 0..<rows {
+                let d = V.load(x + r * channels + c0).minus(m)
+                s = s.plus(d.times(d))
+            }
+        } else {
+            for r in 0..<rows { s = s.plus(V.load(x + r * channels + c0)) }
+        }
+        s.store(part + c0)
+    }
+}
+
+@usableFromInline
+struct Normalize: ChannelPass {
+    @usableFromInline let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, l: BatchNormLayer, act: GemmEpilogue.Activation
+
+    @_transparent @usableFromInline
+    init(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, l: BatchNormLayer, act: GemmEpilogue.Activation) {
+        self.x = x; self.y = y; self.rows = rows; self.l = l; self.act = act
+    }
+
+    @inlinable @inline(__always)
+    func run<V: FloatVector>(_: V.Type, _ c0: Int) {
+        let ch = l.channels, m = V.load(l.mean + c0), k = V.load(l.inv + c0)
+        let gamma = l.gamma.map { V.load($0 + c0) }, beta = l.beta.map { V.load($0 + c0) }
+        for r in 0..<rows {
+            let xhat = V.load(x + r * ch + c0).minus(m).times(k)
+            var v = gamma.map { $0.times(xhat) } ?? xhat
+            if let b = beta { v = v.plus(b) }
+            vactivate(v, act).store(y + r * ch + c0)
+        }
+    }
+}
+
+/// y = x * scale + shift.
+@usableFromInline
+struct Affine: ChannelPass {
+    @usableFromInline let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, channels: Int
+    @usableFromInline let scale: UnsafePointer<Float>, shift: UnsafePointer<Float>
+
+    @_transparent @usableFromInline
+    init(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, channels: Int,
+         scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+        self.x = x; self.y = y; self.rows = rows; self.channels = channels; self.scale = scale; self.shift = shift
+    }
+
+    @inlinable @inline(__always)
+    func run<V: FloatVector>(_: V.Type, _ c0: Int) {
+        let k = V.load(scale + c0), b = V.load(shift + c0)
+        for r in 0..<rows { V.load(x + r * channels + c0).times(k).plus(b).store(y + r * channels + c0) }
+    }
+}
+
+@usableFromInline
+struct BackwardSums: ChannelPass {
+    @usableFromInline let dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int
+    @usableFromInline let l: BatchNormLayer, act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>
+
+    @_transparent @usableFromInline
+    init(dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, l: BatchNormLayer,
+         act: GemmEpilogue.Activation, part: UnsafeMutablePointer<Float>) {
+        self.dOut = dOut; self.out = out; self.x = x; self.rows = rows; self.l = l; self.act = act; self.part = part
+    }
+
+    @inlinable @inline(__always)
+    func run<V: FloatVector>(_: V.Type, _ c0: Int) {
+        let ch = l.channels, m = V.load(l.mean + c0), k = V.load(l.inv + c0)
+        var sy = V(), sx = V()
+        for r in 0..<rows {
+            let o = r * ch + c0
+            let g = vgradient(V.load(dOut + o), through: V.load(out + o), act)
+            sy = sy.plus(g)
+            sx = sx.plus(g.times(V.load(x + o).minus(m).times(k)))
+        }
+        sy.store(part + c0)
+        sx.store(part + ch + c0)
+    }
+}
+
+@usableFromInline
+struct BackwardData: ChannelPass {
+    @usableFromInline let dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+    @usableFromInline let rows: Int, l: BatchNormLayer, act: GemmEpilogue.Activation
+
+    @_transparent @usableFromInline
+    init(dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+         rows: Int, l: BatchNormLayer, act: GemmEpilogue.Activation) {
+        self.dOut = dOut; self.out = out; self.x = x; self.dx = dx; self.rows = rows; self.l = l; self.act = act
+    }
+
+    @inlinable @inline(__always)
+    func run<V: FloatVector>(_: V.Type, _ c0: Int) {
+        let ch = l.channels, m = V.load(l.mean + c0), iv = V.load(l.inv + c0)
+        let k = l.gamma.map { V.load($0 + c0).times(iv) } ?? iv
+        let my = V.load(l.meanDy + c0), mx = V.load(l.meanDyXhat + c0)
+        for r in 0..<rows {
+            let o = r * ch + c0
+            let g = vgradient(V.load(dOut + o), through: V.load(out + o), act)
+            let xhat = V.load(x + o).minus(m).times(iv)
+            k.times(g.minus(my).minus(xhat.times(mx))).store(dx + o)
+        }
+    }
+}

@@ -12,6 +12,36 @@ public enum Parallel {
     /// Largest accepted `--threads`.
     public static let maxThreads = 1024
 
+    /// A model's batch passes: images 0..<count in min(threads, count) equal chunks,
+    /// `body(lo, hi, chunk)` on the worker pool. Chunk c always gets the same images, so every
+    /// per-chunk partial sum, and with it training, depends only on the thread count.
+    public static func chunks(_ count: Int, threads: Int, _ body: (Int, Int, Int) -> Void) {
+        let chunks = min(threads, count)
+        if chunks <= 1 { body(0, count, 0); return }
+        WorkerPool.shared.run(parts: chunks) { c in body(count * c / chunks, count * (c + 1) / chunks, c) }
+    }
+
+    /// A model's batch inference: images 0..<count in about 8 blocks per thread, taken from a
+    /// shared counter (a thread slowed down by the host does fewer); `body(lo, hi, part)`,
+    /// part < threads. Images are independent at inference, so results do not depend on the blocks.
+    public static func images(_ count: Int, threads: Int, _ body: (Int, Int, Int) -> Void) {
+        if threads <= 1 || count <= 1 { body(0, count, 0); return }
+        let block = (count + threads * 8 - 1) / (threads * 8)
+        WorkerPool.shared.runDynamic(items: (count + block - 1) / block, parts: threads) { i, part in
+            body(i * block, min(count, (i + 1) * block), part)
+        }
+    }
+
+    /// One image's rows 0..<total (in multiples of `block`) split over the threads: `body(q0, q1, part)`.
+    public static func rows(_ total: Int, block: Int, threads: Int, _ body: (Int, Int, Int) -> Void) {
+        let blocks = (total + block - 1) / block
+        let parts = min(threads, blocks)
+        if parts <= 1 { body(0, total, 0); return }
+        WorkerPool.shared.run(parts: parts) { c in
+            body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c)
+        }
+    }
+
     /// Runs body(0..<count) split over `threads` workers (in order on one thread when threads == 1).
     public static func forEach(_ count: Int, _ body: @Sendable (Int) -> Void) {
         if threads <= 1 || count <= 1 {

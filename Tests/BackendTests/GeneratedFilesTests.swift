@@ -6,6 +6,7 @@ import XCTest
 import Foundation
 import ModelcCore
 import ModelcBackend
+import ModelcRuntime
 import TestModelSpecs
 
 final class GeneratedFilesTests: XCTestCase {
@@ -92,5 +93,21 @@ final class GeneratedFilesTests: XCTestCase {
         XCTAssertTrue(src.contains("TensorSpec(key: \"conv2d_1/kernel\", shape: [3, 3, 2, 5], offset: 0, trainable: true, initializer: .glorotUniform(fanIn: 18, fanOut: 45), decays: true)"))
         XCTAssertTrue(src.contains("TensorSpec(key: \"conv2d_1/bias\", shape: [5], offset: 90, trainable: true, initializer: .zeros, decays: false)"))
         XCTAssertFalse(src.contains("[0.") , "no weight literals")
+    }
+
+    /// Emitted models state only the training settings that differ from TrainingConfig(), so its
+    /// defaults must be the runtime's TrainingDefaults().
+    func testTrainingDefaultsAgree() {
+        let c = TrainingConfig(), d = TrainingDefaults()
+        XCTAssertEqual(c.optimizer.rawValue, d.optimizer)
+        XCTAssertEqual([c.learningRate, c.momentum, c.beta1, c.beta2, c.epsilon, c.rho, c.rmsRho, c.weightDecay, c.validationSplit,
+                        c.augmentation.maxRotationDegrees],
+                       [d.learningRate, d.momentum, d.beta1, d.beta2, d.epsilon, d.rho, d.rmsRho, d.weightDecay, d.validationSplit,
+                        d.augmentRotate])
+        XCTAssertEqual([c.batchSize, c.epochs, c.augmentation.maxShiftPixels], [d.batchSize, d.epochs, d.augmentShift])
+        XCTAssertEqual(c.loss.rawValue, d.loss)
+        XCTAssertEqual(c.schedule, .constant); XCTAssertEqual(d.schedule, "constant")
+        XCTAssertEqual(c.earlyStopping, .none); XCTAssertEqual(d.earlyStopping, "none")
+        XCTAssertEqual(c.seed, d.seed)
     }
 }

@@ -49,7 +49,7 @@ final class ThreadsTests: XCTestCase {
     func testSingleImageSplitMatchesBatch() throws {
         typealias M = FxSeed000KmnistCnnDirect
         let src = try String(contentsOfFile: GeneratedFilesTests.repo + "/Tests/GeneratedTestModels/FxSeed000KmnistCnnDirect.swift", encoding: .utf8)
-        XCTAssertTrue(src.contains("splitRows(81, "), "conv2d_2 (81 output pixels) is not split")
+        XCTAssertTrue(src.contains("Parallel.rows(81, "), "conv2d_2 (81 output pixels) is not split")
         XCTAssertFalse(src.contains("ForwardTiles"), "the direct twin uses Winograd")
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
@@ -68,7 +68,7 @@ final class ThreadsTests: XCTestCase {
         }
     }
 
-    /// Batch inference hands blocks of images to the threads dynamically (`parallelImages`):
+    /// Batch inference hands blocks of images to the threads dynamically (`Parallel.images`):
     /// whatever the thread count and the blocks, every image's output is bit-identical.
     func testBatchInferenceIndependentOfThreadsAndBlocks() throws {
         func check<M: CompiledModel>(_ t: M.Type, count: Int) {

@@ -6,17 +6,9 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -53,34 +45,15 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 4077,
         forwardFlops: 75888,
         summary: "Model: \"fuse_cnn_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 8, 8, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 8, 8, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 8, 8, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 8, 8, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 4, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 1, 1, 16)        2,880\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 1, 1, 16)        48\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 1, 1, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 16)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 24)              408\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 24)              96\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               125\n______________________________________________________________________________\nTotal params: 4,197\nTrainable params: 4,077\nNon-trainable params: 120",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 4197 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -133,112 +106,53 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(4197, Float.self)
-        gradients = zeroed(4197, Float.self)
-        partials = zeroed(threads * 4197, Float.self)
-        a0Storage = zeroed(n * 192, Float.self)
+        parameters = memory.floats(4197)
+        gradients = memory.floats(4197)
+        partials = memory.floats(threads * 4197)
+        a0Storage = memory.floats(n * 192)
         a0 = a0Storage
-        a1 = zeroed(n * 1280, Float.self)
-        g1 = zeroed(n * 1280, Float.self)
-        l1_conv2d_1xp = zeroed(n * 300, Float.self)
-        l1_conv2d_1poolIn = zeroed(threads * 1280, Float.self)
-        l1_conv2d_1fold = zeroed(threads * 40, Float.self)
-        l1_conv2d_1dz = zeroed(threads * 1280, Float.self)
-        a2 = zeroed(n * 1280, Float.self)
-        g2 = zeroed(n * 1280, Float.self)
-        l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
-        l2_batch_normalization_1stats = zeroed(80, Float.self)
-        a3 = zeroed(n * 1280, Float.self)
-        g3 = zeroed(n * 1280, Float.self)
-        a4 = zeroed(n * 320, Float.self)
-        g4 = zeroed(n * 320, Float.self)
-        l4_max_pooling2d_1arg = zeroed(n * 320, Int32.self)
-        a5 = zeroed(n * 16, Float.self)
-        g5 = zeroed(n * 16, Float.self)
-        l5_conv2d_2fold = zeroed(threads * 32, Float.self)
-        l5_conv2d_2wt = zeroed(2880, Float.self)
-        l5_conv2d_2dz = zeroed(threads * 16, Float.self)
-        a6 = zeroed(n * 16, Float.self)
-        g6 = zeroed(n * 16, Float.self)
-        l6_batch_normalization_2part = zeroed(threads * 32, Float.self)
-        l6_batch_normalization_2stats = zeroed(64, Float.self)
-        a7 = zeroed(n * 16, Float.self)
-        g7 = zeroed(n * 16, Float.self)
-        a9 = zeroed(n * 24, Float.self)
-        g9 = zeroed(n * 24, Float.self)
-        l9_dense_1fold = zeroed(threads * 48, Float.self)
-        l9_dense_1wt = zeroed(384, Float.self)
-        a10 = zeroed(n * 24, Float.self)
-        g10 = zeroed(n * 24, Float.self)
-        l10_batch_normalization_3part = zeroed(threads * 48, Float.self)
-        l10_batch_normalization_3stats = zeroed(96, Float.self)
-        a11 = zeroed(n * 5, Float.self)
-        g11 = zeroed(n * 5, Float.self)
-        l11_dense_2wt = zeroed(120, Float.self)
+        a1 = memory.floats(n * 1280)
+        g1 = memory.floats(n * 1280)
+        l1_conv2d_1xp = memory.floats(n * 300)
+        l1_conv2d_1poolIn = memory.floats(threads * 1280)
+        l1_conv2d_1fold = memory.floats(threads * 40)
+        l1_conv2d_1dz = memory.floats(threads * 1280)
+        a2 = memory.floats(n * 1280)
+        g2 = memory.floats(n * 1280)
+        l2_batch_normalization_1part = memory.floats(threads * 40)
+        l2_batch_normalization_1stats = memory.floats(80)
+        a3 = memory.floats(n * 1280)
+        g3 = memory.floats(n * 1280)
+        a4 = memory.floats(n * 320)
+        g4 = memory.floats(n * 320)
+        l4_max_pooling2d_1arg = memory.int32s(n * 320)
+        a5 = memory.floats(n * 16)
+        g5 = memory.floats(n * 16)
+        l5_conv2d_2fold = memory.floats(threads * 32)
+        l5_conv2d_2wt = memory.floats(2880)
+        l5_conv2d_2dz = memory.floats(threads * 16)
+        a6 = memory.floats(n * 16)
+        g6 = memory.floats(n * 16)
+        l6_batch_normalization_2part = memory.floats(threads * 32)
+        l6_batch_normalization_2stats = memory.floats(64)
+        a7 = memory.floats(n * 16)
+        g7 = memory.floats(n * 16)
+        a9 = memory.floats(n * 24)
+        g9 = memory.floats(n * 24)
+        l9_dense_1fold = memory.floats(threads * 48)
+        l9_dense_1wt = memory.floats(384)
+        a10 = memory.floats(n * 24)
+        g10 = memory.floats(n * 24)
+        l10_batch_normalization_3part = memory.floats(threads * 48)
+        l10_batch_normalization_3stats = memory.floats(96)
+        a11 = memory.floats(n * 5)
+        g11 = memory.floats(n * 5)
+        l11_dense_2wt = memory.floats(120)
         (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
         (parameters + 3552).update(repeating: 1, count: 16)   // batch_normalization_2/moving_variance
         (parameters + 3976).update(repeating: 1, count: 24)   // batch_normalization_3/gamma
         (parameters + 4048).update(repeating: 1, count: 24)   // batch_normalization_3/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        l1_conv2d_1xp.deallocate()
-        l1_conv2d_1poolIn.deallocate()
-        l1_conv2d_1fold.deallocate()
-        l1_conv2d_1dz.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1stats.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_max_pooling2d_1arg.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_conv2d_2fold.deallocate()
-        l5_conv2d_2wt.deallocate()
-        l5_conv2d_2dz.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_batch_normalization_2part.deallocate()
-        l6_batch_normalization_2stats.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        l9_dense_1fold.deallocate()
-        l9_dense_1wt.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_batch_normalization_3part.deallocate()
-        l10_batch_normalization_3stats.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        l11_dense_2wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -260,18 +174,18 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_batch_normalization_1SumMean(lo, hi, t)
         }
         l2_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1SumVar(lo, hi, t)
         }
         l2_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1Normalize(lo, hi, t)
             l4_max_pooling2d_1Forward(lo, hi, t)
@@ -279,24 +193,24 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
             l6_batch_normalization_2SumMean(lo, hi, t)
         }
         l6_batch_normalization_2ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_batch_normalization_2SumVar(lo, hi, t)
         }
         l6_batch_normalization_2ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_batch_normalization_2Normalize(lo, hi, t)
             l9_dense_1Forward(lo, hi, t)
             l10_batch_normalization_3SumMean(lo, hi, t)
         }
         l10_batch_normalization_3ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_3SumVar(lo, hi, t)
         }
         l10_batch_normalization_3ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_3Normalize(lo, hi, t)
             l11_dense_2Forward(lo, hi, t)
@@ -304,7 +218,7 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1ForwardFused(lo, hi, t)
             l5_conv2d_2ForwardFused(lo, hi, t)
@@ -323,14 +237,6 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         l11_dense_2Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -338,27 +244,27 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         l5_conv2d_2Transpose()
         l9_dense_1Transpose()
         l11_dense_2Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_dense_2Backward(lo, hi, t)
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_3BackwardData(lo, hi, t)
             l9_dense_1Backward(lo, hi, t)
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_conv2d_2Backward(lo, hi, t)
             l4_max_pooling2d_1Backward(lo, hi, t)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -862,10 +768,4 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 5, ldb: 24), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

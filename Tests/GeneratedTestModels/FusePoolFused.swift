@@ -6,10 +6,8 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
@@ -56,34 +54,15 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 4716,
         forwardFlops: 202266,
         summary: "Model: \"fuse_pool_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 9, 7, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 9, 7, 20)        560\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 9, 7, 20)        80\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 9, 7, 20)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 5, 4, 20)        0\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 5, 4, 20)        0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 5, 4, 18)        3,240\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 5, 4, 18)        72\n______________________________________________________________________________\naverage_pooling2d_1 (AveragePooling2D) (None, 2, 2, 18)        0\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 2, 2, 18)        0\n______________________________________________________________________________\ndropout_2 (Dropout)               (None, 2, 2, 18)        0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 2, 2, 7)         511\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 28)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 9)               261\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 9)               36\n______________________________________________________________________________\nre_lu_1 (ReLU)                    (None, 9)               0\n______________________________________________________________________________\ndropout_3 (Dropout)               (None, 9)               0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 5)               50\n______________________________________________________________________________\nTotal params: 4,810\nTrainable params: 4,716\nNon-trainable params: 94",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 4810 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -157,155 +136,75 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(4810, Float.self)
-        gradients = zeroed(4810, Float.self)
-        partials = zeroed(threads * 4810, Float.self)
-        a0Storage = zeroed(n * 189, Float.self)
+        parameters = memory.floats(4810)
+        gradients = memory.floats(4810)
+        partials = memory.floats(threads * 4810)
+        a0Storage = memory.floats(n * 189)
         a0 = a0Storage
-        a1 = zeroed(n * 1260, Float.self)
-        g1 = zeroed(n * 1260, Float.self)
-        l1_conv2d_1xp = zeroed(n * 297, Float.self)
-        l1_conv2d_1poolIn = zeroed(threads * 1260, Float.self)
-        l1_conv2d_1fold = zeroed(threads * 40, Float.self)
-        l1_conv2d_1dz = zeroed(threads * 1260, Float.self)
-        a2 = zeroed(n * 1260, Float.self)
-        g2 = zeroed(n * 1260, Float.self)
-        l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
-        l2_batch_normalization_1stats = zeroed(80, Float.self)
-        a3 = zeroed(n * 1260, Float.self)
-        g3 = zeroed(n * 1260, Float.self)
-        a4 = zeroed(n * 400, Float.self)
-        g4 = zeroed(n * 400, Float.self)
-        l4_max_pooling2d_1arg = zeroed(n * 400, Int32.self)
-        a5 = zeroed(n * 400, Float.self)
-        g5 = zeroed(n * 400, Float.self)
-        l5_dropout_1mask = zeroed(n * 400, Float.self)
-        a6 = zeroed(n * 360, Float.self)
-        g6 = zeroed(n * 360, Float.self)
-        l6_conv2d_2xp = zeroed(n * 840, Float.self)
-        l6_conv2d_2poolIn = zeroed(threads * 360, Float.self)
-        l6_conv2d_2fold = zeroed(threads * 36, Float.self)
-        l6_conv2d_2wf = zeroed(3240, Float.self)
-        l6_conv2d_2dyp = zeroed(threads * 756, Float.self)
-        l6_conv2d_2dz = zeroed(threads * 360, Float.self)
-        a7 = zeroed(n * 360, Float.self)
-        g7 = zeroed(n * 360, Float.self)
-        l7_batch_normalization_2part = zeroed(threads * 36, Float.self)
-        l7_batch_normalization_2stats = zeroed(72, Float.self)
-        a8 = zeroed(n * 72, Float.self)
-        g8 = zeroed(n * 72, Float.self)
-        a9 = zeroed(n * 72, Float.self)
-        g9 = zeroed(n * 72, Float.self)
-        a10 = zeroed(n * 72, Float.self)
-        g10 = zeroed(n * 72, Float.self)
-        l10_dropout_2mask = zeroed(n * 72, Float.self)
-        a11 = zeroed(n * 28, Float.self)
-        g11 = zeroed(n * 28, Float.self)
-        l11_conv2d_3xp = zeroed(n * 162, Float.self)
-        l11_conv2d_3wf = zeroed(504, Float.self)
-        l11_conv2d_3dyp = zeroed(threads * 63, Float.self)
-        a13 = zeroed(n * 9, Float.self)
-        g13 = zeroed(n * 9, Float.self)
-        l13_dense_1fold = zeroed(threads * 18, Float.self)
-        l13_dense_1wt = zeroed(252, Float.self)
-        a14 = zeroed(n * 9, Float.self)
-        g14 = zeroed(n * 9, Float.self)
-        l14_batch_normalization_3part = zeroed(threads * 18, Float.self)
-        l14_batch_normalization_3stats = zeroed(36, Float.self)
-        a15 = zeroed(n * 9, Float.self)
-        g15 = zeroed(n * 9, Float.self)
-        a16 = zeroed(n * 9, Float.self)
-        g16 = zeroed(n * 9, Float.self)
-        l16_dropout_3mask = zeroed(n * 9, Float.self)
-        a17 = zeroed(n * 5, Float.self)
-        g17 = zeroed(n * 5, Float.self)
-        l17_dense_2wt = zeroed(45, Float.self)
+        a1 = memory.floats(n * 1260)
+        g1 = memory.floats(n * 1260)
+        l1_conv2d_1xp = memory.floats(n * 297)
+        l1_conv2d_1poolIn = memory.floats(threads * 1260)
+        l1_conv2d_1fold = memory.floats(threads * 40)
+        l1_conv2d_1dz = memory.floats(threads * 1260)
+        a2 = memory.floats(n * 1260)
+        g2 = memory.floats(n * 1260)
+        l2_batch_normalization_1part = memory.floats(threads * 40)
+        l2_batch_normalization_1stats = memory.floats(80)
+        a3 = memory.floats(n * 1260)
+        g3 = memory.floats(n * 1260)
+        a4 = memory.floats(n * 400)
+        g4 = memory.floats(n * 400)
+        l4_max_pooling2d_1arg = memory.int32s(n * 400)
+        a5 = memory.floats(n * 400)
+        g5 = memory.floats(n * 400)
+        l5_dropout_1mask = memory.floats(n * 400)
+        a6 = memory.floats(n * 360)
+        g6 = memory.floats(n * 360)
+        l6_conv2d_2xp = memory.floats(n * 840)
+        l6_conv2d_2poolIn = memory.floats(threads * 360)
+        l6_conv2d_2fold = memory.floats(threads * 36)
+        l6_conv2d_2wf = memory.floats(3240)
+        l6_conv2d_2dyp = memory.floats(threads * 756)
+        l6_conv2d_2dz = memory.floats(threads * 360)
+        a7 = memory.floats(n * 360)
+        g7 = memory.floats(n * 360)
+        l7_batch_normalization_2part = memory.floats(threads * 36)
+        l7_batch_normalization_2stats = memory.floats(72)
+        a8 = memory.floats(n * 72)
+        g8 = memory.floats(n * 72)
+        a9 = memory.floats(n * 72)
+        g9 = memory.floats(n * 72)
+        a10 = memory.floats(n * 72)
+        g10 = memory.floats(n * 72)
+        l10_dropout_2mask = memory.floats(n * 72)
+        a11 = memory.floats(n * 28)
+        g11 = memory.floats(n * 28)
+        l11_conv2d_3xp = memory.floats(n * 162)
+        l11_conv2d_3wf = memory.floats(504)
+        l11_conv2d_3dyp = memory.floats(threads * 63)
+        a13 = memory.floats(n * 9)
+        g13 = memory.floats(n * 9)
+        l13_dense_1fold = memory.floats(threads * 18)
+        l13_dense_1wt = memory.floats(252)
+        a14 = memory.floats(n * 9)
+        g14 = memory.floats(n * 9)
+        l14_batch_normalization_3part = memory.floats(threads * 18)
+        l14_batch_normalization_3stats = memory.floats(36)
+        a15 = memory.floats(n * 9)
+        g15 = memory.floats(n * 9)
+        a16 = memory.floats(n * 9)
+        g16 = memory.floats(n * 9)
+        l16_dropout_3mask = memory.floats(n * 9)
+        a17 = memory.floats(n * 5)
+        g17 = memory.floats(n * 5)
+        l17_dense_2wt = memory.floats(45)
         (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
         (parameters + 3880).update(repeating: 1, count: 18)   // batch_normalization_2/gamma
         (parameters + 3934).update(repeating: 1, count: 18)   // batch_normalization_2/moving_variance
         (parameters + 4724).update(repeating: 1, count: 9)   // batch_normalization_3/gamma
         (parameters + 4751).update(repeating: 1, count: 9)   // batch_normalization_3/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        l1_conv2d_1xp.deallocate()
-        l1_conv2d_1poolIn.deallocate()
-        l1_conv2d_1fold.deallocate()
-        l1_conv2d_1dz.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1stats.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_max_pooling2d_1arg.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_dropout_1mask.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_conv2d_2xp.deallocate()
-        l6_conv2d_2poolIn.deallocate()
-        l6_conv2d_2fold.deallocate()
-        l6_conv2d_2wf.deallocate()
-        l6_conv2d_2dyp.deallocate()
-        l6_conv2d_2dz.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        l7_batch_normalization_2part.deallocate()
-        l7_batch_normalization_2stats.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_dropout_2mask.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        l11_conv2d_3xp.deallocate()
-        l11_conv2d_3wf.deallocate()
-        l11_conv2d_3dyp.deallocate()
-        a13.deallocate()
-        g13.deallocate()
-        l13_dense_1fold.deallocate()
-        l13_dense_1wt.deallocate()
-        a14.deallocate()
-        g14.deallocate()
-        l14_batch_normalization_3part.deallocate()
-        l14_batch_normalization_3stats.deallocate()
-        a15.deallocate()
-        g15.deallocate()
-        a16.deallocate()
-        g16.deallocate()
-        l16_dropout_3mask.deallocate()
-        a17.deallocate()
-        g17.deallocate()
-        l17_dense_2wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -327,18 +226,18 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_batch_normalization_1SumMean(lo, hi, t)
         }
         l2_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1SumVar(lo, hi, t)
         }
         l2_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1Normalize(lo, hi, t)
             l4_max_pooling2d_1Forward(lo, hi, t)
@@ -347,12 +246,12 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             l7_batch_normalization_2SumMean(lo, hi, t)
         }
         l7_batch_normalization_2ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_batch_normalization_2SumVar(lo, hi, t)
         }
         l7_batch_normalization_2ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_batch_normalization_2Normalize(lo, hi, t)
             l8_average_pooling2d_1Forward(lo, hi, t)
@@ -363,12 +262,12 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             l14_batch_normalization_3SumMean(lo, hi, t)
         }
         l14_batch_normalization_3ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_batch_normalization_3SumVar(lo, hi, t)
         }
         l14_batch_normalization_3ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_batch_normalization_3Normalize(lo, hi, t)
             l16_dropout_3ForwardTraining(lo, hi, t)
@@ -377,7 +276,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1ForwardFused(lo, hi, t)
             l6_conv2d_2ForwardFused(lo, hi, t)
@@ -398,14 +297,6 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         l17_dense_2Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -414,14 +305,14 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
         l11_conv2d_3Flip()
         l13_dense_1Transpose()
         l17_dense_2Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l17_dense_2Backward(lo, hi, t)
             l16_dropout_3Backward(lo, hi, t)
             l14_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_3BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_batch_normalization_3BackwardData(lo, hi, t)
             l13_dense_1Backward(lo, hi, t)
@@ -432,7 +323,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_conv2d_2Backward(lo, hi, t)
             l5_dropout_1Backward(lo, hi, t)
@@ -440,7 +331,7 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Backward(lo, hi, t)
         }
@@ -1217,10 +1108,4 @@ public final class FusePoolFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 5, ldb: 9), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv2d_nonsquare",
@@ -39,34 +26,15 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 79,
         forwardFlops: 3600,
         summary: "Model: \"fx_conv2d_nonsquare\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_layer (InputLayer)          (None, 8, 7, 2)         0\n______________________________________________________________________________\nconv2d (Conv2D)                   (None, 5, 7, 3)         27\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 5, 4, 4)         52\n______________________________________________________________________________\nTotal params: 79\nTrainable params: 79\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 79 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -87,43 +55,16 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(79, Float.self)
-        gradients = zeroed(79, Float.self)
-        partials = zeroed(threads * 79, Float.self)
-        a0Storage = zeroed(n * 112, Float.self)
+        parameters = memory.floats(79)
+        gradients = memory.floats(79)
+        partials = memory.floats(threads * 79)
+        a0Storage = memory.floats(n * 112)
         a0 = a0Storage
-        a1 = zeroed(n * 105, Float.self)
-        g1 = zeroed(n * 105, Float.self)
-        a2 = zeroed(n * 80, Float.self)
-        g2 = zeroed(n * 80, Float.self)
-        l2_conv2d_1wt = zeroed(48, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_conv2d_1wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 105)
+        g1 = memory.floats(n * 105)
+        a2 = memory.floats(n * 80)
+        g2 = memory.floats(n * 80)
+        l2_conv2d_1wt = memory.floats(48)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -145,7 +86,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
@@ -153,7 +94,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2dForward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
@@ -168,20 +109,12 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         l2_conv2d_1Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g2.update(from: outputGradient, count: count * 80)
         l2_conv2d_1Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_conv2d_1Backward(lo, hi, t)
             l1_conv2dBackward(lo, hi, t)
@@ -277,10 +210,4 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

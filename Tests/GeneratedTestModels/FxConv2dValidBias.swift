@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_conv2d_valid_bias",
@@ -37,34 +24,15 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 112,
         forwardFlops: 10584,
         summary: "Model: \"fx_conv2d_valid_bias\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_layer (InputLayer)          (None, 9, 9, 3)         0\n______________________________________________________________________________\nconv2d (Conv2D)                   (None, 7, 7, 4)         112\n______________________________________________________________________________\nTotal params: 112\nTrainable params: 112\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 112 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -82,37 +50,13 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(112, Float.self)
-        gradients = zeroed(112, Float.self)
-        partials = zeroed(threads * 112, Float.self)
-        a0Storage = zeroed(n * 243, Float.self)
+        parameters = memory.floats(112)
+        gradients = memory.floats(112)
+        partials = memory.floats(threads * 112)
+        a0Storage = memory.floats(n * 243)
         a0 = a0Storage
-        a1 = zeroed(n * 196, Float.self)
-        g1 = zeroed(n * 196, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 196)
+        g1 = memory.floats(n * 196)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -134,14 +78,14 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2dForward(lo, hi, t)
         }
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2dForward(lo, hi, t)
         }
@@ -154,19 +98,11 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         l1_conv2dForward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g1.update(from: outputGradient, count: count * 196)
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2dBackward(lo, hi, t)
         }
@@ -209,10 +145,4 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         }
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

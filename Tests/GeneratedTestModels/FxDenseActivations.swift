@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "fx_dense_activations",
@@ -45,34 +32,15 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 274,
         forwardFlops: 488,
         summary: "Model: \"fx_dense_activations\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_layer (InputLayer)          (None, 2, 3, 2)         0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 12)              0\n______________________________________________________________________________\ndense (Dense)                     (None, 8)               104\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 7)               63\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 6)               48\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 5)               35\n______________________________________________________________________________\ndense_4 (Dense)                   (None, 4)               24\n______________________________________________________________________________\nTotal params: 274\nTrainable params: 274\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 274 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -102,61 +70,25 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(274, Float.self)
-        gradients = zeroed(274, Float.self)
-        partials = zeroed(threads * 274, Float.self)
-        a0Storage = zeroed(n * 12, Float.self)
+        parameters = memory.floats(274)
+        gradients = memory.floats(274)
+        partials = memory.floats(threads * 274)
+        a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a2 = zeroed(n * 8, Float.self)
-        g2 = zeroed(n * 8, Float.self)
-        a3 = zeroed(n * 7, Float.self)
-        g3 = zeroed(n * 7, Float.self)
-        l3_dense_1wt = zeroed(56, Float.self)
-        a4 = zeroed(n * 6, Float.self)
-        g4 = zeroed(n * 6, Float.self)
-        l4_dense_2wt = zeroed(42, Float.self)
-        a5 = zeroed(n * 5, Float.self)
-        g5 = zeroed(n * 5, Float.self)
-        l5_dense_3wt = zeroed(30, Float.self)
-        a6 = zeroed(n * 4, Float.self)
-        g6 = zeroed(n * 4, Float.self)
-        l6_dense_4wt = zeroed(20, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_dense_1wt.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_dense_2wt.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_dense_3wt.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_dense_4wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a2 = memory.floats(n * 8)
+        g2 = memory.floats(n * 8)
+        a3 = memory.floats(n * 7)
+        g3 = memory.floats(n * 7)
+        l3_dense_1wt = memory.floats(56)
+        a4 = memory.floats(n * 6)
+        g4 = memory.floats(n * 6)
+        l4_dense_2wt = memory.floats(42)
+        a5 = memory.floats(n * 5)
+        g5 = memory.floats(n * 5)
+        l5_dense_3wt = memory.floats(30)
+        a6 = memory.floats(n * 4)
+        g6 = memory.floats(n * 4)
+        l6_dense_4wt = memory.floats(20)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -178,7 +110,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
@@ -189,7 +121,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l2_denseForward(lo, hi, t)
             l3_dense_1Forward(lo, hi, t)
@@ -210,14 +142,6 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         l6_dense_4Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -226,7 +150,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         l4_dense_2Transpose()
         l5_dense_3Transpose()
         l6_dense_4Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_dense_4Backward(lo, hi, t)
             l5_dense_3Backward(lo, hi, t)
@@ -444,10 +368,4 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 4, ldb: 5), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -5,18 +5,8 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -50,24 +40,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         summary: "Model: \"fx_pytorch_conv_bn_fused\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (Input)                     (None, 8, 8, 1)         0\n______________________________________________________________________________\nconv1 (Conv2d)                    (None, 8, 8, 4)         40\n______________________________________________________________________________\nbn1 (BatchNorm2d)                 (None, 8, 8, 4)         16\n______________________________________________________________________________\nact1 (LeakyReLU)                  (None, 8, 8, 4)         0\n______________________________________________________________________________\nmaxpool (MaxPool2d)               (None, 4, 4, 4)         0\n______________________________________________________________________________\nconv2 (Conv2d)                    (None, 2, 2, 6)         216\n______________________________________________________________________________\nbn2 (BatchNorm2d)                 (None, 2, 2, 6)         24\n______________________________________________________________________________\nrelu (ReLU)                       (None, 2, 2, 6)         0\n______________________________________________________________________________\nflatten (Flatten)                 (None, 24)              0\n______________________________________________________________________________\nfc (Linear)                       (None, 5)               125\n______________________________________________________________________________\nTotal params: 421\nTrainable params: 401\nNon-trainable params: 20",
         defaults: { () -> TrainingDefaults in
             var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
             d.epsilon = Float(1e-08)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
             return d
         }()
     )
@@ -76,6 +49,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 421 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -124,103 +99,48 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(421, Float.self)
-        gradients = zeroed(421, Float.self)
-        partials = zeroed(threads * 421, Float.self)
-        a0Storage = zeroed(n * 64, Float.self)
+        parameters = memory.floats(421)
+        gradients = memory.floats(421)
+        partials = memory.floats(threads * 421)
+        a0Storage = memory.floats(n * 64)
         a0 = a0Storage
-        a1 = zeroed(n * 256, Float.self)
-        g1 = zeroed(n * 256, Float.self)
-        l1_conv1xp = zeroed(n * 100, Float.self)
-        l1_conv1poolIn = zeroed(threads * 256, Float.self)
-        l1_conv1fold = zeroed(threads * 8, Float.self)
-        l1_conv1dz = zeroed(threads * 256, Float.self)
-        a2 = zeroed(n * 256, Float.self)
-        g2 = zeroed(n * 256, Float.self)
-        l2_bn1part = zeroed(threads * 8, Float.self)
-        l2_bn1stats = zeroed(16, Float.self)
-        a3 = zeroed(n * 256, Float.self)
-        g3 = zeroed(n * 256, Float.self)
-        a4 = zeroed(n * 64, Float.self)
-        g4 = zeroed(n * 64, Float.self)
-        l4_maxpoolarg = zeroed(n * 64, Int32.self)
-        a5 = zeroed(n * 24, Float.self)
-        g5 = zeroed(n * 24, Float.self)
-        l5_conv2xp = zeroed(n * 144, Float.self)
-        l5_conv2fold = zeroed(threads * 12, Float.self)
-        l5_conv2wt = zeroed(216, Float.self)
-        l5_conv2dxp = zeroed(n * 144, Float.self)
-        l5_conv2dz = zeroed(threads * 24, Float.self)
-        a6 = zeroed(n * 24, Float.self)
-        g6 = zeroed(n * 24, Float.self)
-        l6_bn2part = zeroed(threads * 12, Float.self)
-        l6_bn2stats = zeroed(24, Float.self)
-        a7 = zeroed(n * 24, Float.self)
-        g7 = zeroed(n * 24, Float.self)
-        a8 = zeroed(n * 24, Float.self)
-        g8 = zeroed(n * 24, Float.self)
-        a9 = zeroed(n * 5, Float.self)
-        g9 = zeroed(n * 5, Float.self)
-        l9_fcwt = zeroed(120, Float.self)
+        a1 = memory.floats(n * 256)
+        g1 = memory.floats(n * 256)
+        l1_conv1xp = memory.floats(n * 100)
+        l1_conv1poolIn = memory.floats(threads * 256)
+        l1_conv1fold = memory.floats(threads * 8)
+        l1_conv1dz = memory.floats(threads * 256)
+        a2 = memory.floats(n * 256)
+        g2 = memory.floats(n * 256)
+        l2_bn1part = memory.floats(threads * 8)
+        l2_bn1stats = memory.floats(16)
+        a3 = memory.floats(n * 256)
+        g3 = memory.floats(n * 256)
+        a4 = memory.floats(n * 64)
+        g4 = memory.floats(n * 64)
+        l4_maxpoolarg = memory.int32s(n * 64)
+        a5 = memory.floats(n * 24)
+        g5 = memory.floats(n * 24)
+        l5_conv2xp = memory.floats(n * 144)
+        l5_conv2fold = memory.floats(threads * 12)
+        l5_conv2wt = memory.floats(216)
+        l5_conv2dxp = memory.floats(n * 144)
+        l5_conv2dz = memory.floats(threads * 24)
+        a6 = memory.floats(n * 24)
+        g6 = memory.floats(n * 24)
+        l6_bn2part = memory.floats(threads * 12)
+        l6_bn2stats = memory.floats(24)
+        a7 = memory.floats(n * 24)
+        g7 = memory.floats(n * 24)
+        a8 = memory.floats(n * 24)
+        g8 = memory.floats(n * 24)
+        a9 = memory.floats(n * 5)
+        g9 = memory.floats(n * 5)
+        l9_fcwt = memory.floats(120)
         (parameters + 40).update(repeating: 1, count: 4)   // bn1.weight
         (parameters + 52).update(repeating: 1, count: 4)   // bn1.running_var
         (parameters + 272).update(repeating: 1, count: 6)   // bn2.weight
         (parameters + 290).update(repeating: 1, count: 6)   // bn2.running_var
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        l1_conv1xp.deallocate()
-        l1_conv1poolIn.deallocate()
-        l1_conv1fold.deallocate()
-        l1_conv1dz.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_bn1part.deallocate()
-        l2_bn1stats.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_maxpoolarg.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_conv2xp.deallocate()
-        l5_conv2fold.deallocate()
-        l5_conv2wt.deallocate()
-        l5_conv2dxp.deallocate()
-        l5_conv2dz.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_bn2part.deallocate()
-        l6_bn2stats.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        l9_fcwt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -242,18 +162,18 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             l2_bn1SumMean(lo, hi, t)
         }
         l2_bn1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_bn1SumVar(lo, hi, t)
         }
         l2_bn1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_bn1Normalize(lo, hi, t)
             l4_maxpoolForward(lo, hi, t)
@@ -261,12 +181,12 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
             l6_bn2SumMean(lo, hi, t)
         }
         l6_bn2ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_bn2SumVar(lo, hi, t)
         }
         l6_bn2ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_bn2Normalize(lo, hi, t)
             l8_flattenForward(lo, hi, t)
@@ -275,7 +195,7 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv1ForwardFused(lo, hi, t)
             l5_conv2ForwardFused(lo, hi, t)
@@ -294,35 +214,27 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         l9_fcForward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g9.update(from: outputGradient, count: count * 5)
         l5_conv2Transpose()
         l9_fcTranspose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l9_fcBackward(lo, hi, t)
             l8_flattenBackward(lo, hi, t)
             l6_bn2BackwardSums(lo, hi, t)
         }
         l6_bn2BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_conv2Backward(lo, hi, t)
             l4_maxpoolBackward(lo, hi, t)
             l2_bn1BackwardSums(lo, hi, t)
         }
         l2_bn1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Backward(lo, hi, t)
         }
@@ -724,10 +636,4 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 5, ldb: 24), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -6,11 +6,7 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -54,34 +50,15 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         trainableParameterCount: 394730,
         forwardFlops: 13308160,
         summary: "Model: \"fx_seed000_kmnist_cnn_direct\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nzero_padding2d_1 (ZeroPadding2D)  (None, 32, 32, 1)       0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 26, 26, 32)      1,568\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 26, 26, 32)      128\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 13, 13, 32)      0\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 13, 13, 32)      0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 9, 9, 64)        51,200\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 9, 9, 64)        256\n______________________________________________________________________________\nactivation_2 (Activation)         (None, 9, 9, 64)        0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 4, 4, 128)       73,728\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 4, 4, 128)       512\n______________________________________________________________________________\nmax_pooling2d_2 (MaxPooling2D)    (None, 2, 2, 128)       0\n______________________________________________________________________________\nactivation_3 (Activation)         (None, 2, 2, 128)       0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 512)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 512)             262,656\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 512)             0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 10)              5,130\n______________________________________________________________________________\nTotal params: 395,178\nTrainable params: 394,730\nNon-trainable params: 448",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 395178 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -139,123 +116,59 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(395178, Float.self)
-        gradients = zeroed(395178, Float.self)
-        partials = zeroed(threads * 395178, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(395178)
+        gradients = memory.floats(395178)
+        partials = memory.floats(threads * 395178)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = zeroed(n * 1024, Float.self)
-        a2 = zeroed(n * 21632, Float.self)
-        g2 = zeroed(n * 21632, Float.self)
-        a3 = zeroed(n * 21632, Float.self)
-        g3 = zeroed(n * 21632, Float.self)
-        l3_batch_normalization_1part = zeroed(threads * 64, Float.self)
-        l3_batch_normalization_1stats = zeroed(128, Float.self)
-        a4 = zeroed(n * 5408, Float.self)
-        g4 = zeroed(n * 5408, Float.self)
-        l4_max_pooling2d_1arg = zeroed(n * 5408, Int32.self)
-        a5 = zeroed(n * 5408, Float.self)
-        g5 = zeroed(n * 5408, Float.self)
-        a6 = zeroed(n * 5184, Float.self)
-        g6 = zeroed(n * 5184, Float.self)
-        l6_conv2d_2wt = zeroed(51200, Float.self)
-        a7 = zeroed(n * 5184, Float.self)
-        g7 = zeroed(n * 5184, Float.self)
-        l7_batch_normalization_2part = zeroed(threads * 128, Float.self)
-        l7_batch_normalization_2stats = zeroed(256, Float.self)
-        a8 = zeroed(n * 5184, Float.self)
-        g8 = zeroed(n * 5184, Float.self)
-        a9 = zeroed(n * 2048, Float.self)
-        g9 = zeroed(n * 2048, Float.self)
-        l9_conv2d_3wt = zeroed(73728, Float.self)
-        a10 = zeroed(n * 2048, Float.self)
-        g10 = zeroed(n * 2048, Float.self)
-        l10_batch_normalization_3part = zeroed(threads * 256, Float.self)
-        l10_batch_normalization_3stats = zeroed(512, Float.self)
-        a11 = zeroed(n * 512, Float.self)
-        g11 = zeroed(n * 512, Float.self)
-        l11_max_pooling2d_2arg = zeroed(n * 512, Int32.self)
-        a12 = zeroed(n * 512, Float.self)
-        g12 = zeroed(n * 512, Float.self)
-        a14 = zeroed(n * 512, Float.self)
-        g14 = zeroed(n * 512, Float.self)
-        l14_dense_1wt = zeroed(262144, Float.self)
-        a15 = zeroed(n * 512, Float.self)
-        g15 = zeroed(n * 512, Float.self)
-        l15_dropout_1mask = zeroed(n * 512, Float.self)
-        a16 = zeroed(n * 10, Float.self)
-        g16 = zeroed(n * 10, Float.self)
-        l16_dense_2wt = zeroed(5120, Float.self)
+        a1 = memory.floats(n * 1024)
+        a2 = memory.floats(n * 21632)
+        g2 = memory.floats(n * 21632)
+        a3 = memory.floats(n * 21632)
+        g3 = memory.floats(n * 21632)
+        l3_batch_normalization_1part = memory.floats(threads * 64)
+        l3_batch_normalization_1stats = memory.floats(128)
+        a4 = memory.floats(n * 5408)
+        g4 = memory.floats(n * 5408)
+        l4_max_pooling2d_1arg = memory.int32s(n * 5408)
+        a5 = memory.floats(n * 5408)
+        g5 = memory.floats(n * 5408)
+        a6 = memory.floats(n * 5184)
+        g6 = memory.floats(n * 5184)
+        l6_conv2d_2wt = memory.floats(51200)
+        a7 = memory.floats(n * 5184)
+        g7 = memory.floats(n * 5184)
+        l7_batch_normalization_2part = memory.floats(threads * 128)
+        l7_batch_normalization_2stats = memory.floats(256)
+        a8 = memory.floats(n * 5184)
+        g8 = memory.floats(n * 5184)
+        a9 = memory.floats(n * 2048)
+        g9 = memory.floats(n * 2048)
+        l9_conv2d_3wt = memory.floats(73728)
+        a10 = memory.floats(n * 2048)
+        g10 = memory.floats(n * 2048)
+        l10_batch_normalization_3part = memory.floats(threads * 256)
+        l10_batch_normalization_3stats = memory.floats(512)
+        a11 = memory.floats(n * 512)
+        g11 = memory.floats(n * 512)
+        l11_max_pooling2d_2arg = memory.int32s(n * 512)
+        a12 = memory.floats(n * 512)
+        g12 = memory.floats(n * 512)
+        a14 = memory.floats(n * 512)
+        g14 = memory.floats(n * 512)
+        l14_dense_1wt = memory.floats(262144)
+        a15 = memory.floats(n * 512)
+        g15 = memory.floats(n * 512)
+        l15_dropout_1mask = memory.floats(n * 512)
+        a16 = memory.floats(n * 10)
+        g16 = memory.floats(n * 10)
+        l16_dense_2wt = memory.floats(5120)
         (parameters + 1568).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 1664).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 52896).update(repeating: 1, count: 64)   // batch_normalization_2/gamma
         (parameters + 53088).update(repeating: 1, count: 64)   // batch_normalization_2/moving_variance
         (parameters + 126880).update(repeating: 1, count: 128)   // batch_normalization_3/gamma
         (parameters + 127264).update(repeating: 1, count: 128)   // batch_normalization_3/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1stats.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_max_pooling2d_1arg.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_conv2d_2wt.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        l7_batch_normalization_2part.deallocate()
-        l7_batch_normalization_2stats.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        l9_conv2d_3wt.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_batch_normalization_3part.deallocate()
-        l10_batch_normalization_3stats.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        l11_max_pooling2d_2arg.deallocate()
-        a12.deallocate()
-        g12.deallocate()
-        a14.deallocate()
-        g14.deallocate()
-        l14_dense_1wt.deallocate()
-        a15.deallocate()
-        g15.deallocate()
-        l15_dropout_1mask.deallocate()
-        a16.deallocate()
-        g16.deallocate()
-        l16_dense_2wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -277,19 +190,19 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             l3_batch_normalization_1SumMean(lo, hi, t)
         }
         l3_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1SumVar(lo, hi, t)
         }
         l3_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1Normalize(lo, hi, t)
             l4_max_pooling2d_1Forward(lo, hi, t)
@@ -298,12 +211,12 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             l7_batch_normalization_2SumMean(lo, hi, t)
         }
         l7_batch_normalization_2ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_batch_normalization_2SumVar(lo, hi, t)
         }
         l7_batch_normalization_2ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_batch_normalization_2Normalize(lo, hi, t)
             l8_activation_2Forward(lo, hi, t)
@@ -311,12 +224,12 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             l10_batch_normalization_3SumMean(lo, hi, t)
         }
         l10_batch_normalization_3ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_3SumVar(lo, hi, t)
         }
         l10_batch_normalization_3ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_3Normalize(lo, hi, t)
             l11_max_pooling2d_2Forward(lo, hi, t)
@@ -328,7 +241,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_zero_padding2d_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
@@ -353,40 +266,32 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_zero_padding2d_1Forward(lo, hi, t)
-        splitRows(676, 6) {
+        Parallel.rows(676, block: 6, threads: threads) {
             q0, q1, t in
             self.l2_conv2d_1ForwardRows(a1, a2, q0, q1, t)
         }
         l3_batch_normalization_1Inference(lo, hi, t)
         l4_max_pooling2d_1ForwardInference(lo, hi, t)
         l5_activation_1Forward(lo, hi, t)
-        splitRows(81, 6) {
+        Parallel.rows(81, block: 6, threads: threads) {
             q0, q1, t in
             self.l6_conv2d_2ForwardRows(a5, a6, q0, q1, t)
         }
         l7_batch_normalization_2Inference(lo, hi, t)
         l8_activation_2Forward(lo, hi, t)
-        splitRows(16, 6) {
+        Parallel.rows(16, block: 6, threads: threads) {
             q0, q1, t in
             self.l9_conv2d_3ForwardRows(a8, a9, q0, q1, t)
         }
         l10_batch_normalization_3Inference(lo, hi, t)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         l12_activation_3Forward(lo, hi, t)
-        splitRows(512, 64) {
+        Parallel.rows(512, block: 64, threads: threads) {
             q0, q1, t in
             self.l14_dense_1ForwardColumns(q0, q1, t)
         }
         l15_dropout_1ForwardInference(lo, hi, t)
         l16_dense_2Forward(lo, hi, t)
-    }
-
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -397,7 +302,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
         l9_conv2d_3Transpose()
         l14_dense_1Transpose()
         l16_dense_2Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             l15_dropout_1Backward(lo, hi, t)
@@ -407,7 +312,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             l10_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_3BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_3BackwardData(lo, hi, t)
             l9_conv2d_3Backward(lo, hi, t)
@@ -415,7 +320,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             l7_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l7_batch_normalization_2BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_batch_normalization_2BackwardData(lo, hi, t)
             l6_conv2d_2Backward(lo, hi, t)
@@ -424,7 +329,7 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1BackwardData(lo, hi, t)
             l2_conv2d_1Backward(lo, hi, t)
@@ -1003,10 +908,4 @@ public final class FxSeed000KmnistCnnDirect: CompiledModel, @unchecked Sendable 
                   GemmReduction(k: 10, ldb: 512), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -6,11 +6,7 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -81,34 +77,15 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 264362,
         forwardFlops: 45231616,
         summary: "Model: \"fx_seed002_mnist_cnn_direct\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (InputLayer)                (None, 28, 28, 1)       0\n______________________________________________________________________________\nlambda_1 (Lambda)                 (None, 28, 28, 1)       0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 28, 28, 32)      320\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 28, 28, 32)      128\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 28, 28, 32)      0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 28, 28, 32)      9,248\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 28, 28, 32)      128\n______________________________________________________________________________\nleaky_re_lu_2 (LeakyReLU)         (None, 28, 28, 32)      0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 14, 14, 32)      0\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 14, 14, 32)      0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 14, 14, 64)      18,496\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 14, 14, 64)      256\n______________________________________________________________________________\nleaky_re_lu_3 (LeakyReLU)         (None, 14, 14, 64)      0\n______________________________________________________________________________\nconv2d_4 (Conv2D)                 (None, 14, 14, 64)      36,928\n______________________________________________________________________________\nbatch_normalization_4 (BatchNormalization) (None, 14, 14, 64)      256\n______________________________________________________________________________\nleaky_re_lu_4 (LeakyReLU)         (None, 14, 14, 64)      0\n______________________________________________________________________________\nmax_pooling2d_2 (MaxPooling2D)    (None, 7, 7, 64)        0\n______________________________________________________________________________\ndropout_2 (Dropout)               (None, 7, 7, 64)        0\n______________________________________________________________________________\nconv2d_5 (Conv2D)                 (None, 7, 7, 128)       73,856\n______________________________________________________________________________\nbatch_normalization_5 (BatchNormalization) (None, 7, 7, 128)       512\n______________________________________________________________________________\nleaky_re_lu_5 (LeakyReLU)         (None, 7, 7, 128)       0\n______________________________________________________________________________\nmax_pooling2d_3 (MaxPooling2D)    (None, 3, 3, 128)       0\n______________________________________________________________________________\ndropout_3 (Dropout)               (None, 3, 3, 128)       0\n______________________________________________________________________________\nconv2d_6 (Conv2D)                 (None, 3, 3, 64)        73,792\n______________________________________________________________________________\nbatch_normalization_6 (BatchNormalization) (None, 3, 3, 64)        256\n______________________________________________________________________________\nleaky_re_lu_6 (LeakyReLU)         (None, 3, 3, 64)        0\n______________________________________________________________________________\nmax_pooling2d_4 (MaxPooling2D)    (None, 1, 1, 64)        0\n______________________________________________________________________________\ndropout_4 (Dropout)               (None, 1, 1, 64)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 64)              0\n______________________________________________________________________________\nbatch_normalization_7 (BatchNormalization) (None, 64)              256\n______________________________________________________________________________\ndropout_5 (Dropout)               (None, 64)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 256)             16,640\n______________________________________________________________________________\nleaky_re_lu_7 (LeakyReLU)         (None, 256)             0\n______________________________________________________________________________\ndropout_6 (Dropout)               (None, 256)             0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 128)             32,896\n______________________________________________________________________________\nleaky_re_lu_8 (LeakyReLU)         (None, 128)             0\n______________________________________________________________________________\ndropout_7 (Dropout)               (None, 128)             0\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 10)              1,290\n______________________________________________________________________________\nTotal params: 265,258\nTrainable params: 264,362\nNon-trainable params: 896",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 265258 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -239,126 +216,126 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(265258, Float.self)
-        gradients = zeroed(265258, Float.self)
-        partials = zeroed(threads * 265258, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(265258)
+        gradients = memory.floats(265258)
+        partials = memory.floats(threads * 265258)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = zeroed(n * 784, Float.self)
-        a2 = zeroed(n * 25088, Float.self)
-        g2 = zeroed(n * 25088, Float.self)
-        l2_conv2d_1xp = zeroed(n * 900, Float.self)
-        a3 = zeroed(n * 25088, Float.self)
-        g3 = zeroed(n * 25088, Float.self)
-        l3_batch_normalization_1part = zeroed(threads * 64, Float.self)
-        l3_batch_normalization_1stats = zeroed(128, Float.self)
-        a4 = zeroed(n * 25088, Float.self)
-        g4 = zeroed(n * 25088, Float.self)
-        a5 = zeroed(n * 25088, Float.self)
-        g5 = zeroed(n * 25088, Float.self)
-        l5_conv2d_2xp = zeroed(n * 28800, Float.self)
-        l5_conv2d_2wf = zeroed(9216, Float.self)
-        l5_conv2d_2dyp = zeroed(threads * 28800, Float.self)
-        a6 = zeroed(n * 25088, Float.self)
-        g6 = zeroed(n * 25088, Float.self)
-        l6_batch_normalization_2part = zeroed(threads * 64, Float.self)
-        l6_batch_normalization_2stats = zeroed(128, Float.self)
-        a7 = zeroed(n * 25088, Float.self)
-        g7 = zeroed(n * 25088, Float.self)
-        a8 = zeroed(n * 6272, Float.self)
-        g8 = zeroed(n * 6272, Float.self)
-        l8_max_pooling2d_1arg = zeroed(n * 6272, Int32.self)
-        a9 = zeroed(n * 6272, Float.self)
-        g9 = zeroed(n * 6272, Float.self)
-        l9_dropout_1mask = zeroed(n * 6272, Float.self)
-        a10 = zeroed(n * 12544, Float.self)
-        g10 = zeroed(n * 12544, Float.self)
-        l10_conv2d_3xp = zeroed(n * 8192, Float.self)
-        l10_conv2d_3wf = zeroed(18432, Float.self)
-        l10_conv2d_3dyp = zeroed(threads * 16384, Float.self)
-        a11 = zeroed(n * 12544, Float.self)
-        g11 = zeroed(n * 12544, Float.self)
-        l11_batch_normalization_3part = zeroed(threads * 128, Float.self)
-        l11_batch_normalization_3stats = zeroed(256, Float.self)
-        a12 = zeroed(n * 12544, Float.self)
-        g12 = zeroed(n * 12544, Float.self)
-        a13 = zeroed(n * 12544, Float.self)
-        g13 = zeroed(n * 12544, Float.self)
-        l13_conv2d_4xp = zeroed(n * 16384, Float.self)
-        l13_conv2d_4wf = zeroed(36864, Float.self)
-        l13_conv2d_4dyp = zeroed(threads * 16384, Float.self)
-        a14 = zeroed(n * 12544, Float.self)
-        g14 = zeroed(n * 12544, Float.self)
-        l14_batch_normalization_4part = zeroed(threads * 128, Float.self)
-        l14_batch_normalization_4stats = zeroed(256, Float.self)
-        a15 = zeroed(n * 12544, Float.self)
-        g15 = zeroed(n * 12544, Float.self)
-        a16 = zeroed(n * 3136, Float.self)
-        g16 = zeroed(n * 3136, Float.self)
-        l16_max_pooling2d_2arg = zeroed(n * 3136, Int32.self)
-        a17 = zeroed(n * 3136, Float.self)
-        g17 = zeroed(n * 3136, Float.self)
-        l17_dropout_2mask = zeroed(n * 3136, Float.self)
-        a18 = zeroed(n * 6272, Float.self)
-        g18 = zeroed(n * 6272, Float.self)
-        l18_conv2d_5xp = zeroed(n * 5184, Float.self)
-        l18_conv2d_5wf = zeroed(73728, Float.self)
-        l18_conv2d_5dyp = zeroed(threads * 10368, Float.self)
-        a19 = zeroed(n * 6272, Float.self)
-        g19 = zeroed(n * 6272, Float.self)
-        l19_batch_normalization_5part = zeroed(threads * 256, Float.self)
-        l19_batch_normalization_5stats = zeroed(512, Float.self)
-        a20 = zeroed(n * 6272, Float.self)
-        g20 = zeroed(n * 6272, Float.self)
-        a21 = zeroed(n * 1152, Float.self)
-        g21 = zeroed(n * 1152, Float.self)
-        l21_max_pooling2d_3arg = zeroed(n * 1152, Int32.self)
-        a22 = zeroed(n * 1152, Float.self)
-        g22 = zeroed(n * 1152, Float.self)
-        l22_dropout_3mask = zeroed(n * 1152, Float.self)
-        a23 = zeroed(n * 576, Float.self)
-        g23 = zeroed(n * 576, Float.self)
-        l23_conv2d_6xp = zeroed(n * 3200, Float.self)
-        l23_conv2d_6wf = zeroed(73728, Float.self)
-        l23_conv2d_6dyp = zeroed(threads * 1600, Float.self)
-        a24 = zeroed(n * 576, Float.self)
-        g24 = zeroed(n * 576, Float.self)
-        l24_batch_normalization_6part = zeroed(threads * 128, Float.self)
-        l24_batch_normalization_6stats = zeroed(256, Float.self)
-        a25 = zeroed(n * 576, Float.self)
-        g25 = zeroed(n * 576, Float.self)
-        a26 = zeroed(n * 64, Float.self)
-        g26 = zeroed(n * 64, Float.self)
-        l26_max_pooling2d_4arg = zeroed(n * 64, Int32.self)
-        a27 = zeroed(n * 64, Float.self)
-        g27 = zeroed(n * 64, Float.self)
-        l27_dropout_4mask = zeroed(n * 64, Float.self)
-        a29 = zeroed(n * 64, Float.self)
-        g29 = zeroed(n * 64, Float.self)
-        l29_batch_normalization_7part = zeroed(threads * 128, Float.self)
-        l29_batch_normalization_7stats = zeroed(256, Float.self)
-        a30 = zeroed(n * 64, Float.self)
-        g30 = zeroed(n * 64, Float.self)
-        l30_dropout_5mask = zeroed(n * 64, Float.self)
-        a31 = zeroed(n * 256, Float.self)
-        g31 = zeroed(n * 256, Float.self)
-        l31_dense_1wt = zeroed(16384, Float.self)
-        a32 = zeroed(n * 256, Float.self)
-        g32 = zeroed(n * 256, Float.self)
-        a33 = zeroed(n * 256, Float.self)
-        g33 = zeroed(n * 256, Float.self)
-        l33_dropout_6mask = zeroed(n * 256, Float.self)
-        a34 = zeroed(n * 128, Float.self)
-        g34 = zeroed(n * 128, Float.self)
-        l34_dense_2wt = zeroed(32768, Float.self)
-        a35 = zeroed(n * 128, Float.self)
-        g35 = zeroed(n * 128, Float.self)
-        a36 = zeroed(n * 128, Float.self)
-        g36 = zeroed(n * 128, Float.self)
-        l36_dropout_7mask = zeroed(n * 128, Float.self)
-        a37 = zeroed(n * 10, Float.self)
-        g37 = zeroed(n * 10, Float.self)
-        l37_dense_3wt = zeroed(1280, Float.self)
+        a1 = memory.floats(n * 784)
+        a2 = memory.floats(n * 25088)
+        g2 = memory.floats(n * 25088)
+        l2_conv2d_1xp = memory.floats(n * 900)
+        a3 = memory.floats(n * 25088)
+        g3 = memory.floats(n * 25088)
+        l3_batch_normalization_1part = memory.floats(threads * 64)
+        l3_batch_normalization_1stats = memory.floats(128)
+        a4 = memory.floats(n * 25088)
+        g4 = memory.floats(n * 25088)
+        a5 = memory.floats(n * 25088)
+        g5 = memory.floats(n * 25088)
+        l5_conv2d_2xp = memory.floats(n * 28800)
+        l5_conv2d_2wf = memory.floats(9216)
+        l5_conv2d_2dyp = memory.floats(threads * 28800)
+        a6 = memory.floats(n * 25088)
+        g6 = memory.floats(n * 25088)
+        l6_batch_normalization_2part = memory.floats(threads * 64)
+        l6_batch_normalization_2stats = memory.floats(128)
+        a7 = memory.floats(n * 25088)
+        g7 = memory.floats(n * 25088)
+        a8 = memory.floats(n * 6272)
+        g8 = memory.floats(n * 6272)
+        l8_max_pooling2d_1arg = memory.int32s(n * 6272)
+        a9 = memory.floats(n * 6272)
+        g9 = memory.floats(n * 6272)
+        l9_dropout_1mask = memory.floats(n * 6272)
+        a10 = memory.floats(n * 12544)
+        g10 = memory.floats(n * 12544)
+        l10_conv2d_3xp = memory.floats(n * 8192)
+        l10_conv2d_3wf = memory.floats(18432)
+        l10_conv2d_3dyp = memory.floats(threads * 16384)
+        a11 = memory.floats(n * 12544)
+        g11 = memory.floats(n * 12544)
+        l11_batch_normalization_3part = memory.floats(threads * 128)
+        l11_batch_normalization_3stats = memory.floats(256)
+        a12 = memory.floats(n * 12544)
+        g12 = memory.floats(n * 12544)
+        a13 = memory.floats(n * 12544)
+        g13 = memory.floats(n * 12544)
+        l13_conv2d_4xp = memory.floats(n * 16384)
+        l13_conv2d_4wf = memory.floats(36864)
+        l13_conv2d_4dyp = memory.floats(threads * 16384)
+        a14 = memory.floats(n * 12544)
+        g14 = memory.floats(n * 12544)
+        l14_batch_normalization_4part = memory.floats(threads * 128)
+        l14_batch_normalization_4stats = memory.floats(256)
+        a15 = memory.floats(n * 12544)
+        g15 = memory.floats(n * 12544)
+        a16 = memory.floats(n * 3136)
+        g16 = memory.floats(n * 3136)
+        l16_max_pooling2d_2arg = memory.int32s(n * 3136)
+        a17 = memory.floats(n * 3136)
+        g17 = memory.floats(n * 3136)
+        l17_dropout_2mask = memory.floats(n * 3136)
+        a18 = memory.floats(n * 6272)
+        g18 = memory.floats(n * 6272)
+        l18_conv2d_5xp = memory.floats(n * 5184)
+        l18_conv2d_5wf = memory.floats(73728)
+        l18_conv2d_5dyp = memory.floats(threads * 10368)
+        a19 = memory.floats(n * 6272)
+        g19 = memory.floats(n * 6272)
+        l19_batch_normalization_5part = memory.floats(threads * 256)
+        l19_batch_normalization_5stats = memory.floats(512)
+        a20 = memory.floats(n * 6272)
+        g20 = memory.floats(n * 6272)
+        a21 = memory.floats(n * 1152)
+        g21 = memory.floats(n * 1152)
+        l21_max_pooling2d_3arg = memory.int32s(n * 1152)
+        a22 = memory.floats(n * 1152)
+        g22 = memory.floats(n * 1152)
+        l22_dropout_3mask = memory.floats(n * 1152)
+        a23 = memory.floats(n * 576)
+        g23 = memory.floats(n * 576)
+        l23_conv2d_6xp = memory.floats(n * 3200)
+        l23_conv2d_6wf = memory.floats(73728)
+        l23_conv2d_6dyp = memory.floats(threads * 1600)
+        a24 = memory.floats(n * 576)
+        g24 = memory.floats(n * 576)
+        l24_batch_normalization_6part = memory.floats(threads * 128)
+        l24_batch_normalization_6stats = memory.floats(256)
+        a25 = memory.floats(n * 576)
+        g25 = memory.floats(n * 576)
+        a26 = memory.floats(n * 64)
+        g26 = memory.floats(n * 64)
+        l26_max_pooling2d_4arg = memory.int32s(n * 64)
+        a27 = memory.floats(n * 64)
+        g27 = memory.floats(n * 64)
+        l27_dropout_4mask = memory.floats(n * 64)
+        a29 = memory.floats(n * 64)
+        g29 = memory.floats(n * 64)
+        l29_batch_normalization_7part = memory.floats(threads * 128)
+        l29_batch_normalization_7stats = memory.floats(256)
+        a30 = memory.floats(n * 64)
+        g30 = memory.floats(n * 64)
+        l30_dropout_5mask = memory.floats(n * 64)
+        a31 = memory.floats(n * 256)
+        g31 = memory.floats(n * 256)
+        l31_dense_1wt = memory.floats(16384)
+        a32 = memory.floats(n * 256)
+        g32 = memory.floats(n * 256)
+        a33 = memory.floats(n * 256)
+        g33 = memory.floats(n * 256)
+        l33_dropout_6mask = memory.floats(n * 256)
+        a34 = memory.floats(n * 128)
+        g34 = memory.floats(n * 128)
+        l34_dense_2wt = memory.floats(32768)
+        a35 = memory.floats(n * 128)
+        g35 = memory.floats(n * 128)
+        a36 = memory.floats(n * 128)
+        g36 = memory.floats(n * 128)
+        l36_dropout_7mask = memory.floats(n * 128)
+        a37 = memory.floats(n * 10)
+        g37 = memory.floats(n * 10)
+        l37_dense_3wt = memory.floats(1280)
         (parameters + 320).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 416).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 9696).update(repeating: 1, count: 32)   // batch_normalization_2/gamma
@@ -373,143 +350,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         (parameters + 214112).update(repeating: 1, count: 64)   // batch_normalization_6/moving_variance
         (parameters + 214176).update(repeating: 1, count: 64)   // batch_normalization_7/gamma
         (parameters + 214368).update(repeating: 1, count: 64)   // batch_normalization_7/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_conv2d_1xp.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1stats.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_conv2d_2xp.deallocate()
-        l5_conv2d_2wf.deallocate()
-        l5_conv2d_2dyp.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_batch_normalization_2part.deallocate()
-        l6_batch_normalization_2stats.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        l8_max_pooling2d_1arg.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        l9_dropout_1mask.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_conv2d_3xp.deallocate()
-        l10_conv2d_3wf.deallocate()
-        l10_conv2d_3dyp.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        l11_batch_normalization_3part.deallocate()
-        l11_batch_normalization_3stats.deallocate()
-        a12.deallocate()
-        g12.deallocate()
-        a13.deallocate()
-        g13.deallocate()
-        l13_conv2d_4xp.deallocate()
-        l13_conv2d_4wf.deallocate()
-        l13_conv2d_4dyp.deallocate()
-        a14.deallocate()
-        g14.deallocate()
-        l14_batch_normalization_4part.deallocate()
-        l14_batch_normalization_4stats.deallocate()
-        a15.deallocate()
-        g15.deallocate()
-        a16.deallocate()
-        g16.deallocate()
-        l16_max_pooling2d_2arg.deallocate()
-        a17.deallocate()
-        g17.deallocate()
-        l17_dropout_2mask.deallocate()
-        a18.deallocate()
-        g18.deallocate()
-        l18_conv2d_5xp.deallocate()
-        l18_conv2d_5wf.deallocate()
-        l18_conv2d_5dyp.deallocate()
-        a19.deallocate()
-        g19.deallocate()
-        l19_batch_normalization_5part.deallocate()
-        l19_batch_normalization_5stats.deallocate()
-        a20.deallocate()
-        g20.deallocate()
-        a21.deallocate()
-        g21.deallocate()
-        l21_max_pooling2d_3arg.deallocate()
-        a22.deallocate()
-        g22.deallocate()
-        l22_dropout_3mask.deallocate()
-        a23.deallocate()
-        g23.deallocate()
-        l23_conv2d_6xp.deallocate()
-        l23_conv2d_6wf.deallocate()
-        l23_conv2d_6dyp.deallocate()
-        a24.deallocate()
-        g24.deallocate()
-        l24_batch_normalization_6part.deallocate()
-        l24_batch_normalization_6stats.deallocate()
-        a25.deallocate()
-        g25.deallocate()
-        a26.deallocate()
-        g26.deallocate()
-        l26_max_pooling2d_4arg.deallocate()
-        a27.deallocate()
-        g27.deallocate()
-        l27_dropout_4mask.deallocate()
-        a29.deallocate()
-        g29.deallocate()
-        l29_batch_normalization_7part.deallocate()
-        l29_batch_normalization_7stats.deallocate()
-        a30.deallocate()
-        g30.deallocate()
-        l30_dropout_5mask.deallocate()
-        a31.deallocate()
-        g31.deallocate()
-        l31_dense_1wt.deallocate()
-        a32.deallocate()
-        g32.deallocate()
-        a33.deallocate()
-        g33.deallocate()
-        l33_dropout_6mask.deallocate()
-        a34.deallocate()
-        g34.deallocate()
-        l34_dense_2wt.deallocate()
-        a35.deallocate()
-        g35.deallocate()
-        a36.deallocate()
-        g36.deallocate()
-        l36_dropout_7mask.deallocate()
-        a37.deallocate()
-        g37.deallocate()
-        l37_dense_3wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -531,19 +371,19 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
             l3_batch_normalization_1SumMean(lo, hi, t)
         }
         l3_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1SumVar(lo, hi, t)
         }
         l3_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1Normalize(lo, hi, t)
             l4_leaky_re_lu_1Forward(lo, hi, t)
@@ -551,12 +391,12 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l6_batch_normalization_2SumMean(lo, hi, t)
         }
         l6_batch_normalization_2ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_batch_normalization_2SumVar(lo, hi, t)
         }
         l6_batch_normalization_2ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_batch_normalization_2Normalize(lo, hi, t)
             l7_leaky_re_lu_2Forward(lo, hi, t)
@@ -566,12 +406,12 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l11_batch_normalization_3SumMean(lo, hi, t)
         }
         l11_batch_normalization_3ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_batch_normalization_3SumVar(lo, hi, t)
         }
         l11_batch_normalization_3ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_batch_normalization_3Normalize(lo, hi, t)
             l12_leaky_re_lu_3Forward(lo, hi, t)
@@ -579,12 +419,12 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l14_batch_normalization_4SumMean(lo, hi, t)
         }
         l14_batch_normalization_4ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_batch_normalization_4SumVar(lo, hi, t)
         }
         l14_batch_normalization_4ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_batch_normalization_4Normalize(lo, hi, t)
             l15_leaky_re_lu_4Forward(lo, hi, t)
@@ -594,12 +434,12 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l19_batch_normalization_5SumMean(lo, hi, t)
         }
         l19_batch_normalization_5ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l19_batch_normalization_5SumVar(lo, hi, t)
         }
         l19_batch_normalization_5ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l19_batch_normalization_5Normalize(lo, hi, t)
             l20_leaky_re_lu_5Forward(lo, hi, t)
@@ -609,12 +449,12 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l24_batch_normalization_6SumMean(lo, hi, t)
         }
         l24_batch_normalization_6ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l24_batch_normalization_6SumVar(lo, hi, t)
         }
         l24_batch_normalization_6ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l24_batch_normalization_6Normalize(lo, hi, t)
             l25_leaky_re_lu_6Forward(lo, hi, t)
@@ -623,12 +463,12 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l29_batch_normalization_7SumMean(lo, hi, t)
         }
         l29_batch_normalization_7ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l29_batch_normalization_7SumVar(lo, hi, t)
         }
         l29_batch_normalization_7ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l29_batch_normalization_7Normalize(lo, hi, t)
             l30_dropout_5ForwardTraining(lo, hi, t)
@@ -643,7 +483,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_lambda_1Forward(lo, hi, t)
             l2_conv2d_1Forward(lo, hi, t)
@@ -690,14 +530,14 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         _ = (lo, hi, t)
         l1_lambda_1Forward(lo, hi, t)
         l2_conv2d_1PadSingle()
-        splitRows(784, 6) {
+        Parallel.rows(784, block: 6, threads: threads) {
             q0, q1, t in
             self.l2_conv2d_1ForwardRows(l2_conv2d_1xp, a2, q0, q1, t)
         }
         l3_batch_normalization_1Inference(lo, hi, t)
         l4_leaky_re_lu_1Forward(lo, hi, t)
         l5_conv2d_2PadSingle()
-        splitRows(784, 6) {
+        Parallel.rows(784, block: 6, threads: threads) {
             q0, q1, t in
             self.l5_conv2d_2ForwardRows(l5_conv2d_2xp, a5, q0, q1, t)
         }
@@ -706,14 +546,14 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         l8_max_pooling2d_1ForwardInference(lo, hi, t)
         l9_dropout_1ForwardInference(lo, hi, t)
         l10_conv2d_3PadSingle()
-        splitRows(196, 6) {
+        Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l10_conv2d_3ForwardRows(l10_conv2d_3xp, a10, q0, q1, t)
         }
         l11_batch_normalization_3Inference(lo, hi, t)
         l12_leaky_re_lu_3Forward(lo, hi, t)
         l13_conv2d_4PadSingle()
-        splitRows(196, 6) {
+        Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l13_conv2d_4ForwardRows(l13_conv2d_4xp, a13, q0, q1, t)
         }
@@ -722,7 +562,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         l16_max_pooling2d_2ForwardInference(lo, hi, t)
         l17_dropout_2ForwardInference(lo, hi, t)
         l18_conv2d_5PadSingle()
-        splitRows(49, 6) {
+        Parallel.rows(49, block: 6, threads: threads) {
             q0, q1, t in
             self.l18_conv2d_5ForwardRows(l18_conv2d_5xp, a18, q0, q1, t)
         }
@@ -746,14 +586,6 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         l37_dense_3Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -766,7 +598,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
         l31_dense_1Transpose()
         l34_dense_2Transpose()
         l37_dense_3Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l37_dense_3Backward(lo, hi, t)
             l36_dropout_7Backward(lo, hi, t)
@@ -779,7 +611,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l29_batch_normalization_7BackwardSums(lo, hi, t)
         }
         l29_batch_normalization_7BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l29_batch_normalization_7BackwardData(lo, hi, t)
             l27_dropout_4Backward(lo, hi, t)
@@ -788,7 +620,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l24_batch_normalization_6BackwardSums(lo, hi, t)
         }
         l24_batch_normalization_6BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l24_batch_normalization_6BackwardData(lo, hi, t)
             l23_conv2d_6Backward(lo, hi, t)
@@ -798,7 +630,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l19_batch_normalization_5BackwardSums(lo, hi, t)
         }
         l19_batch_normalization_5BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l19_batch_normalization_5BackwardData(lo, hi, t)
             l18_conv2d_5Backward(lo, hi, t)
@@ -808,7 +640,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l14_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l14_batch_normalization_4BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_batch_normalization_4BackwardData(lo, hi, t)
             l13_conv2d_4Backward(lo, hi, t)
@@ -816,7 +648,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l11_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l11_batch_normalization_3BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_batch_normalization_3BackwardData(lo, hi, t)
             l10_conv2d_3Backward(lo, hi, t)
@@ -826,7 +658,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l6_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l6_batch_normalization_2BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_batch_normalization_2BackwardData(lo, hi, t)
             l5_conv2d_2Backward(lo, hi, t)
@@ -834,7 +666,7 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1BackwardData(lo, hi, t)
             l2_conv2d_1Backward(lo, hi, t)
@@ -2190,10 +2022,4 @@ public final class FxSeed002MnistCnnDirect: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class GcActivations: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_activations",
@@ -45,34 +32,15 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 374,
         forwardFlops: 768,
         summary: "Model: \"gc_activations\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 10)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 8)               88\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 8)               0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 8)               72\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 8)               0\n______________________________________________________________________________\nlambda_1 (Lambda)                 (None, 8)               0\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 12)              108\n______________________________________________________________________________\nactivation_2 (Activation)         (None, 12)              0\n______________________________________________________________________________\nreshape_1 (Reshape)               (None, 3, 4)            0\n______________________________________________________________________________\nactivation_3 (Softmax)            (None, 3, 4)            0\n______________________________________________________________________________\ndense_4 (Dense)                   (None, 3, 6)            30\n______________________________________________________________________________\nlambda_2 (Lambda)                 (None, 3, 6)            0\n______________________________________________________________________________\nactivation_4 (Activation)         (None, 3, 6)            0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 18)              0\n______________________________________________________________________________\ndense_5 (Dense)                   (None, 4)               76\n______________________________________________________________________________\nTotal params: 374\nTrainable params: 374\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 374 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -116,89 +84,39 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(374, Float.self)
-        gradients = zeroed(374, Float.self)
-        partials = zeroed(threads * 374, Float.self)
-        a0Storage = zeroed(n * 10, Float.self)
+        parameters = memory.floats(374)
+        gradients = memory.floats(374)
+        partials = memory.floats(threads * 374)
+        a0Storage = memory.floats(n * 10)
         a0 = a0Storage
-        a1 = zeroed(n * 8, Float.self)
-        g1 = zeroed(n * 8, Float.self)
-        a2 = zeroed(n * 8, Float.self)
-        g2 = zeroed(n * 8, Float.self)
-        a3 = zeroed(n * 8, Float.self)
-        g3 = zeroed(n * 8, Float.self)
-        l3_dense_2wt = zeroed(64, Float.self)
-        a4 = zeroed(n * 8, Float.self)
-        g4 = zeroed(n * 8, Float.self)
-        a5 = zeroed(n * 8, Float.self)
-        g5 = zeroed(n * 8, Float.self)
-        a6 = zeroed(n * 12, Float.self)
-        g6 = zeroed(n * 12, Float.self)
-        l6_dense_3wt = zeroed(96, Float.self)
-        a7 = zeroed(n * 12, Float.self)
-        g7 = zeroed(n * 12, Float.self)
-        a9 = zeroed(n * 12, Float.self)
-        g9 = zeroed(n * 12, Float.self)
-        a10 = zeroed(n * 18, Float.self)
-        g10 = zeroed(n * 18, Float.self)
-        l10_dense_4wt = zeroed(24, Float.self)
-        a11 = zeroed(n * 18, Float.self)
-        g11 = zeroed(n * 18, Float.self)
-        a12 = zeroed(n * 18, Float.self)
-        g12 = zeroed(n * 18, Float.self)
-        a14 = zeroed(n * 4, Float.self)
-        g14 = zeroed(n * 4, Float.self)
-        l14_dense_5wt = zeroed(72, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_dense_2wt.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_dense_3wt.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_dense_4wt.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        a12.deallocate()
-        g12.deallocate()
-        a14.deallocate()
-        g14.deallocate()
-        l14_dense_5wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 8)
+        g1 = memory.floats(n * 8)
+        a2 = memory.floats(n * 8)
+        g2 = memory.floats(n * 8)
+        a3 = memory.floats(n * 8)
+        g3 = memory.floats(n * 8)
+        l3_dense_2wt = memory.floats(64)
+        a4 = memory.floats(n * 8)
+        g4 = memory.floats(n * 8)
+        a5 = memory.floats(n * 8)
+        g5 = memory.floats(n * 8)
+        a6 = memory.floats(n * 12)
+        g6 = memory.floats(n * 12)
+        l6_dense_3wt = memory.floats(96)
+        a7 = memory.floats(n * 12)
+        g7 = memory.floats(n * 12)
+        a9 = memory.floats(n * 12)
+        g9 = memory.floats(n * 12)
+        a10 = memory.floats(n * 18)
+        g10 = memory.floats(n * 18)
+        l10_dense_4wt = memory.floats(24)
+        a11 = memory.floats(n * 18)
+        g11 = memory.floats(n * 18)
+        a12 = memory.floats(n * 18)
+        g12 = memory.floats(n * 18)
+        a14 = memory.floats(n * 4)
+        g14 = memory.floats(n * 4)
+        l14_dense_5wt = memory.floats(72)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -220,7 +138,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             l2_leaky_re_lu_1Forward(lo, hi, t)
@@ -238,7 +156,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             l2_leaky_re_lu_1Forward(lo, hi, t)
@@ -273,14 +191,6 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         l14_dense_5Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -289,7 +199,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         l6_dense_3Transpose()
         l10_dense_4Transpose()
         l14_dense_5Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l14_dense_5Backward(lo, hi, t)
             l12_activation_4Backward(lo, hi, t)
@@ -580,10 +490,4 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 4, ldb: 18), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

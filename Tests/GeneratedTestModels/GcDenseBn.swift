@@ -5,12 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -44,34 +38,15 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 1096,
         forwardFlops: 2064,
         summary: "Model: \"gc_dense_bn\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 12)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 20)              260\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 20)              80\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 33)              660\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 33)              0\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 4)               136\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 4)               0\n______________________________________________________________________________\nTotal params: 1,136\nTrainable params: 1,096\nNon-trainable params: 40",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 1136 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -102,65 +77,28 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(1136, Float.self)
-        gradients = zeroed(1136, Float.self)
-        partials = zeroed(threads * 1136, Float.self)
-        a0Storage = zeroed(n * 12, Float.self)
+        parameters = memory.floats(1136)
+        gradients = memory.floats(1136)
+        partials = memory.floats(threads * 1136)
+        a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a1 = zeroed(n * 20, Float.self)
-        g1 = zeroed(n * 20, Float.self)
-        a2 = zeroed(n * 20, Float.self)
-        g2 = zeroed(n * 20, Float.self)
-        l2_batch_normalization_1part = zeroed(threads * 40, Float.self)
-        l2_batch_normalization_1stats = zeroed(80, Float.self)
-        a3 = zeroed(n * 33, Float.self)
-        g3 = zeroed(n * 33, Float.self)
-        l3_dense_2wt = zeroed(660, Float.self)
-        a4 = zeroed(n * 33, Float.self)
-        g4 = zeroed(n * 33, Float.self)
-        l4_dropout_1mask = zeroed(n * 33, Float.self)
-        a5 = zeroed(n * 4, Float.self)
-        g5 = zeroed(n * 4, Float.self)
-        l5_dense_3wt = zeroed(132, Float.self)
+        a1 = memory.floats(n * 20)
+        g1 = memory.floats(n * 20)
+        a2 = memory.floats(n * 20)
+        g2 = memory.floats(n * 20)
+        l2_batch_normalization_1part = memory.floats(threads * 40)
+        l2_batch_normalization_1stats = memory.floats(80)
+        a3 = memory.floats(n * 33)
+        g3 = memory.floats(n * 33)
+        l3_dense_2wt = memory.floats(660)
+        a4 = memory.floats(n * 33)
+        g4 = memory.floats(n * 33)
+        l4_dropout_1mask = memory.floats(n * 33)
+        a5 = memory.floats(n * 4)
+        g5 = memory.floats(n * 4)
+        l5_dense_3wt = memory.floats(132)
         (parameters + 260).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 320).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1stats.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_dense_2wt.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_dropout_1mask.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_dense_3wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -182,18 +120,18 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             l2_batch_normalization_1SumMean(lo, hi, t)
         }
         l2_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1SumVar(lo, hi, t)
         }
         l2_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1Normalize(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
@@ -203,7 +141,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_dense_1Forward(lo, hi, t)
             l2_batch_normalization_1Inference(lo, hi, t)
@@ -224,21 +162,13 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         l5_dense_3Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g5.update(from: outputGradient, count: count * 4)
         l3_dense_2Transpose()
         l5_dense_3Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_dense_3Backward(lo, hi, t)
             l4_dropout_1Backward(lo, hi, t)
@@ -246,7 +176,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1BackwardData(lo, hi, t)
             l1_dense_1Backward(lo, hi, t)
@@ -439,10 +369,4 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 4, ldb: 33), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -5,18 +5,8 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 @inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -41,34 +31,15 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 79,
         forwardFlops: 2654,
         summary: "Model: \"gc_maxpool\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 7, 7, 2)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 6, 6, 4)         36\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 3, 3, 4)         0\n______________________________________________________________________________\nzero_padding2d_1 (ZeroPadding2D)  (None, 6, 4, 4)         0\n______________________________________________________________________________\nmax_pooling2d_2 (MaxPooling2D)    (None, 4, 2, 4)         0\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 4, 2, 5)         25\n______________________________________________________________________________\nglobal_max_pooling2d_1 (GlobalMaxPooling2D) (None, 5)               0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 3)               18\n______________________________________________________________________________\nTotal params: 79\nTrainable params: 79\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 79 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -104,73 +75,31 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(79, Float.self)
-        gradients = zeroed(79, Float.self)
-        partials = zeroed(threads * 79, Float.self)
-        a0Storage = zeroed(n * 98, Float.self)
+        parameters = memory.floats(79)
+        gradients = memory.floats(79)
+        partials = memory.floats(threads * 79)
+        a0Storage = memory.floats(n * 98)
         a0 = a0Storage
-        a1 = zeroed(n * 144, Float.self)
-        g1 = zeroed(n * 144, Float.self)
-        a2 = zeroed(n * 36, Float.self)
-        g2 = zeroed(n * 36, Float.self)
-        l2_max_pooling2d_1arg = zeroed(n * 36, Int32.self)
-        a3 = zeroed(n * 96, Float.self)
-        g3 = zeroed(n * 96, Float.self)
-        a4 = zeroed(n * 32, Float.self)
-        g4 = zeroed(n * 32, Float.self)
-        l4_max_pooling2d_2arg = zeroed(n * 32, Int32.self)
-        a5 = zeroed(n * 40, Float.self)
-        g5 = zeroed(n * 40, Float.self)
-        l5_conv2d_2wf = zeroed(20, Float.self)
-        l5_conv2d_2dyp = zeroed(threads * 40, Float.self)
-        a6 = zeroed(n * 5, Float.self)
-        g6 = zeroed(n * 5, Float.self)
-        l6_global_max_pooling2d_1arg = zeroed(n * 5, Int32.self)
-        a7 = zeroed(n * 3, Float.self)
-        g7 = zeroed(n * 3, Float.self)
-        l7_dense_1wt = zeroed(15, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_max_pooling2d_1arg.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_max_pooling2d_2arg.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_conv2d_2wf.deallocate()
-        l5_conv2d_2dyp.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_global_max_pooling2d_1arg.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        l7_dense_1wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 144)
+        g1 = memory.floats(n * 144)
+        a2 = memory.floats(n * 36)
+        g2 = memory.floats(n * 36)
+        l2_max_pooling2d_1arg = memory.int32s(n * 36)
+        a3 = memory.floats(n * 96)
+        g3 = memory.floats(n * 96)
+        a4 = memory.floats(n * 32)
+        g4 = memory.floats(n * 32)
+        l4_max_pooling2d_2arg = memory.int32s(n * 32)
+        a5 = memory.floats(n * 40)
+        g5 = memory.floats(n * 40)
+        l5_conv2d_2wf = memory.floats(20)
+        l5_conv2d_2dyp = memory.floats(threads * 40)
+        a6 = memory.floats(n * 5)
+        g6 = memory.floats(n * 5)
+        l6_global_max_pooling2d_1arg = memory.int32s(n * 5)
+        a7 = memory.floats(n * 3)
+        g7 = memory.floats(n * 3)
+        l7_dense_1wt = memory.floats(15)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -192,7 +121,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_max_pooling2d_1Forward(lo, hi, t)
@@ -205,7 +134,7 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_max_pooling2d_1ForwardInference(lo, hi, t)
@@ -230,21 +159,13 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         l7_dense_1Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
         g7.update(from: outputGradient, count: count * 3)
         l5_conv2d_2Flip()
         l7_dense_1Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             l6_global_max_pooling2d_1Backward(lo, hi, t)
@@ -535,10 +456,4 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 3, ldb: 5), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

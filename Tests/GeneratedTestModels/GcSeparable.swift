@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class GcSeparable: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "gc_separable",
@@ -46,34 +33,15 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 600,
         forwardFlops: 8240,
         summary: "Model: \"gc_separable\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 6, 6, 3)         0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 6, 6, 3)         12\n______________________________________________________________________________\ndepthwise_conv2d_1 (DepthwiseConv2D) (None, 6, 6, 6)         60\n______________________________________________________________________________\nseparable_conv2d_1 (SeparableConv2D) (None, 3, 3, 5)         89\n______________________________________________________________________________\nseparable_conv2d_2 (SeparableConv2D) (None, 2, 2, 18)        220\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 72)              0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 3)               219\n______________________________________________________________________________\nTotal params: 600\nTrainable params: 600\nNon-trainable params: 0",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = false
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 600 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -110,75 +78,32 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(600, Float.self)
-        gradients = zeroed(600, Float.self)
-        partials = zeroed(threads * 600, Float.self)
-        a0Storage = zeroed(n * 108, Float.self)
+        parameters = memory.floats(600)
+        gradients = memory.floats(600)
+        partials = memory.floats(threads * 600)
+        a0Storage = memory.floats(n * 108)
         a0 = a0Storage
-        a1 = zeroed(n * 108, Float.self)
-        g1 = zeroed(n * 108, Float.self)
-        a2 = zeroed(n * 216, Float.self)
-        g2 = zeroed(n * 216, Float.self)
-        l2_depthwise_conv2d_1xp = zeroed(n * 192, Float.self)
-        l2_depthwise_conv2d_1dxp = zeroed(n * 192, Float.self)
-        a3 = zeroed(n * 45, Float.self)
-        g3 = zeroed(n * 45, Float.self)
-        l3_separable_conv2d_1xp = zeroed(n * 294, Float.self)
-        l3_separable_conv2d_1mid = zeroed(n * 54, Float.self)
-        l3_separable_conv2d_1dmid = zeroed(n * 54, Float.self)
-        l3_separable_conv2d_1wt = zeroed(30, Float.self)
-        l3_separable_conv2d_1dxp = zeroed(n * 294, Float.self)
-        a4 = zeroed(n * 72, Float.self)
-        g4 = zeroed(n * 72, Float.self)
-        l4_separable_conv2d_2mid = zeroed(n * 40, Float.self)
-        l4_separable_conv2d_2dmid = zeroed(n * 40, Float.self)
-        l4_separable_conv2d_2wt = zeroed(180, Float.self)
-        a6 = zeroed(n * 3, Float.self)
-        g6 = zeroed(n * 3, Float.self)
-        l6_dense_1wt = zeroed(216, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_depthwise_conv2d_1xp.deallocate()
-        l2_depthwise_conv2d_1dxp.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_separable_conv2d_1xp.deallocate()
-        l3_separable_conv2d_1mid.deallocate()
-        l3_separable_conv2d_1dmid.deallocate()
-        l3_separable_conv2d_1wt.deallocate()
-        l3_separable_conv2d_1dxp.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_separable_conv2d_2mid.deallocate()
-        l4_separable_conv2d_2dmid.deallocate()
-        l4_separable_conv2d_2wt.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_dense_1wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 108)
+        g1 = memory.floats(n * 108)
+        a2 = memory.floats(n * 216)
+        g2 = memory.floats(n * 216)
+        l2_depthwise_conv2d_1xp = memory.floats(n * 192)
+        l2_depthwise_conv2d_1dxp = memory.floats(n * 192)
+        a3 = memory.floats(n * 45)
+        g3 = memory.floats(n * 45)
+        l3_separable_conv2d_1xp = memory.floats(n * 294)
+        l3_separable_conv2d_1mid = memory.floats(n * 54)
+        l3_separable_conv2d_1dmid = memory.floats(n * 54)
+        l3_separable_conv2d_1wt = memory.floats(30)
+        l3_separable_conv2d_1dxp = memory.floats(n * 294)
+        a4 = memory.floats(n * 72)
+        g4 = memory.floats(n * 72)
+        l4_separable_conv2d_2mid = memory.floats(n * 40)
+        l4_separable_conv2d_2dmid = memory.floats(n * 40)
+        l4_separable_conv2d_2wt = memory.floats(180)
+        a6 = memory.floats(n * 3)
+        g6 = memory.floats(n * 3)
+        l6_dense_1wt = memory.floats(216)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -200,7 +125,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_depthwise_conv2d_1Forward(lo, hi, t)
@@ -211,7 +136,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_depthwise_conv2d_1Forward(lo, hi, t)
@@ -232,14 +157,6 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         l6_dense_1Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -247,7 +164,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         l3_separable_conv2d_1Transpose()
         l4_separable_conv2d_2Transpose()
         l6_dense_1Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             l4_separable_conv2d_2Backward(lo, hi, t)
@@ -546,10 +463,4 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 3, ldb: 72), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

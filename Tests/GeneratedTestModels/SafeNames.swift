@@ -5,12 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -46,34 +40,15 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 91,
         forwardFlops: 142,
         summary: "Model: \"safe_names\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 6)               0\n______________________________________________________________________________\ndense \"quoted\" (Dense\"); fatalError(\") (None, 5)               35\n______________________________________________________________________________\nback\\slash\\ (Activation)          (None, 5)               0\n______________________________________________________________________________\nx\"); fatalError(\"injected (Dense) (None, 4)               24\n______________________________________________________________________________\nnew\nline(); fatalError() (BatchNormalization) (None, 4)               16\n______________________________________________________________________________\n层😀\u{2028}fatalError() (Dropout)         (None, 4)               0\n______________________________________________________________________________\nclass (Dense)                     (None, 3)               12\n______________________________________________________________________________\n*/ fatalError() /* (Activation)   (None, 3)               0\n______________________________________________________________________________\nself\r\t\u{0} (Dense)                   (None, 3)               12\n______________________________________________________________________________\nTotal params: 99\nTrainable params: 91\nNon-trainable params: 8",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 99 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -111,79 +86,35 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(99, Float.self)
-        gradients = zeroed(99, Float.self)
-        partials = zeroed(threads * 99, Float.self)
-        a0Storage = zeroed(n * 6, Float.self)
+        parameters = memory.floats(99)
+        gradients = memory.floats(99)
+        partials = memory.floats(threads * 99)
+        a0Storage = memory.floats(n * 6)
         a0 = a0Storage
-        a1 = zeroed(n * 5, Float.self)
-        g1 = zeroed(n * 5, Float.self)
-        a2 = zeroed(n * 5, Float.self)
-        g2 = zeroed(n * 5, Float.self)
-        a3 = zeroed(n * 4, Float.self)
-        g3 = zeroed(n * 4, Float.self)
-        l3wt = zeroed(20, Float.self)
-        a4 = zeroed(n * 4, Float.self)
-        g4 = zeroed(n * 4, Float.self)
-        l4part = zeroed(threads * 8, Float.self)
-        l4stats = zeroed(16, Float.self)
-        a5 = zeroed(n * 4, Float.self)
-        g5 = zeroed(n * 4, Float.self)
-        l5mask = zeroed(n * 4, Float.self)
-        a6 = zeroed(n * 3, Float.self)
-        g6 = zeroed(n * 3, Float.self)
-        l6_classwt = zeroed(12, Float.self)
-        a7 = zeroed(n * 3, Float.self)
-        g7 = zeroed(n * 3, Float.self)
-        a8 = zeroed(n * 3, Float.self)
-        g8 = zeroed(n * 3, Float.self)
-        l8wt = zeroed(9, Float.self)
+        a1 = memory.floats(n * 5)
+        g1 = memory.floats(n * 5)
+        a2 = memory.floats(n * 5)
+        g2 = memory.floats(n * 5)
+        a3 = memory.floats(n * 4)
+        g3 = memory.floats(n * 4)
+        l3wt = memory.floats(20)
+        a4 = memory.floats(n * 4)
+        g4 = memory.floats(n * 4)
+        l4part = memory.floats(threads * 8)
+        l4stats = memory.floats(16)
+        a5 = memory.floats(n * 4)
+        g5 = memory.floats(n * 4)
+        l5mask = memory.floats(n * 4)
+        a6 = memory.floats(n * 3)
+        g6 = memory.floats(n * 3)
+        l6_classwt = memory.floats(12)
+        a7 = memory.floats(n * 3)
+        g7 = memory.floats(n * 3)
+        a8 = memory.floats(n * 3)
+        g8 = memory.floats(n * 3)
+        l8wt = memory.floats(9)
         (parameters + 59).update(repeating: 1, count: 4)   // new\u{a}line(); fatalError()/gamma
         (parameters + 71).update(repeating: 1, count: 4)   // new\u{a}line(); fatalError()/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3wt.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4part.deallocate()
-        l4stats.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5mask.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_classwt.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        l8wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -205,7 +136,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
@@ -213,12 +144,12 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
             l4SumMean(lo, hi, t)
         }
         l4ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4SumVar(lo, hi, t)
         }
         l4ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4Normalize(lo, hi, t)
             l5ForwardTraining(lo, hi, t)
@@ -229,7 +160,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1Forward(lo, hi, t)
             l2Forward(lo, hi, t)
@@ -256,14 +187,6 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l8Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -271,7 +194,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
         l3Transpose()
         l6_classTranspose()
         l8Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l8Backward(lo, hi, t)
             l7Backward(lo, hi, t)
@@ -280,7 +203,7 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
             l4BackwardSums(lo, hi, t)
         }
         l4BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4BackwardData(lo, hi, t)
             l3Backward(lo, hi, t)
@@ -526,10 +449,4 @@ public final class SafeNames: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 3, ldb: 3), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

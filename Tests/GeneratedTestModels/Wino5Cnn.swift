@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "wino5_cnn",
@@ -44,34 +31,15 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 30149,
         forwardFlops: 2876160,
         summary: "Model: \"wino5_cnn\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 11, 12, 16)      0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 7, 8, 32)        12,832\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 7, 8, 16)        12,800\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 7, 8, 16)        64\n______________________________________________________________________________\nactivation_1 (Activation)         (None, 7, 8, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 896)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 5)               4,485\n______________________________________________________________________________\nTotal params: 30,181\nTrainable params: 30,149\nNon-trainable params: 32",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 30181 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -115,91 +83,41 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(30181, Float.self)
-        gradients = zeroed(30181, Float.self)
-        partials = zeroed(threads * 30181, Float.self)
-        a0Storage = zeroed(n * 2112, Float.self)
+        parameters = memory.floats(30181)
+        gradients = memory.floats(30181)
+        partials = memory.floats(threads * 30181)
+        a0Storage = memory.floats(n * 2112)
         a0 = a0Storage
-        a1 = zeroed(n * 1792, Float.self)
-        g1 = zeroed(n * 1792, Float.self)
-        l1_conv2d_1wu = zeroed(25872, Float.self)
-        l1_conv2d_1wv = zeroed(threads * 7056, Float.self)
-        l1_conv2d_1wm = zeroed(threads * 14112, Float.self)
-        l1_conv2d_1wh = zeroed(threads * 784, Float.self)
-        a2 = zeroed(n * 896, Float.self)
-        g2 = zeroed(n * 896, Float.self)
-        l2_conv2d_2xp = zeroed(n * 4224, Float.self)
-        l2_conv2d_2wu = zeroed(25872, Float.self)
-        l2_conv2d_2wv = zeroed(threads * 14112, Float.self)
-        l2_conv2d_2wm = zeroed(threads * 7056, Float.self)
-        l2_conv2d_2wh = zeroed(threads * 784, Float.self)
-        l2_conv2d_2wf = zeroed(12800, Float.self)
-        l2_conv2d_2dyp = zeroed(threads * 2112, Float.self)
-        l2_conv2d_2dxwu = zeroed(25872, Float.self)
-        l2_conv2d_2dxwv = zeroed(threads * 7056, Float.self)
-        l2_conv2d_2dxwm = zeroed(threads * 14112, Float.self)
-        l2_conv2d_2dxwh = zeroed(threads * 784, Float.self)
-        a3 = zeroed(n * 896, Float.self)
-        g3 = zeroed(n * 896, Float.self)
-        l3_batch_normalization_1part = zeroed(threads * 32, Float.self)
-        l3_batch_normalization_1stats = zeroed(64, Float.self)
-        a4 = zeroed(n * 896, Float.self)
-        g4 = zeroed(n * 896, Float.self)
-        a6 = zeroed(n * 5, Float.self)
-        g6 = zeroed(n * 5, Float.self)
-        l6_dense_1wt = zeroed(4480, Float.self)
+        a1 = memory.floats(n * 1792)
+        g1 = memory.floats(n * 1792)
+        l1_conv2d_1wu = memory.floats(25872)
+        l1_conv2d_1wv = memory.floats(threads * 7056)
+        l1_conv2d_1wm = memory.floats(threads * 14112)
+        l1_conv2d_1wh = memory.floats(threads * 784)
+        a2 = memory.floats(n * 896)
+        g2 = memory.floats(n * 896)
+        l2_conv2d_2xp = memory.floats(n * 4224)
+        l2_conv2d_2wu = memory.floats(25872)
+        l2_conv2d_2wv = memory.floats(threads * 14112)
+        l2_conv2d_2wm = memory.floats(threads * 7056)
+        l2_conv2d_2wh = memory.floats(threads * 784)
+        l2_conv2d_2wf = memory.floats(12800)
+        l2_conv2d_2dyp = memory.floats(threads * 2112)
+        l2_conv2d_2dxwu = memory.floats(25872)
+        l2_conv2d_2dxwv = memory.floats(threads * 7056)
+        l2_conv2d_2dxwm = memory.floats(threads * 14112)
+        l2_conv2d_2dxwh = memory.floats(threads * 784)
+        a3 = memory.floats(n * 896)
+        g3 = memory.floats(n * 896)
+        l3_batch_normalization_1part = memory.floats(threads * 32)
+        l3_batch_normalization_1stats = memory.floats(64)
+        a4 = memory.floats(n * 896)
+        g4 = memory.floats(n * 896)
+        a6 = memory.floats(n * 5)
+        g6 = memory.floats(n * 5)
+        l6_dense_1wt = memory.floats(4480)
         (parameters + 25632).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 25680).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        l1_conv2d_1wu.deallocate()
-        l1_conv2d_1wv.deallocate()
-        l1_conv2d_1wm.deallocate()
-        l1_conv2d_1wh.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_conv2d_2xp.deallocate()
-        l2_conv2d_2wu.deallocate()
-        l2_conv2d_2wv.deallocate()
-        l2_conv2d_2wm.deallocate()
-        l2_conv2d_2wh.deallocate()
-        l2_conv2d_2wf.deallocate()
-        l2_conv2d_2dyp.deallocate()
-        l2_conv2d_2dxwu.deallocate()
-        l2_conv2d_2dxwv.deallocate()
-        l2_conv2d_2dxwm.deallocate()
-        l2_conv2d_2dxwh.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1stats.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_dense_1wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -223,19 +141,19 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         l1_conv2d_1WinogradWeights()
         l2_conv2d_2WinogradWeights()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_batch_normalization_1SumMean(lo, hi, t)
         }
         l3_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1SumVar(lo, hi, t)
         }
         l3_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1Normalize(lo, hi, t)
             l4_activation_1Forward(lo, hi, t)
@@ -246,7 +164,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         l1_conv2d_1WinogradWeights()
         l2_conv2d_2WinogradWeights()
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
@@ -260,26 +178,18 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(56, 6) {
+        Parallel.rows(56, block: 6, threads: threads) {
             q0, q1, t in
             self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
         }
         l2_conv2d_2PadSingle()
-        splitRows(56, 6) {
+        Parallel.rows(56, block: 6, threads: threads) {
             q0, q1, t in
             self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
         l3_batch_normalization_1Inference(lo, hi, t)
         l4_activation_1Forward(lo, hi, t)
         l6_dense_1Forward(lo, hi, t)
-    }
-
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -289,14 +199,14 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         l2_conv2d_2Flip()
         l2_conv2d_2dxWinogradWeights()
         l6_dense_1Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l6_dense_1Backward(lo, hi, t)
             l4_activation_1Backward(lo, hi, t)
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1BackwardData(lo, hi, t)
             l2_conv2d_2Backward(lo, hi, t)
@@ -543,10 +453,4 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 5, ldb: 896), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -6,17 +6,7 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
 
 public final class WinoCnn: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
@@ -44,34 +34,15 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         trainableParameterCount: 10245,
         forwardFlops: 1163136,
         summary: "Model: \"wino_cnn\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 9, 11, 16)       0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 7, 9, 32)        4,640\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 7, 9, 16)        4,608\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 7, 9, 16)        64\n______________________________________________________________________________\nleaky_re_lu_1 (LeakyReLU)         (None, 7, 9, 16)        0\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 3, 4, 16)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 192)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 5)               965\n______________________________________________________________________________\nTotal params: 10,277\nTrainable params: 10,245\nNon-trainable params: 32",
-        defaults: { () -> TrainingDefaults in
-            var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
-            d.epochs = 10
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
-            return d
-        }()
+        defaults: TrainingDefaults()
     )
     public static let endsWithSoftmax = true
 
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 10277 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -118,97 +89,44 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(10277, Float.self)
-        gradients = zeroed(10277, Float.self)
-        partials = zeroed(threads * 10277, Float.self)
-        a0Storage = zeroed(n * 1584, Float.self)
+        parameters = memory.floats(10277)
+        gradients = memory.floats(10277)
+        partials = memory.floats(threads * 10277)
+        a0Storage = memory.floats(n * 1584)
         a0 = a0Storage
-        a1 = zeroed(n * 2016, Float.self)
-        g1 = zeroed(n * 2016, Float.self)
-        l1_conv2d_1wu = zeroed(19008, Float.self)
-        l1_conv2d_1wv = zeroed(threads * 3456, Float.self)
-        l1_conv2d_1wm = zeroed(threads * 6912, Float.self)
-        l1_conv2d_1wh = zeroed(threads * 576, Float.self)
-        a2 = zeroed(n * 1008, Float.self)
-        g2 = zeroed(n * 1008, Float.self)
-        l2_conv2d_2xp = zeroed(n * 3168, Float.self)
-        l2_conv2d_2wu = zeroed(19008, Float.self)
-        l2_conv2d_2wv = zeroed(threads * 6912, Float.self)
-        l2_conv2d_2wm = zeroed(threads * 3456, Float.self)
-        l2_conv2d_2wh = zeroed(threads * 576, Float.self)
-        l2_conv2d_2wf = zeroed(4608, Float.self)
-        l2_conv2d_2dyp = zeroed(threads * 1584, Float.self)
-        l2_conv2d_2dxwu = zeroed(19008, Float.self)
-        l2_conv2d_2dxwv = zeroed(threads * 3456, Float.self)
-        l2_conv2d_2dxwm = zeroed(threads * 6912, Float.self)
-        l2_conv2d_2dxwh = zeroed(threads * 576, Float.self)
-        a3 = zeroed(n * 1008, Float.self)
-        g3 = zeroed(n * 1008, Float.self)
-        l3_batch_normalization_1part = zeroed(threads * 32, Float.self)
-        l3_batch_normalization_1stats = zeroed(64, Float.self)
-        a4 = zeroed(n * 1008, Float.self)
-        g4 = zeroed(n * 1008, Float.self)
-        a5 = zeroed(n * 192, Float.self)
-        g5 = zeroed(n * 192, Float.self)
-        l5_max_pooling2d_1arg = zeroed(n * 192, Int32.self)
-        a7 = zeroed(n * 5, Float.self)
-        g7 = zeroed(n * 5, Float.self)
-        l7_dense_1wt = zeroed(960, Float.self)
+        a1 = memory.floats(n * 2016)
+        g1 = memory.floats(n * 2016)
+        l1_conv2d_1wu = memory.floats(19008)
+        l1_conv2d_1wv = memory.floats(threads * 3456)
+        l1_conv2d_1wm = memory.floats(threads * 6912)
+        l1_conv2d_1wh = memory.floats(threads * 576)
+        a2 = memory.floats(n * 1008)
+        g2 = memory.floats(n * 1008)
+        l2_conv2d_2xp = memory.floats(n * 3168)
+        l2_conv2d_2wu = memory.floats(19008)
+        l2_conv2d_2wv = memory.floats(threads * 6912)
+        l2_conv2d_2wm = memory.floats(threads * 3456)
+        l2_conv2d_2wh = memory.floats(threads * 576)
+        l2_conv2d_2wf = memory.floats(4608)
+        l2_conv2d_2dyp = memory.floats(threads * 1584)
+        l2_conv2d_2dxwu = memory.floats(19008)
+        l2_conv2d_2dxwv = memory.floats(threads * 3456)
+        l2_conv2d_2dxwm = memory.floats(threads * 6912)
+        l2_conv2d_2dxwh = memory.floats(threads * 576)
+        a3 = memory.floats(n * 1008)
+        g3 = memory.floats(n * 1008)
+        l3_batch_normalization_1part = memory.floats(threads * 32)
+        l3_batch_normalization_1stats = memory.floats(64)
+        a4 = memory.floats(n * 1008)
+        g4 = memory.floats(n * 1008)
+        a5 = memory.floats(n * 192)
+        g5 = memory.floats(n * 192)
+        l5_max_pooling2d_1arg = memory.int32s(n * 192)
+        a7 = memory.floats(n * 5)
+        g7 = memory.floats(n * 5)
+        l7_dense_1wt = memory.floats(960)
         (parameters + 9248).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 9296).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        l1_conv2d_1wu.deallocate()
-        l1_conv2d_1wv.deallocate()
-        l1_conv2d_1wm.deallocate()
-        l1_conv2d_1wh.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_conv2d_2xp.deallocate()
-        l2_conv2d_2wu.deallocate()
-        l2_conv2d_2wv.deallocate()
-        l2_conv2d_2wm.deallocate()
-        l2_conv2d_2wh.deallocate()
-        l2_conv2d_2wf.deallocate()
-        l2_conv2d_2dyp.deallocate()
-        l2_conv2d_2dxwu.deallocate()
-        l2_conv2d_2dxwv.deallocate()
-        l2_conv2d_2dxwm.deallocate()
-        l2_conv2d_2dxwh.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_batch_normalization_1part.deallocate()
-        l3_batch_normalization_1stats.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_max_pooling2d_1arg.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        l7_dense_1wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -232,19 +150,19 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     private func forwardTraining() {
         l1_conv2d_1WinogradWeights()
         l2_conv2d_2WinogradWeights()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
             l3_batch_normalization_1SumMean(lo, hi, t)
         }
         l3_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1SumVar(lo, hi, t)
         }
         l3_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1Normalize(lo, hi, t)
             l4_leaky_re_lu_1Forward(lo, hi, t)
@@ -256,7 +174,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     private func forwardInference() {
         l1_conv2d_1WinogradWeights()
         l2_conv2d_2WinogradWeights()
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
@@ -271,12 +189,12 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(63, 6) {
+        Parallel.rows(63, block: 6, threads: threads) {
             q0, q1, t in
             self.l1_conv2d_1ForwardRows(a0, a1, q0, q1, t)
         }
         l2_conv2d_2PadSingle()
-        splitRows(63, 6) {
+        Parallel.rows(63, block: 6, threads: threads) {
             q0, q1, t in
             self.l2_conv2d_2ForwardRows(l2_conv2d_2xp, a2, q0, q1, t)
         }
@@ -286,14 +204,6 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         l7_dense_1Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -301,7 +211,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
         l2_conv2d_2Flip()
         l2_conv2d_2dxWinogradWeights()
         l7_dense_1Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l7_dense_1Backward(lo, hi, t)
             l5_max_pooling2d_1Backward(lo, hi, t)
@@ -309,7 +219,7 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
             l3_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l3_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l3_batch_normalization_1BackwardData(lo, hi, t)
             l2_conv2d_2Backward(lo, hi, t)
@@ -612,10 +522,4 @@ public final class WinoCnn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 5, ldb: 192), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -6,11 +6,7 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -47,22 +43,12 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
             var d = TrainingDefaults()
             d.optimizer = "adadelta"
             d.learningRate = Float(1.0)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
             d.epsilon = Float(1e-06)
             d.rho = Float(0.9)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
             d.batchSize = 64
             d.epochs = 14
-            d.loss = "crossentropy"
             d.schedule = "step:1:0.7"
             d.validationSplit = Float(0.0)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
             return d
         }()
     )
@@ -71,6 +57,8 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 1199882 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -124,109 +112,49 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(1199882, Float.self)
-        gradients = zeroed(1199882, Float.self)
-        partials = zeroed(threads * 1199882, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(1199882)
+        gradients = memory.floats(1199882)
+        partials = memory.floats(threads * 1199882)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = zeroed(n * 21632, Float.self)
-        g1 = zeroed(n * 21632, Float.self)
-        a2 = zeroed(n * 21632, Float.self)
-        g2 = zeroed(n * 21632, Float.self)
-        a3 = zeroed(n * 36864, Float.self)
-        g3 = zeroed(n * 36864, Float.self)
-        l3_conv2wsrc = zeroed(18432, Float.self)
-        l3_conv2wu = zeroed(74304, Float.self)
-        l3_conv2wv = zeroed(threads * 13824, Float.self)
-        l3_conv2wm = zeroed(threads * 27648, Float.self)
-        l3_conv2wh = zeroed(threads * 576, Float.self)
-        l3_conv2wf = zeroed(18432, Float.self)
-        l3_conv2dyp = zeroed(threads * 50176, Float.self)
-        l3_conv2dxwu = zeroed(74304, Float.self)
-        l3_conv2dxwv = zeroed(threads * 27648, Float.self)
-        l3_conv2dxwm = zeroed(threads * 13824, Float.self)
-        l3_conv2dxwh = zeroed(threads * 576, Float.self)
-        a4 = zeroed(n * 36864, Float.self)
-        g4 = zeroed(n * 36864, Float.self)
-        a5 = zeroed(n * 9216, Float.self)
-        g5 = zeroed(n * 9216, Float.self)
-        l5_maxpoolarg = zeroed(n * 9216, Int32.self)
-        a6 = zeroed(n * 9216, Float.self)
-        g6 = zeroed(n * 9216, Float.self)
-        l6_dropout1mask = zeroed(n * 9216, Float.self)
-        a7 = zeroed(n * 9216, Float.self)
-        g7 = zeroed(n * 9216, Float.self)
-        a8 = zeroed(n * 128, Float.self)
-        g8 = zeroed(n * 128, Float.self)
-        l8_fc1wt = zeroed(1179648, Float.self)
-        a9 = zeroed(n * 128, Float.self)
-        g9 = zeroed(n * 128, Float.self)
-        a10 = zeroed(n * 128, Float.self)
-        g10 = zeroed(n * 128, Float.self)
-        l10_dropout2mask = zeroed(n * 128, Float.self)
-        a11 = zeroed(n * 10, Float.self)
-        g11 = zeroed(n * 10, Float.self)
-        l11_fc2wt = zeroed(1280, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_conv2wsrc.deallocate()
-        l3_conv2wu.deallocate()
-        l3_conv2wv.deallocate()
-        l3_conv2wm.deallocate()
-        l3_conv2wh.deallocate()
-        l3_conv2wf.deallocate()
-        l3_conv2dyp.deallocate()
-        l3_conv2dxwu.deallocate()
-        l3_conv2dxwv.deallocate()
-        l3_conv2dxwm.deallocate()
-        l3_conv2dxwh.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_maxpoolarg.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_dropout1mask.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        l8_fc1wt.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_dropout2mask.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        l11_fc2wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 21632)
+        g1 = memory.floats(n * 21632)
+        a2 = memory.floats(n * 21632)
+        g2 = memory.floats(n * 21632)
+        a3 = memory.floats(n * 36864)
+        g3 = memory.floats(n * 36864)
+        l3_conv2wsrc = memory.floats(18432)
+        l3_conv2wu = memory.floats(74304)
+        l3_conv2wv = memory.floats(threads * 13824)
+        l3_conv2wm = memory.floats(threads * 27648)
+        l3_conv2wh = memory.floats(threads * 576)
+        l3_conv2wf = memory.floats(18432)
+        l3_conv2dyp = memory.floats(threads * 50176)
+        l3_conv2dxwu = memory.floats(74304)
+        l3_conv2dxwv = memory.floats(threads * 27648)
+        l3_conv2dxwm = memory.floats(threads * 13824)
+        l3_conv2dxwh = memory.floats(threads * 576)
+        a4 = memory.floats(n * 36864)
+        g4 = memory.floats(n * 36864)
+        a5 = memory.floats(n * 9216)
+        g5 = memory.floats(n * 9216)
+        l5_maxpoolarg = memory.int32s(n * 9216)
+        a6 = memory.floats(n * 9216)
+        g6 = memory.floats(n * 9216)
+        l6_dropout1mask = memory.floats(n * 9216)
+        a7 = memory.floats(n * 9216)
+        g7 = memory.floats(n * 9216)
+        a8 = memory.floats(n * 128)
+        g8 = memory.floats(n * 128)
+        l8_fc1wt = memory.floats(1179648)
+        a9 = memory.floats(n * 128)
+        g9 = memory.floats(n * 128)
+        a10 = memory.floats(n * 128)
+        g10 = memory.floats(n * 128)
+        l10_dropout2mask = memory.floats(n * 128)
+        a11 = memory.floats(n * 10)
+        g11 = memory.floats(n * 10)
+        l11_fc2wt = memory.floats(1280)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -249,7 +177,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     private func forwardTraining() {
         l3_conv2WinogradWeights()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             l2_reluForward(lo, hi, t)
@@ -267,7 +195,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
 
     private func forwardInference() {
         l3_conv2WinogradWeights()
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv1Forward(lo, hi, t)
             l2_reluForward(lo, hi, t)
@@ -287,13 +215,13 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(676, 6) {
+        Parallel.rows(676, block: 6, threads: threads) {
             q0, q1, t in
             self.l1_conv1ForwardRows(a0, a1, q0, q1, t)
         }
         l2_reluForward(lo, hi, t)
         l3_conv2WinogradWeightsIfChanged()
-        splitRows(36, 6) {
+        Parallel.rows(36, block: 6, threads: threads) {
             q0, q1, t in
             self.l3_conv2ForwardTiles(a2, a3, q0, q1, t)
         }
@@ -301,21 +229,13 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         l5_maxpoolForwardInference(lo, hi, t)
         l6_dropout1ForwardInference(lo, hi, t)
         l7_flattenForward(lo, hi, t)
-        splitRows(128, 64) {
+        Parallel.rows(128, block: 64, threads: threads) {
             q0, q1, t in
             self.l8_fc1ForwardColumns(q0, q1, t)
         }
         l9_relu_3Forward(lo, hi, t)
         l10_dropout2ForwardInference(lo, hi, t)
         l11_fc2Forward(lo, hi, t)
-    }
-
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -326,7 +246,7 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
         l3_conv2dxWinogradWeights()
         l8_fc1Transpose()
         l11_fc2Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l11_fc2Backward(lo, hi, t)
             l10_dropout2Backward(lo, hi, t)
@@ -700,10 +620,4 @@ public final class PytorchMnistExamplesNet: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_128_64_relu_adam",
@@ -43,24 +30,8 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         summary: "Model: \"seed001_mlp_128_64_relu_adam\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput_1 (InputLayer)              (None, 28, 28, 1)       0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 784)             0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 128)             100,480\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 64)              8,256\n______________________________________________________________________________\ndense_3 (Dense)                   (None, 10)              650\n______________________________________________________________________________\nTotal params: 109,386\nTrainable params: 109,386\nNon-trainable params: 0",
         defaults: { () -> TrainingDefaults in
             var d = TrainingDefaults()
-            d.optimizer = "adam"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
             d.weightDecay = Float(0.0005)
-            d.batchSize = 128
             d.epochs = 20
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
             return d
         }()
     )
@@ -69,6 +40,8 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 109386 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -92,49 +65,19 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(109386, Float.self)
-        gradients = zeroed(109386, Float.self)
-        partials = zeroed(threads * 109386, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(109386)
+        gradients = memory.floats(109386)
+        partials = memory.floats(threads * 109386)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a2 = zeroed(n * 128, Float.self)
-        g2 = zeroed(n * 128, Float.self)
-        a3 = zeroed(n * 64, Float.self)
-        g3 = zeroed(n * 64, Float.self)
-        l3_dense_2wt = zeroed(8192, Float.self)
-        a4 = zeroed(n * 10, Float.self)
-        g4 = zeroed(n * 10, Float.self)
-        l4_dense_3wt = zeroed(640, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_dense_2wt.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_dense_3wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a2 = memory.floats(n * 128)
+        g2 = memory.floats(n * 128)
+        a3 = memory.floats(n * 64)
+        g3 = memory.floats(n * 64)
+        l3_dense_2wt = memory.floats(8192)
+        a4 = memory.floats(n * 10)
+        g4 = memory.floats(n * 10)
+        l4_dense_3wt = memory.floats(640)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -156,7 +99,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
@@ -165,7 +108,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
@@ -177,20 +120,12 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
     private func forwardSingle() {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
-        splitRows(128, 64) {
+        Parallel.rows(128, block: 64, threads: threads) {
             q0, q1, t in
             self.l2_dense_1ForwardColumns(q0, q1, t)
         }
         l3_dense_2Forward(lo, hi, t)
         l4_dense_3Forward(lo, hi, t)
-    }
-
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -199,7 +134,7 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
         g4.update(from: outputGradient, count: count * 10)
         l3_dense_2Transpose()
         l4_dense_3Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4_dense_3Backward(lo, hi, t)
             l3_dense_2Backward(lo, hi, t)
@@ -321,10 +256,4 @@ public final class Seed001Mlp12864ReluAdam: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 10, ldb: 64), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -5,19 +5,6 @@ import Foundation
 import Dispatch
 import ModelcRuntime
 
-@inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
-@inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
-    var z = v &+ 0x9E3779B97F4A7C15
-    z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-    z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-    return z ^ (z >> 31)
-}
-
 public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked Sendable {
     public static let info = ModelInfo(
         name: "seed001_mlp_256_128_64_sigmoid_rmsprop",
@@ -46,23 +33,8 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         defaults: { () -> TrainingDefaults in
             var d = TrainingDefaults()
             d.optimizer = "rmsprop"
-            d.learningRate = Float(0.001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
             d.weightDecay = Float(0.0005)
-            d.batchSize = 128
             d.epochs = 20
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
-            d.earlyStopping = "none"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
             return d
         }()
     )
@@ -71,6 +43,8 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 242762 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -97,55 +71,22 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(242762, Float.self)
-        gradients = zeroed(242762, Float.self)
-        partials = zeroed(threads * 242762, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(242762)
+        gradients = memory.floats(242762)
+        partials = memory.floats(threads * 242762)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a2 = zeroed(n * 256, Float.self)
-        g2 = zeroed(n * 256, Float.self)
-        a3 = zeroed(n * 128, Float.self)
-        g3 = zeroed(n * 128, Float.self)
-        l3_dense_2wt = zeroed(32768, Float.self)
-        a4 = zeroed(n * 64, Float.self)
-        g4 = zeroed(n * 64, Float.self)
-        l4_dense_3wt = zeroed(8192, Float.self)
-        a5 = zeroed(n * 10, Float.self)
-        g5 = zeroed(n * 10, Float.self)
-        l5_dense_4wt = zeroed(640, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_dense_2wt.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_dense_3wt.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_dense_4wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a2 = memory.floats(n * 256)
+        g2 = memory.floats(n * 256)
+        a3 = memory.floats(n * 128)
+        g3 = memory.floats(n * 128)
+        l3_dense_2wt = memory.floats(32768)
+        a4 = memory.floats(n * 64)
+        g4 = memory.floats(n * 64)
+        l4_dense_3wt = memory.floats(8192)
+        a5 = memory.floats(n * 10)
+        g5 = memory.floats(n * 10)
+        l5_dense_4wt = memory.floats(640)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -167,7 +108,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
@@ -177,7 +118,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l2_dense_1Forward(lo, hi, t)
             l3_dense_2Forward(lo, hi, t)
@@ -196,14 +137,6 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         l5_dense_4Forward(lo, hi, t)
     }
 
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
-    }
-
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
         precondition(count >= 0 && count <= maxBatch, "batch of \(count) exceeds maxBatch \(maxBatch)")
         self.count = count
@@ -211,7 +144,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         l3_dense_2Transpose()
         l4_dense_3Transpose()
         l5_dense_4Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l5_dense_4Backward(lo, hi, t)
             l4_dense_3Backward(lo, hi, t)
@@ -376,10 +309,4 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
                   GemmReduction(k: 10, ldb: 64), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -6,11 +6,7 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -51,22 +47,11 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
             var d = TrainingDefaults()
             d.optimizer = "adadelta"
             d.learningRate = Float(0.1)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
             d.epsilon = Float(1e-06)
             d.rho = Float(0.9)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
             d.batchSize = 250
             d.epochs = 60
-            d.loss = "crossentropy"
-            d.schedule = "constant"
-            d.validationSplit = Float(0.1)
             d.earlyStopping = "drop-after:10"
-            d.augmentShift = 0
-            d.augmentRotate = Float(0.0)
-            d.seed = 1
             return d
         }()
     )
@@ -75,6 +60,8 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 118538 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -116,85 +103,37 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(118538, Float.self)
-        gradients = zeroed(118538, Float.self)
-        partials = zeroed(threads * 118538, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(118538)
+        gradients = memory.floats(118538)
+        partials = memory.floats(threads * 118538)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = zeroed(n * 20608, Float.self)
-        g1 = zeroed(n * 20608, Float.self)
-        a2 = zeroed(n * 16928, Float.self)
-        g2 = zeroed(n * 16928, Float.self)
-        l2_conv2d_2wt = zeroed(6144, Float.self)
-        a3 = zeroed(n * 3872, Float.self)
-        g3 = zeroed(n * 3872, Float.self)
-        l3_max_pooling2d_1arg = zeroed(n * 3872, Int32.self)
-        a4 = zeroed(n * 4224, Float.self)
-        g4 = zeroed(n * 4224, Float.self)
-        l4_conv2d_3wt = zeroed(12288, Float.self)
-        a5 = zeroed(n * 2304, Float.self)
-        g5 = zeroed(n * 2304, Float.self)
-        l5_conv2d_4wt = zeroed(24576, Float.self)
-        a6 = zeroed(n * 576, Float.self)
-        g6 = zeroed(n * 576, Float.self)
-        l6_max_pooling2d_2arg = zeroed(n * 576, Int32.self)
-        a8 = zeroed(n * 128, Float.self)
-        g8 = zeroed(n * 128, Float.self)
-        l8_dense_1wt = zeroed(73728, Float.self)
-        a9 = zeroed(n * 128, Float.self)
-        g9 = zeroed(n * 128, Float.self)
-        l9_dropout_1mask = zeroed(n * 128, Float.self)
-        a10 = zeroed(n * 10, Float.self)
-        g10 = zeroed(n * 10, Float.self)
-        l10_dense_2wt = zeroed(1280, Float.self)
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_conv2d_2wt.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_max_pooling2d_1arg.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_conv2d_3wt.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_conv2d_4wt.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_max_pooling2d_2arg.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        l8_dense_1wt.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        l9_dropout_1mask.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_dense_2wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
+        a1 = memory.floats(n * 20608)
+        g1 = memory.floats(n * 20608)
+        a2 = memory.floats(n * 16928)
+        g2 = memory.floats(n * 16928)
+        l2_conv2d_2wt = memory.floats(6144)
+        a3 = memory.floats(n * 3872)
+        g3 = memory.floats(n * 3872)
+        l3_max_pooling2d_1arg = memory.int32s(n * 3872)
+        a4 = memory.floats(n * 4224)
+        g4 = memory.floats(n * 4224)
+        l4_conv2d_3wt = memory.floats(12288)
+        a5 = memory.floats(n * 2304)
+        g5 = memory.floats(n * 2304)
+        l5_conv2d_4wt = memory.floats(24576)
+        a6 = memory.floats(n * 576)
+        g6 = memory.floats(n * 576)
+        l6_max_pooling2d_2arg = memory.int32s(n * 576)
+        a8 = memory.floats(n * 128)
+        g8 = memory.floats(n * 128)
+        l8_dense_1wt = memory.floats(73728)
+        a9 = memory.floats(n * 128)
+        g9 = memory.floats(n * 128)
+        l9_dropout_1mask = memory.floats(n * 128)
+        a10 = memory.floats(n * 10)
+        g10 = memory.floats(n * 10)
+        l10_dense_2wt = memory.floats(1280)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -216,7 +155,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardTraining() {
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
@@ -231,7 +170,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     }
 
     private func forwardInference() {
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_conv2d_2Forward(lo, hi, t)
@@ -250,34 +189,26 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1Forward(lo, hi, t)
-        splitRows(529, 6) {
+        Parallel.rows(529, block: 6, threads: threads) {
             q0, q1, t in
             self.l2_conv2d_2ForwardRows(a1, a2, q0, q1, t)
         }
         l3_max_pooling2d_1ForwardInference(lo, hi, t)
-        splitRows(66, 6) {
+        Parallel.rows(66, block: 6, threads: threads) {
             q0, q1, t in
             self.l4_conv2d_3ForwardRows(a3, a4, q0, q1, t)
         }
-        splitRows(36, 6) {
+        Parallel.rows(36, block: 6, threads: threads) {
             q0, q1, t in
             self.l5_conv2d_4ForwardRows(a4, a5, q0, q1, t)
         }
         l6_max_pooling2d_2ForwardInference(lo, hi, t)
-        splitRows(128, 64) {
+        Parallel.rows(128, block: 64, threads: threads) {
             q0, q1, t in
             self.l8_dense_1ForwardColumns(q0, q1, t)
         }
         l9_dropout_1ForwardInference(lo, hi, t)
         l10_dense_2Forward(lo, hi, t)
-    }
-
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -289,7 +220,7 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         l5_conv2d_4Transpose()
         l8_dense_1Transpose()
         l10_dense_2Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_dense_2Backward(lo, hi, t)
             l9_dropout_1Backward(lo, hi, t)
@@ -748,10 +679,4 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 10, ldb: 128), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

@@ -6,11 +6,7 @@ import Dispatch
 import ModelcRuntime
 
 @inline(__always) fileprivate func ld16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func ld8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func ld4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func st16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-@inline(__always) fileprivate func st8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
-@inline(__always) fileprivate func st4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self) }
 @inline(__always) fileprivate func mix64(_ v: UInt64) -> UInt64 {
     var z = v &+ 0x9E3779B97F4A7C15
     z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -65,24 +61,11 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         summary: "Model: \"seed004_kannada_cnn\"\n______________________________________________________________________________\nLayer (type)                      Output Shape            Param #\n==============================================================================\ninput (InputLayer)                (None, 28, 28, 1)       0\n______________________________________________________________________________\nconv2d_1 (Conv2D)                 (None, 28, 28, 32)      832\n______________________________________________________________________________\nbatch_normalization_1 (BatchNormalization) (None, 28, 28, 32)      128\n______________________________________________________________________________\nconv2d_2 (Conv2D)                 (None, 28, 28, 32)      25,632\n______________________________________________________________________________\nbatch_normalization_2 (BatchNormalization) (None, 28, 28, 32)      128\n______________________________________________________________________________\nmax_pooling2d_1 (MaxPooling2D)    (None, 14, 14, 32)      0\n______________________________________________________________________________\ndropout_1 (Dropout)               (None, 14, 14, 32)      0\n______________________________________________________________________________\nconv2d_3 (Conv2D)                 (None, 14, 14, 64)      18,496\n______________________________________________________________________________\nbatch_normalization_3 (BatchNormalization) (None, 14, 14, 64)      256\n______________________________________________________________________________\nconv2d_4 (Conv2D)                 (None, 14, 14, 64)      36,928\n______________________________________________________________________________\nbatch_normalization_4 (BatchNormalization) (None, 14, 14, 64)      256\n______________________________________________________________________________\nmax_pooling2d_2 (MaxPooling2D)    (None, 7, 7, 64)        0\n______________________________________________________________________________\ndropout_2 (Dropout)               (None, 7, 7, 64)        0\n______________________________________________________________________________\nflatten_1 (Flatten)               (None, 3136)            0\n______________________________________________________________________________\ndense_1 (Dense)                   (None, 256)             803,072\n______________________________________________________________________________\ndropout_3 (Dropout)               (None, 256)             0\n______________________________________________________________________________\ndense_2 (Dense)                   (None, 10)              2,570\n______________________________________________________________________________\nTotal params: 888,298\nTrainable params: 887,914\nNon-trainable params: 384",
         defaults: { () -> TrainingDefaults in
             var d = TrainingDefaults()
-            d.optimizer = "adam"
             d.learningRate = Float(0.0001)
-            d.momentum = Float(0.9)
-            d.beta1 = Float(0.9)
-            d.beta2 = Float(0.999)
-            d.epsilon = Float(1e-07)
-            d.rho = Float(0.95)
-            d.rmsRho = Float(0.9)
-            d.weightDecay = Float(0.0)
-            d.batchSize = 128
             d.epochs = 40
-            d.loss = "crossentropy"
-            d.schedule = "constant"
             d.validationSplit = Float(0.25)
-            d.earlyStopping = "none"
             d.augmentShift = 3
             d.augmentRotate = Float(10.0)
-            d.seed = 1
             return d
         }()
     )
@@ -91,6 +74,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     public let maxBatch: Int
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
+    /// Every buffer below, freed with the model.
+    private let memory = ModelMemory()
     /// Per-chunk weight-gradient partials: threads x 888298 floats.
     private let partials: UnsafeMutablePointer<Float>
     private let threads: Int
@@ -186,91 +171,91 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         // Chunks = --threads (Parallel.threads, capped at 64), never the machine's core count,
         // so the work split and every floating-point sum are the same on any machine.
         threads = max(1, min(Parallel.threads, 64))
-        parameters = zeroed(888298, Float.self)
-        gradients = zeroed(888298, Float.self)
-        partials = zeroed(threads * 888298, Float.self)
-        a0Storage = zeroed(n * 784, Float.self)
+        parameters = memory.floats(888298)
+        gradients = memory.floats(888298)
+        partials = memory.floats(threads * 888298)
+        a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = zeroed(n * 25088, Float.self)
-        g1 = zeroed(n * 25088, Float.self)
-        l1_conv2d_1xp = zeroed(n * 1024, Float.self)
-        a2 = zeroed(n * 25088, Float.self)
-        g2 = zeroed(n * 25088, Float.self)
-        l2_batch_normalization_1part = zeroed(threads * 64, Float.self)
-        l2_batch_normalization_1stats = zeroed(128, Float.self)
-        a3 = zeroed(n * 25088, Float.self)
-        g3 = zeroed(n * 25088, Float.self)
-        l3_conv2d_2xp = zeroed(n * 32768, Float.self)
-        l3_conv2d_2wsrc = zeroed(25600, Float.self)
-        l3_conv2d_2wu = zeroed(50960, Float.self)
-        l3_conv2d_2wv = zeroed(threads * 18816, Float.self)
-        l3_conv2d_2wm = zeroed(threads * 18816, Float.self)
-        l3_conv2d_2wh = zeroed(threads * 784, Float.self)
-        l3_conv2d_2wf = zeroed(25600, Float.self)
-        l3_conv2d_2dyp = zeroed(threads * 32768, Float.self)
-        l3_conv2d_2dxwu = zeroed(50960, Float.self)
-        l3_conv2d_2dxwv = zeroed(threads * 18816, Float.self)
-        l3_conv2d_2dxwm = zeroed(threads * 18816, Float.self)
-        l3_conv2d_2dxwh = zeroed(threads * 784, Float.self)
-        a4 = zeroed(n * 25088, Float.self)
-        g4 = zeroed(n * 25088, Float.self)
-        l4_batch_normalization_2part = zeroed(threads * 64, Float.self)
-        l4_batch_normalization_2stats = zeroed(128, Float.self)
-        a5 = zeroed(n * 6272, Float.self)
-        g5 = zeroed(n * 6272, Float.self)
-        l5_max_pooling2d_1arg = zeroed(n * 6272, Int32.self)
-        a6 = zeroed(n * 6272, Float.self)
-        g6 = zeroed(n * 6272, Float.self)
-        l6_dropout_1mask = zeroed(n * 6272, Float.self)
-        a7 = zeroed(n * 12544, Float.self)
-        g7 = zeroed(n * 12544, Float.self)
-        l7_conv2d_3xp = zeroed(n * 8192, Float.self)
-        l7_conv2d_3wu = zeroed(74304, Float.self)
-        l7_conv2d_3wv = zeroed(threads * 13824, Float.self)
-        l7_conv2d_3wm = zeroed(threads * 27648, Float.self)
-        l7_conv2d_3wh = zeroed(threads * 576, Float.self)
-        l7_conv2d_3wf = zeroed(18432, Float.self)
-        l7_conv2d_3dyp = zeroed(threads * 16384, Float.self)
-        l7_conv2d_3dxwu = zeroed(74304, Float.self)
-        l7_conv2d_3dxwv = zeroed(threads * 27648, Float.self)
-        l7_conv2d_3dxwm = zeroed(threads * 13824, Float.self)
-        l7_conv2d_3dxwh = zeroed(threads * 576, Float.self)
-        a8 = zeroed(n * 12544, Float.self)
-        g8 = zeroed(n * 12544, Float.self)
-        l8_batch_normalization_3part = zeroed(threads * 128, Float.self)
-        l8_batch_normalization_3stats = zeroed(256, Float.self)
-        a9 = zeroed(n * 12544, Float.self)
-        g9 = zeroed(n * 12544, Float.self)
-        l9_conv2d_4xp = zeroed(n * 16384, Float.self)
-        l9_conv2d_4wu = zeroed(148032, Float.self)
-        l9_conv2d_4wv = zeroed(threads * 27648, Float.self)
-        l9_conv2d_4wm = zeroed(threads * 27648, Float.self)
-        l9_conv2d_4wh = zeroed(threads * 576, Float.self)
-        l9_conv2d_4wf = zeroed(36864, Float.self)
-        l9_conv2d_4dyp = zeroed(threads * 16384, Float.self)
-        l9_conv2d_4dxwu = zeroed(148032, Float.self)
-        l9_conv2d_4dxwv = zeroed(threads * 27648, Float.self)
-        l9_conv2d_4dxwm = zeroed(threads * 27648, Float.self)
-        l9_conv2d_4dxwh = zeroed(threads * 576, Float.self)
-        a10 = zeroed(n * 12544, Float.self)
-        g10 = zeroed(n * 12544, Float.self)
-        l10_batch_normalization_4part = zeroed(threads * 128, Float.self)
-        l10_batch_normalization_4stats = zeroed(256, Float.self)
-        a11 = zeroed(n * 3136, Float.self)
-        g11 = zeroed(n * 3136, Float.self)
-        l11_max_pooling2d_2arg = zeroed(n * 3136, Int32.self)
-        a12 = zeroed(n * 3136, Float.self)
-        g12 = zeroed(n * 3136, Float.self)
-        l12_dropout_2mask = zeroed(n * 3136, Float.self)
-        a14 = zeroed(n * 256, Float.self)
-        g14 = zeroed(n * 256, Float.self)
-        l14_dense_1wt = zeroed(802816, Float.self)
-        a15 = zeroed(n * 256, Float.self)
-        g15 = zeroed(n * 256, Float.self)
-        l15_dropout_3mask = zeroed(n * 256, Float.self)
-        a16 = zeroed(n * 10, Float.self)
-        g16 = zeroed(n * 10, Float.self)
-        l16_dense_2wt = zeroed(2560, Float.self)
+        a1 = memory.floats(n * 25088)
+        g1 = memory.floats(n * 25088)
+        l1_conv2d_1xp = memory.floats(n * 1024)
+        a2 = memory.floats(n * 25088)
+        g2 = memory.floats(n * 25088)
+        l2_batch_normalization_1part = memory.floats(threads * 64)
+        l2_batch_normalization_1stats = memory.floats(128)
+        a3 = memory.floats(n * 25088)
+        g3 = memory.floats(n * 25088)
+        l3_conv2d_2xp = memory.floats(n * 32768)
+        l3_conv2d_2wsrc = memory.floats(25600)
+        l3_conv2d_2wu = memory.floats(50960)
+        l3_conv2d_2wv = memory.floats(threads * 18816)
+        l3_conv2d_2wm = memory.floats(threads * 18816)
+        l3_conv2d_2wh = memory.floats(threads * 784)
+        l3_conv2d_2wf = memory.floats(25600)
+        l3_conv2d_2dyp = memory.floats(threads * 32768)
+        l3_conv2d_2dxwu = memory.floats(50960)
+        l3_conv2d_2dxwv = memory.floats(threads * 18816)
+        l3_conv2d_2dxwm = memory.floats(threads * 18816)
+        l3_conv2d_2dxwh = memory.floats(threads * 784)
+        a4 = memory.floats(n * 25088)
+        g4 = memory.floats(n * 25088)
+        l4_batch_normalization_2part = memory.floats(threads * 64)
+        l4_batch_normalization_2stats = memory.floats(128)
+        a5 = memory.floats(n * 6272)
+        g5 = memory.floats(n * 6272)
+        l5_max_pooling2d_1arg = memory.int32s(n * 6272)
+        a6 = memory.floats(n * 6272)
+        g6 = memory.floats(n * 6272)
+        l6_dropout_1mask = memory.floats(n * 6272)
+        a7 = memory.floats(n * 12544)
+        g7 = memory.floats(n * 12544)
+        l7_conv2d_3xp = memory.floats(n * 8192)
+        l7_conv2d_3wu = memory.floats(74304)
+        l7_conv2d_3wv = memory.floats(threads * 13824)
+        l7_conv2d_3wm = memory.floats(threads * 27648)
+        l7_conv2d_3wh = memory.floats(threads * 576)
+        l7_conv2d_3wf = memory.floats(18432)
+        l7_conv2d_3dyp = memory.floats(threads * 16384)
+        l7_conv2d_3dxwu = memory.floats(74304)
+        l7_conv2d_3dxwv = memory.floats(threads * 27648)
+        l7_conv2d_3dxwm = memory.floats(threads * 13824)
+        l7_conv2d_3dxwh = memory.floats(threads * 576)
+        a8 = memory.floats(n * 12544)
+        g8 = memory.floats(n * 12544)
+        l8_batch_normalization_3part = memory.floats(threads * 128)
+        l8_batch_normalization_3stats = memory.floats(256)
+        a9 = memory.floats(n * 12544)
+        g9 = memory.floats(n * 12544)
+        l9_conv2d_4xp = memory.floats(n * 16384)
+        l9_conv2d_4wu = memory.floats(148032)
+        l9_conv2d_4wv = memory.floats(threads * 27648)
+        l9_conv2d_4wm = memory.floats(threads * 27648)
+        l9_conv2d_4wh = memory.floats(threads * 576)
+        l9_conv2d_4wf = memory.floats(36864)
+        l9_conv2d_4dyp = memory.floats(threads * 16384)
+        l9_conv2d_4dxwu = memory.floats(148032)
+        l9_conv2d_4dxwv = memory.floats(threads * 27648)
+        l9_conv2d_4dxwm = memory.floats(threads * 27648)
+        l9_conv2d_4dxwh = memory.floats(threads * 576)
+        a10 = memory.floats(n * 12544)
+        g10 = memory.floats(n * 12544)
+        l10_batch_normalization_4part = memory.floats(threads * 128)
+        l10_batch_normalization_4stats = memory.floats(256)
+        a11 = memory.floats(n * 3136)
+        g11 = memory.floats(n * 3136)
+        l11_max_pooling2d_2arg = memory.int32s(n * 3136)
+        a12 = memory.floats(n * 3136)
+        g12 = memory.floats(n * 3136)
+        l12_dropout_2mask = memory.floats(n * 3136)
+        a14 = memory.floats(n * 256)
+        g14 = memory.floats(n * 256)
+        l14_dense_1wt = memory.floats(802816)
+        a15 = memory.floats(n * 256)
+        g15 = memory.floats(n * 256)
+        l15_dropout_3mask = memory.floats(n * 256)
+        a16 = memory.floats(n * 10)
+        g16 = memory.floats(n * 10)
+        l16_dense_2wt = memory.floats(2560)
         (parameters + 832).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 928).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 26592).update(repeating: 1, count: 32)   // batch_normalization_2/gamma
@@ -279,108 +264,6 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         (parameters + 45408).update(repeating: 1, count: 64)   // batch_normalization_3/moving_variance
         (parameters + 82400).update(repeating: 1, count: 64)   // batch_normalization_4/gamma
         (parameters + 82592).update(repeating: 1, count: 64)   // batch_normalization_4/moving_variance
-    }
-
-    deinit {
-        parameters.deallocate(); gradients.deallocate(); partials.deallocate(); a0Storage.deallocate()
-        a1.deallocate()
-        g1.deallocate()
-        l1_conv2d_1xp.deallocate()
-        a2.deallocate()
-        g2.deallocate()
-        l2_batch_normalization_1part.deallocate()
-        l2_batch_normalization_1stats.deallocate()
-        a3.deallocate()
-        g3.deallocate()
-        l3_conv2d_2xp.deallocate()
-        l3_conv2d_2wsrc.deallocate()
-        l3_conv2d_2wu.deallocate()
-        l3_conv2d_2wv.deallocate()
-        l3_conv2d_2wm.deallocate()
-        l3_conv2d_2wh.deallocate()
-        l3_conv2d_2wf.deallocate()
-        l3_conv2d_2dyp.deallocate()
-        l3_conv2d_2dxwu.deallocate()
-        l3_conv2d_2dxwv.deallocate()
-        l3_conv2d_2dxwm.deallocate()
-        l3_conv2d_2dxwh.deallocate()
-        a4.deallocate()
-        g4.deallocate()
-        l4_batch_normalization_2part.deallocate()
-        l4_batch_normalization_2stats.deallocate()
-        a5.deallocate()
-        g5.deallocate()
-        l5_max_pooling2d_1arg.deallocate()
-        a6.deallocate()
-        g6.deallocate()
-        l6_dropout_1mask.deallocate()
-        a7.deallocate()
-        g7.deallocate()
-        l7_conv2d_3xp.deallocate()
-        l7_conv2d_3wu.deallocate()
-        l7_conv2d_3wv.deallocate()
-        l7_conv2d_3wm.deallocate()
-        l7_conv2d_3wh.deallocate()
-        l7_conv2d_3wf.deallocate()
-        l7_conv2d_3dyp.deallocate()
-        l7_conv2d_3dxwu.deallocate()
-        l7_conv2d_3dxwv.deallocate()
-        l7_conv2d_3dxwm.deallocate()
-        l7_conv2d_3dxwh.deallocate()
-        a8.deallocate()
-        g8.deallocate()
-        l8_batch_normalization_3part.deallocate()
-        l8_batch_normalization_3stats.deallocate()
-        a9.deallocate()
-        g9.deallocate()
-        l9_conv2d_4xp.deallocate()
-        l9_conv2d_4wu.deallocate()
-        l9_conv2d_4wv.deallocate()
-        l9_conv2d_4wm.deallocate()
-        l9_conv2d_4wh.deallocate()
-        l9_conv2d_4wf.deallocate()
-        l9_conv2d_4dyp.deallocate()
-        l9_conv2d_4dxwu.deallocate()
-        l9_conv2d_4dxwv.deallocate()
-        l9_conv2d_4dxwm.deallocate()
-        l9_conv2d_4dxwh.deallocate()
-        a10.deallocate()
-        g10.deallocate()
-        l10_batch_normalization_4part.deallocate()
-        l10_batch_normalization_4stats.deallocate()
-        a11.deallocate()
-        g11.deallocate()
-        l11_max_pooling2d_2arg.deallocate()
-        a12.deallocate()
-        g12.deallocate()
-        l12_dropout_2mask.deallocate()
-        a14.deallocate()
-        g14.deallocate()
-        l14_dense_1wt.deallocate()
-        a15.deallocate()
-        g15.deallocate()
-        l15_dropout_3mask.deallocate()
-        a16.deallocate()
-        g16.deallocate()
-        l16_dense_2wt.deallocate()
-    }
-
-    /// Splits images 0..<count into min(threads, count) chunks and runs `body(lo, hi, chunk)` on each.
-    private func parallel(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        let chunks = min(threads, n)
-        if chunks <= 1 { body(0, n, 0); return }
-        WorkerPool.shared.run(parts: chunks) { c in body(n * c / chunks, n * (c + 1) / chunks, c) }
-    }
-
-    /// Inference: images 0..<count in about 8 blocks per thread, taken from a shared counter
-    /// (a thread slowed down by the host does fewer); `body(lo, hi, part)`, part < threads.
-    /// Images are independent at inference, so results do not depend on the blocks.
-    private func parallelImages(_ body: (Int, Int, Int) -> Void) {
-        let n = count
-        if threads <= 1 || n <= 1 { body(0, n, 0); return }
-        let block = (n + threads * 8 - 1) / (threads * 8)
-        WorkerPool.shared.runDynamic(items: (n + block - 1) / block, parts: threads) { i, part in body(i * block, min(n, (i + 1) * block), part) }
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {
@@ -405,30 +288,30 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l3_conv2d_2WinogradWeights()
         l7_conv2d_3WinogradWeights()
         l9_conv2d_4WinogradWeights()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_batch_normalization_1SumMean(lo, hi, t)
         }
         l2_batch_normalization_1ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1SumVar(lo, hi, t)
         }
         l2_batch_normalization_1ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1Normalize(lo, hi, t)
             l3_conv2d_2Forward(lo, hi, t)
             l4_batch_normalization_2SumMean(lo, hi, t)
         }
         l4_batch_normalization_2ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4_batch_normalization_2SumVar(lo, hi, t)
         }
         l4_batch_normalization_2ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4_batch_normalization_2Normalize(lo, hi, t)
             l5_max_pooling2d_1Forward(lo, hi, t)
@@ -437,24 +320,24 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             l8_batch_normalization_3SumMean(lo, hi, t)
         }
         l8_batch_normalization_3ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l8_batch_normalization_3SumVar(lo, hi, t)
         }
         l8_batch_normalization_3ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l8_batch_normalization_3Normalize(lo, hi, t)
             l9_conv2d_4Forward(lo, hi, t)
             l10_batch_normalization_4SumMean(lo, hi, t)
         }
         l10_batch_normalization_4ReduceMean()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_4SumVar(lo, hi, t)
         }
         l10_batch_normalization_4ReduceVar()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_4Normalize(lo, hi, t)
             l11_max_pooling2d_2Forward(lo, hi, t)
@@ -469,7 +352,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l3_conv2d_2WinogradWeights()
         l7_conv2d_3WinogradWeights()
         l9_conv2d_4WinogradWeights()
-        parallelImages {
+        Parallel.images(count, threads: threads) {
             lo, hi, t in
             l1_conv2d_1Forward(lo, hi, t)
             l2_batch_normalization_1Inference(lo, hi, t)
@@ -494,14 +377,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         let lo = 0, hi = 1, t = 0
         _ = (lo, hi, t)
         l1_conv2d_1PadSingle()
-        splitRows(784, 6) {
+        Parallel.rows(784, block: 6, threads: threads) {
             q0, q1, t in
             self.l1_conv2d_1ForwardRows(l1_conv2d_1xp, a1, q0, q1, t)
         }
         l2_batch_normalization_1Inference(lo, hi, t)
         l3_conv2d_2PadSingle()
         l3_conv2d_2WinogradWeightsIfChanged()
-        splitRows(100, 6) {
+        Parallel.rows(100, block: 6, threads: threads) {
             q0, q1, t in
             self.l3_conv2d_2ForwardTiles(l3_conv2d_2xp, a3, q0, q1, t)
         }
@@ -509,33 +392,25 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l5_max_pooling2d_1ForwardInference(lo, hi, t)
         l6_dropout_1ForwardInference(lo, hi, t)
         l7_conv2d_3PadSingle()
-        splitRows(196, 6) {
+        Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l7_conv2d_3ForwardRows(l7_conv2d_3xp, a7, q0, q1, t)
         }
         l8_batch_normalization_3Inference(lo, hi, t)
         l9_conv2d_4PadSingle()
-        splitRows(196, 6) {
+        Parallel.rows(196, block: 6, threads: threads) {
             q0, q1, t in
             self.l9_conv2d_4ForwardRows(l9_conv2d_4xp, a9, q0, q1, t)
         }
         l10_batch_normalization_4Inference(lo, hi, t)
         l11_max_pooling2d_2ForwardInference(lo, hi, t)
         l12_dropout_2ForwardInference(lo, hi, t)
-        splitRows(256, 64) {
+        Parallel.rows(256, block: 64, threads: threads) {
             q0, q1, t in
             self.l14_dense_1ForwardColumns(q0, q1, t)
         }
         l15_dropout_3ForwardInference(lo, hi, t)
         l16_dense_2Forward(lo, hi, t)
-    }
-
-    /// Splits rows 0..<total (in multiples of `block`) over the threads: `body(q0, q1, part)`.
-    private func splitRows(_ total: Int, _ block: Int, _ body: (Int, Int, Int) -> Void) {
-        let blocks = (total + block - 1) / block
-        let parts = min(threads, blocks)
-        if parts <= 1 { body(0, total, 0); return }
-        WorkerPool.shared.run(parts: parts) { c in body(min(total, blocks * c / parts * block), min(total, blocks * (c + 1) / parts * block), c) }
     }
 
     public func backward(_ outputGradient: UnsafePointer<Float>, count: Int) {
@@ -550,7 +425,7 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         l9_conv2d_4dxWinogradWeights()
         l14_dense_1Transpose()
         l16_dense_2Transpose()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l16_dense_2Backward(lo, hi, t)
             l15_dropout_3Backward(lo, hi, t)
@@ -560,14 +435,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             l10_batch_normalization_4BackwardSums(lo, hi, t)
         }
         l10_batch_normalization_4BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l10_batch_normalization_4BackwardData(lo, hi, t)
             l9_conv2d_4Backward(lo, hi, t)
             l8_batch_normalization_3BackwardSums(lo, hi, t)
         }
         l8_batch_normalization_3BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l8_batch_normalization_3BackwardData(lo, hi, t)
             l7_conv2d_3Backward(lo, hi, t)
@@ -576,14 +451,14 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
             l4_batch_normalization_2BackwardSums(lo, hi, t)
         }
         l4_batch_normalization_2BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l4_batch_normalization_2BackwardData(lo, hi, t)
             l3_conv2d_2Backward(lo, hi, t)
             l2_batch_normalization_1BackwardSums(lo, hi, t)
         }
         l2_batch_normalization_1BackwardReduce()
-        parallel {
+        Parallel.chunks(count, threads: threads) {
             lo, hi, t in
             l2_batch_normalization_1BackwardData(lo, hi, t)
             l1_conv2d_1Backward(lo, hi, t)
@@ -1399,10 +1274,4 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
                   GemmReduction(k: 10, ldb: 256), .store)
     }
 
-}
-
-fileprivate func zeroed<T: Numeric>(_ n: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-    let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
-    p.initialize(repeating: 0, count: max(n, 1))
-    return p
 }

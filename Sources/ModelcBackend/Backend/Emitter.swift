@@ -11,7 +11,7 @@
 // (WorkerPool: persistent spinning workers); steps that need batch-wide sums (BatchNorm in
 // training) are "serial" steps between parallel regions. Weight gradients are written per
 // chunk into `partials` (one parameter-sized slice per thread) and summed at the end in chunk
-// order. Batch inference hands out blocks of images dynamically (`parallelImages`), after the
+// order. Batch inference hands out blocks of images dynamically (`Parallel.images`), after the
 // Winograd weight transforms (`inferencePrologue`; training: `trainingPrologue`, and for input
 // gradients `backwardPrologue`); one image (`forwardSingle`) splits the big layers' output rows
 // over the threads with the direct kernels (or, from 32 Winograd tiles, the tiles).
@@ -324,7 +324,8 @@ public enum Emitter {
     }
 
     /// Merges consecutive chunk steps into one parallel region.
-    static func emitSteps(_ w: CodeWriter, _ steps: [Step], parallel: String = "parallel") {
+    /// `parallel` is the runtime's splitter: Parallel.chunks (training), Parallel.images (inference).
+    static func emitSteps(_ w: CodeWriter, _ steps: [Step], parallel: String = "Parallel.chunks(count, threads: threads)") {
         var pending: [String] = []
         func flush() {
             guard !pending.isEmpty else { return }
@@ -352,7 +353,7 @@ public enum Emitter {
             switch s {
             case .chunk(let c), .serial(let c): w.line(c)
             case .rows(let c, let total, let block):
-                w.block("splitRows(\(total), \(block))") {
+                w.block("Parallel.rows(\(total), block: \(block), threads: threads)") {
                     w.line("q0, q1, t in")
                     w.line("self.\(c)")
                 }

@@ -41,10 +41,16 @@ enum ModelInfoEmitter {
         s += "\(i1)trainableParameterCount: \(specs.filter { $0.tensor.trainable }.reduce(0) { $0 + $1.tensor.count }),\n"
         s += "\(i1)forwardFlops: \(Emitter.forwardFlops(layers)),\n"
         s += "\(i1)summary: \(swiftString(summary(ir))),\n"
-        s += "\(i1)defaults: { () -> TrainingDefaults in\n"
-        s += defaultsBody(ir.training, indent: i2)
-        s += "\(i2)return d\n"
-        s += "\(i1)}()\n"
+        let changed = defaultsSettings(ir.training).filter { !defaultsSettings(TrainingConfig()).contains($0) }
+        if changed.isEmpty {
+            s += "\(i1)defaults: TrainingDefaults()\n"
+        } else {
+            s += "\(i1)defaults: { () -> TrainingDefaults in\n"
+            s += "\(i2)var d = TrainingDefaults()\n"
+            for c in changed { s += "\(i2)d.\(c)\n" }
+            s += "\(i2)return d\n"
+            s += "\(i1)}()\n"
+        }
         s += "\(indent))"
         return s
     }
@@ -91,9 +97,12 @@ enum ModelInfoEmitter {
         return t.role == .kernel || t.role == .depthwiseKernel || t.role == .pointwiseKernel
     }
 
-    static func defaultsBody(_ t: TrainingConfig, indent: String) -> String {
-        var s = "\(indent)var d = TrainingDefaults()\n"
-        func set(_ k: String, _ v: String) { s += "\(indent)d.\(k) = \(v)\n" }
+    /// The training settings as `field = literal` assignments to a TrainingDefaults (the emitted
+    /// model states only those that differ from TrainingConfig(), whose defaults are the
+    /// runtime's: BackendTests.GeneratedFilesTests.testTrainingDefaultsAgree).
+    static func defaultsSettings(_ t: TrainingConfig) -> [String] {
+        var s: [String] = []
+        func set(_ k: String, _ v: String) { s.append("\(k) = \(v)") }
         set("optimizer", swiftString(t.optimizer.rawValue))
         set("learningRate", floatLiteral(t.learningRate))
         set("momentum", floatLiteral(t.momentum))

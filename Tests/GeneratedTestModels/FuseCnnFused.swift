@@ -62,43 +62,46 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 8, 8, 20]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 10, 10, 3]
-    private let l1_conv2d_1poolIn: UnsafeMutablePointer<Float>   // conv2d_1 inference: one image's output before pooling, per chunk [N, 8, 8, 20]
-    private let l1_conv2d_1fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private let l1_conv2d_1dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 8, 8, 20]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 8, 8, 20]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
-    private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 4, 4, 20]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 1, 1, 16]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5_conv2d_2fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private let l5_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l5_conv2d_2dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 1, 1, 16]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
-    private let l6_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a7: UnsafeMutablePointer<Float>   // activation_1 output [N, 1, 1, 16]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a9: UnsafeMutablePointer<Float>   // dense_1 output [N, 24]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l9_dense_1fold: UnsafeMutablePointer<Float>   // dense_1 folded BatchNorm scale and shift per chunk
-    private let l9_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [24, 16]
-    private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 24]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
-    private let l10_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a11: UnsafeMutablePointer<Float>   // dense_2 output [N, 5]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l11_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 24]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 8, 8, 20]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1280 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2560 }   // conv2d_1 zero-padded input [N, 10, 10, 3]
+    private var l1_conv2d_1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 }   // conv2d_1 inference: one image's output before pooling, per chunk [N, 8, 8, 20]
+    private var l1_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 1280 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    private var l1_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 1328 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2864 + threads * 2608 }   // batch_normalization_1 output [N, 8, 8, 20]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4144 + threads * 2608 }   // gradient of batch_normalization_1 output
+    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2608 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2656 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 5424 + threads * 2656 + 80 }   // leaky_re_lu_1 output [N, 8, 8, 20]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 6704 + threads * 2656 + 80 }   // gradient of leaky_re_lu_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 7984 + threads * 2656 + 80 }   // max_pooling2d_1 output [N, 4, 4, 20]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 8304 + threads * 2656 + 80 }   // gradient of max_pooling2d_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 8624 + threads * 2656 + 80 }   // conv2d_2 output [N, 1, 1, 16]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 8640 + threads * 2656 + 80 }   // gradient of conv2d_2 output
+    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2656 + 80 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l5_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2688 + 80 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2688 + 2960 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 8656 + threads * 2704 + 2960 }   // batch_normalization_2 output [N, 1, 1, 16]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 8672 + threads * 2704 + 2960 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2704 + 2960 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 16)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 2960 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 2736 + 3024 }   // activation_1 output [N, 1, 1, 16]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 8704 + threads * 2736 + 3024 }   // gradient of activation_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 8720 + threads * 2736 + 3024 }   // dense_1 output [N, 24]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 8752 + threads * 2736 + 3024 }   // gradient of dense_1 output
+    private var l9_dense_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2736 + 3024 }   // dense_1 folded BatchNorm scale and shift per chunk
+    private var l9_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2784 + 3024 }   // dense_1 transposed kernel [24, 16]
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 8784 + threads * 2784 + 3408 }   // batch_normalization_3 output [N, 24]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 8816 + threads * 2784 + 3408 }   // gradient of batch_normalization_3 output
+    private var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2784 + 3408 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 24)
+    private var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2832 + 3408 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 8848 + threads * 2832 + 3504 }   // dense_2 output [N, 5]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 8864 + threads * 2832 + 3504 }   // gradient of dense_2 output
+    private var l11_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 8880 + threads * 2832 + 3504 }   // dense_2 transposed kernel [5, 24]
+    private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -111,43 +114,8 @@ public final class FuseCnnFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 4197)
         a0Storage = memory.floats(n * 192)
         a0 = a0Storage
-        a1 = memory.floats(n * 1280)
-        g1 = memory.floats(n * 1280)
-        l1_conv2d_1xp = memory.floats(n * 300)
-        l1_conv2d_1poolIn = memory.floats(threads * 1280)
-        l1_conv2d_1fold = memory.floats(threads * 40)
-        l1_conv2d_1dz = memory.floats(threads * 1280)
-        a2 = memory.floats(n * 1280)
-        g2 = memory.floats(n * 1280)
-        l2_batch_normalization_1part = memory.floats(threads * 40)
-        l2_batch_normalization_1stats = memory.floats(80)
-        a3 = memory.floats(n * 1280)
-        g3 = memory.floats(n * 1280)
-        a4 = memory.floats(n * 320)
-        g4 = memory.floats(n * 320)
-        l4_max_pooling2d_1arg = memory.int32s(n * 320)
-        a5 = memory.floats(n * 16)
-        g5 = memory.floats(n * 16)
-        l5_conv2d_2fold = memory.floats(threads * 32)
-        l5_conv2d_2wt = memory.floats(2880)
-        l5_conv2d_2dz = memory.floats(threads * 16)
-        a6 = memory.floats(n * 16)
-        g6 = memory.floats(n * 16)
-        l6_batch_normalization_2part = memory.floats(threads * 32)
-        l6_batch_normalization_2stats = memory.floats(64)
-        a7 = memory.floats(n * 16)
-        g7 = memory.floats(n * 16)
-        a9 = memory.floats(n * 24)
-        g9 = memory.floats(n * 24)
-        l9_dense_1fold = memory.floats(threads * 48)
-        l9_dense_1wt = memory.floats(384)
-        a10 = memory.floats(n * 24)
-        g10 = memory.floats(n * 24)
-        l10_batch_normalization_3part = memory.floats(threads * 48)
-        l10_batch_normalization_3stats = memory.floats(96)
-        a11 = memory.floats(n * 5)
-        g11 = memory.floats(n * 5)
-        l11_dense_2wt = memory.floats(120)
+        arena = memory.floats(n * 8880 + threads * 2832 + 3632)
+        arena32 = memory.int32s(n * 320)
         (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
         (parameters + 3552).update(repeating: 1, count: 16)   // batch_normalization_2/moving_variance

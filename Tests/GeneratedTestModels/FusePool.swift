@@ -71,57 +71,60 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 7, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 9, 7, 20]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 11, 9, 3]
-    private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 9, 7, 20]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 9, 7, 20]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
-    private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 5, 4, 20]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a5: UnsafeMutablePointer<Float>   // dropout_1 output [N, 5, 4, 20]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l5_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a6: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 5, 4, 18]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l6_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 7, 6, 20]
-    private let l6_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l6_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [7, 6, 18] (per chunk)
-    private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 5, 4, 18]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l7_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
-    private let l7_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a8: UnsafeMutablePointer<Float>   // average_pooling2d_1 output [N, 2, 2, 18]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of average_pooling2d_1 output
-    private let a9: UnsafeMutablePointer<Float>   // activation_1 output [N, 2, 2, 18]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a10: UnsafeMutablePointer<Float>   // dropout_2 output [N, 2, 2, 18]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of dropout_2 output
-    private let l10_dropout_2mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private let a11: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 2, 7]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l11_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 3, 3, 18]
-    private let l11_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l11_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [3, 3, 7] (per chunk)
-    private let a13: UnsafeMutablePointer<Float>   // dense_1 output [N, 9]
-    private let g13: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l13_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [9, 28]
-    private let a14: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 9]
-    private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l14_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
-    private let l14_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a15: UnsafeMutablePointer<Float>   // re_lu_1 output [N, 9]
-    private let g15: UnsafeMutablePointer<Float>   // gradient of re_lu_1 output
-    private let a16: UnsafeMutablePointer<Float>   // dropout_3 output [N, 9]
-    private let g16: UnsafeMutablePointer<Float>   // gradient of dropout_3 output
-    private let l16_dropout_3mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private let a17: UnsafeMutablePointer<Float>   // dense_2 output [N, 5]
-    private let g17: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l17_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [5, 9]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 7, 20]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1264 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2528 }   // conv2d_1 zero-padded input [N, 11, 9, 3]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2832 }   // batch_normalization_1 output [N, 9, 7, 20]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4096 }   // gradient of batch_normalization_1 output
+    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 48 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 5360 + threads * 48 + 80 }   // leaky_re_lu_1 output [N, 9, 7, 20]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 6624 + threads * 48 + 80 }   // gradient of leaky_re_lu_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 7888 + threads * 48 + 80 }   // max_pooling2d_1 output [N, 5, 4, 20]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 8288 + threads * 48 + 80 }   // gradient of max_pooling2d_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 8688 + threads * 48 + 80 }   // dropout_1 output [N, 5, 4, 20]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 9088 + threads * 48 + 80 }   // gradient of dropout_1 output
+    private var l5_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 9488 + threads * 48 + 80 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 9888 + threads * 48 + 80 }   // conv2d_2 output [N, 5, 4, 18]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 10256 + threads * 48 + 80 }   // gradient of conv2d_2 output
+    private var l6_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 10624 + threads * 48 + 80 }   // conv2d_2 zero-padded input [N, 7, 6, 20]
+    private var l6_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 48 + 80 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l6_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 48 + 3328 }   // conv2d_2 output gradient of one image, zero-bordered [7, 6, 18] (per chunk)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 11472 + threads * 816 + 3328 }   // batch_normalization_2 output [N, 5, 4, 18]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 11840 + threads * 816 + 3328 }   // gradient of batch_normalization_2 output
+    private var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 816 + 3328 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 18)
+    private var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 864 + 3328 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 12208 + threads * 864 + 3408 }   // average_pooling2d_1 output [N, 2, 2, 18]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 864 + 3408 }   // gradient of average_pooling2d_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 12368 + threads * 864 + 3408 }   // activation_1 output [N, 2, 2, 18]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 12448 + threads * 864 + 3408 }   // gradient of activation_1 output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 12528 + threads * 864 + 3408 }   // dropout_2 output [N, 2, 2, 18]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 12608 + threads * 864 + 3408 }   // gradient of dropout_2 output
+    private var l10_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 12688 + threads * 864 + 3408 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 12768 + threads * 864 + 3408 }   // conv2d_3 output [N, 2, 2, 7]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 12800 + threads * 864 + 3408 }   // gradient of conv2d_3 output
+    private var l11_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 12832 + threads * 864 + 3408 }   // conv2d_3 zero-padded input [N, 3, 3, 18]
+    private var l11_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 864 + 3408 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l11_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 864 + 3920 }   // conv2d_3 output gradient of one image, zero-bordered [3, 3, 7] (per chunk)
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 13008 + threads * 928 + 3920 }   // dense_1 output [N, 9]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 13024 + threads * 928 + 3920 }   // gradient of dense_1 output
+    private var l13_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 928 + 3920 }   // dense_1 transposed kernel [9, 28]
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 13040 + threads * 928 + 4176 }   // batch_normalization_3 output [N, 9]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 13056 + threads * 928 + 4176 }   // gradient of batch_normalization_3 output
+    private var l14_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 928 + 4176 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 9)
+    private var l14_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 960 + 4176 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 13072 + threads * 960 + 4224 }   // re_lu_1 output [N, 9]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 13088 + threads * 960 + 4224 }   // gradient of re_lu_1 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 13104 + threads * 960 + 4224 }   // dropout_3 output [N, 9]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 13120 + threads * 960 + 4224 }   // gradient of dropout_3 output
+    private var l16_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 13136 + threads * 960 + 4224 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 13152 + threads * 960 + 4224 }   // dense_2 output [N, 5]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 13168 + threads * 960 + 4224 }   // gradient of dense_2 output
+    private var l17_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 960 + 4224 }   // dense_2 transposed kernel [5, 9]
+    private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -134,57 +137,8 @@ public final class FusePool: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 4810)
         a0Storage = memory.floats(n * 189)
         a0 = a0Storage
-        a1 = memory.floats(n * 1260)
-        g1 = memory.floats(n * 1260)
-        l1_conv2d_1xp = memory.floats(n * 297)
-        a2 = memory.floats(n * 1260)
-        g2 = memory.floats(n * 1260)
-        l2_batch_normalization_1part = memory.floats(threads * 40)
-        l2_batch_normalization_1stats = memory.floats(80)
-        a3 = memory.floats(n * 1260)
-        g3 = memory.floats(n * 1260)
-        a4 = memory.floats(n * 400)
-        g4 = memory.floats(n * 400)
-        l4_max_pooling2d_1arg = memory.int32s(n * 400)
-        a5 = memory.floats(n * 400)
-        g5 = memory.floats(n * 400)
-        l5_dropout_1mask = memory.floats(n * 400)
-        a6 = memory.floats(n * 360)
-        g6 = memory.floats(n * 360)
-        l6_conv2d_2xp = memory.floats(n * 840)
-        l6_conv2d_2wf = memory.floats(3240)
-        l6_conv2d_2dyp = memory.floats(threads * 756)
-        a7 = memory.floats(n * 360)
-        g7 = memory.floats(n * 360)
-        l7_batch_normalization_2part = memory.floats(threads * 36)
-        l7_batch_normalization_2stats = memory.floats(72)
-        a8 = memory.floats(n * 72)
-        g8 = memory.floats(n * 72)
-        a9 = memory.floats(n * 72)
-        g9 = memory.floats(n * 72)
-        a10 = memory.floats(n * 72)
-        g10 = memory.floats(n * 72)
-        l10_dropout_2mask = memory.floats(n * 72)
-        a11 = memory.floats(n * 28)
-        g11 = memory.floats(n * 28)
-        l11_conv2d_3xp = memory.floats(n * 162)
-        l11_conv2d_3wf = memory.floats(504)
-        l11_conv2d_3dyp = memory.floats(threads * 63)
-        a13 = memory.floats(n * 9)
-        g13 = memory.floats(n * 9)
-        l13_dense_1wt = memory.floats(252)
-        a14 = memory.floats(n * 9)
-        g14 = memory.floats(n * 9)
-        l14_batch_normalization_3part = memory.floats(threads * 18)
-        l14_batch_normalization_3stats = memory.floats(36)
-        a15 = memory.floats(n * 9)
-        g15 = memory.floats(n * 9)
-        a16 = memory.floats(n * 9)
-        g16 = memory.floats(n * 9)
-        l16_dropout_3mask = memory.floats(n * 9)
-        a17 = memory.floats(n * 5)
-        g17 = memory.floats(n * 5)
-        l17_dense_2wt = memory.floats(45)
+        arena = memory.floats(n * 13184 + threads * 960 + 4272)
+        arena32 = memory.int32s(n * 400)
         (parameters + 560).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 620).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
         (parameters + 3880).update(repeating: 1, count: 18)   // batch_normalization_2/gamma

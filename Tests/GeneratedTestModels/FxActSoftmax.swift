@@ -43,13 +43,15 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 3, 4, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense output [N, 6]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let a3: UnsafeMutablePointer<Float>   // activation output [N, 6]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of activation output
-    private let a4: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l4_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 6]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // activation output [N, 6]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of activation output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 output [N, 3]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_1 output
+    private var l4_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -62,13 +64,7 @@ public final class FxActSoftmax: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 171)
         a0Storage = memory.floats(n * 24)
         a0 = a0Storage
-        a2 = memory.floats(n * 6)
-        g2 = memory.floats(n * 6)
-        a3 = memory.floats(n * 6)
-        g3 = memory.floats(n * 6)
-        a4 = memory.floats(n * 3)
-        g4 = memory.floats(n * 3)
-        l4_dense_1wt = memory.floats(18)
+        arena = memory.floats(n * 96 + 32)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -39,7 +39,9 @@ public final class FxAvgpoolSame: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 6, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // average_pooling2d output [N, 4, 3, 3]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // average_pooling2d output [N, 4, 3, 3]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -52,7 +54,7 @@ public final class FxAvgpoolSame: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 0)
         a0Storage = memory.floats(n * 126)
         a0 = a0Storage
-        a1 = memory.floats(n * 36)
+        arena = memory.floats(n * 48)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -44,12 +44,14 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 4, 4, 4]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let a2: UnsafeMutablePointer<Float>   // batch_normalization output [N, 4, 4, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
-    private let l2_batch_normalizationpart: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
-    private let l2_batch_normalizationstats: UnsafeMutablePointer<Float>   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 4]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // batch_normalization output [N, 4, 4, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of batch_normalization output
+    private var l2_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // batch_normalization per-chunk partial sums (chunks x 2 x 4)
+    private var l2_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 16 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -62,12 +64,7 @@ public final class FxBatchnormConv: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 124)
         a0Storage = memory.floats(n * 108)
         a0 = a0Storage
-        a1 = memory.floats(n * 64)
-        g1 = memory.floats(n * 64)
-        a2 = memory.floats(n * 64)
-        g2 = memory.floats(n * 64)
-        l2_batch_normalizationpart = memory.floats(threads * 8)
-        l2_batch_normalizationstats = memory.floats(16)
+        arena = memory.floats(n * 256 + threads * 16 + 16)
         (parameters + 108).update(repeating: 1, count: 4)   // batch_normalization/gamma
         (parameters + 120).update(repeating: 1, count: 4)   // batch_normalization/moving_variance
     }

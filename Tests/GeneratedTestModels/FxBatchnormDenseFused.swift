@@ -45,13 +45,15 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense output [N, 5]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let l2_densefold: UnsafeMutablePointer<Float>   // dense folded BatchNorm scale and shift per chunk
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization output [N, 5]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization output
-    private let l3_batch_normalizationpart: UnsafeMutablePointer<Float>   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
-    private let l3_batch_normalizationstats: UnsafeMutablePointer<Float>   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 5]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    private var l2_densefold: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense folded BatchNorm scale and shift per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization output [N, 5]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 + threads * 16 }   // gradient of batch_normalization output
+    private var l3_batch_normalizationpart: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 16 }   // batch_normalization per-chunk partial sums (chunks x 2 x 5)
+    private var l3_batch_normalizationstats: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + threads * 32 }   // batch_normalization batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -64,13 +66,7 @@ public final class FxBatchnormDenseFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 85)
         a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a2 = memory.floats(n * 5)
-        g2 = memory.floats(n * 5)
-        l2_densefold = memory.floats(threads * 10)
-        a3 = memory.floats(n * 5)
-        g3 = memory.floats(n * 5)
-        l3_batch_normalizationpart = memory.floats(threads * 10)
-        l3_batch_normalizationstats = memory.floats(20)
+        arena = memory.floats(n * 64 + threads * 32 + 32)
         (parameters + 65).update(repeating: 1, count: 5)   // batch_normalization/gamma
         (parameters + 80).update(repeating: 1, count: 5)   // batch_normalization/moving_variance
     }

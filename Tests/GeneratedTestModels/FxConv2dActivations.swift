@@ -45,15 +45,17 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 6, 6, 4]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 4, 4, 3]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l2_conv2d_1wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
-    private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 4, 4, 2]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l3_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l3_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 6, 6, 4]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // conv2d_1 output [N, 4, 4, 3]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of conv2d_1 output
+    private var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 112 }   // conv2d_2 output [N, 4, 4, 2]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 112 }   // gradient of conv2d_2 output
+    private var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 112 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 128 }   // conv2d_2 output gradient of one image, zero-bordered [4, 4, 2] (per chunk)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -66,15 +68,7 @@ public final class FxConv2dActivations: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 195)
         a0Storage = memory.floats(n * 128)
         a0 = a0Storage
-        a1 = memory.floats(n * 144)
-        g1 = memory.floats(n * 144)
-        a2 = memory.floats(n * 48)
-        g2 = memory.floats(n * 48)
-        l2_conv2d_1wt = memory.floats(108)
-        a3 = memory.floats(n * 32)
-        g3 = memory.floats(n * 32)
-        l3_conv2d_2wf = memory.floats(6)
-        l3_conv2d_2dyp = memory.floats(threads * 32)
+        arena = memory.floats(n * 448 + threads * 32 + 128)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -43,11 +43,13 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 7, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 5, 7, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 4, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l2_conv2d_1wt: UnsafeMutablePointer<Float>   // conv2d_1 transposed kernel [KH, CO, KW*CI]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 5, 7, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // conv2d_1 output [N, 5, 4, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 304 }   // gradient of conv2d_1 output
+    private var l2_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 transposed kernel [KH, CO, KW*CI]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -60,11 +62,7 @@ public final class FxConv2dNonsquare: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 79)
         a0Storage = memory.floats(n * 112)
         a0 = a0Storage
-        a1 = memory.floats(n * 105)
-        g1 = memory.floats(n * 105)
-        a2 = memory.floats(n * 80)
-        g2 = memory.floats(n * 80)
-        l2_conv2d_1wt = memory.floats(48)
+        arena = memory.floats(n * 384 + 48)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

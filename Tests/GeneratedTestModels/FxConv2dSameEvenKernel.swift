@@ -41,9 +41,11 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 7, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 7, 7, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let l1_conv2dxp: UnsafeMutablePointer<Float>   // conv2d zero-padded input [N, 10, 10, 2]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 7, 7, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of conv2d output
+    private var l1_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // conv2d zero-padded input [N, 10, 10, 2]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -56,9 +58,7 @@ public final class FxConv2dSameEvenKernel: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 99)
         a0Storage = memory.floats(n * 98)
         a0 = a0Storage
-        a1 = memory.floats(n * 147)
-        g1 = memory.floats(n * 147)
-        l1_conv2dxp = memory.floats(n * 200)
+        arena = memory.floats(n * 528)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

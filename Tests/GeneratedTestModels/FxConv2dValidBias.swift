@@ -41,8 +41,10 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 9, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 7, 7, 4]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 7, 7, 4]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -55,8 +57,7 @@ public final class FxConv2dValidBias: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 112)
         a0Storage = memory.floats(n * 243)
         a0 = a0Storage
-        a1 = memory.floats(n * 196)
-        g1 = memory.floats(n * 196)
+        arena = memory.floats(n * 416)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

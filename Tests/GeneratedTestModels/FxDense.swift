@@ -42,11 +42,13 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense output [N, 7]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let a3: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l3_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 7]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 7]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 5]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    private var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [5, 7]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -59,11 +61,7 @@ public final class FxDense: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 126)
         a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a2 = memory.floats(n * 7)
-        g2 = memory.floats(n * 7)
-        a3 = memory.floats(n * 5)
-        g3 = memory.floats(n * 5)
-        l3_dense_1wt = memory.floats(35)
+        arena = memory.floats(n * 64 + 48)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -49,20 +49,22 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense output [N, 8]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let a3: UnsafeMutablePointer<Float>   // dense_1 output [N, 7]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l3_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [7, 8]
-    private let a4: UnsafeMutablePointer<Float>   // dense_2 output [N, 6]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l4_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [6, 7]
-    private let a5: UnsafeMutablePointer<Float>   // dense_3 output [N, 5]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l5_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [5, 6]
-    private let a6: UnsafeMutablePointer<Float>   // dense_4 output [N, 4]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l6_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [4, 5]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 8]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 7]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    private var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [7, 8]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 64 + 64 }   // dense_2 output [N, 6]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 80 + 64 }   // gradient of dense_2 output
+    private var l4_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 64 }   // dense_2 transposed kernel [6, 7]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 112 }   // dense_3 output [N, 5]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 112 }   // gradient of dense_3 output
+    private var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 112 }   // dense_3 transposed kernel [5, 6]
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 144 }   // dense_4 output [N, 4]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 144 }   // gradient of dense_4 output
+    private var l6_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 144 }   // dense_4 transposed kernel [4, 5]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -75,20 +77,7 @@ public final class FxDenseActivations: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 274)
         a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a2 = memory.floats(n * 8)
-        g2 = memory.floats(n * 8)
-        a3 = memory.floats(n * 7)
-        g3 = memory.floats(n * 7)
-        l3_dense_1wt = memory.floats(56)
-        a4 = memory.floats(n * 6)
-        g4 = memory.floats(n * 6)
-        l4_dense_2wt = memory.floats(42)
-        a5 = memory.floats(n * 5)
-        g5 = memory.floats(n * 5)
-        l5_dense_3wt = memory.floats(30)
-        a6 = memory.floats(n * 4)
-        g6 = memory.floats(n * 4)
-        l6_dense_4wt = memory.floats(20)
+        arena = memory.floats(n * 160 + 176)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -43,11 +43,13 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 3, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense output [N, 6]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let a3: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l3_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 6]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 6]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // dense_1 output [N, 3]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of dense_1 output
+    private var l3_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_1 transposed kernel [3, 6]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -60,11 +62,7 @@ public final class FxDenseLeakyRelu: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 99)
         a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a2 = memory.floats(n * 6)
-        g2 = memory.floats(n * 6)
-        a3 = memory.floats(n * 3)
-        g3 = memory.floats(n * 3)
-        l3_dense_1wt = memory.floats(18)
+        arena = memory.floats(n * 64 + 32)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -41,8 +41,10 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 7, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // depthwise_conv2d output [N, 5, 5, 6]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of depthwise_conv2d output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // depthwise_conv2d output [N, 5, 5, 6]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // gradient of depthwise_conv2d output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -55,8 +57,7 @@ public final class FxDepthwiseConv2d: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 60)
         a0Storage = memory.floats(n * 147)
         a0 = a0Storage
-        a1 = memory.floats(n * 150)
-        g1 = memory.floats(n * 150)
+        arena = memory.floats(n * 320)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -41,8 +41,10 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 3, 4, 5] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense output [N, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense output [N, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -55,8 +57,7 @@ public final class FxFlattenHwc: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 244)
         a0Storage = memory.floats(n * 60)
         a0 = a0Storage
-        a2 = memory.floats(n * 4)
-        g2 = memory.floats(n * 4)
+        arena = memory.floats(n * 32)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

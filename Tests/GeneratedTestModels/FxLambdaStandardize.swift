@@ -41,9 +41,11 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // lambda output [N, 5, 5, 1]
-    private let a2: UnsafeMutablePointer<Float>   // conv2d output [N, 3, 3, 2]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // lambda output [N, 5, 5, 1]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // conv2d output [N, 3, 3, 2]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -56,9 +58,7 @@ public final class FxLambdaStandardize: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 20)
         a0Storage = memory.floats(n * 25)
         a0 = a0Storage
-        a1 = memory.floats(n * 25)
-        a2 = memory.floats(n * 18)
-        g2 = memory.floats(n * 18)
+        arena = memory.floats(n * 96)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -39,8 +39,11 @@ public final class FxMaxpoolSame: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 6, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // max_pooling2d output [N, 4, 3, 3]
-    private let l1_max_pooling2darg: UnsafeMutablePointer<Int32>   // max_pooling2d argmax (input offset)
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // max_pooling2d output [N, 4, 3, 3]
+    private var l1_max_pooling2darg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -53,8 +56,8 @@ public final class FxMaxpoolSame: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 0)
         a0Storage = memory.floats(n * 126)
         a0 = a0Storage
-        a1 = memory.floats(n * 36)
-        l1_max_pooling2darg = memory.int32s(n * 36)
+        arena = memory.floats(n * 48)
+        arena32 = memory.int32s(n * 48)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -49,11 +49,13 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d output [N, 4, 4, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d output
-    private let a3: UnsafeMutablePointer<Float>   // dense output [N, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense output
-    private let l3_densewt: UnsafeMutablePointer<Float>   // dense transposed kernel [4, 48]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 4, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of conv2d output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense output [N, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of dense output
+    private var l3_densewt: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // dense transposed kernel [4, 48]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -66,11 +68,7 @@ public final class FxOptimizerSteps: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 226)
         a0Storage = memory.floats(n * 36)
         a0 = a0Storage
-        a1 = memory.floats(n * 48)
-        g1 = memory.floats(n * 48)
-        a3 = memory.floats(n * 4)
-        g3 = memory.floats(n * 4)
-        l3_densewt = memory.floats(192)
+        arena = memory.floats(n * 128 + 192)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -59,39 +59,42 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 8, 8, 4]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
-    private let l1_conv1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 10, 10, 1]
-    private let l1_conv1poolIn: UnsafeMutablePointer<Float>   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
-    private let l1_conv1fold: UnsafeMutablePointer<Float>   // conv1 folded BatchNorm scale and shift per chunk
-    private let l1_conv1dz: UnsafeMutablePointer<Float>   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 8, 8, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2_bn1part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private let l2_bn1stats: UnsafeMutablePointer<Float>   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // act1 output [N, 8, 8, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of act1 output
-    private let a4: UnsafeMutablePointer<Float>   // maxpool output [N, 4, 4, 4]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of maxpool output
-    private let l4_maxpoolarg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
-    private let a5: UnsafeMutablePointer<Float>   // conv2 output [N, 2, 2, 6]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l5_conv2xp: UnsafeMutablePointer<Float>   // conv2 zero-padded input [N, 6, 6, 4]
-    private let l5_conv2fold: UnsafeMutablePointer<Float>   // conv2 folded BatchNorm scale and shift per chunk
-    private let l5_conv2wt: UnsafeMutablePointer<Float>   // conv2 transposed kernel [KH, CO, KW*CI]
-    private let l5_conv2dxp: UnsafeMutablePointer<Float>   // conv2 gradient of the padded input
-    private let l5_conv2dz: UnsafeMutablePointer<Float>   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a6: UnsafeMutablePointer<Float>   // bn2 output [N, 2, 2, 6]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of bn2 output
-    private let l6_bn2part: UnsafeMutablePointer<Float>   // bn2 per-chunk partial sums (chunks x 2 x 6)
-    private let l6_bn2stats: UnsafeMutablePointer<Float>   // bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a7: UnsafeMutablePointer<Float>   // relu output [N, 2, 2, 6]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of relu output
-    private let a8: UnsafeMutablePointer<Float>   // flatten output [N, 24]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of flatten output
-    private let a9: UnsafeMutablePointer<Float>   // fc output [N, 5]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of fc output
-    private let l9_fcwt: UnsafeMutablePointer<Float>   // fc transposed kernel [5, 24]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 8, 8, 4]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of conv1 output
+    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv1 zero-padded input [N, 10, 10, 1]
+    private var l1_conv1poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 624 }   // conv1 inference: one image's output before pooling, per chunk [N, 8, 8, 4]
+    private var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 256 }   // conv1 folded BatchNorm scale and shift per chunk
+    private var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 272 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 624 + threads * 528 }   // bn1 output [N, 8, 8, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 880 + threads * 528 }   // gradient of bn1 output
+    private var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 528 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    private var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 544 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1136 + threads * 544 + 16 }   // act1 output [N, 8, 8, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + threads * 544 + 16 }   // gradient of act1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1648 + threads * 544 + 16 }   // maxpool output [N, 4, 4, 4]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1712 + threads * 544 + 16 }   // gradient of maxpool output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1776 + threads * 544 + 16 }   // conv2 output [N, 2, 2, 6]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1808 + threads * 544 + 16 }   // gradient of conv2 output
+    private var l5_conv2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 544 + 16 }   // conv2 zero-padded input [N, 6, 6, 4]
+    private var l5_conv2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 544 + 16 }   // conv2 folded BatchNorm scale and shift per chunk
+    private var l5_conv2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 560 + 16 }   // conv2 transposed kernel [KH, CO, KW*CI]
+    private var l5_conv2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1984 + threads * 560 + 240 }   // conv2 gradient of the padded input
+    private var l5_conv2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 560 + 240 }   // conv2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2128 + threads * 592 + 240 }   // bn2 output [N, 2, 2, 6]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + threads * 592 + 240 }   // gradient of bn2 output
+    private var l6_bn2part: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 592 + 240 }   // bn2 per-chunk partial sums (chunks x 2 x 6)
+    private var l6_bn2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 608 + 240 }   // bn2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 2192 + threads * 608 + 272 }   // relu output [N, 2, 2, 6]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 2224 + threads * 608 + 272 }   // gradient of relu output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 2256 + threads * 608 + 272 }   // flatten output [N, 24]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 2288 + threads * 608 + 272 }   // gradient of flatten output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 2320 + threads * 608 + 272 }   // fc output [N, 5]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 2336 + threads * 608 + 272 }   // gradient of fc output
+    private var l9_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 2352 + threads * 608 + 272 }   // fc transposed kernel [5, 24]
+    private var l4_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -104,39 +107,8 @@ public final class FxPytorchConvBnFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 421)
         a0Storage = memory.floats(n * 64)
         a0 = a0Storage
-        a1 = memory.floats(n * 256)
-        g1 = memory.floats(n * 256)
-        l1_conv1xp = memory.floats(n * 100)
-        l1_conv1poolIn = memory.floats(threads * 256)
-        l1_conv1fold = memory.floats(threads * 8)
-        l1_conv1dz = memory.floats(threads * 256)
-        a2 = memory.floats(n * 256)
-        g2 = memory.floats(n * 256)
-        l2_bn1part = memory.floats(threads * 8)
-        l2_bn1stats = memory.floats(16)
-        a3 = memory.floats(n * 256)
-        g3 = memory.floats(n * 256)
-        a4 = memory.floats(n * 64)
-        g4 = memory.floats(n * 64)
-        l4_maxpoolarg = memory.int32s(n * 64)
-        a5 = memory.floats(n * 24)
-        g5 = memory.floats(n * 24)
-        l5_conv2xp = memory.floats(n * 144)
-        l5_conv2fold = memory.floats(threads * 12)
-        l5_conv2wt = memory.floats(216)
-        l5_conv2dxp = memory.floats(n * 144)
-        l5_conv2dz = memory.floats(threads * 24)
-        a6 = memory.floats(n * 24)
-        g6 = memory.floats(n * 24)
-        l6_bn2part = memory.floats(threads * 12)
-        l6_bn2stats = memory.floats(24)
-        a7 = memory.floats(n * 24)
-        g7 = memory.floats(n * 24)
-        a8 = memory.floats(n * 24)
-        g8 = memory.floats(n * 24)
-        a9 = memory.floats(n * 5)
-        g9 = memory.floats(n * 5)
-        l9_fcwt = memory.floats(120)
+        arena = memory.floats(n * 2352 + threads * 608 + 400)
+        arena32 = memory.int32s(n * 64)
         (parameters + 40).update(repeating: 1, count: 4)   // bn1.weight
         (parameters + 52).update(repeating: 1, count: 4)   // bn1.running_var
         (parameters + 272).update(repeating: 1, count: 6)   // bn2.weight

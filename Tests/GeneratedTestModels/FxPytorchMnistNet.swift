@@ -60,44 +60,47 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 26, 26, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
-    private let a2: UnsafeMutablePointer<Float>   // relu output [N, 26, 26, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of relu output
-    private let a3: UnsafeMutablePointer<Float>   // conv2 output [N, 24, 24, 64]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of conv2 output
-    private let l3_conv2wsrc: UnsafeMutablePointer<Float>   // conv2 the kernel U was computed from (bit-compared before single-image inference)
-    private let l3_conv2wu: UnsafeMutablePointer<Float>   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l3_conv2wv: UnsafeMutablePointer<Float>   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l3_conv2wm: UnsafeMutablePointer<Float>   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l3_conv2wh: UnsafeMutablePointer<Float>   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l3_conv2wf: UnsafeMutablePointer<Float>   // conv2 flipped kernel [KH, KW, CO, CI]
-    private let l3_conv2dyp: UnsafeMutablePointer<Float>   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
-    private let l3_conv2dxwu: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l3_conv2dxwv: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l3_conv2dxwm: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l3_conv2dxwh: UnsafeMutablePointer<Float>   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let a4: UnsafeMutablePointer<Float>   // relu_2 output [N, 24, 24, 64]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of relu_2 output
-    private let a5: UnsafeMutablePointer<Float>   // maxpool output [N, 12, 12, 64]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of maxpool output
-    private let l5_maxpoolarg: UnsafeMutablePointer<Int32>   // maxpool argmax (input offset)
-    private let a6: UnsafeMutablePointer<Float>   // dropout1 output [N, 12, 12, 64]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dropout1 output
-    private let l6_dropout1mask: UnsafeMutablePointer<Float>   // dropout1 dropout mask (0 or 1/(1-rate))
-    private let a7: UnsafeMutablePointer<Float>   // flatten output [N, 9216]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of flatten output
-    private let a8: UnsafeMutablePointer<Float>   // fc1 output [N, 128]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of fc1 output
-    private let l8_fc1wt: UnsafeMutablePointer<Float>   // fc1 transposed kernel [128, 9216]
-    private let a9: UnsafeMutablePointer<Float>   // relu_3 output [N, 128]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of relu_3 output
-    private let a10: UnsafeMutablePointer<Float>   // dropout2 output [N, 128]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of dropout2 output
-    private let l10_dropout2mask: UnsafeMutablePointer<Float>   // dropout2 dropout mask (0 or 1/(1-rate))
-    private let a11: UnsafeMutablePointer<Float>   // fc2 output [N, 10]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of fc2 output
-    private let l11_fc2wt: UnsafeMutablePointer<Float>   // fc2 transposed kernel [10, 128]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 26, 26, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21632 }   // gradient of conv1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43264 }   // relu output [N, 26, 26, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64896 }   // gradient of relu output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 86528 }   // conv2 output [N, 24, 24, 64]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 123392 }   // gradient of conv2 output
+    private var l3_conv2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 }   // conv2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l3_conv2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + 18432 }   // conv2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l3_conv2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + 92736 }   // conv2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l3_conv2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 13824 + 92736 }   // conv2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l3_conv2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 41472 + 92736 }   // conv2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l3_conv2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 92736 }   // conv2 flipped kernel [KH, KW, CO, CI]
+    private var l3_conv2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 42048 + 111168 }   // conv2 output gradient of one image, zero-bordered [28, 28, 64] (per chunk)
+    private var l3_conv2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 92224 + 111168 }   // conv2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l3_conv2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 92224 + 185472 }   // conv2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l3_conv2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 119872 + 185472 }   // conv2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l3_conv2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 133696 + 185472 }   // conv2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 160256 + threads * 134272 + 185472 }   // relu_2 output [N, 24, 24, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 197120 + threads * 134272 + 185472 }   // gradient of relu_2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 233984 + threads * 134272 + 185472 }   // maxpool output [N, 12, 12, 64]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 243200 + threads * 134272 + 185472 }   // gradient of maxpool output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 252416 + threads * 134272 + 185472 }   // dropout1 output [N, 12, 12, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 261632 + threads * 134272 + 185472 }   // gradient of dropout1 output
+    private var l6_dropout1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 270848 + threads * 134272 + 185472 }   // dropout1 dropout mask (0 or 1/(1-rate))
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 280064 + threads * 134272 + 185472 }   // flatten output [N, 9216]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 289280 + threads * 134272 + 185472 }   // gradient of flatten output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 298496 + threads * 134272 + 185472 }   // fc1 output [N, 128]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 298624 + threads * 134272 + 185472 }   // gradient of fc1 output
+    private var l8_fc1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 134272 + 185472 }   // fc1 transposed kernel [128, 9216]
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 298752 + threads * 134272 + 1365120 }   // relu_3 output [N, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 298880 + threads * 134272 + 1365120 }   // gradient of relu_3 output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 299008 + threads * 134272 + 1365120 }   // dropout2 output [N, 128]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 134272 + 1365120 }   // gradient of dropout2 output
+    private var l10_dropout2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 299264 + threads * 134272 + 1365120 }   // dropout2 dropout mask (0 or 1/(1-rate))
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 299392 + threads * 134272 + 1365120 }   // fc2 output [N, 10]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 299408 + threads * 134272 + 1365120 }   // gradient of fc2 output
+    private var l11_fc2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 299424 + threads * 134272 + 1365120 }   // fc2 transposed kernel [10, 128]
+    private var l5_maxpoolarg: UnsafeMutablePointer<Int32> { arena32 }   // maxpool argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -110,44 +113,8 @@ public final class FxPytorchMnistNet: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 1199882)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 21632)
-        g1 = memory.floats(n * 21632)
-        a2 = memory.floats(n * 21632)
-        g2 = memory.floats(n * 21632)
-        a3 = memory.floats(n * 36864)
-        g3 = memory.floats(n * 36864)
-        l3_conv2wsrc = memory.floats(18432)
-        l3_conv2wu = memory.floats(74304)
-        l3_conv2wv = memory.floats(threads * 13824)
-        l3_conv2wm = memory.floats(threads * 27648)
-        l3_conv2wh = memory.floats(threads * 576)
-        l3_conv2wf = memory.floats(18432)
-        l3_conv2dyp = memory.floats(threads * 50176)
-        l3_conv2dxwu = memory.floats(74304)
-        l3_conv2dxwv = memory.floats(threads * 27648)
-        l3_conv2dxwm = memory.floats(threads * 13824)
-        l3_conv2dxwh = memory.floats(threads * 576)
-        a4 = memory.floats(n * 36864)
-        g4 = memory.floats(n * 36864)
-        a5 = memory.floats(n * 9216)
-        g5 = memory.floats(n * 9216)
-        l5_maxpoolarg = memory.int32s(n * 9216)
-        a6 = memory.floats(n * 9216)
-        g6 = memory.floats(n * 9216)
-        l6_dropout1mask = memory.floats(n * 9216)
-        a7 = memory.floats(n * 9216)
-        g7 = memory.floats(n * 9216)
-        a8 = memory.floats(n * 128)
-        g8 = memory.floats(n * 128)
-        l8_fc1wt = memory.floats(1179648)
-        a9 = memory.floats(n * 128)
-        g9 = memory.floats(n * 128)
-        a10 = memory.floats(n * 128)
-        g10 = memory.floats(n * 128)
-        l10_dropout2mask = memory.floats(n * 128)
-        a11 = memory.floats(n * 10)
-        g11 = memory.floats(n * 10)
-        l11_fc2wt = memory.floats(1280)
+        arena = memory.floats(n * 299424 + threads * 134272 + 1366400)
+        arena32 = memory.int32s(n * 9216)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -41,8 +41,10 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 4, 6, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // conv2d output [N, 4, 2, 3]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // conv2d output [N, 4, 2, 3]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -55,8 +57,7 @@ public final class FxReshape: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 57)
         a0Storage = memory.floats(n * 48)
         a0 = a0Storage
-        a2 = memory.floats(n * 24)
-        g2 = memory.floats(n * 24)
+        arena = memory.floats(n * 64)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

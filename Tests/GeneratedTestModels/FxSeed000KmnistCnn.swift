@@ -67,52 +67,55 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // zero_padding2d_1 output [N, 32, 32, 1]
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 26, 26, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 26, 26, 32]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 13, 13, 32]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a5: UnsafeMutablePointer<Float>   // activation_1 output [N, 13, 13, 32]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a6: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 9, 9, 64]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l6_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
-    private let l6_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private let l6_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private let l6_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let l6_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let a7: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 9, 9, 64]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l7_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
-    private let l7_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a8: UnsafeMutablePointer<Float>   // activation_2 output [N, 9, 9, 64]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of activation_2 output
-    private let a9: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 4, 4, 128]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l9_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let a10: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 4, 4, 128]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l10_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
-    private let l10_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a11: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 2, 2, 128]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a12: UnsafeMutablePointer<Float>   // activation_3 output [N, 2, 2, 128]
-    private let g12: UnsafeMutablePointer<Float>   // gradient of activation_3 output
-    private let a14: UnsafeMutablePointer<Float>   // dense_1 output [N, 512]
-    private let g14: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l14_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [512, 512]
-    private let a15: UnsafeMutablePointer<Float>   // dropout_1 output [N, 512]
-    private let g15: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l15_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a16: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
-    private let g16: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l16_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 512]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d_1 output [N, 32, 32, 1]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 1024 }   // conv2d_1 output [N, 26, 26, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 22656 }   // gradient of conv2d_1 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 44288 }   // batch_normalization_1 output [N, 26, 26, 32]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 65920 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 64 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 87552 + threads * 64 + 128 }   // max_pooling2d_1 output [N, 13, 13, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 92960 + threads * 64 + 128 }   // gradient of max_pooling2d_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 98368 + threads * 64 + 128 }   // activation_1 output [N, 13, 13, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 103776 + threads * 64 + 128 }   // gradient of activation_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109184 + threads * 64 + 128 }   // conv2d_2 output [N, 9, 9, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 114368 + threads * 64 + 128 }   // gradient of conv2d_2 output
+    private var l6_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 64 + 128 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 2064 floats apart)
+    private var l6_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 64 + 101264 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
+    private var l6_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 14176 + 101264 }   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
+    private var l6_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 42400 + 101264 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var l6_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43184 + 101264 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 119552 + threads * 43184 + 152464 }   // batch_normalization_2 output [N, 9, 9, 64]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 124736 + threads * 43184 + 152464 }   // gradient of batch_normalization_2 output
+    private var l7_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 43184 + 152464 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 64)
+    private var l7_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 43312 + 152464 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 129920 + threads * 43312 + 152720 }   // activation_2 output [N, 9, 9, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 135104 + threads * 43312 + 152720 }   // gradient of activation_2 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 140288 + threads * 43312 + 152720 }   // conv2d_3 output [N, 4, 4, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 142336 + threads * 43312 + 152720 }   // gradient of conv2d_3 output
+    private var l9_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 43312 + 152720 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 144384 + threads * 43312 + 226448 }   // batch_normalization_3 output [N, 4, 4, 128]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 146432 + threads * 43312 + 226448 }   // gradient of batch_normalization_3 output
+    private var l10_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 43312 + 226448 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 128)
+    private var l10_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 43568 + 226448 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 148480 + threads * 43568 + 226960 }   // max_pooling2d_2 output [N, 2, 2, 128]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 148992 + threads * 43568 + 226960 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 149504 + threads * 43568 + 226960 }   // activation_3 output [N, 2, 2, 128]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 150016 + threads * 43568 + 226960 }   // gradient of activation_3 output
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 150528 + threads * 43568 + 226960 }   // dense_1 output [N, 512]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 151040 + threads * 43568 + 226960 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 43568 + 226960 }   // dense_1 transposed kernel [512, 512]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 43568 + 489104 }   // dropout_1 output [N, 512]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 152064 + threads * 43568 + 489104 }   // gradient of dropout_1 output
+    private var l15_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 152576 + threads * 43568 + 489104 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 153088 + threads * 43568 + 489104 }   // dense_2 output [N, 10]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 153104 + threads * 43568 + 489104 }   // gradient of dense_2 output
+    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 153120 + threads * 43568 + 489104 }   // dense_2 transposed kernel [10, 512]
+    private var l4_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 5408 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -125,52 +128,8 @@ public final class FxSeed000KmnistCnn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 395178)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 1024)
-        a2 = memory.floats(n * 21632)
-        g2 = memory.floats(n * 21632)
-        a3 = memory.floats(n * 21632)
-        g3 = memory.floats(n * 21632)
-        l3_batch_normalization_1part = memory.floats(threads * 64)
-        l3_batch_normalization_1stats = memory.floats(128)
-        a4 = memory.floats(n * 5408)
-        g4 = memory.floats(n * 5408)
-        l4_max_pooling2d_1arg = memory.int32s(n * 5408)
-        a5 = memory.floats(n * 5408)
-        g5 = memory.floats(n * 5408)
-        a6 = memory.floats(n * 5184)
-        g6 = memory.floats(n * 5184)
-        l6_conv2d_2wu = memory.floats(101136)
-        l6_conv2d_2wv = memory.floats(threads * 14112)
-        l6_conv2d_2wm = memory.floats(threads * 28224)
-        l6_conv2d_2wh = memory.floats(threads * 784)
-        l6_conv2d_2wt = memory.floats(51200)
-        a7 = memory.floats(n * 5184)
-        g7 = memory.floats(n * 5184)
-        l7_batch_normalization_2part = memory.floats(threads * 128)
-        l7_batch_normalization_2stats = memory.floats(256)
-        a8 = memory.floats(n * 5184)
-        g8 = memory.floats(n * 5184)
-        a9 = memory.floats(n * 2048)
-        g9 = memory.floats(n * 2048)
-        l9_conv2d_3wt = memory.floats(73728)
-        a10 = memory.floats(n * 2048)
-        g10 = memory.floats(n * 2048)
-        l10_batch_normalization_3part = memory.floats(threads * 256)
-        l10_batch_normalization_3stats = memory.floats(512)
-        a11 = memory.floats(n * 512)
-        g11 = memory.floats(n * 512)
-        l11_max_pooling2d_2arg = memory.int32s(n * 512)
-        a12 = memory.floats(n * 512)
-        g12 = memory.floats(n * 512)
-        a14 = memory.floats(n * 512)
-        g14 = memory.floats(n * 512)
-        l14_dense_1wt = memory.floats(262144)
-        a15 = memory.floats(n * 512)
-        g15 = memory.floats(n * 512)
-        l15_dropout_1mask = memory.floats(n * 512)
-        a16 = memory.floats(n * 10)
-        g16 = memory.floats(n * 10)
-        l16_dense_2wt = memory.floats(5120)
+        arena = memory.floats(n * 153120 + threads * 43568 + 494224)
+        arena32 = memory.int32s(n * 5920)
         (parameters + 1568).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 1664).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 52896).update(repeating: 1, count: 64)   // batch_normalization_2/gamma

@@ -42,11 +42,13 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 8, 8, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // separable_conv2d output [N, 6, 6, 5]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of separable_conv2d output
-    private let l1_separable_conv2dmid: UnsafeMutablePointer<Float>   // separable_conv2d depthwise output [N, 6, 6, 3]
-    private let l1_separable_conv2ddmid: UnsafeMutablePointer<Float>   // separable_conv2d gradient of the depthwise output
-    private let l1_separable_conv2dwt: UnsafeMutablePointer<Float>   // separable_conv2d transposed pointwise kernel [5, 3]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // separable_conv2d output [N, 6, 6, 5]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of separable_conv2d output
+    private var l1_separable_conv2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // separable_conv2d depthwise output [N, 6, 6, 3]
+    private var l1_separable_conv2ddmid: UnsafeMutablePointer<Float> { arena + maxBatch * 496 }   // separable_conv2d gradient of the depthwise output
+    private var l1_separable_conv2dwt: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // separable_conv2d transposed pointwise kernel [5, 3]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -59,11 +61,7 @@ public final class FxSeparableConv2d: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 47)
         a0Storage = memory.floats(n * 192)
         a0 = a0Storage
-        a1 = memory.floats(n * 180)
-        g1 = memory.floats(n * 180)
-        l1_separable_conv2dmid = memory.floats(n * 108)
-        l1_separable_conv2ddmid = memory.floats(n * 108)
-        l1_separable_conv2dwt = memory.floats(15)
+        arena = memory.floats(n * 608 + 16)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -41,9 +41,11 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // zero_padding2d output [N, 8, 8, 2]
-    private let a2: UnsafeMutablePointer<Float>   // conv2d output [N, 6, 6, 2]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // zero_padding2d output [N, 8, 8, 2]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // conv2d output [N, 6, 6, 2]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -56,9 +58,7 @@ public final class FxZeroPaddingAsym: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 38)
         a0Storage = memory.floats(n * 50)
         a0 = a0Storage
-        a1 = memory.floats(n * 128)
-        a2 = memory.floats(n * 72)
-        g2 = memory.floats(n * 72)
+        arena = memory.floats(n * 288)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -49,34 +49,36 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 10] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // dense_1 output [N, 8]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let a2: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 8]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
-    private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 8]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [8, 8]
-    private let a4: UnsafeMutablePointer<Float>   // activation_1 output [N, 8]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a5: UnsafeMutablePointer<Float>   // lambda_1 output [N, 8]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of lambda_1 output
-    private let a6: UnsafeMutablePointer<Float>   // dense_3 output [N, 12]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l6_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [12, 8]
-    private let a7: UnsafeMutablePointer<Float>   // activation_2 output [N, 12]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of activation_2 output
-    private let a9: UnsafeMutablePointer<Float>   // activation_3 output [N, 3, 4]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of activation_3 output
-    private let a10: UnsafeMutablePointer<Float>   // dense_4 output [N, 3, 6]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l10_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [6, 4]
-    private let a11: UnsafeMutablePointer<Float>   // lambda_2 output [N, 3, 6]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of lambda_2 output
-    private let a12: UnsafeMutablePointer<Float>   // activation_4 output [N, 3, 6]
-    private let g12: UnsafeMutablePointer<Float>   // gradient of activation_4 output
-    private let a14: UnsafeMutablePointer<Float>   // dense_5 output [N, 4]
-    private let g14: UnsafeMutablePointer<Float>   // gradient of dense_5 output
-    private let l14_dense_5wt: UnsafeMutablePointer<Float>   // dense_5 transposed kernel [4, 18]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 8]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // leaky_re_lu_1 output [N, 8]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of leaky_re_lu_1 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // dense_2 output [N, 8]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of dense_2 output
+    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // dense_2 transposed kernel [8, 8]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + 64 }   // activation_1 output [N, 8]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + 64 }   // gradient of activation_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + 64 }   // lambda_1 output [N, 8]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + 64 }   // gradient of lambda_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + 64 }   // dense_3 output [N, 12]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + 64 }   // gradient of dense_3 output
+    private var l6_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 64 }   // dense_3 transposed kernel [12, 8]
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + 160 }   // activation_2 output [N, 12]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + 160 }   // gradient of activation_2 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + 160 }   // activation_3 output [N, 3, 4]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + 160 }   // gradient of activation_3 output
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + 160 }   // dense_4 output [N, 3, 6]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 288 + 160 }   // gradient of dense_4 output
+    private var l10_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 160 }   // dense_4 transposed kernel [6, 4]
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + 192 }   // lambda_2 output [N, 3, 6]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 352 + 192 }   // gradient of lambda_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 192 }   // activation_4 output [N, 3, 6]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 192 }   // gradient of activation_4 output
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 192 }   // dense_5 output [N, 4]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 192 }   // gradient of dense_5 output
+    private var l14_dense_5wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 192 }   // dense_5 transposed kernel [4, 18]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -89,34 +91,7 @@ public final class GcActivations: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 374)
         a0Storage = memory.floats(n * 10)
         a0 = a0Storage
-        a1 = memory.floats(n * 8)
-        g1 = memory.floats(n * 8)
-        a2 = memory.floats(n * 8)
-        g2 = memory.floats(n * 8)
-        a3 = memory.floats(n * 8)
-        g3 = memory.floats(n * 8)
-        l3_dense_2wt = memory.floats(64)
-        a4 = memory.floats(n * 8)
-        g4 = memory.floats(n * 8)
-        a5 = memory.floats(n * 8)
-        g5 = memory.floats(n * 8)
-        a6 = memory.floats(n * 12)
-        g6 = memory.floats(n * 12)
-        l6_dense_3wt = memory.floats(96)
-        a7 = memory.floats(n * 12)
-        g7 = memory.floats(n * 12)
-        a9 = memory.floats(n * 12)
-        g9 = memory.floats(n * 12)
-        a10 = memory.floats(n * 18)
-        g10 = memory.floats(n * 18)
-        l10_dense_4wt = memory.floats(24)
-        a11 = memory.floats(n * 18)
-        g11 = memory.floats(n * 18)
-        a12 = memory.floats(n * 18)
-        g12 = memory.floats(n * 18)
-        a14 = memory.floats(n * 4)
-        g14 = memory.floats(n * 4)
-        l14_dense_5wt = memory.floats(72)
+        arena = memory.floats(n * 480 + 272)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -54,28 +54,30 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 5, 8]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 7, 3]
-    private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 5, 5, 8]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
-    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // activation_1 output [N, 5, 5, 8]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a4: UnsafeMutablePointer<Float>   // average_pooling2d_1 output [N, 3, 3, 8]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of average_pooling2d_1 output
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 3, 3, 6]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l5_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
-    private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 3, 3, 6]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
-    private let l6_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 54]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 8]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 208 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 416 }   // conv2d_1 zero-padded input [N, 7, 7, 3]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // batch_normalization_1 output [N, 5, 5, 8]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // gradient of batch_normalization_1 output
+    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 992 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 8)
+    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 992 + threads * 16 + 32 }   // activation_1 output [N, 5, 5, 8]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1200 + threads * 16 + 32 }   // gradient of activation_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + threads * 16 + 32 }   // average_pooling2d_1 output [N, 3, 3, 8]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1488 + threads * 16 + 32 }   // gradient of average_pooling2d_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1568 + threads * 16 + 32 }   // conv2d_2 output [N, 3, 3, 6]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1632 + threads * 16 + 32 }   // gradient of conv2d_2 output
+    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 16 + 32 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 16 + 80 }   // conv2d_2 output gradient of one image, zero-bordered [3, 3, 6] (per chunk)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 1696 + threads * 80 + 80 }   // batch_normalization_2 output [N, 3, 3, 6]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 1760 + threads * 80 + 80 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 80 + 80 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 6)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 96 + 80 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 1824 + threads * 96 + 112 }   // dense_1 output [N, 3]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 1840 + threads * 96 + 112 }   // gradient of dense_1 output
+    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1856 + threads * 96 + 112 }   // dense_1 transposed kernel [3, 54]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -88,28 +90,7 @@ public final class GcBnPool: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 485)
         a0Storage = memory.floats(n * 75)
         a0 = a0Storage
-        a1 = memory.floats(n * 200)
-        g1 = memory.floats(n * 200)
-        l1_conv2d_1xp = memory.floats(n * 147)
-        a2 = memory.floats(n * 200)
-        g2 = memory.floats(n * 200)
-        l2_batch_normalization_1part = memory.floats(threads * 16)
-        l2_batch_normalization_1stats = memory.floats(32)
-        a3 = memory.floats(n * 200)
-        g3 = memory.floats(n * 200)
-        a4 = memory.floats(n * 72)
-        g4 = memory.floats(n * 72)
-        a5 = memory.floats(n * 54)
-        g5 = memory.floats(n * 54)
-        l5_conv2d_2wf = memory.floats(48)
-        l5_conv2d_2dyp = memory.floats(threads * 54)
-        a6 = memory.floats(n * 54)
-        g6 = memory.floats(n * 54)
-        l6_batch_normalization_2part = memory.floats(threads * 12)
-        l6_batch_normalization_2stats = memory.floats(24)
-        a8 = memory.floats(n * 3)
-        g8 = memory.floats(n * 3)
-        l8_dense_1wt = memory.floats(162)
+        arena = memory.floats(n * 1856 + threads * 96 + 288)
         (parameters + 216).update(repeating: 1, count: 8)   // batch_normalization_1/gamma
         (parameters + 240).update(repeating: 1, count: 8)   // batch_normalization_1/moving_variance
         (parameters + 314).update(repeating: 1, count: 6)   // batch_normalization_2/moving_variance

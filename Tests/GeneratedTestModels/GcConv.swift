@@ -46,20 +46,22 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 5]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 8, 8, 2]
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 3, 3, 17]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 7, 7, 5]
-    private let l2_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let l2_conv2d_2dxp: UnsafeMutablePointer<Float>   // conv2d_2 gradient of the padded input
-    private let a3: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 2, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l3_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 16]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 5]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 192 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // conv2d_2 output [N, 3, 3, 17]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 832 }   // conv2d_2 zero-padded input [N, 7, 7, 5]
+    private var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private var l2_conv2d_2dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1088 + 768 }   // conv2d_2 gradient of the padded input
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1344 + 768 }   // conv2d_3 output [N, 2, 2, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1360 + 768 }   // gradient of conv2d_3 output
+    private var l3_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 768 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 1376 + 1040 }   // dense_1 output [N, 3]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 1392 + 1040 }   // gradient of dense_1 output
+    private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1408 + 1040 }   // dense_1 transposed kernel [3, 16]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -72,20 +74,7 @@ public final class GcConv: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 1200)
         a0Storage = memory.floats(n * 72)
         a0 = a0Storage
-        a1 = memory.floats(n * 180)
-        g1 = memory.floats(n * 180)
-        l1_conv2d_1xp = memory.floats(n * 128)
-        a2 = memory.floats(n * 153)
-        g2 = memory.floats(n * 153)
-        l2_conv2d_2xp = memory.floats(n * 245)
-        l2_conv2d_2wt = memory.floats(765)
-        l2_conv2d_2dxp = memory.floats(n * 245)
-        a3 = memory.floats(n * 16)
-        g3 = memory.floats(n * 16)
-        l3_conv2d_3wt = memory.floats(272)
-        a5 = memory.floats(n * 3)
-        g5 = memory.floats(n * 3)
-        l5_dense_1wt = memory.floats(48)
+        arena = memory.floats(n * 1408 + 1088)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -46,22 +46,24 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 8, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 4, 40]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 7, 11, 3]
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 2, 4, 36]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let a3: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 2, 4, 70]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l3_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 4, 6, 36]
-    private let l3_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l3_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
-    private let a4: UnsafeMutablePointer<Float>   // global_average_pooling2d_1 output [N, 70]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of global_average_pooling2d_1 output
-    private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 70]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 4, 40]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1120 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 2240 }   // conv2d_1 zero-padded input [N, 7, 11, 3]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 2480 }   // conv2d_2 output [N, 2, 4, 36]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 2768 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 3056 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 3056 + 5760 }   // conv2d_3 output [N, 2, 4, 70]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 3616 + 5760 }   // gradient of conv2d_3 output
+    private var l3_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 4176 + 5760 }   // conv2d_3 zero-padded input [N, 4, 6, 36]
+    private var l3_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + 5760 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l3_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + 28448 }   // conv2d_3 output gradient of one image, zero-bordered [4, 6, 70] (per chunk)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 1680 + 28448 }   // global_average_pooling2d_1 output [N, 70]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 5120 + threads * 1680 + 28448 }   // gradient of global_average_pooling2d_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 5200 + threads * 1680 + 28448 }   // dense_1 output [N, 5]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 5216 + threads * 1680 + 28448 }   // gradient of dense_1 output
+    private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 5232 + threads * 1680 + 28448 }   // dense_1 transposed kernel [5, 70]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -74,22 +76,7 @@ public final class GcConvWide: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 29471)
         a0Storage = memory.floats(n * 168)
         a0 = a0Storage
-        a1 = memory.floats(n * 1120)
-        g1 = memory.floats(n * 1120)
-        l1_conv2d_1xp = memory.floats(n * 231)
-        a2 = memory.floats(n * 288)
-        g2 = memory.floats(n * 288)
-        l2_conv2d_2wt = memory.floats(5760)
-        a3 = memory.floats(n * 560)
-        g3 = memory.floats(n * 560)
-        l3_conv2d_3xp = memory.floats(n * 864)
-        l3_conv2d_3wf = memory.floats(22680)
-        l3_conv2d_3dyp = memory.floats(threads * 1680)
-        a4 = memory.floats(n * 70)
-        g4 = memory.floats(n * 70)
-        a5 = memory.floats(n * 5)
-        g5 = memory.floats(n * 5)
-        l5_dense_1wt = memory.floats(350)
+        arena = memory.floats(n * 5232 + threads * 1680 + 28800)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -55,21 +55,23 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 12] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // dense_1 output [N, 20]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 20]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
-    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 33]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [33, 20]
-    private let a4: UnsafeMutablePointer<Float>   // dropout_1 output [N, 33]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l4_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a5: UnsafeMutablePointer<Float>   // dense_3 output [N, 4]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l5_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [4, 33]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 20]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // gradient of dense_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // batch_normalization_1 output [N, 20]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // gradient of batch_normalization_1 output
+    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 20)
+    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 48 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 48 + 80 }   // dense_2 output [N, 33]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + threads * 48 + 80 }   // gradient of dense_2 output
+    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 48 + 80 }   // dense_2 transposed kernel [33, 20]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 48 + 752 }   // dropout_1 output [N, 33]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 48 + 752 }   // gradient of dropout_1 output
+    private var l4_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 320 + threads * 48 + 752 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 368 + threads * 48 + 752 }   // dense_3 output [N, 4]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + threads * 48 + 752 }   // gradient of dense_3 output
+    private var l5_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 400 + threads * 48 + 752 }   // dense_3 transposed kernel [4, 33]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -82,21 +84,7 @@ public final class GcDenseBn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 1136)
         a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a1 = memory.floats(n * 20)
-        g1 = memory.floats(n * 20)
-        a2 = memory.floats(n * 20)
-        g2 = memory.floats(n * 20)
-        l2_batch_normalization_1part = memory.floats(threads * 40)
-        l2_batch_normalization_1stats = memory.floats(80)
-        a3 = memory.floats(n * 33)
-        g3 = memory.floats(n * 33)
-        l3_dense_2wt = memory.floats(660)
-        a4 = memory.floats(n * 33)
-        g4 = memory.floats(n * 33)
-        l4_dropout_1mask = memory.floats(n * 33)
-        a5 = memory.floats(n * 4)
-        g5 = memory.floats(n * 4)
-        l5_dense_3wt = memory.floats(132)
+        arena = memory.floats(n * 400 + threads * 48 + 896)
         (parameters + 260).update(repeating: 1, count: 20)   // batch_normalization_1/gamma
         (parameters + 320).update(repeating: 1, count: 20)   // batch_normalization_1/moving_variance
     }

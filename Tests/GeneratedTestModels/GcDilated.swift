@@ -48,17 +48,19 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 8, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 9, 8, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 7, 4, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 4, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
-    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a5: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l5_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 112]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 9, 8, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // conv2d_2 output [N, 7, 4, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 560 }   // gradient of conv2d_2 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // batch_normalization_1 output [N, 7, 4, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 896 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 4)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + threads * 16 + 16 }   // dense_1 output [N, 3]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + threads * 16 + 16 }   // gradient of dense_1 output
+    private var l5_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + threads * 16 + 16 }   // dense_1 transposed kernel [3, 112]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -71,17 +73,7 @@ public final class GcDilated: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 484)
         a0Storage = memory.floats(n * 144)
         a0 = a0Storage
-        a1 = memory.floats(n * 216)
-        g1 = memory.floats(n * 216)
-        a2 = memory.floats(n * 112)
-        g2 = memory.floats(n * 112)
-        a3 = memory.floats(n * 112)
-        g3 = memory.floats(n * 112)
-        l3_batch_normalization_1part = memory.floats(threads * 8)
-        l3_batch_normalization_1stats = memory.floats(16)
-        a5 = memory.floats(n * 3)
-        g5 = memory.floats(n * 3)
-        l5_dense_1wt = memory.floats(336)
+        arena = memory.floats(n * 928 + threads * 16 + 352)
         (parameters + 129).update(repeating: 1, count: 4)   // batch_normalization_1/gamma
         (parameters + 141).update(repeating: 1, count: 4)   // batch_normalization_1/moving_variance
     }

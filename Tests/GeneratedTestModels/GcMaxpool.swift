@@ -48,26 +48,29 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 7, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 4]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 3, 3, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l2_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a3: UnsafeMutablePointer<Float>   // zero_padding2d_1 output [N, 6, 4, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of zero_padding2d_1 output
-    private let a4: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 4, 2, 4]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l4_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 4, 2, 5]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l5_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
-    private let a6: UnsafeMutablePointer<Float>   // global_max_pooling2d_1 output [N, 5]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of global_max_pooling2d_1 output
-    private let l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // global_max_pooling2d_1 argmax (input offset)
-    private let a7: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l7_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 5]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 4]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 144 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 288 }   // max_pooling2d_1 output [N, 3, 3, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // gradient of max_pooling2d_1 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // zero_padding2d_1 output [N, 6, 4, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 480 }   // gradient of zero_padding2d_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 576 }   // max_pooling2d_2 output [N, 4, 2, 4]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 608 }   // gradient of max_pooling2d_2 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // conv2d_2 output [N, 4, 2, 5]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 688 }   // gradient of conv2d_2 output
+    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 736 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + 32 }   // conv2d_2 output gradient of one image, zero-bordered [4, 2, 5] (per chunk)
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 48 + 32 }   // global_max_pooling2d_1 output [N, 5]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 752 + threads * 48 + 32 }   // gradient of global_max_pooling2d_1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + threads * 48 + 32 }   // dense_1 output [N, 3]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 784 + threads * 48 + 32 }   // gradient of dense_1 output
+    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 800 + threads * 48 + 32 }   // dense_1 transposed kernel [3, 5]
+    private var l2_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l4_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 48 }   // max_pooling2d_2 argmax (input offset)
+    private var l6_global_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 80 }   // global_max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -80,26 +83,8 @@ public final class GcMaxpool: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 79)
         a0Storage = memory.floats(n * 98)
         a0 = a0Storage
-        a1 = memory.floats(n * 144)
-        g1 = memory.floats(n * 144)
-        a2 = memory.floats(n * 36)
-        g2 = memory.floats(n * 36)
-        l2_max_pooling2d_1arg = memory.int32s(n * 36)
-        a3 = memory.floats(n * 96)
-        g3 = memory.floats(n * 96)
-        a4 = memory.floats(n * 32)
-        g4 = memory.floats(n * 32)
-        l4_max_pooling2d_2arg = memory.int32s(n * 32)
-        a5 = memory.floats(n * 40)
-        g5 = memory.floats(n * 40)
-        l5_conv2d_2wf = memory.floats(20)
-        l5_conv2d_2dyp = memory.floats(threads * 40)
-        a6 = memory.floats(n * 5)
-        g6 = memory.floats(n * 5)
-        l6_global_max_pooling2d_1arg = memory.int32s(n * 5)
-        a7 = memory.floats(n * 3)
-        g7 = memory.floats(n * 3)
-        l7_dense_1wt = memory.floats(15)
+        arena = memory.floats(n * 800 + threads * 48 + 48)
+        arena32 = memory.int32s(n * 96)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

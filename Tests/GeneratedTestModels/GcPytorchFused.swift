@@ -47,22 +47,24 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 6, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv1 output [N, 5, 4, 4]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv1 output
-    private let l1_conv1xp: UnsafeMutablePointer<Float>   // conv1 zero-padded input [N, 7, 8, 3]
-    private let l1_conv1fold: UnsafeMutablePointer<Float>   // conv1 folded BatchNorm scale and shift per chunk
-    private let l1_conv1dz: UnsafeMutablePointer<Float>   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a2: UnsafeMutablePointer<Float>   // bn1 output [N, 5, 4, 4]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of bn1 output
-    private let l2_bn1part: UnsafeMutablePointer<Float>   // bn1 per-chunk partial sums (chunks x 2 x 4)
-    private let l2_bn1stats: UnsafeMutablePointer<Float>   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // act1 output [N, 5, 4, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of act1 output
-    private let a4: UnsafeMutablePointer<Float>   // flatten output [N, 80]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of flatten output
-    private let a5: UnsafeMutablePointer<Float>   // fc output [N, 3]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of fc output
-    private let l5_fcwt: UnsafeMutablePointer<Float>   // fc transposed kernel [3, 80]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv1 output [N, 5, 4, 4]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv1 output
+    private var l1_conv1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv1 zero-padded input [N, 7, 8, 3]
+    private var l1_conv1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 336 }   // conv1 folded BatchNorm scale and shift per chunk
+    private var l1_conv1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 16 }   // conv1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 336 + threads * 96 }   // bn1 output [N, 5, 4, 4]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + threads * 96 }   // gradient of bn1 output
+    private var l2_bn1part: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 96 }   // bn1 per-chunk partial sums (chunks x 2 x 4)
+    private var l2_bn1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 112 }   // bn1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 496 + threads * 112 + 16 }   // act1 output [N, 5, 4, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + threads * 112 + 16 }   // gradient of act1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + threads * 112 + 16 }   // flatten output [N, 80]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 736 + threads * 112 + 16 }   // gradient of flatten output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 816 + threads * 112 + 16 }   // fc output [N, 3]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + threads * 112 + 16 }   // gradient of fc output
+    private var l5_fcwt: UnsafeMutablePointer<Float> { arena + maxBatch * 848 + threads * 112 + 16 }   // fc transposed kernel [3, 80]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -75,22 +77,7 @@ public final class GcPytorchFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 335)
         a0Storage = memory.floats(n * 90)
         a0 = a0Storage
-        a1 = memory.floats(n * 80)
-        g1 = memory.floats(n * 80)
-        l1_conv1xp = memory.floats(n * 168)
-        l1_conv1fold = memory.floats(threads * 8)
-        l1_conv1dz = memory.floats(threads * 80)
-        a2 = memory.floats(n * 80)
-        g2 = memory.floats(n * 80)
-        l2_bn1part = memory.floats(threads * 8)
-        l2_bn1stats = memory.floats(16)
-        a3 = memory.floats(n * 80)
-        g3 = memory.floats(n * 80)
-        a4 = memory.floats(n * 80)
-        g4 = memory.floats(n * 80)
-        a5 = memory.floats(n * 3)
-        g5 = memory.floats(n * 3)
-        l5_fcwt = memory.floats(240)
+        arena = memory.floats(n * 848 + threads * 112 + 256)
         (parameters + 76).update(repeating: 1, count: 4)   // bn1.weight
         (parameters + 88).update(repeating: 1, count: 4)   // bn1.running_var
     }

@@ -50,27 +50,29 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6, 6, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 6, 6, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 output [N, 6, 6, 6]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of depthwise_conv2d_1 output
-    private let l2_depthwise_conv2d_1xp: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 zero-padded input [N, 8, 8, 3]
-    private let l2_depthwise_conv2d_1dxp: UnsafeMutablePointer<Float>   // depthwise_conv2d_1 gradient of the padded input
-    private let a3: UnsafeMutablePointer<Float>   // separable_conv2d_1 output [N, 3, 3, 5]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of separable_conv2d_1 output
-    private let l3_separable_conv2d_1xp: UnsafeMutablePointer<Float>   // separable_conv2d_1 zero-padded input [N, 7, 7, 6]
-    private let l3_separable_conv2d_1mid: UnsafeMutablePointer<Float>   // separable_conv2d_1 depthwise output [N, 3, 3, 6]
-    private let l3_separable_conv2d_1dmid: UnsafeMutablePointer<Float>   // separable_conv2d_1 gradient of the depthwise output
-    private let l3_separable_conv2d_1wt: UnsafeMutablePointer<Float>   // separable_conv2d_1 transposed pointwise kernel [5, 6]
-    private let l3_separable_conv2d_1dxp: UnsafeMutablePointer<Float>   // separable_conv2d_1 gradient of the padded input
-    private let a4: UnsafeMutablePointer<Float>   // separable_conv2d_2 output [N, 2, 2, 18]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of separable_conv2d_2 output
-    private let l4_separable_conv2d_2mid: UnsafeMutablePointer<Float>   // separable_conv2d_2 depthwise output [N, 2, 2, 10]
-    private let l4_separable_conv2d_2dmid: UnsafeMutablePointer<Float>   // separable_conv2d_2 gradient of the depthwise output
-    private let l4_separable_conv2d_2wt: UnsafeMutablePointer<Float>   // separable_conv2d_2 transposed pointwise kernel [18, 10]
-    private let a6: UnsafeMutablePointer<Float>   // dense_1 output [N, 3]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l6_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [3, 72]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 6, 6, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 112 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 224 }   // depthwise_conv2d_1 output [N, 6, 6, 6]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 448 }   // gradient of depthwise_conv2d_1 output
+    private var l2_depthwise_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 672 }   // depthwise_conv2d_1 zero-padded input [N, 8, 8, 3]
+    private var l2_depthwise_conv2d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 864 }   // depthwise_conv2d_1 gradient of the padded input
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 1056 }   // separable_conv2d_1 output [N, 3, 3, 5]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 1104 }   // gradient of separable_conv2d_1 output
+    private var l3_separable_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 1152 }   // separable_conv2d_1 zero-padded input [N, 7, 7, 6]
+    private var l3_separable_conv2d_1mid: UnsafeMutablePointer<Float> { arena + maxBatch * 1456 }   // separable_conv2d_1 depthwise output [N, 3, 3, 6]
+    private var l3_separable_conv2d_1dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 1520 }   // separable_conv2d_1 gradient of the depthwise output
+    private var l3_separable_conv2d_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 1584 }   // separable_conv2d_1 transposed pointwise kernel [5, 6]
+    private var l3_separable_conv2d_1dxp: UnsafeMutablePointer<Float> { arena + maxBatch * 1584 + 32 }   // separable_conv2d_1 gradient of the padded input
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 1888 + 32 }   // separable_conv2d_2 output [N, 2, 2, 18]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 1968 + 32 }   // gradient of separable_conv2d_2 output
+    private var l4_separable_conv2d_2mid: UnsafeMutablePointer<Float> { arena + maxBatch * 2048 + 32 }   // separable_conv2d_2 depthwise output [N, 2, 2, 10]
+    private var l4_separable_conv2d_2dmid: UnsafeMutablePointer<Float> { arena + maxBatch * 2096 + 32 }   // separable_conv2d_2 gradient of the depthwise output
+    private var l4_separable_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2144 + 32 }   // separable_conv2d_2 transposed pointwise kernel [18, 10]
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 2144 + 224 }   // dense_1 output [N, 3]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 2160 + 224 }   // gradient of dense_1 output
+    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 2176 + 224 }   // dense_1 transposed kernel [3, 72]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -83,27 +85,7 @@ public final class GcSeparable: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 600)
         a0Storage = memory.floats(n * 108)
         a0 = a0Storage
-        a1 = memory.floats(n * 108)
-        g1 = memory.floats(n * 108)
-        a2 = memory.floats(n * 216)
-        g2 = memory.floats(n * 216)
-        l2_depthwise_conv2d_1xp = memory.floats(n * 192)
-        l2_depthwise_conv2d_1dxp = memory.floats(n * 192)
-        a3 = memory.floats(n * 45)
-        g3 = memory.floats(n * 45)
-        l3_separable_conv2d_1xp = memory.floats(n * 294)
-        l3_separable_conv2d_1mid = memory.floats(n * 54)
-        l3_separable_conv2d_1dmid = memory.floats(n * 54)
-        l3_separable_conv2d_1wt = memory.floats(30)
-        l3_separable_conv2d_1dxp = memory.floats(n * 294)
-        a4 = memory.floats(n * 72)
-        g4 = memory.floats(n * 72)
-        l4_separable_conv2d_2mid = memory.floats(n * 40)
-        l4_separable_conv2d_2dmid = memory.floats(n * 40)
-        l4_separable_conv2d_2wt = memory.floats(180)
-        a6 = memory.floats(n * 3)
-        g6 = memory.floats(n * 3)
-        l6_dense_1wt = memory.floats(216)
+        arena = memory.floats(n * 2176 + 448)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

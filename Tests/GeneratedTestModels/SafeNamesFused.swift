@@ -57,29 +57,31 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 6] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // dense "quoted" output [N, 5]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of dense "quoted" output
-    private let a2: UnsafeMutablePointer<Float>   // back\slash\ output [N, 5]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of back\slash\ output
-    private let a3: UnsafeMutablePointer<Float>   // x"); fatalError("injected output [N, 4]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of x"); fatalError("injected output
-    private let l3fold: UnsafeMutablePointer<Float>   // x"); fatalError("injected folded BatchNorm scale and shift per chunk
-    private let l3wt: UnsafeMutablePointer<Float>   // x"); fatalError("injected transposed kernel [4, 5]
-    private let a4: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() output [N, 4]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of new\u{a}line(); fatalError() output
-    private let l4part: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() per-chunk partial sums (chunks x 2 x 4)
-    private let l4stats: UnsafeMutablePointer<Float>   // new\u{a}line(); fatalError() batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a5: UnsafeMutablePointer<Float>   // \u{5c42}\u{1f600}\u{2028}fatalError() output [N, 4]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of \u{5c42}\u{1f600}\u{2028}fatalError() output
-    private let l5mask: UnsafeMutablePointer<Float>   // \u{5c42}\u{1f600}\u{2028}fatalError() dropout mask (0 or 1/(1-rate))
-    private let a6: UnsafeMutablePointer<Float>   // class output [N, 3]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of class output
-    private let l6_classwt: UnsafeMutablePointer<Float>   // class transposed kernel [3, 4]
-    private let a7: UnsafeMutablePointer<Float>   // */ fatalError() /* output [N, 3]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of */ fatalError() /* output
-    private let a8: UnsafeMutablePointer<Float>   // self\u{d}\u{9}\u{0} output [N, 3]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of self\u{d}\u{9}\u{0} output
-    private let l8wt: UnsafeMutablePointer<Float>   // self\u{d}\u{9}\u{0} transposed kernel [3, 3]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // dense "quoted" output [N, 5]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of dense "quoted" output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // back\slash\ output [N, 5]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 48 }   // gradient of back\slash\ output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 64 }   // x"); fatalError("injected output [N, 4]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of x"); fatalError("injected output
+    private var l3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 96 }   // x"); fatalError("injected folded BatchNorm scale and shift per chunk
+    private var l3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 16 }   // x"); fatalError("injected transposed kernel [4, 5]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 96 + threads * 16 + 32 }   // new\u{a}line(); fatalError() output [N, 4]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 112 + threads * 16 + 32 }   // gradient of new\u{a}line(); fatalError() output
+    private var l4part: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 16 + 32 }   // new\u{a}line(); fatalError() per-chunk partial sums (chunks x 2 x 4)
+    private var l4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 32 + 32 }   // new\u{a}line(); fatalError() batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 128 + threads * 32 + 48 }   // \u{5c42}\u{1f600}\u{2028}fatalError() output [N, 4]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 144 + threads * 32 + 48 }   // gradient of \u{5c42}\u{1f600}\u{2028}fatalError() output
+    private var l5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 160 + threads * 32 + 48 }   // \u{5c42}\u{1f600}\u{2028}fatalError() dropout mask (0 or 1/(1-rate))
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 176 + threads * 32 + 48 }   // class output [N, 3]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 192 + threads * 32 + 48 }   // gradient of class output
+    private var l6_classwt: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + threads * 32 + 48 }   // class transposed kernel [3, 4]
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 208 + threads * 32 + 64 }   // */ fatalError() /* output [N, 3]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 224 + threads * 32 + 64 }   // gradient of */ fatalError() /* output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 240 + threads * 32 + 64 }   // self\u{d}\u{9}\u{0} output [N, 3]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 256 + threads * 32 + 64 }   // gradient of self\u{d}\u{9}\u{0} output
+    private var l8wt: UnsafeMutablePointer<Float> { arena + maxBatch * 272 + threads * 32 + 64 }   // self\u{d}\u{9}\u{0} transposed kernel [3, 3]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -92,29 +94,7 @@ public final class SafeNamesFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 99)
         a0Storage = memory.floats(n * 6)
         a0 = a0Storage
-        a1 = memory.floats(n * 5)
-        g1 = memory.floats(n * 5)
-        a2 = memory.floats(n * 5)
-        g2 = memory.floats(n * 5)
-        a3 = memory.floats(n * 4)
-        g3 = memory.floats(n * 4)
-        l3fold = memory.floats(threads * 8)
-        l3wt = memory.floats(20)
-        a4 = memory.floats(n * 4)
-        g4 = memory.floats(n * 4)
-        l4part = memory.floats(threads * 8)
-        l4stats = memory.floats(16)
-        a5 = memory.floats(n * 4)
-        g5 = memory.floats(n * 4)
-        l5mask = memory.floats(n * 4)
-        a6 = memory.floats(n * 3)
-        g6 = memory.floats(n * 3)
-        l6_classwt = memory.floats(12)
-        a7 = memory.floats(n * 3)
-        g7 = memory.floats(n * 3)
-        a8 = memory.floats(n * 3)
-        g8 = memory.floats(n * 3)
-        l8wt = memory.floats(9)
+        arena = memory.floats(n * 272 + threads * 32 + 80)
         (parameters + 59).update(repeating: 1, count: 4)   // new\u{a}line(); fatalError()/gamma
         (parameters + 71).update(repeating: 1, count: 4)   // new\u{a}line(); fatalError()/moving_variance
     }

@@ -43,10 +43,12 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 2, 2, 3] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 2, 2, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l1_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
-    private let l1_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // batch_normalization_1 output [N, 2, 2, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 16 }   // gradient of batch_normalization_1 output
+    private var l1_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 32 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 3)
+    private var l1_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 32 + threads * 16 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -59,10 +61,7 @@ public final class SemBatchnorm: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 12)
         a0Storage = memory.floats(n * 12)
         a0 = a0Storage
-        a1 = memory.floats(n * 12)
-        g1 = memory.floats(n * 12)
-        l1_batch_normalization_1part = memory.floats(threads * 6)
-        l1_batch_normalization_1stats = memory.floats(12)
+        arena = memory.floats(n * 32 + threads * 16 + 16)
         (parameters + 0).update(repeating: 1, count: 3)   // batch_normalization_1/gamma
         (parameters + 9).update(repeating: 1, count: 3)   // batch_normalization_1/moving_variance
     }

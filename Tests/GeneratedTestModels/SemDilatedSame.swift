@@ -41,8 +41,10 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 7, 6, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 6, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 6, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of conv2d_1 output
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -55,8 +57,7 @@ public final class SemDilatedSame: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 57)
         a0Storage = memory.floats(n * 84)
         a0 = a0Storage
-        a1 = memory.floats(n * 126)
-        g1 = memory.floats(n * 126)
+        arena = memory.floats(n * 256)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -46,8 +46,10 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 1000] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // dropout_1 output [N, 1000]
-    private let l1_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // dropout_1 output [N, 1000]
+    private var l1_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 1008 }   // dropout_1 dropout mask (0 or 1/(1-rate))
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -60,8 +62,7 @@ public final class SemDropout: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 0)
         a0Storage = memory.floats(n * 1000)
         a0 = a0Storage
-        a1 = memory.floats(n * 1000)
-        l1_dropout_1mask = memory.floats(n * 1000)
+        arena = memory.floats(n * 2016)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -41,9 +41,11 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 5, 5, 2] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 5, 5, 3]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 8, 8, 2]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 5, 5, 3]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 80 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 160 }   // conv2d_1 zero-padded input [N, 8, 8, 2]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -56,9 +58,7 @@ public final class SemSameK4: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 99)
         a0Storage = memory.floats(n * 50)
         a0 = a0Storage
-        a1 = memory.floats(n * 75)
-        g1 = memory.floats(n * 75)
-        l1_conv2d_1xp = memory.floats(n * 128)
+        arena = memory.floats(n * 288)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -48,34 +48,36 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 11, 12, 16] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 8, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1wu: UnsafeMutablePointer<Float>   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    private let l1_conv2d_1wv: UnsafeMutablePointer<Float>   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private let l1_conv2d_1wm: UnsafeMutablePointer<Float>   // conv2d_1 Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private let l1_conv2d_1wh: UnsafeMutablePointer<Float>   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 7, 8, 16]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 11, 12, 32]
-    private let l2_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    private let l2_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private let l2_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private let l2_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
-    private let l2_conv2d_2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
-    private let l2_conv2d_2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
-    private let l2_conv2d_2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 9, CO] (per thread)
-    private let l2_conv2d_2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 8, 16]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a4: UnsafeMutablePointer<Float>   // activation_1 output [N, 7, 8, 16]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a6: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l6_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 896]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_1 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + 25872 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
+    private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 7056 + 25872 }   // conv2d_1 Winograd products M = V x U of one block [49, 9, CO] (per thread)
+    private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 21168 + 25872 }   // conv2d_1 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 + threads * 21952 + 25872 }   // conv2d_2 output [N, 7, 8, 16]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 + threads * 21952 + 25872 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 + threads * 21952 + 25872 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
+    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 21952 + 25872 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 21952 + 51744 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
+    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 36064 + 51744 }   // conv2d_2 Winograd products M = V x U of one block [49, 9, CO] (per thread)
+    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 43120 + 51744 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 43904 + 51744 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 43904 + 64544 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
+    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 46016 + 64544 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 46016 + 90416 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 9, CI] (per thread)
+    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 53072 + 90416 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 9, CO] (per thread)
+    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 67184 + 90416 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 67968 + 90416 }   // batch_normalization_1 output [N, 7, 8, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 67968 + 90416 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 67968 + 90416 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 68000 + 90416 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 68000 + 90480 }   // activation_1 output [N, 7, 8, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 68000 + 90480 }   // gradient of activation_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 68000 + 90480 }   // dense_1 output [N, 5]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 68000 + 90480 }   // gradient of dense_1 output
+    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 68000 + 90480 }   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -88,34 +90,7 @@ public final class Wino5Cnn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 30181)
         a0Storage = memory.floats(n * 2112)
         a0 = a0Storage
-        a1 = memory.floats(n * 1792)
-        g1 = memory.floats(n * 1792)
-        l1_conv2d_1wu = memory.floats(25872)
-        l1_conv2d_1wv = memory.floats(threads * 7056)
-        l1_conv2d_1wm = memory.floats(threads * 14112)
-        l1_conv2d_1wh = memory.floats(threads * 784)
-        a2 = memory.floats(n * 896)
-        g2 = memory.floats(n * 896)
-        l2_conv2d_2xp = memory.floats(n * 4224)
-        l2_conv2d_2wu = memory.floats(25872)
-        l2_conv2d_2wv = memory.floats(threads * 14112)
-        l2_conv2d_2wm = memory.floats(threads * 7056)
-        l2_conv2d_2wh = memory.floats(threads * 784)
-        l2_conv2d_2wf = memory.floats(12800)
-        l2_conv2d_2dyp = memory.floats(threads * 2112)
-        l2_conv2d_2dxwu = memory.floats(25872)
-        l2_conv2d_2dxwv = memory.floats(threads * 7056)
-        l2_conv2d_2dxwm = memory.floats(threads * 14112)
-        l2_conv2d_2dxwh = memory.floats(threads * 784)
-        a3 = memory.floats(n * 896)
-        g3 = memory.floats(n * 896)
-        l3_batch_normalization_1part = memory.floats(threads * 32)
-        l3_batch_normalization_1stats = memory.floats(64)
-        a4 = memory.floats(n * 896)
-        g4 = memory.floats(n * 896)
-        a6 = memory.floats(n * 5)
-        g6 = memory.floats(n * 5)
-        l6_dense_1wt = memory.floats(4480)
+        arena = memory.floats(n * 13216 + threads * 68000 + 94960)
         (parameters + 25632).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 25680).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
     }

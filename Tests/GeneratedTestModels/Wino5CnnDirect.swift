@@ -48,22 +48,24 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 11, 12, 16] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 8, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 7, 8, 16]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 11, 12, 32]
-    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 8, 16]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a4: UnsafeMutablePointer<Float>   // activation_1 output [N, 7, 8, 16]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of activation_1 output
-    private let a6: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l6_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 896]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 8, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 1792 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 3584 }   // conv2d_2 output [N, 7, 8, 16]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 4480 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 5376 }   // conv2d_2 zero-padded input [N, 11, 12, 32]
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + 12800 }   // conv2d_2 output gradient of one image, zero-bordered [11, 12, 16] (per chunk)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9600 + threads * 2112 + 12800 }   // batch_normalization_1 output [N, 7, 8, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10496 + threads * 2112 + 12800 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2112 + 12800 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2144 + 12800 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11392 + threads * 2144 + 12864 }   // activation_1 output [N, 7, 8, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12288 + threads * 2144 + 12864 }   // gradient of activation_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 13184 + threads * 2144 + 12864 }   // dense_1 output [N, 5]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 13200 + threads * 2144 + 12864 }   // gradient of dense_1 output
+    private var l6_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13216 + threads * 2144 + 12864 }   // dense_1 transposed kernel [5, 896]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -76,22 +78,7 @@ public final class Wino5CnnDirect: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 30181)
         a0Storage = memory.floats(n * 2112)
         a0 = a0Storage
-        a1 = memory.floats(n * 1792)
-        g1 = memory.floats(n * 1792)
-        a2 = memory.floats(n * 896)
-        g2 = memory.floats(n * 896)
-        l2_conv2d_2xp = memory.floats(n * 4224)
-        l2_conv2d_2wf = memory.floats(12800)
-        l2_conv2d_2dyp = memory.floats(threads * 2112)
-        a3 = memory.floats(n * 896)
-        g3 = memory.floats(n * 896)
-        l3_batch_normalization_1part = memory.floats(threads * 32)
-        l3_batch_normalization_1stats = memory.floats(64)
-        a4 = memory.floats(n * 896)
-        g4 = memory.floats(n * 896)
-        a6 = memory.floats(n * 5)
-        g6 = memory.floats(n * 5)
-        l6_dense_1wt = memory.floats(4480)
+        arena = memory.floats(n * 13216 + threads * 2144 + 17344)
         (parameters + 25632).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 25680).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
     }

@@ -51,40 +51,43 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 9, 11, 16] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 7, 9, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1wu: UnsafeMutablePointer<Float>   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private let l1_conv2d_1wv: UnsafeMutablePointer<Float>   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l1_conv2d_1wm: UnsafeMutablePointer<Float>   // conv2d_1 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l1_conv2d_1wh: UnsafeMutablePointer<Float>   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 7, 9, 16]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 9, 11, 32]
-    private let l2_conv2d_2poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
-    private let l2_conv2d_2fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private let l2_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private let l2_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l2_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l2_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
-    private let l2_conv2d_2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
-    private let l2_conv2d_2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
-    private let l2_conv2d_2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
-    private let l2_conv2d_2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l2_conv2d_2dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 7, 9, 16]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
-    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a4: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 7, 9, 16]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
-    private let a5: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 3, 4, 16]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a7: UnsafeMutablePointer<Float>   // dense_1 output [N, 5]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l7_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [5, 192]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 7, 9, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 2016 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1wu: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 }   // conv2d_1 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l1_conv2d_1wv: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + 19008 }   // conv2d_1 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l1_conv2d_1wm: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 3456 + 19008 }   // conv2d_1 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l1_conv2d_1wh: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10368 + 19008 }   // conv2d_1 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 4032 + threads * 10944 + 19008 }   // conv2d_2 output [N, 7, 9, 16]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 5040 + threads * 10944 + 19008 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 6048 + threads * 10944 + 19008 }   // conv2d_2 zero-padded input [N, 9, 11, 32]
+    private var l2_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 10944 + 19008 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 7, 9, 16]
+    private var l2_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 11952 + 19008 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l2_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 11984 + 19008 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 11984 + 38016 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 18896 + 38016 }   // conv2d_2 Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 22352 + 38016 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 22928 + 38016 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 22928 + 42624 }   // conv2d_2 output gradient of one image, zero-bordered [9, 11, 16] (per chunk)
+    private var l2_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 24512 + 42624 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 528 floats apart)
+    private var l2_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 24512 + 61632 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 6, CI] (per thread)
+    private var l2_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 27968 + 61632 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 6, CO] (per thread)
+    private var l2_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 34880 + 61632 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l2_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 35456 + 61632 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 9216 + threads * 36464 + 61632 }   // batch_normalization_1 output [N, 7, 9, 16]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 10224 + threads * 36464 + 61632 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 36464 + 61632 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 16)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 36496 + 61632 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 11232 + threads * 36496 + 61696 }   // leaky_re_lu_1 output [N, 7, 9, 16]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 12240 + threads * 36496 + 61696 }   // gradient of leaky_re_lu_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 13248 + threads * 36496 + 61696 }   // max_pooling2d_1 output [N, 3, 4, 16]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 13440 + threads * 36496 + 61696 }   // gradient of max_pooling2d_1 output
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 13632 + threads * 36496 + 61696 }   // dense_1 output [N, 5]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 13648 + threads * 36496 + 61696 }   // gradient of dense_1 output
+    private var l7_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 13664 + threads * 36496 + 61696 }   // dense_1 transposed kernel [5, 192]
+    private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -97,40 +100,8 @@ public final class WinoCnnFused: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 10277)
         a0Storage = memory.floats(n * 1584)
         a0 = a0Storage
-        a1 = memory.floats(n * 2016)
-        g1 = memory.floats(n * 2016)
-        l1_conv2d_1wu = memory.floats(19008)
-        l1_conv2d_1wv = memory.floats(threads * 3456)
-        l1_conv2d_1wm = memory.floats(threads * 6912)
-        l1_conv2d_1wh = memory.floats(threads * 576)
-        a2 = memory.floats(n * 1008)
-        g2 = memory.floats(n * 1008)
-        l2_conv2d_2xp = memory.floats(n * 3168)
-        l2_conv2d_2poolIn = memory.floats(threads * 1008)
-        l2_conv2d_2fold = memory.floats(threads * 32)
-        l2_conv2d_2wu = memory.floats(19008)
-        l2_conv2d_2wv = memory.floats(threads * 6912)
-        l2_conv2d_2wm = memory.floats(threads * 3456)
-        l2_conv2d_2wh = memory.floats(threads * 576)
-        l2_conv2d_2wf = memory.floats(4608)
-        l2_conv2d_2dyp = memory.floats(threads * 1584)
-        l2_conv2d_2dxwu = memory.floats(19008)
-        l2_conv2d_2dxwv = memory.floats(threads * 3456)
-        l2_conv2d_2dxwm = memory.floats(threads * 6912)
-        l2_conv2d_2dxwh = memory.floats(threads * 576)
-        l2_conv2d_2dz = memory.floats(threads * 1008)
-        a3 = memory.floats(n * 1008)
-        g3 = memory.floats(n * 1008)
-        l3_batch_normalization_1part = memory.floats(threads * 32)
-        l3_batch_normalization_1stats = memory.floats(64)
-        a4 = memory.floats(n * 1008)
-        g4 = memory.floats(n * 1008)
-        a5 = memory.floats(n * 192)
-        g5 = memory.floats(n * 192)
-        l5_max_pooling2d_1arg = memory.int32s(n * 192)
-        a7 = memory.floats(n * 5)
-        g7 = memory.floats(n * 5)
-        l7_dense_1wt = memory.floats(960)
+        arena = memory.floats(n * 13664 + threads * 36496 + 62656)
+        arena32 = memory.int32s(n * 192)
         (parameters + 9248).update(repeating: 1, count: 16)   // batch_normalization_1/gamma
         (parameters + 9296).update(repeating: 1, count: 16)   // batch_normalization_1/moving_variance
     }

@@ -53,17 +53,19 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModel, @unchecked Sendable
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense_1 output [N, 128]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 128]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 128]
-    private let a4: UnsafeMutablePointer<Float>   // dense_3 output [N, 64]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l4_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [64, 128]
-    private let a5: UnsafeMutablePointer<Float>   // dense_4 output [N, 10]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l5_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [10, 64]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 128]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // dense_2 output [N, 128]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // gradient of dense_2 output
+    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // dense_2 transposed kernel [128, 128]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 512 + 16384 }   // dense_3 output [N, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 576 + 16384 }   // gradient of dense_3 output
+    private var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 16384 }   // dense_3 transposed kernel [64, 128]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 640 + 24576 }   // dense_4 output [N, 10]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 656 + 24576 }   // gradient of dense_4 output
+    private var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 672 + 24576 }   // dense_4 transposed kernel [10, 64]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -76,17 +78,7 @@ public final class Seed001Mlp12812864ReluSgd: CompiledModel, @unchecked Sendable
         partials = memory.floats(threads * 125898)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a2 = memory.floats(n * 128)
-        g2 = memory.floats(n * 128)
-        a3 = memory.floats(n * 128)
-        g3 = memory.floats(n * 128)
-        l3_dense_2wt = memory.floats(16384)
-        a4 = memory.floats(n * 64)
-        g4 = memory.floats(n * 64)
-        l4_dense_3wt = memory.floats(8192)
-        a5 = memory.floats(n * 10)
-        g5 = memory.floats(n * 10)
-        l5_dense_4wt = memory.floats(640)
+        arena = memory.floats(n * 672 + 25216)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -54,17 +54,19 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense_1 output [N, 128]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 64]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [64, 128]
-    private let a4: UnsafeMutablePointer<Float>   // dense_3 output [N, 32]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l4_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [32, 64]
-    private let a5: UnsafeMutablePointer<Float>   // dense_4 output [N, 10]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l5_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [10, 32]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 128]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 128 }   // gradient of dense_1 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // dense_2 output [N, 64]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 320 }   // gradient of dense_2 output
+    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 384 }   // dense_2 transposed kernel [64, 128]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 384 + 8192 }   // dense_3 output [N, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 416 + 8192 }   // gradient of dense_3 output
+    private var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 8192 }   // dense_3 transposed kernel [32, 64]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 448 + 10240 }   // dense_4 output [N, 10]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 464 + 10240 }   // gradient of dense_4 output
+    private var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 480 + 10240 }   // dense_4 transposed kernel [10, 32]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -77,17 +79,7 @@ public final class Seed001Mlp1286432ReluNesterov: CompiledModel, @unchecked Send
         partials = memory.floats(threads * 111146)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a2 = memory.floats(n * 128)
-        g2 = memory.floats(n * 128)
-        a3 = memory.floats(n * 64)
-        g3 = memory.floats(n * 64)
-        l3_dense_2wt = memory.floats(8192)
-        a4 = memory.floats(n * 32)
-        g4 = memory.floats(n * 32)
-        l4_dense_3wt = memory.floats(2048)
-        a5 = memory.floats(n * 10)
-        g5 = memory.floats(n * 10)
-        l5_dense_4wt = memory.floats(320)
+        arena = memory.floats(n * 480 + 10560)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

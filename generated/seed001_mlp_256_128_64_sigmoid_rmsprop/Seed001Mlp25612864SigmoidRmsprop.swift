@@ -53,17 +53,19 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a2: UnsafeMutablePointer<Float>   // dense_1 output [N, 256]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let a3: UnsafeMutablePointer<Float>   // dense_2 output [N, 128]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l3_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 256]
-    private let a4: UnsafeMutablePointer<Float>   // dense_3 output [N, 64]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l4_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [64, 128]
-    private let a5: UnsafeMutablePointer<Float>   // dense_4 output [N, 10]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of dense_4 output
-    private let l5_dense_4wt: UnsafeMutablePointer<Float>   // dense_4 transposed kernel [10, 64]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private var a2: UnsafeMutablePointer<Float> { arena }   // dense_1 output [N, 256]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 256 }   // gradient of dense_1 output
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 512 }   // dense_2 output [N, 128]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 640 }   // gradient of dense_2 output
+    private var l3_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 768 }   // dense_2 transposed kernel [128, 256]
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 768 + 32768 }   // dense_3 output [N, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 832 + 32768 }   // gradient of dense_3 output
+    private var l4_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 32768 }   // dense_3 transposed kernel [64, 128]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 896 + 40960 }   // dense_4 output [N, 10]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 912 + 40960 }   // gradient of dense_4 output
+    private var l5_dense_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 928 + 40960 }   // dense_4 transposed kernel [10, 64]
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -76,17 +78,7 @@ public final class Seed001Mlp25612864SigmoidRmsprop: CompiledModel, @unchecked S
         partials = memory.floats(threads * 242762)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a2 = memory.floats(n * 256)
-        g2 = memory.floats(n * 256)
-        a3 = memory.floats(n * 128)
-        g3 = memory.floats(n * 128)
-        l3_dense_2wt = memory.floats(32768)
-        a4 = memory.floats(n * 64)
-        g4 = memory.floats(n * 64)
-        l4_dense_3wt = memory.floats(8192)
-        a5 = memory.floats(n * 10)
-        g5 = memory.floats(n * 10)
-        l5_dense_4wt = memory.floats(640)
+        arena = memory.floats(n * 928 + 41600)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -101,170 +101,173 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // lambda_1 output [N, 28, 28, 1]
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 28, 28, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l2_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 30, 30, 1]
-    private let l2_conv2d_1fold: UnsafeMutablePointer<Float>   // conv2d_1 folded BatchNorm scale and shift per chunk
-    private let l2_conv2d_1dz: UnsafeMutablePointer<Float>   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a3: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l3_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l3_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a4: UnsafeMutablePointer<Float>   // leaky_re_lu_1 output [N, 28, 28, 32]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_1 output
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l5_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 30, 30, 32]
-    private let l5_conv2d_2poolIn: UnsafeMutablePointer<Float>   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
-    private let l5_conv2d_2fold: UnsafeMutablePointer<Float>   // conv2d_2 folded BatchNorm scale and shift per chunk
-    private let l5_conv2d_2wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private let l5_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private let l5_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l5_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l5_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l5_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l5_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
-    private let l5_conv2d_2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
-    private let l5_conv2d_2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l5_conv2d_2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l5_conv2d_2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l5_conv2d_2dz: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a6: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l6_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private let l6_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a7: UnsafeMutablePointer<Float>   // leaky_re_lu_2 output [N, 28, 28, 32]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_2 output
-    private let a8: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 14, 14, 32]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a9: UnsafeMutablePointer<Float>   // dropout_1 output [N, 14, 14, 32]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l9_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a10: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l10_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l10_conv2d_3fold: UnsafeMutablePointer<Float>   // conv2d_3 folded BatchNorm scale and shift per chunk
-    private let l10_conv2d_3wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l10_conv2d_3wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l10_conv2d_3wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l10_conv2d_3wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l10_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l10_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l10_conv2d_3dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l10_conv2d_3dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l10_conv2d_3dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l10_conv2d_3dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l10_conv2d_3dz: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a11: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l11_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private let l11_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a12: UnsafeMutablePointer<Float>   // leaky_re_lu_3 output [N, 14, 14, 64]
-    private let g12: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_3 output
-    private let a13: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
-    private let g13: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l13_conv2d_4xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l13_conv2d_4poolIn: UnsafeMutablePointer<Float>   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
-    private let l13_conv2d_4fold: UnsafeMutablePointer<Float>   // conv2d_4 folded BatchNorm scale and shift per chunk
-    private let l13_conv2d_4wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l13_conv2d_4wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l13_conv2d_4wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l13_conv2d_4wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l13_conv2d_4wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private let l13_conv2d_4dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l13_conv2d_4dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l13_conv2d_4dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l13_conv2d_4dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l13_conv2d_4dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l13_conv2d_4dz: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a14: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
-    private let g14: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l14_batch_normalization_4part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private let l14_batch_normalization_4stats: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a15: UnsafeMutablePointer<Float>   // leaky_re_lu_4 output [N, 14, 14, 64]
-    private let g15: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_4 output
-    private let a16: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 7, 7, 64]
-    private let g16: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a17: UnsafeMutablePointer<Float>   // dropout_2 output [N, 7, 7, 64]
-    private let g17: UnsafeMutablePointer<Float>   // gradient of dropout_2 output
-    private let l17_dropout_2mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private let a18: UnsafeMutablePointer<Float>   // conv2d_5 output [N, 7, 7, 128]
-    private let g18: UnsafeMutablePointer<Float>   // gradient of conv2d_5 output
-    private let l18_conv2d_5xp: UnsafeMutablePointer<Float>   // conv2d_5 zero-padded input [N, 9, 9, 64]
-    private let l18_conv2d_5poolIn: UnsafeMutablePointer<Float>   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
-    private let l18_conv2d_5fold: UnsafeMutablePointer<Float>   // conv2d_5 folded BatchNorm scale and shift per chunk
-    private let l18_conv2d_5wu: UnsafeMutablePointer<Float>   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private let l18_conv2d_5wv: UnsafeMutablePointer<Float>   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private let l18_conv2d_5wm: UnsafeMutablePointer<Float>   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private let l18_conv2d_5wh: UnsafeMutablePointer<Float>   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l18_conv2d_5wf: UnsafeMutablePointer<Float>   // conv2d_5 flipped kernel [KH, KW, CO, CI]
-    private let l18_conv2d_5dyp: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
-    private let l18_conv2d_5dxwu: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
-    private let l18_conv2d_5dxwv: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
-    private let l18_conv2d_5dxwm: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
-    private let l18_conv2d_5dxwh: UnsafeMutablePointer<Float>   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l18_conv2d_5dz: UnsafeMutablePointer<Float>   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a19: UnsafeMutablePointer<Float>   // batch_normalization_5 output [N, 7, 7, 128]
-    private let g19: UnsafeMutablePointer<Float>   // gradient of batch_normalization_5 output
-    private let l19_batch_normalization_5part: UnsafeMutablePointer<Float>   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
-    private let l19_batch_normalization_5stats: UnsafeMutablePointer<Float>   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a20: UnsafeMutablePointer<Float>   // leaky_re_lu_5 output [N, 7, 7, 128]
-    private let g20: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_5 output
-    private let a21: UnsafeMutablePointer<Float>   // max_pooling2d_3 output [N, 3, 3, 128]
-    private let g21: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_3 output
-    private let l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32>   // max_pooling2d_3 argmax (input offset)
-    private let a22: UnsafeMutablePointer<Float>   // dropout_3 output [N, 3, 3, 128]
-    private let g22: UnsafeMutablePointer<Float>   // gradient of dropout_3 output
-    private let l22_dropout_3mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private let a23: UnsafeMutablePointer<Float>   // conv2d_6 output [N, 3, 3, 64]
-    private let g23: UnsafeMutablePointer<Float>   // gradient of conv2d_6 output
-    private let l23_conv2d_6xp: UnsafeMutablePointer<Float>   // conv2d_6 zero-padded input [N, 5, 5, 128]
-    private let l23_conv2d_6poolIn: UnsafeMutablePointer<Float>   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
-    private let l23_conv2d_6fold: UnsafeMutablePointer<Float>   // conv2d_6 folded BatchNorm scale and shift per chunk
-    private let l23_conv2d_6wf: UnsafeMutablePointer<Float>   // conv2d_6 flipped kernel [KH, KW, CO, CI]
-    private let l23_conv2d_6dyp: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
-    private let l23_conv2d_6dz: UnsafeMutablePointer<Float>   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
-    private let a24: UnsafeMutablePointer<Float>   // batch_normalization_6 output [N, 3, 3, 64]
-    private let g24: UnsafeMutablePointer<Float>   // gradient of batch_normalization_6 output
-    private let l24_batch_normalization_6part: UnsafeMutablePointer<Float>   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
-    private let l24_batch_normalization_6stats: UnsafeMutablePointer<Float>   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a25: UnsafeMutablePointer<Float>   // leaky_re_lu_6 output [N, 3, 3, 64]
-    private let g25: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_6 output
-    private let a26: UnsafeMutablePointer<Float>   // max_pooling2d_4 output [N, 1, 1, 64]
-    private let g26: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_4 output
-    private let l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32>   // max_pooling2d_4 argmax (input offset)
-    private let a27: UnsafeMutablePointer<Float>   // dropout_4 output [N, 1, 1, 64]
-    private let g27: UnsafeMutablePointer<Float>   // gradient of dropout_4 output
-    private let l27_dropout_4mask: UnsafeMutablePointer<Float>   // dropout_4 dropout mask (0 or 1/(1-rate))
-    private let a29: UnsafeMutablePointer<Float>   // batch_normalization_7 output [N, 64]
-    private let g29: UnsafeMutablePointer<Float>   // gradient of batch_normalization_7 output
-    private let l29_batch_normalization_7part: UnsafeMutablePointer<Float>   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
-    private let l29_batch_normalization_7stats: UnsafeMutablePointer<Float>   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a30: UnsafeMutablePointer<Float>   // dropout_5 output [N, 64]
-    private let g30: UnsafeMutablePointer<Float>   // gradient of dropout_5 output
-    private let l30_dropout_5mask: UnsafeMutablePointer<Float>   // dropout_5 dropout mask (0 or 1/(1-rate))
-    private let a31: UnsafeMutablePointer<Float>   // dense_1 output [N, 256]
-    private let g31: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l31_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [256, 64]
-    private let a32: UnsafeMutablePointer<Float>   // leaky_re_lu_7 output [N, 256]
-    private let g32: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_7 output
-    private let a33: UnsafeMutablePointer<Float>   // dropout_6 output [N, 256]
-    private let g33: UnsafeMutablePointer<Float>   // gradient of dropout_6 output
-    private let l33_dropout_6mask: UnsafeMutablePointer<Float>   // dropout_6 dropout mask (0 or 1/(1-rate))
-    private let a34: UnsafeMutablePointer<Float>   // dense_2 output [N, 128]
-    private let g34: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l34_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [128, 256]
-    private let a35: UnsafeMutablePointer<Float>   // leaky_re_lu_8 output [N, 128]
-    private let g35: UnsafeMutablePointer<Float>   // gradient of leaky_re_lu_8 output
-    private let a36: UnsafeMutablePointer<Float>   // dropout_7 output [N, 128]
-    private let g36: UnsafeMutablePointer<Float>   // gradient of dropout_7 output
-    private let l36_dropout_7mask: UnsafeMutablePointer<Float>   // dropout_7 dropout mask (0 or 1/(1-rate))
-    private let a37: UnsafeMutablePointer<Float>   // dense_3 output [N, 10]
-    private let g37: UnsafeMutablePointer<Float>   // gradient of dense_3 output
-    private let l37_dense_3wt: UnsafeMutablePointer<Float>   // dense_3 transposed kernel [10, 128]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // lambda_1 output [N, 28, 28, 1]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 784 }   // conv2d_1 output [N, 28, 28, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 25872 }   // gradient of conv2d_1 output
+    private var l2_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50960 }   // conv2d_1 zero-padded input [N, 30, 30, 1]
+    private var l2_conv2d_1fold: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 }   // conv2d_1 folded BatchNorm scale and shift per chunk
+    private var l2_conv2d_1dz: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 + threads * 64 }   // conv2d_1 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 51872 + threads * 25152 }   // batch_normalization_1 output [N, 28, 28, 32]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 76960 + threads * 25152 }   // gradient of batch_normalization_1 output
+    private var l3_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25152 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    private var l3_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25216 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 102048 + threads * 25216 + 128 }   // leaky_re_lu_1 output [N, 28, 28, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 127136 + threads * 25216 + 128 }   // gradient of leaky_re_lu_1 output
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 152224 + threads * 25216 + 128 }   // conv2d_2 output [N, 28, 28, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 177312 + threads * 25216 + 128 }   // gradient of conv2d_2 output
+    private var l5_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 202400 + threads * 25216 + 128 }   // conv2d_2 zero-padded input [N, 30, 30, 32]
+    private var l5_conv2d_2poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 25216 + 128 }   // conv2d_2 inference: one image's output before pooling, per chunk [N, 28, 28, 32]
+    private var l5_conv2d_2fold: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50304 + 128 }   // conv2d_2 folded BatchNorm scale and shift per chunk
+    private var l5_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50368 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l5_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50368 + 9344 }   // conv2d_2 Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l5_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 50368 + 46784 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l5_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 64192 + 46784 }   // conv2d_2 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l5_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 78016 + 46784 }   // conv2d_2 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l5_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 78592 + 46784 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l5_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 78592 + 56000 }   // conv2d_2 output gradient of one image, zero-bordered [30, 30, 32] (per chunk)
+    private var l5_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 107392 + 56000 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 1040 floats apart)
+    private var l5_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 107392 + 93440 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l5_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 121216 + 93440 }   // conv2d_2 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l5_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 135040 + 93440 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l5_conv2d_2dz: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 135616 + 93440 }   // conv2d_2 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 231200 + threads * 160704 + 93440 }   // batch_normalization_2 output [N, 28, 28, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 256288 + threads * 160704 + 93440 }   // gradient of batch_normalization_2 output
+    private var l6_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 160704 + 93440 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private var l6_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 160768 + 93440 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 281376 + threads * 160768 + 93568 }   // leaky_re_lu_2 output [N, 28, 28, 32]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 306464 + threads * 160768 + 93568 }   // gradient of leaky_re_lu_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 331552 + threads * 160768 + 93568 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 337824 + threads * 160768 + 93568 }   // gradient of max_pooling2d_1 output
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 344096 + threads * 160768 + 93568 }   // dropout_1 output [N, 14, 14, 32]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 350368 + threads * 160768 + 93568 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 356640 + threads * 160768 + 93568 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 362912 + threads * 160768 + 93568 }   // conv2d_3 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 375456 + threads * 160768 + 93568 }   // gradient of conv2d_3 output
+    private var l10_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 388000 + threads * 160768 + 93568 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
+    private var l10_conv2d_3fold: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 160768 + 93568 }   // conv2d_3 folded BatchNorm scale and shift per chunk
+    private var l10_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 160896 + 93568 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 160896 + 167872 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 174720 + 167872 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 202368 + 167872 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 202944 + 167872 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l10_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 202944 + 186304 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l10_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 219328 + 186304 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l10_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 219328 + 260608 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l10_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 246976 + 260608 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l10_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 260800 + 260608 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l10_conv2d_3dz: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 261376 + 260608 }   // conv2d_3 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 396192 + threads * 273920 + 260608 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 408736 + threads * 273920 + 260608 }   // gradient of batch_normalization_3 output
+    private var l11_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 273920 + 260608 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l11_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 274048 + 260608 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 421280 + threads * 274048 + 260864 }   // leaky_re_lu_3 output [N, 14, 14, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 433824 + threads * 274048 + 260864 }   // gradient of leaky_re_lu_3 output
+    private var a13: UnsafeMutablePointer<Float> { arena + maxBatch * 446368 + threads * 274048 + 260864 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g13: UnsafeMutablePointer<Float> { arena + maxBatch * 458912 + threads * 274048 + 260864 }   // gradient of conv2d_4 output
+    private var l13_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 471456 + threads * 274048 + 260864 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l13_conv2d_4poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 274048 + 260864 }   // conv2d_4 inference: one image's output before pooling, per chunk [N, 14, 14, 64]
+    private var l13_conv2d_4fold: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 286592 + 260864 }   // conv2d_4 folded BatchNorm scale and shift per chunk
+    private var l13_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 286720 + 260864 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 286720 + 408896 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 314368 + 408896 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 342016 + 408896 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 342592 + 408896 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l13_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 342592 + 445760 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l13_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 358976 + 445760 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l13_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 358976 + 593792 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l13_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 386624 + 593792 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l13_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 414272 + 593792 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l13_conv2d_4dz: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 414848 + 593792 }   // conv2d_4 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 487840 + threads * 427392 + 593792 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 500384 + threads * 427392 + 593792 }   // gradient of batch_normalization_4 output
+    private var l14_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 427392 + 593792 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l14_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 427520 + 593792 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 512928 + threads * 427520 + 594048 }   // leaky_re_lu_4 output [N, 14, 14, 64]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 525472 + threads * 427520 + 594048 }   // gradient of leaky_re_lu_4 output
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 538016 + threads * 427520 + 594048 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 541152 + threads * 427520 + 594048 }   // gradient of max_pooling2d_2 output
+    private var a17: UnsafeMutablePointer<Float> { arena + maxBatch * 544288 + threads * 427520 + 594048 }   // dropout_2 output [N, 7, 7, 64]
+    private var g17: UnsafeMutablePointer<Float> { arena + maxBatch * 547424 + threads * 427520 + 594048 }   // gradient of dropout_2 output
+    private var l17_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 550560 + threads * 427520 + 594048 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a18: UnsafeMutablePointer<Float> { arena + maxBatch * 553696 + threads * 427520 + 594048 }   // conv2d_5 output [N, 7, 7, 128]
+    private var g18: UnsafeMutablePointer<Float> { arena + maxBatch * 559968 + threads * 427520 + 594048 }   // gradient of conv2d_5 output
+    private var l18_conv2d_5xp: UnsafeMutablePointer<Float> { arena + maxBatch * 566240 + threads * 427520 + 594048 }   // conv2d_5 zero-padded input [N, 9, 9, 64]
+    private var l18_conv2d_5poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 427520 + 594048 }   // conv2d_5 inference: one image's output before pooling, per chunk [N, 7, 7, 128]
+    private var l18_conv2d_5fold: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 433792 + 594048 }   // conv2d_5 folded BatchNorm scale and shift per chunk
+    private var l18_conv2d_5wu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 434048 + 594048 }   // conv2d_5 Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5wv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 434048 + 889536 }   // conv2d_5 Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5wm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 443264 + 889536 }   // conv2d_5 Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5wh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 461696 + 889536 }   // conv2d_5 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5wf: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 462272 + 889536 }   // conv2d_5 flipped kernel [KH, KW, CO, CI]
+    private var l18_conv2d_5dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 462272 + 963264 }   // conv2d_5 output gradient of one image, zero-bordered [9, 9, 128] (per chunk)
+    private var l18_conv2d_5dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 472640 + 963264 }   // conv2d_5 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 8208 floats apart)
+    private var l18_conv2d_5dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 472640 + 1258752 }   // conv2d_5 input gradient Winograd input tiles V = B^T d B of one block [36, 4, CI] (per thread)
+    private var l18_conv2d_5dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 491072 + 1258752 }   // conv2d_5 input gradient Winograd products M = V x U of one block [36, 4, CO] (per thread)
+    private var l18_conv2d_5dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 500288 + 1258752 }   // conv2d_5 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l18_conv2d_5dz: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 500864 + 1258752 }   // conv2d_5 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a19: UnsafeMutablePointer<Float> { arena + maxBatch * 571424 + threads * 507136 + 1258752 }   // batch_normalization_5 output [N, 7, 7, 128]
+    private var g19: UnsafeMutablePointer<Float> { arena + maxBatch * 577696 + threads * 507136 + 1258752 }   // gradient of batch_normalization_5 output
+    private var l19_batch_normalization_5part: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 507136 + 1258752 }   // batch_normalization_5 per-chunk partial sums (chunks x 2 x 128)
+    private var l19_batch_normalization_5stats: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 507392 + 1258752 }   // batch_normalization_5 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a20: UnsafeMutablePointer<Float> { arena + maxBatch * 583968 + threads * 507392 + 1259264 }   // leaky_re_lu_5 output [N, 7, 7, 128]
+    private var g20: UnsafeMutablePointer<Float> { arena + maxBatch * 590240 + threads * 507392 + 1259264 }   // gradient of leaky_re_lu_5 output
+    private var a21: UnsafeMutablePointer<Float> { arena + maxBatch * 596512 + threads * 507392 + 1259264 }   // max_pooling2d_3 output [N, 3, 3, 128]
+    private var g21: UnsafeMutablePointer<Float> { arena + maxBatch * 597664 + threads * 507392 + 1259264 }   // gradient of max_pooling2d_3 output
+    private var a22: UnsafeMutablePointer<Float> { arena + maxBatch * 598816 + threads * 507392 + 1259264 }   // dropout_3 output [N, 3, 3, 128]
+    private var g22: UnsafeMutablePointer<Float> { arena + maxBatch * 599968 + threads * 507392 + 1259264 }   // gradient of dropout_3 output
+    private var l22_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 601120 + threads * 507392 + 1259264 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a23: UnsafeMutablePointer<Float> { arena + maxBatch * 602272 + threads * 507392 + 1259264 }   // conv2d_6 output [N, 3, 3, 64]
+    private var g23: UnsafeMutablePointer<Float> { arena + maxBatch * 602848 + threads * 507392 + 1259264 }   // gradient of conv2d_6 output
+    private var l23_conv2d_6xp: UnsafeMutablePointer<Float> { arena + maxBatch * 603424 + threads * 507392 + 1259264 }   // conv2d_6 zero-padded input [N, 5, 5, 128]
+    private var l23_conv2d_6poolIn: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 507392 + 1259264 }   // conv2d_6 inference: one image's output before pooling, per chunk [N, 3, 3, 64]
+    private var l23_conv2d_6fold: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 507968 + 1259264 }   // conv2d_6 folded BatchNorm scale and shift per chunk
+    private var l23_conv2d_6wf: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 508096 + 1259264 }   // conv2d_6 flipped kernel [KH, KW, CO, CI]
+    private var l23_conv2d_6dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 508096 + 1332992 }   // conv2d_6 output gradient of one image, zero-bordered [5, 5, 64] (per chunk)
+    private var l23_conv2d_6dz: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 509696 + 1332992 }   // conv2d_6 output gradient of one image (from the fused BatchNorm backward), per chunk
+    private var a24: UnsafeMutablePointer<Float> { arena + maxBatch * 606624 + threads * 510272 + 1332992 }   // batch_normalization_6 output [N, 3, 3, 64]
+    private var g24: UnsafeMutablePointer<Float> { arena + maxBatch * 607200 + threads * 510272 + 1332992 }   // gradient of batch_normalization_6 output
+    private var l24_batch_normalization_6part: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 510272 + 1332992 }   // batch_normalization_6 per-chunk partial sums (chunks x 2 x 64)
+    private var l24_batch_normalization_6stats: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 510400 + 1332992 }   // batch_normalization_6 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a25: UnsafeMutablePointer<Float> { arena + maxBatch * 607776 + threads * 510400 + 1333248 }   // leaky_re_lu_6 output [N, 3, 3, 64]
+    private var g25: UnsafeMutablePointer<Float> { arena + maxBatch * 608352 + threads * 510400 + 1333248 }   // gradient of leaky_re_lu_6 output
+    private var a26: UnsafeMutablePointer<Float> { arena + maxBatch * 608928 + threads * 510400 + 1333248 }   // max_pooling2d_4 output [N, 1, 1, 64]
+    private var g26: UnsafeMutablePointer<Float> { arena + maxBatch * 608992 + threads * 510400 + 1333248 }   // gradient of max_pooling2d_4 output
+    private var a27: UnsafeMutablePointer<Float> { arena + maxBatch * 609056 + threads * 510400 + 1333248 }   // dropout_4 output [N, 1, 1, 64]
+    private var g27: UnsafeMutablePointer<Float> { arena + maxBatch * 609120 + threads * 510400 + 1333248 }   // gradient of dropout_4 output
+    private var l27_dropout_4mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609184 + threads * 510400 + 1333248 }   // dropout_4 dropout mask (0 or 1/(1-rate))
+    private var a29: UnsafeMutablePointer<Float> { arena + maxBatch * 609248 + threads * 510400 + 1333248 }   // batch_normalization_7 output [N, 64]
+    private var g29: UnsafeMutablePointer<Float> { arena + maxBatch * 609312 + threads * 510400 + 1333248 }   // gradient of batch_normalization_7 output
+    private var l29_batch_normalization_7part: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 510400 + 1333248 }   // batch_normalization_7 per-chunk partial sums (chunks x 2 x 64)
+    private var l29_batch_normalization_7stats: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 510528 + 1333248 }   // batch_normalization_7 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a30: UnsafeMutablePointer<Float> { arena + maxBatch * 609376 + threads * 510528 + 1333504 }   // dropout_5 output [N, 64]
+    private var g30: UnsafeMutablePointer<Float> { arena + maxBatch * 609440 + threads * 510528 + 1333504 }   // gradient of dropout_5 output
+    private var l30_dropout_5mask: UnsafeMutablePointer<Float> { arena + maxBatch * 609504 + threads * 510528 + 1333504 }   // dropout_5 dropout mask (0 or 1/(1-rate))
+    private var a31: UnsafeMutablePointer<Float> { arena + maxBatch * 609568 + threads * 510528 + 1333504 }   // dense_1 output [N, 256]
+    private var g31: UnsafeMutablePointer<Float> { arena + maxBatch * 609824 + threads * 510528 + 1333504 }   // gradient of dense_1 output
+    private var l31_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 510528 + 1333504 }   // dense_1 transposed kernel [256, 64]
+    private var a32: UnsafeMutablePointer<Float> { arena + maxBatch * 610080 + threads * 510528 + 1349888 }   // leaky_re_lu_7 output [N, 256]
+    private var g32: UnsafeMutablePointer<Float> { arena + maxBatch * 610336 + threads * 510528 + 1349888 }   // gradient of leaky_re_lu_7 output
+    private var a33: UnsafeMutablePointer<Float> { arena + maxBatch * 610592 + threads * 510528 + 1349888 }   // dropout_6 output [N, 256]
+    private var g33: UnsafeMutablePointer<Float> { arena + maxBatch * 610848 + threads * 510528 + 1349888 }   // gradient of dropout_6 output
+    private var l33_dropout_6mask: UnsafeMutablePointer<Float> { arena + maxBatch * 611104 + threads * 510528 + 1349888 }   // dropout_6 dropout mask (0 or 1/(1-rate))
+    private var a34: UnsafeMutablePointer<Float> { arena + maxBatch * 611360 + threads * 510528 + 1349888 }   // dense_2 output [N, 128]
+    private var g34: UnsafeMutablePointer<Float> { arena + maxBatch * 611488 + threads * 510528 + 1349888 }   // gradient of dense_2 output
+    private var l34_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 510528 + 1349888 }   // dense_2 transposed kernel [128, 256]
+    private var a35: UnsafeMutablePointer<Float> { arena + maxBatch * 611616 + threads * 510528 + 1382656 }   // leaky_re_lu_8 output [N, 128]
+    private var g35: UnsafeMutablePointer<Float> { arena + maxBatch * 611744 + threads * 510528 + 1382656 }   // gradient of leaky_re_lu_8 output
+    private var a36: UnsafeMutablePointer<Float> { arena + maxBatch * 611872 + threads * 510528 + 1382656 }   // dropout_7 output [N, 128]
+    private var g36: UnsafeMutablePointer<Float> { arena + maxBatch * 612000 + threads * 510528 + 1382656 }   // gradient of dropout_7 output
+    private var l36_dropout_7mask: UnsafeMutablePointer<Float> { arena + maxBatch * 612128 + threads * 510528 + 1382656 }   // dropout_7 dropout mask (0 or 1/(1-rate))
+    private var a37: UnsafeMutablePointer<Float> { arena + maxBatch * 612256 + threads * 510528 + 1382656 }   // dense_3 output [N, 10]
+    private var g37: UnsafeMutablePointer<Float> { arena + maxBatch * 612272 + threads * 510528 + 1382656 }   // gradient of dense_3 output
+    private var l37_dense_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 612288 + threads * 510528 + 1382656 }   // dense_3 transposed kernel [10, 128]
+    private var l8_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l16_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
+    private var l21_max_pooling2d_3arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 9408 }   // max_pooling2d_3 argmax (input offset)
+    private var l26_max_pooling2d_4arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 10560 }   // max_pooling2d_4 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -277,170 +280,8 @@ public final class Seed002MnistCnn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 265258)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 784)
-        a2 = memory.floats(n * 25088)
-        g2 = memory.floats(n * 25088)
-        l2_conv2d_1xp = memory.floats(n * 900)
-        l2_conv2d_1fold = memory.floats(threads * 64)
-        l2_conv2d_1dz = memory.floats(threads * 25088)
-        a3 = memory.floats(n * 25088)
-        g3 = memory.floats(n * 25088)
-        l3_batch_normalization_1part = memory.floats(threads * 64)
-        l3_batch_normalization_1stats = memory.floats(128)
-        a4 = memory.floats(n * 25088)
-        g4 = memory.floats(n * 25088)
-        a5 = memory.floats(n * 25088)
-        g5 = memory.floats(n * 25088)
-        l5_conv2d_2xp = memory.floats(n * 28800)
-        l5_conv2d_2poolIn = memory.floats(threads * 25088)
-        l5_conv2d_2fold = memory.floats(threads * 64)
-        l5_conv2d_2wsrc = memory.floats(9216)
-        l5_conv2d_2wu = memory.floats(37440)
-        l5_conv2d_2wv = memory.floats(threads * 13824)
-        l5_conv2d_2wm = memory.floats(threads * 13824)
-        l5_conv2d_2wh = memory.floats(threads * 576)
-        l5_conv2d_2wf = memory.floats(9216)
-        l5_conv2d_2dyp = memory.floats(threads * 28800)
-        l5_conv2d_2dxwu = memory.floats(37440)
-        l5_conv2d_2dxwv = memory.floats(threads * 13824)
-        l5_conv2d_2dxwm = memory.floats(threads * 13824)
-        l5_conv2d_2dxwh = memory.floats(threads * 576)
-        l5_conv2d_2dz = memory.floats(threads * 25088)
-        a6 = memory.floats(n * 25088)
-        g6 = memory.floats(n * 25088)
-        l6_batch_normalization_2part = memory.floats(threads * 64)
-        l6_batch_normalization_2stats = memory.floats(128)
-        a7 = memory.floats(n * 25088)
-        g7 = memory.floats(n * 25088)
-        a8 = memory.floats(n * 6272)
-        g8 = memory.floats(n * 6272)
-        l8_max_pooling2d_1arg = memory.int32s(n * 6272)
-        a9 = memory.floats(n * 6272)
-        g9 = memory.floats(n * 6272)
-        l9_dropout_1mask = memory.floats(n * 6272)
-        a10 = memory.floats(n * 12544)
-        g10 = memory.floats(n * 12544)
-        l10_conv2d_3xp = memory.floats(n * 8192)
-        l10_conv2d_3fold = memory.floats(threads * 128)
-        l10_conv2d_3wu = memory.floats(74304)
-        l10_conv2d_3wv = memory.floats(threads * 13824)
-        l10_conv2d_3wm = memory.floats(threads * 27648)
-        l10_conv2d_3wh = memory.floats(threads * 576)
-        l10_conv2d_3wf = memory.floats(18432)
-        l10_conv2d_3dyp = memory.floats(threads * 16384)
-        l10_conv2d_3dxwu = memory.floats(74304)
-        l10_conv2d_3dxwv = memory.floats(threads * 27648)
-        l10_conv2d_3dxwm = memory.floats(threads * 13824)
-        l10_conv2d_3dxwh = memory.floats(threads * 576)
-        l10_conv2d_3dz = memory.floats(threads * 12544)
-        a11 = memory.floats(n * 12544)
-        g11 = memory.floats(n * 12544)
-        l11_batch_normalization_3part = memory.floats(threads * 128)
-        l11_batch_normalization_3stats = memory.floats(256)
-        a12 = memory.floats(n * 12544)
-        g12 = memory.floats(n * 12544)
-        a13 = memory.floats(n * 12544)
-        g13 = memory.floats(n * 12544)
-        l13_conv2d_4xp = memory.floats(n * 16384)
-        l13_conv2d_4poolIn = memory.floats(threads * 12544)
-        l13_conv2d_4fold = memory.floats(threads * 128)
-        l13_conv2d_4wu = memory.floats(148032)
-        l13_conv2d_4wv = memory.floats(threads * 27648)
-        l13_conv2d_4wm = memory.floats(threads * 27648)
-        l13_conv2d_4wh = memory.floats(threads * 576)
-        l13_conv2d_4wf = memory.floats(36864)
-        l13_conv2d_4dyp = memory.floats(threads * 16384)
-        l13_conv2d_4dxwu = memory.floats(148032)
-        l13_conv2d_4dxwv = memory.floats(threads * 27648)
-        l13_conv2d_4dxwm = memory.floats(threads * 27648)
-        l13_conv2d_4dxwh = memory.floats(threads * 576)
-        l13_conv2d_4dz = memory.floats(threads * 12544)
-        a14 = memory.floats(n * 12544)
-        g14 = memory.floats(n * 12544)
-        l14_batch_normalization_4part = memory.floats(threads * 128)
-        l14_batch_normalization_4stats = memory.floats(256)
-        a15 = memory.floats(n * 12544)
-        g15 = memory.floats(n * 12544)
-        a16 = memory.floats(n * 3136)
-        g16 = memory.floats(n * 3136)
-        l16_max_pooling2d_2arg = memory.int32s(n * 3136)
-        a17 = memory.floats(n * 3136)
-        g17 = memory.floats(n * 3136)
-        l17_dropout_2mask = memory.floats(n * 3136)
-        a18 = memory.floats(n * 6272)
-        g18 = memory.floats(n * 6272)
-        l18_conv2d_5xp = memory.floats(n * 5184)
-        l18_conv2d_5poolIn = memory.floats(threads * 6272)
-        l18_conv2d_5fold = memory.floats(threads * 256)
-        l18_conv2d_5wu = memory.floats(295488)
-        l18_conv2d_5wv = memory.floats(threads * 9216)
-        l18_conv2d_5wm = memory.floats(threads * 18432)
-        l18_conv2d_5wh = memory.floats(threads * 576)
-        l18_conv2d_5wf = memory.floats(73728)
-        l18_conv2d_5dyp = memory.floats(threads * 10368)
-        l18_conv2d_5dxwu = memory.floats(295488)
-        l18_conv2d_5dxwv = memory.floats(threads * 18432)
-        l18_conv2d_5dxwm = memory.floats(threads * 9216)
-        l18_conv2d_5dxwh = memory.floats(threads * 576)
-        l18_conv2d_5dz = memory.floats(threads * 6272)
-        a19 = memory.floats(n * 6272)
-        g19 = memory.floats(n * 6272)
-        l19_batch_normalization_5part = memory.floats(threads * 256)
-        l19_batch_normalization_5stats = memory.floats(512)
-        a20 = memory.floats(n * 6272)
-        g20 = memory.floats(n * 6272)
-        a21 = memory.floats(n * 1152)
-        g21 = memory.floats(n * 1152)
-        l21_max_pooling2d_3arg = memory.int32s(n * 1152)
-        a22 = memory.floats(n * 1152)
-        g22 = memory.floats(n * 1152)
-        l22_dropout_3mask = memory.floats(n * 1152)
-        a23 = memory.floats(n * 576)
-        g23 = memory.floats(n * 576)
-        l23_conv2d_6xp = memory.floats(n * 3200)
-        l23_conv2d_6poolIn = memory.floats(threads * 576)
-        l23_conv2d_6fold = memory.floats(threads * 128)
-        l23_conv2d_6wf = memory.floats(73728)
-        l23_conv2d_6dyp = memory.floats(threads * 1600)
-        l23_conv2d_6dz = memory.floats(threads * 576)
-        a24 = memory.floats(n * 576)
-        g24 = memory.floats(n * 576)
-        l24_batch_normalization_6part = memory.floats(threads * 128)
-        l24_batch_normalization_6stats = memory.floats(256)
-        a25 = memory.floats(n * 576)
-        g25 = memory.floats(n * 576)
-        a26 = memory.floats(n * 64)
-        g26 = memory.floats(n * 64)
-        l26_max_pooling2d_4arg = memory.int32s(n * 64)
-        a27 = memory.floats(n * 64)
-        g27 = memory.floats(n * 64)
-        l27_dropout_4mask = memory.floats(n * 64)
-        a29 = memory.floats(n * 64)
-        g29 = memory.floats(n * 64)
-        l29_batch_normalization_7part = memory.floats(threads * 128)
-        l29_batch_normalization_7stats = memory.floats(256)
-        a30 = memory.floats(n * 64)
-        g30 = memory.floats(n * 64)
-        l30_dropout_5mask = memory.floats(n * 64)
-        a31 = memory.floats(n * 256)
-        g31 = memory.floats(n * 256)
-        l31_dense_1wt = memory.floats(16384)
-        a32 = memory.floats(n * 256)
-        g32 = memory.floats(n * 256)
-        a33 = memory.floats(n * 256)
-        g33 = memory.floats(n * 256)
-        l33_dropout_6mask = memory.floats(n * 256)
-        a34 = memory.floats(n * 128)
-        g34 = memory.floats(n * 128)
-        l34_dense_2wt = memory.floats(32768)
-        a35 = memory.floats(n * 128)
-        g35 = memory.floats(n * 128)
-        a36 = memory.floats(n * 128)
-        g36 = memory.floats(n * 128)
-        l36_dropout_7mask = memory.floats(n * 128)
-        a37 = memory.floats(n * 10)
-        g37 = memory.floats(n * 10)
-        l37_dense_3wt = memory.floats(1280)
+        arena = memory.floats(n * 612288 + threads * 510528 + 1383936)
+        arena32 = memory.int32s(n * 10624)
         (parameters + 320).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 416).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 9696).update(repeating: 1, count: 32)   // batch_normalization_2/gamma

@@ -70,33 +70,36 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 25, 28, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 25, 25, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [25, 31, 32] (per chunk)
-    private let a3: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 12, 12, 32]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a4: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 9, 12, 64]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l4_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 9, 9, 64]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l5_conv2d_4wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private let a6: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 4, 4, 64]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 128]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [128, 1024]
-    private let a9: UnsafeMutablePointer<Float>   // dropout_1 output [N, 128]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l9_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a10: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l10_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 128]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 25, 28, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 22400 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 44800 }   // conv2d_2 output [N, 25, 25, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 64800 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 + 4096 }   // conv2d_2 output gradient of one image, zero-bordered [25, 31, 32] (per chunk)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 84800 + threads * 24800 + 4096 }   // max_pooling2d_1 output [N, 12, 12, 32]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 89408 + threads * 24800 + 4096 }   // gradient of max_pooling2d_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 94016 + threads * 24800 + 4096 }   // conv2d_3 output [N, 9, 12, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 100928 + threads * 24800 + 4096 }   // gradient of conv2d_3 output
+    private var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 107840 + threads * 24800 + 4096 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 107840 + threads * 24800 + 12288 }   // conv2d_4 output [N, 9, 9, 64]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 113024 + threads * 24800 + 12288 }   // gradient of conv2d_4 output
+    private var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 118208 + threads * 24800 + 12288 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 118208 + threads * 24800 + 28672 }   // max_pooling2d_2 output [N, 4, 4, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 119232 + threads * 24800 + 28672 }   // gradient of max_pooling2d_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 120256 + threads * 24800 + 28672 }   // dense_1 output [N, 128]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 120384 + threads * 24800 + 28672 }   // gradient of dense_1 output
+    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 120512 + threads * 24800 + 28672 }   // dense_1 transposed kernel [128, 1024]
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 120512 + threads * 24800 + 159744 }   // dropout_1 output [N, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 120640 + threads * 24800 + 159744 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 120768 + threads * 24800 + 159744 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 120896 + threads * 24800 + 159744 }   // dense_2 output [N, 10]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 120912 + threads * 24800 + 159744 }   // gradient of dense_2 output
+    private var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 120928 + threads * 24800 + 159744 }   // dense_2 transposed kernel [10, 128]
+    private var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -109,33 +112,8 @@ public final class Seed003K4: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 161482)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 22400)
-        g1 = memory.floats(n * 22400)
-        a2 = memory.floats(n * 20000)
-        g2 = memory.floats(n * 20000)
-        l2_conv2d_2wf = memory.floats(4096)
-        l2_conv2d_2dyp = memory.floats(threads * 24800)
-        a3 = memory.floats(n * 4608)
-        g3 = memory.floats(n * 4608)
-        l3_max_pooling2d_1arg = memory.int32s(n * 4608)
-        a4 = memory.floats(n * 6912)
-        g4 = memory.floats(n * 6912)
-        l4_conv2d_3wt = memory.floats(8192)
-        a5 = memory.floats(n * 5184)
-        g5 = memory.floats(n * 5184)
-        l5_conv2d_4wt = memory.floats(16384)
-        a6 = memory.floats(n * 1024)
-        g6 = memory.floats(n * 1024)
-        l6_max_pooling2d_2arg = memory.int32s(n * 1024)
-        a8 = memory.floats(n * 128)
-        g8 = memory.floats(n * 128)
-        l8_dense_1wt = memory.floats(131072)
-        a9 = memory.floats(n * 128)
-        g9 = memory.floats(n * 128)
-        l9_dropout_1mask = memory.floats(n * 128)
-        a10 = memory.floats(n * 10)
-        g10 = memory.floats(n * 10)
-        l10_dense_2wt = memory.floats(1280)
+        arena = memory.floats(n * 120928 + threads * 24800 + 161024)
+        arena32 = memory.int32s(n * 5632)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

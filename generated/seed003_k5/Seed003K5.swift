@@ -70,33 +70,36 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 24, 28, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 24, 24, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l2_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [24, 32, 32] (per chunk)
-    private let a3: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 12, 12, 32]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a4: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 8, 12, 64]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l4_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 8, 8, 64]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l5_conv2d_4wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private let a6: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 4, 4, 64]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 128]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [128, 1024]
-    private let a9: UnsafeMutablePointer<Float>   // dropout_1 output [N, 128]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l9_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a10: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l10_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 128]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 24, 28, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 21504 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 43008 }   // conv2d_2 output [N, 24, 24, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 61440 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l2_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 + 5120 }   // conv2d_2 output gradient of one image, zero-bordered [24, 32, 32] (per chunk)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 79872 + threads * 24576 + 5120 }   // max_pooling2d_1 output [N, 12, 12, 32]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 84480 + threads * 24576 + 5120 }   // gradient of max_pooling2d_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 89088 + threads * 24576 + 5120 }   // conv2d_3 output [N, 8, 12, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 95232 + threads * 24576 + 5120 }   // gradient of conv2d_3 output
+    private var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 24576 + 5120 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 24576 + 15360 }   // conv2d_4 output [N, 8, 8, 64]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 105472 + threads * 24576 + 15360 }   // gradient of conv2d_4 output
+    private var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 109568 + threads * 24576 + 15360 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 109568 + threads * 24576 + 35840 }   // max_pooling2d_2 output [N, 4, 4, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 110592 + threads * 24576 + 35840 }   // gradient of max_pooling2d_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 111616 + threads * 24576 + 35840 }   // dense_1 output [N, 128]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 111744 + threads * 24576 + 35840 }   // gradient of dense_1 output
+    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 111872 + threads * 24576 + 35840 }   // dense_1 transposed kernel [128, 1024]
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 111872 + threads * 24576 + 166912 }   // dropout_1 output [N, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 112000 + threads * 24576 + 166912 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 112128 + threads * 24576 + 166912 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 112256 + threads * 24576 + 166912 }   // dense_2 output [N, 10]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 112272 + threads * 24576 + 166912 }   // gradient of dense_2 output
+    private var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 112288 + threads * 24576 + 166912 }   // dense_2 transposed kernel [10, 128]
+    private var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 4608 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -109,33 +112,8 @@ public final class Seed003K5: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 168682)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 21504)
-        g1 = memory.floats(n * 21504)
-        a2 = memory.floats(n * 18432)
-        g2 = memory.floats(n * 18432)
-        l2_conv2d_2wf = memory.floats(5120)
-        l2_conv2d_2dyp = memory.floats(threads * 24576)
-        a3 = memory.floats(n * 4608)
-        g3 = memory.floats(n * 4608)
-        l3_max_pooling2d_1arg = memory.int32s(n * 4608)
-        a4 = memory.floats(n * 6144)
-        g4 = memory.floats(n * 6144)
-        l4_conv2d_3wt = memory.floats(10240)
-        a5 = memory.floats(n * 4096)
-        g5 = memory.floats(n * 4096)
-        l5_conv2d_4wt = memory.floats(20480)
-        a6 = memory.floats(n * 1024)
-        g6 = memory.floats(n * 1024)
-        l6_max_pooling2d_2arg = memory.int32s(n * 1024)
-        a8 = memory.floats(n * 128)
-        g8 = memory.floats(n * 128)
-        l8_dense_1wt = memory.floats(131072)
-        a9 = memory.floats(n * 128)
-        g9 = memory.floats(n * 128)
-        l9_dropout_1mask = memory.floats(n * 128)
-        a10 = memory.floats(n * 10)
-        g10 = memory.floats(n * 10)
-        l10_dense_2wt = memory.floats(1280)
+        arena = memory.floats(n * 112288 + threads * 24576 + 168192)
+        arena32 = memory.int32s(n * 5632)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

@@ -70,32 +70,35 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 23, 28, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let a2: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 23, 23, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l2_conv2d_2wt: UnsafeMutablePointer<Float>   // conv2d_2 transposed kernel [KH, CO, KW*CI]
-    private let a3: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 11, 11, 32]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a4: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 6, 11, 64]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l4_conv2d_3wt: UnsafeMutablePointer<Float>   // conv2d_3 transposed kernel [KH, CO, KW*CI]
-    private let a5: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 6, 6, 64]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l5_conv2d_4wt: UnsafeMutablePointer<Float>   // conv2d_4 transposed kernel [KH, CO, KW*CI]
-    private let a6: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 3, 3, 64]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a8: UnsafeMutablePointer<Float>   // dense_1 output [N, 128]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l8_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [128, 576]
-    private let a9: UnsafeMutablePointer<Float>   // dropout_1 output [N, 128]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l9_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a10: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l10_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 128]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 23, 28, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 20608 }   // gradient of conv2d_1 output
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 41216 }   // conv2d_2 output [N, 23, 23, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 58144 }   // gradient of conv2d_2 output
+    private var l2_conv2d_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 75072 }   // conv2d_2 transposed kernel [KH, CO, KW*CI]
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 75072 + 6144 }   // max_pooling2d_1 output [N, 11, 11, 32]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 78944 + 6144 }   // gradient of max_pooling2d_1 output
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 82816 + 6144 }   // conv2d_3 output [N, 6, 11, 64]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 87040 + 6144 }   // gradient of conv2d_3 output
+    private var l4_conv2d_3wt: UnsafeMutablePointer<Float> { arena + maxBatch * 91264 + 6144 }   // conv2d_3 transposed kernel [KH, CO, KW*CI]
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 91264 + 18432 }   // conv2d_4 output [N, 6, 6, 64]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 93568 + 18432 }   // gradient of conv2d_4 output
+    private var l5_conv2d_4wt: UnsafeMutablePointer<Float> { arena + maxBatch * 95872 + 18432 }   // conv2d_4 transposed kernel [KH, CO, KW*CI]
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 95872 + 43008 }   // max_pooling2d_2 output [N, 3, 3, 64]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 96448 + 43008 }   // gradient of max_pooling2d_2 output
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 97024 + 43008 }   // dense_1 output [N, 128]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 97152 + 43008 }   // gradient of dense_1 output
+    private var l8_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 97280 + 43008 }   // dense_1 transposed kernel [128, 576]
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 97280 + 116736 }   // dropout_1 output [N, 128]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 97408 + 116736 }   // gradient of dropout_1 output
+    private var l9_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 97536 + 116736 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 97664 + 116736 }   // dense_2 output [N, 10]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 97680 + 116736 }   // gradient of dense_2 output
+    private var l10_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 97696 + 116736 }   // dense_2 transposed kernel [10, 128]
+    private var l3_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l6_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 3872 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -108,32 +111,8 @@ public final class Seed003K6: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 118538)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 20608)
-        g1 = memory.floats(n * 20608)
-        a2 = memory.floats(n * 16928)
-        g2 = memory.floats(n * 16928)
-        l2_conv2d_2wt = memory.floats(6144)
-        a3 = memory.floats(n * 3872)
-        g3 = memory.floats(n * 3872)
-        l3_max_pooling2d_1arg = memory.int32s(n * 3872)
-        a4 = memory.floats(n * 4224)
-        g4 = memory.floats(n * 4224)
-        l4_conv2d_3wt = memory.floats(12288)
-        a5 = memory.floats(n * 2304)
-        g5 = memory.floats(n * 2304)
-        l5_conv2d_4wt = memory.floats(24576)
-        a6 = memory.floats(n * 576)
-        g6 = memory.floats(n * 576)
-        l6_max_pooling2d_2arg = memory.int32s(n * 576)
-        a8 = memory.floats(n * 128)
-        g8 = memory.floats(n * 128)
-        l8_dense_1wt = memory.floats(73728)
-        a9 = memory.floats(n * 128)
-        g9 = memory.floats(n * 128)
-        l9_dropout_1mask = memory.floats(n * 128)
-        a10 = memory.floats(n * 10)
-        g10 = memory.floats(n * 10)
-        l10_dense_2wt = memory.floats(1280)
+        arena = memory.floats(n * 97696 + 118016)
+        arena32 = memory.int32s(n * 4448)
     }
 
     public func forward(_ input: UnsafePointer<Float>, count: Int, training: Bool, seed: UInt64) -> UnsafePointer<Float> {

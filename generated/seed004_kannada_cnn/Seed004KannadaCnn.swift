@@ -84,86 +84,89 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
     private let a0Storage: UnsafeMutablePointer<Float>   // input copy [N, 28, 28, 1] (training)
     /// The input: a0Storage in training; the caller's buffer, read in place, during inference.
     private var a0: UnsafeMutablePointer<Float>
-    private let a1: UnsafeMutablePointer<Float>   // conv2d_1 output [N, 28, 28, 32]
-    private let g1: UnsafeMutablePointer<Float>   // gradient of conv2d_1 output
-    private let l1_conv2d_1xp: UnsafeMutablePointer<Float>   // conv2d_1 zero-padded input [N, 32, 32, 1]
-    private let a2: UnsafeMutablePointer<Float>   // batch_normalization_1 output [N, 28, 28, 32]
-    private let g2: UnsafeMutablePointer<Float>   // gradient of batch_normalization_1 output
-    private let l2_batch_normalization_1part: UnsafeMutablePointer<Float>   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
-    private let l2_batch_normalization_1stats: UnsafeMutablePointer<Float>   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a3: UnsafeMutablePointer<Float>   // conv2d_2 output [N, 28, 28, 32]
-    private let g3: UnsafeMutablePointer<Float>   // gradient of conv2d_2 output
-    private let l3_conv2d_2xp: UnsafeMutablePointer<Float>   // conv2d_2 zero-padded input [N, 32, 32, 32]
-    private let l3_conv2d_2wsrc: UnsafeMutablePointer<Float>   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
-    private let l3_conv2d_2wu: UnsafeMutablePointer<Float>   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private let l3_conv2d_2wv: UnsafeMutablePointer<Float>   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private let l3_conv2d_2wm: UnsafeMutablePointer<Float>   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private let l3_conv2d_2wh: UnsafeMutablePointer<Float>   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let l3_conv2d_2wf: UnsafeMutablePointer<Float>   // conv2d_2 flipped kernel [KH, KW, CO, CI]
-    private let l3_conv2d_2dyp: UnsafeMutablePointer<Float>   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
-    private let l3_conv2d_2dxwu: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
-    private let l3_conv2d_2dxwv: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
-    private let l3_conv2d_2dxwm: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
-    private let l3_conv2d_2dxwh: UnsafeMutablePointer<Float>   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
-    private let a4: UnsafeMutablePointer<Float>   // batch_normalization_2 output [N, 28, 28, 32]
-    private let g4: UnsafeMutablePointer<Float>   // gradient of batch_normalization_2 output
-    private let l4_batch_normalization_2part: UnsafeMutablePointer<Float>   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
-    private let l4_batch_normalization_2stats: UnsafeMutablePointer<Float>   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a5: UnsafeMutablePointer<Float>   // max_pooling2d_1 output [N, 14, 14, 32]
-    private let g5: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_1 output
-    private let l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32>   // max_pooling2d_1 argmax (input offset)
-    private let a6: UnsafeMutablePointer<Float>   // dropout_1 output [N, 14, 14, 32]
-    private let g6: UnsafeMutablePointer<Float>   // gradient of dropout_1 output
-    private let l6_dropout_1mask: UnsafeMutablePointer<Float>   // dropout_1 dropout mask (0 or 1/(1-rate))
-    private let a7: UnsafeMutablePointer<Float>   // conv2d_3 output [N, 14, 14, 64]
-    private let g7: UnsafeMutablePointer<Float>   // gradient of conv2d_3 output
-    private let l7_conv2d_3xp: UnsafeMutablePointer<Float>   // conv2d_3 zero-padded input [N, 16, 16, 32]
-    private let l7_conv2d_3wu: UnsafeMutablePointer<Float>   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l7_conv2d_3wv: UnsafeMutablePointer<Float>   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l7_conv2d_3wm: UnsafeMutablePointer<Float>   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l7_conv2d_3wh: UnsafeMutablePointer<Float>   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l7_conv2d_3wf: UnsafeMutablePointer<Float>   // conv2d_3 flipped kernel [KH, KW, CO, CI]
-    private let l7_conv2d_3dyp: UnsafeMutablePointer<Float>   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l7_conv2d_3dxwu: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
-    private let l7_conv2d_3dxwv: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l7_conv2d_3dxwm: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l7_conv2d_3dxwh: UnsafeMutablePointer<Float>   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let a8: UnsafeMutablePointer<Float>   // batch_normalization_3 output [N, 14, 14, 64]
-    private let g8: UnsafeMutablePointer<Float>   // gradient of batch_normalization_3 output
-    private let l8_batch_normalization_3part: UnsafeMutablePointer<Float>   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
-    private let l8_batch_normalization_3stats: UnsafeMutablePointer<Float>   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a9: UnsafeMutablePointer<Float>   // conv2d_4 output [N, 14, 14, 64]
-    private let g9: UnsafeMutablePointer<Float>   // gradient of conv2d_4 output
-    private let l9_conv2d_4xp: UnsafeMutablePointer<Float>   // conv2d_4 zero-padded input [N, 16, 16, 64]
-    private let l9_conv2d_4wu: UnsafeMutablePointer<Float>   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l9_conv2d_4wv: UnsafeMutablePointer<Float>   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l9_conv2d_4wm: UnsafeMutablePointer<Float>   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l9_conv2d_4wh: UnsafeMutablePointer<Float>   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let l9_conv2d_4wf: UnsafeMutablePointer<Float>   // conv2d_4 flipped kernel [KH, KW, CO, CI]
-    private let l9_conv2d_4dyp: UnsafeMutablePointer<Float>   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
-    private let l9_conv2d_4dxwu: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
-    private let l9_conv2d_4dxwv: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
-    private let l9_conv2d_4dxwm: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
-    private let l9_conv2d_4dxwh: UnsafeMutablePointer<Float>   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
-    private let a10: UnsafeMutablePointer<Float>   // batch_normalization_4 output [N, 14, 14, 64]
-    private let g10: UnsafeMutablePointer<Float>   // gradient of batch_normalization_4 output
-    private let l10_batch_normalization_4part: UnsafeMutablePointer<Float>   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
-    private let l10_batch_normalization_4stats: UnsafeMutablePointer<Float>   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
-    private let a11: UnsafeMutablePointer<Float>   // max_pooling2d_2 output [N, 7, 7, 64]
-    private let g11: UnsafeMutablePointer<Float>   // gradient of max_pooling2d_2 output
-    private let l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32>   // max_pooling2d_2 argmax (input offset)
-    private let a12: UnsafeMutablePointer<Float>   // dropout_2 output [N, 7, 7, 64]
-    private let g12: UnsafeMutablePointer<Float>   // gradient of dropout_2 output
-    private let l12_dropout_2mask: UnsafeMutablePointer<Float>   // dropout_2 dropout mask (0 or 1/(1-rate))
-    private let a14: UnsafeMutablePointer<Float>   // dense_1 output [N, 256]
-    private let g14: UnsafeMutablePointer<Float>   // gradient of dense_1 output
-    private let l14_dense_1wt: UnsafeMutablePointer<Float>   // dense_1 transposed kernel [256, 3136]
-    private let a15: UnsafeMutablePointer<Float>   // dropout_3 output [N, 256]
-    private let g15: UnsafeMutablePointer<Float>   // gradient of dropout_3 output
-    private let l15_dropout_3mask: UnsafeMutablePointer<Float>   // dropout_3 dropout mask (0 or 1/(1-rate))
-    private let a16: UnsafeMutablePointer<Float>   // dense_2 output [N, 10]
-    private let g16: UnsafeMutablePointer<Float>   // gradient of dense_2 output
-    private let l16_dense_2wt: UnsafeMutablePointer<Float>   // dense_2 transposed kernel [10, 256]
+    /// The buffers below, each a literal offset in one allocation.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arena32: UnsafeMutablePointer<Int32>
+    private var a1: UnsafeMutablePointer<Float> { arena }   // conv2d_1 output [N, 28, 28, 32]
+    private var g1: UnsafeMutablePointer<Float> { arena + maxBatch * 25088 }   // gradient of conv2d_1 output
+    private var l1_conv2d_1xp: UnsafeMutablePointer<Float> { arena + maxBatch * 50176 }   // conv2d_1 zero-padded input [N, 32, 32, 1]
+    private var a2: UnsafeMutablePointer<Float> { arena + maxBatch * 51200 }   // batch_normalization_1 output [N, 28, 28, 32]
+    private var g2: UnsafeMutablePointer<Float> { arena + maxBatch * 76288 }   // gradient of batch_normalization_1 output
+    private var l2_batch_normalization_1part: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 }   // batch_normalization_1 per-chunk partial sums (chunks x 2 x 32)
+    private var l2_batch_normalization_1stats: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 64 }   // batch_normalization_1 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a3: UnsafeMutablePointer<Float> { arena + maxBatch * 101376 + threads * 64 + 128 }   // conv2d_2 output [N, 28, 28, 32]
+    private var g3: UnsafeMutablePointer<Float> { arena + maxBatch * 126464 + threads * 64 + 128 }   // gradient of conv2d_2 output
+    private var l3_conv2d_2xp: UnsafeMutablePointer<Float> { arena + maxBatch * 151552 + threads * 64 + 128 }   // conv2d_2 zero-padded input [N, 32, 32, 32]
+    private var l3_conv2d_2wsrc: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 128 }   // conv2d_2 the kernel U was computed from (bit-compared before single-image inference)
+    private var l3_conv2d_2wu: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 25728 }   // conv2d_2 Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    private var l3_conv2d_2wv: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 64 + 76688 }   // conv2d_2 Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private var l3_conv2d_2wm: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 18880 + 76688 }   // conv2d_2 Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private var l3_conv2d_2wh: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 37696 + 76688 }   // conv2d_2 Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var l3_conv2d_2wf: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 38480 + 76688 }   // conv2d_2 flipped kernel [KH, KW, CO, CI]
+    private var l3_conv2d_2dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 38480 + 102288 }   // conv2d_2 output gradient of one image, zero-bordered [32, 32, 32] (per chunk)
+    private var l3_conv2d_2dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 71248 + 102288 }   // conv2d_2 input gradient Winograd kernel U = G g G^T [49, CI, CO] (each xi 1040 floats apart)
+    private var l3_conv2d_2dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 71248 + 153248 }   // conv2d_2 input gradient Winograd input tiles V = B^T d B of one block [49, 12, CI] (per thread)
+    private var l3_conv2d_2dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 90064 + 153248 }   // conv2d_2 input gradient Winograd products M = V x U of one block [49, 12, CO] (per thread)
+    private var l3_conv2d_2dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 108880 + 153248 }   // conv2d_2 input gradient Winograd half-transformed tile, 16 channels [7, 7, 16] (per thread)
+    private var a4: UnsafeMutablePointer<Float> { arena + maxBatch * 184320 + threads * 109664 + 153248 }   // batch_normalization_2 output [N, 28, 28, 32]
+    private var g4: UnsafeMutablePointer<Float> { arena + maxBatch * 209408 + threads * 109664 + 153248 }   // gradient of batch_normalization_2 output
+    private var l4_batch_normalization_2part: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109664 + 153248 }   // batch_normalization_2 per-chunk partial sums (chunks x 2 x 32)
+    private var l4_batch_normalization_2stats: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109728 + 153248 }   // batch_normalization_2 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a5: UnsafeMutablePointer<Float> { arena + maxBatch * 234496 + threads * 109728 + 153376 }   // max_pooling2d_1 output [N, 14, 14, 32]
+    private var g5: UnsafeMutablePointer<Float> { arena + maxBatch * 240768 + threads * 109728 + 153376 }   // gradient of max_pooling2d_1 output
+    private var a6: UnsafeMutablePointer<Float> { arena + maxBatch * 247040 + threads * 109728 + 153376 }   // dropout_1 output [N, 14, 14, 32]
+    private var g6: UnsafeMutablePointer<Float> { arena + maxBatch * 253312 + threads * 109728 + 153376 }   // gradient of dropout_1 output
+    private var l6_dropout_1mask: UnsafeMutablePointer<Float> { arena + maxBatch * 259584 + threads * 109728 + 153376 }   // dropout_1 dropout mask (0 or 1/(1-rate))
+    private var a7: UnsafeMutablePointer<Float> { arena + maxBatch * 265856 + threads * 109728 + 153376 }   // conv2d_3 output [N, 14, 14, 64]
+    private var g7: UnsafeMutablePointer<Float> { arena + maxBatch * 278400 + threads * 109728 + 153376 }   // gradient of conv2d_3 output
+    private var l7_conv2d_3xp: UnsafeMutablePointer<Float> { arena + maxBatch * 290944 + threads * 109728 + 153376 }   // conv2d_3 zero-padded input [N, 16, 16, 32]
+    private var l7_conv2d_3wu: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 109728 + 153376 }   // conv2d_3 Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l7_conv2d_3wv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 109728 + 227680 }   // conv2d_3 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_conv2d_3wm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 123552 + 227680 }   // conv2d_3 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_conv2d_3wh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 151200 + 227680 }   // conv2d_3 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l7_conv2d_3wf: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 151776 + 227680 }   // conv2d_3 flipped kernel [KH, KW, CO, CI]
+    private var l7_conv2d_3dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 151776 + 246112 }   // conv2d_3 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l7_conv2d_3dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 168160 + 246112 }   // conv2d_3 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 2064 floats apart)
+    private var l7_conv2d_3dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 168160 + 320416 }   // conv2d_3 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l7_conv2d_3dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 195808 + 320416 }   // conv2d_3 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l7_conv2d_3dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 209632 + 320416 }   // conv2d_3 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var a8: UnsafeMutablePointer<Float> { arena + maxBatch * 299136 + threads * 210208 + 320416 }   // batch_normalization_3 output [N, 14, 14, 64]
+    private var g8: UnsafeMutablePointer<Float> { arena + maxBatch * 311680 + threads * 210208 + 320416 }   // gradient of batch_normalization_3 output
+    private var l8_batch_normalization_3part: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 210208 + 320416 }   // batch_normalization_3 per-chunk partial sums (chunks x 2 x 64)
+    private var l8_batch_normalization_3stats: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 210336 + 320416 }   // batch_normalization_3 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a9: UnsafeMutablePointer<Float> { arena + maxBatch * 324224 + threads * 210336 + 320672 }   // conv2d_4 output [N, 14, 14, 64]
+    private var g9: UnsafeMutablePointer<Float> { arena + maxBatch * 336768 + threads * 210336 + 320672 }   // gradient of conv2d_4 output
+    private var l9_conv2d_4xp: UnsafeMutablePointer<Float> { arena + maxBatch * 349312 + threads * 210336 + 320672 }   // conv2d_4 zero-padded input [N, 16, 16, 64]
+    private var l9_conv2d_4wu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 210336 + 320672 }   // conv2d_4 Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4wv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 210336 + 468704 }   // conv2d_4 Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4wm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 237984 + 468704 }   // conv2d_4 Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4wh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 265632 + 468704 }   // conv2d_4 Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var l9_conv2d_4wf: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 266208 + 468704 }   // conv2d_4 flipped kernel [KH, KW, CO, CI]
+    private var l9_conv2d_4dyp: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 266208 + 505568 }   // conv2d_4 output gradient of one image, zero-bordered [16, 16, 64] (per chunk)
+    private var l9_conv2d_4dxwu: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 282592 + 505568 }   // conv2d_4 input gradient Winograd kernel U = G g G^T [36, CI, CO] (each xi 4112 floats apart)
+    private var l9_conv2d_4dxwv: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 282592 + 653600 }   // conv2d_4 input gradient Winograd input tiles V = B^T d B of one block [36, 12, CI] (per thread)
+    private var l9_conv2d_4dxwm: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 310240 + 653600 }   // conv2d_4 input gradient Winograd products M = V x U of one block [36, 12, CO] (per thread)
+    private var l9_conv2d_4dxwh: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 337888 + 653600 }   // conv2d_4 input gradient Winograd half-transformed tile, 16 channels [6, 6, 16] (per thread)
+    private var a10: UnsafeMutablePointer<Float> { arena + maxBatch * 365696 + threads * 338464 + 653600 }   // batch_normalization_4 output [N, 14, 14, 64]
+    private var g10: UnsafeMutablePointer<Float> { arena + maxBatch * 378240 + threads * 338464 + 653600 }   // gradient of batch_normalization_4 output
+    private var l10_batch_normalization_4part: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 338464 + 653600 }   // batch_normalization_4 per-chunk partial sums (chunks x 2 x 64)
+    private var l10_batch_normalization_4stats: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 338592 + 653600 }   // batch_normalization_4 batch mean, 1/sqrt(var + eps), mean(dy), mean(dy * xhat)
+    private var a11: UnsafeMutablePointer<Float> { arena + maxBatch * 390784 + threads * 338592 + 653856 }   // max_pooling2d_2 output [N, 7, 7, 64]
+    private var g11: UnsafeMutablePointer<Float> { arena + maxBatch * 393920 + threads * 338592 + 653856 }   // gradient of max_pooling2d_2 output
+    private var a12: UnsafeMutablePointer<Float> { arena + maxBatch * 397056 + threads * 338592 + 653856 }   // dropout_2 output [N, 7, 7, 64]
+    private var g12: UnsafeMutablePointer<Float> { arena + maxBatch * 400192 + threads * 338592 + 653856 }   // gradient of dropout_2 output
+    private var l12_dropout_2mask: UnsafeMutablePointer<Float> { arena + maxBatch * 403328 + threads * 338592 + 653856 }   // dropout_2 dropout mask (0 or 1/(1-rate))
+    private var a14: UnsafeMutablePointer<Float> { arena + maxBatch * 406464 + threads * 338592 + 653856 }   // dense_1 output [N, 256]
+    private var g14: UnsafeMutablePointer<Float> { arena + maxBatch * 406720 + threads * 338592 + 653856 }   // gradient of dense_1 output
+    private var l14_dense_1wt: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 338592 + 653856 }   // dense_1 transposed kernel [256, 3136]
+    private var a15: UnsafeMutablePointer<Float> { arena + maxBatch * 406976 + threads * 338592 + 1456672 }   // dropout_3 output [N, 256]
+    private var g15: UnsafeMutablePointer<Float> { arena + maxBatch * 407232 + threads * 338592 + 1456672 }   // gradient of dropout_3 output
+    private var l15_dropout_3mask: UnsafeMutablePointer<Float> { arena + maxBatch * 407488 + threads * 338592 + 1456672 }   // dropout_3 dropout mask (0 or 1/(1-rate))
+    private var a16: UnsafeMutablePointer<Float> { arena + maxBatch * 407744 + threads * 338592 + 1456672 }   // dense_2 output [N, 10]
+    private var g16: UnsafeMutablePointer<Float> { arena + maxBatch * 407760 + threads * 338592 + 1456672 }   // gradient of dense_2 output
+    private var l16_dense_2wt: UnsafeMutablePointer<Float> { arena + maxBatch * 407776 + threads * 338592 + 1456672 }   // dense_2 transposed kernel [10, 256]
+    private var l5_max_pooling2d_1arg: UnsafeMutablePointer<Int32> { arena32 }   // max_pooling2d_1 argmax (input offset)
+    private var l11_max_pooling2d_2arg: UnsafeMutablePointer<Int32> { arena32 + maxBatch * 6272 }   // max_pooling2d_2 argmax (input offset)
 
     public init(maxBatch: Int) {
         let n = max(1, maxBatch)
@@ -176,86 +179,8 @@ public final class Seed004KannadaCnn: CompiledModel, @unchecked Sendable {
         partials = memory.floats(threads * 888298)
         a0Storage = memory.floats(n * 784)
         a0 = a0Storage
-        a1 = memory.floats(n * 25088)
-        g1 = memory.floats(n * 25088)
-        l1_conv2d_1xp = memory.floats(n * 1024)
-        a2 = memory.floats(n * 25088)
-        g2 = memory.floats(n * 25088)
-        l2_batch_normalization_1part = memory.floats(threads * 64)
-        l2_batch_normalization_1stats = memory.floats(128)
-        a3 = memory.floats(n * 25088)
-        g3 = memory.floats(n * 25088)
-        l3_conv2d_2xp = memory.floats(n * 32768)
-        l3_conv2d_2wsrc = memory.floats(25600)
-        l3_conv2d_2wu = memory.floats(50960)
-        l3_conv2d_2wv = memory.floats(threads * 18816)
-        l3_conv2d_2wm = memory.floats(threads * 18816)
-        l3_conv2d_2wh = memory.floats(threads * 784)
-        l3_conv2d_2wf = memory.floats(25600)
-        l3_conv2d_2dyp = memory.floats(threads * 32768)
-        l3_conv2d_2dxwu = memory.floats(50960)
-        l3_conv2d_2dxwv = memory.floats(threads * 18816)
-        l3_conv2d_2dxwm = memory.floats(threads * 18816)
-        l3_conv2d_2dxwh = memory.floats(threads * 784)
-        a4 = memory.floats(n * 25088)
-        g4 = memory.floats(n * 25088)
-        l4_batch_normalization_2part = memory.floats(threads * 64)
-        l4_batch_normalization_2stats = memory.floats(128)
-        a5 = memory.floats(n * 6272)
-        g5 = memory.floats(n * 6272)
-        l5_max_pooling2d_1arg = memory.int32s(n * 6272)
-        a6 = memory.floats(n * 6272)
-        g6 = memory.floats(n * 6272)
-        l6_dropout_1mask = memory.floats(n * 6272)
-        a7 = memory.floats(n * 12544)
-        g7 = memory.floats(n * 12544)
-        l7_conv2d_3xp = memory.floats(n * 8192)
-        l7_conv2d_3wu = memory.floats(74304)
-        l7_conv2d_3wv = memory.floats(threads * 13824)
-        l7_conv2d_3wm = memory.floats(threads * 27648)
-        l7_conv2d_3wh = memory.floats(threads * 576)
-        l7_conv2d_3wf = memory.floats(18432)
-        l7_conv2d_3dyp = memory.floats(threads * 16384)
-        l7_conv2d_3dxwu = memory.floats(74304)
-        l7_conv2d_3dxwv = memory.floats(threads * 27648)
-        l7_conv2d_3dxwm = memory.floats(threads * 13824)
-        l7_conv2d_3dxwh = memory.floats(threads * 576)
-        a8 = memory.floats(n * 12544)
-        g8 = memory.floats(n * 12544)
-        l8_batch_normalization_3part = memory.floats(threads * 128)
-        l8_batch_normalization_3stats = memory.floats(256)
-        a9 = memory.floats(n * 12544)
-        g9 = memory.floats(n * 12544)
-        l9_conv2d_4xp = memory.floats(n * 16384)
-        l9_conv2d_4wu = memory.floats(148032)
-        l9_conv2d_4wv = memory.floats(threads * 27648)
-        l9_conv2d_4wm = memory.floats(threads * 27648)
-        l9_conv2d_4wh = memory.floats(threads * 576)
-        l9_conv2d_4wf = memory.floats(36864)
-        l9_conv2d_4dyp = memory.floats(threads * 16384)
-        l9_conv2d_4dxwu = memory.floats(148032)
-        l9_conv2d_4dxwv = memory.floats(threads * 27648)
-        l9_conv2d_4dxwm = memory.floats(threads * 27648)
-        l9_conv2d_4dxwh = memory.floats(threads * 576)
-        a10 = memory.floats(n * 12544)
-        g10 = memory.floats(n * 12544)
-        l10_batch_normalization_4part = memory.floats(threads * 128)
-        l10_batch_normalization_4stats = memory.floats(256)
-        a11 = memory.floats(n * 3136)
-        g11 = memory.floats(n * 3136)
-        l11_max_pooling2d_2arg = memory.int32s(n * 3136)
-        a12 = memory.floats(n * 3136)
-        g12 = memory.floats(n * 3136)
-        l12_dropout_2mask = memory.floats(n * 3136)
-        a14 = memory.floats(n * 256)
-        g14 = memory.floats(n * 256)
-        l14_dense_1wt = memory.floats(802816)
-        a15 = memory.floats(n * 256)
-        g15 = memory.floats(n * 256)
-        l15_dropout_3mask = memory.floats(n * 256)
-        a16 = memory.floats(n * 10)
-        g16 = memory.floats(n * 10)
-        l16_dense_2wt = memory.floats(2560)
+        arena = memory.floats(n * 407776 + threads * 338592 + 1459232)
+        arena32 = memory.int32s(n * 9408)
         (parameters + 832).update(repeating: 1, count: 32)   // batch_normalization_1/gamma
         (parameters + 928).update(repeating: 1, count: 32)   // batch_normalization_1/moving_variance
         (parameters + 26592).update(repeating: 1, count: 32)   // batch_normalization_2/gamma

@@ -65,10 +65,12 @@ struct ModelClassWriter {
         w.line("private let a0Storage: UnsafeMutablePointer<Float>   // input copy \(shapeText(ir.inputShape)) (training)")
         w.line("/// The input: a0Storage in training; the caller's buffer, read in place, during inference.")
         w.line("private var a0: UnsafeMutablePointer<Float>")
-        for b in m.buffers {
-            let t = b.kind == .float ? "Float" : "Int32"
-            w.line("private let \(b.name): UnsafeMutablePointer<\(t)>   // \(b.comment)")
-        }
+        let floats = ArenaLayout(m.buffers.filter { $0.kind == .float }), ints = ArenaLayout(m.buffers.filter { $0.kind != .float })
+        if !floats.isEmpty { w.line("/// The buffers below, each a literal offset in one allocation.") }
+        if !floats.isEmpty { w.line("private let arena: UnsafeMutablePointer<Float>") }
+        if !ints.isEmpty { w.line("private let arena32: UnsafeMutablePointer<Int32>") }
+        floats.declare(w, arena: "arena", type: "Float")
+        ints.declare(w, arena: "arena32", type: "Int32")
         w.line()
         w.block("public init(maxBatch: Int)") {
             w.line("let n = max(1, maxBatch)")
@@ -81,14 +83,8 @@ struct ModelClassWriter {
             w.line("partials = memory.floats(threads * \(paramCount))")
             w.line("a0Storage = memory.floats(n * \(inSize))")
             w.line("a0 = a0Storage")
-            for b in m.buffers {
-                var terms: [String] = []
-                if b.perImage > 0 { terms.append("n * \(b.perImage)") }
-                if b.fixed > 0 || (b.perImage == 0 && b.perChunk == 0) { terms.append("\(b.fixed)") }
-                if b.perChunk > 0 { terms.append("threads * \(b.perChunk)") }
-                let size = terms.joined(separator: " + ")
-                w.line("\(b.name) = memory.\(b.kind == .float ? "floats" : "int32s")(\(size))")
-            }
+            if !floats.isEmpty { w.line("arena = memory.floats(\(floats.total.text(batch: "n")))") }
+            if !ints.isEmpty { w.line("arena32 = memory.int32s(\(ints.total.text(batch: "n")))") }
             for s in specs where s.tensor.role == .gamma || s.tensor.role == .movingVariance {
                 w.line("(parameters + \(s.offset)).update(repeating: 1, count: \(s.tensor.count))   // \(commentSafe(s.key))")
             }
@@ -146,6 +142,43 @@ struct ModelClassWriter {
             w.line()
             w.line("/// The parameter ranges `backward` writes as partial sums per chunk (offset, count).")
             w.line("private let reduceSegments: [(offset: Int, count: Int)] = [\(m.reduceRanges.map { "(\($0.offset), \($0.count))" }.joined(separator: ", "))]")
+        }
+    }
+}
+
+/// Where each buffer lives in its arena: maxBatch x per-image floats + threads x per-chunk
+/// floats + fixed floats, each term rounded up to 16 elements (64 bytes), summed in declaration
+/// order. Every offset is a literal expression of maxBatch and threads.
+struct ArenaLayout {
+    struct Offset {
+        var perImage = 0, perChunk = 0, fixed = 0
+        var text: String { text(batch: "maxBatch") }
+        func text(batch: String) -> String {
+            let terms = [perImage > 0 ? "\(batch) * \(perImage)" : nil, perChunk > 0 ? "threads * \(perChunk)" : nil,
+                         fixed > 0 ? "\(fixed)" : nil].compactMap { $0 }
+            return terms.isEmpty ? "0" : terms.joined(separator: " + ")
+        }
+    }
+    let buffers: [(BufferDecl, Offset)]
+    let total: Offset
+    var isEmpty: Bool { buffers.isEmpty }
+
+    init(_ decls: [BufferDecl]) {
+        func round(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+        var at = Offset(), list: [(BufferDecl, Offset)] = []
+        for b in decls {
+            list.append((b, at))
+            at.perImage += round(b.perImage); at.perChunk += round(b.perChunk)
+            at.fixed += round(b.fixed == 0 && b.perImage == 0 && b.perChunk == 0 ? 1 : b.fixed)
+        }
+        buffers = list; total = at
+    }
+
+    /// `private var name: UnsafeMutablePointer<T> { arena + offset }   // comment`
+    func declare(_ w: CodeWriter, arena: String, type: String) {
+        for (b, o) in buffers {
+            let at = o.text == "0" ? arena : "\(arena) + \(o.text)"
+            w.line("private var \(b.name): UnsafeMutablePointer<\(type)> { \(at) }   // \(b.comment)")
         }
     }
 }
